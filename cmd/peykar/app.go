@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/outbox"
+	"github.com/peykar/peykar/internal/pgserver"
+	"github.com/peykar/peykar/migrations"
+)
+
+// Main is the program: built from a Config, started by Run and stopped by
+// Close. Tests drive it on port :0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Stdout io.Writer
+
+	pg       *pgserver.Server
+	pool     *pgxpool.Pool
+	outbox   *outbox.Server
+	river    *river.Client[pgxTx]
+	echo     *echo.Echo
+	server   *http.Server
+	ln       net.Listener
+	registry *prometheus.Registry
+	closers  []func(context.Context) error // run in reverse by Close
+	secret   string
+	smtp     engine.SMTPConfig
+}
+
+// NewMain returns a Main for cfg logging to stderr.
+func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	return &Main{
+		Config: cfg,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Stdout: stdout,
+	}
+}
+
+// Version is the module version the binary was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "devel-" + s.Value[:12]
+			}
+		}
+	}
+	return "devel"
+}
+
+// openDatabase connects to DATABASE_URL or to the embedded cluster (starting
+// it unless a running peykar already holds it) and migrates.
+func (m *Main) openDatabase(ctx context.Context) error {
+	dsn := m.Config.DatabaseURL
+	if dsn == "" {
+		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(m.Config.DataDir, "pg"), Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+		m.pg = srv
+		m.closers = append(m.closers, srv.Stop)
+		if err := ensureDatabase(ctx, srv.DSN("postgres"), "peykar"); err != nil {
+			return err
+		}
+		dsn = srv.DSN("peykar")
+	}
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if pcfg.MaxConns < 16 {
+		pcfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	m.pool = pool
+	m.closers = append(m.closers, func(context.Context) error { pool.Close(); return nil })
+	if err := waitReachable(ctx, pool, 30*time.Second); err != nil {
+		return err
+	}
+	return migrations.Migrate(ctx, pool, m.Logger)
+}
+
+// Migrate applies migrations and releases everything it opened.
+func (m *Main) Migrate(ctx context.Context) error {
+	defer m.Close()
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "database is at migration", migrations.Latest())
+	return nil
+}
+
+// Run starts the server and returns once it accepts requests.
+func (m *Main) Run(ctx context.Context) error {
+	start := time.Now()
+	secret, err := m.Config.loadOrCreateSecret()
+	if err != nil {
+		return err
+	}
+	m.secret = secret
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	m.smtp = m.Config.smtp
+	if m.Config.SMTPURL == "" {
+		ob, err := outbox.Listen(ctx, m.pool, "127.0.0.1:0", m.Logger)
+		if err != nil {
+			return err
+		}
+		m.outbox = ob
+		m.closers = append(m.closers, ob.Close)
+		m.smtp = engine.SMTPConfig{Host: "127.0.0.1", Port: ob.Addr().Port, TLS: engine.TLSNone, Pool: 8}
+		m.Logger.InfoContext(ctx, "no SMTP_URL: sending to the embedded catch-all (see the Outbox)", slog.String("smtp", m.smtp.Addr()))
+	}
+	m.registry = prometheus.NewRegistry()
+	if err := m.startRiver(ctx); err != nil {
+		return err
+	}
+	if err := m.startHTTP(ctx); err != nil {
+		return err
+	}
+	m.Logger.InfoContext(ctx, "peykar is serving", slog.String("url", m.URL()), slog.String("public_url", m.Config.BaseURL),
+		slog.Duration("startup", time.Since(start)))
+	fmt.Fprintf(m.Stdout, "Peykar %s is serving at %s\n", Version(), m.URL())
+	return nil
+}
+
+// URL is the address the HTTP server listens on.
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return ""
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// Close shuts down in reverse order of start: HTTP stops accepting and
+// finishes its requests, running jobs finish or go back to the queue, then
+// the database pool closes and the embedded PostgreSQL stops last.
+func (m *Main) Close() error {
+	ctx := context.Background()
+	var errsOut []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](ctx); err != nil {
+			errsOut = append(errsOut, err)
+		}
+	}
+	m.closers = nil
+	return errors.Join(errsOut...)
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/engine"
+)
+
+// Config is the process configuration: environment variables, overridden by
+// flags. Only package main reads the environment.
+type Config struct {
+	// DatabaseURL (DATABASE_URL) is the PostgreSQL server. Empty: a private
+	// cluster in DataDir/pg.
+	DatabaseURL string
+	// SMTPURL (SMTP_URL) is the mail transport,
+	// smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500.
+	// Empty: an in-process catch-all whose mail the Outbox shows.
+	SMTPURL string
+	// Addr (PEYKAR_ADDR) is the HTTP listen address. Default 127.0.0.1:8080.
+	Addr string
+	// BaseURL (PEYKAR_BASE_URL) is the public URL used in tracking links.
+	// Default http://{Addr}.
+	BaseURL string
+	// Secret (PEYKAR_SECRET) signs tracking tokens and sessions. Empty: one is
+	// generated once and kept in DataDir/secret.
+	Secret string
+	// PreviousSecret (PEYKAR_PREVIOUS_SECRET) is still accepted when verifying,
+	// so that rotating Secret does not break links already sent.
+	PreviousSecret string
+	// DataDir (PEYKAR_DATA_DIR) holds the embedded cluster and the generated
+	// secret. Default ./data.
+	DataDir string
+	// LogLevel (PEYKAR_LOG_LEVEL): debug, info, warn or error. Default info.
+	LogLevel string
+
+	smtp engine.SMTPConfig // parsed SMTPURL
+}
+
+// envVars maps each flag to its environment variable.
+var envVars = []struct{ flag, env, usage string }{
+	{"database-url", "DATABASE_URL", "PostgreSQL URL (default: embedded cluster in the data dir)"},
+	{"smtp-url", "SMTP_URL", "SMTP transport URL (default: in-process catch-all)"},
+	{"addr", "PEYKAR_ADDR", "HTTP listen address"},
+	{"base-url", "PEYKAR_BASE_URL", "public base URL for tracking links (default http://ADDR)"},
+	{"secret", "PEYKAR_SECRET", "signing key, at least 32 characters (default: generated in the data dir)"},
+	{"previous-secret", "PEYKAR_PREVIOUS_SECRET", "previous signing key, still accepted"},
+	{"data-dir", "PEYKAR_DATA_DIR", "data directory"},
+	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
+}
+
+// ConfigError names the setting that is wrong and how.
+type ConfigError struct {
+	Var string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
+
+// LoadConfig reads the environment (through getenv) and then args as flags.
+// It returns the remaining arguments.
+func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info"}
+	fields := map[string]*string{
+		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
+		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
+	}
+	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	for _, v := range envVars {
+		p := fields[v.flag]
+		if s := getenv(v.env); s != "" {
+			*p = s
+		}
+		fset.StringVar(p, v.flag, *p, v.usage+" ["+v.env+"]")
+	}
+	if err := fset.Parse(args); err != nil {
+		return c, nil, err
+	}
+	return c, fset.Args(), c.validate()
+}
+
+func (c *Config) validate() error {
+	if c.DatabaseURL != "" {
+		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+			return &ConfigError{"DATABASE_URL", "not a valid PostgreSQL URL: " + err.Error()}
+		}
+	}
+	if c.SMTPURL != "" {
+		sc, err := engine.ParseSMTPURL(c.SMTPURL)
+		if err != nil {
+			return &ConfigError{"SMTP_URL", err.Error()}
+		}
+		c.smtp = sc
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return &ConfigError{"PEYKAR_ADDR", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	if c.BaseURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return &ConfigError{"PEYKAR_BASE_URL", fmt.Sprintf("%q must be an absolute http or https URL without query or fragment", c.BaseURL)}
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return &ConfigError{"PEYKAR_SECRET", "must be at least 32 characters (generate one with: openssl rand -base64 32)"}
+	}
+	if c.PreviousSecret != "" && len(c.PreviousSecret) < 32 {
+		return &ConfigError{"PEYKAR_PREVIOUS_SECRET", "must be at least 32 characters"}
+	}
+	if c.DataDir == "" {
+		return &ConfigError{"PEYKAR_DATA_DIR", "must not be empty"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &ConfigError{"PEYKAR_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	return nil
+}
+
+// loadOrCreateSecret returns Secret, or the one kept in DataDir/secret,
+// generating it on first use.
+func (c *Config) loadOrCreateSecret() (string, error) {
+	if c.Secret != "" {
+		return c.Secret, nil
+	}
+	path := filepath.Join(c.DataDir, "secret")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return "", &ConfigError{"PEYKAR_SECRET", fmt.Sprintf("the generated secret in %s is damaged (shorter than 32 characters): remove it or set PEYKAR_SECRET", path)}
+		}
+		return s, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o711); err != nil {
+		return "", &ConfigError{"PEYKAR_DATA_DIR", err.Error()}
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	s := base64.RawURLEncoding.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process won the race
+		return c.loadOrCreateSecret()
+	}
+	if err != nil {
+		return "", fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return s, f.Close()
+}

@@ -1,0 +1,79 @@
+// Command peykar is the Peykar campaign engine: one binary that serves the
+// admin UI, the API and the tracking endpoints and runs the workers.
+//
+//	peykar [flags] [serve]   run the server (the default)
+//	peykar [flags] migrate   apply database migrations and exit
+//	peykar version           print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	os.Exit(code)
+}
+
+// Run parses args and runs the subcommand until ctx is done (serve) or the
+// work ends; it returns the process exit code.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, rest, err := LoadConfig(args, getenv, stderr)
+	if err != nil {
+		var ce *ConfigError
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ce):
+			fmt.Fprintln(stderr, "peykar: invalid configuration:", err)
+		}
+		return 2
+	}
+	cmd := "serve"
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	m := NewMain(cfg, stdout, stderr)
+	switch cmd {
+	case "serve":
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "peykar:", err)
+			_ = m.Close()
+			return 1
+		}
+		<-ctx.Done()
+		if err := m.Close(); err != nil {
+			fmt.Fprintln(stderr, "peykar: shutdown:", err)
+			return 1
+		}
+		return 0
+	case "migrate":
+		if len(rest) == 0 {
+			err = m.Migrate(ctx)
+		}
+	case "version":
+		fmt.Fprintln(stdout, "peykar", Version())
+		return 0
+	default:
+		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, version)\n", cmd)
+		return 2
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "peykar: %s takes no arguments, got %q\n", cmd, rest)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "peykar:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/migrations/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testMain starts Main on port :0 against a fresh test database and the
+// embedded SMTP catch-all, and closes it when t ends.
+func testMain(t *testing.T) *Main {
+	t.Helper()
+	env := map[string]string{
+		"DATABASE_URL":    pgtest.NewDSN(t),
+		"PEYKAR_ADDR":     "127.0.0.1:0",
+		"PEYKAR_DATA_DIR": t.TempDir(),
+		"PEYKAR_BASE_URL": "http://peykar.test",
+	}
+	cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	m := NewMain(cfg, io.Discard, testWriter{t})
+	require.NoError(t, m.Run(context.Background()))
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	return m
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+
+	code, body := get(t, m.URL()+"/healthz")
+	require.Equal(t, http.StatusOK, code)
+	require.JSONEq(t, `{"status":"ok"}`, body)
+
+	code, body = get(t, m.URL()+"/readyz")
+	require.Equal(t, http.StatusOK, code, body)
+
+	code, body = get(t, m.URL()+"/no/such/route")
+	require.Equal(t, http.StatusNotFound, code)
+	require.JSONEq(t, `{"error":{"code":"not_found","message":"not found"}}`, body)
+
+	code, body = get(t, m.URL()+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	for _, want := range []string{`peykar_http_requests_total{code="200"`, `url="/healthz"`, "go_goroutines", "process_resident_memory_bytes"} {
+		require.True(t, strings.Contains(body, want), "metrics lack %s", want)
+	}
+	require.False(t, strings.Contains(body, "/no/such/route"), "unknown paths are not labels")
+
+	// The outbox prune job runs on start; its outcome shows up in the job metrics.
+	require.Eventually(t, func() bool {
+		_, body := get(t, m.URL()+"/metrics")
+		return strings.Contains(body, `peykar_jobs_total{kind="outbox_prune",outcome="job_completed",queue="default"} 1`)
+	}, 10*time.Second, 50*time.Millisecond)
+
+	code, _ = get(t, m.URL()+"/admin/jobs/")
+	require.Equal(t, http.StatusOK, code, "River UI is mounted")
+}
+
+func TestReadyzReportsStaleSchema(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	_, err := m.pool.Exec(context.Background(), "UPDATE peykar_schema_version SET version = version - 1")
+	require.NoError(t, err)
+	code, body := get(t, m.URL()+"/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, body, "schema is not current")
+}
+
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	resp, err := http.Post(m.URL()+"/api/v1/outbox", "application/json", bytes.NewReader(make([]byte, 3<<20)))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+}
+
+func TestTwoServersShareOneDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDSN(t)
+	var mains []*Main
+	for range 2 {
+		env := map[string]string{"DATABASE_URL": dsn, "PEYKAR_ADDR": "127.0.0.1:0", "PEYKAR_DATA_DIR": t.TempDir()}
+		cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		require.NoError(t, err)
+		m := NewMain(cfg, io.Discard, testWriter{t})
+		mains = append(mains, m)
+	}
+	errs := make(chan error, 2)
+	for _, m := range mains {
+		go func() { errs <- m.Run(context.Background()) }()
+	}
+	for range mains {
+		require.NoError(t, <-errs)
+	}
+	for _, m := range mains {
+		code, _ := get(t, m.URL()+"/readyz")
+		require.Equal(t, http.StatusOK, code)
+		require.NoError(t, m.Close())
+	}
+}
+
+func TestInvalidConfiguration(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{env: map[string]string{"PEYKAR_ADDR": "nonsense"}, want: "PEYKAR_ADDR"},
+		{env: map[string]string{"DATABASE_URL": "postgres://x:badport/db"}, want: "DATABASE_URL"},
+		{env: map[string]string{"SMTP_URL": "http://mail.example"}, want: "SMTP_URL: scheme must be smtp or smtps"},
+		{env: map[string]string{"SMTP_URL": "smtp://mail.example?tls=maybe"}, want: "SMTP_URL"},
+		{env: map[string]string{"PEYKAR_BASE_URL": "ftp://x"}, want: "PEYKAR_BASE_URL"},
+		{env: map[string]string{"PEYKAR_SECRET": "short"}, want: "PEYKAR_SECRET: must be at least 32"},
+		{env: map[string]string{"PEYKAR_LOG_LEVEL": "loud"}, want: "PEYKAR_LOG_LEVEL"},
+		{args: []string{"--addr", "also-nonsense"}, want: "PEYKAR_ADDR"},
+	}
+	for _, tc := range cases {
+		var stderr bytes.Buffer
+		code := Run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, os.Stdout, &stderr)
+		require.Equal(t, 2, code, tc.want)
+		require.Contains(t, stderr.String(), "invalid configuration: "+tc.want)
+	}
+}
+
+func TestFlagsOverrideEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"PEYKAR_ADDR": "127.0.0.1:1111", "SMTP_URL": "smtp://u:p@mail.example:2525?tls=none&pool=3&rate=50"}
+	cfg, rest, err := LoadConfig([]string{"--addr", "127.0.0.1:2222", "migrate"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:2222", cfg.Addr)
+	require.Equal(t, "http://127.0.0.1:2222", cfg.BaseURL)
+	require.Equal(t, []string{"migrate"}, rest)
+	require.Equal(t, "mail.example:2525", cfg.smtp.Addr())
+	require.Equal(t, 3, cfg.smtp.Pool)
+	require.Equal(t, 50.0, cfg.smtp.Rate)
+}
+
+func TestSecretGeneratedOnceAndKept(t *testing.T) {
+	t.Parallel()
+	cfg := Config{DataDir: t.TempDir()}
+	a, err := cfg.loadOrCreateSecret()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(a), 32)
+	b, err := cfg.loadOrCreateSecret()
+	require.NoError(t, err)
+	require.Equal(t, a, b)
+	st, err := os.Stat(cfg.DataDir + "/secret")
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}

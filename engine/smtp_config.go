@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+)
+
+// TLS modes of an SMTP transport.
+const (
+	TLSNone     = "none"     // plaintext (local relays, test sinks)
+	TLSStartTLS = "starttls" // STARTTLS required
+	TLSImplicit = "tls"      // TLS from the first byte (port 465)
+)
+
+// SMTPConfig describes one SMTP transport.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	// TLS is one of TLSNone, TLSStartTLS, TLSImplicit. Default TLSStartTLS
+	// (TLSImplicit for smtps://).
+	TLS string
+	// Pool is how many persistent connections send in parallel. Default 8.
+	Pool int
+	// Rate caps messages per second over the whole transport; 0 is unlimited.
+	Rate float64
+}
+
+// ParseSMTPURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500
+// (smtps:// implies tls=tls).
+func ParseSMTPURL(s string) (SMTPConfig, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return SMTPConfig{}, fmt.Errorf("not a URL: %w", err)
+	}
+	c := SMTPConfig{TLS: TLSStartTLS, Pool: 8}
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		c.TLS = TLSImplicit
+	default:
+		return c, fmt.Errorf("scheme must be smtp or smtps, not %q", u.Scheme)
+	}
+	c.Host = u.Hostname()
+	if c.Host == "" {
+		return c, fmt.Errorf("host is missing")
+	}
+	if u.User != nil {
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	for k := range q {
+		switch k {
+		case "tls", "pool", "rate":
+		default:
+			return c, fmt.Errorf("unknown parameter %q (known: tls, pool, rate)", k)
+		}
+	}
+	if v := q.Get("tls"); v != "" {
+		switch v {
+		case TLSNone, TLSStartTLS, TLSImplicit:
+			c.TLS = v
+		default:
+			return c, fmt.Errorf("tls=%q must be none, starttls or tls", v)
+		}
+	}
+	if v := q.Get("pool"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return c, fmt.Errorf("pool=%q must be a whole number from 1 to 256", v)
+		}
+		c.Pool = n
+	}
+	if v := q.Get("rate"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 {
+			return c, fmt.Errorf("rate=%q must be a number of messages per second, 0 for unlimited", v)
+		}
+		c.Rate = r
+	}
+	c.Port = map[string]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[c.TLS]
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("port %q is not a port number", p)
+		}
+		c.Port = n
+	}
+	return c, nil
+}
+
+// Addr returns host:port.
+func (c SMTPConfig) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }

@@ -1,0 +1,67 @@
+package migrations_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/migrations"
+	"github.com/peykar/peykar/migrations/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// emptyDB returns a pool on a database with no schema at all, by dropping
+// what the template gave it.
+func emptyDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	_, err := pool.Exec(context.Background(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+	require.NoError(t, err)
+	return pool
+}
+
+func TestMigrateFromScratchAndIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := emptyDB(t)
+	require.ErrorContains(t, migrations.Check(ctx, pool), "schema version")
+
+	require.NoError(t, migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler)))
+	require.NoError(t, migrations.Check(ctx, pool))
+	require.NoError(t, migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler)), "second run")
+	require.NoError(t, migrations.Check(ctx, pool))
+
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_migration").Scan(&n))
+	require.Positive(t, n, "river's migrations applied")
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := emptyDB(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler)) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.NoError(t, migrations.Check(ctx, pool))
+}
+
+func TestCheckNotCurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	_, err := pool.Exec(ctx, "UPDATE peykar_schema_version SET version = version - 1")
+	require.NoError(t, err)
+	require.ErrorIs(t, migrations.Check(ctx, pool), migrations.ErrNotCurrent)
+}
