@@ -19,7 +19,6 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/peykar/peykar/internal/httpapi"
-	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/migrations"
 )
 
@@ -60,8 +59,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.GET("/readyz", m.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})))
 
-	api := e.Group("/api/v1")
-	outbox.Routes(api, outbox.Store{Pool: m.pool})
+	m.registerRoutes(e, e.Group("/api/v1"))
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(m.river, nil),
