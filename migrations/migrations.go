@@ -78,8 +78,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := m.LoadMigrations(FS()); err != nil {
+	files, err := load()
+	if err != nil {
 		return fmt.Errorf("migrate: load: %w", err)
+	}
+	for _, f := range files {
+		m.AppendMigration(f.name, f.up, f.down)
 	}
 	m.OnStart = func(seq int32, name, _, _ string) {
 		logger.InfoContext(ctx, "applying migration", slog.Int("version", int(seq)), slog.String("name", name))
@@ -121,22 +125,20 @@ func Check(ctx context.Context, pool *pgxpool.Pool) error {
 
 // Latest is the highest migration number embedded in the binary.
 func Latest() int32 {
-	names, err := migrate.FindMigrations(FS())
+	files, err := load()
 	if err != nil {
 		panic(err)
 	}
-	return int32(len(names))
+	return int32(len(files))
 }
 
 // Fingerprint identifies the embedded migrations' content, so a test
 // template database built from one set is never used for another.
 func Fingerprint() string {
 	h := sha256.New()
-	names, _ := migrate.FindMigrations(FS())
-	for _, n := range names {
-		b, _ := fs.ReadFile(FS(), n)
-		h.Write([]byte(n))
-		h.Write(b)
+	files, _ := load()
+	for _, f := range files {
+		h.Write([]byte(f.name + f.up + f.down))
 	}
 	if rm, err := rivermigrate.New(riverpgxv5.New(nil), nil); err == nil {
 		all := rm.AllVersions()
