@@ -1,0 +1,227 @@
+package tracking
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Kind says what a token is for. It is signed with the rest of the token, so
+// an open token cannot be replayed as an unsubscribe or a click.
+type Kind byte
+
+// The token kinds.
+const (
+	KindOpen        Kind = 'o'
+	KindClick       Kind = 'c' // a static link: the URL comes from campaign_links
+	KindClickURL    Kind = 'p' // a personalised link: the URL is in the token
+	KindUnsubscribe Kind = 'u'
+	KindHoneypot    Kind = 'h'
+	KindBounce      Kind = 'b'
+)
+
+// macLen is the truncated HMAC-SHA256 length: 96 bits.
+const macLen = 12
+
+// maxTokenLen bounds what Verify will even look at.
+const maxTokenLen = 4096
+
+// ErrBadToken is returned for a token that is malformed, truncated, forged or
+// signed with a key no longer accepted. Callers answer it with 404.
+var ErrBadToken = errors.New("tracking: invalid token")
+
+// Keys are the signing secrets: tokens are signed with Current and verified
+// against Current, then Previous (nil when there was no rotation).
+type Keys struct {
+	Current, Previous []byte
+}
+
+// Signer creates and verifies tracking tokens: compact, URL-safe,
+// HMAC-SHA256-signed (truncated to 96 bits).
+type Signer struct {
+	current, previous []byte
+}
+
+// NewSigner returns a Signer over k. The keys are not used directly: a
+// tracking-specific key is derived from each, so tokens never share a MAC
+// key with other uses of the same secret.
+func NewSigner(k Keys) *Signer {
+	s := &Signer{current: derive(k.Current)}
+	if len(k.Previous) > 0 {
+		s.previous = derive(k.Previous)
+	}
+	return s
+}
+
+func derive(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("peykar tracking token v1"))
+	return m.Sum(nil)
+}
+
+// Token is the content of a verified token.
+type Token struct {
+	Kind       Kind
+	DeliveryID int64
+	LinkIdx    int    // clicks only
+	URL        string // KindClickURL only: the personalised URL, signed
+}
+
+// Sign encodes and signs t as raw bytes.
+func (s *Signer) sign(t Token) []byte {
+	b := make([]byte, 0, 24+len(t.URL)+macLen)
+	b = append(b, byte(t.Kind))
+	b = binary.AppendUvarint(b, uint64(t.DeliveryID))
+	if t.Kind == KindClick || t.Kind == KindClickURL {
+		b = binary.AppendUvarint(b, uint64(t.LinkIdx))
+	}
+	if t.Kind == KindClickURL {
+		b = append(b, t.URL...)
+	}
+	return append(b, mac(s.current, b)...)
+}
+
+func mac(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)[:macLen]
+}
+
+// Encode returns t signed, as a URL-safe base64 string.
+func (s *Signer) Encode(t Token) string {
+	return base64.RawURLEncoding.EncodeToString(s.sign(t))
+}
+
+// Verify decodes and checks a token made by Encode. Any defect returns
+// ErrBadToken and a zero Token.
+func (s *Signer) Verify(token string) (Token, error) {
+	if len(token) > maxTokenLen {
+		return Token{}, ErrBadToken
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return Token{}, ErrBadToken
+	}
+	return s.verifyRaw(raw)
+}
+
+func (s *Signer) verifyRaw(raw []byte) (Token, error) {
+	if len(raw) < 2+macLen {
+		return Token{}, ErrBadToken
+	}
+	body, sig := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
+	if !hmac.Equal(sig, mac(s.current, body)) && (s.previous == nil || !hmac.Equal(sig, mac(s.previous, body))) {
+		return Token{}, ErrBadToken
+	}
+	t, ok := parseBody(body)
+	if !ok {
+		return Token{}, ErrBadToken
+	}
+	return t, nil
+}
+
+// parseBody reads a signed body; a valid MAC over a malformed body can only
+// come from a bug, but is refused all the same.
+func parseBody(b []byte) (Token, bool) {
+	t := Token{Kind: Kind(b[0])}
+	b = b[1:]
+	id, n := binary.Uvarint(b)
+	if n <= 0 || id == 0 || id > 1<<62 {
+		return Token{}, false
+	}
+	t.DeliveryID, b = int64(id), b[n:]
+	switch t.Kind {
+	case KindOpen, KindUnsubscribe, KindHoneypot, KindBounce:
+		return t, len(b) == 0
+	case KindClick, KindClickURL:
+		idx, n := binary.Uvarint(b)
+		if n <= 0 || idx > 1<<20 {
+			return Token{}, false
+		}
+		t.LinkIdx, b = int(idx), b[n:]
+		if t.Kind == KindClick {
+			return t, len(b) == 0
+		}
+		t.URL = string(b)
+		return t, safeURL(t.URL)
+	}
+	return Token{}, false
+}
+
+// safeURL reports whether u is an absolute http or https URL with a host.
+func safeURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	return p.Scheme == "http" || p.Scheme == "https"
+}
+
+// OpenURL is the delivery's open pixel: {base}/t/o/{token}.gif.
+func (s *Signer) OpenURL(baseURL string, deliveryID int64) string {
+	return trim(baseURL) + "/t/o/" + s.Encode(Token{Kind: KindOpen, DeliveryID: deliveryID}) + ".gif"
+}
+
+// ClickURL is the tracked form of the delivery's link number idx. For a
+// static link personalisedURL is "" and the click redirects to the URL stored
+// in campaign_links; a link whose URL differs per recipient passes it here
+// and it travels signed in the token (it must be an http or https URL; any
+// other is tracked as a static link).
+func (s *Signer) ClickURL(baseURL string, deliveryID int64, idx int, personalisedURL string) string {
+	t := Token{Kind: KindClick, DeliveryID: deliveryID, LinkIdx: idx}
+	if personalisedURL != "" && safeURL(personalisedURL) {
+		t.Kind, t.URL = KindClickURL, personalisedURL
+	}
+	return trim(baseURL) + "/t/c/" + s.Encode(t)
+}
+
+// UnsubscribeURL is the delivery's unsubscribe page (GET confirms, POST
+// unsubscribes: RFC 8058 one-click): {base}/t/u/{token}.
+func (s *Signer) UnsubscribeURL(baseURL string, deliveryID int64) string {
+	return trim(baseURL) + "/t/u/" + s.Encode(Token{Kind: KindUnsubscribe, DeliveryID: deliveryID})
+}
+
+// HoneypotURL is the hidden link every email carries: only machines follow it.
+func (s *Signer) HoneypotURL(baseURL string, deliveryID int64) string {
+	return trim(baseURL) + "/t/h/" + s.Encode(Token{Kind: KindHoneypot, DeliveryID: deliveryID})
+}
+
+// bounceEncoding is lower-case base32: mail systems may fold the case of a
+// local part, so the bounce token must survive it.
+var bounceEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// BounceAddress is the VERP return path for a delivery:
+// bounce+{token}@domain, where token identifies the delivery.
+func (s *Signer) BounceAddress(deliveryID int64, domain string) string {
+	return "bounce+" + bounceEncoding.EncodeToString(s.sign(Token{Kind: KindBounce, DeliveryID: deliveryID})) + "@" + domain
+}
+
+// ParseBounceAddress returns the delivery a VERP bounce address was made for
+// by BounceAddress, or ErrBadToken.
+func (s *Signer) ParseBounceAddress(addr string) (int64, error) {
+	local, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(addr), "<>"), "@")
+	tok, ok := strings.CutPrefix(strings.ToLower(local), "bounce+")
+	if !ok || len(tok) > maxTokenLen {
+		return 0, ErrBadToken
+	}
+	raw, err := bounceEncoding.DecodeString(tok)
+	if err != nil {
+		return 0, ErrBadToken
+	}
+	t, err := s.verifyRaw(raw)
+	if err != nil || t.Kind != KindBounce {
+		return 0, ErrBadToken
+	}
+	return t.DeliveryID, nil
+}
+
+func trim(base string) string { return strings.TrimRight(base, "/") }
+
+// itoa is strconv.FormatInt for logs and SQL keys.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
