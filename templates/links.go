@@ -1,0 +1,248 @@
+package templates
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	xhtml "golang.org/x/net/html"
+)
+
+// maxLinkName caps a link's recorded name, in runes.
+const maxLinkName = 200
+
+// attr is one attribute of a raw start tag: its lower-cased name and the
+// byte range of its value inside the tag (quoted: without the quotes).
+type attr struct {
+	name   string
+	val    span
+	quoted bool
+	hasVal bool
+}
+
+// scanAttrs parses the attributes of a raw start tag such as
+// `<a class="x" href='y' data-peykar-notrack>`. raw must be masked (no
+// template actions), so the HTML syntax alone decides where values end.
+func scanAttrs(raw string) []attr {
+	i := 1 // skip '<'
+	for i < len(raw) && !isSpace(raw[i]) && raw[i] != '>' && raw[i] != '/' {
+		i++
+	}
+	var out []attr
+	for i < len(raw) {
+		for i < len(raw) && (isSpace(raw[i]) || raw[i] == '/') {
+			i++
+		}
+		if i >= len(raw) || raw[i] == '>' {
+			break
+		}
+		ns := i
+		for i < len(raw) && !isSpace(raw[i]) && raw[i] != '=' && raw[i] != '>' && raw[i] != '/' {
+			i++
+		}
+		a := attr{name: strings.ToLower(raw[ns:i])}
+		j := i
+		for j < len(raw) && isSpace(raw[j]) {
+			j++
+		}
+		if j < len(raw) && raw[j] == '=' {
+			j++
+			for j < len(raw) && isSpace(raw[j]) {
+				j++
+			}
+			a.hasVal = true
+			if j < len(raw) && (raw[j] == '"' || raw[j] == '\'') {
+				q := raw[j]
+				k := strings.IndexByte(raw[j+1:], q)
+				if k < 0 {
+					k = len(raw) - j - 1
+				}
+				a.val, a.quoted = span{j + 1, j + 1 + k}, true
+				i = min(j+1+k+1, len(raw))
+			} else {
+				vs := j
+				for j < len(raw) && !isSpace(raw[j]) && raw[j] != '>' {
+					j++
+				}
+				a.val, i = span{vs, j}, j
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// edit replaces src[start:end] with repl.
+type edit struct {
+	start, end int
+	repl       string
+}
+
+func applyEdits(src string, edits []edit) string {
+	if len(edits) == 0 {
+		return src
+	}
+	var b strings.Builder
+	b.Grow(len(src) + 32*len(edits))
+	last := 0
+	for _, e := range edits {
+		b.WriteString(src[last:e.start])
+		b.WriteString(e.repl)
+		last = e.end
+	}
+	b.WriteString(src[last:])
+	return b.String()
+}
+
+// clickCall is the action a trackable href becomes.
+func clickCall(idx int) string { return fmt.Sprintf("{{ $.PeykarClick %d }}", idx) }
+
+// rewriteLinks finds the trackable links of an HTML template source, in
+// document order, and replaces each one's href value by a call that yields
+// the tracked URL at render time. Trackable: an http(s) URL, or an href
+// holding template actions (personalised: its scheme is checked once
+// rendered); left alone: mailto:, tel:, #anchors, other schemes,
+// unsubscribe_url, and links marked data-peykar-notrack.
+func rewriteLinks(src string) (string, []Link) {
+	masked := mask(src, findActions(src))
+	z := xhtml.NewTokenizer(strings.NewReader(masked))
+	var (
+		links []Link
+		edits []edit
+		off   int
+		cur   = -1 // index in links of the open <a>, while its name is collected
+		text  strings.Builder
+		alt   string
+	)
+	finish := func() {
+		if cur >= 0 && links[cur].Name == "" {
+			name := collapseSpace(text.String())
+			if name == "" {
+				name = alt
+			}
+			links[cur].Name = truncateRunes(name, maxLinkName)
+		}
+		cur, alt = -1, ""
+		text.Reset()
+	}
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		raw := string(z.Raw())
+		start := off
+		off += len(raw)
+		switch tt {
+		case xhtml.TextToken:
+			if cur >= 0 {
+				text.WriteString(html.UnescapeString(src[start:off]))
+			}
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "a":
+				finish()
+				l, e, ok := trackable(src[start:off], raw, start, len(links))
+				if ok {
+					links = append(links, l)
+					edits = append(edits, e)
+					cur = len(links) - 1
+				}
+			case "img":
+				if cur >= 0 && alt == "" {
+					for _, a := range scanAttrs(raw) {
+						if a.name == "alt" {
+							alt = collapseSpace(html.UnescapeString(src[start+a.val.start : start+a.val.end]))
+						}
+					}
+				}
+			}
+		case xhtml.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "a" {
+				finish()
+			}
+		}
+	}
+	finish()
+	return applyEdits(src, edits), links
+}
+
+// trackable decides whether the <a> start tag orig (raw: its masked form,
+// at byte offset base of the source) is tracked, and if so returns its Link
+// and the edit that replaces its href value.
+func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
+	var href *attr
+	var name, title string
+	attrs := scanAttrs(raw)
+	for i := range attrs {
+		a := &attrs[i]
+		val := orig[a.val.start:a.val.end]
+		switch a.name {
+		case "data-peykar-notrack":
+			return Link{}, edit{}, false
+		case "href":
+			if href == nil && a.hasVal {
+				href = a
+			}
+		case "data-peykar-name":
+			name = collapseSpace(html.UnescapeString(val))
+		case "title":
+			title = collapseSpace(html.UnescapeString(val))
+		}
+	}
+	if href == nil {
+		return Link{}, edit{}, false
+	}
+	val := orig[href.val.start:href.val.end]
+	trimmed := strings.TrimSpace(val)
+	l := Link{Idx: idx, Name: name}
+	if l.Name == "" {
+		l.Name = truncateRunes(title, maxLinkName)
+	}
+	if hasAction(trimmed) {
+		if strings.Contains(trimmed, "unsubscribe_url") {
+			return Link{}, edit{}, false
+		}
+		prefix := html.UnescapeString(trimmed[:strings.Index(trimmed, "{{")])
+		if prefix != "" && !isHTTP(prefix) && !strings.HasPrefix("https://", strings.ToLower(prefix)) {
+			return Link{}, edit{}, false // mailto:{{ … }} and the like
+		}
+		l.URL, l.Personalised = trimmed, true
+	} else {
+		u := html.UnescapeString(trimmed)
+		if !isHTTP(u) {
+			return Link{}, edit{}, false
+		}
+		l.URL = u
+	}
+	e := edit{start: base + href.val.start, end: base + href.val.end, repl: clickCall(idx)}
+	if !href.quoted {
+		e.repl = `"` + e.repl + `"`
+	}
+	return l, e, true
+}
+
+// isHTTP reports whether u is an absolute http(s) URL.
+func isHTTP(u string) bool {
+	if len(u) < 8 {
+		return false
+	}
+	p := strings.ToLower(u[:8])
+	return strings.HasPrefix(p, "http://") || p == "https://"
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}

@@ -1,0 +1,85 @@
+package templates
+
+import (
+	"context"
+	"time"
+)
+
+// Template is an email template as marketers write it. Subject and Text are
+// text/template sources, HTML is an html/template source; an empty Text is
+// generated from HTML when the template is compiled.
+type Template struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Subject   string    `json:"subject"`
+	HTML      string    `json:"html"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Data is what a template sees: {{ .Contact.Name }}, {{ .Campaign.Name }}.
+type Data struct {
+	Contact  Contact
+	Campaign Campaign
+}
+
+// Contact is the recipient as templates see it. Attributes are free-form
+// (decoded JSON: string, float64, bool, nil, []any, map[string]any).
+type Contact struct {
+	ID         int64
+	Email      string
+	Name       string
+	Attributes map[string]any
+	Tags       []string
+	CreatedAt  time.Time
+}
+
+// Campaign is the campaign a message belongs to (zero in previews).
+type Campaign struct {
+	ID   int64
+	Name string
+}
+
+// Link is one trackable link of a compiled template, in document order.
+// Personalised links (hrefs holding template actions) have the href's
+// template source as URL and Personalised set: their target is rendered per
+// recipient and handed to Tracker.ClickURL.
+type Link struct {
+	Idx          int    `json:"idx"`
+	URL          string `json:"url"`
+	Name         string `json:"name"`
+	Personalised bool   `json:"personalised,omitempty"`
+}
+
+// Rendered is one rendered message.
+type Rendered struct {
+	Subject string
+	HTML    string
+	Text    string
+}
+
+// Tracker makes the per-delivery tracking URLs. A nil Tracker means no
+// tracking (previews, test sends): links are left as they are, no open pixel
+// or honeypot link is added, and unsubscribe_url renders "#".
+type Tracker interface {
+	// ClickURL returns the tracked URL for link idx; target is the link's
+	// (rendered) original URL.
+	ClickURL(idx int, target string) string
+	// OpenURL returns the open pixel's URL.
+	OpenURL() string
+	// UnsubscribeURL returns the recipient's unsubscribe URL.
+	UnsubscribeURL() string
+	// HoneypotURL returns the URL of the hidden link only machines follow.
+	HoneypotURL() string
+}
+
+// TestSender sends one rendered message to an address (implemented by the
+// engine's mailer; wired by cmd).
+type TestSender interface {
+	SendTest(ctx context.Context, to string, r *Rendered) error
+}
+
+// ContactLookup loads the contact a preview renders for (wired by cmd from
+// the contacts package). It returns an errs.NotFound error for an unknown id.
+type ContactLookup func(ctx context.Context, id int64) (Contact, error)
