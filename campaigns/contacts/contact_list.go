@@ -1,0 +1,107 @@
+package contacts
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ListQuery selects contacts for GET /contacts.
+type ListQuery struct {
+	// Q matches email or name, case-insensitively, as a substring.
+	Q string
+	// Segment, when set, keeps only contacts matching it.
+	Segment *Compiled
+	After   int64
+	Limit   int
+}
+
+// List returns up to q.Limit contacts with id > q.After in id order.
+func List(ctx context.Context, db DBTX, q ListQuery) ([]Contact, error) {
+	out := []Contact{}
+	after := q.After
+	for len(out) < q.Limit {
+		want := q.Limit - len(out)
+		ids, last, done, err := listIDs(ctx, db, q, after, want)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			cs, err := GetMany(ctx, db, ids)
+			if err != nil {
+				return nil, err
+			}
+			byID := make(map[int64]Contact, len(cs))
+			for _, c := range cs {
+				byID[c.ID] = c
+			}
+			for _, id := range ids {
+				if c, ok := byID[id]; ok {
+					out = append(out, c)
+				}
+			}
+		}
+		if done {
+			break
+		}
+		after = last
+	}
+	return out, nil
+}
+
+// listIDs returns candidate ids in id order after after: those matching
+// q.Q in SQL and then, when there is a segment, its rule.
+func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (ids []int64, last int64, done bool, err error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q.Q)) + "%"
+	if q.Segment == nil || q.Segment.Translatable() {
+		where, args := "TRUE", []any(nil)
+		if q.Segment != nil {
+			where, args = q.Segment.where(time.Now(), 3)
+			where = "c.status <> 'erased' AND " + where
+		}
+		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id > $1
+			AND ($3 = '%%' OR c.email_key LIKE $3 OR lower(c.name) LIKE $3) AND `+where+` ORDER BY c.id LIMIT $2`,
+			append([]any{after, want, like}, args...)...)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("list contacts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, 0, false, fmt.Errorf("list contacts: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		return ids, 0, true, rows.Err()
+	}
+	// Go path: one page of the rule, then the text filter on those.
+	matched, err := matchingIDs(ctx, db, q.Segment, time.Now(), after, want)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if len(matched) == 0 {
+		return nil, 0, true, nil
+	}
+	rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id = ANY($1)
+		AND ($2 = '%%' OR c.email_key LIKE $2 OR lower(c.name) LIKE $2) ORDER BY c.id`, matched, like)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list contacts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, 0, false, fmt.Errorf("list contacts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, matched[len(matched)-1], len(matched) < want, rows.Err()
+}
+
+func sortByID(cs []Contact) {
+	slices.SortFunc(cs, func(a, b Contact) int { return cmp.Compare(a.ID, b.ID) })
+}

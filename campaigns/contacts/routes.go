@@ -1,0 +1,79 @@
+package contacts
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// ConversionRecorder attributes a transaction to campaigns (package
+// tracking implements it). It is called inside the transaction that
+// inserted the transaction row.
+type ConversionRecorder interface {
+	RecordConversion(ctx context.Context, tx pgx.Tx, t Transaction) error
+}
+
+// Deps are what the handlers need.
+type Deps struct {
+	Pool *pgxpool.Pool
+	// River enqueues import jobs; required for POST /contacts/import.
+	River *river.Client[pgx.Tx]
+	// Conversions, when not nil, attributes posted transactions.
+	Conversions ConversionRecorder
+	// UploadDir holds uploaded CSV files until their import job has read
+	// them. Defaults to os.TempDir().
+	UploadDir string
+	Logger    *slog.Logger
+}
+
+// Routes registers the contacts, segments, suppressions, imports and events
+// endpoints on api (/api/v1).
+func Routes(api *echo.Group, deps Deps) {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	h := &handlers{deps: deps}
+	api.POST("/contacts", h.createContact)
+	api.GET("/contacts", h.listContacts)
+	api.POST("/contacts/import", h.importContacts)
+	api.GET("/contacts/:id", h.getContact)
+	api.PUT("/contacts/:id", h.updateContact)
+	api.DELETE("/contacts/:id", h.eraseContact)
+	api.GET("/contacts/:id/export", h.exportContact)
+	api.GET("/imports/:id", h.getImport)
+	api.POST("/events", h.postEvent)
+
+	api.POST("/segments", h.createSegment)
+	api.GET("/segments", h.listSegments)
+	api.POST("/segments/preview", h.previewSegment)
+	api.GET("/segments/:id", h.getSegment)
+	api.PUT("/segments/:id", h.updateSegment)
+	api.DELETE("/segments/:id", h.deleteSegment)
+	api.GET("/segments/:id/count", h.countSegment)
+
+	api.GET("/suppressions", h.listSuppressions)
+	api.POST("/suppressions", h.addSuppression)
+	api.DELETE("/suppressions/:id", h.deleteSuppression)
+}
+
+type handlers struct{ deps Deps }
+
+// after reads the ?after= cursor (an id; empty means from the start).
+func after(c echo.Context) (int64, error) {
+	s := c.QueryParam("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errs.Field("after", "must be a cursor from a previous page")
+	}
+	return n, nil
+}

@@ -1,0 +1,153 @@
+package contacts
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Rule bounds: a rule is small, and its program can neither grow without
+// bound nor loop forever (expr has no unbounded loops; ranges and builtins
+// are capped by the VM's memory budget).
+const (
+	maxRuleLen    = 10000
+	maxRuleNodes  = 500
+	ruleMemBudget = 100000
+)
+
+// Compiled is a segment rule compiled once and evaluated many times: in SQL
+// when the whole rule belongs to the translatable subset, in Go otherwise.
+type Compiled struct {
+	// Rule is the source text.
+	Rule    string
+	all     bool        // the empty rule or `true`: every contact
+	program *vm.Program // the Go path
+	tree    ast.Node    // the parsed (unoptimised) tree the SQL path translates; nil when not translatable
+	attrs   bool        // the rule reads contact.attributes
+}
+
+// Translatable reports whether the rule runs as one SQL WHERE clause.
+func (c *Compiled) Translatable() bool { return c.all || c.tree != nil }
+
+// CompileRule compiles and type-checks a segment rule. The empty rule and
+// `true` select every contact. A bad rule gives an *errs.Error with Code
+// errs.Invalid, Field "rule" and the 1-based Position (and Line, Column) of
+// the mistake.
+func CompileRule(rule string) (*Compiled, error) {
+	src := strings.TrimSpace(rule)
+	if len(rule) > maxRuleLen {
+		return nil, &errs.Error{Code: errs.Invalid, Field: "rule", Message: "is longer than 10000 bytes"}
+	}
+	c := &Compiled{Rule: rule}
+	if src == "" || src == "true" {
+		c.all = true
+		src = "true"
+	} else {
+		src = rule // compile as written so positions need no adjusting
+	}
+	program, err := expr.Compile(src, ruleOptions()...)
+	if err != nil {
+		return nil, ruleError(rule, err)
+	}
+	c.program = program
+	if c.all {
+		return c, nil
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, ruleError(rule, err)
+	}
+	c.attrs = readsAttributes(tree.Node)
+	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
+		c.tree = tree.Node
+	}
+	return c, nil
+}
+
+func ruleOptions() []expr.Option {
+	return []expr.Option{
+		expr.Env(newRuleEnv(time.Time{})),
+		expr.AsBool(),
+		expr.MaxNodes(maxRuleNodes),
+	}
+}
+
+// ruleError turns an expr error into the API's error with the position of
+// the mistake in the rule.
+func ruleError(rule string, err error) error {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		return &errs.Error{Code: errs.Invalid, Field: "rule", Message: err.Error()}
+	}
+	pos := fe.From + 1
+	line, col := lineCol(rule, pos)
+	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: fe.Message, Position: pos, Line: line, Column: col}
+}
+
+// lineCol returns the 1-based line and column of the 1-based rune position pos.
+func lineCol(s string, pos int) (line, col int) {
+	line, col = 1, 1
+	i := 1
+	for _, r := range s {
+		if i == pos {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i++
+	}
+	return line, col
+}
+
+// readsAttributes reports whether the rule may read contact.attributes:
+// it names them, or uses contact other than through a fixed field name.
+func readsAttributes(n ast.Node) bool {
+	v := &attrVisitor{}
+	ast.Walk(&n, v)
+	return v.named || v.idents > v.fixed
+}
+
+type attrVisitor struct {
+	named         bool
+	idents, fixed int
+}
+
+func (v *attrVisitor) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.MemberNode:
+		s, ok := x.Property.(*ast.StringNode)
+		if ok && s.Value == "attributes" {
+			v.named = true
+		}
+		if id, isID := x.Node.(*ast.IdentifierNode); isID && id.Value == "contact" && ok && s.Value != "attributes" {
+			v.fixed++
+		}
+	case *ast.IdentifierNode:
+		if x.Value == "contact" {
+			v.idents++
+		}
+	}
+}
+
+// eval runs the program for one contact; an evaluation error (a type
+// mismatch on an attribute, say) means the contact does not match.
+func (c *Compiled) eval(m *vm.VM, env *ruleEnv) bool {
+	m.MemoryBudget = ruleMemBudget
+	out, err := m.Run(c.program, env)
+	if err != nil {
+		return false
+	}
+	b, _ := out.(bool)
+	return b
+}

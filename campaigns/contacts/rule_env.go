@@ -1,0 +1,145 @@
+package contacts
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// ruleEnv is the environment a segment rule sees. Missing timestamps (a
+// contact that never opened, gave no consent date, …) are the zero time,
+// 0001-01-01 UTC, so days_since of them is very large and comparisons with
+// them are well defined.
+type ruleEnv struct {
+	Contact   contactEnv          `expr:"contact"`
+	Stats     statsEnv            `expr:"stats"`
+	Now       time.Time           `expr:"now"`
+	HasTag    func(string) bool   `expr:"has_tag"`
+	DaysSince func(time.Time) int `expr:"days_since"`
+}
+
+type contactEnv struct {
+	ID         int64          `expr:"id"`
+	Email      string         `expr:"email"`
+	Name       string         `expr:"name"`
+	Attributes map[string]any `expr:"attributes"`
+	Tags       []string       `expr:"tags"`
+	Status     string         `expr:"status"`
+	CreatedAt  time.Time      `expr:"created_at"`
+	Consent    consentEnv     `expr:"consent"`
+}
+
+type consentEnv struct {
+	Source string    `expr:"source"`
+	At     time.Time `expr:"at"`
+	IP     string    `expr:"ip"`
+}
+
+type statsEnv struct {
+	Sent           int       `expr:"sent"`
+	Opens          int       `expr:"opens"`
+	Clicks         int       `expr:"clicks"`
+	Conversions    int       `expr:"conversions"`
+	Revenue        float64   `expr:"revenue"`
+	LastOpenAt     time.Time `expr:"last_open_at"`
+	LastClickAt    time.Time `expr:"last_click_at"`
+	LastPurchaseAt time.Time `expr:"last_purchase_at"`
+}
+
+// newRuleEnv returns an environment whose functions are bound to it.
+func newRuleEnv(now time.Time) *ruleEnv {
+	e := &ruleEnv{Now: now}
+	e.HasTag = e.hasTag
+	e.DaysSince = e.daysSince
+	return e
+}
+
+func (e *ruleEnv) hasTag(t string) bool {
+	for _, x := range e.Contact.Tags {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// daysSince is the number of whole days from t to now, rounded down, on
+// whole seconds (the SQL translation computes exactly the same).
+func (e *ruleEnv) daysSince(t time.Time) int {
+	d := e.Now.Unix() - t.Unix()
+	q := d / 86400
+	if d%86400 < 0 {
+		q--
+	}
+	return int(q)
+}
+
+// envRow is one contacts row as the Go evaluation path reads it.
+type envRow struct {
+	id                  int64
+	email, name, status string
+	attrs               []byte
+	tags                []string
+	createdAt           time.Time
+	consentSource       *string
+	consentAt           *time.Time
+	consentIP           *string
+	sent, opens         int
+	clicks, convs       int
+	revenue             float64
+	lastOpen, lastClick *time.Time
+	lastPurchase        *time.Time
+}
+
+// envColumns is the select list envRow.dest reads, for a contacts row c.
+const envColumns = `c.id, c.email, c.name, c.attributes, c.tags, c.status, c.created_at,
+	c.consent_source, c.consent_at, host(c.consent_ip),
+	c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+	c.last_open_at, c.last_click_at, c.last_purchase_at`
+
+// envColumnsNoAttrs is envColumns without reading attributes (a constant
+// empty object instead), for rules that never look at them.
+const envColumnsNoAttrs = `c.id, c.email, c.name, NULL::jsonb, c.tags, c.status, c.created_at,
+	c.consent_source, c.consent_at, host(c.consent_ip),
+	c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+	c.last_open_at, c.last_click_at, c.last_purchase_at`
+
+func (r *envRow) dest() []any {
+	return []any{&r.id, &r.email, &r.name, &r.attrs, &r.tags, &r.status, &r.createdAt,
+		&r.consentSource, &r.consentAt, &r.consentIP,
+		&r.sent, &r.opens, &r.clicks, &r.convs, &r.revenue,
+		&r.lastOpen, &r.lastClick, &r.lastPurchase}
+}
+
+// fill loads the row into e.
+func (r *envRow) fill(e *ruleEnv) error {
+	c := &e.Contact
+	c.ID, c.Email, c.Name, c.Tags, c.Status, c.CreatedAt = r.id, r.email, r.name, r.tags, r.status, r.createdAt
+	c.Attributes = nil
+	if len(r.attrs) > 0 {
+		if err := json.Unmarshal(r.attrs, &c.Attributes); err != nil {
+			return fmt.Errorf("contact %d: attributes: %w", r.id, err)
+		}
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	c.Consent = consentEnv{Source: deref(r.consentSource), At: derefTime(r.consentAt), IP: deref(r.consentIP)}
+	e.Stats = statsEnv{Sent: r.sent, Opens: r.opens, Clicks: r.clicks, Conversions: r.convs, Revenue: r.revenue,
+		LastOpenAt: derefTime(r.lastOpen), LastClickAt: derefTime(r.lastClick), LastPurchaseAt: derefTime(r.lastPurchase)}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

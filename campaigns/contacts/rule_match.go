@@ -1,0 +1,211 @@
+package contacts
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/jackc/pgx/v5"
+)
+
+// goPageSize is how many rows one keyset page of the Go evaluation path reads.
+const goPageSize = 5000
+
+// Page is one step of a walk over a segment.
+type Page struct {
+	// IDs are the matching, sendable contacts, in id order.
+	IDs []int64
+	// Suppressed counts contacts that matched but may not be sent to.
+	Suppressed int
+	// Last is the id to pass as after for the next page (after itself when
+	// the page is empty).
+	Last int64
+	// Done is true when no contact with id > Last is left to look at.
+	Done bool
+}
+
+// MatchPage walks contacts with id > after in id order and returns those
+// that match c and are sendable (status active, address and domain not
+// suppressed). Erased contacts never match.
+//
+// On the Go path it scans at most limit contacts. A translatable rule runs
+// as one SQL query (… WHERE id > after AND (rule) ORDER BY id LIMIT limit),
+// so there "at most limit" counts matching contacts (sendable or not) rather
+// than contacts scanned. Either way Last is the last id the page covered and
+// Done is true once nothing after Last can match, so calling MatchPage with
+// after = Last until Done visits every contact exactly once.
+func MatchPage(ctx context.Context, db DBTX, c *Compiled, after int64, limit int) (Page, error) {
+	return matchPage(ctx, db, c, time.Now(), after, limit)
+}
+
+func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, limit int) (Page, error) {
+	if limit <= 0 {
+		return Page{}, fmt.Errorf("match page: limit must be positive, got %d", limit)
+	}
+	p := Page{Last: after}
+	if c.Translatable() {
+		where, args := c.where(now, 2)
+		rows, err := db.Query(ctx, `SELECT c.id, `+sendableSQL+` FROM contacts c
+			WHERE c.id > $1 AND c.status <> 'erased' AND `+where+` ORDER BY c.id LIMIT $2`,
+			append([]any{after, limit}, args...)...)
+		if err != nil {
+			return Page{}, fmt.Errorf("match page: %w", err)
+		}
+		n := 0
+		var id int64
+		var ok bool
+		_, err = pgx.ForEachRow(rows, []any{&id, &ok}, func() error {
+			n++
+			p.Last = id
+			if ok {
+				p.IDs = append(p.IDs, id)
+			} else {
+				p.Suppressed++
+			}
+			return nil
+		})
+		if err != nil {
+			return Page{}, fmt.Errorf("match page: %w", err)
+		}
+		p.Done = n < limit
+		return p, nil
+	}
+	env := newRuleEnv(now)
+	var m vm.VM
+	var r envRow
+	var sendable bool
+	n := 0
+	rows, err := db.Query(ctx, `SELECT `+c.envColumns()+`, `+sendableSQL+` FROM contacts c
+		WHERE c.id > $1 ORDER BY c.id LIMIT $2`, after, limit)
+	if err != nil {
+		return Page{}, fmt.Errorf("match page: %w", err)
+	}
+	_, err = pgx.ForEachRow(rows, append(r.dest(), &sendable), func() error {
+		n++
+		p.Last = r.id
+		if r.status == StatusErased {
+			return nil
+		}
+		if err := r.fill(env); err != nil {
+			return err
+		}
+		if !c.eval(&m, env) {
+			return nil
+		}
+		if sendable {
+			p.IDs = append(p.IDs, r.id)
+		} else {
+			p.Suppressed++
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("match page: %w", err)
+	}
+	p.Done = n < limit
+	return p, nil
+}
+
+// envColumns is the select list of the Go path for this rule.
+func (c *Compiled) envColumns() string {
+	if c.attrs {
+		return envColumns
+	}
+	return envColumnsNoAttrs
+}
+
+// where returns the rule as SQL over contacts c with parameters numbered
+// after base; only for translatable rules.
+func (c *Compiled) where(now time.Time, base int) (string, []any) {
+	if c.all {
+		return "TRUE", nil
+	}
+	w, ok := translate(c.tree, now, base)
+	if !ok {
+		panic("contacts: where on an untranslatable rule")
+	}
+	return "(" + w.sql + ")", w.args
+}
+
+// Count returns how many contacts (erased ones aside) match c, whether or
+// not they may be sent to.
+func Count(ctx context.Context, db DBTX, c *Compiled) (int64, error) {
+	return count(ctx, db, c, time.Now())
+}
+
+func count(ctx context.Context, db DBTX, c *Compiled, now time.Time) (int64, error) {
+	if c.Translatable() {
+		where, args := c.where(now, 0)
+		var n int64
+		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c WHERE c.status <> 'erased' AND `+where, args...).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("count segment: %w", err)
+		}
+		return n, nil
+	}
+	var n int64
+	err := scanGo(ctx, db, c, now, 0, func(int64) bool { n++; return true })
+	return n, err
+}
+
+// scanGo evaluates c in Go over every contact with id > after, in keyset
+// pages, calling fn with each matching id until fn returns false.
+func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, fn func(id int64) bool) error {
+	env := newRuleEnv(now)
+	var m vm.VM
+	var r envRow
+	q := `SELECT ` + c.envColumns() + ` FROM contacts c WHERE c.id > $1 AND c.status <> 'erased' ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
+	for {
+		rows, err := db.Query(ctx, q, after)
+		if err != nil {
+			return fmt.Errorf("scan contacts: %w", err)
+		}
+		n, stop := 0, false
+		_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+			n++
+			after = r.id
+			if stop {
+				return nil
+			}
+			if err := r.fill(env); err != nil {
+				return err
+			}
+			if c.eval(&m, env) && !fn(r.id) {
+				stop = true
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan contacts: %w", err)
+		}
+		if stop || n < goPageSize {
+			return nil
+		}
+	}
+}
+
+// matchingIDs returns up to limit ids (erased contacts aside) with id >
+// after that match c, in id order; for listing and previews.
+func matchingIDs(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, limit int) ([]int64, error) {
+	ids := []int64{}
+	if c.Translatable() {
+		where, args := c.where(now, 2)
+		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id > $1 AND c.status <> 'erased' AND `+where+
+			` ORDER BY c.id LIMIT $2`, append([]any{after, limit}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("match contacts: %w", err)
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, fmt.Errorf("match contacts: %w", err)
+		}
+		return ids, nil
+	}
+	err := scanGo(ctx, db, c, now, after, func(id int64) bool {
+		ids = append(ids, id)
+		return len(ids) < limit
+	})
+	return ids, err
+}

@@ -1,0 +1,489 @@
+package contacts
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// The SQL translation of a segment rule.
+//
+// A rule translates when every node belongs to the subset below; anything
+// else makes the whole rule run in Go. The translation must select exactly
+// the contacts the Go path selects, including expr's runtime semantics on
+// JSON attribute values:
+//
+//   - an attribute is missing or JSON null → nil; == nil is true for both;
+//   - == and != never fail: values of different types are unequal, numbers
+//     compare as float64 whatever their literal type;
+//   - <, <=, >, >= fail at run time unless both sides are numbers or both
+//     strings (strings compare bytewise, hence COLLATE "C");
+//   - contains, startsWith, endsWith and matches are false on nil and fail on
+//     anything else that is not a string;
+//   - `x in ["a", "b"]` (all strings) is a map lookup: nil looks up "", a
+//     non-string fails;
+//   - a failure anywhere makes the whole rule fail for that contact, and a
+//     failing contact does not match; && and || short-circuit left to right.
+//
+// A translated boolean is SQL that may be NULL exactly where Go fails
+// ("mayFail"); and/or keep Go's short-circuit order with CASE when the left
+// side may fail, and WHERE drops NULL rows as Go drops failing contacts.
+// Every value is a parameter: a rule can never inject SQL.
+
+// translator accumulates the parameters of one translation.
+type translator struct {
+	args []any
+	base int // parameters before ours
+	now  time.Time
+}
+
+func (t *translator) arg(v any) string {
+	t.args = append(t.args, v)
+	return "$" + strconv.Itoa(t.base+len(t.args))
+}
+
+// sqlWhere is a translated rule: a boolean SQL expression over contacts c,
+// with its parameters numbered after base.
+type sqlWhere struct {
+	sql  string
+	args []any
+}
+
+// translate turns the tree into SQL; ok is false when some node is outside
+// the translatable subset.
+func translate(n ast.Node, now time.Time, base int) (sqlWhere, bool) {
+	t := &translator{base: base, now: now}
+	b, ok := t.boolean(n)
+	if !ok {
+		return sqlWhere{}, false
+	}
+	return sqlWhere{sql: b.sql, args: t.args}, true
+}
+
+// boolSQL is a translated predicate; mayFail marks SQL that is NULL where
+// the Go evaluation fails.
+type boolSQL struct {
+	sql     string
+	mayFail bool
+}
+
+func (t *translator) boolean(n ast.Node) (boolSQL, bool) {
+	switch x := n.(type) {
+	case *ast.BoolNode:
+		if x.Value {
+			return boolSQL{sql: "TRUE"}, true
+		}
+		return boolSQL{sql: "FALSE"}, true
+	case *ast.UnaryNode:
+		if x.Operator != "not" && x.Operator != "!" {
+			return boolSQL{}, false
+		}
+		in, ok := t.boolean(x.Node)
+		return boolSQL{sql: "(NOT " + in.sql + ")", mayFail: in.mayFail}, ok
+	case *ast.CallNode:
+		return t.call(x)
+	case *ast.BinaryNode:
+		switch x.Operator {
+		case "&&", "and", "||", "or":
+			return t.logical(x)
+		case "==", "!=", "<", "<=", ">", ">=":
+			return t.compare(x)
+		case "in":
+			return t.in(x)
+		case "contains", "startsWith", "endsWith", "matches":
+			return t.stringOp(x)
+		}
+	}
+	return boolSQL{}, false
+}
+
+func (t *translator) logical(x *ast.BinaryNode) (boolSQL, bool) {
+	l, ok := t.boolean(x.Left)
+	if !ok {
+		return boolSQL{}, false
+	}
+	r, ok := t.boolean(x.Right)
+	if !ok {
+		return boolSQL{}, false
+	}
+	op := " AND "
+	if x.Operator == "||" || x.Operator == "or" {
+		op = " OR "
+	}
+	// With a left side that is never NULL, SQL's three-valued AND/OR is
+	// exactly Go's short-circuit: FALSE AND fail = FALSE, TRUE AND fail = fail.
+	s := "(" + l.sql + op + r.sql + ")"
+	if l.mayFail {
+		s = "(CASE WHEN " + l.sql + " IS NULL THEN NULL ELSE " + s + " END)"
+	}
+	return boolSQL{sql: s, mayFail: l.mayFail || r.mayFail}, true
+}
+
+func (t *translator) call(x *ast.CallNode) (boolSQL, bool) {
+	id, ok := x.Callee.(*ast.IdentifierNode)
+	if !ok || id.Value != "has_tag" || len(x.Arguments) != 1 {
+		return boolSQL{}, false
+	}
+	s, ok := x.Arguments[0].(*ast.StringNode)
+	if !ok {
+		return boolSQL{}, false
+	}
+	return boolSQL{sql: "(c.tags @> ARRAY[" + t.arg(s.Value) + "::text])"}, true
+}
+
+// Operand kinds.
+type opKind int
+
+const (
+	kText  opKind = iota + 1 // a non-null text column
+	kInt                     // a non-null integer expression
+	kFloat                   // a non-null float8 expression
+	kAttr                    // a JSON attribute (key in sql)
+)
+
+type operand struct {
+	kind opKind
+	sql  string // the column expression, or for kAttr the attribute key
+}
+
+// fields are the typed contact and stats fields.
+var fields = map[string]map[string]operand{
+	"contact": {
+		"id":     {kInt, "c.id"},
+		"email":  {kText, "c.email"},
+		"name":   {kText, "c.name"},
+		"status": {kText, "c.status"},
+	},
+	"stats": {
+		"sent":        {kInt, "c.sent"},
+		"opens":       {kInt, "c.opens"},
+		"clicks":      {kInt, "c.clicks"},
+		"conversions": {kInt, "c.conversions"},
+		"revenue":     {kFloat, "c.revenue::float8"},
+	},
+	"consent": {
+		"source": {kText, "COALESCE(c.consent_source, '')"},
+		"ip":     {kText, "COALESCE(host(c.consent_ip), '')"},
+	},
+}
+
+// timeFields are the timestamps days_since can take; NULL is the zero time.
+var timeFields = map[string]map[string]string{
+	"contact": {"created_at": "c.created_at"},
+	"stats":   {"last_open_at": "c.last_open_at", "last_click_at": "c.last_click_at", "last_purchase_at": "c.last_purchase_at"},
+	"consent": {"at": "c.consent_at"},
+}
+
+// path returns the (object, field) of contact.x, stats.x or
+// contact.consent.x, with property names as written.
+func path(n ast.Node) (obj, field string, ok bool) {
+	m, isM := n.(*ast.MemberNode)
+	if !isM || m.Optional || m.Method {
+		return "", "", false
+	}
+	p, isS := m.Property.(*ast.StringNode)
+	if !isS {
+		return "", "", false
+	}
+	switch inner := m.Node.(type) {
+	case *ast.IdentifierNode:
+		if inner.Value == "contact" || inner.Value == "stats" {
+			return inner.Value, p.Value, true
+		}
+	case *ast.MemberNode:
+		if o, f, ok := path(inner); ok && o == "contact" && f == "consent" {
+			return "consent", p.Value, true
+		}
+		if o, f, ok := path(inner); ok && o == "contact" && f == "attributes" {
+			return "attributes", p.Value, true
+		}
+	}
+	return "", "", false
+}
+
+func (t *translator) operand(n ast.Node) (operand, bool) {
+	if call, ok := n.(*ast.CallNode); ok {
+		return t.daysSince(call)
+	}
+	obj, field, ok := path(n)
+	if !ok {
+		return operand{}, false
+	}
+	if obj == "attributes" {
+		return operand{kind: kAttr, sql: field}, true
+	}
+	op, ok := fields[obj][field]
+	return op, ok
+}
+
+func (t *translator) daysSince(call *ast.CallNode) (operand, bool) {
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok || id.Value != "days_since" || len(call.Arguments) != 1 {
+		return operand{}, false
+	}
+	obj, field, ok := path(call.Arguments[0])
+	if !ok {
+		return operand{}, false
+	}
+	col, ok := timeFields[obj][field]
+	if !ok {
+		return operand{}, false
+	}
+	// Whole seconds, rounded down, as ruleEnv.daysSince.
+	s := "floor((" + t.arg(t.now.Unix()) + "::bigint - floor(extract(epoch FROM COALESCE(" + col +
+		", '0001-01-01 00:00:00+00'::timestamptz)))) / 86400)"
+	return operand{kind: kInt, sql: s}, true
+}
+
+// literal is a constant in the rule.
+type literal struct {
+	v    any // string, int, float64, bool or nil
+	null bool
+}
+
+func asLiteral(n ast.Node) (literal, bool) {
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return literal{v: x.Value}, true
+	case *ast.IntegerNode:
+		return literal{v: x.Value}, true
+	case *ast.FloatNode:
+		return literal{v: x.Value}, true
+	case *ast.BoolNode:
+		return literal{v: x.Value}, true
+	case *ast.NilNode:
+		return literal{null: true}, true
+	case *ast.UnaryNode:
+		if x.Operator != "-" && x.Operator != "+" {
+			return literal{}, false
+		}
+		l, ok := asLiteral(x.Node)
+		if !ok {
+			return literal{}, false
+		}
+		neg := x.Operator == "-"
+		switch v := l.v.(type) {
+		case int:
+			if neg {
+				v = -v
+			}
+			return literal{v: v}, true
+		case float64:
+			if neg {
+				v = -v
+			}
+			return literal{v: v}, true
+		}
+	}
+	return literal{}, false
+}
+
+func (l literal) number() (float64, bool) {
+	switch v := l.v.(type) {
+	case int:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
+}
+
+var flipped = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+func (t *translator) compare(x *ast.BinaryNode) (boolSQL, bool) {
+	op := x.Operator
+	left, right := x.Left, x.Right
+	if _, isLit := asLiteral(left); isLit {
+		left, right, op = right, left, flipped[op]
+	}
+	o, ok := t.operand(left)
+	if !ok {
+		return boolSQL{}, false
+	}
+	lit, ok := asLiteral(right)
+	if !ok {
+		return boolSQL{}, false
+	}
+	if o.kind == kAttr {
+		return t.compareAttr(o.sql, op, lit)
+	}
+	sqlOp := op
+	if op == "==" {
+		sqlOp = "="
+	} else if op == "!=" {
+		sqlOp = "<>"
+	}
+	switch o.kind {
+	case kText:
+		s, isStr := lit.v.(string)
+		if !isStr {
+			return boolSQL{}, false
+		}
+		return boolSQL{sql: "(" + o.sql + " COLLATE \"C\" " + sqlOp + " " + t.arg(s) + "::text)"}, true
+	case kInt:
+		if i, isInt := lit.v.(int); isInt {
+			return boolSQL{sql: "(" + o.sql + " " + sqlOp + " " + t.arg(int64(i)) + "::bigint)"}, true
+		}
+		if f, isF := lit.v.(float64); isF {
+			return boolSQL{sql: "((" + o.sql + ")::float8 " + sqlOp + " " + t.arg(f) + "::float8)"}, true
+		}
+	case kFloat:
+		if f, isNum := lit.number(); isNum {
+			return boolSQL{sql: "(" + o.sql + " " + sqlOp + " " + t.arg(f) + "::float8)"}, true
+		}
+	}
+	return boolSQL{}, false
+}
+
+// attrEq is the never-NULL SQL for `attributes[key] == lit`.
+func (t *translator) attrEq(key string, lit literal) (string, bool) {
+	a := "c.attributes -> " + t.arg(key) + "::text"
+	if lit.null {
+		return "(" + a + " IS NULL OR jsonb_typeof(" + a + ") = 'null')", true
+	}
+	switch v := lit.v.(type) {
+	case string:
+		// @> lets the GIN index narrow the scan; the second test is exact.
+		return "(c.attributes @> " + t.arg(map[string]any{key: v}) + "::jsonb AND COALESCE(" + a +
+			" = to_jsonb(" + t.arg(v) + "::text), FALSE))", true
+	case bool:
+		return "(c.attributes @> " + t.arg(map[string]any{key: v}) + "::jsonb AND COALESCE(" + a +
+			" = to_jsonb(" + t.arg(v) + "::boolean), FALSE))", true
+	}
+	if f, ok := lit.number(); ok {
+		return "(CASE WHEN jsonb_typeof(" + a + ") = 'number' THEN (" + a + ")::float8 = " + t.arg(f) + "::float8 ELSE FALSE END)", true
+	}
+	return "", false
+}
+
+func (t *translator) compareAttr(key, op string, lit literal) (boolSQL, bool) {
+	switch op {
+	case "==", "!=":
+		eq, ok := t.attrEq(key, lit)
+		if !ok {
+			return boolSQL{}, false
+		}
+		if op == "!=" {
+			eq = "(NOT " + eq + ")"
+		}
+		return boolSQL{sql: eq}, true
+	}
+	a := "c.attributes -> " + t.arg(key) + "::text"
+	if s, ok := lit.v.(string); ok {
+		return boolSQL{sql: "(CASE WHEN jsonb_typeof(" + a + ") = 'string' THEN (" + a + " #>> '{}') COLLATE \"C\" " + op + " " +
+			t.arg(s) + "::text ELSE NULL END)", mayFail: true}, true
+	}
+	if f, ok := lit.number(); ok {
+		return boolSQL{sql: "(CASE WHEN jsonb_typeof(" + a + ") = 'number' THEN (" + a + ")::float8 " + op + " " +
+			t.arg(f) + "::float8 ELSE NULL END)", mayFail: true}, true
+	}
+	return boolSQL{}, false
+}
+
+func (t *translator) in(x *ast.BinaryNode) (boolSQL, bool) {
+	// "tag" in contact.tags
+	if s, ok := x.Left.(*ast.StringNode); ok {
+		if obj, field, ok := path(x.Right); ok && obj == "contact" && field == "tags" {
+			return boolSQL{sql: "(c.tags @> ARRAY[" + t.arg(s.Value) + "::text])"}, true
+		}
+		return boolSQL{}, false
+	}
+	arr, ok := x.Right.(*ast.ArrayNode)
+	if !ok {
+		return boolSQL{}, false
+	}
+	o, ok := t.operand(x.Left)
+	if !ok {
+		return boolSQL{}, false
+	}
+	lits := make([]literal, len(arr.Nodes))
+	var strs []string
+	var ints []int64
+	for i, n := range arr.Nodes {
+		if lits[i], ok = asLiteral(n); !ok {
+			return boolSQL{}, false
+		}
+		switch v := lits[i].v.(type) {
+		case string:
+			strs = append(strs, v)
+		case int:
+			ints = append(ints, int64(v))
+		}
+	}
+	if len(lits) == 0 {
+		return boolSQL{sql: "FALSE"}, true
+	}
+	allStrings, allInts := len(strs) == len(lits), len(ints) == len(lits)
+	switch o.kind {
+	case kText:
+		if allStrings {
+			return boolSQL{sql: "(" + o.sql + " = ANY(" + t.arg(strs) + "::text[]))"}, true
+		}
+	case kInt:
+		if allInts {
+			return boolSQL{sql: "(" + o.sql + " = ANY(" + t.arg(ints) + "::bigint[]))"}, true
+		}
+	case kAttr:
+		if allStrings {
+			// expr turns an all-string list into a map lookup.
+			a := "c.attributes -> " + t.arg(o.sql) + "::text"
+			set := t.arg(strs) + "::text[]"
+			return boolSQL{sql: "(CASE WHEN " + a + " IS NULL OR jsonb_typeof(" + a + ") = 'null' THEN '' = ANY(" + set +
+				") WHEN jsonb_typeof(" + a + ") = 'string' THEN (" + a + " #>> '{}') = ANY(" + set + ") ELSE NULL END)", mayFail: true}, true
+		}
+		// Otherwise each element is compared with ==, which never fails.
+		parts := make([]string, len(lits))
+		for i, l := range lits {
+			if parts[i], ok = t.attrEq(o.sql, l); !ok {
+				return boolSQL{}, false
+			}
+		}
+		return boolSQL{sql: "(" + strings.Join(parts, " OR ") + ")"}, true
+	}
+	return boolSQL{}, false
+}
+
+func (t *translator) stringOp(x *ast.BinaryNode) (boolSQL, bool) {
+	o, ok := t.operand(x.Left)
+	if !ok || (o.kind != kText && o.kind != kAttr) {
+		return boolSQL{}, false
+	}
+	s, ok := x.Right.(*ast.StringNode)
+	if !ok {
+		return boolSQL{}, false
+	}
+	test := func(v string) (string, bool) {
+		switch x.Operator {
+		case "contains":
+			return "(strpos(" + v + ", " + t.arg(s.Value) + "::text) > 0)", true
+		case "startsWith":
+			return "starts_with(" + v + ", " + t.arg(s.Value) + "::text)", true
+		case "endsWith":
+			p := t.arg(s.Value)
+			return "(right(" + v + ", length(" + p + "::text)) = " + p + "::text)", true
+		default:
+			re, ok := pgRegexp(s.Value)
+			if !ok {
+				return "", false
+			}
+			return "(" + v + " ~ " + t.arg(re) + "::text)", true
+		}
+	}
+	if o.kind == kText {
+		sql, ok := test(o.sql)
+		return boolSQL{sql: sql}, ok
+	}
+	a := "c.attributes -> " + t.arg(o.sql) + "::text"
+	sql, ok := test("(" + a + " #>> '{}')")
+	if !ok {
+		return boolSQL{}, false
+	}
+	return boolSQL{sql: "(CASE WHEN " + a + " IS NULL OR jsonb_typeof(" + a + ") = 'null' THEN FALSE WHEN jsonb_typeof(" + a +
+		") = 'string' THEN " + sql + " ELSE NULL END)", mayFail: true}, true
+}
+
+// String renders a translation for debugging and docs.
+func (w sqlWhere) String() string { return fmt.Sprintf("%s %v", w.sql, w.args) }

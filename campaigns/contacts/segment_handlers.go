@@ -1,0 +1,182 @@
+package contacts
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+// previewSampleSize is how many contacts a preview shows.
+const previewSampleSize = 20
+
+func (h *handlers) createSegment(c echo.Context) error {
+	var in SegmentInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	s, err := CreateSegment(c.Request().Context(), h.deps.Pool, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, s)
+}
+
+func (h *handlers) getSegment(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	s, err := GetSegment(c.Request().Context(), h.deps.Pool, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s)
+}
+
+func (h *handlers) updateSegment(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in SegmentInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	s, err := UpdateSegment(c.Request().Context(), h.deps.Pool, id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s)
+}
+
+func (h *handlers) deleteSegment(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := DeleteSegment(c.Request().Context(), h.deps.Pool, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *handlers) listSegments(c echo.Context) error {
+	limit, err := httpapi.Limit(c, 50, 500)
+	if err != nil {
+		return err
+	}
+	a, err := after(c)
+	if err != nil {
+		return err
+	}
+	items, err := ListSegments(c.Request().Context(), h.deps.Pool, a, limit)
+	if err != nil {
+		return err
+	}
+	out := httpapi.List[Segment]{Items: items}
+	if len(items) == limit {
+		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handlers) countSegment(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	compiled, err := CompileSegment(ctx, h.deps.Pool, id)
+	if err != nil {
+		return err
+	}
+	n, err := Count(ctx, h.deps.Pool, compiled)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"count": n})
+}
+
+// Preview is the answer of POST /segments/preview.
+type Preview struct {
+	Count  int64     `json:"count"`
+	Sample []Contact `json:"sample"`
+	// SQL tells whether the rule runs as SQL (true) or in Go.
+	SQL bool `json:"sql"`
+}
+
+func (h *handlers) previewSegment(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in struct {
+		Rule string `json:"rule"`
+	}
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	compiled, err := CompileRule(in.Rule)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	n, err := count(ctx, h.deps.Pool, compiled, now)
+	if err != nil {
+		return err
+	}
+	ids, err := matchingIDs(ctx, h.deps.Pool, compiled, now, 0, previewSampleSize)
+	if err != nil {
+		return err
+	}
+	cs, err := GetMany(ctx, h.deps.Pool, ids)
+	if err != nil {
+		return err
+	}
+	sortByID(cs)
+	return c.JSON(http.StatusOK, Preview{Count: n, Sample: cs, SQL: compiled.Translatable()})
+}
+
+func (h *handlers) listSuppressions(c echo.Context) error {
+	limit, err := httpapi.Limit(c, 50, 500)
+	if err != nil {
+		return err
+	}
+	a, err := after(c)
+	if err != nil {
+		return err
+	}
+	items, err := ListSuppressions(c.Request().Context(), h.deps.Pool, a, limit)
+	if err != nil {
+		return err
+	}
+	out := httpapi.List[Suppression]{Items: items}
+	if len(items) == limit {
+		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handlers) addSuppression(c echo.Context) error {
+	var in SuppressionInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	s, err := AddSuppression(c.Request().Context(), h.deps.Pool, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, s)
+}
+
+func (h *handlers) deleteSuppression(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := DeleteSuppression(c.Request().Context(), h.deps.Pool, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,81 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// sendableSQL is true for a contacts row c that may be sent to: active, and
+// neither its address nor its domain is on the suppression list.
+const sendableSQL = `(c.status = 'active'
+	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key)
+	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2)))`
+
+// IsSendable reports whether a contact may be sent to: its status is active
+// and neither its address nor its domain is suppressed. An unknown contact
+// gives errs.NotFound.
+func IsSendable(ctx context.Context, db DBTX, contactID int64) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT `+sendableSQL+` FROM contacts c WHERE c.id = $1`, contactID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, errs.New(errs.NotFound, "no such contact")
+	}
+	if err != nil {
+		return false, fmt.Errorf("is sendable: %w", err)
+	}
+	return ok, nil
+}
+
+// Suppress sets a contact's status to unsubscribed, bounced or complained.
+// It never downgrades: a status moves only up the order active <
+// unsubscribed < bounced < complained < erased, so a complaint is never
+// turned back into an unsubscription, nor an erased contact into anything.
+// updated_at is bumped when the status changes. An unknown contact gives
+// errs.NotFound; another status gives errs.Invalid.
+func Suppress(ctx context.Context, db DBTX, contactID int64, status string) error {
+	rank, ok := statusRank[status]
+	if !ok || rank == 0 || status == StatusErased {
+		return errs.Field("status", "must be unsubscribed, bounced or complained, not %q", status)
+	}
+	var exists bool
+	err := db.QueryRow(ctx, `
+		WITH u AS (
+			UPDATE contacts SET status = $2, updated_at = now()
+			WHERE id = $1 AND (CASE status WHEN 'active' THEN 0 WHEN 'unsubscribed' THEN 1
+				WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 4 END) < $3
+			RETURNING id)
+		SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)`, contactID, status, rank).Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("suppress contact: %w", err)
+	}
+	if !exists {
+		return errs.New(errs.NotFound, "no such contact")
+	}
+	return nil
+}
+
+// BumpSent adds one to stats.sent of each contact (once per distinct id).
+// Rows are locked in id order so concurrent batches cannot deadlock.
+func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) error {
+	if len(contactIDs) == 0 {
+		return nil
+	}
+	ids := slices.Clone(contactIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	_ = at // the schema keeps no last_sent_at; the parameter is kept for the engine's API
+	_, err := db.Exec(ctx, `
+		WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+		UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id`, ids)
+	if err != nil {
+		return fmt.Errorf("bump sent: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package contacts
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+func TestCreateGetUpdate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, err := Create(b.ctx, b.pool, ContactInput{Email: " Sara@Example.COM", Name: "سارا",
+		Attributes: map[string]any{"city": "Tehran", "age": 31.0}, Tags: []string{"vip", " vip", ""},
+		Consent: &Consent{Source: "signup form", IP: "192.0.2.7"}})
+	require.NoError(t, err)
+	require.Equal(t, "Sara@example.com", c.Email)
+	require.Equal(t, []string{"vip"}, c.Tags)
+	require.Equal(t, StatusActive, c.Status)
+	require.NotNil(t, c.Consent)
+	require.Equal(t, "192.0.2.7", c.Consent.IP)
+	require.NotNil(t, c.Consent.At)
+
+	_, err = Create(b.ctx, b.pool, ContactInput{Email: "sara@EXAMPLE.com"})
+	var de *errs.Error
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, errs.Conflict, de.Code)
+	require.Equal(t, c.ID, de.Details["id"])
+
+	got, err := Get(b.ctx, b.pool, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "Tehran", got.Attributes["city"])
+	require.Equal(t, 31.0, got.Attributes["age"])
+
+	other := b.mustCreate(t, ContactInput{Email: "other@example.com"})
+	_, err = Update(b.ctx, b.pool, other, ContactInput{Email: "SARA@example.com"})
+	require.True(t, errs.Is(err, errs.Conflict), "%v", err)
+
+	up, err := Update(b.ctx, b.pool, c.ID, ContactInput{Email: "sara@example.com", Name: "Sara", Tags: []string{"a"}})
+	require.NoError(t, err)
+	require.Equal(t, "Sara", up.Name)
+	require.Equal(t, map[string]any{}, up.Attributes)
+	require.NotNil(t, up.Consent, "consent kept when not given")
+	require.False(t, up.UpdatedAt.Before(c.UpdatedAt))
+
+	_, err = Get(b.ctx, b.pool, 999999)
+	require.True(t, errs.Is(err, errs.NotFound))
+	_, err = Update(b.ctx, b.pool, 999999, ContactInput{Email: "x@example.com"})
+	require.True(t, errs.Is(err, errs.NotFound))
+	_, err = Create(b.ctx, b.pool, ContactInput{Email: "nope"})
+	require.True(t, errs.Is(err, errs.Invalid))
+}
+
+func TestGetManyEnsureByEmail(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id1, created, err := EnsureByEmail(b.ctx, b.pool, "New@Shop.example")
+	require.NoError(t, err)
+	require.True(t, created)
+	id2, created, err := EnsureByEmail(b.ctx, b.pool, "new@shop.EXAMPLE")
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, id1, id2)
+	_, _, err = EnsureByEmail(b.ctx, b.pool, "bad@localhost")
+	require.True(t, errs.Is(err, errs.Invalid))
+
+	id3 := b.mustCreate(t, ContactInput{Email: "c@example.com"})
+	cs, err := GetMany(b.ctx, b.pool, []int64{id3, id1, 424242})
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	sortByID(cs)
+	require.Equal(t, []int64{id1, id3}, []int64{cs[0].ID, cs[1].ID})
+}
+
+func TestSuppressNeverDowngrades(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.mustCreate(t, ContactInput{Email: "s@example.com"})
+	ok, err := IsSendable(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	before, err := Get(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.NoError(t, Suppress(b.ctx, b.pool, id, StatusBounced))
+	require.NoError(t, Suppress(b.ctx, b.pool, id, StatusUnsubscribed)) // lower: ignored
+	c, err := Get(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.Equal(t, StatusBounced, c.Status)
+	require.True(t, c.UpdatedAt.After(before.UpdatedAt) || c.UpdatedAt.Equal(before.UpdatedAt))
+	require.NoError(t, Suppress(b.ctx, b.pool, id, StatusComplained))
+	c, _ = Get(b.ctx, b.pool, id)
+	require.Equal(t, StatusComplained, c.Status)
+
+	ok, err = IsSendable(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	require.True(t, errs.Is(Suppress(b.ctx, b.pool, id, StatusActive), errs.Invalid))
+	require.True(t, errs.Is(Suppress(b.ctx, b.pool, id, StatusErased), errs.Invalid))
+	require.True(t, errs.Is(Suppress(b.ctx, b.pool, 777777, StatusBounced), errs.NotFound))
+	_, err = IsSendable(b.ctx, b.pool, 777777)
+	require.True(t, errs.Is(err, errs.NotFound))
+}
+
+func TestSuppressionList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.mustCreate(t, ContactInput{Email: "Someone@Blocked.example"})
+	d := b.mustCreate(t, ContactInput{Email: "x@spam.example"})
+	ok := b.mustCreate(t, ContactInput{Email: "fine@example.com"})
+
+	sa, err := AddSuppression(b.ctx, b.pool, SuppressionInput{Value: "someone@BLOCKED.example", Reason: "asked by phone"})
+	require.NoError(t, err)
+	require.Equal(t, SuppressAddress, sa.Kind)
+	require.Equal(t, "someone@blocked.example", sa.Value)
+	sd, err := AddSuppression(b.ctx, b.pool, SuppressionInput{Value: "@Spam.example"})
+	require.NoError(t, err)
+	require.Equal(t, SuppressDomain, sd.Kind)
+	_, err = AddSuppression(b.ctx, b.pool, SuppressionInput{Value: "spam.example"})
+	require.True(t, errs.Is(err, errs.Conflict))
+	_, err = AddSuppression(b.ctx, b.pool, SuppressionInput{Kind: "domain", Value: "nodot"})
+	require.True(t, errs.Is(err, errs.Invalid))
+
+	for id, want := range map[int64]bool{a: false, d: false, ok: true} {
+		got, err := IsSendable(b.ctx, b.pool, id)
+		require.NoError(t, err)
+		require.Equal(t, want, got, id)
+	}
+	compiled, err := CompileRule("")
+	require.NoError(t, err)
+	p, err := MatchPage(b.ctx, b.pool, compiled, 0, 100)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ok}, p.IDs)
+	require.Equal(t, 2, p.Suppressed)
+	require.True(t, p.Done)
+
+	list, err := ListSuppressions(b.ctx, b.pool, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.NoError(t, DeleteSuppression(b.ctx, b.pool, sd.ID))
+	require.True(t, errs.Is(DeleteSuppression(b.ctx, b.pool, sd.ID), errs.NotFound))
+	got, err := IsSendable(b.ctx, b.pool, d)
+	require.NoError(t, err)
+	require.True(t, got)
+}
+
+func TestBumpSent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	x := b.mustCreate(t, ContactInput{Email: "x@example.com"})
+	y := b.mustCreate(t, ContactInput{Email: "y@example.com"})
+	require.NoError(t, BumpSent(b.ctx, b.pool, []int64{y, x, y}, time.Now()))
+	require.NoError(t, BumpSent(b.ctx, b.pool, []int64{x}, time.Now()))
+	require.NoError(t, BumpSent(b.ctx, b.pool, nil, time.Now()))
+	cx, _ := Get(b.ctx, b.pool, x)
+	cy, _ := Get(b.ctx, b.pool, y)
+	require.Equal(t, 2, cx.Stats.Sent)
+	require.Equal(t, 1, cy.Stats.Sent)
+}
+
+// TestMatchPageWalk walks a segment page by page on both paths and checks
+// that every matching sendable contact is seen exactly once.
+func TestMatchPageWalk(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	want := map[int64]bool{}
+	suppressed := 0
+	for i := range 57 {
+		city := "Tehran"
+		if i%3 == 0 {
+			city = "Shiraz"
+		}
+		id := b.mustCreate(t, ContactInput{Email: "p" + string(rune('a'+i%26)) + time.Duration(i).String() + "@example.com",
+			Attributes: map[string]any{"city": city}})
+		if city == "Tehran" {
+			if i%10 == 1 {
+				require.NoError(t, Suppress(b.ctx, b.pool, id, StatusUnsubscribed))
+				suppressed++
+			} else {
+				want[id] = true
+			}
+		}
+	}
+	for _, rule := range []string{`contact.attributes.city == "Tehran"`, `contact.attributes.city == "Tehran" && len(contact.tags) == 0`} {
+		compiled, err := CompileRule(rule)
+		require.NoError(t, err)
+		seen := map[int64]bool{}
+		sup, after, pages := 0, int64(0), 0
+		for {
+			p, err := MatchPage(b.ctx, b.pool, compiled, after, 7)
+			require.NoError(t, err)
+			pages++
+			require.Less(t, pages, 100)
+			for _, id := range p.IDs {
+				require.False(t, seen[id])
+				seen[id] = true
+			}
+			sup += p.Suppressed
+			require.GreaterOrEqual(t, p.Last, after)
+			after = p.Last
+			if p.Done {
+				break
+			}
+		}
+		require.Equal(t, want, seen, rule)
+		require.Equal(t, suppressed, sup, rule)
+	}
+}
+
+func TestCompileRuleErrors(t *testing.T) {
+	t.Parallel()
+	for rule, pos := range map[string]int{
+		`contact.nope == 1`:               9,
+		`  stats.sent >`:                  14,
+		`has_tag(1)`:                      9,
+		"contact.email == \"a\" &&\n 1 +": 0,
+	} {
+		_, err := CompileRule(rule)
+		var de *errs.Error
+		require.ErrorAs(t, err, &de, rule)
+		require.Equal(t, errs.Invalid, de.Code)
+		require.Equal(t, "rule", de.Field)
+		if pos > 0 {
+			require.Equal(t, pos, de.Position, "%s: %s", rule, de.Message)
+		}
+	}
+	for _, rule := range []string{"", "  ", "true", `contact.attributes.city == "Tehran"`} {
+		c, err := CompileRule(rule)
+		require.NoError(t, err, rule)
+		require.True(t, c.Translatable(), rule)
+	}
+	c, err := CompileRule(`len(contact.tags) > 2`)
+	require.NoError(t, err)
+	require.False(t, c.Translatable())
+
+	_, err = GetSegment(t.Context(), setup(t).pool, 12345)
+	require.True(t, errs.Is(err, errs.NotFound))
+}
