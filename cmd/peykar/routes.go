@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/outbox"
 )
 
@@ -12,4 +13,5 @@ import (
 func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	_ = public
 	outbox.Routes(api, outbox.Store{Pool: m.pool})
+	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 }
