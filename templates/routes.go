@@ -1,0 +1,250 @@
+package templates
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+// Deps is what the template handlers need. Contacts and Sender may be nil:
+// a preview for a contact_id then answers 503 unavailable (a preview
+// without one renders for a sample contact), and so does a test send.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Contacts ContactLookup
+	Sender   TestSender
+	Logger   *slog.Logger
+}
+
+// Routes registers the template API on api (/api/v1):
+//
+//	POST /templates              create → 201 the template
+//	GET  /templates              list (?limit=&after=) → {"items":[…],"next":"…"}
+//	GET  /templates/:id          the template
+//	PUT  /templates/:id          replace name, subject, html, text
+//	POST /templates/:id/preview  {"contact_id":1} → {"subject","html","text"}
+//	POST /templates/:id/test     {"to":"me@example.com"} sends one test email
+//
+// Templates answer with their trackable links as "links".
+func Routes(api *echo.Group, d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := handlers{d}
+	api.POST("/templates", h.create)
+	api.GET("/templates", h.list)
+	api.GET("/templates/:id", h.get)
+	api.PUT("/templates/:id", h.update)
+	api.POST("/templates/:id/preview", h.preview)
+	api.POST("/templates/:id/test", h.test)
+}
+
+type handlers struct{ Deps }
+
+// templateInput is the body of create and update. The read-only fields a
+// client may echo back from a GET are accepted and ignored.
+type templateInput struct {
+	Name      string          `json:"name"`
+	Subject   string          `json:"subject"`
+	HTML      string          `json:"html"`
+	Text      string          `json:"text"`
+	ID        json.RawMessage `json:"id"`
+	CreatedAt json.RawMessage `json:"created_at"`
+	UpdatedAt json.RawMessage `json:"updated_at"`
+	Links     json.RawMessage `json:"links"`
+}
+
+func (in templateInput) template(id int64) Template {
+	return Template{ID: id, Name: strings.TrimSpace(in.Name), Subject: in.Subject, HTML: in.HTML, Text: in.Text}
+}
+
+// templateJSON is a template as the API shows it.
+type templateJSON struct {
+	Template
+	Links []Link `json:"links"`
+}
+
+func withLinks(t Template) templateJSON {
+	out := templateJSON{Template: t, Links: []Link{}}
+	if c, err := Compile(t); err == nil {
+		out.Links = c.Links()
+	}
+	return out
+}
+
+func (h handlers) create(c echo.Context) error {
+	var in templateInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := Create(c.Request().Context(), h.Pool, in.template(0))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, withLinks(t))
+}
+
+func (h handlers) update(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in templateInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := Update(c.Request().Context(), h.Pool, in.template(id))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, withLinks(t))
+}
+
+func (h handlers) get(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := Get(c.Request().Context(), h.Pool, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, withLinks(t))
+}
+
+func (h handlers) list(c echo.Context) error {
+	limit, err := httpapi.Limit(c, 50, 500)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if s := c.QueryParam("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return errs.Field("after", "must be a cursor from a previous page's next")
+		}
+	}
+	items, err := List(c.Request().Context(), h.Pool, after, limit)
+	if err != nil {
+		return err
+	}
+	out := httpapi.List[Template]{Items: items}
+	if out.Items == nil {
+		out.Items = []Template{}
+	}
+	if len(items) == limit {
+		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type previewInput struct {
+	ContactID int64 `json:"contact_id"`
+}
+
+type renderedJSON struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+func (h handlers) preview(c echo.Context) error {
+	var in previewInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := h.render(c, in.ContactID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, renderedJSON{Subject: r.Subject, HTML: r.HTML, Text: r.Text})
+}
+
+type testInput struct {
+	To        string `json:"to"`
+	ContactID int64  `json:"contact_id"`
+}
+
+func (h handlers) test(c echo.Context) error {
+	var in testInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	to, err := testAddress(in.To)
+	if err != nil {
+		return err
+	}
+	if h.Sender == nil {
+		return errs.New(errs.Unavailable, "test sending is not configured")
+	}
+	r, err := h.render(c, in.ContactID)
+	if err != nil {
+		return err
+	}
+	r.Subject = "[Test] " + r.Subject
+	ctx := c.Request().Context()
+	if err := h.Sender.SendTest(ctx, to, r); err != nil {
+		if _, ok := err.(*errs.Error); ok {
+			return err
+		}
+		h.Logger.WarnContext(ctx, "test send failed", slog.String("to", to), slog.Any("error", err))
+		return &errs.Error{Code: errs.Unavailable, Message: "the test email could not be sent", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sent": true, "to": to})
+}
+
+func testAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errs.Field("to", "is required")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return "", errs.Field("to", "is not a valid email address")
+	}
+	return a.Address, nil
+}
+
+// render loads and compiles the path's template and renders it untracked
+// for contactID, or for a sample contact when contactID is 0.
+func (h handlers) render(c echo.Context, contactID int64) (*Rendered, error) {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	t, err := Get(ctx, h.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := Compile(t)
+	if err != nil {
+		return nil, err
+	}
+	contact := SampleContact()
+	switch {
+	case contactID < 0:
+		return nil, errs.Field("contact_id", "must be a positive id")
+	case contactID > 0 && h.Contacts == nil:
+		return nil, errs.New(errs.Unavailable, "contact lookup is not configured; preview without contact_id to use a sample contact")
+	case contactID > 0:
+		if contact, err = h.Contacts(ctx, contactID); err != nil {
+			return nil, err
+		}
+	}
+	return compiled.Render(Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+}
+
+// SampleContact is the contact previews render for when none is given.
+func SampleContact() Contact {
+	return Contact{ID: 0, Email: "sample@example.com", Name: "Sample Contact",
+		Attributes: map[string]any{}, Tags: []string{}, CreatedAt: sampleTime}
+}

@@ -1,0 +1,126 @@
+package templates
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// MaxNameLen is the longest template name, in characters.
+const MaxNameLen = 200
+
+// DBTX is what the store needs: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx,
+// so one transaction can span packages.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+//go:embed queries.sql
+var queriesSQL string
+
+var queries = parseQueries(queriesSQL)
+
+// parseQueries splits a file of "-- name: x" sections into its queries.
+func parseQueries(src string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(src, "-- name: ")[1:] {
+		name, body, _ := strings.Cut(part, "\n")
+		out[strings.TrimSpace(name)] = strings.TrimSpace(body)
+	}
+	return out
+}
+
+func query(name string) string {
+	q, ok := queries[name]
+	if !ok {
+		panic("templates: no query " + name)
+	}
+	return q
+}
+
+func scanTemplate(row pgx.Row) (Template, error) {
+	var t Template
+	err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.HTML, &t.Text, &t.CreatedAt, &t.UpdatedAt)
+	return t, err
+}
+
+// Get loads template id. It returns an errs.NotFound error when there is none.
+func Get(ctx context.Context, db DBTX, id int64) (Template, error) {
+	t, err := scanTemplate(db.QueryRow(ctx, query("get"), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Template{}, errs.New(errs.NotFound, "no template %d", id)
+	}
+	if err != nil {
+		return Template{}, fmt.Errorf("get template %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// List returns up to limit templates with an id above after, by id.
+func List(ctx context.Context, db DBTX, after int64, limit int) ([]Template, error) {
+	rows, err := db.Query(ctx, query("list"), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Template, error) { return scanTemplate(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	return out, nil
+}
+
+// Create validates t (see Compile) and stores it. Validation failures are
+// errs.Invalid errors naming the field, line and column.
+func Create(ctx context.Context, db DBTX, t Template) (Template, error) {
+	if err := Validate(t); err != nil {
+		return Template{}, err
+	}
+	out, err := scanTemplate(db.QueryRow(ctx, query("create"), t.Name, t.Subject, t.HTML, t.Text))
+	if err != nil {
+		return Template{}, fmt.Errorf("create template: %w", err)
+	}
+	return out, nil
+}
+
+// Update validates t and replaces template t.ID with it. It returns an
+// errs.NotFound error when there is no such template; a failed validation
+// changes nothing.
+func Update(ctx context.Context, db DBTX, t Template) (Template, error) {
+	if err := Validate(t); err != nil {
+		return Template{}, err
+	}
+	out, err := scanTemplate(db.QueryRow(ctx, query("update"), t.ID, t.Name, t.Subject, t.HTML, t.Text))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Template{}, errs.New(errs.NotFound, "no template %d", t.ID)
+	}
+	if err != nil {
+		return Template{}, fmt.Errorf("update template %d: %w", t.ID, err)
+	}
+	return out, nil
+}
+
+// Validate checks a template before it is saved: a name, and sources that
+// compile (see Compile).
+func Validate(t Template) error {
+	name := strings.TrimSpace(t.Name)
+	switch {
+	case name == "":
+		return errs.Field("name", "is required")
+	case utf8.RuneCountInString(name) > MaxNameLen:
+		return errs.Field("name", "is longer than %d characters", MaxNameLen)
+	case !utf8.ValidString(name):
+		return errs.Field("name", "is not valid UTF-8")
+	}
+	_, err := Compile(t)
+	return err
+}
