@@ -1,0 +1,187 @@
+package tracking
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Routes registers the public tracking endpoints on public (/t/...) and the
+// bounce webhook on api (/webhooks/bounce).
+func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
+	if public != nil {
+		public.GET("/t/o/:file", s.open)
+		public.GET("/t/c/:token", s.click)
+		public.GET("/t/u/:token", s.unsubscribePage)
+		public.POST("/t/u/:token", s.unsubscribe)
+		public.GET("/t/h/:token", s.honeypot)
+	}
+	if api != nil {
+		api.POST("/webhooks/bounce", s.bounceWebhook)
+	}
+}
+
+// pixel is a transparent 1×1 GIF.
+var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+func (s *Service) event(c echo.Context, typ string, t Token) *Event {
+	r := c.Request()
+	ev := &Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
+	if ip, err := netip.ParseAddr(c.RealIP()); err == nil {
+		ev.IP = ip.Unmap()
+	}
+	if typ == TypeClick {
+		ev.LinkIdx, ev.URL = t.LinkIdx, t.URL
+	}
+	v := ClassifyAgent(typ, ev.UserAgent, ev.IP.AsSlice())
+	ev.Machine, ev.Reason = v.Machine, v.Reason
+	return ev
+}
+
+// verify returns the token in c's parameter when it is valid and of one of
+// kinds.
+func (s *Service) verify(raw string, kinds ...Kind) (Token, bool) {
+	t, err := s.signer.Verify(raw)
+	if err != nil {
+		return Token{}, false
+	}
+	for _, k := range kinds {
+		if t.Kind == k {
+			return t, true
+		}
+	}
+	return Token{}, false
+}
+
+func (s *Service) open(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	h.Set("Pragma", "no-cache")
+	t, ok := s.verify(strings.TrimSuffix(c.Param("file"), ".gif"), KindOpen)
+	if !ok {
+		return c.Blob(http.StatusNotFound, "image/gif", pixel)
+	}
+	_, err := s.writer.submit(c.Request().Context(), s.event(c, TypeOpen, t))
+	return c.Blob(status(err), "image/gif", pixel)
+}
+
+func status(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	default:
+		return http.StatusServiceUnavailable
+	}
+}
+
+func (s *Service) click(c echo.Context) error {
+	t, ok := s.verify(c.Param("token"), KindClick, KindClickURL)
+	if !ok {
+		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
+	}
+	out, err := s.writer.submit(c.Request().Context(), s.event(c, TypeClick, t))
+	switch {
+	case err == nil:
+		return c.Redirect(http.StatusFound, out.UTM.Apply(out.URL))
+	case errors.Is(err, ErrNotFound):
+		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
+	}
+	// Not recorded: still take the reader where the campaign meant to,
+	// when we know where that is.
+	dest, known := s.fallbackURL(t)
+	s.logger.WarnContext(c.Request().Context(), "tracking: click not recorded", slog.Int64("delivery_id", t.DeliveryID),
+		slog.Int("link_idx", t.LinkIdx), slog.Bool("redirected", known), slog.Any("error", err))
+	if !known {
+		return page(c, http.StatusServiceUnavailable, "Please try again", "This link is temporarily unavailable. Please try again in a moment.")
+	}
+	return c.Redirect(http.StatusFound, dest)
+}
+
+// fallbackURL is a click's destination from memory, for when the database
+// cannot be asked.
+func (s *Service) fallbackURL(t Token) (string, bool) {
+	meta, ok := s.metas.get(t.DeliveryID)
+	if t.Kind == KindClickURL {
+		return meta.utm.Apply(t.URL), true
+	}
+	if !ok {
+		return "", false
+	}
+	u, ok := s.links.stale(linkKey{meta.campaignID, meta.step}, t.LinkIdx)
+	if !ok {
+		return "", false
+	}
+	return meta.utm.Apply(u), true
+}
+
+func (s *Service) unsubscribePage(c echo.Context) error {
+	if _, ok := s.verify(c.Param("token"), KindUnsubscribe); !ok {
+		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return render(c, http.StatusOK, unsubscribeConfirm, nil)
+}
+
+func (s *Service) unsubscribe(c echo.Context) error {
+	t, ok := s.verify(c.Param("token"), KindUnsubscribe)
+	if !ok {
+		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
+	}
+	ev := s.event(c, TypeUnsubscribe, t)
+	_, err := s.writer.submit(c.Request().Context(), ev)
+	switch {
+	case err == nil:
+		return page(c, http.StatusOK, "You are unsubscribed", "You will not receive these emails any more.")
+	case errors.Is(err, ErrNotFound):
+		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
+	}
+	s.logger.WarnContext(c.Request().Context(), "tracking: unsubscribe not recorded", slog.Int64("delivery_id", t.DeliveryID), slog.Any("error", err))
+	c.Response().Header().Set("Retry-After", "30")
+	return page(c, http.StatusServiceUnavailable, "Please try again", "We could not process your request just now. Please try again in a moment.")
+}
+
+func (s *Service) honeypot(c echo.Context) error {
+	t, ok := s.verify(c.Param("token"), KindHoneypot)
+	if !ok {
+		return c.HTML(http.StatusNotFound, "")
+	}
+	_, err := s.writer.submit(c.Request().Context(), s.event(c, TypeHoneypot, t))
+	return c.HTML(status(err), "")
+}
+
+// The pages are small, self-contained and say nothing about internals.
+var pages = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}
+button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#b3261e;color:#fff;cursor:pointer}</style>
+</head><body><h1>{{.Title}}</h1><p>{{.Text}}</p>
+{{if .Form}}<form method="post"><button type="submit">Unsubscribe</button></form>{{end}}
+</body></html>
+`))
+
+type pageData struct {
+	Title, Text string
+	Form        bool
+}
+
+var unsubscribeConfirm = pageData{Title: "Unsubscribe", Text: "Do you want to stop receiving these emails?", Form: true}
+
+func page(c echo.Context, code int, title, text string) error {
+	return render(c, code, pageData{Title: title, Text: text}, nil)
+}
+
+func render(c echo.Context, code int, d pageData, _ any) error {
+	var b strings.Builder
+	if err := pages.Execute(&b, d); err != nil {
+		return err
+	}
+	return c.HTML(code, b.String())
+}

@@ -1,0 +1,284 @@
+package tracking
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// maxUserAgent bounds what is stored of a user agent.
+const maxUserAgent = 512
+
+// write stores a computed batch: events, reclassified clicks, deliveries,
+// contacts, rollups (hottest rows last, to hold their locks briefly) and
+// rule jobs.
+func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, outs []Outcome, errsOut []error) error {
+	if err := insertEvents(ctx, tx, st, evs, errsOut); err != nil {
+		return err
+	}
+	for _, r := range st.retros {
+		if err := a.reclassify(ctx, tx, st, r); err != nil {
+			return err
+		}
+	}
+	b := &pgx.Batch{}
+	queueDeliveries(b, st)
+	queueContacts(b, st)
+	queueRollups(b, st)
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("update deliveries, contacts and rollups: %w", err)
+		}
+	}
+	if len(st.jobs) > 0 {
+		if _, err := a.river.InsertManyTx(ctx, tx, st.jobs); err != nil {
+			return fmt.Errorf("enqueue rule jobs: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertEvents(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) error {
+	n := len(evs)
+	var (
+		ids, dels, camps, contacts = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		steps, types, reasons, uas = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		idxs                       = make([]*int32, 0, n)
+		values                     = make([]float64, 0, n)
+		machine                    = make([]bool, 0, n)
+		ips                        = make([]*string, 0, n)
+		ats                        = make([]time.Time, 0, n)
+	)
+	for i, ev := range evs {
+		d := st.dels[ev.DeliveryID]
+		if errsOut[i] != nil || d == nil {
+			continue
+		}
+		ids, dels, camps, contacts = append(ids, st.ids[i]), append(dels, d.id), append(camps, d.campaignID), append(contacts, d.contactID)
+		ua := ev.UserAgent
+		if len(ua) > maxUserAgent {
+			ua = ua[:maxUserAgent]
+		}
+		steps, types, reasons, uas = append(steps, d.step), append(types, ev.Type), append(reasons, ev.Reason), append(uas, ua)
+		var idx *int32
+		if ev.Type == TypeClick {
+			v := int32(ev.LinkIdx)
+			idx = &v
+		}
+		idxs, values, machine = append(idxs, idx), append(values, ev.Value), append(machine, ev.Machine)
+		var ip *string
+		if ev.IP.IsValid() {
+			s := ev.IP.String()
+			ip = &s
+		}
+		ips, ats = append(ips, ip), append(ats, ev.At)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, value, machine, reason, user_agent, ip, occurred_at)
+		SELECT id, d, c, s, ct, t, l, v::numeric, m, r, ua, ip::inet, at
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::float8[],
+			$9::bool[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) AS u(id, d, c, s, ct, t, l, v, m, r, ua, ip, at)`,
+		ids, dels, camps, steps, contacts, types, idxs, values, machine, reasons, uas, ips, ats)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+func queueDeliveries(b *pgx.Batch, st *batchState) {
+	var (
+		ids                                []int64
+		status                             []string
+		fo, fmo, fc, fmc, hp, un, bo, comp []*time.Time
+	)
+	for _, id := range sortedIDs(st.dels) {
+		d := st.dels[id]
+		if !d.dirty {
+			continue
+		}
+		ids, status = append(ids, d.id), append(status, d.status)
+		fo, fmo, fc, fmc = append(fo, d.firstOpen), append(fmo, d.firstMOpen), append(fc, d.firstClick), append(fmc, d.firstMClick)
+		hp, un, bo, comp = append(hp, d.honeypot), append(un, d.unsubscribed), append(bo, d.bouncedAt), append(comp, d.complained)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(`UPDATE deliveries d SET status = u.status, first_open_at = u.fo, first_machine_open_at = u.fmo,
+			first_click_at = u.fc, first_machine_click_at = u.fmc, honeypot_at = u.hp, unsubscribed_at = u.un,
+			bounced_at = u.bo, complained_at = u.comp
+		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+			$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[]) AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp)
+		WHERE d.id = u.id`, ids, status, fo, fmo, fc, fmc, hp, un, bo, comp)
+}
+
+func queueContacts(b *pgx.Batch, st *batchState) {
+	ids := make([]int64, 0, len(st.contacts))
+	for id := range st.contacts {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var (
+		sid, suppress []int64
+		opens, clicks []int32
+		lo, lc        []*time.Time
+		status        []string
+	)
+	for _, id := range ids {
+		cd := st.contacts[id]
+		if cd.opens != 0 || cd.clicks != 0 {
+			sid, opens, clicks, lo, lc = append(sid, id), append(opens, int32(cd.opens)), append(clicks, int32(cd.clicks)), append(lo, cd.lastOpen), append(lc, cd.lastClick)
+		}
+		if cd.status != "" {
+			suppress, status = append(suppress, id), append(status, cd.status)
+		}
+	}
+	if len(sid) > 0 {
+		b.Queue(`UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
+				last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
+			FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
+			WHERE c.id = u.id`, sid, opens, clicks, lo, lc)
+	}
+	if len(suppress) > 0 {
+		// Never downgrade: active < unsubscribed < bounced < complained; an
+		// erased contact stays erased.
+		b.Queue(`UPDATE contacts c SET status = u.s, updated_at = now()
+			FROM unnest($1::bigint[], $2::text[]) AS u(id, s)
+			WHERE c.id = u.id AND c.status <> 'erased'
+			  AND array_position(ARRAY['active','unsubscribed','bounced','complained'], u.s)
+			    > array_position(ARRAY['active','unsubscribed','bounced','complained'], c.status)`, suppress, status)
+	}
+}
+
+func queueRollups(b *pgx.Batch, st *batchState) {
+	ks := make([]rollupKey, 0, len(st.rollups))
+	for k, v := range st.rollups {
+		if v.count != 0 || v.value != 0 {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i].less(ks[j]) })
+	n := len(ks)
+	camps, idxs, counts := make([]int64, n), make([]int32, n), make([]int64, n)
+	steps, metrics := make([]string, n), make([]string, n)
+	buckets, machine, values := make([]time.Time, n), make([]bool, n), make([]float64, n)
+	for i, k := range ks {
+		v := st.rollups[k]
+		camps[i], steps[i], idxs[i], metrics[i], buckets[i], machine[i] = k.campaignID, k.step, int32(k.linkIdx), k.metric, k.bucket, k.machine
+		counts[i], values[i] = v.count, v.value
+	}
+	b.Queue(`INSERT INTO rollups (campaign_id, step, link_idx, metric, bucket, machine, count, value)
+		SELECT c, s, l, m, b, mc, n, v::numeric
+		FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::bool[], $7::bigint[], $8::float8[])
+			AS u(c, s, l, m, b, mc, n, v)
+		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
+		DO UPDATE SET count = rollups.count + EXCLUDED.count, value = rollups.value + EXCLUDED.value`,
+		camps, steps, idxs, metrics, buckets, machine, counts, values)
+}
+
+func (k rollupKey) less(o rollupKey) bool {
+	switch {
+	case k.campaignID != o.campaignID:
+		return k.campaignID < o.campaignID
+	case k.step != o.step:
+		return k.step < o.step
+	case k.linkIdx != o.linkIdx:
+		return k.linkIdx < o.linkIdx
+	case k.metric != o.metric:
+		return k.metric < o.metric
+	case !k.bucket.Equal(o.bucket):
+		return k.bucket.Before(o.bucket)
+	}
+	return !k.machine && o.machine
+}
+
+func sortedIDs(m map[int64]*delivery) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// reclassify turns a delivery's stored human clicks in r's window into
+// machine clicks, moving their counts and recomputing the delivery's and
+// its links' unique state from the events.
+func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r retro) error {
+	d := r.d
+	rows, err := tx.Query(ctx, `UPDATE events SET machine = true, reason = $4
+		WHERE delivery_id = $1 AND type = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
+		RETURNING link_idx, occurred_at`, d.id, r.from, r.to, r.reason)
+	if err != nil {
+		return fmt.Errorf("reclassify clicks: %w", err)
+	}
+	type flipped struct {
+		idx int32
+		at  time.Time
+	}
+	fl, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (flipped, error) {
+		var f flipped
+		err := row.Scan(&f.idx, &f.at)
+		return f, err
+	})
+	if err != nil {
+		return fmt.Errorf("reclassify clicks: %w", err)
+	}
+	if len(fl) == 0 {
+		return nil
+	}
+	st.contact(d.contactID).clicks -= len(fl)
+	for _, f := range fl {
+		st.rollups.add(d, int(f.idx), MetricClicks, f.at, false, -1, 0)
+		st.rollups.add(d, int(f.idx), MetricClicks, f.at, true, 1, 0)
+	}
+	// Recompute uniques from the stored clicks (this batch's included).
+	rows, err = tx.Query(ctx, `SELECT link_idx, bool_or(NOT machine), bool_or(machine),
+			min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
+		FROM events WHERE delivery_id = $1 AND type = 'click' GROUP BY link_idx`, d.id)
+	if err != nil {
+		return fmt.Errorf("recount clicks: %w", err)
+	}
+	var firstH, firstM *time.Time
+	now := r.to
+	err = func() error {
+		defer rows.Close()
+		for rows.Next() {
+			var idx int32
+			var h, m bool
+			var fh, fm *time.Time
+			if err := rows.Scan(&idx, &h, &m, &fh, &fm); err != nil {
+				return err
+			}
+			ls := d.links[int(idx)]
+			if ls == nil {
+				ls = &linkState{}
+				d.links[int(idx)] = ls
+			}
+			st.rollups.moveUnique(d, int(idx), MetricLinkUniqueClicks, now, cat(ls.human, ls.machine), cat(h, m))
+			ls.human, ls.machine = h, m
+			firstH, firstM = earlier(firstH, fh), earlier(firstM, fm)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return fmt.Errorf("recount clicks: %w", err)
+	}
+	st.rollups.moveUnique(d, -1, MetricUniqueClicks, now, cat(d.firstClick != nil, d.firstMClick != nil), cat(firstH != nil, firstM != nil))
+	d.firstClick, d.firstMClick, d.dirty = firstH, firstM, true
+	return nil
+}
+
+func earlier(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.Before(*a)) {
+		return b
+	}
+	return a
+}

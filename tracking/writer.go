@@ -1,0 +1,205 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// request is one event waiting for its batch to commit.
+type request struct {
+	ev   *Event
+	out  Outcome
+	err  error
+	done chan struct{}
+}
+
+// writer group-commits events: it gathers up to size requests, or what
+// arrives within wait of the first, records them in one transaction and only
+// then answers each request. Several writers may run; they lock deliveries
+// and rollup rows in a fixed order, so they never deadlock each other.
+type writer struct {
+	pool    *pgxpool.Pool
+	applier *applier
+	logger  *slog.Logger
+	size    int
+	wait    time.Duration
+	timeout time.Duration // per batch: a database that does not answer fails it
+
+	mu      sync.RWMutex
+	closed  bool
+	in      chan *request
+	wg      sync.WaitGroup
+	batches, commits, events int64 // for tests and metrics, under statsMu
+	statsMu sync.Mutex
+}
+
+// submit hands ev to the writer and waits until it is durable (nil), refused
+// (ErrNotFound) or could not be recorded (ErrUnavailable).
+func (w *writer) submit(ctx context.Context, ev *Event) (Outcome, error) {
+	r := &request{ev: ev, done: make(chan struct{})}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return Outcome{}, ErrUnavailable
+	}
+	select {
+	case w.in <- r:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return Outcome{}, ErrUnavailable
+	}
+	w.mu.RUnlock()
+	// Once queued, the writer always answers (a batch has a timeout), so the
+	// answer says exactly whether the event is stored.
+	<-r.done
+	return r.out, r.err
+}
+
+func (w *writer) start(n int) {
+	for range n {
+		w.wg.Add(1)
+		go w.loop()
+	}
+}
+
+// stop refuses new events, writes those queued and waits for the loops.
+func (w *writer) stop(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.in)
+	}
+	w.mu.Unlock()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("tracking: stop writer: %w", ctx.Err())
+	}
+}
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*request, 0, w.size)
+	for {
+		first, ok := <-w.in
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		timer := time.NewTimer(w.wait)
+	gather:
+		for len(batch) < w.size {
+			select {
+			case r, ok := <-w.in:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		w.flush(batch)
+	}
+}
+
+// flush records a batch and answers its requests. A batch that fails on bad
+// data is split until the bad event is alone; a deadlock or serialization
+// failure is retried; a database that is down fails the batch fast
+// (ErrUnavailable) and the next batch tries again.
+func (w *writer) flush(batch []*request) {
+	err := w.commit(batch)
+	for attempt := 0; err != nil && retryable(err) && attempt < 3; attempt++ {
+		err = w.commit(batch)
+	}
+	switch {
+	case err == nil:
+	case dataError(err) && len(batch) > 1:
+		w.flush(batch[:len(batch)/2])
+		w.flush(batch[len(batch)/2:])
+		return
+	case dataError(err):
+		w.logger.Error("tracking: event refused by the database", slog.String("type", batch[0].ev.Type),
+			slog.Int64("delivery_id", batch[0].ev.DeliveryID), slog.Any("error", err))
+		batch[0].err = fmt.Errorf("tracking: record event: %w", ErrUnavailable)
+	default:
+		w.logger.Warn("tracking: batch not recorded", slog.Int("events", len(batch)), slog.Any("error", err))
+		for _, r := range batch {
+			r.err = ErrUnavailable
+		}
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+func (w *writer) commit(batch []*request) error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	evs := make([]*Event, len(batch))
+	for i, r := range batch {
+		cp := *r.ev // classification mutates; a retry starts from the original
+		evs[i] = &cp
+	}
+	var outs []Outcome
+	var errsOut []error
+	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		var err error
+		outs, errsOut, err = w.applier.apply(ctx, tx, evs)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range batch {
+		r.out, r.err = outs[i], errsOut[i]
+	}
+	w.statsMu.Lock()
+	w.commits++
+	w.events += int64(len(batch))
+	w.statsMu.Unlock()
+	return nil
+}
+
+// Stats are the writer's counters since start.
+type Stats struct {
+	Commits, Events int64
+}
+
+func (w *writer) stats() Stats {
+	w.statsMu.Lock()
+	defer w.statsMu.Unlock()
+	return Stats{Commits: w.commits, Events: w.events}
+}
+
+// retryable: deadlocks and serialization failures.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// dataError: the database refused the data (constraint, type, value), as
+// opposed to being unreachable, shutting down or out of resources.
+func dataError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "08", "53", "57", "58", "40", "XX", "28", "3D":
+		return false
+	}
+	return true
+}
