@@ -33,12 +33,12 @@ type writer struct {
 	wait    time.Duration
 	timeout time.Duration // per batch: a database that does not answer fails it
 
-	mu      sync.RWMutex
-	closed  bool
-	in      chan *request
-	wg      sync.WaitGroup
+	mu                       sync.RWMutex
+	closed                   bool
+	in                       chan *request
+	wg                       sync.WaitGroup
 	batches, commits, events int64 // for tests and metrics, under statsMu
-	statsMu sync.Mutex
+	statsMu                  sync.Mutex
 }
 
 // submit hands ev to the writer and waits until it is durable (nil), refused
