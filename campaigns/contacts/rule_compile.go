@@ -77,6 +77,10 @@ func ruleOptions() []expr.Option {
 		expr.Env(newRuleEnv(time.Time{})),
 		expr.AsBool(),
 		expr.MaxNodes(maxRuleNodes),
+		// No optimiser: its folds change which sub-expressions run (so which
+		// type errors happen) and turn `in [...]` into a map lookup with
+		// other semantics; the SQL translation mirrors the plain program.
+		expr.Optimize(false),
 	}
 }
 

@@ -23,8 +23,8 @@ import (
 //     strings (strings compare bytewise, hence COLLATE "C");
 //   - contains, startsWith, endsWith and matches are false on nil and fail on
 //     anything else that is not a string;
-//   - `x in ["a", "b"]` (all strings) is a map lookup: nil looks up "", a
-//     non-string fails;
+//   - `x in [a, b]` is x == a || x == b (the optimiser, which would make it
+//     a map lookup, is off);
 //   - a failure anywhere makes the whole rule fail for that contact, and a
 //     failing contact does not match; && and || short-circuit left to right.
 //
@@ -427,14 +427,7 @@ func (t *translator) in(x *ast.BinaryNode) (boolSQL, bool) {
 			return boolSQL{sql: "(" + o.sql + " = ANY(" + t.arg(ints) + "::bigint[]))"}, true
 		}
 	case kAttr:
-		if allStrings {
-			// expr turns an all-string list into a map lookup.
-			a := "c.attributes -> " + t.arg(o.sql) + "::text"
-			set := t.arg(strs) + "::text[]"
-			return boolSQL{sql: "(CASE WHEN " + a + " IS NULL OR jsonb_typeof(" + a + ") = 'null' THEN '' = ANY(" + set +
-				") WHEN jsonb_typeof(" + a + ") = 'string' THEN (" + a + " #>> '{}') = ANY(" + set + ") ELSE NULL END)", mayFail: true}, true
-		}
-		// Otherwise each element is compared with ==, which never fails.
+		// Each element is compared with ==, which never fails.
 		parts := make([]string, len(lits))
 		for i, l := range lits {
 			if parts[i], ok = t.attrEq(o.sql, l); !ok {
