@@ -190,16 +190,22 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// dataError: the database refused the data (constraint, type, value), as
-// opposed to being unreachable, shutting down or out of resources.
+// dataError: the database refused the data (a constraint, a type, a
+// value), as opposed to being unreachable, shutting down, refusing
+// connections or out of resources. Only data errors are worth splitting a
+// batch over.
 func dataError(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return false
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || len(pe.Code) < 2 {
 		return false
 	}
 	switch pe.Code[:2] {
-	case "08", "53", "57", "58", "40", "XX", "28", "3D":
-		return false
+	case "21", "22", "23", "42", "44", "P0":
+		return true
 	}
-	return true
+	return false
 }
