@@ -51,6 +51,34 @@ func (c *Compiled) Template() Template { return c.tmpl }
 // TextGenerated reports whether the plain text is generated from the HTML.
 func (c *Compiled) TextGenerated() bool { return c.tmpl.Text == "" }
 
+// tidyText removes what the generated plain text's layout leaves behind
+// once conditionals have rendered: spaces and tabs at line ends and more
+// than one blank line in a row. It works in place and returns b shortened.
+func tidyText(b []byte) []byte {
+	w, newlines, spaces := 0, 0, 0
+	for _, ch := range b {
+		switch ch {
+		case ' ', '\t':
+			spaces++
+			continue
+		case '\n':
+			spaces = 0
+			if newlines++; newlines > 2 {
+				continue
+			}
+		default:
+			newlines = 0
+			for ; spaces > 0; spaces-- {
+				b[w] = ' '
+				w++
+			}
+		}
+		b[w] = ch
+		w++
+	}
+	return b[:w]
+}
+
 // Compile parses and validates t and prepares it for rendering. Errors are
 // *errs.Error with code Invalid, Field "subject", "html" or "text", and the
 // Line and Column inside that field. Validation executes every part against
@@ -75,7 +103,7 @@ func Compile(t Template) (*Compiled, error) {
 	if err := c.validateAuthored(v, orig); err != nil {
 		return nil, err
 	}
-	rewritten, links := rewriteLinks(t.HTML)
+	rewritten, links, hrefs := rewriteLinks(t.HTML)
 	c.textSrc = t.Text
 	if c.textSrc == "" {
 		c.textSrc = plainText(rewritten)
@@ -86,10 +114,10 @@ func Compile(t Template) (*Compiled, error) {
 		}
 		return nil, err
 	}
-	for _, l := range links {
+	for i, l := range links {
 		cl := compiledLink{Link: l}
 		if l.Personalised {
-			if cl.href, err = parseHTML("html", hrefPrefix+l.URL+hrefSuffix); err != nil {
+			if cl.href, err = parseHTML("html", hrefPrefix+hrefs[i]+hrefSuffix); err != nil {
 				return nil, fieldError("html", t.HTML, err)
 			}
 		}

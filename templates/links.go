@@ -106,11 +106,15 @@ func clickCall(idx int) string { return fmt.Sprintf("{{ $.PeykarClick %d }}", id
 // holding template actions (personalised: its scheme is checked once
 // rendered); left alone: mailto:, tel:, #anchors, other schemes,
 // unsubscribe_url, and links marked data-peykar-notrack.
-func rewriteLinks(src string) (string, []Link) {
+//
+// hrefs holds, per link, the raw href source of personalised links ("" for
+// static ones).
+func rewriteLinks(src string) (string, []Link, []string) {
 	masked := mask(src, findActions(src))
 	z := xhtml.NewTokenizer(strings.NewReader(masked))
 	var (
 		links []Link
+		hrefs []string
 		edits []edit
 		off   int
 		cur   = -1 // index in links of the open <a>, while its name is collected
@@ -146,9 +150,10 @@ func rewriteLinks(src string) (string, []Link) {
 			switch string(name) {
 			case "a":
 				finish()
-				l, e, ok := trackable(src[start:off], raw, start, len(links))
+				l, e, href, ok := trackable(src[start:off], raw, start, len(links))
 				if ok {
 					links = append(links, l)
+					hrefs = append(hrefs, href)
 					edits = append(edits, e)
 					cur = len(links) - 1
 				}
@@ -168,13 +173,14 @@ func rewriteLinks(src string) (string, []Link) {
 		}
 	}
 	finish()
-	return applyEdits(src, edits), links
+	return applyEdits(src, edits), links, hrefs
 }
 
 // trackable decides whether the <a> start tag orig (raw: its masked form,
 // at byte offset base of the source) is tracked, and if so returns its Link
-// and the edit that replaces its href value.
-func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
+// and the edit that replaces its href value, plus the raw href source when
+// the link is personalised.
+func trackable(orig, raw string, base, idx int) (Link, edit, string, bool) {
 	var href *attr
 	var name, title string
 	attrs := scanAttrs(raw)
@@ -183,7 +189,7 @@ func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
 		val := orig[a.val.start:a.val.end]
 		switch a.name {
 		case "data-peykar-notrack":
-			return Link{}, edit{}, false
+			return Link{}, edit{}, "", false
 		case "href":
 			if href == nil && a.hasVal {
 				href = a
@@ -195,7 +201,7 @@ func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
 		}
 	}
 	if href == nil {
-		return Link{}, edit{}, false
+		return Link{}, edit{}, "", false
 	}
 	val := orig[href.val.start:href.val.end]
 	trimmed := strings.TrimSpace(val)
@@ -205,17 +211,17 @@ func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
 	}
 	if hasAction(trimmed) {
 		if strings.Contains(trimmed, "unsubscribe_url") {
-			return Link{}, edit{}, false
+			return Link{}, edit{}, "", false
 		}
 		prefix := html.UnescapeString(trimmed[:strings.Index(trimmed, "{{")])
 		if prefix != "" && !isHTTP(prefix) && !strings.HasPrefix("https://", strings.ToLower(prefix)) {
-			return Link{}, edit{}, false // mailto:{{ … }} and the like
+			return Link{}, edit{}, "", false // mailto:{{ … }} and the like
 		}
-		l.URL, l.Personalised = trimmed, true
+		l.URL, l.Personalised = decodeStatic(trimmed), true
 	} else {
 		u := html.UnescapeString(trimmed)
 		if !isHTTP(u) {
-			return Link{}, edit{}, false
+			return Link{}, edit{}, "", false
 		}
 		l.URL = u
 	}
@@ -223,7 +229,23 @@ func trackable(orig, raw string, base, idx int) (Link, edit, bool) {
 	if !href.quoted {
 		e.repl = `"` + e.repl + `"`
 	}
-	return l, e, true
+	if l.Personalised {
+		return l, e, trimmed, true
+	}
+	return l, e, "", true
+}
+
+// decodeStatic decodes HTML entities outside the template actions of s.
+func decodeStatic(s string) string {
+	var b strings.Builder
+	pos := 0
+	for _, a := range findActions(s) {
+		b.WriteString(html.UnescapeString(s[pos:a.start]))
+		b.WriteString(s[a.start:a.end])
+		pos = a.end
+	}
+	b.WriteString(html.UnescapeString(s[pos:]))
+	return b.String()
 }
 
 // isHTTP reports whether u is an absolute http(s) URL.

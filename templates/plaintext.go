@@ -63,6 +63,14 @@ func plainText(src string) string {
 				w.newline(2, false)
 			case "a":
 				href, linkText = printableHref(src[start:off], raw), w.b.Len()
+			case "img":
+				if href != "" { // an image link shows its alt text
+					for _, a := range scanAttrs(raw) {
+						if a.name == "alt" && a.hasVal {
+							w.text(src[start+a.val.start:start+a.val.end], actions, start+a.val.start)
+						}
+					}
+				}
 			}
 		case xhtml.EndTagToken:
 			if skip != "" {

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/peykar/peykar/internal/errs"
 )
@@ -44,6 +43,10 @@ func (c *Compiled) Render(d Data, tr Tracker) (*Rendered, error) {
 	if err := c.text.Execute(buf, v); err != nil {
 		return nil, fieldError("text", c.textSrc, err)
 	}
-	r.Text = strings.TrimSpace(buf.String())
+	text := buf.Bytes()
+	if c.tmpl.Text == "" {
+		text = tidyText(text)
+	}
+	r.Text = string(bytes.TrimSpace(text))
 	return r, nil
 }
