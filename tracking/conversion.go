@@ -1,0 +1,107 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// Conversions attributes purchases (and other valued transactions) to
+// campaigns. The contacts package calls it inside the transaction that
+// stores the transaction row.
+type Conversions struct {
+	applier *applier
+	now     func() time.Time
+}
+
+// NewConversions returns a Conversions that enqueues rule jobs on client
+// (nil: none).
+func NewConversions(client *river.Client[pgx.Tx]) *Conversions {
+	return &Conversions{applier: &applier{links: newLinkCache(16, time.Minute, time.Now), river: client}, now: time.Now}
+}
+
+// Conversions returns the service's conversion recorder.
+func (s *Service) Conversions() *Conversions {
+	return &Conversions{applier: &applier{links: s.links, river: s.cfg.River}, now: s.now}
+}
+
+// RecordConversion attributes transaction transactionID of contactID, worth
+// value, to a delivery: the contact's latest delivery of campaignID when it
+// is given, otherwise the delivery the contact most recently clicked (a
+// human click) within that campaign's conversion window
+// (settings.conversion_window, default 7 days) before at. It sets the
+// transaction's delivery_id and campaign_id, records a conversion event with
+// the value and counts it in the rollups (conversions, revenue), all in tx.
+// A transaction that no delivery explains is left unattributed (nil error).
+func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactID int64, transactionID int64, campaignID *int64, value float64, at time.Time) error {
+	if at.IsZero() {
+		at = cv.now()
+	}
+	deliveryID, err := attribute(ctx, tx, contactID, campaignID, at)
+	if err != nil {
+		return err
+	}
+	if deliveryID == 0 {
+		if campaignID != nil {
+			if _, err := tx.Exec(ctx, `UPDATE transactions SET campaign_id = $2 WHERE id = $1
+				AND EXISTS (SELECT 1 FROM campaigns WHERE id = $2)`, transactionID, *campaignID); err != nil {
+				return fmt.Errorf("attribute transaction: %w", err)
+			}
+		}
+		return nil
+	}
+	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, At: at}
+	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev})
+	if err != nil {
+		return fmt.Errorf("record conversion: %w", err)
+	}
+	if errsOut[0] != nil {
+		return fmt.Errorf("record conversion: %w", errsOut[0])
+	}
+	if _, err := tx.Exec(ctx, `UPDATE transactions SET delivery_id = $2, campaign_id = $3 WHERE id = $1`,
+		transactionID, deliveryID, outs[0].CampaignID); err != nil {
+		return fmt.Errorf("attribute transaction: %w", err)
+	}
+	return nil
+}
+
+// attribute finds the delivery a conversion belongs to, or 0.
+func attribute(ctx context.Context, tx pgx.Tx, contactID int64, campaignID *int64, at time.Time) (int64, error) {
+	var id int64
+	if campaignID != nil {
+		err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
+			ORDER BY first_click_at DESC NULLS LAST, sent_at DESC NULLS LAST, id DESC LIMIT 1`, *campaignID, contactID).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("find delivery: %w", err)
+		}
+		return id, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT d.id, c.settings, max(e.occurred_at) AS last
+		FROM deliveries d
+		JOIN campaigns c ON c.id = d.campaign_id
+		JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
+		WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
+		GROUP BY d.id, c.settings ORDER BY last DESC LIMIT 50`, contactID, at)
+	if err != nil {
+		return 0, fmt.Errorf("find clicked delivery: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var settings []byte
+		var last time.Time
+		if err := rows.Scan(&id, &settings, &last); err != nil {
+			return 0, fmt.Errorf("find clicked delivery: %w", err)
+		}
+		if at.Sub(last) <= parseCampaign(nil, settings).conversionWindow {
+			return id, nil
+		}
+	}
+	return 0, rows.Err()
+}
