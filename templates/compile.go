@@ -200,8 +200,8 @@ func generatedTextError(err error) error {
 
 // trackingExtras is the honeypot link and the open pixel, added before
 // </body> (or at the end) when a message is rendered with a tracker.
-const trackingExtras = `{{ if $.PeykarTracking }}<a href="{{ $.PeykarHoneypot }}" style="display:none" aria-hidden="true" tabindex="-1"></a>` +
-	`<img src="{{ $.PeykarOpen }}" width="1" height="1" alt="" style="display:none">{{ end }}`
+const trackingExtras = `{{ if peykar_tracking $ }}<a href="{{ peykar_honeypot $ }}" style="display:none" aria-hidden="true" tabindex="-1"></a>` +
+	`<img src="{{ peykar_open $ }}" width="1" height="1" alt="" style="display:none">{{ end }}`
 
 var bodyEndRE = regexp.MustCompile(`(?i)</body\s*>`)
 

@@ -22,9 +22,9 @@ var quotedRE = regexp.MustCompile(`"([^"]+)"`)
 // internalNames maps names of the generated calls back to what the author
 // wrote, so errors speak the author's language.
 var internalNames = strings.NewReplacer(
-	"$.PeykarAttr", "attr", "PeykarAttr", "attr",
-	"$.PeykarUnsubscribe", "unsubscribe_url", "PeykarUnsubscribe", "unsubscribe_url",
-	"$.PeykarClick", "click_url", "PeykarClick", "click_url",
+	"peykar_attr $", "attr", "peykar_attr", "attr",
+	"peykar_unsubscribe $", "unsubscribe_url", "peykar_unsubscribe", "unsubscribe_url",
+	"peykar_click $", "click_url", "peykar_click", "click_url",
 	"*templates.view", "the message data", "templates.Contact", "Contact", "templates.Campaign", "Campaign",
 )
 

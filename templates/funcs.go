@@ -12,10 +12,11 @@ import (
 
 // funcs are the personalisation helpers every template may call. attr and
 // unsubscribe_url are placeholders: Compile rewrites calls to them into
-// method calls on the render state (see rewrite.go), because a FuncMap is
+// calls that pass the render state (see rewrite.go), because a FuncMap is
 // bound once per template while their answers depend on the recipient.
 func funcs() map[string]any {
-	return map[string]any{
+	m := stateFuncs()
+	for k, f := range map[string]any{
 		"default":         defaultFunc,
 		"date":            dateFunc,
 		"number":          numberFunc,
@@ -24,7 +25,10 @@ func funcs() map[string]any {
 		"trim":            strings.TrimSpace,
 		"attr":            placeholder("attr"),
 		"unsubscribe_url": placeholder("unsubscribe_url"),
+	} {
+		m[k] = f
 	}
+	return m
 }
 
 func placeholder(name string) func(...any) (string, error) {

@@ -98,7 +98,7 @@ func applyEdits(src string, edits []edit) string {
 }
 
 // clickCall is the action a trackable href becomes.
-func clickCall(idx int) string { return fmt.Sprintf("{{ $.PeykarClick %d }}", idx) }
+func clickCall(idx int) string { return fmt.Sprintf("{{ peykar_click $ %d }}", idx) }
 
 // rewriteLinks finds the trackable links of an HTML template source, in
 // document order, and replaces each one's href value by a call that yields

@@ -13,10 +13,10 @@ import (
 // sender to record. It is safe for concurrent use.
 func (c *Compiled) Render(d Data, tr Tracker) (*Rendered, error) {
 	v := viewPool.Get().(*view)
-	*v = view{Contact: d.Contact, Campaign: d.Campaign, c: c, tr: tr}
+	v.reset(d, c, tr)
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
-		*v = view{}
+		v.reset(Data{}, c, nil) // drop references to the contact and tracker
 		viewPool.Put(v)
 		if buf.Cap() <= 1<<20 {
 			bufPool.Put(buf)

@@ -1,102 +1,104 @@
 package templates
 
-import (
-	"fmt"
-	"text/template/parse"
-)
+import "text/template/parse"
 
-// bound maps the recipient-dependent helpers to the methods of the render
-// state (view) that implement them.
+// bound maps the recipient-dependent helpers to the functions that
+// implement them, which take the render state ($) first.
 var bound = map[string]string{
-	"attr":            "PeykarAttr",
-	"unsubscribe_url": "PeykarUnsubscribe",
+	"attr":            "peykar_attr",
+	"unsubscribe_url": "peykar_unsubscribe",
 }
 
-// bind rewrites calls of the recipient-dependent helpers in tree into method
-// calls on the root data ($), so a template parsed once can serve every
-// recipient concurrently. It also rejects sub-templates ({{ define }},
-// {{ template }}, {{ block }}), inside which $ would not be the message data.
+// bind rewrites calls of the recipient-dependent helpers in tree into calls
+// that pass the root data ($), the render state, so a template parsed once
+// can serve every recipient concurrently: {{ attr "city" }} becomes
+// {{ peykar_attr $ "city" }}. It also rejects sub-templates
+// ({{ template }}, {{ block }}), inside which $ would not be the render state.
 func bind(tree *parse.Tree) error {
 	if tree == nil || tree.Root == nil {
 		return nil
 	}
-	return bindNode(tree, tree.Root)
+	return bindNode(tree.Root)
 }
 
-func bindNode(tree *parse.Tree, n parse.Node) error {
+func bindNode(n parse.Node) error {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return nil
 		}
 		for _, c := range n.Nodes {
-			if err := bindNode(tree, c); err != nil {
+			if err := bindNode(c); err != nil {
 				return err
 			}
 		}
 	case *parse.ActionNode:
-		return bindPipe(tree, n.Pipe)
+		bindPipe(n.Pipe)
 	case *parse.IfNode:
-		return bindBranch(tree, &n.BranchNode)
+		return bindBranch(&n.BranchNode)
 	case *parse.RangeNode:
-		return bindBranch(tree, &n.BranchNode)
+		return bindBranch(&n.BranchNode)
 	case *parse.WithNode:
-		return bindBranch(tree, &n.BranchNode)
+		return bindBranch(&n.BranchNode)
 	case *parse.TemplateNode:
-		return positioned(tree, n, "sub-templates ({{ template }}, {{ block }}) are not supported")
+		return &positionError{pos: int(n.Position()), msg: "sub-templates ({{ template }}, {{ block }}) are not supported"}
 	}
 	return nil
 }
 
-func bindBranch(tree *parse.Tree, b *parse.BranchNode) error {
-	if err := bindPipe(tree, b.Pipe); err != nil {
-		return err
-	}
-	if err := bindNode(tree, b.List); err != nil {
+func bindBranch(b *parse.BranchNode) error {
+	bindPipe(b.Pipe)
+	if err := bindNode(b.List); err != nil {
 		return err
 	}
 	if b.ElseList != nil {
-		return bindNode(tree, b.ElseList)
+		return bindNode(b.ElseList)
 	}
 	return nil
 }
 
-func bindPipe(tree *parse.Tree, p *parse.PipeNode) error {
+func dollar(pos parse.Pos) *parse.VariableNode {
+	return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: pos, Ident: []string{"$"}}
+}
+
+func bindPipe(p *parse.PipeNode) {
 	if p == nil {
-		return nil
+		return
 	}
 	for _, cmd := range p.Cmds {
-		for i, arg := range cmd.Args {
-			switch a := arg.(type) {
+		for i := 0; i < len(cmd.Args); i++ {
+			switch a := cmd.Args[i].(type) {
 			case *parse.IdentifierNode:
-				if m, ok := bound[a.Ident]; ok {
-					cmd.Args[i] = &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos, Ident: []string{"$", m}}
+				fn, ok := bound[a.Ident]
+				if !ok {
+					continue
 				}
+				a.Ident = fn
+				if i == 0 { // the command's function: add $ as its first argument
+					cmd.Args = append([]parse.Node{a, dollar(a.Pos)}, cmd.Args[1:]...)
+					i++
+					continue
+				}
+				// An argument: a call without arguments, now (fn $).
+				cmd.Args[i] = &parse.PipeNode{NodeType: parse.NodePipe, Pos: a.Pos, Cmds: []*parse.CommandNode{
+					{NodeType: parse.NodeCommand, Pos: a.Pos, Args: []parse.Node{a, dollar(a.Pos)}},
+				}}
 			case *parse.PipeNode:
-				if err := bindPipe(tree, a); err != nil {
-					return err
-				}
+				bindPipe(a)
 			case *parse.ChainNode:
 				if pn, ok := a.Node.(*parse.PipeNode); ok {
-					if err := bindPipe(tree, pn); err != nil {
-						return err
-					}
+					bindPipe(pn)
 				}
 			}
 		}
 	}
-	return nil
 }
 
-// positionError is an error at a byte offset of a template source; toError
-// turns it into line and column.
+// positionError is an error at a byte offset of a template source;
+// fieldError turns it into line and column.
 type positionError struct {
 	pos int
 	msg string
 }
 
 func (e *positionError) Error() string { return e.msg }
-
-func positioned(_ *parse.Tree, n parse.Node, format string, args ...any) error {
-	return &positionError{pos: int(n.Position()), msg: fmt.Sprintf(format, args...)}
-}

@@ -9,29 +9,51 @@ import (
 )
 
 // view is the data a compiled template executes against: the message Data
-// plus the render state behind the recipient-dependent helpers. Templates
-// call its Peykar* methods through the calls Compile generates; they are
-// exported only because text/template can call nothing else.
+// plus the render state behind the recipient-dependent helpers. The
+// generated calls pass it explicitly ({{ peykar_click $ 3 }}): plain
+// functions are much cheaper for text/template to call than methods.
 type view struct {
 	Contact  Contact
 	Campaign Campaign
 
-	c     *Compiled
-	tr    Tracker
-	unsub string
+	c      *Compiled
+	tr     Tracker
+	unsub  string
+	clicks []string // per link: its URL for this message, once computed
 	// validating: executing against the sample contact on save, where a
 	// missing attribute is not an error.
 	validating bool
+}
+
+// reset prepares a pooled view for a message, keeping its clicks buffer.
+func (v *view) reset(d Data, c *Compiled, tr Tracker) {
+	clicks := v.clicks[:0]
+	*v = view{Contact: d.Contact, Campaign: d.Campaign, c: c, tr: tr, clicks: clicks}
+	for range c.links {
+		v.clicks = append(v.clicks, "")
+	}
 }
 
 var viewPool = sync.Pool{New: func() any { return new(view) }}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// PeykarAttr implements {{ attr "key" }} and {{ attr "key" "default" }}: the
+// stateFuncs are the functions behind the recipient-dependent helpers.
+func stateFuncs() map[string]any {
+	return map[string]any{
+		"peykar_attr":        attrFunc,
+		"peykar_unsubscribe": unsubscribeFunc,
+		"peykar_click":       clickFunc,
+		"peykar_tracking":    func(v *view) bool { return v.tr != nil },
+		"peykar_open":        func(v *view) htmltemplate.URL { return htmltemplate.URL(v.tr.OpenURL()) },
+		"peykar_honeypot":    func(v *view) htmltemplate.URL { return htmltemplate.URL(v.tr.HoneypotURL()) },
+	}
+}
+
+// attrFunc implements {{ attr "key" }} and {{ attr "key" "default" }}: the
 // contact's attribute, or the default when the attribute is missing, null
 // or an empty string. A missing attribute without a default is an error.
-func (v *view) PeykarAttr(key string, def ...any) (any, error) {
+func attrFunc(v *view, key string, def ...any) (any, error) {
 	if len(def) > 1 {
 		return nil, fmt.Errorf("attr takes a key and at most one default, got %d defaults", len(def))
 	}
@@ -48,8 +70,8 @@ func (v *view) PeykarAttr(key string, def ...any) (any, error) {
 	return nil, fmt.Errorf("contact attribute %q is missing and has no default (write: attr %q \"fallback\")", key, key)
 }
 
-// PeykarUnsubscribe implements {{ unsubscribe_url }}: "#" without a tracker.
-func (v *view) PeykarUnsubscribe() htmltemplate.URL {
+// unsubscribeFunc implements {{ unsubscribe_url }}: "#" without a tracker.
+func unsubscribeFunc(v *view) htmltemplate.URL {
 	if v.tr == nil {
 		return "#"
 	}
@@ -59,12 +81,27 @@ func (v *view) PeykarUnsubscribe() htmltemplate.URL {
 	return htmltemplate.URL(v.unsub)
 }
 
-// PeykarClick yields link idx's URL: tracked when there is a tracker, the
-// original (rendered, for personalised links) otherwise.
-func (v *view) PeykarClick(idx int) (htmltemplate.URL, error) {
+// clickFunc yields link idx's URL for this message: tracked when there is
+// a tracker, the original (rendered, for personalised links) otherwise. It
+// is computed once per message and reused by the plain-text part.
+func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 	if idx < 0 || idx >= len(v.c.links) {
 		return "", fmt.Errorf("no link %d", idx)
 	}
+	if idx < len(v.clicks) && v.clicks[idx] != "" {
+		return htmltemplate.URL(v.clicks[idx]), nil
+	}
+	u, err := v.click(idx)
+	if err != nil {
+		return "", err
+	}
+	if idx < len(v.clicks) {
+		v.clicks[idx] = u
+	}
+	return htmltemplate.URL(u), nil
+}
+
+func (v *view) click(idx int) (string, error) {
 	l := &v.c.links[idx]
 	target := l.URL
 	if l.href != nil {
@@ -73,13 +110,13 @@ func (v *view) PeykarClick(idx int) (htmltemplate.URL, error) {
 			return "", err
 		}
 		if !isHTTP(target) {
-			return htmltemplate.URL(target), nil // already sanitised by html/template
+			return target, nil // not trackable; already sanitised by html/template
 		}
 	}
 	if v.tr == nil {
-		return htmltemplate.URL(target), nil
+		return target, nil
 	}
-	return htmltemplate.URL(v.tr.ClickURL(idx, target)), nil
+	return v.tr.ClickURL(idx, target), nil
 }
 
 // hrefPrefix and hrefSuffix surround a personalised href in its own small
@@ -99,12 +136,3 @@ func (v *view) renderHref(t *htmltemplate.Template) (string, error) {
 	}
 	return html.UnescapeString(string(b[len(hrefPrefix) : len(b)-len(hrefSuffix)])), nil
 }
-
-// PeykarTracking reports whether tracking extras (pixel, honeypot) are added.
-func (v *view) PeykarTracking() bool { return v.tr != nil }
-
-// PeykarOpen yields the open pixel's URL.
-func (v *view) PeykarOpen() htmltemplate.URL { return htmltemplate.URL(v.tr.OpenURL()) }
-
-// PeykarHoneypot yields the hidden machine-only link's URL.
-func (v *view) PeykarHoneypot() htmltemplate.URL { return htmltemplate.URL(v.tr.HoneypotURL()) }
