@@ -21,6 +21,7 @@ import (
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/migrations"
+	"github.com/peykar/peykar/tracking"
 )
 
 // Main is the program: built from a Config, started by Run and stopped by
@@ -41,6 +42,9 @@ type Main struct {
 	closers  []func(context.Context) error // run in reverse by Close
 	secret   string
 	smtp     engine.SMTPConfig
+	signer   *tracking.Signer
+	mailer   *engine.Mailer
+	engine   *engine.Engine
 }
 
 // NewMain returns a Main for cfg logging to stderr.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -43,10 +44,18 @@ type Config struct {
 	// DataDir (PEYKAR_DATA_DIR) holds the embedded cluster and the generated
 	// secret. Default ./data.
 	DataDir string
+	// BounceDomain (PEYKAR_BOUNCE_DOMAIN), when set, makes the envelope sender
+	// of every message a VERP address bounce+{token}@BounceDomain, so that
+	// asynchronous bounces find their delivery.
+	BounceDomain string
+	// RescueAfter (PEYKAR_RESCUE_AFTER) is how long a job may run before it
+	// is presumed abandoned by a dead process and retried. Default 3m.
+	RescueAfter string
 	// LogLevel (PEYKAR_LOG_LEVEL): debug, info, warn or error. Default info.
 	LogLevel string
 
-	smtp engine.SMTPConfig // parsed SMTPURL
+	smtp        engine.SMTPConfig // parsed SMTPURL
+	rescueAfter time.Duration
 }
 
 // envVars maps each flag to its environment variable.
@@ -58,6 +67,8 @@ var envVars = []struct{ flag, env, usage string }{
 	{"secret", "PEYKAR_SECRET", "signing key, at least 32 characters (default: generated in the data dir)"},
 	{"previous-secret", "PEYKAR_PREVIOUS_SECRET", "previous signing key, still accepted"},
 	{"data-dir", "PEYKAR_DATA_DIR", "data directory"},
+	{"bounce-domain", "PEYKAR_BOUNCE_DOMAIN", "domain of VERP bounce return paths (default: none)"},
+	{"rescue-after", "PEYKAR_RESCUE_AFTER", "retry jobs of a dead process after this long"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
 }
 
@@ -72,10 +83,11 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 // LoadConfig reads the environment (through getenv) and then args as flags.
 // It returns the remaining arguments.
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
-	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info"}
+	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m"}
 	fields := map[string]*string{
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
+		"bounce-domain": &c.BounceDomain, "rescue-after": &c.RescueAfter,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -128,6 +140,11 @@ func (c *Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return &ConfigError{"PEYKAR_DATA_DIR", "must not be empty"}
+	}
+	if d, err := time.ParseDuration(c.RescueAfter); err != nil || d < time.Second {
+		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("%q must be a duration of at least 1s", c.RescueAfter)}
+	} else {
+		c.rescueAfter = d
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

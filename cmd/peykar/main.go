@@ -17,11 +17,13 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(runMain(os.Args[1:])) }
+
+// runMain runs until SIGINT or SIGTERM.
+func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	os.Exit(code)
+	return Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
 }
 
 // Run parses args and runs the subcommand until ctx is done (serve) or the

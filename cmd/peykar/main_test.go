@@ -15,7 +15,12 @@ import (
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" { // re-executed by a crash test: be peykar
+		os.Exit(runMain(nil))
+	}
+	pgtest.Main(m)
+}
 
 // testMain starts Main on port :0 against a fresh test database and the
 // embedded SMTP catch-all, and closes it when t ends.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/outbox"
+	"github.com/peykar/peykar/tracking"
 )
 
 type pgxTx = pgx.Tx
@@ -25,12 +26,29 @@ func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 
+	keys := tracking.Keys{Current: []byte(m.secret)}
+	if m.Config.PreviousSecret != "" {
+		keys.Previous = []byte(m.Config.PreviousSecret)
+	}
+	m.signer = tracking.NewSigner(keys)
+	mailer, err := engine.NewMailer(m.smtp, m.Logger)
+	if err != nil {
+		return fmt.Errorf("mailer: %w", err)
+	}
+	m.mailer = mailer
+	m.closers = append(m.closers, func(context.Context) error { mailer.Close(); return nil })
+	m.engine = engine.New(engine.Config{
+		Pool: m.pool, Mailer: mailer, Signer: m.signer, BaseURL: m.Config.BaseURL,
+		BounceDomain: m.Config.BounceDomain, Logger: m.Logger,
+	})
+	m.engine.Register(workers)
+
 	client, err := river.NewClient(riverpgxv5.New(m.pool), &river.Config{
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
 		Workers:              workers,
 		Logger:               m.Logger,
-		JobTimeout:           5 * time.Minute,
-		RescueStuckJobsAfter: 10 * time.Minute,
+		JobTimeout:           min(2*time.Minute, m.Config.rescueAfter/2),
+		RescueStuckJobsAfter: m.Config.rescueAfter,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return outbox.PruneArgs{}, nil
@@ -41,6 +59,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		return fmt.Errorf("river: %w", err)
 	}
 	m.river = client
+	m.engine.SetClient(client)
 	events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
 		river.EventKindJobCancelled, river.EventKindJobSnoozed)
 	m.registry.MustRegister(newJobMetrics(events))

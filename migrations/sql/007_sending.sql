@@ -8,7 +8,11 @@ ALTER TABLE campaigns
 -- may reclaim its own 'sending' rows after a crash, no other job can.
 ALTER TABLE deliveries ADD COLUMN claimed_by bigint;
 
+-- Sending rate and timelines read recent sends per campaign.
+CREATE INDEX deliveries_campaign_sent_idx ON deliveries (campaign_id, sent_at) WHERE sent_at IS NOT NULL;
+
 ---- create above / drop below ----
 
+DROP INDEX deliveries_campaign_sent_idx;
 ALTER TABLE deliveries DROP COLUMN claimed_by;
 ALTER TABLE campaigns DROP COLUMN launch_cursor, DROP COLUMN launch_done, DROP COLUMN suppressed;

@@ -1,0 +1,149 @@
+// Command send measures the sending engine end to end: N contacts, one
+// campaign, River workers rendering and sending over go-mail to an SMTP sink
+// on loopback. It prints messages/s, peak RSS, and the rate of a bare go-mail
+// loop to the same sink (the ceiling).
+//
+//	go run ./bench/send -n 100000 -pool 16
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/smtptest"
+	"github.com/peykar/peykar/tracking"
+)
+
+func main() {
+	n := flag.Int("n", 100000, "contacts (messages)")
+	poolSize := flag.Int("pool", 16, "SMTP connections")
+	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
+	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
+	flag.Parse()
+	if *workers == 0 {
+		*workers = 2 * *poolSize
+	}
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	sink, err := smtptest.Start(smtptest.Options{Discard: true})
+	check(err)
+	defer sink.Close()
+
+	var ceiling float64
+	if *bare {
+		ceiling = bareLoop(*n, *poolSize, sink.Port())
+		fmt.Printf("bare go-mail loop: %d msgs in pool %d → %.0f msgs/s\n", *n, *poolSize, ceiling)
+	}
+	before := sink.Count()
+
+	pool, cleanup, err := benchdb.Open(ctx, int32(*workers+20))
+	check(err)
+	defer cleanup()
+	t0 := time.Now()
+	_, err = pool.Exec(ctx, `INSERT INTO contacts (email, name, attributes)
+		SELECT 'user' || i || '@example.com', 'User ' || i, jsonb_build_object('city', (ARRAY['Tehran','Shiraz','Berlin'])[1 + i % 3])
+		FROM generate_series(1, $1) i`, *n)
+	check(err)
+	var segID, tplID int64
+	check(pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
+	check(pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('bench', 'Hello {{ .Contact.Name }}',
+		'<html><body><h1>Spring sale</h1><p>Dear {{ .Contact.Name }}, the spring collection is here.</p>
+		<p><a href="https://shop.example/new">New arrivals</a> · <a href="https://shop.example/pricing">Pricing</a></p>
+		<p>{{ .Contact.Attributes.city | default "your city" }} store opens at 9.</p>
+		<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>') RETURNING id`).Scan(&tplID))
+	fmt.Printf("seeded %d contacts in %s\n", *n, time.Since(t0).Round(time.Millisecond))
+
+	mailer, err := engine.NewMailer(engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: *poolSize}, logger)
+	check(err)
+	signer := tracking.NewSigner(tracking.Keys{Current: []byte("bench-secret-bench-secret-bench-secret")})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.example", Logger: logger})
+	ws := river.NewWorkers()
+	eng.Register(ws)
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: engine.QueueConfig(*workers), Workers: ws, Logger: logger,
+		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond,
+	})
+	check(err)
+	eng.SetClient(client)
+	check(client.Start(ctx))
+	defer client.Stop(ctx)
+
+	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
+	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
+		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
+	check(svc.Create(ctx, &c))
+	start := time.Now()
+	_, err = svc.Launch(ctx, c.ID)
+	check(err)
+	for {
+		st, _, err := campaigns.StatusOf(ctx, pool, c.ID)
+		check(err)
+		if st == campaigns.StatusFinished {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	got := sink.Count() - before
+	rate := float64(got) / elapsed.Seconds()
+	var sent int
+	check(pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'`, c.ID).Scan(&sent))
+	fmt.Printf("engine: %d msgs (%d deliveries sent) in %s → %.0f msgs/s end to end (launch to finished)\n", got, sent, elapsed.Round(time.Millisecond), rate)
+	if ceiling > 0 {
+		fmt.Printf("engine / bare ceiling: %.0f%%\n", 100*rate/ceiling)
+	}
+	fmt.Printf("peak RSS: %.0f MB (GOMAXPROCS %d)\n", benchdb.PeakRSS(), runtime.GOMAXPROCS(0))
+}
+
+// bareLoop sends n small messages over pool persistent go-mail connections
+// as fast as it can: the ceiling of the sink and go-mail on this machine.
+func bareLoop(n, pool, port int) float64 {
+	client, err := mail.NewClient("127.0.0.1", mail.WithPort(port), mail.WithTLSPolicy(mail.NoTLS), mail.WithoutNoop())
+	check(err)
+	var wg sync.WaitGroup
+	per := n / pool
+	start := time.Now()
+	for range pool {
+		wg.Go(func() {
+			sc, err := client.DialToSMTPClientWithContext(context.Background())
+			check(err)
+			defer client.CloseWithSMTPClient(sc)
+			for i := 0; i < per; i += 25 {
+				msgs := make([]*mail.Msg, 0, 25)
+				for j := i; j < min(i+25, per); j++ {
+					m := mail.NewMsg()
+					check(m.From("news@shop.example"))
+					check(m.To(fmt.Sprintf("user%d@example.com", j)))
+					m.Subject("Hello")
+					m.SetBodyString(mail.TypeTextPlain, "Dear user, the spring collection is here.")
+					m.AddAlternativeString(mail.TypeTextHTML, "<p>Dear user, the spring collection is here.</p>")
+					msgs = append(msgs, m)
+				}
+				check(client.SendWithSMTPClient(sc, msgs...))
+			}
+		})
+	}
+	wg.Wait()
+	return float64(per*pool) / time.Since(start).Seconds()
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,247 @@
+package campaigns
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Campaign statuses.
+const (
+	StatusDraft     = "draft"
+	StatusScheduled = "scheduled"
+	StatusRunning   = "running"
+	StatusPaused    = "paused"
+	StatusFinished  = "finished"
+	StatusCancelled = "cancelled"
+)
+
+// Channels a campaign can send on.
+const (
+	ChannelEmail   = "email"
+	ChannelWebhook = "webhook"
+)
+
+// Campaign is a marketer's campaign: who (segment), what (steps and their
+// templates), how (channel, throttle, schedule), what follows (rules) and how
+// success is judged (goals).
+type Campaign struct {
+	ID                int64      `json:"id"`
+	Name              string     `json:"name"`
+	SegmentID         *int64     `json:"segment_id"`
+	Channel           string     `json:"channel"`
+	From              Address    `json:"from"`
+	ReplyTo           string     `json:"reply_to,omitempty"`
+	Steps             []Step     `json:"steps"`
+	Rules             []Rule     `json:"rules"`
+	Goals             []Goal     `json:"goals"`
+	ThrottlePerSecond float64    `json:"throttle_per_second"`
+	ScheduledAt       *time.Time `json:"scheduled_at"`
+	Settings          Settings   `json:"settings"`
+	Status            string     `json:"status"`
+	LaunchedAt        *time.Time `json:"launched_at,omitempty"`
+	FinishedAt        *time.Time `json:"finished_at,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+// Address is a sender.
+type Address struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Step is one message of a campaign: the first send or a follow-up.
+type Step struct {
+	Key        string `json:"key"`
+	TemplateID int64  `json:"template_id"`
+}
+
+// Rule is a follow-up rule: on an event (or a timer), when a predicate
+// holds, run actions.
+type Rule struct {
+	Name    string   `json:"name"`
+	On      string   `json:"on"`
+	When    string   `json:"when,omitempty"`
+	After   string   `json:"after,omitempty"`
+	Actions []Action `json:"actions"`
+}
+
+// Action is what a rule does.
+type Action struct {
+	Type  string `json:"type"`
+	Step  string `json:"step,omitempty"`
+	Delay string `json:"delay,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Value any    `json:"value,omitempty"`
+	Tag   string `json:"tag,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// Goal is a success metric: an expr predicate over the campaign's metrics.
+type Goal struct {
+	Name       string     `json:"name"`
+	When       string     `json:"when"`
+	TargetDate *time.Time `json:"target_date,omitempty"`
+}
+
+// Settings are the campaign's optional knobs.
+type Settings struct {
+	// UTM parameters appended to clicked links, when set.
+	UTM *UTM `json:"utm,omitempty"`
+	// ConversionWindow attributes conversions to a click this long before
+	// (Go duration, default 168h).
+	ConversionWindow string `json:"conversion_window,omitempty"`
+}
+
+// UTM are the parameters appended to tracked links.
+type UTM struct {
+	Source   string `json:"source,omitempty"`
+	Medium   string `json:"medium,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+}
+
+var stepKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+var ruleEvents = map[string]bool{
+	"open": true, "click": true, "unsubscribe": true, "conversion": true, "bounce": true, "sent": true,
+	"no_open": true, "no_click": true, "no_conversion": true,
+}
+
+var actionTypes = map[string]bool{
+	"send": true, "set_attribute": true, "add_tag": true, "remove_tag": true, "exit": true, "webhook": true,
+}
+
+// normalize fills defaults and checks everything that needs no database.
+func (c *Campaign) normalize() error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return errs.Field("name", "is required")
+	}
+	if len(c.Name) > 200 {
+		return errs.Field("name", "is longer than 200 characters")
+	}
+	if c.Channel == "" {
+		c.Channel = ChannelEmail
+	}
+	if c.Channel != ChannelEmail && c.Channel != ChannelWebhook {
+		return errs.Field("channel", "must be %q or %q", ChannelEmail, ChannelWebhook)
+	}
+	c.From.Email = strings.TrimSpace(c.From.Email)
+	if c.From.Email != "" {
+		if err := checkAddress(c.From.Email); err != nil {
+			return errs.Field("from.email", "%v", err)
+		}
+	}
+	if c.ReplyTo = strings.TrimSpace(c.ReplyTo); c.ReplyTo != "" {
+		if err := checkAddress(c.ReplyTo); err != nil {
+			return errs.Field("reply_to", "%v", err)
+		}
+	}
+	if c.ThrottlePerSecond < 0 {
+		return errs.Field("throttle_per_second", "must be 0 (unlimited) or more")
+	}
+	if c.Steps == nil {
+		c.Steps = []Step{}
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Steps {
+		f := fmt.Sprintf("steps[%d]", i)
+		if !stepKey.MatchString(s.Key) {
+			return errs.Field(f+".key", "must be 1–64 lower-case letters, digits, '-' or '_'")
+		}
+		if seen[s.Key] {
+			return errs.Field(f+".key", "%q is used twice", s.Key)
+		}
+		seen[s.Key] = true
+		if s.TemplateID <= 0 {
+			return errs.Field(f+".template_id", "is required")
+		}
+	}
+	if c.Rules == nil {
+		c.Rules = []Rule{}
+	}
+	for i, r := range c.Rules {
+		if err := r.check(fmt.Sprintf("rules[%d]", i), seen); err != nil {
+			return err
+		}
+	}
+	if c.Goals == nil {
+		c.Goals = []Goal{}
+	}
+	for i, g := range c.Goals {
+		if strings.TrimSpace(g.Name) == "" {
+			return errs.Field(fmt.Sprintf("goals[%d].name", i), "is required")
+		}
+		if strings.TrimSpace(g.When) == "" {
+			return errs.Field(fmt.Sprintf("goals[%d].when", i), "is required")
+		}
+	}
+	if c.Settings.ConversionWindow != "" {
+		d, err := time.ParseDuration(c.Settings.ConversionWindow)
+		if err != nil || d <= 0 {
+			return errs.Field("settings.conversion_window", "must be a positive duration such as 168h")
+		}
+	}
+	return nil
+}
+
+func (r Rule) check(f string, steps map[string]bool) error {
+	if strings.TrimSpace(r.Name) == "" {
+		return errs.Field(f+".name", "is required")
+	}
+	if !ruleEvents[r.On] {
+		return errs.Field(f+".on", "%q is not an event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion)", r.On)
+	}
+	if strings.HasPrefix(r.On, "no_") {
+		if d, err := time.ParseDuration(r.After); err != nil || d <= 0 {
+			return errs.Field(f+".after", "a %s rule needs a positive duration such as 72h", r.On)
+		}
+	}
+	if len(r.Actions) == 0 {
+		return errs.Field(f+".actions", "at least one action is required")
+	}
+	for j, a := range r.Actions {
+		af := fmt.Sprintf("%s.actions[%d]", f, j)
+		if !actionTypes[a.Type] {
+			return errs.Field(af+".type", "%q is not one of send, set_attribute, add_tag, remove_tag, exit, webhook", a.Type)
+		}
+		if a.Type == "send" && !steps[a.Step] {
+			return errs.Field(af+".step", "%q is not a step of this campaign", a.Step)
+		}
+		if a.Delay != "" {
+			if d, err := time.ParseDuration(a.Delay); err != nil || d < 0 {
+				return errs.Field(af+".delay", "must be a duration such as 48h")
+			}
+		}
+	}
+	return nil
+}
+
+func checkAddress(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return fmt.Errorf("%q is not a valid email address", s)
+	}
+	return nil
+}
+
+// transitions lists the legal status changes by action.
+var transitions = map[string]map[string]string{
+	"pause":  {StatusRunning: StatusPaused},
+	"resume": {StatusPaused: StatusRunning},
+	"cancel": {StatusScheduled: StatusCancelled, StatusRunning: StatusCancelled, StatusPaused: StatusCancelled},
+}
+
+// next returns the status after action, or a conflict error.
+func next(action, from string) (string, error) {
+	to, ok := transitions[action][from]
+	if !ok {
+		return "", errs.New(errs.Conflict, "cannot %s a %s campaign", action, from)
+	}
+	return to, nil
+}

@@ -1,0 +1,275 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// DBTX is a pool or a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+const campaignColumns = `id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at`
+
+func scanCampaign(row pgx.Row) (Campaign, error) {
+	var c Campaign
+	var rules, goals, settings []byte
+	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
+		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(rules, &c.Rules); err != nil {
+		return c, fmt.Errorf("campaign %d rules: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(goals, &c.Goals); err != nil {
+		return c, fmt.Errorf("campaign %d goals: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(settings, &c.Settings); err != nil {
+		return c, fmt.Errorf("campaign %d settings: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// Get returns campaign id with its steps. It fails with errs.NotFound.
+func Get(ctx context.Context, db DBTX, id int64) (Campaign, error) {
+	return get(ctx, db, id, "")
+}
+
+// GetForUpdate is Get that locks the campaign row until tx ends.
+func GetForUpdate(ctx context.Context, tx pgx.Tx, id int64) (Campaign, error) {
+	return get(ctx, tx, id, " FOR UPDATE")
+}
+
+func get(ctx context.Context, db DBTX, id int64, lock string) (Campaign, error) {
+	c, err := scanCampaign(db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`+lock, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errs.New(errs.NotFound, "no campaign %d", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("get campaign %d: %w", id, err)
+	}
+	c.Steps, err = steps(ctx, db, id)
+	return c, err
+}
+
+func steps(ctx context.Context, db DBTX, id int64) ([]Step, error) {
+	rows, err := db.Query(ctx, `SELECT key, template_id FROM campaign_steps WHERE campaign_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %d steps: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Step, error) {
+		var s Step
+		return s, r.Scan(&s.Key, &s.TemplateID)
+	})
+}
+
+// List returns campaigns newest first, with ids below after (0: from the newest).
+func List(ctx context.Context, db DBTX, after int64, limit int) ([]Campaign, error) {
+	rows, err := db.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Campaign, error) { return scanCampaign(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	for i := range list {
+		if list[i].Steps, err = steps(ctx, db, list[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+func jsonArg(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // our own types always marshal
+	}
+	return b
+}
+
+// insert stores a new draft campaign and its steps.
+func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
+	err := tx.QueryRow(ctx, `
+		INSERT INTO campaigns (name, segment_id, channel, from_name, from_email, reply_to, throttle_per_second,
+			scheduled_at, rules, goals, settings)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		RETURNING status, created_at, updated_at, id`,
+		c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
+		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
+	).Scan(&c.Status, &c.CreatedAt, &c.UpdatedAt, &c.ID)
+	if err != nil {
+		return wrapFK(err, "insert campaign")
+	}
+	return replaceSteps(ctx, tx, c.ID, c.Steps)
+}
+
+// update stores c's editable fields.
+func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
+	err := tx.QueryRow(ctx, `
+		UPDATE campaigns SET name = $2, segment_id = $3, channel = $4, from_name = $5, from_email = $6, reply_to = $7,
+			throttle_per_second = $8, scheduled_at = $9, rules = $10, goals = $11, settings = $12, updated_at = now()
+		WHERE id = $1 RETURNING updated_at`,
+		c.ID, c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
+		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
+	).Scan(&c.UpdatedAt)
+	if err != nil {
+		return wrapFK(err, "update campaign")
+	}
+	return replaceSteps(ctx, tx, c.ID, c.Steps)
+}
+
+func replaceSteps(ctx context.Context, tx pgx.Tx, id int64, steps []Step) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM campaign_steps WHERE campaign_id = $1`, id); err != nil {
+		return fmt.Errorf("replace steps: %w", err)
+	}
+	for i, s := range steps {
+		_, err := tx.Exec(ctx, `INSERT INTO campaign_steps (campaign_id, key, position, template_id) VALUES ($1, $2, $3, $4)`,
+			id, s.Key, i, s.TemplateID)
+		if err != nil {
+			return wrapFK(err, fmt.Sprintf("steps[%d]", i))
+		}
+	}
+	return nil
+}
+
+// wrapFK turns a foreign-key violation into a clear invalid-field error.
+func wrapFK(err error, what string) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		switch pgErr.ConstraintName {
+		case "campaigns_segment_id_fkey":
+			return errs.Field("segment_id", "no such segment")
+		case "campaign_steps_template_id_fkey":
+			return errs.Field("steps", "a step names a template that does not exist")
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// setStatus records a status change.
+func setStatus(ctx context.Context, tx pgx.Tx, id int64, status string) error {
+	_, err := tx.Exec(ctx, `UPDATE campaigns SET status = $2, updated_at = now(),
+		launched_at = CASE WHEN $2 IN ('running', 'scheduled') AND launched_at IS NULL THEN now() ELSE launched_at END,
+		finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now() ELSE finished_at END
+		WHERE id = $1`, id, status)
+	if err != nil {
+		return fmt.Errorf("set campaign %d status: %w", id, err)
+	}
+	return nil
+}
+
+// SaveLinks records the tracked links of a campaign step (replacing any).
+func SaveLinks(ctx context.Context, tx pgx.Tx, campaignID int64, step string, links []Link) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM campaign_links WHERE campaign_id = $1 AND step = $2`, campaignID, step); err != nil {
+		return fmt.Errorf("save links: %w", err)
+	}
+	rows := make([][]any, len(links))
+	for i, l := range links {
+		rows[i] = []any{campaignID, step, l.Idx, l.URL, l.Name}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"campaign_links"}, []string{"campaign_id", "step", "idx", "url", "name"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("save links: %w", err)
+	}
+	return nil
+}
+
+// Link is a tracked link of a step.
+type Link struct {
+	Idx  int    `json:"idx"`
+	URL  string `json:"url"`
+	Name string `json:"name"`
+}
+
+// AdvanceLaunch records how far the launch has walked the segment.
+func AdvanceLaunch(ctx context.Context, tx pgx.Tx, id, cursor int64, suppressed int, done bool) error {
+	_, err := tx.Exec(ctx, `UPDATE campaigns SET launch_cursor = $2, suppressed = suppressed + $3, launch_done = $4 WHERE id = $1`,
+		id, cursor, suppressed, done)
+	if err != nil {
+		return fmt.Errorf("advance launch of campaign %d: %w", id, err)
+	}
+	return nil
+}
+
+// LaunchState is how far a campaign's launch has come.
+type LaunchState struct {
+	Cursor     int64
+	Done       bool
+	Suppressed int64
+}
+
+// GetLaunchState reads the launch progress.
+func GetLaunchState(ctx context.Context, db DBTX, id int64) (LaunchState, error) {
+	var s LaunchState
+	err := db.QueryRow(ctx, `SELECT launch_cursor, launch_done, suppressed FROM campaigns WHERE id = $1`, id).Scan(&s.Cursor, &s.Done, &s.Suppressed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, errs.New(errs.NotFound, "no campaign %d", id)
+	}
+	if err != nil {
+		return s, fmt.Errorf("launch state of campaign %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// Start moves a scheduled campaign to running when its time has come; it
+// reports whether the campaign is now running.
+func Start(ctx context.Context, tx pgx.Tx, id int64) (bool, error) {
+	c, err := GetForUpdate(ctx, tx, id)
+	if err != nil {
+		return false, err
+	}
+	switch c.Status {
+	case StatusScheduled:
+		return true, setStatus(ctx, tx, id, StatusRunning)
+	case StatusRunning, StatusPaused:
+		return true, nil
+	default:
+		return false, nil
+	}
+}
+
+// Finish marks a running campaign finished. The caller has checked that
+// nothing is left to send while holding the campaign row lock (LockRow).
+func Finish(ctx context.Context, tx pgx.Tx, id int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE campaigns SET status = 'finished', finished_at = now(), updated_at = now()
+		WHERE id = $1 AND status = 'running' AND launch_done`, id)
+	if err != nil {
+		return false, fmt.Errorf("finish campaign %d: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// LockRow locks the campaign row until tx ends, serialising the
+// transactions that decide whether it is finished.
+func LockRow(ctx context.Context, tx pgx.Tx, id int64) error {
+	_, err := tx.Exec(ctx, `SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return fmt.Errorf("lock campaign %d: %w", id, err)
+	}
+	return nil
+}
+
+// StatusOf reads just the status, for workers that poll it.
+func StatusOf(ctx context.Context, db DBTX, id int64) (status string, throttle float64, err error) {
+	err = db.QueryRow(ctx, `SELECT status, throttle_per_second FROM campaigns WHERE id = $1`, id).Scan(&status, &throttle)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, errs.New(errs.NotFound, "no campaign %d", id)
+	}
+	return status, throttle, err
+}

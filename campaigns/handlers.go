@@ -1,0 +1,113 @@
+package campaigns
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+// Routes registers the campaign API on api (/api/v1).
+func (s *Service) Routes(api *echo.Group) {
+	api.POST("/campaigns", s.create)
+	api.GET("/campaigns", s.list)
+	api.GET("/campaigns/:id", s.get)
+	api.PUT("/campaigns/:id", s.update)
+	api.GET("/campaigns/:id/report", s.report)
+	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
+		api.POST("/campaigns/:id/"+action, s.action(action))
+	}
+}
+
+func (s *Service) create(c echo.Context) error {
+	var in Campaign
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.Create(c.Request().Context(), &in); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, in)
+}
+
+func (s *Service) update(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in Campaign
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	in.ID = id
+	if err := s.Update(c.Request().Context(), &in); err != nil {
+		return err
+	}
+	out, err := Get(c.Request().Context(), s.Pool, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Service) get(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := Get(c.Request().Context(), s.Pool, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Service) list(c echo.Context) error {
+	limit, err := httpapi.Limit(c, 50, 500)
+	if err != nil {
+		return err
+	}
+	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	items, err := List(c.Request().Context(), s.Pool, after, limit)
+	if err != nil {
+		return err
+	}
+	out := httpapi.List[Campaign]{Items: items}
+	if len(items) == limit {
+		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Service) action(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := httpapi.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var out Campaign
+		if action == "launch" {
+			out, err = s.Launch(c.Request().Context(), id)
+		} else {
+			out, err = s.Transition(c.Request().Context(), id, action)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+func (s *Service) report(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	r, err := s.Report(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}

@@ -1,0 +1,231 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/templates"
+)
+
+// Runtime is what campaigns needs from the sending engine.
+type Runtime interface {
+	// LaunchTx enqueues c's launch (at c.ScheduledAt when that is in the
+	// future) inside tx.
+	LaunchTx(ctx context.Context, tx pgx.Tx, c Campaign) error
+	// CancelTx gives up every delivery of the campaign not sent yet.
+	CancelTx(ctx context.Context, tx pgx.Tx, campaignID int64) error
+	// Progress counts the campaign's deliveries by state.
+	Progress(ctx context.Context, campaignID int64) (Progress, error)
+}
+
+// Progress is how far a campaign's sending has come.
+type Progress struct {
+	Total      int64   `json:"total"`
+	Queued     int64   `json:"queued"`
+	Sending    int64   `json:"sending"`
+	Sent       int64   `json:"sent"`
+	Failed     int64   `json:"failed"`
+	Bounced    int64   `json:"bounced"`
+	Skipped    int64   `json:"skipped"`
+	Suppressed int64   `json:"suppressed"`
+	Remaining  int64   `json:"remaining"`
+	LaunchDone bool    `json:"launch_done"`
+	Rate       float64 `json:"rate"` // messages per second over the last minute
+}
+
+// Service runs campaign definitions and their life cycle.
+type Service struct {
+	Pool    *pgxpool.Pool
+	Runtime Runtime
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Create validates and stores a new draft campaign.
+func (s *Service) Create(ctx context.Context, c *Campaign) error {
+	if err := c.normalize(); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return insert(ctx, tx, c) })
+}
+
+// Update replaces a campaign's definition. Draft and scheduled campaigns can
+// change everything; once launched, only the name, throttle, rules, goals and
+// settings may change.
+func (s *Service) Update(ctx context.Context, c *Campaign) error {
+	if err := c.normalize(); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		old, err := GetForUpdate(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		switch old.Status {
+		case StatusDraft:
+		case StatusScheduled, StatusRunning, StatusPaused:
+			if !sameAudience(old, *c) {
+				return errs.New(errs.Conflict, "a %s campaign's segment, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
+			}
+		default:
+			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)
+		}
+		c.Status, c.CreatedAt, c.LaunchedAt, c.FinishedAt = old.Status, old.CreatedAt, old.LaunchedAt, old.FinishedAt
+		return update(ctx, tx, c)
+	})
+}
+
+func sameAudience(a, b Campaign) bool {
+	if (a.SegmentID == nil) != (b.SegmentID == nil) || (a.SegmentID != nil && *a.SegmentID != *b.SegmentID) {
+		return false
+	}
+	if a.Channel != b.Channel || a.From != b.From || a.ReplyTo != b.ReplyTo || len(a.Steps) != len(b.Steps) {
+		return false
+	}
+	for i := range a.Steps {
+		if a.Steps[i] != b.Steps[i] {
+			return false
+		}
+	}
+	return (a.ScheduledAt == nil) == (b.ScheduledAt == nil) && (a.ScheduledAt == nil || a.ScheduledAt.Equal(*b.ScheduledAt))
+}
+
+// Launch checks that the campaign can send (a sender address, a non-empty
+// segment, steps whose templates compile), records the links to track and
+// enqueues the launch, now or at scheduled_at.
+func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
+	var c Campaign
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var err error
+		if c, err = GetForUpdate(ctx, tx, id); err != nil {
+			return err
+		}
+		if c.Status != StatusDraft {
+			return errs.New(errs.Conflict, "cannot launch a %s campaign", c.Status)
+		}
+		if err := s.checkLaunchable(ctx, tx, c); err != nil {
+			return err
+		}
+		c.Status = StatusRunning
+		if c.ScheduledAt != nil && c.ScheduledAt.After(s.now()) {
+			c.Status = StatusScheduled
+		}
+		if err := setStatus(ctx, tx, id, c.Status); err != nil {
+			return err
+		}
+		return s.Runtime.LaunchTx(ctx, tx, c)
+	})
+	if err != nil {
+		return c, err
+	}
+	s.Logger.InfoContext(ctx, "campaign launched", slog.Int64("campaign_id", id), slog.String("status", c.Status))
+	return Get(ctx, s.Pool, id)
+}
+
+func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) error {
+	if c.Channel == ChannelEmail && c.From.Email == "" {
+		return errs.Field("from.email", "a campaign needs a sender address to launch")
+	}
+	if len(c.Steps) == 0 {
+		return errs.Field("steps", "a campaign needs at least one step to launch")
+	}
+	if c.SegmentID == nil {
+		return errs.Field("segment_id", "a campaign needs a segment to launch")
+	}
+	seg, err := contacts.GetSegment(ctx, tx, *c.SegmentID)
+	if errs.Is(err, errs.NotFound) {
+		return errs.Field("segment_id", "segment %d does not exist", *c.SegmentID)
+	}
+	if err != nil {
+		return err
+	}
+	rule, err := contacts.CompileRule(seg.Rule)
+	if err != nil {
+		return errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err)
+	}
+	if empty, err := segmentEmpty(ctx, tx, rule); err != nil {
+		return err
+	} else if empty {
+		return errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name)
+	}
+	for i, st := range c.Steps {
+		t, err := templates.Get(ctx, tx, st.TemplateID)
+		if errs.Is(err, errs.NotFound) {
+			return errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %d does not exist", st.TemplateID)
+		}
+		if err != nil {
+			return err
+		}
+		compiled, err := templates.Compile(t)
+		if err != nil {
+			return errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %q is invalid: %v", t.Name, err)
+		}
+		links := compiled.Links()
+		out := make([]Link, len(links))
+		for j, l := range links {
+			out[j] = Link{Idx: l.Idx, URL: l.URL, Name: l.Name}
+		}
+		if err := SaveLinks(ctx, tx, c.ID, st.Key, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// segmentEmpty walks the segment until it finds one sendable contact.
+func segmentEmpty(ctx context.Context, db DBTX, rule *contacts.Compiled) (bool, error) {
+	var after int64
+	for {
+		page, err := contacts.MatchPage(ctx, db, rule, after, 5000)
+		if err != nil {
+			return false, err
+		}
+		if len(page.IDs) > 0 {
+			return false, nil
+		}
+		if page.Done {
+			return true, nil
+		}
+		after = page.Last
+	}
+}
+
+// Transition applies pause, resume or cancel.
+func (s *Service) Transition(ctx context.Context, id int64, action string) (Campaign, error) {
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		c, err := GetForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		to, err := next(action, c.Status)
+		if err != nil {
+			return err
+		}
+		if err := setStatus(ctx, tx, id, to); err != nil {
+			return err
+		}
+		if to == StatusCancelled {
+			return s.Runtime.CancelTx(ctx, tx, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	s.Logger.InfoContext(ctx, "campaign "+action, slog.Int64("campaign_id", id))
+	return Get(ctx, s.Pool, id)
+}

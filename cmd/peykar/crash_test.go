@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/smtptest"
+	"github.com/peykar/peykar/migrations/pgtest"
+)
+
+// childEnv marks a re-executed test binary that should run peykar itself.
+const childEnv = "PEYKAR_TEST_CHILD"
+
+// startChild runs this test binary as `peykar serve` and returns the
+// process and the URL it serves.
+func startChild(t *testing.T, env []string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, childEnv+"=1")...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if _, url, ok := strings.Cut(sc.Text(), " is serving at "); ok {
+				urls <- url
+			}
+		}
+	}()
+	select {
+	case url := <-urls:
+		return cmd, url
+	case <-time.After(60 * time.Second):
+		t.Fatalf("peykar did not start: %s", stderr.String())
+		return nil, ""
+	}
+}
+
+func postJSON(t *testing.T, url string, body any, out any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var raw json.RawMessage
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&raw))
+	require.Less(t, resp.StatusCode, 300, "%s: %s", url, raw)
+	if out != nil {
+		require.NoError(t, json.Unmarshal(raw, out))
+	}
+}
+
+// TestCrashMidSendLosesNobody kills peykar with SIGKILL in the middle of a
+// 20,000-recipient campaign, restarts it, and checks against the SMTP
+// server's log that everyone received the message, that duplicates stay
+// within the in-flight window, and that the report agrees.
+func TestCrashMidSendLosesNobody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test sends 20,000 messages")
+	}
+	t.Parallel()
+	const n = 20000
+	const pool = 4
+	// In flight at a kill: every running send job's current chunk
+	// (send workers = 2 × pool, 25 deliveries a chunk).
+	const window = 2 * pool * 25
+	ctx := context.Background()
+	dsn := pgtest.NewDSN(t)
+	sink, err := smtptest.Start(smtptest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	env := []string{
+		"DATABASE_URL=" + dsn,
+		fmt.Sprintf("SMTP_URL=smtp://127.0.0.1:%d?tls=none&pool=%d", sink.Port(), pool),
+		"PEYKAR_ADDR=127.0.0.1:0",
+		"PEYKAR_DATA_DIR=" + t.TempDir(),
+		"PEYKAR_SECRET=crash-test-secret-crash-test-secret",
+		"PEYKAR_RESCUE_AFTER=4s",
+		"PEYKAR_LOG_LEVEL=warn",
+	}
+	first, url := startChild(t, env)
+
+	db, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(ctx, `INSERT INTO contacts (email, name) SELECT 'r' || i || '@example.com', 'R ' || i FROM generate_series(1, $1) i`, n)
+	require.NoError(t, err)
+	var segID, tplID int64
+	require.NoError(t, db.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
+	require.NoError(t, db.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi {{ .Contact.Name }}', '<p>Hi</p><a href="https://shop.example/">shop</a>') RETURNING id`).Scan(&tplID))
+
+	var c struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}
+	postJSON(t, url+"/api/v1/campaigns", map[string]any{
+		"name": "crash", "segment_id": segID, "channel": "email",
+		"from":  map[string]string{"name": "Shop", "email": "news@shop.example"},
+		"steps": []map[string]any{{"key": "main", "template_id": tplID}},
+	}, &c)
+	postJSON(t, fmt.Sprintf("%s/api/v1/campaigns/%d/launch", url, c.ID), nil, nil)
+
+	require.Eventually(t, func() bool { return sink.Count() >= n/4 }, 2*time.Minute, 5*time.Millisecond)
+	require.NoError(t, first.Process.Kill()) // SIGKILL: no shutdown at all
+	_, _ = first.Process.Wait()
+	atKill := sink.Count()
+	t.Logf("killed after %d messages", atKill)
+	require.Less(t, atKill, n, "the kill landed mid-send")
+
+	_, url = startChild(t, env)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(fmt.Sprintf("%s/api/v1/campaigns/%d", url, c.ID))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var got struct{ Status string }
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		return got.Status == "finished"
+	}, 3*time.Minute, 100*time.Millisecond)
+
+	received := map[string]int{}
+	for _, m := range sink.Messages() {
+		received[m.To[0]]++
+	}
+	require.Len(t, received, n, "every recipient received the message")
+	dups := sink.Count() - n
+	t.Logf("total %d messages, %d duplicates (window %d)", sink.Count(), dups, window)
+	require.LessOrEqual(t, dups, window, "duplicates stay within the in-flight window")
+
+	var report struct {
+		Metrics struct {
+			Sent int `json:"sent"`
+		} `json:"metrics"`
+		Progress struct {
+			Total int `json:"total"`
+		} `json:"progress"`
+	}
+	resp, err := http.Get(fmt.Sprintf("%s/api/v1/campaigns/%d/report", url, c.ID))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&report))
+	require.Equal(t, n, report.Metrics.Sent, "the report's sent equals the recipients received")
+	require.Equal(t, n, report.Progress.Total)
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/peykar/peykar/campaigns"
+)
+
+// DBTX is a pool or a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Delivery statuses.
+const (
+	DeliveryQueued  = "queued"
+	DeliverySending = "sending"
+	DeliverySent    = "sent"
+	DeliveryFailed  = "failed"
+	DeliveryBounced = "bounced"
+	DeliverySkipped = "skipped"
+)
+
+// maxDeliveryAttempts is how many times a temporarily failing delivery is
+// tried before it is marked failed.
+const maxDeliveryAttempts = 6
+
+type delivery struct {
+	ID         int64
+	CampaignID int64
+	Step       string
+	ContactID  int64
+	Attempts   int
+}
+
+// insertDeliveries creates the deliveries of a step for contacts, skipping
+// those that exist, and returns the ids of the new ones.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step string, contactIDs []int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `
+		INSERT INTO deliveries (campaign_id, step, contact_id)
+		SELECT $1, $2, unnest($3::bigint[])
+		ON CONFLICT (campaign_id, step, contact_id) DO NOTHING
+		RETURNING id`, campaignID, step, contactIDs)
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	return ids, nil
+}
+
+// claim marks the queued deliveries among ids as sending by job. A retry of
+// the same job also reclaims its own rows left in sending by a crash; no
+// other job can, so a delivery is in at most one sender's hands.
+func claim(ctx context.Context, db DBTX, jobID int64, ids []int64) ([]delivery, error) {
+	rows, err := db.Query(ctx, `
+		UPDATE deliveries SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
+		WHERE id = ANY($2) AND (status = 'queued' OR (status = 'sending' AND claimed_by = $1))
+		RETURNING id, campaign_id, step, contact_id, attempts`, jobID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (delivery, error) {
+		var d delivery
+		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// result is a delivery's outcome to record.
+type result struct {
+	id     int64
+	status string // sent, queued (retry), failed, bounced
+	detail string // error text, or the server's acceptance
+}
+
+// recordResults stores outcomes in one statement.
+func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rs))
+	statuses := make([]string, len(rs))
+	details := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i], statuses[i], details[i] = r.id, r.status, r.detail
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE deliveries d SET
+			status = v.status,
+			sent_at = CASE WHEN v.status IN ('sent', 'bounced') THEN $4 ELSE d.sent_at END,
+			bounced_at = CASE WHEN v.status = 'bounced' THEN $4 ELSE d.bounced_at END,
+			response = CASE WHEN v.status = 'sent' THEN v.detail ELSE d.response END,
+			last_error = CASE WHEN v.status = 'sent' THEN '' ELSE v.detail END
+		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, detail)
+		WHERE d.id = v.id AND d.status = 'sending'`, ids, statuses, details, at)
+	if err != nil {
+		return fmt.Errorf("record delivery results: %w", err)
+	}
+	return nil
+}
+
+// skipQueued gives up a campaign's deliveries that were not sent yet.
+func skipQueued(ctx context.Context, db DBTX, campaignID int64, ids []int64, reason string) error {
+	_, err := db.Exec(ctx, `UPDATE deliveries SET status = 'skipped', last_error = $3
+		WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))`, campaignID, ids, reason)
+	if err != nil {
+		return fmt.Errorf("skip deliveries: %w", err)
+	}
+	return nil
+}
+
+// finishIfDone marks the campaign finished when its launch is complete and
+// no delivery is left queued or sending. The campaign row lock orders
+// concurrent deciders, and the check runs in a statement after the lock so
+// it sees every transaction that committed before.
+func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error) {
+	if err := campaigns.LockRow(ctx, tx, campaignID); err != nil {
+		return false, err
+	}
+	var pending bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending'))`, campaignID).Scan(&pending)
+	if err != nil {
+		return false, fmt.Errorf("check campaign %d done: %w", campaignID, err)
+	}
+	if pending {
+		return false, nil
+	}
+	return campaigns.Finish(ctx, tx, campaignID)
+}
+
+// progress counts a campaign's deliveries by status.
+func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progress, error) {
+	var p campaigns.Progress
+	rows, err := db.Query(ctx, `SELECT status, count(*) FROM deliveries WHERE campaign_id = $1 GROUP BY status`, campaignID)
+	if err != nil {
+		return p, fmt.Errorf("campaign progress: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status string
+		var n int64
+		if err := rows.Scan(&status, &n); err != nil {
+			return p, err
+		}
+		p.Total += n
+		switch status {
+		case DeliveryQueued:
+			p.Queued = n
+		case DeliverySending:
+			p.Sending = n
+		case DeliverySent:
+			p.Sent = n
+		case DeliveryFailed:
+			p.Failed = n
+		case DeliveryBounced, "complained":
+			p.Bounced += n
+		case DeliverySkipped:
+			p.Skipped = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	p.Remaining = p.Queued + p.Sending
+	var recent int64
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND sent_at > now() - interval '10 seconds'`, campaignID).Scan(&recent); err != nil {
+		return p, fmt.Errorf("campaign rate: %w", err)
+	}
+	p.Rate = float64(recent) / 10
+	st, err := campaigns.GetLaunchState(ctx, db, campaignID)
+	if err != nil {
+		return p, err
+	}
+	p.LaunchDone, p.Suppressed = st.Done, st.Suppressed
+	return p, nil
+}

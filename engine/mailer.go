@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
+)
+
+// Mailer sends messages over a pool of persistent SMTP connections, under
+// the transport's rate limit. go-mail's Client serialises Send on one
+// connection, so the pool dials connections with it and hands each to one
+// sender at a time.
+type Mailer struct {
+	cfg     SMTPConfig
+	client  *mail.Client
+	slots   chan struct{}     // one token per connection that may exist
+	idle    chan *smtp.Client // connections ready for reuse
+	limiter *rate.Limiter     // nil: unlimited
+	logger  *slog.Logger
+}
+
+// NewMailer prepares a mailer; connections are dialled on first use.
+func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
+	if cfg.Pool < 1 {
+		cfg.Pool = 1
+	}
+	opts := []mail.Option{
+		mail.WithPort(cfg.Port),
+		mail.WithTimeout(30 * time.Second),
+		mail.WithoutNoop(), // one round trip fewer per message; the connection is checked on reuse
+		mail.WithHELO("localhost"),
+	}
+	switch cfg.TLS {
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case TLSStartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case TLSImplicit:
+		opts = append(opts, mail.WithSSL())
+	}
+	if cfg.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	client, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp client: %w", err)
+	}
+	m := &Mailer{
+		cfg:    cfg,
+		client: client,
+		slots:  make(chan struct{}, cfg.Pool),
+		idle:   make(chan *smtp.Client, cfg.Pool),
+		logger: logger,
+	}
+	if cfg.Rate > 0 {
+		m.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst(cfg.Rate))
+	}
+	return m, nil
+}
+
+// burst lets a limiter hand out a second's worth of tokens at once (at least
+// one), so chunks of messages wait once rather than per message.
+func burst(perSecond float64) int {
+	return max(1, int(math.Ceil(perSecond)))
+}
+
+// Pool is the number of connections the mailer may hold.
+func (m *Mailer) Pool() int { return m.cfg.Pool }
+
+// conn returns a connection for exclusive use: an idle one, or a new one
+// while the pool has room; otherwise it waits.
+func (m *Mailer) conn(ctx context.Context) (*smtp.Client, error) {
+	select {
+	case c := <-m.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-m.idle:
+		return c, nil
+	case m.slots <- struct{}{}:
+		c, err := m.client.DialToSMTPClientWithContext(ctx)
+		if err != nil {
+			<-m.slots
+			return nil, fmt.Errorf("connect to %s: %w", m.cfg.Addr(), err)
+		}
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release returns a healthy connection to the pool or closes a broken one.
+func (m *Mailer) release(c *smtp.Client, broken bool) {
+	if broken || !c.HasConnection() {
+		_ = m.client.CloseWithSMTPClient(c)
+		<-m.slots
+		return
+	}
+	m.idle <- c
+}
+
+// Send delivers msgs on one pooled connection, waiting for the transport's
+// rate limit. Each message's outcome is on the message (HasSendError,
+// SendError); the returned error is only for failures before any message
+// could be tried (no connection, context done), in which case every message
+// counts as temporarily failed.
+func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) error {
+	if m.limiter != nil {
+		for left := len(msgs); left > 0; {
+			n := min(left, m.limiter.Burst())
+			if err := m.limiter.WaitN(ctx, n); err != nil {
+				return err
+			}
+			left -= n
+		}
+	}
+	c, err := m.conn(ctx)
+	if err != nil {
+		return err
+	}
+	err = m.client.SendWithSMTPClient(c, msgs...)
+	broken := false
+	if err != nil {
+		var se *mail.SendError
+		// A connection-level failure (code 0: network error, timeout, reset)
+		// leaves the session in an unknown state: drop it.
+		broken = !errors.As(err, &se) || se.ErrorCode() == 0 || se.Reason == mail.ErrConnCheck
+		for _, msg := range msgs {
+			if msg.HasSendError() {
+				var se *mail.SendError
+				if errors.As(msg.SendError(), &se) && se.ErrorCode() == 0 {
+					broken = true
+				}
+			}
+		}
+	}
+	m.release(c, broken)
+	return nil
+}
+
+// Close closes idle connections.
+func (m *Mailer) Close() {
+	for {
+		select {
+		case c := <-m.idle:
+			_ = m.client.CloseWithSMTPClient(c)
+			<-m.slots
+		default:
+			return
+		}
+	}
+}
+
+// Outcome classifies a message's send result.
+type Outcome int
+
+// Outcomes of a send.
+const (
+	Sent     Outcome = iota
+	TempFail         // 4xx, timeouts, network errors: retry later
+	PermFail         // 5xx: the address or message is refused for good
+)
+
+// Classify reads a message's outcome after Send. go-mail reports network
+// errors and timeouts with code 0 and IsTemp false: those are temporary.
+func Classify(msg *mail.Msg) (Outcome, string) {
+	if !msg.HasSendError() {
+		return Sent, ""
+	}
+	err := msg.SendError()
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return TempFail, err.Error()
+	}
+	code := se.ErrorCode()
+	switch {
+	case code >= 500:
+		return PermFail, err.Error()
+	default:
+		return TempFail, err.Error()
+	}
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/templates"
+	"github.com/peykar/peykar/tracking"
+)
+
+// compose renders delivery d of campaign c for contact p into a message.
+func (w *SendWorker) compose(ctx context.Context, c *campaigns.Campaign, d delivery, p contacts.Contact) (*mail.Msg, error) {
+	var templateID int64
+	for _, s := range c.Steps {
+		if s.Key == d.Step {
+			templateID = s.TemplateID
+		}
+	}
+	if templateID == 0 {
+		return nil, fmt.Errorf("campaign %d has no step %q", c.ID, d.Step)
+	}
+	tpl, err := w.templates.get(ctx, w.Pool, templateID)
+	if err != nil {
+		return nil, err
+	}
+	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: tpl.links}
+	r, err := tpl.compiled.Render(templates.Data{
+		Contact:  templates.Contact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags, CreatedAt: p.CreatedAt},
+		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
+	}, tr)
+	if err != nil {
+		return nil, fmt.Errorf("render template %d: %w", templateID, err)
+	}
+	return w.message(c, d, p, r)
+}
+
+// message builds the MIME message: multipart/alternative text + HTML in
+// UTF-8 quoted-printable, subject RFC 2047-encoded by go-mail, a stable
+// Message-ID derived from the delivery, and one-click unsubscribe headers.
+func (w *SendWorker) message(c *campaigns.Campaign, d delivery, p contacts.Contact, r *templates.Rendered) (*mail.Msg, error) {
+	msg := mail.NewMsg()
+	if err := msg.FromFormat(c.From.Name, c.From.Email); err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	if err := msg.AddToFormat(p.Name, p.Email); err != nil {
+		return nil, fmt.Errorf("to %q: %w", p.Email, err)
+	}
+	if c.ReplyTo != "" {
+		if err := msg.ReplyTo(c.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply-to: %w", err)
+		}
+	}
+	domain := c.From.Email[strings.LastIndexByte(c.From.Email, '@')+1:]
+	msg.Subject(r.Subject)
+	msg.SetMessageIDWithValue(fmt.Sprintf("peykar.%d.%d@%s", c.ID, d.ID, domain))
+	msg.SetDateWithValue(w.now())
+	msg.SetGenHeader("X-Peykar-Campaign", strconv.FormatInt(c.ID, 10))
+	msg.SetGenHeader("X-Peykar-Delivery", strconv.FormatInt(d.ID, 10))
+	unsub := w.Signer.UnsubscribeURL(w.BaseURL, d.ID)
+	msg.SetListUnsubscribe(unsub)
+	if strings.HasPrefix(unsub, "https://") {
+		msg.SetListUnsubscribePost() // RFC 8058 one-click needs an https URL
+	}
+	msg.SetBulk()
+	if w.BounceDomain != "" {
+		if err := msg.EnvelopeFrom(w.Signer.BounceAddress(d.ID, w.BounceDomain)); err != nil {
+			return nil, fmt.Errorf("envelope from: %w", err)
+		}
+	}
+	msg.SetBodyString(mail.TypeTextPlain, r.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
+	return msg, nil
+}
+
+// deliveryTracker makes one delivery's tracking URLs for templates.
+type deliveryTracker struct {
+	signer *tracking.Signer
+	base   string
+	id     int64
+	links  []templates.Link
+}
+
+func (t *deliveryTracker) ClickURL(idx int, target string) string {
+	personalised := ""
+	if idx < 0 || idx >= len(t.links) || t.links[idx].URL != target {
+		personalised = target // differs per recipient: the token carries it, signed
+	}
+	return t.signer.ClickURL(t.base, t.id, idx, personalised)
+}
+func (t *deliveryTracker) OpenURL() string        { return t.signer.OpenURL(t.base, t.id) }
+func (t *deliveryTracker) UnsubscribeURL() string { return t.signer.UnsubscribeURL(t.base, t.id) }
+func (t *deliveryTracker) HoneypotURL() string    { return t.signer.HoneypotURL(t.base, t.id) }
+
+// templateCache keeps compiled templates for a short while, so a campaign's
+// batches compile each template once rather than once per job.
+type templateCache struct {
+	mu      sync.Mutex
+	entries map[int64]cachedTemplate
+}
+
+type cachedTemplate struct {
+	compiled *templates.Compiled
+	links    []templates.Link
+	at       time.Time
+}
+
+const templateTTL = 10 * time.Second
+
+func (tc *templateCache) get(ctx context.Context, db templates.DBTX, id int64) (cachedTemplate, error) {
+	tc.mu.Lock()
+	e, ok := tc.entries[id]
+	tc.mu.Unlock()
+	if ok && time.Since(e.at) < templateTTL {
+		return e, nil
+	}
+	t, err := templates.Get(ctx, db, id)
+	if err != nil {
+		return e, err
+	}
+	compiled, err := templates.Compile(t)
+	if err != nil {
+		return e, err
+	}
+	e = cachedTemplate{compiled: compiled, links: compiled.Links(), at: time.Now()}
+	tc.mu.Lock()
+	if tc.entries == nil || len(tc.entries) > 256 {
+		tc.entries = map[int64]cachedTemplate{}
+	}
+	tc.entries[id] = e
+	tc.mu.Unlock()
+	return e, nil
+}

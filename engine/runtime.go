@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/tracking"
+)
+
+// Config is what the engine's workers need.
+type Config struct {
+	Pool   *pgxpool.Pool
+	Mailer *Mailer
+	Signer *tracking.Signer
+	// BaseURL is the public URL of the tracking endpoints.
+	BaseURL string
+	// BounceDomain, when set, turns on VERP return paths (bounce+token@domain).
+	BounceDomain string
+	Logger       *slog.Logger
+}
+
+// Engine is the runtime: it registers the workers and implements
+// campaigns.Runtime for the campaign service.
+type Engine struct {
+	cfg    Config
+	client *river.Client[pgx.Tx]
+	send   *SendWorker
+}
+
+// New returns an engine for cfg.
+func New(cfg Config) *Engine {
+	return &Engine{cfg: cfg, send: &SendWorker{
+		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
+		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger,
+	}}
+}
+
+// Register adds the engine's workers to workers.
+func (e *Engine) Register(workers *river.Workers) {
+	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
+	river.AddWorker(workers, e.send)
+}
+
+// SetClient gives the engine the River client it enqueues with (the client
+// is built after the workers are registered).
+func (e *Engine) SetClient(c *river.Client[pgx.Tx]) { e.client = c }
+
+// LaunchTx implements campaigns.Runtime.
+func (e *Engine) LaunchTx(ctx context.Context, tx pgx.Tx, c campaigns.Campaign) error {
+	opts := &river.InsertOpts{}
+	if c.Status == campaigns.StatusScheduled && c.ScheduledAt != nil {
+		opts.ScheduledAt = *c.ScheduledAt
+	}
+	if _, err := e.client.InsertTx(ctx, tx, LaunchArgs{CampaignID: c.ID}, opts); err != nil {
+		return fmt.Errorf("enqueue launch: %w", err)
+	}
+	return nil
+}
+
+// CancelTx implements campaigns.Runtime: queued deliveries are skipped at
+// once; batches being sent stop at their next chunk.
+func (e *Engine) CancelTx(ctx context.Context, tx pgx.Tx, campaignID int64) error {
+	return skipQueued(ctx, tx, campaignID, nil, "campaign cancelled")
+}
+
+// Progress implements campaigns.Runtime.
+func (e *Engine) Progress(ctx context.Context, campaignID int64) (campaigns.Progress, error) {
+	return progress(ctx, e.cfg.Pool, campaignID)
+}

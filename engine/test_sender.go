@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/templates"
+)
+
+// TestSender sends one-off test messages (a template rendered for a sample
+// contact) through the mailer, for the template editor's "send test".
+type TestSender struct {
+	Mailer *Mailer
+	// From is the sender address of test messages.
+	From string
+}
+
+// SendTest implements templates.TestSender.
+func (s TestSender) SendTest(ctx context.Context, to string, r *templates.Rendered) error {
+	msg := mail.NewMsg()
+	if err := msg.From(s.From); err != nil {
+		return fmt.Errorf("test sender address %q: %w", s.From, err)
+	}
+	if err := msg.To(to); err != nil {
+		return fmt.Errorf("recipient %q: %w", to, err)
+	}
+	msg.Subject("[test] " + r.Subject)
+	msg.SetGenHeader("X-Peykar-Test", "1")
+	msg.SetBodyString(mail.TypeTextPlain, r.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
+	if err := s.Mailer.Send(ctx, []*mail.Msg{msg}); err != nil {
+		return err
+	}
+	if outcome, detail := Classify(msg); outcome != Sent {
+		return fmt.Errorf("the mail server refused the test message: %s", detail)
+	}
+	return nil
+}
