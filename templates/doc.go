@@ -1,5 +1,67 @@
 // Package templates owns email templates: the model, validation on save,
 // rendering with personalisation (html/template for HTML, text/template for
-// subject and text), link rewriting for click tracking, the open pixel and
-// unsubscribe insertion, the plain-text fallback, and previews.
+// subject and text), link rewriting for click tracking, the open pixel,
+// honeypot and unsubscribe insertion, the plain-text fallback, previews and
+// test sends.
+//
+// # What a template sees
+//
+// A template executes against [Data]:
+//
+//	{{ .Contact.Name }} {{ .Contact.Email }} {{ .Contact.ID }} {{ .Contact.Tags }}
+//	{{ .Contact.CreatedAt }} {{ .Campaign.Name }} {{ .Campaign.ID }}
+//
+// HTML is escaped by context (a name holding <script> is text in a
+// paragraph, an attribute value in an attribute, query-escaped in a URL);
+// the subject and the text part are not HTML and are not escaped. The
+// subject must render to one line.
+//
+// # Missing values
+//
+// Fields of Contact and Campaign always exist: a misspelt one
+// ({{ .Contact.Nmae }}) is refused when the template is saved, with its line
+// and column. Attributes are free-form, so which exist is known only per
+// recipient. The rule is: a missing attribute renders only through a
+// default; without one it is a render error that the sender records for
+// that delivery (never an empty string nobody asked for).
+//
+//	{{ attr "city" "friend" }}                   the attribute, or "friend"
+//	{{ attr "city" | default "friend" }}         the same, as a pipeline
+//	{{ attr "city" }}                            the attribute; error when missing
+//	{{ .Contact.Attributes.city }}               the same as attr "city"
+//
+// An attribute that is null or an empty string counts as missing for attr.
+// default "x" replaces any empty value (nil, blank string, empty list or
+// map; 0 and false are values): {{ .Contact.Name | default "friend" }}.
+//
+// # Helpers
+//
+//	date "2 Jan 2006" .Contact.CreatedAt   Go layout; time.Time or an RFC 3339 / YYYY-MM-DD string
+//	number 2 (attr "balance" 0)           1,234.50
+//	upper, lower, trim
+//	unsubscribe_url                        the recipient's unsubscribe URL ("#" in previews)
+//
+// Sub-templates ({{ define }}, {{ template }}, {{ block }}) are not
+// supported.
+//
+// # Tracking
+//
+// [Compile] does the tracking work once: every <a href> with an http(s) URL
+// is replaced by a call that yields the tracked URL, recording the link's
+// position and name (data-peykar-name, else title, else its text or image
+// alt) for [Compiled.Links]. mailto:, tel:, #fragments, other schemes,
+// unsubscribe_url and links marked data-peykar-notrack are left alone. An
+// href holding template actions is personalised: it is rendered per
+// recipient (escaped exactly as in the document) and the result handed to
+// [Tracker.ClickURL]. A hidden honeypot link and the open pixel are placed
+// before </body> (or at the end). [Compiled.Render] then only executes
+// templates, and each link's URL is computed once per message for both
+// the HTML and the text part.
+//
+// # Plain text
+//
+// When a template has no text part, one is generated from the HTML at
+// compile time: readable text with paragraphs and line breaks, list items
+// as "- ", links as "text (tracked URL)", no tags, entities decoded, and the
+// template actions kept in place so it is personalised like the HTML.
 package templates

@@ -22,7 +22,7 @@ var quotedRE = regexp.MustCompile(`"([^"]+)"`)
 // internalNames maps names of the generated calls back to what the author
 // wrote, so errors speak the author's language.
 var internalNames = strings.NewReplacer(
-	"peykar_attr $", "attr", "peykar_attr", "attr",
+	"peykar_attr_optional $", "attr", "peykar_attr_optional", "attr", "peykar_attr $", "attr", "peykar_attr", "attr",
 	"peykar_unsubscribe $", "unsubscribe_url", "peykar_unsubscribe", "unsubscribe_url",
 	"peykar_click $", "click_url", "peykar_click", "click_url",
 	"*templates.view", "the message data", "templates.Contact", "Contact", "templates.Campaign", "Campaign",

@@ -65,13 +65,16 @@ func bindPipe(p *parse.PipeNode) {
 	if p == nil {
 		return
 	}
-	for _, cmd := range p.Cmds {
+	for k, cmd := range p.Cmds {
 		for i := 0; i < len(cmd.Args); i++ {
 			switch a := cmd.Args[i].(type) {
 			case *parse.IdentifierNode:
 				fn, ok := bound[a.Ident]
 				if !ok {
 					continue
+				}
+				if a.Ident == "attr" && i == 0 && pipedToDefault(p, k) {
+					fn = "peykar_attr_optional" // {{ attr "x" | default "y" }}
 				}
 				a.Ident = fn
 				if i == 0 { // the command's function: add $ as its first argument
@@ -92,6 +95,15 @@ func bindPipe(p *parse.PipeNode) {
 			}
 		}
 	}
+}
+
+// pipedToDefault reports whether command k of p is followed by default.
+func pipedToDefault(p *parse.PipeNode, k int) bool {
+	if k+1 >= len(p.Cmds) || len(p.Cmds[k+1].Args) == 0 {
+		return false
+	}
+	id, ok := p.Cmds[k+1].Args[0].(*parse.IdentifierNode)
+	return ok && id.Ident == "default"
 }
 
 // positionError is an error at a byte offset of a template source;

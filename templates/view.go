@@ -41,7 +41,10 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // stateFuncs are the functions behind the recipient-dependent helpers.
 func stateFuncs() map[string]any {
 	return map[string]any{
-		"peykar_attr":        attrFunc,
+		"peykar_attr": attrFunc,
+		"peykar_attr_optional": func(v *view, key string) any {
+			return v.Contact.Attributes[key]
+		},
 		"peykar_unsubscribe": unsubscribeFunc,
 		"peykar_click":       clickFunc,
 		"peykar_tracking":    func(v *view) bool { return v.tr != nil },
