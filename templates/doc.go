@@ -25,12 +25,15 @@
 // default; without one it is a render error that the sender records for
 // that delivery (never an empty string nobody asked for).
 //
-//	{{ attr "city" "friend" }}                   the attribute, or "friend"
-//	{{ attr "city" | default "friend" }}         the same, as a pipeline
-//	{{ attr "city" }}                            the attribute; error when missing
-//	{{ .Contact.Attributes.city }}               the same as attr "city"
+//	{{ attr "city" "friend" }}                          the attribute, or "friend"
+//	{{ attr "city" | default "friend" }}                the same, as a pipeline
+//	{{ .Contact.Attributes.city | default "friend" }}   the same again
+//	{{ attr "city" }}, {{ .Contact.Attributes.city }}   the attribute; an error when missing
+//	{{ if .Contact.Attributes.vip }}, {{ if attr "vip" }}  a presence test: false when missing
 //
-// An attribute that is null or an empty string counts as missing for attr.
+// Compile rewrites direct reads (.Contact.Attributes.x, $.Contact.Attributes.x)
+// into attr calls, so all spellings behave alike. An attribute that is null
+// or an empty string counts as missing.
 // default "x" replaces any empty value (nil, blank string, empty list or
 // map; 0 and false are values): {{ .Contact.Name | default "friend" }}.
 //

@@ -36,13 +36,36 @@ func TestRenderMissingAttributeWithoutDefaultIsAnError(t *testing.T) {
 	t.Parallel()
 	for src, col := range map[string]int{
 		"<p>Hi</p>\n<p>{{ attr \"city\" }}</p>":            7,
-		"<p>Hi</p>\n<p>{{ .Contact.Attributes.city }}</p>": 15,
+		"<p>Hi</p>\n<p>{{ .Contact.Attributes.city }}</p>": 7,
 	} {
 		c := mustCompile(t, Template{HTML: src})
 		_, err := c.Render(Data{Contact: Contact{ID: 1, Name: "x"}}, nil)
 		requireFieldError(t, err, "html", 2, col, "city")
 		require.True(t, errs.Is(err, errs.Invalid))
 	}
+}
+
+func TestRenderAttributeSpellingsAgree(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{
+		Subject: `{{ .Contact.Attributes.city | default "there" }}`,
+		HTML: `<p>{{ if .Contact.Attributes.vip }}VIP{{ else }}regular{{ end }}` +
+			`{{ with $.Contact.Attributes.coupon }} code {{ . }}{{ end }}` +
+			`{{ if attr "vip" }}!{{ end }} {{ printf "%v/%v" .Contact.Attributes.city (attr "plan" "free") }}` +
+			`{{ range .Contact.Tags }} {{ $.Contact.Attributes.city }}{{ end }}</p>`,
+	})
+	r := render(t, c, Data{Contact: Contact{Attributes: map[string]any{"city": "Shiraz", "vip": nil}}}, nil)
+	require.Equal(t, "Shiraz", r.Subject)
+	require.Equal(t, "<p>regular Shiraz/free</p>", r.HTML)
+
+	r = render(t, c, Data{Contact: Contact{Tags: []string{"a"}, Attributes: map[string]any{"city": "Shiraz", "vip": true, "coupon": "X1"}}}, nil)
+	require.Equal(t, "<p>VIP code X1! Shiraz/free Shiraz</p>", r.HTML)
+
+	// null counts as missing everywhere, never "<no value>".
+	_, err := c.Render(Data{Contact: Contact{Attributes: map[string]any{"city": nil}}}, nil)
+	require.ErrorContains(t, err, `contact attribute "city" is missing`)
+	_, err = c.Render(Data{Contact: Contact{Attributes: map[string]any{"city": ""}}}, nil)
+	require.ErrorContains(t, err, `contact attribute "city" is missing`)
 }
 
 func TestRenderEscapesByContext(t *testing.T) {

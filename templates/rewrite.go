@@ -1,6 +1,9 @@
 package templates
 
-import "text/template/parse"
+import (
+	"strconv"
+	"text/template/parse"
+)
 
 // bound maps the recipient-dependent helpers to the functions that
 // implement them, which take the render state ($) first.
@@ -9,50 +12,62 @@ var bound = map[string]string{
 	"unsubscribe_url": "peykar_unsubscribe",
 }
 
-// bind rewrites calls of the recipient-dependent helpers in tree into calls
-// that pass the root data ($), the render state, so a template parsed once
-// can serve every recipient concurrently: {{ attr "city" }} becomes
-// {{ peykar_attr $ "city" }}. It also rejects sub-templates
-// ({{ template }}, {{ block }}), inside which $ would not be the render state.
+// attrOptional is attr where a missing attribute is nil instead of an
+// error: used when a default follows ({{ attr "x" | default "y" }}) and for
+// a bare condition ({{ if .Contact.Attributes.vip }}: false when missing).
+const attrOptional = "peykar_attr_optional"
+
+// bind rewrites tree so a template parsed once can serve every recipient
+// concurrently:
+//
+//   - calls of the recipient-dependent helpers pass the render state ($):
+//     {{ attr "city" }} becomes {{ peykar_attr $ "city" }};
+//   - direct attribute reads become attr calls, so both spellings behave
+//     the same: {{ .Contact.Attributes.city }} is {{ attr "city" }}.
+//
+// It rejects sub-templates ({{ template }}, {{ block }}), inside which $
+// would not be the render state.
 func bind(tree *parse.Tree) error {
 	if tree == nil || tree.Root == nil {
 		return nil
 	}
-	return bindNode(tree.Root)
+	return bindNode(tree.Root, true)
 }
 
-func bindNode(n parse.Node) error {
+// bindNode walks n; rooted reports whether dot is still the message data
+// (not rebound by range or with).
+func bindNode(n parse.Node, rooted bool) error {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return nil
 		}
 		for _, c := range n.Nodes {
-			if err := bindNode(c); err != nil {
+			if err := bindNode(c, rooted); err != nil {
 				return err
 			}
 		}
 	case *parse.ActionNode:
-		bindPipe(n.Pipe)
+		bindPipe(n.Pipe, rooted, false)
 	case *parse.IfNode:
-		return bindBranch(&n.BranchNode)
+		return bindBranch(&n.BranchNode, rooted, true, rooted)
 	case *parse.RangeNode:
-		return bindBranch(&n.BranchNode)
+		return bindBranch(&n.BranchNode, rooted, false, false)
 	case *parse.WithNode:
-		return bindBranch(&n.BranchNode)
+		return bindBranch(&n.BranchNode, rooted, true, false)
 	case *parse.TemplateNode:
 		return &positionError{pos: int(n.Position()), msg: "sub-templates ({{ template }}, {{ block }}) are not supported"}
 	}
 	return nil
 }
 
-func bindBranch(b *parse.BranchNode) error {
-	bindPipe(b.Pipe)
-	if err := bindNode(b.List); err != nil {
+func bindBranch(b *parse.BranchNode, rooted, cond, bodyRooted bool) error {
+	bindPipe(b.Pipe, rooted, cond)
+	if err := bindNode(b.List, bodyRooted); err != nil {
 		return err
 	}
 	if b.ElseList != nil {
-		return bindNode(b.ElseList)
+		return bindNode(b.ElseList, rooted)
 	}
 	return nil
 }
@@ -61,11 +76,51 @@ func dollar(pos parse.Pos) *parse.VariableNode {
 	return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: pos, Ident: []string{"$"}}
 }
 
-func bindPipe(p *parse.PipeNode) {
+func ident(name string, pos parse.Pos) *parse.IdentifierNode {
+	return parse.NewIdentifier(name).SetPos(pos)
+}
+
+// attrCall is the command (fn $ "key").
+func attrCall(fn, key string, pos parse.Pos) []parse.Node {
+	return []parse.Node{ident(fn, pos), dollar(pos),
+		&parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(key), Text: key}}
+}
+
+// attrKey recognises a direct attribute read: .Contact.Attributes.key (with
+// dot still the message data) or $.Contact.Attributes.key.
+func attrKey(n parse.Node, rooted bool) (string, bool) {
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		if rooted && len(n.Ident) == 3 && n.Ident[0] == "Contact" && n.Ident[1] == "Attributes" {
+			return n.Ident[2], true
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) == 4 && n.Ident[0] == "$" && n.Ident[1] == "Contact" && n.Ident[2] == "Attributes" {
+			return n.Ident[3], true
+		}
+	}
+	return "", false
+}
+
+// bindPipe rewrites the commands of p. cond marks the pipeline of an if or
+// with, where a lone attribute read tests presence.
+func bindPipe(p *parse.PipeNode, rooted, cond bool) {
 	if p == nil {
 		return
 	}
+	lone := cond && len(p.Cmds) == 1 && len(p.Decl) == 0
 	for k, cmd := range p.Cmds {
+		optional := lone || pipedToDefault(p, k)
+		if len(cmd.Args) == 1 {
+			if key, ok := attrKey(cmd.Args[0], rooted); ok {
+				fn := bound["attr"]
+				if optional {
+					fn = attrOptional
+				}
+				cmd.Args = attrCall(fn, key, cmd.Args[0].Position())
+				continue
+			}
+		}
 		for i := 0; i < len(cmd.Args); i++ {
 			switch a := cmd.Args[i].(type) {
 			case *parse.IdentifierNode:
@@ -73,8 +128,8 @@ func bindPipe(p *parse.PipeNode) {
 				if !ok {
 					continue
 				}
-				if a.Ident == "attr" && i == 0 && pipedToDefault(p, k) {
-					fn = "peykar_attr_optional" // {{ attr "x" | default "y" }}
+				if a.Ident == "attr" && i == 0 && optional {
+					fn = attrOptional
 				}
 				a.Ident = fn
 				if i == 0 { // the command's function: add $ as its first argument
@@ -83,18 +138,26 @@ func bindPipe(p *parse.PipeNode) {
 					continue
 				}
 				// An argument: a call without arguments, now (fn $).
-				cmd.Args[i] = &parse.PipeNode{NodeType: parse.NodePipe, Pos: a.Pos, Cmds: []*parse.CommandNode{
-					{NodeType: parse.NodeCommand, Pos: a.Pos, Args: []parse.Node{a, dollar(a.Pos)}},
-				}}
+				cmd.Args[i] = pipe(a.Pos, []parse.Node{a, dollar(a.Pos)})
+			case *parse.FieldNode, *parse.VariableNode:
+				if key, ok := attrKey(a, rooted); ok && i > 0 {
+					cmd.Args[i] = pipe(a.Position(), attrCall(bound["attr"], key, a.Position()))
+				}
 			case *parse.PipeNode:
-				bindPipe(a)
+				bindPipe(a, rooted, false)
 			case *parse.ChainNode:
 				if pn, ok := a.Node.(*parse.PipeNode); ok {
-					bindPipe(pn)
+					bindPipe(pn, rooted, false)
 				}
 			}
 		}
 	}
+}
+
+// pipe wraps one command as a parenthesised pipeline.
+func pipe(pos parse.Pos, args []parse.Node) *parse.PipeNode {
+	return &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos,
+		Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Pos: pos, Args: args}}}
 }
 
 // pipedToDefault reports whether command k of p is followed by default.

@@ -41,10 +41,8 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // stateFuncs are the functions behind the recipient-dependent helpers.
 func stateFuncs() map[string]any {
 	return map[string]any{
-		"peykar_attr": attrFunc,
-		"peykar_attr_optional": func(v *view, key string) any {
-			return v.Contact.Attributes[key]
-		},
+		"peykar_attr":        attrFunc,
+		attrOptional:         attrOptionalFunc,
 		"peykar_unsubscribe": unsubscribeFunc,
 		"peykar_click":       clickFunc,
 		"peykar_tracking":    func(v *view) bool { return v.tr != nil },
@@ -71,6 +69,18 @@ func attrFunc(v *view, key string, def ...any) (any, error) {
 		return "sample", nil
 	}
 	return nil, fmt.Errorf("contact attribute %q is missing and has no default (write: attr %q \"fallback\")", key, key)
+}
+
+// attrOptionalFunc is attrFunc where a missing attribute without a default
+// is nil, not an error (see attrOptional).
+func attrOptionalFunc(v *view, key string, def ...any) (any, error) {
+	if len(def) == 0 && !v.validating {
+		if val, ok := v.Contact.Attributes[key]; ok && !isEmpty(val) {
+			return val, nil
+		}
+		return nil, nil
+	}
+	return attrFunc(v, key, def...)
 }
 
 // unsubscribeFunc implements {{ unsubscribe_url }}: "#" without a tracker.
