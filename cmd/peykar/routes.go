@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 )
@@ -15,9 +18,20 @@ import (
 func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	_ = public
 	outbox.Routes(api, outbox.Store{Pool: m.pool})
-	// Contacts and Sender are wired by the integrator; until then preview for
-	// a contact_id and test sends answer 503.
-	templates.Routes(api, templates.Deps{Pool: m.pool, Logger: m.Logger})
+	templates.Routes(api, templates.Deps{
+		Pool: m.pool, Logger: m.Logger,
+		Contacts: m.templateContact,
+		Sender:   engine.TestSender{Mailer: m.mailer, From: "peykar@localhost"},
+	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	(&campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger}).Routes(api)
+}
+
+// templateContact loads the contact a template preview renders for.
+func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact, error) {
+	c, err := contacts.Get(ctx, m.pool, id)
+	if err != nil {
+		return templates.Contact{}, err
+	}
+	return templates.Contact{ID: c.ID, Email: c.Email, Name: c.Name, Attributes: c.Attributes, Tags: c.Tags, CreatedAt: c.CreatedAt}, nil
 }
