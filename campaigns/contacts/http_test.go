@@ -29,7 +29,7 @@ func newAPI(t *testing.T, mod func(*Deps)) api {
 	e := echo.New()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	deps := Deps{Pool: b.pool, Logger: logger, UploadDir: t.TempDir()}
+	deps := Deps{Pool: b.pool, Logger: logger}
 	if mod != nil {
 		mod(&deps)
 	}

@@ -27,10 +27,7 @@ type Deps struct {
 	River *river.Client[pgx.Tx]
 	// Conversions, when not nil, attributes posted transactions.
 	Conversions ConversionRecorder
-	// UploadDir holds uploaded CSV files until their import job has read
-	// them. Defaults to os.TempDir().
-	UploadDir string
-	Logger    *slog.Logger
+	Logger      *slog.Logger
 }
 
 // Routes registers the contacts, segments, suppressions, imports and events

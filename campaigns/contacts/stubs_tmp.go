@@ -19,8 +19,6 @@ type Transaction struct {
 	OccurredAt time.Time      `json:"occurred_at"`
 }
 
-func (h *handlers) importContacts(c echo.Context) error { return echo.ErrNotImplemented }
-func (h *handlers) getImport(c echo.Context) error      { return echo.ErrNotImplemented }
-func (h *handlers) postEvent(c echo.Context) error      { return echo.ErrNotImplemented }
-func (h *handlers) eraseContact(c echo.Context) error   { return echo.ErrNotImplemented }
-func (h *handlers) exportContact(c echo.Context) error  { return echo.ErrNotImplemented }
+func (h *handlers) postEvent(c echo.Context) error     { return echo.ErrNotImplemented }
+func (h *handlers) eraseContact(c echo.Context) error  { return echo.ErrNotImplemented }
+func (h *handlers) exportContact(c echo.Context) error { return echo.ErrNotImplemented }

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/tracking"
@@ -25,6 +26,7 @@ const riverStopTimeout = 20 * time.Second
 func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
+	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {

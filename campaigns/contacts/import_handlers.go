@@ -1,0 +1,169 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+// Upload limits.
+const (
+	maxUploadBytes = 2 << 30 // 2 GiB
+	uploadChunk    = 1 << 20 // bytes per import_chunks row
+)
+
+// Import is the state of an import, as GET /imports/:id shows it.
+type Import struct {
+	ID         int64       `json:"id"`
+	Status     string      `json:"status"`
+	Mode       string      `json:"mode"`
+	Filename   string      `json:"filename"`
+	Size       int64       `json:"size"`
+	Rejected   []Rejection `json:"rejected"`
+	Duplicates []Duplicate `json:"duplicates"`
+	Error      string      `json:"error,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	StartedAt  *time.Time  `json:"started_at"`
+	FinishedAt *time.Time  `json:"finished_at"`
+	Progress
+}
+
+// GetImport returns an import's state, or errs.NotFound.
+func GetImport(ctx context.Context, db DBTX, id int64) (Import, error) {
+	var im Import
+	err := db.QueryRow(ctx, `SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
+		rejected_count, rejected, duplicates, error, created_at, started_at, finished_at FROM imports WHERE id = $1`, id).
+		Scan(&im.ID, &im.Status, &im.Mode, &im.Filename, &im.Size, &im.Total, &im.Inserted, &im.Updated, &im.Skipped,
+			&im.Merged, &im.RejectedCount, &im.Rejected, &im.Duplicates, &im.Error, &im.CreatedAt, &im.StartedAt, &im.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return im, errs.New(errs.NotFound, "no such import")
+	}
+	if err != nil {
+		return im, fmt.Errorf("get import: %w", err)
+	}
+	return im, nil
+}
+
+func (h *handlers) getImport(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	im, err := GetImport(c.Request().Context(), h.deps.Pool, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, im)
+}
+
+// importContacts streams the multipart upload into import_chunks and
+// enqueues the import job, all in one transaction: an interrupted upload
+// leaves nothing behind.
+func (h *handlers) importContacts(c echo.Context) error {
+	ctx := c.Request().Context()
+	if h.deps.River == nil {
+		return errs.New(errs.Unavailable, "imports are not available: no job queue")
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return errs.Field("file", "send multipart/form-data with the CSV in a field named file")
+	}
+	tx, err := h.deps.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("import upload: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO imports DEFAULT VALUES RETURNING id`).Scan(&id); err != nil {
+		return fmt.Errorf("import upload: %w", err)
+	}
+	mode, filename, size, gotFile := ModeUpsert, "", int64(0), false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return uploadError(err)
+		}
+		switch part.FormName() {
+		case "mode":
+			b, err := io.ReadAll(io.LimitReader(part, 64))
+			if err != nil {
+				return uploadError(err)
+			}
+			mode = string(b)
+		case "file":
+			if gotFile {
+				return errs.Field("file", "send one file per import")
+			}
+			gotFile, filename = true, part.FileName()
+			if size, err = storeChunks(ctx, tx, id, part); err != nil {
+				return err
+			}
+		}
+		part.Close()
+	}
+	if !gotFile {
+		return errs.Field("file", "is required")
+	}
+	if mode != ModeUpsert && mode != ModeSkipExisting {
+		return errs.Field("mode", "must be upsert or skip-existing")
+	}
+	if _, err := tx.Exec(ctx, `UPDATE imports SET mode = $2, filename = $3, size = $4 WHERE id = $1`, id, mode, filename, size); err != nil {
+		return fmt.Errorf("import upload: %w", err)
+	}
+	if _, err := h.deps.River.InsertTx(ctx, tx, ImportArgs{ImportID: id}, nil); err != nil {
+		return fmt.Errorf("import upload: enqueue: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("import upload: %w", err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": ImportRunning})
+}
+
+// storeChunks copies one part into import_chunks, a chunk at a time.
+func storeChunks(ctx context.Context, tx pgx.Tx, id int64, part *multipart.Part) (int64, error) {
+	buf := make([]byte, uploadChunk)
+	var size int64
+	for seq := 0; ; seq++ {
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = part.Read(buf[n:])
+			n += m
+		}
+		if n > 0 {
+			if _, xerr := tx.Exec(ctx, `INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); xerr != nil {
+				return 0, fmt.Errorf("import upload: store: %w", xerr)
+			}
+			size += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			return size, nil
+		}
+		if err != nil {
+			return 0, uploadError(err)
+		}
+	}
+}
+
+func uploadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errs.Field("file", "is larger than %d bytes", int64(maxUploadBytes))
+	}
+	return errs.Field("file", "the upload could not be read: %v", err)
+}

@@ -1,0 +1,245 @@
+package contacts
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// maxImportColumns bounds the header.
+const maxImportColumns = 500
+
+// Rejection is a CSV line that was not imported, and why.
+type Rejection struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Duplicate is a CSV line whose address appeared on an earlier line: its
+// values were merged into that contact.
+type Duplicate struct {
+	Line      int `json:"line"`
+	FirstLine int `json:"first_line"`
+}
+
+// importRow is one valid data line.
+type importRow struct {
+	line    int
+	email   string // normalised
+	key     string // dedup key, lower-cased address
+	name    string
+	tags    []string
+	consent string // "" when the file has none
+	attrs   map[string]any
+}
+
+// column roles.
+const (
+	colAttr = iota
+	colEmail
+	colName
+	colTags
+	colConsent
+)
+
+// headerRoles maps the recognised header names (lower-cased) to roles;
+// any other column is an attribute named as in the header.
+var headerRoles = map[string]int{
+	"email": colEmail, "e-mail": colEmail, "email_address": colEmail, "email address": colEmail,
+	"name": colName, "tags": colTags, "consent_source": colConsent,
+}
+
+// csvParser reads contacts from a CSV stream with a header line.
+type csvParser struct {
+	r     *csv.Reader
+	roles []int
+	names []string
+}
+
+// newCSVParser reads the header. A header without an email column, with
+// an empty or repeated name, or that is not valid CSV or UTF-8, gives
+// errs.Invalid: nothing can be imported.
+func newCSVParser(r io.Reader) (*csvParser, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errs.Field("file", "is empty: a header line naming the columns (at least email) is required")
+	}
+	if err != nil {
+		return nil, errs.Field("file", "line 1: the header is not valid CSV: %s", csvReason(err))
+	}
+	if len(header) > maxImportColumns {
+		return nil, errs.Field("file", "line 1: more than %d columns", maxImportColumns)
+	}
+	p := &csvParser{r: cr, roles: make([]int, len(header)), names: make([]string, len(header))}
+	seen := map[string]int{}
+	email := false
+	for i, h := range header {
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			return nil, errs.Field("file", "line 1: column %d: the header is not valid UTF-8", i+1)
+		}
+		if h == "" {
+			return nil, errs.Field("file", "line 1: column %d has no name", i+1)
+		}
+		low := strings.ToLower(h)
+		if j, dup := seen[low]; dup {
+			return nil, errs.Field("file", "line 1: columns %d and %d have the same name %q", j+1, i+1, h)
+		}
+		seen[low] = i
+		p.roles[i] = headerRoles[low]
+		p.names[i] = h
+		if p.roles[i] == colEmail {
+			if email {
+				return nil, errs.Field("file", "line 1: more than one email column")
+			}
+			email = true
+		}
+	}
+	if !email {
+		return nil, errs.Field("file", "line 1: no email column in the header %q", strings.Join(p.names, ","))
+	}
+	cr.FieldsPerRecord = len(header)
+	return p, nil
+}
+
+// next returns the next data line: a row, or a rejection of that line.
+// It returns io.EOF at the end and another error only when the stream
+// itself fails.
+func (p *csvParser) next() (importRow, *Rejection, error) {
+	rec, err := p.r.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return importRow{}, &Rejection{Line: pe.StartLine, Reason: csvReason(err)}, nil
+		}
+		return importRow{}, nil, err // io.EOF or a read error
+	}
+	line, _ := p.r.FieldPos(0)
+	row := importRow{line: line}
+	for i, v := range rec {
+		if !utf8.ValidString(v) {
+			return importRow{}, &Rejection{Line: line, Reason: fmt.Sprintf("column %q is not valid UTF-8", p.names[i])}, nil
+		}
+		v = strings.TrimSpace(v)
+		switch p.roles[i] {
+		case colEmail:
+			email, err := NormalizeEmail(v)
+			if err != nil {
+				return importRow{}, &Rejection{Line: line, Reason: "invalid email: " + userMessage(err)}, nil
+			}
+			row.email, row.key = email, strings.ToLower(email)
+		case colName:
+			if len(v) > maxNameLen {
+				return importRow{}, &Rejection{Line: line, Reason: fmt.Sprintf("name is longer than %d bytes", maxNameLen)}, nil
+			}
+			row.name = v
+		case colTags:
+			tags, err := normalizeTags(strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '|' }))
+			if err != nil {
+				return importRow{}, &Rejection{Line: line, Reason: "tags: " + userMessage(err)}, nil
+			}
+			row.tags = tags
+		case colConsent:
+			row.consent = v
+		default:
+			if v == "" {
+				continue
+			}
+			if row.attrs == nil {
+				row.attrs = map[string]any{}
+			}
+			row.attrs[p.names[i]] = attributeValue(v)
+		}
+	}
+	if row.tags == nil {
+		row.tags = []string{}
+	}
+	if row.attrs == nil {
+		row.attrs = map[string]any{}
+	}
+	return row, nil, nil
+}
+
+// plainNumber is a decimal that float64 holds exactly enough to keep: no
+// leading zeros (zip codes and phone numbers stay text), at most 15 digits
+// before the point.
+var plainNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?$`)
+
+// attributeValue types a CSV cell: plain numbers become JSON numbers so
+// rules can compare them (`contact.attributes.age > 30`); everything else
+// stays text.
+func attributeValue(v string) any {
+	if plainNumber.MatchString(v) {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return v
+}
+
+// csvReason is a user-facing description of a CSV error.
+func csvReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(pe.Err, csv.ErrFieldCount):
+			return "wrong number of columns"
+		case errors.Is(pe.Err, csv.ErrQuote):
+			return fmt.Sprintf("malformed quoting (line %d, column %d)", pe.Line, pe.Column)
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			return fmt.Sprintf("a quote inside an unquoted field (line %d, column %d)", pe.Line, pe.Column)
+		}
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// userMessage is the message of a domain error without its code prefix.
+func userMessage(err error) string {
+	var de *errs.Error
+	if errors.As(err, &de) {
+		return de.Message
+	}
+	return err.Error()
+}
+
+// merge folds a later row for the same address into r: a non-empty name
+// replaces, attributes merge (later wins), tags are added, consent kept
+// from the first line that has one.
+func (r *importRow) merge(o importRow) {
+	if o.name != "" {
+		r.name = o.name
+	}
+	for k, v := range o.attrs {
+		r.attrs[k] = v
+	}
+	for _, t := range o.tags {
+		if !containsString(r.tags, t) {
+			r.tags = append(r.tags, t)
+		}
+	}
+	if r.consent == "" {
+		r.consent = o.consent
+	}
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,129 @@
+package contacts
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// mixedCSV has good and bad lines; the comments in TestImportMixed say
+// what happens to each.
+const mixedCSV = "email,name,tags,consent_source,city,age\n" + // 1
+	"sara@example.com,Sara,vip;news,form,Tehran,31\n" + // 2 inserted
+	"not-an-email,Bad,,,,\n" + // 3 rejected
+	"ali@example.com,Ali,a|b,,Shiraz,\n" + // 4 inserted
+	"bob@exa\"mple.com,Bob,,,,\n" + // 5 rejected: bare quote
+	"too,few\n" + // 6 rejected: column count
+	"SARA@example.com,Sara K,tag2,,,32\n" + // 7 merged into line 2
+	"x@localhost,,,,,\n" + // 8 rejected: reserved domain
+	"existing@example.com,New Name,,,,\n" + // 9 updated
+	"unsub@example.com,Unsub,,,,\n" + // 10 updated, stays unsubscribed
+	"\xff@example.com,,,,,\n" + // 11 rejected: invalid UTF-8
+	"same@example.com,Same,,,,\n" + // 12 skipped: nothing changes
+	"\"multi\nline\",,,,,\n" + // 13–14 rejected: invalid email
+	"\n" + // 15 blank: ignored
+	"last@example.com,Last,,,,\n" // 16 inserted
+
+func TestImportMixed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mustCreate(t, ContactInput{Email: "existing@example.com", Name: "Old"})
+	unsub := b.mustCreate(t, ContactInput{Email: "unsub@example.com"})
+	require.NoError(t, Suppress(b.ctx, b.pool, unsub, StatusUnsubscribed))
+	b.mustCreate(t, ContactInput{Email: "same@example.com", Name: "Same"})
+
+	var calls int
+	res, err := ImportCSV(b.ctx, b.pool, strings.NewReader(mixedCSV), "", func(Result) { calls++ })
+	require.NoError(t, err)
+	require.Equal(t, 1, calls)
+	require.Equal(t, Progress{Total: 13, Inserted: 3, Updated: 2, Skipped: 1, Merged: 1, RejectedCount: 6}, res.Progress)
+	lines := []int{}
+	for _, r := range res.Rejected {
+		lines = append(lines, r.Line)
+	}
+	require.Equal(t, []int{3, 5, 6, 8, 11, 13}, lines, "%+v", res.Rejected)
+	require.Contains(t, res.Rejected[0].Reason, "invalid email")
+	require.Contains(t, res.Rejected[1].Reason, "quote")
+	require.Equal(t, "wrong number of columns", res.Rejected[2].Reason)
+	require.Contains(t, res.Rejected[4].Reason, "UTF-8")
+	require.Equal(t, []Duplicate{{Line: 7, FirstLine: 2}}, res.Duplicates)
+
+	all, err := List(b.ctx, b.pool, ListQuery{Limit: 100})
+	require.NoError(t, err)
+	byEmail := map[string]Contact{}
+	for _, c := range all {
+		byEmail[c.Email] = c
+	}
+	require.Len(t, byEmail, 6)
+	sara := byEmail["sara@example.com"]
+	require.Equal(t, "Sara K", sara.Name)
+	require.Equal(t, []string{"vip", "news", "tag2"}, sara.Tags)
+	require.Equal(t, map[string]any{"city": "Tehran", "age": 32.0}, sara.Attributes)
+	require.NotNil(t, sara.Consent)
+	require.Equal(t, "form", sara.Consent.Source)
+	require.Equal(t, []string{"a", "b"}, byEmail["ali@example.com"].Tags)
+	require.Equal(t, "New Name", byEmail["existing@example.com"].Name)
+	require.Equal(t, StatusUnsubscribed, byEmail["unsub@example.com"].Status)
+	require.Equal(t, "Unsub", byEmail["unsub@example.com"].Name)
+
+	// Importing the same file again changes nothing: every good line is
+	// now skipped (or merged, or rejected as before).
+	res, err = ImportCSV(b.ctx, b.pool, strings.NewReader(mixedCSV), ModeUpsert, nil)
+	require.NoError(t, err)
+	require.Equal(t, Progress{Total: 13, Skipped: 6, Merged: 1, RejectedCount: 6}, res.Progress)
+}
+
+func TestImportAcrossBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mustCreate(t, ContactInput{Email: "old@example.com", Name: "Old"})
+	csv := "Email,Name,plan\n" +
+		"a@example.com,A,free\n" + // 2
+		"old@example.com,Renamed,pro\n" + // 3 existing
+		"b@example.com,B,\n" + // 4
+		"A@example.com,,pro\n" + // 5 repeats line 2 in a later batch
+		"OLD@example.com,Again,\n" + // 6 repeats line 3 in a later batch
+		"c@example.com,C,\n" // 7
+	res, err := importCSV(b.ctx, b.pool, strings.NewReader(csv), ModeSkipExisting, 2, nil)
+	require.NoError(t, err)
+	require.Equal(t, Progress{Total: 6, Inserted: 3, Skipped: 1, Merged: 2}, res.Progress)
+	require.ElementsMatch(t, []Duplicate{{Line: 5, FirstLine: 2}, {Line: 6, FirstLine: 3}}, res.Duplicates)
+	all, err := List(b.ctx, b.pool, ListQuery{Limit: 100})
+	require.NoError(t, err)
+	for _, c := range all {
+		switch c.Email {
+		case "a@example.com":
+			require.Equal(t, "A", c.Name)
+			require.Equal(t, "pro", c.Attributes["plan"], "the repeat merged into the contact this import created")
+		case "old@example.com":
+			require.Equal(t, "Old", c.Name, "skip-existing never touches an existing contact")
+			require.Empty(t, c.Attributes)
+		}
+	}
+}
+
+func TestImportBadHeader(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for csv, want := range map[string]string{
+		"":                          "empty",
+		"name,city\nx,y\n":          "no email column",
+		"email,Email\n":             "same name",
+		"email,,city\n":             "no name",
+		"email,\"bro\"ken\n":        "header is not valid CSV",
+		"email,name\na@example.com": "",
+	} {
+		_, err := ImportCSV(b.ctx, b.pool, strings.NewReader(csv), ModeUpsert, nil)
+		if want == "" {
+			require.NoError(t, err, csv)
+			continue
+		}
+		require.True(t, errs.Is(err, errs.Invalid), "%q: %v", csv, err)
+		require.Contains(t, err.Error(), want, csv)
+	}
+	_, err := ImportCSV(b.ctx, b.pool, strings.NewReader("email\n"), "replace", nil)
+	require.True(t, errs.Is(err, errs.Invalid))
+}
