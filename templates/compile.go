@@ -162,6 +162,9 @@ func parseText(field, src string) (*texttemplate.Template, error) {
 	if err := single(len(t.Templates())); err != nil {
 		return nil, fieldError(field, src, err)
 	}
+	if err := checkFields(t.Tree, src); err != nil {
+		return nil, fieldError(field, src, err)
+	}
 	if err := bind(t.Tree); err != nil {
 		return nil, fieldError(field, src, err)
 	}
@@ -174,6 +177,9 @@ func parseHTML(field, src string) (*htmltemplate.Template, error) {
 		return nil, fieldError(field, src, err)
 	}
 	if err := single(len(t.Templates())); err != nil {
+		return nil, fieldError(field, src, err)
+	}
+	if err := checkFields(t.Tree, src); err != nil {
 		return nil, fieldError(field, src, err)
 	}
 	if err := bind(t.Tree); err != nil {
