@@ -146,7 +146,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		require.NoError(t, err)
 	}
 	translated, fallback := 0, 0
-	for range 1500 {
+	for range 1000 {
 		rule := randomRule(r, 3)
 		c, err := CompileRule(rule)
 		if err != nil {
@@ -173,7 +173,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		require.Equal(t, int64(len(goIDs)), n, rule)
 	}
 	t.Logf("%d translated rules agreed; %d compiled rules ran in Go only", translated, fallback)
-	require.Greater(t, translated, 500)
+	require.Greater(t, translated, 400)
 }
 
 func diff(a, b []int64) []int64 {

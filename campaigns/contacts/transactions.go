@@ -1,0 +1,174 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Transaction is a purchase, conversion or custom event posted for a contact.
+type Transaction struct {
+	ID         int64          `json:"id"`
+	ContactID  int64          `json:"contact_id"`
+	Type       string         `json:"type"`
+	Value      float64        `json:"value"`
+	Currency   string         `json:"currency"`
+	CampaignID *int64         `json:"campaign_id,omitempty"`
+	DeliveryID *int64         `json:"delivery_id,omitempty"`
+	Attributes map[string]any `json:"attributes"`
+	OccurredAt time.Time      `json:"occurred_at"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// IsConversion reports whether a transaction type counts as a conversion
+// (bumps conversions, revenue and last_purchase_at, and is attributed).
+func IsConversion(typ string) bool { return typ == "purchase" || typ == "conversion" }
+
+// ConversionFunc adapts a function to ConversionRecorder.
+type ConversionFunc func(ctx context.Context, tx pgx.Tx, t Transaction) error
+
+// RecordConversion implements ConversionRecorder.
+func (f ConversionFunc) RecordConversion(ctx context.Context, tx pgx.Tx, t Transaction) error {
+	return f(ctx, tx, t)
+}
+
+// EventInput is the body of POST /events: the contact by contact_id or
+// email (created when new), and the transaction.
+type EventInput struct {
+	ContactID  int64          `json:"contact_id"`
+	Email      string         `json:"email"`
+	Type       string         `json:"type"`
+	Value      float64        `json:"value"`
+	Currency   string         `json:"currency"`
+	CampaignID *int64         `json:"campaign_id"`
+	Attributes map[string]any `json:"attributes"`
+	OccurredAt *time.Time     `json:"occurred_at"`
+}
+
+var (
+	eventType = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	currency  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+func (in *EventInput) validate() error {
+	in.Type = strings.TrimSpace(in.Type)
+	if !eventType.MatchString(in.Type) {
+		return errs.Field("type", "must be 1–64 lower-case letters, digits, _ . or - (e.g. purchase)")
+	}
+	if math.IsNaN(in.Value) || math.IsInf(in.Value, 0) || math.Abs(in.Value) >= 1e14 {
+		return errs.Field("value", "must be a finite amount below 10^14")
+	}
+	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
+	if in.Currency != "" && !currency.MatchString(in.Currency) {
+		return errs.Field("currency", "must be a three-letter ISO 4217 code such as EUR")
+	}
+	if in.ContactID == 0 && strings.TrimSpace(in.Email) == "" {
+		return errs.Field("contact_id", "contact_id or email is required")
+	}
+	if in.ContactID < 0 {
+		return errs.Field("contact_id", "must be a contact id")
+	}
+	if in.Attributes == nil {
+		in.Attributes = map[string]any{}
+	}
+	return nil
+}
+
+// RecordEvent stores a transaction for a contact, creating the contact when
+// only a new email is given, updates the contact's stats (a conversion type
+// adds to conversions and revenue and moves last_purchase_at), and hands
+// conversions to conv (which may be nil), all in one transaction. It
+// returns the transaction and whether the contact was created. An unknown
+// contact_id or campaign_id gives errs.Invalid; an erased contact
+// errs.Conflict.
+func RecordEvent(ctx context.Context, db interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}, conv ConversionRecorder, in EventInput) (Transaction, bool, error) {
+	if err := in.validate(); err != nil {
+		return Transaction{}, false, err
+	}
+	var t Transaction
+	var created bool
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return t, false, fmt.Errorf("record event: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	contactID, created, err := eventContact(ctx, tx, in)
+	if err != nil {
+		return t, false, err
+	}
+	occurred := time.Now()
+	if in.OccurredAt != nil {
+		occurred = *in.OccurredAt
+	}
+	if in.CampaignID != nil {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, *in.CampaignID).Scan(&ok); err != nil {
+			return t, false, fmt.Errorf("record event: %w", err)
+		}
+		if !ok {
+			return t, false, errs.Field("campaign_id", "no such campaign")
+		}
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at`,
+		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred).
+		Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
+	if err != nil {
+		return t, false, fmt.Errorf("record event: %w", err)
+	}
+	if IsConversion(in.Type) {
+		if _, err := tx.Exec(ctx, `UPDATE contacts SET conversions = conversions + 1, revenue = revenue + $2,
+			last_purchase_at = GREATEST(last_purchase_at, $3) WHERE id = $1`, contactID, in.Value, occurred); err != nil {
+			return t, false, fmt.Errorf("record event: stats: %w", err)
+		}
+		if conv != nil {
+			if err := conv.RecordConversion(ctx, tx, t); err != nil {
+				return t, false, fmt.Errorf("record event: attribute: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return t, false, fmt.Errorf("record event: %w", err)
+	}
+	return t, created, nil
+}
+
+// eventContact finds (or, for a new email, creates) the event's contact.
+func eventContact(ctx context.Context, tx pgx.Tx, in EventInput) (int64, bool, error) {
+	if in.ContactID == 0 {
+		id, created, err := EnsureByEmail(ctx, tx, in.Email)
+		return id, created, err
+	}
+	var status, email string
+	err := tx.QueryRow(ctx, `SELECT status, email_key FROM contacts WHERE id = $1 FOR UPDATE`, in.ContactID).Scan(&status, &email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, errs.Field("contact_id", "no such contact")
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("record event: %w", err)
+	}
+	if status == StatusErased {
+		return 0, false, errs.New(errs.Conflict, "the contact was erased")
+	}
+	if in.Email != "" {
+		norm, err := NormalizeEmail(in.Email)
+		if err != nil {
+			return 0, false, err
+		}
+		if strings.ToLower(norm) != email {
+			return 0, false, errs.Field("email", "does not belong to contact %d", in.ContactID)
+		}
+	}
+	return in.ContactID, false, nil
+}
