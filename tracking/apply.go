@@ -166,7 +166,7 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 	// firsts and unique counts stay exact.
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
 		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at
-		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		FROM deliveries WHERE id = ANY($1) ORDER BY id`, ids).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			d := &delivery{}
 			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &d.sentAt, &d.firstOpen, &d.firstMOpen,
@@ -192,7 +192,7 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 	})
 	if len(clickSet) > 0 {
 		b.Queue(`SELECT delivery_id, link_idx, bool_or(NOT machine), bool_or(machine), max(occurred_at)
-			FROM events WHERE delivery_id = ANY($1) AND type = 'click' GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
+			FROM events WHERE delivery_id = ANY($1) AND link_idx IS NOT NULL GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32

@@ -3,7 +3,10 @@ package tracking
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,49 +44,36 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	return nil
 }
 
+// insertEvents COPYs the batch's events (with their preallocated ids).
 func insertEvents(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) error {
-	n := len(evs)
-	var (
-		ids, dels, camps, contacts = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-		steps, types, reasons, uas = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		idxs                       = make([]*int32, 0, n)
-		values                     = make([]float64, 0, n)
-		machine                    = make([]bool, 0, n)
-		ips                        = make([]*string, 0, n)
-		ats                        = make([]time.Time, 0, n)
-	)
+	rows := make([][]any, 0, len(evs))
 	for i, ev := range evs {
 		d := st.dels[ev.DeliveryID]
 		if errsOut[i] != nil || d == nil {
 			continue
 		}
-		ids, dels, camps, contacts = append(ids, st.ids[i]), append(dels, d.id), append(camps, d.campaignID), append(contacts, d.contactID)
 		ua := ev.UserAgent
 		if len(ua) > maxUserAgent {
-			ua = ua[:maxUserAgent]
+			ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
 		}
-		steps, types, reasons, uas = append(steps, d.step), append(types, ev.Type), append(reasons, ev.Reason), append(uas, ua)
 		var idx *int32
 		if ev.Type == TypeClick {
 			v := int32(ev.LinkIdx)
 			idx = &v
 		}
-		idxs, values, machine = append(idxs, idx), append(values, ev.Value), append(machine, ev.Machine)
-		var ip *string
+		var ip *netip.Addr
 		if ev.IP.IsValid() {
-			s := ev.IP.String()
-			ip = &s
+			a := ev.IP
+			ip = &a
 		}
-		ips, ats = append(ips, ip), append(ats, ev.At)
+		rows = append(rows, []any{st.ids[i], d.id, d.campaignID, d.step, d.contactID, ev.Type, idx,
+			strconv.FormatFloat(ev.Value, 'f', -1, 64), ev.Machine, ev.Reason, ua, ip, ev.At})
 	}
-	if len(ids) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, value, machine, reason, user_agent, ip, occurred_at)
-		SELECT id, d, c, s, ct, t, l, v::numeric, m, r, ua, ip::inet, at
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::float8[],
-			$9::bool[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) AS u(id, d, c, s, ct, t, l, v, m, r, ua, ip, at)`,
-		ids, dels, camps, steps, contacts, types, idxs, values, machine, reasons, uas, ips, ats)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "delivery_id", "campaign_id", "step", "contact_id",
+		"type", "link_idx", "value", "machine", "reason", "user_agent", "ip", "occurred_at"}, pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("insert events: %w", err)
 	}

@@ -1,0 +1,233 @@
+// Command tracking is a load test of the click endpoint: it starts an
+// embedded PostgreSQL (durable settings: fsync and synchronous_commit on),
+// migrates it, inserts one campaign with many deliveries, serves the
+// tracking endpoints on loopback and clicks distinct tokens from many
+// concurrent clients for a fixed time. It reports clicks/s and latency
+// percentiles, then checks that every 302 answered has its event stored.
+//
+//	go run ./bench/tracking -duration 10s -clients 64 -deliveries 200000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/peykar/peykar/internal/pgserver"
+	"github.com/peykar/peykar/migrations"
+	"github.com/peykar/peykar/tracking"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	duration := flag.Duration("duration", 10*time.Second, "how long to click")
+	clients := flag.Int("clients", 64, "concurrent HTTP clients")
+	deliveries := flag.Int("deliveries", 200000, "deliveries (distinct tokens: one per delivery and link)")
+	links := flag.Int("links", 3, "links per message")
+	dsn := flag.String("dsn", "", "use this database instead of an embedded one (it is migrated and written to)")
+	batch := flag.Int("batch", 500, "writer batch size")
+	wait := flag.Duration("wait", 5*time.Millisecond, "writer batch wait")
+	writers := flag.Int("writers", 2, "concurrent writer transactions")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+		startProfile = func() { _ = pprof.StartCPUProfile(f) }
+	}
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	if *dsn == "" {
+		dir, err := os.MkdirTemp("", "pkb")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(dir, "pg"), Logger: logger,
+			Settings: map[string]string{"max_connections": "100", "shared_buffers": "256MB"}})
+		if err != nil {
+			return err
+		}
+		defer srv.ForceStop(context.Background())
+		*dsn = srv.DSN("postgres")
+	}
+	pcfg, err := pgxpool.ParseConfig(*dsn)
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	campaign, first, err := seed(ctx, pool, *deliveries, *links)
+	if err != nil {
+		return err
+	}
+
+	signer := tracking.NewSigner(tracking.Keys{Current: []byte("bench secret bench secret bench secret")})
+	svc, err := tracking.NewService(tracking.Config{Pool: pool, Signer: signer, Logger: logger, BatchSize: *batch, BatchWait: *wait, Writers: *writers})
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(middleware.Recover())
+	svc.Routes(e, e.Group("/api/v1"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	base := "http://" + ln.Addr().String()
+
+	// Distinct tokens, shuffled so no message has its links clicked together.
+	urls := make([]string, 0, *deliveries**links)
+	for d := range *deliveries {
+		for l := range *links {
+			urls = append(urls, signer.ClickURL(base, first+int64(d), l, ""))
+		}
+	}
+	rand.Shuffle(len(urls), func(i, j int) { urls[i], urls[j] = urls[j], urls[i] })
+
+	fmt.Printf("machine: %d CPUs (%s/%s), load generator in the same process; %d clients, %d distinct tokens, batch %d/%s, %d writers\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, *clients, len(urls), *batch, *wait, *writers)
+	var next atomic.Int64
+	var found, other atomic.Int64
+	lat := make([][]time.Duration, *clients)
+	deadline := time.Now().Add(*duration)
+	var wg sync.WaitGroup
+	start := time.Now()
+	startProfile()
+	for c := range *clients {
+		wg.Go(func() {
+			tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+			client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			for time.Now().Before(deadline) {
+				u := urls[int(next.Add(1)-1)%len(urls)]
+				req, _ := http.NewRequest(http.MethodGet, u, nil)
+				req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					other.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				lat[c] = append(lat[c], time.Since(t0))
+				if res.StatusCode == http.StatusFound {
+					found.Add(1)
+				} else {
+					other.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	pprof.StopCPUProfile()
+	_ = hs.Close()
+	if err := svc.Close(ctx); err != nil {
+		return err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	pct := func(p float64) time.Duration {
+		if len(all) == 0 {
+			return 0
+		}
+		return all[min(len(all)-1, int(float64(len(all))*p))]
+	}
+	var stored, human, rolled int64
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT machine) FROM events WHERE campaign_id = $1 AND type = 'click'`, campaign).Scan(&stored, &human); err != nil {
+		return err
+	}
+	if err := pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks'`, campaign).Scan(&rolled); err != nil {
+		return err
+	}
+	st := svc.Stats()
+	fmt.Printf("clicks: %d in %.2fs = %.0f clicks/s; latency p50 %s p90 %s p99 %s max %s; other answers/errors %d\n",
+		found.Load(), elapsed.Seconds(), float64(found.Load())/elapsed.Seconds(),
+		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond), other.Load())
+	fmt.Printf("writer: %d events in %d commits (%.0f events/commit)\n", st.Events, st.Commits, float64(st.Events)/float64(max(st.Commits, 1)))
+	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d\n", found.Load(), stored, human, rolled)
+	if stored != found.Load() || rolled != stored {
+		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", found.Load(), stored, rolled)
+	}
+	fmt.Println("OK: every 302 has its event stored and counted")
+	return nil
+}
+
+// seed inserts a campaign with links and n contacts and deliveries sent an
+// hour ago, returning the campaign and the first delivery id (ids are
+// consecutive).
+func seed(ctx context.Context, pool *pgxpool.Pool, n, links int) (int64, int64, error) {
+	var campaign int64
+	if err := pool.QueryRow(ctx, `INSERT INTO campaigns (name, status, settings) VALUES ('bench', 'running', '{"utm":{"source":"peykar","medium":"email"}}') RETURNING id`).Scan(&campaign); err != nil {
+		return 0, 0, err
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO campaign_links (campaign_id, step, idx, url)
+		SELECT $1, 'main', i, 'https://shop.example/p/' || i FROM generate_series(0, $2 - 1) i`, campaign, links); err != nil {
+		return 0, 0, err
+	}
+	tag := fmt.Sprintf("%d", time.Now().UnixNano())
+	if _, err := pool.Exec(ctx, `INSERT INTO contacts (email) SELECT 'b' || i || '-' || $2 || '@example.com' FROM generate_series(1, $1) i`, n, tag); err != nil {
+		return 0, 0, err
+	}
+	var first int64
+	if err := pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO deliveries (campaign_id, step, contact_id, status, sent_at)
+			SELECT $1, 'main', id, 'sent', now() - interval '1 hour' FROM contacts WHERE email LIKE '%-' || $2 || '@example.com' ORDER BY id
+			RETURNING id)
+		SELECT min(id) FROM ins`, campaign, tag).Scan(&first); err != nil {
+		return 0, 0, err
+	}
+	var count, last int64
+	if err := pool.QueryRow(ctx, `SELECT count(*), max(id) FROM deliveries WHERE campaign_id = $1`, campaign).Scan(&count, &last); err != nil {
+		return 0, 0, err
+	}
+	if last-first+1 != count {
+		return 0, 0, fmt.Errorf("seed: delivery ids are not consecutive")
+	}
+	return campaign, first, nil
+}
+
+var startProfile = func() {}
