@@ -74,9 +74,10 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 		return Report{}, err
 	}
 	r := Report{CampaignID: id, Status: c.Status, Progress: p, Links: []any{}, Timeline: []any{}, Goals: []any{}}
-	// A bounce is a message that was handed to the network and came back.
+	// Sent counts every message handed to the mail server, including those
+	// refused at once (5xx) and those that bounced later.
 	r.Metrics.Sent = p.Sent + p.Bounced
-	r.Metrics.Bounced = p.Bounced
+	r.Metrics.Bounced = p.Bounced + p.AsyncBounced
 	r.Metrics.derive()
 	return r, nil
 }

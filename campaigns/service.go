@@ -27,17 +27,21 @@ type Runtime interface {
 
 // Progress is how far a campaign's sending has come.
 type Progress struct {
-	Total      int64   `json:"total"`
-	Queued     int64   `json:"queued"`
-	Sending    int64   `json:"sending"`
-	Sent       int64   `json:"sent"`
-	Failed     int64   `json:"failed"`
-	Bounced    int64   `json:"bounced"`
-	Skipped    int64   `json:"skipped"`
-	Suppressed int64   `json:"suppressed"`
-	Remaining  int64   `json:"remaining"`
-	LaunchDone bool    `json:"launch_done"`
-	Rate       float64 `json:"rate"` // messages per second over the last minute
+	Total   int64 `json:"total"`   // deliveries created
+	Queued  int64 `json:"queued"`  // waiting to be sent
+	Sending int64 `json:"sending"` // in a sender's hands now
+	Sent    int64 `json:"sent"`    // accepted by the mail server
+	Failed  int64 `json:"failed"`  // given up after retries, or unrenderable
+	// Bounced were refused for good at send time (5xx); AsyncBounced came
+	// back later as DSNs or provider webhooks after being sent.
+	Bounced         int64      `json:"bounced"`
+	AsyncBounced    int64      `json:"async_bounced"`
+	Skipped         int64      `json:"skipped"`    // cancelled or no longer sendable
+	Suppressed      int64      `json:"suppressed"` // matched the segment but suppressed: no delivery
+	Remaining       int64      `json:"remaining"`  // queued + sending
+	LaunchDone      bool       `json:"launch_done"`
+	Rate            float64    `json:"rate"` // messages per second, over the last one to two minutes
+	EstimatedFinish *time.Time `json:"estimated_finish,omitempty"`
 }
 
 // Service runs campaign definitions and their life cycle.

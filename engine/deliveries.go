@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/tracking"
 )
 
 // DBTX is a pool or a transaction.
@@ -57,7 +58,8 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step str
 	if err != nil {
 		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
-	return ids, nil
+	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: campaignID, Step: step, Metric: tracking.MetricDeliveries, At: time.Now(), N: int64(len(ids))}})
+	return ids, err
 }
 
 // claim marks the queued deliveries among ids as sending by job. A retry of
@@ -88,7 +90,8 @@ type result struct {
 	detail string // error text, or the server's acceptance
 }
 
-// recordResults stores outcomes in one statement.
+// recordResults stores outcomes in one statement and counts the final ones
+// in the rollups, in the same transaction.
 func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) error {
 	if len(rs) == 0 {
 		return nil
@@ -99,7 +102,7 @@ func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) er
 	for i, r := range rs {
 		ids[i], statuses[i], details[i] = r.id, r.status, r.detail
 	}
-	_, err := tx.Exec(ctx, `
+	rows, err := tx.Query(ctx, `
 		UPDATE deliveries d SET
 			status = v.status,
 			sent_at = CASE WHEN v.status IN ('sent', 'bounced') THEN $4 ELSE d.sent_at END,
@@ -107,21 +110,58 @@ func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) er
 			response = CASE WHEN v.status = 'sent' THEN v.detail ELSE d.response END,
 			last_error = CASE WHEN v.status = 'sent' THEN '' ELSE v.detail END
 		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, detail)
-		WHERE d.id = v.id AND d.status = 'sending'`, ids, statuses, details, at)
+		WHERE d.id = v.id AND d.status = 'sending'
+		RETURNING d.campaign_id, d.step, d.status`, ids, statuses, details, at)
 	if err != nil {
 		return fmt.Errorf("record delivery results: %w", err)
 	}
-	return nil
+	counts, err := countStatuses(rows, at)
+	if err != nil {
+		return fmt.Errorf("record delivery results: %w", err)
+	}
+	return tracking.AddCounts(ctx, tx, counts)
 }
 
-// skipQueued gives up a campaign's deliveries that were not sent yet.
-func skipQueued(ctx context.Context, db DBTX, campaignID int64, ids []int64, reason string) error {
-	_, err := db.Exec(ctx, `UPDATE deliveries SET status = 'skipped', last_error = $3
-		WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))`, campaignID, ids, reason)
+// statusMetric is the rollup metric of a final delivery status.
+var statusMetric = map[string]string{
+	DeliverySent:    tracking.MetricSent,
+	DeliveryBounced: tracking.MetricSendBounced,
+	DeliveryFailed:  tracking.MetricFailed,
+	DeliverySkipped: tracking.MetricSkipped,
+}
+
+// countStatuses turns (campaign_id, step, status) rows into rollup counts.
+func countStatuses(rows pgx.Rows, at time.Time) ([]tracking.Count, error) {
+	defer rows.Close()
+	var counts []tracking.Count
+	for rows.Next() {
+		var c tracking.Count
+		var status string
+		if err := rows.Scan(&c.CampaignID, &c.Step, &status); err != nil {
+			return nil, err
+		}
+		if m, ok := statusMetric[status]; ok {
+			c.Metric, c.At, c.N = m, at, 1
+			counts = append(counts, c)
+		}
+	}
+	return counts, rows.Err()
+}
+
+// skipQueued gives up a campaign's deliveries that were not sent yet (all,
+// or those among ids).
+func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, reason string) error {
+	rows, err := tx.Query(ctx, `UPDATE deliveries SET status = 'skipped', last_error = $3
+		WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))
+		RETURNING campaign_id, step, status`, campaignID, ids, reason)
 	if err != nil {
 		return fmt.Errorf("skip deliveries: %w", err)
 	}
-	return nil
+	counts, err := countStatuses(rows, time.Now())
+	if err != nil {
+		return fmt.Errorf("skip deliveries: %w", err)
+	}
+	return tracking.AddCounts(ctx, tx, counts)
 }
 
 // finishIfDone marks the campaign finished when its launch is complete and
@@ -143,49 +183,67 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	return campaigns.Finish(ctx, tx, campaignID)
 }
 
-// progress counts a campaign's deliveries by status.
+// progress reads a campaign's sending progress from the rollups (and the
+// few deliveries in flight), so it costs the same at any size.
 func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progress, error) {
 	var p campaigns.Progress
-	rows, err := db.Query(ctx, `SELECT status, count(*) FROM deliveries WHERE campaign_id = $1 GROUP BY status`, campaignID)
+	rows, err := db.Query(ctx, `SELECT metric, sum(count)::bigint,
+			sum(count) FILTER (WHERE bucket >= date_trunc('minute', now()) - interval '1 minute')::bigint
+		FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+			AND metric IN ('deliveries', 'sent', 'send_bounced', 'bounces', 'failed', 'skipped')
+		GROUP BY metric`, campaignID)
 	if err != nil {
 		return p, fmt.Errorf("campaign progress: %w", err)
 	}
-	defer rows.Close()
+	var recent int64
 	for rows.Next() {
-		var status string
+		var metric string
 		var n int64
-		if err := rows.Scan(&status, &n); err != nil {
-			return p, err
+		var last *int64
+		if err := rows.Scan(&metric, &n, &last); err != nil {
+			rows.Close()
+			return p, fmt.Errorf("campaign progress: %w", err)
 		}
-		p.Total += n
-		switch status {
-		case DeliveryQueued:
-			p.Queued = n
-		case DeliverySending:
-			p.Sending = n
-		case DeliverySent:
+		switch metric {
+		case tracking.MetricDeliveries:
+			p.Total = n
+		case tracking.MetricSent:
 			p.Sent = n
-		case DeliveryFailed:
-			p.Failed = n
-		case DeliveryBounced, "complained":
+			if last != nil {
+				recent = *last
+			}
+		case tracking.MetricSendBounced:
 			p.Bounced += n
-		case DeliverySkipped:
+		case tracking.MetricBounces:
+			p.AsyncBounced = n
+		case tracking.MetricFailed:
+			p.Failed = n
+		case tracking.MetricSkipped:
 			p.Skipped = n
 		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
-		return p, err
+		return p, fmt.Errorf("campaign progress: %w", err)
 	}
-	p.Remaining = p.Queued + p.Sending
-	var recent int64
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND sent_at > now() - interval '10 seconds'`, campaignID).Scan(&recent); err != nil {
-		return p, fmt.Errorf("campaign rate: %w", err)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sending'`, campaignID).Scan(&p.Sending); err != nil {
+		return p, fmt.Errorf("campaign progress: %w", err)
 	}
-	p.Rate = float64(recent) / 10
+	p.Remaining = p.Total - p.Sent - p.Bounced - p.Failed - p.Skipped
+	p.Queued = p.Remaining - p.Sending
+	// The current minute so far plus the whole previous one.
+	now := time.Now()
+	if secs := 60 + now.Sub(now.Truncate(time.Minute)).Seconds(); recent > 0 {
+		p.Rate = float64(recent) / secs
+	}
 	st, err := campaigns.GetLaunchState(ctx, db, campaignID)
 	if err != nil {
 		return p, err
 	}
 	p.LaunchDone, p.Suppressed = st.Done, st.Suppressed
+	if p.Rate > 0 && p.Remaining > 0 {
+		eta := now.Add(time.Duration(float64(p.Remaining) / p.Rate * float64(time.Second)))
+		p.EstimatedFinish = &eta
+	}
 	return p, nil
 }

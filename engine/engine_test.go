@@ -166,6 +166,7 @@ func TestCampaignDeliversExactlyOnceWithPersonalisation(t *testing.T) {
 	require.EqualValues(t, n-1, r.Metrics.Sent)
 	require.EqualValues(t, n-1, r.Metrics.Delivered)
 
+	b.requireCountersMatch(t, c.ID)
 	var sentStat int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT sum(sent) FROM contacts`).Scan(&sentStat))
 	require.Equal(t, n-1, sentStat, "contact stats count the sends")
@@ -238,6 +239,7 @@ func TestTemporaryFailuresRetryAndPermanentOnesBounce(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT d.attempts FROM deliveries d JOIN contacts c ON c.id = d.contact_id WHERE c.email = 'user3@example.com'`).Scan(&attempts))
 	require.Equal(t, 1, attempts, "a permanent failure is never retried")
 
+	b.requireCountersMatch(t, c.ID)
 	r, err := b.svc.Report(ctx, c.ID)
 	require.NoError(t, err)
 	require.EqualValues(t, 10, r.Metrics.Sent)
@@ -284,6 +286,8 @@ func TestPauseResumeCancel(t *testing.T) {
 	time.Sleep(time.Second)
 	require.Equal(t, final, b.sink.Count(), "nothing is sent after cancel")
 	require.Less(t, final, 80)
+	b.requireCountersMatch(t, c.ID)
+	b.requireCountersMatch(t, c2.ID)
 	p, err := b.svc.Runtime.Progress(ctx, c2.ID)
 	require.NoError(t, err)
 	require.Zero(t, p.Queued)
@@ -329,4 +333,32 @@ func TestLaunchValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaigns.StatusDraft, got.Status, "a refused launch changes nothing")
 	_ = io.Discard
+}
+
+// requireCountersMatch checks the invariant that the rollup counters the
+// report reads equal a direct count over the deliveries table.
+func (b *bundle) requireCountersMatch(t *testing.T, campaignID int64) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := b.svc.Runtime.Progress(ctx, campaignID)
+	require.NoError(t, err)
+	direct := map[string]int64{}
+	rows, err := b.pool.Query(ctx, `SELECT status, count(*) FROM deliveries WHERE campaign_id = $1 GROUP BY status`, campaignID)
+	require.NoError(t, err)
+	var total int64
+	for rows.Next() {
+		var s string
+		var n int64
+		require.NoError(t, rows.Scan(&s, &n))
+		direct[s] = n
+		total += n
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, total, p.Total, "total")
+	require.Equal(t, direct["sent"], p.Sent, "sent")
+	require.Equal(t, direct["bounced"], p.Bounced+p.AsyncBounced, "bounced")
+	require.Equal(t, direct["failed"], p.Failed, "failed")
+	require.Equal(t, direct["skipped"], p.Skipped, "skipped")
+	require.Equal(t, direct["queued"]+direct["sending"], p.Remaining, "remaining")
+	require.Equal(t, direct["sending"], p.Sending, "sending")
 }

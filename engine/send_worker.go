@@ -114,7 +114,9 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		case campaigns.StatusPaused, campaigns.StatusScheduled, campaigns.StatusDraft:
 			return river.JobSnooze(2 * time.Second)
 		case campaigns.StatusCancelled:
-			return skipQueued(ctx, w.Pool, id, ids, "campaign cancelled")
+			return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+				return skipQueued(ctx, tx, id, ids, "campaign cancelled")
+			})
 		}
 		if c == nil {
 			got, err := campaigns.Get(ctx, w.Pool, id)

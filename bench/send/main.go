@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ func main() {
 	poolSize := flag.Int("pool", 16, "SMTP connections")
 	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
 	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
 	flag.Parse()
 	if *workers == 0 {
 		*workers = 2 * *poolSize
@@ -87,6 +89,12 @@ func main() {
 	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
 		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
 	check(svc.Create(ctx, &c))
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	_, err = svc.Launch(ctx, c.ID)
 	check(err)
