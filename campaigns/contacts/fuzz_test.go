@@ -1,0 +1,128 @@
+package contacts
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// FuzzCompileSegment checks that any rule either compiles or gives a
+// positioned errs.Invalid, never panics, and that a translated rule carries
+// the rule's text only as parameters, never inside the SQL.
+func FuzzCompileSegment(f *testing.F) {
+	for _, s := range []string{
+		``, `true`, `contact.attributes.city == "Tehran" && contact.attributes.plan == "pro"`,
+		`stats.opens > 3 || has_tag("vip")`, `days_since(stats.last_open_at) > 30`,
+		`contact.email endsWith "@gmail.com" and not (contact.status in ["bounced"])`,
+		`contact.attributes["x'); DROP TABLE contacts; --"] == "'; DELETE FROM contacts; --"`,
+		`contact.name matches "^(a|b)+$"`, `contact.attributes.age >= 18.5`, `len(contact.tags) > 2`,
+		`"vip" in contact.tags`, `contact.attributes.a in ["x", 1, nil, true]`, `1 +`, `contact.nope`,
+		`all(1..1000000, {# > 0})`, `contact.attributes.x contains "a"`, `stats.revenue < -1`,
+	} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	env := newRuleEnv(now)
+	env.Contact = contactEnv{ID: 1, Email: "a@b.example", Attributes: map[string]any{"city": "Tehran", "a": 1.0, "x": nil},
+		Tags: []string{"vip"}, Status: "active"}
+	f.Fuzz(func(t *testing.T, rule string) {
+		c, err := CompileRule(rule)
+		if err != nil {
+			var de *errs.Error
+			if !errors.As(err, &de) || de.Code != errs.Invalid || de.Field != "rule" {
+				t.Fatalf("%q: want an invalid rule error, got %v", rule, err)
+			}
+			return
+		}
+		var m vm.VM
+		c.eval(&m, env) // must not panic
+		if c.tree == nil {
+			return
+		}
+		w, ok := translate(c.tree, now, 3)
+		if !ok {
+			t.Fatalf("%q: translatable at compile time but not now", rule)
+		}
+		for _, s := range stringsIn(c.tree) {
+			if len(s) >= 4 && strings.ContainsAny(s, "'\";()-") && strings.Contains(w.sql, s) {
+				t.Fatalf("%q: rule text %q appears in the SQL %s", rule, s, w.sql)
+			}
+		}
+		if strings.Count(w.sql, "'")%2 != 0 {
+			t.Fatalf("%q: unbalanced quotes in %s", rule, w.sql)
+		}
+	})
+}
+
+// stringsIn returns the string constants and property names of a tree.
+func stringsIn(n ast.Node) []string {
+	v := &stringCollector{}
+	ast.Walk(&n, v)
+	return v.out
+}
+
+type stringCollector struct{ out []string }
+
+func (v *stringCollector) Visit(n *ast.Node) {
+	if s, ok := (*n).(*ast.StringNode); ok {
+		v.out = append(v.out, s.Value)
+	}
+}
+
+// FuzzParseCSV checks that the import parser never panics, accounts for
+// every line, and only lets through rows with a normalised address.
+func FuzzParseCSV(f *testing.F) {
+	f.Add([]byte(mixedCSV))
+	f.Add([]byte("email\na@b.example\n"))
+	f.Add([]byte("\ufeffEmail;x\n"))
+	f.Add([]byte("email,name,tags\n\"a@b.example\",\"x\"\"y\",a|b;c\n"))
+	f.Add([]byte("email,name\n\"unterminated,x\na@b.example,y\n"))
+	f.Add([]byte("email,city\r\na@b.example,\xff\r\n"))
+	f.Add([]byte("name\nx\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := newCSVParser(bytes.NewReader(data))
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("header: want errs.Invalid, got %v", err)
+			}
+			return
+		}
+		last := 1
+		for range 100000 {
+			row, rej, err := p.next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				t.Fatalf("stream error on an in-memory reader: %v", err)
+			}
+			line := row.line
+			if rej != nil {
+				line = rej.Line
+				if rej.Reason == "" {
+					t.Fatalf("line %d rejected without a reason", line)
+				}
+			} else {
+				norm, nerr := NormalizeEmail(row.email)
+				if nerr != nil || norm != row.email || row.key != strings.ToLower(row.email) {
+					t.Fatalf("line %d: accepted address %q is not normal (%v)", line, row.email, nerr)
+				}
+			}
+			if line <= last && line != 0 {
+				t.Fatalf("line numbers go backwards: %d after %d", line, last)
+			}
+			if line > 0 {
+				last = line
+			}
+		}
+		t.Fatalf("parser does not end")
+	})
+}
