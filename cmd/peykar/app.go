@@ -43,6 +43,7 @@ type Main struct {
 	secret   string
 	smtp     engine.SMTPConfig
 	signer   *tracking.Signer
+	tracking *tracking.Service
 	mailer   *engine.Mailer
 	engine   *engine.Engine
 }
@@ -141,6 +142,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.registry = prometheus.NewRegistry()
 	if err := m.startRiver(ctx); err != nil {
+		return err
+	}
+	if err := m.startTracking(ctx); err != nil {
 		return err
 	}
 	if err := m.startHTTP(ctx); err != nil {

@@ -16,14 +16,14 @@ import (
 // handlers on the groups it is given. api is /api/v1; public holds the
 // unauthenticated tracking endpoints.
 func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
-	_ = public
+	m.tracking.Routes(public, api)
 	outbox.Routes(api, outbox.Store{Pool: m.pool})
 	templates.Routes(api, templates.Deps{
 		Pool: m.pool, Logger: m.Logger,
 		Contacts: m.templateContact,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: "peykar@localhost"},
 	})
-	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
+	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
 	(&campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger}).Routes(api)
 }
 

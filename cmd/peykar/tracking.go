@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/tracking"
+)
+
+// startTracking starts the tracking service's event writer (after River, so
+// rule jobs can be enqueued) and closes it before River and the pool: HTTP
+// stops first, then queued events are written.
+func (m *Main) startTracking(ctx context.Context) error {
+	if m.signer == nil {
+		keys := tracking.Keys{Current: []byte(m.secret)}
+		if m.Config.PreviousSecret != "" {
+			keys.Previous = []byte(m.Config.PreviousSecret)
+		}
+		m.signer = tracking.NewSigner(keys)
+	}
+	svc, err := tracking.NewService(tracking.Config{Pool: m.pool, Signer: m.signer, River: m.river, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return fmt.Errorf("tracking: %w", err)
+	}
+	m.tracking = svc
+	m.closers = append(m.closers, svc.Close)
+	return nil
+}
+
+// conversions adapts tracking's attribution to the contacts package.
+func (m *Main) conversions() contacts.ConversionRecorder {
+	cv := m.tracking.Conversions()
+	return contacts.ConversionFunc(func(ctx context.Context, tx pgx.Tx, t contacts.Transaction) error {
+		return cv.RecordConversion(ctx, tx, t.ContactID, t.ID, t.CampaignID, t.Value, t.OccurredAt)
+	})
+}
