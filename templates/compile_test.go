@@ -25,6 +25,8 @@ func TestCompileValidationErrorsHaveLineAndColumn(t *testing.T) {
 			"html", 2, 15, "can't evaluate field Nmae in type Campaign"},
 		{"unknown field under a method-less type", Template{Subject: "Hi", HTML: "<p>{{ .Contact.CreatedAt.Year }} {{ .Contact.ID.X }}</p>"},
 			"html", 1, 48, "can't evaluate field X in type int64"},
+		{"huge range", Template{Subject: "Hi", HTML: "<p>{{ range 100000000 }}x{{ end }}</p>"},
+			"html", 1, 13, "range over more than 1000"},
 		{"unknown function", Template{Subject: "Hi", HTML: "<p>x</p>\n<p>{{ shout .Contact.Name }}</p>"},
 			"html", 2, 7, `function "shout" not defined`},
 		{"unclosed action", Template{Subject: "Hi", HTML: "<p>{{ .Contact.Name </p>"},

@@ -40,12 +40,21 @@ func (fc fieldChecker) checkNode(n parse.Node, rooted bool) error {
 	case *parse.IfNode:
 		return fc.checkBranch(&n.BranchNode, rooted, rooted)
 	case *parse.RangeNode:
+		if p := n.Pipe; p != nil && len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 1 {
+			if num, ok := p.Cmds[0].Args[0].(*parse.NumberNode); ok && num.IsInt && num.Int64 > MaxRangeCount {
+				return &positionError{pos: int(num.Pos), msg: fmt.Sprintf("range over more than %d is not allowed", MaxRangeCount)}
+			}
+		}
 		return fc.checkBranch(&n.BranchNode, rooted, false)
 	case *parse.WithNode:
 		return fc.checkBranch(&n.BranchNode, rooted, false)
 	}
 	return nil
 }
+
+// MaxRangeCount caps {{ range N }} over a number, so a typo cannot make
+// every render loop for minutes.
+const MaxRangeCount = 1000
 
 func (fc fieldChecker) checkBranch(b *parse.BranchNode, rooted, bodyRooted bool) error {
 	if err := fc.checkPipe(b.Pipe, rooted); err != nil {
