@@ -2,13 +2,18 @@ package tracking
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/migrations/pgtest"
 )
 
 func TestOpenCounts(t *testing.T) {
@@ -242,10 +247,28 @@ func TestBurstAndTooSoon(t *testing.T) {
 
 func TestRuleJobsEnqueued(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	pool := pgtest.NewPool(t)
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	b := setupPool(t, pool, func(c *Config) { c.River = client })
 	camp := b.campaign(t, `[{"name":"x","on":"click","when":"true","actions":[]}]`, `{}`, "https://a.example/")
-	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
-	// Without a River client nothing is enqueued, and nothing fails.
+	d, contact := b.delivery(t, camp, time.Now().Add(-time.Hour))
 	res, _ := b.get(t, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
+	b.get(t, b.signer.OpenURL(b.url, d), browserUA)        // no rule on open
+	b.get(t, b.signer.ClickURL(b.url, d, 0, ""), "curl/8") // machine: no job
+	var args RuleEventArgs
+	var raw []byte
+	var queue string
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT args, queue FROM river_job WHERE kind = 'rules'`).Scan(&raw, &queue))
+	require.NoError(t, json.Unmarshal(raw, &args))
+	require.Equal(t, "rules", queue)
+	require.Equal(t, d, args.DeliveryID)
+	require.Equal(t, camp, args.CampaignID)
+	require.Equal(t, contact, args.ContactID)
+	require.Equal(t, TypeClick, args.Type)
+	require.Equal(t, 0, *args.LinkIdx)
+	require.Equal(t, "https://a.example/", args.URL)
+	require.Equal(t, scalar[int64](t, b, `SELECT id FROM events WHERE type = 'click' AND NOT machine`), args.EventID)
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM river_job`))
 }
