@@ -54,3 +54,19 @@ func BenchmarkRender(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkCompile compiles testdata/welcome.html (parse, validate, rewrite
+// links, generate the plain text, escape).
+func BenchmarkCompile(b *testing.B) {
+	html, err := os.ReadFile(filepath.Join("testdata", "welcome.html"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := Template{Subject: "Welcome, {{ .Contact.Name }}", HTML: string(html)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
