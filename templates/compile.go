@@ -104,8 +104,17 @@ func Compile(t Template) (*Compiled, error) {
 		return nil, err
 	}
 	rewritten, links, hrefs := rewriteLinks(t.HTML)
-	c.textSrc = t.Text
-	if c.textSrc == "" {
+	if t.Text != "" {
+		// Validate the text as written, then track its URLs that the HTML links.
+		authored, err := parseText("text", t.Text)
+		if err != nil {
+			return nil, err
+		}
+		if err := execSample(v, func(w io.Writer) error { return authored.Execute(w, v) }, nil); err != nil {
+			return nil, fieldError("text", t.Text, err)
+		}
+		c.textSrc = trackTextLinks(t.Text, links)
+	} else {
 		c.textSrc = plainText(rewritten)
 	}
 	if c.text, err = parseText("text", c.textSrc); err != nil {
@@ -265,7 +274,7 @@ func (c *Compiled) validateCompiled(v *view) error {
 		if c.tmpl.Text == "" {
 			return generatedTextError(fieldError("text", c.textSrc, err))
 		}
-		return fieldError("text", c.tmpl.Text, err)
+		return fieldError("text", c.textSrc, err)
 	}
 	for _, tr := range []Tracker{nil, sampleTracker{}} {
 		v.tr = tr

@@ -39,3 +39,15 @@ func TestPlainTextWrittenByAuthorIsKept(t *testing.T) {
 	require.Equal(t, "Hi <b>,\n\n\n\nbye https://t.example/u/tok", r.Text)
 	require.False(t, c.TextGenerated())
 }
+
+func TestAuthorTextLinksAreTracked(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{
+		HTML: `<a href="https://shop.example/">Home</a> <a href="https://shop.example/sale">Sale</a> <a href="https://shop.example/sale">Sale</a>`,
+		Text: "Home: https://shop.example/. Sale (https://shop.example/sale), other https://other.example/ " +
+			"and {{ \"https://shop.example/sale\" }} and https://shop.example/sale/more",
+	})
+	r := render(t, c, Data{}, fakeTracker{})
+	require.Equal(t, "Home: https://t.example/c/0?to=https://shop.example/. Sale (https://t.example/c/1?to=https://shop.example/sale), "+
+		"other https://other.example/ and https://shop.example/sale and https://shop.example/sale/more", r.Text)
+}
