@@ -3,6 +3,7 @@ package campaigns
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -64,10 +65,15 @@ type Step struct {
 // Rule is a follow-up rule: on an event (or a timer), when a predicate
 // holds, run actions.
 type Rule struct {
-	Name    string   `json:"name"`
-	On      string   `json:"on"`
-	When    string   `json:"when,omitempty"`
-	After   string   `json:"after,omitempty"`
+	Name string `json:"name"`
+	On   string `json:"on"`
+	When string `json:"when,omitempty"`
+	// After is a timer rule's wait (no_open, no_click, no_conversion),
+	// measured from the send of Step.
+	After string `json:"after,omitempty"`
+	// Step is the step a timer rule watches (default: the first step), and
+	// for event rules, when set, limits the rule to that step's events.
+	Step    string   `json:"step,omitempty"`
 	Actions []Action `json:"actions"`
 }
 
@@ -96,6 +102,35 @@ type Settings struct {
 	// ConversionWindow attributes conversions to a click this long before
 	// (Go duration, default 168h).
 	ConversionWindow string `json:"conversion_window,omitempty"`
+	// RulesUntil is when follow-up rules stop firing (default: 30 days after
+	// launch).
+	RulesUntil *time.Time `json:"rules_until,omitempty"`
+	// Webhook configures the webhook channel: where steps are POSTed.
+	Webhook *WebhookSettings `json:"webhook,omitempty"`
+}
+
+// WebhookSettings is the webhook channel's target. Each request carries
+// X-Peykar-Signature: sha256=HEX(HMAC-SHA256(Secret, body)).
+type WebhookSettings struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// DefaultRulesWindow is how long rules keep firing after launch.
+const DefaultRulesWindow = 30 * 24 * time.Hour
+
+// RulesActiveAt reports whether rules still fire at t.
+func (c *Campaign) RulesActiveAt(t time.Time) bool {
+	if c.Status == StatusCancelled || c.Status == StatusDraft {
+		return false
+	}
+	if c.Settings.RulesUntil != nil {
+		return t.Before(*c.Settings.RulesUntil)
+	}
+	if c.LaunchedAt != nil {
+		return t.Before(c.LaunchedAt.Add(DefaultRulesWindow))
+	}
+	return true
 }
 
 // UTM are the parameters appended to tracked links.
@@ -170,6 +205,9 @@ func (c *Campaign) normalize() error {
 			return err
 		}
 	}
+	if _, err := CompileRules(c.Rules); err != nil {
+		return err
+	}
 	if c.Goals == nil {
 		c.Goals = []Goal{}
 	}
@@ -179,6 +217,15 @@ func (c *Campaign) normalize() error {
 		}
 		if strings.TrimSpace(g.When) == "" {
 			return errs.Field(fmt.Sprintf("goals[%d].when", i), "is required")
+		}
+	}
+	if c.Channel == ChannelWebhook {
+		w := c.Settings.Webhook
+		if w == nil || w.URL == "" {
+			return errs.Field("settings.webhook.url", "the webhook channel needs a URL")
+		}
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errs.Field("settings.webhook.url", "must be an http(s) URL")
 		}
 	}
 	if c.Settings.ConversionWindow != "" {
@@ -202,6 +249,9 @@ func (r Rule) check(f string, steps map[string]bool) error {
 			return errs.Field(f+".after", "a %s rule needs a positive duration such as 72h", r.On)
 		}
 	}
+	if r.Step != "" && !steps[r.Step] {
+		return errs.Field(f+".step", "%q is not a step of this campaign", r.Step)
+	}
 	if len(r.Actions) == 0 {
 		return errs.Field(f+".actions", "at least one action is required")
 	}
@@ -212,6 +262,17 @@ func (r Rule) check(f string, steps map[string]bool) error {
 		}
 		if a.Type == "send" && !steps[a.Step] {
 			return errs.Field(af+".step", "%q is not a step of this campaign", a.Step)
+		}
+		if a.Type == "set_attribute" && a.Name == "" {
+			return errs.Field(af+".name", "set_attribute needs the attribute's name")
+		}
+		if (a.Type == "add_tag" || a.Type == "remove_tag") && a.Tag == "" {
+			return errs.Field(af+".tag", "%s needs a tag", a.Type)
+		}
+		if a.Type == "webhook" {
+			if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errs.Field(af+".url", "a webhook action needs an http(s) URL")
+			}
 		}
 		if a.Delay != "" {
 			if d, err := time.ParseDuration(a.Delay); err != nil || d < 0 {

@@ -1,6 +1,8 @@
 package campaigns
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -16,6 +18,7 @@ func (s *Service) Routes(api *echo.Group) {
 	api.GET("/campaigns/:id", s.get)
 	api.PUT("/campaigns/:id", s.update)
 	api.GET("/campaigns/:id/report", s.report)
+	api.GET("/campaigns/:id/rules", s.rules)
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		api.POST("/campaigns/:id/"+action, s.action(action))
 	}
@@ -110,4 +113,60 @@ func (s *Service) report(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// RuleStats is how often a rule fired and failed.
+type RuleStats struct {
+	Name   string `json:"name"`
+	On     string `json:"on"`
+	Fired  int64  `json:"fired"`
+	Failed int64  `json:"failed"`
+	// LastError is the most recent failure's message, for the marketer.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// RulesStats reads per-rule firing counts.
+func RulesStats(ctx context.Context, db DBTX, c Campaign) ([]RuleStats, error) {
+	rows, err := db.Query(ctx, `SELECT rule_name, count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'),
+			coalesce((array_agg(error ORDER BY fired_at DESC) FILTER (WHERE status = 'failed'))[1], '')
+		FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name`, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("rule stats: %w", err)
+	}
+	byName := map[string]RuleStats{}
+	for rows.Next() {
+		var s RuleStats
+		if err := rows.Scan(&s.Name, &s.Fired, &s.Failed, &s.LastError); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byName[s.Name] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]RuleStats, 0, len(c.Rules))
+	for _, r := range c.Rules {
+		s := byName[r.Name]
+		s.Name, s.On = r.Name, r.On
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (s *Service) rules(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	camp, err := Get(c.Request().Context(), s.Pool, id)
+	if err != nil {
+		return err
+	}
+	stats, err := RulesStats(c.Request().Context(), s.Pool, camp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": stats})
 }

@@ -172,8 +172,11 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	if err := campaigns.LockRow(ctx, tx, campaignID); err != nil {
 		return false, err
 	}
+	// Only the first step's sends make a campaign finished; follow-ups
+	// created by rules keep going after it, until rules_until.
 	var pending bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending'))`, campaignID).Scan(&pending)
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending')
+		AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1))`, campaignID).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("check campaign %d done: %w", campaignID, err)
 	}

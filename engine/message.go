@@ -16,8 +16,8 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// compose renders delivery d of campaign c for contact p into a message.
-func (w *SendWorker) compose(ctx context.Context, c *campaigns.Campaign, d delivery, p contacts.Contact) (*mail.Msg, error) {
+// render personalises delivery d's template for contact p, with tracking.
+func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delivery, p contacts.Contact) (*templates.Rendered, error) {
 	var templateID int64
 	for _, s := range c.Steps {
 		if s.Key == d.Step {
@@ -39,7 +39,7 @@ func (w *SendWorker) compose(ctx context.Context, c *campaigns.Campaign, d deliv
 	if err != nil {
 		return nil, fmt.Errorf("render template %d: %w", templateID, err)
 	}
-	return w.message(c, d, p, r)
+	return r, nil
 }
 
 // message builds the MIME message: multipart/alternative text + HTML in

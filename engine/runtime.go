@@ -31,6 +31,7 @@ type Engine struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	send   *SendWorker
+	rules  *Rules
 }
 
 // New returns an engine for cfg.
@@ -38,13 +39,16 @@ func New(cfg Config) *Engine {
 	return &Engine{cfg: cfg, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
 		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger,
-	}}
+	}, rules: &Rules{Pool: cfg.Pool, Logger: cfg.Logger}}
 }
 
 // Register adds the engine's workers to workers.
 func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
 	river.AddWorker(workers, e.send)
+	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
+	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
+	river.AddWorker(workers, &WebhookWorker{})
 }
 
 // SetClient gives the engine the River client it enqueues with (the client

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -56,6 +59,8 @@ type SendWorker struct {
 	BounceDomain string
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Webhook posts the webhook channel's messages.
+	Webhook Webhook
 
 	templates templateCache
 	mu        sync.Mutex
@@ -214,53 +219,29 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	}
 
 	results := make([]result, 0, len(claimed))
-	msgs := make([]*mail.Msg, 0, len(claimed))
-	sending := make([]delivery, 0, len(claimed))
+	ready := make([]rendered, 0, len(claimed))
 	for _, d := range claimed {
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
 			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
 			continue
 		}
-		msg, err := w.compose(ctx, c, d, p)
+		r, err := w.render(ctx, c, d, p)
 		if err != nil {
 			// A message that cannot be rendered will not render next time either.
 			results = append(results, result{id: d.ID, status: DeliveryFailed, detail: err.Error()})
 			w.Logger.WarnContext(ctx, "cannot render message", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 			continue
 		}
-		msgs = append(msgs, msg)
-		sending = append(sending, d)
+		ready = append(ready, rendered{d: d, p: p, r: r})
 	}
-
-	if len(msgs) > 0 {
-		if err := w.Mailer.Send(ctx, msgs); err != nil {
-			// Nothing was tried: every message is a temporary failure.
-			for _, d := range sending {
-				results = append(results, retryOrFail(d, "not sent: "+err.Error()))
-			}
-			msgs = nil
-		}
+	var sentContacts, hardBounced []int64
+	if c.Channel == campaigns.ChannelWebhook {
+		results, sentContacts = w.sendWebhooks(ctx, c, ready, results)
+	} else {
+		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
 	}
 	temp := 0
-	var sentContacts []int64
-	var hardBounced []int64
-	for i, msg := range msgs {
-		d := sending[i]
-		outcome, detail := Classify(msg)
-		switch outcome {
-		case Sent:
-			results = append(results, result{id: d.ID, status: DeliverySent, detail: "accepted"})
-			sentContacts = append(sentContacts, d.ContactID)
-		case TempFail:
-			results = append(results, retryOrFail(d, detail))
-		case PermFail:
-			results = append(results, result{id: d.ID, status: DeliveryBounced, detail: detail})
-			if isAddressBounce(msg) {
-				hardBounced = append(hardBounced, d.ContactID)
-			}
-		}
-	}
 	for _, r := range results {
 		if r.status == DeliveryQueued {
 			temp++
@@ -268,6 +249,9 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	}
 	err = pgx.BeginFunc(context.WithoutCancel(ctx), w.Pool, func(tx pgx.Tx) error {
 		if err := recordResults(ctx, tx, results, w.now()); err != nil {
+			return err
+		}
+		if err := enqueueFollowUps(ctx, tx, c, claimed, results, w.now()); err != nil {
 			return err
 		}
 		if err := contacts.BumpSent(ctx, tx, sentContacts, w.now()); err != nil {
@@ -281,6 +265,85 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		return nil
 	})
 	return temp, err
+}
+
+// rendered is a delivery ready to go out.
+type rendered struct {
+	d delivery
+	p contacts.Contact
+	r *templates.Rendered
+}
+
+// sendEmails sends the rendered messages over one pooled SMTP connection and
+// classifies each outcome.
+func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []result) (_ []result, sent, hardBounced []int64) {
+	msgs := make([]*mail.Msg, 0, len(ready))
+	sending := make([]delivery, 0, len(ready))
+	for _, x := range ready {
+		msg, err := w.message(c, x.d, x.p, x.r)
+		if err != nil {
+			results = append(results, result{id: x.d.ID, status: DeliveryFailed, detail: err.Error()})
+			continue
+		}
+		msgs = append(msgs, msg)
+		sending = append(sending, x.d)
+	}
+	if len(msgs) == 0 {
+		return results, nil, nil
+	}
+	if err := w.Mailer.Send(ctx, msgs); err != nil {
+		// Nothing was tried: every message is a temporary failure.
+		for _, d := range sending {
+			results = append(results, retryOrFail(d, "not sent: "+err.Error()))
+		}
+		return results, nil, nil
+	}
+	for i, msg := range msgs {
+		d := sending[i]
+		outcome, detail := Classify(msg)
+		switch outcome {
+		case Sent:
+			results = append(results, result{id: d.ID, status: DeliverySent, detail: "accepted"})
+			sent = append(sent, d.ContactID)
+		case TempFail:
+			results = append(results, retryOrFail(d, detail))
+		case PermFail:
+			results = append(results, result{id: d.ID, status: DeliveryBounced, detail: detail})
+			if isAddressBounce(msg) {
+				hardBounced = append(hardBounced, d.ContactID)
+			}
+		}
+	}
+	return results, sent, hardBounced
+}
+
+// sendWebhooks posts each rendered message to the campaign's webhook: the
+// text body when it is a JSON document (a template for an SMS gateway's
+// API), otherwise a JSON envelope with the recipient and the rendered parts.
+func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []result) (_ []result, sent []int64) {
+	hook := c.Settings.Webhook
+	for _, x := range ready {
+		body := []byte(strings.TrimSpace(x.r.Text))
+		if !json.Valid(body) {
+			body, _ = json.Marshal(map[string]any{
+				"delivery_id": x.d.ID, "campaign_id": c.ID, "step": x.d.Step,
+				"to":      map[string]any{"id": x.p.ID, "email": x.p.Email, "name": x.p.Name, "attributes": x.p.Attributes},
+				"subject": x.r.Subject, "text": x.r.Text, "html": x.r.HTML,
+			})
+		}
+		err := w.Webhook.Post(ctx, hook.URL, hook.Secret, body, "delivery-"+strconv.FormatInt(x.d.ID, 10))
+		var we *WebhookError
+		switch {
+		case err == nil:
+			results = append(results, result{id: x.d.ID, status: DeliverySent, detail: "accepted"})
+			sent = append(sent, x.d.ContactID)
+		case errors.As(err, &we) && !we.Temporary:
+			results = append(results, result{id: x.d.ID, status: DeliveryFailed, detail: err.Error()})
+		default:
+			results = append(results, retryOrFail(x.d, err.Error()))
+		}
+	}
+	return results, sent
 }
 
 func retryOrFail(d delivery, detail string) result {
@@ -306,4 +369,63 @@ func isAddressBounce(msg *mail.Msg) bool {
 		return true
 	}
 	return false
+}
+
+// enqueueFollowUps starts what a send triggers, in the transaction that
+// records it: "sent" rules and the timers of no_open/no_click/no_conversion
+// rules watching this step.
+func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []delivery, results []result, now time.Time) error {
+	if len(c.Rules) == 0 {
+		return nil
+	}
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	stepOf := make(map[int64]string, len(claimed))
+	for _, d := range claimed {
+		stepOf[d.ID] = d.Step
+	}
+	var params []river.InsertManyParams
+	for _, r := range c.Rules {
+		watch := r.Step
+		if watch == "" && len(c.Steps) > 0 {
+			watch = c.Steps[0].Key
+		}
+		var ids []int64
+		for _, res := range results {
+			if res.status != DeliverySent {
+				continue
+			}
+			step := stepOf[res.id]
+			switch {
+			case r.On == "sent" && (r.Step == "" || r.Step == step):
+				d := findDelivery(claimed, res.id)
+				params = append(params, river.InsertManyParams{Args: tracking.RuleEventArgs{
+					DeliveryID: d.ID, CampaignID: c.ID, ContactID: d.ContactID, Step: step, Type: "sent", At: now}})
+			case isTimer(r.On) && step == watch:
+				ids = append(ids, res.id)
+			}
+		}
+		if len(ids) > 0 {
+			after, _ := time.ParseDuration(r.After) // validated on save
+			params = append(params, river.InsertManyParams{
+				Args:       TimerArgs{CampaignID: c.ID, Rule: r.Name, DeliveryIDs: ids},
+				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(after)},
+			})
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue follow-ups: %w", err)
+	}
+	return nil
+}
+
+func findDelivery(ds []delivery, id int64) delivery {
+	for _, d := range ds {
+		if d.ID == id {
+			return d
+		}
+	}
+	return delivery{ID: id}
 }

@@ -1,0 +1,129 @@
+package campaigns
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// RuleEnv is what a follow-up rule's `when` predicate sees.
+type RuleEnv struct {
+	Event    RuleEvent    `expr:"event"`
+	Contact  RuleContact  `expr:"contact"`
+	Delivery RuleDelivery `expr:"delivery"`
+	Campaign RuleCampaign `expr:"campaign"`
+	Now      time.Time    `expr:"now"`
+}
+
+// RuleEvent is the event that triggered the rule.
+type RuleEvent struct {
+	Type  string    `expr:"type"` // open, click, unsubscribe, conversion, bounce, sent, no_open, no_click, no_conversion
+	Link  RuleLink  `expr:"link"`
+	Value float64   `expr:"value"`
+	At    time.Time `expr:"at"`
+}
+
+// RuleLink is the clicked link.
+type RuleLink struct {
+	URL  string `expr:"url"`
+	Name string `expr:"name"`
+}
+
+// RuleContact is the recipient.
+type RuleContact struct {
+	ID         int64          `expr:"id"`
+	Email      string         `expr:"email"`
+	Name       string         `expr:"name"`
+	Attributes map[string]any `expr:"attributes"`
+	Tags       []string       `expr:"tags"`
+	Status     string         `expr:"status"`
+	CreatedAt  time.Time      `expr:"created_at"`
+}
+
+// RuleDelivery is the delivery the event belongs to.
+type RuleDelivery struct {
+	ID     int64     `expr:"id"`
+	Step   string    `expr:"step"`
+	SentAt time.Time `expr:"sent_at"`
+}
+
+// RuleCampaign is the campaign.
+type RuleCampaign struct {
+	ID   int64  `expr:"id"`
+	Name string `expr:"name"`
+}
+
+// maxRuleNodes bounds a predicate's size (and so its run time).
+const maxRuleNodes = 500
+
+func ruleOptions() []expr.Option {
+	return []expr.Option{
+		expr.Env(RuleEnv{}),
+		expr.AsBool(),
+		expr.MaxNodes(maxRuleNodes),
+		expr.Function("days_since", func(params ...any) (any, error) {
+			t, _ := params[0].(time.Time)
+			if t.IsZero() {
+				return -1, nil
+			}
+			return int(time.Since(t).Hours() / 24), nil
+		}, new(func(time.Time) int)),
+	}
+}
+
+// CompiledRule is a rule whose predicate is compiled.
+type CompiledRule struct {
+	Rule
+	program *vm.Program // nil: always true
+}
+
+// CompileRules compiles and type-checks every rule's `when`; an error names
+// the rule, the field and the position.
+func CompileRules(rules []Rule) ([]CompiledRule, error) {
+	out := make([]CompiledRule, len(rules))
+	for i, r := range rules {
+		out[i].Rule = r
+		if r.When == "" {
+			continue
+		}
+		p, err := expr.Compile(r.When, ruleOptions()...)
+		if err != nil {
+			e := &errs.Error{Code: errs.Invalid, Field: fmt.Sprintf("rules[%d].when", i),
+				Message: fmt.Sprintf("rule %q: %s", r.Name, err.Error())}
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				e.Message = fmt.Sprintf("rule %q: %s", r.Name, fe.Message)
+				e.Position = fe.Column + 1
+				e.Line, e.Column = fe.Line, fe.Column+1
+			}
+			return nil, e
+		}
+		out[i].program = p
+	}
+	return out, nil
+}
+
+// Matches evaluates the predicate. A run-time error (a nil attribute
+// compared as a number, say) is returned, never panicked.
+func (r *CompiledRule) Matches(m *vm.VM, env *RuleEnv) (ok bool, err error) {
+	if r.program == nil {
+		return true, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			ok, err = false, fmt.Errorf("rule %q panicked: %v", r.Name, p)
+		}
+	}()
+	out, err := m.Run(r.program, env)
+	if err != nil {
+		return false, fmt.Errorf("rule %q: %w", r.Name, err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}

@@ -1,0 +1,390 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/tracking"
+)
+
+// holdWhilePaused is how often a paused campaign's follow-ups look again.
+const holdWhilePaused = 10 * time.Second
+
+// Rules evaluates follow-up rules and runs their actions. Each (rule,
+// delivery) fires at most once: the rule_firings primary key decides, in the
+// same transaction as the actions, so retries and duplicate events cannot
+// double-send.
+type Rules struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	compiled map[int64]compiledRules // by campaign
+}
+
+type compiledRules struct {
+	updatedAt time.Time
+	rules     []campaigns.CompiledRule
+}
+
+func (r *Rules) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// trigger is what happened to a delivery.
+type trigger struct {
+	Type    string
+	LinkIdx *int
+	URL     string
+	Value   float64
+	At      time.Time
+	// Only, when set, limits evaluation to the rule of that name (timers).
+	Only string
+}
+
+// errHold asks the caller to come back later (the campaign is paused).
+var errHold = errors.New("campaign paused: follow-ups held")
+
+// Fire runs the campaign's rules for a trigger on a delivery.
+func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaignID, deliveryID int64, t trigger) error {
+	c, err := campaigns.Get(ctx, r.Pool, campaignID)
+	if errs.Is(err, errs.NotFound) {
+		return nil // the campaign was deleted: nothing to follow up
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status == campaigns.StatusPaused {
+		return errHold
+	}
+	if !c.RulesActiveAt(r.now()) {
+		return nil // cancelled, or past rules_until: dropped
+	}
+	rules, err := r.rulesOf(c)
+	if err != nil {
+		return err
+	}
+	d, err := loadDelivery(ctx, r.Pool, deliveryID)
+	if err != nil {
+		return err
+	}
+	var todo []campaigns.CompiledRule
+	for _, cr := range rules {
+		if cr.On != t.Type || (t.Only != "" && cr.Name != t.Only) {
+			continue
+		}
+		if cr.Step != "" && cr.Step != d.step && !isTimer(cr.On) {
+			continue
+		}
+		todo = append(todo, cr)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	p, err := contacts.Get(ctx, r.Pool, d.contactID)
+	if err != nil {
+		return err
+	}
+	env := &campaigns.RuleEnv{
+		Event: campaigns.RuleEvent{Type: t.Type, Value: t.Value, At: t.At},
+		Contact: campaigns.RuleContact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags,
+			Status: p.Status, CreatedAt: p.CreatedAt},
+		Delivery: campaigns.RuleDelivery{ID: d.id, Step: d.step, SentAt: d.sentAt},
+		Campaign: campaigns.RuleCampaign{ID: c.ID, Name: c.Name},
+		Now:      r.now(),
+	}
+	if t.LinkIdx != nil {
+		env.Event.Link, err = linkOf(ctx, r.Pool, c.ID, d.step, *t.LinkIdx)
+		if err != nil {
+			return err
+		}
+		if t.URL != "" {
+			env.Event.Link.URL = t.URL
+		}
+	}
+	var machine vm.VM
+	return pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+		for _, cr := range todo {
+			exited, err := hasExited(ctx, tx, c.ID, p.ID)
+			if err != nil {
+				return err
+			}
+			if exited {
+				return nil
+			}
+			ok, evalErr := cr.Matches(&machine, env)
+			if evalErr != nil {
+				r.Logger.WarnContext(ctx, "rule failed", slog.Int64("campaign_id", c.ID), slog.String("rule", cr.Name), slog.Any("error", evalErr))
+				if _, err := recordFiring(ctx, tx, c.ID, cr.Name, d, "failed", evalErr.Error()); err != nil {
+					return err
+				}
+				continue
+			}
+			if !ok {
+				continue
+			}
+			if err := r.fireOne(ctx, tx, client, &c, cr, d, env); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fireOne claims the (rule, delivery) firing and runs the actions inside a
+// savepoint: an action that fails rolls back alone and is recorded as the
+// rule's failure, so one bad rule never blocks the others.
+func (r *Rules) fireOne(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, cr campaigns.CompiledRule, d ruleDelivery, env *campaigns.RuleEnv) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	claimed, err := recordFiring(ctx, sp, c.ID, cr.Name, d, "fired", "")
+	if err != nil || !claimed {
+		_ = sp.Rollback(ctx)
+		return err
+	}
+	actionErr := r.runActions(ctx, sp, client, c, cr, d, env)
+	if actionErr == nil {
+		return sp.Commit(ctx)
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return err
+	}
+	var de *errs.Error
+	if !errors.As(actionErr, &de) {
+		return actionErr // infrastructure trouble: retry the job
+	}
+	r.Logger.WarnContext(ctx, "rule action failed", slog.Int64("campaign_id", c.ID), slog.String("rule", cr.Name), slog.Any("error", actionErr))
+	_, err = recordFiring(ctx, tx, c.ID, cr.Name, d, "failed", actionErr.Error())
+	return err
+}
+
+func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, cr campaigns.CompiledRule, d ruleDelivery, env *campaigns.RuleEnv) error {
+	for _, a := range cr.Actions {
+		var err error
+		switch a.Type {
+		case "send":
+			err = r.sendStep(ctx, tx, client, c, a, d.contactID)
+		case "set_attribute":
+			err = contacts.SetAttribute(ctx, tx, d.contactID, a.Name, a.Value)
+		case "add_tag":
+			err = contacts.AddTag(ctx, tx, d.contactID, a.Tag)
+		case "remove_tag":
+			err = contacts.RemoveTag(ctx, tx, d.contactID, a.Tag)
+		case "exit":
+			_, err = tx.Exec(ctx, `INSERT INTO campaign_exits (campaign_id, contact_id, rule_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				c.ID, d.contactID, cr.Name)
+		case "webhook":
+			err = r.enqueueWebhook(ctx, tx, client, c, cr, a, env)
+		default:
+			err = errs.New(errs.Invalid, "unknown action %q", a.Type)
+		}
+		if err != nil {
+			return fmt.Errorf("action %s: %w", a.Type, err)
+		}
+	}
+	return nil
+}
+
+// sendStep creates the step's delivery for the contact (once: deliveries are
+// unique per campaign, step and contact) and schedules its send after the
+// delay. Suppression, pause and throttle are the send worker's as for any
+// send.
+func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, a campaigns.Action, contactID int64) error {
+	ok, err := contacts.IsSendable(ctx, tx, contactID)
+	if err != nil || !ok {
+		return err
+	}
+	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	opts := &river.InsertOpts{}
+	if a.Delay != "" {
+		d, _ := time.ParseDuration(a.Delay) // validated on save
+		opts.ScheduledAt = r.now().Add(d)
+	}
+	_, err = client.InsertTx(ctx, tx, SendArgs{CampaignID: c.ID, DeliveryIDs: ids}, opts)
+	return err
+}
+
+func (r *Rules) enqueueWebhook(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, cr campaigns.CompiledRule, a campaigns.Action, env *campaigns.RuleEnv) error {
+	body, err := json.Marshal(map[string]any{
+		"rule": cr.Name, "campaign": map[string]any{"id": c.ID, "name": c.Name},
+		"event":    map[string]any{"type": env.Event.Type, "at": env.Event.At, "value": env.Event.Value, "link": map[string]string{"url": env.Event.Link.URL, "name": env.Event.Link.Name}},
+		"contact":  map[string]any{"id": env.Contact.ID, "email": env.Contact.Email, "name": env.Contact.Name, "attributes": env.Contact.Attributes, "tags": env.Contact.Tags},
+		"delivery": map[string]any{"id": env.Delivery.ID, "step": env.Delivery.Step},
+	})
+	if err != nil {
+		return errs.New(errs.Invalid, "webhook payload: %v", err)
+	}
+	secret := ""
+	if c.Settings.Webhook != nil {
+		secret = c.Settings.Webhook.Secret
+	}
+	_, err = client.InsertTx(ctx, tx, WebhookArgs{URL: a.URL, Body: body, Secret: secret}, nil)
+	return err
+}
+
+func (r *Rules) rulesOf(c campaigns.Campaign) ([]campaigns.CompiledRule, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.compiled[c.ID]; ok && e.updatedAt.Equal(c.UpdatedAt) {
+		return e.rules, nil
+	}
+	rules, err := campaigns.CompileRules(c.Rules)
+	if err != nil {
+		return nil, err // validated on save: only a schema change can get here
+	}
+	if r.compiled == nil || len(r.compiled) > 1000 {
+		r.compiled = map[int64]compiledRules{}
+	}
+	r.compiled[c.ID] = compiledRules{updatedAt: c.UpdatedAt, rules: rules}
+	return rules, nil
+}
+
+func isTimer(on string) bool { return on == "no_open" || on == "no_click" || on == "no_conversion" }
+
+type ruleDelivery struct {
+	id, campaignID, contactID int64
+	step                      string
+	sentAt                    time.Time
+}
+
+func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) {
+	var d ruleDelivery
+	var sentAt *time.Time
+	err := db.QueryRow(ctx, `SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1`, id).
+		Scan(&d.id, &d.campaignID, &d.contactID, &d.step, &sentAt)
+	if err != nil {
+		return d, fmt.Errorf("load delivery %d: %w", id, err)
+	}
+	if sentAt != nil {
+		d.sentAt = *sentAt
+	}
+	return d, nil
+}
+
+func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (campaigns.RuleLink, error) {
+	var l campaigns.RuleLink
+	err := db.QueryRow(ctx, `SELECT url, name FROM campaign_links WHERE campaign_id = $1 AND step = $2 AND idx = $3`, campaignID, step, idx).Scan(&l.URL, &l.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return l, nil
+	}
+	return l, err
+}
+
+func hasExited(ctx context.Context, db DBTX, campaignID, contactID int64) (bool, error) {
+	var exited bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_id = $2)`, campaignID, contactID).Scan(&exited)
+	return exited, err
+}
+
+// recordFiring inserts the (rule, delivery) row; false means it existed.
+func recordFiring(ctx context.Context, db DBTX, campaignID int64, rule string, d ruleDelivery, status, errText string) (bool, error) {
+	tag, err := db.Exec(ctx, `INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, campaignID, rule, d.id, d.contactID, status, errText)
+	if err != nil {
+		return false, fmt.Errorf("record rule firing: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RulesWorker works the rules jobs the tracking writer enqueues with each
+// human event (and the engine with each send).
+type RulesWorker struct {
+	river.WorkerDefaults[tracking.RuleEventArgs]
+	Rules *Rules
+}
+
+// Work implements river.Worker.
+func (w *RulesWorker) Work(ctx context.Context, job *river.Job[tracking.RuleEventArgs]) error {
+	a := job.Args
+	err := w.Rules.Fire(ctx, river.ClientFromContext[pgx.Tx](ctx), a.CampaignID, a.DeliveryID,
+		trigger{Type: a.Type, LinkIdx: a.LinkIdx, URL: a.URL, Value: a.Value, At: a.At})
+	if errors.Is(err, errHold) {
+		return river.JobSnooze(holdWhilePaused)
+	}
+	return err
+}
+
+// TimerArgs checks a timer rule (no_open, no_click, no_conversion) for the
+// deliveries of one send batch, when its wait is over.
+type TimerArgs struct {
+	CampaignID  int64   `json:"campaign_id"`
+	Rule        string  `json:"rule"`
+	DeliveryIDs []int64 `json:"delivery_ids"`
+}
+
+// Kind implements river.JobArgs.
+func (TimerArgs) Kind() string { return "rule_timer" }
+
+// InsertOpts puts timers on the rules queue.
+func (TimerArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueRules} }
+
+// TimerWorker works TimerArgs.
+type TimerWorker struct {
+	river.WorkerDefaults[TimerArgs]
+	Rules *Rules
+}
+
+// Work fires the rule for each delivery whose condition still holds: no
+// human open, no human click, or no conversion attributed to it.
+func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error {
+	a := job.Args
+	c, err := campaigns.Get(ctx, w.Rules.Pool, a.CampaignID)
+	if err != nil {
+		return err
+	}
+	var on string
+	for _, r := range c.Rules {
+		if r.Name == a.Rule {
+			on = r.On
+		}
+	}
+	cond := map[string]string{
+		"no_open":       `d.first_open_at IS NULL`,
+		"no_click":      `d.first_click_at IS NULL`,
+		"no_conversion": `NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id)`,
+	}[on]
+	if cond == "" {
+		return nil // the rule was removed or changed to an event rule
+	}
+	rows, err := w.Rules.Pool.Query(ctx, `SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND `+cond, a.DeliveryIDs)
+	if err != nil {
+		return err
+	}
+	due, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	for _, id := range due {
+		err := w.Rules.Fire(ctx, client, a.CampaignID, id, trigger{Type: on, At: w.Rules.now(), Only: a.Rule})
+		if errors.Is(err, errHold) {
+			return river.JobSnooze(holdWhilePaused)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
