@@ -31,7 +31,7 @@ type Compiled struct {
 	all     bool        // the empty rule or `true`: every contact
 	program *vm.Program // the Go path
 	tree    ast.Node    // the parsed (unoptimised) tree the SQL path translates; nil when not translatable
-	attrs   bool        // the rule reads contact.attributes
+	plan    goPlan      // what the Go path reads
 }
 
 // Translatable reports whether the rule runs as one SQL WHERE clause.
@@ -59,13 +59,14 @@ func CompileRule(rule string) (*Compiled, error) {
 	}
 	c.program = program
 	if c.all {
+		c.plan = goPlan{fields: map[string]bool{}}
 		return c, nil
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil, ruleError(rule, err)
 	}
-	c.attrs = readsAttributes(tree.Node)
+	c.plan = planFor(tree.Node)
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
 		c.tree = tree.Node
 	}
@@ -112,36 +113,6 @@ func lineCol(s string, pos int) (line, col int) {
 		i++
 	}
 	return line, col
-}
-
-// readsAttributes reports whether the rule may read contact.attributes:
-// it names them, or uses contact other than through a fixed field name.
-func readsAttributes(n ast.Node) bool {
-	v := &attrVisitor{}
-	ast.Walk(&n, v)
-	return v.named || v.idents > v.fixed
-}
-
-type attrVisitor struct {
-	named         bool
-	idents, fixed int
-}
-
-func (v *attrVisitor) Visit(n *ast.Node) {
-	switch x := (*n).(type) {
-	case *ast.MemberNode:
-		s, ok := x.Property.(*ast.StringNode)
-		if ok && s.Value == "attributes" {
-			v.named = true
-		}
-		if id, isID := x.Node.(*ast.IdentifierNode); isID && id.Value == "contact" && ok && s.Value != "attributes" {
-			v.fixed++
-		}
-	case *ast.IdentifierNode:
-		if x.Value == "contact" {
-			v.idents++
-		}
-	}
 }
 
 // eval runs the program for one contact; an evaluation error (a type

@@ -74,11 +74,13 @@ func (e *ruleEnv) daysSince(t time.Time) int {
 	return int(q)
 }
 
-// envRow is one contacts row as the Go evaluation path reads it.
+// envRow is one contacts row as the Go evaluation path reads it (see
+// goPlan.columns for the select list).
 type envRow struct {
+	attrs               []byte
+	keyVals             [][]byte
 	id                  int64
 	email, name, status string
-	attrs               []byte
 	tags                []string
 	createdAt           time.Time
 	consentSource       *string
@@ -89,41 +91,48 @@ type envRow struct {
 	revenue             float64
 	lastOpen, lastClick *time.Time
 	lastPurchase        *time.Time
+	attrMap             map[string]any // reused between rows
 }
 
-// envColumns is the select list envRow.dest reads, for a contacts row c.
-const envColumns = `c.id, c.email, c.name, c.attributes, c.tags, c.status, c.created_at,
-	c.consent_source, c.consent_at, host(c.consent_ip),
-	c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-	c.last_open_at, c.last_click_at, c.last_purchase_at`
-
-// envColumnsNoAttrs is envColumns without reading attributes (a constant
-// empty object instead), for rules that never look at them.
-const envColumnsNoAttrs = `c.id, c.email, c.name, NULL::jsonb, c.tags, c.status, c.created_at,
-	c.consent_source, c.consent_at, host(c.consent_ip),
-	c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-	c.last_open_at, c.last_click_at, c.last_purchase_at`
+func newEnvRow(p goPlan) *envRow {
+	return &envRow{keyVals: make([][]byte, len(p.keys)), attrMap: map[string]any{}}
+}
 
 func (r *envRow) dest() []any {
-	return []any{&r.id, &r.email, &r.name, &r.attrs, &r.tags, &r.status, &r.createdAt,
+	d := make([]any, 0, 18+len(r.keyVals))
+	d = append(d, &r.attrs)
+	for i := range r.keyVals {
+		d = append(d, &r.keyVals[i])
+	}
+	return append(d, &r.id, &r.email, &r.name, &r.tags, &r.status, &r.createdAt,
 		&r.consentSource, &r.consentAt, &r.consentIP,
 		&r.sent, &r.opens, &r.clicks, &r.convs, &r.revenue,
-		&r.lastOpen, &r.lastClick, &r.lastPurchase}
+		&r.lastOpen, &r.lastClick, &r.lastPurchase)
 }
 
 // fill loads the row into e.
-func (r *envRow) fill(e *ruleEnv) error {
+func (r *envRow) fill(e *ruleEnv, p goPlan) error {
 	c := &e.Contact
 	c.ID, c.Email, c.Name, c.Tags, c.Status, c.CreatedAt = r.id, r.email, r.name, r.tags, r.status, r.createdAt
-	c.Attributes = nil
-	if len(r.attrs) > 0 {
-		if err := json.Unmarshal(r.attrs, &c.Attributes); err != nil {
+	clear(r.attrMap)
+	switch {
+	case p.allAttrs && len(r.attrs) > 0:
+		if err := json.Unmarshal(r.attrs, &r.attrMap); err != nil {
 			return fmt.Errorf("contact %d: attributes: %w", r.id, err)
 		}
+	case len(p.keys) > 0:
+		for i, k := range p.keys {
+			if r.keyVals[i] == nil {
+				continue // missing: the map lookup gives nil, as for the whole object
+			}
+			v, err := decodeScalar(r.keyVals[i])
+			if err != nil {
+				return fmt.Errorf("contact %d: attribute %q: %w", r.id, k, err)
+			}
+			r.attrMap[k] = v
+		}
 	}
-	if c.Attributes == nil {
-		c.Attributes = map[string]any{}
-	}
+	c.Attributes = r.attrMap
 	c.Consent = consentEnv{Source: deref(r.consentSource), At: derefTime(r.consentAt), IP: deref(r.consentIP)}
 	e.Stats = statsEnv{Sent: r.sent, Opens: r.opens, Clicks: r.clicks, Conversions: r.convs, Revenue: r.revenue,
 		LastOpenAt: derefTime(r.lastOpen), LastClickAt: derefTime(r.lastClick), LastPurchaseAt: derefTime(r.lastPurchase)}

@@ -3,11 +3,15 @@ package contacts
 import (
 	"context"
 	"fmt"
+	"math"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // goPageSize is how many rows one keyset page of the Go evaluation path reads.
@@ -74,11 +78,12 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	}
 	env := newRuleEnv(now)
 	var m vm.VM
-	var r envRow
+	r := newEnvRow(c.plan)
 	var sendable bool
 	n := 0
-	rows, err := db.Query(ctx, `SELECT `+c.envColumns()+`, `+sendableSQL+` FROM contacts c
-		WHERE c.id > $1 ORDER BY c.id LIMIT $2`, after, limit)
+	cols, args := c.plan.columns(2)
+	rows, err := db.Query(ctx, `SELECT `+cols+`, `+sendableSQL+` FROM contacts c
+		WHERE c.id > $1 ORDER BY c.id LIMIT $2`, append([]any{after, limit}, args...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
 	}
@@ -88,7 +93,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 		if r.status == StatusErased {
 			return nil
 		}
-		if err := r.fill(env); err != nil {
+		if err := r.fill(env, c.plan); err != nil {
 			return err
 		}
 		if !c.eval(&m, env) {
@@ -106,14 +111,6 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	}
 	p.Done = n < limit
 	return p, nil
-}
-
-// envColumns is the select list of the Go path for this rule.
-func (c *Compiled) envColumns() string {
-	if c.attrs {
-		return envColumns
-	}
-	return envColumnsNoAttrs
 }
 
 // where returns the rule as SQL over contacts c with parameters numbered
@@ -145,31 +142,73 @@ func count(ctx context.Context, db DBTX, c *Compiled, now time.Time) (int64, err
 		}
 		return n, nil
 	}
+	if pool, ok := db.(*pgxpool.Pool); ok {
+		return countParallel(ctx, pool, c, now, min(runtime.GOMAXPROCS(0), int(pool.Config().MaxConns), 8))
+	}
 	var n int64
-	err := scanGo(ctx, db, c, now, 0, func(int64) bool { n++; return true })
+	err := scanGo(ctx, db, c, now, 0, 0, func(int64) bool { n++; return true })
 	return n, err
 }
 
-// scanGo evaluates c in Go over every contact with id > after, in keyset
-// pages, calling fn with each matching id until fn returns false.
-func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, fn func(id int64) bool) error {
+// countParallel splits the id range between goroutines, each with its own
+// connection, VM and environment, so PostgreSQL's sending and Go's decoding
+// and evaluating run on all cores.
+func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now time.Time, parallel int) (int64, error) {
+	var lo, hi int64
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(min(id), 0), COALESCE(max(id), 0) FROM contacts`).Scan(&lo, &hi); err != nil {
+		return 0, fmt.Errorf("count segment: %w", err)
+	}
+	parts := int64(max(parallel, 1))
+	if hi-lo < parts {
+		parts = 1
+	}
+	step := (hi - lo + parts) / parts
+	counts := make([]int64, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		from, to := lo-1+i*step, lo-1+(i+1)*step
+		wg.Go(func() {
+			errs[i] = scanGo(ctx, pool, c, now, from, to, func(int64) bool { counts[i]++; return true })
+		})
+	}
+	wg.Wait()
+	var n int64
+	for i := range parts {
+		if errs[i] != nil {
+			return 0, errs[i]
+		}
+		n += counts[i]
+	}
+	return n, nil
+}
+
+// scanGo evaluates c in Go over the contacts with after < id (<= upTo when
+// upTo > 0), in keyset pages, calling fn with each matching id until fn
+// returns false.
+func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upTo int64, fn func(id int64) bool) error {
 	env := newRuleEnv(now)
 	var m vm.VM
-	var r envRow
-	q := `SELECT ` + c.envColumns() + ` FROM contacts c WHERE c.id > $1 AND c.status <> 'erased' ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
+	r := newEnvRow(c.plan)
+	dest := r.dest()
+	cols, args := c.plan.columns(2)
+	if upTo <= 0 {
+		upTo = math.MaxInt64
+	}
+	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased' ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
 	for {
-		rows, err := db.Query(ctx, q, after)
+		rows, err := db.Query(ctx, q, append([]any{after, upTo}, args...)...)
 		if err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
 		}
 		n, stop := 0, false
-		_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+		_, err = pgx.ForEachRow(rows, dest, func() error {
 			n++
 			after = r.id
 			if stop {
 				return nil
 			}
-			if err := r.fill(env); err != nil {
+			if err := r.fill(env, c.plan); err != nil {
 				return err
 			}
 			if c.eval(&m, env) && !fn(r.id) {
@@ -203,7 +242,7 @@ func matchingIDs(ctx context.Context, db DBTX, c *Compiled, now time.Time, after
 		}
 		return ids, nil
 	}
-	err := scanGo(ctx, db, c, now, after, func(id int64) bool {
+	err := scanGo(ctx, db, c, now, after, 0, func(id int64) bool {
 		ids = append(ids, id)
 		return len(ids) < limit
 	})

@@ -171,6 +171,16 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		n, err := count(b.ctx, b.pool, c, now)
 		require.NoError(t, err)
 		require.Equal(t, int64(len(goIDs)), n, rule)
+		// The Go path reading whole rows, and counting in parallel parts,
+		// agrees too.
+		whole := goPath
+		whole.plan = goPlan{all: true, allAttrs: true}
+		wholeIDs, err := matchingIDs(b.ctx, b.pool, &whole, now, 0, 1000)
+		require.NoError(t, err, rule)
+		require.Equal(t, goIDs, wholeIDs, rule)
+		n, err = countParallel(b.ctx, b.pool, &goPath, now, 3)
+		require.NoError(t, err)
+		require.Equal(t, int64(len(goIDs)), n, rule)
 	}
 	t.Logf("%d translated rules agreed; %d compiled rules ran in Go only", translated, fallback)
 	require.Greater(t, translated, 400)

@@ -1,0 +1,157 @@
+package contacts
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// goPlan is what the Go evaluation path reads for one rule: the columns
+// the rule uses (the others are selected as constants, so scanning stays
+// uniform) and, when the rule only reads attributes by fixed names, just
+// those attributes rather than the whole JSON object.
+type goPlan struct {
+	all      bool            // contact or stats used whole: read everything
+	fields   map[string]bool // "email", "tags", "consent", "sent", …
+	allAttrs bool            // decode the whole attributes object
+	keys     []string        // else these attributes, one column each
+}
+
+// envField is one envRow column: its expression, and the constant read
+// when the rule does not need it.
+type envField struct{ name, col, zero string }
+
+// envFields are envRow's columns in dest order, after the attributes,
+// which planColumns handles.
+var envFields = []envField{
+	{"id", "c.id", "c.id"},
+	{"email", "c.email", "''::text"},
+	{"name", "c.name", "''::text"},
+	{"tags", "c.tags", "'{}'::text[]"},
+	{"status", "c.status", "c.status"},
+	{"created_at", "c.created_at", "c.created_at"},
+	{"consent", "c.consent_source", "NULL::text"},
+	{"consent", "c.consent_at", "NULL::timestamptz"},
+	{"consent", "host(c.consent_ip)", "NULL::text"},
+	{"sent", "c.sent", "0"},
+	{"opens", "c.opens", "0"},
+	{"clicks", "c.clicks", "0"},
+	{"conversions", "c.conversions", "0"},
+	{"revenue", "c.revenue::float8", "0::float8"},
+	{"last_open_at", "c.last_open_at", "NULL::timestamptz"},
+	{"last_click_at", "c.last_click_at", "NULL::timestamptz"},
+	{"last_purchase_at", "c.last_purchase_at", "NULL::timestamptz"},
+}
+
+// planFor analyses a parsed rule.
+func planFor(tree ast.Node) goPlan {
+	v := &planVisitor{p: goPlan{fields: map[string]bool{}}, seenKey: map[string]bool{}}
+	ast.Walk(&tree, v)
+	p := v.p
+	if v.idents > v.qualified {
+		p.all = true
+	}
+	if p.all || v.attrRefs > v.keyed {
+		p.allAttrs, p.keys = p.fields["attributes"] || p.all, nil
+	}
+	return p
+}
+
+type planVisitor struct {
+	p                 goPlan
+	idents, qualified int // uses of contact/stats, and those with a fixed field
+	attrRefs, keyed   int // uses of contact.attributes, and those with a fixed key
+	seenKey           map[string]bool
+}
+
+func (v *planVisitor) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.IdentifierNode:
+		if x.Value == "contact" || x.Value == "stats" {
+			v.idents++
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "has_tag" {
+			v.p.fields["tags"] = true
+		}
+	case *ast.MemberNode:
+		prop, ok := x.Property.(*ast.StringNode)
+		if id, isID := x.Node.(*ast.IdentifierNode); isID && (id.Value == "contact" || id.Value == "stats") && ok {
+			v.qualified++
+			v.p.fields[prop.Value] = true
+			if prop.Value == "attributes" {
+				v.attrRefs++
+			}
+		}
+		if obj, field, isPath := path(x.Node); isPath && obj == "contact" && field == "attributes" && ok {
+			v.keyed++
+			if !v.seenKey[prop.Value] {
+				v.seenKey[prop.Value] = true
+				v.p.keys = append(v.p.keys, prop.Value)
+			}
+		}
+	}
+}
+
+// columns returns the select list for contacts c, with attribute keys as
+// parameters numbered after base.
+func (p goPlan) columns(base int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	switch {
+	case p.allAttrs:
+		b.WriteString("c.attributes")
+	default:
+		b.WriteString("NULL::jsonb")
+	}
+	for _, k := range p.keys {
+		args = append(args, k)
+		b.WriteString(", c.attributes -> $" + strconv.Itoa(base+len(args)) + "::text")
+	}
+	for _, f := range envFields {
+		b.WriteString(", ")
+		if p.all || p.fields[f.name] {
+			b.WriteString(f.col)
+		} else {
+			b.WriteString(f.zero)
+		}
+	}
+	return b.String(), args
+}
+
+// decodeScalar decodes one JSON value, with a fast path for the strings,
+// numbers and literals attributes mostly hold.
+func decodeScalar(b []byte) (any, error) {
+	switch {
+	case len(b) == 0:
+		return nil, nil
+	case string(b) == "null":
+		return nil, nil
+	case string(b) == "true":
+		return true, nil
+	case string(b) == "false":
+		return false, nil
+	case b[0] == '"' && len(b) >= 2 && b[len(b)-1] == '"' && !strings.ContainsAny(string(b[1:len(b)-1]), "\\\"") && isPrintableASCIIOrUTF8(b):
+		return string(b[1 : len(b)-1]), nil
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+			return f, nil
+		}
+	}
+	var v any
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
+// isPrintableASCIIOrUTF8 reports whether b has no control characters (JSON
+// strings cannot hold them raw, so such input takes the slow path).
+func isPrintableASCIIOrUTF8(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return false
+		}
+	}
+	return true
+}
