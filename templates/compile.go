@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	texttemplate "text/template"
-	"time"
 	"unicode/utf8"
 
 	"github.com/peykar/peykar/internal/errs"
@@ -50,34 +48,6 @@ func (c *Compiled) Template() Template { return c.tmpl }
 
 // TextGenerated reports whether the plain text is generated from the HTML.
 func (c *Compiled) TextGenerated() bool { return c.tmpl.Text == "" }
-
-// tidyText removes what the generated plain text's layout leaves behind
-// once conditionals have rendered: spaces and tabs at line ends and more
-// than one blank line in a row. It works in place and returns b shortened.
-func tidyText(b []byte) []byte {
-	w, newlines, spaces := 0, 0, 0
-	for _, ch := range b {
-		switch ch {
-		case ' ', '\t':
-			spaces++
-			continue
-		case '\n':
-			spaces = 0
-			if newlines++; newlines > 2 {
-				continue
-			}
-		default:
-			newlines = 0
-			for ; spaces > 0; spaces-- {
-				b[w] = ' '
-				w++
-			}
-		}
-		b[w] = ch
-		w++
-	}
-	return b[:w]
-}
 
 // Compile parses and validates t and prepares it for rendering. Errors are
 // *errs.Error with code Invalid, Field "subject", "html" or "text", and the
@@ -155,9 +125,9 @@ func checkSources(t Template) error {
 	case len(t.Text) > MaxBodyLen:
 		return errs.Field("text", "is larger than %d bytes", MaxBodyLen)
 	}
-	for field, s := range map[string]string{"subject": t.Subject, "html": t.HTML, "text": t.Text} {
-		if !utf8.ValidString(s) {
-			return errs.Field(field, "is not valid UTF-8")
+	for _, f := range [...]struct{ field, src string }{{"subject", t.Subject}, {"html", t.HTML}, {"text", t.Text}} {
+		if !utf8.ValidString(f.src) {
+			return errs.Field(f.field, "is not valid UTF-8")
 		}
 	}
 	return nil
@@ -229,101 +199,3 @@ func withTrackingExtras(src string) string {
 	return src[:at] + trackingExtras + src[at:]
 }
 
-// sampleTime is the sample contact's creation time.
-var sampleTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-
-func sampleView(c *Compiled) *view {
-	return &view{
-		Contact: Contact{ID: 1, Email: "sample@example.com", Name: "Sample", Attributes: map[string]any{},
-			Tags: []string{"sample"}, CreatedAt: sampleTime},
-		Campaign:   Campaign{ID: 1, Name: "Sample campaign"},
-		c:          c,
-		validating: true,
-	}
-}
-
-// validateAuthored executes the subject and the HTML as written against a
-// sample contact. Attributes the template reads directly
-// (.Contact.Attributes.x) are added to the sample as they are found
-// missing; errors that depend on attribute values (a comparison, a helper
-// rejecting the sample value) are left to render time, while misspelt
-// fields and wrong argument counts fail here.
-func (c *Compiled) validateAuthored(v *view, orig *htmltemplate.Template) error {
-	var subject bytes.Buffer
-	if err := execSample(v, func(w io.Writer) error { return c.subject.Execute(w, v) }, &subject); err != nil {
-		return fieldError("subject", c.tmpl.Subject, err)
-	}
-	if i := strings.IndexAny(subject.String(), "\r\n"); i >= 0 {
-		e := errs.Field("subject", "must be a single line")
-		if k := strings.IndexAny(c.tmpl.Subject, "\r\n"); k >= 0 {
-			e.Line, e.Column = lineCol(c.tmpl.Subject, k)
-		}
-		return e
-	}
-	if err := execSample(v, func(w io.Writer) error { return orig.Execute(w, v) }, nil); err != nil {
-		return fieldError("html", c.tmpl.HTML, err)
-	}
-	return nil
-}
-
-// validateCompiled executes the text part, and the tracked HTML with and
-// without a tracker, which also escapes it now so its first real render
-// does not pay for that and any problem shows on save.
-func (c *Compiled) validateCompiled(v *view) error {
-	if err := execSample(v, func(w io.Writer) error { return c.text.Execute(w, v) }, nil); err != nil {
-		if c.tmpl.Text == "" {
-			return generatedTextError(fieldError("text", c.textSrc, err))
-		}
-		return fieldError("text", c.textSrc, err)
-	}
-	for _, tr := range []Tracker{nil, sampleTracker{}} {
-		v.tr = tr
-		if err := execSample(v, func(w io.Writer) error { return c.html.Execute(w, v) }, nil); err != nil {
-			return fieldError("html", c.tmpl.HTML, err)
-		}
-	}
-	v.tr = nil
-	return nil
-}
-
-var missingKeyRE = regexp.MustCompile(`map has no entry for key "([^"]*)"`)
-
-// staticErrRE matches execution errors that do not depend on attribute
-// values: they fail for every recipient.
-var staticErrRE = regexp.MustCompile(`can't evaluate field \w+ in type \*?templates\.|wrong number of args|is not a method but has arguments|sub-templates`)
-
-// execSample executes against the sample view, writing the output to out
-// when it is not nil.
-func execSample(v *view, exec func(io.Writer) error, out *bytes.Buffer) error {
-	for range 100 {
-		var buf bytes.Buffer
-		err := exec(&buf)
-		if err == nil {
-			if out != nil {
-				out.Write(buf.Bytes())
-			}
-			return nil
-		}
-		msg := safeMessage(err)
-		if m := missingKeyRE.FindStringSubmatch(msg); m != nil {
-			if _, dup := v.Contact.Attributes[m[1]]; !dup {
-				v.Contact.Attributes[m[1]] = "sample"
-				continue
-			}
-		}
-		var he *htmltemplate.Error
-		if errors.As(err, &he) || staticErrRE.MatchString(msg) {
-			return err
-		}
-		return nil // depends on the recipient's data: checked at render time
-	}
-	return nil
-}
-
-// sampleTracker makes placeholder tracking URLs for validation.
-type sampleTracker struct{}
-
-func (sampleTracker) ClickURL(idx int, _ string) string { return "https://t.invalid/c" }
-func (sampleTracker) OpenURL() string                   { return "https://t.invalid/o" }
-func (sampleTracker) UnsubscribeURL() string            { return "https://t.invalid/u" }
-func (sampleTracker) HoneypotURL() string               { return "https://t.invalid/h" }

@@ -66,5 +66,7 @@
 // When a template has no text part, one is generated from the HTML at
 // compile time: readable text with paragraphs and line breaks, list items
 // as "- ", links as "text (tracked URL)", no tags, entities decoded, and the
-// template actions kept in place so it is personalised like the HTML.
+// template actions kept in place so it is personalised like the HTML. In a
+// text part the author wrote, URLs that the HTML also links (statically)
+// are tracked as those links.
 package templates

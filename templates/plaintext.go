@@ -247,3 +247,31 @@ func escapeBraces(s string) string {
 	}
 	return strings.ReplaceAll(s, "{{", `{{"{{"}}`)
 }
+
+// tidyText removes what the generated plain text's layout leaves behind
+// once conditionals have rendered: spaces and tabs at line ends and more
+// than one blank line in a row. It works in place and returns b shortened.
+func tidyText(b []byte) []byte {
+	w, newlines, spaces := 0, 0, 0
+	for _, ch := range b {
+		switch ch {
+		case ' ', '\t':
+			spaces++
+			continue
+		case '\n':
+			spaces = 0
+			if newlines++; newlines > 2 {
+				continue
+			}
+		default:
+			newlines = 0
+			for ; spaces > 0; spaces-- {
+				b[w] = ' '
+				w++
+			}
+		}
+		b[w] = ch
+		w++
+	}
+	return b[:w]
+}

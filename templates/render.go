@@ -16,7 +16,7 @@ func (c *Compiled) Render(d Data, tr Tracker) (*Rendered, error) {
 	v.reset(d, c, tr)
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
-		v.reset(Data{}, c, nil) // drop references to the contact and tracker
+		v.clear()
 		viewPool.Put(v)
 		if buf.Cap() <= 1<<20 {
 			bufPool.Put(buf)

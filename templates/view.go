@@ -34,6 +34,12 @@ func (v *view) reset(d Data, c *Compiled, tr Tracker) {
 	}
 }
 
+// clear drops the references a pooled view holds, keeping its buffer.
+func (v *view) clear() {
+	clicks := v.clicks[:0]
+	*v = view{clicks: clicks}
+}
+
 var viewPool = sync.Pool{New: func() any { return new(view) }}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
