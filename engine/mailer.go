@@ -45,6 +45,13 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 	case TLSImplicit:
 		opts = append(opts, mail.WithSSL())
 	}
+	if cfg.DKIM != nil {
+		key, err := mail.PrivKeyFromPEM(cfg.DKIM.KeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("DKIM key: %w", err)
+		}
+		opts = append(opts, mail.WithAlwaysDKIMSign(mail.NewDKIMSigner(cfg.DKIM.Domain, cfg.DKIM.Selector, key)))
+	}
 	if cfg.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
 	}

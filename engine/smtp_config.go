@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+
+	"github.com/wneessen/go-mail"
 )
 
 // TLS modes of an SMTP transport.
@@ -27,6 +29,28 @@ type SMTPConfig struct {
 	Pool int
 	// Rate caps messages per second over the whole transport; 0 is unlimited.
 	Rate float64
+	// DKIM, when set, signs every message.
+	DKIM *DKIMConfig
+}
+
+// DKIMConfig is a DKIM signing key and where its public half is published
+// (selector._domainkey.domain).
+type DKIMConfig struct {
+	Domain   string
+	Selector string
+	// KeyPEM is an RSA or Ed25519 private key, PKCS#1 or PKCS#8.
+	KeyPEM []byte
+}
+
+// Check parses the key, so a bad one is reported at start-up.
+func (d *DKIMConfig) Check() error {
+	if d.Domain == "" || d.Selector == "" {
+		return fmt.Errorf("DKIM needs a domain and a selector")
+	}
+	if _, err := mail.PrivKeyFromPEM(d.KeyPEM); err != nil {
+		return fmt.Errorf("DKIM key: %w", err)
+	}
+	return nil
 }
 
 // ParseSMTPURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500

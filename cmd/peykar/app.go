@@ -140,6 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.smtp = engine.SMTPConfig{Host: "127.0.0.1", Port: ob.Addr().Port, TLS: engine.TLSNone, Pool: 8}
 		m.Logger.InfoContext(ctx, "no SMTP_URL: sending to the embedded catch-all (see the Outbox)", slog.String("smtp", m.smtp.Addr()))
 	}
+	m.smtp.DKIM = m.Config.dkim
 	m.registry = prometheus.NewRegistry()
 	if err := m.startRiver(ctx); err != nil {
 		return err

@@ -48,6 +48,12 @@ type Config struct {
 	// of every message a VERP address bounce+{token}@BounceDomain, so that
 	// asynchronous bounces find their delivery.
 	BounceDomain string
+	// DKIMDomain, DKIMSelector and DKIMKeyFile (PEYKAR_DKIM_DOMAIN,
+	// PEYKAR_DKIM_SELECTOR, PEYKAR_DKIM_KEY_FILE) turn on DKIM signing of
+	// every message with the PEM private key in DKIMKeyFile.
+	DKIMDomain   string
+	DKIMSelector string
+	DKIMKeyFile  string
 	// RescueAfter (PEYKAR_RESCUE_AFTER) is how long a job may run before it
 	// is presumed abandoned by a dead process and retried. Default 3m.
 	RescueAfter string
@@ -56,6 +62,7 @@ type Config struct {
 
 	smtp        engine.SMTPConfig // parsed SMTPURL
 	rescueAfter time.Duration
+	dkim        *engine.DKIMConfig
 }
 
 // envVars maps each flag to its environment variable.
@@ -69,6 +76,9 @@ var envVars = []struct{ flag, env, usage string }{
 	{"data-dir", "PEYKAR_DATA_DIR", "data directory"},
 	{"bounce-domain", "PEYKAR_BOUNCE_DOMAIN", "domain of VERP bounce return paths (default: none)"},
 	{"rescue-after", "PEYKAR_RESCUE_AFTER", "retry jobs of a dead process after this long"},
+	{"dkim-domain", "PEYKAR_DKIM_DOMAIN", "DKIM signing domain (d=)"},
+	{"dkim-selector", "PEYKAR_DKIM_SELECTOR", "DKIM selector (s=)"},
+	{"dkim-key-file", "PEYKAR_DKIM_KEY_FILE", "DKIM private key (PEM, RSA or Ed25519)"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
 }
 
@@ -88,6 +98,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
 		"bounce-domain": &c.BounceDomain, "rescue-after": &c.RescueAfter,
+		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -140,6 +151,19 @@ func (c *Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return &ConfigError{"PEYKAR_DATA_DIR", "must not be empty"}
+	}
+	if c.DKIMDomain != "" || c.DKIMSelector != "" || c.DKIMKeyFile != "" {
+		if c.DKIMDomain == "" || c.DKIMSelector == "" || c.DKIMKeyFile == "" {
+			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", "DKIM needs PEYKAR_DKIM_DOMAIN, PEYKAR_DKIM_SELECTOR and PEYKAR_DKIM_KEY_FILE together"}
+		}
+		pem, err := os.ReadFile(c.DKIMKeyFile)
+		if err != nil {
+			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", err.Error()}
+		}
+		c.dkim = &engine.DKIMConfig{Domain: c.DKIMDomain, Selector: c.DKIMSelector, KeyPEM: pem}
+		if err := c.dkim.Check(); err != nil {
+			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", err.Error()}
+		}
 	}
 	if d, err := time.ParseDuration(c.RescueAfter); err != nil || d < time.Second {
 		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("%q must be a duration of at least 1s", c.RescueAfter)}

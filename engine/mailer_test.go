@@ -1,0 +1,63 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"log/slog"
+	"testing"
+
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/stretchr/testify/require"
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/smtptest"
+)
+
+func TestMailerSignsWithDKIM(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+
+	sink, err := smtptest.Start(smtptest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	cfg := engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: 1,
+		DKIM: &engine.DKIMConfig{Domain: "shop.example", Selector: "peykar", KeyPEM: keyPEM}}
+	require.NoError(t, cfg.DKIM.Check())
+	m, err := engine.NewMailer(cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+
+	msg := mail.NewMsg()
+	require.NoError(t, msg.From("news@shop.example"))
+	require.NoError(t, msg.To("sara@example.com"))
+	msg.Subject("سلام")
+	msg.SetBodyString(mail.TypeTextPlain, "hello")
+	require.NoError(t, m.Send(context.Background(), []*mail.Msg{msg}))
+	outcome, detail := engine.Classify(msg)
+	require.Equal(t, engine.Sent, outcome, detail)
+
+	raw := sink.Messages()[0].Data
+	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
+		LookupTXT: func(domain string) ([]string, error) {
+			require.Equal(t, "peykar._domainkey.shop.example", domain)
+			return []string{"v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
+		},
+	})
+	require.NoError(t, err)
+	require.Len(t, verifications, 1)
+	require.NoError(t, verifications[0].Err, "signature verifies")
+	require.Equal(t, "shop.example", verifications[0].Domain)
+
+	bad := engine.DKIMConfig{Domain: "shop.example", Selector: "s", KeyPEM: []byte("not a key")}
+	require.Error(t, bad.Check())
+}
