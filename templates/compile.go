@@ -198,4 +198,3 @@ func withTrackingExtras(src string) string {
 	at := locs[len(locs)-1][0]
 	return src[:at] + trackingExtras + src[at:]
 }
-
