@@ -32,9 +32,11 @@ type Deps struct {
 //	GET  /templates/:id          the template
 //	PUT  /templates/:id          replace name, subject, html, text
 //	POST /templates/:id/preview  {"contact_id":1} → {"subject","html","text"}
-//	POST /templates/:id/test     {"to":"me@example.com"} sends one test email
+//	POST /templates/:id/test     {"to":"me@example.com"} sends one test email ("[Test] " before the subject)
+//	POST /templates/preview      {"subject","html","text","contact_id"}: an unsaved draft, for editors
 //
-// Templates answer with their trackable links as "links".
+// Templates answer with their trackable links as "links". Previews and test
+// sends are untracked; without contact_id they render for SampleContact.
 func Routes(api *echo.Group, d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -42,6 +44,7 @@ func Routes(api *echo.Group, d Deps) {
 	h := handlers{d}
 	api.POST("/templates", h.create)
 	api.GET("/templates", h.list)
+	api.POST("/templates/preview", h.previewDraft)
 	api.GET("/templates/:id", h.get)
 	api.PUT("/templates/:id", h.update)
 	api.POST("/templates/:id/preview", h.preview)
@@ -168,6 +171,37 @@ func (h handlers) preview(c echo.Context) error {
 	return c.JSON(http.StatusOK, renderedJSON{Subject: r.Subject, HTML: r.HTML, Text: r.Text})
 }
 
+// draftInput is an unsaved template to preview.
+type draftInput struct {
+	Name      string `json:"name"`
+	Subject   string `json:"subject"`
+	HTML      string `json:"html"`
+	Text      string `json:"text"`
+	ContactID int64  `json:"contact_id"`
+}
+
+// previewDraft compiles and renders a template that is not saved, so an
+// editor can show errors (with line and column) and the result as the
+// author types.
+func (h handlers) previewDraft(c echo.Context) error {
+	var in draftInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	t := Template{Name: in.Name, Subject: in.Subject, HTML: in.HTML, Text: in.Text}
+	r, err := h.renderFor(c, t, in.ContactID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, previewJSON{renderedJSON: renderedJSON{Subject: r.Subject, HTML: r.HTML, Text: r.Text}, Links: r.links})
+}
+
+// previewJSON is a draft preview: the rendered message and its links.
+type previewJSON struct {
+	renderedJSON
+	Links []Link `json:"links"`
+}
+
 type testInput struct {
 	To        string `json:"to"`
 	ContactID int64  `json:"contact_id"`
@@ -213,34 +247,54 @@ func testAddress(s string) (string, error) {
 	return a.Address, nil
 }
 
-// render loads and compiles the path's template and renders it untracked
-// for contactID, or for a sample contact when contactID is 0.
+// render loads the path's template and renders it untracked for contactID,
+// or for a sample contact when contactID is 0.
 func (h handlers) render(c echo.Context, contactID int64) (*Rendered, error) {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request().Context()
-	t, err := Get(ctx, h.Pool, id)
+	t, err := Get(c.Request().Context(), h.Pool, id)
 	if err != nil {
 		return nil, err
 	}
-	compiled, err := Compile(t)
+	r, err := h.renderFor(c, t, contactID)
 	if err != nil {
 		return nil, err
+	}
+	return r.Rendered, nil
+}
+
+// preview is a rendered preview and the template's links.
+type preview struct {
+	*Rendered
+	links []Link
+}
+
+// renderFor compiles t and renders it untracked for contactID, or for a
+// sample contact when contactID is 0.
+func (h handlers) renderFor(c echo.Context, t Template, contactID int64) (preview, error) {
+	ctx := c.Request().Context()
+	compiled, err := Compile(t)
+	if err != nil {
+		return preview{}, err
 	}
 	contact := SampleContact()
 	switch {
 	case contactID < 0:
-		return nil, errs.Field("contact_id", "must be a positive id")
+		return preview{}, errs.Field("contact_id", "must be a positive id")
 	case contactID > 0 && h.Contacts == nil:
-		return nil, errs.New(errs.Unavailable, "contact lookup is not configured; preview without contact_id to use a sample contact")
+		return preview{}, errs.New(errs.Unavailable, "contact lookup is not configured; preview without contact_id to use a sample contact")
 	case contactID > 0:
 		if contact, err = h.Contacts(ctx, contactID); err != nil {
-			return nil, err
+			return preview{}, err
 		}
 	}
-	return compiled.Render(Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	r, err := compiled.Render(Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	if err != nil {
+		return preview{}, err
+	}
+	return preview{Rendered: r, links: compiled.Links()}, nil
 }
 
 // SampleContact is the contact previews render for when none is given.

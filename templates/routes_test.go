@@ -227,6 +227,29 @@ func TestAPIPreviewAndTestSend(t *testing.T) {
 	require.Equal(t, "to", e.Error.Field)
 }
 
+func TestAPIPreviewDraft(t *testing.T) {
+	t.Parallel()
+	f := setup(t, true)
+	var p previewJSON
+	require.Equal(t, http.StatusOK, call(t, "POST", f.url+"/templates/preview", map[string]any{
+		"subject": "Hi {{ .Contact.Name }}", "html": `<p>{{ attr "city" }} <a href="https://x.example/">X</a></p>`, "contact_id": 1}, &p))
+	require.Equal(t, "Hi سارا", p.Subject)
+	require.Equal(t, `<p>Tehran <a href="https://x.example/">X</a></p>`, p.HTML)
+	require.Equal(t, []Link{{Idx: 0, URL: "https://x.example/", Name: "X"}}, p.Links)
+
+	var e apiError
+	require.Equal(t, http.StatusUnprocessableEntity, call(t, "POST", f.url+"/templates/preview", map[string]any{
+		"subject": "Hi", "html": "<p>\n\n  {{ .Contact.Emial }}</p>"}, &e))
+	require.Equal(t, httpapi.ErrorDetail{Code: errs.Invalid, Field: "html", Line: 3, Column: 14,
+		Message: "<.Contact.Emial>: can't evaluate field Emial in type Contact"}, e.Error)
+	// The sample contact has no attributes: a missing one without a default
+	// is the render error a real send would record.
+	require.Equal(t, http.StatusUnprocessableEntity, call(t, "POST", f.url+"/templates/preview", map[string]any{
+		"subject": "Hi", "html": `<p>{{ attr "city" }}</p>`}, &e))
+	require.Contains(t, e.Error.Message, `contact attribute "city" is missing`)
+	require.Equal(t, 1, e.Error.Line)
+}
+
 func TestAPIPreviewAndTestSendWithoutDependencies(t *testing.T) {
 	t.Parallel()
 	f := setup(t, false)
