@@ -219,6 +219,9 @@ func (c *Campaign) normalize() error {
 			return errs.Field(fmt.Sprintf("goals[%d].when", i), "is required")
 		}
 	}
+	if err := checkGoals(c.Goals); err != nil {
+		return err
+	}
 	if c.Channel == ChannelWebhook {
 		w := c.Settings.Webhook
 		if w == nil || w.URL == "" {

@@ -18,6 +18,7 @@ func (s *Service) Routes(api *echo.Group) {
 	api.GET("/campaigns/:id", s.get)
 	api.PUT("/campaigns/:id", s.update)
 	api.GET("/campaigns/:id/report", s.report)
+	s.reportRoutes(api)
 	api.GET("/campaigns/:id/rules", s.rules)
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		api.POST("/campaigns/:id/"+action, s.action(action))

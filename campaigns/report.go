@@ -2,44 +2,94 @@ package campaigns
 
 import (
 	"context"
+	"sort"
+	"time"
 )
 
 // Report is a campaign's performance, in the API's shape.
 type Report struct {
-	CampaignID int64    `json:"campaign_id"`
-	Status     string   `json:"status"`
-	Progress   Progress `json:"progress"`
-	Metrics    Metrics  `json:"metrics"`
-	Links      []any    `json:"links"`
-	Timeline   []any    `json:"timeline"`
-	Goals      []any    `json:"goals"`
+	CampaignID int64              `json:"campaign_id"`
+	Name       string             `json:"name"`
+	Status     string             `json:"status"`
+	LaunchedAt *time.Time         `json:"launched_at,omitempty"`
+	Progress   Progress           `json:"progress"`
+	Metrics    Metrics            `json:"metrics"`
+	Steps      map[string]Metrics `json:"steps"`
+	Links      []LinkReport       `json:"links"`
+	Timeline   []TimelinePoint    `json:"timeline"`
+	Goals      []GoalResult       `json:"goals"`
+	Rules      []RuleCount        `json:"rules"`
 }
 
 // Metrics are the campaign's counters and the rates derived from them
-// (industry definitions; a zero denominator gives 0).
+// (industry definitions; a zero denominator gives 0). Opens, clicks and
+// their unique counts are human traffic; the total_* fields include
+// machine traffic (scanners, image proxies, prefetchers). The expr tags
+// name them for goal predicates.
 type Metrics struct {
-	Sent                int64   `json:"sent"`
-	Delivered           int64   `json:"delivered"`
-	Bounced             int64   `json:"bounced"`
-	Opens               int64   `json:"opens"`
-	UniqueOpens         int64   `json:"unique_opens"`
-	Clicks              int64   `json:"clicks"`
-	UniqueClicks        int64   `json:"unique_clicks"`
-	Unsubscribes        int64   `json:"unsubscribes"`
-	Complaints          int64   `json:"complaints"`
-	Conversions         int64   `json:"conversions"`
-	Revenue             float64 `json:"revenue"`
-	OpenRate            float64 `json:"open_rate"`
-	CTR                 float64 `json:"ctr"`
-	CTOR                float64 `json:"ctor"`
-	UnsubscribeRate     float64 `json:"unsubscribe_rate"`
-	BounceRate          float64 `json:"bounce_rate"`
-	ConversionRate      float64 `json:"conversion_rate"`
-	RevenuePerRecipient float64 `json:"revenue_per_recipient"`
-	TotalOpens          int64   `json:"total_opens"`
-	TotalUniqueOpens    int64   `json:"total_unique_opens"`
-	TotalClicks         int64   `json:"total_clicks"`
-	TotalUniqueClicks   int64   `json:"total_unique_clicks"`
+	Sent                int64   `json:"sent" expr:"sent"`
+	Delivered           int64   `json:"delivered" expr:"delivered"`
+	Bounced             int64   `json:"bounced" expr:"bounced"`
+	Opens               int64   `json:"opens" expr:"opens"`
+	UniqueOpens         int64   `json:"unique_opens" expr:"unique_opens"`
+	Clicks              int64   `json:"clicks" expr:"clicks"`
+	UniqueClicks        int64   `json:"unique_clicks" expr:"unique_clicks"`
+	Unsubscribes        int64   `json:"unsubscribes" expr:"unsubscribes"`
+	Complaints          int64   `json:"complaints" expr:"complaints"`
+	Conversions         int64   `json:"conversions" expr:"conversions"`
+	Revenue             float64 `json:"revenue" expr:"revenue"`
+	OpenRate            float64 `json:"open_rate" expr:"open_rate"`
+	CTR                 float64 `json:"ctr" expr:"ctr"`
+	CTOR                float64 `json:"ctor" expr:"ctor"`
+	UnsubscribeRate     float64 `json:"unsubscribe_rate" expr:"unsubscribe_rate"`
+	BounceRate          float64 `json:"bounce_rate" expr:"bounce_rate"`
+	ConversionRate      float64 `json:"conversion_rate" expr:"conversion_rate"`
+	RevenuePerRecipient float64 `json:"revenue_per_recipient" expr:"revenue_per_recipient"`
+	TotalOpens          int64   `json:"total_opens" expr:"total_opens"`
+	TotalUniqueOpens    int64   `json:"total_unique_opens" expr:"total_unique_opens"`
+	TotalClicks         int64   `json:"total_clicks" expr:"total_clicks"`
+	TotalUniqueClicks   int64   `json:"total_unique_clicks" expr:"total_unique_clicks"`
+	TotalOpenRate       float64 `json:"total_open_rate" expr:"total_open_rate"`
+	TotalCTR            float64 `json:"total_ctr" expr:"total_ctr"`
+	TotalCTOR           float64 `json:"total_ctor" expr:"total_ctor"`
+	// Converted counts recipients (deliveries) with at least one attributed
+	// conversion; conversion_rate is converted / delivered.
+	Converted   int64 `json:"converted" expr:"converted"`
+	SoftBounces int64 `json:"soft_bounces" expr:"soft_bounces"`
+}
+
+// LinkReport is one tracked link's clicks.
+type LinkReport struct {
+	Step              string  `json:"step"`
+	Idx               int     `json:"idx"`
+	URL               string  `json:"url"`
+	Name              string  `json:"name"`
+	Clicks            int64   `json:"clicks"`              // human
+	UniqueClicks      int64   `json:"unique_clicks"`       // recipients with a human click
+	TotalClicks       int64   `json:"total_clicks"`        // human and machine
+	TotalUniqueClicks int64   `json:"total_unique_clicks"` // recipients with any click
+	HumanShare        float64 `json:"human_share"`         // clicks / total_clicks
+}
+
+// TimelinePoint is one interval of the timeline: a minute during the first
+// day after launch, an hour after that.
+type TimelinePoint struct {
+	At          time.Time `json:"at"`
+	Sends       int64     `json:"sends"`
+	Opens       int64     `json:"opens"`
+	Clicks      int64     `json:"clicks"`
+	TotalOpens  int64     `json:"total_opens"`
+	TotalClicks int64     `json:"total_clicks"`
+	Conversions int64     `json:"conversions"`
+	Revenue     float64   `json:"revenue"`
+}
+
+// RuleCount is how often a follow-up rule fired.
+type RuleCount struct {
+	Name    string `json:"name"`
+	Fired   int64  `json:"fired"`
+	Failed  int64  `json:"failed"`
+	Skipped int64  `json:"skipped"`
 }
 
 func ratio(n, d int64) float64 {
@@ -55,15 +105,41 @@ func (m *Metrics) derive() {
 	m.OpenRate = ratio(m.UniqueOpens, m.Delivered)
 	m.CTR = ratio(m.UniqueClicks, m.Delivered)
 	m.CTOR = ratio(m.UniqueClicks, m.UniqueOpens)
+	m.TotalOpenRate = ratio(m.TotalUniqueOpens, m.Delivered)
+	m.TotalCTR = ratio(m.TotalUniqueClicks, m.Delivered)
+	m.TotalCTOR = ratio(m.TotalUniqueClicks, m.TotalUniqueOpens)
 	m.UnsubscribeRate = ratio(m.Unsubscribes, m.Delivered)
 	m.BounceRate = ratio(m.Bounced, m.Sent)
-	m.ConversionRate = ratio(m.Conversions, m.Delivered)
+	m.ConversionRate = ratio(m.Converted, m.Delivered)
+	m.RevenuePerRecipient = 0
 	if m.Delivered > 0 {
 		m.RevenuePerRecipient = m.Revenue / float64(m.Delivered)
 	}
 }
 
-// Report assembles the campaign's report.
+// add adds o's counters to m (rates are derived afterwards).
+func (m *Metrics) add(o Metrics) {
+	m.Sent += o.Sent
+	m.Bounced += o.Bounced
+	m.SoftBounces += o.SoftBounces
+	m.Opens += o.Opens
+	m.UniqueOpens += o.UniqueOpens
+	m.Clicks += o.Clicks
+	m.UniqueClicks += o.UniqueClicks
+	m.Unsubscribes += o.Unsubscribes
+	m.Complaints += o.Complaints
+	m.Conversions += o.Conversions
+	m.Converted += o.Converted
+	m.Revenue += o.Revenue
+	m.TotalOpens += o.TotalOpens
+	m.TotalUniqueOpens += o.TotalUniqueOpens
+	m.TotalClicks += o.TotalClicks
+	m.TotalUniqueClicks += o.TotalUniqueClicks
+}
+
+// Report assembles the campaign's report. It reads the rollups (whose size
+// grows with time and links, not with recipients or events), the
+// campaign's links, the distinct converted deliveries and the rule firings.
 func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 	c, err := Get(ctx, s.Pool, id)
 	if err != nil {
@@ -73,11 +149,27 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{CampaignID: id, Status: c.Status, Progress: p, Links: []any{}, Timeline: []any{}, Goals: []any{}}
-	// Sent counts every message handed to the mail server, including those
-	// refused at once (5xx) and those that bounced later.
-	r.Metrics.Sent = p.Sent + p.Bounced
-	r.Metrics.Bounced = p.Bounced + p.AsyncBounced
-	r.Metrics.derive()
+	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p}
+	if err := readReport(ctx, s.Pool, c, &r); err != nil {
+		return Report{}, err
+	}
+	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
 	return r, nil
+}
+
+// sumSteps fills r.Metrics from r.Steps and derives every rate.
+func (r *Report) sumSteps() {
+	keys := make([]string, 0, len(r.Steps))
+	for k := range r.Steps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	r.Metrics = Metrics{}
+	for _, k := range keys {
+		m := r.Steps[k]
+		m.derive()
+		r.Steps[k] = m
+		r.Metrics.add(m)
+	}
+	r.Metrics.derive()
 }

@@ -1,0 +1,215 @@
+package campaigns
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// maxGoalNodes bounds a goal predicate's size.
+const maxGoalNodes = 200
+
+// GoalResult is a goal's state in a report.
+type GoalResult struct {
+	Name       string     `json:"name"`
+	When       string     `json:"when"`
+	TargetDate *time.Time `json:"target_date,omitempty"`
+	Met        bool       `json:"met"`
+	// Progress is 1 when met; for `metric >= number` (and && of such) the
+	// smallest fraction of a target reached so far; otherwise 0.
+	Progress float64 `json:"progress"`
+	// Status is met, pending, or missed (not met by its target date).
+	Status string `json:"status"`
+	// Error is set when the goal cannot be evaluated (a goal saved before
+	// a metric was renamed, say); the goal then counts as not met.
+	Error string `json:"error,omitempty"`
+}
+
+// GoalMetrics lists the names a goal predicate may use.
+func GoalMetrics() []string {
+	t := reflect.TypeFor[Metrics]()
+	out := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		out = append(out, t.Field(i).Tag.Get("expr"))
+	}
+	return out
+}
+
+// CompileGoal compiles and type-checks one goal predicate over Metrics.
+// The error is an *errs.Error for field goals[i].when with the 1-based
+// position of the mistake when expr reports one.
+func CompileGoal(i int, g Goal) (*vm.Program, error) {
+	field := fmt.Sprintf("goals[%d].when", i)
+	if strings.TrimSpace(g.When) == "" {
+		return nil, errs.Field(field, "is required")
+	}
+	p, err := expr.Compile(g.When, expr.Env(Metrics{}), expr.AsBool(), expr.MaxNodes(maxGoalNodes))
+	if err != nil {
+		e := &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("goal %q: %v", g.Name, err)}
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			e.Message = fmt.Sprintf("goal %q: %s", g.Name, fe.Message)
+			e.Position = fe.From + 1
+			e.Line, e.Column = lineColumn(g.When, e.Position)
+		}
+		return nil, e
+	}
+	return p, nil
+}
+
+// lineColumn returns the 1-based line and column of 1-based rune position pos.
+func lineColumn(s string, pos int) (line, col int) {
+	line, col = 1, 1
+	for i, r := range []rune(s) {
+		if i+1 >= pos {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// checkGoals validates a campaign's goals when it is saved.
+func checkGoals(goals []Goal) error {
+	seen := map[string]bool{}
+	for i, g := range goals {
+		name := strings.TrimSpace(g.Name)
+		if name == "" {
+			return errs.Field(fmt.Sprintf("goals[%d].name", i), "is required")
+		}
+		if seen[name] {
+			return errs.Field(fmt.Sprintf("goals[%d].name", i), "%q is used twice", name)
+		}
+		seen[name] = true
+		if _, err := CompileGoal(i, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EvaluateGoals reports each goal against m at now.
+func EvaluateGoals(goals []Goal, m Metrics, now time.Time) []GoalResult {
+	out := make([]GoalResult, 0, len(goals))
+	for i, g := range goals {
+		out = append(out, EvaluateGoal(i, g, m, now))
+	}
+	return out
+}
+
+// EvaluateGoal reports one goal against m at now.
+func EvaluateGoal(i int, g Goal, m Metrics, now time.Time) GoalResult {
+	res := GoalResult{Name: g.Name, When: g.When, TargetDate: g.TargetDate, Status: "pending"}
+	p, err := CompileGoal(i, g)
+	if err != nil {
+		res.Error = err.Error()
+	} else if out, err := expr.Run(p, m); err != nil {
+		res.Error = err.Error()
+	} else {
+		res.Met, _ = out.(bool)
+	}
+	switch {
+	case res.Met:
+		res.Progress, res.Status = 1, "met"
+	case res.Error == "":
+		res.Progress = goalProgress(g.When, m)
+	}
+	if !res.Met && g.TargetDate != nil && now.After(*g.TargetDate) {
+		res.Status = "missed"
+	}
+	return res
+}
+
+// goalProgress is the fraction of the target reached for simple goals
+// (`metric >= number`, `metric > number`, `number <= metric`, and && of
+// such): the smallest over the conjuncts, in [0, 1]. Other goals give 0.
+func goalProgress(src string, m Metrics) float64 {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return 0
+	}
+	vals := metricValues(m)
+	p, ok := progressOf(tree.Node, vals)
+	if !ok || math.IsNaN(p) {
+		return 0
+	}
+	return math.Max(0, math.Min(1, p))
+}
+
+func progressOf(n ast.Node, vals map[string]float64) (float64, bool) {
+	b, ok := n.(*ast.BinaryNode)
+	if !ok {
+		return 0, false
+	}
+	switch b.Operator {
+	case "&&", "and":
+		l, lok := progressOf(b.Left, vals)
+		r, rok := progressOf(b.Right, vals)
+		return math.Min(l, r), lok && rok
+	case ">=", ">":
+		return fraction(b.Left, b.Right, vals)
+	case "<=", "<":
+		return fraction(b.Right, b.Left, vals)
+	}
+	return 0, false
+}
+
+// fraction is metric / target for `metric >= target`.
+func fraction(metric, target ast.Node, vals map[string]float64) (float64, bool) {
+	id, ok := metric.(*ast.IdentifierNode)
+	if !ok {
+		return 0, false
+	}
+	v, ok := vals[id.Value]
+	if !ok {
+		return 0, false
+	}
+	var t float64
+	switch n := target.(type) {
+	case *ast.IntegerNode:
+		t = float64(n.Value)
+	case *ast.FloatNode:
+		t = n.Value
+	default:
+		return 0, false
+	}
+	if t <= 0 {
+		if v >= t {
+			return 1, true
+		}
+		return 0, true
+	}
+	return math.Min(1, v/t), true
+}
+
+// metricValues maps each goal name to its value in m.
+func metricValues(m Metrics) map[string]float64 {
+	v := reflect.ValueOf(m)
+	t := v.Type()
+	out := make(map[string]float64, t.NumField())
+	for i := range t.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Int64:
+			out[t.Field(i).Tag.Get("expr")] = float64(f.Int())
+		case reflect.Float64:
+			out[t.Field(i).Tag.Get("expr")] = f.Float()
+		}
+	}
+	return out
+}

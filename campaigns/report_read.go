@@ -1,0 +1,221 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/tracking"
+)
+
+type linkKey struct {
+	step string
+	idx  int
+}
+
+// readReport fills r's steps, metrics, links, timeline and rule counts in
+// one round trip.
+func readReport(ctx context.Context, db DBTX, c Campaign, r *Report) error {
+	r.Steps = map[string]Metrics{}
+	for _, st := range c.Steps {
+		r.Steps[st.Key] = Metrics{}
+	}
+	links := map[linkKey]*LinkReport{}
+	var order []linkKey
+	link := func(k linkKey) *LinkReport {
+		l := links[k]
+		if l == nil {
+			l = &LinkReport{Step: k.step, Idx: k.idx}
+			links[k] = l
+			order = append(order, k)
+		}
+		return l
+	}
+	var hasFirings bool
+	b := &pgx.Batch{}
+	b.Queue(`SELECT step, idx, url, name FROM campaign_links WHERE campaign_id = $1 ORDER BY step, idx`, c.ID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k linkKey
+			var url, name string
+			if err := rows.Scan(&k.step, &k.idx, &url, &name); err != nil {
+				return err
+			}
+			l := link(k)
+			l.URL, l.Name = url, name
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT step, link_idx, metric, machine, sum(count)::bigint, sum(value)::float8
+		FROM rollups WHERE campaign_id = $1 GROUP BY step, link_idx, metric, machine`, c.ID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var step, metric string
+			var idx int
+			var machine bool
+			var n int64
+			var v float64
+			if err := rows.Scan(&step, &idx, &metric, &machine, &n, &v); err != nil {
+				return err
+			}
+			m := r.Steps[step]
+			addRollup(&m, metric, machine, n, v)
+			r.Steps[step] = m
+			if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
+				l := link(linkKey{step, idx})
+				if metric == tracking.MetricClicks {
+					l.TotalClicks += n
+					if !machine {
+						l.Clicks += n
+					}
+				} else {
+					l.TotalUniqueClicks += n
+					if !machine {
+						l.UniqueClicks += n
+					}
+				}
+			}
+		}
+		return rows.Err()
+	})
+	// Converted recipients: deliveries with a conversion (few rows; the
+	// events_campaign_idx index finds them).
+	b.Queue(`SELECT step, count(DISTINCT delivery_id) FROM events
+		WHERE campaign_id = $1 AND type = 'conversion' GROUP BY step`, c.ID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var step string
+			var n int64
+			if err := rows.Scan(&step, &n); err != nil {
+				return err
+			}
+			m := r.Steps[step]
+			m.Converted = n
+			r.Steps[step] = m
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT to_regclass('rule_firings') IS NOT NULL`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&hasFirings)
+	})
+	queueTimeline(b, c, r)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("campaign %d report: %w", c.ID, err)
+	}
+	r.sumSteps()
+	r.Links = make([]LinkReport, 0, len(order))
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].step != order[j].step {
+			return order[i].step < order[j].step
+		}
+		return order[i].idx < order[j].idx
+	})
+	for _, k := range order {
+		l := links[k]
+		l.HumanShare = ratio(l.Clicks, l.TotalClicks)
+		r.Links = append(r.Links, *l)
+	}
+	r.Rules = []RuleCount{}
+	if hasFirings {
+		return readRuleCounts(ctx, db, c, r)
+	}
+	for _, rule := range c.Rules {
+		r.Rules = append(r.Rules, RuleCount{Name: rule.Name})
+	}
+	return nil
+}
+
+// addRollup adds one summed rollup row to m.
+func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
+	human := func(total, humanCount *int64) {
+		*total += n
+		if !machine {
+			*humanCount += n
+		}
+	}
+	switch metric {
+	case tracking.MetricSent:
+		m.Sent += n
+	case tracking.MetricSendBounced:
+		m.Sent += n
+		m.Bounced += n
+	case tracking.MetricBounces:
+		m.Bounced += n
+	case tracking.MetricSoftBounces:
+		m.SoftBounces += n
+	case tracking.MetricOpens:
+		human(&m.TotalOpens, &m.Opens)
+	case tracking.MetricUniqueOpens:
+		human(&m.TotalUniqueOpens, &m.UniqueOpens)
+	case tracking.MetricClicks:
+		human(&m.TotalClicks, &m.Clicks)
+	case tracking.MetricUniqueClicks:
+		human(&m.TotalUniqueClicks, &m.UniqueClicks)
+	case tracking.MetricUnsubscribes:
+		m.Unsubscribes += n
+	case tracking.MetricComplaints:
+		m.Complaints += n
+	case tracking.MetricConversions:
+		m.Conversions += n
+	case tracking.MetricRevenue:
+		m.Revenue += v
+	}
+}
+
+// queueTimeline adds the timeline query to b: per minute until a day after
+// launch (or after the first counted minute), per hour (UTC) after that.
+func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
+	r.Timeline = []TimelinePoint{}
+	b.Queue(`WITH edge AS (
+			SELECT coalesce($2::timestamptz, (SELECT min(bucket) FROM rollups WHERE campaign_id = $1)) + interval '1 day' AS at
+		)
+		SELECT CASE WHEN bucket < edge.at THEN bucket ELSE date_trunc('hour', bucket, 'UTC') END AS t,
+			coalesce(sum(count) FILTER (WHERE metric IN ('sent', 'send_bounced')), 0)::bigint,
+			coalesce(sum(count) FILTER (WHERE metric = 'opens' AND NOT machine), 0)::bigint,
+			coalesce(sum(count) FILTER (WHERE metric = 'clicks' AND NOT machine), 0)::bigint,
+			coalesce(sum(count) FILTER (WHERE metric = 'opens'), 0)::bigint,
+			coalesce(sum(count) FILTER (WHERE metric = 'clicks'), 0)::bigint,
+			coalesce(sum(count) FILTER (WHERE metric = 'conversions'), 0)::bigint,
+			coalesce(sum(value) FILTER (WHERE metric = 'revenue'), 0)::float8
+		FROM rollups, edge
+		WHERE campaign_id = $1 AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
+		GROUP BY 1 ORDER BY 1`, c.ID, c.LaunchedAt).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var p TimelinePoint
+			if err := rows.Scan(&p.At, &p.Sends, &p.Opens, &p.Clicks, &p.TotalOpens, &p.TotalClicks, &p.Conversions, &p.Revenue); err != nil {
+				return err
+			}
+			p.At = p.At.UTC()
+			r.Timeline = append(r.Timeline, p)
+		}
+		return rows.Err()
+	})
+}
+
+// readRuleCounts counts the campaign's rule firings by rule and outcome.
+func readRuleCounts(ctx context.Context, db DBTX, c Campaign, r *Report) error {
+	rows, err := db.Query(ctx, `SELECT rule_name,
+			count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'skipped')
+		FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name ORDER BY rule_name`, c.ID)
+	if err != nil {
+		return fmt.Errorf("campaign %d rule counts: %w", c.ID, err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var rc RuleCount
+		if err := rows.Scan(&rc.Name, &rc.Fired, &rc.Failed, &rc.Skipped); err != nil {
+			return fmt.Errorf("campaign %d rule counts: %w", c.ID, err)
+		}
+		seen[rc.Name] = true
+		r.Rules = append(r.Rules, rc)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("campaign %d rule counts: %w", c.ID, err)
+	}
+	for _, rule := range c.Rules {
+		if !seen[rule.Name] {
+			r.Rules = append(r.Rules, RuleCount{Name: rule.Name})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+)
+
+// Config is what the reports handlers need.
+type Config struct {
+	// Pool is the database. Required.
+	Pool *pgxpool.Pool
+	// Report returns campaign id's report (campaigns.Service.Report). The
+	// value is sent as JSON and rendered by the page templates, which read
+	// its exported fields (Metrics, Progress, Links, Goals, Timeline).
+	// Required.
+	Report func(ctx context.Context, id int64) (any, error)
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// PollInterval is how often a campaign with stream subscribers is
+	// polled for changes. Default 1s.
+	PollInterval time.Duration
+	// FlushEvery is how many CSV rows are written between flushes.
+	// Default 1000.
+	FlushEvery int
+}
+
+// WithDefaults returns c with its defaults filled in.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.FlushEvery <= 0 {
+		c.FlushEvery = 1000
+	}
+	return c
+}
+
+// Handler serves the report stream, pages, exports and standard reports.
+type Handler struct {
+	cfg Config
+	hub *hub
+}
+
+// New checks cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	if cfg.Pool == nil {
+		return nil, errors.New("reports: Config.Pool is required")
+	}
+	if cfg.Report == nil {
+		return nil, errors.New("reports: Config.Report is required")
+	}
+	h := &Handler{cfg: cfg}
+	h.hub = newHub(cfg.Report, cfg.PollInterval, cfg.Logger)
+	return h, nil
+}
+
+// Routes registers the handlers on api (/api/v1). The report page is
+// mounted at /campaigns/:id/report.html for now; the admin UI can mount
+// Page (and ComparePage) under /admin instead.
+func (h *Handler) Routes(api *echo.Group) {
+	api.GET("/campaigns/:id/stream", h.Stream)
+	api.GET("/campaigns/:id/report.html", h.Page)
+	api.GET("/campaigns/:id/report.csv", h.ReportCSV)
+	api.GET("/campaigns/:id/deliveries.csv", h.DeliveriesCSV)
+	api.GET("/campaigns/:id/links.csv", h.LinksCSV)
+	api.GET("/segments/:id/contacts.csv", h.SegmentContactsCSV)
+	api.GET("/reports/compare", h.Compare)
+	api.GET("/reports/compare.html", h.ComparePage)
+	api.GET("/reports/standard", h.Standard)
+	api.GET("/reports/standard.csv", h.StandardCSV)
+	api.GET("/reports/assets/*", h.Asset)
+}
