@@ -96,7 +96,7 @@ func Compile(t Template) (*Compiled, error) {
 	for i, l := range links {
 		cl := compiledLink{Link: l}
 		if l.Personalised {
-			if cl.href, err = parseHTML("html", hrefPrefix+hrefs[i]+hrefSuffix); err != nil {
+			if cl.href, err = parseHTML("html", hrefTemplate(hrefs[i])); err != nil {
 				return nil, fieldError("html", t.HTML, err)
 			}
 		}
@@ -191,7 +191,7 @@ const trackingExtras = `{{ if peykar_tracking $ }}<a href="{{ peykar_honeypot $ 
 var bodyEndRE = regexp.MustCompile(`(?i)</body\s*>`)
 
 func withTrackingExtras(src string) string {
-	locs := bodyEndRE.FindAllStringIndex(src, -1)
+	locs := bodyEndRE.FindAllStringIndex(mask(src, findActions(src)), -1)
 	if len(locs) == 0 {
 		return src + trackingExtras
 	}

@@ -95,6 +95,14 @@ func TestLinkRewritingIgnoresActionsThatLookLikeHTML(t *testing.T) {
 	require.Contains(t, r.HTML, `<a href="https://t.example/c/0?to=https://shop.example/?q=%22%3e" class="x&#34;y">Go</a>`)
 }
 
+func TestLinkEdgeQuotesAndBodyInActions(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{HTML: `<body><a href='https://x.example/?q="{{ .Contact.Name }}"'>Q</a>{{ "</body>" }}</body>`})
+	r := render(t, c, Data{Contact: Contact{Name: "a b"}}, fakeTracker{})
+	require.Contains(t, r.HTML, `<a href='https://t.example/c/0?to=https://x.example/?q=%22a%20b%22'>Q</a>&lt;/body&gt;<a href="https://t.example/h/tok"`)
+	require.True(t, strings.HasSuffix(r.HTML, `style="display:none"></body>`), r.HTML)
+}
+
 func TestScanAttrs(t *testing.T) {
 	t.Parallel()
 	raw := `<a  class=x  href = "h1" data-peykar-notrack title='t t'/>`

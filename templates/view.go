@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	htmltemplate "html/template"
+	"strings"
 	"sync"
 )
 
@@ -138,9 +139,20 @@ func (v *view) click(idx int) (string, error) {
 	return v.tr.ClickURL(idx, target), nil
 }
 
-// hrefPrefix and hrefSuffix surround a personalised href in its own small
-// html/template, so its actions are escaped exactly as in the document.
-const hrefPrefix, hrefSuffix = `<a href="`, `">`
+// hrefTemplate wraps a personalised href in its own small html/template,
+// so its actions are escaped exactly as in the document. The quote is the
+// one the href cannot contain.
+func hrefTemplate(src string) string {
+	q := `"`
+	if strings.Contains(mask(src, findActions(src)), `"`) {
+		q = `'`
+	}
+	return `<a href=` + q + src + q + `>`
+}
+
+// hrefPrefix and hrefSuffix are the lengths hrefTemplate adds around the
+// rendered href.
+const hrefPrefix, hrefSuffix = len(`<a href="`), len(`">`)
 
 func (v *view) renderHref(t *htmltemplate.Template) (string, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
@@ -150,8 +162,8 @@ func (v *view) renderHref(t *htmltemplate.Template) (string, error) {
 		return "", err
 	}
 	b := buf.Bytes()
-	if len(b) < len(hrefPrefix)+len(hrefSuffix) {
+	if len(b) < hrefPrefix+hrefSuffix {
 		return "", fmt.Errorf("personalised link rendered unexpectedly: %q", b)
 	}
-	return html.UnescapeString(string(b[len(hrefPrefix) : len(b)-len(hrefSuffix)])), nil
+	return html.UnescapeString(string(b[hrefPrefix : len(b)-hrefSuffix])), nil
 }
