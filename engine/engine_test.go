@@ -362,3 +362,28 @@ func (b *bundle) requireCountersMatch(t *testing.T, campaignID int64) {
 	require.Equal(t, direct["queued"]+direct["sending"], p.Remaining, "remaining")
 	require.Equal(t, direct["sending"], p.Sending, "sending")
 }
+
+func TestSweepResendsOrphanedDeliveries(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	c := b.seed(t, 2, 0)
+	_, err := b.svc.Launch(ctx, c.ID)
+	require.NoError(t, err)
+	b.waitStatus(t, c.ID, campaigns.StatusFinished, 20*time.Second)
+	require.Equal(t, 2, b.sink.Count())
+
+	// A follow-up whose send job is long gone (discarded and cleaned away).
+	_, err = b.pool.Exec(ctx, `INSERT INTO campaign_steps (campaign_id, key, position, template_id)
+		SELECT campaign_id, 'again', 1, template_id FROM campaign_steps WHERE campaign_id = $1`, c.ID)
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, `INSERT INTO deliveries (campaign_id, step, contact_id, status, claimed_by, queued_at, attempts)
+		SELECT $1, 'again', id, 'queued', 987654321, now() - interval '1 hour', 1 FROM contacts WHERE email = 'user1@example.com'`, c.ID)
+	require.NoError(t, err)
+	_, err = b.client.Insert(ctx, engine.SweepArgs{}, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return b.sink.Count() == 3 }, 20*time.Second, 20*time.Millisecond)
+	var status string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE step = 'again'`).Scan(&status))
+	require.Equal(t, "sent", status)
+}

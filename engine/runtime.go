@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -49,6 +50,16 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
 	river.AddWorker(workers, &WebhookWorker{})
+	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
+}
+
+// PeriodicJobs are the engine's scheduled chores.
+func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+			return SweepArgs{}, nil
+		}, nil),
+	}
 }
 
 // SetClient gives the engine the River client it enqueues with (the client

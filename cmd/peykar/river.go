@@ -48,14 +48,14 @@ func (m *Main) startRiver(ctx context.Context) error {
 	client, err := river.NewClient(riverpgxv5.New(m.pool), &river.Config{
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
 		Workers:              workers,
-		Logger:               m.Logger,
+		Logger:               m.riverLogger(),
 		JobTimeout:           min(2*time.Minute, m.Config.rescueAfter/2),
 		RescueStuckJobsAfter: m.Config.rescueAfter,
-		PeriodicJobs: []*river.PeriodicJob{
+		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return outbox.PruneArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		}, m.engine.PeriodicJobs()...),
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
