@@ -191,8 +191,13 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		return rows.Err()
 	})
 	if len(clickSet) > 0 {
-		b.Queue(`SELECT delivery_id, link_idx, bool_or(NOT machine), bool_or(machine), max(occurred_at)
-			FROM events WHERE delivery_id = ANY($1) AND link_idx IS NOT NULL GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
+		// Only deliveries clicked before have a history; each is read
+		// through events_delivery_idx.
+		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
+			FROM deliveries d CROSS JOIN LATERAL (
+				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL) e
+			WHERE d.id = ANY($1) AND (d.first_click_at IS NOT NULL OR d.first_machine_click_at IS NOT NULL)
+			GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32

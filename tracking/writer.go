@@ -16,6 +16,7 @@ import (
 // request is one event waiting for its batch to commit.
 type request struct {
 	ev   *Event
+	at   time.Time // when it was queued
 	out  Outcome
 	err  error
 	done chan struct{}
@@ -44,7 +45,7 @@ type writer struct {
 // submit hands ev to the writer and waits until it is durable (nil), refused
 // (ErrNotFound) or could not be recorded (ErrUnavailable).
 func (w *writer) submit(ctx context.Context, ev *Event) (Outcome, error) {
-	r := &request{ev: ev, done: make(chan struct{})}
+	r := &request{ev: ev, at: time.Now(), done: make(chan struct{})}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -97,9 +98,21 @@ func (w *writer) loop() {
 			return
 		}
 		batch = append(batch[:0], first)
-		timer := time.NewTimer(w.wait)
+		// Wait at most BatchWait from the first event's arrival: under load
+		// the first one queued while the previous batch committed, so the
+		// batch takes what is there and goes.
+		timer := time.NewTimer(max(0, w.wait-time.Since(first.at)))
 	gather:
 		for len(batch) < w.size {
+			select {
+			case r, ok := <-w.in:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+				continue
+			default:
+			}
 			select {
 			case r, ok := <-w.in:
 				if !ok {

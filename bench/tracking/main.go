@@ -12,7 +12,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -52,6 +51,7 @@ func run() error {
 	wait := flag.Duration("wait", 5*time.Millisecond, "writer batch wait")
 	writers := flag.Int("writers", 2, "concurrent writer transactions")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
+	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -65,6 +65,7 @@ func run() error {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
+	pgData := ""
 	if *dsn == "" {
 		dir, err := os.MkdirTemp("", "pkb")
 		if err != nil {
@@ -72,11 +73,12 @@ func run() error {
 		}
 		defer os.RemoveAll(dir)
 		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(dir, "pg"), Logger: logger,
-			Settings: map[string]string{"max_connections": "100", "shared_buffers": "256MB"}})
+			Settings: settings(*statements)})
 		if err != nil {
 			return err
 		}
 		defer srv.ForceStop(context.Background())
+		pgData = filepath.Join(srv.Dir(), "data")
 		*dsn = srv.DSN("postgres")
 	}
 	pcfg, err := pgxpool.ParseConfig(*dsn)
@@ -92,7 +94,17 @@ func run() error {
 	if err := migrations.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
+	if *statements {
+		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			return err
+		}
+	}
 	campaign, first, err := seed(ctx, pool, *deliveries, *links)
+	if *statements {
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -135,25 +147,22 @@ func run() error {
 	deadline := time.Now().Add(*duration)
 	var wg sync.WaitGroup
 	start := time.Now()
+	cpu0 := sampleCPU(pgData)
 	startProfile()
 	for c := range *clients {
 		wg.Go(func() {
-			tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
-			client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			client := &rawClient{addr: ln.Addr().String()}
+			defer client.close()
 			for time.Now().Before(deadline) {
 				u := urls[int(next.Add(1)-1)%len(urls)]
-				req, _ := http.NewRequest(http.MethodGet, u, nil)
-				req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
 				t0 := time.Now()
-				res, err := client.Do(req)
+				code, _, err := client.get(u)
 				if err != nil {
 					other.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
 				lat[c] = append(lat[c], time.Since(t0))
-				if res.StatusCode == http.StatusFound {
+				if code == http.StatusFound {
 					found.Add(1)
 				} else {
 					other.Add(1)
@@ -163,6 +172,7 @@ func run() error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1 := sampleCPU(pgData)
 	pprof.StopCPUProfile()
 	_ = hs.Close()
 	if err := svc.Close(ctx); err != nil {
@@ -183,11 +193,22 @@ func run() error {
 	if err := pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks'`, campaign).Scan(&rolled); err != nil {
 		return err
 	}
+	if *statements {
+		if err := printStatements(ctx, pool); err != nil {
+			return err
+		}
+	}
 	st := svc.Stats()
 	fmt.Printf("clicks: %d in %.2fs = %.0f clicks/s; latency p50 %s p90 %s p99 %s max %s; other answers/errors %d\n",
 		found.Load(), elapsed.Seconds(), float64(found.Load())/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond), other.Load())
 	fmt.Printf("writer: %d events in %d commits (%.0f events/commit)\n", st.Events, st.Commits, float64(st.Events)/float64(max(st.Commits, 1)))
+	if n := found.Load(); n > 0 {
+		self, db := cpu1.self-cpu0.self, cpu1.db-cpu0.db
+		perClick := (self + db) / time.Duration(n)
+		fmt.Printf("cpu: this process (load generator + server + writer) %.2fs, PostgreSQL %.2fs = %s per click; %d cores fully ours would do ~%.0f clicks/s\n",
+			self.Seconds(), db.Seconds(), perClick.Round(time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perClick.Seconds())
+	}
 	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d\n", found.Load(), stored, human, rolled)
 	if stored != found.Load() || rolled != stored {
 		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", found.Load(), stored, rolled)
@@ -231,3 +252,31 @@ func seed(ctx context.Context, pool *pgxpool.Pool, n, links int) (int64, int64, 
 }
 
 var startProfile = func() {}
+
+func settings(statements bool) map[string]string {
+	s := map[string]string{"max_connections": "100", "shared_buffers": "256MB"}
+	if statements {
+		s["shared_preload_libraries"] = "pg_stat_statements"
+	}
+	return s
+}
+
+// printStatements shows where the database spent its time during the run.
+func printStatements(ctx context.Context, pool *pgxpool.Pool) error {
+	rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fmt.Println("calls  total_ms  rows  statement")
+	for rows.Next() {
+		var calls, ms, n int64
+		var q string
+		if err := rows.Scan(&calls, &ms, &n, &q); err != nil {
+			return err
+		}
+		fmt.Printf("%6d %8d %7d  %s\n", calls, ms, n, q)
+	}
+	return rows.Err()
+}
