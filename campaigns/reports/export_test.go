@@ -1,0 +1,124 @@
+package reports_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+)
+
+func readCSV(t *testing.T, b *bundle, path string) [][]string {
+	t.Helper()
+	code, body := b.body(t, path)
+	require.Equal(t, http.StatusOK, code, body)
+	if strings.Contains(path, "bom=1") {
+		require.True(t, strings.HasPrefix(body, "\uFEFF"), "BOM")
+		body = strings.TrimPrefix(body, "\uFEFF")
+	} else {
+		require.False(t, strings.HasPrefix(body, "\uFEFF"))
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	require.NoError(t, err)
+	return recs
+}
+
+func TestCSVExportsRoundTrip(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c := b.seed(t, 30, 7)
+	b.launch(t, c)
+	generateEvents(t, b, c)
+
+	// Deliveries: one row per delivery, with its events summary.
+	for _, q := range []string{"", "?bom=1"} {
+		recs := readCSV(t, b, "/campaigns/"+itoa(c.ID)+"/deliveries.csv"+q)
+		require.Equal(t, "delivery_id", recs[0][0])
+		var n int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1`, c.ID).Scan(&n))
+		require.Len(t, recs, n+1)
+		col := map[string]int{}
+		for i, h := range recs[0] {
+			col[h] = i
+		}
+		for _, rec := range recs[1:] {
+			var email, status, lastError string
+			var opens, totalClicks int64
+			require.NoError(t, b.pool.QueryRow(ctx, `SELECT ct.email, d.status, d.last_error,
+					(SELECT count(*) FROM events WHERE delivery_id = d.id AND type = 'open' AND NOT machine),
+					(SELECT count(*) FROM events WHERE delivery_id = d.id AND type = 'click')
+				FROM deliveries d JOIN contacts ct ON ct.id = d.contact_id WHERE d.id = $1`, rec[0]).Scan(&email, &status, &lastError, &opens, &totalClicks))
+			require.Equal(t, email, rec[col["email"]])
+			require.Equal(t, status, rec[col["status"]])
+			require.Equal(t, lastError, rec[col["last_error"]])
+			require.Equal(t, itoa(opens), rec[col["opens"]])
+			require.Equal(t, itoa(totalClicks), rec[col["total_clicks"]])
+		}
+	}
+
+	// Links: names and URLs with commas, quotes and Persian text.
+	recs := readCSV(t, b, "/campaigns/"+itoa(c.ID)+"/links.csv")
+	require.Len(t, recs, 7)
+	require.Equal(t, "https://shop.example/a,b?q=\"x\"", recs[2][2])
+	require.Equal(t, "Odd, \"quoted\"", recs[2][3])
+	require.Equal(t, "فروشگاه", recs[3][3])
+
+	// The report summary.
+	r, err := b.svc.Report(ctx, c.ID)
+	require.NoError(t, err)
+	recs = readCSV(t, b, "/campaigns/"+itoa(c.ID)+"/report.csv")
+	fields := map[string]string{}
+	for _, rec := range recs[1:] {
+		fields[rec[0]] = rec[1]
+	}
+	require.Equal(t, itoa(r.Metrics.Sent), fields["metrics.sent"])
+	require.Equal(t, itoa(r.Metrics.TotalClicks), fields["metrics.total_clicks"])
+	require.Equal(t, itoa(r.Steps["main"].Opens), fields["steps.main.opens"])
+	require.Equal(t, "https://shop.example/a,b?q=\"x\"", fields["links[1].url"])
+}
+
+func TestSegmentContactsCSV(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	names := []string{"سارا, \"تهران\"", "line one\nline two", "plain", "=cmd|' /C calc'!A0", "قیمت \"ویژه\"\r\nخط"}
+	for i := range 2500 {
+		name := names[i%len(names)]
+		city := "Tehran"
+		if i%3 == 0 {
+			city = "Shiraz"
+		}
+		_, err := contacts.Create(ctx, b.pool, contacts.ContactInput{Email: "p" + itoa(int64(i)) + "@example.com", Name: name,
+			Attributes: map[string]any{"city": city, "note": "a,\"b\"\nc"}, Tags: []string{"vip", "new"}})
+		require.NoError(t, err)
+	}
+	var segID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('tehran', 'contact.attributes.city == "Tehran"') RETURNING id`).Scan(&segID))
+	recs := readCSV(t, b, "/segments/"+itoa(segID)+"/contacts.csv?bom=1")
+	var want int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE attributes->>'city' = 'Tehran'`).Scan(&want))
+	require.Len(t, recs, want+1, "header plus every matching contact across several pages")
+	prev := int64(0)
+	for _, rec := range recs[1:] {
+		var id int64
+		var name string
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT id, name FROM contacts WHERE email = $1`, rec[1]).Scan(&id, &name))
+		require.Equal(t, itoa(id), rec[0])
+		require.Greater(t, id, prev, "id order")
+		prev = id
+		// encoding/csv's reader turns a quoted \r\n into \n (the writer keeps it).
+		require.Equal(t, strings.ReplaceAll(name, "\r\n", "\n"), rec[2], "name survives the round trip")
+		var attrs map[string]any
+		require.NoError(t, json.Unmarshal([]byte(rec[5]), &attrs))
+		require.Equal(t, "a,\"b\"\nc", attrs["note"])
+		require.Equal(t, "vip;new", rec[4])
+	}
+	code, _ := b.body(t, "/segments/999999/contacts.csv")
+	require.Equal(t, http.StatusNotFound, code)
+}

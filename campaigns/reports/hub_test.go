@@ -1,0 +1,51 @@
+package reports
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+)
+
+// TestOnePollerPerCampaign checks that many clients of one campaign share
+// one poller, which stops when the last client leaves.
+func TestOnePollerPerCampaign(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	var mu sync.Mutex
+	version := 0
+	h, err := New(Config{Pool: &pgxpool.Pool{}, PollInterval: 10 * time.Millisecond, Report: func(ctx context.Context, id int64) (any, error) {
+		calls.Add(1)
+		mu.Lock()
+		defer mu.Unlock()
+		return map[string]any{"id": id, "v": version}, nil
+	}})
+	require.NoError(t, err)
+	e := echo.New()
+	h.Routes(e.Group("/api/v1"))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var resps []*http.Response
+	for range 5 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/campaigns/7/stream", nil)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		resps = append(resps, resp)
+	}
+	require.Equal(t, 1, h.hub.running())
+	cancel()
+	for _, r := range resps {
+		r.Body.Close()
+	}
+	require.Eventually(t, func() bool { return h.hub.running() == 0 }, 10*time.Second, 5*time.Millisecond)
+}
