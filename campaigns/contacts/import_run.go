@@ -243,9 +243,10 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
-	var line, first int
+	var line, first, repeats int
 	if _, err := pgx.ForEachRow(rows, []any{&line, &first}, func() error {
 		im.res.duplicate(Duplicate{Line: line, FirstLine: first})
+		repeats++
 		return nil
 	}); err != nil {
 		return fmt.Errorf("find repeats: %w", err)
@@ -262,6 +263,14 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 	im.res.Inserted += inserted
 	im.res.Updated += updated
 	im.res.Skipped += fresh - inserted - updated
+	if repeats == 0 {
+		return nil
+	}
+	// The temp table has no statistics; without them the planner may scan
+	// all contacts for a handful of repeats.
+	if _, err := tx.Exec(ctx, `ANALYZE import_rows`); err != nil {
+		return fmt.Errorf("merge repeats: %w", err)
+	}
 	if _, err := tx.Exec(ctx, mergeSQL, im.mode); err != nil {
 		return fmt.Errorf("merge repeats: %w", err)
 	}

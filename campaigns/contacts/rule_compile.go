@@ -32,6 +32,7 @@ type Compiled struct {
 	program *vm.Program // the Go path
 	tree    ast.Node    // the parsed (unoptimised) tree the SQL path translates; nil when not translatable
 	plan    goPlan      // what the Go path reads
+	pre     []ast.Node  // on the Go path, conjuncts SQL checks first
 }
 
 // Translatable reports whether the rule runs as one SQL WHERE clause.
@@ -69,6 +70,8 @@ func CompileRule(rule string) (*Compiled, error) {
 	c.plan = planFor(tree.Node)
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
 		c.tree = tree.Node
+	} else {
+		c.pre = prefilter(tree.Node)
 	}
 	return c, nil
 }

@@ -82,8 +82,9 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	var sendable bool
 	n := 0
 	cols, args := c.plan.columns(2)
+	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	rows, err := db.Query(ctx, `SELECT `+cols+`, `+sendableSQL+` FROM contacts c
-		WHERE c.id > $1 ORDER BY c.id LIMIT $2`, append([]any{after, limit}, args...)...)
+		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
 	}
@@ -124,6 +125,23 @@ func (c *Compiled) where(now time.Time, base int) (string, []any) {
 		panic("contacts: where on an untranslatable rule")
 	}
 	return "(" + w.sql + ")", w.args
+}
+
+// prefilterSQL is " AND (…)" for the conjuncts SQL can check before the Go
+// path evaluates the rule, with parameters numbered after base ("" when
+// there are none).
+func (c *Compiled) prefilterSQL(now time.Time, base int) (string, []any) {
+	var sql string
+	var args []any
+	for _, n := range c.pre {
+		w, ok := translate(n, now, base+len(args))
+		if !ok {
+			continue
+		}
+		sql += " AND (" + w.sql + ")"
+		args = append(args, w.args...)
+	}
+	return sql, args
 }
 
 // Count returns how many contacts (erased ones aside) match c, whether or
@@ -192,10 +210,13 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	r := newEnvRow(c.plan)
 	dest := r.dest()
 	cols, args := c.plan.columns(2)
+	pre, preArgs := c.prefilterSQL(now, 2+len(args))
+	args = append(args, preArgs...)
 	if upTo <= 0 {
 		upTo = math.MaxInt64
 	}
-	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased' ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
+	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre +
+		` ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
 	for {
 		rows, err := db.Query(ctx, q, append([]any{after, upTo}, args...)...)
 		if err != nil {

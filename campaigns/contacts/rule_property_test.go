@@ -98,7 +98,10 @@ func randomAtom(r *rand.Rand) string {
 	case 11:
 		return []string{`contact.consent.source == "form"`, `contact.consent.source == ""`, `contact.consent.ip != ""`}[r.IntN(3)]
 	case 12:
-		return []string{"stats.sent in [0, 1, 2]", "contact.id in [1, 3, 5, 7]", "true", "false"}[r.IntN(4)]
+		return []string{"stats.sent in [0, 1, 2]", "contact.id in [1, 3, 5, 7]", "true", "false",
+			"len(contact.tags) >= 2", "len(contact.tags) == 0",
+			// not translatable: makes the rule run in Go, with a prefilter
+			`any(contact.tags, {# startsWith "t"})`, `stats.opens + stats.clicks > 3`}[r.IntN(8)]
 	default:
 		return attr + " == nil"
 	}
@@ -154,13 +157,24 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		}
 		if !c.Translatable() {
 			fallback++
+			// The SQL prefilter never changes the Go path's answer.
+			plain := *c
+			plain.pre = nil
+			want, err := matchingIDs(b.ctx, b.pool, &plain, now, 0, 1000)
+			require.NoError(t, err, rule)
+			got, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)
+			require.NoError(t, err, rule)
+			require.Equal(t, want, got, rule)
+			n, err := count(b.ctx, b.pool, c, now)
+			require.NoError(t, err, rule)
+			require.Equal(t, int64(len(want)), n, rule)
 			continue
 		}
 		translated++
 		sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)
 		require.NoError(t, err, rule)
 		goPath := *c
-		goPath.tree, goPath.all = nil, false
+		goPath.tree, goPath.all, goPath.pre = nil, false, nil
 		goIDs, err := matchingIDs(b.ctx, b.pool, &goPath, now, 0, 1000)
 		require.NoError(t, err, rule)
 		if !slices.Equal(sqlIDs, goIDs) {

@@ -52,6 +52,28 @@ type sqlWhere struct {
 	args []any
 }
 
+// conjuncts returns the operands of a top-level chain of &&.
+func conjuncts(n ast.Node) []ast.Node {
+	if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "&&" || b.Operator == "and") {
+		return append(conjuncts(b.Left), conjuncts(b.Right)...)
+	}
+	return []ast.Node{n}
+}
+
+// prefilter returns the translatable conjuncts of a rule that is not
+// translatable as a whole. A contact the rule matches satisfies every
+// conjunct (evaluated without error), so SQL may drop the contacts failing
+// any of them before Go evaluates the whole rule on the rest.
+func prefilter(n ast.Node) []ast.Node {
+	var out []ast.Node
+	for _, c := range conjuncts(n) {
+		if _, ok := translate(c, time.Time{}, 0); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // translate turns the tree into SQL; ok is false when some node is outside
 // the translatable subset.
 func translate(n ast.Node, now time.Time, base int) (sqlWhere, bool) {
@@ -207,6 +229,16 @@ func path(n ast.Node) (obj, field string, ok bool) {
 func (t *translator) operand(n ast.Node) (operand, bool) {
 	if call, ok := n.(*ast.CallNode); ok {
 		return t.daysSince(call)
+	}
+	if b, ok := n.(*ast.BuiltinNode); ok {
+		// len(contact.tags): the number of tags.
+		if b.Name != "len" || len(b.Arguments) != 1 {
+			return operand{}, false
+		}
+		if obj, field, ok := path(b.Arguments[0]); ok && obj == "contact" && field == "tags" {
+			return operand{kind: kInt, sql: "cardinality(c.tags)"}, true
+		}
+		return operand{}, false
 	}
 	obj, field, ok := path(n)
 	if !ok {
