@@ -73,7 +73,7 @@ func Compile(t Template) (*Compiled, error) {
 	if err := c.validateAuthored(v, orig); err != nil {
 		return nil, err
 	}
-	rewritten, links, hrefs := rewriteLinks(t.HTML)
+	rw := rewriteLinks(t.HTML)
 	if t.Text != "" {
 		// Validate the text as written, then track its URLs that the HTML links.
 		authored, err := parseText("text", t.Text)
@@ -83,9 +83,9 @@ func Compile(t Template) (*Compiled, error) {
 		if err := execSample(v, func(w io.Writer) error { return authored.Execute(w, v) }, nil); err != nil {
 			return nil, fieldError("text", t.Text, err)
 		}
-		c.textSrc = trackTextLinks(t.Text, links)
+		c.textSrc = trackTextLinks(t.Text, rw.links)
 	} else {
-		c.textSrc = plainText(rewritten)
+		c.textSrc = plainText(rw.text)
 	}
 	if c.text, err = parseText("text", c.textSrc); err != nil {
 		if t.Text == "" {
@@ -93,17 +93,17 @@ func Compile(t Template) (*Compiled, error) {
 		}
 		return nil, err
 	}
-	for i, l := range links {
+	for i, l := range rw.links {
 		cl := compiledLink{Link: l}
 		if l.Personalised {
-			if cl.href, err = parseHTML("html", hrefTemplate(hrefs[i])); err != nil {
+			if cl.href, err = parseHTML("html", hrefTemplate(rw.hrefs[i])); err != nil {
 				return nil, fieldError("html", t.HTML, err)
 			}
 		}
 		c.links = append(c.links, cl)
 		c.public = append(c.public, l)
 	}
-	if c.html, err = parseHTML("html", withTrackingExtras(rewritten)); err != nil {
+	if c.html, err = parseHTML("html", withTrackingExtras(rw.html)); err != nil {
 		return nil, fmt.Errorf("compile tracked html: %w", err)
 	}
 	if err := c.validateCompiled(v); err != nil {
@@ -183,10 +183,9 @@ func generatedTextError(err error) error {
 	return err
 }
 
-// trackingExtras is the honeypot link and the open pixel, added before
-// </body> (or at the end) when a message is rendered with a tracker.
-const trackingExtras = `{{ if peykar_tracking $ }}<a href="{{ peykar_honeypot $ }}" style="display:none" aria-hidden="true" tabindex="-1"></a>` +
-	`<img src="{{ peykar_open $ }}" width="1" height="1" alt="" style="display:none">{{ end }}`
+// trackingExtras writes the honeypot link and the open pixel (see
+// extrasFunc), added before </body> (or at the end).
+const trackingExtras = `{{ peykar_extras $ }}`
 
 var bodyEndRE = regexp.MustCompile(`(?i)</body\s*>`)
 

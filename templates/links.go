@@ -17,6 +17,7 @@ const maxLinkName = 200
 type attr struct {
 	name   string
 	val    span
+	full   span // the whole attribute: name, "=", quoted value
 	quoted bool
 	hasVal bool
 }
@@ -60,13 +61,17 @@ func scanAttrs(raw string) []attr {
 				}
 				a.val, a.quoted = span{j + 1, j + 1 + k}, true
 				i = min(j+1+k+1, len(raw))
+				a.full = span{ns, i}
 			} else {
 				vs := j
 				for j < len(raw) && !isSpace(raw[j]) && raw[j] != '>' {
 					j++
 				}
 				a.val, i = span{vs, j}, j
+				a.full = span{ns, j}
 			}
+		} else {
+			a.full = span{ns, i}
 		}
 		out = append(out, a)
 	}
@@ -97,29 +102,42 @@ func applyEdits(src string, edits []edit) string {
 	return b.String()
 }
 
-// clickCall is the action a trackable href becomes.
+// clickCall is the action that yields link idx's URL for this message.
 func clickCall(idx int) string { return fmt.Sprintf("{{ peykar_click $ %d }}", idx) }
 
+// hrefCall is the action a trackable link's whole href attribute becomes in
+// the HTML: one call that writes href="…" (see hrefFunc), much cheaper to
+// render than a URL action in an attribute value, which html/template
+// passes through three escapers.
+func hrefCall(idx int) string { return fmt.Sprintf("{{ peykar_href $ %d }}", idx) }
+
+// rewrittenHTML is an HTML source prepared for tracking.
+type rewrittenHTML struct {
+	html  string   // href attributes replaced by hrefCall
+	text  string   // href values replaced by clickCall, for the plain-text generator
+	links []Link   // the trackable links in document order
+	hrefs []string // per link, the raw href source of a personalised link, else ""
+}
+
 // rewriteLinks finds the trackable links of an HTML template source, in
-// document order, and replaces each one's href value by a call that yields
-// the tracked URL at render time. Trackable: an http(s) URL, or an href
+// document order, and replaces each one's href by a call that yields the
+// tracked URL at render time. Trackable: an http(s) URL, or an href
 // holding template actions (personalised: its scheme is checked once
 // rendered); left alone: mailto:, tel:, #anchors, other schemes,
 // unsubscribe_url, and links marked data-peykar-notrack.
-//
-// hrefs holds, per link, the raw href source of personalised links ("" for
-// static ones).
-func rewriteLinks(src string) (string, []Link, []string) {
+func rewriteLinks(src string) rewrittenHTML {
 	masked := mask(src, findActions(src))
 	z := xhtml.NewTokenizer(strings.NewReader(masked))
 	var (
-		links []Link
-		hrefs []string
-		edits []edit
-		off   int
-		cur   = -1 // index in links of the open <a>, while its name is collected
-		text  strings.Builder
-		alt   string
+		links     []Link
+		hrefs     []string
+		edits     []edit // for the text variant
+		attrEdits []edit // for the HTML
+
+		off  int
+		cur  = -1 // index in links of the open <a>, while its name is collected
+		text strings.Builder
+		alt  string
 	)
 	finish := func() {
 		if cur >= 0 && links[cur].Name == "" {
@@ -150,11 +168,12 @@ func rewriteLinks(src string) (string, []Link, []string) {
 			switch string(name) {
 			case "a":
 				finish()
-				l, e, href, ok := trackable(src[start:off], raw, start, len(links))
+				l, e, ae, href, ok := trackable(src[start:off], raw, start, len(links))
 				if ok {
 					links = append(links, l)
 					hrefs = append(hrefs, href)
 					edits = append(edits, e)
+					attrEdits = append(attrEdits, ae)
 					cur = len(links) - 1
 				}
 			case "img":
@@ -173,15 +192,15 @@ func rewriteLinks(src string) (string, []Link, []string) {
 		}
 	}
 	finish()
-	return applyEdits(src, edits), links, hrefs
+	return rewrittenHTML{html: applyEdits(src, attrEdits), text: applyEdits(src, edits), links: links, hrefs: hrefs}
 }
 
 // trackable decides whether the <a> start tag orig (raw: its masked form,
 // at byte offset base of the source) is tracked, and if so returns its Link
-// and the edit that replaces its href value, plus the raw href source when
-// the link is personalised.
-func trackable(orig, raw string, base, idx int) (Link, edit, string, bool) {
-	var href *attr
+// the edits that replace its href value and its whole href attribute, and
+// the raw href source when the link is personalised.
+func trackable(orig, raw string, base, idx int) (l Link, value, whole edit, href string, ok bool) {
+	var ha *attr
 	var name, title string
 	attrs := scanAttrs(raw)
 	for i := range attrs {
@@ -189,10 +208,10 @@ func trackable(orig, raw string, base, idx int) (Link, edit, string, bool) {
 		val := orig[a.val.start:a.val.end]
 		switch a.name {
 		case "data-peykar-notrack":
-			return Link{}, edit{}, "", false
+			return Link{}, edit{}, edit{}, "", false
 		case "href":
-			if href == nil && a.hasVal {
-				href = a
+			if ha == nil && a.hasVal {
+				ha = a
 			}
 		case "data-peykar-name":
 			name = collapseSpace(html.UnescapeString(val))
@@ -200,39 +219,40 @@ func trackable(orig, raw string, base, idx int) (Link, edit, string, bool) {
 			title = collapseSpace(html.UnescapeString(val))
 		}
 	}
-	if href == nil {
-		return Link{}, edit{}, "", false
+	if ha == nil {
+		return Link{}, edit{}, edit{}, "", false
 	}
-	val := orig[href.val.start:href.val.end]
+	val := orig[ha.val.start:ha.val.end]
 	trimmed := strings.TrimSpace(val)
-	l := Link{Idx: idx, Name: name}
+	l = Link{Idx: idx, Name: name}
 	if l.Name == "" {
 		l.Name = truncateRunes(title, maxLinkName)
 	}
 	if hasAction(trimmed) {
 		if strings.Contains(trimmed, "unsubscribe_url") {
-			return Link{}, edit{}, "", false
+			return Link{}, edit{}, edit{}, "", false
 		}
 		prefix := html.UnescapeString(trimmed[:strings.Index(trimmed, "{{")])
 		if prefix != "" && !isHTTP(prefix) && !strings.HasPrefix("https://", strings.ToLower(prefix)) {
-			return Link{}, edit{}, "", false // mailto:{{ … }} and the like
+			return Link{}, edit{}, edit{}, "", false // mailto:{{ … }} and the like
 		}
 		l.URL, l.Personalised = decodeStatic(trimmed), true
 	} else {
 		u := html.UnescapeString(trimmed)
 		if !isHTTP(u) {
-			return Link{}, edit{}, "", false
+			return Link{}, edit{}, edit{}, "", false
 		}
 		l.URL = u
 	}
-	e := edit{start: base + href.val.start, end: base + href.val.end, repl: clickCall(idx)}
-	if !href.quoted {
-		e.repl = `"` + e.repl + `"`
+	value = edit{start: base + ha.val.start, end: base + ha.val.end, repl: clickCall(idx)}
+	if !ha.quoted {
+		value.repl = `"` + value.repl + `"`
 	}
+	whole = edit{start: base + ha.full.start, end: base + ha.full.end, repl: hrefCall(idx)}
 	if l.Personalised {
-		return l, e, trimmed, true
+		href = trimmed
 	}
-	return l, e, "", true
+	return l, value, whole, href, true
 }
 
 // decodeStatic decodes HTML entities outside the template actions of s.

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	htmltemplate "html/template"
 	"strings"
 	"testing"
 
@@ -50,9 +51,9 @@ func TestLinkRewritingEdgeCases(t *testing.T) {
 		`<a href="https://shop.example/skip" data-peykar-notrack>Not tracked</a>`,
 		`<a href="https://t.example/c/0?to=https://shop.example/sale">Sale</a>`,
 		`<a href="https://t.example/c/1?to=https://shop.example/sale">Sale again</a>`,
-		`<a title="Our logo" href='https://t.example/c/2?to=https://shop.example/'>`,
+		`<a title="Our logo" href="https://t.example/c/2?to=https://shop.example/">`,
 		`<a href="https://t.example/c/3?to=https://shop.example/unquoted" data-peykar-name="Footer link">x</a>`,
-		`<A HREF="https://t.example/c/4?to=HTTPS://SHOP.EXAMPLE/UPPER">Upper</A>`,
+		`<A href="https://t.example/c/4?to=HTTPS://SHOP.EXAMPLE/UPPER">Upper</A>`,
 		`<a href="https://t.example/c/5?to=https://shop.example/q?a=1&amp;b=2">Amp</a>`,
 		`<a href="https://t.example/c/6?to=https://shop.example/u/42?n=Sara%20K">Your page</a>`,
 		`<a href="https://t.example/c/7?to=https://other.example/x?y=1">Attr link</a>`,
@@ -99,8 +100,24 @@ func TestLinkEdgeQuotesAndBodyInActions(t *testing.T) {
 	t.Parallel()
 	c := mustCompile(t, Template{HTML: `<body><a href='https://x.example/?q="{{ .Contact.Name }}"'>Q</a>{{ "</body>" }}</body>`})
 	r := render(t, c, Data{Contact: Contact{Name: "a b"}}, fakeTracker{})
-	require.Contains(t, r.HTML, `<a href='https://t.example/c/0?to=https://x.example/?q=%22a%20b%22'>Q</a>&lt;/body&gt;<a href="https://t.example/h/tok"`)
+	require.Contains(t, r.HTML, `<a href="https://t.example/c/0?to=https://x.example/?q=%22a%20b%22">Q</a>&lt;/body&gt;<a href="https://t.example/h/tok"`)
 	require.True(t, strings.HasSuffix(r.HTML, `style="display:none"></body>`), r.HTML)
+}
+
+func TestWriteURLAttrMatchesHTMLTemplate(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"https://x.example/a b?q=1&r=2#f", "https://shop.example/fa/حراج", `https://x.example/"q"<'()>`,
+		"https://x.example/%41%zz%", "HTTPS://X.EXAMPLE/~a-b_c.d!$*+,;=:@[]",
+	} {
+		var want strings.Builder
+		require.NoError(t, htmltemplate.Must(htmltemplate.New("").Parse(`<a href="{{ . }}">`)).Execute(&want, u))
+		var got strings.Builder
+		got.WriteString(`<a href="`)
+		writeURLAttr(&got, u)
+		got.WriteString(`">`)
+		require.Equal(t, want.String(), got.String())
+	}
 }
 
 func TestScanAttrs(t *testing.T) {

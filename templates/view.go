@@ -52,9 +52,8 @@ func stateFuncs() map[string]any {
 		attrOptional:         attrOptionalFunc,
 		"peykar_unsubscribe": unsubscribeFunc,
 		"peykar_click":       clickFunc,
-		"peykar_tracking":    func(v *view) bool { return v.tr != nil },
-		"peykar_open":        func(v *view) htmltemplate.URL { return htmltemplate.URL(v.tr.OpenURL()) },
-		"peykar_honeypot":    func(v *view) htmltemplate.URL { return htmltemplate.URL(v.tr.HoneypotURL()) },
+		"peykar_href":        hrefFunc,
+		"peykar_extras":      extrasFunc,
 	}
 }
 
@@ -119,6 +118,75 @@ func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 		v.clicks[idx] = u
 	}
 	return htmltemplate.URL(u), nil
+}
+
+// hrefFunc writes link idx's whole href attribute for the HTML part. The
+// URL is written as html/template writes a URL action in an attribute.
+func hrefFunc(v *view, idx int) (htmltemplate.HTMLAttr, error) {
+	u, err := clickFunc(v, idx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(len(u) + 16)
+	b.WriteString(`href="`)
+	writeURLAttr(&b, string(u))
+	b.WriteByte('"')
+	return htmltemplate.HTMLAttr(b.String()), nil
+}
+
+// extrasFunc writes the hidden honeypot link and the open pixel; nothing
+// without a tracker.
+func extrasFunc(v *view) htmltemplate.HTML {
+	if v.tr == nil {
+		return ""
+	}
+	honeypot, open := v.tr.HoneypotURL(), v.tr.OpenURL()
+	var b strings.Builder
+	b.Grow(len(honeypot) + len(open) + 160)
+	b.WriteString(`<a href="`)
+	writeURLAttr(&b, honeypot)
+	b.WriteString(`" style="display:none" aria-hidden="true" tabindex="-1"></a><img src="`)
+	writeURLAttr(&b, open)
+	b.WriteString(`" width="1" height="1" alt="" style="display:none">`)
+	return htmltemplate.HTML(b.String())
+}
+
+// writeURLAttr writes URL s for a double-quoted attribute value the way
+// html/template does for a URL action: normalised (bytes outside RFC 3986's
+// unreserved and reserved sets, and quotes and parentheses, are
+// percent-encoded; valid escapes are kept), then "&" and "+" as entities.
+func writeURLAttr(b *strings.Builder, s string) {
+	const hex = "0123456789abcdef"
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			continue
+		case strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0:
+			continue
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			continue
+		}
+		b.WriteString(s[last:i])
+		switch c {
+		case '&':
+			b.WriteString("&amp;")
+		case '+':
+			b.WriteString("&#43;")
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func (v *view) click(idx int) (string, error) {
