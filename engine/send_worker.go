@@ -40,7 +40,7 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 
 // sendChunk is how many messages go out between checks of the campaign's
 // status, so that pause and cancel take effect within a chunk's time.
-const sendChunk = 25
+const sendChunk = 50
 
 // statusTTL is how long a campaign's status is trusted before it is read
 // again.

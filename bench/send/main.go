@@ -98,14 +98,21 @@ func main() {
 	start := time.Now()
 	_, err = svc.Launch(ctx, c.ID)
 	check(err)
+	var launched time.Duration
 	for {
 		st, _, err := campaigns.StatusOf(ctx, pool, c.ID)
 		check(err)
 		if st == campaigns.StatusFinished {
 			break
 		}
+		if launched == 0 {
+			if ls, err := campaigns.GetLaunchState(ctx, pool, c.ID); err == nil && ls.Done {
+				launched = time.Since(start)
+			}
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	fmt.Printf("launch walked the segment in %s\n", launched.Round(time.Millisecond))
 	elapsed := time.Since(start)
 	got := sink.Count() - before
 	rate := float64(got) / elapsed.Seconds()
