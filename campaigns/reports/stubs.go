@@ -12,14 +12,5 @@ func (h *Handler) Page(c echo.Context) error { return c.NoContent(http.StatusNot
 // ComparePage is the comparison page.
 func (h *Handler) ComparePage(c echo.Context) error { return c.NoContent(http.StatusNotImplemented) }
 
-// Compare compares campaigns.
-func (h *Handler) Compare(c echo.Context) error { return c.NoContent(http.StatusNotImplemented) }
-
-// Standard is the standard report.
-func (h *Handler) Standard(c echo.Context) error { return c.NoContent(http.StatusNotImplemented) }
-
-// StandardCSV is the standard report as CSV.
-func (h *Handler) StandardCSV(c echo.Context) error { return c.NoContent(http.StatusNotImplemented) }
-
 // Asset serves the page assets.
 func (h *Handler) Asset(c echo.Context) error { return c.NoContent(http.StatusNotImplemented) }
