@@ -2,7 +2,6 @@ package templates
 
 import (
 	"errors"
-	"fmt"
 	htmltemplate "html/template"
 	"io"
 	"regexp"
@@ -29,8 +28,12 @@ type Compiled struct {
 	html    *htmltemplate.Template
 	text    *texttemplate.Template
 	textSrc string // the text part's source, generated when tmpl.Text is empty
-	links   []compiledLink
-	public  []Link
+	// htmlSrc is the HTML source prepared for tracking: tmpl.HTML with
+	// htmlEdits applied.
+	htmlSrc   string
+	htmlEdits []edit
+	links     []compiledLink
+	public    []Link
 }
 
 type compiledLink struct {
@@ -103,8 +106,10 @@ func Compile(t Template) (*Compiled, error) {
 		c.links = append(c.links, cl)
 		c.public = append(c.public, l)
 	}
-	if c.html, err = parseHTML("html", withTrackingExtras(rw.html)); err != nil {
-		return nil, fmt.Errorf("compile tracked html: %w", err)
+	c.htmlEdits = withTrackingExtras(t.HTML, rw.html)
+	c.htmlSrc = applyEdits(t.HTML, c.htmlEdits)
+	if c.html, err = parseHTML("html", c.htmlSrc); err != nil {
+		return nil, c.htmlError(err)
 	}
 	if err := c.validateCompiled(v); err != nil {
 		return nil, err
@@ -189,11 +194,29 @@ const trackingExtras = `{{ peykar_extras $ }}`
 
 var bodyEndRE = regexp.MustCompile(`(?i)</body\s*>`)
 
-func withTrackingExtras(src string) string {
-	locs := bodyEndRE.FindAllStringIndex(mask(src, findActions(src)), -1)
-	if len(locs) == 0 {
-		return src + trackingExtras
+// withTrackingExtras adds to edits (of src, in order) the insertion of the
+// tracking extras before the last </body>, or at the end.
+func withTrackingExtras(src string, edits []edit) []edit {
+	at := len(src)
+	if locs := bodyEndRE.FindAllStringIndex(mask(src, findActions(src)), -1); len(locs) > 0 {
+		at = locs[len(locs)-1][0]
 	}
-	at := locs[len(locs)-1][0]
-	return src[:at] + trackingExtras + src[at:]
+	i := len(edits)
+	for i > 0 && edits[i-1].start >= at {
+		i--
+	}
+	out := append([]edit(nil), edits[:i]...)
+	out = append(out, edit{start: at, end: at, repl: trackingExtras})
+	return append(out, edits[i:]...)
+}
+
+// htmlError is fieldError for the HTML prepared for tracking, placed on the
+// author's source.
+func (c *Compiled) htmlError(err error) *errs.Error {
+	e := fieldError("html", c.htmlSrc, err)
+	if e.Line > 0 && e.Field == "html" {
+		off := originalOffset(byteOffset(c.htmlSrc, e.Line, e.Column), c.htmlEdits)
+		e.Line, e.Column = lineCol(c.tmpl.HTML, off)
+	}
+	return e
 }

@@ -15,6 +15,10 @@ import (
 // errors: "template: NAME:LINE[:COL]: " or "html/template:NAME:LINE[:COL]: ".
 var locRE = regexp.MustCompile(`^(?:html/)?template: ?[^:]*:(\d+)(?::(\d+))?: (?:executing "[^"]*" at )?`)
 
+// nestedLocRE matches the location of an error from a personalised link's
+// own small template, nested in the document's error.
+var nestedLocRE = regexp.MustCompile(`template: [^:]*:\d+(?::\d+)?: (?:executing "[^"]*" at )?`)
+
 // quotedRE finds the first quoted word of a parse error message, used to
 // locate the column of errors that report only a line.
 var quotedRE = regexp.MustCompile(`"([^"]+)"`)
@@ -24,7 +28,7 @@ var quotedRE = regexp.MustCompile(`"([^"]+)"`)
 var internalNames = strings.NewReplacer(
 	"peykar_attr_optional $", "attr", "peykar_attr_optional", "attr", "peykar_attr $", "attr", "peykar_attr", "attr",
 	"peykar_unsubscribe $", "unsubscribe_url", "peykar_unsubscribe", "unsubscribe_url",
-	"peykar_click $", "click_url", "peykar_click", "click_url",
+	"peykar_click $", "link", "peykar_click", "link", "peykar_href $", "link", "peykar_href", "link",
 	"*templates.view", "the message data", "templates.Contact", "Contact", "templates.Campaign", "Campaign",
 )
 
@@ -57,7 +61,7 @@ func fieldError(field, src string, err error) *errs.Error {
 	if i := strings.Index(msg, ": {state"); i >= 0 {
 		msg = msg[:i] // html/template's internal escaping contexts mean nothing to an author
 	}
-	e.Message = internalNames.Replace(msg)
+	e.Message = internalNames.Replace(nestedLocRE.ReplaceAllString(msg, ""))
 	return e
 }
 
@@ -84,6 +88,24 @@ func lineCol(src string, pos int) (int, int) {
 	line := 1 + strings.Count(before, "\n")
 	start := strings.LastIndexByte(before, '\n') + 1
 	return line, utf8.RuneCountInString(before[start:]) + 1
+}
+
+// byteOffset converts a 1-based line and character column of src into a
+// byte offset.
+func byteOffset(src string, line, col int) int {
+	off := 0
+	for i := 1; i < line; i++ {
+		k := strings.IndexByte(src[off:], '\n')
+		if k < 0 {
+			return len(src)
+		}
+		off += k + 1
+	}
+	for n := 1; n < col && off < len(src) && src[off] != '\n'; n++ {
+		_, size := utf8.DecodeRuneInString(src[off:])
+		off += size
+	}
+	return off
 }
 
 // byteColToRune turns text/template's 0-based byte column on line into a

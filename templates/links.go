@@ -86,6 +86,23 @@ type edit struct {
 	repl       string
 }
 
+// originalOffset maps byte offset off of applyEdits(src, edits) back to
+// src: inside a replacement it is the replaced range's start.
+func originalOffset(off int, edits []edit) int {
+	delta := 0 // how much longer the output is than src, before the current edit
+	for _, e := range edits {
+		at := e.start + delta
+		if off < at {
+			break
+		}
+		if off < at+len(e.repl) {
+			return e.start
+		}
+		delta += len(e.repl) - (e.end - e.start)
+	}
+	return off - delta
+}
+
 func applyEdits(src string, edits []edit) string {
 	if len(edits) == 0 {
 		return src
@@ -113,7 +130,7 @@ func hrefCall(idx int) string { return fmt.Sprintf("{{ peykar_href $ %d }}", idx
 
 // rewrittenHTML is an HTML source prepared for tracking.
 type rewrittenHTML struct {
-	html  string   // href attributes replaced by hrefCall
+	html  []edit   // replace href attributes by hrefCall, in source order
 	text  string   // href values replaced by clickCall, for the plain-text generator
 	links []Link   // the trackable links in document order
 	hrefs []string // per link, the raw href source of a personalised link, else ""
@@ -192,7 +209,7 @@ func rewriteLinks(src string) rewrittenHTML {
 		}
 	}
 	finish()
-	return rewrittenHTML{html: applyEdits(src, attrEdits), text: applyEdits(src, edits), links: links, hrefs: hrefs}
+	return rewrittenHTML{html: attrEdits, text: applyEdits(src, edits), links: links, hrefs: hrefs}
 }
 
 // trackable decides whether the <a> start tag orig (raw: its masked form,

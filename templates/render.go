@@ -35,7 +35,7 @@ func (c *Compiled) Render(d Data, tr Tracker) (*Rendered, error) {
 
 	buf.Reset()
 	if err := c.html.Execute(buf, v); err != nil {
-		return nil, fieldError("html", c.tmpl.HTML, err)
+		return nil, c.htmlError(err)
 	}
 	r.HTML = buf.String()
 

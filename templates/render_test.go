@@ -45,6 +45,20 @@ func TestRenderMissingAttributeWithoutDefaultIsAnError(t *testing.T) {
 	}
 }
 
+func TestRenderMissingAttributeInPersonalisedLink(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{HTML: "<p>x</p>\n<p><a href=\"https://x.example/{{ attr \"code\" }}\">Go</a></p>"})
+	_, err := c.Render(Data{}, fakeTracker{})
+	requireFieldError(t, err, "html", 2, 7, `contact attribute "code" is missing`)
+	require.NotContains(t, err.(*errs.Error).Message, "peykar")
+	require.NotContains(t, err.(*errs.Error).Message, "template:")
+
+	// Positions after rewritten links on the same line are the author's.
+	c = mustCompile(t, Template{HTML: `<a href="https://a.example/">A</a><a href='https://b.example/'>B</a> {{ attr "x" }}`})
+	_, err = c.Render(Data{}, fakeTracker{})
+	requireFieldError(t, err, "html", 1, 73, `contact attribute "x" is missing`)
+}
+
 func TestRenderAttributeSpellingsAgree(t *testing.T) {
 	t.Parallel()
 	c := mustCompile(t, Template{

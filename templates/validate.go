@@ -62,7 +62,7 @@ func (c *Compiled) validateCompiled(v *view) error {
 	for _, tr := range []Tracker{nil, sampleTracker{}} {
 		v.tr = tr
 		if err := execSample(v, func(w io.Writer) error { return c.html.Execute(w, v) }, nil); err != nil {
-			return fieldError("html", c.tmpl.HTML, err)
+			return c.htmlError(err)
 		}
 	}
 	v.tr = nil
