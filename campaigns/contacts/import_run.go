@@ -227,19 +227,9 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
-	// Addresses an earlier batch of this file already had (or that only
-	// PostgreSQL's lower() makes equal inside this batch).
-	rows, err := tx.Query(ctx, `
-		WITH firsts AS (
-			SELECT DISTINCT ON (email_key) email_key, line FROM import_rows ORDER BY email_key, line),
-		prior AS (
-			SELECT r.line, COALESCE(s.line, f.line) AS first_line
-			FROM import_rows r
-			JOIN firsts f ON f.email_key = r.email_key
-			LEFT JOIN import_seen s ON s.email_key = r.email_key
-			WHERE s.line IS NOT NULL OR f.line <> r.line)
-		UPDATE import_rows r SET dup_of = p.first_line FROM prior p WHERE p.line = r.line
-		RETURNING r.line, r.dup_of`)
+	// Addresses an earlier batch of this file already had.
+	rows, err := tx.Query(ctx, `UPDATE import_rows r SET dup_of = s.line FROM import_seen s
+		WHERE s.email_key = r.email_key RETURNING r.line, s.line`)
 	if err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
@@ -250,10 +240,6 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}); err != nil {
 		return fmt.Errorf("find repeats: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO import_seen (email_key, line)
-		SELECT email_key, line FROM import_rows WHERE dup_of IS NULL ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("remember addresses: %w", err)
 	}
 	var inserted, updated, fresh int64
 	err = tx.QueryRow(ctx, upsertSQL, im.mode).Scan(&inserted, &updated, &fresh)
@@ -278,13 +264,18 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 }
 
 // upsertSQL inserts the batch's new addresses and, in upsert mode, merges
-// into existing contacts whatever changes them. Status is never touched.
-// Rows are taken in key order so concurrent imports lock in the same order.
+// into existing contacts whatever changes them (status is never touched),
+// then remembers the batch's addresses, and whether this import created
+// them, for the batches after it. Rows go in key order so concurrent
+// imports lock in the same order; DISTINCT ON guards against two rows that
+// only PostgreSQL's lower() makes equal (Go's de-duplication has merged
+// all others).
 const upsertSQL = `
 	WITH up AS (
 		INSERT INTO contacts AS c (email, name, attributes, tags, consent_source, consent_at)
-		SELECT email, name, attributes, tags, consent_source, CASE WHEN consent_source IS NOT NULL THEN now() END
-		FROM import_rows WHERE dup_of IS NULL ORDER BY email_key
+		SELECT DISTINCT ON (email_key) email, name, attributes, tags, consent_source,
+			CASE WHEN consent_source IS NOT NULL THEN now() END
+		FROM import_rows WHERE dup_of IS NULL ORDER BY email_key, line
 		ON CONFLICT (email_key) DO UPDATE SET
 			name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
 			attributes = c.attributes || EXCLUDED.attributes,
@@ -298,8 +289,12 @@ const upsertSQL = `
 			OR NOT c.tags @> EXCLUDED.tags
 			OR (c.consent_source IS NULL AND EXCLUDED.consent_source IS NOT NULL))
 		RETURNING c.email_key, (xmax = 0) AS inserted),
-	created AS (
-		UPDATE import_seen s SET created = true FROM up WHERE up.inserted AND s.email_key = up.email_key)
+	seen AS (
+		INSERT INTO import_seen (email_key, line, created)
+		SELECT r.email_key, r.line, COALESCE(up.inserted, false)
+		FROM import_rows r LEFT JOIN up ON up.email_key = r.email_key
+		WHERE r.dup_of IS NULL
+		ON CONFLICT DO NOTHING)
 	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
 		(SELECT count(*) FROM import_rows WHERE dup_of IS NULL)
 	FROM up`
