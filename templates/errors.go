@@ -44,7 +44,7 @@ func fieldError(field, src string, err error) *errs.Error {
 	var pe *positionError
 	if errors.As(err, &pe) {
 		e.Line, e.Column = lineCol(src, pe.pos)
-		e.Message = pe.msg
+		e.Message, e.Err = pe.msg, nil
 		return e
 	}
 	msg := safeMessage(err)
