@@ -27,6 +27,11 @@ type Config struct {
 	// FlushEvery is how many CSV rows are written between flushes.
 	// Default 1000.
 	FlushEvery int
+	// APIPath is where the API is mounted, for the pages' stream URL.
+	// Default /api/v1.
+	APIPath string
+	// AssetsPath is where Asset is mounted. Default APIPath + /reports/assets.
+	AssetsPath string
 }
 
 // WithDefaults returns c with its defaults filled in.
@@ -39,6 +44,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.FlushEvery <= 0 {
 		c.FlushEvery = 1000
+	}
+	if c.APIPath == "" {
+		c.APIPath = "/api/v1"
+	}
+	if c.AssetsPath == "" {
+		c.AssetsPath = c.APIPath + "/reports/assets"
 	}
 	return c
 }
