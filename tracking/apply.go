@@ -195,7 +195,8 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		// through events_delivery_idx.
 		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
 			FROM deliveries d CROSS JOIN LATERAL (
-				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL) e
+				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
+				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
 			WHERE d.id = ANY($1) AND (d.first_click_at IS NOT NULL OR d.first_machine_click_at IS NOT NULL)
 			GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
