@@ -3,6 +3,8 @@
 //
 //	peykar [flags] [serve]   run the server (the default)
 //	peykar [flags] migrate   apply database migrations and exit
+//	peykar [flags] import [--mode upsert|skip-existing] FILE.csv
+//	                         import contacts from a CSV file
 //	peykar version           print the version
 package main
 
@@ -61,6 +63,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		if len(rest) == 0 {
 			err = m.Migrate(ctx)
+		}
+	case "import":
+		err = m.Import(ctx, rest, stderr)
+		rest = nil
+		if errors.Is(err, errImportUsage) {
+			return 2
 		}
 	case "version":
 		fmt.Fprintln(stdout, "peykar", Version())
