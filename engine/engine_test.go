@@ -259,10 +259,8 @@ func TestPauseResumeCancel(t *testing.T) {
 
 	_, err = b.svc.Transition(ctx, c.ID, "pause")
 	require.NoError(t, err)
-	// Within the status cache and one chunk the sends stop.
-	time.Sleep(2 * time.Second)
-	atPause := b.sink.Count()
-	time.Sleep(1 * time.Second)
+	atPause := b.waitQuiet(t, time.Second, 20*time.Second)
+	time.Sleep(time.Second)
 	require.Equal(t, atPause, b.sink.Count(), "nothing is sent while paused")
 	require.Less(t, atPause, 40)
 
@@ -281,8 +279,7 @@ func TestPauseResumeCancel(t *testing.T) {
 	require.Eventually(t, func() bool { return b.sink.Count() >= 43 }, 10*time.Second, 10*time.Millisecond)
 	_, err = b.svc.Transition(ctx, c2.ID, "cancel")
 	require.NoError(t, err)
-	time.Sleep(1500 * time.Millisecond)
-	final := b.sink.Count()
+	final := b.waitQuiet(t, time.Second, 20*time.Second)
 	time.Sleep(time.Second)
 	require.Equal(t, final, b.sink.Count(), "nothing is sent after cancel")
 	require.Less(t, final, 80)
@@ -386,4 +383,22 @@ func TestSweepResendsOrphanedDeliveries(t *testing.T) {
 	var status string
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE step = 'again'`).Scan(&status))
 	require.Equal(t, "sent", status)
+}
+
+// waitQuiet waits until the sink has received nothing new for quiet, and
+// returns its count then.
+func (b *bundle) waitQuiet(t *testing.T, quiet, within time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last, since := b.sink.Count(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		if n := b.sink.Count(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= quiet {
+			return last
+		}
+	}
+	t.Fatalf("sending never stopped")
+	return 0
 }
