@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/migrations"
@@ -46,6 +47,7 @@ type Main struct {
 	tracking *tracking.Service
 	mailer   *engine.Mailer
 	engine   *engine.Engine
+	auth     *auth.Auth
 }
 
 // NewMain returns a Main for cfg logging to stderr.
@@ -127,6 +129,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.secret = secret
 	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := m.startAuth(ctx); err != nil {
 		return err
 	}
 	m.smtp = m.Config.smtp

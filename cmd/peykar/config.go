@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/auth"
 )
 
 // Config is the process configuration: environment variables, overridden by
@@ -57,6 +58,11 @@ type Config struct {
 	// RescueAfter (PEYKAR_RESCUE_AFTER) is how long a job may run before it
 	// is presumed abandoned by a dead process and retried. Default 3m.
 	RescueAfter string
+	// AdminEmail and AdminPassword (PEYKAR_ADMIN_EMAIL,
+	// PEYKAR_ADMIN_PASSWORD) create the first admin when no user exists.
+	// Unset: the first run prints a one-time setup link instead.
+	AdminEmail    string
+	AdminPassword string
 	// LogLevel (PEYKAR_LOG_LEVEL): debug, info, warn or error. Default info.
 	LogLevel string
 
@@ -79,6 +85,8 @@ var envVars = []struct{ flag, env, usage string }{
 	{"dkim-domain", "PEYKAR_DKIM_DOMAIN", "DKIM signing domain (d=)"},
 	{"dkim-selector", "PEYKAR_DKIM_SELECTOR", "DKIM selector (s=)"},
 	{"dkim-key-file", "PEYKAR_DKIM_KEY_FILE", "DKIM private key (PEM, RSA or Ed25519)"},
+	{"admin-email", "PEYKAR_ADMIN_EMAIL", "email of the admin created on first run (default: print a setup link)"},
+	{"admin-password", "PEYKAR_ADMIN_PASSWORD", "password of the admin created on first run, at least 10 characters"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
 }
 
@@ -98,6 +106,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
 		"bounce-domain": &c.BounceDomain, "rescue-after": &c.RescueAfter,
+		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
@@ -148,6 +157,14 @@ func (c *Config) validate() error {
 	}
 	if c.PreviousSecret != "" && len(c.PreviousSecret) < 32 {
 		return &ConfigError{"PEYKAR_PREVIOUS_SECRET", "must be at least 32 characters"}
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return &ConfigError{"PEYKAR_ADMIN_EMAIL", "PEYKAR_ADMIN_EMAIL and PEYKAR_ADMIN_PASSWORD go together: set both or neither"}
+	}
+	if c.AdminPassword != "" {
+		if err := auth.CheckPassword("PEYKAR_ADMIN_PASSWORD", c.AdminPassword); err != nil {
+			return &ConfigError{"PEYKAR_ADMIN_PASSWORD", fmt.Sprintf("must be at least %d characters", auth.MinPasswordLength)}
+		}
 	}
 	if c.DataDir == "" {
 		return &ConfigError{"PEYKAR_DATA_DIR", "must not be empty"}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
@@ -53,11 +54,16 @@ func startChild(t *testing.T, env []string) (*exec.Cmd, string) {
 	}
 }
 
-func postJSON(t *testing.T, url string, body any, out any) {
+// postJSON posts body to url with the API token and decodes the answer into out.
+func postJSON(t *testing.T, url, token string, body any, out any) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var raw json.RawMessage
@@ -105,18 +111,20 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 	require.NoError(t, err)
 	var segID, tplID int64
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
+	_, token, err := auth.CreateToken(ctx, db, "crash test", auth.RoleMarketer, 0)
+	require.NoError(t, err)
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi {{ .Contact.Name }}', '<p>Hi</p><a href="https://shop.example/">shop</a>') RETURNING id`).Scan(&tplID))
 
 	var c struct {
 		ID     int64  `json:"id"`
 		Status string `json:"status"`
 	}
-	postJSON(t, url+"/api/v1/campaigns", map[string]any{
+	postJSON(t, url+"/api/v1/campaigns", token, map[string]any{
 		"name": "crash", "segment_id": segID, "channel": "email",
 		"from":  map[string]string{"name": "Shop", "email": "news@shop.example"},
 		"steps": []map[string]any{{"key": "main", "template_id": tplID}},
 	}, &c)
-	postJSON(t, fmt.Sprintf("%s/api/v1/campaigns/%d/launch", url, c.ID), nil, nil)
+	postJSON(t, fmt.Sprintf("%s/api/v1/campaigns/%d/launch", url, c.ID), token, nil, nil)
 
 	require.Eventually(t, func() bool { return sink.Count() >= n/4 }, 2*time.Minute, 5*time.Millisecond)
 	require.NoError(t, first.Process.Kill()) // SIGKILL: no shutdown at all
@@ -127,7 +135,7 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 
 	_, url = startChild(t, env)
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(fmt.Sprintf("%s/api/v1/campaigns/%d", url, c.ID))
+		resp, err := getAuth(fmt.Sprintf("%s/api/v1/campaigns/%d", url, c.ID), token)
 		if err != nil {
 			return false
 		}
@@ -154,7 +162,7 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 			Total int `json:"total"`
 		} `json:"progress"`
 	}
-	resp, err := http.Get(fmt.Sprintf("%s/api/v1/campaigns/%d/report", url, c.ID))
+	resp, err := getAuth(fmt.Sprintf("%s/api/v1/campaigns/%d/report", url, c.ID), token)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&report))

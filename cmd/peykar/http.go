@@ -59,7 +59,12 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.GET("/readyz", m.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})))
 
-	m.registerRoutes(e, e.Group("/api/v1"))
+	// Every /api/v1 and /admin route needs a login or API token with the
+	// right role (auth.Allowed); only the login and setup pages are public.
+	m.registerRoutes(e, e.Group("/api/v1", m.auth.API()...))
+	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
+		return nil, err
+	}
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(m.river, nil),
@@ -72,7 +77,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	if err := ui.Start(ctx); err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
-	jobs := e.Group("/admin/jobs")
+	jobs := e.Group("/admin/jobs", m.auth.Jobs()...) // admin only, no CSRF token
 	jobs.Any("", echo.WrapHandler(ui))
 	jobs.Any("/*", echo.WrapHandler(ui))
 	return e, nil

@@ -5,6 +5,8 @@
 //	peykar [flags] migrate   apply database migrations and exit
 //	peykar [flags] import [--mode upsert|skip-existing] FILE.csv
 //	                         import contacts from a CSV file
+//	peykar [flags] token create --role ROLE --name NAME
+//	                         create an API token and print it
 //	peykar version           print the version
 package main
 
@@ -64,6 +66,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) == 0 {
 			err = m.Migrate(ctx)
 		}
+	case "token":
+		err = m.Token(ctx, rest, stderr)
+		rest = nil
+		if errors.Is(err, errUsage) {
+			return 2
+		}
 	case "import":
 		err = m.Import(ctx, rest, stderr)
 		rest = nil
@@ -74,7 +82,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "peykar", Version())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, version)\n", cmd)
+		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, import, token, version)\n", cmd)
 		return 2
 	}
 	if len(rest) > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
@@ -23,14 +24,19 @@ func TestMain(m *testing.M) {
 }
 
 // testMain starts Main on port :0 against a fresh test database and the
-// embedded SMTP catch-all, and closes it when t ends.
-func testMain(t *testing.T) *Main {
+// embedded SMTP catch-all, and closes it when t ends. kv are extra
+// environment variables as name, value pairs. The API needs a token: see
+// testToken and do in auth_test.go.
+func testMain(t *testing.T, kv ...string) *Main {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":    pgtest.NewDSN(t),
 		"PEYKAR_ADDR":     "127.0.0.1:0",
 		"PEYKAR_DATA_DIR": t.TempDir(),
 		"PEYKAR_BASE_URL": "http://peykar.test",
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
 	}
 	cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)
@@ -85,7 +91,7 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 		return strings.Contains(body, `peykar_jobs_total{kind="outbox_prune",outcome="job_completed",queue="default"} 1`)
 	}, 10*time.Second, 50*time.Millisecond)
 
-	code, _ = get(t, m.URL()+"/admin/jobs/")
+	code, _ = do(t, m, http.MethodGet, "/admin/jobs/", testToken(t, m, auth.RoleAdmin), nil)
 	require.Equal(t, http.StatusOK, code, "River UI is mounted")
 }
 

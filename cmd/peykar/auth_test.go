@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/migrations/pgtest"
+)
+
+// testToken creates an API token with role in m's database.
+func testToken(t *testing.T, m *Main, role auth.Role) string {
+	t.Helper()
+	_, secret, err := auth.CreateToken(context.Background(), m.pool, "test "+string(role), role, 0)
+	require.NoError(t, err)
+	return secret
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// do sends method path (relative to m.URL()) with the API token (if not
+// empty) and a JSON body (if not nil) and returns the status and body.
+// Redirects are not followed.
+func do(t *testing.T, m *Main, method, path, token string, body any) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, m.URL()+path, r)
+	require.NoError(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := noRedirect.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if loc := resp.Header.Get("Location"); loc != "" {
+		return resp.StatusCode, loc
+	}
+	return resp.StatusCode, string(b)
+}
+
+// getAuth GETs url with an API token.
+func getAuth(url, token string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return http.DefaultClient.Do(req)
+}
+
+// publicRoute lists the routes that need no credentials: health, metrics,
+// tracking, and the login and setup pages with their assets.
+func publicRoute(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return strings.HasPrefix(path, "/t/") || auth.IsPublic(path)
+}
+
+// concrete turns a route pattern into a path that matches it.
+func concrete(pattern string) string {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = "1"
+		} else if p == "*" {
+			parts[i] = "x"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// routeMethod is the method to request a route with (catch-all not-found
+// routes, which groups add to run their middleware, answer any method).
+func routeMethod(m string, fallback string) string {
+	if m == "echo_route_not_found" {
+		return fallback
+	}
+	return m
+}
+
+// TestEveryRouteRequiresAuth walks the whole route table of the real Main.
+func TestEveryRouteRequiresAuth(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	manager := testToken(t, m, auth.RoleManager)
+	marketer := testToken(t, m, auth.RoleMarketer)
+	routes := m.echo.Routes()
+	require.NotEmpty(t, routes)
+	checked := 0
+	for _, r := range routes {
+		if publicRoute(r.Path) || r.Method == http.MethodConnect {
+			continue
+		}
+		api := strings.HasPrefix(r.Path, "/api/v1")
+		admin := r.Path == "/admin" || strings.HasPrefix(r.Path, "/admin/")
+		require.True(t, api || admin, "route %s %s is neither public, /api/v1 nor /admin: decide who may use it", r.Method, r.Path)
+		path := concrete(r.Path)
+		method := routeMethod(r.Method, http.MethodGet)
+		name := method + " " + r.Path
+
+		code, body := do(t, m, method, path, "", nil)
+		if api {
+			require.Equal(t, http.StatusUnauthorized, code, "%s without credentials: %s", name, body)
+		} else {
+			require.Equal(t, http.StatusSeeOther, code, "%s without credentials", name)
+			require.True(t, strings.HasPrefix(body, "/admin/login?next="), "%s redirects to %s", name, body)
+		}
+		code, _ = do(t, m, method, path, "pyk_not-a-real-token", nil)
+		require.Equal(t, http.StatusUnauthorized, code, "%s with an unknown token", name)
+
+		method = routeMethod(r.Method, http.MethodPost)
+		if method != http.MethodGet && method != http.MethodHead && r.Path != "/admin/logout" {
+			code, body = do(t, m, method, path, manager, nil)
+			require.Equal(t, http.StatusForbidden, code, "%s as manager: %s", name, body)
+		}
+		if strings.HasPrefix(r.Path, "/admin/jobs") || strings.HasPrefix(r.Path, "/admin/users") || strings.HasPrefix(r.Path, "/admin/tokens") {
+			code, _ = do(t, m, method, path, marketer, nil)
+			require.Equal(t, http.StatusForbidden, code, "%s as marketer", name)
+		}
+		checked++
+	}
+	t.Logf("checked %d routes", checked)
+	require.Greater(t, checked, 30)
+
+	// The manager may read.
+	code, body := do(t, m, http.MethodGet, "/api/v1/campaigns", manager, nil)
+	require.Equal(t, http.StatusOK, code, body)
+}
+
+// TestLoginSessionAndCSRF logs in through the form, then uses the session
+// cookie: unsafe requests need the CSRF token, API tokens do not.
+func TestLoginSessionAndCSRF(t *testing.T) {
+	t.Parallel()
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "Admin@Example.com", "PEYKAR_ADMIN_PASSWORD", "correct horse battery")
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+
+	csrf := func() string {
+		resp, err := client.Get(m.URL() + "/admin/login")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		match := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(b)
+		require.NotNil(t, match, "login form has a CSRF field")
+		return string(match[1])
+	}
+	token := csrf()
+
+	// A login without the CSRF token is refused.
+	resp, err := client.PostForm(m.URL()+"/admin/login", url.Values{"email": {"admin@example.com"}, "password": {"correct horse battery"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+	// A wrong password is refused.
+	resp, err = client.PostForm(m.URL()+"/admin/login", url.Values{"_csrf": {token}, "email": {"admin@example.com"}, "password": {"wrong password!"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	resp, err = client.PostForm(m.URL()+"/admin/login", url.Values{"_csrf": {token}, "email": {"admin@example.com"}, "password": {"correct horse battery"}, "next": {"/admin/outbox"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/admin/outbox", resp.Header.Get("Location"))
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.SessionCookie {
+			session = c
+		}
+	}
+	require.NotNil(t, session)
+	require.True(t, session.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, session.SameSite)
+	require.False(t, session.Secure, "base URL is http")
+	var stored int
+	require.NoError(t, m.pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, session.Value).Scan(&stored))
+	require.Equal(t, 1, stored, "the session is stored hashed")
+
+	resp, err = client.Get(m.URL() + "/api/v1/campaigns")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the session cookie authenticates API calls")
+
+	post := func(header string) int {
+		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/segments", strings.NewReader(`{"name":"s","rule":"true"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			req.Header.Set("X-CSRF-Token", header)
+		}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusBadRequest, post(""), "no CSRF token")
+	require.Equal(t, http.StatusForbidden, post("forged"), "wrong CSRF token")
+	require.Equal(t, http.StatusCreated, post(token))
+
+	// Logging out ends the session in the database.
+	resp, err = client.PostForm(m.URL()+"/admin/logout", url.Values{"_csrf": {token}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	code, _ := do(t, m, http.MethodGet, "/api/v1/campaigns", "", nil)
+	require.Equal(t, http.StatusUnauthorized, code)
+	req, _ := http.NewRequest(http.MethodGet, m.URL()+"/api/v1/campaigns", nil)
+	req.AddCookie(session)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the old session cookie no longer works")
+}
+
+func TestSecureCookiesOnHTTPS(t *testing.T) {
+	t.Parallel()
+	m := testMain(t, "PEYKAR_BASE_URL", "https://peykar.example", "PEYKAR_ADMIN_EMAIL", "a@example.com", "PEYKAR_ADMIN_PASSWORD", "correct horse battery")
+	resp, err := http.Get(m.URL() + "/admin/login")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEmpty(t, resp.Cookies())
+	for _, c := range resp.Cookies() {
+		require.True(t, c.Secure, c.Name)
+		require.True(t, c.HttpOnly, c.Name)
+	}
+}
+
+func TestTokenCreateCommand(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDSN(t)
+	env := map[string]string{"DATABASE_URL": dsn, "PEYKAR_DATA_DIR": t.TempDir()}
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"token", "create", "--role", "manager", "--name", "grafana"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	secret := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(secret, auth.TokenPrefix), secret)
+
+	m := testMain(t, "DATABASE_URL", dsn)
+	code, body := do(t, m, http.MethodGet, "/api/v1/campaigns", secret, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	code, _ = do(t, m, http.MethodPost, "/api/v1/segments", secret, map[string]string{"name": "s", "rule": "true"})
+	require.Equal(t, http.StatusForbidden, code)
+
+	for _, args := range [][]string{{"token"}, {"token", "create", "--role", "king", "--name", "x"}, {"token", "create", "--role", "admin"}} {
+		stderr.Reset()
+		code := Run(context.Background(), args, func(k string) string { return env[k] }, io.Discard, &stderr)
+		require.Equal(t, 2, code, fmt.Sprint(args))
+		require.NotEmpty(t, stderr.String())
+	}
+}

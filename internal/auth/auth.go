@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Pool is what Auth needs of the database (a *pgxpool.Pool).
+type Pool interface {
+	DBTX
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Config configures Auth. Zero fields take the documented defaults.
+type Config struct {
+	Pool   Pool
+	Logger *slog.Logger
+	// Secure marks cookies Secure (send over https only); set it when the
+	// public base URL is https.
+	Secure bool
+	// SessionTTL is how long a login lasts. Default 7 days.
+	SessionTTL time.Duration
+	// LoginPath is where pages send visitors who are not logged in.
+	// Default /admin/login.
+	LoginPath string
+	// IPEvery and IPBurst limit login attempts per client IP: a burst of
+	// IPBurst, then one per IPEvery. Defaults 20 and 3s.
+	IPEvery time.Duration
+	IPBurst int
+	// AccountEvery and AccountBurst limit login attempts per account.
+	// Defaults 10 and 30s.
+	AccountEvery time.Duration
+	AccountBurst int
+	// Now is the clock (rate limits). Default time.Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 7 * 24 * time.Hour
+	}
+	if c.LoginPath == "" {
+		c.LoginPath = "/admin/login"
+	}
+	if c.IPEvery == 0 {
+		c.IPEvery = 3 * time.Second
+	}
+	if c.IPBurst == 0 {
+		c.IPBurst = 20
+	}
+	if c.AccountEvery == 0 {
+		c.AccountEvery = 30 * time.Second
+	}
+	if c.AccountBurst == 0 {
+		c.AccountBurst = 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Auth authenticates requests and logs people in and out.
+type Auth struct {
+	cfg     Config
+	ip      *keyedLimiter
+	account *keyedLimiter
+}
+
+// New returns an Auth for cfg.
+func New(cfg Config) *Auth {
+	cfg = cfg.WithDefaults()
+	return &Auth{cfg: cfg, ip: newKeyedLimiter(cfg.IPEvery, cfg.IPBurst), account: newKeyedLimiter(cfg.AccountEvery, cfg.AccountBurst)}
+}
+
+// SessionCookie is the name of the login session cookie.
+const SessionCookie = "peykar_session"
+
+// ErrTooManyAttempts answers a login over the rate limit.
+var ErrTooManyAttempts = echo.NewHTTPError(http.StatusTooManyRequests, "too many login attempts: wait a minute and try again")
+
+// Login checks email and password within the per-IP and per-account rate
+// limits and, when they match, starts a session and sets its cookie. It
+// returns ErrTooManyAttempts, ErrBadCredentials or a database error.
+func (a *Auth) Login(c echo.Context, email, password string) (User, error) {
+	now := a.cfg.Now()
+	key := strings.ToLower(strings.TrimSpace(email))
+	if !a.ip.allow(c.RealIP(), now) || !a.account.allow(key, now) {
+		a.cfg.Logger.WarnContext(c.Request().Context(), "login rate limited", slog.String("ip", c.RealIP()), slog.String("email", key))
+		return User{}, ErrTooManyAttempts
+	}
+	ctx := c.Request().Context()
+	u, err := Authenticate(ctx, a.cfg.Pool, email, password)
+	if err != nil {
+		if errs.Is(err, errs.Unauthorized) {
+			a.cfg.Logger.InfoContext(ctx, "login failed", slog.String("ip", c.RealIP()), slog.String("email", key))
+		}
+		return User{}, err
+	}
+	return u, a.StartSession(c, u)
+}
+
+// StartSession logs u in on this browser.
+func (a *Auth) StartSession(c echo.Context, u User) error {
+	secret, err := CreateSession(c.Request().Context(), a.cfg.Pool, u.ID, a.cfg.SessionTTL)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(a.cookie(secret, int(a.cfg.SessionTTL/time.Second)))
+	a.cfg.Logger.InfoContext(c.Request().Context(), "login", slog.Int64("user_id", u.ID), slog.String("ip", c.RealIP()))
+	return nil
+}
+
+// Logout ends this browser's session and clears its cookie.
+func (a *Auth) Logout(c echo.Context) error {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
+		if err := DeleteSession(c.Request().Context(), a.cfg.Pool, ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(a.cookie("", -1))
+	return nil
+}
+
+// CompleteSetup creates the first admin with the setup token and logs them in.
+func (a *Auth) CompleteSetup(c echo.Context, secret, email, password string) (User, error) {
+	u, err := CompleteSetup(c.Request().Context(), a.cfg.Pool, secret, email, password)
+	if err != nil {
+		return User{}, err
+	}
+	return u, a.StartSession(c, u)
+}
+
+func (a *Auth) cookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: a.cfg.Secure, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// LoginPath is where pages send visitors who are not logged in.
+func (a *Auth) LoginPath() string { return a.cfg.LoginPath }

@@ -1,0 +1,11 @@
+// Package auth holds who may use Peykar and what they may do: users with
+// argon2id passwords and a role, login sessions kept hashed in PostgreSQL,
+// API tokens (sha256 of 32 random bytes) sent as "Authorization: Bearer",
+// the one-time setup link that creates the first admin, login rate limits,
+// and the Echo middleware that authenticates every /admin and /api/v1
+// request and checks its role in one place (Allowed).
+//
+// Roles: admin may do everything; marketer may do everything except manage
+// users, API tokens, settings and the job queue UI; manager may only read
+// (GET and HEAD) what a marketer may. See Allowed.
+package auth

@@ -1,0 +1,164 @@
+package auth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Identity is who made a request: a logged-in user, or an API token.
+type Identity struct {
+	UserID  int64 // the user, or the token's creator (0 when made on the command line)
+	Email   string
+	Role    Role
+	TokenID int64 // non-zero when the request carried an API token
+}
+
+// ViaToken reports whether the request was authenticated by an API token
+// (no ambient credentials, so no CSRF check).
+func (i Identity) ViaToken() bool { return i.TokenID != 0 }
+
+const identityKey = "peykar.identity"
+
+// FromContext returns the request's identity, if it has one.
+func FromContext(c echo.Context) (Identity, bool) {
+	id, ok := c.Get(identityKey).(Identity)
+	return id, ok
+}
+
+// CSRFToken returns the token forms must send back as _csrf.
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get("csrf").(string)
+	return s
+}
+
+// Identify authenticates the request by "Authorization: Bearer" token or
+// session cookie and records the identity for FromContext. A request with a
+// malformed or unknown bearer token is refused with 401; one without
+// credentials passes on unidentified (the Require middleware decides).
+func (a *Auth) Identify() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+				scheme, secret, _ := strings.Cut(h, " ")
+				if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+					return errs.New(errs.Unauthorized, `the Authorization header must be "Bearer <token>"`)
+				}
+				t, err := TokenBySecret(ctx, a.cfg.Pool, strings.TrimSpace(secret))
+				if err != nil {
+					return err
+				}
+				id := Identity{Role: t.Role, TokenID: t.ID, Email: "token:" + t.Name}
+				if t.CreatedBy != nil {
+					id.UserID = *t.CreatedBy
+				}
+				c.Set(identityKey, id)
+				return next(c)
+			}
+			if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
+				u, err := SessionUser(ctx, a.cfg.Pool, ck.Value)
+				switch {
+				case err == nil:
+					c.Set(identityKey, Identity{UserID: u.ID, Email: u.Email, Role: u.Role})
+				case !errs.Is(err, errs.Unauthorized):
+					return err
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
+// routePath is the route pattern Echo matched (what the handler serves),
+// falling back to the request path.
+func routePath(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return c.Request().URL.Path
+}
+
+// RequireAPI answers 401 without an identity and 403 when Allowed refuses
+// the role.
+func (a *Auth) RequireAPI() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id, ok := FromContext(c)
+			if !ok {
+				return errs.New(errs.Unauthorized, "log in or send an API token (Authorization: Bearer <token>)")
+			}
+			if !Allowed(id.Role, c.Request().Method, routePath(c)) {
+				return errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+			}
+			return next(c)
+		}
+	}
+}
+
+// RequirePage sends visitors without an identity to the login page (htmx
+// requests get an HX-Redirect) and answers 403 when Allowed refuses the
+// role. Public pages (IsPublic) pass.
+func (a *Auth) RequirePage() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			path := routePath(c)
+			if IsPublic(path) {
+				return next(c)
+			}
+			id, ok := FromContext(c)
+			if !ok {
+				to := a.cfg.LoginPath + "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+				if c.Request().Header.Get("HX-Request") != "" {
+					c.Response().Header().Set("HX-Redirect", to)
+					return c.NoContent(http.StatusUnauthorized)
+				}
+				return c.Redirect(http.StatusSeeOther, to)
+			}
+			if !Allowed(id.Role, c.Request().Method, path) {
+				return errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+			}
+			return next(c)
+		}
+	}
+}
+
+// CSRF checks the _csrf form field or X-CSRF-Token header on every unsafe
+// request made with a session cookie; API-token requests are exempt, since
+// a browser never adds a bearer token on its own.
+func (a *Auth) CSRF() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "peykar_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   a.cfg.Secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		Skipper: func(c echo.Context) bool {
+			id, ok := FromContext(c)
+			return ok && id.ViaToken()
+		},
+	})
+}
+
+// API is the middleware chain of the /api/v1 group.
+func (a *Auth) API() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{a.Identify(), a.RequireAPI(), a.CSRF()}
+}
+
+// Pages is the middleware chain of the /admin group (HTML pages).
+func (a *Auth) Pages() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{a.Identify(), a.RequirePage(), a.CSRF()}
+}
+
+// Jobs is the middleware chain of the River UI under /admin/jobs: admin only,
+// no CSRF token (the UI cannot send one; the SameSite=Lax session cookie is
+// not sent on cross-site POSTs).
+func (a *Auth) Jobs() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{a.Identify(), a.RequirePage()}
+}

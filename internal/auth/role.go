@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Role is what a user or API token may do.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin    Role = "admin"    // everything: users, tokens, settings, jobs
+	RoleMarketer Role = "marketer" // contacts, segments, templates, campaigns, imports, sending
+	RoleManager  Role = "manager"  // read-only: reports, campaigns, contacts, segments, templates, exports
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleAdmin, RoleMarketer, RoleManager}
+
+// ParseRole returns the role named s, or an Invalid error on field.
+func ParseRole(field, s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", errs.Field(field, "must be one of admin, marketer, manager, not %q", s)
+}
+
+// adminOnly are the path prefixes only admins may reach, whatever the method.
+var adminOnly = []string{
+	"/admin/jobs", "/admin/users", "/admin/tokens", "/admin/settings",
+	"/api/v1/users", "/api/v1/tokens", "/api/v1/settings",
+}
+
+// anyRole are paths every signed-in user may reach with any method.
+var anyRole = []string{"/admin/logout"}
+
+// publicPaths need no login at all (the login and first-admin setup pages
+// and the static assets they use); everything else under /admin and /api/v1
+// does.
+var publicPaths = []string{"/admin/login", "/admin/setup", "/admin/assets"}
+
+// IsPublic reports whether path is reachable without logging in.
+func IsPublic(path string) bool { return hasPrefix(path, publicPaths) }
+
+// Allowed is the one place that decides whether role may make a request with
+// method to path (a route pattern such as /api/v1/campaigns/:id, or a
+// request path).
+func Allowed(role Role, method, path string) bool {
+	if hasPrefix(path, anyRole) {
+		return role != ""
+	}
+	switch role {
+	case RoleAdmin:
+		return true
+	case RoleMarketer:
+		return !hasPrefix(path, adminOnly)
+	case RoleManager:
+		return !hasPrefix(path, adminOnly) && (method == http.MethodGet || method == http.MethodHead)
+	}
+	return false
+}
+
+func hasPrefix(path string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}

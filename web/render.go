@@ -1,0 +1,100 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/auth"
+)
+
+// pageData is what every page template receives.
+type pageData struct {
+	Title string
+	Nav   string // the nav entry to highlight
+	User  auth.Identity
+	CSRF  string
+	Error string // a message shown above the page content
+	Data  any
+}
+
+// parsePages parses each templates/*.html page with the layout.
+func parsePages(msg catalogue) (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"t": msg.T,
+		// can reports whether the user's role may make a request (hides
+		// buttons the server would refuse anyway).
+		"can": func(u auth.Identity, method, path string) bool { return auth.Allowed(u.Role, method, path) },
+		"date": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				return v.Format("2006-01-02 15:04")
+			case *time.Time:
+				if v != nil {
+					return v.Format("2006-01-02 15:04")
+				}
+			}
+			return "—"
+		},
+		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+		"join": strings.Join,
+	}
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(assets, "templates/layout.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		pages[base] = t
+	}
+	return pages, nil
+}
+
+// render writes page with data inside the layout (or only the named
+// "content" block for htmx requests that ask for a fragment).
+func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
+	t, ok := u.pages[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	if id, ok := auth.FromContext(c); ok {
+		d.User = id
+	}
+	d.CSRF = auth.CSRFToken(c)
+	if d.Title == "" {
+		d.Title = u.msg.T(page + ".title")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-src 'self'; frame-ancestors 'self'")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// fragment renders one named template of page (an htmx partial) without
+// the layout.
+func (u *UI) fragment(c echo.Context, status int, page, name string, data any) error {
+	var buf bytes.Buffer
+	if err := u.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s/%s: %w", page, name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// redirect answers a form post: a 303 to to (htmx follows it as well).
+func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
