@@ -99,8 +99,8 @@ func CompileRules(rules []Rule) ([]CompiledRule, error) {
 			var fe *file.Error
 			if errors.As(err, &fe) {
 				e.Message = fmt.Sprintf("rule %q: %s", r.Name, fe.Message)
-				e.Position = fe.Column + 1
-				e.Line, e.Column = fe.Line, fe.Column+1
+				e.Position = fe.From + 1
+				e.Line, e.Column = lineColumn(r.When, e.Position)
 			}
 			return nil, e
 		}
