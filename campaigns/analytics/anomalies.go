@@ -1,0 +1,130 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// The campaign metrics watched for anomalies (industry definitions:
+// delivered = sent − bounced).
+var AnomalyMetrics = []string{"bounce_rate", "unsubscribe_rate", "open_rate", "click_rate"}
+
+// Anomaly is a campaign metric far outside the history of earlier campaigns.
+type Anomaly struct {
+	CampaignID int64   `json:"campaign_id"`
+	Metric     string  `json:"metric"`
+	Value      float64 `json:"value"`
+	Mean       float64 `json:"mean"`
+	Stddev     float64 `json:"stddev"`
+	// Z is (value − mean) / max(stddev, the configured floor).
+	Z float64 `json:"z"`
+	// History is how many earlier campaigns the mean and stddev came from.
+	History    int       `json:"history"`
+	ComputedAt time.Time `json:"computed_at"`
+}
+
+// campaignRatesSQL reads each campaign's human counters from the rollups,
+// in launch order.
+const campaignRatesSQL = `
+SELECT c.id,
+    coalesce(sum(r.count) FILTER (WHERE r.metric IN ('sent', 'send_bounced')), 0)::bigint AS sent,
+    coalesce(sum(r.count) FILTER (WHERE r.metric IN ('send_bounced', 'bounces')), 0)::bigint AS bounced,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unsubscribes'), 0)::bigint AS unsubscribes,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unique_opens' AND NOT r.machine), 0)::bigint AS unique_opens,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unique_clicks' AND NOT r.machine), 0)::bigint AS unique_clicks
+FROM campaigns c JOIN rollups r ON r.campaign_id = c.id
+GROUP BY c.id
+ORDER BY min(coalesce(c.launched_at, c.created_at)), c.id`
+
+type running struct{ n, sum, sum2 float64 }
+
+func (r *running) add(x float64) { r.n++; r.sum += x; r.sum2 += x * x }
+
+func (r running) meanSD() (float64, float64) {
+	m := r.sum / r.n
+	v := (r.sum2 - r.n*m*m) / (r.n - 1)
+	return m, math.Sqrt(max(v, 0))
+}
+
+func rate(n, d int64) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+// DetectAnomalies judges every campaign with at least cfg.AnomalyMinSent
+// messages sent against the earlier such campaigns (at least
+// cfg.AnomalyMinHistory of them): a metric more than cfg.AnomalySigma
+// standard deviations from their mean is flagged. The flags replace those
+// of the previous run. Campaigns are streamed in launch order with running
+// sums, so memory stays flat in the number of campaigns.
+func DetectAnomalies(ctx context.Context, db DBTX, cfg Config) ([]Anomaly, error) {
+	cfg = cfg.WithDefaults()
+	rows, err := db.Query(ctx, campaignRatesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: campaign rates: %w", err)
+	}
+	defer rows.Close()
+	hist := make([]running, len(AnomalyMetrics))
+	found := []Anomaly{}
+	for rows.Next() {
+		var id, sent, bounced, unsub, opens, clicks int64
+		if err := rows.Scan(&id, &sent, &bounced, &unsub, &opens, &clicks); err != nil {
+			return nil, fmt.Errorf("analytics: campaign rates: %w", err)
+		}
+		if sent < cfg.AnomalyMinSent {
+			continue
+		}
+		delivered := sent - bounced
+		values := []float64{rate(bounced, sent), rate(unsub, delivered), rate(opens, delivered), rate(clicks, delivered)}
+		for i, v := range values {
+			if int(hist[i].n) >= cfg.AnomalyMinHistory {
+				mean, sd := hist[i].meanSD()
+				z := (v - mean) / max(sd, cfg.AnomalyMinStddev)
+				if math.Abs(z) > cfg.AnomalySigma {
+					found = append(found, Anomaly{CampaignID: id, Metric: AnomalyMetrics[i], Value: roundTo(v, 6),
+						Mean: roundTo(mean, 6), Stddev: roundTo(sd, 6), Z: roundTo(z, 3), History: int(hist[i].n), ComputedAt: cfg.Now})
+				}
+			}
+			hist[i].add(v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics: campaign rates: %w", err)
+	}
+	rows.Close()
+	if err := storeAnomalies(ctx, db, found); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// storeAnomalies upserts the flags and drops the ones no longer found.
+func storeAnomalies(ctx context.Context, db DBTX, found []Anomaly) error {
+	ids := make([]int64, len(found))
+	metrics := make([]string, len(found))
+	vals, means, sds, zs := make([]float64, len(found)), make([]float64, len(found)), make([]float64, len(found)), make([]float64, len(found))
+	hist := make([]int32, len(found))
+	var at time.Time
+	for i, a := range found {
+		ids[i], metrics[i], vals[i], means[i], sds[i], zs[i], hist[i], at = a.CampaignID, a.Metric, a.Value, a.Mean, a.Stddev, a.Z, int32(a.History), a.ComputedAt
+	}
+	if _, err := db.Exec(ctx, `DELETE FROM campaign_anomalies WHERE (campaign_id, metric) NOT IN
+		(SELECT * FROM unnest($1::bigint[], $2::text[]))`, ids, metrics); err != nil {
+		return fmt.Errorf("analytics: drop old anomalies: %w", err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO campaign_anomalies (campaign_id, metric, value, mean, stddev, z, history, computed_at)
+		SELECT u.*, $8::timestamptz FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int[]) u
+		ON CONFLICT (campaign_id, metric) DO UPDATE SET value = EXCLUDED.value, mean = EXCLUDED.mean,
+			stddev = EXCLUDED.stddev, z = EXCLUDED.z, history = EXCLUDED.history, computed_at = EXCLUDED.computed_at`,
+		ids, metrics, vals, means, sds, zs, hist, at); err != nil {
+		return fmt.Errorf("analytics: store anomalies: %w", err)
+	}
+	return nil
+}

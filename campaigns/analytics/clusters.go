@@ -1,0 +1,237 @@
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+)
+
+// Features are the k-means features, in order. Recency, frequency and
+// monetary are log1p-transformed before standardising (they are heavily
+// skewed); the rates are capped at 1.
+var Features = []string{"recency_days", "frequency", "monetary", "open_rate", "click_rate"}
+
+// featuresSQL selects contact_id and the transformed features f1…f5 of every
+// scored contact; $1 is now. %s is an optional TABLESAMPLE clause.
+const featuresSQL = `
+SELECT s.contact_id,
+    ln(1 + greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)) AS f1,
+    ln(1 + s.purchases) AS f2,
+    ln(1 + greatest(s.monetary, 0)) AS f3,
+    least(c.opens::float8 / greatest(c.sent, 1), 1) AS f4,
+    least(c.clicks::float8 / greatest(c.sent, 1), 1) AS f5
+FROM contact_scores s %s JOIN contacts c ON c.id = s.contact_id`
+
+// Cluster is one k-means cluster.
+type Cluster struct {
+	ID          int     `json:"id"`
+	Description string  `json:"description"`
+	Size        int64   `json:"size"`
+	// Centroid holds the cluster's mean raw features (days, purchases,
+	// money, rates), by feature name.
+	Centroid map[string]float64 `json:"centroid"`
+	// Standard is the centroid in standardised units (0 is the average
+	// contact, 1 one standard deviation above), by feature name.
+	Standard map[string]float64 `json:"standard"`
+}
+
+// FitClusters fits k-means on a bounded sample of scored contacts, assigns
+// every contact to its nearest centroid in SQL and replaces the clusters
+// table. It returns the clusters, ordered by id (1 is the highest spend).
+func FitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
+	cfg = cfg.WithDefaults()
+	points, err := sample(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(points) == 0 {
+		if _, err := db.Exec(ctx, `DELETE FROM clusters`); err != nil {
+			return nil, fmt.Errorf("analytics: clear clusters: %w", err)
+		}
+		return []Cluster{}, nil
+	}
+	dim := len(Features)
+	mean, sd := make([]float64, dim), make([]float64, dim)
+	for _, p := range points {
+		for d, v := range p {
+			mean[d] += v
+		}
+	}
+	for d := range mean {
+		mean[d] /= float64(len(points))
+	}
+	for _, p := range points {
+		for d, v := range p {
+			sd[d] += (v - mean[d]) * (v - mean[d])
+		}
+	}
+	for d := range sd {
+		sd[d] = math.Sqrt(sd[d] / float64(len(points)))
+		if sd[d] < 1e-9 {
+			sd[d] = 1 // a constant feature: leave it unscaled (all zeros)
+		}
+	}
+	for _, p := range points {
+		for d := range p {
+			p[d] = (p[d] - mean[d]) / sd[d]
+		}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
+	centroids, _ := kmeans(points, cfg.Clusters, 100, rng)
+	// Stable ids: by descending standardised spend, then recency.
+	sort.SliceStable(centroids, func(i, j int) bool {
+		if centroids[i][2] != centroids[j][2] {
+			return centroids[i][2] > centroids[j][2]
+		}
+		return centroids[i][0] < centroids[j][0]
+	})
+	flat := make([]float64, 0, len(centroids)*dim)
+	for _, c := range centroids {
+		flat = append(flat, c...)
+	}
+	if err := assign(ctx, db, cfg, mean, sd, flat, len(centroids)); err != nil {
+		return nil, err
+	}
+	return storeClusters(ctx, db, cfg, centroids)
+}
+
+// sample reads at most cfg.SampleSize contacts' features: all of them, in id
+// order, when there are few enough; otherwise a repeatable Bernoulli
+// TABLESAMPLE sized to the bound.
+func sample(ctx context.Context, db DBTX, cfg Config) ([][]float64, error) {
+	var total int64
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM contact_scores`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("analytics: count scored contacts: %w", err)
+	}
+	q := fmt.Sprintf(featuresSQL, "") + ` ORDER BY s.contact_id`
+	if total > int64(cfg.SampleSize) {
+		pct := min(100, 110*float64(cfg.SampleSize)/float64(total))
+		q = fmt.Sprintf(featuresSQL, fmt.Sprintf("TABLESAMPLE BERNOULLI (%g) REPEATABLE (%d)", pct, cfg.Seed%1_000_000))
+	}
+	q += fmt.Sprintf(" LIMIT %d", cfg.SampleSize)
+	rows, err := db.Query(ctx, q, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: sample contacts: %w", err)
+	}
+	defer rows.Close()
+	points := make([][]float64, 0, min(total, int64(cfg.SampleSize)))
+	for rows.Next() {
+		var id int64
+		p := make([]float64, len(Features))
+		if err := rows.Scan(&id, &p[0], &p[1], &p[2], &p[3], &p[4]); err != nil {
+			return nil, fmt.Errorf("analytics: sample contacts: %w", err)
+		}
+		points = append(points, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics: sample contacts: %w", err)
+	}
+	return points, nil
+}
+
+// assign sets every scored contact's cluster_id to its nearest centroid
+// (1-based), set-based; the centroids travel as parameters.
+func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, k int) error {
+	q := `UPDATE contact_scores s SET cluster_id = v.cid
+	FROM (SELECT z.contact_id, (SELECT j FROM generate_series(1, $5::int) j
+	        ORDER BY (z.z1 - ($4::float8[])[(j - 1) * 5 + 1]) ^ 2 + (z.z2 - ($4::float8[])[(j - 1) * 5 + 2]) ^ 2 + (z.z3 - ($4::float8[])[(j - 1) * 5 + 3]) ^ 2
+	               + (z.z4 - ($4::float8[])[(j - 1) * 5 + 4]) ^ 2 + (z.z5 - ($4::float8[])[(j - 1) * 5 + 5]) ^ 2, j
+	        LIMIT 1) AS cid
+	      FROM (SELECT f.contact_id, (f.f1 - ($2::float8[])[1]) / ($3::float8[])[1] AS z1, (f.f2 - ($2::float8[])[2]) / ($3::float8[])[2] AS z2,
+	                   (f.f3 - ($2::float8[])[3]) / ($3::float8[])[3] AS z3, (f.f4 - ($2::float8[])[4]) / ($3::float8[])[4] AS z4, (f.f5 - ($2::float8[])[5]) / ($3::float8[])[5] AS z5
+	            FROM (` + fmt.Sprintf(featuresSQL, "") + `) f) z) v
+	WHERE v.contact_id = s.contact_id AND s.cluster_id IS DISTINCT FROM v.cid`
+	if _, err := db.Exec(ctx, q, cfg.Now, mean, sd, flat, k); err != nil {
+		return fmt.Errorf("analytics: assign clusters: %w", err)
+	}
+	return nil
+}
+
+// storeClusters replaces the clusters table with the centroids, their sizes
+// and raw feature means, and a description.
+func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float64) ([]Cluster, error) {
+	rows, err := db.Query(ctx, `SELECT s.cluster_id, count(*),
+		avg(greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)),
+		avg(s.purchases)::float8, avg(s.monetary), avg(least(c.opens::float8 / greatest(c.sent, 1), 1)),
+		avg(least(c.clicks::float8 / greatest(c.sent, 1), 1))
+		FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE s.cluster_id > 0
+		GROUP BY 1 ORDER BY 1`, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: cluster sizes: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Cluster, len(centroids))
+	for j, c := range centroids {
+		out[j] = Cluster{ID: j + 1, Centroid: map[string]float64{}, Standard: map[string]float64{}}
+		for d, name := range Features {
+			out[j].Standard[name] = roundTo(c[d], 3)
+		}
+	}
+	for rows.Next() {
+		var id int
+		var size int64
+		raw := make([]float64, len(Features))
+		if err := rows.Scan(&id, &size, &raw[0], &raw[1], &raw[2], &raw[3], &raw[4]); err != nil {
+			return nil, fmt.Errorf("analytics: cluster sizes: %w", err)
+		}
+		if id < 1 || id > len(out) {
+			continue
+		}
+		out[id-1].Size = size
+		for d, name := range Features {
+			out[id-1].Centroid[name] = roundTo(raw[d], 4)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics: cluster sizes: %w", err)
+	}
+	rows.Close()
+	if _, err := db.Exec(ctx, `DELETE FROM clusters`); err != nil {
+		return nil, fmt.Errorf("analytics: replace clusters: %w", err)
+	}
+	for j := range out {
+		out[j].Description = Describe(out[j].Standard, out[j].Centroid)
+		cj, _ := json.Marshal(out[j].Centroid)
+		sj, _ := json.Marshal(out[j].Standard)
+		if _, err := db.Exec(ctx, `INSERT INTO clusters (id, description, size, centroid, standard, computed_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, out[j].ID, out[j].Description, out[j].Size, cj, sj, cfg.Now); err != nil {
+			return nil, fmt.Errorf("analytics: store cluster: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Describe puts a cluster in plain words from its standardised centroid
+// (±0.5 standard deviations from the average contact is notable) and its
+// raw means.
+func Describe(z, raw map[string]float64) string {
+	var words []string
+	add := func(feature string, high, low string) {
+		switch v := z[feature]; {
+		case v >= 0.5 && high != "":
+			words = append(words, high)
+		case v <= -0.5 && low != "":
+			words = append(words, low)
+		}
+	}
+	buyers := raw["frequency"] >= 0.5
+	if buyers {
+		add("monetary", "high spend", "low spend")
+	} else {
+		words = append(words, "mostly non-buyers")
+	}
+	add("recency_days", "lapsed", "recent")
+	if buyers {
+		add("frequency", "frequent buyers", "one-off buyers")
+	}
+	add("open_rate", "regular openers", "rarely open")
+	add("click_rate", "frequent clickers", "rarely click")
+	if len(words) == 0 {
+		return "average on every measure"
+	}
+	return strings.Join(words, ", ")
+}
