@@ -28,9 +28,9 @@ FROM contact_scores s %s JOIN contacts c ON c.id = s.contact_id`
 
 // Cluster is one k-means cluster.
 type Cluster struct {
-	ID          int     `json:"id"`
-	Description string  `json:"description"`
-	Size        int64   `json:"size"`
+	ID          int    `json:"id"`
+	Description string `json:"description"`
+	Size        int64  `json:"size"`
 	// Centroid holds the cluster's mean raw features (days, purchases,
 	// money, rates), by feature name.
 	Centroid map[string]float64 `json:"centroid"`
