@@ -99,7 +99,7 @@ func Compile(t Template) (*Compiled, error) {
 	for i, l := range rw.links {
 		cl := compiledLink{Link: l}
 		if l.Personalised {
-			if cl.href, err = parseHTML("html", hrefTemplate(rw.hrefs[i])); err != nil {
+			if cl.href, err = parseHref(hrefTemplate(rw.hrefs[i])); err != nil {
 				return nil, fieldError("html", t.HTML, err)
 			}
 		}
@@ -169,6 +169,20 @@ func parseHTML(field, src string) (*htmltemplate.Template, error) {
 	if err := bind(t.Tree); err != nil {
 		return nil, fieldError(field, src, err)
 	}
+	return t, nil
+}
+
+// parseHref parses a personalised link's own template (see hrefTemplate):
+// bound like the document, with "." read from the link's place (dotToVar).
+func parseHref(src string) (*htmltemplate.Template, error) {
+	t, err := htmltemplate.New("html").Funcs(funcs()).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if err := bind(t.Tree); err != nil {
+		return nil, err
+	}
+	dotToVar(t.Tree.Root)
 	return t, nil
 }
 

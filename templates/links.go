@@ -119,14 +119,22 @@ func applyEdits(src string, edits []edit) string {
 	return b.String()
 }
 
-// clickCall is the action that yields link idx's URL for this message.
+// clickCall is the action that yields static link idx's URL for this
+// message.
 func clickCall(idx int) string { return fmt.Sprintf("{{ peykar_click $ %d }}", idx) }
+
+// clickDotCall is clickCall for a personalised link: it passes the current
+// dot, which the href's actions may use (inside range or with).
+func clickDotCall(idx int) string { return fmt.Sprintf("{{ peykar_click_dot $ %d . }}", idx) }
 
 // hrefCall is the action a trackable link's whole href attribute becomes in
 // the HTML: one call that writes href="…" (see hrefFunc), much cheaper to
 // render than a URL action in an attribute value, which html/template
 // passes through three escapers.
 func hrefCall(idx int) string { return fmt.Sprintf("{{ peykar_href $ %d }}", idx) }
+
+// hrefDotCall is hrefCall for a personalised link (see clickDotCall).
+func hrefDotCall(idx int) string { return fmt.Sprintf("{{ peykar_href_dot $ %d . }}", idx) }
 
 // rewrittenHTML is an HTML source prepared for tracking.
 type rewrittenHTML struct {
@@ -261,14 +269,15 @@ func trackable(orig, raw string, base, idx int) (l Link, value, whole edit, href
 		}
 		l.URL = u
 	}
-	value = edit{start: base + ha.val.start, end: base + ha.val.end, repl: clickCall(idx)}
+	click, hrefAttr := clickCall(idx), hrefCall(idx)
+	if l.Personalised {
+		href, click, hrefAttr = trimmed, clickDotCall(idx), hrefDotCall(idx)
+	}
+	value = edit{start: base + ha.val.start, end: base + ha.val.end, repl: click}
 	if !ha.quoted {
 		value.repl = `"` + value.repl + `"`
 	}
-	whole = edit{start: base + ha.full.start, end: base + ha.full.end, repl: hrefCall(idx)}
-	if l.Personalised {
-		href = trimmed
-	}
+	whole = edit{start: base + ha.full.start, end: base + ha.full.end, repl: hrefAttr}
 	return l, value, whole, href, true
 }
 

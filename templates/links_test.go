@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	"testing"
@@ -130,4 +131,33 @@ func TestScanAttrs(t *testing.T) {
 		names = append(names, a.name+"="+raw[a.val.start:a.val.end])
 	}
 	require.Equal(t, []string{"class=x", "href=h1", "data-peykar-notrack=", "title=t t"}, names)
+}
+
+// recordingTracker records ClickURL calls.
+type recordingTracker struct {
+	fakeTracker
+	calls []string
+}
+
+func (r *recordingTracker) ClickURL(idx int, target string) string {
+	r.calls = append(r.calls, fmt.Sprintf("%d %s", idx, target))
+	return r.fakeTracker.ClickURL(idx, target)
+}
+
+func TestTrackerSeesEachLinkOncePerPlace(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{HTML: `<a href="https://x.example/a?b=1&amp;c=2">A</a> <a href="https://x.example/u/{{ .Contact.ID }}">U</a>` +
+		`{{ range .Contact.Tags }}<a href="https://x.example/t/{{ . }}">T</a>{{ end }}`})
+	links := c.Links()
+	tr := &recordingTracker{}
+	r := render(t, c, Data{Contact: Contact{ID: 5, Tags: []string{"x", "y"}}}, tr)
+	// Static links get exactly Links()[idx].URL, so a tracker can tell them
+	// from personalised targets; the plain text reuses the HTML's URLs.
+	// Personalised links render per place (here once per tag), for the HTML
+	// and again for the text.
+	perPart := []string{"1 https://x.example/u/5", "2 https://x.example/t/x", "2 https://x.example/t/y"}
+	require.Equal(t, append(append([]string{"0 " + links[0].URL}, perPart...), perPart...), tr.calls)
+	require.Contains(t, r.Text, "A (https://t.example/c/0?to=https://x.example/a?b=1&c=2)")
+	require.Contains(t, r.HTML, `<a href="https://t.example/c/2?to=https://x.example/t/x">T</a><a href="https://t.example/c/2?to=https://x.example/t/y">T</a>`)
+	require.Contains(t, r.Text, "T (https://t.example/c/2?to=https://x.example/t/x)T (https://t.example/c/2?to=https://x.example/t/y)")
 }

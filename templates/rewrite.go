@@ -177,3 +177,52 @@ type positionError struct {
 }
 
 func (e *positionError) Error() string { return e.msg }
+
+// dotToVar makes the dot of a personalised link's own template the dot at
+// the link's place in the document: . becomes $.PeykarDot and .x.y becomes
+// $.PeykarDot.x.y ($ stays the render state, for attr and the like).
+func dotToVar(n parse.Node) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				dotToVar(c)
+			}
+		}
+	case *parse.ActionNode:
+		dotToVarPipe(n.Pipe)
+	case *parse.IfNode:
+		dotToVarBranch(&n.BranchNode)
+	case *parse.RangeNode:
+		dotToVarBranch(&n.BranchNode)
+	case *parse.WithNode:
+		dotToVarBranch(&n.BranchNode)
+	}
+}
+
+func dotToVarBranch(b *parse.BranchNode) {
+	dotToVarPipe(b.Pipe) // the bodies run with their own dot
+}
+
+func dotToVarPipe(p *parse.PipeNode) {
+	if p == nil {
+		return
+	}
+	for _, cmd := range p.Cmds {
+		for i, arg := range cmd.Args {
+			switch a := arg.(type) {
+			case *parse.DotNode:
+				cmd.Args[i] = &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos, Ident: []string{"$", "PeykarDot"}}
+			case *parse.FieldNode:
+				cmd.Args[i] = &parse.VariableNode{NodeType: parse.NodeVariable, Pos: a.Pos,
+					Ident: append([]string{"$", "PeykarDot"}, a.Ident...)}
+			case *parse.PipeNode:
+				dotToVarPipe(a)
+			case *parse.ChainNode:
+				if pn, ok := a.Node.(*parse.PipeNode); ok {
+					dotToVarPipe(pn)
+				}
+			}
+		}
+	}
+}

@@ -16,6 +16,9 @@ import (
 type view struct {
 	Contact  Contact
 	Campaign Campaign
+	// PeykarDot is the dot where a personalised link is, while its href
+	// renders: the href's own template reads it for "." (see dotToVar).
+	PeykarDot any
 
 	c      *Compiled
 	tr     Tracker
@@ -53,6 +56,8 @@ func stateFuncs() map[string]any {
 		"peykar_unsubscribe": unsubscribeFunc,
 		"peykar_click":       clickFunc,
 		"peykar_href":        hrefFunc,
+		"peykar_click_dot":   clickDotFunc,
+		"peykar_href_dot":    hrefDotFunc,
 		"peykar_extras":      extrasFunc,
 	}
 }
@@ -100,9 +105,9 @@ func unsubscribeFunc(v *view) htmltemplate.URL {
 	return htmltemplate.URL(v.unsub)
 }
 
-// clickFunc yields link idx's URL for this message: tracked when there is
-// a tracker, the original (rendered, for personalised links) otherwise. It
-// is computed once per message and reused by the plain-text part.
+// clickFunc yields static link idx's URL for this message: tracked when
+// there is a tracker, the original otherwise. It is computed once per
+// message and reused by the plain-text part.
 func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 	if idx < 0 || idx >= len(v.c.links) {
 		return "", fmt.Errorf("no link %d", idx)
@@ -110,7 +115,7 @@ func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 	if idx < len(v.clicks) && v.clicks[idx] != "" {
 		return htmltemplate.URL(v.clicks[idx]), nil
 	}
-	u, err := v.click(idx)
+	u, err := v.click(idx, nil)
 	if err != nil {
 		return "", err
 	}
@@ -120,6 +125,25 @@ func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 	return htmltemplate.URL(u), nil
 }
 
+// clickDotFunc yields personalised link idx's URL, its href rendered with
+// dot (the link may sit inside range or with, once per item).
+func clickDotFunc(v *view, idx int, dot any) (htmltemplate.URL, error) {
+	if idx < 0 || idx >= len(v.c.links) {
+		return "", fmt.Errorf("no link %d", idx)
+	}
+	u, err := v.click(idx, dot)
+	return htmltemplate.URL(u), err
+}
+
+// hrefDotFunc is hrefFunc for a personalised link.
+func hrefDotFunc(v *view, idx int, dot any) (htmltemplate.HTMLAttr, error) {
+	u, err := clickDotFunc(v, idx, dot)
+	if err != nil {
+		return "", err
+	}
+	return hrefAttr(string(u)), nil
+}
+
 // hrefFunc writes link idx's whole href attribute for the HTML part. The
 // URL is written as html/template writes a URL action in an attribute.
 func hrefFunc(v *view, idx int) (htmltemplate.HTMLAttr, error) {
@@ -127,12 +151,16 @@ func hrefFunc(v *view, idx int) (htmltemplate.HTMLAttr, error) {
 	if err != nil {
 		return "", err
 	}
+	return hrefAttr(string(u)), nil
+}
+
+func hrefAttr(u string) htmltemplate.HTMLAttr {
 	var b strings.Builder
 	b.Grow(len(u) + 16)
 	b.WriteString(`href="`)
-	writeURLAttr(&b, string(u))
+	writeURLAttr(&b, u)
 	b.WriteByte('"')
-	return htmltemplate.HTMLAttr(b.String()), nil
+	return htmltemplate.HTMLAttr(b.String())
 }
 
 // extrasFunc writes the hidden honeypot link and the open pixel; nothing
@@ -189,12 +217,15 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (v *view) click(idx int) (string, error) {
+func (v *view) click(idx int, dot any) (string, error) {
 	l := &v.c.links[idx]
 	target := l.URL
 	if l.href != nil {
 		var err error
-		if target, err = v.renderHref(l.href); err != nil {
+		v.PeykarDot = dot
+		target, err = v.renderHref(l.href)
+		v.PeykarDot = nil
+		if err != nil {
 			return "", err
 		}
 		if !isHTTP(target) {
