@@ -55,11 +55,13 @@
 // alt) for [Compiled.Links]. mailto:, tel:, #fragments, other schemes,
 // unsubscribe_url and links marked data-peykar-notrack are left alone. An
 // href holding template actions is personalised: it is rendered per
-// recipient (escaped exactly as in the document) and the result handed to
-// [Tracker.ClickURL]. A hidden honeypot link and the open pixel are placed
-// before </body> (or at the end). [Compiled.Render] then only executes
-// templates, and each link's URL is computed once per message for both
-// the HTML and the text part.
+// recipient (escaped exactly as in the document; inside range or with, per
+// item, with that item as dot) and the result handed to [Tracker.ClickURL].
+// A hidden honeypot link and the open pixel are placed before </body> (or
+// at the end). [Compiled.Render] then only executes templates; a static
+// link's URL is computed once per message for both the HTML and the text
+// part. Links inside HTML comments (Outlook conditional comments included)
+// are not tracked.
 //
 // # Plain text
 //

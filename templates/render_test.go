@@ -140,6 +140,14 @@ func TestRenderTrackingExtras(t *testing.T) {
 	require.True(t, strings.HasPrefix(r.HTML, `<p>Hi</p><a href="https://t.example/h/tok"`), r.HTML)
 }
 
+func TestRenderDotAtTopLevelDoesNotLeakState(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Template{HTML: "<p>{{ . }}</p>", Text: "{{ . }}"})
+	r := render(t, c, Data{Contact: sara}, fakeTracker{})
+	require.True(t, strings.HasPrefix(r.HTML, "<p>[message data]</p>"), r.HTML)
+	require.Equal(t, "[message data]", r.Text)
+}
+
 func TestRenderSubjectMustStayOneLine(t *testing.T) {
 	t.Parallel()
 	c := mustCompile(t, Template{Subject: "Hi {{ .Contact.Name }}", HTML: "<p>x</p>"})

@@ -29,6 +29,9 @@ type view struct {
 	validating bool
 }
 
+// String keeps {{ . }} at the top level from printing the render state.
+func (v *view) String() string { return "[message data]" }
+
 // reset prepares a pooled view for a message, keeping its clicks buffer.
 func (v *view) reset(d Data, c *Compiled, tr Tracker) {
 	clicks := v.clicks[:0]
