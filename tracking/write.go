@@ -54,7 +54,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, 
 		}
 		ua := ev.UserAgent
 		if len(ua) > maxUserAgent {
-			ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
+			ua = ua[:maxUserAgent]
 		}
 		var idx *int32
 		if ev.Type == TypeClick {
@@ -67,7 +67,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, 
 			ip = &a
 		}
 		rows = append(rows, []any{st.ids[i], d.id, d.campaignID, d.step, d.contactID, ev.Type, idx,
-			strconv.FormatFloat(ev.Value, 'f', -1, 64), ev.Machine, ev.Reason, ua, ip, ev.At})
+			strconv.FormatFloat(ev.Value, 'f', -1, 64), ev.Machine, cleanText(ev.Reason), cleanText(ua), ip, ev.At})
 	}
 	if len(rows) == 0 {
 		return nil
@@ -271,4 +271,13 @@ func earlier(a, b *time.Time) *time.Time {
 		return b
 	}
 	return a
+}
+
+// cleanText makes request-supplied text storable: valid UTF-8 without NUL
+// bytes, which PostgreSQL text cannot hold.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -1,0 +1,73 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// One event the database refuses (a value beyond numeric(18,4)) fails
+// alone: the batch is split and the others are stored.
+func TestWriterIsolatesBadEvent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.BatchWait = 200 * time.Millisecond; c.Writers = 1 })
+	camp := b.campaign(t, `[]`, `{}`)
+	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errsOut := make([]error, 21)
+	for i := range 21 {
+		wg.Go(func() {
+			ev := Event{Type: TypeOpen, DeliveryID: d, UserAgent: browserUA + "\x00\xff"}
+			if i == 7 {
+				ev = Event{Type: TypeConversion, DeliveryID: d, Value: 1e20}
+			}
+			_, errsOut[i] = b.svc.Record(ctx, ev)
+		})
+	}
+	wg.Wait()
+	for i, err := range errsOut {
+		if i == 7 {
+			require.ErrorIs(t, err, ErrUnavailable)
+		} else {
+			require.NoError(t, err, i)
+		}
+	}
+	require.Equal(t, int64(20), b.count(t, `SELECT count(*) FROM events WHERE type = 'open'`))
+	require.Equal(t, int64(0), b.count(t, `SELECT count(*) FROM events WHERE type = 'conversion'`))
+	require.Equal(t, int64(20), b.rollup(t, camp, MetricOpens, false)+b.rollup(t, camp, MetricOpens, true))
+	require.Less(t, b.svc.Stats().Commits, int64(21), "group commit")
+}
+
+// Close writes what was queued; later events are refused, not lost.
+func TestWriterCloseFlushes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.BatchWait = 50 * time.Millisecond })
+	camp := b.campaign(t, `[]`, `{}`)
+	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := 0
+	for range 50 {
+		wg.Go(func() {
+			if _, err := b.svc.Record(ctx, Event{Type: TypeOpen, DeliveryID: d, UserAgent: browserUA}); err == nil {
+				mu.Lock()
+				acked++
+				mu.Unlock()
+			} else {
+				require.True(t, errors.Is(err, ErrUnavailable))
+			}
+		})
+	}
+	time.Sleep(10 * time.Millisecond)
+	require.NoError(t, b.svc.Close(ctx))
+	wg.Wait()
+	require.Equal(t, int64(acked), b.count(t, `SELECT count(*) FROM events`))
+	_, err := b.svc.Record(ctx, Event{Type: TypeOpen, DeliveryID: d})
+	require.ErrorIs(t, err, ErrUnavailable)
+}
