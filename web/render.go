@@ -44,6 +44,14 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 		},
 		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 		"join": strings.Join,
+		// dict builds a map for passing several values to a sub-template.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -98,3 +106,6 @@ func (u *UI) fragment(c echo.Context, status int, page, name string, data any) e
 
 // redirect answers a form post: a 303 to to (htmx follows it as well).
 func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
+
+// templateEscape escapes text for HTML.
+func templateEscape(s string) string { return template.HTMLEscapeString(s) }

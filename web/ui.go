@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"log/slog"
 
@@ -9,6 +10,8 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/httpapi"
 )
 
 // Deps are what the pages need.
@@ -50,10 +53,23 @@ func Register(admin *echo.Group, deps Deps) error {
 	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	u.authRoutes(admin)
+	u.campaignRoutes(admin)
+	u.outboxRoutes(admin)
+	u.adminRoutes(admin)
 	return nil
 }
 
 // fail renders an error page with status and a catalogue message.
 func (u *UI) fail(c echo.Context, status int, msgID string) error {
 	return u.render(c, status, "error", pageData{Title: u.msg.T("error.title"), Data: u.msg.T(msgID)})
+}
+
+// pageErr shows a domain error (not found, conflict, invalid…) as an HTML
+// page with its status; other errors go to the API error handler (500).
+func (u *UI) pageErr(c echo.Context, err error) error {
+	var de *errs.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.msg.T("error.title"), Data: de.Message})
 }

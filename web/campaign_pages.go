@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+// campaignRow is one line of the campaign list.
+type campaignRow struct {
+	campaigns.Campaign
+	Metrics  campaigns.Metrics
+	Progress campaigns.Progress
+}
+
+func (u *UI) campaignRoutes(g *echo.Group) {
+	g.GET("/campaigns", u.campaignList)
+	g.GET("/campaigns/:id", u.campaignReport)
+	g.GET("/campaigns/:id/progress", u.campaignProgress)
+	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
+		g.POST("/campaigns/:id/"+action, u.campaignAction(action))
+	}
+}
+
+const campaignsPerPage = 25
+
+func (u *UI) campaignList(c echo.Context) error {
+	ctx := c.Request().Context()
+	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	list, err := campaigns.List(ctx, u.Pool, after, campaignsPerPage)
+	if err != nil {
+		return err
+	}
+	rows := make([]campaignRow, 0, len(list))
+	for _, cp := range list {
+		row := campaignRow{Campaign: cp}
+		if cp.Status != campaigns.StatusDraft {
+			r, err := u.Campaigns.Report(ctx, cp.ID)
+			if err != nil {
+				return err
+			}
+			row.Metrics, row.Progress = r.Metrics, r.Progress
+		}
+		rows = append(rows, row)
+	}
+	next := ""
+	if len(list) == campaignsPerPage {
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return u.render(c, http.StatusOK, "campaigns", pageData{Nav: "campaigns", Data: map[string]any{"Rows": rows, "Next": next}})
+}
+
+func (u *UI) campaignReport(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	ctx := c.Request().Context()
+	cp, err := campaigns.Get(ctx, u.Pool, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	r, err := u.Campaigns.Report(ctx, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.render(c, http.StatusOK, "campaign", pageData{Title: cp.Name, Nav: "campaigns", Data: map[string]any{"Campaign": cp, "Report": r}})
+}
+
+// campaignProgress is the progress panel alone, polled by htmx while the
+// campaign sends.
+func (u *UI) campaignProgress(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	r, err := u.Campaigns.Report(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return u.fragment(c, http.StatusOK, "campaign", "progress", map[string]any{"Report": r, "ID": id})
+}
+
+func (u *UI) campaignAction(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := httpapi.PathID(c, "id")
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		if action == "launch" {
+			_, err = u.Campaigns.Launch(c.Request().Context(), id)
+		} else {
+			_, err = u.Campaigns.Transition(c.Request().Context(), id, action)
+		}
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		return redirect(c, "/admin/campaigns/"+strconv.FormatInt(id, 10))
+	}
+}
