@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/outbox"
@@ -27,6 +28,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
+	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Logger: m.Logger, MaxRun: m.Config.rescueAfter / 2})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {
@@ -55,6 +57,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return outbox.PruneArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
+			analytics.PeriodicRecompute(),
 		}, m.engine.PeriodicJobs()...),
 	})
 	if err != nil {

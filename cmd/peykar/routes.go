@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/outbox"
@@ -24,6 +25,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Sender:   engine.TestSender{Mailer: m.mailer, From: "peykar@localhost"},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
+	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	(&campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger}).Routes(api)
 }
 
