@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +29,7 @@ const (
 // Import tuning.
 const (
 	importBatch      = 5000 // rows per COPY + upsert
+	maxImportWorkers = 4    // connections one import writes on at most
 	maxReportedLines = 1000 // rejections and duplicates kept in a Result
 )
 
@@ -86,10 +90,10 @@ func ImportFile(ctx context.Context, pool *pgxpool.Pool, path, mode string, prog
 // each batch has committed. The error is errs.Invalid when the header
 // is unusable or the mode unknown.
 func ImportCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string, progress func(Result)) (Result, error) {
-	return importCSV(ctx, pool, r, mode, importBatch, progress)
+	return importCSV(ctx, pool, r, mode, importBatch, min(runtime.GOMAXPROCS(0), maxImportWorkers), progress)
 }
 
-func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string, batch int, progress func(Result)) (Result, error) {
+func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string, batch, workers int, progress func(Result)) (Result, error) {
 	if mode == "" {
 		mode = ModeUpsert
 	}
@@ -100,36 +104,54 @@ func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string
 	if err != nil {
 		return Result{}, err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("import: %w", err)
+	workers = max(1, min(workers, int(pool.Config().MaxConns)-1))
+	im := &importer{mode: mode, size: batch, progress: progress}
+	im.res.Rejected, im.res.Duplicates = []Rejection{}, []Duplicate{}
+	for range workers {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			im.release()
+			return Result{}, fmt.Errorf("import: %w", err)
+		}
+		w := &importWorker{im: im, conn: conn, index: make(map[string]int, batch), todo: make(chan []importRow, 1)}
+		im.workers = append(im.workers, w)
+		if err := w.prepare(ctx); err != nil {
+			im.release()
+			return Result{}, err
+		}
 	}
-	defer conn.Release()
-	im := &importer{conn: conn.Conn(), mode: mode, size: batch}
-	if err := im.prepare(ctx); err != nil {
-		return Result{}, err
-	}
-	defer im.cleanup()
-	res, err := im.run(ctx, p, progress)
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	defer im.release()
+	return im.run(ctx, p)
 }
 
-// importer runs one import on one connection (its temp tables are
-// per-connection).
+// importer spreads an import over workers, each with its own connection
+// (temp tables are per connection) and its own share of the addresses: a
+// row goes to the worker its address hashes to, so a repeated address
+// always meets its first occurrence in the same worker. The parser (this
+// goroutine) fills the workers' batches; each worker writes its full
+// batches while the parser goes on, so parsing, encoding and PostgreSQL's
+// work overlap and PostgreSQL uses more than one core.
 type importer struct {
-	conn  *pgx.Conn
-	mode  string
-	size  int // rows per batch
-	res   Result
-	batch []importRow
-	index map[string]int // key → position in batch
+	mode     string
+	size     int // rows per batch
+	progress func(Result)
+	workers  []*importWorker
+
+	mu  sync.Mutex
+	res Result
 }
 
-func (im *importer) prepare(ctx context.Context) error {
-	_, err := im.conn.Exec(ctx, `
+// importWorker owns one connection and one hash partition of addresses.
+type importWorker struct {
+	im    *importer
+	conn  *pgxpool.Conn
+	batch []importRow      // being filled by the parser
+	index map[string]int   // key → position in batch
+	todo  chan []importRow // full batches for the writer
+}
+
+func (w *importWorker) prepare(ctx context.Context) error {
+	_, err := w.conn.Exec(ctx, `
 		DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_seen;
 		CREATE TEMP TABLE import_rows (
 			line integer NOT NULL, email text NOT NULL, email_key text GENERATED ALWAYS AS (lower(email)) STORED,
@@ -141,83 +163,159 @@ func (im *importer) prepare(ctx context.Context) error {
 	return nil
 }
 
-// cleanup drops the temp tables so the pooled connection is clean.
-func (im *importer) cleanup() {
-	_, _ = im.conn.Exec(context.Background(), `DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_seen`)
+// release drops the temp tables so the pooled connections are clean, and
+// gives the connections back.
+func (im *importer) release() {
+	for _, w := range im.workers {
+		_, _ = w.conn.Exec(context.Background(), `DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_seen`)
+		w.conn.Release()
+	}
+	im.workers = nil
 }
 
-func (im *importer) run(ctx context.Context, p *csvParser, progress func(Result)) (Result, error) {
-	im.index = make(map[string]int, im.size)
-	im.res.Rejected, im.res.Duplicates = []Rejection{}, []Duplicate{}
+func (im *importer) run(ctx context.Context, p *csvParser) (Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, w := range im.workers {
+		wg.Go(func() {
+			for batch := range w.todo {
+				if ctx.Err() != nil {
+					continue // drain after a failure
+				}
+				if err := w.flush(ctx, batch); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	err := im.parse(ctx, p)
+	for _, w := range im.workers {
+		close(w.todo)
+	}
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil {
+		err = cause // a writer's failure, rather than the cancellation it caused
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	slices.SortFunc(im.res.Duplicates, func(a, b Duplicate) int { return a.Line - b.Line })
+	if err != nil {
+		return im.res, err
+	}
+	if im.progress != nil {
+		im.progress(im.res)
+	}
+	return im.res, nil
+}
+
+// parse reads every line and hands rows to the workers.
+func (im *importer) parse(ctx context.Context, p *csvParser) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		row, rej, err := p.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return im.res, fmt.Errorf("import: read: %w", err)
+			return fmt.Errorf("import: read: %w", err)
 		}
+		im.mu.Lock()
 		im.res.Total++
 		if rej != nil {
 			im.res.reject(*rej)
+			im.mu.Unlock()
 			continue
 		}
-		if i, dup := im.index[row.key]; dup {
-			im.batch[i].merge(row)
-			im.res.duplicate(Duplicate{Line: row.line, FirstLine: im.batch[i].line})
+		w := im.workers[partition(row.key, len(im.workers))]
+		if i, dup := w.index[row.key]; dup {
+			w.batch[i].merge(row)
+			im.res.duplicate(Duplicate{Line: row.line, FirstLine: w.batch[i].line})
+			im.mu.Unlock()
 			continue
 		}
-		im.index[row.key] = len(im.batch)
-		im.batch = append(im.batch, row)
-		if len(im.batch) >= im.size {
-			if err := im.flush(ctx); err != nil {
-				return im.res, err
-			}
-			if progress != nil {
-				progress(im.res)
-			}
+		im.mu.Unlock()
+		w.index[row.key] = len(w.batch)
+		w.batch = append(w.batch, row)
+		if len(w.batch) >= im.size {
+			w.send()
 		}
 	}
-	if err := im.flush(ctx); err != nil {
-		return im.res, err
+	for _, w := range im.workers {
+		w.send()
 	}
-	if progress != nil {
-		progress(im.res)
-	}
-	return im.res, nil
+	return nil
 }
 
-// flush writes the batch in one transaction: COPY into the temp table,
-// find addresses seen in earlier batches, one INSERT … ON CONFLICT for the
-// new ones and one UPDATE merging the repeated ones.
-func (im *importer) flush(ctx context.Context) error {
-	if len(im.batch) == 0 {
-		return nil
+// send hands the filled batch to the writer and starts a new one.
+func (w *importWorker) send() {
+	if len(w.batch) == 0 {
+		return
 	}
-	tx, err := im.conn.Begin(ctx)
+	w.todo <- w.batch
+	w.batch = make([]importRow, 0, w.im.size)
+	clear(w.index)
+}
+
+// partition picks the worker for an address (FNV-1a).
+func partition(key string, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return int(h % uint32(n))
+}
+
+// flush writes a batch in one transaction: COPY into the temp table, find
+// addresses seen in earlier batches, one INSERT … ON CONFLICT for the new
+// ones and, when there are repeats, one UPDATE merging them.
+func (w *importWorker) flush(ctx context.Context, batch []importRow) error {
+	tx, err := w.conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := im.write(ctx, tx); err != nil {
-		return fmt.Errorf("import: lines %d–%d: %w", im.batch[0].line, im.batch[len(im.batch)-1].line, err)
+	var c batchCounts
+	if err := w.write(ctx, tx, batch, &c); err != nil {
+		return fmt.Errorf("import: lines %d–%d: %w", batch[0].line, batch[len(batch)-1].line, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("import: commit: %w", err)
 	}
-	im.batch = im.batch[:0]
-	clear(im.index)
+	im := w.im
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	im.res.Inserted += c.inserted
+	im.res.Updated += c.updated
+	im.res.Skipped += c.skipped
+	for _, d := range c.repeats {
+		im.res.duplicate(d)
+	}
+	if im.progress != nil {
+		im.progress(im.res)
+	}
 	return nil
 }
 
-func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
+// batchCounts is what one batch did.
+type batchCounts struct {
+	inserted, updated, skipped int64
+	repeats                    []Duplicate
+}
+
+func (w *importWorker) write(ctx context.Context, tx pgx.Tx, batch []importRow, c *batchCounts) error {
 	if _, err := tx.Exec(ctx, `TRUNCATE import_rows`); err != nil {
 		return err
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"},
 		[]string{"line", "email", "name", "attributes", "tags", "consent_source"},
-		pgx.CopyFromSlice(len(im.batch), func(i int) ([]any, error) {
-			r := &im.batch[i]
+		pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) {
+			r := &batch[i]
 			var consent *string
 			if r.consent != "" {
 				consent = &r.consent
@@ -233,23 +331,19 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
-	var line, first, repeats int
+	var line, first int
 	if _, err := pgx.ForEachRow(rows, []any{&line, &first}, func() error {
-		im.res.duplicate(Duplicate{Line: line, FirstLine: first})
-		repeats++
+		c.repeats = append(c.repeats, Duplicate{Line: line, FirstLine: first})
 		return nil
 	}); err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
-	var inserted, updated, fresh int64
-	err = tx.QueryRow(ctx, upsertSQL, im.mode).Scan(&inserted, &updated, &fresh)
-	if err != nil {
+	var fresh int64
+	if err := tx.QueryRow(ctx, upsertSQL, w.im.mode).Scan(&c.inserted, &c.updated, &fresh); err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
-	im.res.Inserted += inserted
-	im.res.Updated += updated
-	im.res.Skipped += fresh - inserted - updated
-	if repeats == 0 {
+	c.skipped = fresh - c.inserted - c.updated
+	if len(c.repeats) == 0 {
 		return nil
 	}
 	// The temp table has no statistics; without them the planner may scan
@@ -257,7 +351,7 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `ANALYZE import_rows`); err != nil {
 		return fmt.Errorf("merge repeats: %w", err)
 	}
-	if _, err := tx.Exec(ctx, mergeSQL, im.mode); err != nil {
+	if _, err := tx.Exec(ctx, mergeSQL, w.im.mode); err != nil {
 		return fmt.Errorf("merge repeats: %w", err)
 	}
 	return nil
