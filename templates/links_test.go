@@ -153,10 +153,11 @@ func TestTrackerSeesEachLinkOncePerPlace(t *testing.T) {
 	r := render(t, c, Data{Contact: Contact{ID: 5, Tags: []string{"x", "y"}}}, tr)
 	// Static links get exactly Links()[idx].URL, so a tracker can tell them
 	// from personalised targets; the plain text reuses the HTML's URLs.
-	// Personalised links render per place (here once per tag), for the HTML
-	// and again for the text.
-	perPart := []string{"1 https://x.example/u/5", "2 https://x.example/t/x", "2 https://x.example/t/y"}
-	require.Equal(t, append(append([]string{"0 " + links[0].URL}, perPart...), perPart...), tr.calls)
+	// Personalised links at the top level are computed once per message;
+	// inside range they render per place (here per tag), for the HTML and
+	// again for the text.
+	perPlace := []string{"2 https://x.example/t/x", "2 https://x.example/t/y"}
+	require.Equal(t, append(append([]string{"0 " + links[0].URL, "1 https://x.example/u/5"}, perPlace...), perPlace...), tr.calls)
 	require.Contains(t, r.Text, "A (https://t.example/c/0?to=https://x.example/a?b=1&c=2)")
 	require.Contains(t, r.HTML, `<a href="https://t.example/c/2?to=https://x.example/t/x">T</a><a href="https://t.example/c/2?to=https://x.example/t/y">T</a>`)
 	require.Contains(t, r.Text, "T (https://t.example/c/2?to=https://x.example/t/x)T (https://t.example/c/2?to=https://x.example/t/y)")

@@ -112,13 +112,18 @@ func unsubscribeFunc(v *view) htmltemplate.URL {
 // there is a tracker, the original otherwise. It is computed once per
 // message and reused by the plain-text part.
 func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
+	return v.cachedClick(idx, nil)
+}
+
+// cachedClick computes link idx's URL once per message.
+func (v *view) cachedClick(idx int, dot any) (htmltemplate.URL, error) {
 	if idx < 0 || idx >= len(v.c.links) {
 		return "", fmt.Errorf("no link %d", idx)
 	}
 	if idx < len(v.clicks) && v.clicks[idx] != "" {
 		return htmltemplate.URL(v.clicks[idx]), nil
 	}
-	u, err := v.click(idx, nil)
+	u, err := v.click(idx, dot)
 	if err != nil {
 		return "", err
 	}
@@ -129,8 +134,12 @@ func clickFunc(v *view, idx int) (htmltemplate.URL, error) {
 }
 
 // clickDotFunc yields personalised link idx's URL, its href rendered with
-// dot (the link may sit inside range or with, once per item).
+// dot: once per message where dot is the message data, once per place
+// inside range or with.
 func clickDotFunc(v *view, idx int, dot any) (htmltemplate.URL, error) {
+	if d, ok := dot.(*view); ok && d == v {
+		return v.cachedClick(idx, dot)
+	}
 	if idx < 0 || idx >= len(v.c.links) {
 		return "", fmt.Errorf("no link %d", idx)
 	}
