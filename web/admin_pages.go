@@ -13,15 +13,18 @@ import (
 
 // formErr is a validation error shown next to its field.
 type formErr struct {
-	Field   string
-	Message string
+	Field    string
+	Message  string
+	Position int // 1-based, inside the field (rules), 0 when unknown
+	Line     int // 1-based, inside the field (templates), 0 when unknown
+	Column   int
 }
 
 // asFormErr turns an Invalid or Conflict domain error into a formErr.
 func asFormErr(err error) (formErr, bool) {
 	var de *errs.Error
 	if errors.As(err, &de) && (de.Code == errs.Invalid || de.Code == errs.Conflict) {
-		return formErr{Field: de.Field, Message: de.Message}, true
+		return formErr{Field: de.Field, Message: de.Message, Position: de.Position, Line: de.Line, Column: de.Column}, true
 	}
 	return formErr{}, false
 }

@@ -56,6 +56,9 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.campaignRoutes(admin)
 	u.outboxRoutes(admin)
 	u.adminRoutes(admin)
+	u.contactRoutes(admin)
+	u.segmentRoutes(admin)
+	u.templateRoutes(admin)
 	return nil
 }
 

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+func (u *UI) contactRoutes(g *echo.Group) {
+	g.GET("/contacts", u.contactList)
+	g.GET("/contacts/import", u.importPage)
+	g.GET("/contacts/:id", u.contactProfile)
+	g.GET("/imports/:id", u.importStatus)
+}
+
+const contactsPerPage = 50
+
+func (u *UI) contactList(c echo.Context) error {
+	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	q := strings.TrimSpace(c.QueryParam("q"))
+	list, err := contacts.List(c.Request().Context(), u.Pool, contacts.ListQuery{Q: q, After: after, Limit: contactsPerPage})
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	next := ""
+	if len(list) == contactsPerPage {
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{"Contacts": list, "Q": q, "Next": next}})
+}
+
+func (u *UI) contactProfile(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	ct, err := contacts.Get(c.Request().Context(), u.Pool, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts", Data: ct})
+}
+
+func (u *UI) importPage(c echo.Context) error {
+	return u.render(c, http.StatusOK, "import", pageData{Nav: "contacts"})
+}
+
+// importStatus shows an import's progress (the whole page, or the panel
+// alone when htmx polls it) and its rejected rows.
+func (u *UI) importStatus(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	im, err := contacts.GetImport(c.Request().Context(), u.Pool, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	if c.Request().Header.Get("HX-Request") != "" {
+		return u.fragment(c, http.StatusOK, "import_status", "status", im)
+	}
+	return u.render(c, http.StatusOK, "import_status", pageData{Nav: "contacts", Data: im})
+}

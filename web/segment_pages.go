@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/httpapi"
+)
+
+func (u *UI) segmentRoutes(g *echo.Group) {
+	g.GET("/segments", u.segmentList)
+	g.GET("/segments/new", u.segmentNew)
+	g.POST("/segments", u.segmentCreate)
+	g.GET("/segments/:id", u.segmentEdit)
+	g.POST("/segments/:id", u.segmentUpdate)
+}
+
+type segmentForm struct {
+	ID   int64
+	Name string
+	Rule string
+	Err  formErr
+}
+
+func (u *UI) segmentList(c echo.Context) error {
+	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	list, err := contacts.ListSegments(c.Request().Context(), u.Pool, after, 100)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(list) == 100 {
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return u.render(c, http.StatusOK, "segments", pageData{Nav: "segments", Data: map[string]any{"Segments": list, "Next": next}})
+}
+
+func (u *UI) segmentNew(c echo.Context) error {
+	return u.render(c, http.StatusOK, "segment", pageData{Title: u.msg.T("segment.new"), Nav: "segments", Data: segmentForm{}})
+}
+
+func (u *UI) segmentEdit(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	s, err := contacts.GetSegment(c.Request().Context(), u.Pool, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule}})
+}
+
+func (u *UI) segmentCreate(c echo.Context) error { return u.segmentSave(c, 0) }
+
+func (u *UI) segmentUpdate(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.segmentSave(c, id)
+}
+
+func (u *UI) segmentSave(c echo.Context, id int64) error {
+	in := contacts.SegmentInput{Name: c.FormValue("name"), Rule: c.FormValue("rule")}
+	var s contacts.Segment
+	var err error
+	if id == 0 {
+		s, err = contacts.CreateSegment(c.Request().Context(), u.Pool, in)
+	} else {
+		s, err = contacts.UpdateSegment(c.Request().Context(), u.Pool, id, in)
+	}
+	if fe, ok := asFormErr(err); ok {
+		form := segmentForm{ID: id, Name: in.Name, Rule: in.Rule, Err: fe}
+		return u.render(c, http.StatusUnprocessableEntity, "segment", pageData{Nav: "segments", Data: form})
+	}
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return redirect(c, "/admin/segments/"+strconv.FormatInt(s.ID, 10))
+}

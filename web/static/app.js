@@ -1,0 +1,163 @@
+// Peykar admin: the few live parts of the pages (segment counts, template
+// previews, test sends, CSV uploads). They call the JSON API with the
+// session cookie and the CSRF token from <meta name="csrf-token">. Messages
+// come from the page (data-msg-* attributes), never from this file.
+(function () {
+  "use strict";
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.content : "";
+  }
+
+  function api(method, path, body) {
+    var opts = { method: method, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" };
+    if (body instanceof FormData) {
+      opts.body = body;
+    } else if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(path, opts).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: resp.ok, status: resp.status, data: data };
+      });
+    });
+  }
+
+  function debounce(fn, ms) {
+    var t;
+    return function () {
+      clearTimeout(t);
+      t = setTimeout(fn, ms);
+    };
+  }
+
+  function msg(root, key) { return root.getAttribute("data-msg-" + key) || key; }
+
+  // showError renders an API error, pointing at its position in src.
+  function showError(el, err, src) {
+    el.textContent = "";
+    if (!err) { el.hidden = true; return; }
+    el.hidden = false;
+    var p = document.createElement("p");
+    var where = "";
+    if (err.line) where = " (" + err.line + ":" + (err.column || 1) + ")";
+    else if (err.position) where = " (" + err.position + ")";
+    p.textContent = (err.field ? err.field + ": " : "") + err.message + where;
+    el.appendChild(p);
+    if (src && err.position && !err.line) {
+      var pre = document.createElement("pre");
+      pre.className = "mono";
+      pre.dir = "ltr";
+      pre.textContent = src + "\n" + " ".repeat(Math.max(0, err.position - 1)) + "^";
+      el.appendChild(pre);
+    }
+  }
+
+  // Segment editor: live count and sample as the rule is typed.
+  function segmentEditor(root) {
+    var rule = root.querySelector("[name=rule]");
+    var count = root.querySelector("[data-count]");
+    var sample = root.querySelector("[data-sample]");
+    var errBox = root.querySelector("[data-error]");
+    var seq = 0;
+    var run = function () {
+      var mine = ++seq;
+      count.textContent = msg(root, "counting");
+      api("POST", "/api/v1/segments/preview", { rule: rule.value }).then(function (r) {
+        if (mine !== seq) return;
+        if (!r.ok) {
+          count.textContent = "—";
+          sample.textContent = "";
+          rule.setAttribute("aria-invalid", "true");
+          showError(errBox, r.data.error || { message: String(r.status) }, rule.value);
+          return;
+        }
+        rule.removeAttribute("aria-invalid");
+        showError(errBox, null);
+        count.textContent = msg(root, "count").replace("%d", r.data.count);
+        sample.textContent = "";
+        (r.data.sample || []).forEach(function (c) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = "/admin/contacts/" + c.id;
+          a.dir = "auto";
+          a.textContent = (c.name ? c.name + " · " : "") + c.email;
+          li.appendChild(a);
+          sample.appendChild(li);
+        });
+      });
+    };
+    rule.addEventListener("input", debounce(run, 250));
+    if (rule.value) run();
+  }
+
+  // Template editor: live preview for a chosen contact, and test sends.
+  function templateEditor(root) {
+    var fields = ["name", "subject", "html", "text", "contact_id"].map(function (n) { return root.querySelector("[name=" + n + "]"); });
+    var frame = root.querySelector("iframe[data-preview]");
+    var subject = root.querySelector("[data-preview-subject]");
+    var errBox = root.querySelector("[data-error]");
+    var seq = 0;
+    var run = function () {
+      var mine = ++seq;
+      var body = {
+        name: fields[0].value, subject: fields[1].value, html: fields[2].value, text: fields[3].value,
+        contact_id: parseInt(fields[4].value || "0", 10) || 0,
+      };
+      api("POST", "/api/v1/templates/preview", body).then(function (r) {
+        if (mine !== seq) return;
+        if (!r.ok) {
+          showError(errBox, r.data.error || { message: String(r.status) });
+          return;
+        }
+        showError(errBox, null);
+        subject.textContent = r.data.subject;
+        frame.srcdoc = '<!doctype html><meta charset="utf-8"><base target="_blank">' + r.data.html;
+      });
+    };
+    fields.forEach(function (f) { if (f) f.addEventListener("input", debounce(run, 300)); });
+    run();
+    var send = root.querySelector("[data-test-send]");
+    if (send) {
+      send.addEventListener("click", function () {
+        var to = root.querySelector("[name=test_to]");
+        var out = root.querySelector("[data-test-result]");
+        out.textContent = msg(root, "sending");
+        api("POST", "/api/v1/templates/" + send.getAttribute("data-test-send") + "/test", { to: to.value }).then(function (r) {
+          out.textContent = r.ok ? msg(root, "sent") : (r.data.error ? r.data.error.message : String(r.status));
+        });
+      });
+    }
+  }
+
+  // CSV import: upload with the API, then follow the import's own page.
+  function importForm(form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var out = form.querySelector("[data-error]");
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      out.hidden = false;
+      out.textContent = msg(form, "uploading");
+      var data = new FormData();
+      data.append("mode", form.querySelector("[name=mode]").value);
+      data.append("file", form.querySelector("[name=file]").files[0]);
+      api("POST", "/api/v1/contacts/import", data).then(function (r) {
+        button.disabled = false;
+        if (!r.ok) {
+          showError(out, r.data.error || { message: String(r.status) });
+          return;
+        }
+        window.location.href = "/admin/imports/" + r.data.id;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-segment-editor]").forEach(segmentEditor);
+    document.querySelectorAll("[data-template-editor]").forEach(templateEditor);
+    document.querySelectorAll("form[data-import]").forEach(importForm);
+  });
+})();
