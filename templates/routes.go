@@ -2,6 +2,7 @@ package templates
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/mail"
@@ -226,7 +227,8 @@ func (h handlers) test(c echo.Context) error {
 	r.Subject = "[Test] " + r.Subject
 	ctx := c.Request().Context()
 	if err := h.Sender.SendTest(ctx, to, r); err != nil {
-		if _, ok := err.(*errs.Error); ok {
+		var de *errs.Error
+		if errors.As(err, &de) {
 			return err
 		}
 		h.Logger.WarnContext(ctx, "test send failed", slog.String("to", to), slog.Any("error", err))
