@@ -285,3 +285,26 @@ func TestStoreInTransaction(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+type failingSender struct{}
+
+func (failingSender) SendTest(context.Context, string, *Rendered) error {
+	return io.ErrUnexpectedEOF // a transport failure, not a domain error
+}
+
+func TestAPITestSendFailureIsUnavailable(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	e := echo.New()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
+	Routes(e.Group("/api/v1"), Deps{Pool: pool, Logger: logger, Sender: failingSender{}})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	created, err := Create(context.Background(), pool, Template{Name: "n", Subject: "s", HTML: "<p>x</p>"})
+	require.NoError(t, err)
+	var out apiError
+	require.Equal(t, http.StatusServiceUnavailable, call(t, "POST", srv.URL+"/api/v1/templates/"+itoa(created.ID)+"/test",
+		map[string]string{"to": "me@example.com"}, &out))
+	require.Equal(t, "the test email could not be sent", out.Error.Message)
+}
