@@ -232,7 +232,7 @@ func TestCompileRuleErrors(t *testing.T) {
 		require.NoError(t, err, rule)
 		require.True(t, c.Translatable(), rule)
 	}
-	c, err := CompileRule(`len(contact.tags) > 2`)
+	c, err := CompileRule(`any(contact.tags, {# startsWith "x"})`)
 	require.NoError(t, err)
 	require.False(t, c.Translatable())
 
