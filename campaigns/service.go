@@ -28,8 +28,8 @@ type Runtime interface {
 // Progress is how far a campaign's sending has come.
 type Progress struct {
 	Total   int64 `json:"total"`   // deliveries created
-	Queued  int64 `json:"queued"`  // waiting to be sent
-	Sending int64 `json:"sending"` // in a sender's hands now
+	Queued  int64 `json:"queued"`  // waiting to be sent or being sent
+	Sending int64 `json:"sending"` // reserved: always 0 (see Queued)
 	Sent    int64 `json:"sent"`    // accepted by the mail server
 	Failed  int64 `json:"failed"`  // given up after retries, or unrenderable
 	// Bounced were refused for good at send time (5xx); AsyncBounced came

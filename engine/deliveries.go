@@ -165,7 +165,8 @@ func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, r
 }
 
 // finishIfDone marks the campaign finished when its launch is complete and
-// no delivery is left queued or sending. The campaign row lock orders
+// every delivery of its first step has a final outcome, as counted by the
+// rollups that the same transactions wrote. The campaign row lock orders
 // concurrent deciders, and the check runs in a statement after the lock so
 // it sees every transaction that committed before.
 func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error) {
@@ -174,13 +175,15 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	}
 	// Only the first step's sends make a campaign finished; follow-ups
 	// created by rules keep going after it, until rules_until.
-	var pending bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending')
-		AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1))`, campaignID).Scan(&pending)
+	var remaining int64
+	err := tx.QueryRow(ctx, `SELECT coalesce(sum(CASE WHEN metric = 'deliveries' THEN count ELSE -count END), 0)::bigint
+		FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+			AND metric IN ('deliveries', 'sent', 'send_bounced', 'failed', 'skipped')
+			AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1)`, campaignID).Scan(&remaining)
 	if err != nil {
 		return false, fmt.Errorf("check campaign %d done: %w", campaignID, err)
 	}
-	if pending {
+	if remaining > 0 {
 		return false, nil
 	}
 	return campaigns.Finish(ctx, tx, campaignID)
@@ -229,11 +232,11 @@ func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progres
 	if err := rows.Err(); err != nil {
 		return p, fmt.Errorf("campaign progress: %w", err)
 	}
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sending'`, campaignID).Scan(&p.Sending); err != nil {
-		return p, fmt.Errorf("campaign progress: %w", err)
-	}
+	// Queued counts what is waiting or in a sender's hands right now
+	// (telling the two apart would need an index on status, which would
+	// make every send's two updates non-HOT).
 	p.Remaining = p.Total - p.Sent - p.Bounced - p.Failed - p.Skipped
-	p.Queued = p.Remaining - p.Sending
+	p.Queued = p.Remaining
 	// The current minute so far plus the whole previous one.
 	now := time.Now()
 	if secs := 60 + now.Sub(now.Truncate(time.Minute)).Seconds(); recent > 0 {

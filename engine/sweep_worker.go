@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,10 +22,6 @@ func (SweepArgs) Kind() string { return "sweep_deliveries" }
 // InsertOpts puts the sweep on the default queue.
 func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDefault} }
 
-// sweepAge is how long a delivery must have been waiting before the sweep
-// looks at it: long past any live job's retry schedule start.
-const sweepAge = 10 * time.Minute
-
 // SweepWorker works SweepArgs.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
@@ -38,15 +33,22 @@ type SweepWorker struct {
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		// Deliveries of send jobs that ended without sending them (discarded
+		// after their last attempt, or cancelled) and that no other job has
+		// taken since. claimed_by = 0 marks a delivery handed to a fresh job
+		// here, so the next sweep leaves it alone.
 		rows, err := tx.Query(ctx, `
-			UPDATE deliveries d SET status = 'queued', claimed_by = NULL
-			FROM campaigns c
-			WHERE c.id = d.campaign_id AND c.status IN ('running', 'paused', 'finished')
-				AND d.status IN ('queued', 'sending') AND d.claimed_by IS NOT NULL
-				AND coalesce(d.sending_at, d.queued_at) < now() - $1::interval
-				AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = d.claimed_by
-					AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
-			RETURNING d.campaign_id, d.id`, sweepAge.String())
+			WITH dead AS (
+				SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id,
+					jsonb_array_elements_text(j.args->'delivery_ids')::bigint AS delivery_id
+				FROM river_job j
+				WHERE j.kind = 'send' AND j.state IN ('discarded', 'cancelled') AND j.finalized_at > now() - interval '8 days'
+			)
+			UPDATE deliveries d SET status = 'queued', claimed_by = 0
+			FROM dead, campaigns c
+			WHERE d.id = dead.delivery_id AND c.id = d.campaign_id AND c.status IN ('running', 'paused', 'finished')
+				AND d.status IN ('queued', 'sending') AND (d.claimed_by IS NULL OR d.claimed_by = dead.job_id)
+			RETURNING d.campaign_id, d.id`)
 		if err != nil {
 			return fmt.Errorf("sweep deliveries: %w", err)
 		}
