@@ -7,6 +7,9 @@
 //	                         import contacts from a CSV file
 //	peykar [flags] token create --role ROLE --name NAME
 //	                         create an API token and print it
+//	peykar [flags] demo [--force] [--contacts N] [--duration D]
+//	                         load a sample audience and campaign, simulate
+//	                         recipients, then keep serving
 //	peykar version           print the version
 package main
 
@@ -78,11 +81,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if errors.Is(err, errImportUsage) {
 			return 2
 		}
+	case "demo":
+		return m.DemoCommand(ctx, rest, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "peykar", Version())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, import, token, version)\n", cmd)
+		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, import, token, demo, version)\n", cmd)
 		return 2
 	}
 	if len(rest) > 0 {
