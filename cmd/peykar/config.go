@@ -49,6 +49,10 @@ type Config struct {
 	// of every message a VERP address bounce+{token}@BounceDomain, so that
 	// asynchronous bounces find their delivery.
 	BounceDomain string
+	// BounceAddr (PEYKAR_BOUNCE_ADDR), when set, is where an inbound SMTP
+	// listener takes asynchronous bounces (DSNs to the VERP addresses) and
+	// complaint feedback reports, e.g. ":25" for BounceDomain's MX.
+	BounceAddr string
 	// DKIMDomain, DKIMSelector and DKIMKeyFile (PEYKAR_DKIM_DOMAIN,
 	// PEYKAR_DKIM_SELECTOR, PEYKAR_DKIM_KEY_FILE) turn on DKIM signing of
 	// every message with the PEM private key in DKIMKeyFile.
@@ -81,6 +85,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"previous-secret", "PEYKAR_PREVIOUS_SECRET", "previous signing key, still accepted"},
 	{"data-dir", "PEYKAR_DATA_DIR", "data directory"},
 	{"bounce-domain", "PEYKAR_BOUNCE_DOMAIN", "domain of VERP bounce return paths (default: none)"},
+	{"bounce-addr", "PEYKAR_BOUNCE_ADDR", "listen address of the inbound bounce/complaint SMTP server (default: none)"},
 	{"rescue-after", "PEYKAR_RESCUE_AFTER", "retry jobs of a dead process after this long"},
 	{"dkim-domain", "PEYKAR_DKIM_DOMAIN", "DKIM signing domain (d=)"},
 	{"dkim-selector", "PEYKAR_DKIM_SELECTOR", "DKIM selector (s=)"},
@@ -105,7 +110,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fields := map[string]*string{
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
-		"bounce-domain": &c.BounceDomain, "rescue-after": &c.RescueAfter,
+		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 	}

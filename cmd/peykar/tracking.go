@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,6 +31,18 @@ func (m *Main) startTracking(ctx context.Context) error {
 	}
 	m.tracking = svc
 	m.closers = append(m.closers, svc.Close)
+	if m.Config.BounceAddr != "" {
+		domain := m.Config.BounceDomain
+		if domain == "" {
+			domain = "localhost"
+		}
+		bs, err := svc.ListenBounces(ctx, m.Config.BounceAddr, domain)
+		if err != nil {
+			return err
+		}
+		m.Logger.InfoContext(ctx, "taking bounces and complaints by SMTP", slog.String("addr", bs.Addr().String()))
+		m.closers = append(m.closers, bs.Close) // closes before the writer it feeds
+	}
 	return nil
 }
 
