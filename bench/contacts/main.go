@@ -66,8 +66,12 @@ func main() {
 		`contact.attributes.city == "Tehran" && stats.opens >= 3`,
 		`days_since(stats.last_open_at) <= 30 && has_tag("vip")`,
 		`contact.email endsWith "@gmail.com" || stats.revenue > 200`,
-		`len(contact.tags) >= 2 && stats.opens > 1`,
-		`len(contact.tags) >= 2 && contact.attributes.city == "Tehran"`,
+		`len(contact.tags) >= 2 && contact.attributes.plan in ["pro", "team"]`,
+		// Go-evaluated: a closure and arithmetic do not translate.
+		`any(contact.tags, {# startsWith "news"}) || stats.opens + stats.clicks > 9`,
+		`any(contact.tags, {# startsWith "news"}) || contact.attributes.age + stats.opens > 80`,
+		// Go-evaluated with a SQL prefilter (the translatable conjunct).
+		`contact.attributes.city == "Tehran" && any(contact.tags, {# startsWith "news"})`,
 	}
 	for _, rule := range rules {
 		c, err := contacts.CompileRule(rule)
@@ -91,7 +95,7 @@ func main() {
 			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
 	}
 
-	for _, rule := range []string{rules[0], rules[4]} {
+	for _, rule := range []string{rules[0], rules[4]} { // one SQL, one Go
 		c, err := contacts.CompileRule(rule)
 		check(err)
 		t0 := time.Now()
