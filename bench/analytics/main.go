@@ -104,7 +104,7 @@ func generate(ctx context.Context, pool *pgxpool.Pool, n, events, campaigns int,
 	stmts := []string{
 		`SELECT setseed(0.42)`,
 		fmt.Sprintf(`INSERT INTO contacts (email, created_at, sent, opens, clicks, last_open_at, last_click_at)
-			SELECT 'u' || g || '@example.com', $1::timestamptz - make_interval(days => 30 + (g * 7919) %% 700),
+			SELECT 'u' || g || '@example.com', $1::timestamptz - make_interval(days => (30 + (g::bigint * 7919) %% 700)::int),
 				0, 0, 0, NULL, NULL
 			FROM generate_series(1, %d) g`, n),
 		fmt.Sprintf(`INSERT INTO campaigns (name, status, channel, launched_at, created_at)
