@@ -6,11 +6,13 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/auth"
 )
 
@@ -44,6 +46,32 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 		},
 		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 		"join": strings.Join,
+		"inc":  func(i int) int { return i + 1 },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"throttle": func(f float64) string {
+			if f == 0 {
+				return ""
+			}
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		},
+		"webhookURL": func(s campaigns.Settings) string {
+			if s.Webhook == nil {
+				return ""
+			}
+			return s.Webhook.URL
+		},
+		// ferr is the error message for the form field name, or "".
+		"ferr": func(e formErr, name string) string {
+			if e.Field == name || strings.HasPrefix(e.Field, name+"[") || strings.HasPrefix(e.Field, name+".") && name == "rules" {
+				return e.Message
+			}
+			return ""
+		},
 		// dict builds a map for passing several values to a sub-template.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

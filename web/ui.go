@@ -53,6 +53,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	u.authRoutes(admin)
+	u.campaignFormRoutes(admin)
 	u.campaignRoutes(admin)
 	u.outboxRoutes(admin)
 	u.adminRoutes(admin)

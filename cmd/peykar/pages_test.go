@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,10 +19,17 @@ func TestAdminPagesRender(t *testing.T) {
 	admin := testToken(t, m, auth.RoleAdmin)
 	manager := testToken(t, m, auth.RoleManager)
 	pages := map[string]string{
-		"/admin/campaigns": "No campaigns yet",
-		"/admin/outbox":    "No messages caught yet",
-		"/admin/users":     "Add a user",
-		"/admin/tokens":    "test admin",
+		"/admin/campaigns":       "No campaigns yet",
+		"/admin/outbox":          "No messages caught yet",
+		"/admin/users":           "Add a user",
+		"/admin/tokens":          "test admin",
+		"/admin/contacts":        "No contacts yet",
+		"/admin/contacts/import": "Upload and import",
+		"/admin/segments":        "No segments yet",
+		"/admin/segments/new":    "Matching contacts",
+		"/admin/templates":       "No templates yet",
+		"/admin/templates/new":   "Preview for",
+		"/admin/campaigns/new":   "There are no segments yet",
 	}
 	for path, want := range pages {
 		code, body := do(t, m, http.MethodGet, path, admin, nil)
@@ -35,4 +45,42 @@ func TestAdminPagesRender(t *testing.T) {
 	code, body = do(t, m, http.MethodGet, "/admin", admin, nil)
 	require.Equal(t, http.StatusSeeOther, code)
 	require.Equal(t, "/admin/campaigns", body)
+}
+
+// TestPageFormsValidate posts the editors' forms (with an API token, so
+// without CSRF) and checks errors come back next to their field.
+func TestPageFormsValidate(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	token := testToken(t, m, auth.RoleMarketer)
+	post := func(path string, form url.Values) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := noRedirect.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location") + string(b)
+	}
+	code, body := post("/admin/segments", url.Values{"name": {"bad"}, "rule": {"contact.emial == 1"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Contains(t, body, `id="rule-err"`)
+	require.Contains(t, body, "emial")
+
+	code, body = post("/admin/segments", url.Values{"name": {"همه"}, "rule": {"true"}})
+	require.Equal(t, http.StatusSeeOther, code, body)
+	require.Contains(t, body, "/admin/segments/")
+
+	code, body = post("/admin/templates", url.Values{"name": {"welcome"}, "subject": {"Hi {{ .Contact.Name }}"}, "html": {"<p>Hi</p>"}})
+	require.Equal(t, http.StatusSeeOther, code, body)
+
+	code, body = post("/admin/campaigns/new", url.Values{"name": {"spring"}, "channel": {"email"}, "throttle_per_second": {"fast"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Contains(t, body, "must be a number of messages per second")
+
+	code, body = post("/admin/campaigns/new", url.Values{"name": {""}, "channel": {"email"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Contains(t, body, `href="#f-name"`)
 }
