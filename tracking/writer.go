@@ -158,7 +158,17 @@ func (w *writer) flush(batch []*request) {
 	}
 }
 
-func (w *writer) commit(batch []*request) error {
+// errPanic marks a batch whose processing panicked (a bug): it is split like
+// a batch with bad data, so the event that triggers it fails alone and the
+// writer keeps running.
+var errPanic = errors.New("tracking: writer panic")
+
+func (w *writer) commit(batch []*request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errPanic, p)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	evs := make([]*Event, len(batch))
@@ -168,7 +178,7 @@ func (w *writer) commit(batch []*request) error {
 	}
 	var outs []Outcome
 	var errsOut []error
-	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		var err error
 		outs, errsOut, err = w.applier.apply(ctx, tx, evs)
 		return err
@@ -208,6 +218,9 @@ func retryable(err error) bool {
 // connections or out of resources. Only data errors are worth splitting a
 // batch over.
 func dataError(err error) bool {
+	if errors.Is(err, errPanic) {
+		return true
+	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
 		return false
