@@ -107,6 +107,21 @@ type Settings struct {
 	RulesUntil *time.Time `json:"rules_until,omitempty"`
 	// Webhook configures the webhook channel: where steps are POSTed.
 	Webhook *WebhookSettings `json:"webhook,omitempty"`
+	// FrequencyCap holds follow-ups back (never drops them) while the
+	// contact has had Max messages of this campaign within Per.
+	FrequencyCap *FrequencyCap `json:"frequency_cap,omitempty"`
+}
+
+// FrequencyCap limits how often one contact hears from a campaign.
+type FrequencyCap struct {
+	Max int    `json:"max"`
+	Per string `json:"per"` // a duration such as 24h
+}
+
+// Window parses Per.
+func (f *FrequencyCap) Window() time.Duration {
+	d, _ := time.ParseDuration(f.Per)
+	return d
 }
 
 // WebhookSettings is the webhook channel's target. Each request carries
@@ -229,6 +244,14 @@ func (c *Campaign) normalize() error {
 		}
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errs.Field("settings.webhook.url", "must be an http(s) URL")
+		}
+	}
+	if fc := c.Settings.FrequencyCap; fc != nil {
+		if fc.Max < 1 {
+			return errs.Field("settings.frequency_cap.max", "must be at least 1")
+		}
+		if d, err := time.ParseDuration(fc.Per); err != nil || d <= 0 {
+			return errs.Field("settings.frequency_cap.per", "must be a positive duration such as 24h")
 		}
 	}
 	if c.Settings.ConversionWindow != "" {

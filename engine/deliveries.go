@@ -31,6 +31,10 @@ const (
 	DeliverySkipped = "skipped"
 )
 
+// deliveryHeld is a result, not a stored status: back to queued without the
+// attempt counting (frequency cap).
+const deliveryHeld = "held"
+
 // maxDeliveryAttempts is how many times a temporarily failing delivery is
 // tried before it is marked failed.
 const maxDeliveryAttempts = 6
@@ -104,7 +108,8 @@ func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) er
 	}
 	rows, err := tx.Query(ctx, `
 		UPDATE deliveries d SET
-			status = v.status,
+			status = CASE WHEN v.status = 'held' THEN 'queued' ELSE v.status END,
+			attempts = CASE WHEN v.status = 'held' THEN d.attempts - 1 ELSE d.attempts END,
 			sent_at = CASE WHEN v.status IN ('sent', 'bounced') THEN $4 ELSE d.sent_at END,
 			bounced_at = CASE WHEN v.status = 'bounced' THEN $4 ELSE d.bounced_at END,
 			response = CASE WHEN v.status = 'sent' THEN v.detail ELSE d.response END,

@@ -343,3 +343,32 @@ func TestWebhookChannelRetriesThenSucceeds(t *testing.T) {
 	require.Zero(t, b.sink.Count(), "no email on the webhook channel")
 	_ = fmt.Sprint
 }
+
+func TestFrequencyCapHoldsFollowUpBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	srv := b.trackingServer(t)
+	c := b.seed(t, 1, 0)
+	offer := b.followUpTemplate(t)
+	c.Steps = append(c.Steps, campaigns.Step{Key: "offer", TemplateID: offer})
+	c.Rules = []campaigns.Rule{{Name: "clicked", On: "click", Actions: []campaigns.Action{{Type: "send", Step: "offer"}}}}
+	c.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: 1, Per: "4s"}
+	require.NoError(t, b.svc.Update(ctx, &c))
+	_, err := b.svc.Launch(ctx, c.ID)
+	require.NoError(t, err)
+	b.waitStatus(t, c.ID, campaigns.StatusFinished, 20*time.Second)
+	b.click(t, srv, "user0@example.com", "Pricing")
+	require.Eventually(t, func() bool { return b.received("user0@example.com", "Your offer") == 1 }, 30*time.Second, 20*time.Millisecond)
+
+	var gap time.Duration
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT max(sent_at) - min(sent_at) FROM deliveries WHERE campaign_id = $1`, c.ID).Scan(&gap))
+	require.GreaterOrEqual(t, gap, 4*time.Second, "the follow-up waited for the cap's window, it was not dropped")
+	var attempts int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT attempts FROM deliveries WHERE step = 'offer'`).Scan(&attempts))
+	require.Equal(t, 1, attempts, "holding back does not spend attempts")
+
+	bad := c
+	bad.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: 0, Per: "1h"}
+	require.ErrorContains(t, b.svc.Update(ctx, &bad), "settings.frequency_cap.max")
+}

@@ -98,6 +98,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	ids := job.Args.DeliveryIDs
 	var c *campaigns.Campaign
 	temp := 0
+	var holdFor time.Duration
 	chunkSize := sendChunk
 	for start := 0; start < len(ids); start += chunkSize {
 		status, throttle, err := w.status(ctx, id)
@@ -131,11 +132,19 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			c = &got
 		}
 		chunk := ids[start:min(start+chunkSize, len(ids))]
-		n, err := w.sendChunk(ctx, job.ID, c, chunk)
+		n, hold, err := w.sendChunk(ctx, job.ID, c, chunk)
 		if err != nil {
 			return err
 		}
 		temp += n
+		if hold > 0 && (holdFor == 0 || hold < holdFor) {
+			holdFor = hold
+		}
+	}
+	if holdFor > 0 && temp == 0 {
+		// Follow-ups held back by the frequency cap: come back when the
+		// first of them may go.
+		return river.JobSnooze(holdFor)
 	}
 	if err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		_, err := finishIfDone(ctx, tx, id)
@@ -199,11 +208,12 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 }
 
 // sendChunk claims, renders, sends and records one chunk. It returns how
-// many deliveries failed temporarily (queued again for a retry).
-func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (int, error) {
+// many deliveries failed temporarily (queued again for a retry) and how long
+// the first of the deliveries held back by the frequency cap must wait.
+func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (int, time.Duration, error) {
 	claimed, err := claim(ctx, w.Pool, jobID, ids)
 	if err != nil || len(claimed) == 0 {
-		return 0, err
+		return 0, 0, err
 	}
 	contactIDs := make([]int64, len(claimed))
 	for i, d := range claimed {
@@ -211,7 +221,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	}
 	people, err := contacts.GetMany(ctx, w.Pool, contactIDs)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	byID := make(map[int64]contacts.Contact, len(people))
 	for _, p := range people {
@@ -220,10 +230,20 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 
 	results := make([]result, 0, len(claimed))
 	ready := make([]rendered, 0, len(claimed))
+	var hold time.Duration
 	for _, d := range claimed {
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
 			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
+			continue
+		}
+		if wait, err := w.capWait(ctx, c, d); err != nil {
+			return 0, 0, err
+		} else if wait > 0 {
+			results = append(results, result{id: d.ID, status: deliveryHeld, detail: "held by the frequency cap"})
+			if hold == 0 || wait < hold {
+				hold = wait
+			}
 			continue
 		}
 		r, err := w.render(ctx, c, d, p)
@@ -264,7 +284,33 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		}
 		return nil
 	})
-	return temp, err
+	return temp, hold, err
+}
+
+// capWait is how long delivery d must wait under the campaign's frequency
+// cap: first steps are never held; a follow-up waits while the contact has
+// had Max messages of the campaign within Per.
+func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d delivery) (time.Duration, error) {
+	fc := c.Settings.FrequencyCap
+	if fc == nil || len(c.Steps) == 0 || d.Step == c.Steps[0].Key {
+		return 0, nil
+	}
+	window := fc.Window()
+	now := w.now()
+	rows, err := w.Pool.Query(ctx, `SELECT sent_at FROM deliveries WHERE contact_id = $1 AND campaign_id = $2
+		AND sent_at > $3 ORDER BY sent_at DESC`, d.ContactID, c.ID, now.Add(-window))
+	if err != nil {
+		return 0, fmt.Errorf("frequency cap: %w", err)
+	}
+	recent, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return 0, fmt.Errorf("frequency cap: %w", err)
+	}
+	if len(recent) < fc.Max {
+		return 0, nil
+	}
+	// The Max-th most recent send must leave the window.
+	return recent[fc.Max-1].Add(window).Sub(now) + time.Second, nil
 }
 
 // rendered is a delivery ready to go out.

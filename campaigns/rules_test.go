@@ -1,0 +1,106 @@
+package campaigns
+
+import (
+	"testing"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+func TestCompileRulesReportsNameFieldAndPosition(t *testing.T) {
+	t.Parallel()
+	_, err := CompileRules([]Rule{
+		{Name: "ok", On: "click", When: `event.link.url contains "pricing"`},
+		{Name: "typo", On: "click", When: `event.type == "click" && evnt.value > 3`},
+	})
+	var e *errs.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, errs.Invalid, e.Code)
+	require.Equal(t, "rules[1].when", e.Field)
+	require.Contains(t, e.Message, `rule "typo"`)
+	require.Equal(t, 26, e.Position, "1-based position of `evnt`")
+
+	_, err = CompileRules([]Rule{{Name: "not bool", On: "open", When: `event.value + 1`}})
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, "rules[0].when", e.Field)
+}
+
+func TestRuleMatchesAndRuntimeErrors(t *testing.T) {
+	t.Parallel()
+	rules, err := CompileRules([]Rule{
+		{Name: "pricing", On: "click", When: `event.link.url contains "/pricing" && "vip" in contact.tags`},
+		{Name: "score", On: "click", When: `contact.attributes.score > 3`},
+		{Name: "always", On: "open"},
+		{Name: "recent", On: "open", When: `days_since(delivery.sent_at) < 2`},
+	})
+	require.NoError(t, err)
+	env := &RuleEnv{
+		Event:    RuleEvent{Type: "click", Link: RuleLink{URL: "https://shop.example/pricing"}},
+		Contact:  RuleContact{Tags: []string{"vip"}, Attributes: map[string]any{}},
+		Delivery: RuleDelivery{SentAt: time.Now().Add(-time.Hour)},
+	}
+	var m vm.VM
+	ok, err := rules[0].Matches(&m, env)
+	require.NoError(t, err)
+	require.True(t, ok)
+	env.Contact.Tags = nil
+	ok, err = rules[0].Matches(&m, env)
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	_, err = rules[1].Matches(&m, env)
+	require.Error(t, err, "nil > 3 fails at run time, as an error")
+	env.Contact.Attributes["score"] = 5
+	ok, err = rules[1].Matches(&m, env)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	ok, err = rules[2].Matches(&m, env)
+	require.NoError(t, err)
+	require.True(t, ok, "a rule without when always matches")
+	ok, err = rules[3].Matches(&m, env)
+	require.NoError(t, err)
+	require.True(t, ok)
+}
+
+func FuzzCompileRules(f *testing.F) {
+	for _, seed := range []string{
+		`event.link.url contains "pricing"`,
+		`event.type == "click" && contact.attributes.plan == "pro"`,
+		`days_since(delivery.sent_at) > 3 || "vip" in contact.tags`,
+		`event.value >= 100`,
+		`contact.attributes.score > 3`,
+		`len(contact.tags) > 0 and not (contact.email endsWith "@example.com")`,
+		`(`, `1 +`, `event.`, `"unterminated`, `[1,2,3] | map(# * 2)`,
+	} {
+		f.Add(seed)
+	}
+	env := &RuleEnv{
+		Event:   RuleEvent{Type: "click", Link: RuleLink{URL: "https://x.example/a", Name: "A"}, Value: 3, At: time.Now()},
+		Contact: RuleContact{Email: "a@b.example", Attributes: map[string]any{"plan": "pro", "n": 2.5, "list": []any{1, "x"}}, Tags: []string{"vip"}},
+	}
+	f.Fuzz(func(t *testing.T, when string) {
+		rules, err := CompileRules([]Rule{{Name: "f", On: "click", When: when}})
+		if err != nil {
+			var e *errs.Error
+			if !errorAs(err, &e) || e.Code != errs.Invalid || e.Field != "rules[0].when" {
+				t.Fatalf("compile error is not a positioned invalid-field error: %v", err)
+			}
+			return
+		}
+		var m vm.VM
+		// Must never panic; errors are fine.
+		_, _ = rules[0].Matches(&m, env)
+	})
+}
+
+func errorAs(err error, target **errs.Error) bool {
+	e, ok := err.(*errs.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
