@@ -150,13 +150,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startRiver(ctx); err != nil {
 		return err
 	}
-	if err := m.startTracking(ctx); err != nil {
-		return err
+	if m.Config.Mode != "worker" {
+		if err := m.startTracking(ctx); err != nil {
+			return err
+		}
 	}
 	if err := m.startHTTP(ctx); err != nil {
 		return err
 	}
-	m.Logger.InfoContext(ctx, "peykar is serving", slog.String("url", m.URL()), slog.String("public_url", m.Config.BaseURL),
+	m.Logger.InfoContext(ctx, "peykar is serving", slog.String("mode", m.Config.Mode), slog.String("url", m.URL()), slog.String("public_url", m.Config.BaseURL),
 		slog.Duration("startup", time.Since(start)))
 	fmt.Fprintf(m.Stdout, "Peykar %s is serving at %s\n", Version(), m.URL())
 	return nil

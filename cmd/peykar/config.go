@@ -67,6 +67,11 @@ type Config struct {
 	// Unset: the first run prints a one-time setup link instead.
 	AdminEmail    string
 	AdminPassword string
+	// Mode (PEYKAR_MODE) splits the work between processes: "all" (the
+	// default) serves HTTP and works jobs, "web" serves the API, admin UI and
+	// tracking endpoints and only enqueues jobs, "worker" works jobs and
+	// serves nothing but /healthz, /readyz and /metrics.
+	Mode string
 	// LogLevel (PEYKAR_LOG_LEVEL): debug, info, warn or error. Default info.
 	LogLevel string
 
@@ -92,6 +97,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"dkim-key-file", "PEYKAR_DKIM_KEY_FILE", "DKIM private key (PEM, RSA or Ed25519)"},
 	{"admin-email", "PEYKAR_ADMIN_EMAIL", "email of the admin created on first run (default: print a setup link)"},
 	{"admin-password", "PEYKAR_ADMIN_PASSWORD", "password of the admin created on first run, at least 10 characters"},
+	{"mode", "PEYKAR_MODE", "all, web (HTTP only) or worker (jobs only)"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
 }
 
@@ -106,10 +112,10 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 // LoadConfig reads the environment (through getenv) and then args as flags.
 // It returns the remaining arguments.
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
-	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m"}
+	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", Mode: "all"}
 	fields := map[string]*string{
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
-		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel,
+		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel, "mode": &c.Mode,
 		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
@@ -191,6 +197,11 @@ func (c *Config) validate() error {
 		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("%q must be a duration of at least 1s", c.RescueAfter)}
 	} else {
 		c.rescueAfter = d
+	}
+	switch c.Mode {
+	case "all", "web", "worker":
+	default:
+		return &ConfigError{"PEYKAR_MODE", fmt.Sprintf("%q is not one of all, web, worker", c.Mode)}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

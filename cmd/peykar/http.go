@@ -59,6 +59,10 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.GET("/readyz", m.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})))
 
+	if m.Config.Mode == "worker" {
+		return e, nil // a worker serves health and metrics only
+	}
+
 	// Every /api/v1 and /admin route needs a login or API token with the
 	// right role (auth.Allowed); only the login and setup pages are public.
 	m.registerRoutes(e, e.Group("/api/v1", m.auth.API()...))

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
@@ -189,3 +190,37 @@ func TestSecretGeneratedOnceAndKept(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 }
+
+func TestWebAndWorkerModesSplitTheWork(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDSN(t)
+	start := func(mode string) *Main {
+		env := map[string]string{"DATABASE_URL": dsn, "PEYKAR_ADDR": "127.0.0.1:0", "PEYKAR_DATA_DIR": t.TempDir(),
+			"PEYKAR_MODE": mode, "PEYKAR_SECRET": "mode-test-secret-mode-test-secret-xx"}
+		cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		require.NoError(t, err)
+		m := NewMain(cfg, io.Discard, testWriter{t})
+		require.NoError(t, m.Run(context.Background()))
+		t.Cleanup(func() { require.NoError(t, m.Close()) })
+		return m
+	}
+	web, worker := start("web"), start("worker")
+
+	code, _ := get(t, worker.URL()+"/readyz")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = get(t, worker.URL()+"/api/v1/campaigns")
+	require.Equal(t, http.StatusNotFound, code, "a worker serves no API")
+	code, _ = get(t, web.URL()+"/api/v1/campaigns")
+	require.Equal(t, http.StatusUnauthorized, code, "the web process serves the API (behind auth)")
+
+	// A job enqueued by the web process is worked by the worker process.
+	_, err := web.river.Insert(context.Background(), outboxPruneArgs(), nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		_ = worker.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'outbox_prune' AND state = 'completed'`).Scan(&n)
+		return n >= 2 // the worker's own periodic run and the web's
+	}, 20*time.Second, 50*time.Millisecond)
+}
+
+func outboxPruneArgs() outbox.PruneArgs { return outbox.PruneArgs{} }

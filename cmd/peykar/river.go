@@ -47,7 +47,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	})
 	m.engine.Register(workers)
 
-	client, err := river.NewClient(riverpgxv5.New(m.pool), &river.Config{
+	cfg := &river.Config{
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
 		Workers:              workers,
 		Logger:               m.riverLogger(),
@@ -59,12 +59,20 @@ func (m *Main) startRiver(ctx context.Context) error {
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			analytics.PeriodicRecompute(),
 		}, m.engine.PeriodicJobs()...),
-	})
+	}
+	if m.Config.Mode == "web" {
+		// Insert-only: this process enqueues and never works jobs.
+		cfg.Queues, cfg.Workers, cfg.PeriodicJobs = nil, nil, nil
+	}
+	client, err := river.NewClient(riverpgxv5.New(m.pool), cfg)
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
 	m.river = client
 	m.engine.SetClient(client)
+	if m.Config.Mode == "web" {
+		return nil
+	}
 	events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
 		river.EventKindJobCancelled, river.EventKindJobSnoozed)
 	m.registry.MustRegister(newJobMetrics(events))
