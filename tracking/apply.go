@@ -163,10 +163,11 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 	ids := keys(idSet)
 	b := &pgx.Batch{}
 	// Lock the deliveries in id order: concurrent writers never deadlock and
-	// firsts and unique counts stay exact.
+	// firsts and unique counts stay exact. NO KEY UPDATE: inserts of rows
+	// referencing a delivery (events, transactions) are not blocked.
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
 		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at
-		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			d := &delivery{}
 			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &d.sentAt, &d.firstOpen, &d.firstMOpen,
