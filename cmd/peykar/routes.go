@@ -9,6 +9,7 @@ import (
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 )
@@ -18,6 +19,8 @@ import (
 // unauthenticated tracking endpoints.
 func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	m.tracking.Routes(public, api)
+	apidoc.Routes(api)
+	apidoc.Viewer(public.Group("/admin/api", m.auth.Pages()...)) // the API reference page
 	outbox.Routes(api, outbox.Store{Pool: m.pool})
 	templates.Routes(api, templates.Deps{
 		Pool: m.pool, Logger: m.Logger,
