@@ -23,8 +23,8 @@ func Routes(api *echo.Group) {
 //go:embed assets
 var assets embed.FS
 
-// viewerPage renders the document with the vendored Redoc; its licence is
-// served beside it.
+// viewerPage renders the document with the vendored Redoc 3 (an ES module
+// defining the <redoc> element); its licence is served beside it.
 const viewerPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -34,7 +34,7 @@ const viewerPage = `<!doctype html>
 <style>body{margin:0}</style>
 </head>
 <body>
-<redoc spec-url="/api/v1/openapi.json" hide-download-button="false"></redoc>
+<redoc spec-url="/api/v1/openapi.json" disable-telemetry="true"></redoc>
 <script type="module" src="/admin/api/assets/redoc/redoc.standalone.js"></script>
 <noscript>The API reference needs JavaScript. The document itself is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript>
 </body>
@@ -45,8 +45,10 @@ const viewerPage = `<!doctype html>
 func Viewer(g *echo.Group) {
 	page := func(c echo.Context) error {
 		h := c.Response().Header()
-		// Redoc styles itself with generated <style> elements.
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'")
+		// Redoc styles itself with generated <style> elements. Nothing leaves
+		// the server: Redoc's telemetry is off, and the policy also blocks
+		// its remote logo (which then falls back to none).
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'self'")
 		return c.HTML(http.StatusOK, viewerPage)
 	}
 	g.GET("", page)
