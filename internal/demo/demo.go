@@ -79,7 +79,7 @@ type Demo struct {
 // campaign. It does not check that the database is empty: see Empty.
 func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	cfg.withDefaults()
-	d := &Demo{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	d := &Demo{cfg: cfg, rng: newRand(cfg.Seed)}
 	_, secret, err := auth.CreateToken(ctx, cfg.Pool, "peykar demo", auth.RoleMarketer, 0)
 	if err != nil {
 		return nil, fmt.Errorf("demo: create API token: %w", err)
@@ -102,6 +102,9 @@ func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	fmt.Fprintf(cfg.Out, "Launched campaign %d to the embedded SMTP catch-all.\n", d.CampaignID)
 	return d, nil
 }
+
+// newRand is the demo's random source for seed.
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
 type idOnly struct {
 	ID int64 `json:"id"`
