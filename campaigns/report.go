@@ -149,6 +149,7 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	s.maybeFold(ctx, c)
 	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p}
 	if err := readReport(ctx, s.Pool, c, &r); err != nil {
 		return Report{}, err

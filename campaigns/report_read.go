@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,6 +36,9 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report) error {
 	}
 	var hasFirings bool
 	b := &pgx.Batch{}
+	// The batch runs as one implicit transaction: turn JIT compilation off
+	// for it (its planning costs more than these aggregates).
+	b.Queue(`SELECT set_config('jit', 'off', true)`)
 	b.Queue(`SELECT step, idx, url, name FROM campaign_links WHERE campaign_id = $1 ORDER BY step, idx`, c.ID).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k linkKey
@@ -161,12 +165,22 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 	}
 }
 
-// queueTimeline adds the timeline query to b: per minute until a day after
-// launch (or after the first counted minute), per hour (UTC) after that.
+// queueTimeline adds the timeline query to b: per minute until the first
+// full hour a day after launch (or after the first counted minute), per
+// hour (UTC) after that.
 func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
 	r.Timeline = []TimelinePoint{}
+	var edge *time.Time
+	if c.LaunchedAt != nil {
+		e := minuteEdge(*c.LaunchedAt)
+		edge = &e
+	}
+	// The subquery (an init plan) only runs for campaigns never launched.
 	b.Queue(`WITH edge AS (
-			SELECT coalesce($2::timestamptz, (SELECT min(bucket) FROM rollups WHERE campaign_id = $1)) + interval '1 day' AS at
+			SELECT coalesce($2::timestamptz, (
+				SELECT date_trunc('hour', x, 'UTC') + CASE WHEN x = date_trunc('hour', x, 'UTC') THEN interval '0' ELSE interval '1 hour' END
+				FROM (SELECT min(bucket) + interval '1 day' AS x FROM rollups WHERE campaign_id = $1) f
+			)) AS at
 		)
 		SELECT CASE WHEN bucket < edge.at THEN bucket ELSE date_trunc('hour', bucket, 'UTC') END AS t,
 			coalesce(sum(count) FILTER (WHERE metric IN ('sent', 'send_bounced')), 0)::bigint,
@@ -178,7 +192,7 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
 			coalesce(sum(value) FILTER (WHERE metric = 'revenue'), 0)::float8
 		FROM rollups, edge
 		WHERE campaign_id = $1 AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
-		GROUP BY 1 ORDER BY 1`, c.ID, c.LaunchedAt).Query(func(rows pgx.Rows) error {
+		GROUP BY 1 ORDER BY 1`, c.ID, edge).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var p TimelinePoint
 			if err := rows.Scan(&p.At, &p.Sends, &p.Opens, &p.Clicks, &p.TotalOpens, &p.TotalClicks, &p.Conversions, &p.Revenue); err != nil {

@@ -1,9 +1,11 @@
 package reports
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/internal/httpapi"
@@ -25,20 +27,31 @@ func (h *Handler) DeliveriesCSV(c echo.Context) error {
 	if _, err := h.cfg.Report(ctx, id); err != nil {
 		return err
 	}
-	rows, err := h.cfg.Pool.Query(ctx, `SELECT d.id, d.step, d.contact_id, coalesce(ct.email, ''), d.status, d.attempts,
+	// One read-only transaction: a consistent snapshot, and JIT off.
+	tx, err := h.cfg.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return fmt.Errorf("export deliveries: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return fmt.Errorf("export deliveries: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT d.id, d.step, d.contact_id, coalesce(ct.email, ''), d.status, d.attempts,
 			d.queued_at, d.sent_at, d.bounced_at, d.first_open_at, d.first_click_at, d.unsubscribed_at, d.complained_at,
-			e.opens, e.total_opens, e.clicks, e.total_clicks, e.conversions, e.revenue, d.last_error
+			coalesce(e.opens, 0), coalesce(e.total_opens, 0), coalesce(e.clicks, 0), coalesce(e.total_clicks, 0),
+			coalesce(e.conversions, 0), coalesce(e.revenue, 0), d.last_error
 		FROM deliveries d
 		LEFT JOIN contacts ct ON ct.id = d.contact_id
-		CROSS JOIN LATERAL (
-			SELECT count(*) FILTER (WHERE type = 'open' AND NOT machine) AS opens,
+		LEFT JOIN (
+			SELECT delivery_id,
+				count(*) FILTER (WHERE type = 'open' AND NOT machine) AS opens,
 				count(*) FILTER (WHERE type = 'open') AS total_opens,
 				count(*) FILTER (WHERE type = 'click' AND NOT machine) AS clicks,
 				count(*) FILTER (WHERE type = 'click') AS total_clicks,
 				count(*) FILTER (WHERE type = 'conversion') AS conversions,
-				coalesce(sum(value) FILTER (WHERE type = 'conversion'), 0)::float8 AS revenue
-			FROM events WHERE delivery_id = d.id
-		) e
+				sum(value) FILTER (WHERE type = 'conversion')::float8 AS revenue
+			FROM events WHERE campaign_id = $1 GROUP BY delivery_id
+		) e ON e.delivery_id = d.id
 		WHERE d.campaign_id = $1 ORDER BY d.id`, id)
 	if err != nil {
 		return fmt.Errorf("export deliveries: %w", err)
