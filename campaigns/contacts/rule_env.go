@@ -13,6 +13,10 @@ import (
 type ruleEnv struct {
 	Contact   contactEnv          `expr:"contact"`
 	Stats     statsEnv            `expr:"stats"`
+	RFM       rfmEnv              `expr:"rfm"`
+	Churn     churnEnv            `expr:"churn"`
+	Response  responseEnv         `expr:"response"`
+	Cluster   clusterEnv          `expr:"cluster"`
 	Now       time.Time           `expr:"now"`
 	HasTag    func(string) bool   `expr:"has_tag"`
 	DaysSince func(time.Time) int `expr:"days_since"`
@@ -44,6 +48,28 @@ type statsEnv struct {
 	LastOpenAt     time.Time `expr:"last_open_at"`
 	LastClickAt    time.Time `expr:"last_click_at"`
 	LastPurchaseAt time.Time `expr:"last_purchase_at"`
+}
+
+// The analytics scores (table contact_scores, written by
+// campaigns/analytics). A contact without scores reads segment "" and 0.
+type rfmEnv struct {
+	Recency   int     `expr:"recency"`
+	Frequency int     `expr:"frequency"`
+	Monetary  int     `expr:"monetary"`
+	Segment   string  `expr:"segment"`
+	Value     float64 `expr:"value"`
+}
+
+type churnEnv struct {
+	Risk float64 `expr:"risk"`
+}
+
+type responseEnv struct {
+	Likelihood float64 `expr:"likelihood"`
+}
+
+type clusterEnv struct {
+	ID int `expr:"id"`
 }
 
 // newRuleEnv returns an environment whose functions are bound to it.
@@ -91,6 +117,11 @@ type envRow struct {
 	revenue             float64
 	lastOpen, lastClick *time.Time
 	lastPurchase        *time.Time
+	rfmR, rfmF, rfmM    int
+	rfmSegment          string
+	rfmValue, churnRisk float64
+	responseLikelihood  float64
+	clusterID           int
 	attrMap             map[string]any // reused between rows
 }
 
@@ -99,7 +130,7 @@ func newEnvRow(p goPlan) *envRow {
 }
 
 func (r *envRow) dest() []any {
-	d := make([]any, 0, 18+len(r.keyVals))
+	d := make([]any, 0, 26+len(r.keyVals))
 	d = append(d, &r.attrs)
 	for i := range r.keyVals {
 		d = append(d, &r.keyVals[i])
@@ -107,7 +138,8 @@ func (r *envRow) dest() []any {
 	return append(d, &r.id, &r.email, &r.name, &r.tags, &r.status, &r.createdAt,
 		&r.consentSource, &r.consentAt, &r.consentIP,
 		&r.sent, &r.opens, &r.clicks, &r.convs, &r.revenue,
-		&r.lastOpen, &r.lastClick, &r.lastPurchase)
+		&r.lastOpen, &r.lastClick, &r.lastPurchase,
+		&r.rfmR, &r.rfmF, &r.rfmM, &r.rfmSegment, &r.rfmValue, &r.churnRisk, &r.responseLikelihood, &r.clusterID)
 }
 
 // fill loads the row into e.
@@ -136,6 +168,10 @@ func (r *envRow) fill(e *ruleEnv, p goPlan) error {
 	c.Consent = consentEnv{Source: deref(r.consentSource), At: derefTime(r.consentAt), IP: deref(r.consentIP)}
 	e.Stats = statsEnv{Sent: r.sent, Opens: r.opens, Clicks: r.clicks, Conversions: r.convs, Revenue: r.revenue,
 		LastOpenAt: derefTime(r.lastOpen), LastClickAt: derefTime(r.lastClick), LastPurchaseAt: derefTime(r.lastPurchase)}
+	e.RFM = rfmEnv{Recency: r.rfmR, Frequency: r.rfmF, Monetary: r.rfmM, Segment: r.rfmSegment, Value: r.rfmValue}
+	e.Churn = churnEnv{Risk: r.churnRisk}
+	e.Response = responseEnv{Likelihood: r.responseLikelihood}
+	e.Cluster = clusterEnv{ID: r.clusterID}
 	return nil
 }
 

@@ -43,6 +43,23 @@ var envFields = []envField{
 	{"last_open_at", "c.last_open_at", "NULL::timestamptz"},
 	{"last_click_at", "c.last_click_at", "NULL::timestamptz"},
 	{"last_purchase_at", "c.last_purchase_at", "NULL::timestamptz"},
+	{"rfm.recency", scoreColumn("rfm_recency::int", "0"), "0"},
+	{"rfm.frequency", scoreColumn("rfm_frequency::int", "0"), "0"},
+	{"rfm.monetary", scoreColumn("rfm_monetary::int", "0"), "0"},
+	{"rfm.segment", scoreColumn("rfm_segment", "''::text"), "''::text"},
+	{"rfm.value", scoreColumn("value", "0::float8"), "0::float8"},
+	{"churn.risk", scoreColumn("churn_risk", "0::float8"), "0::float8"},
+	{"response.likelihood", scoreColumn("response_likelihood", "0::float8"), "0::float8"},
+	{"cluster.id", scoreColumn("cluster_id", "0"), "0"},
+}
+
+// scoreObjects are the rule variables read from contact_scores.
+var scoreObjects = map[string]bool{"rfm": true, "churn": true, "response": true, "cluster": true}
+
+// scoreColumn reads one analytics score of contact c, zero when the
+// contact has no scores (both paths use it, so they agree).
+func scoreColumn(col, zero string) string {
+	return "COALESCE((SELECT s." + col + " FROM contact_scores s WHERE s.contact_id = c.id), " + zero + ")"
 }
 
 // planFor analyses a parsed rule.
@@ -69,7 +86,7 @@ type planVisitor struct {
 func (v *planVisitor) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
-		if x.Value == "contact" || x.Value == "stats" {
+		if x.Value == "contact" || x.Value == "stats" || scoreObjects[x.Value] {
 			v.idents++
 		}
 	case *ast.CallNode:
@@ -78,6 +95,10 @@ func (v *planVisitor) Visit(n *ast.Node) {
 		}
 	case *ast.MemberNode:
 		prop, ok := x.Property.(*ast.StringNode)
+		if id, isID := x.Node.(*ast.IdentifierNode); isID && scoreObjects[id.Value] && ok {
+			v.qualified++
+			v.p.fields[id.Value+"."+prop.Value] = true
+		}
 		if id, isID := x.Node.(*ast.IdentifierNode); isID && (id.Value == "contact" || id.Value == "stats") && ok {
 			v.qualified++
 			v.p.fields[prop.Value] = true

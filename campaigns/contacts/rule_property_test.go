@@ -53,7 +53,7 @@ func randomAtom(r *rand.Rand) string {
 	lit := literals[r.IntN(len(literals))]
 	ops := []string{"==", "!=", "<", "<=", ">", ">="}
 	op := ops[r.IntN(len(ops))]
-	switch r.IntN(14) {
+	switch r.IntN(15) {
 	case 0, 1, 2:
 		if r.IntN(4) == 0 {
 			return lit + " " + op + " " + attr
@@ -102,9 +102,43 @@ func randomAtom(r *rand.Rand) string {
 			"len(contact.tags) >= 2", "len(contact.tags) == 0",
 			// not translatable: makes the rule run in Go, with a prefilter
 			`any(contact.tags, {# startsWith "t"})`, `stats.opens + stats.clicks > 3`}[r.IntN(8)]
+	case 13:
+		return randomScoreAtom(r, op)
 	default:
 		return attr + " == nil"
 	}
+}
+
+// randomScoreAtom is a condition on the analytics scores (contact_scores).
+func randomScoreAtom(r *rand.Rand, op string) string {
+	switch r.IntN(4) {
+	case 0:
+		return []string{`rfm.segment == "champions"`, `rfm.segment == ""`, `rfm.segment in ["at_risk", "lost"]`,
+			`rfm.segment startsWith "c"`, `rfm.segment != "lost"`, `rfm.segment < "m"`, `rfm.segment matches "^(lost|new)$"`}[r.IntN(7)]
+	case 1:
+		return []string{"cluster.id in [0, 2]", "rfm.recency in [1, 5]", "rfm.frequency in [0]"}[r.IntN(3)]
+	default:
+		f := []string{"rfm.recency", "rfm.frequency", "rfm.monetary", "rfm.value", "churn.risk", "response.likelihood", "cluster.id"}[r.IntN(7)]
+		n := []string{"0", "1", "3", "0.5", "2.5", "100", "0.25"}[r.IntN(7)]
+		return f + " " + op + " " + n
+	}
+}
+
+// randomScores gives contact id analytics scores, or none (a third of the
+// time: such contacts read segment "" and zeros in both paths).
+func randomScores(t *testing.T, b *bundle, r *rand.Rand, id int64) {
+	t.Helper()
+	if r.IntN(3) == 0 {
+		return
+	}
+	segments := []string{"", "champions", "loyal", "at_risk", "lost", "new", "cannot_lose"}
+	score := func() int { return r.IntN(6) }
+	fraction := func() float64 { return []float64{0, 0.25, 0.5, 0.9, float64(r.IntN(1000)) / 1000}[r.IntN(5)] }
+	_, err := b.pool.Exec(b.ctx, `INSERT INTO contact_scores (contact_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment,
+		value, churn_risk, response_likelihood, cluster_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, score(), score(), score(), segments[r.IntN(len(segments))], []float64{0, 0.5, 100, float64(r.IntN(50000)) / 100}[r.IntN(4)],
+		fraction(), fraction(), r.IntN(4))
+	require.NoError(t, err)
 }
 
 func randomRule(r *rand.Rand, depth int) string {
@@ -147,6 +181,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 			id, r.IntN(4), r.IntN(4), r.IntN(3), r.IntN(2), float64(r.IntN(3000))/100, ts(), ts(), ts(),
 			now.Add(-time.Duration(r.Int64N(int64(400*24*time.Hour)))), []string{"active", "active", "bounced", "unsubscribed"}[r.IntN(4)])
 		require.NoError(t, err)
+		randomScores(t, &b, r, id)
 	}
 	translated, fallback := 0, 0
 	for range 1000 {
@@ -208,4 +243,37 @@ func diff(a, b []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// TestDaysSinceBoundaries puts timestamps on and around whole-day and
+// whole-second boundaries, where the SQL instants and Go's arithmetic
+// would first disagree.
+func TestDaysSinceBoundaries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 500_000_000, time.UTC)
+	for d := -1; d <= 3; d++ {
+		base := time.Unix(now.Unix()-int64(d)*86400, 0)
+		for _, off := range []time.Duration{-time.Second, -time.Microsecond, 0, time.Microsecond, 500 * time.Millisecond, time.Second} {
+			id := b.mustCreate(t, ContactInput{Email: fmt.Sprintf("d%d_%d@example.com", d+1, off.Microseconds()+2_000_000)})
+			_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET last_open_at = $2 WHERE id = $1`, id, base.Add(off))
+			require.NoError(t, err)
+		}
+	}
+	b.mustCreate(t, ContactInput{Email: "never@example.com"})
+	for _, op := range []string{"<", "<=", ">", ">=", "==", "!="} {
+		for n := -1; n <= 3; n++ {
+			rule := fmt.Sprintf("days_since(stats.last_open_at) %s %d", op, n)
+			c, err := CompileRule(rule)
+			require.NoError(t, err)
+			require.True(t, c.Translatable())
+			sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)
+			require.NoError(t, err)
+			goPath := *c
+			goPath.tree = nil
+			goIDs, err := matchingIDs(b.ctx, b.pool, &goPath, now, 0, 1000)
+			require.NoError(t, err)
+			require.Equal(t, goIDs, sqlIDs, rule)
+		}
+	}
 }

@@ -186,6 +186,16 @@ var fields = map[string]map[string]operand{
 		"conversions": {kInt, "c.conversions"},
 		"revenue":     {kFloat, "c.revenue::float8"},
 	},
+	"rfm": {
+		"recency":   {kInt, scoreColumn("rfm_recency::int", "0")},
+		"frequency": {kInt, scoreColumn("rfm_frequency::int", "0")},
+		"monetary":  {kInt, scoreColumn("rfm_monetary::int", "0")},
+		"segment":   {kText, scoreColumn("rfm_segment", "''::text")},
+		"value":     {kFloat, scoreColumn("value", "0::float8")},
+	},
+	"churn":    {"risk": {kFloat, scoreColumn("churn_risk", "0::float8")}},
+	"response": {"likelihood": {kFloat, scoreColumn("response_likelihood", "0::float8")}},
+	"cluster":  {"id": {kInt, scoreColumn("cluster_id", "0")}},
 	"consent": {
 		"source": {kText, "COALESCE(c.consent_source, '')"},
 		"ip":     {kText, "COALESCE(host(c.consent_ip), '')"},
@@ -199,8 +209,8 @@ var timeFields = map[string]map[string]string{
 	"consent": {"at": "c.consent_at"},
 }
 
-// path returns the (object, field) of contact.x, stats.x or
-// contact.consent.x, with property names as written.
+// path returns the (object, field) of contact.x, stats.x, rfm.x, churn.x,
+// response.x, cluster.x or contact.consent.x, with property names as written.
 func path(n ast.Node) (obj, field string, ok bool) {
 	m, isM := n.(*ast.MemberNode)
 	if !isM || m.Optional || m.Method {
@@ -212,7 +222,7 @@ func path(n ast.Node) (obj, field string, ok bool) {
 	}
 	switch inner := m.Node.(type) {
 	case *ast.IdentifierNode:
-		if inner.Value == "contact" || inner.Value == "stats" {
+		if inner.Value == "contact" || inner.Value == "stats" || scoreObjects[inner.Value] {
 			return inner.Value, p.Value, true
 		}
 	case *ast.MemberNode:
@@ -268,6 +278,48 @@ func (t *translator) daysSince(call *ast.CallNode) (operand, bool) {
 	s := "floor((" + t.arg(t.now.Unix()) + "::bigint - floor(extract(epoch FROM COALESCE(" + col +
 		", '0001-01-01 00:00:00+00'::timestamptz)))) / 86400)"
 	return operand{kind: kInt, sql: s}, true
+}
+
+// maxDays bounds the day counts daysCompare turns into instants.
+const maxDays = 10_000_000
+
+// daysCompare turns `days_since(t) op n` into a comparison of t with an
+// instant computed once, so PostgreSQL does no arithmetic per row.
+// days_since(t) = ⌊(now_s − ⌊t⌋_s) / 86400⌋ ≤ n exactly when
+// ⌊t⌋_s > now_s − 86400(n+1), that is when t ≥ cut(n) = now_s − 86400(n+1) + 1.
+func (t *translator) daysCompare(call *ast.CallNode, op string, n int) (string, bool) {
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok || id.Value != "days_since" || len(call.Arguments) != 1 || n > maxDays || n < -maxDays {
+		return "", false
+	}
+	obj, field, ok := path(call.Arguments[0])
+	if !ok {
+		return "", false
+	}
+	col, ok := timeFields[obj][field]
+	if !ok {
+		return "", false
+	}
+	col = "COALESCE(" + col + ", '0001-01-01 00:00:00+00'::timestamptz)"
+	nowS := t.now.Unix()
+	cut := func(n int) string { // days_since(t) <= n  ⟺  t >= cut(n)
+		return t.arg(time.Unix(nowS-86400*int64(n+1)+1, 0).UTC()) + "::timestamptz"
+	}
+	switch op {
+	case "<=":
+		return "(" + col + " >= " + cut(n) + ")", true
+	case "<":
+		return "(" + col + " >= " + cut(n-1) + ")", true
+	case ">":
+		return "(" + col + " < " + cut(n) + ")", true
+	case ">=":
+		return "(" + col + " < " + cut(n-1) + ")", true
+	case "==":
+		return "(" + col + " >= " + cut(n) + " AND " + col + " < " + cut(n-1) + ")", true
+	case "!=":
+		return "(" + col + " < " + cut(n) + " OR " + col + " >= " + cut(n-1) + ")", true
+	}
+	return "", false
 }
 
 // literal is a constant in the rule.
@@ -331,11 +383,18 @@ func (t *translator) compare(x *ast.BinaryNode) (boolSQL, bool) {
 	if _, isLit := asLiteral(left); isLit {
 		left, right, op = right, left, flipped[op]
 	}
-	o, ok := t.operand(left)
+	lit, ok := asLiteral(right)
 	if !ok {
 		return boolSQL{}, false
 	}
-	lit, ok := asLiteral(right)
+	if call, isCall := left.(*ast.CallNode); isCall {
+		if n, isInt := lit.v.(int); isInt {
+			if sql, ok := t.daysCompare(call, op, n); ok {
+				return boolSQL{sql: sql}, true
+			}
+		}
+	}
+	o, ok := t.operand(left)
 	if !ok {
 		return boolSQL{}, false
 	}
