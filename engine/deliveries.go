@@ -67,13 +67,18 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step str
 }
 
 // claim marks the queued deliveries among ids as sending by job. A retry of
-// the same job also reclaims its own rows left in sending by a crash; no
-// other job can, so a delivery is in at most one sender's hands.
-func claim(ctx context.Context, db DBTX, jobID int64, ids []int64) ([]delivery, error) {
+// the same job also reclaims its own rows left in sending by a crash, but
+// only once they are stale (claimed longer than staleAfter ago): River may
+// rescue an attempt that is slow rather than dead and run the retry while
+// the first attempt still sends, and a fresh claim may be that attempt's.
+// No other job can take a claimed row, so a delivery is in at most one
+// sender's hands.
+func claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter time.Duration) ([]delivery, error) {
 	rows, err := db.Query(ctx, `
 		UPDATE deliveries SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
-		WHERE id = ANY($2) AND (status = 'queued' OR (status = 'sending' AND claimed_by = $1))
-		RETURNING id, campaign_id, step, contact_id, attempts`, jobID, ids)
+		WHERE id = ANY($2) AND (status = 'queued'
+			OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
+		RETURNING id, campaign_id, step, contact_id, attempts`, jobID, ids, staleAfter.String())
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -85,6 +90,17 @@ func claim(ctx context.Context, db DBTX, jobID int64, ids []int64) ([]delivery, 
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// stillClaimed counts deliveries among ids that job claimed and that are
+// still sending: an earlier attempt's, crashed or still running.
+func stillClaimed(ctx context.Context, db DBTX, jobID int64, ids []int64) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'sending' AND claimed_by = $2`, ids, jobID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("check claims: %w", err)
+	}
+	return n, nil
 }
 
 // result is a delivery's outcome to record.

@@ -23,7 +23,10 @@ type Config struct {
 	BaseURL string
 	// BounceDomain, when set, turns on VERP return paths (bounce+token@domain).
 	BounceDomain string
-	Logger       *slog.Logger
+	// RescueAfter is River's RescueStuckJobsAfter: how long before a job of
+	// a dead (or very slow) process is retried.
+	RescueAfter time.Duration
+	Logger      *slog.Logger
 }
 
 // Engine is the runtime: it registers the workers and implements
@@ -39,7 +42,7 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	return &Engine{cfg: cfg, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
-		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger,
+		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger, ReclaimAfter: cfg.RescueAfter,
 	}, rules: &Rules{Pool: cfg.Pool, Logger: cfg.Logger}}
 }
 

@@ -61,6 +61,10 @@ type SendWorker struct {
 	Now          func() time.Time
 	// Webhook posts the webhook channel's messages.
 	Webhook Webhook
+	// ReclaimAfter is how old a claim of an earlier attempt of the same job
+	// must be before a retry takes it over (default 3 minutes; set it to
+	// River's RescueStuckJobsAfter).
+	ReclaimAfter time.Duration
 
 	templates templateCache
 	mu        sync.Mutex
@@ -72,6 +76,13 @@ type statusEntry struct {
 	status   string
 	throttle float64
 	at       time.Time
+}
+
+func (w *SendWorker) reclaimAfter() time.Duration {
+	if w.ReclaimAfter > 0 {
+		return w.ReclaimAfter
+	}
+	return 3 * time.Minute
 }
 
 // NextRetry backs temporary failures off: 30 s, 1 min, 2 min, … up to 30 min.
@@ -146,6 +157,18 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		// first of them may go.
 		return river.JobSnooze(holdFor)
 	}
+	if temp == 0 && holdFor == 0 {
+		// An earlier attempt of this job (crashed, or rescued while slow)
+		// may still hold some of the batch: come back when its claims are
+		// stale rather than finishing without them.
+		n, err := stillClaimed(ctx, w.Pool, job.ID, ids)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return river.JobSnooze(w.reclaimAfter())
+		}
+	}
 	if err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		_, err := finishIfDone(ctx, tx, id)
 		return err
@@ -211,7 +234,7 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
 func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (int, time.Duration, error) {
-	claimed, err := claim(ctx, w.Pool, jobID, ids)
+	claimed, err := claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
 	if err != nil || len(claimed) == 0 {
 		return 0, 0, err
 	}

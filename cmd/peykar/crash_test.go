@@ -86,8 +86,8 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 	const n = 20000
 	const pool = 4
 	// In flight at a kill: every running send job's current chunk
-	// (send workers = 2 × pool, 25 deliveries a chunk).
-	const window = 2 * pool * 25
+	// (send workers = 2 × pool, 50 deliveries a chunk).
+	const window = 2 * pool * 50
 	ctx := context.Background()
 	dsn := pgtest.NewDSN(t)
 	sink, err := smtptest.Start(smtptest.Options{})

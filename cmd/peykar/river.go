@@ -43,7 +43,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	m.closers = append(m.closers, func(context.Context) error { mailer.Close(); return nil })
 	m.engine = engine.New(engine.Config{
 		Pool: m.pool, Mailer: mailer, Signer: m.signer, BaseURL: m.Config.BaseURL,
-		BounceDomain: m.Config.BounceDomain, Logger: m.Logger,
+		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
 	})
 	m.engine.Register(workers)
 
