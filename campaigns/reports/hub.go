@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -30,10 +31,11 @@ type poller struct {
 	campaign int64
 	cancel   context.CancelFunc
 
-	mu   sync.Mutex
-	subs map[chan struct{}]struct{}
-	seq  int64  // the event id of data; increases, also across pollers (time based)
-	data []byte // the latest report as JSON, nil before the first poll
+	mu    sync.Mutex
+	subs  map[chan struct{}]struct{}
+	seq   int64  // the event id of data; increases, also across pollers (time based)
+	state []byte // the latest streamed state (see streamState)
+	data  []byte // state with the names of the metrics that changed: the event's data
 }
 
 // subscribe returns campaign id's poller and a channel that receives a
@@ -95,17 +97,22 @@ func (p *poller) poll(ctx context.Context, h *hub) {
 		}
 		return
 	}
-	b, err := json.Marshal(v)
+	state, err := streamState(v)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.data != nil && bytes.Equal(b, p.data) {
+	if p.state != nil && bytes.Equal(state, p.state) {
 		return
 	}
-	p.data = b
+	b, err := withChanges(state, p.state)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
+		return
+	}
+	p.state, p.data = state, b
 	p.seq = max(p.seq+1, time.Now().UnixMilli())
 	for ch := range p.subs {
 		select {
@@ -121,4 +128,68 @@ func (p *poller) latest() (int64, []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.seq, p.data
+}
+
+// tailPoints is how many of the latest timeline points a stream event
+// carries; the page merges them into the timeline it was rendered with.
+const tailPoints = 3
+
+// streamState is the report as a stream event carries it: everything but
+// the timeline, which is replaced by its last points (timeline_tail), so
+// an event stays small however long the campaign has run.
+func streamState(report any) ([]byte, error) {
+	b, err := json.Marshal(report)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if raw, ok := m["timeline"]; ok {
+		var points []json.RawMessage
+		if err := json.Unmarshal(raw, &points); err != nil {
+			return nil, err
+		}
+		if len(points) > tailPoints {
+			points = points[len(points)-tailPoints:]
+		}
+		if m["timeline_tail"], err = json.Marshal(points); err != nil {
+			return nil, err
+		}
+		delete(m, "timeline")
+	}
+	return json.Marshal(m)
+}
+
+// withChanges adds "changed": the names of the campaign metrics whose
+// values differ from the previous state (all of them on the first).
+func withChanges(state, prev []byte) ([]byte, error) {
+	var cur, old struct {
+		Metrics map[string]json.RawMessage `json:"metrics"`
+	}
+	if err := json.Unmarshal(state, &cur); err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		if err := json.Unmarshal(prev, &old); err != nil {
+			return nil, err
+		}
+	}
+	changed := []string{}
+	for k, v := range cur.Metrics {
+		if !bytes.Equal(old.Metrics[k], v) {
+			changed = append(changed, k)
+		}
+	}
+	slices.Sort(changed)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(state, &m); err != nil {
+		return nil, err
+	}
+	var err error
+	if m["changed"], err = json.Marshal(changed); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }

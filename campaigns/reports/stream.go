@@ -16,7 +16,9 @@ const keepAlive = 15 * time.Second
 // Stream is GET /campaigns/:id/stream: a server-sent-event stream of the
 // campaign's report. It sends the current state at once (also on a
 // reconnect with Last-Event-ID), then an event whenever the report
-// changes, at most once per poll interval. Event ids increase (they are
+// changes, at most once per poll interval. An event's data is the report
+// without its timeline but with the timeline's last points
+// (timeline_tail) and the names of the metrics that changed (changed). Event ids increase (they are
 // based on the clock, so they also increase across pollers and restarts).
 // A client reconnecting with Last-Event-ID gets the current state at once.
 func (h *Handler) Stream(c echo.Context) error {

@@ -98,6 +98,16 @@ func TestStreamPushesUpdatesAndResumes(t *testing.T) {
 		require.Greater(t, ev.id, first.id, "event ids increase")
 		if r.Metrics.Opens == 1 {
 			last = ev
+			var extra struct {
+				Changed  []string          `json:"changed"`
+				Tail     []json.RawMessage `json:"timeline_tail"`
+				Timeline []json.RawMessage `json:"timeline"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(ev.data), &extra))
+			require.Contains(t, extra.Changed, "opens")
+			require.NotContains(t, extra.Changed, "sent")
+			require.NotEmpty(t, extra.Tail)
+			require.Nil(t, extra.Timeline, "events carry the timeline's tail only")
 			break
 		}
 	}

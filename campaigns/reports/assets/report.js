@@ -50,7 +50,22 @@
     chart.setData(series(r));
   }
 
+  // mergeTail folds a stream event's latest timeline points into the
+  // timeline the page was rendered with.
+  function mergeTail(tail) {
+    var t = report.timeline || (report.timeline = []);
+    (tail || []).forEach(function (p) {
+      for (var i = t.length - 1; i >= 0 && i >= t.length - 5; i--) {
+        if (t[i].at === p.at) { t[i] = p; return; }
+      }
+      t.push(p);
+    });
+    t.sort(function (a, b) { return Date.parse(a.at) - Date.parse(b.at); });
+  }
+
   function render(r) {
+    mergeTail(r.timeline_tail);
+    r.timeline = report.timeline;
     var m = r.metrics;
     root.querySelectorAll("[data-metric]").forEach(function (e) {
       text(e, fmt(m[e.dataset.metric], e.dataset.format));
