@@ -58,13 +58,18 @@ func (m *Main) DemoCommand(ctx context.Context, args []string, stderr io.Writer)
 		_ = m.Close()
 		return 1
 	}
-	if _, err := m.Demo(ctx, o); err != nil {
+	_, err = m.Demo(ctx, o)
+	switch {
+	case err != nil && ctx.Err() != nil: // Ctrl-C during the demo: a normal stop
+		fmt.Fprintln(m.Stdout, "Stopped.")
+	case err != nil:
 		fmt.Fprintln(stderr, "peykar demo:", err)
 		_ = m.Close()
 		return 1
+	default:
+		fmt.Fprintln(m.Stdout, "The demo data stays; Peykar keeps serving. Press Ctrl-C to stop.")
+		<-ctx.Done()
 	}
-	fmt.Fprintln(m.Stdout, "The demo data stays; Peykar keeps serving. Press Ctrl-C to stop.")
-	<-ctx.Done()
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(stderr, "peykar: shutdown:", err)
 		return 1
@@ -100,10 +105,16 @@ func (m *Main) Demo(ctx context.Context, o demoOptions) (*demo.Demo, error) {
 	base := strings.TrimSuffix(m.Config.BaseURL, "/")
 	fmt.Fprintf(m.Stdout, `
 Open the admin UI and watch it fill:
-  %[1]s/admin/campaigns/%[2]d   the live report: sends, opens and clicks (human and total), links, goals
-  %[1]s/admin/outbox            the caught messages (Persian, right to left; English offer)
-  %[1]s/admin/jobs              the jobs: launch, sends, follow-up rules
-  %[1]s/api/v1/campaigns/%[2]d/rules    how often each follow-up rule fired
+  the live report (sends, opens and clicks human and total, links, goals)
+      %[1]s/admin/campaigns/%[2]d
+  the caught messages (Persian, right to left; the English offer; the resend)
+      %[1]s/admin/outbox
+  the jobs (launch, sends, follow-up rules)
+      %[1]s/admin/jobs
+  how often each follow-up rule fired
+      %[1]s/api/v1/campaigns/%[2]d/rules
+  the API reference
+      %[1]s/admin/api
 Simulating recipients for %[3]s (opens, clicks, scanners, unsubscribes, purchases)…
 `, base, d.CampaignID, o.Duration)
 	stats, err := d.Simulate(ctx)
