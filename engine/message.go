@@ -31,7 +31,11 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 	if err != nil {
 		return nil, err
 	}
-	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: tpl.links}
+	links, err := w.links.get(ctx, w.Pool, c.ID, d.Step)
+	if err != nil {
+		return nil, err
+	}
+	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: links}
 	r, err := tpl.compiled.Render(templates.Data{
 		Contact:  templates.Contact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags, CreatedAt: p.CreatedAt},
 		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
@@ -85,13 +89,17 @@ type deliveryTracker struct {
 	signer *tracking.Signer
 	base   string
 	id     int64
-	links  []templates.Link
+	links  map[int]string // the campaign's recorded links of this step: idx → URL
 }
 
+// ClickURL signs a short token (delivery, link index) when the click
+// endpoint's recorded link for idx is exactly target; otherwise — a
+// personalised URL, or a template edited since launch — the token carries
+// the URL itself, signed, so the redirect always goes where the message said.
 func (t *deliveryTracker) ClickURL(idx int, target string) string {
 	personalised := ""
-	if idx < 0 || idx >= len(t.links) || t.links[idx].URL != target {
-		personalised = target // differs per recipient: the token carries it, signed
+	if url, ok := t.links[idx]; !ok || url != target {
+		personalised = target
 	}
 	return t.signer.ClickURL(t.base, t.id, idx, personalised)
 }
@@ -108,7 +116,6 @@ type templateCache struct {
 
 type cachedTemplate struct {
 	compiled *templates.Compiled
-	links    []templates.Link
 	at       time.Time
 }
 
@@ -129,7 +136,7 @@ func (tc *templateCache) get(ctx context.Context, db templates.DBTX, id int64) (
 	if err != nil {
 		return e, err
 	}
-	e = cachedTemplate{compiled: compiled, links: compiled.Links(), at: time.Now()}
+	e = cachedTemplate{compiled: compiled, at: time.Now()}
 	tc.mu.Lock()
 	if tc.entries == nil || len(tc.entries) > 256 {
 		tc.entries = map[int64]cachedTemplate{}
@@ -137,4 +144,56 @@ func (tc *templateCache) get(ctx context.Context, db templates.DBTX, id int64) (
 	tc.entries[id] = e
 	tc.mu.Unlock()
 	return e, nil
+}
+
+// linkCache keeps each campaign step's recorded links (campaign_links, the
+// click endpoint's redirect targets) for a short while.
+type linkCache struct {
+	mu      sync.Mutex
+	entries map[linkKey]cachedLinks
+}
+
+type linkKey struct {
+	campaign int64
+	step     string
+}
+
+type cachedLinks struct {
+	urls map[int]string
+	at   time.Time
+}
+
+func (lc *linkCache) get(ctx context.Context, db DBTX, campaignID int64, step string) (map[int]string, error) {
+	k := linkKey{campaignID, step}
+	lc.mu.Lock()
+	e, ok := lc.entries[k]
+	lc.mu.Unlock()
+	if ok && time.Since(e.at) < templateTTL {
+		return e.urls, nil
+	}
+	rows, err := db.Query(ctx, `SELECT idx, url FROM campaign_links WHERE campaign_id = $1 AND step = $2`, campaignID, step)
+	if err != nil {
+		return nil, fmt.Errorf("campaign links: %w", err)
+	}
+	urls := map[int]string{}
+	for rows.Next() {
+		var idx int
+		var url string
+		if err := rows.Scan(&idx, &url); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		urls[idx] = url
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("campaign links: %w", err)
+	}
+	lc.mu.Lock()
+	if lc.entries == nil || len(lc.entries) > 1024 {
+		lc.entries = map[linkKey]cachedLinks{}
+	}
+	lc.entries[k] = cachedLinks{urls: urls, at: time.Now()}
+	lc.mu.Unlock()
+	return urls, nil
 }

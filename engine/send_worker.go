@@ -67,6 +67,7 @@ type SendWorker struct {
 	ReclaimAfter time.Duration
 
 	templates templateCache
+	links     linkCache
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter
 	statuses  map[int64]statusEntry
