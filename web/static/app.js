@@ -46,11 +46,19 @@
     else if (err.position) where = " (" + err.position + ")";
     p.textContent = (err.field ? err.field + ": " : "") + err.message + where;
     el.appendChild(p);
-    if (src && err.position && !err.line) {
+    // Point at the error: the offending line with a caret under the column.
+    var line = src, col = 0;
+    if (src && err.line) {
+      line = src.split("\n")[err.line - 1] || "";
+      col = err.column || 1;
+    } else if (src && err.position) {
+      col = err.position;
+    }
+    if (src && col) {
       var pre = document.createElement("pre");
       pre.className = "mono";
       pre.dir = "ltr";
-      pre.textContent = src + "\n" + " ".repeat(Math.max(0, err.position - 1)) + "^";
+      pre.textContent = line + "\n" + " ".repeat(Math.max(0, col - 1)) + "^";
       el.appendChild(pre);
     }
   }

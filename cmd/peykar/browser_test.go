@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/auth"
+)
+
+// chromiumPath is Debian's chromium (apt-get install chromium).
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless chromium for t and returns its tab. Without the
+// binary the test is skipped locally and fails in CI (CI=true). When t
+// fails, a screenshot of the page goes to test-artifacts/.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("browser tests need %s in CI: apt-get install -y chromium (%v)", chromiumPath, err)
+		}
+		t.Skipf("skipping browser test: %s not found (install it with: apt-get install -y chromium)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
+	)
+	// A safety net so a hung browser cannot hang the suite; steps wait on
+	// conditions, not on time.
+	base, cancelBase := context.WithTimeout(context.Background(), 5*time.Minute)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	// Start the browser on ctx itself, so that the per-step timeouts (derived
+	// contexts) do not own it.
+	require.NoError(t, chromedp.Do(ctx))
+	t.Cleanup(func() {
+		if t.Failed() {
+			saveScreenshot(t, ctx)
+		}
+		cancelCtx()
+		cancelAlloc()
+		cancelBase()
+	})
+	return ctx
+}
+
+func saveScreenshot(t *testing.T, ctx context.Context) {
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		t.Logf("no screenshot: %v", err)
+		return
+	}
+	dir := filepath.Join("..", "..", "test-artifacts")
+	_ = os.MkdirAll(dir, 0o755)
+	name := filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(t.Name(), "_")+".png")
+	if err := os.WriteFile(name, png, 0o644); err == nil {
+		t.Logf("screenshot of the failed page: %s", name)
+	}
+	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.documentElement.outerHTML`)); err == nil {
+		_ = os.WriteFile(strings.TrimSuffix(name, ".png")+".html", []byte(html), 0o644)
+	}
+}
+
+// waitJS waits until the JavaScript expression is truthy.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(60*time.Second))(ctx, tg)
+			// A page that navigates while we poll (a form submit) is polled again.
+			if err != nil && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context")) && ctx.Err() == nil {
+				continue
+			}
+			return chromedp.Void{}, err
+		}
+	}
+}
+
+// runJS runs a JavaScript statement, ignoring its value.
+func runJS(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[any](expr)(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+// steps runs actions, giving up after a minute (the page is then saved by
+// the failure screenshot: the browser itself stays up).
+func steps(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	require.NoError(t, chromedp.Do(c, actions...))
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(t, err, sel)
+	return s
+}
+
+func login(t *testing.T, ctx context.Context, m *Main, email, password string) {
+	t.Helper()
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/campaigns"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("form.who")),
+	)
+}
+
+// TestBrowserMarketerAndManager drives the admin UI end to end: log in,
+// build a segment with its live count, a template with its preview, a
+// campaign, launch it, open the caught email in the Outbox, then log in as
+// a manager and find editing refused.
+func TestBrowserMarketerAndManager(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	bg := context.Background()
+	_, err := m.pool.Exec(bg, `INSERT INTO contacts (email, name) VALUES
+		('sara@example.com', 'سارا'), ('ali@example.com', 'Ali'), ('nima@example.com', 'Nima'), ('x@other.test', 'Other')`)
+	require.NoError(t, err)
+	_, err = auth.CreateUser(bg, m.pool, "boss@example.com", "manager password", auth.RoleManager)
+	require.NoError(t, err)
+
+	login(t, ctx, m, "admin@example.com", "admin password 1")
+	require.Equal(t, "Campaigns", text(t, ctx, "h1"))
+
+	// A segment, with the live count as the rule is typed.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/segments/new"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Example people"),
+		chromedp.SendKeys(chromedp.CSS("#rule"), `contact.email endsWith "@exmple.com`),
+		waitJS(`!document.querySelector('#rule-err').hidden`),
+	)
+	require.Contains(t, text(t, ctx, "#rule-err"), "^", "the error points at its position")
+	steps(t, ctx,
+		runJS(`document.querySelector('#rule').value = ''`),
+		chromedp.SendKeys(chromedp.CSS("#rule"), `contact.email endsWith "@example.com"`),
+		waitJS(`document.querySelector('#segment-count').textContent.trim() === '3 contacts'`),
+		waitJS(`document.querySelectorAll('#segment-sample li').length === 3`),
+	)
+	require.Contains(t, text(t, ctx, "#segment-sample"), "سارا")
+	steps(t, ctx,
+		chromedp.Click(chromedp.CSS(`[data-segment-editor] button[type=submit]`)),
+		waitJS(`/\/admin\/segments\/\d+$/.test(location.pathname)`),
+	)
+	segmentURL, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+
+	// A template, previewed for a chosen contact.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/templates/new"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Welcome"),
+		waitJS(`document.querySelector('#preview-subject').textContent.startsWith('Hello')`),
+		chromedp.SetValue(chromedp.CSS("#contact_id"), "1"),
+		runJS(`document.querySelector('#contact_id').dispatchEvent(new Event('input'))`),
+		waitJS(`document.querySelector('#preview-subject').textContent === 'Hello سارا'`),
+		waitJS(`(document.querySelector('#preview').srcdoc || '').includes('سارا')`),
+		chromedp.Click(chromedp.CSS(`[data-template-editor] button[type=submit]`)),
+		waitJS(`/\/admin\/templates\/\d+$/.test(location.pathname)`),
+	)
+
+	// A campaign: the form refuses a broken goal next to the field, then
+	// saves, launches and reaches finished.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/campaigns/new"),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Spring sale"),
+		chromedp.SendKeys(chromedp.CSS(`[name="from.email"]`), "news@shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].name"]`), "clicks"),
+		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].when"]`), "ctr >= "),
+		chromedp.SetValue(chromedp.CSS(`#f-segment_id`), "1"),
+		chromedp.SetValue(chromedp.CSS(`[name="steps[0].template_id"]`), "1"),
+		chromedp.Click(chromedp.CSS(`form.stack > button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#form-error")),
+	)
+	require.Contains(t, text(t, ctx, "#form-error"), "goals[0].when")
+	require.NotEmpty(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "the error shows next to the field")
+	steps(t, ctx,
+		runJS(`document.querySelector('[name="goals[0].when"]').value = 'sent >= 3'`),
+		chromedp.SetValue(chromedp.CSS(`#f-segment_id`), "1"),
+		chromedp.SetValue(chromedp.CSS(`[name="steps[0].template_id"]`), "1"),
+		chromedp.Click(chromedp.CSS(`form.stack > button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#action-launch")),
+		chromedp.Click(chromedp.CSS("#action-launch")),
+		waitJS(`document.querySelector('#live-status') && document.querySelector('#live-status').textContent === 'finished'`),
+	)
+	require.Equal(t, "3", text(t, ctx, "#sent-count"))
+
+	// The Outbox shows the caught messages; the HTML view has tracked links.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/outbox?to=sara@example.com"),
+		chromedp.Click(chromedp.CSS(`table a`)),
+		chromedp.WaitVisible(chromedp.CSS("iframe.mail")),
+	)
+	require.Equal(t, "Hello سارا", text(t, ctx, "h1"))
+	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("iframe.mail"), "src"))
+	require.NoError(t, err)
+	steps(t, ctx, chromedp.Navigate(m.URL()+src.Value))
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('a')].map(a => a.href)`))
+	require.NoError(t, err)
+	require.NotEmpty(t, links)
+	for _, l := range links {
+		require.Contains(t, l, "http://peykar.test/t/", "links are tracked")
+	}
+
+	// The manager may look but not edit.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/campaigns"),
+		chromedp.Click(chromedp.CSS(`form.who button`)),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+	)
+	login(t, ctx, m, "boss@example.com", "manager password")
+	steps(t, ctx, chromedp.Navigate(segmentURL), chromedp.WaitVisible(chromedp.CSS("#rule")))
+	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-segment-editor] button[type=submit]').length`))
+	require.NoError(t, err)
+	require.Zero(t, buttons, "no save button for a manager")
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/api/v1/segments', {method: 'POST', credentials: 'same-origin',
+		headers: {'Content-Type': 'application/json', 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content},
+		body: JSON.stringify({name: 'sneaky', rule: 'true'})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, 403, status, "the API refuses a manager's edit")
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/campaigns/1"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[id^=action-]').length`))
+	require.NoError(t, err)
+	require.Zero(t, n, "no launch/pause/cancel for a manager")
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch('/admin/campaigns/1/cancel', {method: 'POST', credentials: 'same-origin',
+		headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content}}).then(r => String(r.status))`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, "403", page)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("browser test ran out of time")
+	}
+}
