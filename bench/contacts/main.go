@@ -50,13 +50,19 @@ func main() {
 		filepath.Base(path), *n, bad, dups, float64(size)/1e6, time.Since(t0).Round(time.Millisecond))
 	fmt.Printf("RSS after generating: %.0f MB\n", rssMB())
 
+	meter := newCPUMeter(ctx, pool)
+	fmt.Printf("load average at start: %s\n", loadAvg())
 	t0 = time.Now()
+	c0 := meter.sample()
 	var lastRSS float64
 	res, err := contacts.ImportFile(ctx, pool, path, contacts.ModeUpsert, func(contacts.Progress) { lastRSS = max(lastRSS, rssMB()) })
 	check(err)
 	took := time.Since(t0)
 	fmt.Printf("import: %d rows in %s → %.0f rows/s (inserted %d, merged %d, rejected %d); max RSS during import %.0f MB\n",
 		res.Total, took.Round(time.Millisecond), float64(res.Total)/took.Seconds(), res.Inserted, res.Merged, res.RejectedCount, lastRSS)
+	used := meter.sample().sub(c0)
+	fmt.Printf("  %s → %.1f µs of CPU per row; 2 idle cores would give ≈ %.0f rows/s\n", used,
+		float64((used.self+used.pg).Microseconds())/float64(res.Total), float64(res.Total)/((used.self+used.pg).Seconds()/2))
 
 	t0 = time.Now()
 	fillStats(ctx, pool)
@@ -78,12 +84,17 @@ func main() {
 		check(err)
 		var count int64
 		times := make([]time.Duration, 0, *runs)
+		var cpu sample
 		for i := range *runs + 1 {
 			t0 := time.Now()
+			c0 := meter.sample()
 			count, err = contacts.Count(ctx, pool, c)
 			check(err)
 			if i > 0 { // the first run warms the cache
 				times = append(times, time.Since(t0))
+				u := meter.sample().sub(c0)
+				cpu.self += u.self / time.Duration(*runs)
+				cpu.pg += u.pg / time.Duration(*runs)
 			}
 		}
 		slices.Sort(times)
@@ -91,8 +102,8 @@ func main() {
 		if c.Translatable() {
 			path = "SQL"
 		}
-		fmt.Printf("count [%s] %s → %d: median %s, min %s, max %s\n", path, rule, count,
-			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+		fmt.Printf("count [%s] %s → %d: median %s, min %s, max %s; mean %s\n", path, rule, count,
+			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), cpu)
 	}
 
 	for _, rule := range []string{rules[0], rules[4]} { // one SQL, one Go
@@ -115,6 +126,7 @@ func main() {
 		fmt.Printf("MatchPage walk (pages of 5000) %s: %d sendable, %d suppressed, %d pages in %s\n",
 			rule, ids, suppressed, pages, time.Since(t0).Round(time.Millisecond))
 	}
+	fmt.Printf("load average at the end: %s\n", loadAvg())
 	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", rssMB(), benchdb.PeakRSS(), heapMB())
 }
 
@@ -180,6 +192,14 @@ func fillStats(ctx context.Context, pool *pgxpool.Pool) {
 	check(err)
 	_, err = pool.Exec(ctx, `VACUUM ANALYZE contacts`)
 	check(err)
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func rssMB() float64 {
