@@ -46,9 +46,9 @@ func (u *UI) login(c echo.Context) error {
 	case err == nil:
 		return redirect(c, safeNext(form.Next))
 	case errors.Is(err, auth.ErrTooManyAttempts):
-		return u.render(c, http.StatusTooManyRequests, "login", pageData{Error: u.msg.T("login.too_many"), Data: form})
+		return u.render(c, http.StatusTooManyRequests, "login", pageData{Error: u.t(c, "login.too_many"), Data: form})
 	case errs.Is(err, errs.Unauthorized):
-		return u.render(c, http.StatusUnauthorized, "login", pageData{Error: u.msg.T("login.wrong"), Data: form})
+		return u.render(c, http.StatusUnauthorized, "login", pageData{Error: u.t(c, "login.wrong"), Data: form})
 	}
 	return err
 }

@@ -63,7 +63,7 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 	}
 	title := f.Name
 	if f.ID == 0 {
-		title = u.msg.T("campaigns.new")
+		title = u.t(c, "campaigns.new")
 	}
 	return u.render(c, status, "campaign_form", pageData{Title: title, Nav: "campaigns", Data: f})
 }

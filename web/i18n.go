@@ -8,15 +8,18 @@ import (
 // catalogue maps a message id to its text in one language.
 type catalogue map[string]string
 
-// loadCatalogue reads i18n/{lang}.json.
+// loadCatalogue reads i18n/{lang}.json over the English catalogue, so a
+// translation in progress shows English for the ids it lacks.
 func loadCatalogue(lang string) (catalogue, error) {
-	b, err := assets.ReadFile("i18n/" + lang + ".json")
-	if err != nil {
-		return nil, fmt.Errorf("message catalogue %s: %w", lang, err)
-	}
-	var c catalogue
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("message catalogue %s: %w", lang, err)
+	c := catalogue{}
+	for _, l := range []string{"en", lang} {
+		b, err := assets.ReadFile("i18n/" + l + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("message catalogue %s: %w", l, err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("message catalogue %s: %w", l, err)
+		}
 	}
 	return c, nil
 }

@@ -103,7 +103,7 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 // render writes page with data inside the layout (or only the named
 // "content" block for htmx requests that ask for a fragment).
 func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
-	t, ok := u.pages[page]
+	t, ok := u.lang(c).pages[page]
 	if !ok {
 		return fmt.Errorf("no page %q", page)
 	}
@@ -112,7 +112,7 @@ func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
 	}
 	d.CSRF = auth.CSRFToken(c)
 	if d.Title == "" {
-		d.Title = u.msg.T(page + ".title")
+		d.Title = u.t(c, page+".title")
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
@@ -126,7 +126,7 @@ func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
 // the layout.
 func (u *UI) fragment(c echo.Context, status int, page, name string, data any) error {
 	var buf bytes.Buffer
-	if err := u.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := u.lang(c).pages[page].ExecuteTemplate(&buf, name, data); err != nil {
 		return fmt.Errorf("render %s/%s: %w", page, name, err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -39,7 +39,7 @@ func (u *UI) segmentList(c echo.Context) error {
 }
 
 func (u *UI) segmentNew(c echo.Context) error {
-	return u.render(c, http.StatusOK, "segment", pageData{Title: u.msg.T("segment.new"), Nav: "segments", Data: segmentForm{}})
+	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: segmentForm{}})
 }
 
 func (u *UI) segmentEdit(c echo.Context) error {

@@ -47,7 +47,7 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 	f.Contacts = cs
 	title := f.Name
 	if f.ID == 0 {
-		title = u.msg.T("template.new")
+		title = u.t(c, "template.new")
 	}
 	return u.render(c, status, "template", pageData{Title: title, Nav: "templates", Data: f})
 }

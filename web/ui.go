@@ -2,8 +2,12 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
+	"path"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -27,6 +31,11 @@ type Deps struct {
 // UI serves the admin pages.
 type UI struct {
 	Deps
+	langs map[string]*language // by language tag: en, fa…
+}
+
+// language is one message catalogue and the pages rendered with it.
+type language struct {
 	msg   catalogue
 	pages map[string]*template.Template
 }
@@ -40,15 +49,26 @@ func Register(admin *echo.Group, deps Deps) error {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	msg, err := loadCatalogue(deps.Lang)
+	u := &UI{Deps: deps, langs: map[string]*language{}}
+	files, err := fs.Glob(assets, "i18n/*.json")
 	if err != nil {
 		return err
 	}
-	pages, err := parsePages(msg)
-	if err != nil {
-		return err
+	for _, f := range files {
+		tag := strings.TrimSuffix(path.Base(f), ".json")
+		msg, err := loadCatalogue(tag)
+		if err != nil {
+			return err
+		}
+		pages, err := parsePages(msg)
+		if err != nil {
+			return err
+		}
+		u.langs[tag] = &language{msg: msg, pages: pages}
 	}
-	u := &UI{Deps: deps, msg: msg, pages: pages}
+	if u.langs[deps.Lang] == nil {
+		return fmt.Errorf("web: no message catalogue for language %q", deps.Lang)
+	}
 	admin.StaticFS("/assets", Static())
 	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
@@ -63,9 +83,25 @@ func Register(admin *echo.Group, deps Deps) error {
 	return nil
 }
 
+// lang picks the request's language from Accept-Language (the first
+// language with a catalogue), or the default.
+func (u *UI) lang(c echo.Context) *language {
+	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag, _, _ = strings.Cut(strings.ToLower(tag), "-")
+		if l, ok := u.langs[tag]; ok {
+			return l
+		}
+	}
+	return u.langs[u.Lang]
+}
+
+// t is message id in the request's language.
+func (u *UI) t(c echo.Context, id string, args ...any) string { return u.lang(c).msg.T(id, args...) }
+
 // fail renders an error page with status and a catalogue message.
 func (u *UI) fail(c echo.Context, status int, msgID string) error {
-	return u.render(c, status, "error", pageData{Title: u.msg.T("error.title"), Data: u.msg.T(msgID)})
+	return u.render(c, status, "error", pageData{Title: u.t(c, "error.title"), Data: u.t(c, msgID)})
 }
 
 // pageErr shows a domain error (not found, conflict, invalid…) as an HTML
@@ -75,5 +111,5 @@ func (u *UI) pageErr(c echo.Context, err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.msg.T("error.title"), Data: de.Message})
+	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.t(c, "error.title"), Data: de.Message})
 }

@@ -84,3 +84,23 @@ func TestPageFormsValidate(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, `href="#f-name"`)
 }
+
+// TestPersianPages serves the Persian catalogue right to left to a browser
+// that asks for it, with English for what is not translated yet.
+func TestPersianPages(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	req, err := http.NewRequest(http.MethodGet, m.URL()+"/admin/login", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Language", "fa-IR,fa;q=0.9,en;q=0.5")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `<html lang="fa" dir="rtl">`)
+	require.Contains(t, string(b), "ورود")
+	code, body := get(t, m.URL()+"/admin/login")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `<html lang="en" dir="ltr">`)
+}

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"encoding/json"
+	"io/fs"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestEveryMessageIDExists checks that each {{t "id"}} in the templates,
+// and each id the pages build from a status or role, is in the catalogue.
+func TestEveryMessageIDExists(t *testing.T) {
+	t.Parallel()
+	msg, err := loadCatalogue("en")
+	require.NoError(t, err)
+	ids := regexp.MustCompile(`\bt "([a-z_.]+)"`)
+	names, err := fs.Glob(assets, "templates/*.html")
+	require.NoError(t, err)
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		b, err := assets.ReadFile(name)
+		require.NoError(t, err)
+		for _, m := range ids.FindAllSubmatch(b, -1) {
+			require.Contains(t, msg, string(m[1]), "%s uses a message id the catalogue lacks", name)
+		}
+	}
+	for _, s := range []string{"draft", "scheduled", "running", "paused", "finished", "cancelled"} {
+		require.Contains(t, msg, "status."+s)
+	}
+	for _, s := range []string{"admin", "marketer", "manager"} {
+		require.Contains(t, msg, "role."+s)
+	}
+	for _, s := range []string{"met", "pending", "missed"} {
+		require.Contains(t, msg, "goal."+s)
+	}
+	for _, s := range []string{"launch", "pause", "resume", "cancel"} {
+		require.Contains(t, msg, "campaign."+s)
+	}
+}
+
+// TestPagesParse parses every page with the layout.
+func TestPagesParse(t *testing.T) {
+	t.Parallel()
+	msg, err := loadCatalogue("en")
+	require.NoError(t, err)
+	pages, err := parsePages(msg)
+	require.NoError(t, err)
+	require.Contains(t, pages, "login")
+	require.Contains(t, pages, "campaign")
+}
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "/admin/outbox", safeNext("/admin/outbox"))
+	for _, bad := range []string{"https://evil.example/", "//evil.example/admin", "/\\\\evil.example", "", "/t/c/x"} {
+		require.Equal(t, "/admin/campaigns", safeNext(bad), bad)
+	}
+}
+
+// TestTranslationsKnownIDs keeps translations to ids English has.
+func TestTranslationsKnownIDs(t *testing.T) {
+	t.Parallel()
+	en, err := loadCatalogue("en")
+	require.NoError(t, err)
+	names, err := fs.Glob(assets, "i18n/*.json")
+	require.NoError(t, err)
+	for _, name := range names {
+		var only catalogue
+		b, err := assets.ReadFile(name)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &only), name)
+		for id := range only {
+			require.Contains(t, en, id, "%s has an id English lacks", name)
+		}
+		require.Contains(t, []string{"ltr", "rtl"}, only["dir"], name)
+	}
+}
