@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"path"
 	"strings"
 
@@ -68,6 +69,12 @@ func Register(admin *echo.Group, deps Deps) error {
 	}
 	if u.langs[deps.Lang] == nil {
 		return fmt.Errorf("web: no message catalogue for language %q", deps.Lang)
+	}
+	if deps.Auth != nil {
+		deps.Auth.OnPageForbidden(func(c echo.Context, _ string) error {
+			id, _ := auth.FromContext(c)
+			return u.render(c, http.StatusForbidden, "error", pageData{Title: u.t(c, "error.forbidden_title"), Data: u.t(c, "error.forbidden", u.t(c, "role."+string(id.Role)))})
+		})
 	}
 	admin.StaticFS("/assets", Static())
 	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })

@@ -74,10 +74,16 @@ func (c Config) WithDefaults() Config {
 
 // Auth authenticates requests and logs people in and out.
 type Auth struct {
-	cfg     Config
-	ip      *keyedLimiter
-	account *keyedLimiter
+	cfg       Config
+	ip        *keyedLimiter
+	account   *keyedLimiter
+	forbidden func(c echo.Context, message string) error
 }
+
+// OnPageForbidden sets how pages answer a role that may not see them (an
+// HTML page, say); by default the error goes to the HTTP error handler.
+// Call it before serving.
+func (a *Auth) OnPageForbidden(f func(c echo.Context, message string) error) { a.forbidden = f }
 
 // New returns an Auth for cfg.
 func New(cfg Config) *Auth {

@@ -121,7 +121,11 @@ func (a *Auth) RequirePage() echo.MiddlewareFunc {
 				return c.Redirect(http.StatusSeeOther, to)
 			}
 			if !Allowed(id.Role, c.Request().Method, path) {
-				return errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+				err := errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+				if a.forbidden != nil {
+					return a.forbidden(c, err.Message)
+				}
+				return err
 			}
 			return next(c)
 		}
