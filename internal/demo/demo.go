@@ -72,6 +72,7 @@ type Demo struct {
 	SegmentID  int64
 	// TemplateIDs are the main, offer and resend templates.
 	TemplateIDs [3]int64
+	outboxFrom  int64 // the newest caught message before the launch
 }
 
 // Setup loads the audience, creates an API token (role marketer), the
@@ -95,6 +96,14 @@ func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	fmt.Fprintf(cfg.Out, "Loaded %d contacts with %d past purchases.\n", d.Audience.Contacts, d.Audience.Purchases)
 	if err := d.createCampaign(ctx); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
+	}
+	// Messages caught before the launch (an earlier run's) are not ours.
+	newest, err := cfg.Outbox.List(ctx, "", 0, 1)
+	if err != nil {
+		return nil, fmt.Errorf("demo: read the outbox: %w", err)
+	}
+	if len(newest) > 0 {
+		d.outboxFrom = newest[0].ID
 	}
 	if err := d.client.api(ctx, "POST", "/campaigns/"+strconv.FormatInt(d.CampaignID, 10)+"/launch", nil, nil); err != nil {
 		return nil, fmt.Errorf("demo: launch: %w", err)

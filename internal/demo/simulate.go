@@ -103,7 +103,7 @@ func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
 	stats := &Stats{}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 6)
-	var last int64
+	last := d.outboxFrom
 	poll := time.NewTicker(500 * time.Millisecond)
 	defer poll.Stop()
 	every := max(d.cfg.Duration/6, 5*time.Second)
