@@ -32,6 +32,7 @@ func main() {
 	events := flag.Int("events", 10000000, "tracking events (two per delivery: deliveries = events/2)")
 	campaigns := flag.Int("campaigns", 40, "campaigns")
 	buyers := flag.Float64("buyers", 0.2, "fraction of contacts with purchases")
+	reuse := flag.Bool("reuse", false, "with DATABASE_URL: keep the data already generated there (skip generating when it holds the contacts)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -40,7 +41,11 @@ func main() {
 	defer cleanup()
 
 	t0 := time.Now()
-	generate(ctx, pool, *n, *events, *campaigns, *buyers)
+	var have int64
+	check(pool.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&have))
+	if !*reuse || have < int64(*n) {
+		generate(ctx, pool, *n, *events, *campaigns, *buyers)
+	}
 	var nd, ne, nt int64
 	check(pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM events), (SELECT count(*) FROM transactions)`).Scan(&nd, &ne, &nt))
 	fmt.Printf("generated %d contacts, %d campaigns, %d deliveries, %d events, %d transactions in %s\n",

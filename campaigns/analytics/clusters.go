@@ -134,18 +134,48 @@ func sample(ctx context.Context, db DBTX, cfg Config) ([][]float64, error) {
 }
 
 // assign sets every scored contact's cluster_id to its nearest centroid
-// (1-based), set-based; the centroids travel as parameters.
+// (1-based), set-based; the means, deviations and centroids travel as
+// array parameters. The squared distances d1…dk are columns and the argmin
+// a CASE (ties go to the lower id, as in Go's nearest).
 func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, k int) error {
+	dim := len(Features)
+	dists := make([]string, k)
+	for j := range k {
+		terms := make([]string, dim)
+		for d := range dim {
+			terms[d] = fmt.Sprintf("(z.z%d - ($4::float8[])[%d]) ^ 2", d+1, j*dim+d+1)
+		}
+		dists[j] = strings.Join(terms, " + ") + fmt.Sprintf(" AS d%d", j+1)
+	}
+	var argmin strings.Builder
+	argmin.WriteString("CASE")
+	for j := 1; j < k; j++ {
+		fmt.Fprintf(&argmin, " WHEN d%d <= least(", j)
+		var rest []string
+		for i := j + 1; i <= k; i++ {
+			rest = append(rest, fmt.Sprintf("d%d", i))
+		}
+		fmt.Fprintf(&argmin, "%s) THEN %d", strings.Join(rest, ", "), j)
+	}
+	fmt.Fprintf(&argmin, " ELSE %d END", k)
+	cid := argmin.String()
+	if k == 1 {
+		cid = "1"
+	}
+	// For j < k, "dj <= least(later)" after all earlier WHENs failed means
+	// dj is no larger than any later distance and smaller than every
+	// earlier one: the first minimum.
+	zs := make([]string, dim)
+	for d := range dim {
+		zs[d] = fmt.Sprintf("(f.f%d - ($2::float8[])[%d]) / ($3::float8[])[%d] AS z%d", d+1, d+1, d+1, d+1)
+	}
 	q := `UPDATE contact_scores s SET cluster_id = v.cid
-	FROM (SELECT z.contact_id, (SELECT j FROM generate_series(1, $5::int) j
-	        ORDER BY (z.z1 - ($4::float8[])[(j - 1) * 5 + 1]) ^ 2 + (z.z2 - ($4::float8[])[(j - 1) * 5 + 2]) ^ 2 + (z.z3 - ($4::float8[])[(j - 1) * 5 + 3]) ^ 2
-	               + (z.z4 - ($4::float8[])[(j - 1) * 5 + 4]) ^ 2 + (z.z5 - ($4::float8[])[(j - 1) * 5 + 5]) ^ 2, j
-	        LIMIT 1) AS cid
-	      FROM (SELECT f.contact_id, (f.f1 - ($2::float8[])[1]) / ($3::float8[])[1] AS z1, (f.f2 - ($2::float8[])[2]) / ($3::float8[])[2] AS z2,
-	                   (f.f3 - ($2::float8[])[3]) / ($3::float8[])[3] AS z3, (f.f4 - ($2::float8[])[4]) / ($3::float8[])[4] AS z4, (f.f5 - ($2::float8[])[5]) / ($3::float8[])[5] AS z5
-	            FROM (` + fmt.Sprintf(featuresSQL, "") + `) f) z) v
+	FROM (SELECT y.contact_id, ` + cid + ` AS cid
+	      FROM (SELECT z.contact_id, ` + strings.Join(dists, ", ") + `
+	            FROM (SELECT f.contact_id, ` + strings.Join(zs, ", ") + `
+	                  FROM (` + fmt.Sprintf(featuresSQL, "") + `) f) z) y) v
 	WHERE v.contact_id = s.contact_id AND s.cluster_id IS DISTINCT FROM v.cid`
-	if _, err := db.Exec(ctx, q, cfg.Now, mean, sd, flat, k); err != nil {
+	if _, err := db.Exec(ctx, q, cfg.Now, mean, sd, flat); err != nil {
 		return fmt.Errorf("analytics: assign clusters: %w", err)
 	}
 	return nil
