@@ -110,11 +110,13 @@ type result struct {
 	detail string // error text, or the server's acceptance
 }
 
-// recordResults stores outcomes in one statement and counts the final ones
-// in the rollups, in the same transaction.
-func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) error {
+// recordResults stores outcomes in one statement and returns the rollup
+// counts of the final ones, for the caller to add last in the same
+// transaction: every sender of a campaign bumps the same rollup rows, so
+// their row locks should be held only for the commit.
+func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) ([]tracking.Count, error) {
 	if len(rs) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]int64, len(rs))
 	statuses := make([]string, len(rs))
@@ -134,13 +136,13 @@ func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) er
 		WHERE d.id = v.id AND d.status = 'sending'
 		RETURNING d.campaign_id, d.step, d.status`, ids, statuses, details, at)
 	if err != nil {
-		return fmt.Errorf("record delivery results: %w", err)
+		return nil, fmt.Errorf("record delivery results: %w", err)
 	}
 	counts, err := countStatuses(rows, at)
 	if err != nil {
-		return fmt.Errorf("record delivery results: %w", err)
+		return nil, fmt.Errorf("record delivery results: %w", err)
 	}
-	return tracking.AddCounts(ctx, tx, counts)
+	return counts, nil
 }
 
 // statusMetric is the rollup metric of a final delivery status.

@@ -111,6 +111,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	var c *campaigns.Campaign
 	temp := 0
 	var holdFor time.Duration
+	claimedAll := 0
 	chunkSize := sendChunk
 	for start := 0; start < len(ids); start += chunkSize {
 		status, throttle, err := w.status(ctx, id)
@@ -144,10 +145,11 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			c = &got
 		}
 		chunk := ids[start:min(start+chunkSize, len(ids))]
-		n, hold, err := w.sendChunk(ctx, job.ID, c, chunk)
+		n, hold, got, err := w.sendChunk(ctx, job.ID, c, chunk)
 		if err != nil {
 			return err
 		}
+		claimedAll += got
 		temp += n
 		if hold > 0 && (holdFor == 0 || hold < holdFor) {
 			holdFor = hold
@@ -158,7 +160,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		// first of them may go.
 		return river.JobSnooze(holdFor)
 	}
-	if temp == 0 && holdFor == 0 {
+	if temp == 0 && holdFor == 0 && claimedAll < len(ids) {
 		// An earlier attempt of this job (crashed, or rescued while slow)
 		// may still hold some of the batch: come back when its claims are
 		// stale rather than finishing without them.
@@ -234,10 +236,10 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // sendChunk claims, renders, sends and records one chunk. It returns how
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
-func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (int, time.Duration, error) {
+func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (temp int, hold time.Duration, claimedN int, err error) {
 	claimed, err := claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
 	if err != nil || len(claimed) == 0 {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	contactIDs := make([]int64, len(claimed))
 	for i, d := range claimed {
@@ -245,7 +247,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	}
 	people, err := contacts.GetMany(ctx, w.Pool, contactIDs)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	byID := make(map[int64]contacts.Contact, len(people))
 	for _, p := range people {
@@ -254,7 +256,6 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 
 	results := make([]result, 0, len(claimed))
 	ready := make([]rendered, 0, len(claimed))
-	var hold time.Duration
 	for _, d := range claimed {
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
@@ -262,7 +263,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 			continue
 		}
 		if wait, err := w.capWait(ctx, c, d); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		} else if wait > 0 {
 			results = append(results, result{id: d.ID, status: deliveryHeld, detail: "held by the frequency cap"})
 			if hold == 0 || wait < hold {
@@ -285,14 +286,14 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	} else {
 		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
 	}
-	temp := 0
 	for _, r := range results {
 		if r.status == DeliveryQueued {
 			temp++
 		}
 	}
 	err = pgx.BeginFunc(context.WithoutCancel(ctx), w.Pool, func(tx pgx.Tx) error {
-		if err := recordResults(ctx, tx, results, w.now()); err != nil {
+		counts, err := recordResults(ctx, tx, results, w.now())
+		if err != nil {
 			return err
 		}
 		if err := enqueueFollowUps(ctx, tx, c, claimed, results, w.now()); err != nil {
@@ -306,9 +307,10 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 				return err
 			}
 		}
-		return nil
+		// Last: the campaign's shared counter rows stay locked only for the commit.
+		return tracking.AddCounts(ctx, tx, counts)
 	})
-	return temp, hold, err
+	return temp, hold, len(claimed), err
 }
 
 // capWait is how long delivery d must wait under the campaign's frequency

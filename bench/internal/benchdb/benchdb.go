@@ -6,6 +6,7 @@ package benchdb
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,55 +20,72 @@ import (
 
 // Open returns a pool on a fresh migrated database and a cleanup function.
 func Open(ctx context.Context, maxConns int32) (*pgxpool.Pool, func(), error) {
+	c, err := OpenCluster(ctx, maxConns)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Pool, c.Close, nil
+}
+
+// Cluster is a benchmark database.
+type Cluster struct {
+	Pool *pgxpool.Pool
+	// DataDir is the embedded cluster's data directory ("" with DATABASE_URL),
+	// for CPU accounting.
+	DataDir string
+	Close   func()
+}
+
+// OpenCluster is Open that also says where the embedded cluster lives.
+func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
 	dsn := os.Getenv("DATABASE_URL")
 	cleanup := func() {}
+	dataDir := ""
 	if dsn == "" {
 		dir, err := os.MkdirTemp("", "pkbench")
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		srv, err := pgserver.Start(ctx, pgserver.Config{
-			Dir:    filepath.Join(dir, "pg"),
-			Logger: slog.New(slog.DiscardHandler),
-			Settings: map[string]string{
-				"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-				"shared_buffers": "512MB", "max_connections": "200",
-			},
+			Dir:      filepath.Join(dir, "pg"),
+			Logger:   slog.New(slog.DiscardHandler),
+			Settings: settings(),
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		cleanup = func() { _ = srv.ForceStop(context.Background()); _ = os.RemoveAll(dir) }
+		dataDir = filepath.Join(srv.Dir(), "data")
 		conn, err := pgx.Connect(ctx, srv.DSN("postgres"))
 		if err != nil {
 			cleanup()
-			return nil, nil, err
+			return nil, err
 		}
 		_, err = conn.Exec(ctx, "CREATE DATABASE bench")
 		conn.Close(ctx)
 		if err != nil {
 			cleanup()
-			return nil, nil, err
+			return nil, err
 		}
 		dsn = srv.DSN("bench")
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	if err := migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
 		pool.Close()
 		cleanup()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return pool, func() { pool.Close(); cleanup() }, nil
+	return &Cluster{Pool: pool, DataDir: dataDir, Close: func() { pool.Close(); cleanup() }}, nil
 }
 
 // PeakRSS is the process's peak resident set size in MB (VmHWM).
@@ -95,4 +113,45 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// settings tunes the throwaway cluster like the test one (fsync off);
+// BENCH_PG_STATEMENTS=1 loads pg_stat_statements so PrintStatements can say
+// where the database's time went.
+func settings() map[string]string {
+	s := map[string]string{
+		"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+		"shared_buffers": "512MB", "max_connections": "200",
+	}
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		s["shared_preload_libraries"] = "pg_stat_statements"
+	}
+	return s
+}
+
+// PrintStatements prints the statements that took the most database time,
+// when pg_stat_statements is loaded (BENCH_PG_STATEMENTS=1).
+func PrintStatements(ctx context.Context, pool *pgxpool.Pool, w io.Writer) {
+	if os.Getenv("BENCH_PG_STATEMENTS") != "1" {
+		return
+	}
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		fmt.Fprintln(w, "pg_stat_statements:", err)
+		return
+	}
+	rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`)
+	if err != nil {
+		fmt.Fprintln(w, "pg_stat_statements:", err)
+		return
+	}
+	defer rows.Close()
+	fmt.Fprintln(w, " calls total_ms    rows  statement")
+	for rows.Next() {
+		var calls, ms, n int64
+		var q string
+		if err := rows.Scan(&calls, &ms, &n, &q); err == nil {
+			fmt.Fprintf(w, "%6d %8d %7d  %s\n", calls, ms, n, q)
+		}
+	}
 }
