@@ -8,8 +8,9 @@ import (
 )
 
 // DBTX is what the store functions take: a *pgxpool.Pool, a *pgx.Conn or a
-// pgx.Tx.
+// pgx.Tx (Begin on a transaction makes a savepoint).
 type DBTX interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

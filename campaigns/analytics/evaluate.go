@@ -2,10 +2,11 @@ package analytics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Evaluation is an honest check of the response model: the prior is fitted
@@ -36,69 +37,71 @@ type Evaluation struct {
 	AUCSE float64 `json:"auc_se"`
 }
 
-// holdout picks the channel's n most recent campaigns with sent deliveries
-// and the time the first of them started sending.
-func holdout(ctx context.Context, db DBTX, channel string, n int) ([]int64, time.Time, error) {
-	rows, err := db.Query(ctx, `SELECT d.campaign_id, min(d.sent_at)
-		FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id AND c.channel = $1
-		WHERE d.sent_at IS NOT NULL GROUP BY d.campaign_id ORDER BY 2 DESC, 1 DESC LIMIT $2`, channel, n)
+// holdout picks the channel's n most recently launched campaigns that
+// have sent deliveries, and the launch time of the earliest of them (the
+// training cut-off).
+func holdout(ctx context.Context, tx pgx.Tx, channel string, n int) ([]int64, time.Time, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, c.launched_at FROM campaigns c
+		WHERE c.channel = $1 AND c.launched_at IS NOT NULL
+		  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.sent_at IS NOT NULL)
+		ORDER BY c.launched_at DESC, c.id DESC LIMIT $2`, channel, max(n, 1))
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, fmt.Errorf("analytics: hold-out campaigns: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
+	ids := []int64{}
 	var cutoff time.Time
 	for rows.Next() {
 		var id int64
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, time.Time{}, err
+		if err := rows.Scan(&id, &cutoff); err != nil {
+			return nil, time.Time{}, fmt.Errorf("analytics: hold-out campaigns: %w", err)
 		}
 		ids = append(ids, id)
-		cutoff = at
-	}
-	if len(ids) == 0 {
-		return nil, time.Time{}, errNoHoldout
 	}
 	return ids, cutoff, rows.Err()
 }
 
 // Evaluate trains on channel's deliveries sent before its holdoutN most
 // recent campaigns and judges the scores on those campaigns' recipients.
+// It writes nothing.
 func Evaluate(ctx context.Context, db DBTX, channel string, holdoutN int) (Evaluation, error) {
-	ev := Evaluation{HoldoutCampaigns: []int64{}}
-	ids, cutoff, err := holdout(ctx, db, channel, max(holdoutN, 1))
-	if errors.Is(err, errNoHoldout) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("analytics: evaluate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	held, cutoff, err := holdout(ctx, tx, channel, holdoutN)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	if err := tally(ctx, tx, channel, held, cutoff); err != nil {
+		return Evaluation{}, err
+	}
+	return evaluateCounts(ctx, tx, held)
+}
+
+// evaluateCounts judges the training prior on the hold-out recipients in
+// countsTable: one example per recipient of the hold-out campaigns
+// (answered any of them or not), scored from their training history.
+// Ties in the score are broken by a hash of the contact id for the
+// decile, which is unrelated to the outcome.
+func evaluateCounts(ctx context.Context, tx pgx.Tx, held []int64) (Evaluation, error) {
+	ev := Evaluation{HoldoutCampaigns: held}
+	if len(held) == 0 {
 		ev.Note = "no sent campaign yet"
 		return ev, nil
 	}
-	if err != nil {
-		return ev, fmt.Errorf("analytics: hold-out campaigns: %w", err)
-	}
-	train := "AND d.sent_at < $2 AND d.campaign_id <> ALL($3)"
-	prior, err := fitPrior(ctx, db, channel, train, cutoff, ids)
+	prior, err := fitFrom(ctx, tx, "nt", "kt")
 	if err != nil {
 		return ev, err
 	}
-	ev.Prior = prior
-	ev.TrainContacts = prior.Contacts
-	ev.HoldoutCampaigns = ids
+	ev.Prior, ev.TrainContacts = prior, prior.Contacts
 	if prior.Contacts == 0 {
 		ev.Note = "no deliveries before the hold-out campaigns to train on"
 		return ev, nil
 	}
-	// One row per (hold-out campaign, recipient): answered any step or not,
-	// scored by the training history. Ties in the score are broken by a hash
-	// of the contact id for the decile, which is unrelated to the outcome.
-	q := `WITH train AS (` + countsSQL(train) + `),
-	held AS (
-		SELECT t.contact_id, bool_or(t.y) AS y
-		FROM (` + fmt.Sprintf(trialsSQL, "AND d.campaign_id = ANY($3)") + `) t
-		GROUP BY t.campaign_id, t.contact_id
-	),
-	scored AS (
-		SELECT h.y, (coalesce(tr.k, 0) + $4) / (coalesce(tr.n, 0) + $4 + $5) AS score, h.contact_id
-		FROM held h LEFT JOIN train tr ON tr.contact_id = h.contact_id
+	q := `WITH scored AS (
+		SELECT yh AS y, (kt + $1) / (nt + $1 + $2) AS score, contact_id FROM ` + countsTable + ` WHERE held
 	),
 	ranked AS (
 		SELECT y,
@@ -111,8 +114,7 @@ func Evaluate(ctx context.Context, db DBTX, channel string, holdoutN int) (Evalu
 	FROM ranked`
 	var n, pos, top, topPos int64
 	var sumRanks float64
-	if err := db.QueryRow(ctx, q, channel, cutoff, ids, prior.Alpha, prior.Beta).
-		Scan(&n, &pos, &sumRanks, &top, &topPos); err != nil {
+	if err := tx.QueryRow(ctx, q, prior.Alpha, prior.Beta).Scan(&n, &pos, &sumRanks, &top, &topPos); err != nil {
 		return ev, fmt.Errorf("analytics: evaluate response model: %w", err)
 	}
 	ev.fill(n, pos, sumRanks, top, topPos)

@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -56,43 +55,62 @@ func FitPrior(mu, s2, h float64, contacts int64) Prior {
 	return Prior{Alpha: a, Beta: b, Mean: a / (a + b), Contacts: contacts}
 }
 
-// trialsSQL yields one row per sent delivery of channel $1 with whether it
-// was answered by a click or a conversion. %s is an extra condition on d.
-const trialsSQL = `
-SELECT d.contact_id, d.campaign_id,
-    (d.first_click_at IS NOT NULL OR r.delivery_id IS NOT NULL) AS y
-FROM deliveries d
-JOIN campaigns c ON c.id = d.campaign_id AND c.channel = $1
-LEFT JOIN (SELECT DISTINCT delivery_id FROM transactions
-           WHERE delivery_id IS NOT NULL AND type IN ('purchase', 'conversion')) r ON r.delivery_id = d.id
-WHERE d.sent_at IS NOT NULL %s`
+// countsTable is the per-contact tally one training reads deliveries into,
+// a temporary table dropped at commit.
+const countsTable = "analytics_response_counts"
 
-// countsSQL aggregates trials per contact: n deliveries, k responses.
-func countsSQL(cond string) string {
-	return `SELECT contact_id, count(*)::float8 AS n, count(*) FILTER (WHERE y)::float8 AS k
-		FROM (` + fmt.Sprintf(trialsSQL, cond) + `) t GROUP BY contact_id`
+// tally reads every sent delivery of channel once into countsTable: per
+// contact, n and k over all deliveries, nt and kt over the training
+// deliveries (sent before cutoff, not in the hold-out campaigns held), and
+// whether the contact got (held) and answered (yh) a hold-out campaign. A
+// response is a click or a purchase/conversion carrying the delivery's id.
+func tally(ctx context.Context, tx pgx.Tx, channel string, held []int64, cutoff time.Time) error {
+	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+countsTable); err != nil {
+		return fmt.Errorf("analytics: response counts: %w", err)
+	}
+	_, err := tx.Exec(ctx, `CREATE TEMP TABLE `+countsTable+` ON COMMIT DROP AS
+		SELECT contact_id, count(*)::float8 AS n, count(*) FILTER (WHERE y)::float8 AS k,
+			count(*) FILTER (WHERE train)::float8 AS nt, count(*) FILTER (WHERE train AND y)::float8 AS kt,
+			bool_or(held) AS held, bool_or(held AND y) AS yh
+		FROM (SELECT d.contact_id, (d.first_click_at IS NOT NULL OR r.delivery_id IS NOT NULL) AS y,
+				(d.sent_at < $2 AND d.campaign_id <> ALL($3::bigint[])) AS train,
+				(d.campaign_id = ANY($3::bigint[])) AS held
+			FROM deliveries d
+			JOIN campaigns c ON c.id = d.campaign_id AND c.channel = $1
+			LEFT JOIN (SELECT DISTINCT delivery_id FROM transactions
+			           WHERE delivery_id IS NOT NULL AND type IN ('purchase', 'conversion')) r ON r.delivery_id = d.id
+			WHERE d.sent_at IS NOT NULL) t
+		GROUP BY contact_id`, channel, cutoff, held)
+	if err != nil {
+		return fmt.Errorf("analytics: response counts: %w", err)
+	}
+	return nil
 }
 
-// fitPrior fits the prior of channel over the trials matching cond.
-func fitPrior(ctx context.Context, db DBTX, channel, cond string, args ...any) (Prior, error) {
+// fitFrom fits a prior over countsTable's contacts with n (or nt) ≥ 1.
+func fitFrom(ctx context.Context, tx pgx.Tx, n, k string) (Prior, error) {
 	var mu, s2, h float64
-	var n int64
-	err := db.QueryRow(ctx, `SELECT coalesce(avg(k / n), 0), coalesce(var_pop(k / n), 0), coalesce(avg(1 / n), 1), count(*)
-		FROM (`+countsSQL(cond)+`) c`, append([]any{channel}, args...)...).Scan(&mu, &s2, &h, &n)
+	var count int64
+	err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT coalesce(avg(%[2]s / %[1]s), 0), coalesce(var_pop(%[2]s / %[1]s), 0),
+		coalesce(avg(1 / %[1]s), 1), count(*) FROM `+countsTable+` WHERE %[1]s > 0`, n, k)).Scan(&mu, &s2, &h, &count)
 	if err != nil {
 		return Prior{}, fmt.Errorf("analytics: fit response prior: %w", err)
 	}
-	return FitPrior(mu, s2, h, n), nil
+	return FitPrior(mu, s2, h, count), nil
 }
 
 // TrainResponse fits the response prior of every channel on all sent
 // deliveries, evaluates it on a hold-out of the most recent campaigns,
 // stores both in response_models and writes the email channel's posterior
-// score to every scored contact.
+// score to every scored contact. Each channel's deliveries are read once.
 func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 	cfg = cfg.WithDefaults()
-	channels := []string{ScoredChannel}
-	rows, err := db.Query(ctx, `SELECT DISTINCT channel FROM campaigns WHERE channel <> $1 ORDER BY 1`, ScoredChannel)
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: train response: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT DISTINCT channel FROM campaigns WHERE channel <> $1 ORDER BY 1`, ScoredChannel)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: channels: %w", err)
 	}
@@ -100,46 +118,57 @@ func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: channels: %w", err)
 	}
-	channels = append(channels, more...)
 	var models []Model
-	for _, ch := range channels {
-		m := Model{Channel: ch, TrainedAt: cfg.Now}
-		if m.Prior, err = fitPrior(ctx, db, ch, ""); err != nil {
+	for _, ch := range append([]string{ScoredChannel}, more...) {
+		m, err := trainChannel(ctx, tx, ch, cfg)
+		if err != nil {
 			return nil, err
-		}
-		if m.Evaluation, err = Evaluate(ctx, db, ch, cfg.HoldoutCampaigns); err != nil {
-			return nil, err
-		}
-		ev, _ := json.Marshal(m.Evaluation)
-		if _, err := db.Exec(ctx, `INSERT INTO response_models (channel, alpha, beta, evaluation, trained_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel) DO UPDATE SET alpha = EXCLUDED.alpha,
-			beta = EXCLUDED.beta, evaluation = EXCLUDED.evaluation, trained_at = EXCLUDED.trained_at`,
-			ch, m.Prior.Alpha, m.Prior.Beta, ev, cfg.Now); err != nil {
-			return nil, fmt.Errorf("analytics: store response model: %w", err)
-		}
-		if ch == ScoredChannel {
-			if err := scoreResponse(ctx, db, m.Prior); err != nil {
-				return nil, err
-			}
 		}
 		models = append(models, m)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("analytics: train response: %w", err)
 	}
 	return models, nil
 }
 
-// scoreResponse writes (k+α)/(n+α+β) to every scored contact, touching only
-// rows whose score changed.
-func scoreResponse(ctx context.Context, db DBTX, p Prior) error {
-	_, err := db.Exec(ctx, `UPDATE contact_scores s SET response_likelihood = v.p
-		FROM (SELECT s2.contact_id,
-		        round(((coalesce(a.k, 0) + $2) / (coalesce(a.n, 0) + $2 + $3))::numeric, 6)::float8 AS p
-		      FROM contact_scores s2 LEFT JOIN (`+countsSQL("")+`) a ON a.contact_id = s2.contact_id) v
-		WHERE v.contact_id = s.contact_id AND s.response_likelihood IS DISTINCT FROM v.p`,
-		ScoredChannel, p.Alpha, p.Beta)
+func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config) (Model, error) {
+	m := Model{Channel: ch, TrainedAt: cfg.Now}
+	held, cutoff, err := holdout(ctx, tx, ch, cfg.HoldoutCampaigns)
 	if err != nil {
-		return fmt.Errorf("analytics: score response: %w", err)
+		return m, err
 	}
-	return nil
+	if err := tally(ctx, tx, ch, held, cutoff); err != nil {
+		return m, err
+	}
+	if m.Prior, err = fitFrom(ctx, tx, "n", "k"); err != nil {
+		return m, err
+	}
+	if m.Evaluation, err = evaluateCounts(ctx, tx, held); err != nil {
+		return m, err
+	}
+	ev, _ := json.Marshal(m.Evaluation)
+	if _, err := tx.Exec(ctx, `INSERT INTO response_models (channel, alpha, beta, evaluation, trained_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel) DO UPDATE SET alpha = EXCLUDED.alpha,
+		beta = EXCLUDED.beta, evaluation = EXCLUDED.evaluation, trained_at = EXCLUDED.trained_at`,
+		ch, m.Prior.Alpha, m.Prior.Beta, ev, cfg.Now); err != nil {
+		return m, fmt.Errorf("analytics: store response model: %w", err)
+	}
+	if ch == ScoredChannel {
+		// (k+α)/(n+α+β) for every scored contact, touching only changed rows.
+		if _, err := tx.Exec(ctx, `UPDATE contact_scores s SET response_likelihood = v.p
+			FROM (SELECT s2.contact_id,
+			        round(((coalesce(a.k, 0) + $1) / (coalesce(a.n, 0) + $1 + $2))::numeric, 6)::float8 AS p
+			      FROM contact_scores s2 LEFT JOIN `+countsTable+` a ON a.contact_id = s2.contact_id) v
+			WHERE v.contact_id = s.contact_id AND s.response_likelihood IS DISTINCT FROM v.p`,
+			m.Prior.Alpha, m.Prior.Beta); err != nil {
+			return m, fmt.Errorf("analytics: score response: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE `+countsTable); err != nil {
+		return m, fmt.Errorf("analytics: response counts: %w", err)
+	}
+	return m, nil
 }
 
 // TopResponders returns the response likelihood at which the top percent of
@@ -171,9 +200,7 @@ type Model struct {
 	TrainedAt  time.Time  `json:"trained_at"`
 }
 
-var errNoHoldout = errors.New("no campaign to hold out")
-
-// lift95 is the z of a two-sided 95% interval.
+// z95 is the z of a two-sided 95% interval.
 const z95 = 1.959964
 
 // roundTo keeps JSON readable.
