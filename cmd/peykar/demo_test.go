@@ -76,6 +76,17 @@ func TestDemo(t *testing.T) {
 		return false
 	}, 30*time.Second, 200*time.Millisecond)
 
+	// The analytics were recomputed for the demo's audience.
+	require.Eventually(t, func() bool {
+		var summary struct {
+			Contacts int64 `json:"contacts"`
+		}
+		code, body := do(t, m, http.MethodGet, "/api/v1/analytics/summary", token, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		require.NoError(t, json.Unmarshal([]byte(body), &summary))
+		return summary.Contacts > 0
+	}, 30*time.Second, 200*time.Millisecond)
+
 	// A second run refuses the database that now holds the demo.
 	_, err = m.Demo(ctx, demoOptions{Contacts: 10, Duration: 5 * time.Second})
 	require.True(t, errs.Is(err, errs.Conflict), "got %v", err)

@@ -94,6 +94,7 @@ func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	cfg.Logger.InfoContext(ctx, "demo audience loaded", slog.Int("contacts", d.Audience.Contacts),
 		slog.Int("purchases", d.Audience.Purchases), slog.Duration("took", time.Since(start)))
 	fmt.Fprintf(cfg.Out, "Loaded %d contacts with %d past purchases.\n", d.Audience.Contacts, d.Audience.Purchases)
+	d.recomputeAnalytics(ctx)
 	if err := d.createCampaign(ctx); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -114,6 +115,16 @@ func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 
 // newRand is the demo's random source for seed.
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+// recomputeAnalytics asks for RFM, scores, clusters and anomalies to be
+// computed now (a background job), so the analytics pages show the demo's
+// audience without waiting for their schedule. A failure only costs that
+// head start, so it is logged, not returned.
+func (d *Demo) recomputeAnalytics(ctx context.Context) {
+	if err := d.client.api(ctx, "POST", "/analytics/recompute", nil, nil); err != nil {
+		d.cfg.Logger.WarnContext(ctx, "demo: could not start the analytics recompute", slog.Any("error", err))
+	}
+}
 
 type idOnly struct {
 	ID int64 `json:"id"`

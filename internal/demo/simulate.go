@@ -143,6 +143,7 @@ func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
 		}
 	}
 	wg.Wait()
+	d.recomputeAnalytics(ctx) // again, now with the campaign's responses
 	d.cfg.Logger.InfoContext(ctx, "demo simulation finished", slog.String("stats", stats.String()))
 	return stats, nil
 }
