@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/peykar/peykar/internal/demo"
+	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/outbox"
 )
 
@@ -63,7 +65,12 @@ func (m *Main) DemoCommand(ctx context.Context, args []string, stderr io.Writer)
 	case err != nil && ctx.Err() != nil: // Ctrl-C during the demo: a normal stop
 		fmt.Fprintln(m.Stdout, "Stopped.")
 	case err != nil:
-		fmt.Fprintln(stderr, "peykar demo:", err)
+		var refused *errs.Error
+		if errors.As(err, &refused) && refused.Code == errs.Conflict {
+			fmt.Fprintln(stderr, "peykar demo: refused:", refused.Message)
+		} else {
+			fmt.Fprintln(stderr, "peykar demo:", err)
+		}
 		_ = m.Close()
 		return 1
 	default:
