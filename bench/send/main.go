@@ -25,6 +25,7 @@ import (
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/runtimetune"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
@@ -40,6 +41,7 @@ func main() {
 	if *workers == 0 {
 		*workers = 2 * *poolSize
 	}
+	runtimetune.Apply() // as peykar itself runs
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 

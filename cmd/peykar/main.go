@@ -22,9 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/peykar/peykar/internal/runtimetune"
 )
 
-func main() { os.Exit(runMain(os.Args[1:])) }
+func main() {
+	runtimetune.Apply()
+	os.Exit(runMain(os.Args[1:]))
+}
 
 // runMain runs until SIGINT or SIGTERM.
 func runMain(args []string) int {
