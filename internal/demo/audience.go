@@ -129,7 +129,9 @@ func newPerson(r *rand.Rand, i int, run string, now time.Time) person {
 	if r.IntN(100) < 15 {
 		tags = append(tags, "sms-optin")
 	}
-	ip := netip.AddrFrom4([4]byte{pick(r, []byte{192, 198, 203}), pick(r, []byte{0, 51}), pick(r, []byte{2, 100, 113}), byte(1 + r.IntN(254))})
+	// Documentation ranges (RFC 5737): sample data, never a real address.
+	net := pick(r, [][3]byte{{192, 0, 2}, {198, 51, 100}, {203, 0, 113}})
+	ip := netip.AddrFrom4([4]byte{net[0], net[1], net[2], byte(1 + r.IntN(254))})
 	return person{
 		Email: fmt.Sprintf("%s.%s.%s%d@%s", first.latin, last.latin, run, i+1, pick(r, domains)),
 		Name:  strings.TrimSpace(first.native + " " + last.native),

@@ -39,6 +39,10 @@ func TestLoadAudience(t *testing.T) {
 		FROM contacts`).Scan(&withCity, &withConsent, &persian))
 	require.Equal(t, 500, withCity)
 	require.Equal(t, 500, withConsent)
+	var outside int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE NOT (consent_ip << '192.0.2.0/24'
+		OR consent_ip << '198.51.100.0/24' OR consent_ip << '203.0.113.0/24')`).Scan(&outside))
+	require.Zero(t, outside, "consent IPs are documentation addresses")
 	require.Greater(t, persian, 100, "Persian names")
 	require.Less(t, persian, 500, "and English ones")
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM contacts c LEFT JOIN (
