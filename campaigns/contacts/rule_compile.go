@@ -81,7 +81,9 @@ func CompileRule(rule string) (*Compiled, error) {
 
 func ruleOptions() []expr.Option {
 	return []expr.Option{
-		expr.Env(newRuleEnv(time.Time{})),
+		// A struct value (not a pointer) lets expr load fields by index
+		// rather than look them up by name on every run.
+		expr.Env(ruleEnv{}),
 		expr.AsBool(),
 		expr.MaxNodes(maxRuleNodes),
 		// No optimiser: its folds change which sub-expressions run (so which
@@ -125,7 +127,7 @@ func lineCol(s string, pos int) (line, col int) {
 // mismatch on an attribute, say) means the contact does not match.
 func (c *Compiled) eval(m *vm.VM, env *ruleEnv) bool {
 	m.MemoryBudget = ruleMemBudget
-	out, err := m.Run(c.program, env)
+	out, err := m.Run(c.program, *env)
 	if err != nil {
 		return false
 	}
