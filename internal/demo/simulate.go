@@ -51,6 +51,9 @@ var behaviours = map[string]behaviour{
 // delivery.
 const scannedShare = 0.08
 
+// firstMessageWait bounds the wait for the campaign's first message.
+const firstMessageWait = 2 * time.Minute
+
 // humanDelay is the least time between delivery and a person's first look:
 // the tracking classifier counts anything sooner as a machine.
 const humanDelay = 6 * time.Second
@@ -95,11 +98,15 @@ func (p *plan) first() time.Time {
 // catch-all for the campaign's messages and, for each, decides what the
 // recipient does and does it over HTTP at human-like times (more activity
 // early, nothing before humanDelay after delivery), and lets scanners hit
-// some first sends within seconds. It returns when the duration is over and
-// every request it started has finished, or when ctx is done.
+// some first sends within seconds. The duration counts from the first
+// message caught (a busy machine may take a while to start sending; after
+// firstMessageWait without one the simulation gives up). It returns when
+// the duration is over and every request it started has finished, or when
+// ctx is done.
 func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
 	start := time.Now()
-	deadline := start.Add(d.cfg.Duration)
+	deadline := start.Add(firstMessageWait)
+	started := false
 	stats := &Stats{}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 6)
@@ -119,6 +126,11 @@ func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
 			step := stepOf(m.Subject)
 			if step == "" {
 				continue
+			}
+			if !started {
+				started, start = true, now
+				deadline = now.Add(d.cfg.Duration)
+				nextReport = now.Add(every)
 			}
 			atomic.AddInt64(&stats.Messages, 1)
 			p := d.plan(m, step, now, deadline)
@@ -143,6 +155,9 @@ func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
 		}
 	}
 	wg.Wait()
+	if !started {
+		return stats, fmt.Errorf("demo: no message of the campaign reached the catch-all within %s", firstMessageWait)
+	}
 	d.recomputeAnalytics(ctx) // again, now with the campaign's responses
 	d.cfg.Logger.InfoContext(ctx, "demo simulation finished", slog.String("stats", stats.String()))
 	return stats, nil
