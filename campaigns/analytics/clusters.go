@@ -41,9 +41,25 @@ type Cluster struct {
 
 // FitClusters fits k-means on a bounded sample of scored contacts, assigns
 // every contact to its nearest centroid in SQL and replaces the clusters
-// table. It returns the clusters, ordered by id (1 is the highest spend).
+// table, in one transaction. It returns the clusters, ordered by id (1 is the highest spend).
 func FitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 	cfg = cfg.WithDefaults()
+	tx, err := begin(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: clusters: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	out, err := fitClusters(ctx, tx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("analytics: clusters: %w", err)
+	}
+	return out, nil
+}
+
+func fitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 	points, err := sample(ctx, db, cfg)
 	if err != nil {
 		return nil, err
@@ -164,7 +180,8 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 	}
 	// For j < k, "dj <= least(later)" after all earlier WHENs failed means
 	// dj is no larger than any later distance and smaller than every
-	// earlier one: the first minimum.
+	// earlier one: the first minimum. OFFSET 0 keeps the planner from
+	// inlining the distances into every branch (k² evaluations per row).
 	zs := make([]string, dim)
 	for d := range dim {
 		zs[d] = fmt.Sprintf("(f.f%d - ($2::float8[])[%d]) / ($3::float8[])[%d] AS z%d", d+1, d+1, d+1, d+1)
@@ -173,7 +190,7 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 	FROM (SELECT y.contact_id, ` + cid + ` AS cid
 	      FROM (SELECT z.contact_id, ` + strings.Join(dists, ", ") + `
 	            FROM (SELECT f.contact_id, ` + strings.Join(zs, ", ") + `
-	                  FROM (` + fmt.Sprintf(featuresSQL, "") + `) f) z) y) v
+	                  FROM (` + fmt.Sprintf(featuresSQL, "") + `) f OFFSET 0) z OFFSET 0) y) v
 	WHERE v.contact_id = s.contact_id AND s.cluster_id IS DISTINCT FROM v.cid`
 	if _, err := db.Exec(ctx, q, cfg.Now, mean, sd, flat); err != nil {
 		return fmt.Errorf("analytics: assign clusters: %w", err)

@@ -105,7 +105,7 @@ func fitFrom(ctx context.Context, tx pgx.Tx, n, k string) (Prior, error) {
 // score to every scored contact. Each channel's deliveries are read once.
 func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 	cfg = cfg.WithDefaults()
-	tx, err := db.Begin(ctx)
+	tx, err := begin(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: train response: %w", err)
 	}

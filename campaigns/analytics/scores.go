@@ -3,6 +3,8 @@ package analytics
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // scoreSQL computes RFM, value and churn risk for every contact that is not
@@ -69,18 +71,44 @@ WHERE (s.rfm_recency, s.rfm_frequency, s.rfm_monetary, s.rfm_segment, s.purchase
       (EXCLUDED.rfm_recency, EXCLUDED.rfm_frequency, EXCLUDED.rfm_monetary, EXCLUDED.rfm_segment,
        EXCLUDED.purchases, EXCLUDED.monetary, EXCLUDED.last_activity_at, EXCLUDED.value, EXCLUDED.churn_risk)`
 
+// workMem is the work_mem a recompute's transactions use: its hash
+// aggregates and sorts over the whole base would otherwise spill to disk.
+const workMem = "128MB"
+
+// begin starts a transaction with a recompute's settings.
+func begin(ctx context.Context, db DBTX) (pgx.Tx, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+workMem+"'"); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, err
+	}
+	return tx, nil
+}
+
 // ScoreContacts recomputes RFM scores and segments, customer value and churn
 // risk for every contact that is not erased, and drops the scores of erased
-// contacts. It returns how many rows it wrote (unchanged rows are skipped).
+// contacts, in one transaction. It returns how many rows it wrote
+// (unchanged rows are skipped).
 func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 	cfg = cfg.WithDefaults()
-	tag, err := db.Exec(ctx, scoreSQL, cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid())
+	tx, err := begin(ctx, db)
 	if err != nil {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
-	if _, err := db.Exec(ctx, `DELETE FROM contact_scores s USING contacts c
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, scoreSQL, cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid())
+	if err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM contact_scores s USING contacts c
 		WHERE c.id = s.contact_id AND c.status = 'erased'`); err != nil {
 		return 0, fmt.Errorf("analytics: drop erased scores: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }
