@@ -89,7 +89,7 @@ func (s *Service) click(c echo.Context) error {
 	out, err := s.writer.submit(c.Request().Context(), s.event(c, TypeClick, t))
 	switch {
 	case err == nil:
-		return c.Redirect(http.StatusFound, out.UTM.Apply(out.URL))
+		return c.Redirect(http.StatusFound, s.destination(out.UTM, out.URL))
 	case errors.Is(err, ErrNotFound):
 		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
 	}
@@ -102,6 +102,23 @@ func (s *Service) click(c echo.Context) error {
 		return page(c, http.StatusServiceUnavailable, "Please try again", "This link is temporarily unavailable. Please try again in a moment.")
 	}
 	return c.Redirect(http.StatusFound, dest)
+}
+
+// destination is u with the campaign's UTM parameters, remembered: the
+// same few links are clicked over and over.
+func (s *Service) destination(utm UTM, u string) string {
+	k := destKey{utm, u}
+	if d, ok := s.dests.get(k); ok {
+		return d
+	}
+	d := utm.Apply(u)
+	s.dests.put(k, d)
+	return d
+}
+
+type destKey struct {
+	utm UTM
+	url string
 }
 
 // fallbackURL is a click's destination from memory, for when the database

@@ -75,6 +75,7 @@ type Service struct {
 	writer *writer
 	links  *linkCache
 	metas  *genCache[int64, deliveryMeta]
+	dests  *genCache[destKey, string]
 	now    func() time.Time
 }
 
@@ -90,6 +91,7 @@ func NewService(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, logger: cfg.Logger, signer: cfg.Signer, now: cfg.Now,
 		links: newLinkCache(10000, time.Minute, cfg.Now),
 		metas: newGenCache[int64, deliveryMeta](200000),
+		dests: newGenCache[destKey, string](10000),
 	}
 	ap := &applier{links: s.links, river: cfg.River, remember: func(d *delivery, ci campaignInfo) {
 		s.metas.put(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
