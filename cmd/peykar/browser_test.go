@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -105,8 +107,15 @@ func steps(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromed
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	require.NoError(t, err, sel)
+	q, _ := json.Marshal(sel)
+	var s string
+	steps(t, ctx, waitJS(fmt.Sprintf(`document.querySelector(%s) !== null`, q)), func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		var err error
+		// textContent read in the page: node ids go stale when the page
+		// changes under us, a selector does not.
+		s, err = chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%s).innerText`, q))(ctx, tg)
+		return chromedp.Void{}, err
+	})
 	return s
 }
 

@@ -78,7 +78,10 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
-	if err := ui.Start(ctx); err != nil {
+	// The UI's background queries stop at Close, before the pool closes.
+	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
+	m.closers = append(m.closers, func(context.Context) error { stopUI(); return nil })
+	if err := ui.Start(uiCtx); err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 	jobs := e.Group("/admin/jobs", m.auth.Jobs()...) // admin only, no CSRF token
