@@ -53,6 +53,7 @@ func main() {
 	fmt.Printf("RSS after generating: %.0f MB\n", rssMB())
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	meter := newCPUMeter(ctx, pool)
 	for i, label := range []string{"first recompute (every score written)", "second recompute (nothing changed)"} {
 		var peak atomic.Int64
 		stop := make(chan struct{})
@@ -73,6 +74,7 @@ func main() {
 			}
 		}()
 		runtime.GC()
+		selfCPU, pgCPU := meter.self(), meter.server()
 		start := time.Now()
 		res, err := analytics.Recompute(ctx, pool, analytics.Config{Now: now.Add(time.Duration(i) * time.Minute)}, nil)
 		check(err)
@@ -83,8 +85,11 @@ func main() {
 		for _, s := range res.Steps {
 			steps = append(steps, fmt.Sprintf("%s %s", s.Step, s.Elapsed.Round(time.Millisecond)))
 		}
+		selfCPU, pgCPU = meter.self()-selfCPU, meter.server()-pgCPU
 		fmt.Printf("%s: %s total (%s); %d score rows written; peak RSS during run %d MB\n",
 			label, took.Round(time.Millisecond), strings.Join(steps, ", "), res.Scored, peak.Load())
+		fmt.Printf("  cpu: this process %s, PostgreSQL cluster %s (0 when not local); load average %s\n",
+			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), loadavg())
 		if i == 0 {
 			for _, m := range res.Models {
 				e := m.Evaluation
@@ -162,6 +167,14 @@ func generate(ctx context.Context, pool *pgxpool.Pool, n, events, campaigns int,
 		check(err)
 		fmt.Printf("  %-60.60s %s\n", strings.Join(strings.Fields(s), " "), time.Since(t0).Round(time.Millisecond))
 	}
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func rssMB() float64 {
