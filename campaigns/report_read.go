@@ -51,37 +51,7 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report) error {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT step, link_idx, metric, machine, sum(count)::bigint, sum(value)::float8
-		FROM rollups WHERE campaign_id = $1 GROUP BY step, link_idx, metric, machine`, c.ID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var step, metric string
-			var idx int
-			var machine bool
-			var n int64
-			var v float64
-			if err := rows.Scan(&step, &idx, &metric, &machine, &n, &v); err != nil {
-				return err
-			}
-			m := r.Steps[step]
-			addRollup(&m, metric, machine, n, v)
-			r.Steps[step] = m
-			if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
-				l := link(linkKey{step, idx})
-				if metric == tracking.MetricClicks {
-					l.TotalClicks += n
-					if !machine {
-						l.Clicks += n
-					}
-				} else {
-					l.TotalUniqueClicks += n
-					if !machine {
-						l.UniqueClicks += n
-					}
-				}
-			}
-		}
-		return rows.Err()
-	})
+	queueRollups(b, c, r, link)
 	// Converted recipients: deliveries with a conversion (few rows; the
 	// events_campaign_idx index finds them).
 	b.Queue(`SELECT step, count(DISTINCT delivery_id) FROM events
@@ -101,7 +71,6 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report) error {
 	b.Queue(`SELECT to_regclass('rule_firings') IS NOT NULL`).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&hasFirings)
 	})
-	queueTimeline(b, c, r)
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("campaign %d report: %w", c.ID, err)
 	}
@@ -165,10 +134,11 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 	}
 }
 
-// queueTimeline adds the timeline query to b: per minute until the first
-// full hour a day after launch (or after the first counted minute), per
-// hour (UTC) after that.
-func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
+// queueRollups adds the rollups query to b. One scan of the campaign's
+// rollups yields both the totals per step, link, metric and human/machine
+// and the timeline: per minute until the first full hour a day after
+// launch (or after the first counted minute), per hour (UTC) after that.
+func queueRollups(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkReport) {
 	r.Timeline = []TimelinePoint{}
 	var edge *time.Time
 	if c.LaunchedAt != nil {
@@ -182,7 +152,8 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
 				FROM (SELECT min(bucket) + interval '1 day' AS x FROM rollups WHERE campaign_id = $1) f
 			)) AS at
 		)
-		SELECT CASE WHEN bucket < edge.at THEN bucket ELSE date_trunc('hour', bucket, 'UTC') END AS t,
+		SELECT GROUPING(t) = 1 AS total, step, link_idx, metric, machine, t,
+			sum(count)::bigint, sum(value)::float8,
 			coalesce(sum(count) FILTER (WHERE metric IN ('sent', 'send_bounced')), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'opens' AND NOT machine), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'clicks' AND NOT machine), 0)::bigint,
@@ -190,16 +161,50 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report) {
 			coalesce(sum(count) FILTER (WHERE metric = 'clicks'), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'conversions'), 0)::bigint,
 			coalesce(sum(value) FILTER (WHERE metric = 'revenue'), 0)::float8
-		FROM rollups, edge
-		WHERE campaign_id = $1 AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
-		GROUP BY 1 ORDER BY 1`, c.ID, edge).Query(func(rows pgx.Rows) error {
+		FROM (
+			SELECT r.step, r.link_idx, r.metric, r.machine, r.count, r.value,
+				CASE WHEN r.bucket < edge.at THEN r.bucket ELSE date_trunc('hour', r.bucket, 'UTC') END AS t
+			FROM rollups r, edge WHERE r.campaign_id = $1
+		) x
+		GROUP BY GROUPING SETS ((step, link_idx, metric, machine), (t))
+		ORDER BY total, t`, c.ID, edge).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
+			var total bool
+			var step, metric *string
+			var idx *int
+			var machine *bool
+			var t *time.Time
+			var n int64
+			var v float64
 			var p TimelinePoint
-			if err := rows.Scan(&p.At, &p.Sends, &p.Opens, &p.Clicks, &p.TotalOpens, &p.TotalClicks, &p.Conversions, &p.Revenue); err != nil {
+			if err := rows.Scan(&total, &step, &idx, &metric, &machine, &t, &n, &v,
+				&p.Sends, &p.Opens, &p.Clicks, &p.TotalOpens, &p.TotalClicks, &p.Conversions, &p.Revenue); err != nil {
 				return err
 			}
-			p.At = p.At.UTC()
-			r.Timeline = append(r.Timeline, p)
+			if !total {
+				if p.Sends != 0 || p.TotalOpens != 0 || p.TotalClicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
+					p.At = t.UTC()
+					r.Timeline = append(r.Timeline, p)
+				}
+				continue
+			}
+			m := r.Steps[*step]
+			addRollup(&m, *metric, *machine, n, v)
+			r.Steps[*step] = m
+			if *idx >= 0 && (*metric == tracking.MetricClicks || *metric == tracking.MetricLinkUniqueClicks) {
+				l := link(linkKey{*step, *idx})
+				if *metric == tracking.MetricClicks {
+					l.TotalClicks += n
+					if !*machine {
+						l.Clicks += n
+					}
+				} else {
+					l.TotalUniqueClicks += n
+					if !*machine {
+						l.UniqueClicks += n
+					}
+				}
+			}
 		}
 		return rows.Err()
 	})
