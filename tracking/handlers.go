@@ -38,9 +38,27 @@ func (s *Service) event(c echo.Context, typ string, t Token) *Event {
 	if typ == TypeClick {
 		ev.LinkIdx, ev.URL = t.LinkIdx, t.URL
 	}
-	v := ClassifyAgent(typ, ev.UserAgent, ev.IP.AsSlice())
+	v := s.classify(typ, ev.UserAgent, ev.IP)
 	ev.Machine, ev.Reason = v.Machine, v.Reason
 	return ev
+}
+
+// classify is ClassifyAgent, remembered: user agents repeat a lot.
+func (s *Service) classify(kind, ua string, ip netip.Addr) Verdict {
+	k := agentKey{kind, ua, ip.Is4() && appleNet.Contains(ip.AsSlice())}
+	if v, ok := s.agents.get(k); ok {
+		return v
+	}
+	v := ClassifyAgent(kind, ua, ip.AsSlice())
+	if len(ua) <= maxUserAgent {
+		s.agents.put(k, v)
+	}
+	return v
+}
+
+type agentKey struct {
+	kind, ua string
+	apple    bool // from Apple's network: the verdict may depend on it
 }
 
 // verify returns the token in c's parameter when it is valid and of one of

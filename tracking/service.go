@@ -76,6 +76,7 @@ type Service struct {
 	links  *linkCache
 	metas  *genCache[int64, deliveryMeta]
 	dests  *genCache[destKey, string]
+	agents *genCache[agentKey, Verdict]
 	now    func() time.Time
 }
 
@@ -89,9 +90,10 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, errors.New("tracking: Config.Signer is required")
 	}
 	s := &Service{cfg: cfg, logger: cfg.Logger, signer: cfg.Signer, now: cfg.Now,
-		links: newLinkCache(10000, time.Minute, cfg.Now),
-		metas: newGenCache[int64, deliveryMeta](200000),
-		dests: newGenCache[destKey, string](10000),
+		links:  newLinkCache(10000, time.Minute, cfg.Now),
+		metas:  newGenCache[int64, deliveryMeta](200000),
+		dests:  newGenCache[destKey, string](10000),
+		agents: newGenCache[agentKey, Verdict](10000),
 	}
 	ap := &applier{links: s.links, river: cfg.River, remember: func(d *delivery, ci campaignInfo) {
 		s.metas.put(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
