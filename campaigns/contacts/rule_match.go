@@ -3,9 +3,7 @@ package contacts
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,8 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// goPageSize is how many rows one keyset page of the Go evaluation path reads.
-const goPageSize = 5000
+// goWindow is how many ids one keyset window of the Go evaluation path
+// covers.
+const goWindow = 20000
 
 // Page is one step of a walk over a segment.
 type Page struct {
@@ -202,9 +201,16 @@ func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now tim
 }
 
 // scanGo evaluates c in Go over the contacts with after < id (<= upTo when
-// upTo > 0), in keyset pages, calling fn with each matching id until fn
-// returns false.
+// upTo > 0), in id order, calling fn with each matching id until fn
+// returns false. It reads keyset windows of goWindow ids: without a LIMIT
+// the planner may serve a window from any index that suits the SQL
+// prefilter, and a window never holds more than goWindow rows.
 func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upTo int64, fn func(id int64) bool) error {
+	if upTo <= 0 {
+		if err := db.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM contacts`).Scan(&upTo); err != nil {
+			return fmt.Errorf("scan contacts: %w", err)
+		}
+	}
 	env := newRuleEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
@@ -212,20 +218,15 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	cols, args := c.plan.columns(2)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	args = append(args, preArgs...)
-	if upTo <= 0 {
-		upTo = math.MaxInt64
-	}
-	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre +
-		` ORDER BY c.id LIMIT ` + strconv.Itoa(goPageSize)
-	for {
-		rows, err := db.Query(ctx, q, append([]any{after, upTo}, args...)...)
+	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
+	for from := after; from < upTo; from += goWindow {
+		to := min(from+goWindow, upTo)
+		rows, err := db.Query(ctx, q, append([]any{from, to}, args...)...)
 		if err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
 		}
-		n, stop := 0, false
+		stop := false
 		_, err = pgx.ForEachRow(rows, dest, func() error {
-			n++
-			after = r.id
 			if stop {
 				return nil
 			}
@@ -240,10 +241,11 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 		if err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
 		}
-		if stop || n < goPageSize {
+		if stop {
 			return nil
 		}
 	}
+	return nil
 }
 
 // matchingIDs returns up to limit ids (erased contacts aside) with id >
