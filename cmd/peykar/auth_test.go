@@ -274,3 +274,59 @@ func TestTokenCreateCommand(t *testing.T) {
 		require.NotEmpty(t, stderr.String())
 	}
 }
+
+// TestSetupLinkCreatesFirstAdmin follows the one-time setup link printed
+// when no user exists: it creates the admin, logs them in, and is spent.
+func TestSetupLinkCreatesFirstAdmin(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	ctx := context.Background()
+	secret, err := auth.Bootstrap(ctx, m.pool, "", "") // as Run does when no user exists
+	require.NoError(t, err)
+	require.NotEmpty(t, secret)
+
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+	resp, err := client.Get(m.URL() + "/admin/setup?token=" + url.QueryEscape(secret))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	match := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(b)
+	require.NotNil(t, match)
+	csrf := string(match[1])
+
+	form := url.Values{"_csrf": {csrf}, "token": {secret}, "email": {"first@example.com"}, "password": {"first admin password"}}
+	resp, err = client.PostForm(m.URL()+"/admin/setup", form)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, err = client.Get(m.URL() + "/admin/users")
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "logged in as the new admin")
+	require.Contains(t, string(b), "first@example.com")
+
+	resp, err = client.PostForm(m.URL()+"/admin/setup", url.Values{"_csrf": {csrf}, "token": {secret}, "email": {"second@example.com"}, "password": {"second admin password"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the link is spent")
+	n, err := auth.CountUsers(ctx, m.pool)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
+// TestFirstRunPrintsSetupLink checks Run prints the link when no user exists.
+func TestFirstRunPrintsSetupLink(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": pgtest.NewDSN(t), "PEYKAR_ADDR": "127.0.0.1:0", "PEYKAR_DATA_DIR": t.TempDir(), "PEYKAR_BASE_URL": "https://mail.shop.example"}
+	cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	var stdout bytes.Buffer
+	m := NewMain(cfg, &stdout, testWriter{t})
+	require.NoError(t, m.Run(context.Background()))
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	require.Regexp(t, `Create the first admin at \(one-time link\): https://mail\.shop\.example/admin/setup\?token=setup_[A-Za-z0-9_-]{43}\n`, stdout.String())
+}
