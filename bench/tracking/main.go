@@ -29,6 +29,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/tracking"
@@ -147,7 +148,7 @@ func run() error {
 	deadline := time.Now().Add(*duration)
 	var wg sync.WaitGroup
 	start := time.Now()
-	cpu0 := sampleCPU(pgData)
+	cpu0 := benchdb.SampleCPU(pgData)
 	startProfile()
 	for c := range *clients {
 		wg.Go(func() {
@@ -172,7 +173,7 @@ func run() error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1 := sampleCPU(pgData)
+	cpu1 := benchdb.SampleCPU(pgData)
 	pprof.StopCPUProfile()
 	_ = hs.Close()
 	if err := svc.Close(ctx); err != nil {
@@ -204,7 +205,8 @@ func run() error {
 		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond), other.Load())
 	fmt.Printf("writer: %d events in %d commits (%.0f events/commit)\n", st.Events, st.Commits, float64(st.Events)/float64(max(st.Commits, 1)))
 	if n := found.Load(); n > 0 {
-		self, db := cpu1.self-cpu0.self, cpu1.db-cpu0.db
+		used := cpu1.Sub(cpu0)
+		self, db := used.Self, used.DB
 		perClick := (self + db) / time.Duration(n)
 		fmt.Printf("cpu: this process (load generator + server + writer) %.2fs, PostgreSQL %.2fs = %s per click; %d cores fully ours would do ~%.0f clicks/s\n",
 			self.Seconds(), db.Seconds(), perClick.Round(time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perClick.Seconds())
