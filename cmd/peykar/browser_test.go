@@ -255,3 +255,41 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		t.Fatal("browser test ran out of time")
 	}
 }
+
+// TestBrowserImportAndTestSend uploads a CSV with a bad line, watches the
+// import finish with the line reported, and sends a template test to the
+// Outbox.
+func TestBrowserImportAndTestSend(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	csv := filepath.Join(t.TempDir(), "people.csv")
+	require.NoError(t, os.WriteFile(csv, []byte("email,name,city\nmina@example.com,مینا,Tehran\nnot-an-email,Bad,Nowhere\nreza@example.com,Reza,Shiraz\n"), 0o644))
+	login(t, ctx, m, "admin@example.com", "admin password 1")
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/contacts/import"),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}),
+		chromedp.Click(chromedp.CSS(`form[data-import] button[type=submit]`)),
+		waitJS(`/\/admin\/imports\/\d+$/.test(location.pathname)`),
+		waitJS(`document.querySelector('#import-state') && document.querySelector('#import-state').textContent === 'finished'`),
+	)
+	require.Contains(t, text(t, ctx, "#import-status table"), "3", "the bad line is reported by number")
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/contacts?q=mina"),
+		chromedp.Click(chromedp.CSS(`table a`)),
+		chromedp.WaitVisible(chromedp.CSS("#attrs-h")),
+	)
+	require.Equal(t, "مینا", text(t, ctx, "h1"))
+	require.Contains(t, text(t, ctx, "main table"), "Tehran")
+
+	_, err := m.pool.Exec(context.Background(), `INSERT INTO templates (name, subject, html) VALUES ('t', 'Sale for {{ .Contact.Name }}', '<p>Hi</p>')`)
+	require.NoError(t, err)
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/templates/1"),
+		chromedp.SendKeys(chromedp.CSS("#test_to"), "me@example.com"),
+		chromedp.Click(chromedp.CSS(`[data-test-send]`)),
+		waitJS(`document.querySelector('[data-test-result]').textContent.startsWith('Sent')`),
+		chromedp.Navigate(m.URL()+"/admin/outbox"),
+	)
+	require.Contains(t, text(t, ctx, "main table"), "me@example.com")
+}
