@@ -326,8 +326,14 @@ func (w *importWorker) write(ctx context.Context, tx pgx.Tx, batch []importRow, 
 		return fmt.Errorf("copy: %w", err)
 	}
 	// Addresses an earlier batch of this file already had.
-	rows, err := tx.Query(ctx, `UPDATE import_rows r SET dup_of = s.line FROM import_seen s
-		WHERE s.email_key = r.email_key RETURNING r.line, s.line`)
+	// One index probe per row: joining import_seen (which grows with the
+	// file) as a whole could make every batch scan all of it.
+	rows, err := tx.Query(ctx, `
+		WITH d AS (
+			SELECT r.line, (SELECT s.line FROM import_seen s WHERE s.email_key = r.email_key) AS first
+			FROM import_rows r)
+		UPDATE import_rows r SET dup_of = d.first FROM d
+		WHERE d.line = r.line AND d.first IS NOT NULL RETURNING r.line, r.dup_of`)
 	if err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
@@ -404,5 +410,6 @@ const mergeSQL = `
 		consent_source = COALESCE(c.consent_source, r.consent_source),
 		consent_at = CASE WHEN c.consent_source IS NULL AND r.consent_source IS NOT NULL THEN now() ELSE c.consent_at END,
 		updated_at = now()
-	FROM import_rows r JOIN import_seen s ON s.email_key = r.email_key
-	WHERE r.dup_of IS NOT NULL AND c.email_key = r.email_key AND ($1 = 'upsert' OR s.created)`
+	FROM import_rows r
+	WHERE r.dup_of IS NOT NULL AND c.email_key = r.email_key
+		AND ($1 = 'upsert' OR (SELECT s.created FROM import_seen s WHERE s.email_key = r.email_key))`
