@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/web"
 )
@@ -34,6 +33,6 @@ func (m *Main) startAuth(ctx context.Context) error {
 func (m *Main) registerPages(admin *echo.Group) error {
 	return web.Register(admin, web.Deps{
 		Pool: m.pool, Auth: m.auth, Logger: m.Logger,
-		Campaigns: &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger},
+		Campaigns: m.campaignService(),
 	})
 }

@@ -29,7 +29,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
-	(&campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger}).Routes(api)
+	m.campaignService().Routes(api)
 }
 
 // templateContact loads the contact a template preview renders for.
@@ -39,4 +39,9 @@ func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact
 		return templates.Contact{}, err
 	}
 	return templates.Contact{ID: c.ID, Email: c.Email, Name: c.Name, Attributes: c.Attributes, Tags: c.Tags, CreatedAt: c.CreatedAt}, nil
+}
+
+// campaignService is the campaign service the API and the admin pages share.
+func (m *Main) campaignService() *campaigns.Service {
+	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger}
 }
