@@ -43,13 +43,15 @@ func main() {
 	t0 := time.Now()
 	var have int64
 	check(pool.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&have))
+	verb := "reused"
 	if !*reuse || have < int64(*n) {
 		generate(ctx, pool, *n, *events, *campaigns, *buyers)
+		verb = "generated"
 	}
 	var nd, ne, nt int64
 	check(pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM events), (SELECT count(*) FROM transactions)`).Scan(&nd, &ne, &nt))
-	fmt.Printf("generated %d contacts, %d campaigns, %d deliveries, %d events, %d transactions in %s\n",
-		*n, *campaigns, nd, ne, nt, time.Since(t0).Round(time.Second))
+	fmt.Printf("%s %d contacts, %d campaigns, %d deliveries, %d events, %d transactions in %s\n",
+		verb, *n, *campaigns, nd, ne, nt, time.Since(t0).Round(time.Second))
 	fmt.Printf("RSS after generating: %.0f MB\n", rssMB())
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
