@@ -9,9 +9,10 @@ import (
 )
 
 // Rollups are kept per minute. The report shows minutes only for the first
-// day after launch, so older minute rows are folded into hour rows: the
-// sums per step, link, metric and human/machine do not change, and a
-// campaign's report then scans about 60 times fewer rows for its tail.
+// day after launch and only for a few metrics, so other minute rows are
+// folded into hour rows once they are a couple of hours old: the sums per
+// step, link, metric and human/machine do not change, and a campaign's
+// report then scans far fewer rows.
 const (
 	// foldAge keeps the most recent hours per minute (the engine's sending
 	// rate reads the last minutes).
@@ -41,12 +42,19 @@ func ceilHour(t time.Time) time.Time {
 // hours: the first full hour a day after launch.
 func minuteEdge(launched time.Time) time.Time { return ceilHour(launched.Add(24 * time.Hour)) }
 
-// FoldRollups merges campaign id's minute rollup rows with buckets in
-// [from, until) into rows at the start of their UTC hour, in one
-// statement. It returns how many minute rows were folded.
+// timelineMetrics are the metrics the timeline draws per minute during
+// the first day; the others are only ever summed, so their minutes can be
+// folded from launch on.
+var timelineMetrics = []string{"sent", "send_bounced", "opens", "clicks", "conversions", "revenue"}
+
+// FoldRollups merges campaign id's minute rollup rows into rows at the
+// start of their UTC hour, in one statement: the timeline's metrics with
+// buckets in [from, until), the other metrics with buckets before until.
+// It returns how many minute rows were folded.
 func FoldRollups(ctx context.Context, db DBTX, id int64, from, until time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `WITH moved AS (
-			DELETE FROM rollups WHERE campaign_id = $1 AND bucket >= $2 AND bucket < $3
+			DELETE FROM rollups WHERE campaign_id = $1 AND bucket < $3
+				AND (bucket >= $2 OR metric <> ALL ($4))
 				AND bucket <> date_trunc('hour', bucket, 'UTC')
 			RETURNING step, link_idx, metric, date_trunc('hour', bucket, 'UTC') AS hour, machine, count, value
 		)
@@ -55,15 +63,15 @@ func FoldRollups(ctx context.Context, db DBTX, id int64, from, until time.Time) 
 		GROUP BY step, link_idx, metric, hour, machine
 		ORDER BY step, link_idx, metric, hour, machine
 		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
-			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`, id, from, until)
+			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`, id, from, until, timelineMetrics)
 	if err != nil {
 		return 0, fmt.Errorf("fold rollups of campaign %d: %w", id, err)
 	}
 	return tag.RowsAffected(), nil
 }
 
-// maybeFold folds c's rollups from a day after launch to foldAge ago, at
-// most once per foldEvery per process. A failure (a deadlock with a
+// maybeFold folds c's rollups up to foldAge ago (the timeline's metrics
+// only from a day after launch), at most once per foldEvery per process. A failure (a deadlock with a
 // concurrent late write, say) is logged: the report stays exact either way.
 func (s *Service) maybeFold(ctx context.Context, c Campaign) {
 	if c.LaunchedAt == nil {
@@ -72,7 +80,7 @@ func (s *Service) maybeFold(ctx context.Context, c Campaign) {
 	now := s.now()
 	from := minuteEdge(*c.LaunchedAt)
 	until := now.Add(-foldAge).UTC().Truncate(time.Hour)
-	if !until.After(from) {
+	if !until.After(c.LaunchedAt.UTC().Truncate(time.Hour)) {
 		return
 	}
 	k := foldKey{s.Pool, c.ID}

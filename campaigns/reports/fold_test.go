@@ -36,6 +36,9 @@ func TestFoldedRollupsStillEqualRawCounts(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM rollups WHERE campaign_id = $1 AND bucket <> date_trunc('hour', bucket, 'UTC')
 		AND bucket < now() - interval '3 hours' AND bucket >= $2`, c.ID, r.LaunchedAt.Add(25*time.Hour)).Scan(&after))
 	require.Zero(t, after, "minute rows of the second day were folded (there were %d minute rows)", minuteRows)
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM rollups WHERE campaign_id = $1 AND bucket <> date_trunc('hour', bucket, 'UTC')
+		AND bucket < now() - interval '3 hours' AND metric IN ('unique_opens', 'unique_clicks', 'link_unique_clicks', 'unsubscribes')`, c.ID).Scan(&after))
+	require.Zero(t, after, "metrics the timeline does not draw are folded from launch on")
 
 	raw := rawMetrics(t, b, c.ID, "")
 	requireMetrics(t, raw, r.Metrics, "folded")
