@@ -3,12 +3,13 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // scoreSQL computes RFM, value and churn risk for every contact that is not
-// erased, in one set-based statement. $1 now, $2 default τ (days), $3 prior
+// erased, in one set-based query. $1 now, $2 default τ (days), $3 prior
 // gaps, $4 min tenure (days), $5 horizon (days), $6 the segment grid.
 //
 // Quintiles are ntile(5) with ties sharing the lower score:
@@ -48,28 +49,22 @@ churn AS (
         1 - exp(-greatest(extract(epoch FROM $1 - base.last_at)::float8 / 86400, 0) / greatest(base.tau, 0.01)) AS risk
     FROM base
 )
-INSERT INTO contact_scores AS s (contact_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment,
-    purchases, monetary, last_activity_at, value, churn_risk, computed_at)
-SELECT id, coalesce(r, 0), coalesce(fs, 0), coalesce(ms, 0),
-    CASE WHEN r IS NULL THEN '' ELSE ($6::text[])[(r - 1) * 5 + (fs + ms + 1) / 2] END,
-    f, m, last_at,
+SELECT id AS contact_id, coalesce(r, 0)::smallint AS rfm_recency, coalesce(fs, 0)::smallint AS rfm_frequency,
+    coalesce(ms, 0)::smallint AS rfm_monetary,
+    CASE WHEN r IS NULL THEN '' ELSE ($6::text[])[(r - 1) * 5 + (fs + ms + 1) / 2] END AS rfm_segment,
+    f AS purchases, m AS monetary, last_at AS last_activity_at,
     round((m + CASE WHEN f = 0 THEN 0 ELSE
         (m / f) * f / greatest(extract(epoch FROM $1 - first_at)::float8 / 86400, $4::float8) * $5::float8 * (1 - risk)
-    END)::numeric, 2)::float8,
-    round(risk::numeric, 4)::float8,
-    $1
-FROM churn
-ON CONFLICT (contact_id) DO UPDATE SET
-    rfm_recency = EXCLUDED.rfm_recency, rfm_frequency = EXCLUDED.rfm_frequency,
-    rfm_monetary = EXCLUDED.rfm_monetary, rfm_segment = EXCLUDED.rfm_segment,
-    purchases = EXCLUDED.purchases, monetary = EXCLUDED.monetary,
-    last_activity_at = EXCLUDED.last_activity_at, value = EXCLUDED.value,
-    churn_risk = EXCLUDED.churn_risk, computed_at = EXCLUDED.computed_at
-WHERE (s.rfm_recency, s.rfm_frequency, s.rfm_monetary, s.rfm_segment, s.purchases, s.monetary,
-       s.last_activity_at, s.value, s.churn_risk)
-    IS DISTINCT FROM
-      (EXCLUDED.rfm_recency, EXCLUDED.rfm_frequency, EXCLUDED.rfm_monetary, EXCLUDED.rfm_segment,
-       EXCLUDED.purchases, EXCLUDED.monetary, EXCLUDED.last_activity_at, EXCLUDED.value, EXCLUDED.churn_risk)`
+    END)::numeric, 2)::float8 AS value,
+    round(risk::numeric, 4)::float8 AS churn_risk,
+    EXISTS (SELECT 1 FROM contact_scores cs WHERE cs.contact_id = churn.id) AS scored
+FROM churn`
+
+// scoreColumns are the columns scoreSQL yields besides contact_id.
+const scoreColumns = `rfm_recency, rfm_frequency, rfm_monetary, rfm_segment, purchases, monetary, last_activity_at, value, churn_risk`
+
+// newScores is the temporary table a scoring run computes into.
+const newScores = "analytics_new_scores"
 
 // workMem is the work_mem a recompute's transactions use: its hash
 // aggregates and sorts over the whole base would otherwise spill to disk.
@@ -99,8 +94,37 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	tag, err := tx.Exec(ctx, scoreSQL, cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid())
+	// Computed once into a temporary table (which also notes whether each
+	// contact already has scores), then applied: an UPDATE, by hash join, of
+	// the rows whose scores changed and an INSERT of the contacts not scored
+	// yet. Cheaper than a speculative insert per row; and the INSERT must not
+	// test for existing rows itself, as an anti-join against the table it is
+	// filling would rescan the rows it has just added.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+newScores+` ON COMMIT DROP AS `+scoreSQL,
+		cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid()); err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE `+newScores); err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	set := []string{}
+	for _, c := range strings.Split(scoreColumns, ", ") {
+		set = append(set, c+" = n."+c)
+	}
+	upd, err := tx.Exec(ctx, `UPDATE contact_scores s SET `+strings.Join(set, ", ")+`, computed_at = $1
+		FROM `+newScores+` n WHERE n.contact_id = s.contact_id
+		  AND n.scored AND (`+prefixed("s.", scoreColumns)+`) IS DISTINCT FROM (`+prefixed("n.", scoreColumns)+`)`, cfg.Now)
 	if err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	ins, err := tx.Exec(ctx, `INSERT INTO contact_scores (contact_id, `+scoreColumns+`, computed_at)
+		SELECT n.contact_id, `+prefixed("n.", scoreColumns)+`, $1 FROM `+newScores+` n
+		WHERE NOT n.scored
+		ON CONFLICT (contact_id) DO NOTHING`, cfg.Now)
+	if err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE `+newScores); err != nil {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM contact_scores s USING contacts c
@@ -110,5 +134,10 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return upd.RowsAffected() + ins.RowsAffected(), nil
+}
+
+// prefixed qualifies each of a comma-separated column list.
+func prefixed(p, cols string) string {
+	return p + strings.ReplaceAll(cols, ", ", ", "+p)
 }
