@@ -56,7 +56,7 @@ func main() {
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	meter := newCPUMeter(ctx, pool)
-	for i, label := range []string{"first recompute (every score written)", "second recompute (nothing changed)"} {
+	for i, label := range []string{"first recompute (every score written)", "second recompute (a minute later: only changed scores written)"} {
 		var peak atomic.Int64
 		stop := make(chan struct{})
 		done := make(chan struct{})
