@@ -27,14 +27,20 @@ func (h *Handler) DeliveriesCSV(c echo.Context) error {
 	if _, err := h.cfg.Report(ctx, id); err != nil {
 		return err
 	}
-	// One read-only transaction: a consistent snapshot, and JIT off.
+	// One read-only transaction: a consistent snapshot. Its plan: one hash
+	// aggregate of the campaign's events joined to the deliveries, without
+	// JIT or parallel workers (which each rescanned the events) and with
+	// the memory to keep the aggregate off disk; measured about 2.5 times
+	// faster than the default plan (docs/benchmarks.md, Reports).
 	tx, err := h.cfg.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return fmt.Errorf("export deliveries: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-		return fmt.Errorf("export deliveries: %w", err)
+	for _, set := range []string{`SET LOCAL jit = off`, `SET LOCAL max_parallel_workers_per_gather = 0`, `SET LOCAL work_mem = '64MB'`} {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return fmt.Errorf("export deliveries: %w", err)
+		}
 	}
 	rows, err := tx.Query(ctx, `SELECT d.id, d.step, d.contact_id, coalesce(ct.email, ''), d.status, d.attempts,
 			d.queued_at, d.sent_at, d.bounced_at, d.first_open_at, d.first_click_at, d.unsubscribed_at, d.complained_at,
