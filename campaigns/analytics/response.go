@@ -65,7 +65,7 @@ const countsTable = "analytics_response_counts"
 // whether the contact got (held) and answered (yh) a hold-out campaign. A
 // response is a click or a purchase/conversion carrying the delivery's id.
 func tally(ctx context.Context, tx pgx.Tx, channel string, held []int64, cutoff time.Time) error {
-	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+countsTable); err != nil {
+	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.`+countsTable); err != nil {
 		return fmt.Errorf("analytics: response counts: %w", err)
 	}
 	_, err := tx.Exec(ctx, `CREATE TEMP TABLE `+countsTable+` ON COMMIT DROP AS
