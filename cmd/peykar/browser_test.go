@@ -209,6 +209,15 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		waitJS(`document.querySelector('#live-status') && document.querySelector('#live-status').textContent === 'finished'`),
 	)
 	require.Equal(t, "3", text(t, ctx, "#sent-count"))
+	// The headline numbers and the status badge follow without a reload.
+	steps(t, ctx, waitJS(`document.querySelector('#live .cards .value').textContent === '3' &&
+		document.querySelector('#status').textContent === 'finished'`))
+	if dir := os.Getenv("PEYKAR_SCREENSHOTS"); dir != "" {
+		// PEYKAR_SCREENSHOTS=$PWD/docs/images refreshes the README's picture.
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "report.png"), png, 0o644))
+	}
 
 	// The Outbox shows the caught messages; the HTML view has tracked links.
 	steps(t, ctx,
