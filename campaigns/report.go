@@ -76,10 +76,8 @@ type LinkReport struct {
 type TimelinePoint struct {
 	At          time.Time `json:"at"`
 	Sends       int64     `json:"sends"`
-	Opens       int64     `json:"opens"`
-	Clicks      int64     `json:"clicks"`
-	TotalOpens  int64     `json:"total_opens"`
-	TotalClicks int64     `json:"total_clicks"`
+	Opens       int64     `json:"opens"`  // human
+	Clicks      int64     `json:"clicks"` // human
 	Conversions int64     `json:"conversions"`
 	Revenue     float64   `json:"revenue"`
 }

@@ -43,18 +43,19 @@ func ceilHour(t time.Time) time.Time {
 func minuteEdge(launched time.Time) time.Time { return ceilHour(launched.Add(24 * time.Hour)) }
 
 // timelineMetrics are the metrics the timeline draws per minute during
-// the first day; the others are only ever summed, so their minutes can be
-// folded from launch on.
+// the first day (human rows only); the others, and machine rows, are only
+// ever summed, so their minutes can be folded from launch on.
 var timelineMetrics = []string{"sent", "send_bounced", "opens", "clicks", "conversions", "revenue"}
 
 // FoldRollups merges campaign id's minute rollup rows into rows at the
 // start of their UTC hour, in one statement: the timeline's metrics with
 // buckets in [from, until), the other metrics with buckets before until.
-// It returns how many minute rows were folded.
+// Machine rows fold like the other metrics. It returns how many minute
+// rows were folded.
 func FoldRollups(ctx context.Context, db DBTX, id int64, from, until time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `WITH moved AS (
 			DELETE FROM rollups WHERE campaign_id = $1 AND bucket < $3
-				AND (bucket >= $2 OR metric <> ALL ($4))
+				AND (bucket >= $2 OR metric <> ALL ($4) OR machine)
 				AND bucket <> date_trunc('hour', bucket, 'UTC')
 			RETURNING step, link_idx, metric, date_trunc('hour', bucket, 'UTC') AS hour, machine, count, value
 		)

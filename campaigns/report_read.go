@@ -157,8 +157,6 @@ func queueRollups(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkR
 			coalesce(sum(count) FILTER (WHERE metric IN ('sent', 'send_bounced')), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'opens' AND NOT machine), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'clicks' AND NOT machine), 0)::bigint,
-			coalesce(sum(count) FILTER (WHERE metric = 'opens'), 0)::bigint,
-			coalesce(sum(count) FILTER (WHERE metric = 'clicks'), 0)::bigint,
 			coalesce(sum(count) FILTER (WHERE metric = 'conversions'), 0)::bigint,
 			coalesce(sum(value) FILTER (WHERE metric = 'revenue'), 0)::float8
 		FROM (
@@ -178,11 +176,11 @@ func queueRollups(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkR
 			var v float64
 			var p TimelinePoint
 			if err := rows.Scan(&total, &step, &idx, &metric, &machine, &t, &n, &v,
-				&p.Sends, &p.Opens, &p.Clicks, &p.TotalOpens, &p.TotalClicks, &p.Conversions, &p.Revenue); err != nil {
+				&p.Sends, &p.Opens, &p.Clicks, &p.Conversions, &p.Revenue); err != nil {
 				return err
 			}
 			if !total {
-				if p.Sends != 0 || p.TotalOpens != 0 || p.TotalClicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
+				if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
 					p.At = t.UTC()
 					r.Timeline = append(r.Timeline, p)
 				}
