@@ -44,9 +44,10 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 			}
 			return "—"
 		},
-		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-		"join": strings.Join,
-		"inc":  func(i int) int { return i + 1 },
+		"chart": func(pts []campaigns.TimelinePoint) template.HTML { return timelineChart(msg, pts) },
+		"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+		"join":  strings.Join,
+		"inc":   func(i int) int { return i + 1 },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

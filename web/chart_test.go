@@ -1,0 +1,42 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peykar/peykar/campaigns"
+)
+
+func TestTimelineChart(t *testing.T) {
+	msg, err := loadCatalogue("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(timelineChart(msg, nil)); !strings.Contains(got, "Nothing sent yet") {
+		t.Fatalf("empty timeline: %s", got)
+	}
+	at := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	pts := []campaigns.TimelinePoint{
+		{At: at, Sends: 100, Opens: 10},
+		{At: at.Add(time.Minute), Sends: 50, Opens: 20, Clicks: 5},
+		{At: at.Add(2 * time.Minute), Opens: 4, Clicks: 2, Conversions: 1},
+	}
+	got := string(timelineChart(msg, pts))
+	for _, want := range []string{`role="img"`, `class="series-sends"`, `class="series-opens"`, `class="series-clicks"`,
+		`class="series-conversions"`, ">100</text>", ">01-02 10:00</text>", ">01-02 10:02</text>", "Conversions"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("chart lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "<polyline"); n != 4 {
+		t.Errorf("%d polylines, want 4", n)
+	}
+	// The sends line starts at the top (peak 100) and ends on the zero line.
+	if !strings.Contains(got, `points="56.0,12.0 `) || !strings.Contains(got, ` 708.0,212.0"><title>Sends`) {
+		t.Errorf("sends line misplaced:\n%s", got)
+	}
+	if one := string(timelineChart(msg, pts[:1])); strings.Count(one, "<circle") != 4 {
+		t.Errorf("a single interval draws a dot per series:\n%s", one)
+	}
+}
