@@ -87,6 +87,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.contactRoutes(admin)
 	u.segmentRoutes(admin)
 	u.templateRoutes(admin)
+	u.analyticsRoutes(admin)
 	return nil
 }
 

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/internal/auth"
 )
 
@@ -106,4 +111,51 @@ func TestPersianPages(t *testing.T) {
 	code, body := get(t, m.URL()+"/admin/login")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `<html lang="en" dir="ltr">`)
+}
+
+// TestAnalyticsPage renders the analytics page for a manager: first empty
+// (saying what to do), then with a few buyers after a recompute, with a
+// filled RFM grid, the four questions and the CSV exports.
+func TestAnalyticsPage(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	manager := testToken(t, m, auth.RoleManager)
+	marketer := testToken(t, m, auth.RoleMarketer)
+
+	code, body := do(t, m, http.MethodGet, "/admin/analytics", manager, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, "No purchases yet")
+	require.Contains(t, body, "POST /api/v1/events")
+	require.NotContains(t, body, "Recompute now", "managers cannot recompute")
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+
+	now := time.Now().UTC()
+	for i := 1; i <= 6; i++ {
+		email := fmt.Sprintf("buyer%d@example.com", i)
+		code, body := do(t, m, http.MethodPost, "/api/v1/contacts", marketer, map[string]any{"email": email, "name": fmt.Sprintf("خریدار %d", i)})
+		require.Equal(t, http.StatusCreated, code, body)
+		for p := 0; p < i; p++ {
+			at := now.Add(-time.Duration(i*10+p) * 24 * time.Hour)
+			code, body := do(t, m, http.MethodPost, "/api/v1/events", marketer, map[string]any{"email": email, "type": "purchase", "value": 10 * i, "occurred_at": at})
+			require.Less(t, code, 300, body)
+		}
+	}
+	_, err := analytics.Recompute(context.Background(), m.pool, analytics.Config{}, nil)
+	require.NoError(t, err)
+
+	code, body = do(t, m, http.MethodGet, "/admin/analytics", manager, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.NotContains(t, body, "No purchases yet")
+	for _, want := range []string{"Most valuable", "Loyal", "About to churn", "Likely to respond", `id="rfm-grid"`,
+		"6 buyers in the grid", "/api/v1/analytics/rfm?format=csv", "/api/v1/analytics/churn?format=csv",
+		"/api/v1/analytics/clusters?format=csv", "/api/v1/analytics/anomalies?format=csv", `dir="auto">خریدار 6</a>`,
+		`aria-current="page">Analytics`} {
+		require.Contains(t, body, want)
+	}
+	require.Regexp(t, regexp.MustCompile(`data-count="[1-9]`), body, "the RFM grid has buyers")
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+
+	code, body = do(t, m, http.MethodGet, "/admin/analytics", marketer, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "Recompute now")
 }

@@ -163,9 +163,27 @@
     });
   }
 
+  // Analytics: enqueue a recompute and say so.
+  function recompute(root) {
+    var button = root.querySelector("button");
+    var out = root.querySelector("[data-recompute-result]");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      api("POST", "/api/v1/analytics/recompute").then(function (r) {
+        button.disabled = false;
+        if (!r.ok) {
+          out.textContent = (r.data.error && r.data.error.message) || String(r.status);
+          return;
+        }
+        out.textContent = msg(root, r.data.already_queued ? "already" : "queued");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-segment-editor]").forEach(segmentEditor);
     document.querySelectorAll("[data-template-editor]").forEach(templateEditor);
     document.querySelectorAll("form[data-import]").forEach(importForm);
+    document.querySelectorAll("[data-recompute]").forEach(recompute);
   });
 })();
