@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
@@ -33,6 +35,9 @@ type Deps struct {
 type UI struct {
 	Deps
 	langs map[string]*language // by language tag: en, fa…
+	// reports computes the standard report (package reports' handler,
+	// called in-process).
+	reports *reports.Handler
 }
 
 // language is one message catalogue and the pages rendered with it.
@@ -51,6 +56,14 @@ func Register(admin *echo.Group, deps Deps) error {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	u := &UI{Deps: deps, langs: map[string]*language{}}
+	if deps.Pool != nil && deps.Campaigns != nil {
+		h, err := reports.New(reports.Config{Pool: deps.Pool, Logger: deps.Logger,
+			Report: func(ctx context.Context, id int64) (any, error) { return deps.Campaigns.Report(ctx, id) }})
+		if err != nil {
+			return err
+		}
+		u.reports = h
+	}
 	files, err := fs.Glob(assets, "i18n/*.json")
 	if err != nil {
 		return err
@@ -88,6 +101,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.segmentRoutes(admin)
 	u.templateRoutes(admin)
 	u.analyticsRoutes(admin)
+	u.reportRoutes(admin)
 	return nil
 }
 

@@ -159,3 +159,67 @@ func TestAnalyticsPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "Recompute now")
 }
+
+// TestReportsPage sends two small campaigns, then renders the reports page
+// for a manager: the standard report counts their sends, the comparison
+// shows both side by side, the campaign page draws its timeline chart, and
+// a bad date is shown on the page.
+func TestReportsPage(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	ctx := context.Background()
+	manager := testToken(t, m, auth.RoleManager)
+	marketer := testToken(t, m, auth.RoleMarketer)
+
+	code, body := do(t, m, http.MethodGet, "/admin/reports", manager, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	for _, want := range []string{"Standard report", "Audience (sendable now)", "/api/v1/reports/standard.csv?from=", "No campaigns have been launched yet", `aria-current="page">Reports`} {
+		require.Contains(t, body, want)
+	}
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+
+	_, err := m.pool.Exec(ctx, `INSERT INTO contacts (email, name) SELECT 'r' || i || '@example.com', 'R ' || i FROM generate_series(1, 5) i`)
+	require.NoError(t, err)
+	var segID, tplID int64
+	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('همه', 'true') RETURNING id`).Scan(&segID))
+	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi', '<p>Hi</p>') RETURNING id`).Scan(&tplID))
+	var ids []string
+	for _, name := range []string{"spring sale", "حراج پاییز"} {
+		code, body := do(t, m, http.MethodPost, "/api/v1/campaigns", marketer, map[string]any{
+			"name": name, "segment_id": segID, "channel": "email",
+			"from":  map[string]string{"name": "Shop", "email": "news@shop.example"},
+			"steps": []map[string]any{{"key": "main", "template_id": tplID}},
+		})
+		require.Equal(t, http.StatusCreated, code, body)
+		id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(body)[1]
+		code, body = do(t, m, http.MethodPost, "/api/v1/campaigns/"+id+"/launch", marketer, nil)
+		require.Less(t, code, 300, body)
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		require.Eventually(t, func() bool {
+			_, body := do(t, m, http.MethodGet, "/api/v1/campaigns/"+id, marketer, nil)
+			return strings.Contains(body, `"status":"finished"`)
+		}, time.Minute, 20*time.Millisecond)
+	}
+
+	code, body = do(t, m, http.MethodGet, fmt.Sprintf("/admin/reports?segment_id=%d&compare=%s", segID, strings.Join(ids, ",")), manager, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	for _, want := range []string{`id="comparison"`, `dir="auto">spring sale</a>`, `dir="auto">حراج پاییز</a>`,
+		"/api/v1/campaigns/" + ids[0] + "/report.csv", "/api/v1/reports/compare.html?ids=" + ids[0] + "%2c" + ids[1],
+		fmt.Sprintf("segment_id=%d", segID), `<div class="value">10</div><div class="label">Sent</div>`,
+		`id="cmp-` + ids[1] + `" checked`} {
+		require.Contains(t, body, want)
+	}
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+
+	code, body = do(t, m, http.MethodGet, "/admin/campaigns/"+ids[0], manager, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `id="campaign-chart"`)
+	require.Regexp(t, `<(polyline|circle) class="series-sends"`, body, "the timeline chart is drawn (a dot while all sends fall in one interval)")
+
+	code, body = do(t, m, http.MethodGet, "/admin/reports?from=yesterday", manager, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Contains(t, body, "is not a date")
+	require.Contains(t, body, `id="standard-form"`, "the form stays to fix the date")
+}

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// maxCompared bounds the campaigns compared side by side (the compare API
+// allows 20).
+const maxCompared = 20
+
+func (u *UI) reportRoutes(g *echo.Group) {
+	g.GET("/reports", u.reportsPage)
+}
+
+// comparedCampaign is one column of the comparison.
+type comparedCampaign struct {
+	Campaign campaigns.Campaign
+	Report   campaigns.Report
+}
+
+// reportsPage is the standard report for a date range and optional segment
+// (GET from, to, segment_id, as /api/v1/reports/standard takes them) and a
+// side-by-side comparison of the campaigns in ?compare=1,2,3 (or one
+// compare= per ticked box).
+func (u *UI) reportsPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	d := map[string]any{"From": c.QueryParam("from"), "To": c.QueryParam("to"), "SegmentID": c.QueryParam("segment_id")}
+	pd := pageData{Nav: "reports", Data: d}
+
+	std, err := u.standardReport(c)
+	if err != nil {
+		var de *errs.Error
+		if !errors.As(err, &de) {
+			return err
+		}
+		pd.Error = de.Message
+		if de.Field != "" {
+			pd.Error = de.Field + ": " + de.Message
+		}
+	} else {
+		d["Standard"] = std
+		d["From"], d["To"] = std.From, std.To
+		q := url.Values{"from": {std.From}, "to": {std.To}}
+		if std.SegmentID != nil {
+			q.Set("segment_id", strconv.FormatInt(*std.SegmentID, 10))
+		}
+		d["CSV"] = "/api/v1/reports/standard.csv?" + q.Encode()
+	}
+
+	segs, err := contacts.ListSegments(ctx, u.Pool, 0, 100)
+	if err != nil {
+		return err
+	}
+	d["Segments"] = segs
+	list, err := campaigns.List(ctx, u.Pool, 0, 100)
+	if err != nil {
+		return err
+	}
+	var sent []campaigns.Campaign
+	for _, cp := range list {
+		if cp.Status != campaigns.StatusDraft {
+			sent = append(sent, cp)
+		}
+	}
+	d["Campaigns"] = sent
+
+	ids, err := compareParam(c)
+	if err != nil {
+		pd.Error = err.Error()
+	}
+	chosen := map[int64]bool{}
+	var cols []comparedCampaign
+	for _, id := range ids {
+		cp, err := campaigns.Get(ctx, u.Pool, id)
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		r, err := u.Campaigns.Report(ctx, id)
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		chosen[id] = true
+		cols = append(cols, comparedCampaign{Campaign: cp, Report: r})
+	}
+	d["Compared"], d["Chosen"] = cols, chosen
+	if len(ids) > 0 {
+		parts := make([]string, len(ids))
+		for i, id := range ids {
+			parts[i] = strconv.FormatInt(id, 10)
+		}
+		d["CompareIDs"] = strings.Join(parts, ",")
+	}
+	status := http.StatusOK
+	if pd.Error != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return u.render(c, status, "reports", pd)
+}
+
+// compareParam reads ?compare=1,2,3 (and repeated compare= from the
+// checkboxes), without duplicates, in order.
+func compareParam(c echo.Context) ([]int64, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, v := range c.QueryParams()["compare"] {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			id, err := strconv.ParseInt(p, 10, 64)
+			if err != nil || id <= 0 {
+				return ids, fmt.Errorf("compare: %q is not a campaign id", p)
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) > maxCompared {
+		return ids[:maxCompared], fmt.Errorf("compare: at most %d campaigns can be compared", maxCompared)
+	}
+	return ids, nil
+}
+
+// standardReport runs package reports' standard report handler on this
+// request's query (from, to, segment_id) and decodes its answer. Package
+// reports keeps the report function unexported; going through its handler
+// keeps the date and segment rules in one place.
+func (u *UI) standardReport(c echo.Context) (reports.Standard, error) {
+	var std reports.Standard
+	if u.reports == nil {
+		return std, errs.New(errs.Unavailable, "reports are not configured")
+	}
+	w := &bufferWriter{header: http.Header{}}
+	if err := u.reports.Standard(c.Echo().NewContext(c.Request(), w)); err != nil {
+		return std, err
+	}
+	if w.code != http.StatusOK {
+		return std, fmt.Errorf("standard report: status %d", w.code)
+	}
+	return std, json.Unmarshal(w.body.Bytes(), &std)
+}
+
+// bufferWriter is an http.ResponseWriter that keeps the response.
+type bufferWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *bufferWriter) Header() http.Header  { return w.header }
+func (w *bufferWriter) WriteHeader(code int) { w.code = code }
+func (w *bufferWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.body.Write(b)
+}
