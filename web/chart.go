@@ -32,7 +32,8 @@ const (
 
 // timelineChart draws the campaign timeline server-side as an inline SVG:
 // one polyline per series (sends, opens, clicks, conversions) on a shared
-// count axis, with the first, middle and last interval's time below. The
+// count axis over time, with the first, middle and last interval's time
+// below. The
 // SVG carries only presentation attributes and classes (the CSP allows no
 // inline style); the numbers themselves are in the table beside it.
 func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
@@ -45,11 +46,14 @@ func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
 			peak = max(peak, s.Value(p))
 		}
 	}
+	// x is by time, not by index: the intervals are minutes on the first
+	// day and hours after, and quiet intervals may be missing.
+	first, span := pts[0].At, pts[len(pts)-1].At.Sub(pts[0].At)
 	x := func(i int) float64 {
-		if len(pts) == 1 {
+		if span <= 0 {
 			return chartLeft + chartPlotW/2
 		}
-		return chartLeft + float64(i)*chartPlotW/float64(len(pts)-1)
+		return chartLeft + float64(pts[i].At.Sub(first))*chartPlotW/float64(span)
 	}
 	y := func(v int64) float64 { return chartTop + chartPlotH - float64(v)*chartPlotH/float64(peak) }
 	var b strings.Builder
@@ -67,9 +71,9 @@ func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
 		}
 		seen[i] = true
 		anchor := "middle"
-		if i == 0 && len(pts) > 1 {
+		if i == 0 && span > 0 {
 			anchor = "start"
-		} else if i == len(pts)-1 && len(pts) > 1 {
+		} else if i == len(pts)-1 && span > 0 {
 			anchor = "end"
 		}
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, x(i), chartH-8, anchor, pts[i].At.UTC().Format("01-02 15:04"))
@@ -80,7 +84,7 @@ func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
 			coords = append(coords, strconv.FormatFloat(x(i), 'f', 1, 64)+","+strconv.FormatFloat(y(s.Value(p)), 'f', 1, 64))
 		}
 		name := template.HTMLEscapeString(msg.T("metric." + s.Key))
-		if len(pts) == 1 {
+		if span <= 0 {
 			fmt.Fprintf(&b, `<circle class="series-%s" cx="%s" r="4"><title>%s</title></circle>`, s.Key, strings.Replace(coords[0], ",", `" cy="`, 1), name)
 			continue
 		}

@@ -36,6 +36,13 @@ func TestTimelineChart(t *testing.T) {
 	if !strings.Contains(got, `points="56.0,12.0 `) || !strings.Contains(got, ` 708.0,212.0"><title>Sends`) {
 		t.Errorf("sends line misplaced:\n%s", got)
 	}
+	// Time, not position, spaces the points: a gap of an hour after two
+	// minutes puts the third point at the far end and the second near the start.
+	gap := append([]campaigns.TimelinePoint{}, pts...)
+	gap[2].At = at.Add(time.Hour)
+	if got := string(timelineChart(msg, gap)); !strings.Contains(got, `points="56.0,12.0 66.9,112.0 708.0,212.0"><title>Sends`) {
+		t.Errorf("points not spaced by time:\n%s", got)
+	}
 	if one := string(timelineChart(msg, pts[:1])); strings.Count(one, "<circle") != 4 {
 		t.Errorf("a single interval draws a dot per series:\n%s", one)
 	}
