@@ -360,6 +360,12 @@ func TestFrequencyCapHoldsFollowUpBack(t *testing.T) {
 	b.waitStatus(t, c.ID, campaigns.StatusFinished, 20*time.Second)
 	b.click(t, srv, "user0@example.com", "Pricing")
 	require.Eventually(t, func() bool { return b.received("user0@example.com", "Your offer") == 1 }, 30*time.Second, 20*time.Millisecond)
+	// The sink receives the message just before the outcome commits.
+	require.Eventually(t, func() bool {
+		var status string
+		_ = b.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE campaign_id = $1 AND step = 'offer'`, c.ID).Scan(&status)
+		return status == "sent"
+	}, 10*time.Second, 20*time.Millisecond)
 
 	var gap time.Duration
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT max(sent_at) - min(sent_at) FROM deliveries WHERE campaign_id = $1`, c.ID).Scan(&gap))
