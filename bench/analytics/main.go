@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -52,7 +51,7 @@ func main() {
 	check(pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM events), (SELECT count(*) FROM transactions)`).Scan(&nd, &ne, &nt))
 	fmt.Printf("%s %d contacts, %d campaigns, %d deliveries, %d events, %d transactions in %s\n",
 		verb, *n, *campaigns, nd, ne, nt, time.Since(t0).Round(time.Second))
-	fmt.Printf("RSS after generating: %.0f MB\n", rssMB())
+	fmt.Printf("RSS after generating: %.0f MB\n", benchdb.RSS())
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	meter := newCPUMeter(ctx, pool)
@@ -65,7 +64,7 @@ func main() {
 			tk := time.NewTicker(50 * time.Millisecond)
 			defer tk.Stop()
 			for {
-				if r := int64(rssMB()); r > peak.Load() {
+				if r := int64(benchdb.RSS()); r > peak.Load() {
 					peak.Store(r)
 				}
 				select {
@@ -91,7 +90,7 @@ func main() {
 		fmt.Printf("%s: %s total (%s); %d score rows written; peak RSS during run %d MB\n",
 			label, took.Round(time.Millisecond), strings.Join(steps, ", "), res.Scored, peak.Load())
 		fmt.Printf("  cpu: this process %s, PostgreSQL cluster %s (0 when not local); load average %s\n",
-			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), loadavg())
+			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), benchdb.LoadAvg())
 		if i == 0 {
 			for _, m := range res.Models {
 				e := m.Evaluation
@@ -169,28 +168,6 @@ func generate(ctx context.Context, pool *pgxpool.Pool, n, events, campaigns int,
 		check(err)
 		fmt.Printf("  %-60.60s %s\n", strings.Join(strings.Fields(s), " "), time.Since(t0).Round(time.Millisecond))
 	}
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func rssMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb float64
-		if _, err := fmt.Sscanf(line, "VmRSS: %f kB", &kb); err == nil {
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func check(err error) {

@@ -48,14 +48,14 @@ func main() {
 	size, bad, dups := writeCSV(path, *n)
 	fmt.Printf("generated %s: %d rows (%d invalid, %d repeated addresses), %.1f MB in %s\n",
 		filepath.Base(path), *n, bad, dups, float64(size)/1e6, time.Since(t0).Round(time.Millisecond))
-	fmt.Printf("RSS after generating: %.0f MB\n", rssMB())
+	fmt.Printf("RSS after generating: %.0f MB\n", benchdb.RSS())
 
 	meter := newCPUMeter(ctx, pool)
-	fmt.Printf("load average at start: %s\n", loadAvg())
+	fmt.Printf("load average at start: %s\n", benchdb.LoadAvg())
 	t0 = time.Now()
 	c0 := meter.sample()
 	var lastRSS float64
-	res, err := contacts.ImportFile(ctx, pool, path, contacts.ModeUpsert, func(contacts.Progress) { lastRSS = max(lastRSS, rssMB()) })
+	res, err := contacts.ImportFile(ctx, pool, path, contacts.ModeUpsert, func(contacts.Progress) { lastRSS = max(lastRSS, benchdb.RSS()) })
 	check(err)
 	took := time.Since(t0)
 	fmt.Printf("import: %d rows in %s → %.0f rows/s (inserted %d, merged %d, rejected %d); max RSS during import %.0f MB\n",
@@ -126,8 +126,8 @@ func main() {
 		fmt.Printf("MatchPage walk (pages of 5000) %s: %d sendable, %d suppressed, %d pages in %s\n",
 			rule, ids, suppressed, pages, time.Since(t0).Round(time.Millisecond))
 	}
-	fmt.Printf("load average at the end: %s\n", loadAvg())
-	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", rssMB(), benchdb.PeakRSS(), heapMB())
+	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
+	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", benchdb.RSS(), benchdb.PeakRSS(), heapMB())
 }
 
 var (
@@ -192,28 +192,6 @@ func fillStats(ctx context.Context, pool *pgxpool.Pool) {
 	check(err)
 	_, err = pool.Exec(ctx, `VACUUM ANALYZE contacts`)
 	check(err)
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func rssMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb float64
-		if _, err := fmt.Sscanf(line, "VmRSS: %f kB", &kb); err == nil {
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func heapMB() float64 {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,30 +90,33 @@ func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
 }
 
 // PeakRSS is the process's peak resident set size in MB (VmHWM).
-func PeakRSS() float64 {
+func PeakRSS() float64 { return statusMB("VmHWM") }
+
+// RSS is the process's current resident set size in MB (VmRSS).
+func RSS() float64 { return statusMB("VmRSS") }
+
+func statusMB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
-	var kb float64
-	for _, line := range splitLines(string(b)) {
-		if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kb); err == nil {
+	for _, line := range strings.Split(string(b), "\n") {
+		var kb float64
+		if _, err := fmt.Sscanf(line, field+": %f kB", &kb); err == nil {
 			return kb / 1024
 		}
 	}
 	return 0
 }
 
-func splitLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
+// LoadAvg is the machine's 1, 5 and 15 minute load averages, for the notes
+// a benchmark prints about how busy the machine was.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
 	}
-	return out
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 // settings tunes the throwaway cluster like the test one (fsync off);
