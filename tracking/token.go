@@ -116,7 +116,7 @@ func (s *Signer) Encode(t Token) string {
 // Verify decodes and checks a token made by Encode. Any defect returns
 // ErrBadToken and a zero Token.
 func (s *Signer) Verify(token string) (Token, error) {
-	if len(token) > maxTokenLen {
+	if len(token) > maxTokenLen || !base64URL(token) {
 		return Token{}, ErrBadToken
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -124,6 +124,19 @@ func (s *Signer) Verify(token string) (Token, error) {
 		return Token{}, ErrBadToken
 	}
 	return s.verifyRaw(raw)
+}
+
+// base64URL reports whether every byte of s is in the URL-safe base64
+// alphabet. The decoder silently skips CR and LF, which would let many
+// spellings of one token verify; a token has exactly one.
+func base64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Signer) verifyRaw(raw []byte) (Token, error) {
