@@ -14,6 +14,17 @@ VALUES ($1, $2, $3, $4)
 RETURNING id, name, subject, html, text, created_at, updated_at;
 
 -- name: update
+-- A template a running campaign sends is not changed under it: recipients
+-- of one send would get different messages (see running_users).
 UPDATE templates SET name = $2, subject = $3, html = $4, text = $5, updated_at = now()
 WHERE id = $1
+  AND NOT EXISTS (SELECT 1 FROM campaign_steps s JOIN campaigns c ON c.id = s.campaign_id
+                  WHERE s.template_id = $1 AND c.status = 'running')
 RETURNING id, name, subject, html, text, created_at, updated_at;
+
+-- name: running_users
+-- The running campaigns that send template $1, and whether it exists.
+SELECT EXISTS (SELECT 1 FROM templates WHERE id = $1),
+       coalesce(array_agg(DISTINCT format('%s "%s"', c.id, c.name)) FILTER (WHERE c.id IS NOT NULL), '{}')
+FROM campaign_steps s JOIN campaigns c ON c.id = s.campaign_id AND c.status = 'running'
+WHERE s.template_id = $1;

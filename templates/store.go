@@ -93,20 +93,38 @@ func Create(ctx context.Context, db DBTX, t Template) (Template, error) {
 }
 
 // Update validates t and replaces template t.ID with it. It returns an
-// errs.NotFound error when there is no such template; a failed validation
-// changes nothing.
+// errs.NotFound error when there is no such template and an errs.Conflict
+// error naming the campaigns when a running campaign sends it (pause them
+// first, or save a copy as a new template); a failed validation changes
+// nothing.
 func Update(ctx context.Context, db DBTX, t Template) (Template, error) {
 	if err := Validate(t); err != nil {
 		return Template{}, err
 	}
-	out, err := scanTemplate(db.QueryRow(ctx, query("update"), t.ID, t.Name, t.Subject, t.HTML, t.Text))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Template{}, errs.New(errs.NotFound, "no template %d", t.ID)
+	// Two attempts: a campaign may pause or finish between the update that
+	// found it running and the query that looks for it.
+	for attempt := 0; ; attempt++ {
+		out, err := scanTemplate(db.QueryRow(ctx, query("update"), t.ID, t.Name, t.Subject, t.HTML, t.Text))
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Template{}, fmt.Errorf("update template %d: %w", t.ID, err)
+		}
+		var exists bool
+		var running []string
+		if err := db.QueryRow(ctx, query("running_users"), t.ID).Scan(&exists, &running); err != nil {
+			return Template{}, fmt.Errorf("update template %d: %w", t.ID, err)
+		}
+		switch {
+		case !exists:
+			return Template{}, errs.New(errs.NotFound, "no template %d", t.ID)
+		case len(running) > 0 || attempt == 1:
+			return Template{}, errs.New(errs.Conflict,
+				"template %d is being sent by running campaign %s: pause it before editing, or save a copy as a new template",
+				t.ID, strings.Join(running, ", "))
+		}
 	}
-	if err != nil {
-		return Template{}, fmt.Errorf("update template %d: %w", t.ID, err)
-	}
-	return out, nil
 }
 
 // Validate checks a template before it is saved: a name, and sources that
