@@ -21,16 +21,35 @@ import (
 const (
 	stepRows = 3
 	goalRows = 3
+	// The rule editor shows each rule and one empty rule to add, each with
+	// its actions and one empty action; these bound what a form may post.
+	maxRuleRows   = 50
+	maxActionRows = 20
 )
+
+// ruleRow is a rule in the editor with its action rows (the last empty).
+type ruleRow struct {
+	campaigns.Rule
+	ActionRows []campaigns.Action
+}
+
+// RuleEvents are the rule editor's choices for "on", events first.
+var ruleEvents = []string{"click", "open", "conversion", "unsubscribe", "bounce", "sent", "no_open", "no_click", "no_conversion"}
+
+// ruleActions are the rule editor's action types.
+var ruleActions = []string{"send", "add_tag", "remove_tag", "set_attribute", "webhook", "exit"}
 
 // campaignForm is the campaign editor's state: the campaign as typed, the
 // choices, and the first validation error.
 type campaignForm struct {
 	campaigns.Campaign
-	Rules       string // JSON, as typed
 	Scheduled   string // datetime-local, UTC
 	StepRows    []campaigns.Step
 	GoalRows    []campaigns.Goal
+	RuleRows    []ruleRow
+	StepKeys    []string // the steps typed so far, for the rule editor's choices
+	RuleEvents  []string
+	RuleActions []string
 	Segments    []contacts.Segment
 	Templates   []templates.Template
 	Err         formErr
@@ -61,6 +80,14 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 	for len(f.GoalRows) < goalRows {
 		f.GoalRows = append(f.GoalRows, campaigns.Goal{})
 	}
+	f.StepKeys = nil
+	for _, st := range f.StepRows {
+		if st.Key != "" {
+			f.StepKeys = append(f.StepKeys, st.Key)
+		}
+	}
+	f.RuleEvents, f.RuleActions = ruleEvents, ruleActions
+	f.RuleRows = ruleRows(f.Rules)
 	title := f.Name
 	if f.ID == 0 {
 		title = u.t(c, "campaigns.new")
@@ -69,7 +96,7 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 }
 
 func (u *UI) campaignNew(c echo.Context) error {
-	f := campaignForm{Campaign: campaigns.Campaign{Channel: campaigns.ChannelEmail}, Rules: "[]"}
+	f := campaignForm{Campaign: campaigns.Campaign{Channel: campaigns.ChannelEmail}}
 	f.StepRows = []campaigns.Step{{Key: "main"}}
 	return u.showCampaignForm(c, http.StatusOK, f)
 }
@@ -83,11 +110,7 @@ func (u *UI) campaignEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	rules, _ := json.MarshalIndent(cp.Rules, "", "  ")
-	f := campaignForm{Campaign: cp, Rules: string(rules), StepRows: cp.Steps, GoalRows: cp.Goals}
-	if cp.Rules == nil {
-		f.Rules = "[]"
-	}
+	f := campaignForm{Campaign: cp, StepRows: cp.Steps, GoalRows: cp.Goals}
 	if cp.ScheduledAt != nil {
 		f.Scheduled = cp.ScheduledAt.UTC().Format("2006-01-02T15:04")
 	}
@@ -114,7 +137,7 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 		if id == 0 {
 			err = u.Campaigns.Create(c.Request().Context(), &f.Campaign)
 		} else {
-			err = u.Campaigns.Update(c.Request().Context(), &f.Campaign)
+			err = u.updateCampaign(c, &f.Campaign)
 		}
 	}
 	if fe, ok := asFormErr(err); ok {
@@ -127,12 +150,110 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 	return redirect(c, "/admin/campaigns/"+strconv.FormatInt(f.ID, 10))
 }
 
+// updateCampaign saves an edited campaign, keeping the settings the form
+// does not show (set through the API: rules_until, the webhook secret)
+// as they are stored.
+func (u *UI) updateCampaign(c echo.Context, cp *campaigns.Campaign) error {
+	old, err := campaigns.Get(c.Request().Context(), u.Pool, cp.ID)
+	if err != nil {
+		return err
+	}
+	cp.Settings.RulesUntil = old.Settings.RulesUntil
+	if cp.Settings.Webhook != nil && old.Settings.Webhook != nil && cp.Settings.Webhook.Secret == "" {
+		cp.Settings.Webhook.Secret = old.Settings.Webhook.Secret
+	}
+	return u.Campaigns.Update(c.Request().Context(), cp)
+}
+
+// ruleRows lays rules out for the editor: each rule with its actions and
+// an empty action row, then an empty rule to add.
+func ruleRows(rules []campaigns.Rule) []ruleRow {
+	rows := make([]ruleRow, 0, len(rules)+1)
+	for _, r := range append(append([]campaigns.Rule(nil), rules...), campaigns.Rule{}) {
+		row := ruleRow{Rule: r}
+		row.ActionRows = append(append(row.ActionRows, r.Actions...), campaigns.Action{})
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// readRules reads the rule editor's rows. Rows left empty are skipped, so
+// the rules (and error positions such as rules[1].actions[0].step) are
+// numbered as the campaign stores them.
+func readRules(v func(string) string) []campaigns.Rule {
+	count := func(name string, limit int) int {
+		n, _ := strconv.Atoi(v(name))
+		return min(max(n, 0), limit)
+	}
+	rules := []campaigns.Rule{}
+	for i := range count("rules.count", maxRuleRows) {
+		p := fmt.Sprintf("rules[%d].", i)
+		r := campaigns.Rule{Name: v(p + "name"), On: v(p + "on"), When: v(p + "when"), After: v(p + "after"), Step: v(p + "step")}
+		for j := range count(p+"actions.count", maxActionRows) {
+			ap := fmt.Sprintf("%sactions[%d].", p, j)
+			a := campaigns.Action{Type: v(ap + "type")}
+			if a.Type == "" {
+				continue
+			}
+			switch a.Type {
+			case "send":
+				a.Step, a.Delay = v(ap+"step"), v(ap+"delay")
+			case "add_tag", "remove_tag":
+				a.Tag = v(ap + "tag")
+			case "set_attribute":
+				a.Name, a.Value = v(ap+"name"), attributeValue(v(ap+"value"))
+			case "webhook":
+				a.URL = v(ap + "url")
+			}
+			r.Actions = append(r.Actions, a)
+		}
+		if r.Name == "" && r.On == "" && r.When == "" && r.After == "" && len(r.Actions) == 0 {
+			continue
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// attributeValue reads a set_attribute value as typed: JSON when it is a
+// number, true/false, null or a quoted string, else the text itself; an
+// empty input is null.
+func attributeValue(s string) any {
+	if s == "" {
+		return nil
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) == nil {
+		switch v.(type) {
+		case float64, bool, string, nil:
+			return v
+		}
+	}
+	return s
+}
+
+// showAttributeValue shows a set_attribute value so that reading the form
+// back (attributeValue) gives the same value: strings bare unless they
+// would read as JSON ("3", "true"), anything else as JSON.
+func showAttributeValue(v any) string {
+	switch s := v.(type) {
+	case nil:
+		return ""
+	case string:
+		if s != "" && attributeValue(s) == any(s) {
+			return s
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // readCampaignForm parses the posted form. It returns the form as typed
 // (to show again) and an Invalid error for input that is not even the
-// right type (a number that is not a number, rules that are not JSON).
+// right type (a number that is not a number).
 func readCampaignForm(c echo.Context) (campaignForm, error) {
 	v := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
-	f := campaignForm{Rules: c.FormValue("rules"), Scheduled: v("scheduled_at")}
+	f := campaignForm{Scheduled: v("scheduled_at")}
 	cp := &f.Campaign
 	cp.Name, cp.Channel, cp.ReplyTo = v("name"), v("channel"), v("reply_to")
 	cp.From = campaigns.Address{Name: v("from.name"), Email: v("from.email")}
@@ -184,10 +305,17 @@ func readCampaignForm(c echo.Context) (campaignForm, error) {
 	if url := v("settings.webhook.url"); url != "" {
 		cp.Settings.Webhook = &campaigns.WebhookSettings{URL: url, Secret: v("settings.webhook.secret")}
 	}
-	if r := strings.TrimSpace(f.Rules); r != "" {
-		if err := json.Unmarshal([]byte(r), &cp.Rules); err != nil {
-			fail(errs.Field("rules", "must be a JSON list of rules: %v", err))
-		}
+	if utm := (campaigns.UTM{Source: v("settings.utm.source"), Medium: v("settings.utm.medium"), Campaign: v("settings.utm.campaign")}); utm != (campaigns.UTM{}) {
+		cp.Settings.UTM = &utm
 	}
+	cp.Settings.ConversionWindow = v("settings.conversion_window")
+	if max, per := v("settings.frequency_cap.max"), v("settings.frequency_cap.per"); max != "" || per != "" {
+		n, err := strconv.Atoi(max)
+		if err != nil {
+			fail(errs.Field("settings.frequency_cap.max", "must be a whole number of messages"))
+		}
+		cp.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: n, Per: per}
+	}
+	cp.Rules = readRules(v)
 	return f, firstErr
 }

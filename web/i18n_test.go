@@ -35,6 +35,12 @@ func TestEveryMessageIDExists(t *testing.T) {
 	for _, s := range []string{"met", "pending", "missed"} {
 		require.Contains(t, msg, "goal."+s)
 	}
+	for _, s := range ruleEvents {
+		require.Contains(t, msg, "rule.on."+s)
+	}
+	for _, s := range ruleActions {
+		require.Contains(t, msg, "rule.action."+s)
+	}
 	for _, s := range []string{"launch", "pause", "resume", "cancel"} {
 		require.Contains(t, msg, "campaign."+s)
 	}

@@ -60,6 +60,25 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 			}
 			return strconv.FormatFloat(f, 'f', -1, 64)
 		},
+		"utm": func(s campaigns.Settings, field string) string {
+			if s.UTM == nil {
+				return ""
+			}
+			return map[string]string{"source": s.UTM.Source, "medium": s.UTM.Medium, "campaign": s.UTM.Campaign}[field]
+		},
+		"capMax": func(s campaigns.Settings) string {
+			if s.FrequencyCap == nil {
+				return ""
+			}
+			return strconv.Itoa(s.FrequencyCap.Max)
+		},
+		"capPer": func(s campaigns.Settings) string {
+			if s.FrequencyCap == nil {
+				return ""
+			}
+			return s.FrequencyCap.Per
+		},
+		"actionValue": showAttributeValue,
 		"webhookURL": func(s campaigns.Settings) string {
 			if s.Webhook == nil {
 				return ""
@@ -68,7 +87,7 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 		},
 		// ferr is the error message for the form field name, or "".
 		"ferr": func(e formErr, name string) string {
-			if e.Field == name || strings.HasPrefix(e.Field, name+"[") || strings.HasPrefix(e.Field, name+".") && name == "rules" {
+			if e.Field == name || strings.HasPrefix(e.Field, name+"[") {
 				return e.Message
 			}
 			return ""

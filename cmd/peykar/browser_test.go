@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,8 +156,9 @@ func login(t *testing.T, ctx context.Context, m *Main, email, password string) {
 
 // TestBrowserMarketerAndManager drives the admin UI end to end: log in,
 // build a segment with its live count, a template with its preview, a
-// campaign, launch it, open the caught email in the Outbox, then log in as
-// a manager and find editing refused.
+// campaign with a goal and a click rule, launch it, open the caught email
+// in the Outbox, click its link and watch the report and the rule follow,
+// then log in as a manager and find editing refused.
 func TestBrowserMarketerAndManager(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
@@ -214,6 +216,15 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="from.email"]`), "news@shop.example"),
 		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].name"]`), "clicks"),
 		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].when"]`), "ctr >= "),
+		// A click rule: tag the contacts who click.
+		chromedp.SendKeys(chromedp.CSS(`[name="rules[0].name"]`), "clickers"),
+		chromedp.SetValue(chromedp.CSS(`[name="rules[0].on"]`), "click"),
+		chromedp.SendKeys(chromedp.CSS(`[name="rules[0].when"]`), `event.link.url contains "example.com"`),
+		chromedp.SetValue(chromedp.CSS(`[name="rules[0].actions[0].type"]`), "add_tag"),
+		runJS(`document.querySelector('[name="rules[0].actions[0].type"]').dispatchEvent(new Event('change'))`),
+		waitJS(`document.querySelector('[name="rules[0].actions[0].tag"]').closest('[data-for]').hidden === false &&
+			document.querySelector('[name="rules[0].actions[0].url"]').closest('[data-for]').hidden === true`),
+		chromedp.SendKeys(chromedp.CSS(`[name="rules[0].actions[0].tag"]`), "clicked"),
 		chromedp.SetValue(chromedp.CSS(`#f-segment_id`), "1"),
 		chromedp.SetValue(chromedp.CSS(`[name="steps[0].template_id"]`), "1"),
 		clickJS(`form.stack > button[type=submit]`),
@@ -221,6 +232,11 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 	)
 	require.Contains(t, text(t, ctx, "#form-error"), "goals[0].when")
 	require.NotEmpty(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "the error shows next to the field")
+	// The rule typed before the refused save is still there, as typed.
+	ruleWhen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[name="rules[0].when"]').value + '|' +
+		document.querySelector('[name="rules[0].actions[0].tag"]').value`))
+	require.NoError(t, err)
+	require.Equal(t, `event.link.url contains "example.com"|clicked`, ruleWhen)
 	steps(t, ctx,
 		runJS(`document.querySelector('[name="goals[0].when"]').value = 'sent >= 3'`),
 		chromedp.SetValue(chromedp.CSS(`#f-segment_id`), "1"),
@@ -257,6 +273,26 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 	for _, l := range links {
 		require.Contains(t, l, "http://peykar.test/t/", "links are tracked")
 	}
+
+	// Sara clicks the link a minute after it arrived (a click within
+	// seconds of delivery counts as a scanner's): the report on the open
+	// campaign page updates by itself and the click rule tags her.
+	_, err = m.pool.Exec(bg, `UPDATE deliveries SET sent_at = sent_at - interval '1 minute'`)
+	require.NoError(t, err)
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/campaigns/1"), chromedp.WaitVisible(chromedp.CSS("#live")))
+	click, err := http.NewRequest(http.MethodGet, m.URL()+strings.TrimPrefix(links[0], "http://peykar.test"), nil)
+	require.NoError(t, err)
+	click.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
+	resp, err := noRedirect.Do(click)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	steps(t, ctx, waitJS(`document.querySelector('#live .cards .card:nth-child(3) .label').textContent.includes('(1)')`))
+	require.Eventually(t, func() bool {
+		var tagged bool
+		err := m.pool.QueryRow(bg, `SELECT 'clicked' = ANY(tags) FROM contacts WHERE email = 'sara@example.com'`).Scan(&tagged)
+		return err == nil && tagged
+	}, time.Minute, 100*time.Millisecond, "the click rule tagged the clicker")
 
 	// The manager may look but not edit.
 	steps(t, ctx,

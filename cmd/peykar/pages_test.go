@@ -88,6 +88,17 @@ func TestPageFormsValidate(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, "must be a number of messages per second")
 
+	// A rule whose condition does not compile: the error shows next to it,
+	// with the rule as typed.
+	code, body = post("/admin/campaigns/new", url.Values{"name": {"spring"}, "channel": {"email"},
+		"steps[0].key": {"main"}, "steps[0].template_id": {"1"}, "rules.count": {"2"},
+		"rules[1].name": {"pricing"}, "rules[1].on": {"click"}, "rules[1].when": {`event.link.url contians "/pricing"`},
+		"rules[1].actions.count": {"1"}, "rules[1].actions[0].type": {"add_tag"}, "rules[1].actions[0].tag": {"hot"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Contains(t, body, `href="#f-rules%5b0%5d.when"`, "the empty first row is skipped: the rule is rules[0]")
+	require.Regexp(t, `name="rules\[0\]\.when" value="event.link.url contians &#34;/pricing&#34;"[^>]*>\s*<span class="field-error">`, body)
+	require.Contains(t, body, `name="rules[0].actions[0].tag" value="hot"`)
+
 	code, body = post("/admin/campaigns/new", url.Values{"name": {""}, "channel": {"email"}})
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, `href="#f-name"`)

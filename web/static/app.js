@@ -180,7 +180,21 @@
     });
   }
 
+  // Rule editor: show only the inputs the chosen action type uses (without
+  // this script they all show, and the server ignores the others).
+  function actionRow(row) {
+    var type = row.querySelector('select[name$=".type"]');
+    function sync() {
+      row.querySelectorAll("[data-for]").forEach(function (el) {
+        el.hidden = type.value === "" || el.dataset.for.split(" ").indexOf(type.value) < 0;
+      });
+    }
+    type.addEventListener("change", sync);
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#f-rules .action").forEach(actionRow);
     document.querySelectorAll("[data-segment-editor]").forEach(segmentEditor);
     document.querySelectorAll("[data-template-editor]").forEach(templateEditor);
     document.querySelectorAll("form[data-import]").forEach(importForm);
