@@ -20,7 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,24 +35,42 @@ import (
 func main() {
 	n := flag.Int("n", 1000000, "contacts")
 	runs := flag.Int("runs", 5, "timed runs per segment count")
+	reuse := flag.Bool("reuse", false, "with DATABASE_URL: skip generating and importing when contacts already has rows (to time counts again)")
+	only := flag.String("rules", "", "time only the rules whose index (0-based, comma separated) is listed")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the segment counts to this file")
 	flag.Parse()
 	ctx := context.Background()
 
 	pool, cleanup, err := benchdb.Open(ctx, 8)
 	check(err)
 	defer cleanup()
+	meter := newCPUMeter(ctx, pool)
+	var have int64
+	if *reuse {
+		check(pool.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&have))
+	}
+	if have == 0 {
+		importAndFill(ctx, pool, meter, *n)
+	}
+	counts(ctx, pool, meter, *runs, *only, *cpuProfile)
+	benchdb.PrintStatements(ctx, pool, os.Stdout)
+	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
+	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", benchdb.RSS(), benchdb.PeakRSS(), heapMB())
+}
 
+// importAndFill generates a CSV of n contacts, imports it and fills in
+// behavioural stats.
+func importAndFill(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, n int) {
 	dir, err := os.MkdirTemp("", "contacts-bench")
 	check(err)
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "contacts.csv")
 	t0 := time.Now()
-	size, bad, dups := writeCSV(path, *n)
+	size, bad, dups := writeCSV(path, n)
 	fmt.Printf("generated %s: %d rows (%d invalid, %d repeated addresses), %.1f MB in %s\n",
-		filepath.Base(path), *n, bad, dups, float64(size)/1e6, time.Since(t0).Round(time.Millisecond))
+		filepath.Base(path), n, bad, dups, float64(size)/1e6, time.Since(t0).Round(time.Millisecond))
 	fmt.Printf("RSS after generating: %.0f MB\n", benchdb.RSS())
 
-	meter := newCPUMeter(ctx, pool)
 	fmt.Printf("load average at start: %s\n", benchdb.LoadAvg())
 	t0 = time.Now()
 	c0 := meter.sample()
@@ -67,6 +87,17 @@ func main() {
 	t0 = time.Now()
 	fillStats(ctx, pool)
 	fmt.Printf("stats filled and analysed in %s\n", time.Since(t0).Round(time.Millisecond))
+}
+
+// counts times segment counts and MatchPage walks.
+func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, only, cpuProfile string) {
+	fmt.Printf("load average before the counts: %s\n", benchdb.LoadAvg())
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); check(f.Close()) }()
+	}
 
 	rules := []string{
 		`contact.attributes.city == "Tehran" && stats.opens >= 3`,
@@ -79,13 +110,16 @@ func main() {
 		// Go-evaluated with a SQL prefilter (the translatable conjunct).
 		`contact.attributes.city == "Tehran" && any(contact.tags, {# startsWith "news"})`,
 	}
-	for _, rule := range rules {
+	for i, rule := range rules {
+		if only != "" && !slices.Contains(strings.Split(only, ","), strconv.Itoa(i)) {
+			continue
+		}
 		c, err := contacts.CompileRule(rule)
 		check(err)
 		var count int64
-		times := make([]time.Duration, 0, *runs)
+		times := make([]time.Duration, 0, runs)
 		var cpu sample
-		for i := range *runs + 1 {
+		for i := range runs + 1 {
 			t0 := time.Now()
 			c0 := meter.sample()
 			count, err = contacts.Count(ctx, pool, c)
@@ -93,8 +127,8 @@ func main() {
 			if i > 0 { // the first run warms the cache
 				times = append(times, time.Since(t0))
 				u := meter.sample().sub(c0)
-				cpu.self += u.self / time.Duration(*runs)
-				cpu.pg += u.pg / time.Duration(*runs)
+				cpu.self += u.self / time.Duration(runs)
+				cpu.pg += u.pg / time.Duration(runs)
 			}
 		}
 		slices.Sort(times)
@@ -106,6 +140,9 @@ func main() {
 			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), cpu)
 	}
 
+	if only != "" {
+		return
+	}
 	for _, rule := range []string{rules[0], rules[4]} { // one SQL, one Go
 		c, err := contacts.CompileRule(rule)
 		check(err)
@@ -126,8 +163,6 @@ func main() {
 		fmt.Printf("MatchPage walk (pages of 5000) %s: %d sendable, %d suppressed, %d pages in %s\n",
 			rule, ids, suppressed, pages, time.Since(t0).Round(time.Millisecond))
 	}
-	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
-	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", benchdb.RSS(), benchdb.PeakRSS(), heapMB())
 }
 
 var (

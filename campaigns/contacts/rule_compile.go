@@ -127,7 +127,7 @@ func lineCol(s string, pos int) (line, col int) {
 // mismatch on an attribute, say) means the contact does not match.
 func (c *Compiled) eval(m *vm.VM, env *ruleEnv) bool {
 	m.MemoryBudget = ruleMemBudget
-	out, err := m.Run(c.program, *env)
+	out, err := m.Run(c.program, env) // a pointer: expr reads fields through it, and nothing is copied per contact
 	if err != nil {
 		return false
 	}

@@ -101,45 +101,37 @@ func (e *ruleEnv) daysSince(t time.Time) int {
 }
 
 // envRow is one contacts row as the Go evaluation path reads it (see
-// goPlan.columns for the select list).
+// goPlan.columns for the select list and decode for the reading). Columns
+// the rule does not read keep their zero values.
 type envRow struct {
-	attrs               []byte
-	keyVals             [][]byte
-	id                  int64
-	email, name, status string
-	tags                []string
-	createdAt           time.Time
-	consentSource       *string
-	consentAt           *time.Time
-	consentIP           *string
-	sent, opens         int
-	clicks, convs       int
-	revenue             float64
-	lastOpen, lastClick *time.Time
-	lastPurchase        *time.Time
-	rfmR, rfmF, rfmM    int
-	rfmSegment          string
-	rfmValue, churnRisk float64
-	responseLikelihood  float64
-	clusterID           int
-	attrMap             map[string]any // reused between rows
+	attrs              []byte   // the whole attributes object (JSON), when read
+	keyVals            [][]byte // else the attributes the rule reads (JSON, nil when missing)
+	id                 int64
+	email, name        string
+	status             string
+	tags               []string // reused between rows
+	createdAt          time.Time
+	consentSource      string
+	consentAt          time.Time
+	consentIP          string
+	sent, opens        int
+	clicks, convs      int
+	revenue            float64
+	lastOpen           time.Time
+	lastClick          time.Time
+	lastPurchase       time.Time
+	rfmR, rfmF, rfmM   int
+	rfmSegment         string
+	rfmValue           float64
+	churnRisk          float64
+	responseLikelihood float64
+	clusterID          int
+	attrMap            map[string]any // reused between rows
+	strs               internTable
 }
 
 func newEnvRow(p goPlan) *envRow {
 	return &envRow{keyVals: make([][]byte, len(p.keys)), attrMap: map[string]any{}}
-}
-
-func (r *envRow) dest() []any {
-	d := make([]any, 0, 26+len(r.keyVals))
-	d = append(d, &r.attrs)
-	for i := range r.keyVals {
-		d = append(d, &r.keyVals[i])
-	}
-	return append(d, &r.id, &r.email, &r.name, &r.tags, &r.status, &r.createdAt,
-		&r.consentSource, &r.consentAt, &r.consentIP,
-		&r.sent, &r.opens, &r.clicks, &r.convs, &r.revenue,
-		&r.lastOpen, &r.lastClick, &r.lastPurchase,
-		&r.rfmR, &r.rfmF, &r.rfmM, &r.rfmSegment, &r.rfmValue, &r.churnRisk, &r.responseLikelihood, &r.clusterID)
 }
 
 // fill loads the row into e.
@@ -165,26 +157,12 @@ func (r *envRow) fill(e *ruleEnv, p goPlan) error {
 		}
 	}
 	c.Attributes = r.attrMap
-	c.Consent = consentEnv{Source: deref(r.consentSource), At: derefTime(r.consentAt), IP: deref(r.consentIP)}
+	c.Consent = consentEnv{Source: r.consentSource, At: r.consentAt, IP: r.consentIP}
 	e.Stats = statsEnv{Sent: r.sent, Opens: r.opens, Clicks: r.clicks, Conversions: r.convs, Revenue: r.revenue,
-		LastOpenAt: derefTime(r.lastOpen), LastClickAt: derefTime(r.lastClick), LastPurchaseAt: derefTime(r.lastPurchase)}
+		LastOpenAt: r.lastOpen, LastClickAt: r.lastClick, LastPurchaseAt: r.lastPurchase}
 	e.RFM = rfmEnv{Recency: r.rfmR, Frequency: r.rfmF, Monetary: r.rfmM, Segment: r.rfmSegment, Value: r.rfmValue}
 	e.Churn = churnEnv{Risk: r.churnRisk}
 	e.Response = responseEnv{Likelihood: r.responseLikelihood}
 	e.Cluster = clusterEnv{ID: r.clusterID}
 	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func derefTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -78,16 +80,15 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	env := newRuleEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	var sendable bool
 	n := 0
-	cols, args := c.plan.columns(2)
+	cols, args, targets := c.plan.columns(2, true)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	rows, err := db.Query(ctx, `SELECT `+cols+`, `+sendableSQL+` FROM contacts c
 		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
 	}
-	_, err = pgx.ForEachRow(rows, append(r.dest(), &sendable), func() error {
+	err = eachEnvRow(rows, r, targets, 1, func(extra [][]byte, tm *pgtype.Map) error {
 		n++
 		p.Last = r.id
 		if r.status == StatusErased {
@@ -98,6 +99,10 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 		}
 		if !c.eval(&m, env) {
 			return nil
+		}
+		var sendable bool
+		if err := tm.Scan(pgtype.BoolOID, rows.FieldDescriptions()[len(targets)].Format, extra[0], &sendable); err != nil {
+			return err
 		}
 		if sendable {
 			p.IDs = append(p.IDs, r.id)
@@ -111,6 +116,27 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	}
 	p.Done = n < limit
 	return p, nil
+}
+
+// eachEnvRow reads every row of rows into r (its first len(targets)
+// columns; the extra ones are passed to fn undecoded) and calls fn.
+func eachEnvRow(rows pgx.Rows, r *envRow, targets []envTarget, extra int, fn func(extra [][]byte, tm *pgtype.Map) error) error {
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	if len(fds) != len(targets)+extra {
+		return fmt.Errorf("%d columns, expected %d", len(fds), len(targets)+extra)
+	}
+	tm := rows.Conn().TypeMap()
+	for rows.Next() {
+		vals := rows.RawValues()
+		if err := r.decode(vals, fds, targets, tm); err != nil {
+			return err
+		}
+		if err := fn(vals[len(targets):], tm); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // where returns the rule as SQL over contacts c with parameters numbered
@@ -214,35 +240,31 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	env := newRuleEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	dest := r.dest()
-	cols, args := c.plan.columns(2)
+	cols, args, targets := c.plan.columns(2, false)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	args = append(args, preArgs...)
 	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
+	errStop := errors.New("stop")
 	for from := after; from < upTo; from += goWindow {
 		to := min(from+goWindow, upTo)
 		rows, err := db.Query(ctx, q, append([]any{from, to}, args...)...)
 		if err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
 		}
-		stop := false
-		_, err = pgx.ForEachRow(rows, dest, func() error {
-			if stop {
-				return nil
-			}
+		err = eachEnvRow(rows, r, targets, 0, func([][]byte, *pgtype.Map) error {
 			if err := r.fill(env, c.plan); err != nil {
 				return err
 			}
 			if c.eval(&m, env) && !fn(r.id) {
-				stop = true
+				return errStop
 			}
 			return nil
 		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
-		}
-		if stop {
-			return nil
 		}
 	}
 	return nil

@@ -19,38 +19,81 @@ type goPlan struct {
 	keys     []string        // else these attributes, one column each
 }
 
-// envField is one envRow column: its expression, and the constant read
-// when the rule does not need it.
-type envField struct{ name, col, zero string }
+// envField is one column the Go path may read: its expression, and where
+// envRow.decode puts it.
+type envField struct {
+	name string // the plan field that needs it
+	col  string
+	dest envCol
+}
 
-// envFields are envRow's columns in dest order, after the attributes,
-// which planColumns handles.
+// envCol says which envRow field a selected column fills.
+type envCol uint8
+
+const (
+	ecAttrs   envCol = iota // the whole attributes object
+	ecAttrKey               // one attribute (envTarget.key says which)
+	ecID
+	ecEmail
+	ecName
+	ecTags
+	ecStatus
+	ecCreatedAt
+	ecConsentSource
+	ecConsentAt
+	ecConsentIP
+	ecSent
+	ecOpens
+	ecClicks
+	ecConversions
+	ecRevenue
+	ecLastOpen
+	ecLastClick
+	ecLastPurchase
+	ecRFMRecency
+	ecRFMFrequency
+	ecRFMMonetary
+	ecRFMSegment
+	ecRFMValue
+	ecChurnRisk
+	ecResponseLikelihood
+	ecClusterID
+)
+
+// envFields are the columns the Go path can read; a plan selects only
+// those its rule uses (a field not selected reads as its zero value: "",
+// 0, the zero time, no tags).
 var envFields = []envField{
-	{"id", "c.id", "c.id"},
-	{"email", "c.email", "''::text"},
-	{"name", "c.name", "''::text"},
-	{"tags", "c.tags", "'{}'::text[]"},
-	{"status", "c.status", "c.status"},
-	{"created_at", "c.created_at", "c.created_at"},
-	{"consent", "c.consent_source", "NULL::text"},
-	{"consent", "c.consent_at", "NULL::timestamptz"},
-	{"consent", "host(c.consent_ip)", "NULL::text"},
-	{"sent", "c.sent", "0"},
-	{"opens", "c.opens", "0"},
-	{"clicks", "c.clicks", "0"},
-	{"conversions", "c.conversions", "0"},
-	{"revenue", "c.revenue::float8", "0::float8"},
-	{"last_open_at", "c.last_open_at", "NULL::timestamptz"},
-	{"last_click_at", "c.last_click_at", "NULL::timestamptz"},
-	{"last_purchase_at", "c.last_purchase_at", "NULL::timestamptz"},
-	{"rfm.recency", scoreColumn("rfm_recency::int", "0"), "0"},
-	{"rfm.frequency", scoreColumn("rfm_frequency::int", "0"), "0"},
-	{"rfm.monetary", scoreColumn("rfm_monetary::int", "0"), "0"},
-	{"rfm.segment", scoreColumn("rfm_segment", "''::text"), "''::text"},
-	{"rfm.value", scoreColumn("value", "0::float8"), "0::float8"},
-	{"churn.risk", scoreColumn("churn_risk", "0::float8"), "0::float8"},
-	{"response.likelihood", scoreColumn("response_likelihood", "0::float8"), "0::float8"},
-	{"cluster.id", scoreColumn("cluster_id", "0"), "0"},
+	{"email", "c.email", ecEmail},
+	{"name", "c.name", ecName},
+	{"tags", "c.tags", ecTags},
+	{"status", "c.status", ecStatus},
+	{"created_at", "c.created_at", ecCreatedAt},
+	{"consent", "c.consent_source", ecConsentSource},
+	{"consent", "c.consent_at", ecConsentAt},
+	{"consent", "host(c.consent_ip)", ecConsentIP},
+	{"sent", "c.sent", ecSent},
+	{"opens", "c.opens", ecOpens},
+	{"clicks", "c.clicks", ecClicks},
+	{"conversions", "c.conversions", ecConversions},
+	{"revenue", "c.revenue::float8", ecRevenue},
+	{"last_open_at", "c.last_open_at", ecLastOpen},
+	{"last_click_at", "c.last_click_at", ecLastClick},
+	{"last_purchase_at", "c.last_purchase_at", ecLastPurchase},
+	{"rfm.recency", scoreColumn("rfm_recency::int", "0"), ecRFMRecency},
+	{"rfm.frequency", scoreColumn("rfm_frequency::int", "0"), ecRFMFrequency},
+	{"rfm.monetary", scoreColumn("rfm_monetary::int", "0"), ecRFMMonetary},
+	{"rfm.segment", scoreColumn("rfm_segment", "''::text"), ecRFMSegment},
+	{"rfm.value", scoreColumn("value", "0::float8"), ecRFMValue},
+	{"churn.risk", scoreColumn("churn_risk", "0::float8"), ecChurnRisk},
+	{"response.likelihood", scoreColumn("response_likelihood", "0::float8"), ecResponseLikelihood},
+	{"cluster.id", scoreColumn("cluster_id", "0"), ecClusterID},
+}
+
+// envTarget is one selected column's destination.
+type envTarget struct {
+	col envCol
+	key int // for ecAttrKey: the index in goPlan.keys
 }
 
 // scoreObjects are the rule variables read from contact_scores.
@@ -116,30 +159,31 @@ func (v *planVisitor) Visit(n *ast.Node) {
 	}
 }
 
-// columns returns the select list for contacts c, with attribute keys as
-// parameters numbered after base.
-func (p goPlan) columns(base int) (string, []any) {
+// columns returns the select list for contacts c (c.id first, then only
+// what the rule reads; c.status too when withStatus), with attribute keys
+// as parameters numbered after base, and where each column goes.
+func (p goPlan) columns(base int, withStatus bool) (string, []any, []envTarget) {
 	var b strings.Builder
 	var args []any
-	switch {
-	case p.allAttrs:
-		b.WriteString("c.attributes")
-	default:
-		b.WriteString("NULL::jsonb")
-	}
-	for _, k := range p.keys {
-		args = append(args, k)
-		b.WriteString(", c.attributes -> $" + strconv.Itoa(base+len(args)) + "::text")
-	}
-	for _, f := range envFields {
-		b.WriteString(", ")
-		if p.all || p.fields[f.name] {
-			b.WriteString(f.col)
-		} else {
-			b.WriteString(f.zero)
+	b.WriteString("c.id")
+	targets := []envTarget{{col: ecID}}
+	if p.allAttrs {
+		b.WriteString(", c.attributes")
+		targets = append(targets, envTarget{col: ecAttrs})
+	} else {
+		for i, k := range p.keys {
+			args = append(args, k)
+			b.WriteString(", c.attributes -> $" + strconv.Itoa(base+len(args)) + "::text")
+			targets = append(targets, envTarget{col: ecAttrKey, key: i})
 		}
 	}
-	return b.String(), args
+	for _, f := range envFields {
+		if p.all || p.fields[f.name] || (withStatus && f.dest == ecStatus) {
+			b.WriteString(", " + f.col)
+			targets = append(targets, envTarget{col: f.dest})
+		}
+	}
+	return b.String(), args, targets
 }
 
 // decodeScalar decodes one JSON value, with a fast path for the strings,
