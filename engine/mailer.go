@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -14,15 +13,17 @@ import (
 )
 
 // Mailer sends messages over a pool of persistent SMTP connections, under
-// the transport's rate limit. go-mail's Client serialises Send on one
-// connection, so the pool dials connections with it and hands each to one
-// sender at a time.
+// the transport's rate limit. go-mail dials the connections (TLS, AUTH) and
+// builds the messages; the pool hands each connection to one sender at a
+// time, which runs its transactions (see session).
 type Mailer struct {
 	cfg     SMTPConfig
 	client  *mail.Client
 	slots   chan struct{}     // one token per connection that may exist
 	idle    chan *smtp.Client // connections ready for reuse
 	limiter *rate.Limiter     // nil: unlimited
+	dkim    *mail.DKIMSigner  // nil: no signing
+	timeout time.Duration     // per message, for every read and write
 	logger  *slog.Logger
 }
 
@@ -31,9 +32,10 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 	if cfg.Pool < 1 {
 		cfg.Pool = 1
 	}
+	const timeout = 30 * time.Second
 	opts := []mail.Option{
 		mail.WithPort(cfg.Port),
-		mail.WithTimeout(30 * time.Second),
+		mail.WithTimeout(timeout),
 		mail.WithoutNoop(), // one round trip fewer per message; the connection is checked on reuse
 		mail.WithHELO("localhost"),
 	}
@@ -45,12 +47,13 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 	case TLSImplicit:
 		opts = append(opts, mail.WithSSL())
 	}
+	var dkim *mail.DKIMSigner
 	if cfg.DKIM != nil {
 		key, err := mail.PrivKeyFromPEM(cfg.DKIM.KeyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("DKIM key: %w", err)
 		}
-		opts = append(opts, mail.WithAlwaysDKIMSign(mail.NewDKIMSigner(cfg.DKIM.Domain, cfg.DKIM.Selector, key)))
+		dkim = mail.NewDKIMSigner(cfg.DKIM.Domain, cfg.DKIM.Selector, key)
 	}
 	if cfg.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
@@ -60,11 +63,13 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
 	m := &Mailer{
-		cfg:    cfg,
-		client: client,
-		slots:  make(chan struct{}, cfg.Pool),
-		idle:   make(chan *smtp.Client, cfg.Pool),
-		logger: logger,
+		cfg:     cfg,
+		client:  client,
+		slots:   make(chan struct{}, cfg.Pool),
+		idle:    make(chan *smtp.Client, cfg.Pool),
+		dkim:    dkim,
+		timeout: timeout,
+		logger:  logger,
 	}
 	if cfg.Rate > 0 {
 		m.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst(cfg.Rate))
@@ -115,42 +120,43 @@ func (m *Mailer) release(c *smtp.Client, broken bool) {
 }
 
 // Send delivers msgs on one pooled connection, waiting for the transport's
-// rate limit. Each message's outcome is on the message (HasSendError,
-// SendError); the returned error is only for failures before any message
-// could be tried (no connection, context done), in which case every message
-// counts as temporarily failed.
-func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) error {
+// rate limit, and returns each message's outcome. The error is only for
+// failures before any message could be tried (no connection, context done),
+// in which case every message counts as temporarily failed.
+func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	if m.limiter != nil {
 		for left := len(msgs); left > 0; {
 			n := min(left, m.limiter.Burst())
 			if err := m.limiter.WaitN(ctx, n); err != nil {
-				return err
+				return nil, err
 			}
 			left -= n
 		}
 	}
 	c, err := m.conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = m.client.SendWithSMTPClient(c, msgs...)
+	s := newSession(c, m.timeout, m.dkim)
+	results := make([]Result, len(msgs))
 	broken := false
-	if err != nil {
-		var se *mail.SendError
-		// A connection-level failure (code 0: network error, timeout, reset)
-		// leaves the session in an unknown state: drop it.
-		broken = !errors.As(err, &se) || se.ErrorCode() == 0 || se.Reason == mail.ErrConnCheck
-		for _, msg := range msgs {
-			if msg.HasSendError() {
-				var se *mail.SendError
-				if errors.As(msg.SendError(), &se) && se.ErrorCode() == 0 {
-					broken = true
-				}
-			}
+	for i, msg := range msgs {
+		if broken {
+			// Not tried: the connection failed under an earlier message.
+			results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
+			continue
+		}
+		var err error
+		results[i], err = s.send(msg)
+		if err != nil {
+			// A connection-level failure (network error, timeout, reset)
+			// leaves the session in an unknown state: drop it.
+			broken = true
+			m.logger.WarnContext(ctx, "smtp connection failed", slog.String("addr", m.cfg.Addr()), slog.Any("error", err))
 		}
 	}
 	m.release(c, broken)
-	return nil
+	return results, nil
 }
 
 // Close closes idle connections.
@@ -175,23 +181,3 @@ const (
 	TempFail         // 4xx, timeouts, network errors: retry later
 	PermFail         // 5xx: the address or message is refused for good
 )
-
-// Classify reads a message's outcome after Send. go-mail reports network
-// errors and timeouts with code 0 and IsTemp false: those are temporary.
-func Classify(msg *mail.Msg) (Outcome, string) {
-	if !msg.HasSendError() {
-		return Sent, ""
-	}
-	err := msg.SendError()
-	var se *mail.SendError
-	if !errors.As(err, &se) {
-		return TempFail, err.Error()
-	}
-	code := se.ErrorCode()
-	switch {
-	case code >= 500:
-		return PermFail, err.Error()
-	default:
-		return TempFail, err.Error()
-	}
-}

@@ -42,9 +42,9 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	require.NoError(t, msg.To("sara@example.com"))
 	msg.Subject("سلام")
 	msg.SetBodyString(mail.TypeTextPlain, "hello")
-	require.NoError(t, m.Send(context.Background(), []*mail.Msg{msg}))
-	outcome, detail := engine.Classify(msg)
-	require.Equal(t, engine.Sent, outcome, detail)
+	results, err := m.Send(context.Background(), []*mail.Msg{msg})
+	require.NoError(t, err)
+	require.Equal(t, engine.Sent, results[0].Outcome, results[0].Detail)
 
 	raw := sink.Messages()[0].Data
 	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{

@@ -363,25 +363,25 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 	if len(msgs) == 0 {
 		return results, nil, nil
 	}
-	if err := w.Mailer.Send(ctx, msgs); err != nil {
+	outcomes, err := w.Mailer.Send(ctx, msgs)
+	if err != nil {
 		// Nothing was tried: every message is a temporary failure.
 		for _, d := range sending {
 			results = append(results, retryOrFail(d, "not sent: "+err.Error()))
 		}
 		return results, nil, nil
 	}
-	for i, msg := range msgs {
+	for i, o := range outcomes {
 		d := sending[i]
-		outcome, detail := Classify(msg)
-		switch outcome {
+		switch o.Outcome {
 		case Sent:
-			results = append(results, result{id: d.ID, status: DeliverySent, detail: "accepted"})
+			results = append(results, result{id: d.ID, status: DeliverySent, detail: o.Detail})
 			sent = append(sent, d.ContactID)
 		case TempFail:
-			results = append(results, retryOrFail(d, detail))
+			results = append(results, retryOrFail(d, o.Detail))
 		case PermFail:
-			results = append(results, result{id: d.ID, status: DeliveryBounced, detail: detail})
-			if isAddressBounce(msg) {
+			results = append(results, result{id: d.ID, status: DeliveryBounced, detail: o.Detail})
+			if o.AddressBounce() {
 				hardBounced = append(hardBounced, d.ContactID)
 			}
 		}
@@ -423,24 +423,6 @@ func retryOrFail(d delivery, detail string) result {
 		return result{id: d.ID, status: DeliveryFailed, detail: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, detail)}
 	}
 	return result{id: d.ID, status: DeliveryQueued, detail: detail}
-}
-
-// isAddressBounce tells a refusal of the address itself (5.1.x: no such
-// user, bad mailbox, bad domain) from other permanent failures (policy,
-// content), so only the former suppresses the contact.
-func isAddressBounce(msg *mail.Msg) bool {
-	var se *mail.SendError
-	if !errors.As(msg.SendError(), &se) {
-		return false
-	}
-	if esc := se.EnhancedStatusCode(); esc != "" {
-		return strings.HasPrefix(esc, "5.1.")
-	}
-	switch se.ErrorCode() {
-	case 550, 551, 553:
-		return true
-	}
-	return false
 }
 
 // enqueueFollowUps starts what a send triggers, in the transaction that

@@ -30,11 +30,12 @@ func (s TestSender) SendTest(ctx context.Context, to string, r *templates.Render
 	msg.SetGenHeader("X-Peykar-Test", "1")
 	msg.SetBodyString(mail.TypeTextPlain, r.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
-	if err := s.Mailer.Send(ctx, []*mail.Msg{msg}); err != nil {
+	results, err := s.Mailer.Send(ctx, []*mail.Msg{msg})
+	if err != nil {
 		return err
 	}
-	if outcome, detail := Classify(msg); outcome != Sent {
-		return fmt.Errorf("the mail server refused the test message: %s", detail)
+	if r := results[0]; r.Outcome != Sent {
+		return fmt.Errorf("the mail server refused the test message: %s", r.Detail)
 	}
 	return nil
 }
