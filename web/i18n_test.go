@@ -77,9 +77,29 @@ func TestTranslationsKnownIDs(t *testing.T) {
 		b, err := assets.ReadFile(name)
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(b, &only), name)
-		for id := range only {
+		for id, text := range only {
 			require.Contains(t, en, id, "%s has an id English lacks", name)
+			require.Equal(t, verbs.FindAllString(en[id], -1), verbs.FindAllString(text, -1),
+				"%s: %s must take the same arguments as English", name, id)
 		}
 		require.Contains(t, []string{"ltr", "rtl"}, only["dir"], name)
+	}
+}
+
+// verbs finds fmt verbs with arguments (not "%%", not "10% rate").
+var verbs = regexp.MustCompile(`%[-+#0]*\d*(?:\.\d+)?[dsvfqx]`)
+
+// TestPersianIsComplete: Persian is the second locale, and every message
+// has it.
+func TestPersianIsComplete(t *testing.T) {
+	t.Parallel()
+	en, err := loadCatalogue("en")
+	require.NoError(t, err)
+	var fa catalogue
+	b, err := assets.ReadFile("i18n/fa.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &fa))
+	for id := range en {
+		require.Contains(t, fa, id, "fa.json lacks %s", id)
 	}
 }
