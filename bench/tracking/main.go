@@ -5,7 +5,11 @@
 // concurrent clients for a fixed time. It reports clicks/s and latency
 // percentiles, then checks that every 302 answered has its event stored.
 //
-//	go run ./bench/tracking -duration 10s -clients 64 -deliveries 200000
+//	go run ./bench/tracking -duration 10s -clients 192 -deliveries 200000
+//
+// The load generator is wrk (Debian package wrk) with a Lua script when wrk
+// is on PATH, else an HTTP client in this process (-gen go). The benchmark
+// runs with the Go runtime settings peykar runs with (runtimetune).
 package main
 
 import (
@@ -17,12 +21,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,6 +34,7 @@ import (
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/internal/pgserver"
+	"github.com/peykar/peykar/internal/runtimetune"
 	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/tracking"
 )
@@ -42,7 +46,14 @@ func main() {
 	}
 }
 
+// gcPercent is the GC setting peykar runs with (runtimetune), which the
+// benchmark applies too.
+var gcPercent = runtimetune.DefaultGCPercent
+
 func run() error {
+	runtimetune.Apply() // as peykar itself runs
+	gcPercent = debug.SetGCPercent(-1)
+	debug.SetGCPercent(gcPercent)
 	duration := flag.Duration("duration", 10*time.Second, "how long to click")
 	clients := flag.Int("clients", 64, "concurrent HTTP clients")
 	deliveries := flag.Int("deliveries", 200000, "deliveries (distinct tokens: one per delivery and link)")
@@ -53,6 +64,8 @@ func run() error {
 	writers := flag.Int("writers", 2, "concurrent writer transactions")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
 	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
+	genFlag := flag.String("gen", "", "load generator: wrk (default when wrk is on PATH) or go (in this process)")
+	threads := flag.Int("threads", 2, "wrk threads")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -140,52 +153,31 @@ func run() error {
 	}
 	rand.Shuffle(len(urls), func(i, j int) { urls[i], urls[j] = urls[j], urls[i] })
 
-	fmt.Printf("machine: %d CPUs (%s/%s), load generator in the same process; %d clients, %d distinct tokens, batch %d/%s, %d writers\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, *clients, len(urls), *batch, *wait, *writers)
-	var next atomic.Int64
-	var found, other atomic.Int64
-	lat := make([][]time.Duration, *clients)
-	deadline := time.Now().Add(*duration)
-	var wg sync.WaitGroup
-	start := time.Now()
-	cpu0 := benchdb.SampleCPU(pgData)
-	startProfile()
-	for c := range *clients {
-		wg.Go(func() {
-			client := &rawClient{addr: ln.Addr().String()}
-			defer client.close()
-			for time.Now().Before(deadline) {
-				u := urls[int(next.Add(1)-1)%len(urls)]
-				t0 := time.Now()
-				code, _, err := client.get(u)
-				if err != nil {
-					other.Add(1)
-					continue
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-				if code == http.StatusFound {
-					found.Add(1)
-				} else {
-					other.Add(1)
-				}
-			}
-		})
+	gen := *genFlag
+	if gen == "" {
+		gen = "go"
+		if _, err := exec.LookPath("wrk"); err == nil {
+			gen = "wrk"
+		}
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cpu1 := benchdb.SampleCPU(pgData)
+	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens, batch %d/%s, %d writers, GOGC %d\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, *wait, *writers, gcPercent)
+	var res clickResult
+	switch gen {
+	case "go":
+		res = clickGo(ln.Addr().String(), urls, *clients, *duration, pgData)
+	case "wrk":
+		res, err = clickWrk(ctx, base, urls, *threads, *clients, *duration, pgData, svc)
+		if err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-gen %q: want go or wrk", gen)
+	}
 	pprof.StopCPUProfile()
 	_ = hs.Close()
 	if err := svc.Close(ctx); err != nil {
 		return err
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[min(len(all)-1, int(float64(len(all))*p))]
 	}
 	var stored, human, rolled int64
 	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT machine) FROM events WHERE campaign_id = $1 AND type = 'click'`, campaign).Scan(&stored, &human); err != nil {
@@ -200,20 +192,27 @@ func run() error {
 		}
 	}
 	st := svc.Stats()
+	found := res.found
 	fmt.Printf("clicks: %d in %.2fs = %.0f clicks/s; latency p50 %s p90 %s p99 %s max %s; other answers/errors %d\n",
-		found.Load(), elapsed.Seconds(), float64(found.Load())/elapsed.Seconds(),
-		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond), other.Load())
+		found, res.elapsed.Seconds(), float64(found)/res.elapsed.Seconds(),
+		res.p50.Round(time.Microsecond), res.p90.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond), res.other)
 	fmt.Printf("writer: %d events in %d commits (%.0f events/commit)\n", st.Events, st.Commits, float64(st.Events)/float64(max(st.Commits, 1)))
-	if n := found.Load(); n > 0 {
-		used := cpu1.Sub(cpu0)
-		self, db := used.Self, used.DB
-		perClick := (self + db) / time.Duration(n)
-		fmt.Printf("cpu: this process (load generator + server + writer) %.2fs, PostgreSQL %.2fs = %s per click; %d cores fully ours would do ~%.0f clicks/s\n",
-			self.Seconds(), db.Seconds(), perClick.Round(time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perClick.Seconds())
+	if found > 0 {
+		self, db, g := res.cpu.Self, res.cpu.DB, res.genCPU
+		perClick := (self + db + g) / time.Duration(found)
+		who := "load generator + server + writer"
+		if gen == "wrk" {
+			who = "server + writer"
+		}
+		fmt.Printf("cpu: this process (%s) %.2fs, wrk %.2fs, PostgreSQL %.2fs = %s per click (process %s, wrk %s, PostgreSQL %s); %d cores fully ours would do ~%.0f clicks/s\n",
+			who, self.Seconds(), g.Seconds(), db.Seconds(), perClick.Round(time.Microsecond),
+			(self / time.Duration(found)).Round(time.Microsecond), (g / time.Duration(found)).Round(time.Microsecond), (db / time.Duration(found)).Round(time.Microsecond),
+			runtime.NumCPU(), float64(runtime.NumCPU())/perClick.Seconds())
 	}
-	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d\n", found.Load(), stored, human, rolled)
-	if stored != found.Load() || rolled != stored {
-		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", found.Load(), stored, rolled)
+	fmt.Printf("load average after: %s\n", benchdb.LoadAvg())
+	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d\n", found, stored, human, rolled)
+	if stored != found || rolled != stored {
+		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", found, stored, rolled)
 	}
 	fmt.Println("OK: every 302 has its event stored and counted")
 	return nil
@@ -271,6 +270,22 @@ func printStatements(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	defer rows.Close()
+	trows, err := pool.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+		WHERE relname IN ('events', 'deliveries', 'contacts', 'rollups') ORDER BY relname`)
+	if err != nil {
+		return err
+	}
+	for trows.Next() {
+		var name string
+		var ins, upd, hot int64
+		if err := trows.Scan(&name, &ins, &upd, &hot); err != nil {
+			return err
+		}
+		fmt.Printf("table %s: %d inserted, %d updated (%d HOT)\n", name, ins, upd, hot)
+	}
+	if err := trows.Err(); err != nil {
+		return err
+	}
 	fmt.Println("calls  total_ms  rows  statement")
 	for rows.Next() {
 		var calls, ms, n int64
