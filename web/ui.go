@@ -105,9 +105,18 @@ func Register(admin *echo.Group, deps Deps) error {
 	return nil
 }
 
-// lang picks the request's language from Accept-Language (the first
-// language with a catalogue), or the default.
+// langCookie keeps the language a user picked in the header's switcher.
+const langCookie = "peykar_lang"
+
+// lang picks the request's language: the one the user picked (a cookie the
+// header's switcher sets), else Accept-Language (the first language with a
+// catalogue), else the default.
 func (u *UI) lang(c echo.Context) *language {
+	if ck, err := c.Cookie(langCookie); err == nil {
+		if l, ok := u.langs[ck.Value]; ok {
+			return l
+		}
+	}
 	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 		tag, _, _ = strings.Cut(strings.ToLower(tag), "-")

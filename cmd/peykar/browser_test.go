@@ -359,4 +359,14 @@ func TestBrowserImportAndTestSend(t *testing.T) {
 		chromedp.Navigate(m.URL()+"/admin/outbox"),
 	)
 	require.Contains(t, text(t, ctx, "main table"), "me@example.com")
+
+	// The header's language switch turns the admin Persian, right to left,
+	// and stays so on the next page.
+	steps(t, ctx,
+		clickJS(`a[data-lang="fa"]`),
+		waitJS(`document.documentElement.dir === 'rtl'`),
+		chromedp.Navigate(m.URL()+"/admin/campaigns"),
+		waitJS(`document.documentElement.lang === 'fa'`),
+	)
+	require.Equal(t, "کارزارها", text(t, ctx, "h1"))
 }

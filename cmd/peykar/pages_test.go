@@ -122,6 +122,20 @@ func TestPersianPages(t *testing.T) {
 	code, body := get(t, m.URL()+"/admin/login")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `<html lang="en" dir="ltr">`)
+	require.Contains(t, body, `data-lang="fa"`, "every page offers the language switch")
+
+	// The language picked in the switcher (a cookie) wins over the browser's.
+	req, err = http.NewRequest(http.MethodGet, m.URL()+"/admin/login", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Language", "en-US,en;q=0.9")
+	req.AddCookie(&http.Cookie{Name: "peykar_lang", Value: "fa"})
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `<html lang="fa" dir="rtl">`)
+	require.Regexp(t, `data-lang="fa"[^>]*aria-current="true"`, string(b))
 }
 
 // TestAnalyticsPage renders the analytics page for a manager: first empty

@@ -193,7 +193,17 @@
     sync();
   }
 
+  // Language switcher: remember the choice for a year, then reload.
+  function langSwitch(a) {
+    a.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      document.cookie = "peykar_lang=" + a.dataset.lang + "; path=/admin; max-age=31536000; SameSite=Lax";
+      window.location.reload();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("a[data-lang]").forEach(langSwitch);
     document.querySelectorAll("#f-rules .action").forEach(actionRow);
     document.querySelectorAll("[data-segment-editor]").forEach(segmentEditor);
     document.querySelectorAll("[data-template-editor]").forEach(templateEditor);
