@@ -137,23 +137,13 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newSession(c, m.timeout, m.dkim)
 	results := make([]Result, len(msgs))
-	broken := false
-	for i, msg := range msgs {
-		if broken {
-			// Not tried: the connection failed under an earlier message.
-			results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
-			continue
-		}
-		var err error
-		results[i], err = s.send(msg)
-		if err != nil {
-			// A connection-level failure (network error, timeout, reset)
-			// leaves the session in an unknown state: drop it.
-			broken = true
-			m.logger.WarnContext(ctx, "smtp connection failed", slog.String("addr", m.cfg.Addr()), slog.Any("error", err))
-		}
+	err = newSession(c, m.timeout, m.dkim).sendAll(msgs, results)
+	broken := err != nil
+	if broken {
+		// A connection-level failure (network error, timeout, reset)
+		// leaves the session in an unknown state: drop it.
+		m.logger.WarnContext(ctx, "smtp connection failed", slog.String("addr", m.cfg.Addr()), slog.Any("error", err))
 	}
 	m.release(c, broken)
 	return results, nil

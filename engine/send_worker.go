@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,9 +39,17 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueSend, MaxAttempts: maxDeliveryAttempts + 4}
 }
 
-// sendChunk is how many messages go out between checks of the campaign's
-// status, so that pause and cancel take effect within a chunk's time.
-const sendChunk = 50
+// Chunks are how many messages go out between checks of the campaign's
+// status, so that pause and cancel take effect within a chunk's time. Each
+// chunk costs a claim, a contact read and an outcome transaction whatever
+// its size, so chunks are as large as chunkTime allows: sized from the time
+// per message of recent chunks, from sendChunk (when nothing is known yet)
+// up to sendChunkMax.
+const (
+	sendChunk    = 50
+	sendChunkMax = 200
+	chunkTime    = time.Second
+)
 
 // statusTTL is how long a campaign's status is trusted before it is read
 // again.
@@ -71,6 +80,31 @@ type SendWorker struct {
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter
 	statuses  map[int64]statusEntry
+	// perMessage is a moving average of a chunk's wall time per message
+	// (nanoseconds; 0 until the first chunk).
+	perMessage atomic.Int64
+}
+
+// chunkSize is how many messages the next chunk may hold to take about
+// chunkTime.
+func (w *SendWorker) chunkSize() int {
+	per := w.perMessage.Load()
+	if per <= 0 {
+		return sendChunk
+	}
+	return max(1, min(sendChunkMax, int(int64(chunkTime)/per)))
+}
+
+// observeChunk folds a chunk's time into the per-message average.
+func (w *SendWorker) observeChunk(n int, took time.Duration) {
+	if n <= 0 {
+		return
+	}
+	per := int64(took) / int64(n)
+	if old := w.perMessage.Load(); old > 0 {
+		per = (3*old + per) / 4
+	}
+	w.perMessage.Store(max(per, 1))
 }
 
 type statusEntry struct {
@@ -112,8 +146,8 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	temp := 0
 	var holdFor time.Duration
 	claimedAll := 0
-	chunkSize := sendChunk
-	for start := 0; start < len(ids); start += chunkSize {
+	for start := 0; start < len(ids); {
+		chunkSize := w.chunkSize()
 		status, throttle, err := w.status(ctx, id)
 		if err != nil {
 			return err
@@ -121,7 +155,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		if throttle > 0 {
 			// A throttled campaign sends at most a second's worth between
 			// status checks, so pause and cancel stay prompt.
-			chunkSize = min(sendChunk, burst(throttle))
+			chunkSize = min(chunkSize, burst(throttle))
 			if err := w.throttle(ctx, id, throttle, min(chunkSize, len(ids)-start)); err != nil {
 				return err
 			}
@@ -145,9 +179,14 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			c = &got
 		}
 		chunk := ids[start:min(start+chunkSize, len(ids))]
+		start += len(chunk)
+		began := time.Now()
 		n, hold, got, err := w.sendChunk(ctx, job.ID, c, chunk)
 		if err != nil {
 			return err
+		}
+		if throttle <= 0 {
+			w.observeChunk(got, time.Since(began))
 		}
 		claimedAll += got
 		temp += n
@@ -254,37 +293,26 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		byID[p.ID] = p
 	}
 
+	// Render and send in groups of sendChunk, so only a group's messages
+	// are in memory at once; the chunk's outcomes are recorded together.
 	results := make([]result, 0, len(claimed))
-	ready := make([]rendered, 0, len(claimed))
-	for _, d := range claimed {
-		p, ok := byID[d.ContactID]
-		if !ok || p.Status != "active" {
-			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
-			continue
-		}
-		if wait, err := w.capWait(ctx, c, d); err != nil {
-			return 0, 0, 0, err
-		} else if wait > 0 {
-			results = append(results, result{id: d.ID, status: deliveryHeld, detail: "held by the frequency cap"})
-			if hold == 0 || wait < hold {
-				hold = wait
-			}
-			continue
-		}
-		r, err := w.render(ctx, c, d, p)
-		if err != nil {
-			// A message that cannot be rendered will not render next time either.
-			results = append(results, result{id: d.ID, status: DeliveryFailed, detail: err.Error()})
-			w.Logger.WarnContext(ctx, "cannot render message", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
-			continue
-		}
-		ready = append(ready, rendered{d: d, p: p, r: r})
-	}
 	var sentContacts, hardBounced []int64
-	if c.Channel == campaigns.ChannelWebhook {
-		results, sentContacts = w.sendWebhooks(ctx, c, ready, results)
-	} else {
-		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
+	var groupErr error
+	for g := 0; g < len(claimed); g += sendChunk {
+		var ready []rendered
+		if ready, results, hold, groupErr = w.prepareGroup(ctx, c, claimed[g:min(g+sendChunk, len(claimed))], byID, results, hold); groupErr != nil {
+			// This group's deliveries stay claimed, for the job's retry to
+			// reclaim once stale; the groups sent so far are recorded below.
+			break
+		}
+		var sent, bounced []int64
+		if c.Channel == campaigns.ChannelWebhook {
+			results, sent = w.sendWebhooks(ctx, c, ready, results)
+		} else {
+			results, sent, bounced = w.sendEmails(ctx, c, ready, results)
+		}
+		sentContacts = append(sentContacts, sent...)
+		hardBounced = append(hardBounced, bounced...)
 	}
 	for _, r := range results {
 		if r.status == DeliveryQueued {
@@ -310,7 +338,42 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		// Last: the campaign's shared counter rows stay locked only for the commit.
 		return tracking.AddCounts(ctx, tx, counts)
 	})
+	if err == nil {
+		err = groupErr
+	}
 	return temp, hold, len(claimed), err
+}
+
+// prepareGroup renders a group of claimed deliveries, appending the
+// outcomes of those that will not be sent (contact no longer sendable, held
+// by the frequency cap, unrenderable) to results.
+func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact, results []result, hold time.Duration) ([]rendered, []result, time.Duration, error) {
+	ready := make([]rendered, 0, len(group))
+	for _, d := range group {
+		p, ok := byID[d.ContactID]
+		if !ok || p.Status != "active" {
+			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
+			continue
+		}
+		if wait, err := w.capWait(ctx, c, d); err != nil {
+			return nil, results, hold, err
+		} else if wait > 0 {
+			results = append(results, result{id: d.ID, status: deliveryHeld, detail: "held by the frequency cap"})
+			if hold == 0 || wait < hold {
+				hold = wait
+			}
+			continue
+		}
+		r, err := w.render(ctx, c, d, p)
+		if err != nil {
+			// A message that cannot be rendered will not render next time either.
+			results = append(results, result{id: d.ID, status: DeliveryFailed, detail: err.Error()})
+			w.Logger.WarnContext(ctx, "cannot render message", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
+			continue
+		}
+		ready = append(ready, rendered{d: d, p: p, r: r})
+	}
+	return ready, results, hold, nil
 }
 
 // capWait is how long delivery d must wait under the campaign's frequency

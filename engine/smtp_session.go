@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -71,49 +72,90 @@ func newSession(c *smtp.Client, timeout time.Duration, dkim *mail.DKIMSigner) *s
 
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// send runs one transaction. A non-nil error means the connection can no
-// longer be used (network error, timeout, protocol out of step); the result
-// then says the message failed temporarily, not knowing whether it arrived.
-func (s *session) send(msg *mail.Msg) (Result, error) {
+// prepared is a message built and ready for a transaction.
+type prepared struct {
+	idx   int
+	from  string
+	rcpts []string
+	body  *bytes.Buffer
+}
+
+func (p *prepared) release() { bodyBuffers.Put(p.body) }
+
+// prepare builds msgs[i], or returns the result that it cannot be sent.
+// The whole message is built before its transaction starts, so a message
+// that cannot be built never leaves a half-sent DATA behind.
+func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 	from, err := msg.GetSender(false)
 	if err != nil {
-		return Result{Outcome: TempFail, Detail: fmt.Sprintf("sender: %v", err)}, nil
+		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("sender: %v", err)}
 	}
 	rcpts, err := msg.GetRecipients()
 	if err != nil {
-		return Result{Outcome: TempFail, Detail: fmt.Sprintf("recipients: %v", err)}, nil
+		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("recipients: %v", err)}
 	}
 	for _, a := range append([]string{from}, rcpts...) {
 		if strings.ContainsAny(a, "\r\n") {
-			return Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", a)}, nil
+			return nil, &Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", a)}
 		}
 	}
-	// Build the whole message before starting the transaction, so that a
-	// message that cannot be built never leaves a half-sent DATA behind.
 	body := bodyBuffers.Get().(*bytes.Buffer)
 	body.Reset()
-	defer bodyBuffers.Put(body)
 	if s.dkim != nil {
 		msg.SetDKIM(s.dkim)
 	}
 	if _, err := msg.WriteTo(body); err != nil {
-		return Result{Outcome: TempFail, Detail: fmt.Sprintf("build message: %v", err)}, nil
+		bodyBuffers.Put(body)
+		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("build message: %v", err)}
 	}
+	return &prepared{idx: i, from: from, rcpts: rcpts, body: body}, nil
+}
+
+// sendAll runs a transaction per message, filling results. A non-nil error
+// means the connection can no longer be used (network error, timeout,
+// protocol out of step); the message it failed under is temporarily failed,
+// not knowing whether it arrived, and the ones after it are not tried.
+func (s *session) sendAll(msgs []*mail.Msg, results []Result) error {
+	for i := range results {
+		results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
+	}
+	if s.pipelining {
+		return s.sendPipelined(msgs, results)
+	}
+	for i, msg := range msgs {
+		p, bad := s.prepare(i, msg)
+		if bad != nil {
+			results[i] = *bad
+			continue
+		}
+		r, err := s.send(p)
+		p.release()
+		results[i] = r
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send runs one transaction, a command at a time.
+func (s *session) send(p *prepared) (Result, error) {
 	if err := s.c.UpdateDeadline(s.timeout); err != nil {
 		return failed(err), err
 	}
-
-	r, err := s.envelope(from, rcpts)
+	r, err := s.envelope(p.from, p.rcpts)
 	if err != nil || r != nil {
 		return s.abort(r, err)
 	}
-	dw := s.c.Text.DotWriter()
-	if _, err := dw.Write(body.Bytes()); err != nil {
+	writeDotted(s.c.Text.W, p.body.Bytes())
+	if err := s.c.Text.W.Flush(); err != nil {
 		return failed(err), err
 	}
-	if err := dw.Close(); err != nil {
-		return failed(err), err
-	}
+	return s.endOfData()
+}
+
+// endOfData reads the reply to a message's content.
+func (s *session) endOfData() (Result, error) {
 	code, reply, err := s.c.Text.ReadResponse(250)
 	if res, ok := refused(code, reply, err, "end of data"); ok {
 		return res, nil
@@ -123,87 +165,121 @@ func (s *session) send(msg *mail.Msg) (Result, error) {
 	return Result{Outcome: Sent, Code: code, Detail: fmt.Sprintf("%d %s", code, reply)}, nil
 }
 
-// envelope sends MAIL, RCPT and DATA, in one write when the server
-// pipelines, and reads their replies. It returns a non-nil result when the
-// server refused one of them and the body must not be sent.
-func (s *session) envelope(from string, rcpts []string) (*Result, error) {
+// sendPipelined runs the transactions with one write per message: a
+// message's content and end of data go out with the next message's MAIL,
+// RCPT and DATA (RFC 2920 §3.1 lets content lead a group), or with RSET and
+// the next envelope after a refusal.
+func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 	w := s.c.Text.W
-	cmds := 0
-	write := func(parts ...string) error {
-		for _, p := range parts {
-			_, _ = w.WriteString(p)
-		}
-		_, _ = w.WriteString("\r\n")
-		cmds++
-		if s.pipelining {
-			return nil
-		}
-		return w.Flush()
-	}
-	expect := func(code int, step string) (*Result, error) {
-		got, reply, err := s.c.Text.ReadResponse(code)
-		if res, ok := refused(got, reply, err, step); ok {
-			return &res, nil
-		}
-		return nil, err
-	}
-	if !s.pipelining {
-		// One command, one reply; stop at the first refusal.
-		if err := write("MAIL FROM:", from, s.mailParams); err != nil {
-			return nil, err
-		}
-		if r, err := expect(250, "MAIL FROM"); r != nil || err != nil {
-			return r, err
-		}
-		for _, rcpt := range rcpts {
-			if err := write("RCPT TO:", rcpt); err != nil {
-				return nil, err
+	next := func(from int) *prepared {
+		for i := from; i < len(msgs); i++ {
+			p, bad := s.prepare(i, msgs[i])
+			if bad == nil {
+				return p
 			}
-			if r, err := expect(25, "RCPT TO "+rcpt); r != nil || err != nil {
-				return r, err
-			}
+			results[i] = *bad
 		}
-		if err := write("DATA"); err != nil {
-			return nil, err
+		return nil
+	}
+	cur := next(0)
+	if cur == nil {
+		return nil
+	}
+	defer func() {
+		if cur != nil {
+			cur.release()
 		}
-		return expect(354, "DATA")
-	}
-	_ = write("MAIL FROM:", from, s.mailParams)
-	for _, rcpt := range rcpts {
-		_ = write("RCPT TO:", rcpt)
-	}
-	_ = write("DATA")
+	}()
+	s.writeEnvelope(cur)
 	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	// Every command of the group gets a reply; the first refusal decides.
-	var first *Result
-	note := func(r *Result, err error) error {
-		if r != nil && first == nil {
-			first = r
-		}
+		results[cur.idx] = failed(err)
 		return err
 	}
-	if err := note(expect(250, "MAIL FROM")); err != nil {
+	for cur != nil {
+		if err := s.c.UpdateDeadline(s.timeout); err != nil {
+			results[cur.idx] = failed(err)
+			return err
+		}
+		refusal, err := s.readEnvelope(cur)
+		if err != nil {
+			results[cur.idx] = failed(err)
+			return err
+		}
+		after := next(cur.idx + 1)
+		if refusal != nil {
+			_, _ = w.WriteString("RSET\r\n")
+		} else {
+			writeDotted(w, cur.body.Bytes())
+		}
+		if after != nil {
+			s.writeEnvelope(after)
+		}
+		err = w.Flush()
+		if err == nil {
+			if refusal != nil {
+				results[cur.idx] = *refusal
+				_, _, err = s.c.Text.ReadResponse(250)
+			} else {
+				results[cur.idx], err = s.endOfData()
+			}
+		}
+		if err != nil {
+			if refusal == nil {
+				results[cur.idx] = failed(err)
+			}
+			if after != nil {
+				after.release()
+			}
+			return err
+		}
+		cur.release()
+		cur = after
+	}
+	return nil
+}
+
+// writeEnvelope buffers MAIL, RCPT and DATA.
+func (s *session) writeEnvelope(p *prepared) {
+	w := s.c.Text.W
+	_, _ = w.WriteString("MAIL FROM:" + p.from + s.mailParams + "\r\n")
+	for _, r := range p.rcpts {
+		_, _ = w.WriteString("RCPT TO:" + r + "\r\n")
+	}
+	_, _ = w.WriteString("DATA\r\n")
+}
+
+// readEnvelope reads the replies to a pipelined envelope. It returns the
+// first refusal, after which the content must not be sent.
+func (s *session) readEnvelope(p *prepared) (*Result, error) {
+	var first *Result
+	read := func(code int, step string) (bool, error) {
+		got, reply, err := s.c.Text.ReadResponse(code)
+		if r, ok := refused(got, reply, err, step); ok {
+			if first == nil {
+				first = &r
+			}
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if _, err := read(250, "MAIL FROM"); err != nil {
 		return nil, err
 	}
-	for _, rcpt := range rcpts {
-		if err := note(expect(25, "RCPT TO "+rcpt)); err != nil {
+	for _, rcpt := range p.rcpts {
+		if _, err := read(25, "RCPT TO "+rcpt); err != nil {
 			return nil, err
 		}
 	}
-	data, err := expect(354, "DATA")
+	dataOK, err := read(354, "DATA")
 	if err != nil {
 		return nil, err
 	}
-	if first == nil {
-		return data, nil
-	}
-	if data == nil {
+	if first != nil && dataOK {
 		// DATA was accepted although an earlier command was refused (a
 		// server must not do that): end the message at once, empty; the
 		// RSET that follows a refusal discards what is left.
-		if err := s.c.Text.PrintfLine("."); err != nil {
+		_, _ = s.c.Text.W.WriteString(".\r\n")
+		if err := s.c.Text.W.Flush(); err != nil {
 			return nil, err
 		}
 		if _, _, err := s.c.Text.ReadResponse(0); err != nil && !isReply(err) {
@@ -211,6 +287,54 @@ func (s *session) envelope(from string, rcpts []string) (*Result, error) {
 		}
 	}
 	return first, nil
+}
+
+// writeDotted buffers a message's content with dot-stuffing, CRLF line
+// ends and the terminating ".".
+func writeDotted(w *bufio.Writer, b []byte) {
+	for len(b) > 0 {
+		if b[0] == '.' {
+			_ = w.WriteByte('.')
+		}
+		line := b
+		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		_, _ = w.Write(line)
+		_, _ = w.WriteString("\r\n")
+	}
+	_, _ = w.WriteString(".\r\n")
+}
+
+// envelope sends MAIL, RCPT and DATA a command at a time and reads their
+// replies. It returns a non-nil result when the server refused one of them
+// and the content must not be sent.
+func (s *session) envelope(from string, rcpts []string) (*Result, error) {
+	w := s.c.Text.W
+	step := func(cmd string, code int, name string) (*Result, error) {
+		_, _ = w.WriteString(cmd + "\r\n")
+		if err := w.Flush(); err != nil {
+			return nil, err
+		}
+		got, reply, err := s.c.Text.ReadResponse(code)
+		if res, ok := refused(got, reply, err, name); ok {
+			return &res, nil
+		}
+		return nil, err
+	}
+	if r, err := step("MAIL FROM:"+from+s.mailParams, 250, "MAIL FROM"); r != nil || err != nil {
+		return r, err
+	}
+	for _, rcpt := range rcpts {
+		if r, err := step("RCPT TO:"+rcpt, 25, "RCPT TO "+rcpt); r != nil || err != nil {
+			return r, err
+		}
+	}
+	return step("DATA", 354, "DATA")
 }
 
 // abort ends a refused transaction with RSET, so the connection can carry

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/require"
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/internal/smtptest"
+)
+
+// TestSessionOutcomes sends a batch mixing accepted, greylisted and refused
+// recipients on one connection, pipelined and a command at a time, and
+// checks each message's outcome and that the accepted ones arrived intact
+// (dot-stuffed lines included).
+func TestSessionOutcomes(t *testing.T) {
+	t.Parallel()
+	for _, pipelining := range []bool{true, false} {
+		sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
+			switch {
+			case strings.HasPrefix(rcpt, "grey"):
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "try again"}
+			case strings.HasPrefix(rcpt, "nobody"):
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+			}
+			return nil
+		}})
+		require.NoError(t, err)
+		t.Cleanup(func() { sink.Close() })
+		client, err := mail.NewClient("127.0.0.1", mail.WithPort(sink.Port()), mail.WithTLSPolicy(mail.NoTLS), mail.WithHELO("localhost"))
+		require.NoError(t, err)
+		c, err := client.DialToSMTPClientWithContext(context.Background())
+		require.NoError(t, err)
+		s := newSession(c, 5*time.Second, nil)
+		require.True(t, s.pipelining, "the sink pipelines")
+		s.pipelining = pipelining
+
+		to := []string{"a@example.com", "grey@example.com", "b@example.com", "nobody@example.com", "c@example.com"}
+		msgs := make([]*mail.Msg, len(to))
+		for i, addr := range to {
+			msgs[i] = mail.NewMsg()
+			require.NoError(t, msgs[i].From("news@shop.example"))
+			require.NoError(t, msgs[i].To(addr))
+			msgs[i].Subject("سلام")
+			msgs[i].SetBodyString(mail.TypeTextPlain, "first line\n.starts with a dot\n..two dots\nlast for "+addr)
+		}
+		results := make([]Result, len(msgs))
+		require.NoError(t, s.sendAll(msgs, results))
+		// The connection is still usable.
+		more := make([]Result, 1)
+		require.NoError(t, s.sendAll(msgs[:1], more))
+		require.NoError(t, client.CloseWithSMTPClient(c))
+
+		require.Equal(t, []Outcome{Sent, TempFail, Sent, PermFail, Sent}, outcomes(results), "pipelining %v", pipelining)
+		require.Equal(t, Sent, more[0].Outcome)
+		require.Equal(t, 451, results[1].Code)
+		require.False(t, results[1].AddressBounce())
+		require.Equal(t, 550, results[3].Code)
+		require.Equal(t, "5.1.1", results[3].Enhanced)
+		require.True(t, results[3].AddressBounce())
+		require.Contains(t, results[0].Detail, "250")
+
+		got := sink.Messages()
+		require.Len(t, got, 4)
+		for i, addr := range []string{"a@example.com", "b@example.com", "c@example.com", "a@example.com"} {
+			require.Equal(t, []string{addr}, got[i].To)
+			body := string(got[i].Data)
+			require.Contains(t, body, "\r\n.starts with a dot\r\n..two dots\r\nlast for "+addr)
+		}
+	}
+}
+
+func outcomes(rs []Result) []Outcome {
+	out := make([]Outcome, len(rs))
+	for i, r := range rs {
+		out[i] = r.Outcome
+	}
+	return out
+}
