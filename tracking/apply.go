@@ -179,27 +179,39 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT id, rules, settings FROM campaigns
-		WHERE id IN (SELECT campaign_id FROM deliveries WHERE id = ANY($1))`, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id int64
-			var rules, settings []byte
-			if err := rows.Scan(&id, &rules, &settings); err != nil {
-				return err
-			}
-			st.camps[id] = parseCampaign(rules, settings)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", err)
+	}
+	// Then, knowing the deliveries: their campaigns, the click history of
+	// those clicked before (each read through events_delivery_idx) and the
+	// events' ids, in one round trip that reads no delivery again.
+	b = &pgx.Batch{}
+	campSet, clicked := map[int64]bool{}, map[int64]bool{}
+	for _, d := range st.dels {
+		campSet[d.campaignID] = true
+		if clickSet[d.id] && (d.firstClick != nil || d.firstMClick != nil) {
+			clicked[d.id] = true
 		}
-		return rows.Err()
-	})
-	if len(clickSet) > 0 {
-		// Only deliveries clicked before have a history; each is read
-		// through events_delivery_idx.
+	}
+	if len(campSet) > 0 {
+		b.Queue(`SELECT id, rules, settings FROM campaigns WHERE id = ANY($1)`, keys(campSet)).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var rules, settings []byte
+				if err := rows.Scan(&id, &rules, &settings); err != nil {
+					return err
+				}
+				st.camps[id] = parseCampaign(rules, settings)
+			}
+			return rows.Err()
+		})
+	}
+	if len(clicked) > 0 {
 		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
-			FROM deliveries d CROSS JOIN LATERAL (
+			FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
 				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
 				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
-			WHERE d.id = ANY($1) AND (d.first_click_at IS NOT NULL OR d.first_machine_click_at IS NOT NULL)
-			GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
+			GROUP BY 1, 2`, keys(clicked)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32
@@ -225,7 +237,7 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		return rows.Err()
 	})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("load deliveries: %w", err)
+		return nil, fmt.Errorf("load campaigns and click history: %w", err)
 	}
 	return st, nil
 }
