@@ -115,7 +115,7 @@ func run() error {
 	}
 	campaign, first, err := seed(ctx, pool, *deliveries, *links)
 	if *statements {
-		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal'), pg_stat_reset()`); err != nil {
 			return err
 		}
 	}
@@ -286,6 +286,11 @@ func printStatements(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := trows.Err(); err != nil {
 		return err
 	}
+	var walRecords, walFPI, walBytes int64
+	if err := pool.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint FROM pg_stat_wal`).Scan(&walRecords, &walFPI, &walBytes); err != nil {
+		return err
+	}
+	fmt.Printf("wal: %d records, %d full-page images, %d MB\n", walRecords, walFPI, walBytes>>20)
 	fmt.Println("calls  total_ms  rows  statement")
 	for rows.Next() {
 		var calls, ms, n int64
