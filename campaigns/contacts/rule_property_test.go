@@ -14,7 +14,7 @@ import (
 )
 
 // attrValues are the JSON values random contacts get (nil: JSON null).
-var attrValues = []any{"x", "y", "", "Tehran", "tehran", "a\nb", "xyz", "b", 0.0, 1.0, 5.0, 1.5, -3.0, 1e20,
+var attrValues = []any{"x", "y", "", "Tehran", "tehran", "a\nb", "xyz", "b", "x_y", "xay", "a%b", `c\d`, 0.0, 1.0, 5.0, 1.5, -3.0, 1e20,
 	true, false, nil, []any{"x"}, map[string]any{"k": 1.0}}
 
 // literals are the constants random rules use, as expr source.
@@ -76,7 +76,7 @@ func randomAtom(r *rand.Rand) string {
 		return attr + " in [" + strings.Join(xs, ", ") + "]"
 	case 4:
 		sop := []string{"contains", "startsWith", "endsWith"}[r.IntN(3)]
-		return attr + " " + sop + " " + []string{`"x"`, `""`, `"Teh"`, `"b"`}[r.IntN(4)]
+		return attr + " " + sop + " " + []string{`"x"`, `""`, `"Teh"`, `"b"`, `"_y"`, `"%b"`, `"\\d"`, `"x_"`}[r.IntN(8)]
 	case 5:
 		field := []string{"contact.email", "contact.name", "contact.attributes.a", "contact.attributes.b"}[r.IntN(4)]
 		return fmt.Sprintf("%s matches %q", field, regexps[r.IntN(len(regexps))])

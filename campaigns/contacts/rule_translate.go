@@ -546,8 +546,10 @@ func (t *translator) stringOp(x *ast.BinaryNode) (boolSQL, bool) {
 		case "startsWith":
 			return "starts_with(" + v + ", " + t.arg(s.Value) + "::text)", true
 		case "endsWith":
-			p := t.arg(s.Value)
-			return "(right(" + v + ", length(" + p + "::text)) = " + p + "::text)", true
+			// LIKE '%suffix' (wildcards in the suffix escaped) is a byte
+			// suffix match on UTF-8 text, as Go's, and far cheaper per row
+			// than right(v, length(suffix)).
+			return "(" + v + " LIKE " + t.arg("%"+likeEscaper.Replace(s.Value)) + "::text)", true
 		default:
 			re, ok := pgRegexp(s.Value)
 			if !ok {
@@ -568,6 +570,10 @@ func (t *translator) stringOp(x *ast.BinaryNode) (boolSQL, bool) {
 	return boolSQL{sql: "(CASE WHEN " + a + " IS NULL OR jsonb_typeof(" + a + ") = 'null' THEN FALSE WHEN jsonb_typeof(" + a +
 		") = 'string' THEN " + sql + " ELSE NULL END)", mayFail: true}, true
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character (the
+// default, backslash).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // String renders a translation for debugging and docs.
 func (w sqlWhere) String() string { return fmt.Sprintf("%s %v", w.sql, w.args) }
