@@ -41,10 +41,11 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 
 // Chunks are how many messages go out between checks of the campaign's
 // status, so that pause and cancel take effect within a chunk's time. Each
-// chunk costs a claim, a contact read and an outcome transaction whatever
-// its size, so chunks are as large as chunkTime allows: sized from the time
-// per message of recent chunks, from sendChunk (when nothing is known yet)
-// up to sendChunkMax.
+// chunk costs a claim and a contact read whatever its size, so chunks are as
+// large as chunkTime allows: sized from the time per message of recent
+// chunks, from sendChunk (when nothing is known yet) up to sendChunkMax.
+// Outcomes are still recorded every sendChunk messages, which bounds what a
+// crash can duplicate.
 const (
 	sendChunk    = 50
 	sendChunkMax = 200
@@ -293,26 +294,35 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		byID[p.ID] = p
 	}
 
-	// Render and send in groups of sendChunk, so only a group's messages
-	// are in memory at once; the chunk's outcomes are recorded together.
-	results := make([]result, 0, len(claimed))
-	var sentContacts, hardBounced []int64
-	var groupErr error
+	// Render, send and record in groups of sendChunk: a crash can
+	// duplicate at most the group being sent (sent, not yet recorded), and
+	// only a group's messages are in memory at once. Deliveries of later
+	// groups stay claimed if this fails, for the job's retry to reclaim
+	// once stale.
 	for g := 0; g < len(claimed); g += sendChunk {
-		var ready []rendered
-		if ready, results, hold, groupErr = w.prepareGroup(ctx, c, claimed[g:min(g+sendChunk, len(claimed))], byID, results, hold); groupErr != nil {
-			// This group's deliveries stay claimed, for the job's retry to
-			// reclaim once stale; the groups sent so far are recorded below.
-			break
+		n, h, err := w.sendGroup(ctx, c, claimed[g:min(g+sendChunk, len(claimed))], byID)
+		temp += n
+		if h > 0 && (hold == 0 || h < hold) {
+			hold = h
 		}
-		var sent, bounced []int64
-		if c.Channel == campaigns.ChannelWebhook {
-			results, sent = w.sendWebhooks(ctx, c, ready, results)
-		} else {
-			results, sent, bounced = w.sendEmails(ctx, c, ready, results)
+		if err != nil {
+			return temp, hold, len(claimed), err
 		}
-		sentContacts = append(sentContacts, sent...)
-		hardBounced = append(hardBounced, bounced...)
+	}
+	return temp, hold, len(claimed), nil
+}
+
+// sendGroup renders, sends and records a group of claimed deliveries.
+func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact) (temp int, hold time.Duration, err error) {
+	ready, results, hold, err := w.prepareGroup(ctx, c, group, byID)
+	if err != nil {
+		return 0, 0, err
+	}
+	var sentContacts, hardBounced []int64
+	if c.Channel == campaigns.ChannelWebhook {
+		results, sentContacts = w.sendWebhooks(ctx, c, ready, results)
+	} else {
+		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
 	}
 	for _, r := range results {
 		if r.status == DeliveryQueued {
@@ -324,7 +334,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		if err != nil {
 			return err
 		}
-		if err := enqueueFollowUps(ctx, tx, c, claimed, results, w.now()); err != nil {
+		if err := enqueueFollowUps(ctx, tx, c, group, results, w.now()); err != nil {
 			return err
 		}
 		if err := contacts.BumpSent(ctx, tx, sentContacts, w.now()); err != nil {
@@ -338,17 +348,15 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		// Last: the campaign's shared counter rows stay locked only for the commit.
 		return tracking.AddCounts(ctx, tx, counts)
 	})
-	if err == nil {
-		err = groupErr
-	}
-	return temp, hold, len(claimed), err
+	return temp, hold, err
 }
 
-// prepareGroup renders a group of claimed deliveries, appending the
+// prepareGroup renders a group of claimed deliveries; results has the
 // outcomes of those that will not be sent (contact no longer sendable, held
-// by the frequency cap, unrenderable) to results.
-func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact, results []result, hold time.Duration) ([]rendered, []result, time.Duration, error) {
-	ready := make([]rendered, 0, len(group))
+// by the frequency cap, unrenderable).
+func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact) (ready []rendered, results []result, hold time.Duration, err error) {
+	ready = make([]rendered, 0, len(group))
+	results = make([]result, 0, len(group))
 	for _, d := range group {
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
