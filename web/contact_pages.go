@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -15,6 +16,8 @@ func (u *UI) contactRoutes(g *echo.Group) {
 	g.GET("/contacts", u.contactList)
 	g.GET("/contacts/import", u.importPage)
 	g.GET("/contacts/:id", u.contactProfile)
+	g.POST("/contacts/:id/unsubscribe", u.contactUnsubscribe)
+	g.POST("/contacts/:id/erase", u.contactErase)
 	g.GET("/imports/:id", u.importStatus)
 }
 
@@ -43,7 +46,52 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts", Data: ct})
+	h, err := contacts.RecentHistory(c.Request().Context(), u.Pool, id, historyRows)
+	if err != nil {
+		return err
+	}
+	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
+		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows}})
+}
+
+// historyRows is how many of each kind of interaction the profile shows;
+// the JSON export has them all.
+const historyRows = 50
+
+// contactPage is a contact's profile with its recent history.
+type contactPage struct {
+	contacts.Contact
+	History      contacts.History
+	HistoryLimit int
+}
+
+// contactUnsubscribe records an opt-out the contact gave another way (a
+// reply, a call). It never lifts a stronger suppression (a bounce).
+func (u *UI) contactUnsubscribe(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	if err := contacts.Suppress(c.Request().Context(), u.Pool, id, contacts.StatusUnsubscribed); err != nil {
+		return u.pageErr(c, err)
+	}
+	return redirect(c, "/admin/contacts/"+strconv.FormatInt(id, 10))
+}
+
+// contactErase erases a person's data (the right to erasure) once the form's
+// confirmation box is ticked.
+func (u *UI) contactErase(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	if c.FormValue("confirm") != "yes" {
+		return u.pageErr(c, errs.Field("confirm", "tick the box to confirm the erasure"))
+	}
+	if err := contacts.Erase(c.Request().Context(), u.Pool, id); err != nil {
+		return u.pageErr(c, err)
+	}
+	return redirect(c, "/admin/contacts/"+strconv.FormatInt(id, 10))
 }
 
 func (u *UI) importPage(c echo.Context) error {

@@ -35,6 +35,9 @@ func TestEveryMessageIDExists(t *testing.T) {
 	for _, s := range []string{"met", "pending", "missed"} {
 		require.Contains(t, msg, "goal."+s)
 	}
+	for _, s := range []string{"open", "click", "unsubscribe", "conversion", "bounce", "complaint"} {
+		require.Contains(t, msg, "event."+s)
+	}
 	for _, s := range ruleEvents {
 		require.Contains(t, msg, "rule.on."+s)
 	}

@@ -36,7 +36,10 @@ func Erase(ctx context.Context, db interface {
 		if _, err := tx.Exec(ctx, `UPDATE transactions SET attributes = '{}' WHERE contact_id = $1 AND attributes <> '{}'`, id); err != nil {
 			return fmt.Errorf("erase transactions: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE events SET ip = NULL, user_agent = '' WHERE contact_id = $1
+		// Through the contact's deliveries: events has no contact index (the
+		// tracking writer's inserts would pay for it), deliveries has.
+		if _, err := tx.Exec(ctx, `UPDATE events SET ip = NULL, user_agent = ''
+			WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1
 			AND (ip IS NOT NULL OR user_agent <> '')`, id); err != nil {
 			return fmt.Errorf("erase events: %w", err)
 		}

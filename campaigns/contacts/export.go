@@ -37,7 +37,8 @@ func Export(ctx context.Context, db DBTX, id int64, w io.Writer) error {
 		{"deliveries", `SELECT id, campaign_id, step, status, attempts, last_error, response, queued_at, sent_at,
 			bounced_at, first_open_at, first_click_at FROM deliveries WHERE contact_id = $1 ORDER BY id`},
 		{"events", `SELECT id, delivery_id, campaign_id, step, type, link_idx, value::float8 AS value, machine, reason,
-			user_agent, host(ip) AS ip, occurred_at FROM events WHERE contact_id = $1 ORDER BY id`},
+			user_agent, host(ip) AS ip, occurred_at FROM events
+			WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1 ORDER BY id`},
 		{"transactions", `SELECT id, type, value::float8 AS value, currency, campaign_id, delivery_id, attributes,
 			occurred_at, created_at FROM transactions WHERE contact_id = $1 ORDER BY id`},
 	}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/auth"
+)
+
+// TestContactPage shows a contact's messages, activity and transactions,
+// records an opt-out given another way, and erases the person only once
+// the box is ticked; a manager sees none of the buttons and is refused.
+func TestContactPage(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	ctx := context.Background()
+	marketer := testToken(t, m, auth.RoleMarketer)
+	manager := testToken(t, m, auth.RoleManager)
+	var contact, campaign, delivery int64
+	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO contacts (email, name) VALUES ('leila@example.com', 'لیلا') RETURNING id`).Scan(&contact))
+	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO campaigns (name, status) VALUES ('Yalda offer', 'finished') RETURNING id`).Scan(&campaign))
+	_, err := m.pool.Exec(ctx, `INSERT INTO campaign_links (campaign_id, step, idx, url, name) VALUES ($1, 'main', 0, 'https://shop.example/yalda', '')`, campaign)
+	require.NoError(t, err)
+	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO deliveries (campaign_id, step, contact_id, status, sent_at)
+		VALUES ($1, 'main', $2, 'sent', now()) RETURNING id`, campaign, contact).Scan(&delivery))
+	_, err = m.pool.Exec(ctx, `INSERT INTO events (delivery_id, campaign_id, step, contact_id, type, link_idx, user_agent, ip)
+		VALUES ($1, $2, 'main', $3, 'click', 0, 'Mozilla/5.0', '203.0.113.7')`, delivery, campaign, contact)
+	require.NoError(t, err)
+	code, body := do(t, m, http.MethodPost, "/api/v1/events", marketer, map[string]any{
+		"contact_id": contact, "type": "purchase", "value": 120, "currency": "EUR", "campaign_id": campaign})
+	require.Equal(t, http.StatusAccepted, code, body)
+
+	page := "/admin/contacts/" + strconv.FormatInt(contact, 10)
+	code, body = do(t, m, http.MethodGet, page, marketer, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "Yalda offer")
+	require.Contains(t, body, "https://shop.example/yalda", "the clicked link")
+	require.Contains(t, body, "120.00 EUR")
+	require.Contains(t, body, `id="contact-erase"`)
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+
+	code, body = do(t, m, http.MethodGet, page, manager, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "Yalda offer")
+	require.NotContains(t, body, `id="contact-erase"`)
+	require.NotContains(t, body, `id="contact-unsubscribe"`)
+
+	post := func(token, path string, form url.Values) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := noRedirect.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, _ = post(manager, page+"/erase", url.Values{"confirm": {"yes"}})
+	require.Equal(t, http.StatusForbidden, code)
+	code, _ = post(manager, page+"/unsubscribe", nil)
+	require.Equal(t, http.StatusForbidden, code)
+
+	code, _ = post(marketer, page+"/unsubscribe", nil)
+	require.Equal(t, http.StatusSeeOther, code)
+	var status string
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM contacts WHERE id = $1`, contact).Scan(&status))
+	require.Equal(t, "unsubscribed", status)
+
+	code, body = post(marketer, page+"/erase", nil)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "not without the confirmation")
+	require.Contains(t, body, "tick the box")
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM contacts WHERE id = $1`, contact).Scan(&status))
+	require.Equal(t, "unsubscribed", status)
+
+	code, _ = post(marketer, page+"/erase", url.Values{"confirm": {"yes"}})
+	require.Equal(t, http.StatusSeeOther, code)
+	code, body = do(t, m, http.MethodGet, page, marketer, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, body, "leila@example.com")
+	require.NotContains(t, body, "لیلا")
+	require.NotContains(t, body, `id="contact-erase"`, "nothing left to erase")
+	require.Contains(t, body, "Yalda offer", "anonymous history stays")
+	var ip *string
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT host(ip) FROM events WHERE delivery_id = $1`, delivery).Scan(&ip))
+	require.Nil(t, ip)
+}
