@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -109,7 +111,21 @@ func (s *Service) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Report(c.Request().Context(), id)
+	var o ReportOptions
+	for _, q := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &o.From}, {"to", &o.To}} {
+		if v := c.QueryParam(q.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return errs.Field(q.name, "%s must be an RFC 3339 time (2006-01-02T15:04:05Z), not %q", q.name, v)
+			}
+			*q.to = t
+		}
+	}
+	o.Resolution = c.QueryParam("resolution")
+	r, err := s.ReportWith(c.Request().Context(), id, o)
 	if err != nil {
 		return err
 	}

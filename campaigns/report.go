@@ -17,8 +17,11 @@ type Report struct {
 	Steps      map[string]Metrics `json:"steps"`
 	Links      []LinkReport       `json:"links"`
 	Timeline   []TimelinePoint    `json:"timeline"`
-	Goals      []GoalResult       `json:"goals"`
-	Rules      []RuleCount        `json:"rules"`
+	// TimelineResolution is "minute" or "hour": what each timeline point
+	// spans (see ReportOptions).
+	TimelineResolution string       `json:"timeline_resolution"`
+	Goals              []GoalResult `json:"goals"`
+	Rules              []RuleCount  `json:"rules"`
 }
 
 // Metrics are the campaign's counters and the rates derived from them
@@ -71,8 +74,8 @@ type LinkReport struct {
 	HumanShare        float64 `json:"human_share"`         // clicks / total_clicks
 }
 
-// TimelinePoint is one interval of the timeline: a minute during the first
-// day after launch, an hour after that.
+// TimelinePoint is one interval of the timeline: a minute or an hour
+// (Report.TimelineResolution).
 type TimelinePoint struct {
 	At          time.Time `json:"at"`
 	Sends       int64     `json:"sends"`
@@ -135,11 +138,23 @@ func (m *Metrics) add(o Metrics) {
 	m.TotalUniqueClicks += o.TotalUniqueClicks
 }
 
-// Report assembles the campaign's report. It reads the rollups (whose size
-// grows with time and links, not with recipients or events), the
-// campaign's links, the distinct converted deliveries and the rule firings.
+// Report assembles the campaign's report with the default timeline
+// (ReportWith).
 func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
+	return s.ReportWith(ctx, id, ReportOptions{})
+}
+
+// ReportWith assembles the campaign's report. It reads the campaign's
+// rollup totals and hourly timeline (whose sizes grow with steps, links
+// and time, not with recipients or events), a bounded window of minute
+// rollups when o asks for minutes, its links and rule counts. Invalid
+// options are an errs.Invalid error.
+func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Report, error) {
 	c, err := Get(ctx, s.Pool, id)
+	if err != nil {
+		return Report{}, err
+	}
+	w, err := o.window(c, s.now())
 	if err != nil {
 		return Report{}, err
 	}
@@ -149,7 +164,7 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 	}
 	s.maybeFold(ctx, c)
 	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p}
-	if err := readReport(ctx, s.Pool, c, &r); err != nil {
+	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
 		return Report{}, err
 	}
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())

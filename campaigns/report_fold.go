@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Rollups are kept per minute. The report shows minutes only for the first
@@ -53,22 +55,32 @@ var timelineMetrics = []string{"sent", "send_bounced", "opens", "clicks", "conve
 // Machine rows fold like the other metrics. It returns how many minute
 // rows were folded.
 func FoldRollups(ctx context.Context, db DBTX, id int64, from, until time.Time) (int64, error) {
-	tag, err := db.Exec(ctx, `WITH moved AS (
+	// Folding keeps every sum per hour, so the totals and hours that the
+	// rollups' triggers maintain (migration 013) stay as they are: the
+	// transaction setting peykar.rollup_fold tells the triggers to skip
+	// this statement, and is turned off again for a caller's transaction.
+	var folded int64
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('peykar.rollup_fold', 'on', true)`)
+	b.Queue(`WITH moved AS (
 			DELETE FROM rollups WHERE campaign_id = $1 AND bucket < $3
 				AND (bucket >= $2 OR metric <> ALL ($4) OR machine)
 				AND bucket <> date_trunc('hour', bucket, 'UTC')
 			RETURNING step, link_idx, metric, date_trunc('hour', bucket, 'UTC') AS hour, machine, count, value
+		), merged AS (
+			INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
+			SELECT $1, step, link_idx, metric, hour, machine, sum(count), sum(value) FROM moved
+			GROUP BY step, link_idx, metric, hour, machine
+			ORDER BY step, link_idx, metric, hour, machine
+			ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
+				DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value
 		)
-		INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
-		SELECT $1, step, link_idx, metric, hour, machine, sum(count), sum(value) FROM moved
-		GROUP BY step, link_idx, metric, hour, machine
-		ORDER BY step, link_idx, metric, hour, machine
-		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
-			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`, id, from, until, timelineMetrics)
-	if err != nil {
+		SELECT count(*) FROM moved`, id, from, until, timelineMetrics).QueryRow(func(row pgx.Row) error { return row.Scan(&folded) })
+	b.Queue(`SELECT set_config('peykar.rollup_fold', 'off', true)`)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("fold rollups of campaign %d: %w", id, err)
 	}
-	return tag.RowsAffected(), nil
+	return folded, nil
 }
 
 // maybeFold folds c's rollups up to foldAge ago (the timeline's metrics

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
@@ -51,6 +52,7 @@ func run() error {
 	calls := flag.Int("calls", 30, "timed report calls per campaign")
 	export := flag.Bool("export", true, "time the deliveries CSV export of the large campaign")
 	explainQueries := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the report's queries")
+	reuse := flag.Bool("reuse", false, "time the campaigns named large and small that an earlier run left in DATABASE_URL instead of generating them")
 	flag.Parse()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -62,16 +64,14 @@ func run() error {
 	defer cleanup()
 
 	t0 := time.Now()
-	bigID, err := generate(ctx, pool, "large", *deliveries, *events, 0)
-	if err != nil {
-		return err
-	}
 	smallEvents := int(int64(*events) * int64(*small) / int64(*deliveries))
-	smallID, err := generate(ctx, pool, "small", *small, smallEvents, *deliveries)
-	if err != nil {
-		return err
+	var bigID, smallID int64
+	if *reuse {
+		err = pool.QueryRow(ctx, `SELECT (SELECT max(id) FROM campaigns WHERE name = 'large'), (SELECT max(id) FROM campaigns WHERE name = 'small')`).Scan(&bigID, &smallID)
+	} else {
+		bigID, smallID, err = generateBoth(ctx, pool, *deliveries, *events, *small, smallEvents)
 	}
-	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+	if err != nil {
 		return err
 	}
 	var rollupRows int64
@@ -129,6 +129,23 @@ func run() error {
 			rows, float64(bytes)/1e6, took.Round(time.Millisecond), float64(rows)/took.Seconds(), before, benchdb.PeakRSS())
 	}
 	return nil
+}
+
+// generateBoth generates the large and the small campaign and analyzes
+// the tables.
+func generateBoth(ctx context.Context, pool *pgxpool.Pool, deliveries, events, small, smallEvents int) (int64, int64, error) {
+	bigID, err := generate(ctx, pool, "large", deliveries, events, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	smallID, err := generate(ctx, pool, "small", small, smallEvents, deliveries)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return 0, 0, err
+	}
+	return bigID, smallID, nil
 }
 
 // timeReport calls the report endpoint 3 times to warm up, then calls

@@ -2,10 +2,13 @@ package reports_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 // TestFoldedRollupsStillEqualRawCounts ages a campaign's data by two days
@@ -44,18 +47,38 @@ func TestFoldedRollupsStillEqualRawCounts(t *testing.T) {
 	requireMetrics(t, raw, r.Metrics, "folded")
 	requireMetrics(t, rawMetrics(t, b, c.ID, "main"), r.Steps["main"], "folded main")
 
-	launched := r.LaunchedAt.UTC().Add(24 * time.Hour)
-	edge := launched.Truncate(time.Hour)
-	if edge.Before(launched) {
-		edge = edge.Add(time.Hour)
-	}
+	// The default timeline of a campaign days old is hourly, and adds up.
+	require.Equal(t, campaigns.ResolutionHour, r.TimelineResolution)
+	requireTimeline(t, b, c.ID, r.Timeline, "hour", age, time.Time{}, time.Time{})
+
+	// Bad windows are clear errors.
+	from := r.LaunchedAt.UTC()
+	_, err = b.svc.ReportWith(ctx, c.ID, campaigns.ReportOptions{From: from, To: from.Add(48 * time.Hour), Resolution: campaigns.ResolutionMinute})
+	require.ErrorContains(t, err, "at most a day")
+	_, err = b.svc.ReportWith(ctx, c.ID, campaigns.ReportOptions{Resolution: "second"})
+	require.ErrorContains(t, err, "not one of minute, hour")
+	code, body := b.body(t, "/campaigns/"+itoa(c.ID)+"/report?from=yesterday")
+	require.Equal(t, http.StatusUnprocessableEntity, code, body)
+	require.Contains(t, body, "RFC 3339")
+}
+
+// requireTimeline checks a timeline's opens per unit (minute or hour)
+// against the raw events shifted back by age, within [from, to) when given.
+func requireTimeline(t *testing.T, b *bundle, campaignID int64, tl []campaigns.TimelinePoint, unit, age string, from, to time.Time) {
+	t.Helper()
 	got := map[time.Time]int64{}
-	for _, p := range r.Timeline {
+	for _, p := range tl {
+		require.Zero(t, got[p.At], "one point per %s", unit)
 		got[p.At] += p.Opens
 	}
-	rows, err := b.pool.Query(ctx, `SELECT CASE WHEN ts < $2 THEN date_trunc('minute', ts) ELSE date_trunc('hour', ts, 'UTC') END, count(*)
+	var lo, hi *time.Time
+	if !from.IsZero() {
+		lo, hi = &from, &to
+	}
+	rows, err := b.pool.Query(context.Background(), `SELECT date_trunc($2, ts, 'UTC'), count(*)
 		FROM (SELECT occurred_at - interval '`+age+`' AS ts FROM events WHERE campaign_id = $1 AND type = 'open' AND NOT machine) e
-		GROUP BY 1`, c.ID, edge)
+		WHERE ($3::timestamptz IS NULL OR ts >= $3) AND ($4::timestamptz IS NULL OR ts < $4)
+		GROUP BY 1`, campaignID, unit, lo, hi)
 	require.NoError(t, err)
 	n := 0
 	for rows.Next() {

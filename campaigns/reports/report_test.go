@@ -240,6 +240,15 @@ func TestReportEqualsRawCounts(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 
+	// A fresh campaign's timeline is per minute; asked for, per hour.
+	require.Equal(t, campaigns.ResolutionMinute, r.TimelineResolution)
+	requireTimeline(t, b, c.ID, r.Timeline, "minute", "0 seconds", time.Time{}, time.Time{})
+	h, err := b.svc.ReportWith(ctx, c.ID, campaigns.ReportOptions{Resolution: campaigns.ResolutionHour})
+	require.NoError(t, err)
+	require.Equal(t, campaigns.ResolutionHour, h.TimelineResolution)
+	requireTimeline(t, b, c.ID, h.Timeline, "hour", "0 seconds", time.Time{}, time.Time{})
+	requireMetrics(t, raw, h.Metrics, "hourly")
+
 	// Goals.
 	require.Len(t, r.Goals, 2)
 	require.True(t, r.Goals[0].Met)

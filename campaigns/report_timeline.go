@@ -1,0 +1,152 @@
+package campaigns
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/tracking"
+)
+
+// Timeline resolutions.
+const (
+	ResolutionMinute = "minute"
+	ResolutionHour   = "hour"
+)
+
+const (
+	// autoMinutes is the longest window the timeline shows per minute when
+	// no resolution is asked for (at most 360 points).
+	autoMinutes = 6 * time.Hour
+	// maxMinutes is the longest window the timeline shows per minute at
+	// all (1,440 points).
+	maxMinutes = 24 * time.Hour
+)
+
+// ReportOptions choose the report's timeline. The zero value is the
+// default: the whole campaign, per minute while it is at most six hours
+// old and per hour after that, so the number of points (and the rows
+// read) does not grow with the campaign's size.
+type ReportOptions struct {
+	// From and To bound the timeline to [From, To) (zero: the campaign's
+	// first counted interval, now).
+	From, To time.Time
+	// Resolution is ResolutionMinute, ResolutionHour or "" (minutes for
+	// windows of at most six hours, else hours). Minutes are available for
+	// windows of at most a day; where older minute rollups were folded into
+	// hours (campaigns.FoldRollups), those intervals show as one point at
+	// the hour.
+	Resolution string
+}
+
+// timelineWindow is a checked ReportOptions.
+type timelineWindow struct {
+	from, to   *time.Time
+	resolution string
+}
+
+// window checks o against campaign c at now and chooses the resolution.
+func (o ReportOptions) window(c Campaign, now time.Time) (timelineWindow, error) {
+	w := timelineWindow{resolution: o.Resolution}
+	if !o.From.IsZero() {
+		f := o.From.UTC()
+		w.from = &f
+	}
+	if !o.To.IsZero() {
+		t := o.To.UTC()
+		w.to = &t
+	}
+	if w.from != nil && w.to != nil && !w.to.After(*w.from) {
+		return w, errs.Field("to", "to (%s) must be after from (%s)", w.to.Format(time.RFC3339), w.from.Format(time.RFC3339))
+	}
+	start, end := now, now
+	if w.from != nil {
+		start = *w.from
+	} else if c.LaunchedAt != nil {
+		start = *c.LaunchedAt
+	}
+	if w.to != nil {
+		end = *w.to
+	}
+	span := end.Sub(start)
+	switch o.Resolution {
+	case "":
+		w.resolution = ResolutionHour
+		if (w.from != nil || c.LaunchedAt != nil) && span <= autoMinutes {
+			w.resolution = ResolutionMinute
+		}
+	case ResolutionHour:
+	case ResolutionMinute:
+		if w.from == nil && c.LaunchedAt == nil {
+			return w, errs.Field("from", "a per-minute timeline of a campaign never launched needs from")
+		}
+		if span > maxMinutes {
+			return w, errs.Field("resolution", "per-minute timelines span at most a day; this one spans %s (narrow from/to or use resolution=hour)", span.Round(time.Minute))
+		}
+	default:
+		return w, errs.Field("resolution", "resolution %q is not one of minute, hour", o.Resolution)
+	}
+	if w.resolution == ResolutionMinute && w.from == nil {
+		f := c.LaunchedAt.UTC().Truncate(time.Minute)
+		w.from = &f
+	}
+	return w, nil
+}
+
+// queueTimeline adds the timeline query to b: hours from rollup_hours
+// (kept by triggers, a row per drawn metric and hour), minutes from the
+// rollups within a bounded window. Intervals with nothing drawn are left
+// out.
+func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
+	r.Timeline = []TimelinePoint{}
+	r.TimelineResolution = w.resolution
+	sql := `SELECT hour, metric, count, value::float8 FROM rollup_hours
+		WHERE campaign_id = $1 AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
+		ORDER BY hour`
+	if w.resolution == ResolutionMinute {
+		sql = `SELECT bucket, metric, sum(count)::bigint, sum(value)::float8 FROM rollups
+			WHERE campaign_id = $1 AND bucket >= $2 AND ($3::timestamptz IS NULL OR bucket < $3) AND NOT machine
+				AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
+			GROUP BY bucket, metric ORDER BY bucket`
+	}
+	b.Queue(sql, c.ID, w.from, w.to).Query(func(rows pgx.Rows) error {
+		var p *TimelinePoint
+		for rows.Next() {
+			var at time.Time
+			var metric string
+			var n int64
+			var v float64
+			if err := rows.Scan(&at, &metric, &n, &v); err != nil {
+				return err
+			}
+			if p == nil || !p.At.Equal(at) {
+				r.Timeline = append(r.Timeline, TimelinePoint{At: at.UTC()})
+				p = &r.Timeline[len(r.Timeline)-1]
+			}
+			switch metric {
+			case tracking.MetricSent, tracking.MetricSendBounced:
+				p.Sends += n
+			case tracking.MetricOpens:
+				p.Opens += n
+			case tracking.MetricClicks:
+				p.Clicks += n
+			case tracking.MetricConversions:
+				p.Conversions += n
+			case tracking.MetricRevenue:
+				p.Revenue += v
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		kept := r.Timeline[:0]
+		for _, p := range r.Timeline {
+			if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
+				kept = append(kept, p)
+			}
+		}
+		r.Timeline = kept
+		return nil
+	})
+}
