@@ -216,11 +216,16 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 // few deliveries in flight), so it costs the same at any size.
 func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progress, error) {
 	var p campaigns.Progress
-	rows, err := db.Query(ctx, `SELECT metric, sum(count)::bigint,
-			sum(count) FILTER (WHERE bucket >= date_trunc('minute', now()) - interval '1 minute')::bigint
-		FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+	// Totals from rollup_totals (a row per step and metric, kept by triggers
+	// on the rollups); the last minute's sends from the rollups, by key.
+	rows, err := db.Query(ctx, `SELECT t.metric, t.n, CASE WHEN t.metric = 'sent' THEN (
+				SELECT sum(r.count) FROM campaign_steps s JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
+				WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric = 'sent'
+					AND r.bucket >= date_trunc('minute', now()) - interval '1 minute' AND NOT r.machine
+			)::bigint END
+		FROM (SELECT metric, sum(count)::bigint AS n FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
 			AND metric IN ('deliveries', 'sent', 'send_bounced', 'bounces', 'failed', 'skipped')
-		GROUP BY metric`, campaignID)
+			GROUP BY metric) t`, campaignID)
 	if err != nil {
 		return p, fmt.Errorf("campaign progress: %w", err)
 	}
