@@ -37,10 +37,16 @@ func main() {
 	runs := flag.Int("runs", 5, "timed runs per segment count")
 	reuse := flag.Bool("reuse", false, "with DATABASE_URL: skip generating and importing when contacts already has rows (to time counts again)")
 	only := flag.String("rules", "", "time only the rules whose index (0-based, comma separated) is listed")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the segment counts to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run (import and counts) to this file")
 	flag.Parse()
 	ctx := context.Background()
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); check(f.Close()) }()
+	}
 	pool, cleanup, err := benchdb.Open(ctx, 8)
 	check(err)
 	defer cleanup()
@@ -52,7 +58,7 @@ func main() {
 	if have == 0 {
 		importAndFill(ctx, pool, meter, *n)
 	}
-	counts(ctx, pool, meter, *runs, *only, *cpuProfile)
+	counts(ctx, pool, meter, *runs, *only)
 	benchdb.PrintStatements(ctx, pool, os.Stdout)
 	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
 	fmt.Printf("RSS at the end: %.0f MB; peak RSS (VmHWM): %.0f MB; Go heap in use: %.0f MB\n", benchdb.RSS(), benchdb.PeakRSS(), heapMB())
@@ -90,14 +96,8 @@ func importAndFill(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, n in
 }
 
 // counts times segment counts and MatchPage walks.
-func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, only, cpuProfile string) {
+func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, only string) {
 	fmt.Printf("load average before the counts: %s\n", benchdb.LoadAvg())
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		check(err)
-		check(pprof.StartCPUProfile(f))
-		defer func() { pprof.StopCPUProfile(); check(f.Close()) }()
-	}
 
 	rules := []string{
 		`contact.attributes.city == "Tehran" && stats.opens >= 3`,

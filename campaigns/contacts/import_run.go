@@ -8,7 +8,9 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -156,7 +158,8 @@ func (w *importWorker) prepare(ctx context.Context) error {
 		CREATE TEMP TABLE import_rows (
 			line integer NOT NULL, email text NOT NULL, email_key text GENERATED ALWAYS AS (lower(email)) STORED,
 			name text NOT NULL, attributes jsonb NOT NULL, tags text[] NOT NULL, consent_source text, dup_of integer);
-		CREATE TEMP TABLE import_seen (email_key text PRIMARY KEY, line integer NOT NULL, created boolean NOT NULL DEFAULT false);`)
+		CREATE TEMP TABLE import_seen (email text NOT NULL, email_key text GENERATED ALWAYS AS (lower(email)) STORED PRIMARY KEY,
+			line integer NOT NULL, created boolean NOT NULL DEFAULT false);`)
 	if err != nil {
 		return fmt.Errorf("import: prepare: %w", err)
 	}
@@ -271,9 +274,7 @@ func partition(key string, n int) int {
 	return int(h % uint32(n))
 }
 
-// flush writes a batch in one transaction: COPY into the temp table, find
-// addresses seen in earlier batches, one INSERT … ON CONFLICT for the new
-// ones and, when there are repeats, one UPDATE merging them.
+// flush writes a batch in one transaction (see write).
 func (w *importWorker) flush(ctx context.Context, batch []importRow) error {
 	tx, err := w.conn.Begin(ctx)
 	if err != nil {
@@ -308,7 +309,107 @@ type batchCounts struct {
 	repeats                    []Duplicate
 }
 
+// write writes one batch. Most rows of a typical import are addresses
+// neither the table nor this import has seen: one probe finds them, and
+// they are copied straight into contacts (and the import's address table),
+// in key order. The others (existing contacts, repeats of earlier
+// batches) take the general path through the temp table: upsert, merge.
+// Should the direct copy meet an address after all (another writer
+// inserted it meanwhile, or two addresses only PostgreSQL's lower()
+// makes equal), it is undone and the whole batch takes the general path.
 func (w *importWorker) write(ctx context.Context, tx pgx.Tx, batch []importRow, c *batchCounts) error {
+	emails := make([]string, len(batch))
+	for i := range batch {
+		emails[i] = batch[i].email
+	}
+	var now time.Time
+	var known []int32 // 1-based positions in batch
+	err := tx.QueryRow(ctx, `SELECT now(), ARRAY(
+		SELECT u.i::int FROM unnest($1::text[]) WITH ORDINALITY AS u(e, i)
+		WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.email_key = lower(u.e))
+			OR EXISTS (SELECT 1 FROM import_seen s WHERE s.email_key = lower(u.e)))`, emails).Scan(&now, &known)
+	if err != nil {
+		return fmt.Errorf("probe addresses: %w", err)
+	}
+	if len(known) == len(batch) {
+		return w.upsert(ctx, tx, batch, c)
+	}
+	isKnown := make([]bool, len(batch))
+	for _, i := range known {
+		isKnown[i-1] = true
+	}
+	fresh := make([]*importRow, 0, len(batch)-len(known))
+	rest := make([]importRow, 0, len(known))
+	for i := range batch {
+		if isKnown[i] {
+			rest = append(rest, batch[i])
+		} else {
+			fresh = append(fresh, &batch[i])
+		}
+	}
+	slices.SortFunc(fresh, func(a, b *importRow) int { return strings.Compare(a.key, b.key) })
+	copied, err := copyFresh(ctx, tx, fresh, now)
+	if err != nil {
+		return err
+	}
+	if !copied {
+		return w.upsert(ctx, tx, batch, c)
+	}
+	c.inserted += int64(len(fresh))
+	if len(rest) == 0 {
+		return nil
+	}
+	return w.upsert(ctx, tx, rest, c)
+}
+
+// copyFresh copies rows with new addresses into contacts and the import's
+// address table, under a savepoint: false (and nothing written) when an
+// address turns out to exist.
+func copyFresh(ctx context.Context, tx pgx.Tx, fresh []*importRow, now time.Time) (bool, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = sp.Rollback(context.WithoutCancel(ctx)) }()
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"contacts"},
+		[]string{"email", "name", "attributes", "tags", "consent_source", "consent_at"},
+		pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
+			r := fresh[i]
+			attrs, err := attrsJSON(r.attrs)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", r.line, err)
+			}
+			var consent *string
+			var at *time.Time
+			if r.consent != "" {
+				consent, at = &r.consent, &now
+			}
+			return []any{r.email, r.name, attrs, r.tags, consent, at}, nil
+		}))
+	if isUniqueViolation(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("copy new contacts: %w", err)
+	}
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"import_seen"}, []string{"email", "line", "created"},
+		pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) { return []any{fresh[i].email, fresh[i].line, true}, nil }))
+	if isUniqueViolation(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("copy new contacts: %w", err)
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return false, fmt.Errorf("copy new contacts: %w", err)
+	}
+	return true, nil
+}
+
+// upsert writes rows through the temp table: COPY, find the addresses
+// earlier batches had, one INSERT … ON CONFLICT for the others and, when
+// there are repeats, one UPDATE merging them.
+func (w *importWorker) upsert(ctx context.Context, tx pgx.Tx, batch []importRow, c *batchCounts) error {
 	if _, err := tx.Exec(ctx, `TRUNCATE import_rows`); err != nil {
 		return err
 	}
@@ -316,11 +417,15 @@ func (w *importWorker) write(ctx context.Context, tx pgx.Tx, batch []importRow, 
 		[]string{"line", "email", "name", "attributes", "tags", "consent_source"},
 		pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) {
 			r := &batch[i]
+			attrs, err := attrsJSON(r.attrs)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", r.line, err)
+			}
 			var consent *string
 			if r.consent != "" {
 				consent = &r.consent
 			}
-			return []any{r.line, r.email, r.name, r.attrs, r.tags, consent}, nil
+			return []any{r.line, r.email, r.name, attrs, r.tags, consent}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
@@ -338,26 +443,28 @@ func (w *importWorker) write(ctx context.Context, tx pgx.Tx, batch []importRow, 
 		return fmt.Errorf("find repeats: %w", err)
 	}
 	var line, first int
+	var repeatLines []int32
 	if _, err := pgx.ForEachRow(rows, []any{&line, &first}, func() error {
 		c.repeats = append(c.repeats, Duplicate{Line: line, FirstLine: first})
+		repeatLines = append(repeatLines, int32(line))
 		return nil
 	}); err != nil {
 		return fmt.Errorf("find repeats: %w", err)
 	}
-	var fresh int64
-	if err := tx.QueryRow(ctx, upsertSQL, w.im.mode).Scan(&c.inserted, &c.updated, &fresh); err != nil {
+	var inserted, updated, fresh int64
+	if err := tx.QueryRow(ctx, upsertSQL, w.im.mode).Scan(&inserted, &updated, &fresh); err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
-	c.skipped = fresh - c.inserted - c.updated
-	if len(c.repeats) == 0 {
+	c.inserted += inserted
+	c.updated += updated
+	c.skipped += fresh - inserted - updated
+	if len(repeatLines) == 0 {
 		return nil
 	}
-	// The temp table has no statistics; without them the planner may scan
-	// all contacts for a handful of repeats.
-	if _, err := tx.Exec(ctx, `ANALYZE import_rows`); err != nil {
-		return fmt.Errorf("merge repeats: %w", err)
-	}
-	if _, err := tx.Exec(ctx, mergeSQL, w.im.mode); err != nil {
+	// The repeats by line number: the temp table has no statistics, and
+	// a condition on dup_of could make the planner scan all contacts for
+	// a handful of repeats; a short list of lines it estimates as few.
+	if _, err := tx.Exec(ctx, mergeSQL, w.im.mode, repeatLines); err != nil {
 		return fmt.Errorf("merge repeats: %w", err)
 	}
 	return nil
@@ -390,8 +497,8 @@ const upsertSQL = `
 			OR (c.consent_source IS NULL AND EXCLUDED.consent_source IS NOT NULL))
 		RETURNING c.email_key, (xmax = 0) AS inserted),
 	seen AS (
-		INSERT INTO import_seen (email_key, line, created)
-		SELECT r.email_key, r.line, COALESCE(up.inserted, false)
+		INSERT INTO import_seen (email, line, created)
+		SELECT r.email, r.line, COALESCE(up.inserted, false)
 		FROM import_rows r LEFT JOIN up ON up.email_key = r.email_key
 		WHERE r.dup_of IS NULL
 		ON CONFLICT DO NOTHING)
@@ -411,5 +518,5 @@ const mergeSQL = `
 		consent_at = CASE WHEN c.consent_source IS NULL AND r.consent_source IS NOT NULL THEN now() ELSE c.consent_at END,
 		updated_at = now()
 	FROM import_rows r
-	WHERE r.dup_of IS NOT NULL AND c.email_key = r.email_key
+	WHERE r.line = ANY($2::int[]) AND c.email_key = r.email_key
 		AND ($1 = 'upsert' OR (SELECT s.created FROM import_seen s WHERE s.email_key = r.email_key))`

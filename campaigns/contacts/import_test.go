@@ -1,11 +1,13 @@
 package contacts
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -216,4 +218,55 @@ func TestImportModel(t *testing.T) {
 		require.Equal(t, m.name, c.Name, c.Email)
 		require.ElementsMatch(t, m.tags, c.Tags, c.Email)
 	}
+}
+
+// TestImportCopyFreshFallback: when the direct copy of "new" addresses
+// meets one that exists after all (another writer got there between the
+// probe and the copy), nothing of it stays and the batch's transaction
+// still takes the general path.
+func TestImportCopyFreshFallback(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mustCreate(t, ContactInput{Email: "Taken@example.com", Name: "Old"})
+	conn, err := b.pool.Acquire(b.ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	im := &importer{mode: ModeUpsert, size: 10}
+	w := &importWorker{im: im, conn: conn}
+	require.NoError(t, w.prepare(b.ctx))
+	tx, err := conn.Begin(b.ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(b.ctx) }()
+	batch := []importRow{
+		{line: 2, email: "new@example.com", key: "new@example.com", name: "New", tags: []string{}, attrs: map[string]any{}},
+		{line: 3, email: "taken@example.com", key: "taken@example.com", name: "Newer", tags: []string{"t"}, attrs: map[string]any{}},
+	}
+	ok, err := copyFresh(b.ctx, tx, []*importRow{&batch[0], &batch[1]}, time.Now())
+	require.NoError(t, err)
+	require.False(t, ok)
+	var n int
+	require.NoError(t, tx.QueryRow(b.ctx, `SELECT count(*) FROM contacts WHERE email_key = 'new@example.com'`).Scan(&n))
+	require.Zero(t, n, "the failed copy left nothing")
+	var c batchCounts
+	require.NoError(t, w.upsert(b.ctx, tx, batch, &c))
+	require.Equal(t, batchCounts{inserted: 1, updated: 1}, c)
+	require.NoError(t, tx.Commit(b.ctx))
+	got, err := List(b.ctx, b.pool, ListQuery{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+}
+
+// TestAttrsJSON: the import's own JSON encoding of attributes reads back
+// as the values it was given.
+func TestAttrsJSON(t *testing.T) {
+	attrs := map[string]any{"city": "Tehran", "q\"uote\\": "a\"b\\c\n\r\t\x01\x1f é 😀 </script>&", "age": 42.0, "neg": -3.5,
+		"zero": 0.0, "tiny": 1e-7, "huge": 1e22, "big": 123456789012345.0, "frac": 0.000001, "": "", "list": []any{"x", 1.0}}
+	b, err := attrsJSON(attrs)
+	require.NoError(t, err)
+	var back map[string]any
+	require.NoError(t, json.Unmarshal(b, &back), string(b))
+	require.Equal(t, attrs, back)
+	empty, err := attrsJSON(map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(empty))
 }
