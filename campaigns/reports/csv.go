@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,9 @@ func (h *Handler) startCSV(c echo.Context, filename string, header []string) (*c
 }
 
 func (s *csvStream) row(rec []string) error {
+	for i, v := range rec {
+		rec[i] = neutralise(v)
+	}
 	if err := s.w.Write(rec); err != nil {
 		return err
 	}
@@ -66,6 +70,56 @@ func (s *csvStream) close() error {
 func (h *Handler) abort(c echo.Context, what string, err error) error {
 	h.cfg.Logger.ErrorContext(c.Request().Context(), "csv export failed", "export", what, "error", err)
 	panic(http.ErrAbortHandler)
+}
+
+// formulaStart are the first characters that make a spreadsheet read a
+// cell as a formula (or, tab and carriage return, hide one after them).
+const formulaStart = "=+-@\t\r"
+
+// neutralise keeps a cell from being read as a formula by a spreadsheet
+// (CSV injection): text from users (names, emails, attributes, URLs,
+// server replies) that starts with = + - @, a tab or a carriage return
+// gets a leading single quote. Plain numbers (-3, +1.5e3) stay numbers.
+func neutralise(s string) string {
+	if s == "" || !strings.ContainsRune(formulaStart, rune(s[0])) || isNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// isNumber reports whether s is a plain decimal number: an optional sign,
+// digits with an optional fraction, an optional exponent.
+func isNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 func formatTime(t *time.Time) string {

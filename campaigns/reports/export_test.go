@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,6 +114,9 @@ func TestSegmentContactsCSV(t *testing.T) {
 		require.Greater(t, id, prev, "id order")
 		prev = id
 		// encoding/csv's reader turns a quoted \r\n into \n (the writer keeps it).
+		if strings.HasPrefix(name, "=") {
+			name = "'" + name // neutralised against formulas
+		}
 		require.Equal(t, strings.ReplaceAll(name, "\r\n", "\n"), rec[2], "name survives the round trip")
 		var attrs map[string]any
 		require.NoError(t, json.Unmarshal([]byte(rec[5]), &attrs))
@@ -121,4 +125,49 @@ func TestSegmentContactsCSV(t *testing.T) {
 	}
 	code, _ := b.body(t, "/segments/999999/contacts.csv")
 	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestCSVFormulaInjection checks that every export neutralises cells that
+// a spreadsheet would run as formulas, and leaves numbers alone.
+func TestCSVFormulaInjection(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c := b.seed(t, 5, 1000)
+	b.launch(t, c)
+	evil := []string{"=HYPERLINK(\"https://evil.example\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"}
+	_, err := b.pool.Exec(ctx, `UPDATE deliveries SET last_error = ($2::text[])[1 + id % 6] WHERE campaign_id = $1`, c.ID, evil)
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, `UPDATE contacts SET email = '=' || email WHERE id IN (SELECT contact_id FROM deliveries WHERE campaign_id = $1)`, c.ID)
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, `UPDATE campaign_links SET name = '@SUM(A1)', url = '=https://x.example' WHERE campaign_id = $1`, c.ID)
+	require.NoError(t, err)
+
+	safe := func(v string) {
+		t.Helper()
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			_, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, "cell %q would run as a formula", v)
+		}
+	}
+	for _, path := range []string{"/deliveries.csv", "/links.csv", "/report.csv"} {
+		recs := readCSV(t, b, "/campaigns/"+itoa(c.ID)+path)
+		require.Greater(t, len(recs), 1, path)
+		for _, rec := range recs {
+			for _, v := range rec {
+				safe(v)
+			}
+		}
+	}
+	recs := readCSV(t, b, "/campaigns/"+itoa(c.ID)+"/deliveries.csv")
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	seen := map[string]bool{}
+	for _, rec := range recs[1:] {
+		require.True(t, strings.HasPrefix(rec[col["email"]], "'="), rec[col["email"]])
+		seen[rec[col["last_error"]]] = true
+	}
+	require.True(t, seen["'=HYPERLINK(\"https://evil.example\")"] || seen["'+1+cmd|' /C calc'!A0"] || seen["'-2+3"], "last_error neutralised: %v", seen)
 }
