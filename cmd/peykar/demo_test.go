@@ -29,6 +29,9 @@ func TestDemo(t *testing.T) {
 	t.Log(out.String())
 	require.Equal(t, 300, d.Audience.Contacts)
 	require.Positive(t, d.Audience.Purchases)
+	var live int
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM api_tokens WHERE name = 'peykar demo' AND revoked_at IS NULL`).Scan(&live))
+	require.Zero(t, live, "the demo revokes its API token when it ends")
 
 	token := testToken(t, m, auth.RoleManager)
 	id := strconv.FormatInt(d.CampaignID, 10)

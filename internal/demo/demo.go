@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,19 +74,28 @@ type Demo struct {
 	// TemplateIDs are the main, offer and resend templates.
 	TemplateIDs [3]int64
 	outboxFrom  int64 // the newest caught message before the launch
+	tokenID     int64 // the demo's API token, revoked by Close
 }
 
 // Setup loads the audience, creates an API token (role marketer), the
 // templates, the segment and the campaign through the API, and launches the
-// campaign. It does not check that the database is empty: see Empty.
-func Setup(ctx context.Context, cfg Config) (*Demo, error) {
+// campaign. It does not check that the database is empty: see Empty. The
+// token lives until Simulate ends (or Close); on failure it is revoked at
+// once.
+func Setup(ctx context.Context, cfg Config) (d *Demo, err error) {
 	cfg.withDefaults()
-	d := &Demo{cfg: cfg, rng: newRand(cfg.Seed)}
-	_, secret, err := auth.CreateToken(ctx, cfg.Pool, "peykar demo", auth.RoleMarketer, 0)
+	d = &Demo{cfg: cfg, rng: newRand(cfg.Seed)}
+	t, secret, err := auth.CreateToken(ctx, cfg.Pool, "peykar demo", auth.RoleMarketer, 0)
 	if err != nil {
 		return nil, fmt.Errorf("demo: create API token: %w", err)
 	}
+	d.tokenID = t.ID
 	d.client = newClient(cfg.URL, secret)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, d.Close(context.WithoutCancel(ctx)))
+		}
+	}()
 	start := time.Now()
 	d.Audience, err = LoadAudience(ctx, cfg.Pool, d.rng, cfg.Contacts, cfg.Run, start)
 	if err != nil {
@@ -111,6 +121,19 @@ func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	}
 	fmt.Fprintf(cfg.Out, "Launched campaign %d to the embedded SMTP catch-all.\n", d.CampaignID)
 	return d, nil
+}
+
+// Close revokes the demo's API token, so that no run leaves a live marketer
+// token behind. Simulate calls it when it ends; calling it again is harmless.
+func (d *Demo) Close(ctx context.Context) error {
+	if d.tokenID == 0 {
+		return nil
+	}
+	if err := auth.RevokeToken(ctx, d.cfg.Pool, d.tokenID); err != nil {
+		return fmt.Errorf("demo: revoke its API token: %w", err)
+	}
+	d.tokenID = 0
+	return nil
 }
 
 // newRand is the demo's random source for seed.

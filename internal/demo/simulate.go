@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -102,8 +103,9 @@ func (p *plan) first() time.Time {
 // message caught (a busy machine may take a while to start sending; after
 // firstMessageWait without one the simulation gives up). It returns when
 // the duration is over and every request it started has finished, or when
-// ctx is done.
-func (d *Demo) Simulate(ctx context.Context) (*Stats, error) {
+// ctx is done, and then revokes the demo's API token (Close).
+func (d *Demo) Simulate(ctx context.Context) (_ *Stats, err error) {
+	defer func() { err = errors.Join(err, d.Close(context.WithoutCancel(ctx))) }()
 	start := time.Now()
 	deadline := start.Add(firstMessageWait)
 	started := false
