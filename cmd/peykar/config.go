@@ -74,10 +74,17 @@ type Config struct {
 	Mode string
 	// LogLevel (PEYKAR_LOG_LEVEL): debug, info, warn or error. Default info.
 	LogLevel string
+	// TrustedProxies (PEYKAR_TRUSTED_PROXIES) are comma-separated CIDRs (or
+	// single addresses) of the reverse proxies in front of Peykar. Only a
+	// request from one of them has its client address taken from
+	// X-Forwarded-For (skipping trusted hops from the right). Default none:
+	// the client address is the TCP peer and X-Forwarded-For is ignored.
+	TrustedProxies string
 
 	smtp        engine.SMTPConfig // parsed SMTPURL
 	rescueAfter time.Duration
 	dkim        *engine.DKIMConfig
+	proxies     []*net.IPNet // parsed TrustedProxies
 }
 
 // envVars maps each flag to its environment variable.
@@ -99,6 +106,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"admin-password", "PEYKAR_ADMIN_PASSWORD", "password of the admin created on first run, at least 10 characters"},
 	{"mode", "PEYKAR_MODE", "all, web (HTTP only) or worker (jobs only)"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
+	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -119,6 +127,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
+		"trusted-proxies": &c.TrustedProxies,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -208,7 +217,42 @@ func (c *Config) validate() error {
 	default:
 		return &ConfigError{"PEYKAR_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 	}
+	proxies, err := parseCIDRs(c.TrustedProxies)
+	if err != nil {
+		return &ConfigError{"PEYKAR_TRUSTED_PROXIES", err.Error()}
+	}
+	c.proxies = proxies
 	return nil
+}
+
+// parseCIDRs parses a comma-separated list of CIDRs; a bare address is a
+// range of one (/32 or /128).
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an IP address", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or fd00::/8", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // loadOrCreateSecret returns Secret, or the one kept in DataDir/secret,

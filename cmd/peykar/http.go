@@ -29,7 +29,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(discard{})
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(m.Config.proxies)
 	e.HTTPErrorHandler = httpapi.ErrorHandler(m.Logger)
 
 	e.Use(middleware.RequestID())
@@ -88,6 +88,22 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	jobs.Any("", echo.WrapHandler(ui))
 	jobs.Any("/*", echo.WrapHandler(ui))
 	return e, nil
+}
+
+// ipExtractor is how c.RealIP() finds the client (the login rate limit,
+// tracking's machine-traffic rules and the access log use it): the TCP peer,
+// or, behind the trusted proxies, the nearest X-Forwarded-For entry that is
+// not one of them. Nothing is trusted by default (not even loopback or
+// private ranges), so a client cannot forge its address with a header.
+func ipExtractor(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func (m *Main) readyz(c echo.Context) error {
