@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,6 +81,12 @@ type Config struct {
 	// X-Forwarded-For (skipping trusted hops from the right). Default none:
 	// the client address is the TCP peer and X-Forwarded-For is ignored.
 	TrustedProxies string
+	// From (PEYKAR_FROM) is the sender of mail Peykar sends on its own
+	// behalf: template test sends and system mail (campaigns carry their own
+	// from). An address, optionally with a name ("Shop <news@shop.example>").
+	// Default peykar@ the host of BaseURL, or peykar@localhost when that host
+	// is an IP address or has no dot.
+	From string
 
 	smtp        engine.SMTPConfig // parsed SMTPURL
 	rescueAfter time.Duration
@@ -106,6 +113,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"admin-password", "PEYKAR_ADMIN_PASSWORD", "password of the admin created on first run, at least 10 characters"},
 	{"mode", "PEYKAR_MODE", "all, web (HTTP only) or worker (jobs only)"},
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
+	{"from", "PEYKAR_FROM", "sender of test sends and system mail (default peykar@ the host of the base URL)"},
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 }
 
@@ -127,7 +135,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
-		"trusted-proxies": &c.TrustedProxies,
+		"trusted-proxies": &c.TrustedProxies, "from": &c.From,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -172,6 +180,12 @@ func (c *Config) validate() error {
 		return &ConfigError{"PEYKAR_BASE_URL", fmt.Sprintf("%q must be an absolute http or https URL without query or fragment", c.BaseURL)}
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.From == "" {
+		c.From = defaultFrom(u.Hostname())
+	}
+	if a, err := mail.ParseAddress(c.From); err != nil || !strings.Contains(a.Address, "@") {
+		return &ConfigError{"PEYKAR_FROM", fmt.Sprintf("%q is not an email address such as news@shop.example or \"Shop <news@shop.example>\"", c.From)}
+	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return &ConfigError{"PEYKAR_SECRET", "must be at least 32 characters (generate one with: openssl rand -base64 32)"}
 	}
@@ -223,6 +237,16 @@ func (c *Config) validate() error {
 	}
 	c.proxies = proxies
 	return nil
+}
+
+// defaultFrom is the sender when PEYKAR_FROM is unset: peykar@ the public
+// host, which a real provider can be told to accept; an IP address or a
+// dotless name makes no deliverable domain, so the catch-all's localhost.
+func defaultFrom(host string) string {
+	if host == "" || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return "peykar@localhost"
+	}
+	return "peykar@" + strings.ToLower(host)
 }
 
 // parseCIDRs parses a comma-separated list of CIDRs; a bare address is a

@@ -25,7 +25,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	templates.Routes(api, templates.Deps{
 		Pool: m.pool, Logger: m.Logger,
 		Contacts: m.templateContact,
-		Sender:   engine.TestSender{Mailer: m.mailer, From: "peykar@localhost"},
+		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
