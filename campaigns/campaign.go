@@ -215,10 +215,17 @@ func (c *Campaign) normalize() error {
 	if c.Rules == nil {
 		c.Rules = []Rule{}
 	}
+	ruleNames := map[string]bool{}
 	for i, r := range c.Rules {
 		if err := r.check(fmt.Sprintf("rules[%d]", i), seen); err != nil {
 			return err
 		}
+		// Firings are recorded and timers find their rule by name.
+		name := strings.TrimSpace(r.Name)
+		if ruleNames[name] {
+			return errs.Field(fmt.Sprintf("rules[%d].name", i), "%q is used by another rule; rule names must be unique", name)
+		}
+		ruleNames[name] = true
 	}
 	if _, err := CompileRules(c.Rules); err != nil {
 		return err

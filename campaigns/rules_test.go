@@ -104,3 +104,20 @@ func errorAs(err error, target **errs.Error) bool {
 	}
 	return ok
 }
+
+func TestRuleNamesMustBeUnique(t *testing.T) {
+	t.Parallel()
+	c := Campaign{Name: "c", Steps: []Step{{Key: "main", TemplateID: 1}}, Rules: []Rule{
+		{Name: "clicked", On: "click", Actions: []Action{{Type: "exit"}}},
+		{Name: "opened", On: "open", Actions: []Action{{Type: "exit"}}},
+		{Name: " clicked ", On: "open", Actions: []Action{{Type: "exit"}}},
+	}}
+	var e *errs.Error
+	require.ErrorAs(t, c.normalize(), &e)
+	require.Equal(t, errs.Invalid, e.Code)
+	require.Equal(t, "rules[2].name", e.Field)
+	require.Contains(t, e.Message, `"clicked"`)
+
+	c.Rules[2].Name = "clicked again"
+	require.NoError(t, c.normalize())
+}
