@@ -48,6 +48,19 @@ type Campaign struct {
 	FinishedAt        *time.Time `json:"finished_at,omitempty"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
+	// RulesActive and RulesEnd are read-only, set in API answers: whether
+	// follow-up rules fire now, and until when (settings.rules_until or 30
+	// days after launch). POST /campaigns/{id}/cancel stops them, also for a
+	// finished campaign.
+	RulesActive bool       `json:"rules_active"`
+	RulesEndAt  *time.Time `json:"rules_end,omitempty"`
+}
+
+// withRulesState fills the read-only RulesActive and RulesEndAt at now.
+func (c Campaign) withRulesState(now time.Time) Campaign {
+	c.RulesActive = len(c.Rules) > 0 && c.Status != StatusDraft && c.RulesActiveAt(now)
+	c.RulesEndAt = c.RulesEnd()
+	return c
 }
 
 // Address is a sender.
@@ -139,13 +152,23 @@ func (c *Campaign) RulesActiveAt(t time.Time) bool {
 	if c.Status == StatusCancelled || c.Status == StatusDraft {
 		return false
 	}
-	if c.Settings.RulesUntil != nil {
-		return t.Before(*c.Settings.RulesUntil)
-	}
-	if c.LaunchedAt != nil {
-		return t.Before(c.LaunchedAt.Add(DefaultRulesWindow))
+	if end := c.RulesEnd(); end != nil {
+		return t.Before(*end)
 	}
 	return true
+}
+
+// RulesEnd is when follow-up rules stop firing: settings.rules_until, or 30
+// days after launch; nil before launch without rules_until.
+func (c *Campaign) RulesEnd() *time.Time {
+	if c.Settings.RulesUntil != nil {
+		return c.Settings.RulesUntil
+	}
+	if c.LaunchedAt != nil {
+		end := c.LaunchedAt.Add(DefaultRulesWindow)
+		return &end
+	}
+	return nil
 }
 
 // UTM are the parameters appended to tracked links.
@@ -328,7 +351,11 @@ func checkAddress(s string) error {
 var transitions = map[string]map[string]string{
 	"pause":  {StatusRunning: StatusPaused},
 	"resume": {StatusPaused: StatusRunning},
-	"cancel": {StatusScheduled: StatusCancelled, StatusRunning: StatusCancelled, StatusPaused: StatusCancelled},
+	// Cancelling a finished campaign stops its follow-up rules (which keep
+	// firing after the first step is done, until rules_until) and skips the
+	// follow-ups still queued; what was sent stays in the report.
+	"cancel": {StatusScheduled: StatusCancelled, StatusRunning: StatusCancelled, StatusPaused: StatusCancelled,
+		StatusFinished: StatusCancelled},
 }
 
 // next returns the status after action, or a conflict error.

@@ -35,7 +35,7 @@ func (s *Service) create(c echo.Context) error {
 	if err := s.Create(c.Request().Context(), &in); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, in)
+	return c.JSON(http.StatusCreated, in.withRulesState(s.now()))
 }
 
 func (s *Service) update(c echo.Context) error {
@@ -55,7 +55,7 @@ func (s *Service) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, out.withRulesState(s.now()))
 }
 
 func (s *Service) get(c echo.Context) error {
@@ -67,7 +67,7 @@ func (s *Service) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, out.withRulesState(s.now()))
 }
 
 func (s *Service) list(c echo.Context) error {
@@ -79,6 +79,9 @@ func (s *Service) list(c echo.Context) error {
 	items, err := List(c.Request().Context(), s.Pool, after, limit)
 	if err != nil {
 		return err
+	}
+	for i := range items {
+		items[i] = items[i].withRulesState(s.now())
 	}
 	out := httpapi.List[Campaign]{Items: items}
 	if len(items) == limit {
@@ -102,7 +105,7 @@ func (s *Service) action(action string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, out)
+		return c.JSON(http.StatusOK, out.withRulesState(s.now()))
 	}
 }
 

@@ -67,9 +67,9 @@ func (s *Service) Create(ctx context.Context, c *Campaign) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return insert(ctx, tx, c) })
 }
 
-// Update replaces a campaign's definition. Draft and scheduled campaigns can
-// change everything; once launched, only the name, throttle, rules, goals and
-// settings may change.
+// Update replaces a campaign's definition. Draft campaigns can change
+// everything; once launched (and after it finished, while its rules still
+// fire), only the name, throttle, rules, goals and settings may change.
 func (s *Service) Update(ctx context.Context, c *Campaign) error {
 	if err := c.normalize(); err != nil {
 		return err
@@ -81,7 +81,7 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 		}
 		switch old.Status {
 		case StatusDraft:
-		case StatusScheduled, StatusRunning, StatusPaused:
+		case StatusScheduled, StatusRunning, StatusPaused, StatusFinished:
 			if !sameAudience(old, *c) {
 				return errs.New(errs.Conflict, "a %s campaign's segment, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
 			}
@@ -219,7 +219,13 @@ func (s *Service) Transition(ctx context.Context, id int64, action string) (Camp
 		if err != nil {
 			return err
 		}
-		if err := setStatus(ctx, tx, id, to); err != nil {
+		if c.Status == StatusFinished {
+			// Stopping a finished campaign's rules: it keeps finished_at
+			// (when its sends were done).
+			if _, err := tx.Exec(ctx, `UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1`, id, to); err != nil {
+				return fmt.Errorf("set campaign %d status: %w", id, err)
+			}
+		} else if err := setStatus(ctx, tx, id, to); err != nil {
 			return err
 		}
 		if to == StatusCancelled {
