@@ -45,6 +45,9 @@ type delivery struct {
 	Step       string
 	ContactID  int64
 	Attempts   int
+	// Exited: a rule's exit action took the contact out of the campaign,
+	// so this (follow-up) delivery is skipped, not sent.
+	Exited bool
 }
 
 // insertDeliveries creates the deliveries of a step for contacts, skipping
@@ -72,19 +75,23 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step str
 // rescue an attempt that is slow rather than dead and run the retry while
 // the first attempt still sends, and a fresh claim may be that attempt's.
 // No other job can take a claimed row, so a delivery is in at most one
-// sender's hands.
+// sender's hands. The same statement says which contacts have exited the
+// campaign (a rule's exit action), whose deliveries the caller records as
+// skipped in the outcome transaction like any unsendable one.
 func claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter time.Duration) ([]delivery, error) {
 	rows, err := db.Query(ctx, `
-		UPDATE deliveries SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
+		UPDATE deliveries d SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
 		WHERE id = ANY($2) AND (status = 'queued'
 			OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
-		RETURNING id, campaign_id, step, contact_id, attempts`, jobID, ids, staleAfter.String())
+		RETURNING id, campaign_id, step, contact_id, attempts,
+			EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)`,
+		jobID, ids, staleAfter.String())
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (delivery, error) {
 		var d delivery
-		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts)
+		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Exited)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

@@ -358,6 +358,10 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 	ready = make([]rendered, 0, len(group))
 	results = make([]result, 0, len(group))
 	for _, d := range group {
+		if d.Exited {
+			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact exited the campaign"})
+			continue
+		}
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
 			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
