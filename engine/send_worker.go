@@ -501,8 +501,12 @@ func retryOrFail(d delivery, detail string) result {
 }
 
 // enqueueFollowUps starts what a send triggers, in the transaction that
-// records it: "sent" rules and the timers of no_open/no_click/no_conversion
-// rules watching this step.
+// records it: a rules job per sent delivery when a "sent" rule covers its
+// step, a rules job per delivery refused for good at send time (5xx) when a
+// "bounce" rule covers its step (asynchronous bounces come through
+// tracking), and the timers of no_open/no_click/no_conversion rules watching
+// this step. A job evaluates every rule of its event type, so one job per
+// (delivery, event) is enough.
 func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []delivery, results []result, now time.Time) error {
 	if len(c.Rules) == 0 {
 		return nil
@@ -512,24 +516,45 @@ func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, cla
 	for _, d := range claimed {
 		stepOf[d.ID] = d.Step
 	}
+	// covers reports whether an event rule of type on applies to step.
+	covers := func(on, step string) bool {
+		for _, r := range c.Rules {
+			if r.On == on && (r.Step == "" || r.Step == step) {
+				return true
+			}
+		}
+		return false
+	}
 	var params []river.InsertManyParams
+	for _, res := range results {
+		var on string
+		switch res.status {
+		case DeliverySent:
+			on = "sent"
+		case DeliveryBounced:
+			on = "bounce"
+		default:
+			continue
+		}
+		step := stepOf[res.id]
+		if !covers(on, step) {
+			continue
+		}
+		d := findDelivery(claimed, res.id)
+		params = append(params, river.InsertManyParams{Args: tracking.RuleEventArgs{
+			DeliveryID: d.ID, CampaignID: c.ID, ContactID: d.ContactID, Step: step, Type: on, At: now}})
+	}
 	for _, r := range c.Rules {
+		if !isTimer(r.On) {
+			continue
+		}
 		watch := r.Step
 		if watch == "" && len(c.Steps) > 0 {
 			watch = c.Steps[0].Key
 		}
 		var ids []int64
 		for _, res := range results {
-			if res.status != DeliverySent {
-				continue
-			}
-			step := stepOf[res.id]
-			switch {
-			case r.On == "sent" && (r.Step == "" || r.Step == step):
-				d := findDelivery(claimed, res.id)
-				params = append(params, river.InsertManyParams{Args: tracking.RuleEventArgs{
-					DeliveryID: d.ID, CampaignID: c.ID, ContactID: d.ContactID, Step: step, Type: "sent", At: now}})
-			case isTimer(r.On) && step == watch:
+			if res.status == DeliverySent && stepOf[res.id] == watch {
 				ids = append(ids, res.id)
 			}
 		}
