@@ -17,14 +17,17 @@ import (
 	"github.com/peykar/peykar/templates"
 )
 
-// Rows the campaign form offers for steps and goals (empty rows are ignored).
+// The form shows each step, goal and rule and one empty row to add (each
+// rule with its actions and one empty action); empty rows are ignored.
+// These bound what a form may post.
 const (
-	stepRows = 3
-	goalRows = 3
-	// The rule editor shows each rule and one empty rule to add, each with
-	// its actions and one empty action; these bound what a form may post.
+	maxStepRows   = 50
+	maxGoalRows   = 50
 	maxRuleRows   = 50
 	maxActionRows = 20
+	// legacyRows is how many step and goal rows a form without a count
+	// (steps.count, goals.count) is read for.
+	legacyRows = 3
 )
 
 // ruleRow is a rule in the editor with its action rows (the last empty).
@@ -54,6 +57,9 @@ type campaignForm struct {
 	Templates   []templates.Template
 	Err         formErr
 	GoalMetrics []string
+	// Locked: the campaign was launched, so only its name, throttle,
+	// rules, goals and settings may change; the form shows only those.
+	Locked bool
 }
 
 func (u *UI) campaignFormRoutes(g *echo.Group) {
@@ -74,10 +80,10 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 		return err
 	}
 	f.Segments, f.Templates, f.GoalMetrics = segs, tpls, campaigns.GoalMetrics()
-	for len(f.StepRows) < stepRows {
+	if len(f.StepRows) < maxStepRows && !f.Locked {
 		f.StepRows = append(f.StepRows, campaigns.Step{})
 	}
-	for len(f.GoalRows) < goalRows {
+	if len(f.GoalRows) < maxGoalRows {
 		f.GoalRows = append(f.GoalRows, campaigns.Goal{})
 	}
 	f.StepKeys = nil
@@ -110,7 +116,7 @@ func (u *UI) campaignEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	f := campaignForm{Campaign: cp, StepRows: cp.Steps, GoalRows: cp.Goals}
+	f := campaignForm{Campaign: cp, StepRows: cp.Steps, GoalRows: cp.Goals, Locked: cp.Status != campaigns.StatusDraft}
 	if cp.ScheduledAt != nil {
 		f.Scheduled = cp.ScheduledAt.UTC().Format("2006-01-02T15:04")
 	}
@@ -133,11 +139,28 @@ func (u *UI) campaignUpdate(c echo.Context) error {
 func (u *UI) campaignSave(c echo.Context, id int64) error {
 	f, err := readCampaignForm(c)
 	f.ID = id
+	var old campaigns.Campaign
+	if id != 0 {
+		var gerr error
+		if old, gerr = campaigns.Get(c.Request().Context(), u.Pool, id); gerr != nil {
+			return u.pageErr(c, gerr)
+		}
+		f.Status = old.Status
+		if f.Locked = old.Status != campaigns.StatusDraft; f.Locked {
+			// A launched campaign's audience stays as stored; the form
+			// does not show it.
+			f.SegmentID, f.Channel, f.From, f.ReplyTo = old.SegmentID, old.Channel, old.From, old.ReplyTo
+			f.Steps, f.StepRows, f.ScheduledAt = old.Steps, old.Steps, old.ScheduledAt
+			if old.ScheduledAt != nil {
+				f.Scheduled = old.ScheduledAt.UTC().Format("2006-01-02T15:04")
+			}
+		}
+	}
 	if err == nil {
 		if id == 0 {
 			err = u.Campaigns.Create(c.Request().Context(), &f.Campaign)
 		} else {
-			err = u.updateCampaign(c, &f.Campaign)
+			err = u.updateCampaign(c, old, &f.Campaign)
 		}
 	}
 	if fe, ok := asFormErr(err); ok {
@@ -153,11 +176,7 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 // updateCampaign saves an edited campaign, keeping the settings the form
 // does not show (set through the API: rules_until, the webhook secret)
 // as they are stored.
-func (u *UI) updateCampaign(c echo.Context, cp *campaigns.Campaign) error {
-	old, err := campaigns.Get(c.Request().Context(), u.Pool, cp.ID)
-	if err != nil {
-		return err
-	}
+func (u *UI) updateCampaign(c echo.Context, old campaigns.Campaign, cp *campaigns.Campaign) error {
 	cp.Settings.RulesUntil = old.Settings.RulesUntil
 	if cp.Settings.Webhook != nil && old.Settings.Webhook != nil && cp.Settings.Webhook.Secret == "" {
 		cp.Settings.Webhook.Secret = old.Settings.Webhook.Secret
@@ -270,24 +289,45 @@ func readCampaignForm(c echo.Context) (campaignForm, error) {
 		}
 		cp.SegmentID = &id
 	}
-	for i := 0; i < stepRows; i++ {
+	// Rows are read up to their count; empty ones are dropped, so the rows
+	// shown again (and error positions such as goals[1].when) are numbered
+	// as the campaign stores them.
+	rowCount := func(name string, limit int) int {
+		s := v(name)
+		if s == "" {
+			return legacyRows
+		}
+		n, _ := strconv.Atoi(s)
+		return min(max(n, 0), limit)
+	}
+	for i := range rowCount("steps.count", maxStepRows) {
 		key, tpl := v(fmt.Sprintf("steps[%d].key", i)), v(fmt.Sprintf("steps[%d].template_id", i))
 		step := campaigns.Step{Key: key}
 		if tpl != "" {
 			step.TemplateID, _ = strconv.ParseInt(tpl, 10, 64)
 		}
-		f.StepRows = append(f.StepRows, step)
 		if key != "" || tpl != "" {
 			cp.Steps = append(cp.Steps, step)
 		}
 	}
-	for i := 0; i < goalRows; i++ {
+	f.StepRows = cp.Steps
+	for i := range rowCount("goals.count", maxGoalRows) {
 		g := campaigns.Goal{Name: v(fmt.Sprintf("goals[%d].name", i)), When: v(fmt.Sprintf("goals[%d].when", i))}
-		f.GoalRows = append(f.GoalRows, g)
-		if g.Name != "" || g.When != "" {
-			cp.Goals = append(cp.Goals, g)
+		date := v(fmt.Sprintf("goals[%d].target_date", i))
+		if g.Name == "" && g.When == "" && date == "" {
+			continue
 		}
+		if date != "" {
+			d, err := time.Parse("2006-01-02", date)
+			if err != nil {
+				fail(errs.Field(fmt.Sprintf("goals[%d].target_date", len(cp.Goals)), "must be a date (YYYY-MM-DD)"))
+			} else {
+				g.TargetDate = &d
+			}
+		}
+		cp.Goals = append(cp.Goals, g)
 	}
+	f.GoalRows = cp.Goals
 	if s := v("throttle_per_second"); s != "" {
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {

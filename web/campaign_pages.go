@@ -1,12 +1,17 @@
 package web
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/analytics"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -68,7 +73,49 @@ func (u *UI) campaignReport(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "campaign", pageData{Title: cp.Name, Nav: "campaigns", Data: map[string]any{"Campaign": cp, "Report": r}})
+	ruleStats, err := campaigns.RulesStats(ctx, u.Pool, cp)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	anomalies, err := analytics.ListAnomalies(ctx, u.Pool, id)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	data := map[string]any{"Campaign": cp, "Report": r, "RuleStats": ruleStats, "Anomalies": anomalies,
+		"RulesActive":   len(cp.Rules) > 0 && cp.Status != campaigns.StatusDraft && cp.RulesActiveAt(time.Now()),
+		"RulesEnd":      cp.RulesEnd(),
+		"LaunchConfirm": ""}
+	if cp.Status == campaigns.StatusDraft {
+		if n := u.audience(ctx, cp); n >= 0 {
+			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm_count", n)
+		} else {
+			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm")
+		}
+	}
+	return u.render(c, http.StatusOK, "campaign", pageData{Title: cp.Name, Nav: "campaigns", Data: data})
+}
+
+// audience is how many contacts the draft's segment matches now, for the
+// launch confirmation, when a count is cheap (the segment translates to
+// SQL); -1 otherwise.
+func (u *UI) audience(ctx context.Context, cp campaigns.Campaign) int64 {
+	if cp.SegmentID == nil {
+		return -1
+	}
+	seg, err := contacts.GetSegment(ctx, u.Pool, *cp.SegmentID)
+	if err != nil {
+		return -1
+	}
+	rule, err := contacts.CompileRule(seg.Rule)
+	if err != nil || !rule.Translatable() {
+		return -1
+	}
+	n, err := contacts.Count(ctx, u.Pool, rule)
+	if err != nil {
+		u.Logger.WarnContext(ctx, "count segment for launch confirmation", slog.Int64("segment_id", seg.ID), slog.Any("error", err))
+		return -1
+	}
+	return n
 }
 
 // campaignProgress is the progress panel alone, polled by htmx while the

@@ -243,9 +243,19 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[name="steps[0].template_id"]`), "1"),
 		clickJS(`form.stack > button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS("#action-launch")),
+		// Launch asks first, saying how many contacts the segment has now;
+		// declining leaves the campaign a draft.
+		runJS(`window.asked = ''; window.confirm = (q) => { window.asked = q; return false }`),
+		clickJS("#action-launch"),
+		waitJS(`window.asked.includes('3 contacts')`),
+		waitJS(`document.querySelector('#status').textContent === 'draft' && document.querySelector('#action-launch') !== null`),
+		runJS(`window.confirm = () => true`),
 		clickJS("#action-launch"),
 		waitJS(`document.querySelector('#live-status') && document.querySelector('#live-status').textContent === 'finished'`),
 	)
+	// A finished campaign offers no Launch; its rules can be stopped.
+	steps(t, ctx, waitJS(`document.querySelector('#action-launch') === null &&
+		document.querySelector('form[data-confirm] #action-cancel') !== null && document.querySelector('#rule-stats') !== null`))
 	require.Equal(t, "3", text(t, ctx, "#sent-count"))
 	// The headline numbers and the status badge follow without a reload.
 	steps(t, ctx, waitJS(`document.querySelector('#live .cards .value').textContent === '3' &&

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -247,4 +248,140 @@ func TestReportsPage(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, "is not a date")
 	require.Contains(t, body, `id="standard-form"`, "the form stays to fix the date")
+}
+
+// postForm posts an editor's form with an API token (no CSRF needed).
+func postForm(t *testing.T, m *Main, token, path string, form url.Values) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := noRedirect.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location") + string(b)
+}
+
+// TestCampaignPageActionsAndForm: the campaign form keeps every goal (rows
+// grow) with its target date and any number of steps; the campaign page
+// offers the actions its status allows, with confirmations, shows each
+// rule's fired/failed counts and last error and the campaign's anomaly
+// flags; a launched campaign's Edit changes only what may change.
+func TestCampaignPageActionsAndForm(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	ctx := context.Background()
+	token := testToken(t, m, auth.RoleMarketer)
+	for i := range 3 {
+		code, body := do(t, m, http.MethodPost, "/api/v1/contacts", token, map[string]any{"email": fmt.Sprintf("p%d@example.com", i)})
+		require.Equal(t, http.StatusCreated, code, body)
+	}
+	code, body := do(t, m, http.MethodPost, "/api/v1/segments", token, map[string]any{"name": "all", "rule": `contact.email endsWith "@example.com"`})
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = do(t, m, http.MethodPost, "/api/v1/templates", token, map[string]any{"name": "t", "subject": "Hi", "html": "<p>Hi</p>"})
+	require.Equal(t, http.StatusCreated, code, body)
+
+	form := url.Values{"name": {"Form"}, "channel": {"email"}, "segment_id": {"1"}, "from.email": {"news@shop.example"},
+		"steps.count": {"5"}, "goals.count": {"6"}, "rules.count": {"1"},
+		"rules[0].name": {"clickers"}, "rules[0].on": {"click"}, "rules[0].actions.count": {"1"},
+		"rules[0].actions[0].type": {"add_tag"}, "rules[0].actions[0].tag": {"hot"}}
+	for i := range 4 {
+		form.Set(fmt.Sprintf("steps[%d].key", i), fmt.Sprintf("s%d", i))
+		form.Set(fmt.Sprintf("steps[%d].template_id", i), "1")
+	}
+	for i := range 5 {
+		form.Set(fmt.Sprintf("goals[%d].name", i), fmt.Sprintf("g%d", i))
+		form.Set(fmt.Sprintf("goals[%d].when", i), fmt.Sprintf("sent >= %d", i+1))
+	}
+	form.Set("goals[4].target_date", "2030-01-31")
+	code, body = postForm(t, m, token, "/admin/campaigns/new", form)
+	require.Equal(t, http.StatusSeeOther, code, body)
+	id := strings.TrimPrefix(body[:strings.Index(body+"<", "<")], "/admin/campaigns/")
+	var got struct {
+		Steps []struct{ Key string } `json:"steps"`
+		Goals []struct {
+			Name       string     `json:"name"`
+			TargetDate *time.Time `json:"target_date"`
+		} `json:"goals"`
+	}
+	code, body = do(t, m, http.MethodGet, "/api/v1/campaigns/"+id, token, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	require.Len(t, got.Steps, 4, "every step row is kept")
+	require.Len(t, got.Goals, 5, "every goal row is kept")
+	require.NotNil(t, got.Goals[4].TargetDate)
+	require.Equal(t, "2030-01-31", got.Goals[4].TargetDate.Format("2006-01-02"))
+
+	code, body = do(t, m, http.MethodGet, "/admin/campaigns/"+id+"/edit", token, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `name="goals[5].name"`, "the goals and one empty row")
+	require.NotContains(t, body, `name="goals[6].name"`)
+	require.Contains(t, body, `name="steps[4].key"`, "the steps and one empty row")
+	require.Contains(t, body, `value="2030-01-31"`)
+
+	page := func() string {
+		t.Helper()
+		code, body := do(t, m, http.MethodGet, "/admin/campaigns/"+id, token, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+		return body
+	}
+	body = page()
+	require.Regexp(t, `data-confirm="Launch this campaign to its segment&#39;s 3 contacts[^"]*">\s*<input[^>]*>\s*<button[^>]*id="action-launch"`, body)
+	require.NotContains(t, body, `id="action-cancel"`)
+	require.Contains(t, body, `id="rule-stats"`)
+
+	setStatus := func(status string) {
+		_, err := m.pool.Exec(ctx, `UPDATE campaigns SET status = $2, launched_at = now(), updated_at = now() WHERE id = $1`, id, status)
+		require.NoError(t, err)
+	}
+	setStatus("scheduled")
+	body = page()
+	require.NotContains(t, body, `id="action-launch"`, "Launch only accepts drafts")
+	require.Regexp(t, `data-confirm="Cancel this campaign\?[^"]*">\s*<input[^>]*>\s*<button[^>]*id="action-cancel"`, body)
+	setStatus("running")
+	body = page()
+	require.Contains(t, body, `id="action-pause"`)
+	require.Contains(t, body, `id="action-cancel"`)
+	require.NotContains(t, body, `id="action-launch"`)
+
+	// Finished: its rules still fire, so it offers to stop them, and shows
+	// how they did and the anomaly flags.
+	setStatus("finished")
+	_, err := m.pool.Exec(ctx, `WITH d AS (INSERT INTO deliveries (campaign_id, step, contact_id) VALUES ($1, 's0', 1) RETURNING id, contact_id)
+		INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
+		SELECT $1, 'clickers', id, contact_id, 'failed', 'rule "clickers": boom' FROM d`, id)
+	require.NoError(t, err)
+	_, err = m.pool.Exec(ctx, `INSERT INTO campaign_anomalies (campaign_id, metric, value, mean, stddev, z, history, computed_at)
+		VALUES ($1, 'bounce_rate', 0.4, 0.02, 0.01, 38, 5, now())`, id)
+	require.NoError(t, err)
+	body = page()
+	require.Regexp(t, `data-confirm="Stop this campaign&#39;s follow-up rules\?[^"]*">\s*<input[^>]*>\s*<button[^>]*id="action-cancel">Stop follow-ups`, body)
+	require.Regexp(t, `<td dir="auto">clickers</td><td>[^<]+</td><td class="num">0</td><td class="num">1</td><td><span class="field-error mono" dir="ltr">rule &#34;clickers&#34;: boom</span>`, body)
+	require.Contains(t, body, `id="anomalies"`)
+	require.Contains(t, body, "Bounce rate</strong>: 40.0%")
+
+	// Edit a finished campaign: only the name, rules, goals and settings.
+	code, body = do(t, m, http.MethodGet, "/admin/campaigns/"+id+"/edit", token, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `id="locked-note"`)
+	require.NotContains(t, body, `name="segment_id"`)
+	require.NotContains(t, body, `name="steps.count"`)
+	code, body = postForm(t, m, token, "/admin/campaigns/"+id+"/edit", url.Values{"name": {"Renamed"}, "goals.count": {"1"},
+		"goals[0].name": {"only"}, "goals[0].when": {"sent >= 1"}, "rules.count": {"0"}})
+	require.Equal(t, http.StatusSeeOther, code, body)
+	code, body = do(t, m, http.MethodGet, "/api/v1/campaigns/"+id, token, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	require.Contains(t, body, `"name":"Renamed"`)
+	require.Contains(t, body, `"segment_id":1`)
+	require.Len(t, got.Steps, 4, "a launched campaign's steps stay")
+	require.Len(t, got.Goals, 1)
+
+	// A cancelled campaign offers nothing to do.
+	setStatus("cancelled")
+	body = page()
+	require.NotRegexp(t, `id="action-`, body)
 }

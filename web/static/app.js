@@ -211,3 +211,17 @@
     document.querySelectorAll("[data-recompute]").forEach(recompute);
   });
 })();
+
+// Confirmations: a form with data-confirm="question" submits only when the
+// user agrees (launch, cancel). Declared in the page, so no inline script
+// is needed (the CSP forbids it); without this script the form submits.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      ev.preventDefault();
+    }
+  }, true);
+})();
