@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,6 +34,10 @@ func (u *UI) adminRoutes(g *echo.Group) {
 	g.GET("/users", u.usersPage)
 	g.POST("/users", u.createUser)
 	g.POST("/users/:id/delete", u.deleteUser)
+	g.POST("/users/:id/role", u.setUserRole)
+	g.POST("/users/:id/password", u.setUserPassword)
+	g.GET("/account", u.accountPage)
+	g.POST("/account/password", u.changePassword)
 	g.GET("/tokens", u.tokensPage)
 	g.POST("/tokens", u.createToken)
 	g.POST("/tokens/:id/revoke", u.revokeToken)
@@ -73,6 +78,65 @@ func (u *UI) deleteUser(c echo.Context) error {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/users")
+}
+
+// setUserRole changes a user's role (never the last admin's).
+func (u *UI) setUserRole(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	if err := auth.SetRole(c.Request().Context(), u.Pool, id, auth.Role(c.FormValue("role"))); err != nil {
+		return u.pageErr(c, err)
+	}
+	return redirect(c, "/admin/users")
+}
+
+// setUserPassword is an admin's reset of a user's password: it ends that
+// user's sessions (but the admin's own, when they reset themselves here).
+func (u *UI) setUserPassword(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	keep := ""
+	if me, _ := auth.FromContext(c); me.UserID == id && !me.ViaToken() {
+		keep = auth.CurrentSession(c)
+	}
+	err = auth.SetPassword(c.Request().Context(), u.Pool, id, c.FormValue("password"), keep)
+	if fe, ok := asFormErr(err); ok {
+		fe.Field = "password-" + strconv.FormatInt(id, 10)
+		return u.showUsers(c, http.StatusUnprocessableEntity, map[string]any{"Err": fe})
+	}
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.showUsers(c, http.StatusOK, map[string]any{"Done": u.t(c, "users.password_set")})
+}
+
+func (u *UI) accountPage(c echo.Context) error { return u.showAccount(c, http.StatusOK, nil) }
+
+func (u *UI) showAccount(c echo.Context, status int, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	return u.render(c, status, "account", pageData{Nav: "account", Data: data})
+}
+
+// changePassword is the signed-in user's own change: the current password
+// is required, and their other sessions end.
+func (u *UI) changePassword(c echo.Context) error {
+	if c.FormValue("new_password") != c.FormValue("confirm_password") {
+		return u.showAccount(c, http.StatusUnprocessableEntity, map[string]any{"Err": formErr{Field: "confirm_password", Message: u.t(c, "account.mismatch")}})
+	}
+	err := u.Auth.ChangePassword(c, c.FormValue("current_password"), c.FormValue("new_password"))
+	if fe, ok := asFormErr(err); ok {
+		return u.showAccount(c, http.StatusUnprocessableEntity, map[string]any{"Err": fe})
+	}
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.showAccount(c, http.StatusOK, map[string]any{"Done": true})
 }
 
 func (u *UI) tokensPage(c echo.Context) error { return u.showTokens(c, http.StatusOK, nil) }

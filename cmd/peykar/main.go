@@ -7,6 +7,8 @@
 //	                         import contacts from a CSV file
 //	peykar [flags] token create --role ROLE --name NAME
 //	                         create an API token and print it
+//	peykar [flags] user reset-password --email EMAIL
+//	                         give a user a new password and print it
 //	peykar [flags] demo [--force] [--contacts N] [--duration D]
 //	                         load a sample audience and campaign, simulate
 //	                         recipients, then keep serving
@@ -80,6 +82,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if errors.Is(err, errUsage) {
 			return 2
 		}
+	case "user":
+		err = m.User(ctx, rest, stderr)
+		rest = nil
+		if errors.Is(err, errUsage) {
+			return 2
+		}
 	case "import":
 		err = m.Import(ctx, rest, stderr)
 		rest = nil
@@ -92,7 +100,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "peykar", Version())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, import, token, demo, version)\n", cmd)
+		fmt.Fprintf(stderr, "peykar: unknown command %q (commands: serve, migrate, import, token, user, demo, version)\n", cmd)
 		return 2
 	}
 	if len(rest) > 0 {

@@ -140,6 +140,29 @@ func (a *Auth) Logout(c echo.Context) error {
 	return nil
 }
 
+// ChangePassword changes the signed-in user's own password (the current one
+// is required) and ends their other sessions, keeping this browser's. A
+// request made with an API token is Forbidden: a token is not a person.
+func (a *Auth) ChangePassword(c echo.Context, current, next string) error {
+	id, ok := FromContext(c)
+	if !ok || id.ViaToken() || id.UserID == 0 {
+		return errs.New(errs.Forbidden, "log in to change your password (an API token cannot)")
+	}
+	if err := ChangePassword(c.Request().Context(), a.cfg.Pool, id.UserID, current, next, CurrentSession(c)); err != nil {
+		return err
+	}
+	a.cfg.Logger.InfoContext(c.Request().Context(), "password changed", slog.Int64("user_id", id.UserID), slog.String("ip", c.RealIP()))
+	return nil
+}
+
+// CurrentSession is the secret of the request's session cookie, or "".
+func CurrentSession(c echo.Context) string {
+	if ck, err := c.Cookie(SessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
 // CompleteSetup creates the first admin with the setup token and logs them in.
 func (a *Auth) CompleteSetup(c echo.Context, secret, email, password string) (User, error) {
 	u, err := CompleteSetup(c.Request().Context(), a.cfg.Pool, secret, email, password)

@@ -36,8 +36,9 @@ var adminOnly = []string{
 	"/api/v1/users", "/api/v1/tokens", "/api/v1/settings",
 }
 
-// anyRole are paths every signed-in user may reach with any method.
-var anyRole = []string{"/admin/logout"}
+// anyRole are paths every signed-in user may reach with any method (logging
+// out, and their own account: changing their password).
+var anyRole = []string{"/admin/logout", "/admin/account"}
 
 // publicPaths need no login at all (the login and first-admin setup pages
 // and the static assets they use); everything else under /admin and /api/v1

@@ -109,21 +109,22 @@ func CountUsers(ctx context.Context, db DBTX) (int, error) {
 	return n, nil
 }
 
-// DeleteUser removes a user and their sessions. It returns NotFound for an
-// unknown id and Conflict when the user is the last admin.
-func DeleteUser(ctx context.Context, db DBTX, id int64) error {
-	tag, err := db.Exec(ctx, `DELETE FROM users WHERE id = $1
-		AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)`, id)
-	if err != nil {
-		return fmt.Errorf("delete user: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		var exists bool
-		_ = db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, id).Scan(&exists)
-		if exists {
-			return errs.New(errs.Conflict, "the last admin cannot be deleted")
+// DeleteUser removes a user, their sessions, and revokes the API tokens
+// they created (a person who is gone must not keep access through a
+// token). It returns NotFound for an unknown id and Conflict when the user
+// is the last admin.
+func DeleteUser(ctx context.Context, pool Pool, id int64) error {
+	return inTx(ctx, pool, "delete user", func(tx pgx.Tx) error {
+		if _, err := lockAdmin(ctx, tx, id, ""); err != nil {
+			return err
 		}
-		return errs.New(errs.NotFound, "user %d not found", id)
-	}
-	return nil
+		if err := revokeTokensOf(ctx, tx, id); err != nil {
+			return err
+		}
+		// Sessions go with the user (ON DELETE CASCADE).
+		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		return nil
+	})
 }
