@@ -1,6 +1,7 @@
 package contacts
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -84,4 +85,31 @@ func TestGoPathDecoding(t *testing.T) {
 			require.Len(t, append(p.IDs, make([]int64, p.Suppressed)...), want, "%s: %s", v.name, rule)
 		}
 	}
+}
+
+// TestCountParallelBusyPool: a count on a pool with no connection to
+// spare counts with fewer parts instead of waiting for one while holding
+// another (which concurrent counts could turn into a deadlock).
+func TestCountParallelBusyPool(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for i := range 30 {
+		b.mustCreate(t, ContactInput{Email: fmt.Sprintf("busy%d@example.com", i), Tags: []string{"news"}})
+	}
+	cfg := b.pool.Config().Copy()
+	cfg.MaxConns = 2
+	small, err := pgxpool.NewWithConfig(b.ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(small.Close)
+	held, err := small.Acquire(b.ctx) // another user of the pool
+	require.NoError(t, err)
+	defer held.Release()
+	c, err := CompileRule(`any(contact.tags, {# startsWith "news"})`)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	n, err := countParallel(ctx, small, c, time.Now(), 3, 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 30, n)
+	require.EqualValues(t, 1, small.Stat().AcquiredConns(), "the count gave its connection back")
 }

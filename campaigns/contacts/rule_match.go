@@ -248,11 +248,25 @@ func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now tim
 		parts = 1
 	}
 	for len(txs) < parts {
-		tx, err := pool.BeginTx(ctx, opts)
+		// Holding one connection while waiting for another could deadlock
+		// concurrent counts on a busy pool: take only connections that come
+		// quickly, and count with fewer parts otherwise.
+		waitCtx, cancel := context.WithTimeout(ctx, extraConnWait)
+		conn, err := pool.Acquire(waitCtx)
+		cancel()
 		if err != nil {
+			if ctx.Err() != nil {
+				return 0, fmt.Errorf("count segment: %w", ctx.Err())
+			}
+			parts = len(txs)
+			break
+		}
+		tx, err := conn.BeginTx(ctx, opts)
+		if err != nil {
+			conn.Release()
 			return 0, fmt.Errorf("count segment: %w", err)
 		}
-		txs = append(txs, tx)
+		txs = append(txs, releasingTx{Tx: tx, conn: conn})
 		if _, err := tx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+strings.ReplaceAll(snapshot, "'", "''")+`'`); err != nil {
 			return 0, fmt.Errorf("count segment: %w", err)
 		}
@@ -277,6 +291,23 @@ func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now tim
 		n += counts[i]
 	}
 	return n, nil
+}
+
+// extraConnWait bounds the wait for each connection after countParallel's
+// first.
+const extraConnWait = 50 * time.Millisecond
+
+// releasingTx is a transaction on an explicitly acquired connection, which
+// its Rollback gives back to the pool.
+type releasingTx struct {
+	pgx.Tx
+	conn *pgxpool.Conn
+}
+
+func (t releasingTx) Rollback(ctx context.Context) error {
+	err := t.Tx.Rollback(ctx)
+	t.conn.Release()
+	return err
 }
 
 // minBlocksPerPart is the least work (8 kB blocks) worth a connection of
