@@ -1,6 +1,8 @@
 package campaigns
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -56,10 +58,16 @@ type Campaign struct {
 	RulesEndAt  *time.Time `json:"rules_end,omitempty"`
 }
 
-// withRulesState fills the read-only RulesActive and RulesEndAt at now.
+// withRulesState fills the read-only RulesActive and RulesEndAt at now,
+// and hides the webhook secret (an API answer says only secret_set).
 func (c Campaign) withRulesState(now time.Time) Campaign {
 	c.RulesActive = len(c.Rules) > 0 && c.Status != StatusDraft && c.RulesActiveAt(now)
 	c.RulesEndAt = c.RulesEnd()
+	if c.Settings.Webhook != nil {
+		w := *c.Settings.Webhook
+		w.SecretSet, w.Secret = w.Secret != "", ""
+		c.Settings.Webhook = &w
+	}
 	return c
 }
 
@@ -139,9 +147,23 @@ func (f *FrequencyCap) Window() time.Duration {
 
 // WebhookSettings is the webhook channel's target. Each request carries
 // X-Peykar-Signature: sha256=HEX(HMAC-SHA256(Secret, body)).
+//
+// Secret is write-only: API answers never carry it (only SecretSet), except
+// the answer to the create that generated it. Left blank on an update, the
+// stored secret stays; a webhook campaign created without one gets a
+// random one.
 type WebhookSettings struct {
 	URL    string `json:"url"`
 	Secret string `json:"secret,omitempty"`
+	// SecretSet (read-only) says whether a secret is stored.
+	SecretSet bool `json:"secret_set,omitempty"`
+}
+
+// NewWebhookSecret returns a random webhook signing secret.
+func NewWebhookSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
+	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // DefaultRulesWindow is how long rules keep firing after launch.

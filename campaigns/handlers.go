@@ -32,10 +32,15 @@ func (s *Service) create(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
+	generated := in.Settings.Webhook != nil && in.Settings.Webhook.Secret == ""
 	if err := s.Create(c.Request().Context(), &in); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, in.withRulesState(s.now()))
+	out := in.withRulesState(s.now())
+	if generated { // shown this once, so the receiver can be told it
+		out.Settings.Webhook.Secret = in.Settings.Webhook.Secret
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Service) update(c echo.Context) error {

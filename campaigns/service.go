@@ -64,6 +64,12 @@ func (s *Service) Create(ctx context.Context, c *Campaign) error {
 	if err := c.normalize(); err != nil {
 		return err
 	}
+	if w := c.Settings.Webhook; w != nil {
+		w.SecretSet = false // read-only, never stored
+		if w.Secret == "" {
+			w.Secret = NewWebhookSecret() // unsigned requests are never sent
+		}
+	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return insert(ctx, tx, c) })
 }
 
@@ -89,6 +95,16 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)
 		}
 		c.Status, c.CreatedAt, c.LaunchedAt, c.FinishedAt = old.Status, old.CreatedAt, old.LaunchedAt, old.FinishedAt
+		if w := c.Settings.Webhook; w != nil {
+			w.SecretSet = false // read-only, never stored
+			switch {
+			case w.Secret != "":
+			case old.Settings.Webhook != nil && old.Settings.Webhook.Secret != "":
+				w.Secret = old.Settings.Webhook.Secret // blank keeps the stored secret
+			default:
+				w.Secret = NewWebhookSecret()
+			}
+		}
 		return update(ctx, tx, c)
 	})
 }
