@@ -61,7 +61,7 @@ func run() error {
 	dsn := flag.String("dsn", "", "use this database instead of an embedded one (it is migrated and written to)")
 	batch := flag.Int("batch", 500, "writer batch size")
 	wait := flag.Duration("wait", 5*time.Millisecond, "writer batch wait")
-	writers := flag.Int("writers", 2, "concurrent writer transactions")
+	writers := flag.Int("writers", 0, "concurrent writer transactions (0: tracking's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
 	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
 	genFlag := flag.String("gen", "", "load generator: wrk (default when wrk is on PATH) or go (in this process)")
@@ -161,7 +161,7 @@ func run() error {
 		}
 	}
 	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens, batch %d/%s, %d writers, GOGC %d\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, *wait, *writers, gcPercent)
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, *wait, tracking.Config{Writers: *writers}.WithDefaults().Writers, gcPercent)
 	var res clickResult
 	switch gen {
 	case "go":
