@@ -26,7 +26,21 @@ const contactsPerPage = 50
 func (u *UI) contactList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
 	q := strings.TrimSpace(c.QueryParam("q"))
-	list, err := contacts.List(c.Request().Context(), u.Pool, contacts.ListQuery{Q: q, After: after, Limit: contactsPerPage})
+	ctx := c.Request().Context()
+	query := contacts.ListQuery{Q: q, After: after, Limit: contactsPerPage}
+	segID, _ := strconv.ParseInt(c.QueryParam("segment_id"), 10, 64)
+	if segID > 0 {
+		seg, err := contacts.CompileSegment(ctx, u.Pool, segID)
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		query.Segment = seg
+	}
+	segments, err := contacts.ListSegments(ctx, u.Pool, 0, 500)
+	if err != nil {
+		return err
+	}
+	list, err := contacts.List(ctx, u.Pool, query)
 	if err != nil {
 		return u.pageErr(c, err)
 	}
@@ -34,7 +48,8 @@ func (u *UI) contactList(c echo.Context) error {
 	if len(list) == contactsPerPage {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{"Contacts": list, "Q": q, "Next": next}})
+	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{
+		"Contacts": list, "Q": q, "Next": next, "Segments": segments, "SegmentID": segID}})
 }
 
 func (u *UI) contactProfile(c echo.Context) error {
