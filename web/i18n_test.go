@@ -38,6 +38,9 @@ func TestEveryMessageIDExists(t *testing.T) {
 	for _, s := range []string{"open", "click", "unsubscribe", "conversion", "bounce", "complaint"} {
 		require.Contains(t, msg, "event."+s)
 	}
+	for _, s := range []string{"address", "domain"} {
+		require.Contains(t, msg, "suppressions.kind_"+s)
+	}
 	for _, s := range ruleEvents {
 		require.Contains(t, msg, "rule.on."+s)
 	}

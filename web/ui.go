@@ -98,6 +98,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.outboxRoutes(admin)
 	u.adminRoutes(admin)
 	u.contactRoutes(admin)
+	u.suppressionRoutes(admin)
 	u.segmentRoutes(admin)
 	u.templateRoutes(admin)
 	u.analyticsRoutes(admin)
