@@ -27,10 +27,10 @@ type Config struct {
 	// BatchWait is how long a batch waits for more events after its first.
 	// Default 5ms.
 	BatchWait time.Duration
-	// Writers is how many batches may commit at once. Default 1: batches of
-	// one campaign serialise on its rollup rows anyway, and one writer makes
-	// each batch take everything that queued while the previous one
-	// committed, so a commit's fixed cost is shared by more events.
+	// Writers is how many batches may commit at once. Default 2: one
+	// batch's statements run while another commits. One writer makes
+	// bigger batches (less CPU per event) but leaves the database's second
+	// core idle, so it records fewer events per second on a quiet machine.
 	Writers int
 	// BatchTimeout fails a batch the database does not finish in time (the
 	// requests answer 503). Default 3s.
@@ -51,7 +51,7 @@ func (c Config) WithDefaults() Config {
 		c.BatchWait = 5 * time.Millisecond
 	}
 	if c.Writers <= 0 {
-		c.Writers = 1
+		c.Writers = 2
 	}
 	if c.BatchTimeout <= 0 {
 		c.BatchTimeout = 3 * time.Second
