@@ -114,7 +114,7 @@ func clickWrk(ctx context.Context, base string, urls []string, threads, conns in
 			startProfile()
 		}
 	}
-	w, err := runWrk(ctx, base, pathFile, threads, conns, d, started, idle, sample)
+	w, err := runWrk(ctx, base, pathFile, len(urls), threads, conns, d, started, idle, sample)
 	if err != nil {
 		return clickResult{}, err
 	}

@@ -24,10 +24,11 @@ local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } wrk_timespec;
 int clock_gettime(int clk, wrk_timespec *tp);
+int usleep(unsigned int usec);
 ]]
 local ts = ffi.new("wrk_timespec")
 local function now()
-  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  ffi.C.clock_gettime(0, ts) -- CLOCK_REALTIME: the benchmark gives the start time
   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
 end
 
@@ -41,7 +42,7 @@ end
 
 function init(args)
   local file, agent = args[1], args[2]
-  window = tonumber(args[3])
+  window, start = tonumber(args[3]), tonumber(args[4])
   headers = {["User-Agent"] = agent}
   reqs = {}
   for line in io.lines(file .. "." .. id) do
@@ -63,6 +64,12 @@ function request()
   end
   local t = now()
   if deadline == nil then
+    -- Every thread starts clicking at the same time (reading the paths
+    -- takes a while, and threads are set up one after the other).
+    if t < start then
+      ffi.C.usleep(math.floor((start - t) * 1e6))
+      t = now()
+    end
     first, last, deadline = t, t, t + window
   end
   if t >= deadline then
@@ -108,7 +115,7 @@ type wrkResult struct {
 // sample is called once started reports the first click and once idle
 // reports that every click is recorded, so CPU samples bracket the
 // clicking; wrk's own CPU between those two moments is in the result.
-func runWrk(ctx context.Context, base, pathFile string, threads, conns int, window time.Duration, started, idle func() bool, sample func()) (wrkResult, error) {
+func runWrk(ctx context.Context, base, pathFile string, lines, threads, conns int, window time.Duration, started, idle func() bool, sample func()) (wrkResult, error) {
 	dir, err := os.MkdirTemp("", "pkwrk")
 	if err != nil {
 		return wrkResult{}, err
@@ -122,9 +129,13 @@ func runWrk(ctx context.Context, base, pathFile string, threads, conns int, wind
 	// script sends nothing after it, and wrk is interrupted (it then prints
 	// its summary) once all is answered.
 	grace := 30 * time.Second
+	// Threads start clicking together this long from now (each reads its
+	// paths first).
+	startIn := 2*time.Second + time.Duration(lines/threads)*5*time.Microsecond
 	cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
-		"-d", fmt.Sprintf("%ds", int((window+grace).Seconds())), "--timeout", "10s", "-s", script, base+"/",
-		"--", pathFile, userAgent, strconv.FormatFloat(window.Seconds(), 'f', 3, 64))
+		"-d", fmt.Sprintf("%ds", int((startIn+window+grace).Seconds())), "--timeout", "10s", "-s", script, base+"/",
+		"--", pathFile, userAgent, strconv.FormatFloat(window.Seconds(), 'f', 3, 64),
+		strconv.FormatFloat(float64(time.Now().Add(startIn).UnixNano())/1e9, 'f', 6, 64))
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
