@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -53,15 +54,23 @@ func run() error {
 	export := flag.Bool("export", true, "time the deliveries CSV export of the large campaign")
 	explainQueries := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the report's queries")
 	reuse := flag.Bool("reuse", false, "time the campaigns named large and small that an earlier run left in DATABASE_URL instead of generating them")
+	pgData := flag.String("pgdata", "", "data directory of the DATABASE_URL cluster, to count its CPU (the embedded cluster's is known)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the export to this file")
+	save := flag.String("save", "", "also write the exported CSV to this file (to compare versions)")
+	exportOnly := flag.Bool("export-only", false, "skip the report timings (with -reuse: iterate on the export)")
 	flag.Parse()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	pool, cleanup, err := benchdb.Open(ctx, 16)
+	cluster, err := benchdb.OpenCluster(ctx, 16)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer cluster.Close()
+	pool := cluster.Pool
+	if *pgData == "" {
+		*pgData = cluster.DataDir
+	}
 
 	t0 := time.Now()
 	smallEvents := int(int64(*events) * int64(*small) / int64(*deliveries))
@@ -101,32 +110,56 @@ func run() error {
 	base := "http://" + ln.Addr().String() + "/api/v1"
 	client := &http.Client{Timeout: 10 * time.Minute}
 
-	bigMed, bigP90, size, err := timeReport(client, base, bigID, *calls)
-	if err != nil {
-		return err
+	if !*exportOnly {
+		bigMed, bigP90, size, err := timeReport(client, base, bigID, *calls)
+		if err != nil {
+			return err
+		}
+		smallMed, smallP90, _, err := timeReport(client, base, smallID, *calls)
+		if err != nil {
+			return err
+		}
+		var folded int64
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM rollups WHERE campaign_id = $1`, bigID).Scan(&folded); err != nil {
+			return err
+		}
+		fmt.Printf("rollup rows of the large campaign after the report folded its minutes older than a day: %d\n", folded)
+		fmt.Printf("report, %d deliveries: median %s, p90 %s (%d bytes)\n", *deliveries, bigMed, bigP90, size)
+		fmt.Printf("report, %d deliveries: median %s, p90 %s\n", *small, smallMed, smallP90)
+		fmt.Printf("ratio large/small: %.2f\n", float64(bigMed)/float64(smallMed))
 	}
-	smallMed, smallP90, _, err := timeReport(client, base, smallID, *calls)
-	if err != nil {
-		return err
-	}
-	var folded int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rollups WHERE campaign_id = $1`, bigID).Scan(&folded); err != nil {
-		return err
-	}
-	fmt.Printf("rollup rows of the large campaign after the report folded its minutes older than a day: %d\n", folded)
-	fmt.Printf("report, %d deliveries: median %s, p90 %s (%d bytes)\n", *deliveries, bigMed, bigP90, size)
-	fmt.Printf("report, %d deliveries: median %s, p90 %s\n", *small, smallMed, smallP90)
-	fmt.Printf("ratio large/small: %.2f\n", float64(bigMed)/float64(smallMed))
 
 	if *export {
 		runtime.GC()
 		before := benchdb.PeakRSS()
-		rows, bytes, took, err := timeExport(client, base, bigID)
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		load0 := benchdb.LoadAvg()
+		cpu0 := benchdb.SampleCPU(*pgData)
+		rows, bytes, took, err := timeExport(client, base, bigID, *save)
 		if err != nil {
 			return err
 		}
+		cpu := benchdb.SampleCPU(*pgData).Sub(cpu0)
+		if *cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		fmt.Printf("deliveries.csv: %d rows, %.1f MB in %s = %.0f rows/s; peak RSS %.0f MB before the export, %.0f MB after\n",
 			rows, float64(bytes)/1e6, took.Round(time.Millisecond), float64(rows)/took.Seconds(), before, benchdb.PeakRSS())
+		dbCPU := "unknown (-pgdata)"
+		if *pgData != "" {
+			dbCPU = fmt.Sprintf("%.2f µs", float64(cpu.DB.Microseconds())/float64(rows))
+		}
+		fmt.Printf("deliveries.csv CPU per row: Go process (server and client) %.2f µs, PostgreSQL %s; load average %s → %s\n",
+			float64(cpu.Self.Microseconds())/float64(rows), dbCPU, load0, benchdb.LoadAvg())
 	}
 	return nil
 }
@@ -177,7 +210,7 @@ func timeReport(client *http.Client, base string, id int64, calls int) (time.Dur
 }
 
 // timeExport reads the deliveries CSV to the end, counting lines.
-func timeExport(client *http.Client, base string, id int64) (int64, int64, time.Duration, error) {
+func timeExport(client *http.Client, base string, id int64, save string) (int64, int64, time.Duration, error) {
 	start := time.Now()
 	resp, err := client.Get(fmt.Sprintf("%s/campaigns/%d/deliveries.csv", base, id))
 	if err != nil {
@@ -187,7 +220,16 @@ func timeExport(client *http.Client, base string, id int64) (int64, int64, time.
 	if resp.StatusCode != http.StatusOK {
 		return 0, 0, 0, fmt.Errorf("export: %d", resp.StatusCode)
 	}
-	r := bufio.NewReaderSize(resp.Body, 1<<16)
+	var body io.Reader = resp.Body
+	if save != "" {
+		f, err := os.Create(save)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		defer f.Close()
+		body = io.TeeReader(resp.Body, f)
+	}
+	r := bufio.NewReaderSize(body, 1<<16)
 	var lines, n int64
 	buf := make([]byte, 1<<16)
 	for {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -132,3 +134,86 @@ func formatTime(t *time.Time) string {
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// appendCSVText appends s as one CSV cell of text from users: neutralised
+// like neutralise, then quoted exactly as encoding/csv's Writer (comma
+// separated, LF line ends) quotes it. The fast exports build rows with it
+// instead of a csv.Writer of []string: no strings per cell.
+func appendCSVText(dst, s []byte) []byte {
+	if len(s) > 0 && strings.IndexByte(formulaStart, s[0]) >= 0 && !isNumber(string(s)) {
+		// A leading quote never needs quoting by itself, and "'" + s
+		// starts with it, not with a space: quote only for what s holds.
+		if !bytesNeedQuotes(s, false) {
+			dst = append(dst, '\'')
+			return append(dst, s...)
+		}
+		dst = append(dst, '"', '\'')
+		return appendQuotedBody(dst, s)
+	}
+	if !bytesNeedQuotes(s, true) {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	return appendQuotedBody(dst, s)
+}
+
+// bytesNeedQuotes is encoding/csv's fieldNeedsQuotes for a comma: a
+// comma, quote, CR or LF anywhere, the field `\.`, or (when the cell
+// starts with s) a leading Unicode space.
+func bytesNeedQuotes(s []byte, leading bool) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if leading && len(s) == 2 && s[0] == '\\' && s[1] == '.' {
+		return true
+	}
+	for _, c := range s {
+		if c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	if !leading {
+		return false
+	}
+	if s[0] < utf8.RuneSelf {
+		return unicode.IsSpace(rune(s[0]))
+	}
+	r, _ := utf8.DecodeRune(s)
+	return unicode.IsSpace(r)
+}
+
+// appendQuotedBody appends s with its quotes doubled and the closing quote.
+func appendQuotedBody(dst, s []byte) []byte {
+	for _, c := range s {
+		if c == '"' {
+			dst = append(dst, '"', '"')
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendRFC3339 appends t in UTC as time.RFC3339 formats it (whole
+// seconds), without time.Format's layout parsing.
+func appendRFC3339(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, time.RFC3339)
+	}
+	hour, minute, sec := t.Clock()
+	dst = append(dst, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	dst = append2(dst, int(month))
+	dst = append(dst, '-')
+	dst = append2(dst, day)
+	dst = append(dst, 'T')
+	dst = append2(dst, hour)
+	dst = append(dst, ':')
+	dst = append2(dst, minute)
+	dst = append(dst, ':')
+	dst = append2(dst, sec)
+	return append(dst, 'Z')
+}
+
+func append2(dst []byte, n int) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
