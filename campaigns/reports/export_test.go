@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
 )
 
 func readCSV(t *testing.T, b *bundle, path string) [][]string {
@@ -170,4 +171,23 @@ func TestCSVFormulaInjection(t *testing.T) {
 		seen[rec[col["last_error"]]] = true
 	}
 	require.True(t, seen["'=HYPERLINK(\"https://evil.example\")"] || seen["'+1+cmd|' /C calc'!A0"] || seen["'-2+3"], "last_error neutralised: %v", seen)
+}
+
+// TestDeliveriesCSVPathsAgree checks that the two-connection export (two
+// sorted streams merged in Go) and the one-statement export (used when the
+// pool has no second connection free) write the same bytes.
+func TestDeliveriesCSVPathsAgree(t *testing.T) {
+	b := setup(t)
+	c := b.seed(t, 40, 5)
+	b.launch(t, c)
+	generateEvents(t, b, c)
+	path := "/campaigns/" + itoa(c.ID) + "/deliveries.csv"
+	code, split := b.body(t, path)
+	require.Equal(t, http.StatusOK, code, split)
+	reports.SingleStatementExport(true)
+	defer reports.SingleStatementExport(false)
+	code, single := b.body(t, path)
+	require.Equal(t, http.StatusOK, code, single)
+	require.Equal(t, single, split)
+	require.Greater(t, strings.Count(split, "\n"), 40)
 }
