@@ -190,6 +190,13 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			cur.release()
 		}
 	}()
+	// The connection may have waited in the pool since its last deadline
+	// passed: set a fresh one before the first write, or that write fails
+	// at once with an i/o timeout.
+	if err := s.c.UpdateDeadline(s.timeout); err != nil {
+		results[cur.idx] = failed(err)
+		return err
+	}
 	s.writeEnvelope(cur)
 	if err := w.Flush(); err != nil {
 		results[cur.idx] = failed(err)

@@ -81,3 +81,35 @@ func outcomes(rs []Result) []Outcome {
 	}
 	return out
 }
+
+// TestSessionAfterIdle: a pooled connection idle past its last deadline
+// still sends (the deadline is renewed before the first write). Without
+// that, a send job retried after a backoff failed its first message with
+// an i/o timeout every time, and the campaign never finished.
+func TestSessionAfterIdle(t *testing.T) {
+	t.Parallel()
+	for _, pipelining := range []bool{true, false} {
+		sink, err := smtptest.Start(smtptest.Options{})
+		require.NoError(t, err)
+		t.Cleanup(func() { sink.Close() })
+		client, err := mail.NewClient("127.0.0.1", mail.WithPort(sink.Port()), mail.WithTLSPolicy(mail.NoTLS), mail.WithHELO("localhost"))
+		require.NoError(t, err)
+		c, err := client.DialToSMTPClientWithContext(context.Background())
+		require.NoError(t, err)
+		const timeout = 300 * time.Millisecond
+		s := newSession(c, timeout, nil)
+		s.pipelining = pipelining
+		msg := mail.NewMsg()
+		require.NoError(t, msg.From("news@shop.example"))
+		require.NoError(t, msg.To("a@example.com"))
+		msg.SetBodyString(mail.TypeTextPlain, "hello")
+		results := make([]Result, 1)
+		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results))
+		require.Equal(t, Sent, results[0].Outcome)
+		time.Sleep(2 * timeout) // idle in the pool past the deadline
+		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results), "pipelining %v", pipelining)
+		require.Equal(t, Sent, results[0].Outcome, "pipelining %v: %s", pipelining, results[0].Detail)
+		require.NoError(t, client.CloseWithSMTPClient(c))
+		require.Len(t, sink.Messages(), 2)
+	}
+}
