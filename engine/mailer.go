@@ -19,12 +19,17 @@ import (
 type Mailer struct {
 	cfg     SMTPConfig
 	client  *mail.Client
-	slots   chan struct{}     // one token per connection that may exist
-	idle    chan *smtp.Client // connections ready for reuse
-	limiter *rate.Limiter     // nil: unlimited
-	dkim    *mail.DKIMSigner  // nil: no signing
-	timeout time.Duration     // per message, for every read and write
+	slots   chan struct{}    // one token per connection that may exist
+	idle    chan idleConn    // connections ready for reuse
+	limiter *rate.Limiter    // nil: unlimited
+	dkim    *mail.DKIMSigner // nil: no signing
+	timeout time.Duration    // per message, for every read and write
 	logger  *slog.Logger
+	// checkAfter is how long a connection may sit idle before it is
+	// checked with NOOP on reuse: servers close idle sessions (Postfix
+	// after 300 s), and a message sent into a dead one fails with its
+	// whole chunk.
+	checkAfter time.Duration
 }
 
 // NewMailer prepares a mailer; connections are dialled on first use.
@@ -66,10 +71,12 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 		cfg:     cfg,
 		client:  client,
 		slots:   make(chan struct{}, cfg.Pool),
-		idle:    make(chan *smtp.Client, cfg.Pool),
+		idle:    make(chan idleConn, cfg.Pool),
 		dkim:    dkim,
 		timeout: timeout,
 		logger:  logger,
+
+		checkAfter: 15 * time.Second,
 	}
 	if cfg.Rate > 0 {
 		m.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst(cfg.Rate))
@@ -86,26 +93,52 @@ func burst(perSecond float64) int {
 // Pool is the number of connections the mailer may hold.
 func (m *Mailer) Pool() int { return m.cfg.Pool }
 
+// idleConn is a pooled connection and when it was last used.
+type idleConn struct {
+	c    *smtp.Client
+	used time.Time
+}
+
 // conn returns a connection for exclusive use: an idle one, or a new one
-// while the pool has room; otherwise it waits.
+// while the pool has room; otherwise it waits. An idle connection that
+// has waited long is checked first and replaced when the server has gone.
 func (m *Mailer) conn(ctx context.Context) (*smtp.Client, error) {
+	for {
+		ic, err := m.take(ctx)
+		if err != nil || ic.c == nil {
+			return nil, err
+		}
+		if time.Since(ic.used) < m.checkAfter {
+			return ic.c, nil
+		}
+		if err := ic.c.UpdateDeadline(m.timeout); err == nil {
+			if err = ic.c.Noop(); err == nil {
+				return ic.c, nil
+			}
+		}
+		m.release(ic.c, true) // gone: drop it and take or dial another
+	}
+}
+
+// take returns an idle connection, or dials one while the pool has room.
+func (m *Mailer) take(ctx context.Context) (idleConn, error) {
 	select {
-	case c := <-m.idle:
-		return c, nil
+	case ic := <-m.idle:
+		return ic, nil
 	default:
 	}
 	select {
-	case c := <-m.idle:
-		return c, nil
+	case ic := <-m.idle:
+		return ic, nil
 	case m.slots <- struct{}{}:
 		c, err := m.client.DialToSMTPClientWithContext(ctx)
 		if err != nil {
 			<-m.slots
-			return nil, fmt.Errorf("connect to %s: %w", m.cfg.Addr(), err)
+			return idleConn{}, fmt.Errorf("connect to %s: %w", m.cfg.Addr(), err)
 		}
-		return c, nil
+		return idleConn{c: c, used: time.Now()}, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return idleConn{}, ctx.Err()
 	}
 }
 
@@ -116,7 +149,7 @@ func (m *Mailer) release(c *smtp.Client, broken bool) {
 		<-m.slots
 		return
 	}
-	m.idle <- c
+	m.idle <- idleConn{c: c, used: time.Now()}
 }
 
 // Send delivers msgs on one pooled connection, waiting for the transport's
@@ -153,8 +186,8 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 func (m *Mailer) Close() {
 	for {
 		select {
-		case c := <-m.idle:
-			_ = m.client.CloseWithSMTPClient(c)
+		case ic := <-m.idle:
+			_ = m.client.CloseWithSMTPClient(ic.c)
 			<-m.slots
 		default:
 			return

@@ -40,6 +40,9 @@ type Options struct {
 	Discard bool
 	// Reject, when set, is asked about every RCPT TO; a non-nil error refuses it.
 	Reject func(rcpt string) *smtp.SMTPError
+	// IdleTimeout, when set, closes a session that sends nothing for that
+	// long, as real servers do (default a minute).
+	IdleTimeout time.Duration
 }
 
 // Start listens on a free loopback port.
@@ -50,6 +53,9 @@ func Start(opts Options) (*Server, error) {
 	s.srv.MaxMessageBytes = 20 << 20
 	s.srv.MaxRecipients = 10000
 	s.srv.ReadTimeout = time.Minute
+	if opts.IdleTimeout > 0 {
+		s.srv.ReadTimeout = opts.IdleTimeout
+	}
 	s.srv.WriteTimeout = time.Minute
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
