@@ -51,6 +51,8 @@ func TestExitSkipsScheduledFollowUp(t *testing.T) {
 	require.Equal(t, "queued", b.deliveryStatus(t, c.ID, "user0@example.com", "offer"), "the exit came before the delay was over")
 
 	require.Eventually(t, func() bool { return b.received("user1@example.com", "Your offer") == 1 }, 30*time.Second, 20*time.Millisecond)
+	// The sink has the message before its outcome commits: wait for that.
+	require.Eventually(t, func() bool { return b.deliveryStatus(t, c.ID, "user1@example.com", "offer") == "sent" }, 20*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return b.deliveryStatus(t, c.ID, "user0@example.com", "offer") == "skipped" }, 20*time.Second, 20*time.Millisecond)
 	require.Zero(t, b.received("user0@example.com", "Your offer"), "an exited contact's scheduled follow-up is not sent")
 	b.requireCountersMatch(t, c.ID)
