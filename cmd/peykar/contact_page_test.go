@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,17 +50,7 @@ func TestContactPage(t *testing.T) {
 	require.NotContains(t, body, `id="contact-erase"`)
 	require.NotContains(t, body, `id="contact-unsubscribe"`)
 
-	post := func(token, path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := noRedirect.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(token, path string, form url.Values) (int, string) { return postForm(t, m, token, path, form) }
 	code, _ = post(manager, page+"/erase", url.Values{"confirm": {"yes"}})
 	require.Equal(t, http.StatusForbidden, code)
 	code, _ = post(manager, page+"/unsubscribe", nil)

@@ -62,17 +62,7 @@ func TestPageFormsValidate(t *testing.T) {
 	t.Parallel()
 	m := testMain(t)
 	token := testToken(t, m, auth.RoleMarketer)
-	post := func(path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := noRedirect.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Location") + string(b)
-	}
+	post := func(path string, form url.Values) (int, string) { return postForm(t, m, token, path, form) }
 	code, body := post("/admin/segments", url.Values{"name": {"bad"}, "rule": {"contact.emial == 1"}})
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, `id="rule-err"`)

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,17 +19,7 @@ func TestSuppressionPage(t *testing.T) {
 	m := testMain(t)
 	marketer := testToken(t, m, auth.RoleMarketer)
 	manager := testToken(t, m, auth.RoleManager)
-	post := func(token, path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := noRedirect.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(token, path string, form url.Values) (int, string) { return postForm(t, m, token, path, form) }
 
 	code, body := do(t, m, http.MethodGet, "/admin/suppressions", marketer, nil)
 	require.Equal(t, http.StatusOK, code)
