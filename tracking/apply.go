@@ -133,24 +133,59 @@ type applier struct {
 // event (ErrNotFound for unknown deliveries or links); a returned error
 // means the transaction must be rolled back.
 func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome, []error, error) {
-	outs := make([]Outcome, len(evs))
-	errsOut := make([]error, len(evs))
-	st, err := a.load(ctx, tx, evs)
+	outs, errsOut, _, rest, err := a.applyWith(ctx, &pgx.Batch{}, func(b *pgx.Batch) (pgx.Tx, error) {
+		return tx, tx.SendBatch(ctx, b).Close()
+	}, evs)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := a.resolveLinks(ctx, tx, st, evs, outs, errsOut); err != nil {
-		return nil, nil, err
-	}
-	a.classify(st, evs, errsOut)
-	a.account(st, evs, outs, errsOut)
-	if err := a.write(ctx, tx, st, evs, outs, errsOut); err != nil {
-		return nil, nil, err
+	if rest.Len() > 0 {
+		if err := tx.SendBatch(ctx, rest).Close(); err != nil {
+			return nil, nil, fmt.Errorf("insert events, update deliveries, contacts and rollups: %w", err)
+		}
 	}
 	return outs, errsOut, nil
 }
 
-func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchState, error) {
+// applyWith is apply in as few round trips as the batch allows: the loading
+// statements are queued on first and sent by send, which returns the
+// transaction they ran in (so first may begin it), and the writing
+// statements come back unsent in rest (so the caller may send its COMMIT
+// with them). A batch without follow-up rule jobs or reclassifications
+// costs two round trips. tx is nil when send failed before a transaction
+// existed.
+func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
+	outs = make([]Outcome, len(evs))
+	errsOut = make([]error, len(evs))
+	st := a.queueLoad(first, evs)
+	if tx, err = send(first); err != nil {
+		return nil, nil, tx, nil, fmt.Errorf("load deliveries, campaigns and click history: %w", err)
+	}
+	if err := a.resolveLinks(ctx, tx, st, evs, outs, errsOut); err != nil {
+		return nil, nil, tx, nil, err
+	}
+	a.classify(st, evs, errsOut)
+	a.account(st, evs, outs, errsOut)
+	if rest, err = a.write(ctx, tx, st, evs, errsOut); err != nil {
+		return nil, nil, tx, nil, err
+	}
+	return outs, errsOut, tx, rest, nil
+}
+
+// queueLoad queues on b, in one round trip, what a batch reads:
+//   - the deliveries, locked in id order, so concurrent writers never
+//     deadlock and firsts and unique counts stay exact (NO KEY UPDATE:
+//     inserts of rows referencing a delivery, such as events and
+//     transactions, are not blocked);
+//   - their campaigns;
+//   - the click history of the clicked ones that were clicked before (each
+//     read through events_delivery_idx);
+//   - the events' ids.
+//
+// The statements after the lock run on snapshots taken after it, so they
+// read the locked deliveries as locked. The results land in the returned
+// state once b has been sent.
+func (a *applier) queueLoad(b *pgx.Batch, evs []*Event) *batchState {
 	st := &batchState{dels: map[int64]*delivery{}, camps: map[int64]campaignInfo{}, rollups: rollups{}, contacts: map[int64]*contactDelta{}}
 	idSet := map[int64]bool{}
 	clickSet := map[int64]bool{}
@@ -161,10 +196,6 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		}
 	}
 	ids := keys(idSet)
-	b := &pgx.Batch{}
-	// Lock the deliveries in id order: concurrent writers never deadlock and
-	// firsts and unique counts stay exact. NO KEY UPDATE: inserts of rows
-	// referencing a delivery (events, transactions) are not blocked.
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
 		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at
 		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
@@ -179,39 +210,25 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		}
 		return rows.Err()
 	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("load deliveries: %w", err)
-	}
-	// Then, knowing the deliveries: their campaigns, the click history of
-	// those clicked before (each read through events_delivery_idx) and the
-	// events' ids, in one round trip that reads no delivery again.
-	b = &pgx.Batch{}
-	campSet, clicked := map[int64]bool{}, map[int64]bool{}
-	for _, d := range st.dels {
-		campSet[d.campaignID] = true
-		if clickSet[d.id] && (d.firstClick != nil || d.firstMClick != nil) {
-			clicked[d.id] = true
-		}
-	}
-	if len(campSet) > 0 {
-		b.Queue(`SELECT id, rules, settings FROM campaigns WHERE id = ANY($1)`, keys(campSet)).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var id int64
-				var rules, settings []byte
-				if err := rows.Scan(&id, &rules, &settings); err != nil {
-					return err
-				}
-				st.camps[id] = parseCampaign(rules, settings)
+	b.Queue(`SELECT id, rules, settings FROM campaigns
+		WHERE id IN (SELECT DISTINCT campaign_id FROM deliveries WHERE id = ANY($1))`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id int64
+			var rules, settings []byte
+			if err := rows.Scan(&id, &rules, &settings); err != nil {
+				return err
 			}
-			return rows.Err()
-		})
-	}
-	if len(clicked) > 0 {
+			st.camps[id] = parseCampaign(rules, settings)
+		}
+		return rows.Err()
+	})
+	if len(clickSet) > 0 {
 		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
-			FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
+			FROM deliveries d CROSS JOIN LATERAL (
 				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
 				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
-			GROUP BY 1, 2`, keys(clicked)).Query(func(rows pgx.Rows) error {
+			WHERE d.id = ANY($1) AND (d.first_click_at IS NOT NULL OR d.first_machine_click_at IS NOT NULL)
+			GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32
@@ -219,6 +236,8 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 				if err := rows.Scan(&id, &idx, &ls.human, &ls.machine, &ls.last); err != nil {
 					return err
 				}
+				// The lock's rows come first in the batch, so the
+				// delivery is known here.
 				if d := st.dels[id]; d != nil && idx != nil {
 					d.links[int(*idx)] = ls
 				}
@@ -236,10 +255,7 @@ func (a *applier) load(ctx context.Context, tx pgx.Tx, evs []*Event) (*batchStat
 		}
 		return rows.Err()
 	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("load campaigns and click history: %w", err)
-	}
-	return st, nil
+	return st
 }
 
 // resolveLinks finds each click's destination and refuses unknown

@@ -14,38 +14,40 @@ import (
 // maxUserAgent bounds what is stored of a user agent.
 const maxUserAgent = 512
 
-// write stores a computed batch: events, reclassified clicks, deliveries,
-// contacts, rollups (hottest rows last, to hold their locks briefly) and
-// rule jobs.
-func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, outs []Outcome, errsOut []error) error {
+// write queues a computed batch's statements: events, reclassified clicks,
+// deliveries, contacts, rollups (hottest rows last, to hold their locks
+// briefly) and rule jobs. What it can leave unsent comes back in rest, for
+// the caller to send (and commit) in one round trip.
+func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) (rest *pgx.Batch, err error) {
 	b := &pgx.Batch{}
 	queueEvents(b, st, evs, errsOut)
 	if len(st.retros) > 0 {
 		// Reclassifying reads the stored clicks, this batch's included.
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("insert events: %w", err)
+			return nil, fmt.Errorf("insert events: %w", err)
 		}
 		b = &pgx.Batch{}
 		for _, r := range st.retros {
 			if err := a.reclassify(ctx, tx, st, r); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	queueDeliveries(b, st)
 	queueContacts(b, st)
 	queueRollups(b, st)
+	if len(st.jobs) == 0 {
+		return b, nil
+	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("insert events, update deliveries, contacts and rollups: %w", err)
+			return nil, fmt.Errorf("insert events, update deliveries, contacts and rollups: %w", err)
 		}
 	}
-	if len(st.jobs) > 0 {
-		if _, err := a.river.InsertManyTx(ctx, tx, st.jobs); err != nil {
-			return fmt.Errorf("enqueue rule jobs: %w", err)
-		}
+	if _, err := a.river.InsertManyTx(ctx, tx, st.jobs); err != nil {
+		return nil, fmt.Errorf("enqueue rule jobs: %w", err)
 	}
-	return nil
+	return &pgx.Batch{}, nil
 }
 
 // queueEvents inserts the batch's events (with their preallocated ids) in

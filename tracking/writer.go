@@ -176,13 +176,7 @@ func (w *writer) commit(batch []*request) (err error) {
 		cp := *r.ev // classification mutates; a retry starts from the original
 		evs[i] = &cp
 	}
-	var outs []Outcome
-	var errsOut []error
-	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		var err error
-		outs, errsOut, err = w.applier.apply(ctx, tx, evs)
-		return err
-	})
+	outs, errsOut, err := w.record(ctx, evs)
 	if err != nil {
 		return err
 	}
@@ -194,6 +188,42 @@ func (w *writer) commit(batch []*request) (err error) {
 	w.events += int64(len(batch))
 	w.statsMu.Unlock()
 	return nil
+}
+
+// record writes evs in one transaction of two round trips: BEGIN travels
+// with the loading statements and COMMIT with the writing ones (more when
+// rule jobs are enqueued or clicks reclassified).
+func (w *writer) record(ctx context.Context, evs []*Event) ([]Outcome, []error, error) {
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Release()
+	first := &pgx.Batch{}
+	first.BeginTx(pgx.TxOptions{})
+	outs, errsOut, tx, rest, err := w.applier.applyWith(ctx, first, func(b *pgx.Batch) (pgx.Tx, error) {
+		br := conn.SendBatch(ctx, b)
+		return br.Tx(), br.Close()
+	}, evs)
+	if err == nil {
+		rest.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+			if ct.String() != "COMMIT" {
+				return pgx.ErrTxCommitRollback
+			}
+			return nil
+		})
+		err = tx.SendBatch(ctx, rest).Close()
+	}
+	if err != nil {
+		// Rolling back a transaction a failed statement or COMMIT ended
+		// is harmless; a connection that cannot is closed, and the pool
+		// replaces it.
+		if tx != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+			_ = tx.Rollback(ctx)
+		}
+		return nil, nil, err
+	}
+	return outs, errsOut, nil
 }
 
 // Stats are the writer's counters since start.

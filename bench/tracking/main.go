@@ -114,6 +114,9 @@ func run() error {
 		}
 	}
 	campaign, first, err := seed(ctx, pool, *deliveries, *links)
+	if err == nil {
+		err = settle(ctx, pool)
+	}
 	if *statements {
 		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal'), pg_stat_reset()`); err != nil {
 			return err
@@ -260,6 +263,20 @@ func settings(statements bool) map[string]string {
 		s["shared_preload_libraries"] = "pg_stat_statements"
 	}
 	return s
+}
+
+// settle brings the seeded database to the state of one that has been
+// running: tables vacuumed and analysed (hint bits set, visibility maps
+// current, so autovacuum does not start on them during the run) and a
+// checkpoint taken, which leaves the seed's WAL segments recycled for the
+// run to write into instead of creating and zero-filling new ones.
+func settle(ctx context.Context, pool *pgxpool.Pool) error {
+	for _, q := range []string{`VACUUM (ANALYZE) contacts, campaigns, campaign_links, deliveries, events, rollups`, `CHECKPOINT`} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			return fmt.Errorf("settle: %s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // printStatements shows where the database spent its time during the run.
