@@ -147,19 +147,22 @@ func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome
 	return outs, errsOut, nil
 }
 
-// applyWith is apply in as few round trips as the batch allows: the loading
-// statements are queued on first and sent by send, which returns the
-// transaction they ran in (so first may begin it), and the writing
+// applyWith is apply in as few round trips as the batch allows: the
+// locking statements are queued on first and sent by send, which returns
+// the transaction they ran in (so first may begin it), and the writing
 // statements come back unsent in rest (so the caller may send its COMMIT
 // with them). A batch without follow-up rule jobs or reclassifications
-// costs two round trips. tx is nil when send failed before a transaction
-// existed.
+// costs three round trips. tx is nil when send failed before a
+// transaction existed.
 func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
 	outs = make([]Outcome, len(evs))
 	errsOut = make([]error, len(evs))
-	st := a.queueLoad(first, evs)
+	st := queueLock(first, evs)
 	if tx, err = send(first); err != nil {
-		return nil, nil, tx, nil, fmt.Errorf("load deliveries, campaigns and click history: %w", err)
+		return nil, nil, tx, nil, fmt.Errorf("load deliveries: %w", err)
+	}
+	if err := tx.SendBatch(ctx, queueContext(st, evs)).Close(); err != nil {
+		return nil, nil, tx, nil, fmt.Errorf("load campaigns and click history: %w", err)
 	}
 	if err := a.resolveLinks(ctx, tx, st, evs, outs, errsOut); err != nil {
 		return nil, nil, tx, nil, err
@@ -172,33 +175,20 @@ func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pg
 	return outs, errsOut, tx, rest, nil
 }
 
-// queueLoad queues on b, in one round trip, what a batch reads:
-//   - the deliveries, locked in id order, so concurrent writers never
-//     deadlock and firsts and unique counts stay exact (NO KEY UPDATE:
-//     inserts of rows referencing a delivery, such as events and
-//     transactions, are not blocked);
-//   - their campaigns;
-//   - the click history of the clicked ones that were clicked before (each
-//     read through events_delivery_idx);
-//   - the events' ids.
-//
-// The statements after the lock run on snapshots taken after it, so they
-// read the locked deliveries as locked. The results land in the returned
-// state once b has been sent.
-func (a *applier) queueLoad(b *pgx.Batch, evs []*Event) *batchState {
+// queueLock queues on b the batch's first reads: its deliveries, locked in
+// id order, so concurrent writers never deadlock and firsts and unique
+// counts stay exact (NO KEY UPDATE: inserts of rows referencing a
+// delivery, such as events and transactions, are not blocked), and its
+// events' ids. The results land in the returned state once b is sent.
+func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 	st := &batchState{dels: map[int64]*delivery{}, camps: map[int64]campaignInfo{}, rollups: rollups{}, contacts: map[int64]*contactDelta{}}
 	idSet := map[int64]bool{}
-	clickSet := map[int64]bool{}
 	for _, ev := range evs {
 		idSet[ev.DeliveryID] = true
-		if ev.Type == TypeClick || ev.Type == TypeHoneypot {
-			clickSet[ev.DeliveryID] = true
-		}
 	}
-	ids := keys(idSet)
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
 		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at
-		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, keys(idSet)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			d := &delivery{}
 			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &d.sentAt, &d.firstOpen, &d.firstMOpen,
@@ -210,41 +200,6 @@ func (a *applier) queueLoad(b *pgx.Batch, evs []*Event) *batchState {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT id, rules, settings FROM campaigns
-		WHERE id IN (SELECT DISTINCT campaign_id FROM deliveries WHERE id = ANY($1))`, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id int64
-			var rules, settings []byte
-			if err := rows.Scan(&id, &rules, &settings); err != nil {
-				return err
-			}
-			st.camps[id] = parseCampaign(rules, settings)
-		}
-		return rows.Err()
-	})
-	if len(clickSet) > 0 {
-		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
-			FROM deliveries d CROSS JOIN LATERAL (
-				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
-				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
-			WHERE d.id = ANY($1) AND (d.first_click_at IS NOT NULL OR d.first_machine_click_at IS NOT NULL)
-			GROUP BY 1, 2`, keys(clickSet)).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var id int64
-				var idx *int32
-				ls := &linkState{}
-				if err := rows.Scan(&id, &idx, &ls.human, &ls.machine, &ls.last); err != nil {
-					return err
-				}
-				// The lock's rows come first in the batch, so the
-				// delivery is known here.
-				if d := st.dels[id]; d != nil && idx != nil {
-					d.links[int(*idx)] = ls
-				}
-			}
-			return rows.Err()
-		})
-	}
 	b.Queue(`SELECT nextval('events_id_seq') FROM generate_series(1, $1)`, len(evs)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id int64
@@ -256,6 +211,59 @@ func (a *applier) queueLoad(b *pgx.Batch, evs []*Event) *batchState {
 		return rows.Err()
 	})
 	return st
+}
+
+// queueContext returns, for the locked deliveries, the reads that need
+// them: their campaigns and the click history of those clicked before that
+// are clicked again (each read through events_delivery_idx). Reading them
+// by id after the lock is cheaper than joining deliveries again.
+func queueContext(st *batchState, evs []*Event) *pgx.Batch {
+	b := &pgx.Batch{}
+	campSet, clicked := map[int64]bool{}, map[int64]bool{}
+	for _, ev := range evs {
+		d := st.dels[ev.DeliveryID]
+		if d == nil {
+			continue
+		}
+		campSet[d.campaignID] = true
+		if (ev.Type == TypeClick || ev.Type == TypeHoneypot) && (d.firstClick != nil || d.firstMClick != nil) {
+			clicked[d.id] = true
+		}
+	}
+	if len(campSet) > 0 {
+		b.Queue(`SELECT id, rules, settings FROM campaigns WHERE id = ANY($1)`, keys(campSet)).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var rules, settings []byte
+				if err := rows.Scan(&id, &rules, &settings); err != nil {
+					return err
+				}
+				st.camps[id] = parseCampaign(rules, settings)
+			}
+			return rows.Err()
+		})
+	}
+	if len(clicked) > 0 {
+		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
+			FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
+				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
+				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
+			GROUP BY 1, 2`, keys(clicked)).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var idx *int32
+				ls := &linkState{}
+				if err := rows.Scan(&id, &idx, &ls.human, &ls.machine, &ls.last); err != nil {
+					return err
+				}
+				if d := st.dels[id]; d != nil && idx != nil {
+					d.links[int(*idx)] = ls
+				}
+			}
+			return rows.Err()
+		})
+	}
+	return b
 }
 
 // resolveLinks finds each click's destination and refuses unknown

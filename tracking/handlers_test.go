@@ -272,3 +272,35 @@ func TestRuleJobsEnqueued(t *testing.T) {
 	require.Equal(t, scalar[int64](t, b, `SELECT id FROM events WHERE type = 'click' AND NOT machine`), args.EventID)
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM river_job`))
 }
+
+// Events have no foreign key to deliveries (migration 014): a validly
+// signed token for a delivery that does not exist records nothing, and
+// deleting deliveries, directly or by cascade, still deletes their events.
+func TestEventsFollowTheirDeliveries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	camp := b.campaign(t, `[]`, `{}`, "https://example.com/a")
+	d1, c1 := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	d2, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	d3, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	for _, d := range []int64{d1, d2, d3} {
+		res, _ := b.get(t, b.signer.OpenURL(b.url, d), browserUA)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	res, _ := b.get(t, b.signer.OpenURL(b.url, d3+1000), browserUA)
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
+	require.Equal(t, int64(3), b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1`, camp))
+	require.Equal(t, int64(0), b.count(t, `SELECT count(*) FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'f'`))
+
+	_, err := b.pool.Exec(ctx, `DELETE FROM deliveries WHERE id = $1`, d2)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1`, d2))
+	_, err = b.pool.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, c1)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1`, d1))
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1`, d3))
+	_, err = b.pool.Exec(ctx, `DELETE FROM campaigns WHERE id = $1`, camp)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1`, camp))
+}

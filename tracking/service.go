@@ -24,8 +24,9 @@ type Config struct {
 	Logger *slog.Logger
 	// BatchSize is the most events one transaction records. Default 500.
 	BatchSize int
-	// BatchWait is how long a batch waits for more events after its first.
-	// Default 5ms.
+	// BatchWait is the longest a batch waits for more events after its
+	// first while another batch is being recorded; a batch never waits
+	// when the database has nothing to do. Default 2ms.
 	BatchWait time.Duration
 	// Writers is how many batches may commit at once. Default 2: one
 	// batch's statements run while another commits. One writer makes
@@ -48,7 +49,7 @@ func (c Config) WithDefaults() Config {
 		c.BatchSize = 500
 	}
 	if c.BatchWait <= 0 {
-		c.BatchWait = 5 * time.Millisecond
+		c.BatchWait = 2 * time.Millisecond
 	}
 	if c.Writers <= 0 {
 		c.Writers = 2
@@ -102,7 +103,7 @@ func NewService(cfg Config) (*Service, error) {
 		s.metas.put(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
-		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2)}
+		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1)}
 	return s, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,11 @@ type writer struct {
 	size    int
 	wait    time.Duration
 	timeout time.Duration // per batch: a database that does not answer fails it
+
+	// busy counts the loops recording a batch; idle wakes a gathering
+	// loop when it drops to zero.
+	busy atomic.Int32
+	idle chan struct{}
 
 	mu                       sync.RWMutex
 	closed                   bool
@@ -98,9 +104,11 @@ func (w *writer) loop() {
 			return
 		}
 		batch = append(batch[:0], first)
-		// Wait at most BatchWait from the first event's arrival: under load
-		// the first one queued while the previous batch committed, so the
-		// batch takes what is there and goes.
+		// Gather while another batch is being recorded, for at most
+		// BatchWait from the first event's arrival; go as soon as the
+		// database has nothing to do: at low load every event is written
+		// at once, under load a batch is what arrived during the previous
+		// one.
 		timer := time.NewTimer(max(0, w.wait-time.Since(first.at)))
 	gather:
 		for len(batch) < w.size {
@@ -113,18 +121,29 @@ func (w *writer) loop() {
 				continue
 			default:
 			}
+			if w.busy.Load() == 0 {
+				break gather
+			}
 			select {
 			case r, ok := <-w.in:
 				if !ok {
 					break gather
 				}
 				batch = append(batch, r)
+			case <-w.idle:
 			case <-timer.C:
 				break gather
 			}
 		}
 		timer.Stop()
+		w.busy.Add(1)
 		w.flush(batch)
+		if w.busy.Add(-1) == 0 {
+			select {
+			case w.idle <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 

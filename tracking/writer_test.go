@@ -71,3 +71,27 @@ func TestWriterCloseFlushes(t *testing.T) {
 	_, err := b.svc.Record(ctx, Event{Type: TypeOpen, DeliveryID: d})
 	require.ErrorIs(t, err, ErrUnavailable)
 }
+
+// A batch waits for more events only while another batch is being
+// written: with the database idle an event is written at once, however
+// long BatchWait is.
+func TestWriterDoesNotWaitWhenIdle(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.BatchWait = time.Hour })
+	camp := b.campaign(t, `[]`, `{}`)
+	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	for i := range 3 {
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.svc.Record(context.Background(), Event{Type: TypeOpen, DeliveryID: d, UserAgent: browserUA})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(time.Minute):
+			t.Fatalf("event %d waited for BatchWait with the database idle", i)
+		}
+	}
+	require.Equal(t, int64(3), b.svc.Stats().Commits)
+}

@@ -60,7 +60,7 @@ func run() error {
 	links := flag.Int("links", 3, "links per message")
 	dsn := flag.String("dsn", "", "use this database instead of an embedded one (it is migrated and written to)")
 	batch := flag.Int("batch", 500, "writer batch size")
-	wait := flag.Duration("wait", 5*time.Millisecond, "writer batch wait")
+	wait := flag.Duration("wait", 0, "writer batch wait (0: tracking's default)")
 	writers := flag.Int("writers", 0, "concurrent writer transactions (0: tracking's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
 	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
@@ -164,7 +164,7 @@ func run() error {
 		}
 	}
 	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens, batch %d/%s, %d writers, GOGC %d\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, *wait, tracking.Config{Writers: *writers}.WithDefaults().Writers, gcPercent)
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, tracking.Config{BatchWait: *wait}.WithDefaults().BatchWait, tracking.Config{Writers: *writers}.WithDefaults().Writers, gcPercent)
 	var res clickResult
 	switch gen {
 	case "go":
