@@ -9,7 +9,8 @@
 //
 // The load generator is wrk (Debian package wrk) with a Lua script when wrk
 // is on PATH, else an HTTP client in this process (-gen go). The benchmark
-// runs with the Go runtime settings peykar runs with (runtimetune).
+// runs with the Go runtime settings peykar runs with (runtimetune) and serves
+// the endpoints through peykar's HTTP middleware (httpapi.Middleware).
 package main
 
 import (
@@ -30,9 +31,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/internal/runtimetune"
 	"github.com/peykar/peykar/migrations"
@@ -134,10 +136,13 @@ func run() error {
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
+	// Served as peykar serves it: the same error handler and middleware
+	// (request id, recovery, access log, body limit, Prometheus metrics).
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(middleware.Recover())
+	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
+	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
 	svc.Routes(e, e.Group("/api/v1"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

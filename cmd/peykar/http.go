@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,9 +19,6 @@ import (
 	"github.com/peykar/peykar/migrations"
 )
 
-// defaultBodyLimit caps request bodies everywhere but uploads.
-const defaultBodyLimit = "2M"
-
 func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -32,28 +26,8 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(m.Config.proxies)
 	e.HTTPErrorHandler = httpapi.ErrorHandler(m.Logger)
 
-	e.Use(middleware.RequestID())
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			m.Logger.ErrorContext(c.Request().Context(), "panic in handler", slog.Any("error", err), slog.String("stack", string(stack)))
-			return err
-		},
-	}))
-	e.Use(m.accessLog())
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit:   defaultBodyLimit,
-		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/import") },
-	}))
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace: "peykar",
-		Subsystem: "http",
-		// Unknown paths are labelled by route, not by the path asked for, so
-		// scanners cannot blow up the label set.
-		DoNotUseRequestPathFor404: true,
-		Registerer:                m.registry,
-		Skipper:                   func(c echo.Context) bool { return c.Path() == "/metrics" },
-	}))
+	e.Use(httpapi.Middleware(m.Logger, m.registry)...)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.readyz)
@@ -121,35 +95,6 @@ func readinessReason(err error) string {
 		return "database schema is not current"
 	}
 	return "database unreachable"
-}
-
-func (m *Main) accessLog() echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true, LogError: true,
-		HandleError: true,
-		Skipper:     func(c echo.Context) bool { return c.Path() == "/healthz" || c.Path() == "/metrics" },
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			uri := v.URI
-			if strings.HasPrefix(c.Path(), "/t/") {
-				// Tracking hits are counted in /metrics; a line each would
-				// cost CPU at thousands a second, and their URLs carry tokens
-				// (an unsubscribe token in a log lets its reader unsubscribe
-				// someone): log only failures, by route.
-				if v.Status < 500 {
-					return nil
-				}
-				uri = c.Path()
-			}
-			level := slog.LevelInfo
-			if v.Status >= 500 {
-				level = slog.LevelError
-			}
-			m.Logger.LogAttrs(c.Request().Context(), level, "http",
-				slog.String("method", v.Method), slog.String("uri", uri), slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP), slog.String("request_id", v.RequestID))
-			return nil
-		},
-	})
 }
 
 func (m *Main) startHTTP(ctx context.Context) error {
