@@ -5,7 +5,7 @@
 // concurrent clients for a fixed time. It reports clicks/s and latency
 // percentiles, then checks that every 302 answered has its event stored.
 //
-//	go run ./bench/tracking -duration 10s -clients 192 -deliveries 200000
+//	go run ./bench/tracking -duration 10s -clients 160 -deliveries 200000
 //
 // The load generator is wrk (Debian package wrk) with a Lua script when wrk
 // is on PATH, else an HTTP client in this process (-gen go). The benchmark
@@ -57,7 +57,7 @@ func run() error {
 	gcPercent = debug.SetGCPercent(-1)
 	debug.SetGCPercent(gcPercent)
 	duration := flag.Duration("duration", 10*time.Second, "how long to click")
-	clients := flag.Int("clients", 64, "concurrent HTTP clients")
+	clients := flag.Int("clients", 160, "concurrent HTTP clients (keep-alive connections)")
 	deliveries := flag.Int("deliveries", 200000, "deliveries (distinct tokens: one per delivery and link)")
 	links := flag.Int("links", 3, "links per message")
 	dsn := flag.String("dsn", "", "use this database instead of an embedded one (it is migrated and written to)")
