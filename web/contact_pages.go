@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
@@ -65,19 +67,26 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	scores, computed, err := analytics.ContactScores(c.Request().Context(), u.Pool, id)
+	if err != nil {
+		return err
+	}
 	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
-		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows}})
+		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows, Scores: scores, ScoredAt: computed}})
 }
 
 // historyRows is how many of each kind of interaction the profile shows;
 // the JSON export has them all.
 const historyRows = 50
 
-// contactPage is a contact's profile with its recent history.
+// contactPage is a contact's profile with its recent history and its
+// analytics scores (nil before the first recompute that includes it).
 type contactPage struct {
 	contacts.Contact
 	History      contacts.History
 	HistoryLimit int
+	Scores       *analytics.ScoredContact
+	ScoredAt     time.Time
 }
 
 // contactUnsubscribe records an opt-out the contact gave another way (a

@@ -31,14 +31,21 @@ type ScoredContact struct {
 	LastActivityAt     *time.Time `json:"last_activity_at"`
 }
 
-const scoredColumns = `s.contact_id, c.email, c.name, s.rfm_segment, s.rfm_recency, s.rfm_frequency, s.rfm_monetary,
-	s.purchases, s.monetary, s.value, s.churn_risk, s.churn_risk * s.value, s.response_likelihood, s.cluster_id, s.last_activity_at
-	FROM contact_scores s JOIN contacts c ON c.id = s.contact_id`
+const (
+	scoredFields = `s.contact_id, c.email, c.name, s.rfm_segment, s.rfm_recency, s.rfm_frequency, s.rfm_monetary,
+	s.purchases, s.monetary, s.value, s.churn_risk, s.churn_risk * s.value, s.response_likelihood, s.cluster_id, s.last_activity_at`
+	scoredColumns = scoredFields + ` FROM contact_scores s JOIN contacts c ON c.id = s.contact_id`
+)
+
+// scoredDest is where a row of scoredFields scans to.
+func scoredDest(x *ScoredContact) []any {
+	return []any{&x.ContactID, &x.Email, &x.Name, &x.RFMSegment, &x.Recency, &x.Frequency, &x.Monetary,
+		&x.Purchases, &x.Revenue, &x.Value, &x.ChurnRisk, &x.ValueAtRisk, &x.ResponseLikelihood, &x.ClusterID, &x.LastActivityAt}
+}
 
 func scanScored(row pgx.CollectableRow) (ScoredContact, error) {
 	var x ScoredContact
-	err := row.Scan(&x.ContactID, &x.Email, &x.Name, &x.RFMSegment, &x.Recency, &x.Frequency, &x.Monetary,
-		&x.Purchases, &x.Revenue, &x.Value, &x.ChurnRisk, &x.ValueAtRisk, &x.ResponseLikelihood, &x.ClusterID, &x.LastActivityAt)
+	err := row.Scan(scoredDest(&x)...)
 	return x, err
 }
 
@@ -285,4 +292,20 @@ func ListAnomalies(ctx context.Context, db DBTX, campaignID int64) ([]Anomaly, e
 		return nil, fmt.Errorf("analytics: anomalies: %w", err)
 	}
 	return out, nil
+}
+
+// ContactScores returns one contact's scores and when they were computed,
+// or nil when the contact has none yet (no recompute since it was added).
+func ContactScores(ctx context.Context, db DBTX, contactID int64) (*ScoredContact, time.Time, error) {
+	var computed time.Time
+	var x ScoredContact
+	err := db.QueryRow(ctx, `SELECT `+scoredFields+`, s.computed_at FROM contact_scores s JOIN contacts c ON c.id = s.contact_id
+		WHERE s.contact_id = $1`, contactID).Scan(append(scoredDest(&x), &computed)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, computed, nil
+	}
+	if err != nil {
+		return nil, computed, fmt.Errorf("contact scores: %w", err)
+	}
+	return &x, computed, nil
 }

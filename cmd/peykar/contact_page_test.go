@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/internal/auth"
 )
 
@@ -42,6 +43,15 @@ func TestContactPage(t *testing.T) {
 	require.Contains(t, body, "https://shop.example/yalda", "the clicked link")
 	require.Contains(t, body, "120.00 EUR")
 	require.Contains(t, body, `id="contact-erase"`)
+	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
+	require.Contains(t, body, "Not scored yet")
+
+	_, err = analytics.Recompute(ctx, m.pool, analytics.Config{}, m.Logger)
+	require.NoError(t, err)
+	code, body = do(t, m, http.MethodGet, page, marketer, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, body, "Not scored yet")
+	require.Regexp(t, `R\d F\d M\d`, body, "the RFM scores")
 	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
 
 	code, body = do(t, m, http.MethodGet, page, manager, nil)
