@@ -29,6 +29,15 @@ func TestEveryMessageIDExists(t *testing.T) {
 	for _, s := range []string{"draft", "scheduled", "running", "paused", "finished", "cancelled"} {
 		require.Contains(t, msg, "status."+s)
 	}
+	for prefix, values := range map[string][]string{
+		"contact_status.":  {"active", "unsubscribed", "bounced", "complained", "erased"},
+		"delivery_status.": {"queued", "sending", "sent", "failed", "bounced", "complained", "skipped"},
+		"import_status.":   {"running", "finished", "failed"},
+	} {
+		for _, s := range values {
+			require.Contains(t, msg, prefix+s)
+		}
+	}
 	for _, s := range []string{"admin", "marketer", "manager"} {
 		require.Contains(t, msg, "role."+s)
 	}

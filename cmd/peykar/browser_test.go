@@ -348,7 +348,7 @@ func TestBrowserImportAndTestSend(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}),
 		clickJS(`form[data-import] button[type=submit]`),
 		waitJS(`/\/admin\/imports\/\d+$/.test(location.pathname)`),
-		waitJS(`document.querySelector('#import-state') && document.querySelector('#import-state').textContent === 'finished'`),
+		waitJS(`document.querySelector('#import-state') && document.querySelector('#import-state').dataset.state === 'finished'`),
 	)
 	require.Contains(t, text(t, ctx, "#import-status table"), "3", "the bad line is reported by number")
 	steps(t, ctx,
