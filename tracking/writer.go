@@ -209,9 +209,9 @@ func (w *writer) commit(batch []*request) (err error) {
 	return nil
 }
 
-// record writes evs in one transaction of two round trips: BEGIN travels
-// with the loading statements and COMMIT with the writing ones (more when
-// rule jobs are enqueued or clicks reclassified).
+// record writes evs in one transaction of three round trips: BEGIN travels
+// with the first statements (the delivery locks) and COMMIT with the
+// writing ones (more when rule jobs are enqueued or clicks reclassified).
 func (w *writer) record(ctx context.Context, evs []*Event) ([]Outcome, []error, error) {
 	conn, err := w.pool.Acquire(ctx)
 	if err != nil {
