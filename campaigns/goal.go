@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/exprbudget"
 )
 
 // maxGoalNodes bounds a goal predicate's size.
@@ -54,18 +55,41 @@ func CompileGoal(i int, g Goal) (*vm.Program, error) {
 	if strings.TrimSpace(g.When) == "" {
 		return nil, errs.Field(field, "is required")
 	}
-	p, err := expr.Compile(g.When, expr.Env(Metrics{}), expr.AsBool(), expr.MaxNodes(maxGoalNodes))
+	opts := append([]expr.Option{expr.Env(Metrics{}), expr.AsBool(), expr.MaxNodes(maxGoalNodes)}, exprbudget.Options()...)
+	p, err := compileExpr(g.When, opts...)
 	if err != nil {
-		e := &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("goal %q: %v", g.Name, err)}
-		var fe *file.Error
-		if errors.As(err, &fe) {
-			e.Message = fmt.Sprintf("goal %q: %s", g.Name, fe.Message)
-			e.Position = fe.From + 1
-			e.Line, e.Column = lineColumn(g.When, e.Position)
-		}
-		return nil, e
+		return nil, exprError(field, fmt.Sprintf("goal %q", g.Name), g.When, err)
 	}
 	return p, nil
+}
+
+// compileExpr compiles a user's expression after refusing one that is
+// certain to pass its evaluation budget.
+func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
+	if err := exprbudget.Check(src); err != nil {
+		return nil, err
+	}
+	return expr.Compile(src, opts...)
+}
+
+// exprError is the API's error for a rule or goal expression that does not
+// compile, with the position of the mistake when it is known.
+func exprError(field, what, src string, err error) *errs.Error {
+	e := &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("%s: %v", what, err)}
+	var fe *file.Error
+	var ob *exprbudget.OverBudgetError
+	switch {
+	case errors.As(err, &ob):
+		e.Message = fmt.Sprintf("%s: %s", what, ob.Message)
+		e.Position = ob.Position
+	case errors.As(err, &fe):
+		e.Message = fmt.Sprintf("%s: %s", what, fe.Message)
+		e.Position = fe.From + 1
+	default:
+		return e
+	}
+	e.Line, e.Column = lineColumn(src, e.Position)
+	return e
 }
 
 // lineColumn returns the 1-based line and column of 1-based rune position pos.
@@ -118,7 +142,7 @@ func EvaluateGoal(i int, g Goal, m Metrics, now time.Time) GoalResult {
 	p, err := CompileGoal(i, g)
 	if err != nil {
 		res.Error = err.Error()
-	} else if out, err := expr.Run(p, m); err != nil {
+	} else if out, err := exprbudget.Run(new(vm.VM), p, &m); err != nil {
 		res.Error = err.Error()
 	} else {
 		res.Met, _ = out.(bool)

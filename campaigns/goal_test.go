@@ -102,6 +102,7 @@ func TestGoalCompileErrors(t *testing.T) {
 		{"sent + 1", 0},        // not a bool
 		{"ctr >= \"high\"", 5}, // type mismatch
 		{"ctr >= (0.05", 0},    // syntax
+		{`len(repeat(repeat("x", 99999), 1000000)) > 0`, 5}, // past the evaluation budget
 	}
 	for i, c := range cases {
 		err := checkGoals([]Goal{{Name: "ok", When: "sent >= 1"}, {Name: "bad", When: c.when}})
@@ -117,6 +118,19 @@ func TestGoalCompileErrors(t *testing.T) {
 	require.Error(t, checkGoals([]Goal{{Name: "a", When: "sent > 1"}, {Name: "a", When: "sent > 2"}}))
 	require.Error(t, checkGoals([]Goal{{Name: "", When: "sent > 1"}}))
 	require.NoError(t, checkGoals([]Goal{{Name: "a", When: "ctr >= 0.05 && conversions >= 100"}}))
+}
+
+// A goal whose cost depends on the metrics is stopped by its budget when
+// the report evaluates it: the goal shows the error, the report is served.
+func TestGoalBudgetAtEvaluation(t *testing.T) {
+	t.Parallel()
+	g := Goal{Name: "huge", When: `len(repeat("x", sent * 1000)) > 0`}
+	require.NoError(t, checkGoals([]Goal{g}))
+	r := EvaluateGoal(0, g, Metrics{Sent: 5000}, time.Now())
+	require.False(t, r.Met)
+	require.Contains(t, r.Error, "evaluation budget")
+	r = EvaluateGoal(0, g, Metrics{Sent: 5}, time.Now())
+	require.True(t, r.Met)
 }
 
 func FuzzCompileGoal(f *testing.F) {

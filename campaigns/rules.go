@@ -1,15 +1,13 @@
 package campaigns
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/exprbudget"
 )
 
 // RuleEnv is what a follow-up rule's `when` predicate sees.
@@ -63,7 +61,7 @@ type RuleCampaign struct {
 const maxRuleNodes = 500
 
 func ruleOptions() []expr.Option {
-	return []expr.Option{
+	return append([]expr.Option{
 		expr.Env(RuleEnv{}),
 		expr.AsBool(),
 		expr.MaxNodes(maxRuleNodes),
@@ -74,7 +72,7 @@ func ruleOptions() []expr.Option {
 			}
 			return int(time.Since(t).Hours() / 24), nil
 		}, new(func(time.Time) int)),
-	}
+	}, exprbudget.Options()...)
 }
 
 // CompiledRule is a rule whose predicate is compiled.
@@ -92,35 +90,23 @@ func CompileRules(rules []Rule) ([]CompiledRule, error) {
 		if r.When == "" {
 			continue
 		}
-		p, err := expr.Compile(r.When, ruleOptions()...)
+		p, err := compileExpr(r.When, ruleOptions()...)
 		if err != nil {
-			e := &errs.Error{Code: errs.Invalid, Field: fmt.Sprintf("rules[%d].when", i),
-				Message: fmt.Sprintf("rule %q: %s", r.Name, err.Error())}
-			var fe *file.Error
-			if errors.As(err, &fe) {
-				e.Message = fmt.Sprintf("rule %q: %s", r.Name, fe.Message)
-				e.Position = fe.From + 1
-				e.Line, e.Column = lineColumn(r.When, e.Position)
-			}
-			return nil, e
+			return nil, exprError(fmt.Sprintf("rules[%d].when", i), fmt.Sprintf("rule %q", r.Name), r.When, err)
 		}
 		out[i].program = p
 	}
 	return out, nil
 }
 
-// Matches evaluates the predicate. A run-time error (a nil attribute
-// compared as a number, say) is returned, never panicked.
+// Matches evaluates the predicate under its evaluation budget. A run-time
+// error (a nil attribute compared as a number, say, or the budget spent) is
+// returned, never panicked.
 func (r *CompiledRule) Matches(m *vm.VM, env *RuleEnv) (ok bool, err error) {
 	if r.program == nil {
 		return true, nil
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			ok, err = false, fmt.Errorf("rule %q panicked: %v", r.Name, p)
-		}
-	}()
-	out, err := m.Run(r.program, env)
+	out, err := exprbudget.Run(m, r.program, env)
 	if err != nil {
 		return false, fmt.Errorf("rule %q: %w", r.Name, err)
 	}

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -103,6 +104,28 @@ func errorAs(err error, target **errs.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// A follow-up rule certain to pass its evaluation budget is refused when
+// saved; one that passes it on some data fails at run time with the budget
+// error, as any run-time error does.
+func TestRuleBudget(t *testing.T) {
+	t.Parallel()
+	_, err := CompileRules([]Rule{{Name: "boom", On: "click", When: `len(repeat(repeat("x", 99999), 1000000)) > 0`}})
+	var e *errs.Error
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, "rules[0].when", e.Field)
+	require.Equal(t, 5, e.Position)
+	require.Contains(t, e.Message, `rule "boom": repeat builds a string of`)
+
+	rs, err := CompileRules([]Rule{{Name: "grow", On: "click", When: `len(repeat(event.link.url, 1000000)) > 0`}})
+	require.NoError(t, err)
+	var m vm.VM
+	_, err = rs[0].Matches(&m, &RuleEnv{Event: RuleEvent{Link: RuleLink{URL: "https://shop.example/pricing"}}})
+	require.ErrorContains(t, err, "evaluation budget")
+	ok, err := rs[0].Matches(&m, &RuleEnv{Event: RuleEvent{Link: RuleLink{URL: ""}}})
+	require.NoError(t, err)
+	require.False(t, ok)
 }
 
 func TestRuleNamesMustBeUnique(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/errs"
 )
 
 // LaunchArgs starts (or continues) a campaign's launch: walk the segment and
@@ -118,6 +119,13 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 			done = page.Done
 			return campaigns.AdvanceLaunch(ctx, tx, id, page.Last, page.Suppressed, page.Done)
 		})
+		if errs.Is(err, errs.Invalid) {
+			// The segment cannot be judged for some contact (its rule ran
+			// past its evaluation budget): running again gives the same
+			// answer, so stop with the reason instead of retrying.
+			w.Logger.ErrorContext(ctx, "campaign launch stopped", slog.Int64("campaign_id", id), slog.String("error", err.Error()))
+			return river.JobCancel(fmt.Errorf("launch campaign %d: segment: %w", id, err))
+		}
 		if err != nil {
 			return fmt.Errorf("launch campaign %d: %w", id, err)
 		}

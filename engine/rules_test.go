@@ -248,10 +248,13 @@ func TestRuleRuntimeErrorIsRecordedNotCrashed(t *testing.T) {
 	ctx := context.Background()
 	srv := b.trackingServer(t)
 	c := b.seed(t, 2, 0)
-	// Compiles (attributes is a map), fails at run time: nil > 3.
+	// Compiles (attributes is a map), fails at run time: nil > 3. "huge"
+	// compiles too, and would build a 17 MB string from this contact's
+	// address: its evaluation budget stops it first.
 	c.Rules = []campaigns.Rule{
 		{Name: "bad", On: "click", When: `contact.attributes.score > 3`, Actions: []campaigns.Action{{Type: "add_tag", Tag: "x"}}},
 		{Name: "good", On: "click", Actions: []campaigns.Action{{Type: "add_tag", Tag: "clicker"}}},
+		{Name: "huge", On: "click", When: `len(repeat(contact.email, 1000000)) > 0`, Actions: []campaigns.Action{{Type: "add_tag", Tag: "y"}}},
 	}
 	require.NoError(t, b.svc.Update(ctx, &c))
 	_, err := b.svc.Launch(ctx, c.ID)
@@ -261,11 +264,13 @@ func TestRuleRuntimeErrorIsRecordedNotCrashed(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var failed, fired int
 		_ = b.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'fired') FROM rule_firings WHERE campaign_id = $1`, c.ID).Scan(&failed, &fired)
-		return failed == 1 && fired == 1
+		return failed == 2 && fired == 1
 	}, 20*time.Second, 20*time.Millisecond)
-	var errText string
+	var errText, hugeErr string
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT error FROM rule_firings WHERE rule_name = 'bad'`).Scan(&errText))
 	require.Contains(t, errText, `rule "bad"`)
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT error FROM rule_firings WHERE rule_name = 'huge'`).Scan(&hugeErr))
+	require.Contains(t, hugeErr, "evaluation budget")
 
 	camp, err := campaigns.Get(ctx, b.pool, c.ID)
 	require.NoError(t, err)
@@ -274,6 +279,7 @@ func TestRuleRuntimeErrorIsRecordedNotCrashed(t *testing.T) {
 	require.Equal(t, []campaigns.RuleStats{
 		{Name: "bad", On: "click", Fired: 0, Failed: 1, LastError: errText},
 		{Name: "good", On: "click", Fired: 1},
+		{Name: "huge", On: "click", Fired: 0, Failed: 1, LastError: hugeErr},
 	}, stats)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,15 @@ func FuzzCompileSegment(f *testing.F) {
 			return
 		}
 		var m vm.VM
-		c.eval(&m, env) // must not panic
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := c.eval(&m, env, 1); err != nil && !errs.Is(err, errs.Invalid) { // must not panic
+			t.Fatalf("%q: evaluation error %v", rule, err)
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+			t.Fatalf("%q: one evaluation allocated %d bytes", rule, grew)
+		}
 		if c.tree == nil {
 			return
 		}

@@ -178,6 +178,25 @@ func TestSegmentsHTTP(t *testing.T) {
 	require.Len(t, body["sample"], 3)
 	require.Equal(t, false, body["sql"])
 
+	// A rule certain to pass its evaluation budget is refused at once,
+	// with the position of the part at fault; one that passes it only on
+	// some contact's data is refused when it is counted, naming the
+	// contact. Neither allocates what it asks for.
+	code, body = a.do("POST", "/segments/preview", map[string]any{"rule": `len(repeat(repeat("x", 99999), 1000000)) > 0`})
+	require.Equal(t, http.StatusUnprocessableEntity, code, body)
+	ee := body["error"].(map[string]any)
+	require.Equal(t, "rule", ee["field"])
+	require.Equal(t, 5.0, ee["position"])
+	require.Contains(t, ee["message"], "evaluation budget")
+	code, body = a.do("POST", "/segments/preview", map[string]any{"rule": `len(repeat(contact.attributes.city, 1000000)) > 0`})
+	require.Equal(t, http.StatusUnprocessableEntity, code, body)
+	ee = body["error"].(map[string]any)
+	require.Contains(t, ee["message"], "for contact #")
+	require.Contains(t, ee["message"], "evaluation budget")
+	code, body = a.do("POST", "/segments", map[string]any{"name": "far", "rule": `days_since(contact.created_at) == 10000000`})
+	require.Equal(t, http.StatusUnprocessableEntity, code, body)
+	require.Contains(t, body["error"].(map[string]any)["message"], "days_since")
+
 	code, body = a.do("PUT", "/segments/"+id, map[string]any{"name": "Shiraz", "rule": `contact.attributes.city == "Shiraz"`})
 	require.Equal(t, http.StatusOK, code, body)
 	code, body = a.do("GET", "/contacts?segment_id="+id, nil)

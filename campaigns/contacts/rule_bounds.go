@@ -1,6 +1,8 @@
 package contacts
 
 import (
+	"fmt"
+
 	"github.com/expr-lang/expr/ast"
 
 	"github.com/peykar/peykar/internal/errs"
@@ -33,6 +35,8 @@ func (v *boundsVisitor) Visit(n *ast.Node) {
 	case *ast.BinaryNode:
 		if x.Operator == ".." {
 			v.bad, v.why = x, "ranges (..) are not allowed in segment rules"
+		} else if n, ok := daysLiteral(x); ok && (n > maxDays || n < -maxDays) {
+			v.bad, v.why = x, fmt.Sprintf("days_since is compared with %d days: the limit is ±%d (about 2,700 years)", n, maxDays)
 		}
 	case *ast.PredicateNode:
 		inner := &predicateFinder{}
@@ -41,6 +45,42 @@ func (v *boundsVisitor) Visit(n *ast.Node) {
 			v.bad, v.why = inner.found, "a closure inside a closure is not allowed in segment rules"
 		}
 	}
+}
+
+// daysLiteral is n in a comparison of days_since(…) with the integer n.
+func daysLiteral(x *ast.BinaryNode) (int, bool) {
+	isDays := func(n ast.Node) bool {
+		c, ok := n.(*ast.CallNode)
+		if !ok {
+			return false
+		}
+		id, ok := c.Callee.(*ast.IdentifierNode)
+		return ok && id.Value == "days_since"
+	}
+	intOf := func(n ast.Node) (int, bool) {
+		if u, ok := n.(*ast.UnaryNode); ok && u.Operator == "-" {
+			if i, ok := u.Node.(*ast.IntegerNode); ok {
+				return -i.Value, true
+			}
+		}
+		i, ok := n.(*ast.IntegerNode)
+		if !ok {
+			return 0, false
+		}
+		return i.Value, true
+	}
+	switch x.Operator {
+	case "==", "!=", "<", "<=", ">", ">=":
+	default:
+		return 0, false
+	}
+	if isDays(x.Left) {
+		return intOf(x.Right)
+	}
+	if isDays(x.Right) {
+		return intOf(x.Left)
+	}
+	return 0, false
 }
 
 type predicateFinder struct{ found ast.Node }

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,15 +13,14 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/exprbudget"
 )
 
-// Rule bounds: a rule is small, and its program can neither grow without
-// bound nor loop forever (expr has no unbounded loops; ranges and builtins
-// are capped by the VM's memory budget).
+// Rule bounds: a rule is small, and one evaluation of its program is
+// bounded in work and memory by exprbudget.
 const (
-	maxRuleLen    = 10000
-	maxRuleNodes  = 500
-	ruleMemBudget = 100000
+	maxRuleLen   = 10000
+	maxRuleNodes = 500
 )
 
 // Compiled is a segment rule compiled once and evaluated many times: in SQL
@@ -70,6 +70,9 @@ func CompileRule(rule string) (*Compiled, error) {
 	if err := checkBounds(rule, tree.Node); err != nil {
 		return nil, err
 	}
+	if err := exprbudget.Check(src); err != nil {
+		return nil, budgetError(rule, err)
+	}
 	c.plan = planFor(tree.Node)
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
 		c.tree = tree.Node
@@ -80,7 +83,7 @@ func CompileRule(rule string) (*Compiled, error) {
 }
 
 func ruleOptions() []expr.Option {
-	return []expr.Option{
+	return append([]expr.Option{
 		// A struct value (not a pointer) lets expr load fields by index
 		// rather than look them up by name on every run.
 		expr.Env(ruleEnv{}),
@@ -90,7 +93,18 @@ func ruleOptions() []expr.Option {
 		// type errors happen) and turn `in [...]` into a map lookup with
 		// other semantics; the SQL translation mirrors the plain program.
 		expr.Optimize(false),
+	}, exprbudget.Options()...)
+}
+
+// budgetError turns exprbudget's save-time refusal into the API's error
+// with the position of the part at fault.
+func budgetError(rule string, err error) error {
+	var ob *exprbudget.OverBudgetError
+	if !errors.As(err, &ob) {
+		return &errs.Error{Code: errs.Invalid, Field: "rule", Message: err.Error()}
 	}
+	line, col := lineCol(rule, ob.Position)
+	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: ob.Message, Position: ob.Position, Line: line, Column: col}
 }
 
 // ruleError turns an expr error into the API's error with the position of
@@ -124,13 +138,21 @@ func lineCol(s string, pos int) (line, col int) {
 }
 
 // eval runs the program for one contact; an evaluation error (a type
-// mismatch on an attribute, say) means the contact does not match.
-func (c *Compiled) eval(m *vm.VM, env *ruleEnv) bool {
-	m.MemoryBudget = ruleMemBudget
-	out, err := m.Run(c.program, env) // a pointer: expr reads fields through it, and nothing is copied per contact
+// mismatch on an attribute, say) means the contact does not match. An
+// evaluation stopped by its budget is an error for the whole operation
+// (an *errs.Error naming the contact): a count or a launch must not quietly
+// leave out contacts it could not judge.
+func (c *Compiled) eval(m *vm.VM, env *ruleEnv, id int64) (bool, error) {
+	out, err := exprbudget.Run(m, c.program, env) // a pointer: expr reads fields through it, and nothing is copied per contact
 	if err != nil {
-		return false
+		var ee *exprbudget.ExceededError
+		if errors.As(err, &ee) {
+			line, col := lineCol(c.Rule, ee.Position)
+			return false, &errs.Error{Code: errs.Invalid, Field: "rule", Position: ee.Position, Line: line, Column: col,
+				Message: fmt.Sprintf("for contact #%d, %s", id, ee.Error())}
+		}
+		return false, nil
 	}
 	b, _ := out.(bool)
-	return b
+	return b, nil
 }

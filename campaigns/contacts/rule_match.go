@@ -99,8 +99,8 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 		if err := r.fill(env, c.plan); err != nil {
 			return err
 		}
-		if !c.eval(&m, env) {
-			return nil
+		if ok, err := c.eval(&m, env, r.id); err != nil || !ok {
+			return err
 		}
 		var sendable bool
 		if err := tm.Scan(pgtype.BoolOID, rows.FieldDescriptions()[len(targets)].Format, extra[0], &sendable); err != nil {
@@ -336,10 +336,11 @@ func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from,
 		if err := r.fill(env, c.plan); err != nil {
 			return err
 		}
-		if c.eval(&m, env) {
+		ok, err := c.eval(&m, env, r.id)
+		if ok {
 			n++
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
@@ -376,10 +377,11 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 			if err := r.fill(env, c.plan); err != nil {
 				return err
 			}
-			if c.eval(&m, env) && !fn(r.id) {
+			ok, err := c.eval(&m, env, r.id)
+			if ok && !fn(r.id) {
 				return errStop
 			}
-			return nil
+			return err
 		})
 		if errors.Is(err, errStop) {
 			return nil

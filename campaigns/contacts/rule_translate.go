@@ -280,8 +280,10 @@ func (t *translator) daysSince(call *ast.CallNode) (operand, bool) {
 	return operand{kind: kInt, sql: s}, true
 }
 
-// maxDays bounds the day counts daysCompare turns into instants.
-const maxDays = 10_000_000
+// maxDays bounds the day counts a rule may compare days_since with (about
+// 2,700 years), so the instants daysCompare makes stay within PostgreSQL's
+// timestamps; checkBounds refuses larger ones when the rule is saved.
+const maxDays = 1_000_000
 
 // daysCompare turns `days_since(t) op n` into a comparison of t with an
 // instant computed once, so PostgreSQL does no arithmetic per row.
