@@ -99,9 +99,9 @@ func TestGoalCompileErrors(t *testing.T) {
 	}{
 		{"ctrr >= 0.05", 1},
 		{"ctr >= 0.05 && conversion >= 1", 16},
-		{"sent + 1", 0},        // not a bool
-		{"ctr >= \"high\"", 5}, // type mismatch
-		{"ctr >= (0.05", 0},    // syntax
+		{"sent + 1", 0},                                     // not a bool
+		{"ctr >= \"high\"", 5},                              // type mismatch
+		{"ctr >= (0.05", 0},                                 // syntax
 		{`len(repeat(repeat("x", 99999), 1000000)) > 0`, 5}, // past the evaluation budget
 	}
 	for i, c := range cases {
