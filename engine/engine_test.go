@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
@@ -67,6 +68,7 @@ func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
 		Queues:            engine.QueueConfig(8),
 		Workers:           workers,
 		Logger:            logger,
+		Middleware:        []rivertype.Middleware{&engine.ContainPanics{Logger: logger}},
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 20 * time.Millisecond,
 		TestOnly:          true,

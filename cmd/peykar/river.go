@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
@@ -53,6 +54,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Logger:               m.riverLogger(),
 		JobTimeout:           min(2*time.Minute, m.Config.rescueAfter/2),
 		RescueStuckJobsAfter: m.Config.rescueAfter,
+		Middleware:           []rivertype.Middleware{&engine.ContainPanics{Logger: m.Logger}},
 		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return outbox.PruneArgs{}, nil
