@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -134,7 +135,9 @@ func TestGoalBudgetAtEvaluation(t *testing.T) {
 }
 
 func FuzzCompileGoal(f *testing.F) {
-	for _, s := range []string{"ctr >= 0.05", "conversions >= 100 && ctr > 0.1", "revenue_per_recipient / 0 > 1", "(", "سلام >= 1", "total_clicks"} {
+	for _, s := range []string{"ctr >= 0.05", "conversions >= 100 && ctr > 0.1", "revenue_per_recipient / 0 > 1", "(", "سلام >= 1", "total_clicks",
+		`len(repeat("x", sent * 1000000)) > 0`, `len(repeat(repeat("x", 99999), 1000000)) > 0`,
+		`len(reduce(1..60, #acc + #acc, "x")) > 0`, `let r = 1..999; all(r, all(r, true))`} {
 		f.Add(s)
 	}
 	m := Metrics{Sent: 10, Bounced: 1, UniqueOpens: 3, Conversions: 2}
@@ -149,7 +152,11 @@ func FuzzCompileGoal(f *testing.F) {
 			require.LessOrEqual(t, e.Position, utf8.RuneCountInString(when)+1)
 			return
 		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		r := EvaluateGoal(0, Goal{Name: "g", When: when}, m, time.Now())
+		runtime.ReadMemStats(&after)
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<20), "one evaluation's allocation")
 		require.False(t, math.IsNaN(r.Progress))
 		require.GreaterOrEqual(t, r.Progress, 0.0)
 		require.LessOrEqual(t, r.Progress, 1.0)

@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -76,6 +77,10 @@ func FuzzCompileRules(f *testing.F) {
 		`contact.attributes.score > 3`,
 		`len(contact.tags) > 0 and not (contact.email endsWith "@example.com")`,
 		`(`, `1 +`, `event.`, `"unterminated`, `[1,2,3] | map(# * 2)`,
+		`len(repeat(event.link.url, 1000000)) > 0`,
+		`len(repeat(repeat("x", 99999), 1000000)) > 0`, `let r = 1..999; all(r, all(r, true))`,
+		`len(reduce(1..60, #acc + #acc, "x")) > 0`, `none(1..99999, repeat("z", 99) matches "(a|aa)*b")`,
+		`len(join(map(1..9999, repeat("x", 99)))) > 0`, `len(toJSON(map(1..999, map(1..999, #)))) > 0`,
 	} {
 		f.Add(seed)
 	}
@@ -93,8 +98,14 @@ func FuzzCompileRules(f *testing.F) {
 			return
 		}
 		var m vm.VM
-		// Must never panic; errors are fine.
+		// Must never panic, nor allocate past its budget; errors are fine.
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		_, _ = rules[0].Matches(&m, env)
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+			t.Fatalf("%q: one evaluation allocated %d bytes", when, grew)
+		}
 	})
 }
 

@@ -27,6 +27,10 @@ func FuzzCompileSegment(f *testing.F) {
 		`contact.name matches "^(a|b)+$"`, `contact.attributes.age >= 18.5`, `len(contact.tags) > 2`,
 		`"vip" in contact.tags`, `contact.attributes.a in ["x", 1, nil, true]`, `1 +`, `contact.nope`,
 		`all(1..1000000, {# > 0})`, `contact.attributes.x contains "a"`, `stats.revenue < -1`,
+		`len(repeat(repeat("x", 99999), 1000000)) > 0`, `len(repeat(contact.email, 1000000)) > 0`,
+		`len(replace(repeat("x", 99999), "x", repeat("y", 99999))) > 0`, `days_since(contact.created_at) == 10000000`,
+		`let a = repeat(contact.name, 999); let b = a + a; let c = b + b; len(c + c + c) > 0`,
+		`len(join(map(contact.tags, repeat(#, 99999)))) > 0`,
 	} {
 		f.Add(s)
 	}
