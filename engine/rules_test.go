@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
@@ -383,4 +384,41 @@ func TestFrequencyCapHoldsFollowUpBack(t *testing.T) {
 	bad := c
 	bad.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: 0, Per: "1h"}
 	require.ErrorContains(t, b.svc.Update(ctx, &bad), "settings.frequency_cap.max")
+}
+
+// A rule stored before the evaluation budget existed, that the budget's
+// save-time check now refuses, cancels the rules job with the reason: it is
+// not retried, and nothing is evaluated.
+func TestStoredRuleRefusedByBudgetCancelsJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	srv := b.trackingServer(t)
+	c := b.seed(t, 1, 0)
+	c.Rules = []campaigns.Rule{{Name: "tag", On: "click", Actions: []campaigns.Action{{Type: "add_tag", Tag: "x"}}}}
+	require.NoError(t, b.svc.Update(ctx, &c))
+	_, err := b.svc.Launch(ctx, c.ID)
+	require.NoError(t, err)
+	b.waitStatus(t, c.ID, campaigns.StatusFinished, 20*time.Second)
+	_, err = b.pool.Exec(ctx, `UPDATE campaigns SET rules = $2, updated_at = now() WHERE id = $1`, c.ID,
+		`[{"name":"boom","on":"click","when":"len(repeat(repeat(\"x\", 99999), 1000000)) > 0","actions":[{"type":"add_tag","tag":"x"}]}]`)
+	require.NoError(t, err)
+	events, cancel := b.client.Subscribe(river.EventKindJobCancelled, river.EventKindJobFailed, river.EventKindJobCompleted)
+	defer cancel()
+	b.click(t, srv, "user0@example.com", "Pricing")
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Job.Kind != (tracking.RuleEventArgs{}).Kind() {
+				continue
+			}
+			require.Equal(t, river.EventKindJobCancelled, ev.Kind)
+			require.Equal(t, 1, ev.Job.Attempt)
+			require.Contains(t, ev.Job.Errors[len(ev.Job.Errors)-1].Error, "evaluation budget")
+			return
+		case <-deadline:
+			t.Fatal("no rules job ended")
+		}
+	}
 }

@@ -78,6 +78,11 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 		return nil // cancelled, or past rules_until: dropped
 	}
 	rules, err := r.rulesOf(c)
+	if errs.Is(err, errs.Invalid) {
+		// A rule saved before a stricter check (its evaluation budget, say)
+		// no longer compiles: running again gives the same answer.
+		return river.JobCancel(fmt.Errorf("campaign %d: %w", campaignID, err))
+	}
 	if err != nil {
 		return err
 	}
