@@ -70,6 +70,9 @@ func CompileRule(rule string) (*Compiled, error) {
 	if err := checkBounds(rule, tree.Node); err != nil {
 		return nil, err
 	}
+	if err := checkStrings(rule, tree.Node); err != nil {
+		return nil, err
+	}
 	c.plan = planFor(tree.Node)
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
 		c.tree = tree.Node
