@@ -220,6 +220,9 @@ func (c *Campaign) normalize() error {
 	if len(c.Name) > 200 {
 		return errs.Field("name", "is longer than 200 characters")
 	}
+	if err := c.normalizeText(); err != nil {
+		return err
+	}
 	if c.Channel == "" {
 		c.Channel = ChannelEmail
 	}
@@ -237,8 +240,8 @@ func (c *Campaign) normalize() error {
 			return errs.Field("reply_to", "%v", err)
 		}
 	}
-	if c.ThrottlePerSecond < 0 {
-		return errs.Field("throttle_per_second", "must be 0 (unlimited) or more")
+	if err := checkThrottle(c.ThrottlePerSecond); err != nil {
+		return err
 	}
 	if c.Steps == nil {
 		c.Steps = []Step{}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 // TLS modes of an SMTP transport.
@@ -101,8 +103,8 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 	}
 	if v := q.Get("rate"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r < 0 {
-			return c, fmt.Errorf("rate=%q must be a number of messages per second, 0 for unlimited", v)
+		if err != nil || !campaigns.ValidRate(r) {
+			return c, fmt.Errorf("rate=%q %s", v, campaigns.RateMessage)
 		}
 		c.Rate = r
 	}

@@ -56,6 +56,7 @@ func Register(admin *echo.Group, deps Deps) error {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	u := &UI{Deps: deps, langs: map[string]*language{}}
+	admin.Use(u.rejectNUL) // before any route: a group's routes take the middleware it has when they are added
 	if deps.Pool != nil && deps.Campaigns != nil {
 		h, err := reports.New(reports.Config{Pool: deps.Pool, Logger: deps.Logger,
 			Report: func(ctx context.Context, id int64) (any, error) { return deps.Campaigns.Report(ctx, id) }})

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // Input limits for profile fields.
@@ -43,8 +44,15 @@ func (in *ContactInput) normalize() error {
 	if !utf8.ValidString(in.Name) || len(in.Name) > maxNameLen {
 		return errs.Field("name", "must be valid UTF-8 of at most %d bytes", maxNameLen)
 	}
+	// The name goes into every message's To header.
+	if err := safetext.Line("name", in.Name); err != nil {
+		return err
+	}
 	if in.Attributes == nil {
 		in.Attributes = map[string]any{}
+	}
+	if err := safetext.Value("attributes", in.Attributes); err != nil {
+		return err
 	}
 	tags, err := normalizeTags(in.Tags)
 	if err != nil {
@@ -54,6 +62,11 @@ func (in *ContactInput) normalize() error {
 	if in.Status != "" {
 		if _, ok := statusRank[in.Status]; !ok || in.Status == StatusErased {
 			return errs.Field("status", "must be one of active, unsubscribed, bounced, complained")
+		}
+	}
+	if in.Consent != nil {
+		if err := safetext.Line("consent.source", in.Consent.Source); err != nil {
+			return err
 		}
 	}
 	if in.Consent != nil && in.Consent.IP != "" {
@@ -75,6 +88,9 @@ func normalizeTags(in []string) ([]string, error) {
 		}
 		if !utf8.ValidString(t) || len(t) > maxTagLen {
 			return nil, errs.Field("tags", "each tag must be valid UTF-8 of at most %d bytes", maxTagLen)
+		}
+		if r, ok := safetext.ControlChar(t); ok {
+			return nil, errs.Field("tags", "each tag must be one line without control characters; %q contains %s", t, safetext.Describe(r))
 		}
 		seen[t] = true
 		out = append(out, t)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // Upload limits.
@@ -109,6 +110,9 @@ func (h *handlers) importContacts(c echo.Context) error {
 				return errs.Field("file", "send one file per import")
 			}
 			gotFile, filename = true, part.FileName()
+			if safetext.HasNUL(filename) {
+				return errs.Field("file", "the file name contains a NUL byte (\\u0000); rename the file")
+			}
 			if size, err = storeChunks(ctx, tx, id, part); err != nil {
 				return err
 			}

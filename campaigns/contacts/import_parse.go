@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // maxImportColumns bounds the header.
@@ -92,6 +93,9 @@ func newCSVParser(r io.Reader) (*csvParser, error) {
 		if !utf8.ValidString(h) {
 			return nil, errs.Field("file", "line 1: column %d: the header is not valid UTF-8", i+1)
 		}
+		if safetext.HasNUL(h) {
+			return nil, errs.Field("file", "line 1: column %d: the header contains a NUL byte", i+1)
+		}
 		if h == "" {
 			return nil, errs.Field("file", "line 1: column %d has no name", i+1)
 		}
@@ -134,6 +138,9 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 		if !utf8.ValidString(v) {
 			return importRow{}, &Rejection{Line: line, Reason: fmt.Sprintf("column %q is not valid UTF-8", p.names[i])}, nil
 		}
+		if safetext.HasNUL(v) {
+			return importRow{}, &Rejection{Line: line, Reason: fmt.Sprintf("contains a NUL byte in column %q", p.names[i])}, nil
+		}
 		v = strings.TrimSpace(v)
 		switch p.roles[i] {
 		case colEmail:
@@ -146,6 +153,9 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 			if len(v) > maxNameLen {
 				return importRow{}, &Rejection{Line: line, Reason: fmt.Sprintf("name is longer than %d bytes", maxNameLen)}, nil
 			}
+			if r, ok := safetext.ControlChar(v); ok {
+				return importRow{}, &Rejection{Line: line, Reason: oneLine(p.names[i], r)}, nil
+			}
 			row.name = v
 		case colTags:
 			tags, err := normalizeTags(strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '|' }))
@@ -154,6 +164,9 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 			}
 			row.tags = tags
 		case colConsent:
+			if r, ok := safetext.ControlChar(v); ok {
+				return importRow{}, &Rejection{Line: line, Reason: oneLine(p.names[i], r)}, nil
+			}
 			row.consent = v
 		default:
 			if v == "" {
@@ -172,6 +185,12 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 		row.attrs = map[string]any{}
 	}
 	return row, nil, nil
+}
+
+// oneLine is the reason for a one-line column (a name goes into every
+// message's To header) holding control character r.
+func oneLine(column string, r rune) string {
+	return fmt.Sprintf("column %q must be one line without control characters; it contains %s", column, safetext.Describe(r))
 }
 
 // plainNumber is a decimal that float64 holds exactly enough to keep: no

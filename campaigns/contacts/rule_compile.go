@@ -70,6 +70,9 @@ func CompileRule(rule string) (*Compiled, error) {
 	if err := checkBounds(rule, tree.Node); err != nil {
 		return nil, err
 	}
+	if err := checkStrings(rule, tree.Node); err != nil {
+		return nil, err
+	}
 	if err := exprbudget.Check(src); err != nil {
 		return nil, budgetError(rule, err)
 	}

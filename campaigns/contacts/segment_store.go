@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // Segment is a stored, named rule.
@@ -31,6 +32,12 @@ func (in *SegmentInput) validate() error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > maxNameLen {
 		return errs.Field("name", "is required (at most %d bytes)", maxNameLen)
+	}
+	if err := safetext.Text("name", in.Name); err != nil {
+		return err
+	}
+	if err := safetext.Text("rule", in.Rule); err != nil {
+		return err
 	}
 	_, err := CompileRule(in.Rule)
 	return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // Suppression kinds.
@@ -56,6 +57,9 @@ func (in *SuppressionInput) normalize() error {
 		in.Value = d
 	default:
 		return errs.Field("kind", "must be address or domain")
+	}
+	if err := safetext.Text("reason", in.Reason); err != nil {
+		return err
 	}
 	if len(in.Reason) > 1000 {
 		in.Reason = in.Reason[:1000]

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // Transaction is a purchase, conversion or custom event posted for a contact.
@@ -79,7 +80,7 @@ func (in *EventInput) validate() error {
 	if in.Attributes == nil {
 		in.Attributes = map[string]any{}
 	}
-	return nil
+	return safetext.Value("attributes", in.Attributes)
 }
 
 // RecordEvent stores a transaction for a contact, creating the contact when

@@ -39,7 +39,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 
 	// Every /api/v1 and /admin route needs a login or API token with the
 	// right role (auth.Allowed); only the login and setup pages are public.
-	m.registerRoutes(e, e.Group("/api/v1", m.auth.API()...))
+	m.registerRoutes(e, e.Group("/api/v1", append(m.auth.API(), httpapi.RejectNUL())...))
 	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
 		return nil, err
 	}
@@ -59,6 +59,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 	jobs := e.Group("/admin/jobs", m.auth.Jobs()...) // admin only, no CSRF token
+	jobs.Use(httpapi.RejectNUL())
 	jobs.Any("", echo.WrapHandler(ui))
 	jobs.Any("/*", echo.WrapHandler(ui))
 	return e, nil

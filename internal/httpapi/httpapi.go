@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/safetext"
 )
 
 // ErrorBody is the API's error shape.
@@ -122,9 +124,18 @@ func toBody(err error) (int, ErrorBody) {
 }
 
 // BindJSON decodes the request body into v, refusing unknown fields,
-// trailing data and malformed JSON with a 400 that says where.
+// trailing data and malformed JSON with a 400 that says where, and a string
+// or key holding a NUL byte (which PostgreSQL cannot store) with a 422
+// naming its JSON path (attributes.city, steps[1].key).
 func BindJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return badJSON(err)
+	}
+	if err := safetext.JSON(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badJSON(err)
