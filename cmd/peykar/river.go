@@ -44,6 +44,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	m.engine = engine.New(engine.Config{
 		Pool: m.pool, Mailer: mailer, Signer: m.signer, BaseURL: m.Config.BaseURL,
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
+		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
 	})
 	m.engine.Register(workers)
 
