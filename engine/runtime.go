@@ -44,7 +44,7 @@ type Engine struct {
 
 // New returns an engine for cfg.
 func New(cfg Config) *Engine {
-	hook := Webhook{Client: NewWebhookClient(cfg.Webhook)}
+	hook := Webhook{Client: NewWebhookClient(cfg.Webhook), Logger: cfg.Logger}
 	return &Engine{cfg: cfg, webhook: hook, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
 		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger, ReclaimAfter: cfg.RescueAfter, Webhook: hook,

@@ -6,8 +6,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,6 +23,10 @@ type Webhook struct {
 	// Client sends the requests; nil is a client from NewWebhookClient with
 	// no network allowed beyond the public internet.
 	Client *http.Client
+	// Logger, when set, gets a warning for each connection refused by the
+	// address policy, with the address refused: the operator sees it, the
+	// user's error says only "address not allowed".
+	Logger *slog.Logger
 }
 
 // webhookTimeout bounds one request, from dialling to the answer's headers.
@@ -71,12 +77,22 @@ func (w Webhook) Post(ctx context.Context, url, secret string, body []byte, id s
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		w.logRefusal(ctx, u.Host, id, err)
 		return connectError(u.Host, err)
 	}
 	defer resp.Body.Close()
 	// Drain a little so the connection can be reused; keep none of it.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return statusError(u.Host, resp.StatusCode)
+}
+
+func (w Webhook) logRefusal(ctx context.Context, host, id string, err error) {
+	var re *netguard.RefusedError
+	if w.Logger == nil || !errors.As(err, &re) {
+		return
+	}
+	w.Logger.WarnContext(ctx, "webhook refused: address not allowed", slog.String("host", host),
+		slog.String("address", re.Addr.String()), slog.String("class", string(re.Class)), slog.String("request", id))
 }
 
 // statusError is nil for a 2xx answer, else a WebhookError that keeps the

@@ -1,10 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -59,7 +61,9 @@ func TestWebhookRefusedAtConnectTime(t *testing.T) {
 	require.NoError(t, netguard.Policy{}.CheckHost("hooks.rebind.test"), "a name passes on save")
 	ctx := context.Background()
 
-	refused := engine.Webhook{Client: engine.NewWebhookClient(engine.WebhookConfig{Resolver: resolver})}
+	var log bytes.Buffer
+	refused := engine.Webhook{Client: engine.NewWebhookClient(engine.WebhookConfig{Resolver: resolver}),
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	for _, u := range []string{srv.URL + "/peykar", rebind} {
 		we := webhookError(t, refused.Post(ctx, u, "s", []byte(`{}`), "t"))
 		require.False(t, we.Temporary, "an address not allowed is final")
@@ -67,6 +71,8 @@ func TestWebhookRefusedAtConnectTime(t *testing.T) {
 		require.Equal(t, "webhook "+host.Host+": address not allowed", we.Msg)
 	}
 	require.Zero(t, hits.Load(), "nothing reached the receiver")
+	require.Contains(t, log.String(), fmt.Sprintf("host=hooks.rebind.test:%d address=127.0.0.1 class=loopback", port),
+		"the operator's log names the address the name resolved to")
 
 	allowed := engine.Webhook{Client: engine.NewWebhookClient(engine.WebhookConfig{Policy: loopbackAllowed, Resolver: resolver})}
 	require.NoError(t, allowed.Post(ctx, rebind, "s", []byte(`{}`), "t"))

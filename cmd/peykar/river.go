@@ -47,6 +47,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
 	})
 	m.engine.Register(workers)
+	if allow := m.Config.webhooks.Allow; len(allow) > 0 {
+		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
+	}
 
 	cfg := &river.Config{
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
