@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -297,8 +296,8 @@ func (c *Campaign) normalize() error {
 		if w == nil || w.URL == "" {
 			return errs.Field("settings.webhook.url", "the webhook channel needs a URL")
 		}
-		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errs.Field("settings.webhook.url", "must be an http(s) URL")
+		if err := checkWebhookURL("settings.webhook.url", w.URL); err != nil {
+			return err
 		}
 	}
 	if fc := c.Settings.FrequencyCap; fc != nil {
@@ -351,8 +350,11 @@ func (r Rule) check(f string, steps map[string]bool) error {
 			return errs.Field(af+".tag", "%s needs a tag", a.Type)
 		}
 		if a.Type == "webhook" {
-			if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			if a.URL == "" {
 				return errs.Field(af+".url", "a webhook action needs an http(s) URL")
+			}
+			if err := checkWebhookURL(af+".url", a.URL); err != nil {
+				return err
 			}
 		}
 		if a.Delay != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/netguard"
 	"github.com/peykar/peykar/templates"
 )
 
@@ -50,6 +51,10 @@ type Service struct {
 	Runtime Runtime
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// WebhookPolicy decides which webhook URLs are accepted on save: an
+	// address literal must be public or inside its Allow (the engine checks
+	// every address it dials against the same decision).
+	WebhookPolicy netguard.Policy
 }
 
 func (s *Service) now() time.Time {
@@ -62,6 +67,9 @@ func (s *Service) now() time.Time {
 // Create validates and stores a new draft campaign.
 func (s *Service) Create(ctx context.Context, c *Campaign) error {
 	if err := c.normalize(); err != nil {
+		return err
+	}
+	if err := s.checkWebhookHosts(c); err != nil {
 		return err
 	}
 	if w := c.Settings.Webhook; w != nil {
@@ -78,6 +86,9 @@ func (s *Service) Create(ctx context.Context, c *Campaign) error {
 // fire), only the name, throttle, rules, goals and settings may change.
 func (s *Service) Update(ctx context.Context, c *Campaign) error {
 	if err := c.normalize(); err != nil {
+		return err
+	}
+	if err := s.checkWebhookHosts(c); err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {

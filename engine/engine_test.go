@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/netguard"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -46,8 +48,16 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 }
 
 // setup starts the engine's workers on a fresh database, sending to an
-// in-process SMTP server.
+// in-process SMTP server. Webhooks may reach loopback, where the tests'
+// receivers listen.
 func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
+	t.Helper()
+	return setupWebhooks(t, pool, engine.WebhookConfig{Policy: netguard.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+}
+
+// setupWebhooks is setup with webhooks reaching out as hooks says; the
+// campaign service accepts on save what hooks.Policy allows.
+func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	if pool == nil {
@@ -61,7 +71,7 @@ func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
 	require.NoError(t, err)
 	t.Cleanup(mailer.Close)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("test-secret-test-secret-test-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.test", Logger: logger})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks})
 	workers := river.NewWorkers()
 	eng.Register(workers)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -82,7 +92,7 @@ func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
 		_ = client.Stop(ctx)
 	})
 	return &bundle{pool: pool, sink: sink, client: client, signer: signer,
-		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}}
+		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger, WebhookPolicy: hooks.Policy}}
 }
 
 // seed creates n contacts (user0@example.com …), an all-contacts segment

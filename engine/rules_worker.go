@@ -241,11 +241,9 @@ func (r *Rules) enqueueWebhook(ctx context.Context, tx pgx.Tx, client *river.Cli
 	if err != nil {
 		return errs.New(errs.Invalid, "webhook payload: %v", err)
 	}
-	secret := ""
-	if c.Settings.Webhook != nil {
-		secret = c.Settings.Webhook.Secret
-	}
-	_, err = client.InsertTx(ctx, tx, WebhookArgs{URL: a.URL, Body: body, Secret: secret}, nil)
+	// The secret stays out of the job's arguments (River UI shows them):
+	// the worker reads it from the campaign.
+	_, err = client.InsertTx(ctx, tx, WebhookArgs{URL: a.URL, Body: body, CampaignID: c.ID}, nil)
 	return err
 }
 

@@ -26,23 +26,28 @@ type Config struct {
 	// RescueAfter is River's RescueStuckJobsAfter: how long before a job of
 	// a dead (or very slow) process is retried.
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// Webhook is how the webhook channel and the webhook rule action reach
+	// out: by default the public internet only.
+	Webhook WebhookConfig
+	Logger  *slog.Logger
 }
 
 // Engine is the runtime: it registers the workers and implements
 // campaigns.Runtime for the campaign service.
 type Engine struct {
-	cfg    Config
-	client *river.Client[pgx.Tx]
-	send   *SendWorker
-	rules  *Rules
+	cfg     Config
+	client  *river.Client[pgx.Tx]
+	send    *SendWorker
+	rules   *Rules
+	webhook Webhook
 }
 
 // New returns an engine for cfg.
 func New(cfg Config) *Engine {
-	return &Engine{cfg: cfg, send: &SendWorker{
+	hook := Webhook{Client: NewWebhookClient(cfg.Webhook), Logger: cfg.Logger}
+	return &Engine{cfg: cfg, webhook: hook, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
-		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger, ReclaimAfter: cfg.RescueAfter,
+		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger, ReclaimAfter: cfg.RescueAfter, Webhook: hook,
 	}, rules: &Rules{Pool: cfg.Pool, Logger: cfg.Logger}}
 }
 
@@ -52,7 +57,7 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, e.send)
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
-	river.AddWorker(workers, &WebhookWorker{})
+	river.AddWorker(workers, &WebhookWorker{Pool: e.cfg.Pool, Webhook: e.webhook})
 	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/netguard"
 )
 
 // Config is the process configuration: environment variables, overridden by
@@ -87,7 +88,14 @@ type Config struct {
 	// Default peykar@ the host of BaseURL, or peykar@localhost when that host
 	// is an IP address or has no dot.
 	From string
+	// WebhookAllowNetworks (PEYKAR_WEBHOOK_ALLOW_NETWORKS) are
+	// comma-separated CIDRs (or single addresses) that webhooks may reach
+	// although they are loopback, private, link-local or otherwise not
+	// public, e.g. 10.0.0.0/8 for an internal SMS gateway. Default none:
+	// webhooks reach the public internet only.
+	WebhookAllowNetworks string
 
+	webhooks    netguard.Policy   // parsed WebhookAllowNetworks
 	smtp        engine.SMTPConfig // parsed SMTPURL
 	rescueAfter time.Duration
 	dkim        *engine.DKIMConfig
@@ -115,6 +123,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"log-level", "PEYKAR_LOG_LEVEL", "log level: debug, info, warn, error"},
 	{"from", "PEYKAR_FROM", "sender of test sends and system mail (default peykar@ the host of the base URL)"},
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
+	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -135,7 +144,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
-		"trusted-proxies": &c.TrustedProxies, "from": &c.From,
+		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -236,6 +245,9 @@ func (c *Config) validate() error {
 		return &ConfigError{"PEYKAR_TRUSTED_PROXIES", err.Error()}
 	}
 	c.proxies = proxies
+	if c.webhooks, err = netguard.ParsePolicy(c.WebhookAllowNetworks); err != nil {
+		return &ConfigError{"PEYKAR_WEBHOOK_ALLOW_NETWORKS", err.Error()}
+	}
 	return nil
 }
 

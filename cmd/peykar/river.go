@@ -45,8 +45,12 @@ func (m *Main) startRiver(ctx context.Context) error {
 	m.engine = engine.New(engine.Config{
 		Pool: m.pool, Mailer: mailer, Signer: m.signer, BaseURL: m.Config.BaseURL,
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
+		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
 	})
 	m.engine.Register(workers)
+	if allow := m.Config.webhooks.Allow; len(allow) > 0 {
+		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
+	}
 
 	cfg := &river.Config{
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
