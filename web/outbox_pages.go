@@ -26,6 +26,9 @@ func (u *UI) outboxList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	for i := range msgs {
+		msgs[i] = outbox.ForViewer(c, msgs[i])
+	}
 	next := ""
 	if len(msgs) == outboxPerPage {
 		next = strconv.FormatInt(msgs[len(msgs)-1].ID, 10)
@@ -42,12 +45,21 @@ func (u *UI) outboxMessage(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "outbox_message", pageData{Title: msg.Subject, Nav: "outbox", Data: msg})
+	msg = outbox.ForViewer(c, msg)
+	page := outboxMessagePage{Message: msg, Redacted: !outbox.SeesTrackingTokens(c)}
+	return u.render(c, http.StatusOK, "outbox_message", pageData{Title: msg.Subject, Nav: "outbox", Data: page})
+}
+
+// outboxMessagePage is a caught message as its page shows it; Redacted
+// says its tracking links were replaced for the viewer's role.
+type outboxMessagePage struct {
+	outbox.Message
+	Redacted bool
 }
 
 // outboxHTML serves a caught message's HTML for the sandboxed iframe: no
 // scripts, no same-origin access; links open in a new tab so tracked links
-// can be followed.
+// can be followed (by the roles that see them: outbox.ForViewer).
 func (u *UI) outboxHTML(c echo.Context) error {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
@@ -57,6 +69,7 @@ func (u *UI) outboxHTML(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	msg = outbox.ForViewer(c, msg)
 	body := msg.HTML
 	if body == "" {
 		body = "<pre style=\"white-space:pre-wrap\">" + templateEscape(msg.Text) + "</pre>"

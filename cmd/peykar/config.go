@@ -62,8 +62,13 @@ type Config struct {
 	DKIMSelector string
 	DKIMKeyFile  string
 	// RescueAfter (PEYKAR_RESCUE_AFTER) is how long a job may run before it
-	// is presumed abandoned by a dead process and retried. Default 3m.
+	// is presumed abandoned by a dead process and retried. Default 3m. It
+	// must exceed JobTimeout, or live jobs would be retried while they run.
 	RescueAfter string
+	// JobTimeout (PEYKAR_JOB_TIMEOUT) is how long one job may run before it
+	// is cancelled and retried: a throttled campaign's send batch waits its
+	// turn within it, and the analytics recompute gets as long. Default 2m.
+	JobTimeout string
 	// AdminEmail and AdminPassword (PEYKAR_ADMIN_EMAIL,
 	// PEYKAR_ADMIN_PASSWORD) create the first admin when no user exists.
 	// Unset: the first run prints a one-time setup link instead.
@@ -98,6 +103,7 @@ type Config struct {
 	webhooks    netguard.Policy   // parsed WebhookAllowNetworks
 	smtp        engine.SMTPConfig // parsed SMTPURL
 	rescueAfter time.Duration
+	jobTimeout  time.Duration
 	dkim        *engine.DKIMConfig
 	proxies     []*net.IPNet // parsed TrustedProxies
 }
@@ -113,7 +119,8 @@ var envVars = []struct{ flag, env, usage string }{
 	{"data-dir", "PEYKAR_DATA_DIR", "data directory"},
 	{"bounce-domain", "PEYKAR_BOUNCE_DOMAIN", "domain of VERP bounce return paths (default: none)"},
 	{"bounce-addr", "PEYKAR_BOUNCE_ADDR", "listen address of the inbound bounce/complaint SMTP server (default: none)"},
-	{"rescue-after", "PEYKAR_RESCUE_AFTER", "retry jobs of a dead process after this long"},
+	{"rescue-after", "PEYKAR_RESCUE_AFTER", "retry jobs of a dead process after this long (must exceed the job timeout)"},
+	{"job-timeout", "PEYKAR_JOB_TIMEOUT", "cancel (and retry) a job that runs longer than this"},
 	{"dkim-domain", "PEYKAR_DKIM_DOMAIN", "DKIM signing domain (d=)"},
 	{"dkim-selector", "PEYKAR_DKIM_SELECTOR", "DKIM selector (s=)"},
 	{"dkim-key-file", "PEYKAR_DKIM_KEY_FILE", "DKIM private key (PEM, RSA or Ed25519)"},
@@ -137,11 +144,11 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 // LoadConfig reads the environment (through getenv) and then args as flags.
 // It returns the remaining arguments.
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
-	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", Mode: "all"}
+	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", JobTimeout: "2m", Mode: "all"}
 	fields := map[string]*string{
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel, "mode": &c.Mode,
-		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter,
+		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter, "job-timeout": &c.JobTimeout,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
@@ -225,10 +232,8 @@ func (c *Config) validate() error {
 			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", err.Error()}
 		}
 	}
-	if d, err := time.ParseDuration(c.RescueAfter); err != nil || d < time.Second {
-		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("%q must be a duration of at least 1s", c.RescueAfter)}
-	} else {
-		c.rescueAfter = d
+	if err := c.validateJobTimes(); err != nil {
+		return err
 	}
 	switch c.Mode {
 	case "all", "web", "worker":
@@ -248,6 +253,25 @@ func (c *Config) validate() error {
 	if c.webhooks, err = netguard.ParsePolicy(c.WebhookAllowNetworks); err != nil {
 		return &ConfigError{"PEYKAR_WEBHOOK_ALLOW_NETWORKS", err.Error()}
 	}
+	return nil
+}
+
+// validateJobTimes parses RescueAfter and JobTimeout. River rescues a job
+// that has run longer than RescueAfter as abandoned, so a job must be
+// cancelled (JobTimeout) before that, or a live job would run twice.
+func (c *Config) validateJobTimes() error {
+	rescue, err := time.ParseDuration(c.RescueAfter)
+	if err != nil || rescue < time.Second {
+		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("%q must be a duration of at least 1s", c.RescueAfter)}
+	}
+	timeout, err := time.ParseDuration(c.JobTimeout)
+	if err != nil || timeout < time.Second {
+		return &ConfigError{"PEYKAR_JOB_TIMEOUT", fmt.Sprintf("%q must be a duration of at least 1s", c.JobTimeout)}
+	}
+	if rescue <= timeout {
+		return &ConfigError{"PEYKAR_RESCUE_AFTER", fmt.Sprintf("PEYKAR_RESCUE_AFTER (%s) must be longer than PEYKAR_JOB_TIMEOUT (%s), or jobs still running would be retried: raise PEYKAR_RESCUE_AFTER or lower PEYKAR_JOB_TIMEOUT", rescue, timeout)}
+	}
+	c.rescueAfter, c.jobTimeout = rescue, timeout
 	return nil
 }
 

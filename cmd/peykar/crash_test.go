@@ -100,6 +100,7 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 		"PEYKAR_DATA_DIR=" + t.TempDir(),
 		"PEYKAR_SECRET=crash-test-secret-crash-test-secret",
 		"PEYKAR_RESCUE_AFTER=4s",
+		"PEYKAR_JOB_TIMEOUT=2s",
 		"PEYKAR_LOG_LEVEL=warn",
 	}
 	first, url := startChild(t, env)

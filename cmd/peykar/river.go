@@ -29,7 +29,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
-	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Logger: m.Logger, MaxRun: m.Config.rescueAfter / 2})
+	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {
@@ -56,7 +56,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
 		Workers:              workers,
 		Logger:               m.riverLogger(),
-		JobTimeout:           min(2*time.Minute, m.Config.rescueAfter/2),
+		JobTimeout:           m.Config.jobTimeout,
 		RescueStuckJobsAfter: m.Config.rescueAfter,
 		Middleware:           []rivertype.Middleware{&engine.ContainPanics{Logger: m.Logger}},
 		PeriodicJobs: append([]*river.PeriodicJob{

@@ -69,7 +69,7 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		status, body := toBody(err)
 		if status >= 500 {
 			logger.ErrorContext(c.Request().Context(), "request failed",
-				slog.String("method", c.Request().Method), slog.String("path", c.Request().URL.Path),
+				slog.String("method", c.Request().Method), slog.String("path", RedactURI(c, c.Request().URL.EscapedPath())),
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.Any("error", err))
 		}

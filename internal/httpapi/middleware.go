@@ -50,7 +50,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 		HandleError: true,
 		Skipper:     func(c echo.Context) bool { return c.Path() == "/healthz" || c.Path() == "/metrics" },
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			uri := v.URI
+			uri := RedactURI(c, v.URI)
 			if strings.HasPrefix(c.Path(), "/t/") {
 				// Tracking hits are counted in /metrics; a line each would
 				// cost CPU at thousands a second, and their URLs carry tokens

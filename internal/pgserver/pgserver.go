@@ -4,7 +4,9 @@
 //
 // The cluster listens on a Unix socket only (no TCP port to collide with).
 // initdb and postgres refuse to run as root, so when the caller is root the
-// cluster is owned by, and run as, an unprivileged system user (postgres).
+// cluster is owned by, and run as, an unprivileged system user (postgres);
+// when that user cannot reach the data directory (a checkout in root's
+// home), the cluster is kept under /var/lib/peykar instead, linked from it.
 package pgserver
 
 import (
@@ -46,6 +48,11 @@ type Config struct {
 	Settings map[string]string
 	// Logger receives progress messages. Defaults to slog.Default().
 	Logger *slog.Logger
+	// FallbackDir is where the cluster goes when the process runs as root
+	// and the postgres user cannot reach Dir (a checkout in root's home,
+	// mode 0700): FallbackDir/pg-<hash of Dir>, with Dir made a link to it.
+	// Defaults to DefaultFallbackDir.
+	FallbackDir string
 }
 
 // Server is a running (or reused) cluster.
@@ -103,24 +110,28 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("pgserver: %w", err)
 	}
 	cfg.Dir = dir
-	if cfg.SocketDir == "" {
-		cfg.SocketDir = cfg.Dir
-		if len(filepath.Join(cfg.Dir, ".s.PGSQL.5432")) > maxSocketPath {
-			cfg.SocketDir = filepath.Join(os.TempDir(), fmt.Sprintf("peykar-pg-%x", hashString(cfg.Dir)))
-		}
+	if cfg.FallbackDir == "" {
+		cfg.FallbackDir = DefaultFallbackDir
 	}
 	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, bin: bin}
+	if err := s.resolveLink(ctx); err != nil {
+		return nil, err
+	}
 	if os.Geteuid() == 0 {
 		cred, err := unprivilegedUser()
 		if err != nil {
 			return nil, err
 		}
 		s.cred = cred
+		if err := s.ensureReachable(ctx); err != nil {
+			return nil, err
+		}
 	}
+	s.defaultSocketDir()
 	if err := s.prepareDirs(); err != nil {
 		return nil, err
 	}
@@ -167,20 +178,19 @@ func (s *Server) DSN(db string) string {
 	return fmt.Sprintf("postgres://postgres@/%s?host=%s&sslmode=disable", db, s.cfg.SocketDir)
 }
 
-func (s *Server) prepareDirs() error {
-	if s.cred != nil {
-		// The postgres user must be able to reach its directory: make the
-		// parent (usually PEYKAR_DATA_DIR) traversable, not readable.
-		parent := filepath.Dir(s.cfg.Dir)
-		if err := os.MkdirAll(parent, 0o711); err != nil {
-			return fmt.Errorf("pgserver: create %s: %w", parent, err)
-		}
-		if st, err := os.Stat(parent); err == nil && st.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(parent, st.Mode().Perm()|0o011); err != nil {
-				return fmt.Errorf("pgserver: make %s traversable for the postgres user: %w", parent, err)
-			}
-		}
+// defaultSocketDir puts the socket in Dir, or under os.TempDir() when Dir
+// is too long for a socket path.
+func (s *Server) defaultSocketDir() {
+	if s.cfg.SocketDir != "" {
+		return
 	}
+	s.cfg.SocketDir = s.cfg.Dir
+	if len(filepath.Join(s.cfg.Dir, ".s.PGSQL.5432")) > maxSocketPath {
+		s.cfg.SocketDir = filepath.Join(os.TempDir(), fmt.Sprintf("peykar-pg-%x", hashString(s.cfg.Dir)))
+	}
+}
+
+func (s *Server) prepareDirs() error {
 	for _, d := range []string{s.cfg.Dir, s.cfg.SocketDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("pgserver: create %s: %w", d, err)
