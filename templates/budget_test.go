@@ -29,7 +29,7 @@ func requireBudgetError(t *testing.T, err error, field string, line int, msg str
 }
 
 // taggedContactID is the contact of the API fixture with many tags.
-const taggedContactID = 2
+const taggedContactID = 3
 
 // taggedContact has n tags.
 func taggedContact(n int) Contact {
