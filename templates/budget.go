@@ -21,7 +21,7 @@ const (
 	// costs the number of template nodes in its body (actions, text,
 	// branches, commands and arguments; a nested loop's body counts once
 	// per its own iteration).
-	MaxLoopSteps = 500_000
+	MaxLoopSteps = 200_000
 	// MaxOutput caps the rendered HTML and the rendered text, in bytes:
 	// twice the source limit, so tracked URLs cannot push a template over.
 	MaxOutput = 2 * MaxBodyLen
@@ -72,7 +72,8 @@ type budget struct {
 	ctx  context.Context
 	done <-chan struct{} // ctx.Done(); nil never fires
 
-	iterations, steps, made int
+	spent spending // by the current part
+	peak  spending // the most any part of this render has spent
 
 	out  *bytes.Buffer
 	max  int
@@ -84,10 +85,21 @@ func (b *budget) begin(ctx context.Context) {
 	*b = budget{ctx: ctx, done: ctx.Done()}
 }
 
+// spending is what a part has spent of its budget.
+type spending struct{ iterations, steps, made int }
+
 // part starts a part writing to out, at most max bytes.
 func (b *budget) part(out *bytes.Buffer, max int, over *budgetError) {
-	b.iterations, b.steps, b.made = 0, 0, 0
+	b.fold()
+	b.spent = spending{}
 	b.out, b.max, b.over = out, max, over
+}
+
+// fold records the current part's spending in peak.
+func (b *budget) fold() {
+	b.peak.iterations = max(b.peak.iterations, b.spent.iterations)
+	b.peak.steps = max(b.peak.steps, b.spent.steps)
+	b.peak.made = max(b.peak.made, b.spent.made)
 }
 
 // alive returns the context's error once it is cancelled.
@@ -117,14 +129,14 @@ func (b *budget) loop(weight int) error {
 	if err := b.alive(); err != nil {
 		return err
 	}
-	b.iterations++
-	if b.iterations > MaxRangeIterations {
+	if b.spent.iterations+1 > MaxRangeIterations {
 		return errIterations
 	}
-	b.steps += weight
-	if b.steps > MaxLoopSteps {
+	if b.spent.steps+weight > MaxLoopSteps {
 		return errSteps
 	}
+	b.spent.iterations++
+	b.spent.steps += weight
 	return nil
 }
 
@@ -137,10 +149,10 @@ func (b *budget) spend(n int) error {
 	if err := b.alive(); err != nil {
 		return err
 	}
-	b.made += n
-	if b.made > MaxHelperBytes {
+	if b.spent.made+n > MaxHelperBytes {
 		return errHelper
 	}
+	b.spent.made += n
 	return nil
 }
 

@@ -24,7 +24,14 @@ func (c *Compiled) Render(d Data, tr Tracker) (*Rendered, error) {
 // loop iteration, helper call or write once ctx is done, with an error
 // wrapping ctx.Err() (not an *errs.Error: the template is not at fault).
 // It never panics, and it is safe for concurrent use.
-func (c *Compiled) RenderContext(ctx context.Context, d Data, tr Tracker) (r *Rendered, err error) {
+func (c *Compiled) RenderContext(ctx context.Context, d Data, tr Tracker) (*Rendered, error) {
+	r, _, err := c.render(ctx, d, tr)
+	return r, err
+}
+
+// render is RenderContext that also returns the most any part spent of its
+// budget.
+func (c *Compiled) render(ctx context.Context, d Data, tr Tracker) (r *Rendered, spent spending, err error) {
 	v := viewPool.Get().(*view)
 	v.reset(ctx, d, c, tr)
 	buf := bufPool.Get().(*bytes.Buffer)
@@ -32,6 +39,8 @@ func (c *Compiled) RenderContext(ctx context.Context, d Data, tr Tracker) (r *Re
 		if p := recover(); p != nil {
 			r, err = nil, fmt.Errorf("template %q: rendering failed: %v", c.tmpl.Name, p)
 		}
+		v.budget.fold()
+		spent = v.budget.peak
 		v.clear()
 		viewPool.Put(v)
 		if buf.Cap() <= 1<<20 {
@@ -41,27 +50,27 @@ func (c *Compiled) RenderContext(ctx context.Context, d Data, tr Tracker) (r *Re
 	r = new(Rendered)
 
 	if err := v.exec(c.subject, buf, MaxSubjectOutput, errSubject); err != nil {
-		return nil, c.partError("subject", err)
+		return nil, spent, c.partError("subject", err)
 	}
 	if bytes.ContainsAny(buf.Bytes(), "\r\n") {
-		return nil, errs.Field("subject", "renders more than one line for contact %d", d.Contact.ID)
+		return nil, spent, errs.Field("subject", "renders more than one line for contact %d", d.Contact.ID)
 	}
 	r.Subject = string(bytes.TrimSpace(buf.Bytes()))
 
 	if err := v.exec(c.html, buf, MaxOutput, errOutput); err != nil {
-		return nil, c.partError("html", err)
+		return nil, spent, c.partError("html", err)
 	}
 	r.HTML = buf.String()
 
 	if err := v.exec(c.text, buf, MaxOutput, errOutput); err != nil {
-		return nil, c.partError("text", err)
+		return nil, spent, c.partError("text", err)
 	}
 	text := buf.Bytes()
 	if c.tmpl.Text == "" {
 		text = tidyText(text)
 	}
 	r.Text = string(bytes.TrimSpace(text))
-	return r, nil
+	return r, spent, nil
 }
 
 // executor is a parsed text/template or html/template.

@@ -80,12 +80,19 @@ var staticErrRE = regexp.MustCompile(`can't evaluate field \w+ in type \*?templa
 // execSample executes t against the sample view under the render budgets,
 // its output capped at max, writing the output to out when it is not nil.
 // Passing a budget for the sample contact, whose data is minimal, fails on
-// save.
+// save. It executes again for each attribute found missing, until the
+// executions together have spent twice a part's budget: what the sample
+// did not reach then is checked per recipient at render time.
 func execSample(v *view, t executor, max int, over *budgetError, out *bytes.Buffer) error {
+	var total spending
+	outTotal := 0
 	for range 100 {
 		var buf bytes.Buffer
 		v.budget.part(&buf, max, over)
 		err := t.Execute(&v.budget, v)
+		s := v.budget.spent
+		total = spending{total.iterations + s.iterations, total.steps + s.steps, total.made + s.made}
+		outTotal += buf.Len()
 		if err == nil {
 			if out != nil {
 				out.Write(buf.Bytes())
@@ -95,6 +102,10 @@ func execSample(v *view, t executor, max int, over *budgetError, out *bytes.Buff
 		msg := safeMessage(err)
 		if m := missingKeyRE.FindStringSubmatch(msg); m != nil {
 			if _, dup := v.Contact.Attributes[m[1]]; !dup {
+				if total.iterations > 2*MaxRangeIterations || total.steps > 2*MaxLoopSteps ||
+					total.made > 2*MaxHelperBytes || outTotal > 2*max {
+					return nil // enough spent on the sample
+				}
 				v.Contact.Attributes[m[1]] = "sample"
 				continue
 			}
