@@ -223,3 +223,17 @@ func TestRenderStopsWhenCancelled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 100, tr.clicks, "50 links in the HTML, 50 in the text")
 }
+
+// The bounded helpers take the render state first, unseen: their argument
+// count errors speak of what the author wrote.
+func TestBoundHelpersReportTheAuthorsArgumentCount(t *testing.T) {
+	t.Parallel()
+	for src, msg := range map[string]string{
+		`<p>{{ printf }}</p>`:        "wrong number of args for printf: want at least 1 got 0",
+		`<p>{{ upper "a" "b" }}</p>`: "wrong number of args for upper: want 1 got 2",
+		`<p>{{ attr }}</p>`:          "wrong number of args for attr: want at least 1 got 0",
+	} {
+		_, err := Compile(Template{Subject: "s", HTML: src})
+		requireFieldError(t, err, "html", 1, 7, msg)
+	}
+}

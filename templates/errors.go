@@ -75,8 +75,23 @@ func fieldError(field, src string, err error) *errs.Error {
 	if i := strings.Index(msg, ": {state"); i >= 0 {
 		msg = msg[:i] // html/template's internal escaping contexts mean nothing to an author
 	}
-	e.Message = internalNames.Replace(nestedLocRE.ReplaceAllString(msg, ""))
+	msg = boundArgsRE.ReplaceAllStringFunc(nestedLocRE.ReplaceAllString(msg, ""), authorArgs)
+	e.Message = internalNames.Replace(msg)
 	return e
+}
+
+// boundArgsRE matches an argument count error of a generated call, which
+// counts the render state ($) the author did not write.
+var boundArgsRE = regexp.MustCompile(`wrong number of args for peykar_\w+: want (?:at least )?\d+ got \d+`)
+
+var argCountsRE = regexp.MustCompile(`^(.*want (?:at least )?)(\d+)( got )(\d+)$`)
+
+// authorArgs takes the render state out of an argument count error.
+func authorArgs(s string) string {
+	m := argCountsRE.FindStringSubmatch(s)
+	want, _ := strconv.Atoi(m[2])
+	got, _ := strconv.Atoi(m[4])
+	return m[1] + strconv.Itoa(max(want-1, 0)) + m[3] + strconv.Itoa(max(got-1, 0))
 }
 
 // safeMessage formats err; html/template can panic formatting an error
