@@ -36,7 +36,7 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 		return nil, err
 	}
 	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: links}
-	r, err := tpl.compiled.Render(templates.Data{
+	r, err := tpl.compiled.RenderContext(ctx, templates.Data{
 		Contact:  templates.Contact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags, CreatedAt: p.CreatedAt},
 		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
 	}, tr)

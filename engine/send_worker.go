@@ -377,8 +377,14 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			continue
 		}
 		r, err := w.render(ctx, c, d, p)
+		if err != nil && (ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			// Stopped, not failed: the deliveries stay claimed for the job's retry.
+			return nil, results, hold, err
+		}
 		if err != nil {
-			// A message that cannot be rendered will not render next time either.
+			// A message that cannot be rendered (a missing attribute, a
+			// render budget passed) will not render next time either: it
+			// fails for good and the job goes on.
 			results = append(results, result{id: d.ID, status: DeliveryFailed, detail: err.Error()})
 			w.Logger.WarnContext(ctx, "cannot render message", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 			continue

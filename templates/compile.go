@@ -3,7 +3,6 @@ package templates
 import (
 	"errors"
 	htmltemplate "html/template"
-	"io"
 	"regexp"
 	"strings"
 	texttemplate "text/template"
@@ -56,8 +55,19 @@ func (c *Compiled) TextGenerated() bool { return c.tmpl.Text == "" }
 // *errs.Error with code Invalid, Field "subject", "html" or "text", and the
 // Line and Column inside that field. Validation executes every part against
 // a sample contact, so a misspelt field (.Contact.Nmae) or a wrong number of
-// arguments fails here, not at send time.
+// arguments fails here, not at send time; so does a template that passes a
+// render budget (see MaxRangeIterations) for that sample, whose error also
+// wraps ErrBudget.
 func Compile(t Template) (*Compiled, error) {
+	c, err := compile(t)
+	var e *errs.Error
+	if errors.As(err, &e) {
+		describeBudget(t.Name, e)
+	}
+	return c, err
+}
+
+func compile(t Template) (*Compiled, error) {
 	if err := checkSources(t); err != nil {
 		return nil, err
 	}
@@ -83,7 +93,7 @@ func Compile(t Template) (*Compiled, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := execSample(v, func(w io.Writer) error { return authored.Execute(w, v) }, nil); err != nil {
+		if err := execSample(v, authored, MaxOutput, errOutput, nil); err != nil {
 			return nil, fieldError("text", t.Text, err)
 		}
 		c.textSrc = trackTextLinks(t.Text, rw.links)
@@ -149,7 +159,7 @@ func parseText(field, src string) (*texttemplate.Template, error) {
 	if err := checkFields(t.Tree, src); err != nil {
 		return nil, fieldError(field, src, err)
 	}
-	if err := bind(t.Tree); err != nil {
+	if err := bind(t.Tree, false); err != nil {
 		return nil, fieldError(field, src, err)
 	}
 	return t, nil
@@ -166,7 +176,7 @@ func parseHTML(field, src string) (*htmltemplate.Template, error) {
 	if err := checkFields(t.Tree, src); err != nil {
 		return nil, fieldError(field, src, err)
 	}
-	if err := bind(t.Tree); err != nil {
+	if err := bind(t.Tree, true); err != nil {
 		return nil, fieldError(field, src, err)
 	}
 	return t, nil
@@ -179,7 +189,7 @@ func parseHref(src string) (*htmltemplate.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := bind(t.Tree); err != nil {
+	if err := bind(t.Tree, true); err != nil {
 		return nil, err
 	}
 	dotToVar(t.Tree.Root)

@@ -45,7 +45,35 @@
 //	unsubscribe_url                        the recipient's unsubscribe URL ("#" in previews)
 //
 // Sub-templates ({{ define }}, {{ template }}, {{ block }}) are not
-// supported.
+// supported, so a template cannot call itself.
+//
+// # Budgets
+//
+// Whatever a template says and whatever a recipient's data holds, one
+// render is bounded while it runs, not by looking at the source. Each part
+// (subject, HTML, text) has its own budget:
+//
+//   - at most [MaxRangeIterations] loop iterations, all {{ range }} loops
+//     and nesting levels summed, whatever they range over (a number, a
+//     variable, a list, a map, a function's result);
+//   - at most [MaxLoopSteps] template steps run by loop bodies (each
+//     iteration costs the nodes of its body);
+//   - at most [MaxOutput] bytes of HTML or text, [MaxSubjectOutput] of
+//     subject and [MaxLinkOutput] per personalised link;
+//   - helpers that make strings (printf, print, println, html, js,
+//     urlquery, upper, lower, date, number) refuse a value longer than
+//     [MaxValueLen] before working on it (printf counts widths and
+//     repeated arguments), and make at most [MaxHelperBytes] in all; a
+//     value passed to a method (.Contact.CreatedAt.Format x) is held to
+//     MaxValueLen too.
+//
+// A part that passes a budget fails with an Invalid *errs.Error wrapping
+// [ErrBudget] that says what and where (`template "welcome" html: more
+// than 10000 loop iterations, all loops summed (line 3)`). [Compile]
+// renders the sample contact under the same budgets, so a template that
+// passes one whatever the data is refused on save. [Compiled.RenderContext]
+// also stops at the next loop iteration, helper call or write once its
+// context is done.
 //
 // # Tracking
 //

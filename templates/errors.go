@@ -3,7 +3,9 @@ package templates
 import (
 	"errors"
 	htmltemplate "html/template"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,12 +27,24 @@ var quotedRE = regexp.MustCompile(`"([^"]+)"`)
 
 // internalNames maps names of the generated calls back to what the author
 // wrote, so errors speak the author's language.
-var internalNames = strings.NewReplacer(
-	"peykar_attr_optional $", "attr", "peykar_attr_optional", "attr", "peykar_attr $", "attr", "peykar_attr", "attr",
-	"peykar_unsubscribe $", "unsubscribe_url", "peykar_unsubscribe", "unsubscribe_url",
-	"peykar_click $", "link", "peykar_click", "link", "peykar_href $", "link", "peykar_href", "link",
-	"*templates.view", "the message data", "templates.Contact", "Contact", "templates.Campaign", "Campaign",
-)
+var internalNames = strings.NewReplacer(internalNamePairs()...)
+
+func internalNamePairs() []string {
+	pairs := []string{
+		"peykar_attr_optional $", "attr", "peykar_attr_optional", "attr", "peykar_attr $", "attr", "peykar_attr", "attr",
+		"peykar_unsubscribe $", "unsubscribe_url", "peykar_unsubscribe", "unsubscribe_url",
+		"peykar_click $", "link", "peykar_click", "link", "peykar_href $", "link", "peykar_href", "link",
+		"peykar_arg $ ", "", "peykar_arg", "a method argument", "peykar_loop", "range",
+		"*templates.view", "the message data", "templates.Contact", "Contact", "templates.Campaign", "Campaign",
+	}
+	// Longer names first: the replacer tries pairs in order, and
+	// peykar_print must not match inside peykar_printf.
+	names := slices.SortedFunc(maps.Keys(boundHelpers), func(a, b string) int { return len(b) - len(a) })
+	for _, name := range names {
+		pairs = append(pairs, boundHelpers[name]+" $", name, boundHelpers[name], name)
+	}
+	return pairs
+}
 
 // fieldError turns a template error in field's source src into an
 // *errs.Error with a 1-based line and column (columns count characters, not
@@ -61,8 +75,23 @@ func fieldError(field, src string, err error) *errs.Error {
 	if i := strings.Index(msg, ": {state"); i >= 0 {
 		msg = msg[:i] // html/template's internal escaping contexts mean nothing to an author
 	}
-	e.Message = internalNames.Replace(nestedLocRE.ReplaceAllString(msg, ""))
+	msg = boundArgsRE.ReplaceAllStringFunc(nestedLocRE.ReplaceAllString(msg, ""), authorArgs)
+	e.Message = internalNames.Replace(msg)
 	return e
+}
+
+// boundArgsRE matches an argument count error of a generated call, which
+// counts the render state ($) the author did not write.
+var boundArgsRE = regexp.MustCompile(`wrong number of args for peykar_\w+: want (?:at least )?\d+ got \d+`)
+
+var argCountsRE = regexp.MustCompile(`^(.*want (?:at least )?)(\d+)( got )(\d+)$`)
+
+// authorArgs takes the render state out of an argument count error.
+func authorArgs(s string) string {
+	m := argCountsRE.FindStringSubmatch(s)
+	want, _ := strconv.Atoi(m[2])
+	got, _ := strconv.Atoi(m[4])
+	return m[1] + strconv.Itoa(max(want-1, 0)) + m[3] + strconv.Itoa(max(got-1, 0))
 }
 
 // safeMessage formats err; html/template can panic formatting an error

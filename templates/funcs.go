@@ -10,18 +10,18 @@ import (
 	"time"
 )
 
-// funcs are the personalisation helpers every template may call. attr and
-// unsubscribe_url are placeholders: Compile rewrites calls to them into
+// funcs are the personalisation helpers every template may call, with
+// text/template's string-making built-ins replaced by bounded ones (see
+// helperFuncs). attr and unsubscribe_url are placeholders: Compile rewrites calls to them into
 // calls that pass the render state (see rewrite.go), because a FuncMap is
 // bound once per template while their answers depend on the recipient.
 func funcs() map[string]any {
 	m := stateFuncs()
+	for k, f := range helperFuncs() {
+		m[k] = f
+	}
 	for k, f := range map[string]any{
 		"default":         defaultFunc,
-		"date":            dateFunc,
-		"number":          numberFunc,
-		"upper":           strings.ToUpper,
-		"lower":           strings.ToLower,
 		"trim":            strings.TrimSpace,
 		"attr":            placeholder("attr"),
 		"unsubscribe_url": placeholder("unsubscribe_url"),

@@ -22,52 +22,67 @@ const attrOptional = "peykar_attr_optional"
 //
 //   - calls of the recipient-dependent helpers pass the render state ($):
 //     {{ attr "city" }} becomes {{ peykar_attr $ "city" }};
+//
 //   - direct attribute reads become attr calls, so both spellings behave
 //     the same: {{ .Contact.Attributes.city }} is {{ attr "city" }}.
 //
+//   - the string-making helpers pass it too, so they count against the
+//     render budget (see boundHelpers), and values passed to methods are
+//     guarded (see guardMethods);
+//
+//   - every loop body starts by counting its iteration (see countLoop).
+//
 // It rejects sub-templates ({{ template }}, {{ block }}), inside which $
-// would not be the render state.
-func bind(tree *parse.Tree) error {
+// would not be the render state. html marks an html/template tree, whose
+// output actions keep html and urlquery by name: html/template merges
+// them with its own escaping, or refuses them.
+func bind(tree *parse.Tree, html bool) error {
 	if tree == nil || tree.Root == nil {
 		return nil
 	}
-	return bindNode(tree.Root, true)
+	return binder{html}.bindNode(tree.Root, true)
 }
+
+// binder rewrites one tree (see bind).
+type binder struct{ html bool }
 
 // bindNode walks n; rooted reports whether dot is still the message data
 // (not rebound by range or with).
-func bindNode(n parse.Node, rooted bool) error {
+func (b binder) bindNode(n parse.Node, rooted bool) error {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return nil
 		}
 		for _, c := range n.Nodes {
-			if err := bindNode(c, rooted); err != nil {
+			if err := b.bindNode(c, rooted); err != nil {
 				return err
 			}
 		}
 	case *parse.ActionNode:
-		bindPipe(n.Pipe, rooted, false)
+		b.bindPipe(n.Pipe, rooted, false, len(n.Pipe.Decl) == 0)
 	case *parse.IfNode:
-		return bindBranch(&n.BranchNode, rooted, true, rooted)
+		return b.bindBranch(&n.BranchNode, rooted, true, rooted)
 	case *parse.RangeNode:
-		return bindBranch(&n.BranchNode, rooted, false, false)
+		if err := b.bindBranch(&n.BranchNode, rooted, false, false); err != nil {
+			return err
+		}
+		countLoop(n)
 	case *parse.WithNode:
-		return bindBranch(&n.BranchNode, rooted, true, false)
+		return b.bindBranch(&n.BranchNode, rooted, true, false)
 	case *parse.TemplateNode:
 		return &positionError{pos: int(n.Position()), msg: "sub-templates ({{ template }}, {{ block }}) are not supported"}
 	}
 	return nil
 }
 
-func bindBranch(b *parse.BranchNode, rooted, cond, bodyRooted bool) error {
-	bindPipe(b.Pipe, rooted, cond)
-	if err := bindNode(b.List, bodyRooted); err != nil {
+func (b binder) bindBranch(br *parse.BranchNode, rooted, cond, bodyRooted bool) error {
+	b.bindPipe(br.Pipe, rooted, cond, false)
+	if err := b.bindNode(br.List, bodyRooted); err != nil {
 		return err
 	}
-	if b.ElseList != nil {
-		return bindNode(b.ElseList, rooted)
+	if br.ElseList != nil {
+		return b.bindNode(br.ElseList, rooted)
 	}
 	return nil
 }
@@ -103,8 +118,9 @@ func attrKey(n parse.Node, rooted bool) (string, bool) {
 }
 
 // bindPipe rewrites the commands of p. cond marks the pipeline of an if or
-// with, where a lone attribute read tests presence.
-func bindPipe(p *parse.PipeNode, rooted, cond bool) {
+// with, where a lone attribute read tests presence; output marks the
+// pipeline of an action that prints.
+func (b binder) bindPipe(p *parse.PipeNode, rooted, cond, output bool) {
 	if p == nil {
 		return
 	}
@@ -126,7 +142,10 @@ func bindPipe(p *parse.PipeNode, rooted, cond bool) {
 			case *parse.IdentifierNode:
 				fn, ok := bound[a.Ident]
 				if !ok {
-					continue
+					fn, ok = boundHelpers[a.Ident]
+					if !ok || b.html && output && i == 0 && (a.Ident == "html" || a.Ident == "urlquery") {
+						continue
+					}
 				}
 				if a.Ident == "attr" && i == 0 && optional {
 					fn = attrOptional
@@ -144,14 +163,15 @@ func bindPipe(p *parse.PipeNode, rooted, cond bool) {
 					cmd.Args[i] = pipe(a.Position(), attrCall(bound["attr"], key, a.Position()))
 				}
 			case *parse.PipeNode:
-				bindPipe(a, rooted, false)
+				b.bindPipe(a, rooted, false, false)
 			case *parse.ChainNode:
 				if pn, ok := a.Node.(*parse.PipeNode); ok {
-					bindPipe(pn, rooted, false)
+					b.bindPipe(pn, rooted, false, false)
 				}
 			}
 		}
 	}
+	guardMethods(p)
 }
 
 // pipe wraps one command as a parenthesised pipeline.

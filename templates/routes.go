@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -292,7 +293,10 @@ func (h handlers) renderFor(c echo.Context, t Template, contactID int64) (previe
 			return preview{}, err
 		}
 	}
-	r, err := compiled.Render(Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	r, err := compiled.RenderContext(ctx, Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return preview{}, &errs.Error{Code: errs.Unavailable, Message: "rendering was stopped: the request was cancelled or ran out of time", Err: err}
+	}
 	if err != nil {
 		return preview{}, err
 	}

@@ -60,10 +60,13 @@ func setup(t *testing.T, wired bool) apiFixture {
 	if wired {
 		d.Sender = f.sender
 		d.Contacts = func(_ context.Context, id int64) (Contact, error) {
-			if id != 1 {
-				return Contact{}, errs.New(errs.NotFound, "no contact %d", id)
+			switch id {
+			case 1:
+				return Contact{ID: 1, Email: "sara@example.com", Name: "سارا", Attributes: map[string]any{"city": "Tehran"}}, nil
+			case taggedContactID:
+				return taggedContact(25), nil
 			}
-			return Contact{ID: 1, Email: "sara@example.com", Name: "سارا", Attributes: map[string]any{"city": "Tehran"}}, nil
+			return Contact{}, errs.New(errs.NotFound, "no contact %d", id)
 		}
 	}
 	Routes(e.Group("/api/v1"), d)

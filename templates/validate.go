@@ -2,9 +2,9 @@ package templates
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	htmltemplate "html/template"
-	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -16,13 +16,15 @@ import (
 var sampleTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func sampleView(c *Compiled) *view {
-	return &view{
+	v := &view{
 		Contact: Contact{ID: 1, Email: "sample@example.com", Name: "Sample", Attributes: map[string]any{},
 			Tags: []string{"sample"}, CreatedAt: sampleTime},
 		Campaign:   Campaign{ID: 1, Name: "Sample campaign"},
 		c:          c,
 		validating: true,
 	}
+	v.budget.begin(context.Background())
+	return v
 }
 
 // validateAuthored executes the subject and the HTML as written against a
@@ -33,7 +35,7 @@ func sampleView(c *Compiled) *view {
 // fields and wrong argument counts fail here.
 func (c *Compiled) validateAuthored(v *view, orig *htmltemplate.Template) error {
 	var subject bytes.Buffer
-	if err := execSample(v, func(w io.Writer) error { return c.subject.Execute(w, v) }, &subject); err != nil {
+	if err := execSample(v, c.subject, MaxSubjectOutput, errSubject, &subject); err != nil {
 		return fieldError("subject", c.tmpl.Subject, err)
 	}
 	if i := strings.IndexAny(subject.String(), "\r\n"); i >= 0 {
@@ -43,7 +45,7 @@ func (c *Compiled) validateAuthored(v *view, orig *htmltemplate.Template) error 
 		}
 		return e
 	}
-	if err := execSample(v, func(w io.Writer) error { return orig.Execute(w, v) }, nil); err != nil {
+	if err := execSample(v, orig, MaxOutput, errOutput, nil); err != nil {
 		return fieldError("html", c.tmpl.HTML, err)
 	}
 	return nil
@@ -53,7 +55,7 @@ func (c *Compiled) validateAuthored(v *view, orig *htmltemplate.Template) error 
 // without a tracker, which also escapes it now so its first real render
 // does not pay for that and any problem shows on save.
 func (c *Compiled) validateCompiled(v *view) error {
-	if err := execSample(v, func(w io.Writer) error { return c.text.Execute(w, v) }, nil); err != nil {
+	if err := execSample(v, c.text, MaxOutput, errOutput, nil); err != nil {
 		if c.tmpl.Text == "" {
 			return generatedTextError(fieldError("text", c.textSrc, err))
 		}
@@ -61,7 +63,7 @@ func (c *Compiled) validateCompiled(v *view) error {
 	}
 	for _, tr := range []Tracker{nil, sampleTracker{}} {
 		v.tr = tr
-		if err := execSample(v, func(w io.Writer) error { return c.html.Execute(w, v) }, nil); err != nil {
+		if err := execSample(v, c.html, MaxOutput, errOutput, nil); err != nil {
 			return c.htmlError(err)
 		}
 	}
@@ -75,12 +77,22 @@ var missingKeyRE = regexp.MustCompile(`map has no entry for key "([^"]*)"`)
 // values: they fail for every recipient.
 var staticErrRE = regexp.MustCompile(`can't evaluate field \w+ in type \*?templates\.|wrong number of args|is not a method but has arguments|sub-templates`)
 
-// execSample executes against the sample view, writing the output to out
-// when it is not nil.
-func execSample(v *view, exec func(io.Writer) error, out *bytes.Buffer) error {
+// execSample executes t against the sample view under the render budgets,
+// its output capped at max, writing the output to out when it is not nil.
+// Passing a budget for the sample contact, whose data is minimal, fails on
+// save. It executes again for each attribute found missing, until the
+// executions together have spent twice a part's budget: what the sample
+// did not reach then is checked per recipient at render time.
+func execSample(v *view, t executor, max int, over *budgetError, out *bytes.Buffer) error {
+	var total spending
+	outTotal := 0
 	for range 100 {
 		var buf bytes.Buffer
-		err := exec(&buf)
+		v.budget.part(&buf, max, over)
+		err := t.Execute(&v.budget, v)
+		s := v.budget.spent
+		total = spending{total.iterations + s.iterations, total.steps + s.steps, total.made + s.made}
+		outTotal += buf.Len()
 		if err == nil {
 			if out != nil {
 				out.Write(buf.Bytes())
@@ -90,12 +102,16 @@ func execSample(v *view, exec func(io.Writer) error, out *bytes.Buffer) error {
 		msg := safeMessage(err)
 		if m := missingKeyRE.FindStringSubmatch(msg); m != nil {
 			if _, dup := v.Contact.Attributes[m[1]]; !dup {
+				if total.iterations > 2*MaxRangeIterations || total.steps > 2*MaxLoopSteps ||
+					total.made > 2*MaxHelperBytes || outTotal > 2*max {
+					return nil // enough spent on the sample
+				}
 				v.Contact.Attributes[m[1]] = "sample"
 				continue
 			}
 		}
 		var he *htmltemplate.Error
-		if errors.As(err, &he) || staticErrRE.MatchString(msg) {
+		if errors.As(err, &he) || errors.Is(err, ErrBudget) || staticErrRE.MatchString(msg) {
 			return err
 		}
 		return nil // depends on the recipient's data: checked at render time

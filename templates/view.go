@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html"
 	htmltemplate "html/template"
@@ -27,15 +28,20 @@ type view struct {
 	// validating: executing against the sample contact on save, where a
 	// missing attribute is not an error.
 	validating bool
+	// budget counts this render's spending and is the writer it renders
+	// into.
+	budget budget
 }
 
 // String keeps {{ . }} at the top level from printing the render state.
 func (v *view) String() string { return "[message data]" }
 
-// reset prepares a pooled view for a message, keeping its clicks buffer.
-func (v *view) reset(d Data, c *Compiled, tr Tracker) {
+// reset prepares a pooled view for a message rendered under ctx, keeping
+// its clicks buffer.
+func (v *view) reset(ctx context.Context, d Data, c *Compiled, tr Tracker) {
 	clicks := v.clicks[:0]
 	*v = view{Contact: d.Contact, Campaign: d.Campaign, c: c, tr: tr, clicks: clicks}
+	v.budget.begin(ctx)
 	for range c.links {
 		v.clicks = append(v.clicks, "")
 	}
@@ -269,7 +275,14 @@ func (v *view) renderHref(t *htmltemplate.Template) (string, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
-	if err := t.Execute(buf, v); err != nil {
+	// The link renders into its own buffer under the same budget, capped
+	// at MaxLinkOutput.
+	bg := &v.budget
+	out, max, over := bg.out, bg.max, bg.over
+	bg.out, bg.max, bg.over = buf, hrefPrefix+MaxLinkOutput+hrefSuffix, errLink
+	err := t.Execute(bg, v)
+	bg.out, bg.max, bg.over = out, max, over
+	if err != nil {
 		return "", err
 	}
 	b := buf.Bytes()
