@@ -17,6 +17,7 @@ import (
 
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/migrations"
+	"github.com/peykar/peykar/web"
 )
 
 func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
@@ -38,11 +39,13 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	}
 
 	// Every /api/v1 and /admin route needs a login or API token with the
-	// right role (auth.Allowed); only the login and setup pages are public.
+	// right role (auth.Allowed); only the login and setup pages and the
+	// CSS and JavaScript they load are public (auth.IsPublic).
 	m.registerRoutes(e, e.Group("/api/v1", m.auth.API()...))
 	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
 		return nil, err
 	}
+	web.Assets(e.Group("/admin/assets"))
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(m.river, nil),
