@@ -29,6 +29,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e.Use(httpapi.Middleware(m.Logger, m.registry)...)
+	e.Use(httpapi.SecurityHeaders(m.securityHeaders()))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.readyz)
