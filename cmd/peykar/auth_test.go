@@ -172,13 +172,20 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	require.NoError(t, err)
 	client := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
 
+	// csrf reads the token of the login page, or, once logged in, of the
+	// account page.
 	csrf := func() string {
 		resp, err := client.Get(m.URL() + "/admin/login")
 		require.NoError(t, err)
+		if resp.StatusCode == http.StatusSeeOther {
+			resp.Body.Close()
+			resp, err = client.Get(m.URL() + "/admin/account")
+			require.NoError(t, err)
+		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		match := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(b)
-		require.NotNil(t, match, "login form has a CSRF field")
+		require.NotNil(t, match, "the page has a CSRF field")
 		return string(match[1])
 	}
 	token := csrf()
@@ -232,10 +239,13 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	}
 	require.Equal(t, http.StatusBadRequest, post(""), "no CSRF token")
 	require.Equal(t, http.StatusForbidden, post("forged"), "wrong CSRF token")
-	require.Equal(t, http.StatusCreated, post(token))
+	require.Equal(t, http.StatusForbidden, post(token), "the token from before the login no longer works")
+	fresh := csrf()
+	require.NotEqual(t, token, fresh, "logging in rotated the token")
+	require.Equal(t, http.StatusCreated, post(fresh))
 
 	// Logging out ends the session in the database.
-	resp, err = client.PostForm(m.URL()+"/admin/logout", url.Values{"_csrf": {token}})
+	resp, err = client.PostForm(m.URL()+"/admin/logout", url.Values{"_csrf": {fresh}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -322,6 +332,16 @@ func TestSetupLinkCreatesFirstAdmin(t *testing.T) {
 	require.Contains(t, string(b), "first@example.com")
 
 	resp, err = client.PostForm(m.URL()+"/admin/setup", url.Values{"_csrf": {csrf}, "token": {secret}, "email": {"second@example.com"}, "password": {"second admin password"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "the token from before the login no longer works")
+	resp, err = client.Get(m.URL() + "/admin/setup?token=" + url.QueryEscape(secret))
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	match = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`).FindSubmatch(b)
+	require.NotNil(t, match)
+	resp, err = client.PostForm(m.URL()+"/admin/setup", url.Values{"_csrf": {string(match[1])}, "token": {secret}, "email": {"second@example.com"}, "password": {"second admin password"}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the link is spent")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
@@ -146,4 +147,13 @@ func TestBrowserPagesKeepTheirPolicy(t *testing.T) {
 		steps(t, ctx, chromedp.Navigate(m.URL()+p.path), waitJS(`document.readyState === "complete" && `+p.ready))
 		require.Empty(t, pageViolations(t, ctx), p.path)
 	}
+
+	// River UI's own buttons still work: its requests pass the same-origin
+	// check that refuses cross-site ones.
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/jobs/queues"), clickJS(`button[title="Pause"]`))
+	require.Eventually(t, func() bool {
+		var paused bool
+		err := m.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM river_queue WHERE paused_at IS NOT NULL)`).Scan(&paused)
+		return err == nil && paused
+	}, time.Minute, 50*time.Millisecond, "River UI paused the queue")
 }

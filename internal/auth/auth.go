@@ -26,6 +26,15 @@ type Config struct {
 	// Secure marks cookies Secure (send over https only); set it when the
 	// public base URL is https.
 	Secure bool
+	// Origin is the public origin of the UI, scheme://host[:port] of the
+	// base URL. SameOrigin accepts a request whose Origin header is this
+	// when the browser sends no Sec-Fetch-Site. Default none: only
+	// Sec-Fetch-Site and the CSRF token count.
+	Origin string
+	// Secret keys the CSRF tokens; PreviousSecret still verifies them
+	// during a rotation. Default a random key per process (tokens then do
+	// not survive a restart, nor cross to another process).
+	Secret, PreviousSecret []byte
 	// SessionTTL is how long a login lasts. Default 7 days.
 	SessionTTL time.Duration
 	// LoginPath is where pages send visitors who are not logged in.
@@ -75,6 +84,7 @@ func (c Config) WithDefaults() Config {
 // Auth authenticates requests and logs people in and out.
 type Auth struct {
 	cfg       Config
+	csrf      csrfKeys
 	ip        *keyedLimiter
 	account   *keyedLimiter
 	forbidden func(c echo.Context, message string) error
@@ -88,7 +98,8 @@ func (a *Auth) OnPageForbidden(f func(c echo.Context, message string) error) { a
 // New returns an Auth for cfg.
 func New(cfg Config) *Auth {
 	cfg = cfg.WithDefaults()
-	return &Auth{cfg: cfg, ip: newKeyedLimiter(cfg.IPEvery, cfg.IPBurst), account: newKeyedLimiter(cfg.AccountEvery, cfg.AccountBurst)}
+	return &Auth{cfg: cfg, csrf: newCSRFKeys(cfg.Secret, cfg.PreviousSecret),
+		ip: newKeyedLimiter(cfg.IPEvery, cfg.IPBurst), account: newKeyedLimiter(cfg.AccountEvery, cfg.AccountBurst)}
 }
 
 // SessionCookie is the name of the login session cookie.
@@ -118,13 +129,16 @@ func (a *Auth) Login(c echo.Context, email, password string) (User, error) {
 	return u, a.StartSession(c, u)
 }
 
-// StartSession logs u in on this browser.
+// StartSession logs u in on this browser. The browser's CSRF token changes
+// with it: the visitor cookie it was derived from is cleared, and tokens
+// are derived from the new session.
 func (a *Auth) StartSession(c echo.Context, u User) error {
 	secret, err := CreateSession(c.Request().Context(), a.cfg.Pool, u.ID, a.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
 	c.SetCookie(a.cookie(secret, int(a.cfg.SessionTTL/time.Second)))
+	c.SetCookie(a.visitorCookie("", -1))
 	a.cfg.Logger.InfoContext(c.Request().Context(), "login", slog.Int64("user_id", u.ID), slog.String("ip", c.RealIP()))
 	return nil
 }
