@@ -40,12 +40,13 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	}
 
 	// Every /api/v1 and /admin route needs a login or API token with the
-	// right role (auth.Allowed); only the login and setup pages and the
-	// CSS and JavaScript they load are public (auth.IsPublic).
+	// right role (auth.Allowed); only the login and setup pages are public.
 	m.registerRoutes(e, e.Group("/api/v1", m.auth.API()...))
 	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
 		return nil, err
 	}
+	// The CSS and JavaScript of the pages are public too (auth.IsPublic):
+	// the login page needs them before anyone has logged in.
 	web.Assets(e.Group("/admin/assets"))
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
