@@ -42,11 +42,12 @@ func (u *UI) loginPage(c echo.Context) error {
 func (u *UI) login(c echo.Context) error {
 	form := loginForm{Email: c.FormValue("email"), Next: c.FormValue("next")}
 	_, err := u.Auth.Login(c, form.Email, c.FormValue("password"))
+	var tooMany *auth.TooManyAttempts
 	switch {
 	case err == nil:
 		return redirect(c, safeNext(form.Next))
-	case errors.Is(err, auth.ErrTooManyAttempts):
-		return u.render(c, http.StatusTooManyRequests, "login", pageData{Error: u.t(c, "login.too_many"), Data: form})
+	case errors.As(err, &tooMany):
+		return u.render(c, http.StatusTooManyRequests, "login", pageData{Error: u.t(c, "login.too_many", int(tooMany.Wait.Seconds())), Data: form})
 	case errs.Is(err, errs.Unauthorized):
 		return u.render(c, http.StatusUnauthorized, "login", pageData{Error: u.t(c, "login.wrong"), Data: form})
 	}

@@ -46,8 +46,8 @@ type language struct {
 	pages map[string]*template.Template
 }
 
-// Register mounts the pages and their assets on admin, the /admin group
-// (which carries auth.Auth's Pages middleware).
+// Register mounts the pages on admin, the /admin group (which carries
+// auth.Auth's Pages middleware); their assets are mounted apart (Assets).
 func Register(admin *echo.Group, deps Deps) error {
 	if deps.Lang == "" {
 		deps.Lang = "en"
@@ -90,7 +90,6 @@ func Register(admin *echo.Group, deps Deps) error {
 			return u.render(c, http.StatusForbidden, "error", pageData{Title: u.t(c, "error.forbidden_title"), Data: u.t(c, "error.forbidden", u.t(c, "role."+string(id.Role)))})
 		})
 	}
-	admin.StaticFS("/assets", Static())
 	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
 	u.authRoutes(admin)

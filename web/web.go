@@ -9,10 +9,21 @@ package web
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/httpapi"
 )
 
 //go:embed templates static i18n
 var assets embed.FS
+
+// Assets serves the CSS and JavaScript on g (/admin/assets). They are
+// public: the login page needs them before anyone has logged in, so mount g
+// without the pages' login middleware. A directory answers 404.
+func Assets(g *echo.Group) {
+	g.GET("/*", httpapi.Files(Static(), "no-cache"))
+}
 
 // Static returns the CSS and JavaScript served under /admin/assets.
 func Static() fs.FS {

@@ -44,7 +44,7 @@ type pageGoal struct {
 type pageData struct {
 	Report  pageReport
 	Reports []pageReport
-	Raw     any    // the report(s) as sent by the API, for the page's script
+	Raw     any    // the report(s) as sent by the API, a JSON data block for the page's script
 	Assets  string // URL prefix of the assets
 	API     string // URL prefix of the API (for the stream)
 }

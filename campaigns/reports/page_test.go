@@ -25,7 +25,7 @@ func TestReportAndComparePages(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	for _, want := range []string{"<h1>Spring</h1>", `data-metric="sent">10<`, `id="chart"`, `id="funnel"`, "reach", "50.0%",
 		"/api/v1/campaigns/" + itoa(c.ID) + "/stream", "/api/v1/reports/assets/uPlot.iife.min.js", "https://shop.example/pricing",
-		"window.peykarReport = {"} {
+		`<script type="application/json" id="report-data">{`} {
 		require.Contains(t, body, want)
 	}
 

@@ -45,7 +45,20 @@ func tryLogin(t *testing.T, m *Main, email, password string) (*browserSession, i
 	require.NotNil(t, match)
 	s.csrf = match[1]
 	code, _ = s.post("/admin/login", url.Values{"email": {email}, "password": {password}})
+	if code == http.StatusSeeOther {
+		s.csrf = s.pageCSRF("/admin/account") // logging in changed the token
+	}
 	return s, code
+}
+
+// pageCSRF returns the CSRF token of the page at path.
+func (s *browserSession) pageCSRF(path string) string {
+	s.t.Helper()
+	code, body := s.get(path)
+	require.Equal(s.t, http.StatusOK, code, path)
+	match := regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`).FindStringSubmatch(body)
+	require.NotNil(s.t, match, "%s has a CSRF token", path)
+	return match[1]
 }
 
 func (s *browserSession) get(path string) (int, string) {

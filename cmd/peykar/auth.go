@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,7 +17,12 @@ import (
 // creates the admin from PEYKAR_ADMIN_EMAIL/PEYKAR_ADMIN_PASSWORD on first
 // run, or prints a one-time setup link when no user exists.
 func (m *Main) startAuth(ctx context.Context) error {
-	m.auth = auth.New(auth.Config{Pool: m.pool, Logger: m.Logger, Secure: strings.HasPrefix(m.Config.BaseURL, "https://")})
+	cfg := auth.Config{Pool: m.pool, Logger: m.Logger, Secure: strings.HasPrefix(m.Config.BaseURL, "https://"),
+		Origin: origin(m.Config.BaseURL), Secret: []byte(m.secret)}
+	if m.Config.PreviousSecret != "" {
+		cfg.PreviousSecret = []byte(m.Config.PreviousSecret)
+	}
+	m.auth = auth.New(cfg)
 	setup, err := auth.Bootstrap(ctx, m.pool, m.Config.AdminEmail, m.Config.AdminPassword)
 	if err != nil {
 		return err
@@ -35,4 +41,14 @@ func (m *Main) registerPages(admin *echo.Group) error {
 		Pool: m.pool, Auth: m.auth, Logger: m.Logger,
 		Campaigns: m.campaignService(),
 	})
+}
+
+// origin is the scheme://host[:port] of a base URL (validated by
+// LoadConfig), as browsers send it in the Origin header.
+func origin(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -70,14 +70,19 @@ func getAuth(url, token string) (*http.Response, error) {
 	return http.DefaultClient.Do(req)
 }
 
-// publicRoute lists the routes that need no credentials: health, metrics,
-// tracking, and the login and setup pages with their assets.
+// publicRoutes are the route patterns that need no credentials, listed
+// one by one on purpose: health, metrics, the login and setup pages, and
+// the CSS and JavaScript those pages load. A new public route fails
+// TestEveryRouteRequiresAuth until it is added here.
+var publicRoutes = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true,
+	"/admin/login": true, "/admin/setup": true, "/admin/assets/*": true,
+}
+
+// publicRoute reports whether a route needs no credentials: one of
+// publicRoutes, or a tracking endpoint (a signed token is its credential).
 func publicRoute(path string) bool {
-	switch path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
-	}
-	return strings.HasPrefix(path, "/t/") || auth.IsPublic(path)
+	return publicRoutes[path] || strings.HasPrefix(path, "/t/")
 }
 
 // concrete turns a route pattern into a path that matches it.
@@ -112,9 +117,16 @@ func TestEveryRouteRequiresAuth(t *testing.T) {
 	require.NotEmpty(t, routes)
 	checked := 0
 	for _, r := range routes {
-		if publicRoute(r.Path) || r.Method == http.MethodConnect {
+		if r.Method == http.MethodConnect {
 			continue
 		}
+		if publicRoute(r.Path) {
+			if strings.HasPrefix(r.Path, "/admin") {
+				require.True(t, auth.IsPublic(r.Path), "%s is public here but auth.IsPublic disagrees", r.Path)
+			}
+			continue
+		}
+		require.False(t, auth.IsPublic(r.Path), "auth.IsPublic(%s) but the route is not listed as public", r.Path)
 		api := strings.HasPrefix(r.Path, "/api/v1")
 		admin := r.Path == "/admin" || strings.HasPrefix(r.Path, "/admin/")
 		require.True(t, api || admin, "route %s %s is neither public, /api/v1 nor /admin: decide who may use it", r.Method, r.Path)
@@ -160,13 +172,20 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	require.NoError(t, err)
 	client := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
 
+	// csrf reads the token of the login page, or, once logged in, of the
+	// account page.
 	csrf := func() string {
 		resp, err := client.Get(m.URL() + "/admin/login")
 		require.NoError(t, err)
+		if resp.StatusCode == http.StatusSeeOther {
+			resp.Body.Close()
+			resp, err = client.Get(m.URL() + "/admin/account")
+			require.NoError(t, err)
+		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		match := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(b)
-		require.NotNil(t, match, "login form has a CSRF field")
+		require.NotNil(t, match, "the page has a CSRF field")
 		return string(match[1])
 	}
 	token := csrf()
@@ -220,10 +239,13 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	}
 	require.Equal(t, http.StatusBadRequest, post(""), "no CSRF token")
 	require.Equal(t, http.StatusForbidden, post("forged"), "wrong CSRF token")
-	require.Equal(t, http.StatusCreated, post(token))
+	require.Equal(t, http.StatusForbidden, post(token), "the token from before the login no longer works")
+	fresh := csrf()
+	require.NotEqual(t, token, fresh, "logging in rotated the token")
+	require.Equal(t, http.StatusCreated, post(fresh))
 
 	// Logging out ends the session in the database.
-	resp, err = client.PostForm(m.URL()+"/admin/logout", url.Values{"_csrf": {token}})
+	resp, err = client.PostForm(m.URL()+"/admin/logout", url.Values{"_csrf": {fresh}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -310,6 +332,16 @@ func TestSetupLinkCreatesFirstAdmin(t *testing.T) {
 	require.Contains(t, string(b), "first@example.com")
 
 	resp, err = client.PostForm(m.URL()+"/admin/setup", url.Values{"_csrf": {csrf}, "token": {secret}, "email": {"second@example.com"}, "password": {"second admin password"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "the token from before the login no longer works")
+	resp, err = client.Get(m.URL() + "/admin/setup?token=" + url.QueryEscape(secret))
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	match = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`).FindSubmatch(b)
+	require.NotNil(t, match)
+	resp, err = client.PostForm(m.URL()+"/admin/setup", url.Values{"_csrf": {string(match[1])}, "token": {secret}, "email": {"second@example.com"}, "password": {"second admin password"}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the link is spent")

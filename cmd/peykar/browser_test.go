@@ -38,6 +38,10 @@ func browser(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
+		// Chromium's defaults plus the back-forward cache: a page left
+		// behind must close its connections (a report's event stream), or
+		// the server's shutdown at the end of the test waits for them.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,BackForwardCache"),
 	)
 	// A safety net so a hung browser cannot hang the suite; steps wait on
 	// conditions, not on time.
@@ -47,6 +51,7 @@ func browser(t *testing.T) context.Context {
 	// Start the browser on ctx itself, so that the per-step timeouts (derived
 	// contexts) do not own it.
 	require.NoError(t, chromedp.Do(ctx))
+	failOnCSPViolations(t, ctx)
 	t.Cleanup(func() {
 		if t.Failed() {
 			saveScreenshot(t, ctx)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/migrations"
+	"github.com/peykar/peykar/web"
 )
 
 func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
@@ -28,6 +29,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e.Use(httpapi.Middleware(m.Logger, m.registry)...)
+	e.Use(httpapi.SecurityHeaders(m.securityHeaders()))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.readyz)
@@ -43,6 +45,9 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
 		return nil, err
 	}
+	// The CSS and JavaScript of the pages are public too (auth.IsPublic):
+	// the login page needs them before anyone has logged in.
+	web.Assets(e.Group("/admin/assets"))
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(m.river, nil),

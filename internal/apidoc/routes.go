@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/httpapi"
 )
 
 // Routes serves the document at GET /openapi.json on api (/api/v1).
@@ -48,16 +50,11 @@ func Viewer(g *echo.Group) {
 		// Redoc styles itself with generated <style> elements. Nothing leaves
 		// the server: Redoc's telemetry is off, and the policy also blocks
 		// its remote logo (which then falls back to none).
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'self'")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'")
 		return c.HTML(http.StatusOK, viewerPage)
 	}
 	g.GET("", page)
 	g.GET("/", page)
 	sub, _ := fs.Sub(assets, "assets")
-	files := http.StripPrefix("/admin/api/assets/", http.FileServerFS(sub))
-	g.GET("/assets/*", func(c echo.Context) error {
-		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
-		files.ServeHTTP(c.Response(), c.Request())
-		return nil
-	})
+	g.GET("/assets/*", httpapi.Files(sub, "public, max-age=86400")) // a directory answers 404, never a listing
 }

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,20 +29,31 @@ type Config struct {
 	// Secure marks cookies Secure (send over https only); set it when the
 	// public base URL is https.
 	Secure bool
+	// Origin is the public origin of the UI, scheme://host[:port] of the
+	// base URL. SameOrigin accepts a request whose Origin header is this
+	// when the browser sends no Sec-Fetch-Site. Default none: only
+	// Sec-Fetch-Site and the CSRF token count.
+	Origin string
+	// Secret keys the CSRF tokens; PreviousSecret still verifies them
+	// during a rotation. Default a random key per process (tokens then do
+	// not survive a restart, nor cross to another process).
+	Secret, PreviousSecret []byte
 	// SessionTTL is how long a login lasts. Default 7 days.
 	SessionTTL time.Duration
 	// LoginPath is where pages send visitors who are not logged in.
 	// Default /admin/login.
 	LoginPath string
-	// IPEvery and IPBurst limit login attempts per client IP: a burst of
-	// IPBurst, then one per IPEvery. Defaults 20 and 3s.
-	IPEvery time.Duration
-	IPBurst int
-	// AccountEvery and AccountBurst limit login attempts per account.
-	// Defaults 10 and 30s.
-	AccountEvery time.Duration
-	AccountBurst int
-	// Now is the clock (rate limits). Default time.Now.
+	// IPBackoff slows down failed logins per client address, whichever
+	// accounts it tries. Defaults: 20 free failures, then waits of 1s
+	// doubling up to 15m; forgotten after 1h without a failure.
+	IPBackoff Backoff
+	// AccountBackoff slows down failed logins per account and client
+	// address together: an account is never locked for everyone, so an
+	// attacker cannot lock its owner out. Defaults: 5 free failures, then
+	// waits of 1s doubling up to 15m; forgotten after 1h without one, or
+	// at a successful login.
+	AccountBackoff Backoff
+	// Now is the clock (login backoff). Default time.Now.
 	Now func() time.Time
 }
 
@@ -54,18 +68,8 @@ func (c Config) WithDefaults() Config {
 	if c.LoginPath == "" {
 		c.LoginPath = "/admin/login"
 	}
-	if c.IPEvery == 0 {
-		c.IPEvery = 3 * time.Second
-	}
-	if c.IPBurst == 0 {
-		c.IPBurst = 20
-	}
-	if c.AccountEvery == 0 {
-		c.AccountEvery = 30 * time.Second
-	}
-	if c.AccountBurst == 0 {
-		c.AccountBurst = 10
-	}
+	c.IPBackoff = c.IPBackoff.withDefaults(20)
+	c.AccountBackoff = c.AccountBackoff.withDefaults(5)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -75,8 +79,8 @@ func (c Config) WithDefaults() Config {
 // Auth authenticates requests and logs people in and out.
 type Auth struct {
 	cfg       Config
-	ip        *keyedLimiter
-	account   *keyedLimiter
+	csrf      csrfKeys
+	guard     *loginGuard
 	forbidden func(c echo.Context, message string) error
 }
 
@@ -88,43 +92,69 @@ func (a *Auth) OnPageForbidden(f func(c echo.Context, message string) error) { a
 // New returns an Auth for cfg.
 func New(cfg Config) *Auth {
 	cfg = cfg.WithDefaults()
-	return &Auth{cfg: cfg, ip: newKeyedLimiter(cfg.IPEvery, cfg.IPBurst), account: newKeyedLimiter(cfg.AccountEvery, cfg.AccountBurst)}
+	return &Auth{cfg: cfg, csrf: newCSRFKeys(cfg.Secret, cfg.PreviousSecret), guard: newLoginGuard(cfg.IPBackoff, cfg.AccountBackoff)}
 }
 
 // SessionCookie is the name of the login session cookie.
 const SessionCookie = "peykar_session"
 
-// ErrTooManyAttempts answers a login over the rate limit.
-var ErrTooManyAttempts = echo.NewHTTPError(http.StatusTooManyRequests, "too many login attempts: wait a minute and try again")
+// ErrTooManyAttempts answers a login refused by the backoff (429); the
+// error Login returns is a *TooManyAttempts that wraps it.
+var ErrTooManyAttempts = echo.NewHTTPError(http.StatusTooManyRequests, "too many failed logins: wait and try again (see Retry-After)")
 
-// Login checks email and password within the per-IP and per-account rate
-// limits and, when they match, starts a session and sets its cookie. It
-// returns ErrTooManyAttempts, ErrBadCredentials or a database error.
+// TooManyAttempts is the error of a login refused by the backoff.
+type TooManyAttempts struct {
+	Wait time.Duration // until the next attempt is admitted, in whole seconds
+}
+
+func (e *TooManyAttempts) Error() string {
+	return fmt.Sprintf("too many failed logins: try again in %s", e.Wait)
+}
+
+// Unwrap makes errors.Is(err, ErrTooManyAttempts) hold and gives the HTTP
+// error handler its 429.
+func (e *TooManyAttempts) Unwrap() error { return ErrTooManyAttempts }
+
+// Login checks email and password and, when they match, starts a session
+// and sets its cookie. Failed logins slow down their client address, and
+// the account from that address (see Config.IPBackoff and AccountBackoff):
+// an attempt made too soon is refused unjudged with a *TooManyAttempts
+// (and a Retry-After header). It returns that, ErrBadCredentials or a
+// database error.
 func (a *Auth) Login(c echo.Context, email, password string) (User, error) {
-	now := a.cfg.Now()
-	key := strings.ToLower(strings.TrimSpace(email))
-	if !a.ip.allow(c.RealIP(), now) || !a.account.allow(key, now) {
-		a.cfg.Logger.WarnContext(c.Request().Context(), "login rate limited", slog.String("ip", c.RealIP()), slog.String("email", key))
-		return User{}, ErrTooManyAttempts
-	}
 	ctx := c.Request().Context()
+	ip, account := c.RealIP(), strings.ToLower(strings.TrimSpace(email))
+	if wait := a.guard.begin(account, ip, a.cfg.Now()); wait > 0 {
+		secs := int64(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		a.cfg.Logger.WarnContext(ctx, "login refused: too many failures", slog.String("ip", ip), slog.String("email", account), slog.Int64("retry_after_s", secs))
+		return User{}, &TooManyAttempts{Wait: time.Duration(secs) * time.Second}
+	}
 	u, err := Authenticate(ctx, a.cfg.Pool, email, password)
-	if err != nil {
-		if errs.Is(err, errs.Unauthorized) {
-			a.cfg.Logger.InfoContext(ctx, "login failed", slog.String("ip", c.RealIP()), slog.String("email", key))
-		}
+	switch {
+	case err == nil:
+		a.guard.end(account, ip, loginSucceeded, a.cfg.Now())
+	case errs.Is(err, errs.Unauthorized):
+		a.guard.end(account, ip, loginFailed, a.cfg.Now())
+		a.cfg.Logger.InfoContext(ctx, "login failed", slog.String("ip", ip), slog.String("email", account))
+		return User{}, err
+	default:
+		a.guard.end(account, ip, loginAborted, a.cfg.Now())
 		return User{}, err
 	}
 	return u, a.StartSession(c, u)
 }
 
-// StartSession logs u in on this browser.
+// StartSession logs u in on this browser. The browser's CSRF token changes
+// with it: the visitor cookie it was derived from is cleared, and tokens
+// are derived from the new session.
 func (a *Auth) StartSession(c echo.Context, u User) error {
 	secret, err := CreateSession(c.Request().Context(), a.cfg.Pool, u.ID, a.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
 	c.SetCookie(a.cookie(secret, int(a.cfg.SessionTTL/time.Second)))
+	c.SetCookie(a.visitorCookie("", -1))
 	a.cfg.Logger.InfoContext(c.Request().Context(), "login", slog.Int64("user_id", u.ID), slog.String("ip", c.RealIP()))
 	return nil
 }

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -148,9 +149,38 @@ func TestBootstrapAndSetup(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// TestLoginRateLimits drives Login through Echo with a stopped clock, so
-// that no bucket refills during the test.
-func TestLoginRateLimits(t *testing.T) {
+// loginServer serves a.Login at POST /login through Echo, the client
+// address taken from X-Test-IP; login posts there and returns the status
+// and the Retry-After header.
+func loginServer(t *testing.T, a *auth.Auth) func(ip, email, pw string) (int, string) {
+	t.Helper()
+	e := echo.New()
+	e.HTTPErrorHandler = httpapi.ErrorHandler(nil)
+	e.IPExtractor = func(r *http.Request) string { return r.Header.Get("X-Test-IP") }
+	e.POST("/login", func(c echo.Context) error {
+		if _, err := a.Login(c, c.FormValue("email"), c.FormValue("password")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return func(ip, email, pw string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {pw}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Test-IP", ip)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+}
+
+// TestLoginBackoff drives Login through Echo with a clock that moves only
+// when the test says: an attacker's failures slow the attacker's address,
+// for that account and then for every account, with waits that double and
+// end; the owner logs in from their own address all along.
+func TestLoginBackoff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
@@ -158,40 +188,87 @@ func TestLoginRateLimits(t *testing.T) {
 	require.NoError(t, err)
 	var now atomic.Int64
 	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
-	a := auth.New(auth.Config{Pool: pool, AccountBurst: 3, IPBurst: 5, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
-	e := echo.New()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(nil)
-	e.IPExtractor = func(r *http.Request) string { return r.Header.Get("X-Test-IP") }
-	e.POST("/login", func(c echo.Context) error {
-		_, err := a.Login(c, c.FormValue("email"), c.FormValue("password"))
-		if err != nil {
-			return err
-		}
-		return c.NoContent(http.StatusNoContent)
-	})
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	login := func(ip, email, pw string) int {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {pw}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Test-IP", ip)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	// Per account: three attempts, then refused even from another IP and
-	// with the right password.
+	a := auth.New(auth.Config{Pool: pool, Now: func() time.Time { return time.Unix(now.Load(), 0) },
+		AccountBackoff: auth.Backoff{Free: 3, Base: 10 * time.Second, Max: 40 * time.Second, Forget: time.Hour},
+		IPBackoff:      auth.Backoff{Free: 6, Base: 10 * time.Second, Max: 40 * time.Second, Forget: time.Hour}})
+	login := loginServer(t, a)
+	const attacker, owner, right, wrong = "10.0.0.1", "10.0.0.2", "long enough secret", "guess guess guess"
+
 	for range 3 {
-		require.Equal(t, http.StatusUnauthorized, login("10.0.0.1", "a@example.com", "guess guess guess"))
+		code, _ := login(attacker, "a@example.com", wrong)
+		require.Equal(t, http.StatusUnauthorized, code)
 	}
-	require.Equal(t, http.StatusTooManyRequests, login("10.0.0.2", "A@example.com", "long enough secret"))
-	// Per IP: five attempts over any accounts.
-	for i := range 5 {
-		require.Equal(t, http.StatusUnauthorized, login("10.0.0.9", "u"+string(rune('a'+i))+"@example.com", "guess guess guess"))
+	code, wait := login(attacker, "A@example.com", right)
+	require.Equal(t, http.StatusTooManyRequests, code, "the attacker's address waits, even with the right password")
+	require.Equal(t, "10", wait)
+	code, _ = login(owner, "a@example.com", right)
+	require.Equal(t, http.StatusNoContent, code, "the owner is not locked out")
+
+	now.Add(9)
+	code, wait = login(attacker, "a@example.com", wrong)
+	require.Equal(t, http.StatusTooManyRequests, code)
+	require.Equal(t, "1", wait)
+	now.Add(1)
+	code, _ = login(attacker, "a@example.com", wrong)
+	require.Equal(t, http.StatusUnauthorized, code, "the wait is over")
+	code, wait = login(attacker, "a@example.com", wrong)
+	require.Equal(t, http.StatusTooManyRequests, code)
+	require.Equal(t, "20", wait, "each further failure doubles the wait")
+
+	// Per address: two more failures on other accounts make six from the
+	// attacker's address, which then waits whatever account it tries.
+	for _, email := range []string{"b@example.com", "c@example.com"} {
+		code, _ = login(attacker, email, wrong)
+		require.Equal(t, http.StatusUnauthorized, code)
 	}
-	require.Equal(t, http.StatusTooManyRequests, login("10.0.0.9", "other@example.com", "guess guess guess"))
-	// Time passes: the account may try again.
-	now.Add(60)
-	require.Equal(t, http.StatusNoContent, login("10.0.0.3", "a@example.com", "long enough secret"))
+	code, wait = login(attacker, "d@example.com", wrong)
+	require.Equal(t, http.StatusTooManyRequests, code)
+	require.Equal(t, "10", wait)
+	code, _ = login(owner, "a@example.com", right)
+	require.Equal(t, http.StatusNoContent, code, "the owner still logs in from their address")
+
+	// Waits are capped, and they end.
+	for range 4 {
+		now.Add(40)
+		code, _ = login(attacker, "a@example.com", wrong)
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	_, wait = login(attacker, "a@example.com", wrong)
+	require.Equal(t, "40", wait, "at most Max")
+	now.Add(40)
+	code, _ = login(attacker, "a@example.com", right)
+	require.Equal(t, http.StatusNoContent, code, "someone who knows the password gets in once the wait is over")
+
+	// An hour without failures forgets them.
+	now.Add(3601)
+	for i := range 6 {
+		code, _ = login(attacker, fmt.Sprintf("x%d@example.com", i), wrong)
+		require.Equal(t, http.StatusUnauthorized, code, "attempt %d after an hour", i+1)
+	}
+}
+
+// TestLoginBackoffHoldsUnderConcurrency fires many wrong guesses at once
+// from one address: attempts under way count against the free ones, so
+// exactly as many are judged as one after another would be.
+func TestLoginBackoffHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	_, err := auth.CreateUser(context.Background(), pool, "a@example.com", "long enough secret", auth.RoleAdmin)
+	require.NoError(t, err)
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := auth.New(auth.Config{Pool: pool, Now: func() time.Time { return frozen },
+		AccountBackoff: auth.Backoff{Free: 3, Base: time.Minute}})
+	login := loginServer(t, a)
+	codes := make(chan int, 20)
+	for range cap(codes) {
+		go func() {
+			code, _ := login("10.0.0.1", "a@example.com", "guess guess guess")
+			codes <- code
+		}()
+	}
+	count := map[int]int{}
+	for range cap(codes) {
+		count[<-codes]++
+	}
+	require.Equal(t, map[int]int{http.StatusUnauthorized: 3, http.StatusTooManyRequests: 17}, count)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/peykar/peykar/internal/errs"
 )
@@ -31,9 +30,11 @@ func FromContext(c echo.Context) (Identity, bool) {
 	return id, ok
 }
 
-// CSRFToken returns the token forms must send back as _csrf.
+// CSRFToken returns the token forms must send back as _csrf (and scripts
+// as X-CSRF-Token): it is tied to the request's session, or before login to
+// its visitor cookie (see CSRF).
 func CSRFToken(c echo.Context) string {
-	s, _ := c.Get("csrf").(string)
+	s, _ := c.Get(csrfContextKey).(string)
 	return s
 }
 
@@ -132,24 +133,6 @@ func (a *Auth) RequirePage() echo.MiddlewareFunc {
 	}
 }
 
-// CSRF checks the _csrf form field or X-CSRF-Token header on every unsafe
-// request made with a session cookie; API-token requests are exempt, since
-// a browser never adds a bearer token on its own.
-func (a *Auth) CSRF() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     "peykar_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   a.cfg.Secure,
-		CookieSameSite: http.SameSiteLaxMode,
-		Skipper: func(c echo.Context) bool {
-			id, ok := FromContext(c)
-			return ok && id.ViaToken()
-		},
-	})
-}
-
 // API is the middleware chain of the /api/v1 group.
 func (a *Auth) API() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{a.Identify(), a.RequireAPI(), a.CSRF()}
@@ -160,9 +143,10 @@ func (a *Auth) Pages() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{a.Identify(), a.RequirePage(), a.CSRF()}
 }
 
-// Jobs is the middleware chain of the River UI under /admin/jobs: admin only,
-// no CSRF token (the UI cannot send one; the SameSite=Lax session cookie is
-// not sent on cross-site POSTs).
+// Jobs is the middleware chain of the River UI under /admin/jobs: admin
+// only, and its state-changing calls (retry, cancel, delete, pausing a
+// queue) must come from the same origin (SameOrigin), since the UI's
+// scripts cannot send our CSRF token.
 func (a *Auth) Jobs() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{a.Identify(), a.RequirePage()}
+	return []echo.MiddlewareFunc{a.Identify(), a.RequirePage(), a.SameOrigin()}
 }

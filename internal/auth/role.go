@@ -40,9 +40,11 @@ var adminOnly = []string{
 // out, and their own account: changing their password).
 var anyRole = []string{"/admin/logout", "/admin/account"}
 
-// publicPaths need no login at all (the login and first-admin setup pages
-// and the static assets they use); everything else under /admin and /api/v1
-// does.
+// publicPaths need no login at all: the login and first-admin setup pages,
+// and the CSS and JavaScript they load (mounted outside the login
+// middleware, so a first visit gets a styled page with working scripts).
+// Everything else under /admin and /api/v1 does, the API reference's own
+// assets (/admin/api/assets) included.
 var publicPaths = []string{"/admin/login", "/admin/setup", "/admin/assets"}
 
 // IsPublic reports whether path is reachable without logging in.

@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var root = document.getElementById("report");
-  var report = window.peykarReport;
+  // The report comes as a JSON data block, not an inline script: the
+  // content security policy allows no inline script.
+  var report = JSON.parse(document.getElementById("report-data").textContent);
   var chart = null;
 
   function fmt(v, kind) {
