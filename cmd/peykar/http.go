@@ -63,7 +63,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	if err := ui.Start(uiCtx); err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
-	jobs := e.Group("/admin/jobs", m.auth.Jobs()...) // admin only, no CSRF token
+	jobs := e.Group("/admin/jobs", m.auth.Jobs()...) // admin only; same-origin check instead of a CSRF token (River UI cannot send one)
 	jobs.Use(httpapi.RejectNUL())
 	jobs.Any("", echo.WrapHandler(ui))
 	jobs.Any("/*", echo.WrapHandler(ui))
