@@ -131,7 +131,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, src := range []string{
 		`name == "x"`, `repeat(name, n) != ""`, `all(1..100, # > 0)`, `repeat("ab", 1000) != ""`, `(`,
-		`all(tags, all(tags, true))`,
+		`all(tags, all(tags, true))`, `replace(repeat("x", 1000), "x", "yy") != ""`, `replace(name, "a", repeat("b", 99999)) != ""`,
 	} {
 		require.NoError(t, exprbudget.Check(src), src)
 	}

@@ -136,6 +136,9 @@ func (s *staticCheck) call(x ast.Node, name string, arguments []ast.Node) estima
 		args[i] = s.size(a)
 		work = sat(work + args[i].work)
 	}
+	if name == "replace" && len(arguments) == 3 {
+		return s.replace(x, args, work)
+	}
 	if name != "repeat" || len(arguments) != 2 {
 		return estimate{length: -1, work: work}
 	}
@@ -173,6 +176,24 @@ func (s *staticCheck) builtin(x *ast.BuiltinNode) estimate {
 		return s.fail(x, "%s runs its closure %d times at a cost of %d each: more than the evaluation budget allows (%d)", x.Name, coll.length, per, Units)
 	}
 	return estimate{length: -1, work: sat(work + loop)}
+}
+
+// replace bounds replace(s, old, new) when the three lengths are known:
+// old can occur at most len(s)/len(old) times (len(s)+1 times when empty).
+func (s *staticCheck) replace(x ast.Node, args []estimate, work int) estimate {
+	str, old, repl := args[0].length, args[1].length, args[2].length
+	if str < 0 || old < 0 || repl < 0 {
+		return estimate{length: -1, work: work}
+	}
+	n := str + 1
+	if old > 0 {
+		n = str / old
+	}
+	total := sat(str + mul(n, max(repl-old, 0)))
+	if total > Units {
+		return s.fail(x, "replace can build a string of %d bytes: more than the evaluation budget allows (%d)", total, Units)
+	}
+	return estimate{length: total, work: sat(work + total)}
 }
 
 // intValue is the value of an integer literal (possibly negated).
