@@ -13,19 +13,19 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// testClock is a clock the test sets.
-type testClock struct {
+// verdictClock is a clock the test sets.
+type verdictClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time {
+func (c *verdictClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *testClock) Set(t time.Time) {
+func (c *verdictClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
@@ -73,7 +73,7 @@ func (b *bundle) ruleJobs(t *testing.T, campaignID int64, state string) []time.T
 	return out
 }
 
-func (b *bundle) count(t *testing.T, q string, args ...any) int {
+func (b *bundle) countOf(t *testing.T, q string, args ...any) int {
 	t.Helper()
 	var n int
 	require.NoError(t, b.pool.QueryRow(context.Background(), q, args...).Scan(&n))
@@ -89,7 +89,7 @@ func (b *bundle) count(t *testing.T, q string, args ...any) int {
 func TestScannerBurstFiresNoFollowUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	clock := &testClock{t: time.Now().Add(time.Hour).Truncate(time.Millisecond)}
+	clock := &verdictClock{t: time.Now().Add(time.Hour).Truncate(time.Millisecond)}
 	srv := b.trackingServerAt(t, clock.Now)
 	c, hits := verdictCampaign(t, b)
 
@@ -98,7 +98,7 @@ func TestScannerBurstFiresNoFollowUp(t *testing.T) {
 		clock.Set(t0.Add(time.Duration(i) * 300 * time.Millisecond))
 		b.clickOnly(t, srv, "user0@example.com", link)
 	}
-	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'click' AND machine AND reason = $2`,
+	require.Equal(t, 3, b.countOf(t, `SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'click' AND machine AND reason = $2`,
 		c.ID, tracking.ReasonBurst), "the whole burst is machine traffic")
 	waiting := b.ruleJobs(t, c.ID, "scheduled")
 	require.Len(t, waiting, 2, "the first two clicks were stored as human, with a rule job each")
@@ -107,9 +107,9 @@ func TestScannerBurstFiresNoFollowUp(t *testing.T) {
 
 	b.passVerdictWindow(t)
 	require.Eventually(t, func() bool { return len(b.ruleJobs(t, c.ID, "completed")) == 2 }, 30*time.Second, 20*time.Millisecond)
-	require.Zero(t, b.count(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID), "no rule fired, none failed")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND step = 'offer'`, c.ID), "no offer")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'webhook'`), "no CRM webhook")
+	require.Zero(t, b.countOf(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID), "no rule fired, none failed")
+	require.Zero(t, b.countOf(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND step = 'offer'`, c.ID), "no offer")
+	require.Zero(t, b.countOf(t, `SELECT count(*) FROM river_job WHERE kind = 'webhook'`), "no CRM webhook")
 	require.Zero(t, hits.Load())
 	require.Zero(t, b.received("user0@example.com", "Your offer"))
 }
@@ -121,7 +121,7 @@ func TestScannerBurstFiresNoFollowUp(t *testing.T) {
 func TestHumanClickFiresOnceAfterVerdictWindow(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	clock := &testClock{t: time.Now().Add(time.Hour).Truncate(time.Millisecond)}
+	clock := &verdictClock{t: time.Now().Add(time.Hour).Truncate(time.Millisecond)}
 	srv := b.trackingServerAt(t, clock.Now)
 	c, hits := verdictCampaign(t, b)
 
@@ -130,7 +130,7 @@ func TestHumanClickFiresOnceAfterVerdictWindow(t *testing.T) {
 	waiting := b.ruleJobs(t, c.ID, "scheduled")
 	require.Len(t, waiting, 1)
 	require.True(t, waiting[0].Equal(t0.Add(tracking.VerdictDelay)), "%v", waiting[0])
-	require.Zero(t, b.count(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID), "nothing fires before the verdict")
+	require.Zero(t, b.countOf(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID), "nothing fires before the verdict")
 
 	b.passVerdictWindow(t)
 	require.Eventually(t, func() bool {
@@ -138,9 +138,9 @@ func TestHumanClickFiresOnceAfterVerdictWindow(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 	// River marks a job completed shortly after its work commits.
 	require.Eventually(t, func() bool { return len(b.ruleJobs(t, c.ID, "completed")) == 1 }, 30*time.Second, 20*time.Millisecond)
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1 AND status = 'fired'`, c.ID))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND step = 'offer'`, c.ID))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'webhook'`))
+	require.Equal(t, 1, b.countOf(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1 AND status = 'fired'`, c.ID))
+	require.Equal(t, 1, b.countOf(t, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID))
+	require.Equal(t, 1, b.countOf(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND step = 'offer'`, c.ID))
+	require.Equal(t, 1, b.countOf(t, `SELECT count(*) FROM river_job WHERE kind = 'webhook'`))
 	require.Zero(t, b.received("user0@example.com", "Your offer"))
 }
