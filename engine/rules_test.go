@@ -32,10 +32,13 @@ import (
 // not mistaken for a scanner's instant clicks.
 func (b *bundle) trackingServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	svc, err := tracking.NewService(tracking.Config{
-		Pool: b.pool, Signer: b.signer, River: b.client,
-		Now: func() time.Time { return time.Now().Add(time.Hour) },
-	})
+	return b.trackingServerAt(t, func() time.Time { return time.Now().Add(time.Hour) })
+}
+
+// trackingServerAt is trackingServer on the clock now.
+func (b *bundle) trackingServerAt(t *testing.T, now func() time.Time) *httptest.Server {
+	t.Helper()
+	svc, err := tracking.NewService(tracking.Config{Pool: b.pool, Signer: b.signer, River: b.client, Now: now})
 	require.NoError(t, err)
 	require.NoError(t, svc.Start(context.Background()))
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
@@ -56,8 +59,26 @@ func (b *bundle) trackingServer(t *testing.T) *httptest.Server {
 var clickURL = regexp.MustCompile(`https://peykar\.test(/t/c/[A-Za-z0-9_-]+)`)
 
 // click follows the first tracked link of the message sent to rcpt, as a
-// person's browser would (without following the redirect).
+// person's browser would (without following the redirect), and lets the
+// classification window pass (passVerdictWindow) so its rules run now.
 func (b *bundle) click(t *testing.T, srv *httptest.Server, rcpt, linkText string) {
+	t.Helper()
+	b.clickOnly(t, srv, rcpt, linkText)
+	b.passVerdictWindow(t)
+}
+
+// passVerdictWindow makes the click rule jobs waiting for their verdict
+// (tracking.VerdictAt) due now, as if tracking.VerdictDelay had passed.
+// The jobs still read the verdict stored by then.
+func (b *bundle) passVerdictWindow(t *testing.T) {
+	t.Helper()
+	_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE kind = 'rules' AND state = 'scheduled'`)
+	require.NoError(t, err)
+}
+
+// clickOnly is click without passing the classification window.
+func (b *bundle) clickOnly(t *testing.T, srv *httptest.Server, rcpt, linkText string) {
 	t.Helper()
 	for _, m := range b.sink.Messages() {
 		if m.To[0] != rcpt {

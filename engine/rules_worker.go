@@ -312,7 +312,8 @@ func recordFiring(ctx context.Context, db DBTX, campaignID int64, rule string, d
 }
 
 // RulesWorker works the rules jobs the tracking writer enqueues with each
-// human event (and the engine with each send).
+// human event (and the engine with each send). An event reclassified as
+// machine traffic by the time its job runs fires nothing.
 type RulesWorker struct {
 	river.WorkerDefaults[tracking.RuleEventArgs]
 	Rules *Rules
@@ -321,6 +322,9 @@ type RulesWorker struct {
 // Work implements river.Worker.
 func (w *RulesWorker) Work(ctx context.Context, job *river.Job[tracking.RuleEventArgs]) error {
 	a := job.Args
+	if skip, err := w.Rules.skipEvent(ctx, a); err != nil || skip {
+		return err
+	}
 	err := w.Rules.Fire(ctx, river.ClientFromContext[pgx.Tx](ctx), a.CampaignID, a.DeliveryID,
 		trigger{Type: a.Type, LinkIdx: a.LinkIdx, URL: a.URL, Value: a.Value, At: a.At})
 	if errors.Is(err, errHold) {

@@ -457,11 +457,16 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		if a.river != nil && !m && ci.ruleOn[ev.Type] {
 			args := RuleEventArgs{EventID: st.ids[i], DeliveryID: d.id, CampaignID: d.campaignID, ContactID: d.contactID,
 				Step: d.step, Type: ev.Type, URL: outs[i].URL, Value: ev.Value, At: at}
+			var opts *river.InsertOpts
 			if ev.Type == TypeClick {
 				idx := ev.LinkIdx
 				args.LinkIdx = &idx
+				// A click's verdict may still change (a burst, a honeypot
+				// hit): its rules run once it cannot, and the rules worker
+				// reads the stored verdict then.
+				opts = &river.InsertOpts{ScheduledAt: VerdictAt(ev.Type, at)}
 			}
-			st.jobs = append(st.jobs, river.InsertManyParams{Args: args})
+			st.jobs = append(st.jobs, river.InsertManyParams{Args: args, InsertOpts: opts})
 		}
 	}
 }

@@ -18,7 +18,25 @@ const (
 	// HoneypotWindow: clicks of a delivery this close (before or after) to a
 	// click on its hidden honeypot link are the same machine.
 	HoneypotWindow = 10 * time.Second
+	// VerdictDelay is how long after a click its follow-up rules wait: a
+	// click stays reclassifiable while later events can still land in its
+	// burst or honeypot window (HoneypotWindow, the widest) and, beyond
+	// that, while such an event may still be on its way through the writer
+	// (stamped on arrival, recorded within a few BatchTimeouts, retries
+	// included). After it, the stored classification is final.
+	VerdictDelay = HoneypotWindow + 10*time.Second
 )
+
+// VerdictAt returns when the classification of an event of type typ that
+// occurred at `at` can no longer change, which is when its follow-up rules
+// may run. Only clicks are ever reclassified (by a burst or a honeypot hit
+// that comes after them); every other event's verdict is final once stored.
+func VerdictAt(typ string, at time.Time) time.Time {
+	if typ == TypeClick {
+		return at.Add(VerdictDelay)
+	}
+	return at
+}
 
 // Machine-traffic reasons stored in events.reason.
 const (

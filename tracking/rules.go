@@ -8,7 +8,10 @@ import (
 
 // RuleEventArgs is the job the event writer enqueues, in the transaction
 // that records a human event, when the event's campaign has follow-up rules
-// on that event type. The engine's rules worker evaluates them.
+// on that event type. The engine's rules worker evaluates them. A click's
+// job is scheduled at VerdictAt (VerdictDelay after the click), when its
+// classification is final; the worker reads the stored classification of
+// EventID then and fires nothing for machine traffic.
 type RuleEventArgs struct {
 	EventID    int64     `json:"event_id"`
 	DeliveryID int64     `json:"delivery_id"`

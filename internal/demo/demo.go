@@ -30,8 +30,9 @@ type Config struct {
 	Contacts int
 	// Duration is how long the simulator plays recipients. Default 2m. The
 	// follow-up rules' waits scale with it: the click follow-up is sent
-	// Duration/4 after the click, the no-open resend Duration/2 after the
-	// first send (30s and 60s by default).
+	// Duration/4 after its rule fires (tracking.VerdictDelay after the
+	// click), the no-open resend Duration/2 after the first send (30s and
+	// 60s by default).
 	Duration time.Duration
 	// Seed makes the audience and the behaviour reproducible. Default: the
 	// current time.
