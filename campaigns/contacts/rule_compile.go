@@ -54,6 +54,9 @@ func CompileRule(rule string) (*Compiled, error) {
 	} else {
 		src = rule // compile as written so positions need no adjusting
 	}
+	if err := exprbudget.Check(src); err != nil {
+		return nil, budgetError(rule, err)
+	}
 	program, err := expr.Compile(src, ruleOptions()...)
 	if err != nil {
 		return nil, ruleError(rule, err)
@@ -72,9 +75,6 @@ func CompileRule(rule string) (*Compiled, error) {
 	}
 	if err := checkStrings(rule, tree.Node); err != nil {
 		return nil, err
-	}
-	if err := exprbudget.Check(src); err != nil {
-		return nil, budgetError(rule, err)
 	}
 	c.plan = planFor(tree.Node)
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {

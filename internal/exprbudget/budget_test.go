@@ -54,6 +54,9 @@ func TestSameAnswers(t *testing.T) {
 		`count(tags, # != "")`, `count([true, false, true])`, `sum([1, 2, 3])`, `sum(tags, len(#))`,
 		`reduce(tags, #acc + #, "")`, `sortBy(tags, #)`, `groupBy(tags, len(#))`, `1..5`, `sum(1..100)`,
 		`concat(tags, tags)`, `uniq(concat(tags, tags))`, `keys({"a": 1})`, `first(tags)`, `attrs.list`,
+		`tags == tags`, `attrs.list == ["a", "b"]`, `attrs.city == "Tehran"`, `attrs.none == nil`, `attrs.city != "x"`,
+		`len(now().Format("2006-01-02")) == 10`, `int("42") + 1`, `float("1.5")`, `len(flatten([[1], [2, [3]]]))`,
+		`uniq([1, 1, 2])`, `name matches "^S(a|b)r{1,3}a$"`,
 		`"new" in attrs.list`, `attrs.none contains "x"`, `attrs.none matches "x"`, `not (attrs.none matches "[^x]")`,
 		`attrs.none startsWith "x"`, `attrs.none endsWith "x"`, `name matches attrs.none`, `"x" in attrs.none`, `let x = name + name; x + x`, `find(tags, # == "new")`, `n in 1..10`,
 	} {
@@ -92,6 +95,18 @@ func TestBudgetStopsGrowth(t *testing.T) {
 		`let r = map(1..900, true); all(r, count(r) != 5)`,
 		`let r = 1..2000; none(r, 0 in r)`,
 		`len(split(attrs.big, "")) > 0 && len(split(attrs.big, "")) > 0 && len(split(attrs.big, "")) > 0`,
+		// Found by a red-team review: shared nested arrays, deep equality,
+		// quadratic uniq, methods and parsers fed huge strings, regexps
+		// whose size is in their repeats.
+		`let a = 1..1000; let b = map(a, a); let c = map(a, b); len(flatten(c)) > 0`,
+		`let s = split(repeat("x,", 999), ","); let b = map(s, s); let c = map(s, b); c == map(s, b)`,
+		`let s = split(repeat("x,", 999), ","); let b = map(s, s); let c = map(s, b); "q" in c`,
+		`len(uniq(1..20000)) > 0`,
+		`let s = repeat("Monday", 40000); all(1..20000, now().Format(s) != "")`,
+		`let s = repeat("0", 200000); all(1..10000, int(s) == 0)`,
+		`all(1..100000, timezone("UTC") != nil)`,
+		`repeat("x", 300000) matches "x{1000}y"`,
+		`repeat("x", 300000) matches attrs.city + "{1000}y"`,
 	} {
 		_, err := run(t, src, sample())
 		require.Error(t, err, src)
@@ -118,10 +133,11 @@ func TestOtherErrorsPassThrough(t *testing.T) {
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	for src, pos := range map[string]int{
-		`len(repeat(repeat("x", 99999), 1000000)) > 0`:        5,
-		`len(repeat("x", 2000000)) > 0`:                       5,
-		`all(1..10000000, true)`:                              6,
-		`x && all(1..1000, all(1..1000, all(1..1000, true)))`: 19,
+		`len(repeat(repeat("x", 99999), 1000000)) > 0`:            5,
+		`len(repeat("x", 2000000)) > 0`:                           5,
+		`all(1..10000000, true)`:                                  6,
+		`x && all(1..1000, all(1..1000, all(1..1000, true)))`:     19,
+		`name matches "` + strings.Repeat(`x{0,1000}`, 20) + `y"`: 6,
 	} {
 		err := exprbudget.Check(src)
 		var ob *exprbudget.OverBudgetError

@@ -9,13 +9,17 @@ import (
 )
 
 // cheap are the built-ins whose work and result are constant-sized
-// whatever their arguments: they keep expr's own implementation.
+// whatever their arguments: they keep expr's own implementation. (int,
+// float and duration parse strings, so they are metered by their size.)
 var cheap = map[string]bool{
 	"type": true, "abs": true, "ceil": true, "floor": true, "round": true,
-	"int": true, "float": true, "now": true, "duration": true, "timezone": true,
-	"get": true, "bitand": true, "bitor": true, "bitxor": true, "bitnand": true,
-	"bitshl": true, "bitshr": true, "bitushr": true, "bitnot": true,
+	"now": true, "get": true, "bitand": true, "bitor": true, "bitxor": true,
+	"bitnand": true, "bitshl": true, "bitshr": true, "bitushr": true, "bitnot": true,
 }
+
+// timezoneCost is what one timezone() call costs: it reads and parses a
+// zoneinfo file.
+const timezoneCost = 10000
 
 // preSize computes, before the call, the size of what the built-in would
 // build, for those that can build far more than they read. Others are
@@ -68,6 +72,18 @@ var preSize = map[string]func(args []any) int{
 	},
 	"string": func(args []any) int { return textSize(args[0], Units+1) },
 	"toJSON": func(args []any) int { return 2 * textSize(args[0], Units+1) },
+	// flatten's result is as deep as its argument, which shared nested
+	// arrays (map(xs, ys)) make far larger than it looks.
+	"flatten": func(args []any) int { return deepSize(args[0], Units+1) },
+	// uniq compares each element with those it kept.
+	"uniq": func(args []any) int {
+		n := shallowSize(args[0])
+		if n > 1000 {
+			return min(mul(n, n), Units+1)
+		}
+		return n * n
+	},
+	"timezone": func([]any) int { return timezoneCost },
 }
 
 // init meters expr's built-ins for the whole process, and adds the
@@ -150,6 +166,51 @@ func shallowSize(v any) int {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.String, reflect.Slice, reflect.Array, reflect.Map:
+		return rv.Len() + 1
+	}
+	return 1
+}
+
+// deepSize counts the elements and bytes of v through nested arrays and
+// maps, shared parts once per appearance, and stops once it passes limit.
+func deepSize(v any, limit int) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 1
+	case []any:
+		total := 1
+		for i := 0; i < len(x) && total <= limit; i++ {
+			total += deepSize(x[i], limit-total)
+		}
+		return total
+	case map[string]any:
+		total := 1
+		for _, e := range x {
+			if total > limit {
+				break
+			}
+			total += deepSize(e, limit-total) + 1
+		}
+		return total
+	case nil, bool, int, int64, float64:
+		return 1
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		total := 1
+		for i := 0; i < rv.Len() && total <= limit; i++ {
+			total += deepSize(rv.Index(i).Interface(), limit-total)
+		}
+		return total
+	case reflect.Map:
+		total := 1
+		it := rv.MapRange()
+		for it.Next() && total <= limit {
+			total += deepSize(it.Value().Interface(), limit-total) + 1
+		}
+		return total
+	case reflect.String:
 		return rv.Len() + 1
 	}
 	return 1

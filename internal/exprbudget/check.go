@@ -22,7 +22,9 @@ func (e *OverBudgetError) Error() string { return e.Message }
 // Check refuses an expression with a part that is certain to pass the
 // budget whatever the data: a constant range longer than the budget, a
 // repeat of a known string a known number of times, closures over constant
-// ranges nested so their iterations multiply past it. What depends on the
+// ranges nested so their iterations multiply past it, a constant pattern
+// larger than MaxPatternSize. Call it before expr.Compile, which compiles
+// constant patterns. What depends on the
 // data is bounded when it runs (see Run). A source that does not parse is
 // left to the compiler to report.
 func Check(src string) error {
@@ -106,6 +108,12 @@ func (s *staticCheck) binary(x *ast.BinaryNode) estimate {
 	l, r := s.size(x.Left), s.size(x.Right)
 	work := sat(l.work + r.work)
 	switch x.Operator {
+	case "matches":
+		if p, ok := x.Right.(*ast.StringNode); ok {
+			if size, err := patternSize(p.Value); err == nil && size > MaxPatternSize {
+				return s.fail(x, "the pattern expands to %d instructions: more than the evaluation budget allows for a pattern (%d)", size, MaxPatternSize)
+			}
+		}
 	case "..":
 		a, aok := intValue(x.Left)
 		b, bok := intValue(x.Right)

@@ -3,7 +3,6 @@ package exprbudget
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr/builtin"
@@ -20,13 +19,21 @@ const (
 	fnEndsWith   = "$endsWith"
 	fnMatches    = "$matches"
 	fnIn         = "$in"
+	fnEqual      = "$eq"
+	fnNotEqual   = "$ne"
+	fnArg        = "$arg"
 )
 
+// maxMethodArg bounds a string passed to a method of a value (a time's
+// Format, say), whose work grows with it and which is not otherwise
+// metered.
+const maxMethodArg = 4096
+
 var (
-	anyType    = reflect.TypeFor[any]()
-	stringType = reflect.TypeFor[string]()
-	boolType   = reflect.TypeFor[bool]()
-	regexpType = reflect.TypeFor[*regexp.Regexp]()
+	anyType     = reflect.TypeFor[any]()
+	stringType  = reflect.TypeFor[string]()
+	boolType    = reflect.TypeFor[bool]()
+	patternType = reflect.TypeFor[*pattern]()
 )
 
 // meteredOperators are the functions the patcher puts in place of the
@@ -57,14 +64,32 @@ func meteredOperators() []*builtin.Function {
 			// The compiled pattern stays a pointer.
 			Deref: func(i int, _ reflect.Type) bool { return i == 0 },
 			Types: []reflect.Type{
-				reflect.TypeFor[func(string, *regexp.Regexp) bool](),
+				reflect.TypeFor[func(string, *pattern) bool](),
 				reflect.TypeFor[func(any, any) bool](),
+			},
+		},
+		equality(fnEqual, false),
+		equality(fnNotEqual, true),
+		{
+			Name: fnArg,
+			Safe: func(args ...any) (any, uint, error) {
+				if s, ok := args[0].(string); ok {
+					if len(s) > maxMethodArg {
+						return nil, 0, &errExceeded{what: fmt.Sprintf("a method's argument of %d bytes (at most %d)", len(s), maxMethodArg)}
+					}
+					return s, uint(4*len(s) + 1), nil
+				}
+				return args[0], 1, nil
+			},
+			Types: []reflect.Type{
+				reflect.TypeFor[func(string) string](),
+				reflect.TypeFor[func(any) any](),
 			},
 		},
 		{
 			Name: fnIn,
 			Safe: func(args ...any) (any, uint, error) {
-				cost := shallowSize(args[1])
+				cost := deepSize(args[0], Units+1) + deepSize(args[1], Units+1)
 				if cost > Units {
 					return nil, 0, &errExceeded{what: "in"}
 				}
@@ -130,23 +155,38 @@ func matches(args ...any) (any, uint, error) {
 	default:
 		return nil, 0, fmt.Errorf("invalid operation: matches %T", args[0])
 	}
-	re, ok := args[1].(*regexp.Regexp)
+	p, ok := args[1].(*pattern)
 	if !ok {
-		p, ok := args[1].(string)
+		src, ok := args[1].(string)
 		if !ok {
 			return nil, 0, fmt.Errorf("invalid operation: matches %T", args[1])
 		}
-		if len(p) > Units/64 {
-			return nil, 0, &errExceeded{what: "matches"}
-		}
 		var err error
-		if re, err = regexp.Compile(p); err != nil {
+		if p, err = compilePattern(src); err != nil {
 			return nil, 0, err
 		}
 	}
-	cost := (len(s) + 1) * (1 + len(re.String())/16)
+	// Go's matcher runs in time linear in the input, times the program's
+	// size at worst.
+	cost := mul(len(s)+1, p.size)
 	if cost > Units {
 		return nil, 0, &errExceeded{what: "matches"}
 	}
-	return re.MatchString(s), uint(cost + len(re.String())), nil
+	return p.re.MatchString(s), uint(cost), nil
+}
+
+// equality meters == and != on values that may be arrays or maps, which
+// expr compares element by element.
+func equality(name string, negate bool) *builtin.Function {
+	return &builtin.Function{
+		Name: name,
+		Safe: func(args ...any) (any, uint, error) {
+			cost := deepSize(args[0], Units+1) + deepSize(args[1], Units+1)
+			if cost > Units {
+				return nil, 0, &errExceeded{what: strings.TrimPrefix(name, "$")}
+			}
+			return runtime.Equal(args[0], args[1]) != negate, uint(cost), nil
+		},
+		Types: []reflect.Type{reflect.TypeFor[func(any, any) bool]()},
+	}
 }

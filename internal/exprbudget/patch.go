@@ -2,7 +2,6 @@ package exprbudget
 
 import (
 	"reflect"
-	"regexp"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -31,6 +30,19 @@ func (p *patcher) Visit(node *ast.Node) {
 		seq := &ast.SequenceNode{Nodes: []ast.Node{tick, n.Node}}
 		seq.SetLocation(n.Node.Location())
 		n.Node = seq
+	case *ast.CallNode:
+		// A method of a value (now.Format(layout)) works in proportion to
+		// its string arguments: each goes through $arg, which bounds and
+		// charges it.
+		if _, method := n.Callee.(*ast.MemberNode); method {
+			for i, a := range n.Arguments {
+				if mayBeString(a.Type()) {
+					arg := &ast.BuiltinNode{Name: fnArg, Arguments: []ast.Node{a}}
+					arg.SetLocation(a.Location())
+					n.Arguments[i] = arg
+				}
+			}
+		}
 	case *ast.BinaryNode:
 		if fn, args := p.operator(n); fn != "" {
 			call := &ast.BuiltinNode{Name: fn, Arguments: args}
@@ -57,21 +69,40 @@ func (p *patcher) operator(n *ast.BinaryNode) (string, []ast.Node) {
 		return fnEndsWith, args
 	case "matches":
 		if s, ok := n.Right.(*ast.StringNode); ok {
-			re, err := regexp.Compile(s.Value)
+			re, err := compilePattern(s.Value)
 			if err != nil {
-				return "", nil // the checker reports it
+				return "", nil // the checker or Check reports it
 			}
 			c := &ast.ConstantNode{Value: re}
 			c.SetLocation(s.Location())
 			args[1] = c
 		}
 		return fnMatches, args
+	case "==", "!=":
+		if mayBeDeep(n.Left.Type()) || mayBeDeep(n.Right.Type()) {
+			if n.Operator == "==" {
+				return fnEqual, args
+			}
+			return fnNotEqual, args
+		}
 	case "in":
 		if t := n.Right.Type(); t == nil || t.Kind() == reflect.Interface || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			return fnIn, args
 		}
 	}
 	return "", nil
+}
+
+// mayBeDeep reports whether a value of type t may be an array or map.
+func mayBeDeep(t reflect.Type) bool {
+	if t == nil {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Interface, reflect.Slice, reflect.Array, reflect.Map:
+		return true
+	}
+	return false
 }
 
 func mayBeString(t reflect.Type) bool {
