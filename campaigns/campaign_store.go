@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -212,12 +213,18 @@ type LaunchState struct {
 	Cursor     int64
 	Done       bool
 	Suppressed int64
+	// Status, LaunchedAt and ThrottlePerSecond are the campaign's, for the
+	// progress figures (send rate, ETA).
+	Status            string
+	LaunchedAt        *time.Time
+	ThrottlePerSecond float64
 }
 
 // GetLaunchState reads the launch progress.
 func GetLaunchState(ctx context.Context, db DBTX, id int64) (LaunchState, error) {
 	var s LaunchState
-	err := db.QueryRow(ctx, `SELECT launch_cursor, launch_done, suppressed FROM campaigns WHERE id = $1`, id).Scan(&s.Cursor, &s.Done, &s.Suppressed)
+	err := db.QueryRow(ctx, `SELECT launch_cursor, launch_done, suppressed, status, launched_at, throttle_per_second
+		FROM campaigns WHERE id = $1`, id).Scan(&s.Cursor, &s.Done, &s.Suppressed, &s.Status, &s.LaunchedAt, &s.ThrottlePerSecond)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, errs.New(errs.NotFound, "no campaign %d", id)
 	}

@@ -35,6 +35,20 @@ type GoalResult struct {
 	// Error is set when the goal cannot be evaluated (a goal saved before
 	// a metric was renamed, say); the goal then counts as not met.
 	Error string `json:"error,omitempty"`
+	// Terms are the goal's comparisons of a metric with a number (the
+	// whole goal, or each side of an &&), with the metric's current value
+	// and the target, so pages show "ctr 4.1% of 5%". Empty for other
+	// goals.
+	Terms []GoalTerm `json:"terms,omitempty"`
+}
+
+// GoalTerm is one `metric op number` comparison of a goal.
+type GoalTerm struct {
+	Metric string  `json:"metric"`
+	Op     string  `json:"op"` // >=, >, <=, <, ==, != with the metric on the left
+	Value  float64 `json:"value"`
+	Target float64 `json:"target"`
+	Met    bool    `json:"met"`
 }
 
 // GoalMetrics lists the names a goal predicate may use.
@@ -152,6 +166,9 @@ func EvaluateGoal(i int, g Goal, m Metrics, now time.Time) GoalResult {
 		res.Progress, res.Status = 1, "met"
 	case res.Error == "":
 		res.Progress = goalProgress(g.When, m)
+	}
+	if res.Error == "" {
+		res.Terms = goalTerms(g.When, m)
 	}
 	if !res.Met && g.TargetDate != nil && now.After(*g.TargetDate) {
 		res.Status = "missed"

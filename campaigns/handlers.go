@@ -13,14 +13,14 @@ import (
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
-// Routes registers the campaign API on api (/api/v1).
+// Routes registers the campaign API on api (/api/v1). The report stream,
+// pages and exports (package reports) are mounted beside it by cmd.
 func (s *Service) Routes(api *echo.Group) {
 	api.POST("/campaigns", s.create)
 	api.GET("/campaigns", s.list)
 	api.GET("/campaigns/:id", s.get)
 	api.PUT("/campaigns/:id", s.update)
 	api.GET("/campaigns/:id/report", s.report)
-	s.reportRoutes(api)
 	api.GET("/campaigns/:id/rules", s.rules)
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		api.POST("/campaigns/:id/"+action, s.action(action))

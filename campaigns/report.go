@@ -83,6 +83,9 @@ type TimelinePoint struct {
 	Clicks      int64     `json:"clicks"` // human
 	Conversions int64     `json:"conversions"`
 	Revenue     float64   `json:"revenue"`
+	// Partial is true for the current interval, which has not ended: its
+	// counts are so far, not the interval's (pages draw it apart).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // RuleCount is how often a follow-up rule fired.
@@ -167,6 +170,7 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
 		return Report{}, err
 	}
+	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
 	return r, nil
 }

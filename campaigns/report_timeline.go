@@ -150,3 +150,18 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 		return nil
 	})
 }
+
+// markPartial flags the timeline's last point when its interval (a minute
+// or an hour, r.TimelineResolution) has not ended at now.
+func (r *Report) markPartial(now time.Time) {
+	n := len(r.Timeline)
+	if n == 0 {
+		return
+	}
+	span := time.Minute
+	if r.TimelineResolution == ResolutionHour {
+		span = time.Hour
+	}
+	last := &r.Timeline[n-1]
+	last.Partial = last.At.Add(span).After(now)
+}

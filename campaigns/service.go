@@ -35,14 +35,33 @@ type Progress struct {
 	Failed  int64 `json:"failed"`  // given up after retries, or unrenderable
 	// Bounced were refused for good at send time (5xx); AsyncBounced came
 	// back later as DSNs or provider webhooks after being sent.
-	Bounced         int64      `json:"bounced"`
-	AsyncBounced    int64      `json:"async_bounced"`
-	Skipped         int64      `json:"skipped"`    // cancelled or no longer sendable
-	Suppressed      int64      `json:"suppressed"` // matched the segment but suppressed: no delivery
-	Remaining       int64      `json:"remaining"`  // queued + sending
-	LaunchDone      bool       `json:"launch_done"`
-	Rate            float64    `json:"rate"` // messages per second, over the last one to two minutes
+	Bounced      int64 `json:"bounced"`
+	AsyncBounced int64 `json:"async_bounced"`
+	Skipped      int64 `json:"skipped"`    // cancelled or no longer sendable
+	Suppressed   int64 `json:"suppressed"` // matched the segment but suppressed: no delivery
+	Remaining    int64 `json:"remaining"`  // queued + sending
+	LaunchDone   bool  `json:"launch_done"`
+	// Rate is messages per second over the last interval in which the
+	// campaign sent (see docs/metrics.md), at most its throttle.
+	Rate float64 `json:"rate"`
+	// EstimatedFinish is when the queue should be empty at Rate; only
+	// while the campaign runs and something is left.
 	EstimatedFinish *time.Time `json:"estimated_finish,omitempty"`
+	// Reasons say why deliveries failed or were skipped: the distinct
+	// reasons among (at most) the first ReasonSample failed and skipped
+	// deliveries, most frequent first.
+	Reasons []ProgressReason `json:"reasons"`
+}
+
+// ReasonSample bounds how many failed and skipped deliveries are read
+// for Progress.Reasons, so a report's cost does not grow with them.
+const ReasonSample = 1000
+
+// ProgressReason is one reason deliveries failed or were skipped.
+type ProgressReason struct {
+	Status string `json:"status"` // failed or skipped
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"` // among the sampled deliveries
 }
 
 // Service runs campaign definitions and their life cycle.

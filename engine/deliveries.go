@@ -222,69 +222,149 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 // progress reads a campaign's sending progress from the rollups (and the
 // few deliveries in flight), so it costs the same at any size.
 func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progress, error) {
-	var p campaigns.Progress
-	// Totals from rollup_totals (a row per step and metric, kept by triggers
-	// on the rollups); the last minute's sends from the rollups, by key.
-	rows, err := db.Query(ctx, `SELECT t.metric, t.n, CASE WHEN t.metric = 'sent' THEN (
-				SELECT sum(r.count) FROM campaign_steps s JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
-				WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric = 'sent'
-					AND r.bucket >= date_trunc('minute', now()) - interval '1 minute' AND NOT r.machine
-			)::bigint END
-		FROM (SELECT metric, sum(count)::bigint AS n FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
-			AND metric IN ('deliveries', 'sent', 'send_bounced', 'bounces', 'failed', 'skipped')
-			GROUP BY metric) t`, campaignID)
+	now := time.Now()
+	p, recent, err := progressCounts(ctx, db, campaignID, now)
 	if err != nil {
-		return p, fmt.Errorf("campaign progress: %w", err)
-	}
-	var recent int64
-	for rows.Next() {
-		var metric string
-		var n int64
-		var last *int64
-		if err := rows.Scan(&metric, &n, &last); err != nil {
-			rows.Close()
-			return p, fmt.Errorf("campaign progress: %w", err)
-		}
-		switch metric {
-		case tracking.MetricDeliveries:
-			p.Total = n
-		case tracking.MetricSent:
-			p.Sent = n
-			if last != nil {
-				recent = *last
-			}
-		case tracking.MetricSendBounced:
-			p.Bounced += n
-		case tracking.MetricBounces:
-			p.AsyncBounced = n
-		case tracking.MetricFailed:
-			p.Failed = n
-		case tracking.MetricSkipped:
-			p.Skipped = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, fmt.Errorf("campaign progress: %w", err)
+		return p, err
 	}
 	// Queued counts what is waiting or in a sender's hands right now
 	// (telling the two apart would need an index on status, which would
 	// make every send's two updates non-HOT).
 	p.Remaining = p.Total - p.Sent - p.Bounced - p.Failed - p.Skipped
 	p.Queued = p.Remaining
-	// The current minute so far plus the whole previous one.
-	now := time.Now()
-	if secs := 60 + now.Sub(now.Truncate(time.Minute)).Seconds(); recent > 0 {
-		p.Rate = float64(recent) / secs
-	}
 	st, err := campaigns.GetLaunchState(ctx, db, campaignID)
 	if err != nil {
 		return p, err
 	}
 	p.LaunchDone, p.Suppressed = st.Done, st.Suppressed
-	if p.Rate > 0 && p.Remaining > 0 {
-		eta := now.Add(time.Duration(float64(p.Remaining) / p.Rate * float64(time.Second)))
-		p.EstimatedFinish = &eta
+	if st.Status == campaigns.StatusRunning {
+		p.Rate = sendRate(recent, now, st.LaunchedAt, st.ThrottlePerSecond)
+		if p.Rate > 0 && p.Remaining > 0 {
+			eta := now.Add(time.Duration(float64(p.Remaining) / p.Rate * float64(time.Second)))
+			p.EstimatedFinish = &eta
+		}
+	}
+	if p.Reasons, err = progressReasons(ctx, db, campaignID, p.Failed+p.Skipped); err != nil {
+		return p, err
 	}
 	return p, nil
+}
+
+// progressCounts reads the campaign's totals by outcome and its sends per
+// minute over the last three minute buckets (for sendRate).
+func progressCounts(ctx context.Context, db DBTX, campaignID int64, now time.Time) (campaigns.Progress, map[time.Time]int64, error) {
+	var p campaigns.Progress
+	recent := map[time.Time]int64{}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT metric, sum(count)::bigint FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+			AND metric IN ('deliveries', 'sent', 'send_bounced', 'bounces', 'failed', 'skipped')
+		GROUP BY metric`, campaignID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var metric string
+			var n int64
+			if err := rows.Scan(&metric, &n); err != nil {
+				return err
+			}
+			switch metric {
+			case tracking.MetricDeliveries:
+				p.Total = n
+			case tracking.MetricSent:
+				p.Sent = n
+			case tracking.MetricSendBounced:
+				p.Bounced += n
+			case tracking.MetricBounces:
+				p.AsyncBounced = n
+			case tracking.MetricFailed:
+				p.Failed = n
+			case tracking.MetricSkipped:
+				p.Skipped = n
+			}
+		}
+		return rows.Err()
+	})
+	// Sends (accepted or refused: both answered) per minute, by key.
+	b.Queue(`SELECT r.bucket, sum(r.count)::bigint FROM campaign_steps s
+			JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
+		WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric IN ('sent', 'send_bounced') AND NOT r.machine
+			AND r.bucket >= $2
+		GROUP BY r.bucket`, campaignID, now.Truncate(time.Minute).Add(-2*time.Minute)).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var at time.Time
+			var n int64
+			if err := rows.Scan(&at, &n); err != nil {
+				return err
+			}
+			recent[at.UTC()] = n
+		}
+		return rows.Err()
+	})
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
+		return p, nil, fmt.Errorf("campaign progress: %w", err)
+	}
+	return p, recent, nil
+}
+
+// sendRate is the send rate in messages per second at now, from the sends
+// per minute bucket: over the previous minute and the current one so far
+// when sending went on through the previous minute; otherwise (sending
+// began within the window) over the time since it began, which is the
+// later of the first bucket with sends and startedAt (when the campaign
+// started sending). A campaign cannot send faster than its throttle, so the
+// rate is capped at throttle when that is set.
+func sendRate(sends map[time.Time]int64, now time.Time, startedAt *time.Time, throttle float64) float64 {
+	cur := now.UTC().Truncate(time.Minute)
+	prev, before := cur.Add(-time.Minute), cur.Add(-2*time.Minute)
+	n := sends[prev] + sends[cur]
+	if n == 0 {
+		return 0
+	}
+	from := prev
+	switch {
+	case sends[prev] > 0 && sends[before] > 0:
+	case sends[prev] == 0:
+		from = cur
+		fallthrough
+	default:
+		if startedAt != nil && startedAt.After(from) {
+			from = *startedAt
+		}
+	}
+	secs := max(now.Sub(from).Seconds(), 1)
+	rate := float64(n) / secs
+	if throttle > 0 {
+		rate = min(rate, throttle)
+	}
+	return rate
+}
+
+// progressReasons lists why the campaign's deliveries failed or were
+// skipped, from at most campaigns.ReasonSample of them (an index range
+// scan, bounded whatever the campaign's size). none is how many there are:
+// 0 skips the query.
+func progressReasons(ctx context.Context, db DBTX, campaignID, none int64) ([]campaigns.ProgressReason, error) {
+	out := []campaigns.ProgressReason{}
+	if none == 0 {
+		return out, nil
+	}
+	rows, err := db.Query(ctx, `SELECT status, last_error, count(*) FROM (
+			SELECT status, last_error FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'skipped') LIMIT $2
+		) d GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`, campaignID, campaigns.ReasonSample)
+	if err != nil {
+		return nil, fmt.Errorf("campaign progress reasons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r campaigns.ProgressReason
+		if err := rows.Scan(&r.Status, &r.Reason, &r.Count); err != nil {
+			return nil, fmt.Errorf("campaign progress reasons: %w", err)
+		}
+		if r.Reason == "" {
+			r.Reason = "no reason recorded"
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("campaign progress reasons: %w", err)
+	}
+	return out, nil
 }

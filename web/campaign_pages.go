@@ -12,6 +12,7 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -81,7 +82,7 @@ func (u *UI) campaignReport(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	data := map[string]any{"Campaign": cp, "Report": r, "RuleStats": ruleStats, "Anomalies": anomalies,
+	data := map[string]any{"Campaign": cp, "Report": r, "View": reports.NewView(r, stepKeys(cp)), "RuleStats": ruleStats, "Anomalies": anomalies,
 		"RulesActive":   len(cp.Rules) > 0 && cp.Status != campaigns.StatusDraft && cp.RulesActiveAt(time.Now()),
 		"RulesEnd":      cp.RulesEnd(),
 		"LaunchConfirm": ""}
@@ -129,7 +130,16 @@ func (u *UI) campaignProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return u.fragment(c, http.StatusOK, "campaign", "progress", map[string]any{"Report": r, "ID": id})
+	return u.fragment(c, http.StatusOK, "campaign", "progress", map[string]any{"Report": r, "View": reports.NewView(r, nil), "ID": id})
+}
+
+// stepKeys are the campaign's step keys in their order.
+func stepKeys(cp campaigns.Campaign) []string {
+	keys := make([]string, len(cp.Steps))
+	for i, st := range cp.Steps {
+		keys[i] = st.Key
+	}
+	return keys
 }
 
 func (u *UI) campaignAction(action string) echo.HandlerFunc {

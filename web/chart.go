@@ -78,6 +78,12 @@ func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
 		}
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, x(i), chartH-8, anchor, pts[i].At.UTC().Format("01-02 15:04"))
 	}
+	// A last, partial interval (counts so far) is not joined to the line,
+	// where it would look like a drop: it is a hollow dot of its own.
+	whole := len(pts)
+	if pts[whole-1].Partial && whole > 1 {
+		whole--
+	}
 	for _, s := range timelineSeries {
 		var coords []string
 		for i, p := range pts {
@@ -88,7 +94,10 @@ func timelineChart(msg catalogue, pts []campaigns.TimelinePoint) template.HTML {
 			fmt.Fprintf(&b, `<circle class="series-%s" cx="%s" r="4"><title>%s</title></circle>`, s.Key, strings.Replace(coords[0], ",", `" cy="`, 1), name)
 			continue
 		}
-		fmt.Fprintf(&b, `<polyline class="series-%s" fill="none" points="%s"><title>%s</title></polyline>`, s.Key, strings.Join(coords, " "), name)
+		fmt.Fprintf(&b, `<polyline class="series-%s" fill="none" points="%s"><title>%s</title></polyline>`, s.Key, strings.Join(coords[:whole], " "), name)
+		if whole < len(pts) {
+			fmt.Fprintf(&b, `<circle class="series-%s partial" fill="none" cx="%s" r="4"><title>%s</title></circle>`, s.Key, strings.Replace(coords[whole], ",", `" cy="`, 1), name)
+		}
 	}
 	b.WriteString(`</svg><ul class="legend">`)
 	for _, s := range timelineSeries {

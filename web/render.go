@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/internal/auth"
 )
 
@@ -46,8 +47,12 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 		},
 		"chart": func(pts []campaigns.TimelinePoint) template.HTML { return timelineChart(msg, pts) },
 		"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-		"join":  strings.Join,
-		"inc":   func(i int) int { return i + 1 },
+		// termValue shows a goal term's number as its metric is shown.
+		"termValue":    reports.TermValue,
+		"reasonSample": func() int { return campaigns.ReasonSample },
+		"amounts":      reports.FormatAmounts,
+		"join":         strings.Join,
+		"inc":          func(i int) int { return i + 1 },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

@@ -1,14 +1,13 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -137,37 +136,15 @@ func compareParam(c echo.Context) ([]int64, error) {
 	return ids, nil
 }
 
-// standardReport runs package reports' standard report handler on this
-// request's query (from, to, segment_id) and decodes its answer. Package
-// reports keeps the report function unexported; going through its handler
-// keeps the date and segment rules in one place.
+// standardReport is the standard report for this request's from, to and
+// segment_id (parsed and checked as the API does).
 func (u *UI) standardReport(c echo.Context) (reports.Standard, error) {
-	var std reports.Standard
-	if u.reports == nil {
-		return std, errs.New(errs.Unavailable, "reports are not configured")
+	if u.Pool == nil {
+		return reports.Standard{}, errs.New(errs.Unavailable, "reports are not configured")
 	}
-	w := &bufferWriter{header: http.Header{}}
-	if err := u.reports.Standard(c.Echo().NewContext(c.Request(), w)); err != nil {
-		return std, err
+	q, err := reports.ParseStandardQuery(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("segment_id"), time.Now())
+	if err != nil {
+		return reports.Standard{}, err
 	}
-	if w.code != http.StatusOK {
-		return std, fmt.Errorf("standard report: status %d", w.code)
-	}
-	return std, json.Unmarshal(w.body.Bytes(), &std)
-}
-
-// bufferWriter is an http.ResponseWriter that keeps the response.
-type bufferWriter struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (w *bufferWriter) Header() http.Header  { return w.header }
-func (w *bufferWriter) WriteHeader(code int) { w.code = code }
-func (w *bufferWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.body.Write(b)
+	return reports.BuildStandard(c.Request().Context(), u.Pool, q)
 }

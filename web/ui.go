@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -15,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
@@ -35,9 +33,6 @@ type Deps struct {
 type UI struct {
 	Deps
 	langs map[string]*language // by language tag: en, fa…
-	// reports computes the standard report (package reports' handler,
-	// called in-process).
-	reports *reports.Handler
 }
 
 // language is one message catalogue and the pages rendered with it.
@@ -57,14 +52,6 @@ func Register(admin *echo.Group, deps Deps) error {
 	}
 	u := &UI{Deps: deps, langs: map[string]*language{}}
 	admin.Use(u.rejectNUL) // before any route: a group's routes take the middleware it has when they are added
-	if deps.Pool != nil && deps.Campaigns != nil {
-		h, err := reports.New(reports.Config{Pool: deps.Pool, Logger: deps.Logger,
-			Report: func(ctx context.Context, id int64) (any, error) { return deps.Campaigns.Report(ctx, id) }})
-		if err != nil {
-			return err
-		}
-		u.reports = h
-	}
 	files, err := fs.Glob(assets, "i18n/*.json")
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -16,7 +17,7 @@ const maxCompare = 20
 
 // Comparison is the reports of several campaigns, side by side.
 type Comparison struct {
-	Items []any `json:"items"`
+	Items []campaigns.Report `json:"items"`
 }
 
 // compareIDs reads ?ids=1,2,3.
@@ -45,7 +46,7 @@ func compareIDs(c echo.Context) ([]int64, error) {
 }
 
 func (h *Handler) compare(ctx context.Context, ids []int64) (Comparison, error) {
-	out := Comparison{Items: make([]any, 0, len(ids))}
+	out := Comparison{Items: make([]campaigns.Report, 0, len(ids))}
 	for _, id := range ids {
 		r, err := h.cfg.Report(ctx, id)
 		if err != nil {
@@ -68,4 +69,50 @@ func (h *Handler) Compare(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// compareRow is one row of the comparison page: a metric, read from the
+// typed metrics, and how it is shown.
+type compareRow struct {
+	Name  string
+	value func(campaigns.Metrics) string
+}
+
+// Show is the row's value in m.
+func (r compareRow) Show(m campaigns.Metrics) string { return r.value(m) }
+
+func countRow(name string, f func(campaigns.Metrics) int64) compareRow {
+	return compareRow{name, func(m campaigns.Metrics) string { return strconv.FormatInt(f(m), 10) }}
+}
+
+func rateRow(name string, f func(campaigns.Metrics) float64) compareRow {
+	return compareRow{name, func(m campaigns.Metrics) string { return strconv.FormatFloat(100*f(m), 'f', 1, 64) + "%" }}
+}
+
+func moneyRow(name string, f func(campaigns.Metrics) float64) compareRow {
+	return compareRow{name, func(m campaigns.Metrics) string { return formatMoney(f(m)) }}
+}
+
+// compareRows are the comparison page's rows.
+var compareRows = []compareRow{
+	countRow("sent", func(m campaigns.Metrics) int64 { return m.Sent }),
+	countRow("delivered", func(m campaigns.Metrics) int64 { return m.Delivered }),
+	countRow("bounced", func(m campaigns.Metrics) int64 { return m.Bounced }),
+	countRow("opens", func(m campaigns.Metrics) int64 { return m.Opens }),
+	countRow("unique_opens", func(m campaigns.Metrics) int64 { return m.UniqueOpens }),
+	countRow("clicks", func(m campaigns.Metrics) int64 { return m.Clicks }),
+	countRow("unique_clicks", func(m campaigns.Metrics) int64 { return m.UniqueClicks }),
+	countRow("unsubscribes", func(m campaigns.Metrics) int64 { return m.Unsubscribes }),
+	countRow("complaints", func(m campaigns.Metrics) int64 { return m.Complaints }),
+	countRow("conversions", func(m campaigns.Metrics) int64 { return m.Conversions }),
+	moneyRow("revenue", func(m campaigns.Metrics) float64 { return m.Revenue }),
+	rateRow("open_rate", func(m campaigns.Metrics) float64 { return m.OpenRate }),
+	rateRow("ctr", func(m campaigns.Metrics) float64 { return m.CTR }),
+	rateRow("ctor", func(m campaigns.Metrics) float64 { return m.CTOR }),
+	rateRow("unsubscribe_rate", func(m campaigns.Metrics) float64 { return m.UnsubscribeRate }),
+	rateRow("bounce_rate", func(m campaigns.Metrics) float64 { return m.BounceRate }),
+	rateRow("conversion_rate", func(m campaigns.Metrics) float64 { return m.ConversionRate }),
+	moneyRow("revenue_per_recipient", func(m campaigns.Metrics) float64 { return m.RevenuePerRecipient }),
+	countRow("total_opens", func(m campaigns.Metrics) int64 { return m.TotalOpens }),
+	countRow("total_clicks", func(m campaigns.Metrics) int64 { return m.TotalClicks }),
 }

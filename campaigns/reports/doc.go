@@ -3,6 +3,7 @@
 // with an embedded, vendored chart library), CSV exports streamed row by
 // row, and the standard reports over a date range.
 //
-// It does not import package campaigns (which mounts it): the campaign
-// report arrives through Config.Report.
+// It reads campaign reports as campaigns.Report values (Config.Report, wired
+// by cmd), so a renamed report field breaks compilation, not a page. The
+// standard report is a function (BuildStandard) as well as a handler.
 package reports

@@ -9,48 +9,34 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
-// linkRow mirrors the report's per-link entries.
-type linkRow struct {
-	Step              string  `json:"step"`
-	Idx               int     `json:"idx"`
-	URL               string  `json:"url"`
-	Name              string  `json:"name"`
-	Clicks            int64   `json:"clicks"`
-	UniqueClicks      int64   `json:"unique_clicks"`
-	TotalClicks       int64   `json:"total_clicks"`
-	TotalUniqueClicks int64   `json:"total_unique_clicks"`
-	HumanShare        float64 `json:"human_share"`
-}
-
-// reportJSON fetches campaign id's report as JSON.
-func (h *Handler) reportJSON(c echo.Context) (int64, []byte, error) {
+// report fetches campaign :id's report.
+func (h *Handler) report(c echo.Context) (campaigns.Report, error) {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return campaigns.Report{}, err
 	}
-	r, err := h.cfg.Report(c.Request().Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return 0, nil, fmt.Errorf("encode report: %w", err)
-	}
-	return id, b, nil
+	return h.cfg.Report(c.Request().Context(), id)
 }
 
 // ReportCSV is GET /campaigns/:id/report.csv: the report summary as
 // field,value rows (metrics.sent, steps.main.opens, links[0].clicks,
 // goals[0].met, timeline[3].opens …), in the JSON report's order.
 func (h *Handler) ReportCSV(c echo.Context) error {
-	id, b, err := h.reportJSON(c)
+	r, err := h.report(c)
 	if err != nil {
 		return err
 	}
-	out, err := h.startCSV(c, fmt.Sprintf("campaign-%d-report.csv", id), []string{"field", "value"})
+	// The rows follow the report's JSON encoding, so each field's path is
+	// its API name.
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	out, err := h.startCSV(c, fmt.Sprintf("campaign-%d-report.csv", r.CampaignID), []string{"field", "value"})
 	if err != nil {
 		return nil
 	}
@@ -117,17 +103,11 @@ var linkHeader = []string{"step", "idx", "url", "name", "clicks", "unique_clicks
 
 // LinksCSV is GET /campaigns/:id/links.csv: the report's per-link clicks.
 func (h *Handler) LinksCSV(c echo.Context) error {
-	id, b, err := h.reportJSON(c)
+	r, err := h.report(c)
 	if err != nil {
 		return err
 	}
-	var r struct {
-		Links []linkRow `json:"links"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("decode report: %w", err)
-	}
-	out, err := h.startCSV(c, fmt.Sprintf("campaign-%d-links.csv", id), linkHeader)
+	out, err := h.startCSV(c, fmt.Sprintf("campaign-%d-links.csv", r.CampaignID), linkHeader)
 	if err != nil {
 		return nil
 	}

@@ -8,17 +8,18 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 // Config is what the reports handlers need.
 type Config struct {
 	// Pool is the database. Required.
 	Pool *pgxpool.Pool
-	// Report returns campaign id's report (campaigns.Service.Report). The
-	// value is sent as JSON and rendered by the page templates, which read
-	// its exported fields (Metrics, Progress, Links, Goals, Timeline).
-	// Required.
-	Report func(ctx context.Context, id int64) (any, error)
+	// Report returns campaign id's report (campaigns.Service.Report): the
+	// one typed value the API, the pages, the stream and the CSV exports
+	// all read. Required.
+	Report func(ctx context.Context, id int64) (campaigns.Report, error)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// PollInterval is how often a campaign with stream subscribers is

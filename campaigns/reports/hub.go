@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 // hub runs one poller per campaign with stream subscribers, shared by all
 // of that campaign's clients: the database sees one report query per
 // campaign per interval, however many browsers watch it.
 type hub struct {
-	report func(ctx context.Context, id int64) (any, error)
+	report func(ctx context.Context, id int64) (campaigns.Report, error)
 	every  time.Duration
 	logger *slog.Logger
 
@@ -22,7 +26,7 @@ type hub struct {
 	pollers map[int64]*poller
 }
 
-func newHub(report func(ctx context.Context, id int64) (any, error), every time.Duration, logger *slog.Logger) *hub {
+func newHub(report func(ctx context.Context, id int64) (campaigns.Report, error), every time.Duration, logger *slog.Logger) *hub {
 	return &hub{report: report, every: every, logger: logger, pollers: map[int64]*poller{}}
 }
 
@@ -31,11 +35,12 @@ type poller struct {
 	campaign int64
 	cancel   context.CancelFunc
 
-	mu    sync.Mutex
-	subs  map[chan struct{}]struct{}
-	seq   int64  // the event id of data; increases, also across pollers (time based)
-	state []byte // the latest streamed state (see streamState)
-	data  []byte // state with the names of the metrics that changed: the event's data
+	mu      sync.Mutex
+	subs    map[chan struct{}]struct{}
+	seq     int64             // the event id of data; increases, also across pollers (time based)
+	state   []byte            // the latest streamed state (see newStreamEvent), without changed
+	metrics campaigns.Metrics // the metrics of state
+	data    []byte            // the event's data: state with the names of the metrics that changed
 }
 
 // subscribe returns campaign id's poller and a channel that receives a
@@ -90,14 +95,15 @@ func (p *poller) run(ctx context.Context, h *hub) {
 }
 
 func (p *poller) poll(ctx context.Context, h *hub) {
-	v, err := h.report(ctx, p.campaign)
+	r, err := h.report(ctx, p.campaign)
 	if err != nil {
 		if ctx.Err() == nil {
 			h.logger.WarnContext(ctx, "report stream poll failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
 		}
 		return
 	}
-	state, err := streamState(v)
+	ev := newStreamEvent(r)
+	state, err := json.Marshal(ev)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
 		return
@@ -107,12 +113,13 @@ func (p *poller) poll(ctx context.Context, h *hub) {
 	if p.state != nil && bytes.Equal(state, p.state) {
 		return
 	}
-	b, err := withChanges(state, p.state)
+	ev.Changed = changedMetrics(r.Metrics, p.metrics, p.state == nil)
+	b, err := json.Marshal(ev)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
 		return
 	}
-	p.state, p.data = state, b
+	p.state, p.metrics, p.data = state, r.Metrics, b
 	p.seq = max(p.seq+1, time.Now().UnixMilli())
 	for ch := range p.subs {
 		select {
@@ -134,62 +141,45 @@ func (p *poller) latest() (int64, []byte) {
 // carries; the page merges them into the timeline it was rendered with.
 const tailPoints = 3
 
-// streamState is the report as a stream event carries it: everything but
-// the timeline, which is replaced by its last points (timeline_tail), so
-// an event stays small however long the campaign has run.
-func streamState(report any) ([]byte, error) {
-	b, err := json.Marshal(report)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	if raw, ok := m["timeline"]; ok {
-		var points []json.RawMessage
-		if err := json.Unmarshal(raw, &points); err != nil {
-			return nil, err
-		}
-		if len(points) > tailPoints {
-			points = points[len(points)-tailPoints:]
-		}
-		if m["timeline_tail"], err = json.Marshal(points); err != nil {
-			return nil, err
-		}
-		delete(m, "timeline")
-	}
-	return json.Marshal(m)
+// streamEvent is a stream event's data: the report (the same type the API
+// and the pages read) without its timeline, which is replaced by its last
+// points (timeline_tail) so an event stays small however long the campaign
+// has run, and the names of the metrics that changed.
+type streamEvent struct {
+	campaigns.Report
+	// Timeline shadows the report's timeline: always nil, so left out.
+	Timeline     []campaigns.TimelinePoint `json:"timeline,omitempty"`
+	TimelineTail []campaigns.TimelinePoint `json:"timeline_tail"`
+	Changed      []string                  `json:"changed"`
 }
 
-// withChanges adds "changed": the names of the campaign metrics whose
-// values differ from the previous state (all of them on the first).
-func withChanges(state, prev []byte) ([]byte, error) {
-	var cur, old struct {
-		Metrics map[string]json.RawMessage `json:"metrics"`
+func newStreamEvent(r campaigns.Report) streamEvent {
+	tail := r.Timeline
+	if len(tail) > tailPoints {
+		tail = tail[len(tail)-tailPoints:]
 	}
-	if err := json.Unmarshal(state, &cur); err != nil {
-		return nil, err
+	if tail == nil {
+		tail = []campaigns.TimelinePoint{}
 	}
-	if prev != nil {
-		if err := json.Unmarshal(prev, &old); err != nil {
-			return nil, err
-		}
-	}
+	r.Timeline = nil
+	return streamEvent{Report: r, TimelineTail: tail}
+}
+
+// changedMetrics names (by their JSON names) the metrics whose values
+// differ between cur and prev; all of them when first.
+func changedMetrics(cur, prev campaigns.Metrics, first bool) []string {
 	changed := []string{}
-	for k, v := range cur.Metrics {
-		if !bytes.Equal(old.Metrics[k], v) {
-			changed = append(changed, k)
+	cv, pv := reflect.ValueOf(cur), reflect.ValueOf(prev)
+	t := cv.Type()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if first || !reflect.DeepEqual(cv.Field(i).Interface(), pv.Field(i).Interface()) {
+			changed = append(changed, name)
 		}
 	}
 	slices.Sort(changed)
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(state, &m); err != nil {
-		return nil, err
-	}
-	var err error
-	if m["changed"], err = json.Marshal(changed); err != nil {
-		return nil, err
-	}
-	return json.Marshal(m)
+	return changed
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 // TestOnePollerPerCampaign checks that many clients of one campaign share
@@ -21,11 +23,11 @@ func TestOnePollerPerCampaign(t *testing.T) {
 	var calls atomic.Int64
 	var mu sync.Mutex
 	version := 0
-	h, err := New(Config{Pool: &pgxpool.Pool{}, PollInterval: 10 * time.Millisecond, Report: func(ctx context.Context, id int64) (any, error) {
+	h, err := New(Config{Pool: &pgxpool.Pool{}, PollInterval: 10 * time.Millisecond, Report: func(ctx context.Context, id int64) (campaigns.Report, error) {
 		calls.Add(1)
 		mu.Lock()
 		defer mu.Unlock()
-		return map[string]any{"id": id, "v": version}, nil
+		return campaigns.Report{CampaignID: id, Metrics: campaigns.Metrics{Sent: int64(version)}}, nil
 	}})
 	require.NoError(t, err)
 	e := echo.New()

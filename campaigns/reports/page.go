@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns"
 )
 
 //go:embed templates/*.html
@@ -21,75 +22,52 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-// pageReport is what the pages read of a campaign report (its JSON).
-type pageReport struct {
-	CampaignID int64              `json:"campaign_id"`
-	Name       string             `json:"name"`
-	Status     string             `json:"status"`
-	Progress   map[string]any     `json:"progress"`
-	Metrics    map[string]float64 `json:"metrics"`
-	Links      []linkRow          `json:"links"`
-	Goals      []pageGoal         `json:"goals"`
-}
-
-type pageGoal struct {
-	Name     string  `json:"name"`
-	When     string  `json:"when"`
-	Met      bool    `json:"met"`
-	Progress float64 `json:"progress"`
-	Status   string  `json:"status"`
-}
-
 // pageData is a page template's input.
 type pageData struct {
-	Report  pageReport
-	Reports []pageReport
-	Raw     any    // the report(s) as sent by the API, a JSON data block for the page's script
+	Report  campaigns.Report
+	Reports []campaigns.Report
+	View    View   // what the report page shows beyond the report (see NewView)
 	Assets  string // URL prefix of the assets
 	API     string // URL prefix of the API (for the stream)
 }
 
 var pageFuncs = template.FuncMap{
-	"num":   func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
-	"money": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	"num":   func(n int64) string { return strconv.FormatInt(n, 10) },
+	"money": formatMoney,
 	"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
-	"list":  func() []string { return compareMetrics },
-	"fmt": func(metric string, f float64) string {
-		switch metric {
-		case "open_rate", "ctr", "ctor", "unsubscribe_rate", "bounce_rate", "conversion_rate":
-			return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
-		case "revenue", "revenue_per_recipient":
-			return strconv.FormatFloat(f, 'f', 2, 64)
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	},
-	"width": func(n, of float64) string {
-		if of <= 0 || n <= 0 {
-			return "0%"
-		}
-		return strconv.FormatFloat(math.Min(100, 100*n/of), 'f', 1, 64) + "%"
-	},
+	"rows":  func() []compareRow { return compareRows },
+	"width": func(n, of int64) string { return width(float64(n), float64(of)) },
+	"share": func(f float64) string { return width(f, 1) },
+	"rate":  func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	// termValue shows a goal term's number as its metric is shown.
+	"termValue": TermValue,
 }
 
-// compareMetrics are the comparison page's rows.
-var compareMetrics = []string{"sent", "delivered", "bounced", "opens", "unique_opens", "clicks", "unique_clicks",
-	"unsubscribes", "complaints", "conversions", "revenue", "open_rate", "ctr", "ctor", "unsubscribe_rate",
-	"bounce_rate", "conversion_rate", "revenue_per_recipient", "total_opens", "total_clicks"}
+// TermValue shows a goal term's value or target as metric is shown:
+// rates as percentages, money with two decimals, counts as integers.
+func TermValue(metric string, f float64) string {
+	switch metric {
+	case "open_rate", "ctr", "ctor", "unsubscribe_rate", "bounce_rate", "conversion_rate",
+		"total_open_rate", "total_ctr", "total_ctor":
+		return strconv.FormatFloat(math.Round(100*f*100)/100, 'f', -1, 64) + "%"
+	case "revenue", "revenue_per_recipient":
+		return strconv.FormatFloat(f, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// width is n as a share of of, as a CSS width in [0%, 100%].
+func width(n, of float64) string {
+	if of <= 0 || n <= 0 {
+		return "0%"
+	}
+	return strconv.FormatFloat(math.Min(100, 100*n/of), 'f', 1, 64) + "%"
+}
+
+// formatMoney is an amount with two decimals.
+func formatMoney(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 var pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
-
-// toPage decodes a report into what the pages read.
-func toPage(r any) (pageReport, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return pageReport{}, fmt.Errorf("encode report: %w", err)
-	}
-	var p pageReport
-	if err := json.Unmarshal(b, &p); err != nil {
-		return pageReport{}, fmt.Errorf("decode report: %w", err)
-	}
-	return p, nil
-}
 
 func (h *Handler) render(c echo.Context, name string, d pageData) error {
 	d.Assets, d.API = h.cfg.AssetsPath, h.cfg.APIPath
@@ -101,24 +79,16 @@ func (h *Handler) render(c echo.Context, name string, d pageData) error {
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
-// Page is the campaign report page: headline numbers, goal progress, a
-// chart of opens, clicks and conversions over time, the funnel and the
-// per-link table, kept current by the stream. It reads :id and can be
-// mounted on any route that has it (the admin UI mounts it under /admin).
+// Page is the campaign report page: headline numbers, sending progress,
+// goal progress, a chart of opens, clicks and conversions over time, the
+// funnel, the per-step results and the per-link table, kept current by the
+// stream. It reads :id and can be mounted on any route that has it.
 func (h *Handler) Page(c echo.Context) error {
-	_, b, err := h.reportJSON(c)
+	r, err := h.report(c)
 	if err != nil {
 		return err
 	}
-	var raw any
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("decode report: %w", err)
-	}
-	p, err := toPage(raw)
-	if err != nil {
-		return err
-	}
-	return h.render(c, "report.html", pageData{Report: p, Raw: raw})
+	return h.render(c, "report.html", pageData{Report: r, View: NewView(r, nil)})
 }
 
 // ComparePage is the comparison page for ?ids=1,2,3.
@@ -131,15 +101,7 @@ func (h *Handler) ComparePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := pageData{}
-	for _, r := range cmp.Items {
-		p, err := toPage(r)
-		if err != nil {
-			return err
-		}
-		d.Reports = append(d.Reports, p)
-	}
-	return h.render(c, "compare.html", d)
+	return h.render(c, "compare.html", pageData{Reports: cmp.Items})
 }
 
 // assetsStarted is the modification time given to embedded assets.

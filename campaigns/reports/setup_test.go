@@ -21,6 +21,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/internal/smtptest"
@@ -87,7 +88,11 @@ func setup(t *testing.T) *bundle {
 	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
 	e := echo.New()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	svc.Routes(e.Group("/api/v1"))
+	api := e.Group("/api/v1")
+	svc.Routes(api)
+	rep, err := reports.New(reports.Config{Pool: pool, Logger: logger, Report: svc.Report})
+	require.NoError(t, err)
+	rep.Routes(api)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", client: &http.Client{Timeout: 30 * time.Second}}

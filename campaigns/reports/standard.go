@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,8 +71,17 @@ type Revenue struct {
 	Conversions int64   `json:"conversions"` // attributed to campaigns
 	Attributed  float64 `json:"attributed"`
 	// Total is every transaction's value in the period (for a segment: of
-	// its contacts), attributed or not.
+	// its contacts), attributed or not, in whatever currencies they came:
+	// a sum across currencies, kept for API clients; pages show
+	// TotalByCurrency.
 	Total float64 `json:"total"`
+	// TotalByCurrency is Total per currency ("" for transactions posted
+	// without one); it is the sum of the days' revenue_total_by_currency.
+	TotalByCurrency map[string]float64 `json:"total_by_currency"`
+	// AttributedByCurrency is the value of the transactions in the period
+	// attributed to a campaign in scope, per currency; it is the sum of the
+	// days' revenue_by_currency.
+	AttributedByCurrency map[string]float64 `json:"attributed_by_currency"`
 }
 
 // Day is one day of the period.
@@ -85,6 +96,12 @@ type Day struct {
 	Unsubscribes int64   `json:"unsubscribes"`
 	Conversions  int64   `json:"conversions"`
 	Revenue      float64 `json:"revenue"`
+	// RevenueByCurrency is the day's attributed transactions per currency,
+	// RevenueTotalByCurrency all of the day's transactions per currency
+	// (the days add up to Revenue.AttributedByCurrency and
+	// Revenue.TotalByCurrency).
+	RevenueByCurrency      map[string]float64 `json:"revenue_by_currency"`
+	RevenueTotalByCurrency map[string]float64 `json:"revenue_total_by_currency"`
 }
 
 func rate(n, d int64) float64 {
@@ -106,48 +123,61 @@ func parseDay(field, s string) (time.Time, error) {
 	return time.Time{}, errs.Field(field, "%q is not a date (YYYY-MM-DD)", s)
 }
 
-// standardQuery reads and checks from, to and segment_id; to defaults to
-// today and from to 29 days before to.
-func standardQuery(c echo.Context) (from, to time.Time, seg *int64, err error) {
-	now := time.Now().UTC()
-	to = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	if s := c.QueryParam("to"); s != "" {
-		if to, err = parseDay("to", s); err != nil {
-			return
+// StandardQuery is a standard report's scope: the days From to To (UTC,
+// inclusive) and, optionally, one segment.
+type StandardQuery struct {
+	From, To  time.Time
+	SegmentID *int64
+}
+
+// ParseStandardQuery reads a standard report's scope as the API and the
+// pages take it: from and to (YYYY-MM-DD; to defaults to today at now,
+// from to 29 days before to) and segment_id (optional). A bad value is an
+// errs.Invalid error naming its field.
+func ParseStandardQuery(from, to, segmentID string, now time.Time) (StandardQuery, error) {
+	var q StandardQuery
+	now = now.UTC()
+	q.To = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	var err error
+	if to != "" {
+		if q.To, err = parseDay("to", to); err != nil {
+			return q, err
 		}
 	}
-	from = to.AddDate(0, 0, -29)
-	if s := c.QueryParam("from"); s != "" {
-		if from, err = parseDay("from", s); err != nil {
-			return
+	q.From = q.To.AddDate(0, 0, -29)
+	if from != "" {
+		if q.From, err = parseDay("from", from); err != nil {
+			return q, err
 		}
 	}
-	if from.After(to) {
-		err = errs.Field("from", "must not be after to")
-		return
+	if q.From.After(q.To) {
+		return q, errs.Field("from", "must not be after to")
 	}
-	if to.Sub(from) > maxRangeDays*24*time.Hour {
-		err = errs.Field("from", "the range is longer than %d days", maxRangeDays)
-		return
+	if q.To.Sub(q.From) > maxRangeDays*24*time.Hour {
+		return q, errs.Field("from", "the range is longer than %d days", maxRangeDays)
 	}
-	if s := c.QueryParam("segment_id"); s != "" {
-		id, perr := strconv.ParseInt(s, 10, 64)
+	if segmentID != "" {
+		id, perr := strconv.ParseInt(segmentID, 10, 64)
 		if perr != nil || id <= 0 {
-			err = errs.Field("segment_id", "must be a positive integer")
-			return
+			return q, errs.Field("segment_id", "must be a positive integer")
 		}
-		seg = &id
+		q.SegmentID = &id
 	}
-	return
+	return q, nil
+}
+
+// standardQuery reads and checks the request's from, to and segment_id.
+func standardQuery(c echo.Context) (StandardQuery, error) {
+	return ParseStandardQuery(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("segment_id"), time.Now())
 }
 
 // Standard is GET /reports/standard?from=&to=&segment_id=.
 func (h *Handler) Standard(c echo.Context) error {
-	from, to, seg, err := standardQuery(c)
+	q, err := standardQuery(c)
 	if err != nil {
 		return err
 	}
-	r, err := h.standard(c.Request().Context(), from, to, seg)
+	r, err := BuildStandard(c.Request().Context(), h.cfg.Pool, q)
 	if err != nil {
 		return err
 	}
@@ -156,22 +186,24 @@ func (h *Handler) Standard(c echo.Context) error {
 
 // StandardCSV is GET /reports/standard.csv: the standard report's days.
 func (h *Handler) StandardCSV(c echo.Context) error {
-	from, to, seg, err := standardQuery(c)
+	q, err := standardQuery(c)
 	if err != nil {
 		return err
 	}
-	r, err := h.standard(c.Request().Context(), from, to, seg)
+	r, err := BuildStandard(c.Request().Context(), h.cfg.Pool, q)
 	if err != nil {
 		return err
 	}
 	out, err := h.startCSV(c, fmt.Sprintf("standard-%s-%s.csv", r.From, r.To),
-		[]string{"date", "created", "sent", "bounced", "complaints", "opens", "clicks", "unsubscribes", "conversions", "revenue"})
+		[]string{"date", "created", "sent", "bounced", "complaints", "opens", "clicks", "unsubscribes", "conversions", "revenue",
+			"revenue_by_currency", "revenue_total_by_currency"})
 	if err != nil {
 		return nil
 	}
 	for _, d := range r.Days {
 		if err := out.row([]string{d.Date, formatInt(d.Created), formatInt(d.Sent), formatInt(d.Bounced), formatInt(d.Complaints),
-			formatInt(d.Opens), formatInt(d.Clicks), formatInt(d.Unsubscribes), formatInt(d.Conversions), formatFloat(d.Revenue)}); err != nil {
+			formatInt(d.Opens), formatInt(d.Clicks), formatInt(d.Unsubscribes), formatInt(d.Conversions), formatFloat(d.Revenue),
+			FormatAmounts(d.RevenueByCurrency), FormatAmounts(d.RevenueTotalByCurrency)}); err != nil {
 			return h.abort(c, "standard", err)
 		}
 	}
@@ -181,19 +213,26 @@ func (h *Handler) StandardCSV(c echo.Context) error {
 	return nil
 }
 
-func (h *Handler) standard(ctx context.Context, from, to time.Time, seg *int64) (Standard, error) {
+// BuildStandard computes the standard report for q over db (the same
+// value GET /reports/standard answers).
+func BuildStandard(ctx context.Context, db contacts.DBTX, q StandardQuery) (Standard, error) {
+	from, to, seg := q.From, q.To, q.SegmentID
 	end := to.AddDate(0, 0, 1)
 	r := Standard{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), SegmentID: seg, Campaigns: []int64{}}
+	r.Revenue.TotalByCurrency, r.Revenue.AttributedByCurrency = map[string]float64{}, map[string]float64{}
 	days := map[string]*Day{}
 	for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
 		k := d.Format(time.DateOnly)
-		days[k] = &Day{Date: k}
+		days[k] = &Day{Date: k, RevenueByCurrency: map[string]float64{}, RevenueTotalByCurrency: map[string]float64{}}
 		r.Days = append(r.Days, Day{Date: k})
 	}
-	if err := h.audience(ctx, from, end, seg, &r, days); err != nil {
+	if err := audience(ctx, db, from, end, seg, &r, days); err != nil {
 		return r, err
 	}
-	if err := h.campaignDays(ctx, from, end, seg, &r, days); err != nil {
+	if err := campaignDays(ctx, db, from, end, seg, &r, days); err != nil {
+		return r, err
+	}
+	if err := revenueDays(ctx, db, from, end, seg, &r, days); err != nil {
 		return r, err
 	}
 	for i := range r.Days {
@@ -212,9 +251,9 @@ func (h *Handler) standard(ctx context.Context, from, to time.Time, seg *int64) 
 
 // audience counts the audience and contacts created per day. A segment is
 // walked in pages (its rule may not translate to SQL).
-func (h *Handler) audience(ctx context.Context, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
+func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
 	count := func(ids []int64) error {
-		rows, err := h.cfg.Pool.Query(ctx, `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM contacts
+		rows, err := db.Query(ctx, `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM contacts
 			WHERE ($1::bigint[] IS NULL OR id = ANY($1)) AND status <> 'erased' AND created_at >= $2 AND created_at < $3 GROUP BY 1`, ids, from, end)
 		if err != nil {
 			return fmt.Errorf("standard report audience: %w", err)
@@ -234,12 +273,12 @@ func (h *Handler) audience(ctx context.Context, from, end time.Time, seg *int64,
 		return rows.Err()
 	}
 	if seg == nil {
-		if err := h.cfg.Pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE status = 'active'`).Scan(&r.Audience.Size); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE status = 'active'`).Scan(&r.Audience.Size); err != nil {
 			return fmt.Errorf("standard report audience: %w", err)
 		}
 		return count(nil)
 	}
-	s, err := contacts.GetSegment(ctx, h.cfg.Pool, *seg)
+	s, err := contacts.GetSegment(ctx, db, *seg)
 	if err != nil {
 		return err
 	}
@@ -249,7 +288,7 @@ func (h *Handler) audience(ctx context.Context, from, end time.Time, seg *int64,
 	}
 	var after int64
 	for {
-		page, err := contacts.MatchPage(ctx, h.cfg.Pool, rule, after, segmentPage)
+		page, err := contacts.MatchPage(ctx, db, rule, after, segmentPage)
 		if err != nil {
 			return err
 		}
@@ -267,8 +306,8 @@ func (h *Handler) audience(ctx context.Context, from, end time.Time, seg *int64,
 }
 
 // campaignDays sums the rollups of the campaigns in scope per day.
-func (h *Handler) campaignDays(ctx context.Context, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
-	rows, err := h.cfg.Pool.Query(ctx, `SELECT id FROM campaigns WHERE ($1::bigint IS NULL OR segment_id = $1) AND launched_at IS NOT NULL ORDER BY id`, seg)
+func campaignDays(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
+	rows, err := db.Query(ctx, `SELECT id FROM campaigns WHERE ($1::bigint IS NULL OR segment_id = $1) AND launched_at IS NOT NULL ORDER BY id`, seg)
 	if err != nil {
 		return fmt.Errorf("standard report campaigns: %w", err)
 	}
@@ -284,7 +323,7 @@ func (h *Handler) campaignDays(ctx context.Context, from, end time.Time, seg *in
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("standard report campaigns: %w", err)
 	}
-	rows, err = h.cfg.Pool.Query(ctx, `SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(count)::bigint, sum(value)::float8
+	rows, err = db.Query(ctx, `SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(count)::bigint, sum(value)::float8
 		FROM rollups
 		WHERE campaign_id = ANY($1) AND bucket >= $2 AND bucket < $3 AND NOT machine
 			AND metric IN ('sent', 'send_bounced', 'bounces', 'complaints', 'opens', 'unique_opens', 'clicks', 'unique_clicks', 'unsubscribes', 'conversions', 'revenue')
@@ -343,12 +382,64 @@ func (h *Handler) campaignDays(ctx context.Context, from, end time.Time, seg *in
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("standard report rollups: %w", err)
 	}
-	err = h.cfg.Pool.QueryRow(ctx, `SELECT coalesce(sum(t.value), 0)::float8 FROM transactions t
+	return nil
+}
+
+// revenueDays sums the period's transactions (for a segment: those
+// attributed to its campaigns or made by their recipients) per day and
+// currency, all of them and those attributed to a campaign in scope, so the
+// cards are the sums of the days.
+func revenueDays(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
+	rows, err := db.Query(ctx, `SELECT to_char(t.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), t.currency,
+			sum(t.value)::float8, coalesce(sum(t.value) FILTER (WHERE t.campaign_id = ANY($4)), 0)::float8
+		FROM transactions t
 		WHERE t.occurred_at >= $1 AND t.occurred_at < $2
-			AND ($3::bigint IS NULL OR t.campaign_id = ANY($4) OR t.contact_id IN (SELECT contact_id FROM deliveries WHERE campaign_id = ANY($4)))`,
-		from, end, seg, r.Campaigns).Scan(&r.Revenue.Total)
+			AND ($3::bigint IS NULL OR t.campaign_id = ANY($4) OR t.contact_id IN (SELECT contact_id FROM deliveries WHERE campaign_id = ANY($4)))
+		GROUP BY 1, 2`, from, end, seg, r.Campaigns)
 	if err != nil {
 		return fmt.Errorf("standard report revenue: %w", err)
 	}
+	defer rows.Close()
+	for rows.Next() {
+		var day, currency string
+		var total, attributed float64
+		if err := rows.Scan(&day, &currency, &total, &attributed); err != nil {
+			return fmt.Errorf("standard report revenue: %w", err)
+		}
+		d := days[day]
+		if d == nil {
+			continue
+		}
+		r.Revenue.Total += total
+		d.RevenueTotalByCurrency[currency] += total
+		r.Revenue.TotalByCurrency[currency] += total
+		if attributed != 0 {
+			d.RevenueByCurrency[currency] += attributed
+			r.Revenue.AttributedByCurrency[currency] += attributed
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("standard report revenue: %w", err)
+	}
 	return nil
+}
+
+// FormatAmounts shows amounts per currency as "EUR 590.00; JPY 10000.00",
+// by currency code ("" shows as "?": posted without a currency); no
+// amounts is "".
+func FormatAmounts(m map[string]float64) string {
+	codes := make([]string, 0, len(m))
+	for k := range m {
+		codes = append(codes, k)
+	}
+	slices.Sort(codes)
+	parts := make([]string, 0, len(codes))
+	for _, k := range codes {
+		code := k
+		if code == "" {
+			code = "?"
+		}
+		parts = append(parts, code+" "+strconv.FormatFloat(m[k], 'f', 2, 64))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
@@ -29,7 +30,13 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
-	m.campaignService().Routes(api)
+	svc := m.campaignService()
+	svc.Routes(api)
+	rep, err := reports.New(reports.Config{Pool: m.pool, Logger: m.Logger, Report: svc.Report})
+	if err != nil {
+		panic(err) // only a nil pool: a wiring mistake caught at start-up
+	}
+	rep.Routes(api)
 }
 
 // templateContact loads the contact a template preview renders for.

@@ -14,6 +14,36 @@
     return String(v);
   }
 
+  // progressText mirrors the page's "progress" template (reports.View):
+  // the rate and ETA only while running, "left" only while the campaign
+  // can still send its queue, follow-ups once it is finished.
+  function progressText(r) {
+    var p = r.progress, st = r.status, out = p.sent + " sent of " + p.total;
+    var open = st === "running" || st === "paused" || st === "scheduled";
+    if (open && p.remaining > 0) out += " · " + p.remaining + " left";
+    if (st === "finished" && p.remaining > 0) out += " · " + p.remaining + " follow-ups scheduled";
+    if (p.bounced) out += " · " + p.bounced + " bounced";
+    if (p.failed) out += " · " + p.failed + " failed";
+    if (p.skipped) out += " · " + p.skipped + " skipped";
+    if (p.suppressed) out += " · " + p.suppressed + " suppressed (no delivery)";
+    if (st === "running") out += " · " + p.rate.toFixed(1) + " messages/s";
+    if (st === "running" && p.remaining > 0 && p.estimated_finish) {
+      out += " · done about " + new Date(p.estimated_finish).toISOString().slice(11, 19) + " UTC";
+    }
+    return out;
+  }
+
+  function partialText(p) {
+    return new Date(p.at).toISOString().slice(11, 16) + " so far (interval not over): " + p.sends + " sends, " +
+      p.opens + " opens, " + p.clicks + " clicks, " + p.conversions + " conversions";
+  }
+
+  function termValue(metric, v) {
+    if (/(_rate|^ctr|^ctor|_ctr|_ctor)$/.test(metric) || metric === "ctr" || metric === "ctor") return (Math.round(v * 10000) / 100) + "%";
+    if (metric === "revenue" || metric === "revenue_per_recipient") return Number(v).toFixed(2);
+    return String(v);
+  }
+
   function text(el, s) { if (el.textContent !== s) el.textContent = s; }
 
   function el(tag, attrs, children) {
@@ -28,8 +58,10 @@
     return el("span", { "class": "bar" }, [inner]);
   }
 
+  // series leaves out the last point when it is a partial interval (it
+  // would look like a drop to nearly 0); the page shows it as text.
   function series(r) {
-    var t = r.timeline || [];
+    var t = (r.timeline || []).filter(function (p) { return !p.partial; });
     return [
       t.map(function (p) { return Date.parse(p.at) / 1000; }),
       t.map(function (p) { return p.opens; }),
@@ -73,14 +105,30 @@
       text(e, fmt(m[e.dataset.metric], e.dataset.format));
     });
     text(document.getElementById("status"), r.status);
-    var p = r.progress;
-    text(document.getElementById("progress"), p.sent + " sent of " + p.total + " · " + p.remaining + " remaining · " + p.failed + " failed" +
-      (p.rate > 0 ? " · " + p.rate.toFixed(1) + "/s" : ""));
+    text(document.getElementById("progress"), progressText(r));
+    var reasons = document.getElementById("progress-reasons");
+    reasons.replaceChildren.apply(reasons, (r.progress.reasons || []).map(function (x) {
+      return el("li", {}, [x.count + " " + x.status + ": " + x.reason]);
+    }));
+    var last = (report.timeline || [])[(report.timeline || []).length - 1];
+    text(document.getElementById("partial"), last && last.partial ? partialText(last) : "");
 
     var goals = document.getElementById("goals");
     goals.replaceChildren.apply(goals, (r.goals || []).map(function (g) {
-      return el("li", { "class": g.status }, [el("span", { "class": "name" }, [g.name]), " ", el("code", {}, [g.when]), " ",
-        bar(g.progress), " ", el("span", { "class": "state" }, [g.met ? "met" : fmt(g.progress, "pct")])]);
+      var kids = [el("span", { "class": "name" }, [g.name]), " ", el("code", {}, [g.when]), " ",
+        bar(g.progress), " ", el("span", { "class": "state" }, [g.status + " · " + fmt(g.progress, "pct")])];
+      (g.terms || []).forEach(function (t) {
+        kids.push(" ", el("span", { "class": "term" }, [t.metric + " " + termValue(t.metric, t.value) + " / " + t.op + " " + termValue(t.metric, t.target)]));
+      });
+      if (g.target_date) kids.push(" ", el("span", { "class": "target" }, ["by " + g.target_date.slice(0, 16).replace("T", " ")]));
+      return el("li", { "class": g.status }, kids);
+    }));
+
+    var steps = document.getElementById("steps");
+    steps.replaceChildren.apply(steps, Object.keys(r.steps || {}).sort().map(function (k) {
+      var s = r.steps[k];
+      return el("tr", {}, [k, s.sent, s.delivered, s.unique_opens, fmt(s.open_rate, "pct"), s.unique_clicks, fmt(s.ctr, "pct"),
+        s.conversions, fmt(s.revenue, "money")].map(function (v) { return el("td", {}, [String(v)]); }));
     }));
 
     var sent = m.sent;
