@@ -26,6 +26,8 @@ type Report struct {
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
 	people Metrics
+	// currency is the campaign's reporting currency.
+	currency string
 }
 
 // Metrics are the campaign's counters and the rates derived from them
@@ -73,6 +75,13 @@ type Metrics struct {
 	Recipients          int64 `json:"recipients" expr:"recipients"`
 	RecipientsDelivered int64 `json:"recipients_delivered" expr:"recipients_delivered"`
 	RecipientsBounced   int64 `json:"recipients_bounced" expr:"recipients_bounced"`
+	// Currency is the reporting currency (the campaign's settings.currency
+	// or the operator's default): Revenue and RevenuePerRecipient are in
+	// it. RevenueByCurrency has the revenue in every currency seen; it is
+	// never summed across currencies. Goals compare numbers, so neither
+	// is a goal name (expr "-").
+	Currency          string             `json:"currency" expr:"-"`
+	RevenueByCurrency map[string]float64 `json:"revenue_by_currency" expr:"-"`
 }
 
 // LinkReport is one tracked link's clicks.
@@ -163,7 +172,12 @@ func (m *Metrics) add(o Metrics) {
 	m.Complaints += o.Complaints
 	m.Conversions += o.Conversions
 	m.Converted += o.Converted
-	m.Revenue += o.Revenue
+	for cur, v := range o.RevenueByCurrency {
+		if m.RevenueByCurrency == nil {
+			m.RevenueByCurrency = map[string]float64{}
+		}
+		m.RevenueByCurrency[cur] += v
+	}
 	m.TotalOpens += o.TotalOpens
 	m.TotalUniqueOpens += o.TotalUniqueOpens
 	m.TotalClicks += o.TotalClicks
@@ -195,7 +209,7 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 		return Report{}, err
 	}
 	s.maybeFold(ctx, c)
-	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p}
+	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c)}
 	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
 		return Report{}, err
 	}
@@ -215,10 +229,12 @@ func (r *Report) sumSteps() {
 	r.Metrics = Metrics{}
 	for _, k := range keys {
 		m := r.Steps[k]
+		m.useCurrency(r.currency)
 		m.deriveStep()
 		r.Steps[k] = m
 		r.Metrics.add(m)
 	}
 	r.Metrics.usePeople(r.people)
+	r.Metrics.useCurrency(r.currency)
 	r.Metrics.derive()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -147,7 +148,15 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 	case tracking.MetricConversions:
 		m.Conversions += n
 	case tracking.MetricRevenue:
-		m.Revenue += v
+		// All currencies together: only the timeline draws it; the
+		// report's revenue comes from the per-currency rows below.
+	default:
+		if cur, ok := strings.CutPrefix(metric, tracking.MetricRevenueIn); ok {
+			if m.RevenueByCurrency == nil {
+				m.RevenueByCurrency = map[string]float64{}
+			}
+			m.RevenueByCurrency[cur] += v
+		}
 	case metricConverted:
 		m.Converted += n
 	}

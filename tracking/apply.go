@@ -434,6 +434,7 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeConversion:
 			st.rollups.add(d, -1, MetricConversions, at, false, 1, ev.Value)
 			st.rollups.add(d, -1, MetricRevenue, at, false, 0, ev.Value)
+			st.rollups.add(d, -1, MetricRevenueIn+ev.Currency, at, false, 0, ev.Value)
 			if d.convertedAt == nil {
 				d.convertedAt, d.dirty = &at, true
 			}

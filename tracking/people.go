@@ -26,6 +26,12 @@ const (
 	MetricPeopleConverted    = "people_converted"    // people with an attributed conversion
 )
 
+// MetricRevenueIn prefixes the per-currency revenue metric: a conversion
+// worth 10 EUR adds 10 to the value of metric "revenue:EUR" (and to the
+// all-currency "revenue" that the timeline draws). A conversion without a
+// currency counts under "revenue:".
+const MetricRevenueIn = "revenue:"
+
 // person is one (campaign, contact) pair whose campaign-level state may
 // have changed.
 type person struct{ campaign, contact int64 }

@@ -23,13 +23,33 @@ var assetFS embed.FS
 
 // pageReport is what the pages read of a campaign report (its JSON).
 type pageReport struct {
-	CampaignID int64              `json:"campaign_id"`
-	Name       string             `json:"name"`
-	Status     string             `json:"status"`
-	Progress   map[string]any     `json:"progress"`
-	Metrics    map[string]float64 `json:"metrics"`
-	Links      []linkRow          `json:"links"`
-	Goals      []pageGoal         `json:"goals"`
+	CampaignID int64          `json:"campaign_id"`
+	Name       string         `json:"name"`
+	Status     string         `json:"status"`
+	Progress   map[string]any `json:"progress"`
+	Metrics    pageMetrics    `json:"metrics"`
+	Links      []linkRow      `json:"links"`
+	Goals      []pageGoal     `json:"goals"`
+}
+
+// pageMetrics are a report's numeric metrics by name; the others
+// (currency, revenue_by_currency) are left out.
+type pageMetrics map[string]float64
+
+// UnmarshalJSON keeps the numeric members of a metrics object.
+func (m *pageMetrics) UnmarshalJSON(b []byte) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*m = pageMetrics{}
+	for k, raw := range all {
+		var f float64
+		if json.Unmarshal(raw, &f) == nil {
+			(*m)[k] = f
+		}
+	}
+	return nil
 }
 
 type pageGoal struct {

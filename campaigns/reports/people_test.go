@@ -98,6 +98,19 @@ func TestCampaignRatesCountPeopleAcrossResends(t *testing.T) {
 	require.InDelta(t, 5.0/9, r.Metrics.OpenRate, 1e-12)
 	require.InDelta(t, 2.0/9, r.Metrics.CTR, 1e-12)
 
+	// Purchases in two currencies: revenue is the reporting currency's
+	// (EUR) only; JPY is reported beside it, never added to it.
+	buy(t, b, c.ID, mainID, 590, "EUR")
+	buy(t, b, c.ID, mainID, 10000, "jpy")
+	r, err = b.svc.Report(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "EUR", r.Metrics.Currency)
+	require.Equal(t, map[string]float64{"EUR": 590, "JPY": 10000}, r.Metrics.RevenueByCurrency)
+	require.InDelta(t, 590.0, r.Metrics.Revenue, 1e-9)
+	require.InDelta(t, 590.0/9, r.Metrics.RevenuePerRecipient, 1e-9)
+	require.EqualValues(t, 1, r.Metrics.Converted)
+	require.EqualValues(t, 2, r.Metrics.Conversions)
+
 	// Random traffic on both steps, then every number against raw rows.
 	generateEvents(t, b, c)
 	r, err = b.svc.Report(ctx, c.ID)
@@ -107,6 +120,22 @@ func TestCampaignRatesCountPeopleAcrossResends(t *testing.T) {
 	for _, step := range []string{"main", "offer"} {
 		requireMetrics(t, rawMetrics(t, b, c.ID, step), r.Steps[step], step)
 	}
+}
+
+// buy records a purchase of the contact of delivery deliveryID for
+// campaignID through the production conversion recorder.
+func buy(t *testing.T, b *bundle, campaignID, deliveryID int64, value float64, currency string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	var contactID, txID int64
+	require.NoError(t, tx.QueryRow(ctx, `SELECT contact_id FROM deliveries WHERE id = $1`, deliveryID).Scan(&contactID))
+	require.NoError(t, tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, currency) VALUES ($1, 'purchase', $2, $3) RETURNING id`,
+		contactID, value, currency).Scan(&txID))
+	require.NoError(t, b.tracking.Conversions().RecordConversion(ctx, tx, contactID, txID, &campaignID, value, time.Now().Add(time.Hour)))
+	require.NoError(t, tx.Commit(ctx))
 }
 
 func goalStates(gs []campaigns.GoalResult) []string {

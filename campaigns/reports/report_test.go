@@ -36,8 +36,21 @@ func rawMetrics(t *testing.T, b *bundle, campaignID int64, step string) campaign
 		FROM events WHERE campaign_id = $1 AND ($2 = '' OR step = $2)`, campaignID, step).Scan(
 		&m.Opens, &m.TotalOpens, &m.UniqueOpens, &m.TotalUniqueOpens, &m.Clicks, &m.TotalClicks, &m.UniqueClicks, &m.TotalUniqueClicks,
 		&m.Unsubscribes, &m.Complaints, &m.Conversions, &m.Converted))
-	require.NoError(t, b.pool.QueryRow(ctx, `SELECT coalesce(sum(t.value), 0)::float8 FROM transactions t JOIN deliveries d ON d.id = t.delivery_id
-		WHERE d.campaign_id = $1 AND ($2 = '' OR d.step = $2)`, campaignID, step).Scan(&m.Revenue))
+	// Revenue per currency; a purchase without one counts in the reporting
+	// currency (EUR, the default), and revenue is that currency's only.
+	m.Currency, m.RevenueByCurrency = campaigns.DefaultCurrency, map[string]float64{}
+	rows, err := b.pool.Query(ctx, `SELECT coalesce(NULLIF(upper(t.currency), ''), $3), sum(t.value)::float8
+		FROM transactions t JOIN deliveries d ON d.id = t.delivery_id
+		WHERE d.campaign_id = $1 AND ($2 = '' OR d.step = $2) GROUP BY 1`, campaignID, step, m.Currency)
+	require.NoError(t, err)
+	for rows.Next() {
+		var cur string
+		var v float64
+		require.NoError(t, rows.Scan(&cur, &v))
+		m.RevenueByCurrency[cur] = v
+	}
+	require.NoError(t, rows.Err())
+	m.Revenue = m.RevenueByCurrency[m.Currency]
 	m.Recipients, m.RecipientsBounced = m.Sent, m.Bounced
 	if step == "" {
 		rawPeople(t, b, campaignID, &m)
@@ -92,6 +105,11 @@ func requireMetrics(t *testing.T, raw, got campaigns.Metrics, where string) {
 	require.Equal(t, raw.Conversions, got.Conversions, where+" conversions")
 	require.Equal(t, raw.Converted, got.Converted, where+" converted")
 	require.InDelta(t, raw.Revenue, got.Revenue, 1e-6, where+" revenue")
+	require.Equal(t, raw.Currency, got.Currency, where+" currency")
+	require.Len(t, got.RevenueByCurrency, len(raw.RevenueByCurrency), where+" revenue_by_currency")
+	for cur, v := range raw.RevenueByCurrency {
+		require.InDelta(t, v, got.RevenueByCurrency[cur], 1e-6, where+" revenue_by_currency "+cur)
+	}
 	require.Equal(t, raw.Recipients, got.Recipients, where+" recipients")
 	require.Equal(t, raw.RecipientsBounced, got.RecipientsBounced, where+" recipients_bounced")
 	d := raw.Recipients - raw.RecipientsBounced
@@ -310,7 +328,7 @@ func TestReportZeroDenominators(t *testing.T) {
 	c := b.seed(t, 3, 1000, campaigns.Goal{Name: "g", When: "ctr >= 0.05"})
 	r, err := b.svc.Report(ctx, c.ID)
 	require.NoError(t, err)
-	requireMetrics(t, campaigns.Metrics{}, r.Metrics, "draft")
+	requireMetrics(t, campaigns.Metrics{Currency: campaigns.DefaultCurrency}, r.Metrics, "draft")
 	require.Equal(t, 0.0, r.Goals[0].Progress)
 	code, body := b.body(t, "/campaigns/"+itoa(c.ID)+"/report")
 	require.Equal(t, http.StatusOK, code)

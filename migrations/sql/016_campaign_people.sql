@@ -58,8 +58,19 @@ GROUP BY 1, 4, 6 HAVING sum(v.n) <> 0
 ORDER BY 1, 4, 6
 ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine) DO UPDATE SET count = r.count + EXCLUDED.count;
 
+-- Revenue per currency (metric 'revenue:' || currency), from the
+-- attributed transactions, for the reports' revenue_by_currency.
+INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
+SELECT d.campaign_id, d.step, -1, 'revenue:' || upper(btrim(t.currency)), date_trunc('minute', t.occurred_at, 'UTC'), false, 0, sum(t.value)
+FROM transactions t JOIN deliveries d ON d.id = t.delivery_id
+WHERE NOT EXISTS (SELECT 1 FROM rollups WHERE metric LIKE 'revenue:%')
+GROUP BY 1, 2, 4, 5 HAVING sum(t.value) <> 0
+ORDER BY 1, 2, 4, 5
+ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine) DO UPDATE SET value = r.value + EXCLUDED.value;
+
 ---- create above / drop below ----
 
+DELETE FROM rollups WHERE metric LIKE 'revenue:%';
 DELETE FROM rollups WHERE step = '' AND metric LIKE 'people\_%';
 DROP TABLE IF EXISTS campaign_people;
 ALTER TABLE deliveries DROP COLUMN IF EXISTS converted_at;
