@@ -130,6 +130,10 @@ type Settings struct {
 	// FrequencyCap holds follow-ups back (never drops them) while the
 	// contact has had Max messages of this campaign within Per.
 	FrequencyCap *FrequencyCap `json:"frequency_cap,omitempty"`
+	// Currency is the reporting currency (ISO 4217, e.g. EUR): the report's
+	// revenue and revenue_per_recipient are in it, other currencies only in
+	// revenue_by_currency. Default: the operator's PEYKAR_CURRENCY.
+	Currency string `json:"currency,omitempty"`
 }
 
 // FrequencyCap limits how often one contact hears from a campaign.
@@ -307,6 +311,9 @@ func (c *Campaign) normalize() error {
 		if d, err := time.ParseDuration(fc.Per); err != nil || d <= 0 {
 			return errs.Field("settings.frequency_cap.per", "must be a positive duration such as 24h")
 		}
+	}
+	if err := c.Settings.checkCurrency(); err != nil {
+		return err
 	}
 	if c.Settings.ConversionWindow != "" {
 		d, err := time.ParseDuration(c.Settings.ConversionWindow)

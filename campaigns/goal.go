@@ -56,7 +56,9 @@ func GoalMetrics() []string {
 	t := reflect.TypeFor[Metrics]()
 	out := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		out = append(out, t.Field(i).Tag.Get("expr"))
+		if name := t.Field(i).Tag.Get("expr"); name != "-" {
+			out = append(out, name)
+		}
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func TestGoalEveryMetricWithZeroDenominators(t *testing.T) {
 
 func TestGoalRatesFollowDefinitions(t *testing.T) {
 	t.Parallel()
-	m := Metrics{Sent: 100, Bounced: 20, UniqueOpens: 40, UniqueClicks: 10, Unsubscribes: 4, Converted: 8, Revenue: 160,
+	m := Metrics{Sent: 100, Bounced: 20, Recipients: 100, RecipientsBounced: 20, UniqueOpens: 40, UniqueClicks: 10, Unsubscribes: 4, Converted: 8, Revenue: 160,
 		TotalUniqueOpens: 50, TotalUniqueClicks: 20}
 	m.derive()
 	require.Equal(t, int64(80), m.Delivered)
@@ -61,7 +61,7 @@ func TestGoalRatesFollowDefinitions(t *testing.T) {
 
 func TestGoalProgress(t *testing.T) {
 	t.Parallel()
-	m := Metrics{Sent: 1000, UniqueClicks: 20, Conversions: 30}
+	m := Metrics{Sent: 1000, Recipients: 1000, UniqueClicks: 20, Conversions: 30}
 	m.derive()
 	now := time.Now()
 	cases := []struct {

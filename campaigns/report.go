@@ -22,13 +22,22 @@ type Report struct {
 	TimelineResolution string       `json:"timeline_resolution"`
 	Goals              []GoalResult `json:"goals"`
 	Rules              []RuleCount  `json:"rules"`
+
+	// people are the campaign-level people counters (tracking's people_*
+	// rollups), which Metrics' campaign-level rates divide.
+	people Metrics
+	// currency is the campaign's reporting currency.
+	currency string
 }
 
 // Metrics are the campaign's counters and the rates derived from them
-// (industry definitions; a zero denominator gives 0). Opens, clicks and
-// their unique counts are human traffic; the total_* fields include
-// machine traffic (scanners, image proxies, prefetchers). The expr tags
-// name them for goal predicates.
+// (industry definitions; a zero denominator gives 0; docs/metrics.md).
+// Opens, clicks and their unique counts are human traffic; the total_*
+// fields include machine traffic (scanners, image proxies, prefetchers).
+// For a step, a recipient is a delivery of that step; for the campaign, a
+// recipient is a person across all steps, so its unique counts and rates
+// count people and do not fall when follow-ups go out. The expr tags name
+// them for goal predicates.
 type Metrics struct {
 	Sent                int64   `json:"sent" expr:"sent"`
 	Delivered           int64   `json:"delivered" expr:"delivered"`
@@ -59,6 +68,20 @@ type Metrics struct {
 	// conversion; conversion_rate is converted / delivered.
 	Converted   int64 `json:"converted" expr:"converted"`
 	SoftBounces int64 `json:"soft_bounces" expr:"soft_bounces"`
+	// Recipients are the people sent at least one message (for a step: its
+	// sent messages); RecipientsBounced those of them with no message
+	// delivered; RecipientsDelivered = recipients − recipients_bounced, the
+	// denominator of every "per delivered" rate.
+	Recipients          int64 `json:"recipients" expr:"recipients"`
+	RecipientsDelivered int64 `json:"recipients_delivered" expr:"recipients_delivered"`
+	RecipientsBounced   int64 `json:"recipients_bounced" expr:"recipients_bounced"`
+	// Currency is the reporting currency (the campaign's settings.currency
+	// or the operator's default): Revenue and RevenuePerRecipient are in
+	// it. RevenueByCurrency has the revenue in every currency seen; it is
+	// never summed across currencies. Goals compare numbers, so neither
+	// is a goal name (expr "-").
+	Currency          string             `json:"currency" expr:"-"`
+	RevenueByCurrency map[string]float64 `json:"revenue_by_currency" expr:"-"`
 }
 
 // LinkReport is one tracked link's clicks.
@@ -103,22 +126,40 @@ func ratio(n, d int64) float64 {
 	return float64(n) / float64(d)
 }
 
-// derive fills the rates from the counters.
+// deriveStep fills a step's recipients (one delivery per person and step:
+// its messages) and rates.
+func (m *Metrics) deriveStep() {
+	m.Recipients, m.RecipientsBounced = m.Sent, m.Bounced
+	m.derive()
+}
+
+// derive fills delivered and the rates from the counters and recipients.
 func (m *Metrics) derive() {
 	m.Delivered = m.Sent - m.Bounced
-	m.OpenRate = ratio(m.UniqueOpens, m.Delivered)
-	m.CTR = ratio(m.UniqueClicks, m.Delivered)
+	m.RecipientsDelivered = m.Recipients - m.RecipientsBounced
+	d := m.RecipientsDelivered
+	m.OpenRate = ratio(m.UniqueOpens, d)
+	m.CTR = ratio(m.UniqueClicks, d)
 	m.CTOR = ratio(m.UniqueClicks, m.UniqueOpens)
-	m.TotalOpenRate = ratio(m.TotalUniqueOpens, m.Delivered)
-	m.TotalCTR = ratio(m.TotalUniqueClicks, m.Delivered)
+	m.TotalOpenRate = ratio(m.TotalUniqueOpens, d)
+	m.TotalCTR = ratio(m.TotalUniqueClicks, d)
 	m.TotalCTOR = ratio(m.TotalUniqueClicks, m.TotalUniqueOpens)
-	m.UnsubscribeRate = ratio(m.Unsubscribes, m.Delivered)
-	m.BounceRate = ratio(m.Bounced, m.Sent)
-	m.ConversionRate = ratio(m.Converted, m.Delivered)
+	m.UnsubscribeRate = ratio(m.Unsubscribes, d)
+	m.BounceRate = ratio(m.RecipientsBounced, m.Recipients)
+	m.ConversionRate = ratio(m.Converted, d)
 	m.RevenuePerRecipient = 0
-	if m.Delivered > 0 {
-		m.RevenuePerRecipient = m.Revenue / float64(m.Delivered)
+	if d > 0 {
+		m.RevenuePerRecipient = m.Revenue / float64(d)
 	}
+}
+
+// usePeople replaces m's (summed over steps) recipient counts with the
+// campaign's people counters p.
+func (m *Metrics) usePeople(p Metrics) {
+	m.Recipients, m.RecipientsBounced = p.Recipients, p.RecipientsBounced
+	m.UniqueOpens, m.TotalUniqueOpens = p.UniqueOpens, p.TotalUniqueOpens
+	m.UniqueClicks, m.TotalUniqueClicks = p.UniqueClicks, p.TotalUniqueClicks
+	m.Unsubscribes, m.Complaints, m.Converted = p.Unsubscribes, p.Complaints, p.Converted
 }
 
 // add adds o's counters to m (rates are derived afterwards).
@@ -134,7 +175,12 @@ func (m *Metrics) add(o Metrics) {
 	m.Complaints += o.Complaints
 	m.Conversions += o.Conversions
 	m.Converted += o.Converted
-	m.Revenue += o.Revenue
+	for cur, v := range o.RevenueByCurrency {
+		if m.RevenueByCurrency == nil {
+			m.RevenueByCurrency = map[string]float64{}
+		}
+		m.RevenueByCurrency[cur] += v
+	}
 	m.TotalOpens += o.TotalOpens
 	m.TotalUniqueOpens += o.TotalUniqueOpens
 	m.TotalClicks += o.TotalClicks
@@ -166,7 +212,7 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 		return Report{}, err
 	}
 	s.maybeFold(ctx, c)
-	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p}
+	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c)}
 	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
 		return Report{}, err
 	}
@@ -175,7 +221,9 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	return r, nil
 }
 
-// sumSteps fills r.Metrics from r.Steps and derives every rate.
+// sumSteps fills r.Metrics from r.Steps (messages and events) and the
+// people counters (recipients and their unique actions), and derives
+// every rate: per step over its deliveries, for the campaign over people.
 func (r *Report) sumSteps() {
 	keys := make([]string, 0, len(r.Steps))
 	for k := range r.Steps {
@@ -185,9 +233,12 @@ func (r *Report) sumSteps() {
 	r.Metrics = Metrics{}
 	for _, k := range keys {
 		m := r.Steps[k]
-		m.derive()
+		m.useCurrency(r.currency)
+		m.deriveStep()
 		r.Steps[k] = m
 		r.Metrics.add(m)
 	}
+	r.Metrics.usePeople(r.people)
+	r.Metrics.useCurrency(r.currency)
 	r.Metrics.derive()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -88,6 +89,10 @@ func queueTotals(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkRe
 			if err := rows.Scan(&step, &idx, &metric, &machine, &n, &v); err != nil {
 				return err
 			}
+			if step == tracking.PeopleStep {
+				addPeople(&r.people, metric, machine, n)
+				continue
+			}
 			m := r.Steps[step]
 			addRollup(&m, metric, machine, n, v)
 			r.Steps[step] = m
@@ -143,9 +148,43 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 	case tracking.MetricConversions:
 		m.Conversions += n
 	case tracking.MetricRevenue:
-		m.Revenue += v
+		// All currencies together: only the timeline draws it; the
+		// report's revenue comes from the per-currency rows below.
+	default:
+		if cur, ok := strings.CutPrefix(metric, tracking.MetricRevenueIn); ok {
+			if m.RevenueByCurrency == nil {
+				m.RevenueByCurrency = map[string]float64{}
+			}
+			m.RevenueByCurrency[cur] += v
+		}
 	case metricConverted:
 		m.Converted += n
+	}
+}
+
+// addPeople adds one summed people rollup row to p.
+func addPeople(p *Metrics, metric string, machine bool, n int64) {
+	both := func(total, human *int64) {
+		*total += n
+		if !machine {
+			*human += n
+		}
+	}
+	switch metric {
+	case tracking.MetricPeopleSent:
+		p.Recipients += n
+	case tracking.MetricPeopleBounced:
+		p.RecipientsBounced += n
+	case tracking.MetricPeopleOpens:
+		both(&p.TotalUniqueOpens, &p.UniqueOpens)
+	case tracking.MetricPeopleClicks:
+		both(&p.TotalUniqueClicks, &p.UniqueClicks)
+	case tracking.MetricPeopleUnsubscribes:
+		p.Unsubscribes += n
+	case tracking.MetricPeopleComplaints:
+		p.Complaints += n
+	case tracking.MetricPeopleConverted:
+		p.Converted += n
 	}
 }
 

@@ -74,6 +74,9 @@ type Service struct {
 	// address literal must be public or inside its Allow (the engine checks
 	// every address it dials against the same decision).
 	WebhookPolicy netguard.Policy
+	// DefaultCurrency is the reporting currency of campaigns without
+	// settings.currency (PEYKAR_CURRENCY); "" means campaigns.DefaultCurrency.
+	DefaultCurrency string
 }
 
 func (s *Service) now() time.Time {

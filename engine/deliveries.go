@@ -141,7 +141,7 @@ func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) ([
 			last_error = CASE WHEN v.status = 'sent' THEN '' ELSE v.detail END
 		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, detail)
 		WHERE d.id = v.id AND d.status = 'sending'
-		RETURNING d.campaign_id, d.step, d.status`, ids, statuses, details, at)
+		RETURNING d.campaign_id, d.step, d.status, d.contact_id`, ids, statuses, details, at)
 	if err != nil {
 		return nil, fmt.Errorf("record delivery results: %w", err)
 	}
@@ -160,14 +160,15 @@ var statusMetric = map[string]string{
 	DeliverySkipped: tracking.MetricSkipped,
 }
 
-// countStatuses turns (campaign_id, step, status) rows into rollup counts.
+// countStatuses turns (campaign_id, step, status, contact_id) rows into
+// rollup counts; the contact lets tracking keep the campaign's people.
 func countStatuses(rows pgx.Rows, at time.Time) ([]tracking.Count, error) {
 	defer rows.Close()
 	var counts []tracking.Count
 	for rows.Next() {
 		var c tracking.Count
 		var status string
-		if err := rows.Scan(&c.CampaignID, &c.Step, &status); err != nil {
+		if err := rows.Scan(&c.CampaignID, &c.Step, &status, &c.ContactID); err != nil {
 			return nil, err
 		}
 		if m, ok := statusMetric[status]; ok {
@@ -183,7 +184,7 @@ func countStatuses(rows pgx.Rows, at time.Time) ([]tracking.Count, error) {
 func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, reason string) error {
 	rows, err := tx.Query(ctx, `UPDATE deliveries SET status = 'skipped', last_error = $3
 		WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))
-		RETURNING campaign_id, step, status`, campaignID, ids, reason)
+		RETURNING campaign_id, step, status, contact_id`, campaignID, ids, reason)
 	if err != nil {
 		return fmt.Errorf("skip deliveries: %w", err)
 	}

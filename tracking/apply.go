@@ -19,6 +19,7 @@ type delivery struct {
 	firstClick, firstMClick   *time.Time
 	honeypot, unsubscribed    *time.Time
 	bouncedAt, complained     *time.Time
+	convertedAt               *time.Time
 	links                     map[int]*linkState // clicks so far, by link
 	dirty                     bool
 }
@@ -187,12 +188,12 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 		idSet[ev.DeliveryID] = true
 	}
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
-		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at
+		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at, converted_at
 		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, keys(idSet)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			d := &delivery{}
 			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &d.sentAt, &d.firstOpen, &d.firstMOpen,
-				&d.firstClick, &d.firstMClick, &d.honeypot, &d.unsubscribed, &d.bouncedAt, &d.complained); err != nil {
+				&d.firstClick, &d.firstMClick, &d.honeypot, &d.unsubscribed, &d.bouncedAt, &d.complained, &d.convertedAt); err != nil {
 				return err
 			}
 			d.links = map[int]*linkState{}
@@ -433,6 +434,10 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeConversion:
 			st.rollups.add(d, -1, MetricConversions, at, false, 1, ev.Value)
 			st.rollups.add(d, -1, MetricRevenue, at, false, 0, ev.Value)
+			st.rollups.add(d, -1, MetricRevenueIn+ev.Currency, at, false, 0, ev.Value)
+			if d.convertedAt == nil {
+				d.convertedAt, d.dirty = &at, true
+			}
 		case TypeBounce:
 			if !ev.Hard {
 				st.rollups.add(d, -1, MetricSoftBounces, at, false, 1, 0)

@@ -35,7 +35,8 @@ func (s *Service) Conversions() *Conversions {
 // human click) within that campaign's conversion window
 // (settings.conversion_window, default 7 days) before at. It sets the
 // transaction's delivery_id and campaign_id, records a conversion event with
-// the value and counts it in the rollups (conversions, revenue), all in tx.
+// the value and counts it in the rollups (conversions, revenue, and revenue
+// in the transaction's currency), all in tx.
 // A transaction that no delivery explains is left unattributed (nil error).
 func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactID int64, transactionID int64, campaignID *int64, value float64, at time.Time) error {
 	if at.IsZero() {
@@ -54,7 +55,11 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 		}
 		return nil
 	}
-	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, At: at}
+	var currency string
+	if err := tx.QueryRow(ctx, `SELECT upper(btrim(currency)) FROM transactions WHERE id = $1`, transactionID).Scan(&currency); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("read transaction currency: %w", err)
+	}
+	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, Currency: currency, At: at}
 	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev})
 	if err != nil {
 		return fmt.Errorf("record conversion: %w", err)

@@ -27,12 +27,39 @@ type Count struct {
 	Metric     string
 	At         time.Time
 	N          int64
+	// ContactID, when set on a sent or send_bounced count, names the
+	// recipient whose delivery changed, so AddCounts brings their
+	// campaign-level people counters up to date (people.go).
+	ContactID int64
 }
 
-// AddCounts adds counts to the rollups inside tx. Increments to the same
-// row are merged first and rows are written in key order, so concurrent
-// writers never deadlock.
+// AddCounts adds counts to the rollups inside tx, and refreshes the
+// campaign-level people of counts that name a contact. Increments to the
+// same row are merged first and rows are written in key order, so
+// concurrent writers never deadlock.
 func AddCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
+	var ps []person
+	var at time.Time
+	for _, c := range counts {
+		if c.ContactID != 0 && (c.Metric == MetricSent || c.Metric == MetricSendBounced) {
+			ps = append(ps, person{c.CampaignID, c.ContactID})
+			if c.At.After(at) {
+				at = c.At
+			}
+		}
+	}
+	// The same lock order as the tracking writer: deliveries (the caller),
+	// people rows, the step rollups, the people rollups.
+	if err := sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleLock(b, ps) }); err != nil {
+		return err
+	}
+	if err := addCounts(ctx, tx, counts); err != nil {
+		return err
+	}
+	return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+}
+
+func addCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
 	type key struct {
 		campaign int64
 		step     string

@@ -52,12 +52,14 @@ type Event struct {
 	LinkIdx    int    // clicks; -1 otherwise
 	URL        string // a personalised click's signed URL; "" for static links
 	Value      float64
-	Machine    bool   // set by the user-agent classifier; the writer adds timing rules
-	Reason     string // why machine, or bounce/complaint details
-	UserAgent  string
-	IP         netip.Addr
-	At         time.Time
-	Hard       bool // bounces: permanent (5.x.x)
+	// Currency of Value for conversions (ISO 4217, upper case; "" unknown).
+	Currency  string
+	Machine   bool   // set by the user-agent classifier; the writer adds timing rules
+	Reason    string // why machine, or bounce/complaint details
+	UserAgent string
+	IP        netip.Addr
+	At        time.Time
+	Hard      bool // bounces: permanent (5.x.x)
 }
 
 // Outcome is what the writer learnt while recording an event.

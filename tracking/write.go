@@ -34,8 +34,11 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 		}
 	}
 	queueDeliveries(b, st)
+	people := st.dirtyPeople()
+	queuePeopleLock(b, people)
 	queueContacts(b, st)
 	queueRollups(b, st)
+	queuePeopleRefresh(b, people, latest(evs, errsOut))
 	if len(st.jobs) == 0 {
 		return b, nil
 	}
@@ -106,6 +109,7 @@ func queueDeliveries(b *pgx.Batch, st *batchState) {
 		ids                                []int64
 		status                             []string
 		fo, fmo, fc, fmc, hp, un, bo, comp []*time.Time
+		conv                               []*time.Time
 	)
 	for _, id := range sortedIDs(st.dels) {
 		d := st.dels[id]
@@ -115,16 +119,18 @@ func queueDeliveries(b *pgx.Batch, st *batchState) {
 		ids, status = append(ids, d.id), append(status, d.status)
 		fo, fmo, fc, fmc = append(fo, d.firstOpen), append(fmo, d.firstMOpen), append(fc, d.firstClick), append(fmc, d.firstMClick)
 		hp, un, bo, comp = append(hp, d.honeypot), append(un, d.unsubscribed), append(bo, d.bouncedAt), append(comp, d.complained)
+		conv = append(conv, d.convertedAt)
 	}
 	if len(ids) == 0 {
 		return
 	}
 	b.Queue(`UPDATE deliveries d SET status = u.status, first_open_at = u.fo, first_machine_open_at = u.fmo,
 			first_click_at = u.fc, first_machine_click_at = u.fmc, honeypot_at = u.hp, unsubscribed_at = u.un,
-			bounced_at = u.bo, complained_at = u.comp
+			bounced_at = u.bo, complained_at = u.comp, converted_at = u.conv
 		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-			$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[]) AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp)
-		WHERE d.id = u.id`, ids, status, fo, fmo, fc, fmc, hp, un, bo, comp)
+			$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+			AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
+		WHERE d.id = u.id`, ids, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
 }
 
 func queueContacts(b *pgx.Batch, st *batchState) {
@@ -213,6 +219,21 @@ func queueRollups(b *pgx.Batch, st *batchState) {
 			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`,
 		camps, metrics, buckets, machine, counts, values)
 	b.Queue(`SELECT set_config('peykar.rollup_totals_by_writer', 'off', true)`)
+}
+
+// latest is the time of the batch's latest stored event (the minute its
+// people changes count in).
+func latest(evs []*Event, errsOut []error) time.Time {
+	var at time.Time
+	for i, ev := range evs {
+		if errsOut[i] == nil && ev.At.After(at) {
+			at = ev.At
+		}
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return at
 }
 
 func (k rollupKey) less(o rollupKey) bool {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/netguard"
@@ -99,6 +100,9 @@ type Config struct {
 	// public, e.g. 10.0.0.0/8 for an internal SMS gateway. Default none:
 	// webhooks reach the public internet only.
 	WebhookAllowNetworks string
+	// Currency (PEYKAR_CURRENCY) is the reporting currency of campaigns
+	// without settings.currency: three letters such as EUR. Default EUR.
+	Currency string
 
 	webhooks    netguard.Policy   // parsed WebhookAllowNetworks
 	smtp        engine.SMTPConfig // parsed SMTPURL
@@ -131,6 +135,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"from", "PEYKAR_FROM", "sender of test sends and system mail (default peykar@ the host of the base URL)"},
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
+	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -144,7 +149,7 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 // LoadConfig reads the environment (through getenv) and then args as flags.
 // It returns the remaining arguments.
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
-	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", JobTimeout: "2m", Mode: "all"}
+	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", JobTimeout: "2m", Mode: "all", Currency: campaigns.DefaultCurrency}
 	fields := map[string]*string{
 		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel, "mode": &c.Mode,
@@ -152,6 +157,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
+		"currency": &c.Currency,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -252,6 +258,10 @@ func (c *Config) validate() error {
 	c.proxies = proxies
 	if c.webhooks, err = netguard.ParsePolicy(c.WebhookAllowNetworks); err != nil {
 		return &ConfigError{"PEYKAR_WEBHOOK_ALLOW_NETWORKS", err.Error()}
+	}
+	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
+	if !campaigns.CheckCurrency(c.Currency) {
+		return &ConfigError{"PEYKAR_CURRENCY", fmt.Sprintf("%q is not a three-letter currency code such as EUR", c.Currency)}
 	}
 	return nil
 }

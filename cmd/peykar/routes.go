@@ -50,5 +50,5 @@ func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact
 
 // campaignService is the campaign service the API and the admin pages share.
 func (m *Main) campaignService() *campaigns.Service {
-	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger, WebhookPolicy: m.Config.webhooks}
+	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger, WebhookPolicy: m.Config.webhooks, DefaultCurrency: m.Config.Currency}
 }

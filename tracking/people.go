@@ -1,0 +1,159 @@
+package tracking
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// People metrics count recipients across all steps of a campaign (a
+// person who got the main step and a resend counts once). They live in the
+// rollups with step PeopleStep and link -1; the report's campaign-level
+// rates divide them (docs/metrics.md). The opens and clicks counters have
+// a human row and a machine row (people with machine traffic only), like
+// the per-step unique counters.
+const (
+	PeopleStep               = ""
+	MetricPeopleSent         = "people_sent"         // people sent at least one message
+	MetricPeopleBounced      = "people_bounced"      // people sent messages, none of them delivered
+	MetricPeopleOpens        = "people_opens"        // people who opened any step
+	MetricPeopleClicks       = "people_clicks"       // people who clicked in any step
+	MetricPeopleUnsubscribes = "people_unsubscribes" // people who unsubscribed from any step
+	MetricPeopleComplaints   = "people_complaints"   // people who complained about any step
+	MetricPeopleConverted    = "people_converted"    // people with an attributed conversion
+)
+
+// MetricRevenueIn prefixes the per-currency revenue metric: a conversion
+// worth 10 EUR adds 10 to the value of metric "revenue:EUR" (and to the
+// all-currency "revenue" that the timeline draws). A conversion without a
+// currency counts under "revenue:".
+const MetricRevenueIn = "revenue:"
+
+// person is one (campaign, contact) pair whose campaign-level state may
+// have changed.
+type person struct{ campaign, contact int64 }
+
+// peopleInsertSQL creates the people rows that do not exist yet and
+// peopleLockSQL locks them all in key order (deadlock-free: every writer locks the
+// deliveries first, then these rows in this order).
+const (
+	peopleInsertSQL = `INSERT INTO campaign_people (campaign_id, contact_id)
+		SELECT c, p FROM unnest($1::bigint[], $2::bigint[]) AS u(c, p) ORDER BY 1, 2
+		ON CONFLICT (campaign_id, contact_id) DO NOTHING`
+	peopleLockSQL = `SELECT 1 FROM campaign_people
+		WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+		ORDER BY campaign_id, contact_id FOR NO KEY UPDATE`
+)
+
+// peopleRefreshSQL recomputes each locked person from their deliveries
+// (a handful of rows: one per step), stores what changed and adds the
+// change to the people_* rollups. It runs as a statement after the lock,
+// so it sees every transaction that held these rows before.
+const peopleRefreshSQL = `WITH agg AS (
+		SELECT d.campaign_id, d.contact_id,
+			bool_or(d.sent_at IS NOT NULL) AS sent,
+			bool_or(d.sent_at IS NOT NULL AND d.bounced_at IS NULL) AS delivered,
+			(CASE WHEN bool_or(d.first_open_at IS NOT NULL) THEN 2 WHEN bool_or(d.first_machine_open_at IS NOT NULL) THEN 1 ELSE 0 END)::smallint AS opened,
+			(CASE WHEN bool_or(d.first_click_at IS NOT NULL) THEN 2 WHEN bool_or(d.first_machine_click_at IS NOT NULL) THEN 1 ELSE 0 END)::smallint AS clicked,
+			bool_or(d.unsubscribed_at IS NOT NULL) AS unsubscribed,
+			bool_or(d.complained_at IS NOT NULL) AS complained,
+			bool_or(d.converted_at IS NOT NULL) AS converted
+		FROM unnest($1::bigint[], $2::bigint[]) AS u(c, p)
+		JOIN deliveries d ON d.campaign_id = u.c AND d.contact_id = u.p
+		GROUP BY 1, 2
+	), changed AS (
+		UPDATE campaign_people p SET sent = a.sent, delivered = a.delivered, opened = a.opened, clicked = a.clicked,
+			unsubscribed = a.unsubscribed, complained = a.complained, converted = a.converted
+		FROM agg a JOIN campaign_people o ON o.campaign_id = a.campaign_id AND o.contact_id = a.contact_id
+		WHERE p.campaign_id = a.campaign_id AND p.contact_id = a.contact_id
+			AND (o.sent, o.delivered, o.opened, o.clicked, o.unsubscribed, o.complained, o.converted)
+				IS DISTINCT FROM (a.sent, a.delivered, a.opened, a.clicked, a.unsubscribed, a.complained, a.converted)
+		RETURNING p.campaign_id, o.sent AS os, o.delivered AS od, o.opened AS oo, o.clicked AS oc,
+			o.unsubscribed AS ou, o.complained AS ocm, o.converted AS ocv,
+			a.sent AS ns, a.delivered AS nd, a.opened AS no, a.clicked AS nc,
+			a.unsubscribed AS nu, a.complained AS ncm, a.converted AS ncv
+	), delta AS (
+		SELECT c.campaign_id, v.metric, v.machine, sum(v.n) AS n FROM changed c CROSS JOIN LATERAL (VALUES
+			('people_sent', false, c.ns::int - c.os::int),
+			('people_bounced', false, (c.ns AND NOT c.nd)::int - (c.os AND NOT c.od)::int),
+			('people_opens', false, (c.no = 2)::int - (c.oo = 2)::int),
+			('people_opens', true, (c.no = 1)::int - (c.oo = 1)::int),
+			('people_clicks', false, (c.nc = 2)::int - (c.oc = 2)::int),
+			('people_clicks', true, (c.nc = 1)::int - (c.oc = 1)::int),
+			('people_unsubscribes', false, c.nu::int - c.ou::int),
+			('people_complaints', false, c.ncm::int - c.ocm::int),
+			('people_converted', false, c.ncv::int - c.ocv::int)
+		) AS v(metric, machine, n)
+		GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0
+	)
+	INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count)
+	SELECT campaign_id, '', -1, metric, date_trunc('minute', $3::timestamptz, 'UTC'), machine, n FROM delta
+	ORDER BY 1, 4, 6
+	ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine) DO UPDATE SET count = r.count + EXCLUDED.count`
+
+// queuePeopleLock queues the creation and locking of ps's people rows.
+func queuePeopleLock(b *pgx.Batch, ps []person) {
+	if len(ps) == 0 {
+		return
+	}
+	camps, conts := peopleArrays(ps)
+	b.Queue(peopleInsertSQL, camps, conts)
+	b.Queue(peopleLockSQL, camps, conts)
+}
+
+// queuePeopleRefresh queues the refresh of ps (locked by queuePeopleLock
+// earlier in the same transaction) from their deliveries as they are after
+// this transaction's updates; at is the minute their changes count in.
+func queuePeopleRefresh(b *pgx.Batch, ps []person, at time.Time) {
+	if len(ps) == 0 {
+		return
+	}
+	camps, conts := peopleArrays(ps)
+	b.Queue(peopleRefreshSQL, camps, conts, at.UTC())
+}
+
+// sendPeople sends what queue adds for ps in tx (nothing when ps is
+// empty).
+func sendPeople(ctx context.Context, tx pgx.Tx, ps []person, queue func(*pgx.Batch)) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	queue(b)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("campaign people: %w", err)
+	}
+	return nil
+}
+
+// peopleArrays returns ps sorted and deduplicated, as parallel arrays.
+func peopleArrays(ps []person) (camps, conts []int64) {
+	sorted := append([]person(nil), ps...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].campaign != sorted[j].campaign {
+			return sorted[i].campaign < sorted[j].campaign
+		}
+		return sorted[i].contact < sorted[j].contact
+	})
+	for i, p := range sorted {
+		if i > 0 && p == sorted[i-1] {
+			continue
+		}
+		camps, conts = append(camps, p.campaign), append(conts, p.contact)
+	}
+	return camps, conts
+}
+
+// dirtyPeople lists the people of the batch's changed deliveries.
+func (st *batchState) dirtyPeople() []person {
+	var ps []person
+	for _, d := range st.dels {
+		if d.dirty {
+			ps = append(ps, person{d.campaignID, d.contactID})
+		}
+	}
+	return ps
+}
