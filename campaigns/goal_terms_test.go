@@ -12,7 +12,7 @@ import (
 // side the metric is on, and that other goals report none.
 func TestGoalTermsShowValueAndTarget(t *testing.T) {
 	t.Parallel()
-	m := Metrics{Sent: 1000, UniqueOpens: 300, UniqueClicks: 41, Conversions: 120}
+	m := Metrics{Sent: 1000, Recipients: 1000, UniqueOpens: 300, UniqueClicks: 41, Conversions: 120}
 	m.derive()
 	target := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := EvaluateGoal(0, Goal{Name: "g", When: "ctr >= 0.05 && 100 <= conversions", TargetDate: &target}, m, time.Now())
