@@ -180,7 +180,8 @@ func (c *Campaign) RulesActiveAt(t time.Time) bool {
 }
 
 // RulesEnd is when follow-up rules stop firing: settings.rules_until, or 30
-// days after launch; nil before launch without rules_until.
+// days after sending began (LaunchedAt); nil before that without
+// rules_until.
 func (c *Campaign) RulesEnd() *time.Time {
 	if c.Settings.RulesUntil != nil {
 		return c.Settings.RulesUntil
