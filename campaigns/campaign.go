@@ -148,8 +148,11 @@ func (f *FrequencyCap) Window() time.Duration {
 	return d
 }
 
-// WebhookSettings is the webhook channel's target. Each request carries
-// X-Peykar-Signature: sha256=HEX(HMAC-SHA256(Secret, body)).
+// WebhookSettings is the webhook channel's target, and the signing secret
+// of every webhook post of the campaign (rule actions too: an email
+// campaign with a webhook action holds a secret and no URL). Each request
+// carries X-Peykar-Signature: sha256=HEX(HMAC-SHA256(Secret, timestamp +
+// "." + body)) with the timestamp in X-Peykar-Timestamp.
 //
 // Secret is write-only: API answers never carry it (only SecretSet), except
 // the answer to the create that generated it. Left blank on an update, the
@@ -184,7 +187,8 @@ func (c *Campaign) RulesActiveAt(t time.Time) bool {
 }
 
 // RulesEnd is when follow-up rules stop firing: settings.rules_until, or 30
-// days after launch; nil before launch without rules_until.
+// days after sending began (LaunchedAt); nil before that without
+// rules_until.
 func (c *Campaign) RulesEnd() *time.Time {
 	if c.Settings.RulesUntil != nil {
 		return c.Settings.RulesUntil

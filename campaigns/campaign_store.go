@@ -163,10 +163,12 @@ func wrapFK(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// setStatus records a status change.
+// setStatus records a status change. launched_at is when the campaign
+// first became running: when sending began (for a scheduled campaign, when
+// its launch job started, not when Launch was pressed).
 func setStatus(ctx context.Context, tx pgx.Tx, id int64, status string) error {
 	_, err := tx.Exec(ctx, `UPDATE campaigns SET status = $2, updated_at = now(),
-		launched_at = CASE WHEN $2 IN ('running', 'scheduled') AND launched_at IS NULL THEN now() ELSE launched_at END,
+		launched_at = CASE WHEN $2 = 'running' AND launched_at IS NULL THEN now() ELSE launched_at END,
 		finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now() ELSE finished_at END
 		WHERE id = $1`, id, status)
 	if err != nil {

@@ -99,14 +99,18 @@ func CompileRules(rules []Rule) ([]CompiledRule, error) {
 	return out, nil
 }
 
-// Matches evaluates the predicate under its evaluation budget. A run-time
-// error (a nil attribute compared as a number, say, or the budget spent) is
-// returned, never panicked.
+// Matches evaluates the predicate under its evaluation budget. As in a
+// segment, an operation on a missing value (a nil attribute compared as a
+// number, say) makes the predicate false, not an error. Any other run-time
+// error (the budget spent, say) is returned, never panicked.
 func (r *CompiledRule) Matches(m *vm.VM, env *RuleEnv) (ok bool, err error) {
 	if r.program == nil {
 		return true, nil
 	}
 	out, err := exprbudget.Run(m, r.program, env)
+	if missingValue(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("rule %q: %w", r.Name, err)
 	}

@@ -53,8 +53,9 @@ func TestRuleMatchesAndRuntimeErrors(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 
-	_, err = rules[1].Matches(&m, env)
-	require.Error(t, err, "nil > 3 fails at run time, as an error")
+	ok, err = rules[1].Matches(&m, env)
+	require.NoError(t, err, "a missing attribute is no error")
+	require.False(t, ok, "as in a segment, nil > 3 does not match")
 	env.Contact.Attributes["score"] = 5
 	ok, err = rules[1].Matches(&m, env)
 	require.NoError(t, err)

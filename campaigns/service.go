@@ -94,6 +94,7 @@ func (s *Service) Create(ctx context.Context, c *Campaign) error {
 	if err := s.checkWebhookHosts(c); err != nil {
 		return err
 	}
+	needWebhookSecret(c)
 	if w := c.Settings.Webhook; w != nil {
 		w.SecretSet = false // read-only, never stored
 		if w.Secret == "" {
@@ -128,6 +129,7 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)
 		}
 		c.Status, c.CreatedAt, c.LaunchedAt, c.FinishedAt = old.Status, old.CreatedAt, old.LaunchedAt, old.FinishedAt
+		needWebhookSecret(c)
 		if w := c.Settings.Webhook; w != nil {
 			w.SecretSet = false // read-only, never stored
 			switch {

@@ -22,7 +22,7 @@ type WebhookArgs struct {
 	URL  string          `json:"url"`
 	Body json.RawMessage `json:"body"`
 	// CampaignID is the campaign whose settings.webhook.secret signs the
-	// post (none: unsigned, as for a campaign without one).
+	// post (generated when it has none).
 	CampaignID int64 `json:"campaign_id,omitempty"`
 	// LegacySecret is read from jobs enqueued by versions that put the
 	// secret in the arguments; it is never written.
@@ -68,7 +68,9 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 	return err
 }
 
-// secret is the signing secret of the job's campaign, read now.
+// secret is the signing secret of the job's campaign, read now. A campaign
+// saved before rule webhooks were signed (an email campaign has no channel
+// secret) gets one generated and stored here: every post is signed.
 func (w *WebhookWorker) secret(ctx context.Context, a WebhookArgs) (string, error) {
 	if a.CampaignID == 0 {
 		return a.LegacySecret, nil
@@ -77,8 +79,8 @@ func (w *WebhookWorker) secret(ctx context.Context, a WebhookArgs) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("webhook secret of campaign %d: %w", a.CampaignID, err)
 	}
-	if c.Settings.Webhook == nil {
-		return "", nil
+	if c.Settings.Webhook != nil && c.Settings.Webhook.Secret != "" {
+		return c.Settings.Webhook.Secret, nil
 	}
-	return c.Settings.Webhook.Secret, nil
+	return campaigns.EnsureWebhookSecret(ctx, w.Pool, a.CampaignID)
 }

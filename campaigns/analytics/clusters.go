@@ -199,7 +199,7 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 }
 
 // storeClusters replaces the clusters table with the centroids, their sizes
-// and raw feature means, and a description.
+// and raw feature means, and descriptions that tell them apart.
 func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float64) ([]Cluster, error) {
 	rows, err := db.Query(ctx, `SELECT s.cluster_id, count(*),
 		avg(greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)),
@@ -240,8 +240,8 @@ func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float
 	if _, err := db.Exec(ctx, `DELETE FROM clusters`); err != nil {
 		return nil, fmt.Errorf("analytics: replace clusters: %w", err)
 	}
+	describeAll(out)
 	for j := range out {
-		out[j].Description = Describe(out[j].Standard, out[j].Centroid)
 		cj, _ := json.Marshal(out[j].Centroid)
 		sj, _ := json.Marshal(out[j].Standard)
 		if _, err := db.Exec(ctx, `INSERT INTO clusters (id, description, size, centroid, standard, computed_at)

@@ -69,7 +69,7 @@ func TestAPI(t *testing.T) {
 	require.Len(t, sum.MostValuable.Items, 5)
 	require.GreaterOrEqual(t, sum.MostValuable.Items[0].Value, sum.MostValuable.Items[4].Value)
 	require.NotEmpty(t, sum.LikelyResponders.Items)
-	require.Contains(t, sum.LikelyResponders.Rule, "response.likelihood >= ")
+	require.Contains(t, sum.LikelyResponders.Rule, "response.likelihood ")
 	require.NotZero(t, sum.Loyal.Count+sum.ChurnRisk.Count)
 
 	var grid RFMGrid

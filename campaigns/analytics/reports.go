@@ -81,7 +81,7 @@ func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 	if err := db.QueryRow(ctx, `SELECT max(computed_at), count(*) FROM contact_scores`).Scan(&s.ComputedAt, &s.Contacts); err != nil {
 		return s, fmt.Errorf("analytics: summary: %w", err)
 	}
-	top, err := TopResponders(ctx, db, 10)
+	top, err := TopCut(ctx, db, 10)
 	if err != nil {
 		return s, err
 	}
@@ -90,22 +90,23 @@ func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 		where string
 		order string
 		rule  string
-		arg   any
+		args  []any
 	}{
-		{&s.MostValuable, "s.value > 0 AND $1::float8 IS NOT NULL", "s.value DESC", "rfm.value > 0", 0.0},
-		{&s.Loyal, "s.rfm_segment = ANY($1::text[])", "s.value DESC", `rfm.segment in ["champions", "loyal"]`, []string{SegmentChampions, SegmentLoyal}},
-		{&s.ChurnRisk, "s.churn_risk >= $1 AND s.value > 0", "s.churn_risk * s.value DESC", fmt.Sprintf("churn.risk >= %g && rfm.value > 0", ChurnThreshold), ChurnThreshold},
-		{&s.LikelyResponders, "s.response_likelihood >= $1 AND c.status = 'active'", "s.response_likelihood DESC, s.value DESC", fmt.Sprintf("response.likelihood >= %g", top), top},
+		{&s.MostValuable, "s.value > 0", "s.value DESC", "rfm.value > 0", nil},
+		{&s.Loyal, "s.rfm_segment = ANY($1::text[])", "s.value DESC", `rfm.segment in ["champions", "loyal"]`, []any{[]string{SegmentChampions, SegmentLoyal}}},
+		{&s.ChurnRisk, "s.churn_risk >= $1 AND s.value > 0", "s.churn_risk * s.value DESC", fmt.Sprintf("churn.risk >= %g && rfm.value > 0", ChurnThreshold), []any{ChurnThreshold}},
+		// Exactly the top 10%, in the cut's own order (score, then id).
+		{&s.LikelyResponders, cutWhere, "s.response_likelihood DESC", top.Rule(), []any{top.MinScore, top.LastID}},
 	}
 	for _, l := range lists {
 		l.dst.Rule = l.rule
 		if err := db.QueryRow(ctx, `SELECT count(*), coalesce(sum(s.value), 0), coalesce(sum(s.value * s.churn_risk), 0)
-			FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE `+l.where, l.arg).
+			FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE `+l.where, l.args...).
 			Scan(&l.dst.Count, &l.dst.Value, &l.dst.ValueAtRisk); err != nil {
 			return s, fmt.Errorf("analytics: summary: %w", err)
 		}
 		l.dst.Value, l.dst.ValueAtRisk = roundTo(l.dst.Value, 2), roundTo(l.dst.ValueAtRisk, 2)
-		rows, err := db.Query(ctx, `SELECT `+scoredColumns+` WHERE `+l.where+` ORDER BY `+l.order+`, s.contact_id LIMIT `+fmt.Sprint(limit), l.arg)
+		rows, err := db.Query(ctx, `SELECT `+scoredColumns+` WHERE `+l.where+` ORDER BY `+l.order+`, s.contact_id LIMIT `+fmt.Sprint(limit), l.args...)
 		if err != nil {
 			return s, fmt.Errorf("analytics: summary: %w", err)
 		}

@@ -173,7 +173,8 @@ func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config) (Model,
 
 // TopResponders returns the response likelihood at which the top percent of
 // active contacts begins: the rule `response.likelihood >= minScore` selects
-// them (slightly more when several contacts share the boundary score).
+// them and every contact tied at the boundary score, which can be many more
+// (contacts without history share one score); TopCut is the exact cut.
 // percent must be in (0, 100]. With no scored contacts it returns 0.
 func TopResponders(ctx context.Context, db DBTX, percent float64) (minScore float64, err error) {
 	if !(percent > 0 && percent <= 100) {

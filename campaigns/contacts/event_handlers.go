@@ -8,6 +8,8 @@ import (
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
+// postEvent answers the stored transaction with its attribution: the
+// campaign (and delivery) it was given or that the click attribution found.
 func (h *handlers) postEvent(c echo.Context) error {
 	var in EventInput
 	if err := httpapi.BindJSON(c, &in); err != nil {
@@ -18,7 +20,7 @@ func (h *handlers) postEvent(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"id": t.ID, "contact_id": t.ContactID, "contact_created": created,
-		"type": t.Type, "value": t.Value, "currency": t.Currency, "campaign_id": t.CampaignID})
+		"type": t.Type, "value": t.Value, "currency": t.Currency, "campaign_id": t.CampaignID, "delivery_id": t.DeliveryID})
 }
 
 func (h *handlers) eraseContact(c echo.Context) error {

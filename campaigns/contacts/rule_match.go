@@ -24,8 +24,10 @@ const goWindow = 20000
 type Page struct {
 	// IDs are the matching, sendable contacts, in id order.
 	IDs []int64
-	// Suppressed counts contacts that matched but may not be sent to.
-	Suppressed int
+	// Suppressed counts contacts that matched but may not be sent to;
+	// SuppressedIDs are their ids, in id order.
+	Suppressed    int
+	SuppressedIDs []int64
 	// Last is the id to pass as after for the next page (after itself when
 	// the page is empty).
 	Last int64
@@ -70,6 +72,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 				p.IDs = append(p.IDs, id)
 			} else {
 				p.Suppressed++
+				p.SuppressedIDs = append(p.SuppressedIDs, id)
 			}
 			return nil
 		})
@@ -110,6 +113,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 			p.IDs = append(p.IDs, r.id)
 		} else {
 			p.Suppressed++
+			p.SuppressedIDs = append(p.SuppressedIDs, r.id)
 		}
 		return nil
 	})

@@ -33,6 +33,17 @@ func IsSendable(ctx context.Context, db DBTX, contactID int64) (bool, error) {
 	return ok, nil
 }
 
+// CountSendable counts the contacts that may be sent to now, by the same
+// definition a launch applies (IsSendable, MatchPage): status active and
+// neither address nor domain suppressed.
+func CountSendable(ctx context.Context, db DBTX) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c WHERE `+sendableSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count sendable: %w", err)
+	}
+	return n, nil
+}
+
 // Suppress sets a contact's status to unsubscribed, bounced or complained.
 // It never downgrades: a status moves only up the order active <
 // unsubscribed < bounced < complained < erased, so a complaint is never

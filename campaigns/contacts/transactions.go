@@ -87,7 +87,8 @@ func (in *EventInput) validate() error {
 // only a new email is given, updates the contact's stats (a conversion type
 // adds to conversions and revenue and moves last_purchase_at), and hands
 // conversions to conv (which may be nil), all in one transaction. It
-// returns the transaction and whether the contact was created. An unknown
+// returns the transaction, with the campaign and delivery conv attributed
+// it to, and whether the contact was created. An unknown
 // contact_id or campaign_id gives errs.Invalid; an erased contact
 // errs.Conflict.
 func RecordEvent(ctx context.Context, db interface {
@@ -136,6 +137,11 @@ func RecordEvent(ctx context.Context, db interface {
 		if conv != nil {
 			if err := conv.RecordConversion(ctx, tx, t); err != nil {
 				return t, false, fmt.Errorf("record event: attribute: %w", err)
+			}
+			// The recorder may have attributed it (by a click): answer that.
+			if err := tx.QueryRow(ctx, `SELECT campaign_id, delivery_id FROM transactions WHERE id = $1`, t.ID).
+				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
+				return t, false, fmt.Errorf("record event: read attribution: %w", err)
 			}
 		}
 	}

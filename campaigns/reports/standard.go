@@ -36,8 +36,13 @@ type Standard struct {
 
 // Audience is the size of the audience and its growth.
 type Audience struct {
-	Size    int64 `json:"size"`    // sendable contacts (in the segment) now
-	Created int64 `json:"created"` // contacts created in the period
+	// Size is how many contacts (of the segment) may be sent to now, by the
+	// definition a launch applies: active, neither address nor domain
+	// suppressed.
+	Size int64 `json:"size"`
+	// Created is how many contacts (of the segment) were created in the
+	// period, whatever their status now (erased ones aside).
+	Created int64 `json:"created"`
 }
 
 // Deliverability is how much mail got through.
@@ -273,9 +278,11 @@ func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *i
 		return rows.Err()
 	}
 	if seg == nil {
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE status = 'active'`).Scan(&r.Audience.Size); err != nil {
+		n, err := contacts.CountSendable(ctx, db)
+		if err != nil {
 			return fmt.Errorf("standard report audience: %w", err)
 		}
+		r.Audience.Size = n
 		return count(nil)
 	}
 	s, err := contacts.GetSegment(ctx, db, *seg)
@@ -292,9 +299,9 @@ func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *i
 		if err != nil {
 			return err
 		}
-		if len(page.IDs) > 0 {
-			r.Audience.Size += int64(len(page.IDs))
-			if err := count(page.IDs); err != nil {
+		r.Audience.Size += int64(len(page.IDs))
+		if members := slices.Concat(page.IDs, page.SuppressedIDs); len(members) > 0 {
+			if err := count(members); err != nil {
 				return err
 			}
 		}
