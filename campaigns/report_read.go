@@ -11,10 +11,6 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// metricConverted counts deliveries at their first conversion event (a
-// trigger on events maintains it, migration 013).
-const metricConverted = "converted"
-
 type linkKey struct {
 	step string
 	idx  int
@@ -77,7 +73,8 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report, tl timeline
 }
 
 // queueTotals adds the totals query to b: the campaign's rollup_totals,
-// which triggers keep equal to the sums of its rollups (migration 013).
+// which tracking keeps equal to the sums of its rollups in every
+// transaction that changes them (tracking/rollups.go).
 func queueTotals(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkReport) {
 	b.Queue(`SELECT step, link_idx, metric, machine, count, value::float8 FROM rollup_totals WHERE campaign_id = $1`, c.ID).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -157,7 +154,7 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 			}
 			m.RevenueByCurrency[cur] += v
 		}
-	case metricConverted:
+	case tracking.MetricConverted:
 		m.Converted += n
 	}
 }

@@ -35,7 +35,7 @@ type ReportOptions struct {
 	// Resolution is ResolutionMinute, ResolutionHour or "" (minutes for
 	// windows of at most six hours, else hours). Minutes are available for
 	// windows of at most a day; where older minute rollups were folded into
-	// hours (campaigns.FoldRollups), those intervals show as one point at
+	// hours (tracking.FoldRollups), those intervals show as one point at
 	// the hour.
 	Resolution string
 }
@@ -95,7 +95,7 @@ func (o ReportOptions) window(c Campaign, now time.Time) (timelineWindow, error)
 }
 
 // queueTimeline adds the timeline query to b: hours from rollup_hours
-// (kept by triggers, a row per drawn metric and hour), minutes from the
+// (kept by tracking, a row per drawn metric and hour), minutes from the
 // rollups within a bounded window. Intervals with nothing drawn are left
 // out.
 func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
@@ -104,13 +104,15 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 	sql := `SELECT hour, metric, count, value::float8 FROM rollup_hours
 		WHERE campaign_id = $1 AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
 		ORDER BY hour`
+	args := []any{c.ID, w.from, w.to}
 	if w.resolution == ResolutionMinute {
 		sql = `SELECT bucket, metric, sum(count)::bigint, sum(value)::float8 FROM rollups
 			WHERE campaign_id = $1 AND bucket >= $2 AND ($3::timestamptz IS NULL OR bucket < $3) AND NOT machine
-				AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
+				AND metric = ANY ($4)
 			GROUP BY bucket, metric ORDER BY bucket`
+		args = append(args, tracking.TimelineMetrics)
 	}
-	b.Queue(sql, c.ID, w.from, w.to).Query(func(rows pgx.Rows) error {
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var p *TimelinePoint
 		for rows.Next() {
 			var at time.Time
