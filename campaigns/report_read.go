@@ -72,43 +72,33 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report, tl timeline
 	return nil
 }
 
-// queueTotals adds the totals query to b: the campaign's rollup_totals,
-// which tracking keeps equal to the sums of its rollups in every
-// transaction that changes them (tracking/rollups.go).
+// queueTotals adds the totals query to b (tracking.QueueTotals): the
+// campaign's rollup_totals, which tracking keeps equal to the sums of its
+// rollups in every transaction that changes them.
 func queueTotals(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkReport) {
-	b.Queue(`SELECT step, link_idx, metric, machine, count, value::float8 FROM rollup_totals WHERE campaign_id = $1`, c.ID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var step, metric string
-			var idx int
-			var machine bool
-			var n int64
-			var v float64
-			if err := rows.Scan(&step, &idx, &metric, &machine, &n, &v); err != nil {
-				return err
-			}
-			if step == tracking.PeopleStep {
-				addPeople(&r.people, metric, machine, n)
-				continue
-			}
-			m := r.Steps[step]
-			addRollup(&m, metric, machine, n, v)
-			r.Steps[step] = m
-			if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
-				l := link(linkKey{step, idx})
-				if metric == tracking.MetricClicks {
-					l.TotalClicks += n
-					if !machine {
-						l.Clicks += n
-					}
-				} else {
-					l.TotalUniqueClicks += n
-					if !machine {
-						l.UniqueClicks += n
-					}
+	tracking.QueueTotals(b, c.ID, func(t tracking.Total) {
+		step, idx, metric, machine, n, v := t.Step, t.LinkIdx, t.Metric, t.Machine, t.Count, t.Value
+		if step == tracking.PeopleStep {
+			addPeople(&r.people, metric, machine, n)
+			return
+		}
+		m := r.Steps[step]
+		addRollup(&m, metric, machine, n, v)
+		r.Steps[step] = m
+		if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
+			l := link(linkKey{step, idx})
+			if metric == tracking.MetricClicks {
+				l.TotalClicks += n
+				if !machine {
+					l.Clicks += n
+				}
+			} else {
+				l.TotalUniqueClicks += n
+				if !machine {
+					l.UniqueClicks += n
 				}
 			}
 		}
-		return rows.Err()
 	})
 }
 

@@ -94,54 +94,33 @@ func (o ReportOptions) window(c Campaign, now time.Time) (timelineWindow, error)
 	return w, nil
 }
 
-// queueTimeline adds the timeline query to b: hours from rollup_hours
-// (kept by tracking, a row per drawn metric and hour), minutes from the
-// rollups within a bounded window. Intervals with nothing drawn are left
+// queueTimeline adds the timeline query to b (tracking.QueueTimeline):
+// hours from rollup_hours, minutes from the rollups within a bounded
+// window. Intervals with nothing drawn are left
 // out.
 func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 	r.Timeline = []TimelinePoint{}
 	r.TimelineResolution = w.resolution
-	sql := `SELECT hour, metric, count, value::float8 FROM rollup_hours
-		WHERE campaign_id = $1 AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
-		ORDER BY hour`
-	args := []any{c.ID, w.from, w.to}
-	if w.resolution == ResolutionMinute {
-		sql = `SELECT bucket, metric, sum(count)::bigint, sum(value)::float8 FROM rollups
-			WHERE campaign_id = $1 AND bucket >= $2 AND ($3::timestamptz IS NULL OR bucket < $3) AND NOT machine
-				AND metric = ANY ($4)
-			GROUP BY bucket, metric ORDER BY bucket`
-		args = append(args, tracking.TimelineMetrics)
+	var p *TimelinePoint
+	add := func(row tracking.TimelineRow) {
+		if p == nil || !p.At.Equal(row.At) {
+			r.Timeline = append(r.Timeline, TimelinePoint{At: row.At.UTC()})
+			p = &r.Timeline[len(r.Timeline)-1]
+		}
+		switch row.Metric {
+		case tracking.MetricSent, tracking.MetricSendBounced:
+			p.Sends += row.Count
+		case tracking.MetricOpens:
+			p.Opens += row.Count
+		case tracking.MetricClicks:
+			p.Clicks += row.Count
+		case tracking.MetricConversions:
+			p.Conversions += row.Count
+		case tracking.MetricRevenue:
+			p.Revenue += row.Value
+		}
 	}
-	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
-		var p *TimelinePoint
-		for rows.Next() {
-			var at time.Time
-			var metric string
-			var n int64
-			var v float64
-			if err := rows.Scan(&at, &metric, &n, &v); err != nil {
-				return err
-			}
-			if p == nil || !p.At.Equal(at) {
-				r.Timeline = append(r.Timeline, TimelinePoint{At: at.UTC()})
-				p = &r.Timeline[len(r.Timeline)-1]
-			}
-			switch metric {
-			case tracking.MetricSent, tracking.MetricSendBounced:
-				p.Sends += n
-			case tracking.MetricOpens:
-				p.Opens += n
-			case tracking.MetricClicks:
-				p.Clicks += n
-			case tracking.MetricConversions:
-				p.Conversions += n
-			case tracking.MetricRevenue:
-				p.Revenue += v
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	tracking.QueueTimeline(b, c.ID, w.from, w.to, w.resolution == ResolutionMinute, add, func() {
 		kept := r.Timeline[:0]
 		for _, p := range r.Timeline {
 			if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
@@ -149,7 +128,6 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 			}
 		}
 		r.Timeline = kept
-		return nil
 	})
 }
 
