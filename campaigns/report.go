@@ -211,7 +211,6 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	if err != nil {
 		return Report{}, err
 	}
-	s.maybeFold(ctx, c)
 	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c)}
 	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
 		return Report{}, err

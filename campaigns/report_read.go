@@ -11,10 +11,6 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// metricConverted counts deliveries at their first conversion event (a
-// trigger on events maintains it, migration 013).
-const metricConverted = "converted"
-
 type linkKey struct {
 	step string
 	idx  int
@@ -76,42 +72,33 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report, tl timeline
 	return nil
 }
 
-// queueTotals adds the totals query to b: the campaign's rollup_totals,
-// which triggers keep equal to the sums of its rollups (migration 013).
+// queueTotals adds the totals query to b (tracking.QueueTotals): the
+// campaign's rollup_totals, which tracking keeps equal to the sums of its
+// rollups in every transaction that changes them.
 func queueTotals(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkReport) {
-	b.Queue(`SELECT step, link_idx, metric, machine, count, value::float8 FROM rollup_totals WHERE campaign_id = $1`, c.ID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var step, metric string
-			var idx int
-			var machine bool
-			var n int64
-			var v float64
-			if err := rows.Scan(&step, &idx, &metric, &machine, &n, &v); err != nil {
-				return err
-			}
-			if step == tracking.PeopleStep {
-				addPeople(&r.people, metric, machine, n)
-				continue
-			}
-			m := r.Steps[step]
-			addRollup(&m, metric, machine, n, v)
-			r.Steps[step] = m
-			if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
-				l := link(linkKey{step, idx})
-				if metric == tracking.MetricClicks {
-					l.TotalClicks += n
-					if !machine {
-						l.Clicks += n
-					}
-				} else {
-					l.TotalUniqueClicks += n
-					if !machine {
-						l.UniqueClicks += n
-					}
+	tracking.QueueTotals(b, c.ID, func(t tracking.Total) {
+		step, idx, metric, machine, n, v := t.Step, t.LinkIdx, t.Metric, t.Machine, t.Count, t.Value
+		if step == tracking.PeopleStep {
+			addPeople(&r.people, metric, machine, n)
+			return
+		}
+		m := r.Steps[step]
+		addRollup(&m, metric, machine, n, v)
+		r.Steps[step] = m
+		if idx >= 0 && (metric == tracking.MetricClicks || metric == tracking.MetricLinkUniqueClicks) {
+			l := link(linkKey{step, idx})
+			if metric == tracking.MetricClicks {
+				l.TotalClicks += n
+				if !machine {
+					l.Clicks += n
+				}
+			} else {
+				l.TotalUniqueClicks += n
+				if !machine {
+					l.UniqueClicks += n
 				}
 			}
 		}
-		return rows.Err()
 	})
 }
 
@@ -157,7 +144,7 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 			}
 			m.RevenueByCurrency[cur] += v
 		}
-	case metricConverted:
+	case tracking.MetricConverted:
 		m.Converted += n
 	}
 }

@@ -35,7 +35,7 @@ type ReportOptions struct {
 	// Resolution is ResolutionMinute, ResolutionHour or "" (minutes for
 	// windows of at most six hours, else hours). Minutes are available for
 	// windows of at most a day; where older minute rollups were folded into
-	// hours (campaigns.FoldRollups), those intervals show as one point at
+	// hours (tracking.FoldRollups), those intervals show as one point at
 	// the hour.
 	Resolution string
 }
@@ -94,52 +94,33 @@ func (o ReportOptions) window(c Campaign, now time.Time) (timelineWindow, error)
 	return w, nil
 }
 
-// queueTimeline adds the timeline query to b: hours from rollup_hours
-// (kept by triggers, a row per drawn metric and hour), minutes from the
-// rollups within a bounded window. Intervals with nothing drawn are left
+// queueTimeline adds the timeline query to b (tracking.QueueTimeline):
+// hours from rollup_hours, minutes from the rollups within a bounded
+// window. Intervals with nothing drawn are left
 // out.
 func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 	r.Timeline = []TimelinePoint{}
 	r.TimelineResolution = w.resolution
-	sql := `SELECT hour, metric, count, value::float8 FROM rollup_hours
-		WHERE campaign_id = $1 AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
-		ORDER BY hour`
-	if w.resolution == ResolutionMinute {
-		sql = `SELECT bucket, metric, sum(count)::bigint, sum(value)::float8 FROM rollups
-			WHERE campaign_id = $1 AND bucket >= $2 AND ($3::timestamptz IS NULL OR bucket < $3) AND NOT machine
-				AND metric IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
-			GROUP BY bucket, metric ORDER BY bucket`
+	var p *TimelinePoint
+	add := func(row tracking.TimelineRow) {
+		if p == nil || !p.At.Equal(row.At) {
+			r.Timeline = append(r.Timeline, TimelinePoint{At: row.At.UTC()})
+			p = &r.Timeline[len(r.Timeline)-1]
+		}
+		switch row.Metric {
+		case tracking.MetricSent, tracking.MetricSendBounced:
+			p.Sends += row.Count
+		case tracking.MetricOpens:
+			p.Opens += row.Count
+		case tracking.MetricClicks:
+			p.Clicks += row.Count
+		case tracking.MetricConversions:
+			p.Conversions += row.Count
+		case tracking.MetricRevenue:
+			p.Revenue += row.Value
+		}
 	}
-	b.Queue(sql, c.ID, w.from, w.to).Query(func(rows pgx.Rows) error {
-		var p *TimelinePoint
-		for rows.Next() {
-			var at time.Time
-			var metric string
-			var n int64
-			var v float64
-			if err := rows.Scan(&at, &metric, &n, &v); err != nil {
-				return err
-			}
-			if p == nil || !p.At.Equal(at) {
-				r.Timeline = append(r.Timeline, TimelinePoint{At: at.UTC()})
-				p = &r.Timeline[len(r.Timeline)-1]
-			}
-			switch metric {
-			case tracking.MetricSent, tracking.MetricSendBounced:
-				p.Sends += n
-			case tracking.MetricOpens:
-				p.Opens += n
-			case tracking.MetricClicks:
-				p.Clicks += n
-			case tracking.MetricConversions:
-				p.Conversions += n
-			case tracking.MetricRevenue:
-				p.Revenue += v
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	tracking.QueueTimeline(b, c.ID, w.from, w.to, w.resolution == ResolutionMinute, add, func() {
 		kept := r.Timeline[:0]
 		for _, p := range r.Timeline {
 			if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
@@ -147,7 +128,6 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 			}
 		}
 		r.Timeline = kept
-		return nil
 	})
 }
 

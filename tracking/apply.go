@@ -437,6 +437,7 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			st.rollups.add(d, -1, MetricRevenueIn+ev.Currency, at, false, 0, ev.Value)
 			if d.convertedAt == nil {
 				d.convertedAt, d.dirty = &at, true
+				st.rollups.add(d, -1, MetricConverted, at, false, 1, 0)
 			}
 		case TypeBounce:
 			if !ev.Hard {

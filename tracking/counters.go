@@ -3,7 +3,6 @@ package tracking
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,47 +59,11 @@ func AddCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
 }
 
 func addCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
-	type key struct {
-		campaign int64
-		step     string
-		metric   string
-		bucket   time.Time
-	}
-	merged := map[key]int64{}
+	ds := make([]Delta, 0, len(counts))
 	for _, c := range counts {
-		if c.N != 0 {
-			merged[key{c.CampaignID, c.Step, c.Metric, c.At.UTC().Truncate(time.Minute)}] += c.N
-		}
+		ds = append(ds, Delta{CampaignID: c.CampaignID, Step: c.Step, LinkIdx: -1, Metric: c.Metric, At: c.At, N: c.N})
 	}
-	if len(merged) == 0 {
-		return nil
-	}
-	keys := make([]key, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.campaign != b.campaign {
-			return a.campaign < b.campaign
-		}
-		if a.step != b.step {
-			return a.step < b.step
-		}
-		if a.metric != b.metric {
-			return a.metric < b.metric
-		}
-		return a.bucket.Before(b.bucket)
-	})
-	camps, steps, metrics, buckets, ns := make([]int64, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]int64, len(keys))
-	for i, k := range keys {
-		camps[i], steps[i], metrics[i], buckets[i], ns[i] = k.campaign, k.step, k.metric, k.bucket, merged[k]
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO rollups (campaign_id, step, link_idx, metric, bucket, machine, count)
-		SELECT c, s, -1, m, b, false, n FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[]) AS u(c, s, m, b, n)
-		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine) DO UPDATE SET count = rollups.count + EXCLUDED.count`,
-		camps, steps, metrics, buckets, ns)
-	if err != nil {
+	if err := AddRollups(ctx, tx, ds); err != nil {
 		return fmt.Errorf("add counts: %w", err)
 	}
 	return nil

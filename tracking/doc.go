@@ -17,6 +17,12 @@
 // and follow-up rule jobs (RuleEventArgs). Events are classified human or
 // machine (classify.go); unique human counts are set by human events only.
 //
+// tracking is the one writer of the counters: rollups, rollup_totals,
+// rollup_hours and campaign_people (rollups.go, people.go). Other packages
+// change them only through AddCounts, Conversions and the writer, in their
+// own transactions; FoldWorker, a River periodic job, folds old minute
+// rows into hours. docs/architecture.md lists who writes what.
+//
 // docs/tracking.md describes the endpoints, the rollup semantics, the
 // machine-traffic rules and their known limits.
 package tracking

@@ -50,9 +50,9 @@ const (
 
 // peopleRefreshSQL recomputes each locked person from their deliveries
 // (a handful of rows: one per step), stores what changed and adds the
-// change to the people_* rollups. It runs as a statement after the lock,
+// change to the people_* rollups (rollups.go). It runs as a statement after the lock,
 // so it sees every transaction that held these rows before.
-const peopleRefreshSQL = `WITH agg AS (
+var peopleRefreshSQL = applySQL(`agg AS (
 		SELECT d.campaign_id, d.contact_id,
 			bool_or(d.sent_at IS NOT NULL) AS sent,
 			bool_or(d.sent_at IS NOT NULL AND d.bounced_at IS NULL) AS delivered,
@@ -88,11 +88,9 @@ const peopleRefreshSQL = `WITH agg AS (
 			('people_converted', false, c.ncv::int - c.ocv::int)
 		) AS v(metric, machine, n)
 		GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0
-	)
-	INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count)
-	SELECT campaign_id, '', -1, metric, date_trunc('minute', $3::timestamptz, 'UTC'), machine, n FROM delta
-	ORDER BY 1, 4, 6
-	ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine) DO UPDATE SET count = r.count + EXCLUDED.count`
+	)`,
+	`SELECT campaign_id AS c, ''::text AS s, -1 AS l, metric AS m, date_trunc('minute', $3::timestamptz, 'UTC') AS b,
+		machine AS mc, n::bigint AS n, 0::numeric(18, 4) AS v FROM delta`)
 
 // queuePeopleLock queues the creation and locking of ps's people rows.
 func queuePeopleLock(b *pgx.Batch, ps []person) {

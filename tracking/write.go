@@ -171,54 +171,14 @@ func queueContacts(b *pgx.Batch, st *batchState) {
 	}
 }
 
+// queueRollups queues the batch's counter changes (rollups.go).
 func queueRollups(b *pgx.Batch, st *batchState) {
-	ks := make([]rollupKey, 0, len(st.rollups))
+	ds := make([]Delta, 0, len(st.rollups))
 	for k, v := range st.rollups {
-		if v.count != 0 || v.value != 0 {
-			ks = append(ks, k)
-		}
+		ds = append(ds, Delta{CampaignID: k.campaignID, Step: k.step, LinkIdx: k.linkIdx, Metric: k.metric,
+			At: k.bucket, Machine: k.machine, N: v.count, Value: v.value})
 	}
-	if len(ks) == 0 {
-		return
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i].less(ks[j]) })
-	n := len(ks)
-	camps, idxs, counts := make([]int64, n), make([]int32, n), make([]int64, n)
-	steps, metrics := make([]string, n), make([]string, n)
-	buckets, machine, values := make([]time.Time, n), make([]bool, n), make([]float64, n)
-	for i, k := range ks {
-		v := st.rollups[k]
-		camps[i], steps[i], idxs[i], metrics[i], buckets[i], machine[i] = k.campaignID, k.step, int32(k.linkIdx), k.metric, k.bucket, k.machine
-		counts[i], values[i] = v.count, v.value
-	}
-	// The writer keeps rollup_totals and rollup_hours itself (migration
-	// 015): from the same rows, aggregated as the rollups triggers would
-	// (migration 013), in key order, while the setting tells the triggers
-	// to skip this statement.
-	b.Queue(`SELECT set_config('peykar.rollup_totals_by_writer', 'on', true)`)
-	b.Queue(`INSERT INTO rollups (campaign_id, step, link_idx, metric, bucket, machine, count, value)
-		SELECT c, s, l, m, b, mc, n, v::numeric
-		FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::bool[], $7::bigint[], $8::float8[])
-			AS u(c, s, l, m, b, mc, n, v)
-		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
-		DO UPDATE SET count = rollups.count + EXCLUDED.count, value = rollups.value + EXCLUDED.value`,
-		camps, steps, idxs, metrics, buckets, machine, counts, values)
-	b.Queue(`INSERT INTO rollup_totals AS r (campaign_id, step, link_idx, metric, machine, count, value)
-		SELECT c, s, l, m, mc, sum(n), sum(v::numeric(18, 4))
-		FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::bigint[], $7::float8[]) AS u(c, s, l, m, mc, n, v)
-		GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(v::numeric(18, 4)) <> 0 ORDER BY 1, 2, 3, 4, 5
-		ON CONFLICT (campaign_id, step, link_idx, metric, machine)
-			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`,
-		camps, steps, idxs, metrics, machine, counts, values)
-	b.Queue(`INSERT INTO rollup_hours AS r (campaign_id, metric, hour, count, value)
-		SELECT c, m, date_trunc('hour', b, 'UTC'), sum(n), sum(v::numeric(18, 4))
-		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::bool[], $5::bigint[], $6::float8[]) AS u(c, m, b, mc, n, v)
-		WHERE NOT mc AND m IN ('sent', 'send_bounced', 'opens', 'clicks', 'conversions', 'revenue')
-		GROUP BY 1, 2, 3 HAVING sum(n) <> 0 OR sum(v::numeric(18, 4)) <> 0 ORDER BY 1, 3, 2
-		ON CONFLICT (campaign_id, hour, metric)
-			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value`,
-		camps, metrics, buckets, machine, counts, values)
-	b.Queue(`SELECT set_config('peykar.rollup_totals_by_writer', 'off', true)`)
+	QueueRollups(b, ds)
 }
 
 // latest is the time of the batch's latest stored event (the minute its
@@ -234,22 +194,6 @@ func latest(evs []*Event, errsOut []error) time.Time {
 		at = time.Now()
 	}
 	return at
-}
-
-func (k rollupKey) less(o rollupKey) bool {
-	switch {
-	case k.campaignID != o.campaignID:
-		return k.campaignID < o.campaignID
-	case k.step != o.step:
-		return k.step < o.step
-	case k.linkIdx != o.linkIdx:
-		return k.linkIdx < o.linkIdx
-	case k.metric != o.metric:
-		return k.metric < o.metric
-	case !k.bucket.Equal(o.bucket):
-		return k.bucket.Before(o.bucket)
-	}
-	return !k.machine && o.machine
 }
 
 func sortedIDs(m map[int64]*delivery) []int64 {

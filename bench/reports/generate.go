@@ -6,11 +6,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/tracking"
 )
 
 // generate inserts a finished campaign named name with n deliveries (to n
 // new contacts numbered from offset) and m events spread over three days,
-// then its rollups, aggregated by SQL from those rows. About 2% of
+// then its rollups, aggregated by SQL from those rows, and their totals. About 2% of
 // deliveries bounce at send time; events are 62% opens, 30% clicks over 5
 // links, 15% of both by machines, 0.5% unsubscribes, 0.5% complaints and
 // 1% conversions.
@@ -77,6 +79,8 @@ func generate(ctx context.Context, pool *pgxpool.Pool, name string, n, m, offset
 			UNION ALL SELECT link_idx, 'link_unique_clicks',
 					date_trunc('minute', coalesce(min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at))), NOT bool_or(NOT machine), 1, 0
 				FROM events WHERE campaign_id = @campaign AND type = 'click' GROUP BY delivery_id, link_idx
+			UNION ALL SELECT -1, 'converted', date_trunc('minute', min(occurred_at)), false, 1, 0
+				FROM events WHERE campaign_id = @campaign AND type = 'conversion' GROUP BY delivery_id
 		) x GROUP BY link_idx, metric, bucket, machine`,
 	}
 	for i, s := range stmts {
@@ -93,6 +97,11 @@ func generate(ctx context.Context, pool *pgxpool.Pool, name string, n, m, offset
 			FROM events WHERE campaign_id = $1 GROUP BY delivery_id) e
 		WHERE d.id = e.delivery_id`, id); err != nil {
 		return 0, fmt.Errorf("generate firsts: %w", err)
+	}
+	// The rollups were loaded directly, not by tracking's writers: derive
+	// their totals and hours as those writers would have kept them.
+	if err := tracking.RebuildTotals(ctx, pool, id); err != nil {
+		return 0, err
 	}
 	return id, nil
 }

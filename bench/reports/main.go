@@ -37,6 +37,7 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/httpapi"
+	"github.com/peykar/peykar/tracking"
 )
 
 func main() {
@@ -111,6 +112,14 @@ func run() error {
 	client := &http.Client{Timeout: 10 * time.Minute}
 
 	if !*exportOnly {
+		// Folding is the periodic fold job's (tracking.FoldWorker), not the
+		// report's: run it once, as a running server would have.
+		t1 := time.Now()
+		n, err := tracking.FoldAll(ctx, pool, time.Now(), logger)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("fold job: %d minute rollup rows folded in %s\n", n, time.Since(t1).Round(time.Millisecond))
 		bigMed, bigP90, size, err := timeReport(client, base, bigID, *calls)
 		if err != nil {
 			return err
@@ -123,7 +132,7 @@ func run() error {
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM rollups WHERE campaign_id = $1`, bigID).Scan(&folded); err != nil {
 			return err
 		}
-		fmt.Printf("rollup rows of the large campaign after the report folded its minutes older than a day: %d\n", folded)
+		fmt.Printf("rollup rows of the large campaign after the fold job folded its minutes older than a day: %d\n", folded)
 		fmt.Printf("report, %d deliveries: median %s, p90 %s (%d bytes)\n", *deliveries, bigMed, bigP90, size)
 		fmt.Printf("report, %d deliveries: median %s, p90 %s\n", *small, smallMed, smallP90)
 		fmt.Printf("ratio large/small: %.2f\n", float64(bigMed)/float64(smallMed))

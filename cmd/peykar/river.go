@@ -30,6 +30,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
+	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {
@@ -64,6 +65,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 				return outbox.PruneArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			analytics.PeriodicRecompute(),
+			tracking.PeriodicFold(),
 		}, m.engine.PeriodicJobs()...),
 	}
 	if m.Config.Mode == "web" {
