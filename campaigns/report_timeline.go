@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,9 +95,10 @@ func (o ReportOptions) window(c Campaign, now time.Time) (timelineWindow, error)
 	return w, nil
 }
 
-// queueTimeline adds the timeline query to b (tracking.QueueTimeline):
-// hours from rollup_hours, minutes from the rollups within a bounded
-// window. Intervals with nothing drawn are left
+// queueTimeline adds the timeline queries to b (tracking.QueueTimeline):
+// hours from rollup_hours, minutes from the
+// rollups within a bounded window, then the revenue in the reporting
+// currency (queueTimelineRevenue). Intervals with nothing drawn are left
 // out.
 func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 	r.Timeline = []TimelinePoint{}
@@ -116,19 +118,57 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 			p.Clicks += row.Count
 		case tracking.MetricConversions:
 			p.Conversions += row.Count
-		case tracking.MetricRevenue:
-			p.Revenue += row.Value
 		}
 	}
 	tracking.QueueTimeline(b, c.ID, w.from, w.to, w.resolution == ResolutionMinute, add, func() {
 		kept := r.Timeline[:0]
 		for _, p := range r.Timeline {
-			if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 || p.Revenue != 0 {
+			if p.Sends != 0 || p.Opens != 0 || p.Clicks != 0 || p.Conversions != 0 {
 				kept = append(kept, p)
 			}
 		}
 		r.Timeline = kept
 	})
+	queueTimelineRevenue(b, c, r, w)
+}
+
+// queueTimelineRevenue adds to b the timeline's revenue: the reporting
+// currency's only (plus revenue recorded without a currency, as in
+// Metrics.Revenue), never a sum across currencies. rollup_hours keeps one
+// all-currency revenue, so this reads the per-currency rollups, by step,
+// link -1 and metric, which the primary key finds directly: a row per
+// minute or hour with a conversion, however many events.
+func queueTimelineRevenue(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
+	steps := make([]string, len(c.Steps))
+	for i, st := range c.Steps {
+		steps[i] = st.Key
+	}
+	metrics := []string{tracking.MetricRevenueIn + r.currency, tracking.MetricRevenueIn}
+	b.Queue(`SELECT date_trunc($6, bucket, 'UTC') AS at, sum(value)::float8 FROM rollups
+		WHERE campaign_id = $1 AND step = ANY ($2) AND link_idx = -1 AND metric = ANY ($3) AND NOT machine
+			AND ($4::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') >= $4)
+			AND ($5::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') < $5)
+		GROUP BY 1 HAVING sum(value) <> 0 ORDER BY 1`, c.ID, steps, metrics, w.from, w.to, w.resolution).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var at time.Time
+			var v float64
+			if err := rows.Scan(&at, &v); err != nil {
+				return err
+			}
+			r.addTimelineRevenue(at.UTC(), v)
+		}
+		return rows.Err()
+	})
+}
+
+// addTimelineRevenue adds revenue v to the timeline point at at, adding
+// the point (in order) when the timeline has none there.
+func (r *Report) addTimelineRevenue(at time.Time, v float64) {
+	i, found := slices.BinarySearchFunc(r.Timeline, at, func(p TimelinePoint, t time.Time) int { return p.At.Compare(t) })
+	if !found {
+		r.Timeline = slices.Insert(r.Timeline, i, TimelinePoint{At: at})
+	}
+	r.Timeline[i].Revenue += v
 }
 
 // markPartial flags the timeline's last point when its interval (a minute

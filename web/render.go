@@ -51,6 +51,8 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 		"termValue":    reports.TermValue,
 		"reasonSample": func() int { return campaigns.ReasonSample },
 		"amounts":      reports.FormatAmounts,
+		"money":        reports.Money,
+		"otherRevenue": reports.OtherRevenue,
 		"join":         strings.Join,
 		"inc":          func(i int) int { return i + 1 },
 		"deref": func(p *int64) int64 {

@@ -1,11 +1,24 @@
 package analytics
 
-import "time"
+import (
+	"strings"
+	"time"
+)
+
+// DefaultCurrency is Config.Currency's default, the same as
+// campaigns.DefaultCurrency (this package cannot import campaigns, which
+// reads its scores).
+const DefaultCurrency = "EUR"
 
 // Config tunes a recompute. The zero value takes every default.
 type Config struct {
 	// Now is the reference time of the scores (default: time.Now()).
 	Now time.Time
+	// Currency is the currency of money in the scores (monetary, value):
+	// the operator's default currency (PEYKAR_CURRENCY), default
+	// DefaultCurrency. Purchases in other currencies count for recency and
+	// frequency but add nothing to monetary or value.
+	Currency string
 	// HorizonDays is the horizon of the expected customer value (default 365).
 	HorizonDays float64
 	// MinTenureDays floors the tenure used for a purchase rate, so a buyer
@@ -49,6 +62,10 @@ func (c Config) WithDefaults() Config {
 		if *v <= 0 {
 			*v = d
 		}
+	}
+	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
+	if c.Currency == "" {
+		c.Currency = DefaultCurrency
 	}
 	def(&c.HorizonDays, 365)
 	def(&c.MinTenureDays, 30)

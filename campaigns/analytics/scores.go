@@ -10,14 +10,20 @@ import (
 
 // scoreSQL computes RFM, value and churn risk for every contact that is not
 // erased, in one set-based query. $1 now, $2 default τ (days), $3 prior
-// gaps, $4 min tenure (days), $5 horizon (days), $6 the segment grid.
+// gaps, $4 min tenure (days), $5 horizon (days), $6 the segment grid, $7
+// the currency of money (Config.Currency).
+//
+// Frequency and recency count every purchase; monetary (and so the value)
+// sums only the amounts in $7 or posted without a currency: amounts in
+// different currencies are never added (Peykar keeps no exchange rates).
 //
 // Quintiles are ntile(5) with ties sharing the lower score:
 // 1 + floor(5·(rank−1)/n), which equals ntile(5) when values are distinct
 // and keeps equal values (most buyers have one purchase) in one quintile.
 const scoreSQL = `
 WITH tx AS (
-    SELECT t.contact_id, count(*)::int AS f, sum(t.value)::float8 AS m,
+    SELECT t.contact_id, count(*)::int AS f,
+           coalesce(sum(t.value) FILTER (WHERE upper(btrim(coalesce(t.currency, ''))) IN ($7, '')), 0)::float8 AS m,
            min(t.occurred_at) AS first_at, max(t.occurred_at) AS last_at
     FROM transactions t
     WHERE t.type IN ('purchase', 'conversion') AND t.occurred_at <= $1
@@ -101,7 +107,7 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 	// test for existing rows itself, as an anti-join against the table it is
 	// filling would rescan the rows it has just added.
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+newScores+` ON COMMIT DROP AS `+scoreSQL,
-		cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid()); err != nil {
+		cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid(), cfg.Currency); err != nil {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `ANALYZE `+newScores); err != nil {

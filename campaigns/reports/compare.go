@@ -89,8 +89,16 @@ func rateRow(name string, f func(campaigns.Metrics) float64) compareRow {
 	return compareRow{name, func(m campaigns.Metrics) string { return strconv.FormatFloat(100*f(m), 'f', 1, 64) + "%" }}
 }
 
-func moneyRow(name string, f func(campaigns.Metrics) float64) compareRow {
-	return compareRow{name, func(m campaigns.Metrics) string { return formatMoney(f(m)) }}
+// moneyRow shows an amount in the campaign's reporting currency; with
+// others, the revenue in other currencies follows it, apart (never added).
+func moneyRow(name string, f func(campaigns.Metrics) float64, others bool) compareRow {
+	return compareRow{name, func(m campaigns.Metrics) string {
+		s := Money(m.Currency, f(m))
+		if o := OtherRevenue(m); others && o != "" {
+			s += " · also " + o + " (not added)"
+		}
+		return s
+	}}
 }
 
 // compareRows are the comparison page's rows.
@@ -105,14 +113,14 @@ var compareRows = []compareRow{
 	countRow("unsubscribes", func(m campaigns.Metrics) int64 { return m.Unsubscribes }),
 	countRow("complaints", func(m campaigns.Metrics) int64 { return m.Complaints }),
 	countRow("conversions", func(m campaigns.Metrics) int64 { return m.Conversions }),
-	moneyRow("revenue", func(m campaigns.Metrics) float64 { return m.Revenue }),
+	moneyRow("revenue", func(m campaigns.Metrics) float64 { return m.Revenue }, true),
 	rateRow("open_rate", func(m campaigns.Metrics) float64 { return m.OpenRate }),
 	rateRow("ctr", func(m campaigns.Metrics) float64 { return m.CTR }),
 	rateRow("ctor", func(m campaigns.Metrics) float64 { return m.CTOR }),
 	rateRow("unsubscribe_rate", func(m campaigns.Metrics) float64 { return m.UnsubscribeRate }),
 	rateRow("bounce_rate", func(m campaigns.Metrics) float64 { return m.BounceRate }),
 	rateRow("conversion_rate", func(m campaigns.Metrics) float64 { return m.ConversionRate }),
-	moneyRow("revenue_per_recipient", func(m campaigns.Metrics) float64 { return m.RevenuePerRecipient }),
+	moneyRow("revenue_per_recipient", func(m campaigns.Metrics) float64 { return m.RevenuePerRecipient }, false),
 	countRow("total_opens", func(m campaigns.Metrics) int64 { return m.TotalOpens }),
 	countRow("total_clicks", func(m campaigns.Metrics) int64 { return m.TotalClicks }),
 }

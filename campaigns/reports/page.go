@@ -33,12 +33,15 @@ type pageData struct {
 
 var pageFuncs = template.FuncMap{
 	"num":   func(n int64) string { return strconv.FormatInt(n, 10) },
-	"money": formatMoney,
-	"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
-	"rows":  func() []compareRow { return compareRows },
-	"width": func(n, of int64) string { return width(float64(n), float64(of)) },
-	"share": func(f float64) string { return width(f, 1) },
-	"rate":  func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"money": Money,
+	// otherRevenue is the revenue in other currencies than the reporting
+	// one ("" when none): shown apart, never added.
+	"otherRevenue": OtherRevenue,
+	"pct":          func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
+	"rows":         func() []compareRow { return compareRows },
+	"width":        func(n, of int64) string { return width(float64(n), float64(of)) },
+	"share":        func(f float64) string { return width(f, 1) },
+	"rate":         func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	// termValue shows a goal term's number as its metric is shown.
 	"termValue": TermValue,
 }
@@ -51,7 +54,7 @@ func TermValue(metric string, f float64) string {
 		"total_open_rate", "total_ctr", "total_ctor":
 		return strconv.FormatFloat(math.Round(100*f*100)/100, 'f', -1, 64) + "%"
 	case "revenue", "revenue_per_recipient":
-		return strconv.FormatFloat(f, 'f', 2, 64)
+		return Money("", f)
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
@@ -63,9 +66,6 @@ func width(n, of float64) string {
 	}
 	return strconv.FormatFloat(math.Min(100, 100*n/of), 'f', 1, 64) + "%"
 }
-
-// formatMoney is an amount with two decimals.
-func formatMoney(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 var pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 

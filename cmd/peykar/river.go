@@ -29,7 +29,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
-	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
+	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Config: analytics.Config{Currency: m.Config.Currency}, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}

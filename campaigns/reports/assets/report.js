@@ -8,10 +8,20 @@
   var report = JSON.parse(document.getElementById("report-data").textContent);
   var chart = null;
 
-  function fmt(v, kind) {
+  // fmt shows v as the page does; money carries its currency (cur).
+  function fmt(v, kind, cur) {
     if (kind === "pct") return (100 * v).toFixed(1) + "%";
-    if (kind === "money") return Number(v).toFixed(2);
+    if (kind === "money") return (cur ? cur + " " : "") + Number(v).toFixed(2);
     return String(v);
+  }
+
+  // otherRevenue mirrors reports.OtherRevenue: the revenue in currencies
+  // other than the reporting one, shown apart and never added to it.
+  function otherRevenue(m) {
+    var by = m.revenue_by_currency || {};
+    return Object.keys(by).filter(function (c) { return c !== m.currency && by[c] !== 0; }).sort().map(function (c) {
+      return (c || "?") + " " + Number(by[c]).toFixed(2);
+    }).join("; ");
   }
 
   // progressText mirrors the page's "progress" template (reports.View):
@@ -102,8 +112,10 @@
     r.timeline = report.timeline;
     var m = r.metrics;
     root.querySelectorAll("[data-metric]").forEach(function (e) {
-      text(e, fmt(m[e.dataset.metric], e.dataset.format));
+      text(e, fmt(m[e.dataset.metric], e.dataset.format, m.currency));
     });
+    var other = otherRevenue(m);
+    text(document.getElementById("revenue-other"), other ? "also " + other + " (not added)" : "");
     text(document.getElementById("status"), r.status);
     text(document.getElementById("progress"), progressText(r));
     var reasons = document.getElementById("progress-reasons");
@@ -128,7 +140,7 @@
     steps.replaceChildren.apply(steps, Object.keys(r.steps || {}).sort().map(function (k) {
       var s = r.steps[k];
       return el("tr", {}, [k, s.sent, s.delivered, s.unique_opens, fmt(s.open_rate, "pct"), s.unique_clicks, fmt(s.ctr, "pct"),
-        s.conversions, fmt(s.revenue, "money")].map(function (v) { return el("td", {}, [String(v)]); }));
+        s.conversions, fmt(s.revenue, "money", s.currency) + (otherRevenue(s) ? " · also " + otherRevenue(s) : "")].map(function (v) { return el("td", {}, [String(v)]); }));
     }));
 
     var sent = m.sent;
