@@ -82,6 +82,21 @@ func generate(ctx context.Context, pool *pgxpool.Pool, name string, n, m, offset
 			UNION ALL SELECT -1, 'converted', date_trunc('minute', min(occurred_at)), false, 1, 0
 				FROM events WHERE campaign_id = @campaign AND type = 'conversion' GROUP BY delivery_id
 		) x GROUP BY link_idx, metric, bucket, machine`,
+		// The campaign-level people counters (step '') and the revenue in
+		// its currency, which a report also reads. With one step a person
+		// is a delivery, so they follow the step's unique counters (the
+		// unsubscribe and complaint counts stand in for their people).
+		`INSERT INTO rollups (campaign_id, step, link_idx, metric, bucket, machine, count, value)
+		SELECT campaign_id, '', -1, m.metric, bucket, machine, sum(count), 0 FROM rollups
+			CROSS JOIN LATERAL (VALUES
+				(CASE WHEN rollups.metric IN ('sent', 'send_bounced') THEN 'people_sent' END),
+				(CASE rollups.metric WHEN 'send_bounced' THEN 'people_bounced' WHEN 'unique_opens' THEN 'people_opens'
+					WHEN 'unique_clicks' THEN 'people_clicks' WHEN 'unsubscribes' THEN 'people_unsubscribes'
+					WHEN 'complaints' THEN 'people_complaints' WHEN 'converted' THEN 'people_converted' END)) m(metric)
+			WHERE campaign_id = @campaign AND step = 'main' AND link_idx = -1 AND m.metric IS NOT NULL
+			GROUP BY campaign_id, m.metric, bucket, machine
+		UNION ALL SELECT campaign_id, step, -1, 'revenue:EUR', bucket, false, 0, value FROM rollups
+			WHERE campaign_id = @campaign AND step = 'main' AND metric = 'revenue'`,
 	}
 	for i, s := range stmts {
 		if _, err := pool.Exec(ctx, s, pgx.NamedArgs{"campaign": id, "n": n, "offset": offset, "tpl": tplID, "m": m}); err != nil {

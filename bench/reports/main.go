@@ -35,6 +35,7 @@ import (
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/tracking"
@@ -100,7 +101,13 @@ func run() error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	svc.Routes(e.Group("/api/v1"))
+	api := e.Group("/api/v1")
+	svc.Routes(api)
+	rep, err := reports.New(reports.Config{Pool: pool, Logger: logger, Report: svc.Report})
+	if err != nil {
+		return err
+	}
+	rep.Routes(api) // the CSV exports
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
