@@ -135,30 +135,15 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 // queueTimelineRevenue adds to b the timeline's revenue: the reporting
 // currency's only (plus revenue recorded without a currency, as in
 // Metrics.Revenue), never a sum across currencies. rollup_hours keeps one
-// all-currency revenue, so this reads the per-currency rollups, by step,
-// link -1 and metric, which the primary key finds directly: a row per
-// minute or hour with a conversion, however many events.
+// all-currency revenue, so this reads the per-currency rollups
+// (tracking.QueueRevenueTimeline).
 func queueTimelineRevenue(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 	steps := make([]string, len(c.Steps))
 	for i, st := range c.Steps {
 		steps[i] = st.Key
 	}
 	metrics := []string{tracking.MetricRevenueIn + r.currency, tracking.MetricRevenueIn}
-	b.Queue(`SELECT date_trunc($6, bucket, 'UTC') AS at, sum(value)::float8 FROM rollups
-		WHERE campaign_id = $1 AND step = ANY ($2) AND link_idx = -1 AND metric = ANY ($3) AND NOT machine
-			AND ($4::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') >= $4)
-			AND ($5::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') < $5)
-		GROUP BY 1 HAVING sum(value) <> 0 ORDER BY 1`, c.ID, steps, metrics, w.from, w.to, w.resolution).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var at time.Time
-			var v float64
-			if err := rows.Scan(&at, &v); err != nil {
-				return err
-			}
-			r.addTimelineRevenue(at.UTC(), v)
-		}
-		return rows.Err()
-	})
+	tracking.QueueRevenueTimeline(b, c.ID, steps, metrics, w.from, w.to, w.resolution, r.addTimelineRevenue)
 }
 
 // addTimelineRevenue adds revenue v to the timeline point at at, adding

@@ -206,13 +206,9 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	}
 	// Only the first step's sends make a campaign finished; follow-ups
 	// created by rules keep going after it, until rules_until.
-	var remaining int64
-	err := tx.QueryRow(ctx, `SELECT coalesce(sum(CASE WHEN metric = 'deliveries' THEN count ELSE -count END), 0)::bigint
-		FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
-			AND metric IN ('deliveries', 'sent', 'send_bounced', 'failed', 'skipped')
-			AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1)`, campaignID).Scan(&remaining)
+	remaining, err := tracking.FirstStepRemaining(ctx, tx, campaignID)
 	if err != nil {
-		return false, fmt.Errorf("check campaign %d done: %w", campaignID, err)
+		return false, fmt.Errorf("check campaign done: %w", err)
 	}
 	if remaining > 0 {
 		return false, nil
@@ -257,47 +253,24 @@ func progressCounts(ctx context.Context, db DBTX, campaignID int64, now time.Tim
 	var p campaigns.Progress
 	recent := map[time.Time]int64{}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT metric, sum(count)::bigint FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
-			AND metric IN ('deliveries', 'sent', 'send_bounced', 'bounces', 'failed', 'skipped')
-		GROUP BY metric`, campaignID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var metric string
-			var n int64
-			if err := rows.Scan(&metric, &n); err != nil {
-				return err
-			}
-			switch metric {
-			case tracking.MetricDeliveries:
-				p.Total = n
-			case tracking.MetricSent:
-				p.Sent = n
-			case tracking.MetricSendBounced:
-				p.Bounced += n
-			case tracking.MetricBounces:
-				p.AsyncBounced = n
-			case tracking.MetricFailed:
-				p.Failed = n
-			case tracking.MetricSkipped:
-				p.Skipped = n
-			}
+	tracking.QueueOutcomeTotals(b, campaignID, func(m tracking.MetricCount) {
+		switch m.Metric {
+		case tracking.MetricDeliveries:
+			p.Total = m.Count
+		case tracking.MetricSent:
+			p.Sent = m.Count
+		case tracking.MetricSendBounced:
+			p.Bounced += m.Count
+		case tracking.MetricBounces:
+			p.AsyncBounced = m.Count
+		case tracking.MetricFailed:
+			p.Failed = m.Count
+		case tracking.MetricSkipped:
+			p.Skipped = m.Count
 		}
-		return rows.Err()
 	})
-	// Sends (accepted or refused: both answered) per minute, by key.
-	b.Queue(`SELECT r.bucket, sum(r.count)::bigint FROM campaign_steps s
-			JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
-		WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric IN ('sent', 'send_bounced') AND NOT r.machine
-			AND r.bucket >= $2
-		GROUP BY r.bucket`, campaignID, now.Truncate(time.Minute).Add(-2*time.Minute)).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var at time.Time
-			var n int64
-			if err := rows.Scan(&at, &n); err != nil {
-				return err
-			}
-			recent[at.UTC()] = n
-		}
-		return rows.Err()
+	tracking.QueueSendsPerMinute(b, campaignID, now.Truncate(time.Minute).Add(-2*time.Minute), func(at time.Time, n int64) {
+		recent[at] = n
 	})
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return p, nil, fmt.Errorf("campaign progress: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,42 @@ const (
 		ORDER BY campaign_id, contact_id FOR NO KEY UPDATE`
 )
 
+// peopleDelta is how one people counter changes when a person's state
+// changes from old (o*) to new (n*) in peopleRefreshSQL's changed rows.
+type peopleDelta struct {
+	metric  string
+	machine bool
+	n       string // SQL: the change, from the o* and n* columns
+}
+
+// peopleDeltas is the one table of the people counters: the metric names
+// in peopleRefreshSQL come from it, hence from the Go constants.
+var peopleDeltas = []peopleDelta{
+	{MetricPeopleSent, false, "c.ns::int - c.os::int"},
+	{MetricPeopleBounced, false, "(c.ns AND NOT c.nd)::int - (c.os AND NOT c.od)::int"},
+	{MetricPeopleOpens, false, "(c.no = 2)::int - (c.oo = 2)::int"},
+	{MetricPeopleOpens, true, "(c.no = 1)::int - (c.oo = 1)::int"},
+	{MetricPeopleClicks, false, "(c.nc = 2)::int - (c.oc = 2)::int"},
+	{MetricPeopleClicks, true, "(c.nc = 1)::int - (c.oc = 1)::int"},
+	{MetricPeopleUnsubscribes, false, "c.nu::int - c.ou::int"},
+	{MetricPeopleComplaints, false, "c.ncm::int - c.ocm::int"},
+	{MetricPeopleConverted, false, "c.ncv::int - c.ocv::int"},
+}
+
+// peopleDeltaValues renders peopleDeltas as the rows of a VALUES list.
+func peopleDeltaValues() string {
+	rows := make([]string, len(peopleDeltas))
+	for i, d := range peopleDeltas {
+		rows[i] = fmt.Sprintf("\t\t\t(%s, %t, %s)", quoteLiteral(d.metric), d.machine, d.n)
+	}
+	return strings.Join(rows, ",\n")
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
 // peopleRefreshSQL recomputes each locked person from their deliveries
 // (a handful of rows: one per step), stores what changed and adds the
 // change to the people_* rollups (rollups.go). It runs as a statement after the lock,
@@ -77,15 +114,7 @@ var peopleRefreshSQL = applySQL(`agg AS (
 			a.unsubscribed AS nu, a.complained AS ncm, a.converted AS ncv
 	), delta AS (
 		SELECT c.campaign_id, v.metric, v.machine, sum(v.n) AS n FROM changed c CROSS JOIN LATERAL (VALUES
-			('people_sent', false, c.ns::int - c.os::int),
-			('people_bounced', false, (c.ns AND NOT c.nd)::int - (c.os AND NOT c.od)::int),
-			('people_opens', false, (c.no = 2)::int - (c.oo = 2)::int),
-			('people_opens', true, (c.no = 1)::int - (c.oo = 1)::int),
-			('people_clicks', false, (c.nc = 2)::int - (c.oc = 2)::int),
-			('people_clicks', true, (c.nc = 1)::int - (c.oc = 1)::int),
-			('people_unsubscribes', false, c.nu::int - c.ou::int),
-			('people_complaints', false, c.ncm::int - c.ocm::int),
-			('people_converted', false, c.ncv::int - c.ocv::int)
+`+peopleDeltaValues()+`
 		) AS v(metric, machine, n)
 		GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0
 	)`,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/peykar/peykar/tracking"
 )
 
 // The campaign metrics watched for anomalies (industry definitions:
@@ -24,19 +26,6 @@ type Anomaly struct {
 	History    int       `json:"history"`
 	ComputedAt time.Time `json:"computed_at"`
 }
-
-// campaignRatesSQL reads each campaign's human counters from the rollups,
-// in launch order.
-const campaignRatesSQL = `
-SELECT c.id,
-    coalesce(sum(r.count) FILTER (WHERE r.metric IN ('sent', 'send_bounced')), 0)::bigint AS sent,
-    coalesce(sum(r.count) FILTER (WHERE r.metric IN ('send_bounced', 'bounces')), 0)::bigint AS bounced,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unsubscribes'), 0)::bigint AS unsubscribes,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unique_opens' AND NOT r.machine), 0)::bigint AS unique_opens,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = 'unique_clicks' AND NOT r.machine), 0)::bigint AS unique_clicks
-FROM campaigns c JOIN rollups r ON r.campaign_id = c.id
-GROUP BY c.id
-ORDER BY min(coalesce(c.launched_at, c.created_at)), c.id`
 
 type running struct{ n, sum, sum2 float64 }
 
@@ -63,39 +52,30 @@ func rate(n, d int64) float64 {
 // sums, so memory stays flat in the number of campaigns.
 func DetectAnomalies(ctx context.Context, db DBTX, cfg Config) ([]Anomaly, error) {
 	cfg = cfg.WithDefaults()
-	rows, err := db.Query(ctx, campaignRatesSQL)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: campaign rates: %w", err)
-	}
-	defer rows.Close()
 	hist := make([]running, len(AnomalyMetrics))
 	found := []Anomaly{}
-	for rows.Next() {
-		var id, sent, bounced, unsub, opens, clicks int64
-		if err := rows.Scan(&id, &sent, &bounced, &unsub, &opens, &clicks); err != nil {
-			return nil, fmt.Errorf("analytics: campaign rates: %w", err)
+	err := tracking.EachCampaignCounters(ctx, db, func(c tracking.CampaignCounters) error {
+		if c.Sent < cfg.AnomalyMinSent {
+			return nil
 		}
-		if sent < cfg.AnomalyMinSent {
-			continue
-		}
-		delivered := sent - bounced
-		values := []float64{rate(bounced, sent), rate(unsub, delivered), rate(opens, delivered), rate(clicks, delivered)}
+		delivered := c.Sent - c.Bounced
+		values := []float64{rate(c.Bounced, c.Sent), rate(c.Unsubscribes, delivered), rate(c.UniqueOpens, delivered), rate(c.UniqueClicks, delivered)}
 		for i, v := range values {
 			if int(hist[i].n) >= cfg.AnomalyMinHistory {
 				mean, sd := hist[i].meanSD()
 				z := (v - mean) / max(sd, cfg.AnomalyMinStddev)
 				if math.Abs(z) > cfg.AnomalySigma {
-					found = append(found, Anomaly{CampaignID: id, Metric: AnomalyMetrics[i], Value: roundTo(v, 6),
+					found = append(found, Anomaly{CampaignID: c.CampaignID, Metric: AnomalyMetrics[i], Value: roundTo(v, 6),
 						Mean: roundTo(mean, 6), Stddev: roundTo(sd, 6), Z: roundTo(z, 3), History: int(hist[i].n), ComputedAt: cfg.Now})
 				}
 			}
 			hist[i].add(v)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("analytics: campaign rates: %w", err)
 	}
-	rows.Close()
 	if err := storeAnomalies(ctx, db, found); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/tracking"
 )
 
 // maxRangeDays bounds a standard report's date range.
@@ -330,66 +331,56 @@ func campaignDays(ctx context.Context, db contacts.DBTX, from, end time.Time, se
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("standard report campaigns: %w", err)
 	}
-	rows, err = db.Query(ctx, `SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(count)::bigint, sum(value)::float8
-		FROM rollups
-		WHERE campaign_id = ANY($1) AND bucket >= $2 AND bucket < $3 AND NOT machine
-			AND metric IN ('sent', 'send_bounced', 'bounces', 'complaints', 'opens', 'unique_opens', 'clicks', 'unique_clicks', 'unsubscribes', 'conversions', 'revenue')
-		GROUP BY 1, 2`, r.Campaigns, from, end)
+	totals, err := tracking.DayTotals(ctx, db, r.Campaigns, from, end)
 	if err != nil {
 		return fmt.Errorf("standard report rollups: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var day, metric string
-		var n int64
-		var v float64
-		if err := rows.Scan(&day, &metric, &n, &v); err != nil {
-			return fmt.Errorf("standard report rollups: %w", err)
+	for _, t := range totals {
+		if d := days[t.Day]; d != nil {
+			addDayTotal(r, d, t)
 		}
-		d := days[day]
-		if d == nil {
-			continue
-		}
-		switch metric {
-		case "sent":
-			d.Sent += n
-			r.Deliverability.Sent += n
-		case "send_bounced":
-			d.Sent += n
-			d.Bounced += n
-			r.Deliverability.Sent += n
-			r.Deliverability.Bounced += n
-		case "bounces":
-			d.Bounced += n
-			r.Deliverability.Bounced += n
-		case "complaints":
-			d.Complaints += n
-			r.Deliverability.Complaints += n
-		case "opens":
-			d.Opens += n
-			r.Engagement.Opens += n
-		case "unique_opens":
-			r.Engagement.UniqueOpens += n
-		case "clicks":
-			d.Clicks += n
-			r.Engagement.Clicks += n
-		case "unique_clicks":
-			r.Engagement.UniqueClicks += n
-		case "unsubscribes":
-			d.Unsubscribes += n
-			r.Unsubscribes.Count += n
-		case "conversions":
-			d.Conversions += n
-			r.Revenue.Conversions += n
-		case "revenue":
-			d.Revenue += v
-			r.Revenue.Attributed += v
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("standard report rollups: %w", err)
 	}
 	return nil
+}
+
+// addDayTotal adds rollup total t to its day d and to the cards of r.
+func addDayTotal(r *Standard, d *Day, t tracking.DayTotal) {
+	n := t.Count
+	switch t.Metric {
+	case tracking.MetricSent:
+		d.Sent += n
+		r.Deliverability.Sent += n
+	case tracking.MetricSendBounced:
+		d.Sent += n
+		d.Bounced += n
+		r.Deliverability.Sent += n
+		r.Deliverability.Bounced += n
+	case tracking.MetricBounces:
+		d.Bounced += n
+		r.Deliverability.Bounced += n
+	case tracking.MetricComplaints:
+		d.Complaints += n
+		r.Deliverability.Complaints += n
+	case tracking.MetricOpens:
+		d.Opens += n
+		r.Engagement.Opens += n
+	case tracking.MetricUniqueOpens:
+		r.Engagement.UniqueOpens += n
+	case tracking.MetricClicks:
+		d.Clicks += n
+		r.Engagement.Clicks += n
+	case tracking.MetricUniqueClicks:
+		r.Engagement.UniqueClicks += n
+	case tracking.MetricUnsubscribes:
+		d.Unsubscribes += n
+		r.Unsubscribes.Count += n
+	case tracking.MetricConversions:
+		d.Conversions += n
+		r.Revenue.Conversions += n
+	case tracking.MetricRevenue:
+		d.Revenue += t.Value
+		r.Revenue.Attributed += t.Value
+	}
 }
 
 // revenueDays sums the period's transactions (for a segment: those
