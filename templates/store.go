@@ -2,7 +2,7 @@ package templates
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/sqlq"
 )
 
 // MaxNameLen is the longest template name, in characters.
@@ -26,27 +27,12 @@ type DBTX interface {
 }
 
 //go:embed queries.sql
-var queriesSQL string
+var queriesFS embed.FS
 
-var queries = parseQueries(queriesSQL)
+// queries are the package's statements on the templates table (queries.sql).
+var queries = sqlq.MustLoad(queriesFS)
 
-// parseQueries splits a file of "-- name: x" sections into its queries.
-func parseQueries(src string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(src, "-- name: ")[1:] {
-		name, body, _ := strings.Cut(part, "\n")
-		out[strings.TrimSpace(name)] = strings.TrimSpace(body)
-	}
-	return out
-}
-
-func query(name string) string {
-	q, ok := queries[name]
-	if !ok {
-		panic("templates: no query " + name)
-	}
-	return q
-}
+func query(name string) string { return queries.Get(name) }
 
 func scanTemplate(row pgx.Row) (Template, error) {
 	var t Template

@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/internal/pgserver"
+	"github.com/peykar/peykar/internal/sqlq"
 	"github.com/peykar/peykar/migrations"
 )
 
@@ -259,4 +260,20 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// CheckQueries prepares every query of a package's sqlq.Set against a fresh
+// migrated database: a misspelt column fails the package's tests.
+func CheckQueries(t testing.TB, s *sqlq.Set) {
+	t.Helper()
+	pool := NewPool(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire: %v", err)
+	}
+	defer conn.Release()
+	if err := s.Check(ctx, conn.Conn()); err != nil {
+		t.Fatal(err)
+	}
 }
