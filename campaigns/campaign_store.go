@@ -22,9 +22,6 @@ type DBTX interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-const campaignColumns = `id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at`
-
 func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
 	var rules, goals, settings []byte
@@ -47,16 +44,16 @@ func scanCampaign(row pgx.Row) (Campaign, error) {
 
 // Get returns campaign id with its steps. It fails with errs.NotFound.
 func Get(ctx context.Context, db DBTX, id int64) (Campaign, error) {
-	return get(ctx, db, id, "")
+	return get(ctx, db, id, "get_campaign")
 }
 
 // GetForUpdate is Get that locks the campaign row until tx ends.
 func GetForUpdate(ctx context.Context, tx pgx.Tx, id int64) (Campaign, error) {
-	return get(ctx, tx, id, " FOR UPDATE")
+	return get(ctx, tx, id, "get_campaign_for_update")
 }
 
-func get(ctx context.Context, db DBTX, id int64, lock string) (Campaign, error) {
-	c, err := scanCampaign(db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`+lock, id))
+func get(ctx context.Context, db DBTX, id int64, queryName string) (Campaign, error) {
+	c, err := scanCampaign(db.QueryRow(ctx, query(queryName), id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, errs.New(errs.NotFound, "no campaign %d", id)
 	}
@@ -68,7 +65,7 @@ func get(ctx context.Context, db DBTX, id int64, lock string) (Campaign, error) 
 }
 
 func steps(ctx context.Context, db DBTX, id int64) ([]Step, error) {
-	rows, err := db.Query(ctx, `SELECT key, template_id FROM campaign_steps WHERE campaign_id = $1 ORDER BY position`, id)
+	rows, err := db.Query(ctx, query("list_steps"), id)
 	if err != nil {
 		return nil, fmt.Errorf("campaign %d steps: %w", id, err)
 	}
@@ -80,7 +77,7 @@ func steps(ctx context.Context, db DBTX, id int64) ([]Step, error) {
 
 // List returns campaigns newest first, with ids below after (0: from the newest).
 func List(ctx context.Context, db DBTX, after int64, limit int) ([]Campaign, error) {
-	rows, err := db.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2`, after, limit)
+	rows, err := db.Query(ctx, query("list_campaigns"), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
@@ -106,11 +103,7 @@ func jsonArg(v any) []byte {
 
 // insert stores a new draft campaign and its steps.
 func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
-	err := tx.QueryRow(ctx, `
-		INSERT INTO campaigns (name, segment_id, channel, from_name, from_email, reply_to, throttle_per_second,
-			scheduled_at, rules, goals, settings)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		RETURNING status, created_at, updated_at, id`,
+	err := tx.QueryRow(ctx, query("insert_campaign"),
 		c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
 		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
 	).Scan(&c.Status, &c.CreatedAt, &c.UpdatedAt, &c.ID)
@@ -122,10 +115,7 @@ func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 
 // update stores c's editable fields.
 func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
-	err := tx.QueryRow(ctx, `
-		UPDATE campaigns SET name = $2, segment_id = $3, channel = $4, from_name = $5, from_email = $6, reply_to = $7,
-			throttle_per_second = $8, scheduled_at = $9, rules = $10, goals = $11, settings = $12, updated_at = now()
-		WHERE id = $1 RETURNING updated_at`,
+	err := tx.QueryRow(ctx, query("update_campaign"),
 		c.ID, c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
 		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
 	).Scan(&c.UpdatedAt)
@@ -136,12 +126,11 @@ func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 }
 
 func replaceSteps(ctx context.Context, tx pgx.Tx, id int64, steps []Step) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM campaign_steps WHERE campaign_id = $1`, id); err != nil {
+	if _, err := tx.Exec(ctx, query("delete_steps"), id); err != nil {
 		return fmt.Errorf("replace steps: %w", err)
 	}
 	for i, s := range steps {
-		_, err := tx.Exec(ctx, `INSERT INTO campaign_steps (campaign_id, key, position, template_id) VALUES ($1, $2, $3, $4)`,
-			id, s.Key, i, s.TemplateID)
+		_, err := tx.Exec(ctx, query("insert_step"), id, s.Key, i, s.TemplateID)
 		if err != nil {
 			return wrapFK(err, fmt.Sprintf("steps[%d]", i))
 		}
@@ -167,10 +156,7 @@ func wrapFK(err error, what string) error {
 // first became running: when sending began (for a scheduled campaign, when
 // its launch job started, not when Launch was pressed).
 func setStatus(ctx context.Context, tx pgx.Tx, id int64, status string) error {
-	_, err := tx.Exec(ctx, `UPDATE campaigns SET status = $2, updated_at = now(),
-		launched_at = CASE WHEN $2 = 'running' AND launched_at IS NULL THEN now() ELSE launched_at END,
-		finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now() ELSE finished_at END
-		WHERE id = $1`, id, status)
+	_, err := tx.Exec(ctx, query("set_status"), id, status)
 	if err != nil {
 		return fmt.Errorf("set campaign %d status: %w", id, err)
 	}
@@ -179,7 +165,7 @@ func setStatus(ctx context.Context, tx pgx.Tx, id int64, status string) error {
 
 // SaveLinks records the tracked links of a campaign step (replacing any).
 func SaveLinks(ctx context.Context, tx pgx.Tx, campaignID int64, step string, links []Link) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM campaign_links WHERE campaign_id = $1 AND step = $2`, campaignID, step); err != nil {
+	if _, err := tx.Exec(ctx, query("delete_links"), campaignID, step); err != nil {
 		return fmt.Errorf("save links: %w", err)
 	}
 	rows := make([][]any, len(links))
@@ -202,8 +188,7 @@ type Link struct {
 
 // AdvanceLaunch records how far the launch has walked the segment.
 func AdvanceLaunch(ctx context.Context, tx pgx.Tx, id, cursor int64, suppressed int, done bool) error {
-	_, err := tx.Exec(ctx, `UPDATE campaigns SET launch_cursor = $2, suppressed = suppressed + $3, launch_done = $4 WHERE id = $1`,
-		id, cursor, suppressed, done)
+	_, err := tx.Exec(ctx, query("advance_launch"), id, cursor, suppressed, done)
 	if err != nil {
 		return fmt.Errorf("advance launch of campaign %d: %w", id, err)
 	}
@@ -225,8 +210,7 @@ type LaunchState struct {
 // GetLaunchState reads the launch progress.
 func GetLaunchState(ctx context.Context, db DBTX, id int64) (LaunchState, error) {
 	var s LaunchState
-	err := db.QueryRow(ctx, `SELECT launch_cursor, launch_done, suppressed, status, launched_at, throttle_per_second
-		FROM campaigns WHERE id = $1`, id).Scan(&s.Cursor, &s.Done, &s.Suppressed, &s.Status, &s.LaunchedAt, &s.ThrottlePerSecond)
+	err := db.QueryRow(ctx, query("launch_state"), id).Scan(&s.Cursor, &s.Done, &s.Suppressed, &s.Status, &s.LaunchedAt, &s.ThrottlePerSecond)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, errs.New(errs.NotFound, "no campaign %d", id)
 	}
@@ -256,8 +240,7 @@ func Start(ctx context.Context, tx pgx.Tx, id int64) (bool, error) {
 // Finish marks a running campaign finished. The caller has checked that
 // nothing is left to send while holding the campaign row lock (LockRow).
 func Finish(ctx context.Context, tx pgx.Tx, id int64) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE campaigns SET status = 'finished', finished_at = now(), updated_at = now()
-		WHERE id = $1 AND status = 'running' AND launch_done`, id)
+	tag, err := tx.Exec(ctx, query("finish"), id)
 	if err != nil {
 		return false, fmt.Errorf("finish campaign %d: %w", id, err)
 	}
@@ -267,7 +250,7 @@ func Finish(ctx context.Context, tx pgx.Tx, id int64) (bool, error) {
 // LockRow locks the campaign row until tx ends, serialising the
 // transactions that decide whether it is finished.
 func LockRow(ctx context.Context, tx pgx.Tx, id int64) error {
-	_, err := tx.Exec(ctx, `SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE`, id)
+	_, err := tx.Exec(ctx, query("lock_row"), id)
 	if err != nil {
 		return fmt.Errorf("lock campaign %d: %w", id, err)
 	}
@@ -276,7 +259,7 @@ func LockRow(ctx context.Context, tx pgx.Tx, id int64) error {
 
 // StatusOf reads just the status, for workers that poll it.
 func StatusOf(ctx context.Context, db DBTX, id int64) (status string, throttle float64, err error) {
-	err = db.QueryRow(ctx, `SELECT status, throttle_per_second FROM campaigns WHERE id = $1`, id).Scan(&status, &throttle)
+	err = db.QueryRow(ctx, query("status_of"), id).Scan(&status, &throttle)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", 0, errs.New(errs.NotFound, "no campaign %d", id)
 	}

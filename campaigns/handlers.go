@@ -167,9 +167,7 @@ type RuleStats struct {
 
 // RulesStats reads per-rule firing counts.
 func RulesStats(ctx context.Context, db DBTX, c Campaign) ([]RuleStats, error) {
-	rows, err := db.Query(ctx, `SELECT rule_name, count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'),
-			coalesce((array_agg(error ORDER BY fired_at DESC) FILTER (WHERE status = 'failed'))[1], '')
-		FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name`, c.ID)
+	rows, err := db.Query(ctx, query("rule_stats"), c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("rule stats: %w", err)
 	}

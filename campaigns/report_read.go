@@ -38,7 +38,7 @@ func readReport(ctx context.Context, db DBTX, c Campaign, r *Report, tl timeline
 	}
 	r.Rules = []RuleCount{}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT step, idx, url, name FROM campaign_links WHERE campaign_id = $1 ORDER BY step, idx`, c.ID).Query(func(rows pgx.Rows) error {
+	b.Queue(query("report_links"), c.ID).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k linkKey
 			var url, name string
@@ -178,9 +178,7 @@ func addPeople(p *Metrics, metric string, machine bool, n int64) {
 // queueRuleCounts adds the count of the campaign's rule firings by rule
 // and outcome to b; rules that never fired count 0.
 func queueRuleCounts(b *pgx.Batch, c Campaign, r *Report) {
-	b.Queue(`SELECT rule_name,
-			count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'skipped')
-		FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name ORDER BY rule_name`, c.ID).Query(func(rows pgx.Rows) error {
+	b.Queue(query("report_rule_counts"), c.ID).Query(func(rows pgx.Rows) error {
 		seen := map[string]bool{}
 		for rows.Next() {
 			var rc RuleCount

@@ -273,7 +273,7 @@ func (s *Service) Transition(ctx context.Context, id int64, action string) (Camp
 		if c.Status == StatusFinished {
 			// Stopping a finished campaign's rules: it keeps finished_at
 			// (when its sends were done).
-			if _, err := tx.Exec(ctx, `UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1`, id, to); err != nil {
+			if _, err := tx.Exec(ctx, query("set_status_only"), id, to); err != nil {
 				return fmt.Errorf("set campaign %d status: %w", id, err)
 			}
 		} else if err := setStatus(ctx, tx, id, to); err != nil {

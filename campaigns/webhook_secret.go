@@ -37,16 +37,13 @@ func needWebhookSecret(c *Campaign) {
 // rules' webhook posts were signed). Concurrent callers get the same
 // secret. An unknown campaign gives errs.NotFound.
 func EnsureWebhookSecret(ctx context.Context, db DBTX, id int64) (string, error) {
-	_, err := db.Exec(ctx, `UPDATE campaigns
-		SET settings = jsonb_set(coalesce(settings, '{}'), '{webhook}',
-			coalesce(settings->'webhook', '{}') || jsonb_build_object('secret', $2::text))
-		WHERE id = $1 AND coalesce(settings->'webhook'->>'secret', '') = ''`, id, NewWebhookSecret())
+	_, err := db.Exec(ctx, query("ensure_webhook_secret"), id, NewWebhookSecret())
 	if err != nil {
 		return "", fmt.Errorf("webhook secret of campaign %d: %w", id, err)
 	}
 	// A new statement: it sees the secret of a concurrent caller that won.
 	var secret string
-	err = db.QueryRow(ctx, `SELECT settings->'webhook'->>'secret' FROM campaigns WHERE id = $1`, id).Scan(&secret)
+	err = db.QueryRow(ctx, query("webhook_secret"), id).Scan(&secret)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", errs.New(errs.NotFound, "no campaign %d", id)
 	}

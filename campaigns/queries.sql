@@ -1,0 +1,105 @@
+-- The campaigns package's queries on the campaigns, campaign_steps and
+-- campaign_links tables (which it owns), and its reads of rule_firings.
+
+-- name: get_campaign
+SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
+FROM campaigns WHERE id = $1;
+
+-- name: get_campaign_for_update
+-- get_campaign locking the row until the transaction ends.
+SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
+FROM campaigns WHERE id = $1 FOR UPDATE;
+
+-- name: list_campaigns
+-- Newest first; $1 = 0 starts from the newest.
+SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
+FROM campaigns WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2;
+
+-- name: list_steps
+SELECT key, template_id FROM campaign_steps WHERE campaign_id = $1 ORDER BY position;
+
+-- name: insert_campaign
+-- A new campaign is a draft (the column's default status).
+INSERT INTO campaigns (name, segment_id, channel, from_name, from_email, reply_to, throttle_per_second,
+	scheduled_at, rules, goals, settings)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING status, created_at, updated_at, id;
+
+-- name: update_campaign
+-- The editable fields only: status and launch progress change elsewhere.
+UPDATE campaigns SET name = $2, segment_id = $3, channel = $4, from_name = $5, from_email = $6, reply_to = $7,
+	throttle_per_second = $8, scheduled_at = $9, rules = $10, goals = $11, settings = $12, updated_at = now()
+WHERE id = $1 RETURNING updated_at;
+
+-- name: delete_steps
+DELETE FROM campaign_steps WHERE campaign_id = $1;
+
+-- name: insert_step
+INSERT INTO campaign_steps (campaign_id, key, position, template_id) VALUES ($1, $2, $3, $4);
+
+-- name: set_status
+-- launched_at is when the campaign first became running: when sending
+-- began (for a scheduled campaign, when its launch job started, not when
+-- Launch was pressed). finished_at is when it finished or was cancelled.
+UPDATE campaigns SET status = $2, updated_at = now(),
+	launched_at = CASE WHEN $2 = 'running' AND launched_at IS NULL THEN now() ELSE launched_at END,
+	finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now() ELSE finished_at END
+WHERE id = $1;
+
+-- name: set_status_only
+-- Stopping a finished campaign's rules: it keeps finished_at (when its
+-- sends were done).
+UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1;
+
+-- name: delete_links
+-- SaveLinks replaces a step's links: the new ones are copied in after.
+DELETE FROM campaign_links WHERE campaign_id = $1 AND step = $2;
+
+-- name: advance_launch
+UPDATE campaigns SET launch_cursor = $2, suppressed = suppressed + $3, launch_done = $4 WHERE id = $1;
+
+-- name: launch_state
+SELECT launch_cursor, launch_done, suppressed, status, launched_at, throttle_per_second
+FROM campaigns WHERE id = $1;
+
+-- name: finish
+-- Only a running campaign whose launch walked the whole segment finishes;
+-- the caller holds the row lock (lock_row) and has checked nothing is left.
+UPDATE campaigns SET status = 'finished', finished_at = now(), updated_at = now()
+WHERE id = $1 AND status = 'running' AND launch_done;
+
+-- name: lock_row
+-- Serialises the transactions that decide whether a campaign is finished.
+SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE;
+
+-- name: status_of
+SELECT status, throttle_per_second FROM campaigns WHERE id = $1;
+
+-- name: ensure_webhook_secret
+-- Sets settings.webhook.secret to $2 only when it has none: concurrent
+-- callers agree on the first secret written.
+UPDATE campaigns
+SET settings = jsonb_set(coalesce(settings, '{}'), '{webhook}',
+	coalesce(settings->'webhook', '{}') || jsonb_build_object('secret', $2::text))
+WHERE id = $1 AND coalesce(settings->'webhook'->>'secret', '') = '';
+
+-- name: webhook_secret
+SELECT settings->'webhook'->>'secret' FROM campaigns WHERE id = $1;
+
+-- name: report_links
+SELECT step, idx, url, name FROM campaign_links WHERE campaign_id = $1 ORDER BY step, idx;
+
+-- name: report_rule_counts
+-- rule_firings is engine's; the report only reads it.
+SELECT rule_name,
+	count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'skipped')
+FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name ORDER BY rule_name;
+
+-- name: rule_stats
+-- Per rule: fired and failed counts and the most recent failure's message.
+SELECT rule_name, count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'),
+	coalesce((array_agg(error ORDER BY fired_at DESC) FILTER (WHERE status = 'failed'))[1], '')
+FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name;
