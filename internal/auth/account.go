@@ -22,7 +22,7 @@ var ErrWrongPassword = errs.Field("current_password", "is wrong")
 // or NotFound.
 func ChangePassword(ctx context.Context, db DBTX, userID int64, current, next, keepSession string) error {
 	var hash string
-	err := db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, userID).Scan(&hash)
+	err := db.QueryRow(ctx, query("password_hash_by_id"), userID).Scan(&hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errs.New(errs.NotFound, "user %d not found", userID)
 	}
@@ -53,7 +53,7 @@ func SetPassword(ctx context.Context, db DBTX, userID int64, password, keepSessi
 // for a forgotten admin password). It returns NotFound for an unknown email.
 func ResetPassword(ctx context.Context, db DBTX, email string) (User, string, error) {
 	var u User
-	err := db.QueryRow(ctx, `SELECT id, email, role, created_at FROM users WHERE email = $1`,
+	err := db.QueryRow(ctx, query("user_by_email"),
 		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Role, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, "", errs.New(errs.NotFound, "no user has the email %q", email)
@@ -66,7 +66,7 @@ func ResetPassword(ctx context.Context, db DBTX, email string) (User, string, er
 }
 
 func setPassword(ctx context.Context, db DBTX, userID int64, password, keepSession string) error {
-	tag, err := db.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hashPassword(password))
+	tag, err := db.Exec(ctx, query("set_password"), userID, hashPassword(password))
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
@@ -77,7 +77,7 @@ func setPassword(ctx context.Context, db DBTX, userID int64, password, keepSessi
 	if keepSession != "" {
 		keep = hashSecret(keepSession)
 	}
-	if _, err := db.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keep); err != nil {
+	if _, err := db.Exec(ctx, query("end_other_sessions"), userID, keep); err != nil {
 		return fmt.Errorf("set password: end sessions: %w", err)
 	}
 	return nil
@@ -96,7 +96,7 @@ func SetRole(ctx context.Context, pool Pool, id int64, role Role) error {
 		if err != nil || old == role {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2 WHERE id = $1`, id, role); err != nil {
+		if _, err := tx.Exec(ctx, query("set_role"), id, role); err != nil {
 			return fmt.Errorf("set role: %w", err)
 		}
 		if old == RoleAdmin {
@@ -111,7 +111,7 @@ func SetRole(ctx context.Context, pool Pool, id int64, role Role) error {
 // or Conflict when id is the last admin and is to become next (a role, or ""
 // for deletion) that is not admin.
 func lockAdmin(ctx context.Context, tx pgx.Tx, id int64, next Role) (Role, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`)
+	rows, err := tx.Query(ctx, query("lock_admins"))
 	if err != nil {
 		return "", fmt.Errorf("lock admins: %w", err)
 	}
@@ -120,7 +120,7 @@ func lockAdmin(ctx context.Context, tx pgx.Tx, id int64, next Role) (Role, error
 		return "", fmt.Errorf("lock admins: %w", err)
 	}
 	var role Role
-	err = tx.QueryRow(ctx, `SELECT role FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&role)
+	err = tx.QueryRow(ctx, query("lock_user_role"), id).Scan(&role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", errs.New(errs.NotFound, "user %d not found", id)
 	}
@@ -138,7 +138,7 @@ func lockAdmin(ctx context.Context, tx pgx.Tx, id int64, next Role) (Role, error
 
 // revokeTokensOf revokes the live API tokens userID created.
 func revokeTokensOf(ctx context.Context, db DBTX, userID int64) error {
-	if _, err := db.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE created_by = $1 AND revoked_at IS NULL`, userID); err != nil {
+	if _, err := db.Exec(ctx, query("revoke_tokens_of"), userID); err != nil {
 		return fmt.Errorf("revoke the user's tokens: %w", err)
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 // its secret (for the cookie); the database keeps only its hash.
 func CreateSession(ctx context.Context, db DBTX, userID int64, ttl time.Duration) (string, error) {
 	secret := newSecret("")
-	_, err := db.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)`,
+	_, err := db.Exec(ctx, query("create_session"),
 		hashSecret(secret), userID, ttl.String())
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
@@ -26,8 +26,7 @@ func CreateSession(ctx context.Context, db DBTX, userID int64, ttl time.Duration
 // SessionUser returns the user of a live session, or Unauthorized.
 func SessionUser(ctx context.Context, db DBTX, secret string) (User, error) {
 	var u User
-	err := db.QueryRow(ctx, `SELECT u.id, u.email, u.role, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires_at > now()`, hashSecret(secret)).Scan(&u.ID, &u.Email, &u.Role, &u.CreatedAt)
+	err := db.QueryRow(ctx, query("session_user"), hashSecret(secret)).Scan(&u.ID, &u.Email, &u.Role, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, errs.New(errs.Unauthorized, "the session has ended: log in again")
 	}
@@ -39,7 +38,7 @@ func SessionUser(ctx context.Context, db DBTX, secret string) (User, error) {
 
 // DeleteSession ends a session (logout) and, while at it, removes expired ones.
 func DeleteSession(ctx context.Context, db DBTX, secret string) error {
-	_, err := db.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at < now()`, hashSecret(secret))
+	_, err := db.Exec(ctx, query("delete_session"), hashSecret(secret))
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}

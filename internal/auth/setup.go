@@ -34,7 +34,7 @@ func Bootstrap(ctx context.Context, db DBTX, email, password string) (string, er
 		return "", nil
 	}
 	secret := newSecret(SetupPrefix)
-	if _, err := db.Exec(ctx, `INSERT INTO setup_tokens (token_hash) VALUES ($1)`, hashSecret(secret)); err != nil {
+	if _, err := db.Exec(ctx, query("create_setup_token"), hashSecret(secret)); err != nil {
 		return "", fmt.Errorf("setup token: %w", err)
 	}
 	return secret, nil
@@ -44,8 +44,7 @@ func Bootstrap(ctx context.Context, db DBTX, email, password string) (string, er
 // user exists yet.
 func SetupTokenValid(ctx context.Context, db DBTX, secret string) (bool, error) {
 	var ok bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1)
-		AND NOT EXISTS (SELECT 1 FROM users)`, hashSecret(secret)).Scan(&ok)
+	err := db.QueryRow(ctx, query("setup_token_valid"), hashSecret(secret)).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("setup token: %w", err)
 	}
@@ -62,7 +61,7 @@ func CompleteSetup(ctx context.Context, pool Beginner, secret, email, password s
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	// Serialise concurrent setups: only one may find no users.
-	if _, err := tx.Exec(ctx, `LOCK TABLE setup_tokens IN EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, query("lock_setup_tokens")); err != nil {
 		return User{}, fmt.Errorf("setup: %w", err)
 	}
 	ok, err := SetupTokenValid(ctx, tx, secret)
@@ -76,7 +75,7 @@ func CompleteSetup(ctx context.Context, pool Beginner, secret, email, password s
 	if err != nil {
 		return User{}, err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM setup_tokens`); err != nil {
+	if _, err := tx.Exec(ctx, query("delete_setup_tokens")); err != nil {
 		return User{}, fmt.Errorf("setup: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

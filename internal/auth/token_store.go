@@ -43,8 +43,7 @@ func CreateToken(ctx context.Context, db DBTX, name string, role Role, createdBy
 	}
 	secret := newSecret(TokenPrefix)
 	t := Token{Name: name, Role: role, CreatedBy: by}
-	err := db.QueryRow(ctx, `INSERT INTO api_tokens (name, role, token_hash, created_by) VALUES ($1, $2, $3, $4)
-		RETURNING id, created_at`, name, role, hashSecret(secret), by).Scan(&t.ID, &t.CreatedAt)
+	err := db.QueryRow(ctx, query("create_token"), name, role, hashSecret(secret), by).Scan(&t.ID, &t.CreatedAt)
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token: %w", err)
 	}
@@ -56,8 +55,7 @@ func CreateToken(ctx context.Context, db DBTX, name string, role Role, createdBy
 // minute, to spare writes).
 func TokenBySecret(ctx context.Context, db DBTX, secret string) (Token, error) {
 	var t Token
-	err := db.QueryRow(ctx, `SELECT id, name, role, created_by, created_at, last_used_at FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL`, hashSecret(secret)).
+	err := db.QueryRow(ctx, query("token_by_secret"), hashSecret(secret)).
 		Scan(&t.ID, &t.Name, &t.Role, &t.CreatedBy, &t.CreatedAt, &t.LastUsedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Token{}, errs.New(errs.Unauthorized, "the API token is unknown or revoked")
@@ -66,7 +64,7 @@ func TokenBySecret(ctx context.Context, db DBTX, secret string) (Token, error) {
 		return Token{}, fmt.Errorf("token: %w", err)
 	}
 	if t.LastUsedAt == nil || time.Since(*t.LastUsedAt) > time.Minute {
-		if _, err := db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, t.ID); err != nil {
+		if _, err := db.Exec(ctx, query("touch_token"), t.ID); err != nil {
 			return Token{}, fmt.Errorf("token: %w", err)
 		}
 	}
@@ -75,8 +73,7 @@ func TokenBySecret(ctx context.Context, db DBTX, secret string) (Token, error) {
 
 // ListTokens returns every token, newest first, revoked ones included.
 func ListTokens(ctx context.Context, db DBTX) ([]Token, error) {
-	rows, err := db.Query(ctx, `SELECT id, name, role, created_by, created_at, last_used_at, revoked_at
-		FROM api_tokens ORDER BY id DESC`)
+	rows, err := db.Query(ctx, query("list_tokens"))
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -89,7 +86,7 @@ func ListTokens(ctx context.Context, db DBTX) ([]Token, error) {
 // RevokeToken stops a token working. It returns NotFound for an unknown id;
 // revoking twice is not an error.
 func RevokeToken(ctx context.Context, db DBTX, id int64) error {
-	tag, err := db.Exec(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, id)
+	tag, err := db.Exec(ctx, query("revoke_token"), id)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}

@@ -54,8 +54,7 @@ func CreateUser(ctx context.Context, db DBTX, email, password string, role Role)
 		return User{}, err
 	}
 	u := User{Email: email, Role: role}
-	err = db.QueryRow(ctx, `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
-		ON CONFLICT (email) DO NOTHING RETURNING id, created_at`, email, hashPassword(password), role).Scan(&u.ID, &u.CreatedAt)
+	err = db.QueryRow(ctx, query("create_user"), email, hashPassword(password), role).Scan(&u.ID, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, &errs.Error{Code: errs.Conflict, Field: "email", Message: "a user with this email already exists"}
 	}
@@ -73,7 +72,7 @@ var ErrBadCredentials = errs.New(errs.Unauthorized, "the email or password is wr
 func Authenticate(ctx context.Context, db DBTX, email, password string) (User, error) {
 	var u User
 	var hash string
-	err := db.QueryRow(ctx, `SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1`,
+	err := db.QueryRow(ctx, query("user_for_login"),
 		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Role, &u.CreatedAt, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		verifyPassword(dummyHash, password)
@@ -90,7 +89,7 @@ func Authenticate(ctx context.Context, db DBTX, email, password string) (User, e
 
 // ListUsers returns every user by email (there are few).
 func ListUsers(ctx context.Context, db DBTX) ([]User, error) {
-	rows, err := db.Query(ctx, `SELECT id, email, role, created_at FROM users ORDER BY email`)
+	rows, err := db.Query(ctx, query("list_users"))
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -103,7 +102,7 @@ func ListUsers(ctx context.Context, db DBTX) ([]User, error) {
 // CountUsers returns how many users exist.
 func CountUsers(ctx context.Context, db DBTX) (int, error) {
 	var n int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, query("count_users")).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return n, nil
@@ -122,7 +121,7 @@ func DeleteUser(ctx context.Context, pool Pool, id int64) error {
 			return err
 		}
 		// Sessions go with the user (ON DELETE CASCADE).
-		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, query("delete_user"), id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
 		return nil

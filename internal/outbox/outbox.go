@@ -96,7 +96,7 @@ func (s *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err = s.srv.pool.Exec(ctx,
-		`INSERT INTO outbox_messages (mail_from, rcpt_to, subject, message_id, raw) VALUES ($1, $2, $3, $4, $5)`,
+		query("store_message"),
 		s.from, s.to, subject, msgID, raw)
 	if err != nil {
 		s.srv.logger.Error("outbox: store message", slog.Any("error", err))
@@ -133,10 +133,7 @@ type Store struct{ Pool *pgxpool.Pool }
 // List returns messages newest first, before id after (0 for the newest),
 // optionally only those sent to rcpt.
 func (s Store) List(ctx context.Context, rcpt string, after int64, limit int) ([]Message, error) {
-	rows, err := s.Pool.Query(ctx, `
-		SELECT id, received_at, mail_from, rcpt_to, subject, message_id FROM outbox_messages
-		WHERE ($1 = 0 OR id < $1) AND ($2 = '' OR rcpt_to @> ARRAY[$2])
-		ORDER BY id DESC LIMIT $3`, after, rcpt, limit)
+	rows, err := s.Pool.Query(ctx, query("list_messages"), after, rcpt, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
@@ -150,7 +147,7 @@ func (s Store) List(ctx context.Context, rcpt string, after int64, limit int) ([
 // Raw returns the message as received.
 func (s Store) Raw(ctx context.Context, id int64) ([]byte, error) {
 	var raw []byte
-	err := s.Pool.QueryRow(ctx, `SELECT raw FROM outbox_messages WHERE id = $1`, id).Scan(&raw)
+	err := s.Pool.QueryRow(ctx, query("message_raw"), id).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "no outbox message %d", id)
 	}
@@ -164,7 +161,7 @@ func (s Store) Raw(ctx context.Context, id int64) ([]byte, error) {
 func (s Store) Get(ctx context.Context, id int64) (Message, error) {
 	var m Message
 	var raw []byte
-	err := s.Pool.QueryRow(ctx, `SELECT id, received_at, mail_from, rcpt_to, subject, message_id, raw FROM outbox_messages WHERE id = $1`, id).
+	err := s.Pool.QueryRow(ctx, query("message"), id).
 		Scan(&m.ID, &m.ReceivedAt, &m.From, &m.To, &m.Subject, &m.MessageID, &raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, errs.New(errs.NotFound, "no outbox message %d", id)
@@ -182,9 +179,7 @@ func (s Store) Get(ctx context.Context, id int64) (Message, error) {
 
 // Prune keeps the newest keep messages and those younger than maxAge.
 func (s Store) Prune(ctx context.Context, keep int, maxAge time.Duration) (int64, error) {
-	tag, err := s.Pool.Exec(ctx, `
-		DELETE FROM outbox_messages WHERE received_at < now() - $2::interval
-		AND id < (SELECT coalesce(min(id), 0) FROM (SELECT id FROM outbox_messages ORDER BY id DESC LIMIT $1) newest)`,
+	tag, err := s.Pool.Exec(ctx, query("prune"),
 		keep, maxAge.String())
 	if err != nil {
 		return 0, fmt.Errorf("prune outbox: %w", err)
