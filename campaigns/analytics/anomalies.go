@@ -92,17 +92,13 @@ func storeAnomalies(ctx context.Context, db DBTX, found []Anomaly) error {
 	for i, a := range found {
 		ids[i], metrics[i], vals[i], means[i], sds[i], zs[i], hist[i], at = a.CampaignID, a.Metric, a.Value, a.Mean, a.Stddev, a.Z, int32(a.History), a.ComputedAt
 	}
-	if _, err := db.Exec(ctx, `DELETE FROM campaign_anomalies WHERE (campaign_id, metric) NOT IN
-		(SELECT * FROM unnest($1::bigint[], $2::text[]))`, ids, metrics); err != nil {
+	if _, err := db.Exec(ctx, query("drop_old_anomalies"), ids, metrics); err != nil {
 		return fmt.Errorf("analytics: drop old anomalies: %w", err)
 	}
 	if len(found) == 0 {
 		return nil
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO campaign_anomalies (campaign_id, metric, value, mean, stddev, z, history, computed_at)
-		SELECT u.*, $8::timestamptz FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int[]) u
-		ON CONFLICT (campaign_id, metric) DO UPDATE SET value = EXCLUDED.value, mean = EXCLUDED.mean,
-			stddev = EXCLUDED.stddev, z = EXCLUDED.z, history = EXCLUDED.history, computed_at = EXCLUDED.computed_at`,
+	if _, err := db.Exec(ctx, query("store_anomalies"),
 		ids, metrics, vals, means, sds, zs, hist, at); err != nil {
 		return fmt.Errorf("analytics: store anomalies: %w", err)
 	}

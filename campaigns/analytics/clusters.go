@@ -65,7 +65,7 @@ func fitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 		return nil, err
 	}
 	if len(points) == 0 {
-		if _, err := db.Exec(ctx, `DELETE FROM clusters`); err != nil {
+		if _, err := db.Exec(ctx, query("delete_clusters")); err != nil {
 			return nil, fmt.Errorf("analytics: clear clusters: %w", err)
 		}
 		return []Cluster{}, nil
@@ -120,7 +120,7 @@ func fitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 // TABLESAMPLE sized to the bound.
 func sample(ctx context.Context, db DBTX, cfg Config) ([][]float64, error) {
 	var total int64
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM contact_scores`).Scan(&total); err != nil {
+	if err := db.QueryRow(ctx, query("count_scored")).Scan(&total); err != nil {
 		return nil, fmt.Errorf("analytics: count scored contacts: %w", err)
 	}
 	q := fmt.Sprintf(featuresSQL, "") + ` ORDER BY s.contact_id`
@@ -201,12 +201,7 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 // storeClusters replaces the clusters table with the centroids, their sizes
 // and raw feature means, and descriptions that tell them apart.
 func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float64) ([]Cluster, error) {
-	rows, err := db.Query(ctx, `SELECT s.cluster_id, count(*),
-		avg(greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)),
-		avg(s.purchases)::float8, avg(s.monetary), avg(least(c.opens::float8 / greatest(c.sent, 1), 1)),
-		avg(least(c.clicks::float8 / greatest(c.sent, 1), 1))
-		FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE s.cluster_id > 0
-		GROUP BY 1 ORDER BY 1`, cfg.Now)
+	rows, err := db.Query(ctx, query("cluster_summaries"), cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: cluster sizes: %w", err)
 	}
@@ -237,15 +232,14 @@ func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float
 		return nil, fmt.Errorf("analytics: cluster sizes: %w", err)
 	}
 	rows.Close()
-	if _, err := db.Exec(ctx, `DELETE FROM clusters`); err != nil {
+	if _, err := db.Exec(ctx, query("delete_clusters")); err != nil {
 		return nil, fmt.Errorf("analytics: replace clusters: %w", err)
 	}
 	describeAll(out)
 	for j := range out {
 		cj, _ := json.Marshal(out[j].Centroid)
 		sj, _ := json.Marshal(out[j].Standard)
-		if _, err := db.Exec(ctx, `INSERT INTO clusters (id, description, size, centroid, standard, computed_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, out[j].ID, out[j].Description, out[j].Size, cj, sj, cfg.Now); err != nil {
+		if _, err := db.Exec(ctx, query("insert_cluster"), out[j].ID, out[j].Description, out[j].Size, cj, sj, cfg.Now); err != nil {
 			return nil, fmt.Errorf("analytics: store cluster: %w", err)
 		}
 	}

@@ -41,10 +41,7 @@ type Evaluation struct {
 // have sent deliveries, and the launch time of the earliest of them (the
 // training cut-off).
 func holdout(ctx context.Context, tx pgx.Tx, channel string, n int) ([]int64, time.Time, error) {
-	rows, err := tx.Query(ctx, `SELECT c.id, c.launched_at FROM campaigns c
-		WHERE c.channel = $1 AND c.launched_at IS NOT NULL
-		  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.sent_at IS NOT NULL)
-		ORDER BY c.launched_at DESC, c.id DESC LIMIT $2`, channel, max(n, 1))
+	rows, err := tx.Query(ctx, query("holdout_campaigns"), channel, max(n, 1))
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("analytics: hold-out campaigns: %w", err)
 	}

@@ -78,7 +78,7 @@ const ChurnThreshold = 0.5
 // GetSummary builds the summary with limit contacts per list.
 func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 	var s Summary
-	if err := db.QueryRow(ctx, `SELECT max(computed_at), count(*) FROM contact_scores`).Scan(&s.ComputedAt, &s.Contacts); err != nil {
+	if err := db.QueryRow(ctx, query("summary")).Scan(&s.ComputedAt, &s.Contacts); err != nil {
 		return s, fmt.Errorf("analytics: summary: %w", err)
 	}
 	top, err := TopCut(ctx, db, 10)
@@ -174,8 +174,7 @@ func GetRFMGrid(ctx context.Context, db DBTX) (RFMGrid, error) {
 			g.Cells = append(g.Cells, GridCell{Recency: r, Frequency: f})
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT rfm_recency, rfm_frequency, count(*), coalesce(sum(value), 0)
-		FROM contact_scores GROUP BY 1, 2`)
+	rows, err := db.Query(ctx, query("rfm_grid"))
 	if err != nil {
 		return g, fmt.Errorf("analytics: rfm grid: %w", err)
 	}
@@ -197,8 +196,7 @@ func GetRFMGrid(ctx context.Context, db DBTX) (RFMGrid, error) {
 		return g, fmt.Errorf("analytics: rfm grid: %w", err)
 	}
 	seg := map[string]SegmentCount{}
-	rows, err = db.Query(ctx, `SELECT rfm_segment, count(*), coalesce(sum(value), 0) FROM contact_scores
-		WHERE rfm_segment <> '' GROUP BY 1`)
+	rows, err = db.Query(ctx, query("rfm_segments"))
 	if err != nil {
 		return g, fmt.Errorf("analytics: rfm segments: %w", err)
 	}
@@ -224,7 +222,7 @@ func GetRFMGrid(ctx context.Context, db DBTX) (RFMGrid, error) {
 
 // ListClusters reads the clusters of the last run.
 func ListClusters(ctx context.Context, db DBTX) ([]Cluster, error) {
-	rows, err := db.Query(ctx, `SELECT id, description, size, centroid, standard FROM clusters ORDER BY id`)
+	rows, err := db.Query(ctx, query("list_clusters"))
 	if err != nil {
 		return nil, fmt.Errorf("analytics: clusters: %w", err)
 	}
@@ -247,7 +245,7 @@ func ListClusters(ctx context.Context, db DBTX) ([]Cluster, error) {
 
 // ListModels reads the stored response models.
 func ListModels(ctx context.Context, db DBTX) ([]Model, error) {
-	rows, err := db.Query(ctx, `SELECT channel, alpha, beta, evaluation, trained_at FROM response_models ORDER BY channel`)
+	rows, err := db.Query(ctx, query("list_models"))
 	if err != nil {
 		return nil, fmt.Errorf("analytics: response models: %w", err)
 	}
@@ -275,7 +273,7 @@ func ListModels(ctx context.Context, db DBTX) ([]Model, error) {
 func ListAnomalies(ctx context.Context, db DBTX, campaignID int64) ([]Anomaly, error) {
 	if campaignID > 0 {
 		var one int
-		err := db.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, campaignID).Scan(&one)
+		err := db.QueryRow(ctx, query("campaign_exists"), campaignID).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, errs.New(errs.NotFound, "no such campaign")
 		}
@@ -283,8 +281,7 @@ func ListAnomalies(ctx context.Context, db DBTX, campaignID int64) ([]Anomaly, e
 			return nil, fmt.Errorf("analytics: anomalies: %w", err)
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT campaign_id, metric, value, mean, stddev, z, history, computed_at
-		FROM campaign_anomalies WHERE $1::bigint = 0 OR campaign_id = $1 ORDER BY campaign_id DESC, metric`, campaignID)
+	rows, err := db.Query(ctx, query("list_anomalies"), campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: anomalies: %w", err)
 	}

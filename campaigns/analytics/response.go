@@ -110,7 +110,7 @@ func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 		return nil, fmt.Errorf("analytics: train response: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT DISTINCT channel FROM campaigns WHERE channel <> $1 ORDER BY 1`, ScoredChannel)
+	rows, err := tx.Query(ctx, query("other_channels"), ScoredChannel)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: channels: %w", err)
 	}
@@ -148,9 +148,7 @@ func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config) (Model,
 		return m, err
 	}
 	ev, _ := json.Marshal(m.Evaluation)
-	if _, err := tx.Exec(ctx, `INSERT INTO response_models (channel, alpha, beta, evaluation, trained_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel) DO UPDATE SET alpha = EXCLUDED.alpha,
-		beta = EXCLUDED.beta, evaluation = EXCLUDED.evaluation, trained_at = EXCLUDED.trained_at`,
+	if _, err := tx.Exec(ctx, query("store_model"),
 		ch, m.Prior.Alpha, m.Prior.Beta, ev, cfg.Now); err != nil {
 		return m, fmt.Errorf("analytics: store response model: %w", err)
 	}
@@ -181,8 +179,7 @@ func TopResponders(ctx context.Context, db DBTX, percent float64) (minScore floa
 		return 0, errs.Field("percent", "must be more than 0 and at most 100")
 	}
 	var v *float64
-	err = db.QueryRow(ctx, `SELECT percentile_disc($1::float8) WITHIN GROUP (ORDER BY s.response_likelihood)
-		FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE c.status = 'active'`,
+	err = db.QueryRow(ctx, query("likelihood_percentile"),
 		1-percent/100).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("analytics: top responders: %w", err)

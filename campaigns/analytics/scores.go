@@ -133,8 +133,7 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 	if _, err := tx.Exec(ctx, `DROP TABLE `+newScores); err != nil {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM contact_scores s USING contacts c
-		WHERE c.id = s.contact_id AND c.status = 'erased'`); err != nil {
+	if _, err := tx.Exec(ctx, query("delete_gone_scores")); err != nil {
 		return 0, fmt.Errorf("analytics: drop erased scores: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -48,14 +48,7 @@ func TopCut(ctx context.Context, db DBTX, percent float64) (Cut, error) {
 		return Cut{}, errs.Field("percent", "must be more than 0 and at most 100")
 	}
 	var c Cut
-	err := db.QueryRow(ctx, `WITH ranked AS (
-			SELECT s.response_likelihood AS score, s.contact_id,
-				row_number() OVER (ORDER BY s.response_likelihood DESC, s.contact_id) AS rn,
-				count(*) OVER () AS total
-			FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE c.status = 'active')
-		SELECT score, contact_id, rn,
-			EXISTS (SELECT 1 FROM ranked r WHERE r.rn > ranked.rn AND r.score = ranked.score)
-		FROM ranked WHERE rn = ceil(total * $1::float8 / 100)`, percent).Scan(&c.MinScore, &c.LastID, &c.Count, &c.Tied)
+	err := db.QueryRow(ctx, query("top_cut"), percent).Scan(&c.MinScore, &c.LastID, &c.Count, &c.Tied)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Cut{}, nil
 	}

@@ -157,7 +157,7 @@ func (h *Handler) eventsTx(ctx context.Context, tx pgx.Tx, opts pgx.TxOptions) (
 		return nil, nil
 	}
 	var snapshot string
-	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+	if err := tx.QueryRow(ctx, query("export_snapshot")).Scan(&snapshot); err != nil {
 		return nil, fmt.Errorf("export deliveries: %w", err)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, extraConnWait)

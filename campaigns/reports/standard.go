@@ -259,8 +259,7 @@ func BuildStandard(ctx context.Context, db contacts.DBTX, q StandardQuery) (Stan
 // walked in pages (its rule may not translate to SQL).
 func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
 	count := func(ids []int64) error {
-		rows, err := db.Query(ctx, `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM contacts
-			WHERE ($1::bigint[] IS NULL OR id = ANY($1)) AND status <> 'erased' AND created_at >= $2 AND created_at < $3 GROUP BY 1`, ids, from, end)
+		rows, err := db.Query(ctx, query("daily_new_contacts"), ids, from, end)
 		if err != nil {
 			return fmt.Errorf("standard report audience: %w", err)
 		}
@@ -315,7 +314,7 @@ func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *i
 
 // campaignDays sums the rollups of the campaigns in scope per day.
 func campaignDays(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
-	rows, err := db.Query(ctx, `SELECT id FROM campaigns WHERE ($1::bigint IS NULL OR segment_id = $1) AND launched_at IS NOT NULL ORDER BY id`, seg)
+	rows, err := db.Query(ctx, query("campaign_ids"), seg)
 	if err != nil {
 		return fmt.Errorf("standard report campaigns: %w", err)
 	}
@@ -388,12 +387,7 @@ func addDayTotal(r *Standard, d *Day, t tracking.DayTotal) {
 // currency, all of them and those attributed to a campaign in scope, so the
 // cards are the sums of the days.
 func revenueDays(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *int64, r *Standard, days map[string]*Day) error {
-	rows, err := db.Query(ctx, `SELECT to_char(t.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), t.currency,
-			sum(t.value)::float8, coalesce(sum(t.value) FILTER (WHERE t.campaign_id = ANY($4)), 0)::float8
-		FROM transactions t
-		WHERE t.occurred_at >= $1 AND t.occurred_at < $2
-			AND ($3::bigint IS NULL OR t.campaign_id = ANY($4) OR t.contact_id IN (SELECT contact_id FROM deliveries WHERE campaign_id = ANY($4)))
-		GROUP BY 1, 2`, from, end, seg, r.Campaigns)
+	rows, err := db.Query(ctx, query("daily_revenue"), from, end, seg, r.Campaigns)
 	if err != nil {
 		return fmt.Errorf("standard report revenue: %w", err)
 	}
