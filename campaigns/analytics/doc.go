@@ -12,4 +12,11 @@
 //
 // Segments read the scores as rfm.recency, rfm.frequency, rfm.monetary,
 // rfm.segment, rfm.value, churn.risk, response.likelihood and cluster.id.
+//
+// Tables: it is the only writer of contact_scores, clusters,
+// response_models and campaign_anomalies; it reads contacts,
+// transactions, campaigns, deliveries and the rollups. Its static queries
+// are in queries.sql; the statements built from feature lists (scores,
+// cluster assignment, the response model) are in Go. The recompute runs
+// as a River job (worker.go); routes.go serves the read API.
 package analytics

@@ -10,4 +10,9 @@
 // Roles: admin may do everything; marketer may do everything except manage
 // users, API tokens, settings and the job queue UI; manager may only read
 // (GET and HEAD) what a marketer may. See Allowed.
+//
+// Tables: it is the only writer of users, sessions, api_tokens and
+// setup_tokens (queries.sql). Other packages go through its functions
+// (CreateUser, Authenticate, CreateSession, CreateToken, …) and its
+// middleware.
 package auth

@@ -1,8 +1,3 @@
-// Package outbox is the embedded SMTP catch-all: with no SMTP_URL, peykar
-// sends to an in-process SMTP server on loopback that keeps every message in
-// PostgreSQL, so a newcomer sees exactly what recipients would receive (and
-// can click its tracked links) without a real mail server. It owns the
-// outbox_messages table, the listing API and the retention job.
 package outbox
 
 import (
