@@ -12,8 +12,11 @@ const DefaultCurrency = "EUR"
 
 // Config tunes a recompute. The zero value takes every default.
 type Config struct {
-	// Now is the reference time of the scores (default: time.Now()).
+	// Now is the reference time of the scores (default: Clock()).
 	Now time.Time
+	// Clock gives Now when it is zero; the recompute worker reads it at
+	// the start of each run (default time.Now).
+	Clock func() time.Time
 	// Currency is the currency of money in the scores (monetary, value):
 	// the operator's default currency (PEYKAR_CURRENCY), default
 	// DefaultCurrency. Purchases in other currencies count for recency and
@@ -55,8 +58,11 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
 	if c.Now.IsZero() {
-		c.Now = time.Now()
+		c.Now = c.Clock()
 	}
 	def := func(v *float64, d float64) {
 		if *v <= 0 {

@@ -33,12 +33,18 @@ type Config struct {
 	APIPath string
 	// AssetsPath is where Asset is mounted. Default APIPath + /reports/assets.
 	AssetsPath string
+	// Now is the clock: a standard report without dates covers the days
+	// up to Now. Default time.Now.
+	Now func() time.Time
 }
 
 // WithDefaults returns c with its defaults filled in.
 func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second

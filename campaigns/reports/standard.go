@@ -172,14 +172,15 @@ func ParseStandardQuery(from, to, segmentID string, now time.Time) (StandardQuer
 	return q, nil
 }
 
-// standardQuery reads and checks the request's from, to and segment_id.
-func standardQuery(c echo.Context) (StandardQuery, error) {
-	return ParseStandardQuery(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("segment_id"), time.Now())
+// standardQuery reads and checks the request's from, to and segment_id,
+// the default range ending at the handler's clock.
+func (h *Handler) standardQuery(c echo.Context) (StandardQuery, error) {
+	return ParseStandardQuery(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("segment_id"), h.cfg.Now())
 }
 
 // Standard is GET /reports/standard?from=&to=&segment_id=.
 func (h *Handler) Standard(c echo.Context) error {
-	q, err := standardQuery(c)
+	q, err := h.standardQuery(c)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (h *Handler) Standard(c echo.Context) error {
 
 // StandardCSV is GET /reports/standard.csv: the standard report's days.
 func (h *Handler) StandardCSV(c echo.Context) error {
-	q, err := standardQuery(c)
+	q, err := h.standardQuery(c)
 	if err != nil {
 		return err
 	}
