@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/peykar/peykar/internal/profile"
 )
 
 // segmentEnv is the environment a segment rule sees. Missing timestamps (a
@@ -22,15 +24,11 @@ type segmentEnv struct {
 	DaysSince func(time.Time) int `expr:"days_since"`
 }
 
+// contactEnv is the contact as a segment sees it: the one contact profile
+// (its fields promoted: contact.email, contact.tags…) and its consent.
 type contactEnv struct {
-	ID         int64          `expr:"id"`
-	Email      string         `expr:"email"`
-	Name       string         `expr:"name"`
-	Attributes map[string]any `expr:"attributes"`
-	Tags       []string       `expr:"tags"`
-	Status     string         `expr:"status"`
-	CreatedAt  time.Time      `expr:"created_at"`
-	Consent    consentEnv     `expr:"consent"`
+	profile.Contact
+	Consent consentEnv `expr:"consent"`
 }
 
 type consentEnv struct {

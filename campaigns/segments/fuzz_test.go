@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/profile"
 )
 
 // FuzzCompileSegment checks that any rule either compiles or gives a
@@ -34,8 +35,8 @@ func FuzzCompileSegment(f *testing.F) {
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	env := newSegmentEnv(now)
-	env.Contact = contactEnv{ID: 1, Email: "a@b.example", Attributes: map[string]any{"city": "Tehran", "a": 1.0, "x": nil},
-		Tags: []string{"vip"}, Status: "active"}
+	env.Contact = contactEnv{Contact: profile.Contact{ID: 1, Email: "a@b.example", Attributes: map[string]any{"city": "Tehran", "a": 1.0, "x": nil},
+		Tags: []string{"vip"}, Status: "active"}}
 	f.Fuzz(func(t *testing.T, rule string) {
 		c, err := CompileSegment(rule)
 		if err != nil {

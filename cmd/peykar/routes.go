@@ -48,7 +48,7 @@ func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact
 	if err != nil {
 		return templates.Contact{}, err
 	}
-	return templates.Contact{ID: c.ID, Email: c.Email, Name: c.Name, Attributes: c.Attributes, Tags: c.Tags, CreatedAt: c.CreatedAt}, nil
+	return c.Profile(), nil
 }
 
 // campaignService is the campaign service the API and the admin pages share.
