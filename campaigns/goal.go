@@ -1,7 +1,6 @@
 package campaigns
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -10,12 +9,12 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/exprbudget"
+	"github.com/peykar/peykar/internal/exprpos"
 )
 
 // maxGoalNodes bounds a goal predicate's size.
@@ -91,37 +90,12 @@ func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
 // exprError is the API's error for a rule or goal expression that does not
 // compile, with the position of the mistake when it is known.
 func exprError(field, what, src string, err error) *errs.Error {
-	e := &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("%s: %v", what, err)}
-	var fe *file.Error
-	var ob *exprbudget.OverBudgetError
-	switch {
-	case errors.As(err, &ob):
-		e.Message = fmt.Sprintf("%s: %s", what, ob.Message)
-		e.Position = ob.Position
-	case errors.As(err, &fe):
-		e.Message = fmt.Sprintf("%s: %s", what, fe.Message)
-		e.Position = fe.From + 1
-	default:
-		return e
+	p, ok := exprpos.Of(src, err)
+	if !ok {
+		return &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("%s: %v", what, err)}
 	}
-	e.Line, e.Column = lineColumn(src, e.Position)
-	return e
-}
-
-// lineColumn returns the 1-based line and column of 1-based rune position pos.
-func lineColumn(s string, pos int) (line, col int) {
-	line, col = 1, 1
-	for i, r := range []rune(s) {
-		if i+1 >= pos {
-			break
-		}
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+	return &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf("%s: %s", what, p.Message),
+		Position: p.Position, Line: p.Line, Column: p.Column}
 }
 
 // checkGoals validates a campaign's goals when it is saved.

@@ -8,6 +8,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/exprbudget"
+	"github.com/peykar/peykar/internal/profile"
 )
 
 // RuleEnv is what a follow-up rule's `when` predicate sees.
@@ -33,16 +34,9 @@ type RuleLink struct {
 	Name string `expr:"name"`
 }
 
-// RuleContact is the recipient.
-type RuleContact struct {
-	ID         int64          `expr:"id"`
-	Email      string         `expr:"email"`
-	Name       string         `expr:"name"`
-	Attributes map[string]any `expr:"attributes"`
-	Tags       []string       `expr:"tags"`
-	Status     string         `expr:"status"`
-	CreatedAt  time.Time      `expr:"created_at"`
-}
+// RuleContact is the recipient: the one contact profile (contact.email,
+// contact.attributes, contact.tags, contact.status…).
+type RuleContact = profile.Contact
 
 // RuleDelivery is the delivery the event belongs to.
 type RuleDelivery struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/netguard"
 	"github.com/peykar/peykar/templates"
@@ -201,14 +201,14 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 	if c.SegmentID == nil {
 		return errs.Field("segment_id", "a campaign needs a segment to launch")
 	}
-	seg, err := contacts.GetSegment(ctx, tx, *c.SegmentID)
+	seg, err := segments.GetSegment(ctx, tx, *c.SegmentID)
 	if errs.Is(err, errs.NotFound) {
 		return errs.Field("segment_id", "segment %d does not exist", *c.SegmentID)
 	}
 	if err != nil {
 		return err
 	}
-	rule, err := contacts.CompileRule(seg.Rule)
+	rule, err := segments.CompileSegment(seg.Rule)
 	if err != nil {
 		return errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err)
 	}
@@ -242,10 +242,10 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 }
 
 // segmentEmpty walks the segment until it finds one sendable contact.
-func segmentEmpty(ctx context.Context, db DBTX, rule *contacts.Compiled) (bool, error) {
+func segmentEmpty(ctx context.Context, db DBTX, rule *segments.Compiled) (bool, error) {
 	var after int64
 	for {
-		page, err := contacts.MatchPage(ctx, db, rule, after, 5000)
+		page, err := segments.MatchPage(ctx, db, rule, after, 5000)
 		if err != nil {
 			return false, err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -76,11 +76,11 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 	if c.SegmentID == nil || len(c.Steps) == 0 {
 		return river.JobCancel(fmt.Errorf("campaign %d has no segment or steps", id))
 	}
-	seg, err := contacts.GetSegment(ctx, w.Pool, *c.SegmentID)
+	seg, err := segments.GetSegment(ctx, w.Pool, *c.SegmentID)
 	if err != nil {
 		return err
 	}
-	rule, err := contacts.CompileRule(seg.Rule)
+	rule, err := segments.CompileSegment(seg.Rule)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("campaign %d segment: %w", id, err))
 	}
@@ -104,7 +104,7 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 				done = true
 				return nil
 			}
-			page, err := contacts.MatchPage(ctx, tx, rule, st.Cursor, launchPage)
+			page, err := segments.MatchPage(ctx, tx, rule, st.Cursor, launchPage)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 	}
 	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: links}
 	r, err := tpl.compiled.RenderContext(ctx, templates.Data{
-		Contact:  templates.Contact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags, CreatedAt: p.CreatedAt},
+		Contact:  p.Profile(),
 		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
 	}, tr)
 	if err != nil {

@@ -108,9 +108,8 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 		return err
 	}
 	env := &campaigns.RuleEnv{
-		Event: campaigns.RuleEvent{Type: t.Type, Value: t.Value, At: t.At},
-		Contact: campaigns.RuleContact{ID: p.ID, Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags,
-			Status: p.Status, CreatedAt: p.CreatedAt},
+		Event:    campaigns.RuleEvent{Type: t.Type, Value: t.Value, At: t.At},
+		Contact:  p.Profile(),
 		Delivery: campaigns.RuleDelivery{ID: d.id, Step: d.step, SentAt: d.sentAt},
 		Campaign: campaigns.RuleCampaign{ID: c.ID, Name: c.Name},
 		Now:      r.now(),

@@ -3,6 +3,8 @@ package templates
 import (
 	"context"
 	"time"
+
+	"github.com/peykar/peykar/internal/profile"
 )
 
 // Template is an email template as marketers write it. Subject and Text are
@@ -24,16 +26,9 @@ type Data struct {
 	Campaign Campaign
 }
 
-// Contact is the recipient as templates see it. Attributes are free-form
-// (decoded JSON: string, float64, bool, nil, []any, map[string]any).
-type Contact struct {
-	ID         int64
-	Email      string
-	Name       string
-	Attributes map[string]any
-	Tags       []string
-	CreatedAt  time.Time
-}
+// Contact is the recipient as templates see it: the one contact profile
+// ({{ .Contact.Name }}, {{ .Contact.Attributes.city }}).
+type Contact = profile.Contact
 
 // Campaign is the campaign a message belongs to (zero in previews).
 type Campaign struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/templates"
@@ -53,7 +53,7 @@ type campaignForm struct {
 	StepKeys    []string // the steps typed so far, for the rule editor's choices
 	RuleEvents  []string
 	RuleActions []string
-	Segments    []contacts.Segment
+	Segments    []segments.Segment
 	Templates   []templates.Template
 	Err         formErr
 	GoalMetrics []string
@@ -71,7 +71,7 @@ func (u *UI) campaignFormRoutes(g *echo.Group) {
 
 func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error {
 	ctx := c.Request().Context()
-	segs, err := contacts.ListSegments(ctx, u.Pool, 0, 500)
+	segs, err := segments.ListSegments(ctx, u.Pool, 0, 500)
 	if err != nil {
 		return err
 	}

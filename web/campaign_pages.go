@@ -11,8 +11,8 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
-	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -103,15 +103,15 @@ func (u *UI) audience(ctx context.Context, cp campaigns.Campaign) int64 {
 	if cp.SegmentID == nil {
 		return -1
 	}
-	seg, err := contacts.GetSegment(ctx, u.Pool, *cp.SegmentID)
+	seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
 	if err != nil {
 		return -1
 	}
-	rule, err := contacts.CompileRule(seg.Rule)
+	rule, err := segments.CompileSegment(seg.Rule)
 	if err != nil || !rule.Translatable() {
 		return -1
 	}
-	n, err := contacts.Count(ctx, u.Pool, rule)
+	n, err := segments.Count(ctx, u.Pool, rule)
 	if err != nil {
 		u.Logger.WarnContext(ctx, "count segment for launch confirmation", slog.Int64("segment_id", seg.ID), slog.Any("error", err))
 		return -1

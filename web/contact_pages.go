@@ -10,6 +10,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
@@ -32,13 +33,13 @@ func (u *UI) contactList(c echo.Context) error {
 	query := contacts.ListQuery{Q: q, After: after, Limit: contactsPerPage}
 	segID, _ := strconv.ParseInt(c.QueryParam("segment_id"), 10, 64)
 	if segID > 0 {
-		seg, err := contacts.CompileSegment(ctx, u.Pool, segID)
+		seg, err := segments.CompileStored(ctx, u.Pool, segID)
 		if err != nil {
 			return u.pageErr(c, err)
 		}
 		query.Segment = seg
 	}
-	segments, err := contacts.ListSegments(ctx, u.Pool, 0, 500)
+	segs, err := segments.ListSegments(ctx, u.Pool, 0, 500)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func (u *UI) contactList(c echo.Context) error {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
 	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{
-		"Contacts": list, "Q": q, "Next": next, "Segments": segments, "SegmentID": segID}})
+		"Contacts": list, "Q": q, "Next": next, "Segments": segs, "SegmentID": segID}})
 }
 
 func (u *UI) contactProfile(c echo.Context) error {

@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -60,7 +60,7 @@ func (u *UI) reportsPage(c echo.Context) error {
 		d["CSV"] = "/api/v1/reports/standard.csv?" + q.Encode()
 	}
 
-	segs, err := contacts.ListSegments(ctx, u.Pool, 0, 100)
+	segs, err := segments.ListSegments(ctx, u.Pool, 0, 100)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -27,7 +27,7 @@ type segmentForm struct {
 
 func (u *UI) segmentList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	list, err := contacts.ListSegments(c.Request().Context(), u.Pool, after, 100)
+	list, err := segments.ListSegments(c.Request().Context(), u.Pool, after, 100)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (u *UI) segmentEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	s, err := contacts.GetSegment(c.Request().Context(), u.Pool, id)
+	s, err := segments.GetSegment(c.Request().Context(), u.Pool, id)
 	if err != nil {
 		return u.pageErr(c, err)
 	}
@@ -65,13 +65,13 @@ func (u *UI) segmentUpdate(c echo.Context) error {
 }
 
 func (u *UI) segmentSave(c echo.Context, id int64) error {
-	in := contacts.SegmentInput{Name: c.FormValue("name"), Rule: c.FormValue("rule")}
-	var s contacts.Segment
+	in := segments.SegmentInput{Name: c.FormValue("name"), Rule: c.FormValue("rule")}
+	var s segments.Segment
 	var err error
 	if id == 0 {
-		s, err = contacts.CreateSegment(c.Request().Context(), u.Pool, in)
+		s, err = segments.CreateSegment(c.Request().Context(), u.Pool, in)
 	} else {
-		s, err = contacts.UpdateSegment(c.Request().Context(), u.Pool, id, in)
+		s, err = segments.UpdateSegment(c.Request().Context(), u.Pool, id, in)
 	}
 	if fe, ok := asFormErr(err); ok {
 		form := segmentForm{ID: id, Name: in.Name, Rule: in.Rule, Err: fe}

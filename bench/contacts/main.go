@@ -30,6 +30,7 @@ import (
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 )
 
 func main() {
@@ -115,7 +116,7 @@ func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, o
 		if only != "" && !slices.Contains(strings.Split(only, ","), strconv.Itoa(i)) {
 			continue
 		}
-		c, err := contacts.CompileRule(rule)
+		c, err := segments.CompileSegment(rule)
 		check(err)
 		var count int64
 		times := make([]time.Duration, 0, runs)
@@ -123,7 +124,7 @@ func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, o
 		for i := range runs + 1 {
 			t0 := time.Now()
 			c0 := meter.sample()
-			count, err = contacts.Count(ctx, pool, c)
+			count, err = segments.Count(ctx, pool, c)
 			check(err)
 			if i > 0 { // the first run warms the cache
 				times = append(times, time.Since(t0))
@@ -145,13 +146,13 @@ func counts(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, runs int, o
 		return
 	}
 	for _, rule := range []string{rules[0], rules[4]} { // one SQL, one Go
-		c, err := contacts.CompileRule(rule)
+		c, err := segments.CompileSegment(rule)
 		check(err)
 		t0 := time.Now()
 		var after int64
 		var ids, suppressed, pages int
 		for {
-			p, err := contacts.MatchPage(ctx, pool, c, after, 5000)
+			p, err := segments.MatchPage(ctx, pool, c, after, 5000)
 			check(err)
 			ids += len(p.IDs)
 			suppressed += p.Suppressed

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 )
 
 // TestLikelyRespondersAreExactlyTheTopTenPercent: most contacts have no
@@ -56,9 +56,9 @@ func TestLikelyRespondersAreExactlyTheTopTenPercent(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 
-	rule, err := contacts.CompileRule(lr.Rule)
+	rule, err := segments.CompileSegment(lr.Rule)
 	require.NoError(t, err, lr.Rule)
-	n, err := contacts.Count(f.ctx, f.pool, rule)
+	n, err := segments.Count(f.ctx, f.pool, rule)
 	require.NoError(t, err)
 	require.Equal(t, want, n, "the rule %q selects the same contacts", lr.Rule)
 }

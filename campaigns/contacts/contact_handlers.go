@@ -69,7 +69,10 @@ func (h *handlers) listContacts(c echo.Context) error {
 		if err != nil || id <= 0 {
 			return errs.Field("segment_id", "must be a segment id")
 		}
-		if q.Segment, err = CompileSegment(ctx, h.deps.Pool, id); err != nil {
+		if h.deps.Segments == nil {
+			return errs.Field("segment_id", "segments are not available here")
+		}
+		if q.Segment, err = h.deps.Segments(ctx, h.deps.Pool, id); err != nil {
 			if errs.Is(err, errs.NotFound) {
 				return errs.Field("segment_id", "no such segment")
 			}

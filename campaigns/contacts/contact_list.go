@@ -14,7 +14,7 @@ type ListQuery struct {
 	// Q matches email or name, case-insensitively, as a substring.
 	Q string
 	// Segment, when set, keeps only contacts matching it.
-	Segment *Compiled
+	Segment SegmentFilter
 	After   int64
 	Limit   int
 }
@@ -56,12 +56,12 @@ func List(ctx context.Context, db DBTX, q ListQuery) ([]Contact, error) {
 // q.Q in SQL and then, when there is a segment, its rule.
 func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (ids []int64, last int64, done bool, err error) {
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q.Q)) + "%"
-	if q.Segment == nil || q.Segment.Translatable() {
-		where, args := "TRUE", []any(nil)
-		if q.Segment != nil {
-			where, args = q.Segment.where(time.Now(), 3)
-			where = "c.status <> 'erased' AND " + where
-		}
+	where, args, translatable := "TRUE", []any(nil), true
+	if q.Segment != nil {
+		where, args, translatable = q.Segment.SQL(time.Now(), 3)
+		where = "c.status <> 'erased' AND " + where
+	}
+	if translatable {
 		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id > $1
 			AND ($3 = '%%' OR c.email_key LIKE $3 OR lower(c.name) LIKE $3) AND `+where+` ORDER BY c.id LIMIT $2`,
 			append([]any{after, want, like}, args...)...)
@@ -79,7 +79,7 @@ func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (
 		return ids, 0, true, rows.Err()
 	}
 	// Go path: one page of the rule, then the text filter on those.
-	matched, err := matchingIDs(ctx, db, q.Segment, time.Now(), after, want)
+	matched, err := q.Segment.MatchingIDs(ctx, db, time.Now(), after, want)
 	if err != nil {
 		return nil, 0, false, err
 	}

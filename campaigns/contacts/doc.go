@@ -1,37 +1,19 @@
 // Package contacts owns the people Peykar writes to: contact profiles with
 // their consent and behavioural stats, address hygiene (validation,
-// normalisation, suppression), CSV import as a River job, segments (expr
-// predicates over a contact, translated to SQL when possible and evaluated in
-// Go otherwise), transactions posted through the events API, erasure and
-// export of a person's data, and the REST handlers for all of these.
+// normalisation, suppression), CSV import as a River job, transactions
+// posted through the events API, erasure and export of a person's data, and
+// the REST handlers for all of these. Segments (the expr language that
+// selects contacts) are package campaigns/segments, which reads contacts;
+// GET /contacts?segment_id= filters through the SegmentFilter that package
+// provides (Deps.Segments).
 //
 // # Engine API
 //
-// The sending engine consumes CompileRule, GetSegment, MatchPage, GetMany,
-// IsSendable, Suppress, BumpSent and EnsureByEmail. Every store function
-// takes a DBTX so it can run inside the caller's transaction. A contact is
-// sendable when its status is active and neither its address nor its domain
-// is on the suppression list; MatchPage only ever returns sendable contacts.
-//
-// # Segment rules
-//
-// A rule is an expr predicate over contact (id, email, name, attributes,
-// tags, status, created_at, consent.source/at/ip), stats (sent, opens,
-// clicks, conversions, revenue, last_open_at, last_click_at,
-// last_purchase_at) and now, with days_since(t) and has_tag(s). Missing
-// timestamps are the zero time. Rules are compiled without expr's optimiser
-// and may use neither ranges nor nested closures; a contact on which a rule
-// fails at run time (say `contact.attributes.age > 30` where age is text)
-// does not match. Erased contacts match no rule.
-//
-// A rule made only of comparisons, and/or/not, in, contains, startsWith,
-// endsWith, matches, attribute access, has_tag, days_since and
-// len(contact.tags) runs as one parameterised SQL WHERE clause that selects
-// exactly what the Go evaluation would (rule_translate.go states the
-// semantics; a property test checks them on random rules and contacts).
-// Other rules run in Go over keyset pages of contacts, reading only the
-// columns and attributes they use, after SQL has applied whatever
-// conjuncts of the rule translate.
+// The sending engine consumes GetMany, IsSendable, Suppress, BumpSent and
+// EnsureByEmail. Every store function takes a DBTX so it can run inside
+// the caller's transaction. A contact is sendable when its status is active
+// and neither its address nor its domain is on the suppression list
+// (SendableSQL, which segments.MatchPage selects).
 //
 // # CSV import
 //

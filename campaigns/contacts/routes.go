@@ -27,10 +27,13 @@ type Deps struct {
 	River *river.Client[pgx.Tx]
 	// Conversions, when not nil, attributes posted transactions.
 	Conversions ConversionRecorder
-	Logger      *slog.Logger
+	// Segments compiles a stored segment for GET /contacts?segment_id=
+	// (segments.Filter); without it that filter is refused.
+	Segments SegmentLoader
+	Logger   *slog.Logger
 }
 
-// Routes registers the contacts, segments, suppressions, imports and events
+// Routes registers the contacts, suppressions, imports and events
 // endpoints on api (/api/v1).
 func Routes(api *echo.Group, deps Deps) {
 	if deps.Logger == nil {
@@ -46,14 +49,6 @@ func Routes(api *echo.Group, deps Deps) {
 	api.GET("/contacts/:id/export", h.exportContact)
 	api.GET("/imports/:id", h.getImport)
 	api.POST("/events", h.postEvent)
-
-	api.POST("/segments", h.createSegment)
-	api.GET("/segments", h.listSegments)
-	api.POST("/segments/preview", h.previewSegment)
-	api.GET("/segments/:id", h.getSegment)
-	api.PUT("/segments/:id", h.updateSegment)
-	api.DELETE("/segments/:id", h.deleteSegment)
-	api.GET("/segments/:id/count", h.countSegment)
 
 	api.GET("/suppressions", h.listSuppressions)
 	api.POST("/suppressions", h.addSuppression)

@@ -129,13 +129,6 @@ func TestSuppressionList(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, got, id)
 	}
-	compiled, err := CompileRule("")
-	require.NoError(t, err)
-	p, err := MatchPage(b.ctx, b.pool, compiled, 0, 100)
-	require.NoError(t, err)
-	require.Equal(t, []int64{ok}, p.IDs)
-	require.Equal(t, 2, p.Suppressed)
-	require.True(t, p.Done)
 
 	list, err := ListSuppressions(b.ctx, b.pool, 0, 10)
 	require.NoError(t, err)
@@ -159,83 +152,4 @@ func TestBumpSent(t *testing.T) {
 	cy, _ := Get(b.ctx, b.pool, y)
 	require.Equal(t, 2, cx.Stats.Sent)
 	require.Equal(t, 1, cy.Stats.Sent)
-}
-
-// TestMatchPageWalk walks a segment page by page on both paths and checks
-// that every matching sendable contact is seen exactly once.
-func TestMatchPageWalk(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	want := map[int64]bool{}
-	suppressed := 0
-	for i := range 57 {
-		city := "Tehran"
-		if i%3 == 0 {
-			city = "Shiraz"
-		}
-		id := b.mustCreate(t, ContactInput{Email: "p" + string(rune('a'+i%26)) + time.Duration(i).String() + "@example.com",
-			Attributes: map[string]any{"city": city}})
-		if city == "Tehran" {
-			if i%10 == 1 {
-				require.NoError(t, Suppress(b.ctx, b.pool, id, StatusUnsubscribed))
-				suppressed++
-			} else {
-				want[id] = true
-			}
-		}
-	}
-	for _, rule := range []string{`contact.attributes.city == "Tehran"`, `contact.attributes.city == "Tehran" && len(contact.tags) == 0`} {
-		compiled, err := CompileRule(rule)
-		require.NoError(t, err)
-		seen := map[int64]bool{}
-		sup, after, pages := 0, int64(0), 0
-		for {
-			p, err := MatchPage(b.ctx, b.pool, compiled, after, 7)
-			require.NoError(t, err)
-			pages++
-			require.Less(t, pages, 100)
-			for _, id := range p.IDs {
-				require.False(t, seen[id])
-				seen[id] = true
-			}
-			sup += p.Suppressed
-			require.GreaterOrEqual(t, p.Last, after)
-			after = p.Last
-			if p.Done {
-				break
-			}
-		}
-		require.Equal(t, want, seen, rule)
-		require.Equal(t, suppressed, sup, rule)
-	}
-}
-
-func TestCompileRuleErrors(t *testing.T) {
-	t.Parallel()
-	for rule, pos := range map[string]int{
-		`contact.nope == 1`:               9,
-		`  stats.sent >`:                  14,
-		`has_tag(1)`:                      9,
-		"contact.email == \"a\" &&\n 1 +": 0,
-	} {
-		_, err := CompileRule(rule)
-		var de *errs.Error
-		require.ErrorAs(t, err, &de, rule)
-		require.Equal(t, errs.Invalid, de.Code)
-		require.Equal(t, "rule", de.Field)
-		if pos > 0 {
-			require.Equal(t, pos, de.Position, "%s: %s", rule, de.Message)
-		}
-	}
-	for _, rule := range []string{"", "  ", "true", `contact.attributes.city == "Tehran"`} {
-		c, err := CompileRule(rule)
-		require.NoError(t, err, rule)
-		require.True(t, c.Translatable(), rule)
-	}
-	c, err := CompileRule(`any(contact.tags, {# startsWith "x"})`)
-	require.NoError(t, err)
-	require.False(t, c.Translatable())
-
-	_, err = GetSegment(t.Context(), setup(t).pool, 12345)
-	require.True(t, errs.Is(err, errs.NotFound))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
@@ -28,11 +29,11 @@ func (h *Handler) SegmentContactsCSV(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	seg, err := contacts.GetSegment(ctx, h.cfg.Pool, id)
+	seg, err := segments.GetSegment(ctx, h.cfg.Pool, id)
 	if err != nil {
 		return err
 	}
-	rule, err := contacts.CompileRule(seg.Rule)
+	rule, err := segments.CompileSegment(seg.Rule)
 	if err != nil {
 		return errs.New(errs.Conflict, "segment %q has an invalid rule: %v", seg.Name, err)
 	}
@@ -43,7 +44,7 @@ func (h *Handler) SegmentContactsCSV(c echo.Context) error {
 	var after int64
 	rec := make([]string, len(contactHeader))
 	for {
-		page, err := contacts.MatchPage(ctx, h.cfg.Pool, rule, after, segmentPage)
+		page, err := segments.MatchPage(ctx, h.cfg.Pool, rule, after, segmentPage)
 		if err != nil {
 			return h.abort(c, "segment", err)
 		}

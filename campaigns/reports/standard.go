@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
 )
@@ -286,17 +287,17 @@ func audience(ctx context.Context, db contacts.DBTX, from, end time.Time, seg *i
 		r.Audience.Size = n
 		return count(nil)
 	}
-	s, err := contacts.GetSegment(ctx, db, *seg)
+	s, err := segments.GetSegment(ctx, db, *seg)
 	if err != nil {
 		return err
 	}
-	rule, err := contacts.CompileRule(s.Rule)
+	rule, err := segments.CompileSegment(s.Rule)
 	if err != nil {
 		return errs.New(errs.Conflict, "segment %q has an invalid rule: %v", s.Name, err)
 	}
 	var after int64
 	for {
-		page, err := contacts.MatchPage(ctx, db, rule, after, segmentPage)
+		page, err := segments.MatchPage(ctx, db, rule, after, segmentPage)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/campaigns/segments"
 )
 
 // TestStandardAudienceHonoursSuppressions: the standard report's audience
@@ -94,7 +95,7 @@ func TestStandardAudienceHonoursSuppressions(t *testing.T) {
 	var sqlSeg, goSeg int64
 	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('t0', '"t0" in contact.tags') RETURNING id`).Scan(&sqlSeg))
 	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('go', 'any(contact.tags, # == "t1" || # == "t0")') RETURNING id`).Scan(&goSeg))
-	rule, err := contacts.CompileRule(`any(contact.tags, # == "t1" || # == "t0")`)
+	rule, err := segments.CompileSegment(`any(contact.tags, # == "t1" || # == "t0")`)
 	require.NoError(t, err)
 	require.False(t, rule.Translatable(), "the second segment exercises the Go path")
 

@@ -9,6 +9,7 @@ import (
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
@@ -28,7 +29,9 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Contacts: m.templateContact,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
-	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
+	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
+		Segments: segments.Filter})
+	segments.Routes(api, segments.Deps{Pool: m.pool})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	svc := m.campaignService()
 	svc.Routes(api)
@@ -45,7 +48,7 @@ func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact
 	if err != nil {
 		return templates.Contact{}, err
 	}
-	return templates.Contact{ID: c.ID, Email: c.Email, Name: c.Name, Attributes: c.Attributes, Tags: c.Tags, CreatedAt: c.CreatedAt}, nil
+	return c.Profile(), nil
 }
 
 // campaignService is the campaign service the API and the admin pages share.

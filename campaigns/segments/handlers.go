@@ -1,12 +1,15 @@
-package contacts
+package segments
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -90,7 +93,7 @@ func (h *handlers) countSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	compiled, err := CompileSegment(ctx, h.deps.Pool, id)
+	compiled, err := CompileStored(ctx, h.deps.Pool, id)
 	if err != nil {
 		return err
 	}
@@ -103,8 +106,8 @@ func (h *handlers) countSegment(c echo.Context) error {
 
 // Preview is the answer of POST /segments/preview.
 type Preview struct {
-	Count  int64     `json:"count"`
-	Sample []Contact `json:"sample"`
+	Count  int64              `json:"count"`
+	Sample []contacts.Contact `json:"sample"`
 	// SQL tells whether the rule runs as SQL (true) or in Go.
 	SQL bool `json:"sql"`
 }
@@ -117,7 +120,7 @@ func (h *handlers) previewSegment(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	compiled, err := CompileRule(in.Rule)
+	compiled, err := CompileSegment(in.Rule)
 	if err != nil {
 		return err
 	}
@@ -130,53 +133,10 @@ func (h *handlers) previewSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := GetMany(ctx, h.deps.Pool, ids)
+	cs, err := contacts.GetMany(ctx, h.deps.Pool, ids)
 	if err != nil {
 		return err
 	}
-	sortByID(cs)
+	slices.SortFunc(cs, func(a, b contacts.Contact) int { return cmp.Compare(a.ID, b.ID) })
 	return c.JSON(http.StatusOK, Preview{Count: n, Sample: cs, SQL: compiled.Translatable()})
-}
-
-func (h *handlers) listSuppressions(c echo.Context) error {
-	limit, err := httpapi.Limit(c, 50, 500)
-	if err != nil {
-		return err
-	}
-	a, err := after(c)
-	if err != nil {
-		return err
-	}
-	items, err := ListSuppressions(c.Request().Context(), h.deps.Pool, a, limit)
-	if err != nil {
-		return err
-	}
-	out := httpapi.List[Suppression]{Items: items}
-	if len(items) == limit {
-		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (h *handlers) addSuppression(c echo.Context) error {
-	var in SuppressionInput
-	if err := httpapi.BindJSON(c, &in); err != nil {
-		return err
-	}
-	s, err := AddSuppression(c.Request().Context(), h.deps.Pool, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, s)
-}
-
-func (h *handlers) deleteSuppression(c echo.Context) error {
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := DeleteSuppression(c.Request().Context(), h.deps.Pool, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"fmt"
@@ -274,7 +274,7 @@ func (t *translator) daysSince(call *ast.CallNode) (operand, bool) {
 	if !ok {
 		return operand{}, false
 	}
-	// Whole seconds, rounded down, as ruleEnv.daysSince.
+	// Whole seconds, rounded down, as segmentEnv.daysSince.
 	s := "floor((" + t.arg(t.now.Unix()) + "::bigint - floor(extract(epoch FROM COALESCE(" + col +
 		", '0001-01-01 00:00:00+00'::timestamptz)))) / 86400)"
 	return operand{kind: kInt, sql: s}, true

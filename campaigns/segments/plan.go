@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"encoding/json"

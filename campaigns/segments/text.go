@@ -1,9 +1,10 @@
-package contacts
+package segments
 
 import (
 	"github.com/expr-lang/expr/ast"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/exprpos"
 	"github.com/peykar/peykar/internal/safetext"
 )
 
@@ -17,7 +18,7 @@ func checkStrings(rule string, tree ast.Node) error {
 		return nil
 	}
 	pos := v.found.Location().From + 1
-	line, col := lineCol(rule, pos)
+	line, col := exprpos.LineCol(rule, pos)
 	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: "a string contains a NUL byte (\\u0000); no contact field can hold one",
 		Position: pos, Line: line, Column: col}
 }

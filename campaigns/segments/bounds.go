@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/exprpos"
 )
 
 // checkBounds refuses what could make one rule cost a great deal per
@@ -18,7 +19,7 @@ func checkBounds(rule string, tree ast.Node) error {
 		return nil
 	}
 	pos := v.bad.Location().From + 1
-	line, col := lineCol(rule, pos)
+	line, col := exprpos.LineCol(rule, pos)
 	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: v.why, Position: pos, Line: line, Column: col}
 }
 
@@ -34,7 +35,7 @@ func (v *boundsVisitor) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.BinaryNode:
 		if x.Operator == ".." {
-			v.bad, v.why = x, "ranges (..) are not allowed in segment rules"
+			v.bad, v.why = x, "ranges (..) are not allowed in segments"
 		} else if n, ok := daysLiteral(x); ok && (n > maxDays || n < -maxDays) {
 			v.bad, v.why = x, fmt.Sprintf("days_since is compared with %d days: the limit is ±%d (about 2,700 years)", n, maxDays)
 		}
@@ -42,7 +43,7 @@ func (v *boundsVisitor) Visit(n *ast.Node) {
 		inner := &predicateFinder{}
 		ast.Walk(&x.Node, inner)
 		if inner.found != nil {
-			v.bad, v.why = inner.found, "a closure inside a closure is not allowed in segment rules"
+			v.bad, v.why = inner.found, "a closure inside a closure is not allowed in segments"
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // goWindow is how many ids one keyset window of the Go evaluation path
@@ -56,7 +58,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	p := Page{Last: after}
 	if c.Translatable() {
 		where, args := c.where(now, 2)
-		rows, err := db.Query(ctx, `SELECT c.id, `+sendableSQL+` FROM contacts c
+		rows, err := db.Query(ctx, `SELECT c.id, `+contacts.SendableSQL+` FROM contacts c
 			WHERE c.id > $1 AND c.status <> 'erased' AND `+where+` ORDER BY c.id LIMIT $2`,
 			append([]any{after, limit}, args...)...)
 		if err != nil {
@@ -82,13 +84,13 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 		p.Done = n < limit
 		return p, nil
 	}
-	env := newRuleEnv(now)
+	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
 	n := 0
 	cols, args, targets := c.plan.columns(2, true)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
-	rows, err := db.Query(ctx, `SELECT `+cols+`, `+sendableSQL+` FROM contacts c
+	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c
 		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
@@ -96,7 +98,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	err = eachEnvRow(rows, r, targets, 1, func(extra [][]byte, tm *pgtype.Map) error {
 		n++
 		p.Last = r.id
-		if r.status == StatusErased {
+		if r.status == contacts.StatusErased {
 			return nil
 		}
 		if err := r.fill(env, c.plan); err != nil {
@@ -153,9 +155,26 @@ func (c *Compiled) where(now time.Time, base int) (string, []any) {
 	}
 	w, ok := translate(c.tree, now, base)
 	if !ok {
-		panic("contacts: where on an untranslatable rule")
+		panic("segments: where on an untranslatable segment")
 	}
 	return "(" + w.sql + ")", w.args
+}
+
+// SQL returns the segment as a condition over contacts c at now, with
+// parameters numbered after base; ok is false when it runs in Go
+// (contacts.SegmentFilter).
+func (c *Compiled) SQL(now time.Time, base int) (where string, args []any, ok bool) {
+	if !c.Translatable() {
+		return "", nil, false
+	}
+	where, args = c.where(now, base)
+	return where, args, true
+}
+
+// MatchingIDs returns up to limit ids (erased contacts aside) with id >
+// after that match c at now, in id order (contacts.SegmentFilter).
+func (c *Compiled) MatchingIDs(ctx context.Context, db DBTX, now time.Time, after int64, limit int) ([]int64, error) {
+	return matchingIDs(ctx, db, c, now, after, limit)
 }
 
 // prefilterSQL is " AND (…)" for the conjuncts SQL can check before the Go
@@ -321,7 +340,7 @@ const minBlocksPerPart = 1000
 // countBlocks counts the contacts in blocks [from, to) of the table (to <
 // 0: to the end) that match c, evaluated in Go, in one statement.
 func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from, to int64) (int64, error) {
-	env := newRuleEnv(now)
+	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
 	cols, args, targets := c.plan.columns(0, false)
@@ -359,11 +378,11 @@ func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from,
 // prefilter, and a window never holds more than goWindow rows.
 func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upTo int64, fn func(id int64) bool) error {
 	if upTo <= 0 {
-		if err := db.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM contacts`).Scan(&upTo); err != nil {
+		if err := db.QueryRow(ctx, queries.Get("max_contact_id")).Scan(&upTo); err != nil {
 			return fmt.Errorf("scan contacts: %w", err)
 		}
 	}
-	env := newRuleEnv(now)
+	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
 	cols, args, targets := c.plan.columns(2, false)

@@ -1,19 +1,33 @@
-package contacts
+package segments
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
+	"github.com/peykar/peykar/internal/sqlq"
 )
 
-// Segment is a stored, named rule.
+//go:embed queries.sql
+var queriesFS embed.FS
+
+// queries are the package's statements (queries.sql).
+var queries = sqlq.MustLoad(queriesFS)
+
+// maxNameLen bounds a segment's name, as a contact's.
+const maxNameLen = 500
+
+// Segment is a stored, named segment. Rule is its expr source (the API's
+// field name).
 type Segment struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
@@ -39,11 +53,9 @@ func (in *SegmentInput) validate() error {
 	if err := safetext.Text("rule", in.Rule); err != nil {
 		return err
 	}
-	_, err := CompileRule(in.Rule)
+	_, err := CompileSegment(in.Rule)
 	return err
 }
-
-const segmentColumns = `id, name, rule, created_at, updated_at`
 
 func scanSegment(row pgx.Row) (Segment, error) {
 	var s Segment
@@ -62,12 +74,12 @@ func CreateSegment(ctx context.Context, db DBTX, in SegmentInput) (Segment, erro
 	if err := in.validate(); err != nil {
 		return Segment{}, err
 	}
-	return scanSegment(db.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ($1, $2) RETURNING `+segmentColumns, in.Name, in.Rule))
+	return scanSegment(db.QueryRow(ctx, queries.Get("create_segment"), in.Name, in.Rule))
 }
 
 // GetSegment returns a segment, or errs.NotFound.
 func GetSegment(ctx context.Context, db DBTX, id int64) (Segment, error) {
-	return scanSegment(db.QueryRow(ctx, `SELECT `+segmentColumns+` FROM segments WHERE id = $1`, id))
+	return scanSegment(db.QueryRow(ctx, queries.Get("get_segment"), id))
 }
 
 // UpdateSegment replaces a segment's name and rule, or gives errs.NotFound.
@@ -75,20 +87,16 @@ func UpdateSegment(ctx context.Context, db DBTX, id int64, in SegmentInput) (Seg
 	if err := in.validate(); err != nil {
 		return Segment{}, err
 	}
-	return scanSegment(db.QueryRow(ctx, `UPDATE segments SET name = $2, rule = $3, updated_at = now() WHERE id = $1
-		RETURNING `+segmentColumns, id, in.Name, in.Rule))
+	return scanSegment(db.QueryRow(ctx, queries.Get("update_segment"), id, in.Name, in.Rule))
 }
 
 // DeleteSegment removes a segment. One that a campaign uses gives
 // errs.Conflict; an unknown one errs.NotFound.
 func DeleteSegment(ctx context.Context, db DBTX, id int64) error {
-	tag, err := db.Exec(ctx, `DELETE FROM segments WHERE id = $1`, id)
+	tag, err := db.Exec(ctx, queries.Get("delete_segment"), id)
 	if err != nil {
-		var code string
-		if pe := pgErrCode(err); pe != "" {
-			code = pe
-		}
-		if code == "23503" {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23503" {
 			return errs.New(errs.Conflict, "the segment is used by a campaign")
 		}
 		return fmt.Errorf("delete segment: %w", err)
@@ -101,7 +109,7 @@ func DeleteSegment(ctx context.Context, db DBTX, id int64) error {
 
 // ListSegments returns up to limit segments with id > after, in id order.
 func ListSegments(ctx context.Context, db DBTX, after int64, limit int) ([]Segment, error) {
-	rows, err := db.Query(ctx, `SELECT `+segmentColumns+` FROM segments WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := db.Query(ctx, queries.Get("list_segments"), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list segments: %w", err)
 	}
@@ -117,11 +125,22 @@ func ListSegments(ctx context.Context, db DBTX, after int64, limit int) ([]Segme
 	return out, rows.Err()
 }
 
-// CompileSegment loads and compiles a stored segment.
-func CompileSegment(ctx context.Context, db DBTX, id int64) (*Compiled, error) {
+// CompileStored loads and compiles a stored segment; errs.NotFound when
+// there is none.
+func CompileStored(ctx context.Context, db DBTX, id int64) (*Compiled, error) {
 	s, err := GetSegment(ctx, db, id)
 	if err != nil {
 		return nil, err
 	}
-	return CompileRule(s.Rule)
+	return CompileSegment(s.Rule)
+}
+
+// Filter is CompileStored as contacts.Deps.Segments takes it, for GET
+// /contacts?segment_id=.
+func Filter(ctx context.Context, db DBTX, id int64) (contacts.SegmentFilter, error) {
+	c, err := CompileStored(ctx, db, id)
+	if err != nil {
+		return nil, err // never a typed nil inside the interface
+	}
+	return c, nil
 }

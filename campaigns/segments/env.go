@@ -1,16 +1,18 @@
-package contacts
+package segments
 
 import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/peykar/peykar/internal/profile"
 )
 
-// ruleEnv is the environment a segment rule sees. Missing timestamps (a
+// segmentEnv is the environment a segment rule sees. Missing timestamps (a
 // contact that never opened, gave no consent date, …) are the zero time,
 // 0001-01-01 UTC, so days_since of them is very large and comparisons with
 // them are well defined.
-type ruleEnv struct {
+type segmentEnv struct {
 	Contact   contactEnv          `expr:"contact"`
 	Stats     statsEnv            `expr:"stats"`
 	RFM       rfmEnv              `expr:"rfm"`
@@ -22,15 +24,11 @@ type ruleEnv struct {
 	DaysSince func(time.Time) int `expr:"days_since"`
 }
 
+// contactEnv is the contact as a segment sees it: the one contact profile
+// (its fields promoted: contact.email, contact.tags…) and its consent.
 type contactEnv struct {
-	ID         int64          `expr:"id"`
-	Email      string         `expr:"email"`
-	Name       string         `expr:"name"`
-	Attributes map[string]any `expr:"attributes"`
-	Tags       []string       `expr:"tags"`
-	Status     string         `expr:"status"`
-	CreatedAt  time.Time      `expr:"created_at"`
-	Consent    consentEnv     `expr:"consent"`
+	profile.Contact
+	Consent consentEnv `expr:"consent"`
 }
 
 type consentEnv struct {
@@ -72,15 +70,15 @@ type clusterEnv struct {
 	ID int `expr:"id"`
 }
 
-// newRuleEnv returns an environment whose functions are bound to it.
-func newRuleEnv(now time.Time) *ruleEnv {
-	e := &ruleEnv{Now: now}
+// newSegmentEnv returns an environment whose functions are bound to it.
+func newSegmentEnv(now time.Time) *segmentEnv {
+	e := &segmentEnv{Now: now}
 	e.HasTag = e.hasTag
 	e.DaysSince = e.daysSince
 	return e
 }
 
-func (e *ruleEnv) hasTag(t string) bool {
+func (e *segmentEnv) hasTag(t string) bool {
 	for _, x := range e.Contact.Tags {
 		if x == t {
 			return true
@@ -91,7 +89,7 @@ func (e *ruleEnv) hasTag(t string) bool {
 
 // daysSince is the number of whole days from t to now, rounded down, on
 // whole seconds (the SQL translation computes exactly the same).
-func (e *ruleEnv) daysSince(t time.Time) int {
+func (e *segmentEnv) daysSince(t time.Time) int {
 	d := e.Now.Unix() - t.Unix()
 	q := d / 86400
 	if d%86400 < 0 {
@@ -135,7 +133,7 @@ func newEnvRow(p goPlan) *envRow {
 }
 
 // fill loads the row into e.
-func (r *envRow) fill(e *ruleEnv, p goPlan) error {
+func (r *envRow) fill(e *segmentEnv, p goPlan) error {
 	c := &e.Contact
 	c.ID, c.Email, c.Name, c.Tags, c.Status, c.CreatedAt = r.id, r.email, r.name, r.tags, r.status, r.createdAt
 	clear(r.attrMap)

@@ -1,10 +1,12 @@
-package contacts
+package segments
 
 import (
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // TestRuleScores checks the analytics variables (rfm, churn, response,
@@ -13,9 +15,9 @@ import (
 func TestRuleScores(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	champ := b.mustCreate(t, ContactInput{Email: "champ@example.com"})
-	risky := b.mustCreate(t, ContactInput{Email: "risky@example.com"})
-	none := b.mustCreate(t, ContactInput{Email: "none@example.com"})
+	champ := b.mustCreate(t, contacts.ContactInput{Email: "champ@example.com"})
+	risky := b.mustCreate(t, contacts.ContactInput{Email: "risky@example.com"})
+	none := b.mustCreate(t, contacts.ContactInput{Email: "none@example.com"})
 	_, err := b.pool.Exec(b.ctx, `INSERT INTO contact_scores (contact_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment,
 		value, churn_risk, response_likelihood, cluster_id) VALUES
 		($1, 5, 5, 4, 'champions', 900.5, 0.1, 0.3, 1), ($2, 1, 3, 4, 'at_risk', 120, 0.8, 0.02, 2)`, champ, risky)
@@ -33,7 +35,7 @@ func TestRuleScores(t *testing.T) {
 		`rfm.segment in ["at_risk", "cannot_lose"]`:            {risky},
 	}
 	for rule, want := range cases {
-		c, err := CompileRule(rule)
+		c, err := CompileSegment(rule)
 		require.NoError(t, err, rule)
 		require.True(t, c.Translatable(), rule)
 		sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 100)
@@ -45,8 +47,8 @@ func TestRuleScores(t *testing.T) {
 		require.NoError(t, err, rule)
 		require.Equal(t, want, goIDs, "Go path: "+rule)
 	}
-	_, err = CompileRule(`rfm.segmnt == "x"`)
+	_, err = CompileSegment(`rfm.segmnt == "x"`)
 	require.Error(t, err, "unknown fields fail at compile time")
-	_, err = CompileRule(`churn.risk == "high"`)
+	_, err = CompileSegment(`churn.risk == "high"`)
 	require.Error(t, err, "type errors fail at compile time")
 }

@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/exprbudget"
+	"github.com/peykar/peykar/internal/exprpos"
 )
 
 // Rule bounds: a rule is small, and one evaluation of its program is
@@ -38,11 +38,11 @@ type Compiled struct {
 // Translatable reports whether the rule runs as one SQL WHERE clause.
 func (c *Compiled) Translatable() bool { return c.all || c.tree != nil }
 
-// CompileRule compiles and type-checks a segment rule. The empty rule and
+// CompileSegment compiles and type-checks a segment rule. The empty rule and
 // `true` select every contact. A bad rule gives an *errs.Error with Code
 // errs.Invalid, Field "rule" and the 1-based Position (and Line, Column) of
 // the mistake.
-func CompileRule(rule string) (*Compiled, error) {
+func CompileSegment(rule string) (*Compiled, error) {
 	src := strings.TrimSpace(rule)
 	if len(rule) > maxRuleLen {
 		return nil, &errs.Error{Code: errs.Invalid, Field: "rule", Message: "is longer than 10000 bytes"}
@@ -55,11 +55,11 @@ func CompileRule(rule string) (*Compiled, error) {
 		src = rule // compile as written so positions need no adjusting
 	}
 	if err := exprbudget.Check(src); err != nil {
-		return nil, budgetError(rule, err)
+		return nil, positioned(rule, err)
 	}
-	program, err := expr.Compile(src, ruleOptions()...)
+	program, err := expr.Compile(src, exprOptions()...)
 	if err != nil {
-		return nil, ruleError(rule, err)
+		return nil, positioned(rule, err)
 	}
 	c.program = program
 	if c.all {
@@ -68,7 +68,7 @@ func CompileRule(rule string) (*Compiled, error) {
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil, ruleError(rule, err)
+		return nil, positioned(rule, err)
 	}
 	if err := checkBounds(rule, tree.Node); err != nil {
 		return nil, err
@@ -85,11 +85,11 @@ func CompileRule(rule string) (*Compiled, error) {
 	return c, nil
 }
 
-func ruleOptions() []expr.Option {
+func exprOptions() []expr.Option {
 	return append([]expr.Option{
 		// A struct value (not a pointer) lets expr load fields by index
 		// rather than look them up by name on every run.
-		expr.Env(ruleEnv{}),
+		expr.Env(segmentEnv{}),
 		expr.AsBool(),
 		expr.MaxNodes(maxRuleNodes),
 		// No optimiser: its folds change which sub-expressions run (so which
@@ -99,45 +99,15 @@ func ruleOptions() []expr.Option {
 	}, exprbudget.Options()...)
 }
 
-// budgetError turns exprbudget's save-time refusal into the API's error
-// with the position of the part at fault.
-func budgetError(rule string, err error) error {
-	var ob *exprbudget.OverBudgetError
-	if !errors.As(err, &ob) {
+// positioned is the API's error for a segment that does not compile or is
+// over budget (exprbudget.Check), placed in rule when err carries a
+// position.
+func positioned(rule string, err error) error {
+	p, ok := exprpos.Of(rule, err)
+	if !ok {
 		return &errs.Error{Code: errs.Invalid, Field: "rule", Message: err.Error()}
 	}
-	line, col := lineCol(rule, ob.Position)
-	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: ob.Message, Position: ob.Position, Line: line, Column: col}
-}
-
-// ruleError turns an expr error into the API's error with the position of
-// the mistake in the rule.
-func ruleError(rule string, err error) error {
-	var fe *file.Error
-	if !errors.As(err, &fe) {
-		return &errs.Error{Code: errs.Invalid, Field: "rule", Message: err.Error()}
-	}
-	pos := fe.From + 1
-	line, col := lineCol(rule, pos)
-	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: fe.Message, Position: pos, Line: line, Column: col}
-}
-
-// lineCol returns the 1-based line and column of the 1-based rune position pos.
-func lineCol(s string, pos int) (line, col int) {
-	line, col = 1, 1
-	i := 1
-	for _, r := range s {
-		if i == pos {
-			break
-		}
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-		i++
-	}
-	return line, col
+	return &errs.Error{Code: errs.Invalid, Field: "rule", Message: p.Message, Position: p.Position, Line: p.Line, Column: p.Column}
 }
 
 // eval runs the program for one contact; an evaluation error (a type
@@ -145,12 +115,12 @@ func lineCol(s string, pos int) (line, col int) {
 // evaluation stopped by its budget is an error for the whole operation
 // (an *errs.Error naming the contact): a count or a launch must not quietly
 // leave out contacts it could not judge.
-func (c *Compiled) eval(m *vm.VM, env *ruleEnv, id int64) (bool, error) {
+func (c *Compiled) eval(m *vm.VM, env *segmentEnv, id int64) (bool, error) {
 	out, err := exprbudget.Run(m, c.program, env) // a pointer: expr reads fields through it, and nothing is copied per contact
 	if err != nil {
 		var ee *exprbudget.ExceededError
 		if errors.As(err, &ee) {
-			line, col := lineCol(c.Rule, ee.Position)
+			line, col := exprpos.LineCol(c.Rule, ee.Position)
 			return false, &errs.Error{Code: errs.Invalid, Field: "rule", Position: ee.Position, Line: line, Column: col,
 				Message: fmt.Sprintf("for contact #%d, %s", id, ee.Error())}
 		}

@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // TestGoPathDecoding checks the Go path's own decoding of every column it
@@ -21,11 +23,11 @@ func TestGoPathDecoding(t *testing.T) {
 	now := time.Now()
 	consentAt := now.Add(-36 * time.Hour)
 	for i := range 8 {
-		in := ContactInput{Email: fmt.Sprintf("dec%d@example.com", i), Name: []string{"Sara", "Ali"}[i%2],
+		in := contacts.ContactInput{Email: fmt.Sprintf("dec%d@example.com", i), Name: []string{"Sara", "Ali"}[i%2],
 			Attributes: map[string]any{"age": float64(20 + 5*i), "city": []string{"Tehran", "Paris"}[i%2], "note": "a \"q\" é\n"},
 			Tags:       []string{"vip", "news-" + fmt.Sprint(i%3)}[:1+i%2]}
 		if i%3 != 0 {
-			in.Consent = &Consent{Source: "form", At: &consentAt, IP: fmt.Sprintf("10.0.0.%d", i)}
+			in.Consent = &contacts.Consent{Source: "form", At: &consentAt, IP: fmt.Sprintf("10.0.0.%d", i)}
 		}
 		id := b.mustCreate(t, in)
 		_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET sent = $2::int, opens = $3::int, clicks = $4, conversions = $5, revenue = $6,
@@ -64,7 +66,7 @@ func TestGoPathDecoding(t *testing.T) {
 		`rfm.value > 200 && churn.risk == 0.75 && response.likelihood < 0.2 && cluster.id >= 2`:                                       2,
 	}
 	for rule, want := range rules {
-		c, err := CompileRule(`(` + rule + `) || any([0], {# > 1})`) // never translatable, no SQL prefilter
+		c, err := CompileSegment(`(` + rule + `) || any([0], {# > 1})`) // never translatable, no SQL prefilter
 		require.NoError(t, err, rule)
 		require.False(t, c.Translatable())
 		whole := *c
@@ -94,7 +96,7 @@ func TestCountParallelBusyPool(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for i := range 30 {
-		b.mustCreate(t, ContactInput{Email: fmt.Sprintf("busy%d@example.com", i), Tags: []string{"news"}})
+		b.mustCreate(t, contacts.ContactInput{Email: fmt.Sprintf("busy%d@example.com", i), Tags: []string{"news"}})
 	}
 	cfg := b.pool.Config().Copy()
 	cfg.MaxConns = 2
@@ -104,7 +106,7 @@ func TestCountParallelBusyPool(t *testing.T) {
 	held, err := small.Acquire(b.ctx) // another user of the pool
 	require.NoError(t, err)
 	defer held.Release()
-	c, err := CompileRule(`any(contact.tags, {# startsWith "news"})`)
+	c, err := CompileSegment(`any(contact.tags, {# startsWith "news"})`)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()

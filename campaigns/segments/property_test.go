@@ -1,4 +1,4 @@
-package contacts
+package segments
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // attrValues are the JSON values random contacts get (nil: JSON null).
@@ -22,7 +24,7 @@ var literals = []string{`"x"`, `"y"`, `""`, `"Tehran"`, `"b"`, `0`, `1`, `5`, `-
 
 var regexps = []string{`^x`, `x$`, `a.b`, `[a-c]+`, `(?i)x`, `^$`, `x|y`, `^(Teh|teh)ran$`, `[^x]`, `\d`, `x{2,3}`, `.*`}
 
-func randomContactInput(r *rand.Rand, i int) ContactInput {
+func randomContactInput(r *rand.Rand, i int) contacts.ContactInput {
 	attrs := map[string]any{}
 	for _, k := range []string{"a", "b", "c"} {
 		if r.IntN(5) > 0 {
@@ -37,10 +39,10 @@ func randomContactInput(r *rand.Rand, i int) ContactInput {
 	}
 	names := []string{"", "Sara", "sara", "Ali", "Zed", "x"}
 	domains := []string{"a.example", "b.example", "gmail.com"}
-	in := ContactInput{Email: fmt.Sprintf("u%d@%s", i, domains[r.IntN(len(domains))]), Name: names[r.IntN(len(names))],
+	in := contacts.ContactInput{Email: fmt.Sprintf("u%d@%s", i, domains[r.IntN(len(domains))]), Name: names[r.IntN(len(names))],
 		Attributes: attrs, Tags: tags}
 	if r.IntN(2) == 0 {
-		in.Consent = &Consent{Source: []string{"form", "import", ""}[r.IntN(3)]}
+		in.Consent = &contacts.Consent{Source: []string{"form", "import", ""}[r.IntN(3)]}
 	}
 	return in
 }
@@ -186,7 +188,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 	translated, fallback := 0, 0
 	for range 1000 {
 		rule := randomRule(r, 3)
-		c, err := CompileRule(rule)
+		c, err := CompileSegment(rule)
 		if err != nil {
 			continue
 		}
@@ -255,16 +257,16 @@ func TestDaysSinceBoundaries(t *testing.T) {
 	for d := -1; d <= 3; d++ {
 		base := time.Unix(now.Unix()-int64(d)*86400, 0)
 		for _, off := range []time.Duration{-time.Second, -time.Microsecond, 0, time.Microsecond, 500 * time.Millisecond, time.Second} {
-			id := b.mustCreate(t, ContactInput{Email: fmt.Sprintf("d%d_%d@example.com", d+1, off.Microseconds()+2_000_000)})
+			id := b.mustCreate(t, contacts.ContactInput{Email: fmt.Sprintf("d%d_%d@example.com", d+1, off.Microseconds()+2_000_000)})
 			_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET last_open_at = $2 WHERE id = $1`, id, base.Add(off))
 			require.NoError(t, err)
 		}
 	}
-	b.mustCreate(t, ContactInput{Email: "never@example.com"})
+	b.mustCreate(t, contacts.ContactInput{Email: "never@example.com"})
 	for _, op := range []string{"<", "<=", ">", ">=", "==", "!="} {
 		for n := -1; n <= 3; n++ {
 			rule := fmt.Sprintf("days_since(stats.last_open_at) %s %d", op, n)
-			c, err := CompileRule(rule)
+			c, err := CompileSegment(rule)
 			require.NoError(t, err)
 			require.True(t, c.Translatable())
 			sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)

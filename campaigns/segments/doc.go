@@ -1,0 +1,40 @@
+// Package segments owns the segments table and the segment language: a
+// segment is a named expr predicate over a contact, compiled once
+// (CompileSegment) and then run as one parameterised SQL WHERE clause when
+// it can be, and evaluated in Go over keyset pages of contacts otherwise.
+// It also serves the /segments REST endpoints (Routes). It reads contacts
+// (and contact_scores, suppressions) but writes none of them.
+//
+// # Engine API
+//
+// The sending engine, campaigns and reports consume GetSegment,
+// CompileSegment (or CompileStored), MatchPage and Count. Every store
+// function takes a DBTX (contacts.DBTX) so it can run inside the caller's
+// transaction. MatchPage only ever returns sendable contacts (see
+// contacts.IsSendable) and counts the others. *Compiled implements
+// contacts.SegmentFilter, through which GET /contacts?segment_id= filters
+// (Filter is the loader contacts.Deps.Segments takes).
+//
+// # The language
+//
+// A segment is an expr predicate over contact (id, email, name, attributes,
+// tags, status, created_at, consent.source/at/ip), stats (sent, opens,
+// clicks, conversions, revenue, last_open_at, last_click_at,
+// last_purchase_at), the analytics scores (rfm, churn, response, cluster)
+// and now, with days_since(t) and has_tag(s). Missing timestamps are the
+// zero time. Segments are compiled without expr's optimiser and may use
+// neither ranges nor nested closures; a contact on which a segment fails at
+// run time (say `contact.attributes.age > 30` where age is text) does not
+// match. Erased contacts match no segment. The API calls the source text
+// "rule" (the field of POST /segments); "rule" in Go code means a
+// campaign's follow-up rule (package campaigns).
+//
+// A segment made only of comparisons, and/or/not, in, contains,
+// startsWith, endsWith, matches, attribute access, has_tag, days_since and
+// len(contact.tags) runs as one parameterised SQL WHERE clause that selects
+// exactly what the Go evaluation would (translate.go states the semantics;
+// TestRuleSQLMatchesGo checks them on random segments and contacts). Other
+// segments run in Go over keyset pages of contacts, reading only the
+// columns and attributes they use (plan.go, decode.go), after SQL has
+// applied whatever conjuncts translate.
+package segments

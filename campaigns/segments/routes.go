@@ -1,0 +1,43 @@
+package segments
+
+import (
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	Pool *pgxpool.Pool
+}
+
+// Routes registers the segment endpoints on api (/api/v1): create, list,
+// get, update, delete, count and preview.
+func Routes(api *echo.Group, deps Deps) {
+	h := &handlers{deps: deps}
+	api.POST("/segments", h.createSegment)
+	api.GET("/segments", h.listSegments)
+	api.POST("/segments/preview", h.previewSegment)
+	api.GET("/segments/:id", h.getSegment)
+	api.PUT("/segments/:id", h.updateSegment)
+	api.DELETE("/segments/:id", h.deleteSegment)
+	api.GET("/segments/:id/count", h.countSegment)
+}
+
+type handlers struct{ deps Deps }
+
+// after reads the ?after= cursor (an id; empty means from the start).
+func after(c echo.Context) (int64, error) {
+	s := c.QueryParam("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errs.Field("after", "must be a cursor from a previous page")
+	}
+	return n, nil
+}
