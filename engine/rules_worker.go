@@ -16,6 +16,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
 )
@@ -28,9 +29,8 @@ const holdWhilePaused = 10 * time.Second
 // same transaction as the actions, so retries and duplicate events cannot
 // double-send.
 type Rules struct {
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
-	Now    func() time.Time
+	Pool *pgxpool.Pool
+	baseservice.Base
 
 	mu       sync.Mutex
 	compiled map[int64]compiledRules // by campaign
@@ -39,13 +39,6 @@ type Rules struct {
 type compiledRules struct {
 	updatedAt time.Time
 	rules     []campaigns.CompiledRule
-}
-
-func (r *Rules) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
 }
 
 // trigger is what happened to a delivery.
@@ -74,7 +67,7 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 	if c.Status == campaigns.StatusPaused {
 		return errHold
 	}
-	if !c.RulesActiveAt(r.now()) {
+	if !c.RulesActiveAt(r.Now()) {
 		return nil // cancelled, or past rules_until: dropped
 	}
 	rules, err := r.rulesOf(c)
@@ -113,7 +106,7 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 			Status: p.Status, CreatedAt: p.CreatedAt},
 		Delivery: campaigns.RuleDelivery{ID: d.id, Step: d.step, SentAt: d.sentAt},
 		Campaign: campaigns.RuleCampaign{ID: c.ID, Name: c.Name},
-		Now:      r.now(),
+		Now:      r.Now(),
 	}
 	if t.LinkIdx != nil {
 		env.Event.Link, err = linkOf(ctx, r.Pool, c.ID, d.step, *t.LinkIdx)
@@ -218,14 +211,14 @@ func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pg
 	if err != nil || !ok {
 		return err
 	}
-	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID})
+	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID}, r.Now())
 	if err != nil || len(ids) == 0 {
 		return err
 	}
 	opts := &river.InsertOpts{}
 	if a.Delay != "" {
 		d, _ := time.ParseDuration(a.Delay) // validated on save
-		opts.ScheduledAt = r.now().Add(d)
+		opts.ScheduledAt = r.Now().Add(d)
 	}
 	_, err = client.InsertTx(ctx, tx, SendArgs{CampaignID: c.ID, DeliveryIDs: ids}, opts)
 	return err
@@ -385,7 +378,7 @@ func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	for _, id := range due {
-		err := w.Rules.Fire(ctx, client, a.CampaignID, id, trigger{Type: on, At: w.Rules.now(), Only: a.Rule})
+		err := w.Rules.Fire(ctx, client, a.CampaignID, id, trigger{Type: on, At: w.Rules.Now(), Only: a.Rule})
 		if errors.Is(err, errHold) {
 			return river.JobSnooze(holdWhilePaused)
 		}
