@@ -273,8 +273,12 @@ func TestPauseResumeCancel(t *testing.T) {
 
 	_, err = b.svc.Transition(ctx, c.ID, "pause")
 	require.NoError(t, err)
-	atPause := b.waitQuiet(t, time.Second, 20*time.Second)
-	time.Sleep(time.Second)
+	// Once every send job has stopped (snoozed on seeing the pause, or
+	// done), a run after that snoozes again and sends nothing.
+	b.waitSettled(t, c.ID, "send")
+	atPause := b.sink.Count()
+	snoozed := b.subscribeSnoozes(t)
+	snoozed.next(t, "send", c.ID)
 	require.Equal(t, atPause, b.sink.Count(), "nothing is sent while paused")
 	require.Less(t, atPause, 40)
 
@@ -293,9 +297,15 @@ func TestPauseResumeCancel(t *testing.T) {
 	require.Eventually(t, func() bool { return b.sink.Count() >= 43 }, 10*time.Second, 10*time.Millisecond)
 	_, err = b.svc.Transition(ctx, c2.ID, "cancel")
 	require.NoError(t, err)
-	final := b.waitQuiet(t, time.Second, 20*time.Second)
-	time.Sleep(time.Second)
-	require.Equal(t, final, b.sink.Count(), "nothing is sent after cancel")
+	// Every send job of the cancelled campaign has ended: none can send.
+	b.waitSettled(t, c2.ID, "send")
+	final := b.sink.Count()
+	var left int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending')`, c2.ID).Scan(&left))
+	require.Zero(t, left, "nothing is left to send after cancel")
+	var snoozedJobs int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'send' AND (args->>'campaign_id')::bigint = $1 AND state = 'scheduled'`, c2.ID).Scan(&snoozedJobs))
+	require.Zero(t, snoozedJobs, "no send job of the cancelled campaign waits to run again")
 	require.Less(t, final, 80)
 	b.requireCountersMatch(t, c.ID)
 	b.requireCountersMatch(t, c2.ID)
@@ -409,24 +419,6 @@ func TestSweepResendsOrphanedDeliveries(t *testing.T) {
 	// A second sweep finds nothing more to do.
 	_, err = b.client.Insert(ctx, engine.SweepArgs{}, nil)
 	require.NoError(t, err)
-	time.Sleep(500 * time.Millisecond)
+	b.waitSettled(t, 0, "sweep_deliveries", "send")
 	require.Equal(t, 3, b.sink.Count())
-}
-
-// waitQuiet waits until the sink has received nothing new for quiet, and
-// returns its count then.
-func (b *bundle) waitQuiet(t *testing.T, quiet, within time.Duration) int {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	last, since := b.sink.Count(), time.Now()
-	for time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		if n := b.sink.Count(); n != last {
-			last, since = n, time.Now()
-		} else if time.Since(since) >= quiet {
-			return last
-		}
-	}
-	t.Fatalf("sending never stopped")
-	return 0
 }
