@@ -61,6 +61,13 @@ func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
 // campaign service accepts on save what hooks.Policy allows.
 func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig) *bundle {
 	t.Helper()
+	return setupFull(t, pool, hooks, nil)
+}
+
+// setupFull is setupWebhooks with the engine reading clock (nil: the real
+// time).
+func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clock func() time.Time) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	if pool == nil {
 		pool = pgtest.NewPool(t)
@@ -73,7 +80,7 @@ func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig)
 	require.NoError(t, err)
 	t.Cleanup(smtpOut.Close)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("test-secret-test-secret-test-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks, Clock: clock})
 	workers := river.NewWorkers()
 	eng.Register(workers)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
