@@ -204,25 +204,15 @@ func progressReasons(ctx context.Context, db DBTX, campaignID, none int64) ([]ca
 	if none == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, `SELECT status, last_error, count(*) FROM (
-			SELECT status, last_error FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'skipped') LIMIT $2
-		) d GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`, campaignID, campaigns.ReasonSample)
+	rs, err := deliveries.FailureReasons(ctx, db, campaignID, campaigns.ReasonSample)
 	if err != nil {
 		return nil, fmt.Errorf("campaign progress reasons: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r campaigns.ProgressReason
-		if err := rows.Scan(&r.Status, &r.Reason, &r.Count); err != nil {
-			return nil, fmt.Errorf("campaign progress reasons: %w", err)
-		}
+	for _, r := range rs {
 		if r.Reason == "" {
 			r.Reason = "no reason recorded"
 		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaign progress reasons: %w", err)
+		out = append(out, campaigns.ProgressReason{Status: r.Status, Reason: r.Reason, Count: r.Count})
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
@@ -188,8 +189,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 		case "remove_tag":
 			err = contacts.RemoveTag(ctx, tx, d.contactID, a.Tag)
 		case "exit":
-			_, err = tx.Exec(ctx, `INSERT INTO campaign_exits (campaign_id, contact_id, rule_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				c.ID, d.contactID, cr.Name)
+			_, err = tx.Exec(ctx, queries.Get("record_exit"), c.ID, d.contactID, cr.Name)
 		case "webhook":
 			err = r.enqueueWebhook(ctx, tx, client, c, cr, a, env)
 		default:
@@ -266,17 +266,11 @@ type ruleDelivery struct {
 }
 
 func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) {
-	var d ruleDelivery
-	var sentAt *time.Time
-	err := db.QueryRow(ctx, `SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1`, id).
-		Scan(&d.id, &d.campaignID, &d.contactID, &d.step, &sentAt)
+	r, err := deliveries.Get(ctx, db, id)
 	if err != nil {
-		return d, fmt.Errorf("load delivery %d: %w", id, err)
+		return ruleDelivery{}, err
 	}
-	if sentAt != nil {
-		d.sentAt = *sentAt
-	}
-	return d, nil
+	return ruleDelivery{id: r.ID, campaignID: r.CampaignID, contactID: r.ContactID, step: r.Step, sentAt: r.SentAt}, nil
 }
 
 func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (campaigns.RuleLink, error) {
@@ -290,14 +284,13 @@ func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int
 
 func hasExited(ctx context.Context, db DBTX, campaignID, contactID int64) (bool, error) {
 	var exited bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_id = $2)`, campaignID, contactID).Scan(&exited)
+	err := db.QueryRow(ctx, queries.Get("has_exited"), campaignID, contactID).Scan(&exited)
 	return exited, err
 }
 
 // recordFiring inserts the (rule, delivery) row; false means it existed.
 func recordFiring(ctx context.Context, db DBTX, campaignID int64, rule string, d ruleDelivery, status, errText string) (bool, error) {
-	tag, err := db.Exec(ctx, `INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, campaignID, rule, d.id, d.contactID, status, errText)
+	tag, err := db.Exec(ctx, queries.Get("record_firing"), campaignID, rule, d.id, d.contactID, status, errText)
 	if err != nil {
 		return false, fmt.Errorf("record rule firing: %w", err)
 	}
@@ -360,21 +353,12 @@ func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error
 			on = r.On
 		}
 	}
-	cond := map[string]string{
-		"no_open":       `d.first_open_at IS NULL`,
-		"no_click":      `d.first_click_at IS NULL`,
-		"no_conversion": `NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id)`,
-	}[on]
-	if cond == "" {
+	due, ok, err := deliveries.SentWithout(ctx, w.Rules.Pool, deliveries.Absence(on), a.DeliveryIDs)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return nil // the rule was removed or changed to an event rule
-	}
-	rows, err := w.Rules.Pool.Query(ctx, `SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND `+cond, a.DeliveryIDs)
-	if err != nil {
-		return err
-	}
-	due, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	for _, id := range due {

@@ -402,12 +402,7 @@ func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d deliv
 	}
 	window := fc.Window()
 	now := w.Now()
-	rows, err := w.Pool.Query(ctx, `SELECT sent_at FROM deliveries WHERE contact_id = $1 AND campaign_id = $2
-		AND sent_at > $3 ORDER BY sent_at DESC`, d.ContactID, c.ID, now.Add(-window))
-	if err != nil {
-		return 0, fmt.Errorf("frequency cap: %w", err)
-	}
-	recent, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	recent, err := deliveries.SentSince(ctx, w.Pool, d.ContactID, c.ID, now.Add(-window))
 	if err != nil {
 		return 0, fmt.Errorf("frequency cap: %w", err)
 	}

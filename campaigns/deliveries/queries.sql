@@ -73,3 +73,33 @@ FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::
 	$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
 	AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
 WHERE d.id = u.id;
+
+-- name: get
+-- A delivery as the rules worker sees it.
+SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1;
+
+-- name: sent_since
+-- The contact's sends of the campaign after $3, latest first (the
+-- frequency cap's window).
+SELECT sent_at FROM deliveries WHERE contact_id = $1 AND campaign_id = $2
+	AND sent_at > $3 ORDER BY sent_at DESC;
+
+-- name: failure_reasons
+-- Why the campaign's deliveries failed or were skipped, from at most $2 of
+-- them: an index range scan, bounded whatever the campaign's size.
+SELECT status, last_error, count(*) FROM (
+	SELECT status, last_error FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'skipped') LIMIT $2
+) d GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2;
+
+-- name: unopened
+-- The sent deliveries among $1 never opened (a no_open timer's due ones).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.first_open_at IS NULL;
+
+-- name: unclicked
+-- The sent deliveries among $1 never clicked (a no_click timer's).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.first_click_at IS NULL;
+
+-- name: unconverted
+-- The sent deliveries among $1 without a purchase (a no_conversion timer's).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent'
+	AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id);

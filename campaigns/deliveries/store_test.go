@@ -108,3 +108,52 @@ func TestQueueSetTracked(t *testing.T) {
 	require.Equal(t, deliveries.Sent, status)
 	require.True(t, open.Equal(got))
 }
+
+// TestReads: a delivery as the rules worker loads it, the frequency cap's
+// recent sends, the grouped failure reasons, and a timer's due deliveries
+// (sent, and never opened).
+func TestReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, cid, contacts := fixture(t, 3)
+	ids, err := deliveries.Create(ctx, pool, cid, "main", contacts)
+	require.NoError(t, err)
+	_, err = deliveries.Claim(ctx, pool, 1, ids, time.Hour)
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	_, err = deliveries.Record(ctx, pool, []deliveries.Outcome{
+		{ID: ids[0], Status: deliveries.Sent}, {ID: ids[1], Status: deliveries.Sent},
+		{ID: ids[2], Status: deliveries.Failed, Detail: "550 no"},
+	}, at)
+	require.NoError(t, err)
+
+	d, err := deliveries.Get(ctx, pool, ids[0])
+	require.NoError(t, err)
+	require.Equal(t, contacts[0], d.ContactID)
+	require.True(t, at.Equal(d.SentAt))
+
+	recent, err := deliveries.SentSince(ctx, pool, contacts[0], cid, at.Add(-time.Hour))
+	require.NoError(t, err)
+	require.Len(t, recent, 1)
+	recent, err = deliveries.SentSince(ctx, pool, contacts[0], cid, at)
+	require.NoError(t, err)
+	require.Empty(t, recent, "the window excludes its start")
+
+	reasons, err := deliveries.FailureReasons(ctx, pool, cid, 100)
+	require.NoError(t, err)
+	require.Equal(t, []deliveries.Reason{{Status: deliveries.Failed, Reason: "550 no", Count: 1}}, reasons)
+
+	b := &pgx.Batch{}
+	none := []*time.Time{nil}
+	deliveries.QueueSetTracked(b, deliveries.Tracked{IDs: ids[:1], Status: []string{deliveries.Sent},
+		FirstOpen: []*time.Time{&at}, FirstMachineOpen: none, FirstClick: none, FirstMachineClick: none,
+		Honeypot: none, Unsubscribed: none, Bounced: none, Complained: none, Converted: none})
+	require.NoError(t, pool.SendBatch(ctx, b).Close())
+	due, ok, err := deliveries.SentWithout(ctx, pool, deliveries.NoOpen, ids)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, []int64{ids[1]}, due, "opened and failed deliveries are not due")
+	_, ok, err = deliveries.SentWithout(ctx, pool, "sent", ids)
+	require.NoError(t, err)
+	require.False(t, ok)
+}
