@@ -11,15 +11,15 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/tracking"
 )
 
 // Config is what the engine's workers need.
 type Config struct {
-	Pool   *pgxpool.Pool
-	Mailer *mailer.Mailer
+	Pool *pgxpool.Pool
+	// Mailer sends the email channel's messages (an *mailer.Mailer).
+	Mailer Mailer
 	Signer *tracking.Signer
 	// BaseURL is the public URL of the tracking endpoints.
 	BaseURL string

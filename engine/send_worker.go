@@ -63,7 +63,7 @@ const statusTTL = 500 * time.Millisecond
 type SendWorker struct {
 	river.WorkerDefaults[SendArgs]
 	Pool   *pgxpool.Pool
-	Mailer *mailer.Mailer
+	Mailer Mailer
 	Signer *tracking.Signer
 	// BaseURL is the public URL tracking links point at.
 	BaseURL string

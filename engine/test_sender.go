@@ -13,7 +13,7 @@ import (
 // TestSender sends one-off test messages (a template rendered for a sample
 // contact) through the mailer, for the template editor's "send test".
 type TestSender struct {
-	Mailer *mailer.Mailer
+	Mailer Mailer
 	// From is the sender address of test messages.
 	From string
 }
