@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -21,178 +22,62 @@ type DBTX interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Delivery statuses.
-const (
-	DeliveryQueued  = "queued"
-	DeliverySending = "sending"
-	DeliverySent    = "sent"
-	DeliveryFailed  = "failed"
-	DeliveryBounced = "bounced"
-	DeliverySkipped = "skipped"
-)
-
-// deliveryHeld is a result, not a stored status: back to queued without the
-// attempt counting (frequency cap).
-const deliveryHeld = "held"
-
 // maxDeliveryAttempts is how many times a temporarily failing delivery is
 // tried before it is marked failed.
 const maxDeliveryAttempts = 6
 
-type delivery struct {
-	ID         int64
-	CampaignID int64
-	Step       string
-	ContactID  int64
-	Attempts   int
-	// Exited: a rule's exit action took the contact out of the campaign,
-	// so this (follow-up) delivery is skipped, not sent.
-	Exited bool
-}
-
-// insertDeliveries creates the deliveries of a step for contacts, skipping
-// those that exist, and returns the ids of the new ones.
-func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step string, contactIDs []int64) ([]int64, error) {
-	rows, err := tx.Query(ctx, `
-		INSERT INTO deliveries (campaign_id, step, contact_id)
-		SELECT $1, $2, unnest($3::bigint[])
-		ON CONFLICT (campaign_id, step, contact_id) DO NOTHING
-		RETURNING id`, campaignID, step, contactIDs)
+// insertDeliveries creates the deliveries of a step for contacts (the
+// deliveries package skips those that exist), counts them in the rollups
+// at at, and returns the ids of the new ones.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step string, contactIDs []int64, at time.Time) ([]int64, error) {
+	ids, err := deliveries.Create(ctx, tx, campaignID, step, contactIDs)
 	if err != nil {
-		return nil, fmt.Errorf("insert deliveries: %w", err)
+		return nil, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("insert deliveries: %w", err)
-	}
-	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: campaignID, Step: step, Metric: tracking.MetricDeliveries, At: time.Now(), N: int64(len(ids))}})
+	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: campaignID, Step: step, Metric: tracking.MetricDeliveries, At: at, N: int64(len(ids))}})
 	return ids, err
-}
-
-// claim marks the queued deliveries among ids as sending by job. A retry of
-// the same job also reclaims its own rows left in sending by a crash, but
-// only once they are stale (claimed longer than staleAfter ago): River may
-// rescue an attempt that is slow rather than dead and run the retry while
-// the first attempt still sends, and a fresh claim may be that attempt's.
-// No other job can take a claimed row, so a delivery is in at most one
-// sender's hands. The same statement says which contacts have exited the
-// campaign (a rule's exit action), whose deliveries the caller records as
-// skipped in the outcome transaction like any unsendable one.
-func claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter time.Duration) ([]delivery, error) {
-	rows, err := db.Query(ctx, `
-		UPDATE deliveries d SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
-		WHERE id = ANY($2) AND (status = 'queued'
-			OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
-		RETURNING id, campaign_id, step, contact_id, attempts,
-			EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)`,
-		jobID, ids, staleAfter.String())
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (delivery, error) {
-		var d delivery
-		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Exited)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	return out, nil
-}
-
-// stillClaimed counts deliveries among ids that job claimed and that are
-// still sending: an earlier attempt's, crashed or still running.
-func stillClaimed(ctx context.Context, db DBTX, jobID int64, ids []int64) (int, error) {
-	var n int
-	err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'sending' AND claimed_by = $2`, ids, jobID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("check claims: %w", err)
-	}
-	return n, nil
-}
-
-// result is a delivery's outcome to record.
-type result struct {
-	id     int64
-	status string // sent, queued (retry), failed, bounced
-	detail string // error text, or the server's acceptance
 }
 
 // recordResults stores outcomes in one statement and returns the rollup
 // counts of the final ones, for the caller to add last in the same
 // transaction: every sender of a campaign bumps the same rollup rows, so
 // their row locks should be held only for the commit.
-func recordResults(ctx context.Context, tx pgx.Tx, rs []result, at time.Time) ([]tracking.Count, error) {
-	if len(rs) == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, len(rs))
-	statuses := make([]string, len(rs))
-	details := make([]string, len(rs))
-	for i, r := range rs {
-		ids[i], statuses[i], details[i] = r.id, r.status, r.detail
-	}
-	rows, err := tx.Query(ctx, `
-		UPDATE deliveries d SET
-			status = CASE WHEN v.status = 'held' THEN 'queued' ELSE v.status END,
-			attempts = CASE WHEN v.status = 'held' THEN d.attempts - 1 ELSE d.attempts END,
-			sent_at = CASE WHEN v.status IN ('sent', 'bounced') THEN $4 ELSE d.sent_at END,
-			bounced_at = CASE WHEN v.status = 'bounced' THEN $4 ELSE d.bounced_at END,
-			response = CASE WHEN v.status = 'sent' THEN v.detail ELSE d.response END,
-			last_error = CASE WHEN v.status = 'sent' THEN '' ELSE v.detail END
-		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, detail)
-		WHERE d.id = v.id AND d.status = 'sending'
-		RETURNING d.campaign_id, d.step, d.status, d.contact_id`, ids, statuses, details, at)
+func recordResults(ctx context.Context, tx pgx.Tx, rs []deliveries.Outcome, at time.Time) ([]tracking.Count, error) {
+	finals, err := deliveries.Record(ctx, tx, rs, at)
 	if err != nil {
-		return nil, fmt.Errorf("record delivery results: %w", err)
+		return nil, err
 	}
-	counts, err := countStatuses(rows, at)
-	if err != nil {
-		return nil, fmt.Errorf("record delivery results: %w", err)
-	}
-	return counts, nil
+	return countFinals(finals, at), nil
 }
 
 // statusMetric is the rollup metric of a final delivery status.
 var statusMetric = map[string]string{
-	DeliverySent:    tracking.MetricSent,
-	DeliveryBounced: tracking.MetricSendBounced,
-	DeliveryFailed:  tracking.MetricFailed,
-	DeliverySkipped: tracking.MetricSkipped,
+	deliveries.Sent:    tracking.MetricSent,
+	deliveries.Bounced: tracking.MetricSendBounced,
+	deliveries.Failed:  tracking.MetricFailed,
+	deliveries.Skipped: tracking.MetricSkipped,
 }
 
-// countStatuses turns (campaign_id, step, status, contact_id) rows into
-// rollup counts; the contact lets tracking keep the campaign's people.
-func countStatuses(rows pgx.Rows, at time.Time) ([]tracking.Count, error) {
-	defer rows.Close()
-	var counts []tracking.Count
-	for rows.Next() {
-		var c tracking.Count
-		var status string
-		if err := rows.Scan(&c.CampaignID, &c.Step, &status, &c.ContactID); err != nil {
-			return nil, err
-		}
-		if m, ok := statusMetric[status]; ok {
-			c.Metric, c.At, c.N = m, at, 1
-			counts = append(counts, c)
+// countFinals turns the rows a write changed into rollup counts at at; the
+// contact lets tracking keep the campaign's people.
+func countFinals(finals []deliveries.Final, at time.Time) []tracking.Count {
+	counts := make([]tracking.Count, 0, len(finals))
+	for _, f := range finals {
+		if m, ok := statusMetric[f.Status]; ok {
+			counts = append(counts, tracking.Count{CampaignID: f.CampaignID, Step: f.Step, ContactID: f.ContactID, Metric: m, At: at, N: 1})
 		}
 	}
-	return counts, rows.Err()
+	return counts
 }
 
 // skipQueued gives up a campaign's deliveries that were not sent yet (all,
-// or those among ids).
-func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, reason string) error {
-	rows, err := tx.Query(ctx, `UPDATE deliveries SET status = 'skipped', last_error = $3
-		WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))
-		RETURNING campaign_id, step, status, contact_id`, campaignID, ids, reason)
+// or those among ids) and counts them at at.
+func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, reason string, at time.Time) error {
+	finals, err := deliveries.SkipQueued(ctx, tx, campaignID, ids, reason)
 	if err != nil {
-		return fmt.Errorf("skip deliveries: %w", err)
+		return err
 	}
-	counts, err := countStatuses(rows, time.Now())
-	if err != nil {
-		return fmt.Errorf("skip deliveries: %w", err)
-	}
-	return tracking.AddCounts(ctx, tx, counts)
+	return tracking.AddCounts(ctx, tx, countFinals(finals, at))
 }
 
 // finishIfDone marks the campaign finished when its launch is complete and
@@ -218,8 +103,7 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 
 // progress reads a campaign's sending progress from the rollups (and the
 // few deliveries in flight), so it costs the same at any size.
-func progress(ctx context.Context, db DBTX, campaignID int64) (campaigns.Progress, error) {
-	now := time.Now()
+func progress(ctx context.Context, db DBTX, campaignID int64, now time.Time) (campaigns.Progress, error) {
 	p, recent, err := progressCounts(ctx, db, campaignID, now)
 	if err != nil {
 		return p, err
@@ -320,25 +204,15 @@ func progressReasons(ctx context.Context, db DBTX, campaignID, none int64) ([]ca
 	if none == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, `SELECT status, last_error, count(*) FROM (
-			SELECT status, last_error FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'skipped') LIMIT $2
-		) d GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`, campaignID, campaigns.ReasonSample)
+	rs, err := deliveries.FailureReasons(ctx, db, campaignID, campaigns.ReasonSample)
 	if err != nil {
 		return nil, fmt.Errorf("campaign progress reasons: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r campaigns.ProgressReason
-		if err := rows.Scan(&r.Status, &r.Reason, &r.Count); err != nil {
-			return nil, fmt.Errorf("campaign progress reasons: %w", err)
-		}
+	for _, r := range rs {
 		if r.Reason == "" {
 			r.Reason = "no reason recorded"
 		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaign progress reasons: %w", err)
+		out = append(out, campaigns.ProgressReason{Status: r.Status, Reason: r.Reason, Count: r.Count})
 	}
 	return out, nil
 }

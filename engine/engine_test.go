@@ -22,6 +22,8 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/netguard"
 	"github.com/peykar/peykar/internal/outbox"
@@ -59,6 +61,13 @@ func setup(t *testing.T, pool *pgxpool.Pool) *bundle {
 // campaign service accepts on save what hooks.Policy allows.
 func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig) *bundle {
 	t.Helper()
+	return setupFull(t, pool, hooks, nil)
+}
+
+// setupFull is setupWebhooks with the engine reading clock (nil: the real
+// time).
+func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clock func() time.Time) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	if pool == nil {
 		pool = pgtest.NewPool(t)
@@ -67,11 +76,11 @@ func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig)
 	require.NoError(t, err)
 	t.Cleanup(func() { sink.Close() })
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	mailer, err := engine.NewMailer(engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: 4}, logger)
+	smtpOut, err := mailer.New(mailer.Config{Host: "127.0.0.1", Port: sink.Port(), TLS: mailer.TLSNone, Pool: 4}, baseservice.New(logger, nil))
 	require.NoError(t, err)
-	t.Cleanup(mailer.Close)
+	t.Cleanup(smtpOut.Close)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("test-secret-test-secret-test-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks, Clock: clock})
 	workers := river.NewWorkers()
 	eng.Register(workers)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -271,8 +280,12 @@ func TestPauseResumeCancel(t *testing.T) {
 
 	_, err = b.svc.Transition(ctx, c.ID, "pause")
 	require.NoError(t, err)
-	atPause := b.waitQuiet(t, time.Second, 20*time.Second)
-	time.Sleep(time.Second)
+	// Once every send job has stopped (snoozed on seeing the pause, or
+	// done), a run after that snoozes again and sends nothing.
+	b.waitSettled(t, c.ID, "send")
+	atPause := b.sink.Count()
+	snoozed := b.subscribeSnoozes(t)
+	snoozed.next(t, "send", c.ID)
 	require.Equal(t, atPause, b.sink.Count(), "nothing is sent while paused")
 	require.Less(t, atPause, 40)
 
@@ -291,9 +304,15 @@ func TestPauseResumeCancel(t *testing.T) {
 	require.Eventually(t, func() bool { return b.sink.Count() >= 43 }, 10*time.Second, 10*time.Millisecond)
 	_, err = b.svc.Transition(ctx, c2.ID, "cancel")
 	require.NoError(t, err)
-	final := b.waitQuiet(t, time.Second, 20*time.Second)
-	time.Sleep(time.Second)
-	require.Equal(t, final, b.sink.Count(), "nothing is sent after cancel")
+	// Every send job of the cancelled campaign has ended: none can send.
+	b.waitSettled(t, c2.ID, "send")
+	final := b.sink.Count()
+	var left int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending')`, c2.ID).Scan(&left))
+	require.Zero(t, left, "nothing is left to send after cancel")
+	var snoozedJobs int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'send' AND (args->>'campaign_id')::bigint = $1 AND state = 'scheduled'`, c2.ID).Scan(&snoozedJobs))
+	require.Zero(t, snoozedJobs, "no send job of the cancelled campaign waits to run again")
 	require.Less(t, final, 80)
 	b.requireCountersMatch(t, c.ID)
 	b.requireCountersMatch(t, c2.ID)
@@ -407,24 +426,6 @@ func TestSweepResendsOrphanedDeliveries(t *testing.T) {
 	// A second sweep finds nothing more to do.
 	_, err = b.client.Insert(ctx, engine.SweepArgs{}, nil)
 	require.NoError(t, err)
-	time.Sleep(500 * time.Millisecond)
+	b.waitSettled(t, 0, "sweep_deliveries", "send")
 	require.Equal(t, 3, b.sink.Count())
-}
-
-// waitQuiet waits until the sink has received nothing new for quiet, and
-// returns its count then.
-func (b *bundle) waitQuiet(t *testing.T, quiet, within time.Duration) int {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	last, since := b.sink.Count(), time.Now()
-	for time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		if n := b.sink.Count(); n != last {
-			last, since = n, time.Now()
-		} else if time.Since(since) >= quiet {
-			return last
-		}
-	}
-	t.Fatalf("sending never stopped")
-	return 0
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -44,8 +45,8 @@ const launchPage = 2000
 // LaunchWorker works LaunchArgs.
 type LaunchWorker struct {
 	river.WorkerDefaults[LaunchArgs]
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
+	Pool *pgxpool.Pool
+	baseservice.Base
 }
 
 // launchSlice is how long one run of a launch job walks before it hands
@@ -108,7 +109,7 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 			if err != nil {
 				return err
 			}
-			ids, err := insertDeliveries(ctx, tx, id, step, page.IDs)
+			ids, err := insertDeliveries(ctx, tx, id, step, page.IDs, w.Now())
 			if err != nil {
 				return err
 			}

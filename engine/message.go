@@ -12,12 +12,13 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
 )
 
 // render personalises delivery d's template for contact p, with tracking.
-func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delivery, p contacts.Contact) (*templates.Rendered, error) {
+func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact) (*templates.Rendered, error) {
 	var templateID int64
 	for _, s := range c.Steps {
 		if s.Key == d.Step {
@@ -49,7 +50,7 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 // message builds the MIME message: multipart/alternative text + HTML in
 // UTF-8 quoted-printable, subject RFC 2047-encoded by go-mail, a stable
 // Message-ID derived from the delivery, and one-click unsubscribe headers.
-func (w *SendWorker) message(c *campaigns.Campaign, d delivery, p contacts.Contact, r *templates.Rendered) (*mail.Msg, error) {
+func (w *SendWorker) message(c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, r *templates.Rendered) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	if err := msg.FromFormat(c.From.Name, c.From.Email); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
@@ -65,7 +66,7 @@ func (w *SendWorker) message(c *campaigns.Campaign, d delivery, p contacts.Conta
 	domain := c.From.Email[strings.LastIndexByte(c.From.Email, '@')+1:]
 	msg.Subject(r.Subject)
 	msg.SetMessageIDWithValue(fmt.Sprintf("peykar.%d.%d@%s", c.ID, d.ID, domain))
-	msg.SetDateWithValue(w.now())
+	msg.SetDateWithValue(w.Now())
 	msg.SetGenHeader("X-Peykar-Campaign", strconv.FormatInt(c.ID, 10))
 	msg.SetGenHeader("X-Peykar-Delivery", strconv.FormatInt(d.ID, 10))
 	unsub := w.Signer.UnsubscribeURL(w.BaseURL, d.ID)

@@ -104,7 +104,7 @@ func TestCancelFinishedCampaignStopsRules(t *testing.T) {
 
 	// Later events fire nothing.
 	b.click(t, srv, "user1@example.com", "Pricing")
-	time.Sleep(time.Second)
+	b.waitSettled(t, c.ID, "rules")
 	require.Empty(t, b.deliveryStatus(t, c.ID, "user1@example.com", "offer"))
 	var firings int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM rule_firings WHERE campaign_id = $1`, c.ID).Scan(&firings))

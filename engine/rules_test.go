@@ -145,7 +145,8 @@ func TestClickFollowUpSentOnceAfterDelayDespiteRepeatedClicks(t *testing.T) {
 		b.click(t, srv, "user1@example.com", "Pricing")
 	}
 	require.Eventually(t, func() bool { return b.received("user1@example.com", "Your offer") == 1 }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(1500 * time.Millisecond) // room for a wrong second send
+	// Every rules and send job has ended: a wrong second send would have happened.
+	b.waitSettled(t, c.ID, "rules", "send")
 	require.Equal(t, 1, b.received("user1@example.com", "Your offer"), "three clicks, one follow-up")
 	require.Zero(t, b.received("user2@example.com", "Your offer"), "no click, no follow-up")
 
@@ -184,7 +185,7 @@ func TestNoOpenResendsOnlyToNonOpeners(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.received("user0@example.com", "Your offer") == 1 && b.received("user3@example.com", "Your offer") == 1
 	}, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(500 * time.Millisecond)
+	b.waitSettled(t, c.ID, "rule_timer", "send")
 	require.Zero(t, b.received("user1@example.com", "Your offer"))
 	require.Zero(t, b.received("user2@example.com", "Your offer"))
 }
@@ -225,7 +226,7 @@ func TestConversionExitsAndTags(t *testing.T) {
 	b.click(t, srv, "user0@example.com", "Pricing")
 	b.click(t, srv, "user1@example.com", "Pricing")
 	require.Eventually(t, func() bool { return b.received("user1@example.com", "Your offer") == 1 }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(time.Second)
+	b.waitSettled(t, c.ID, "rules", "send")
 	require.Zero(t, b.received("user0@example.com", "Your offer"), "exited contacts get no follow-ups")
 }
 
@@ -257,7 +258,9 @@ func TestPausedCampaignHoldsFollowUps(t *testing.T) {
 	_, err = b.pool.Exec(ctx, `UPDATE campaigns SET status = 'paused' WHERE id = $1`, c.ID)
 	require.NoError(t, err)
 	b.click(t, srv, "user1@example.com", "Pricing")
-	time.Sleep(1500 * time.Millisecond)
+	// The click's rules job has run and snoozed: it fired nothing.
+	b.waitSettled(t, c.ID, "rules")
+	require.Empty(t, b.deliveryStatus(t, c.ID, "user1@example.com", "offer"), "held while paused")
 	require.Zero(t, b.received("user1@example.com", "Your offer"), "held while paused")
 	_, err = b.svc.Transition(ctx, c.ID, "resume")
 	require.NoError(t, err)

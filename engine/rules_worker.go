@@ -16,6 +16,8 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
 )
@@ -28,9 +30,8 @@ const holdWhilePaused = 10 * time.Second
 // same transaction as the actions, so retries and duplicate events cannot
 // double-send.
 type Rules struct {
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
-	Now    func() time.Time
+	Pool *pgxpool.Pool
+	baseservice.Base
 
 	mu       sync.Mutex
 	compiled map[int64]compiledRules // by campaign
@@ -39,13 +40,6 @@ type Rules struct {
 type compiledRules struct {
 	updatedAt time.Time
 	rules     []campaigns.CompiledRule
-}
-
-func (r *Rules) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
 }
 
 // trigger is what happened to a delivery.
@@ -74,7 +68,7 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 	if c.Status == campaigns.StatusPaused {
 		return errHold
 	}
-	if !c.RulesActiveAt(r.now()) {
+	if !c.RulesActiveAt(r.Now()) {
 		return nil // cancelled, or past rules_until: dropped
 	}
 	rules, err := r.rulesOf(c)
@@ -112,7 +106,7 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 		Contact:  p.Profile(),
 		Delivery: campaigns.RuleDelivery{ID: d.id, Step: d.step, SentAt: d.sentAt},
 		Campaign: campaigns.RuleCampaign{ID: c.ID, Name: c.Name},
-		Now:      r.now(),
+		Now:      r.Now(),
 	}
 	if t.LinkIdx != nil {
 		env.Event.Link, err = linkOf(ctx, r.Pool, c.ID, d.step, *t.LinkIdx)
@@ -194,8 +188,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 		case "remove_tag":
 			err = contacts.RemoveTag(ctx, tx, d.contactID, a.Tag)
 		case "exit":
-			_, err = tx.Exec(ctx, `INSERT INTO campaign_exits (campaign_id, contact_id, rule_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				c.ID, d.contactID, cr.Name)
+			_, err = tx.Exec(ctx, queries.Get("record_exit"), c.ID, d.contactID, cr.Name)
 		case "webhook":
 			err = r.enqueueWebhook(ctx, tx, client, c, cr, a, env)
 		default:
@@ -217,14 +210,14 @@ func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pg
 	if err != nil || !ok {
 		return err
 	}
-	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID})
+	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID}, r.Now())
 	if err != nil || len(ids) == 0 {
 		return err
 	}
 	opts := &river.InsertOpts{}
 	if a.Delay != "" {
 		d, _ := time.ParseDuration(a.Delay) // validated on save
-		opts.ScheduledAt = r.now().Add(d)
+		opts.ScheduledAt = r.Now().Add(d)
 	}
 	_, err = client.InsertTx(ctx, tx, SendArgs{CampaignID: c.ID, DeliveryIDs: ids}, opts)
 	return err
@@ -272,17 +265,11 @@ type ruleDelivery struct {
 }
 
 func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) {
-	var d ruleDelivery
-	var sentAt *time.Time
-	err := db.QueryRow(ctx, `SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1`, id).
-		Scan(&d.id, &d.campaignID, &d.contactID, &d.step, &sentAt)
+	r, err := deliveries.Get(ctx, db, id)
 	if err != nil {
-		return d, fmt.Errorf("load delivery %d: %w", id, err)
+		return ruleDelivery{}, err
 	}
-	if sentAt != nil {
-		d.sentAt = *sentAt
-	}
-	return d, nil
+	return ruleDelivery{id: r.ID, campaignID: r.CampaignID, contactID: r.ContactID, step: r.Step, sentAt: r.SentAt}, nil
 }
 
 func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (campaigns.RuleLink, error) {
@@ -296,14 +283,13 @@ func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int
 
 func hasExited(ctx context.Context, db DBTX, campaignID, contactID int64) (bool, error) {
 	var exited bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_id = $2)`, campaignID, contactID).Scan(&exited)
+	err := db.QueryRow(ctx, queries.Get("has_exited"), campaignID, contactID).Scan(&exited)
 	return exited, err
 }
 
 // recordFiring inserts the (rule, delivery) row; false means it existed.
 func recordFiring(ctx context.Context, db DBTX, campaignID int64, rule string, d ruleDelivery, status, errText string) (bool, error) {
-	tag, err := db.Exec(ctx, `INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, campaignID, rule, d.id, d.contactID, status, errText)
+	tag, err := db.Exec(ctx, queries.Get("record_firing"), campaignID, rule, d.id, d.contactID, status, errText)
 	if err != nil {
 		return false, fmt.Errorf("record rule firing: %w", err)
 	}
@@ -366,25 +352,16 @@ func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error
 			on = r.On
 		}
 	}
-	cond := map[string]string{
-		"no_open":       `d.first_open_at IS NULL`,
-		"no_click":      `d.first_click_at IS NULL`,
-		"no_conversion": `NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id)`,
-	}[on]
-	if cond == "" {
+	due, ok, err := deliveries.SentWithout(ctx, w.Rules.Pool, deliveries.Absence(on), a.DeliveryIDs)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return nil // the rule was removed or changed to an event rule
-	}
-	rows, err := w.Rules.Pool.Query(ctx, `SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND `+cond, a.DeliveryIDs)
-	if err != nil {
-		return err
-	}
-	due, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	for _, id := range due {
-		err := w.Rules.Fire(ctx, client, a.CampaignID, id, trigger{Type: on, At: w.Rules.now(), Only: a.Rule})
+		err := w.Rules.Fire(ctx, client, a.CampaignID, id, trigger{Type: on, At: w.Rules.Now(), Only: a.Rule})
 		if errors.Is(err, errHold) {
 			return river.JobSnooze(holdWhilePaused)
 		}

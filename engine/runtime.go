@@ -11,13 +11,15 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/tracking"
 )
 
 // Config is what the engine's workers need.
 type Config struct {
-	Pool   *pgxpool.Pool
-	Mailer *Mailer
+	Pool *pgxpool.Pool
+	// Mailer sends the email channel's messages (an *mailer.Mailer).
+	Mailer Mailer
 	Signer *tracking.Signer
 	// BaseURL is the public URL of the tracking endpoints.
 	BaseURL string
@@ -30,11 +32,18 @@ type Config struct {
 	// out: by default the public internet only.
 	Webhook WebhookConfig
 	Logger  *slog.Logger
+	// Clock is the engine's time source: when sends are recorded, when
+	// follow-ups, timers and retries are due, the frequency cap's and the
+	// rules' windows. Default time.Now; tests set their own. Durations of
+	// real work (a launch slice, a chunk's send time, cache lifetimes)
+	// stay on the monotonic clock.
+	Clock func() time.Time
 }
 
 // Engine is the runtime: it registers the workers and implements
 // campaigns.Runtime for the campaign service.
 type Engine struct {
+	baseservice.Base
 	cfg     Config
 	client  *river.Client[pgx.Tx]
 	send    *SendWorker
@@ -44,21 +53,22 @@ type Engine struct {
 
 // New returns an engine for cfg.
 func New(cfg Config) *Engine {
-	hook := Webhook{Client: NewWebhookClient(cfg.Webhook), Logger: cfg.Logger}
-	return &Engine{cfg: cfg, webhook: hook, send: &SendWorker{
+	base := baseservice.New(cfg.Logger, cfg.Clock)
+	hook := Webhook{Client: NewWebhookClient(cfg.Webhook), Logger: cfg.Logger, Clock: cfg.Clock}
+	return &Engine{Base: base, cfg: cfg, webhook: hook, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
-		BounceDomain: cfg.BounceDomain, Logger: cfg.Logger, ReclaimAfter: cfg.RescueAfter, Webhook: hook,
-	}, rules: &Rules{Pool: cfg.Pool, Logger: cfg.Logger}}
+		BounceDomain: cfg.BounceDomain, Base: base, ReclaimAfter: cfg.RescueAfter, Webhook: hook,
+	}, rules: &Rules{Pool: cfg.Pool, Base: base}}
 }
 
 // Register adds the engine's workers to workers.
 func (e *Engine) Register(workers *river.Workers) {
-	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
+	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Base: e.Base})
 	river.AddWorker(workers, e.send)
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
 	river.AddWorker(workers, &WebhookWorker{Pool: e.cfg.Pool, Webhook: e.webhook})
-	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Logger: e.cfg.Logger})
+	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Base: e.Base})
 }
 
 // PeriodicJobs are the engine's scheduled chores.
@@ -89,10 +99,10 @@ func (e *Engine) LaunchTx(ctx context.Context, tx pgx.Tx, c campaigns.Campaign) 
 // CancelTx implements campaigns.Runtime: queued deliveries are skipped at
 // once; batches being sent stop at their next chunk.
 func (e *Engine) CancelTx(ctx context.Context, tx pgx.Tx, campaignID int64) error {
-	return skipQueued(ctx, tx, campaignID, nil, "campaign cancelled")
+	return skipQueued(ctx, tx, campaignID, nil, "campaign cancelled", e.Now())
 }
 
 // Progress implements campaigns.Runtime.
 func (e *Engine) Progress(ctx context.Context, campaignID int64) (campaigns.Progress, error) {
-	return progress(ctx, e.cfg.Pool, campaignID)
+	return progress(ctx, e.cfg.Pool, campaignID, e.Now())
 }

@@ -20,6 +20,9 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
 )
@@ -60,15 +63,17 @@ const statusTTL = 500 * time.Millisecond
 type SendWorker struct {
 	river.WorkerDefaults[SendArgs]
 	Pool   *pgxpool.Pool
-	Mailer *Mailer
+	Mailer Mailer
 	Signer *tracking.Signer
 	// BaseURL is the public URL tracking links point at.
 	BaseURL string
 	// BounceDomain, when set, makes the envelope sender a VERP address
 	// bounce+{token}@BounceDomain so asynchronous bounces find their delivery.
 	BounceDomain string
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Base is the worker's logger and clock: the clock dates sends,
+	// schedules follow-ups and retries and places the frequency cap's
+	// window.
+	baseservice.Base
 	// Webhook posts the webhook channel's messages.
 	Webhook Webhook
 	// ReclaimAfter is how old a claim of an earlier attempt of the same job
@@ -124,14 +129,7 @@ func (w *SendWorker) reclaimAfter() time.Duration {
 // NextRetry backs temporary failures off: 30 s, 1 min, 2 min, … up to 30 min.
 func (w *SendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
 	d := 30 * time.Second << min(job.Attempt-1, 6)
-	return time.Now().Add(min(d, 30*time.Minute))
-}
-
-func (w *SendWorker) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
+	return w.Now().Add(min(d, 30*time.Minute))
 }
 
 // errTempFailures makes River retry the job for its temporarily failed
@@ -156,7 +154,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		if throttle > 0 {
 			// A throttled campaign sends at most a second's worth between
 			// status checks, so pause and cancel stay prompt.
-			chunkSize = min(chunkSize, burst(throttle))
+			chunkSize = min(chunkSize, mailer.Burst(throttle))
 			if err := w.throttle(ctx, id, throttle, min(chunkSize, len(ids)-start)); err != nil {
 				return err
 			}
@@ -169,7 +167,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			return river.JobSnooze(2 * time.Second)
 		case campaigns.StatusCancelled:
 			return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-				return skipQueued(ctx, tx, id, ids, "campaign cancelled")
+				return skipQueued(ctx, tx, id, ids, "campaign cancelled", w.Now())
 			})
 		}
 		if c == nil {
@@ -204,7 +202,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		// An earlier attempt of this job (crashed, or rescued while slow)
 		// may still hold some of the batch: come back when its claims are
 		// stale rather than finishing without them.
-		n, err := stillClaimed(ctx, w.Pool, job.ID, ids)
+		n, err := deliveries.StillClaimed(ctx, w.Pool, job.ID, ids)
 		if err != nil {
 			return err
 		}
@@ -256,11 +254,11 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 	}
 	l := w.limiters[id]
 	if l == nil {
-		l = rate.NewLimiter(rate.Limit(perSecond), burst(perSecond))
+		l = rate.NewLimiter(rate.Limit(perSecond), mailer.Burst(perSecond))
 		w.limiters[id] = l
 	} else if l.Limit() != rate.Limit(perSecond) {
 		l.SetLimit(rate.Limit(perSecond))
-		l.SetBurst(burst(perSecond))
+		l.SetBurst(mailer.Burst(perSecond))
 	}
 	w.mu.Unlock()
 	for n > 0 {
@@ -277,7 +275,7 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
 func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (temp int, hold time.Duration, claimedN int, err error) {
-	claimed, err := claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
+	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
 	if err != nil || len(claimed) == 0 {
 		return 0, 0, 0, err
 	}
@@ -313,7 +311,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 }
 
 // sendGroup renders, sends and records a group of claimed deliveries.
-func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact) (temp int, hold time.Duration, err error) {
+func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (temp int, hold time.Duration, err error) {
 	ready, results, hold, err := w.prepareGroup(ctx, c, group, byID)
 	if err != nil {
 		return 0, 0, err
@@ -325,19 +323,19 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
 	}
 	for _, r := range results {
-		if r.status == DeliveryQueued {
+		if r.Status == deliveries.Queued {
 			temp++
 		}
 	}
 	err = pgx.BeginFunc(context.WithoutCancel(ctx), w.Pool, func(tx pgx.Tx) error {
-		counts, err := recordResults(ctx, tx, results, w.now())
+		counts, err := recordResults(ctx, tx, results, w.Now())
 		if err != nil {
 			return err
 		}
-		if err := enqueueFollowUps(ctx, tx, c, group, results, w.now()); err != nil {
+		if err := enqueueFollowUps(ctx, tx, c, group, results, w.Now()); err != nil {
 			return err
 		}
-		if err := contacts.BumpSent(ctx, tx, sentContacts, w.now()); err != nil {
+		if err := contacts.BumpSent(ctx, tx, sentContacts, w.Now()); err != nil {
 			return err
 		}
 		for _, cid := range hardBounced {
@@ -354,23 +352,23 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 // prepareGroup renders a group of claimed deliveries; results has the
 // outcomes of those that will not be sent (contact no longer sendable, held
 // by the frequency cap, unrenderable).
-func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []delivery, byID map[int64]contacts.Contact) (ready []rendered, results []result, hold time.Duration, err error) {
+func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (ready []rendered, results []deliveries.Outcome, hold time.Duration, err error) {
 	ready = make([]rendered, 0, len(group))
-	results = make([]result, 0, len(group))
+	results = make([]deliveries.Outcome, 0, len(group))
 	for _, d := range group {
 		if d.Exited {
-			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact exited the campaign"})
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
 			continue
 		}
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
-			results = append(results, result{id: d.ID, status: DeliverySkipped, detail: "contact is no longer sendable"})
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact is no longer sendable"})
 			continue
 		}
 		if wait, err := w.capWait(ctx, c, d); err != nil {
 			return nil, results, hold, err
 		} else if wait > 0 {
-			results = append(results, result{id: d.ID, status: deliveryHeld, detail: "held by the frequency cap"})
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Held, Detail: "held by the frequency cap"})
 			if hold == 0 || wait < hold {
 				hold = wait
 			}
@@ -385,7 +383,7 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			// A message that cannot be rendered (a missing attribute, a
 			// render budget passed) will not render next time either: it
 			// fails for good and the job goes on.
-			results = append(results, result{id: d.ID, status: DeliveryFailed, detail: err.Error()})
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()})
 			w.Logger.WarnContext(ctx, "cannot render message", slog.Int64("delivery_id", d.ID), slog.Any("error", err))
 			continue
 		}
@@ -397,19 +395,14 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 // capWait is how long delivery d must wait under the campaign's frequency
 // cap: first steps are never held; a follow-up waits while the contact has
 // had Max messages of the campaign within Per.
-func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d delivery) (time.Duration, error) {
+func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery) (time.Duration, error) {
 	fc := c.Settings.FrequencyCap
 	if fc == nil || len(c.Steps) == 0 || d.Step == c.Steps[0].Key {
 		return 0, nil
 	}
 	window := fc.Window()
-	now := w.now()
-	rows, err := w.Pool.Query(ctx, `SELECT sent_at FROM deliveries WHERE contact_id = $1 AND campaign_id = $2
-		AND sent_at > $3 ORDER BY sent_at DESC`, d.ContactID, c.ID, now.Add(-window))
-	if err != nil {
-		return 0, fmt.Errorf("frequency cap: %w", err)
-	}
-	recent, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	now := w.Now()
+	recent, err := deliveries.SentSince(ctx, w.Pool, d.ContactID, c.ID, now.Add(-window))
 	if err != nil {
 		return 0, fmt.Errorf("frequency cap: %w", err)
 	}
@@ -422,20 +415,20 @@ func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d deliv
 
 // rendered is a delivery ready to go out.
 type rendered struct {
-	d delivery
+	d deliveries.Delivery
 	p contacts.Contact
 	r *templates.Rendered
 }
 
 // sendEmails sends the rendered messages over one pooled SMTP connection and
 // classifies each outcome.
-func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []result) (_ []result, sent, hardBounced []int64) {
+func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, sent, hardBounced []int64) {
 	msgs := make([]*mail.Msg, 0, len(ready))
-	sending := make([]delivery, 0, len(ready))
+	sending := make([]deliveries.Delivery, 0, len(ready))
 	for _, x := range ready {
 		msg, err := w.message(c, x.d, x.p, x.r)
 		if err != nil {
-			results = append(results, result{id: x.d.ID, status: DeliveryFailed, detail: err.Error()})
+			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Failed, Detail: err.Error()})
 			continue
 		}
 		msgs = append(msgs, msg)
@@ -455,13 +448,13 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 	for i, o := range outcomes {
 		d := sending[i]
 		switch o.Outcome {
-		case Sent:
-			results = append(results, result{id: d.ID, status: DeliverySent, detail: o.Detail})
+		case mailer.Sent:
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Sent, Detail: o.Detail})
 			sent = append(sent, d.ContactID)
-		case TempFail:
+		case mailer.TempFail:
 			results = append(results, retryOrFail(d, o.Detail))
-		case PermFail:
-			results = append(results, result{id: d.ID, status: DeliveryBounced, detail: o.Detail})
+		case mailer.PermFail:
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Bounced, Detail: o.Detail})
 			if o.AddressBounce() {
 				hardBounced = append(hardBounced, d.ContactID)
 			}
@@ -473,7 +466,7 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 // sendWebhooks posts each rendered message to the campaign's webhook: the
 // text body when it is a JSON document (a template for an SMS gateway's
 // API), otherwise a JSON envelope with the recipient and the rendered parts.
-func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []result) (_ []result, sent []int64) {
+func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, sent []int64) {
 	hook := c.Settings.Webhook
 	for _, x := range ready {
 		body := []byte(strings.TrimSpace(x.r.Text))
@@ -488,10 +481,10 @@ func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, re
 		var we *WebhookError
 		switch {
 		case err == nil:
-			results = append(results, result{id: x.d.ID, status: DeliverySent, detail: "accepted"})
+			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Sent, Detail: "accepted"})
 			sent = append(sent, x.d.ContactID)
 		case errors.As(err, &we) && !we.Temporary:
-			results = append(results, result{id: x.d.ID, status: DeliveryFailed, detail: err.Error()})
+			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Failed, Detail: err.Error()})
 		default:
 			results = append(results, retryOrFail(x.d, err.Error()))
 		}
@@ -499,11 +492,11 @@ func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, re
 	return results, sent
 }
 
-func retryOrFail(d delivery, detail string) result {
+func retryOrFail(d deliveries.Delivery, detail string) deliveries.Outcome {
 	if d.Attempts >= maxDeliveryAttempts {
-		return result{id: d.ID, status: DeliveryFailed, detail: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, detail)}
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, detail)}
 	}
-	return result{id: d.ID, status: DeliveryQueued, detail: detail}
+	return deliveries.Outcome{ID: d.ID, Status: deliveries.Queued, Detail: detail}
 }
 
 // enqueueFollowUps starts what a send triggers, in the transaction that
@@ -513,7 +506,7 @@ func retryOrFail(d delivery, detail string) result {
 // tracking), and the timers of no_open/no_click/no_conversion rules watching
 // this step. A job evaluates every rule of its event type, so one job per
 // (delivery, event) is enough.
-func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []delivery, results []result, now time.Time) error {
+func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []deliveries.Delivery, results []deliveries.Outcome, now time.Time) error {
 	if len(c.Rules) == 0 {
 		return nil
 	}
@@ -534,19 +527,19 @@ func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, cla
 	var params []river.InsertManyParams
 	for _, res := range results {
 		var on string
-		switch res.status {
-		case DeliverySent:
+		switch res.Status {
+		case deliveries.Sent:
 			on = "sent"
-		case DeliveryBounced:
+		case deliveries.Bounced:
 			on = "bounce"
 		default:
 			continue
 		}
-		step := stepOf[res.id]
+		step := stepOf[res.ID]
 		if !covers(on, step) {
 			continue
 		}
-		d := findDelivery(claimed, res.id)
+		d := findDelivery(claimed, res.ID)
 		params = append(params, river.InsertManyParams{Args: tracking.RuleEventArgs{
 			DeliveryID: d.ID, CampaignID: c.ID, ContactID: d.ContactID, Step: step, Type: on, At: now}})
 	}
@@ -560,8 +553,8 @@ func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, cla
 		}
 		var ids []int64
 		for _, res := range results {
-			if res.status == DeliverySent && stepOf[res.id] == watch {
-				ids = append(ids, res.id)
+			if res.Status == deliveries.Sent && stepOf[res.ID] == watch {
+				ids = append(ids, res.ID)
 			}
 		}
 		if len(ids) > 0 {
@@ -581,11 +574,11 @@ func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, cla
 	return nil
 }
 
-func findDelivery(ds []delivery, id int64) delivery {
+func findDelivery(ds []deliveries.Delivery, id int64) deliveries.Delivery {
 	for _, d := range ds {
 		if d.ID == id {
 			return d
 		}
 	}
-	return delivery{ID: id}
+	return deliveries.Delivery{ID: id}
 }

@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/internal/baseservice"
 )
 
 // SweepArgs is the periodic safety net that finds deliveries no send job
@@ -25,46 +27,19 @@ func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: 
 // SweepWorker works SweepArgs.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
+	Pool *pgxpool.Pool
+	baseservice.Base
 }
 
 // Work re-enqueues orphaned deliveries, one send job per campaign batch.
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		// Deliveries of send jobs that ended without sending them (discarded
-		// after their last attempt, or cancelled) and that no other job has
-		// taken since. claimed_by = 0 marks a delivery handed to a fresh job
-		// here, so the next sweep leaves it alone.
-		rows, err := tx.Query(ctx, `
-			WITH dead AS (
-				SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id,
-					jsonb_array_elements_text(j.args->'delivery_ids')::bigint AS delivery_id
-				FROM river_job j
-				WHERE j.kind = 'send' AND j.state IN ('discarded', 'cancelled') AND j.finalized_at > now() - interval '8 days'
-			)
-			UPDATE deliveries d SET status = 'queued', claimed_by = 0
-			FROM dead, campaigns c
-			WHERE d.id = dead.delivery_id AND c.id = d.campaign_id AND c.status IN ('running', 'paused', 'finished')
-				AND d.status IN ('queued', 'sending') AND (d.claimed_by IS NULL OR d.claimed_by = dead.job_id)
-			RETURNING d.campaign_id, d.id`)
+		// Deliveries of send jobs that ended without sending them
+		// (discarded after their last attempt, or cancelled), queued again
+		// and handed to fresh jobs in the same transaction.
+		byCampaign, n, err := deliveries.RequeueOrphaned(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("sweep deliveries: %w", err)
-		}
-		byCampaign := map[int64][]int64{}
-		n := 0
-		for rows.Next() {
-			var cid, id int64
-			if err := rows.Scan(&cid, &id); err != nil {
-				rows.Close()
-				return err
-			}
-			byCampaign[cid] = append(byCampaign[cid], id)
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for cid, ids := range byCampaign {

@@ -6,13 +6,14 @@ import (
 
 	"github.com/wneessen/go-mail"
 
+	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/templates"
 )
 
 // TestSender sends one-off test messages (a template rendered for a sample
 // contact) through the mailer, for the template editor's "send test".
 type TestSender struct {
-	Mailer *Mailer
+	Mailer Mailer
 	// From is the sender address of test messages.
 	From string
 }
@@ -34,7 +35,7 @@ func (s TestSender) SendTest(ctx context.Context, to string, r *templates.Render
 	if err != nil {
 		return err
 	}
-	if r := results[0]; r.Outcome != Sent {
+	if r := results[0]; r.Outcome != mailer.Sent {
 		return fmt.Errorf("the mail server refused the test message: %s", r.Detail)
 	}
 	return nil

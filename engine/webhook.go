@@ -27,6 +27,16 @@ type Webhook struct {
 	// address policy, with the address refused: the operator sees it, the
 	// user's error says only "address not allowed".
 	Logger *slog.Logger
+	// Clock dates each post's signature and its job's retries; nil is
+	// time.Now.
+	Clock func() time.Time
+}
+
+func (w Webhook) now() time.Time {
+	if w.Clock != nil {
+		return w.Clock()
+	}
+	return time.Now()
 }
 
 // webhookTimeout bounds one request, from dialling to the answer's headers.
@@ -63,7 +73,7 @@ func (w Webhook) Post(ctx context.Context, url, secret string, body []byte, id s
 	if err != nil {
 		return &WebhookError{Msg: "webhook URL is not valid"}
 	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := strconv.FormatInt(w.now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Peykar-Webhook/1")
 	req.Header.Set("X-Peykar-Timestamp", ts)

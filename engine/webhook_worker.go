@@ -47,7 +47,7 @@ type WebhookWorker struct {
 // NextRetry: 10 s, 20 s, 40 s, … capped at 30 min.
 func (w *WebhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
 	d := 10 * time.Second << min(job.Attempt-1, 8)
-	return time.Now().Add(min(d, 30*time.Minute))
+	return w.Webhook.now().Add(min(d, 30*time.Minute))
 }
 
 // Work posts; a refusal (4xx, 3xx, an address not allowed) is final,

@@ -142,7 +142,7 @@ func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome
 	}
 	if rest.Len() > 0 {
 		if err := tx.SendBatch(ctx, rest).Close(); err != nil {
-			return nil, nil, fmt.Errorf("insert events, update deliveries, contacts and rollups: %w", err)
+			return nil, nil, fmt.Errorf("write events, deliveries, contacts and rollups: %w", err)
 		}
 	}
 	return outs, errsOut, nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/campaigns/deliveries"
 )
 
 // maxUserAgent bounds what is stored of a user agent.
@@ -44,7 +46,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, fmt.Errorf("insert events, update deliveries, contacts and rollups: %w", err)
+			return nil, fmt.Errorf("write events, deliveries, contacts and rollups: %w", err)
 		}
 	}
 	if _, err := a.river.InsertManyTx(ctx, tx, st.jobs); err != nil {
@@ -104,33 +106,23 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
 }
 
+// queueDeliveries queues the batch's changed deliveries (their status and
+// firsts) through their owner, in the same round trip.
 func queueDeliveries(b *pgx.Batch, st *batchState) {
-	var (
-		ids                                []int64
-		status                             []string
-		fo, fmo, fc, fmc, hp, un, bo, comp []*time.Time
-		conv                               []*time.Time
-	)
+	var t deliveries.Tracked
 	for _, id := range sortedIDs(st.dels) {
 		d := st.dels[id]
 		if !d.dirty {
 			continue
 		}
-		ids, status = append(ids, d.id), append(status, d.status)
-		fo, fmo, fc, fmc = append(fo, d.firstOpen), append(fmo, d.firstMOpen), append(fc, d.firstClick), append(fmc, d.firstMClick)
-		hp, un, bo, comp = append(hp, d.honeypot), append(un, d.unsubscribed), append(bo, d.bouncedAt), append(comp, d.complained)
-		conv = append(conv, d.convertedAt)
+		t.IDs, t.Status = append(t.IDs, d.id), append(t.Status, d.status)
+		t.FirstOpen, t.FirstMachineOpen = append(t.FirstOpen, d.firstOpen), append(t.FirstMachineOpen, d.firstMOpen)
+		t.FirstClick, t.FirstMachineClick = append(t.FirstClick, d.firstClick), append(t.FirstMachineClick, d.firstMClick)
+		t.Honeypot, t.Unsubscribed = append(t.Honeypot, d.honeypot), append(t.Unsubscribed, d.unsubscribed)
+		t.Bounced, t.Complained = append(t.Bounced, d.bouncedAt), append(t.Complained, d.complained)
+		t.Converted = append(t.Converted, d.convertedAt)
 	}
-	if len(ids) == 0 {
-		return
-	}
-	b.Queue(`UPDATE deliveries d SET status = u.status, first_open_at = u.fo, first_machine_open_at = u.fmo,
-			first_click_at = u.fc, first_machine_click_at = u.fmc, honeypot_at = u.hp, unsubscribed_at = u.un,
-			bounced_at = u.bo, complained_at = u.comp, converted_at = u.conv
-		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-			$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
-			AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
-		WHERE d.id = u.id`, ids, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
+	deliveries.QueueSetTracked(b, t)
 }
 
 func queueContacts(b *pgx.Batch, st *batchState) {

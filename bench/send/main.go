@@ -25,6 +25,8 @@ import (
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/runtimetune"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/templates"
@@ -74,10 +76,10 @@ func main() {
 	check(pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('bench', $1, $2) RETURNING id`, benchSubject, benchHTML).Scan(&tplID))
 	fmt.Printf("seeded %d contacts in %s\n", *n, time.Since(t0).Round(time.Millisecond))
 
-	mailer, err := engine.NewMailer(engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: *poolSize}, logger)
+	smtpOut, err := mailer.New(mailer.Config{Host: "127.0.0.1", Port: sink.Port(), TLS: mailer.TLSNone, Pool: *poolSize}, baseservice.New(logger, nil))
 	check(err)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("bench-secret-bench-secret-bench-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.example", Logger: logger})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.example", Logger: logger})
 	ws := river.NewWorkers()
 	eng.Register(ws)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

@@ -23,6 +23,8 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -61,11 +63,11 @@ func setup(t *testing.T) *bundle {
 	}})
 	require.NoError(t, err)
 	t.Cleanup(func() { sink.Close() })
-	mailer, err := engine.NewMailer(engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: 4}, logger)
+	smtpOut, err := mailer.New(mailer.Config{Host: "127.0.0.1", Port: sink.Port(), TLS: mailer.TLSNone, Pool: 4}, baseservice.New(logger, nil))
 	require.NoError(t, err)
-	t.Cleanup(mailer.Close)
+	t.Cleanup(smtpOut.Close)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("test-secret-test-secret-test-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: mailer, Signer: signer, BaseURL: "https://peykar.test", Logger: logger})
+	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger})
 	workers := river.NewWorkers()
 	eng.Register(workers)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/pgserver"
@@ -42,10 +43,10 @@ type Main struct {
 	registry *prometheus.Registry
 	closers  []func(context.Context) error // run in reverse by Close
 	secret   string
-	smtp     engine.SMTPConfig
+	smtp     mailer.Config
 	signer   *tracking.Signer
 	tracking *tracking.Service
-	mailer   *engine.Mailer
+	mailer   *mailer.Mailer
 	engine   *engine.Engine
 	auth     *auth.Auth
 }
@@ -142,7 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.outbox = ob
 		m.closers = append(m.closers, ob.Close)
-		m.smtp = engine.SMTPConfig{Host: "127.0.0.1", Port: ob.Addr().Port, TLS: engine.TLSNone, Pool: 8}
+		m.smtp = mailer.Config{Host: "127.0.0.1", Port: ob.Addr().Port, TLS: mailer.TLSNone, Pool: 8}
 		m.Logger.InfoContext(ctx, "no SMTP_URL: sending to the embedded catch-all (see the Outbox)", slog.String("smtp", m.smtp.Addr()))
 	}
 	m.smtp.DKIM = m.Config.dkim

@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/netguard"
 )
@@ -104,11 +104,11 @@ type Config struct {
 	// without settings.currency: three letters such as EUR. Default EUR.
 	Currency string
 
-	webhooks    netguard.Policy   // parsed WebhookAllowNetworks
-	smtp        engine.SMTPConfig // parsed SMTPURL
+	webhooks    netguard.Policy // parsed WebhookAllowNetworks
+	smtp        mailer.Config   // parsed SMTPURL
 	rescueAfter time.Duration
 	jobTimeout  time.Duration
-	dkim        *engine.DKIMConfig
+	dkim        *mailer.DKIMConfig
 	proxies     []*net.IPNet // parsed TrustedProxies
 }
 
@@ -181,7 +181,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.SMTPURL != "" {
-		sc, err := engine.ParseSMTPURL(c.SMTPURL)
+		sc, err := mailer.ParseURL(c.SMTPURL)
 		if err != nil {
 			return &ConfigError{"SMTP_URL", err.Error()}
 		}
@@ -233,7 +233,7 @@ func (c *Config) validate() error {
 		if err != nil {
 			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", err.Error()}
 		}
-		c.dkim = &engine.DKIMConfig{Domain: c.DKIMDomain, Selector: c.DKIMSelector, KeyPEM: pem}
+		c.dkim = &mailer.DKIMConfig{Domain: c.DKIMDomain, Selector: c.DKIMSelector, KeyPEM: pem}
 		if err := c.dkim.Check(); err != nil {
 			return &ConfigError{"PEYKAR_DKIM_KEY_FILE", err.Error()}
 		}

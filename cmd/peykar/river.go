@@ -15,6 +15,8 @@ import (
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/tracking"
 )
@@ -37,14 +39,14 @@ func (m *Main) startRiver(ctx context.Context) error {
 		keys.Previous = []byte(m.Config.PreviousSecret)
 	}
 	m.signer = tracking.NewSigner(keys)
-	mailer, err := engine.NewMailer(m.smtp, m.Logger)
+	smtpOut, err := mailer.New(m.smtp, baseservice.New(m.Logger, time.Now))
 	if err != nil {
 		return fmt.Errorf("mailer: %w", err)
 	}
-	m.mailer = mailer
-	m.closers = append(m.closers, func(context.Context) error { mailer.Close(); return nil })
+	m.mailer = smtpOut
+	m.closers = append(m.closers, func(context.Context) error { smtpOut.Close(); return nil })
 	m.engine = engine.New(engine.Config{
-		Pool: m.pool, Mailer: mailer, Signer: m.signer, BaseURL: m.Config.BaseURL,
+		Pool: m.pool, Mailer: smtpOut, Clock: time.Now, Signer: m.signer, BaseURL: m.Config.BaseURL,
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
 		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
 	})

@@ -32,6 +32,7 @@ type Server struct {
 	keep bool
 	// Reject decides a recipient's fate: nil accepts it.
 	reject func(rcpt string) *smtp.SMTPError
+	onEnd  func()
 }
 
 // Options configure a Server.
@@ -43,11 +44,15 @@ type Options struct {
 	// IdleTimeout, when set, closes a session that sends nothing for that
 	// long, as real servers do (default a minute).
 	IdleTimeout time.Duration
+	// OnEnd, when set, is called as a session ends (the server hangs up,
+	// on IdleTimeout for instance, or the client quits), before its
+	// connection is closed: a test waits on it instead of sleeping.
+	OnEnd func()
 }
 
 // Start listens on a free loopback port.
 func Start(opts Options) (*Server, error) {
-	s := &Server{keep: !opts.Discard, reject: opts.Reject}
+	s := &Server{keep: !opts.Discard, reject: opts.Reject, onEnd: opts.OnEnd}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	s.srv.Domain = "sink.localhost"
 	s.srv.MaxMessageBytes = 20 << 20
@@ -103,8 +108,13 @@ type session struct {
 	to   []string
 }
 
-func (x *session) Reset()        { x.from, x.to = "", nil }
-func (x *session) Logout() error { return nil }
+func (x *session) Reset() { x.from, x.to = "", nil }
+func (x *session) Logout() error {
+	if x.s.onEnd != nil {
+		x.s.onEnd()
+	}
+	return nil
+}
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	x.from = from
 	return nil

@@ -1,4 +1,4 @@
-package engine
+package mailer
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 	"golang.org/x/time/rate"
+
+	"github.com/peykar/peykar/internal/baseservice"
 )
 
 // Mailer sends messages over a pool of persistent SMTP connections, under
@@ -17,14 +19,14 @@ import (
 // builds the messages; the pool hands each connection to one sender at a
 // time, which runs its transactions (see session).
 type Mailer struct {
-	cfg     SMTPConfig
+	baseservice.Base
+	cfg     Config
 	client  *mail.Client
 	slots   chan struct{}    // one token per connection that may exist
 	idle    chan idleConn    // connections ready for reuse
 	limiter *rate.Limiter    // nil: unlimited
 	dkim    *mail.DKIMSigner // nil: no signing
 	timeout time.Duration    // per message, for every read and write
-	logger  *slog.Logger
 	// checkAfter is how long a connection may sit idle before it is
 	// checked with NOOP on reuse: servers close idle sessions (Postfix
 	// after 300 s), and a message sent into a dead one fails with its
@@ -32,8 +34,10 @@ type Mailer struct {
 	checkAfter time.Duration
 }
 
-// NewMailer prepares a mailer; connections are dialled on first use.
-func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
+// New prepares a mailer for the transport cfg, logging to base's logger
+// and reading base's clock for idle checks; connections are dialled on
+// first use.
+func New(cfg Config, base baseservice.Base) (*Mailer, error) {
 	if cfg.Pool < 1 {
 		cfg.Pool = 1
 	}
@@ -74,19 +78,20 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 		idle:    make(chan idleConn, cfg.Pool),
 		dkim:    dkim,
 		timeout: timeout,
-		logger:  logger,
+		Base:    base,
 
 		checkAfter: 15 * time.Second,
 	}
 	if cfg.Rate > 0 {
-		m.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst(cfg.Rate))
+		m.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), Burst(cfg.Rate))
 	}
 	return m, nil
 }
 
-// burst lets a limiter hand out a second's worth of tokens at once (at least
-// one), so chunks of messages wait once rather than per message.
-func burst(perSecond float64) int {
+// Burst is the burst of a limiter of perSecond messages: a second's worth
+// of tokens at once (at least one), so chunks of messages wait once rather
+// than per message.
+func Burst(perSecond float64) int {
 	return max(1, int(math.Ceil(perSecond)))
 }
 
@@ -108,7 +113,7 @@ func (m *Mailer) conn(ctx context.Context) (*smtp.Client, error) {
 		if err != nil || ic.c == nil {
 			return nil, err
 		}
-		if time.Since(ic.used) < m.checkAfter {
+		if m.Since(ic.used) < m.checkAfter {
 			return ic.c, nil
 		}
 		if err := ic.c.UpdateDeadline(m.timeout); err == nil {
@@ -136,7 +141,7 @@ func (m *Mailer) take(ctx context.Context) (idleConn, error) {
 			<-m.slots
 			return idleConn{}, fmt.Errorf("connect to %s: %w", m.cfg.Addr(), err)
 		}
-		return idleConn{c: c, used: time.Now()}, nil
+		return idleConn{c: c, used: m.Now()}, nil
 	case <-ctx.Done():
 		return idleConn{}, ctx.Err()
 	}
@@ -149,7 +154,7 @@ func (m *Mailer) release(c *smtp.Client, broken bool) {
 		<-m.slots
 		return
 	}
-	m.idle <- idleConn{c: c, used: time.Now()}
+	m.idle <- idleConn{c: c, used: m.Now()}
 }
 
 // Send delivers msgs on one pooled connection, waiting for the transport's
@@ -176,7 +181,7 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	if broken {
 		// A connection-level failure (network error, timeout, reset)
 		// leaves the session in an unknown state: drop it.
-		m.logger.WarnContext(ctx, "smtp connection failed", slog.String("addr", m.cfg.Addr()), slog.Any("error", err))
+		m.Log().WarnContext(ctx, "smtp connection failed", slog.String("addr", m.cfg.Addr()), slog.Any("error", err))
 	}
 	m.release(c, broken)
 	return results, nil
@@ -194,13 +199,3 @@ func (m *Mailer) Close() {
 		}
 	}
 }
-
-// Outcome classifies a message's send result.
-type Outcome int
-
-// Outcomes of a send.
-const (
-	Sent     Outcome = iota
-	TempFail         // 4xx, timeouts, network errors: retry later
-	PermFail         // 5xx: the address or message is refused for good
-)

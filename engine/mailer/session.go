@@ -1,4 +1,4 @@
-package engine
+package mailer
 
 import (
 	"bufio"
@@ -13,36 +13,6 @@ import (
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 )
-
-// Result is the outcome of sending one message.
-type Result struct {
-	Outcome Outcome
-	// Code is the SMTP reply code that decided the outcome; 0 for a network
-	// error, a timeout, or a message that was not tried.
-	Code int
-	// Enhanced is the reply's enhanced status code (RFC 3463, e.g. 5.1.1),
-	// when the server gave one.
-	Enhanced string
-	// Detail is the server's reply (its acceptance on success) or the error.
-	Detail string
-}
-
-// AddressBounce tells a refusal of the address itself (5.1.x: no such user,
-// bad mailbox, bad domain) from other permanent failures (policy, content),
-// so only the former suppresses the contact.
-func (r Result) AddressBounce() bool {
-	if r.Outcome != PermFail {
-		return false
-	}
-	if r.Enhanced != "" {
-		return strings.HasPrefix(r.Enhanced, "5.1.")
-	}
-	switch r.Code {
-	case 550, 551, 553:
-		return true
-	}
-	return false
-}
 
 // session runs mail transactions on one connection. go-mail builds the
 // messages and dials; the transactions are ours so that they take fewer

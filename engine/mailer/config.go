@@ -1,4 +1,4 @@
-package engine
+package mailer
 
 import (
 	"fmt"
@@ -18,8 +18,8 @@ const (
 	TLSImplicit = "tls"      // TLS from the first byte (port 465)
 )
 
-// SMTPConfig describes one SMTP transport.
-type SMTPConfig struct {
+// Config describes one SMTP transport.
+type Config struct {
 	Host     string
 	Port     int
 	Username string
@@ -55,14 +55,14 @@ func (d *DKIMConfig) Check() error {
 	return nil
 }
 
-// ParseSMTPURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500
+// ParseURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500
 // (smtps:// implies tls=tls).
-func ParseSMTPURL(s string) (SMTPConfig, error) {
+func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return SMTPConfig{}, fmt.Errorf("not a URL: %w", err)
+		return Config{}, fmt.Errorf("not a URL: %w", err)
 	}
-	c := SMTPConfig{TLS: TLSStartTLS, Pool: 8}
+	c := Config{TLS: TLSStartTLS, Pool: 8}
 	switch u.Scheme {
 	case "smtp":
 	case "smtps":
@@ -120,4 +120,4 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 }
 
 // Addr returns host:port.
-func (c SMTPConfig) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }

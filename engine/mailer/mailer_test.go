@@ -1,4 +1,4 @@
-package engine_test
+package mailer_test
 
 import (
 	"bytes"
@@ -8,14 +8,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"log/slog"
 	"testing"
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/stretchr/testify/require"
 	"github.com/wneessen/go-mail"
 
-	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/baseservice"
 	"github.com/peykar/peykar/internal/smtptest"
 )
 
@@ -30,10 +30,10 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	sink, err := smtptest.Start(smtptest.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { sink.Close() })
-	cfg := engine.SMTPConfig{Host: "127.0.0.1", Port: sink.Port(), TLS: engine.TLSNone, Pool: 1,
-		DKIM: &engine.DKIMConfig{Domain: "shop.example", Selector: "peykar", KeyPEM: keyPEM}}
+	cfg := mailer.Config{Host: "127.0.0.1", Port: sink.Port(), TLS: mailer.TLSNone, Pool: 1,
+		DKIM: &mailer.DKIMConfig{Domain: "shop.example", Selector: "peykar", KeyPEM: keyPEM}}
 	require.NoError(t, cfg.DKIM.Check())
-	m, err := engine.NewMailer(cfg, slog.New(slog.DiscardHandler))
+	m, err := mailer.New(cfg, baseservice.Base{})
 	require.NoError(t, err)
 	t.Cleanup(m.Close)
 
@@ -44,7 +44,7 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	msg.SetBodyString(mail.TypeTextPlain, "hello")
 	results, err := m.Send(context.Background(), []*mail.Msg{msg})
 	require.NoError(t, err)
-	require.Equal(t, engine.Sent, results[0].Outcome, results[0].Detail)
+	require.Equal(t, mailer.Sent, results[0].Outcome, results[0].Detail)
 
 	raw := sink.Messages()[0].Data
 	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
@@ -58,6 +58,6 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	require.NoError(t, verifications[0].Err, "signature verifies")
 	require.Equal(t, "shop.example", verifications[0].Domain)
 
-	bad := engine.DKIMConfig{Domain: "shop.example", Selector: "s", KeyPEM: []byte("not a key")}
+	bad := mailer.DKIMConfig{Domain: "shop.example", Selector: "s", KeyPEM: []byte("not a key")}
 	require.Error(t, bad.Check())
 }

@@ -1,0 +1,105 @@
+-- The deliveries package's statements on the deliveries table, by name.
+-- Only this package writes deliveries; engine and tracking call it.
+
+-- name: create
+-- One row per (campaign, step, contact): re-running a launch page changes
+-- nothing, and only the new rows' ids come back.
+INSERT INTO deliveries (campaign_id, step, contact_id)
+SELECT $1, $2, unnest($3::bigint[])
+ON CONFLICT (campaign_id, step, contact_id) DO NOTHING
+RETURNING id;
+
+-- name: claim
+-- Queued rows become the job's; a retry of the same job reclaims its own
+-- rows left in sending only once they are stale ($3), since River may
+-- rescue an attempt that is slow rather than dead. The same statement says
+-- which contacts a rule's exit action took out of the campaign.
+UPDATE deliveries d SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
+WHERE id = ANY($2) AND (status = 'queued'
+	OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
+RETURNING id, campaign_id, step, contact_id, attempts,
+	EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id);
+
+-- name: still_claimed
+-- Rows among $1 that job $2 claimed and that are still sending: an earlier
+-- attempt's, crashed or still running.
+SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'sending' AND claimed_by = $2;
+
+-- name: record
+-- Outcomes of claimed rows, in one statement over arrays. 'held' (the
+-- frequency cap) goes back to queued without the attempt counting. The
+-- rows returned are what the caller counts in the rollups.
+UPDATE deliveries d SET
+	status = CASE WHEN v.status = 'held' THEN 'queued' ELSE v.status END,
+	attempts = CASE WHEN v.status = 'held' THEN d.attempts - 1 ELSE d.attempts END,
+	sent_at = CASE WHEN v.status IN ('sent', 'bounced') THEN $4 ELSE d.sent_at END,
+	bounced_at = CASE WHEN v.status = 'bounced' THEN $4 ELSE d.bounced_at END,
+	response = CASE WHEN v.status = 'sent' THEN v.detail ELSE d.response END,
+	last_error = CASE WHEN v.status = 'sent' THEN '' ELSE v.detail END
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, detail)
+WHERE d.id = v.id AND d.status = 'sending'
+RETURNING d.campaign_id, d.step, d.status, d.contact_id;
+
+-- name: skip_queued
+-- Gives up a campaign's rows not sent yet: all ($2 null) or those among $2.
+UPDATE deliveries SET status = 'skipped', last_error = $3
+WHERE campaign_id = $1 AND status = 'queued' AND ($2::bigint[] IS NULL OR id = ANY($2))
+RETURNING campaign_id, step, status, contact_id;
+
+-- name: requeue_orphaned
+-- Rows of send jobs that ended without sending them (discarded after their
+-- last attempt, or cancelled) and that no other job has taken since.
+-- claimed_by = 0 marks a row handed to a fresh job here, so the next sweep
+-- leaves it alone.
+WITH dead AS (
+	SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id,
+		jsonb_array_elements_text(j.args->'delivery_ids')::bigint AS delivery_id
+	FROM river_job j
+	WHERE j.kind = 'send' AND j.state IN ('discarded', 'cancelled') AND j.finalized_at > now() - interval '8 days'
+)
+UPDATE deliveries d SET status = 'queued', claimed_by = 0
+FROM dead, campaigns c
+WHERE d.id = dead.delivery_id AND c.id = d.campaign_id AND c.status IN ('running', 'paused', 'finished')
+	AND d.status IN ('queued', 'sending') AND (d.claimed_by IS NULL OR d.claimed_by = dead.job_id)
+RETURNING d.campaign_id, d.id;
+
+-- name: set_tracked
+-- The tracking writer's batch: each changed row's status and firsts, as
+-- the writer computed them under its row locks (one statement over arrays).
+UPDATE deliveries d SET status = u.status, first_open_at = u.fo, first_machine_open_at = u.fmo,
+	first_click_at = u.fc, first_machine_click_at = u.fmc, honeypot_at = u.hp, unsubscribed_at = u.un,
+	bounced_at = u.bo, complained_at = u.comp, converted_at = u.conv
+FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+	$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+	AS u(id, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
+WHERE d.id = u.id;
+
+-- name: get
+-- A delivery as the rules worker sees it.
+SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1;
+
+-- name: sent_since
+-- The contact's sends of the campaign after $3, latest first (the
+-- frequency cap's window).
+SELECT sent_at FROM deliveries WHERE contact_id = $1 AND campaign_id = $2
+	AND sent_at > $3 ORDER BY sent_at DESC;
+
+-- name: failure_reasons
+-- Why the campaign's deliveries failed or were skipped, from at most $2 of
+-- them: an index range scan, bounded whatever the campaign's size.
+SELECT status, last_error, count(*) FROM (
+	SELECT status, last_error FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'skipped') LIMIT $2
+) d GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2;
+
+-- name: unopened
+-- The sent deliveries among $1 never opened (a no_open timer's due ones).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.first_open_at IS NULL;
+
+-- name: unclicked
+-- The sent deliveries among $1 never clicked (a no_click timer's).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.first_click_at IS NULL;
+
+-- name: unconverted
+-- The sent deliveries among $1 without a purchase (a no_conversion timer's).
+SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent'
+	AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id);

@@ -1,0 +1,189 @@
+package deliveries
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/peykar/peykar/internal/sqlq"
+)
+
+// DBTX is a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx, so one transaction can
+// span packages.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+//go:embed queries.sql
+var queriesFS embed.FS
+
+// queries are the package's statements on the deliveries table (queries.sql).
+var queries = sqlq.MustLoad(queriesFS)
+
+// Statuses of a delivery.
+const (
+	Queued  = "queued"
+	Sending = "sending"
+	Sent    = "sent"
+	Failed  = "failed"
+	Bounced = "bounced"
+	Skipped = "skipped"
+)
+
+// Held is an outcome, not a stored status: the delivery goes back to
+// queued without its attempt counting (the frequency cap held it).
+const Held = "held"
+
+// Delivery is a claimed delivery.
+type Delivery struct {
+	ID         int64
+	CampaignID int64
+	Step       string
+	ContactID  int64
+	Attempts   int
+	// Exited: a rule's exit action took the contact out of the campaign,
+	// so this (follow-up) delivery is skipped, not sent.
+	Exited bool
+}
+
+// Outcome is a claimed delivery's result to record.
+type Outcome struct {
+	ID int64
+	// Status is Sent, Queued (retry), Failed, Bounced, Skipped or Held.
+	Status string
+	// Detail is the error text, or the server's acceptance.
+	Detail string
+}
+
+// Final is a row whose status a write changed, for the caller to count.
+type Final struct {
+	CampaignID int64
+	Step       string
+	Status     string
+	ContactID  int64
+}
+
+// Create inserts the deliveries of a step for contacts, skipping those
+// that exist, and returns the ids of the new ones.
+func Create(ctx context.Context, db DBTX, campaignID int64, step string, contactIDs []int64) ([]int64, error) {
+	rows, err := db.Query(ctx, queries.Get("create"), campaignID, step, contactIDs)
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	return ids, nil
+}
+
+// Claim marks the queued deliveries among ids as sending by job. A retry
+// of the same job also reclaims its own rows left in sending by a crash,
+// but only once they are stale (claimed longer than staleAfter ago): River
+// may rescue an attempt that is slow rather than dead and run the retry
+// while the first attempt still sends, and a fresh claim may be that
+// attempt's. No other job can take a claimed row, so a delivery is in at
+// most one sender's hands. Each claimed delivery says whether its contact
+// has exited the campaign.
+func Claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter time.Duration) ([]Delivery, error) {
+	rows, err := db.Query(ctx, queries.Get("claim"), jobID, ids, staleAfter.String())
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
+		var d Delivery
+		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Exited)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// StillClaimed counts deliveries among ids that job claimed and that are
+// still sending: an earlier attempt's, crashed or still running.
+func StillClaimed(ctx context.Context, db DBTX, jobID int64, ids []int64) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, queries.Get("still_claimed"), ids, jobID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("check claims: %w", err)
+	}
+	return n, nil
+}
+
+// Record stores the outcomes of claimed deliveries in one statement, with
+// at as the send time of the sent and bounced, and returns the rows it
+// changed. Rows no longer sending (taken back by a sweep) are left alone.
+func Record(ctx context.Context, db DBTX, outs []Outcome, at time.Time) ([]Final, error) {
+	if len(outs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(outs))
+	statuses := make([]string, len(outs))
+	details := make([]string, len(outs))
+	for i, o := range outs {
+		ids[i], statuses[i], details[i] = o.ID, o.Status, o.Detail
+	}
+	rows, err := db.Query(ctx, queries.Get("record"), ids, statuses, details, at)
+	if err != nil {
+		return nil, fmt.Errorf("record delivery results: %w", err)
+	}
+	finals, err := collectFinals(rows)
+	if err != nil {
+		return nil, fmt.Errorf("record delivery results: %w", err)
+	}
+	return finals, nil
+}
+
+// SkipQueued gives up a campaign's deliveries that were not sent yet (all
+// when ids is nil, or those among ids), with reason as their error, and
+// returns the rows it changed.
+func SkipQueued(ctx context.Context, db DBTX, campaignID int64, ids []int64, reason string) ([]Final, error) {
+	rows, err := db.Query(ctx, queries.Get("skip_queued"), campaignID, ids, reason)
+	if err != nil {
+		return nil, fmt.Errorf("skip deliveries: %w", err)
+	}
+	finals, err := collectFinals(rows)
+	if err != nil {
+		return nil, fmt.Errorf("skip deliveries: %w", err)
+	}
+	return finals, nil
+}
+
+func collectFinals(rows pgx.Rows) ([]Final, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Final, error) {
+		var f Final
+		return f, r.Scan(&f.CampaignID, &f.Step, &f.Status, &f.ContactID)
+	})
+}
+
+// RequeueOrphaned queues again the deliveries of send jobs that ended
+// without sending them (discarded after their last attempt, or cancelled)
+// in campaigns that still send, and returns their ids by campaign, for the
+// caller to enqueue new jobs in the same transaction.
+func RequeueOrphaned(ctx context.Context, db DBTX) (map[int64][]int64, int, error) {
+	rows, err := db.Query(ctx, queries.Get("requeue_orphaned"))
+	if err != nil {
+		return nil, 0, fmt.Errorf("sweep deliveries: %w", err)
+	}
+	defer rows.Close()
+	byCampaign := map[int64][]int64{}
+	n := 0
+	for rows.Next() {
+		var cid, id int64
+		if err := rows.Scan(&cid, &id); err != nil {
+			return nil, 0, fmt.Errorf("sweep deliveries: %w", err)
+		}
+		byCampaign[cid] = append(byCampaign[cid], id)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sweep deliveries: %w", err)
+	}
+	return byCampaign, n, nil
+}

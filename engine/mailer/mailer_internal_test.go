@@ -1,0 +1,77 @@
+package mailer
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/internal/baseservice"
+	"github.com/peykar/peykar/internal/smtptest"
+)
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func testMsgs(t *testing.T, n int) []*mail.Msg {
+	t.Helper()
+	out := make([]*mail.Msg, n)
+	for i := range out {
+		out[i] = mail.NewMsg()
+		require.NoError(t, out[i].From("news@shop.example"))
+		require.NoError(t, out[i].To("a@example.com"))
+		out[i].SetBodyString(mail.TypeTextPlain, "hello")
+	}
+	return out
+}
+
+// TestMailerReplacesConnectionsTheServerClosed: a pooled connection the
+// server closed while it sat idle is found out (NOOP) and replaced before
+// a chunk is sent on it, so no message fails for it. The test waits for
+// the server's hang-up, then moves the mailer's clock past its idle check.
+func TestMailerReplacesConnectionsTheServerClosed(t *testing.T) {
+	t.Parallel()
+	hungUp := make(chan struct{}, 4)
+	sink, err := smtptest.Start(smtptest.Options{IdleTimeout: 100 * time.Millisecond, OnEnd: func() { hungUp <- struct{}{} }})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	m, err := New(Config{Host: "127.0.0.1", Port: sink.Port(), TLS: TLSNone, Pool: 1}, baseservice.New(nil, clock.Now))
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+
+	results, err := m.Send(context.Background(), testMsgs(t, 1))
+	require.NoError(t, err)
+	require.Equal(t, Sent, results[0].Outcome)
+
+	select {
+	case <-hungUp: // the server hung up on the idle connection
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server never closed the idle session")
+	}
+	clock.Add(m.checkAfter + time.Second)
+	results, err = m.Send(context.Background(), testMsgs(t, 3))
+	require.NoError(t, err)
+	for _, r := range results {
+		require.Equal(t, Sent, r.Outcome, r.Detail)
+	}
+	require.Len(t, sink.Messages(), 4)
+}
