@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // Conversions attributes purchases (and other valued transactions) to
@@ -48,16 +50,13 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 	}
 	if deliveryID == 0 {
 		if campaignID != nil {
-			if _, err := tx.Exec(ctx, `UPDATE transactions SET campaign_id = $2 WHERE id = $1
-				AND EXISTS (SELECT 1 FROM campaigns WHERE id = $2)`, transactionID, *campaignID); err != nil {
-				return fmt.Errorf("attribute transaction: %w", err)
-			}
+			return contacts.AttributeToCampaign(ctx, tx, transactionID, *campaignID)
 		}
 		return nil
 	}
-	var currency string
-	if err := tx.QueryRow(ctx, `SELECT upper(btrim(currency)) FROM transactions WHERE id = $1`, transactionID).Scan(&currency); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read transaction currency: %w", err)
+	currency, err := contacts.TransactionCurrency(ctx, tx, transactionID)
+	if err != nil {
+		return err
 	}
 	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, Currency: currency, At: at}
 	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev})
@@ -67,11 +66,7 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 	if errsOut[0] != nil {
 		return fmt.Errorf("record conversion: %w", errsOut[0])
 	}
-	if _, err := tx.Exec(ctx, `UPDATE transactions SET delivery_id = $2, campaign_id = $3 WHERE id = $1`,
-		transactionID, deliveryID, outs[0].CampaignID); err != nil {
-		return fmt.Errorf("attribute transaction: %w", err)
-	}
-	return nil
+	return contacts.AttributeToDelivery(ctx, tx, transactionID, deliveryID, outs[0].CampaignID)
 }
 
 // attribute finds the delivery a conversion belongs to, or 0.

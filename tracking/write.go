@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // maxUserAgent bounds what is stored of a user agent.
@@ -133,6 +135,8 @@ func queueDeliveries(b *pgx.Batch, st *batchState) {
 		WHERE d.id = u.id`, ids, status, fo, fmo, fc, fmc, hp, un, bo, comp, conv)
 }
 
+// queueContacts queues the batch's contact stats and statuses through
+// their owner, package contacts, in the same batch (no round trip added).
 func queueContacts(b *pgx.Batch, st *batchState) {
 	ids := make([]int64, 0, len(st.contacts))
 	for id := range st.contacts {
@@ -140,35 +144,22 @@ func queueContacts(b *pgx.Batch, st *batchState) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var (
-		sid, suppress []int64
-		opens, clicks []int32
-		lo, lc        []*time.Time
-		status        []string
+		e        contacts.Engagement
+		suppress []int64
+		status   []string
 	)
 	for _, id := range ids {
 		cd := st.contacts[id]
 		if cd.opens != 0 || cd.clicks != 0 {
-			sid, opens, clicks, lo, lc = append(sid, id), append(opens, int32(cd.opens)), append(clicks, int32(cd.clicks)), append(lo, cd.lastOpen), append(lc, cd.lastClick)
+			e.IDs, e.Opens, e.Clicks = append(e.IDs, id), append(e.Opens, int32(cd.opens)), append(e.Clicks, int32(cd.clicks))
+			e.LastOpen, e.LastClick = append(e.LastOpen, cd.lastOpen), append(e.LastClick, cd.lastClick)
 		}
 		if cd.status != "" {
 			suppress, status = append(suppress, id), append(status, cd.status)
 		}
 	}
-	if len(sid) > 0 {
-		b.Queue(`UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
-				last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
-			FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
-			WHERE c.id = u.id`, sid, opens, clicks, lo, lc)
-	}
-	if len(suppress) > 0 {
-		// Never downgrade: active < unsubscribed < bounced < complained; an
-		// erased contact stays erased.
-		b.Queue(`UPDATE contacts c SET status = u.s, updated_at = now()
-			FROM unnest($1::bigint[], $2::text[]) AS u(id, s)
-			WHERE c.id = u.id AND c.status <> 'erased'
-			  AND array_position(ARRAY['active','unsubscribed','bounced','complained'], u.s)
-			    > array_position(ARRAY['active','unsubscribed','bounced','complained'], c.status)`, suppress, status)
-	}
+	contacts.QueueEngagement(b, e)
+	contacts.QueueStatus(b, suppress, status)
 }
 
 // queueRollups queues the batch's counter changes (rollups.go).

@@ -27,7 +27,10 @@ type Deps struct {
 	River *river.Client[pgx.Tx]
 	// Conversions, when not nil, attributes posted transactions.
 	Conversions ConversionRecorder
-	Logger      *slog.Logger
+	// Events clears an erased contact's tracking events; required for
+	// DELETE /contacts/{id} (tracking.EventEraser).
+	Events EventEraser
+	Logger *slog.Logger
 }
 
 // Routes registers the contacts, segments, suppressions, imports and events

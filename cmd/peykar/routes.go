@@ -13,6 +13,7 @@ import (
 	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
+	"github.com/peykar/peykar/tracking"
 )
 
 // registerRoutes is the route table: each domain package registers its own
@@ -28,7 +29,8 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Contacts: m.templateContact,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
-	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions()})
+	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
+		Events: tracking.EventEraser{}})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	svc := m.campaignService()
 	svc.Routes(api)
