@@ -122,7 +122,7 @@ type batchState struct {
 
 // applier applies batches of events inside a caller's transaction.
 type applier struct {
-	links *linkCache
+	links *LinkCache
 	river *river.Client[pgx.Tx]
 	// remember is told each delivery and campaign seen, for redirects while
 	// the database is down.

@@ -23,7 +23,7 @@ type Conversions struct {
 // NewConversions returns a Conversions that enqueues rule jobs on client
 // (nil: none).
 func NewConversions(client *river.Client[pgx.Tx]) *Conversions {
-	return &Conversions{applier: &applier{links: newLinkCache(16, time.Minute, time.Now), river: client}, now: time.Now}
+	return &Conversions{applier: &applier{links: NewLinkCache(16, time.Minute, time.Now), river: client}, now: time.Now}
 }
 
 // Conversions returns the service's conversion recorder.

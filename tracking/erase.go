@@ -20,11 +20,7 @@ func (EventEraser) EraseEvents(ctx context.Context, tx pgx.Tx, contactID int64) 
 // EraseContactEvents clears the IP address and user agent of contactID's
 // events, in db.
 func EraseContactEvents(ctx context.Context, db DBTX, contactID int64) error {
-	// Through the contact's deliveries: events has no contact index (the
-	// tracking writer's inserts would pay for it), deliveries has.
-	if _, err := db.Exec(ctx, `UPDATE events SET ip = NULL, user_agent = ''
-		WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1
-		AND (ip IS NOT NULL OR user_agent <> '')`, contactID); err != nil {
+	if _, err := db.Exec(ctx, query("erase_contact_events"), contactID); err != nil {
 		return fmt.Errorf("erase events: %w", err)
 	}
 	return nil
