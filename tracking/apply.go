@@ -124,6 +124,7 @@ type batchState struct {
 type applier struct {
 	links *LinkCache
 	river *river.Client[pgx.Tx]
+	now   func() time.Time // the service's clock (Config.Now)
 	// remember is told each delivery and campaign seen, for redirects while
 	// the database is down.
 	remember func(d *delivery, ci campaignInfo)

@@ -23,12 +23,12 @@ type Conversions struct {
 // NewConversions returns a Conversions that enqueues rule jobs on client
 // (nil: none).
 func NewConversions(client *river.Client[pgx.Tx]) *Conversions {
-	return &Conversions{applier: &applier{links: NewLinkCache(16, time.Minute, time.Now), river: client}, now: time.Now}
+	return &Conversions{applier: &applier{links: NewLinkCache(16, time.Minute, time.Now), river: client, now: time.Now}, now: time.Now}
 }
 
 // Conversions returns the service's conversion recorder.
 func (s *Service) Conversions() *Conversions {
-	return &Conversions{applier: &applier{links: s.links, river: s.cfg.River}, now: s.now}
+	return &Conversions{applier: &applier{links: s.links, river: s.cfg.River, now: s.now}, now: s.now}
 }
 
 // RecordConversion attributes transaction transactionID of contactID, worth

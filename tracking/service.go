@@ -100,7 +100,7 @@ func NewService(cfg Config) (*Service, error) {
 		dests:  mustLRU[destKey, string](10000),
 		agents: mustLRU[agentKey, Verdict](10000),
 	}
-	ap := &applier{links: s.links, river: cfg.River, remember: func(d *delivery, ci campaignInfo) {
+	ap := &applier{links: s.links, river: cfg.River, now: cfg.Now, remember: func(d *delivery, ci campaignInfo) {
 		s.metas.Add(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,

@@ -40,7 +40,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	queuePeopleLock(b, people)
 	queueContacts(b, st)
 	queueRollups(b, st)
-	queuePeopleRefresh(b, people, latest(evs, errsOut))
+	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))
 	if len(st.jobs) == 0 {
 		return b, nil
 	}
@@ -173,8 +173,8 @@ func queueRollups(b *pgx.Batch, st *batchState) {
 }
 
 // latest is the time of the batch's latest stored event (the minute its
-// people changes count in).
-func latest(evs []*Event, errsOut []error) time.Time {
+// people changes count in); now's when none was stored.
+func latest(evs []*Event, errsOut []error, now func() time.Time) time.Time {
 	var at time.Time
 	for i, ev := range evs {
 		if errsOut[i] == nil && ev.At.After(at) {
@@ -182,7 +182,7 @@ func latest(evs []*Event, errsOut []error) time.Time {
 		}
 	}
 	if at.IsZero() {
-		at = time.Now()
+		at = now()
 	}
 	return at
 }
