@@ -73,8 +73,7 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 func attribute(ctx context.Context, tx pgx.Tx, contactID int64, campaignID *int64, at time.Time) (int64, error) {
 	var id int64
 	if campaignID != nil {
-		err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
-			ORDER BY first_click_at DESC NULLS LAST, sent_at DESC NULLS LAST, id DESC LIMIT 1`, *campaignID, contactID).Scan(&id)
+		err := tx.QueryRow(ctx, query("conversion_delivery_in_campaign"), *campaignID, contactID).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, nil
 		}
@@ -83,12 +82,7 @@ func attribute(ctx context.Context, tx pgx.Tx, contactID int64, campaignID *int6
 		}
 		return id, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT d.id, c.settings, max(e.occurred_at) AS last
-		FROM deliveries d
-		JOIN campaigns c ON c.id = d.campaign_id
-		JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
-		WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
-		GROUP BY d.id, c.settings ORDER BY last DESC LIMIT 50`, contactID, at)
+	rows, err := tx.Query(ctx, query("clicked_deliveries"), contactID, at)
 	if err != nil {
 		return 0, fmt.Errorf("find clicked delivery: %w", err)
 	}

@@ -99,10 +99,7 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		reasons, agents, ips = append(reasons, cleanText(ev.Reason)), append(agents, cleanText(ua)), append(ips, ip)
 		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
-	b.Queue(`INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, value, machine, reason, user_agent, ip, occurred_at)
-		SELECT id, d, c, s, ct, t, l, v::numeric, m, r, ua, NULLIF(ip, '')::inet, at
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[],
-			$9::bool[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) AS u(id, d, c, s, ct, t, l, v, m, r, ua, ip, at)`,
+	b.Queue(query("insert_events"),
 		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
 }
 
@@ -201,9 +198,7 @@ func sortedIDs(m map[int64]*delivery) []int64 {
 // its links' unique state from the events.
 func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r retro) error {
 	d := r.d
-	rows, err := tx.Query(ctx, `UPDATE events SET machine = true, reason = $4
-		WHERE delivery_id = $1 AND type = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
-		RETURNING link_idx, occurred_at`, d.id, r.from, r.to, r.reason)
+	rows, err := tx.Query(ctx, query("reclassify_clicks"), d.id, r.from, r.to, r.reason)
 	if err != nil {
 		return fmt.Errorf("reclassify clicks: %w", err)
 	}
@@ -228,9 +223,7 @@ func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r r
 		st.rollups.add(d, int(f.idx), MetricClicks, f.at, true, 1, 0)
 	}
 	// Recompute uniques from the stored clicks (this batch's included).
-	rows, err = tx.Query(ctx, `SELECT link_idx, bool_or(NOT machine), bool_or(machine),
-			min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
-		FROM events WHERE delivery_id = $1 AND type = 'click' GROUP BY link_idx`, d.id)
+	rows, err = tx.Query(ctx, query("recount_clicks"), d.id)
 	if err != nil {
 		return fmt.Errorf("recount clicks: %w", err)
 	}
