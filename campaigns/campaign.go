@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/peykar/peykar/campaigns/settings"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -200,12 +201,9 @@ func (c *Campaign) RulesEnd() *time.Time {
 	return nil
 }
 
-// UTM are the parameters appended to tracked links.
-type UTM struct {
-	Source   string `json:"source,omitempty"`
-	Medium   string `json:"medium,omitempty"`
-	Campaign string `json:"campaign,omitempty"`
-}
+// UTM are the parameters appended to tracked links (one type with
+// tracking's: package campaigns/settings).
+type UTM = settings.UTM
 
 var stepKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
@@ -319,11 +317,8 @@ func (c *Campaign) normalize() error {
 	if err := c.Settings.checkCurrency(); err != nil {
 		return err
 	}
-	if c.Settings.ConversionWindow != "" {
-		d, err := time.ParseDuration(c.Settings.ConversionWindow)
-		if err != nil || d <= 0 {
-			return errs.Field("settings.conversion_window", "must be a positive duration such as 168h")
-		}
+	if _, err := settings.ParseConversionWindow(c.Settings.ConversionWindow); err != nil {
+		return errs.Field("settings.conversion_window", "%s", settings.ErrConversionWindow.Error())
 	}
 	return nil
 }

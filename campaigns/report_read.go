@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -102,77 +101,44 @@ func queueTotals(b *pgx.Batch, c Campaign, r *Report, link func(linkKey) *LinkRe
 	})
 }
 
-// addRollup adds one summed rollup row to m.
+// addRollup adds one summed rollup row to m; tracking.Counts reads the
+// metric's name.
 func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
-	human := func(total, humanCount *int64) {
-		*total += n
-		if !machine {
-			*humanCount += n
+	var c tracking.Counts
+	c.Add(metric, machine, n, v)
+	m.Sent += c.AllSent()
+	m.Bounced += c.AllBounced()
+	m.SoftBounces += c.SoftBounces
+	m.Opens, m.TotalOpens = m.Opens+c.Opens.Human, m.TotalOpens+c.Opens.Total
+	m.UniqueOpens, m.TotalUniqueOpens = m.UniqueOpens+c.UniqueOpens.Human, m.TotalUniqueOpens+c.UniqueOpens.Total
+	m.Clicks, m.TotalClicks = m.Clicks+c.Clicks.Human, m.TotalClicks+c.Clicks.Total
+	m.UniqueClicks, m.TotalUniqueClicks = m.UniqueClicks+c.UniqueClicks.Human, m.TotalUniqueClicks+c.UniqueClicks.Total
+	m.Unsubscribes += c.Unsubscribes
+	m.Complaints += c.Complaints
+	m.Conversions += c.Conversions
+	m.Converted += c.Converted
+	// c.Revenue (all currencies together) only the timeline draws; the
+	// report's revenue comes from the per-currency rows.
+	for cur, v := range c.RevenueIn {
+		if m.RevenueByCurrency == nil {
+			m.RevenueByCurrency = map[string]float64{}
 		}
-	}
-	switch metric {
-	case tracking.MetricSent:
-		m.Sent += n
-	case tracking.MetricSendBounced:
-		m.Sent += n
-		m.Bounced += n
-	case tracking.MetricBounces:
-		m.Bounced += n
-	case tracking.MetricSoftBounces:
-		m.SoftBounces += n
-	case tracking.MetricOpens:
-		human(&m.TotalOpens, &m.Opens)
-	case tracking.MetricUniqueOpens:
-		human(&m.TotalUniqueOpens, &m.UniqueOpens)
-	case tracking.MetricClicks:
-		human(&m.TotalClicks, &m.Clicks)
-	case tracking.MetricUniqueClicks:
-		human(&m.TotalUniqueClicks, &m.UniqueClicks)
-	case tracking.MetricUnsubscribes:
-		m.Unsubscribes += n
-	case tracking.MetricComplaints:
-		m.Complaints += n
-	case tracking.MetricConversions:
-		m.Conversions += n
-	case tracking.MetricRevenue:
-		// All currencies together: only the timeline draws it; the
-		// report's revenue comes from the per-currency rows below.
-	default:
-		if cur, ok := strings.CutPrefix(metric, tracking.MetricRevenueIn); ok {
-			if m.RevenueByCurrency == nil {
-				m.RevenueByCurrency = map[string]float64{}
-			}
-			m.RevenueByCurrency[cur] += v
-		}
-	case tracking.MetricConverted:
-		m.Converted += n
+		m.RevenueByCurrency[cur] += v
 	}
 }
 
-// addPeople adds one summed people rollup row to p.
+// addPeople adds one summed people rollup row to p; tracking.Counts reads
+// the metric's name.
 func addPeople(p *Metrics, metric string, machine bool, n int64) {
-	both := func(total, human *int64) {
-		*total += n
-		if !machine {
-			*human += n
-		}
-	}
-	switch metric {
-	case tracking.MetricPeopleSent:
-		p.Recipients += n
-	case tracking.MetricPeopleBounced:
-		p.RecipientsBounced += n
-	case tracking.MetricPeopleOpens:
-		both(&p.TotalUniqueOpens, &p.UniqueOpens)
-	case tracking.MetricPeopleClicks:
-		both(&p.TotalUniqueClicks, &p.UniqueClicks)
-	case tracking.MetricPeopleUnsubscribes:
-		p.Unsubscribes += n
-	case tracking.MetricPeopleComplaints:
-		p.Complaints += n
-	case tracking.MetricPeopleConverted:
-		p.Converted += n
-	}
+	var c tracking.Counts
+	c.Add(metric, machine, n, 0)
+	p.Recipients += c.PeopleSent
+	p.RecipientsBounced += c.PeopleBounced
+	p.UniqueOpens, p.TotalUniqueOpens = p.UniqueOpens+c.PeopleOpens.Human, p.TotalUniqueOpens+c.PeopleOpens.Total
+	p.UniqueClicks, p.TotalUniqueClicks = p.UniqueClicks+c.PeopleClicks.Human, p.TotalUniqueClicks+c.PeopleClicks.Total
+	p.Unsubscribes += c.PeopleUnsubscribes
+	p.Complaints += c.PeopleComplaints
+	p.Converted += c.PeopleConverted
 }
 
 // queueRuleCounts adds the count of the campaign's rule firings by rule

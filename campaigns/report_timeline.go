@@ -109,16 +109,12 @@ func queueTimeline(b *pgx.Batch, c Campaign, r *Report, w timelineWindow) {
 			r.Timeline = append(r.Timeline, TimelinePoint{At: row.At.UTC()})
 			p = &r.Timeline[len(r.Timeline)-1]
 		}
-		switch row.Metric {
-		case tracking.MetricSent, tracking.MetricSendBounced:
-			p.Sends += row.Count
-		case tracking.MetricOpens:
-			p.Opens += row.Count
-		case tracking.MetricClicks:
-			p.Clicks += row.Count
-		case tracking.MetricConversions:
-			p.Conversions += row.Count
-		}
+		var c tracking.Counts // human rows only
+		c.Add(row.Metric, false, row.Count, row.Value)
+		p.Sends += c.AllSent()
+		p.Opens += c.Opens.Total
+		p.Clicks += c.Clicks.Total
+		p.Conversions += c.Conversions
 	}
 	tracking.QueueTimeline(b, c.ID, w.from, w.to, w.resolution == ResolutionMinute, add, func() {
 		kept := r.Timeline[:0]

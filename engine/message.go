@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/wneessen/go-mail"
 
 	"github.com/peykar/peykar/campaigns"
@@ -32,7 +33,7 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 	if err != nil {
 		return nil, err
 	}
-	links, err := w.links.get(ctx, w.Pool, c.ID, d.Step)
+	links, err := w.links.Links(ctx, w.Pool, c.ID, d.Step)
 	if err != nil {
 		return nil, err
 	}
@@ -109,10 +110,11 @@ func (t *deliveryTracker) UnsubscribeURL() string { return t.signer.UnsubscribeU
 func (t *deliveryTracker) HoneypotURL() string    { return t.signer.HoneypotURL(t.base, t.id) }
 
 // templateCache keeps compiled templates for a short while, so a campaign's
-// batches compile each template once rather than once per job.
+// batches compile each template once rather than once per job: the 256
+// most recently used (hashicorp/golang-lru), each for templateTTL.
 type templateCache struct {
-	mu      sync.Mutex
-	entries map[int64]cachedTemplate
+	once sync.Once
+	c    *lru.Cache[int64, cachedTemplate]
 }
 
 type cachedTemplate struct {
@@ -123,9 +125,8 @@ type cachedTemplate struct {
 const templateTTL = 10 * time.Second
 
 func (tc *templateCache) get(ctx context.Context, db templates.DBTX, id int64) (cachedTemplate, error) {
-	tc.mu.Lock()
-	e, ok := tc.entries[id]
-	tc.mu.Unlock()
+	tc.once.Do(func() { tc.c, _ = lru.New[int64, cachedTemplate](256) }) // errs only for a size <= 0
+	e, ok := tc.c.Get(id)
 	if ok && time.Since(e.at) < templateTTL {
 		return e, nil
 	}
@@ -138,63 +139,11 @@ func (tc *templateCache) get(ctx context.Context, db templates.DBTX, id int64) (
 		return e, err
 	}
 	e = cachedTemplate{compiled: compiled, at: time.Now()}
-	tc.mu.Lock()
-	if tc.entries == nil || len(tc.entries) > 256 {
-		tc.entries = map[int64]cachedTemplate{}
-	}
-	tc.entries[id] = e
-	tc.mu.Unlock()
+	tc.c.Add(id, e)
 	return e, nil
 }
 
 // linkCache keeps each campaign step's recorded links (campaign_links, the
-// click endpoint's redirect targets) for a short while.
-type linkCache struct {
-	mu      sync.Mutex
-	entries map[linkKey]cachedLinks
-}
-
-type linkKey struct {
-	campaign int64
-	step     string
-}
-
-type cachedLinks struct {
-	urls map[int]string
-	at   time.Time
-}
-
-func (lc *linkCache) get(ctx context.Context, db DBTX, campaignID int64, step string) (map[int]string, error) {
-	k := linkKey{campaignID, step}
-	lc.mu.Lock()
-	e, ok := lc.entries[k]
-	lc.mu.Unlock()
-	if ok && time.Since(e.at) < templateTTL {
-		return e.urls, nil
-	}
-	rows, err := db.Query(ctx, `SELECT idx, url FROM campaign_links WHERE campaign_id = $1 AND step = $2`, campaignID, step)
-	if err != nil {
-		return nil, fmt.Errorf("campaign links: %w", err)
-	}
-	urls := map[int]string{}
-	for rows.Next() {
-		var idx int
-		var url string
-		if err := rows.Scan(&idx, &url); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		urls[idx] = url
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaign links: %w", err)
-	}
-	lc.mu.Lock()
-	if lc.entries == nil || len(lc.entries) > 1024 {
-		lc.entries = map[linkKey]cachedLinks{}
-	}
-	lc.entries[k] = cachedLinks{urls: urls, at: time.Now()}
-	lc.mu.Unlock()
-	return urls, nil
-}
+// click endpoint's redirect targets) for a short while: tracking's cache,
+// whose zero value keeps 1,024 steps for 10 s.
+type linkCache = tracking.LinkCache

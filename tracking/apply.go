@@ -122,8 +122,9 @@ type batchState struct {
 
 // applier applies batches of events inside a caller's transaction.
 type applier struct {
-	links *linkCache
+	links *LinkCache
 	river *river.Client[pgx.Tx]
+	now   func() time.Time // the service's clock (Config.Now)
 	// remember is told each delivery and campaign seen, for redirects while
 	// the database is down.
 	remember func(d *delivery, ci campaignInfo)
@@ -201,7 +202,7 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT nextval('events_id_seq') FROM generate_series(1, $1)`, len(evs)).Query(func(rows pgx.Rows) error {
+	b.Queue(query("event_ids"), len(evs)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
@@ -232,7 +233,7 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 		}
 	}
 	if len(campSet) > 0 {
-		b.Queue(`SELECT id, rules, settings FROM campaigns WHERE id = ANY($1)`, keys(campSet)).Query(func(rows pgx.Rows) error {
+		b.Queue(query("campaign_documents"), keys(campSet)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var rules, settings []byte
@@ -245,11 +246,7 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 		})
 	}
 	if len(clicked) > 0 {
-		b.Queue(`SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
-			FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
-				SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
-				OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
-			GROUP BY 1, 2`, keys(clicked)).Query(func(rows pgx.Rows) error {
+		b.Queue(query("clicked_links"), keys(clicked)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32

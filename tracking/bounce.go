@@ -69,8 +69,7 @@ func (s *Service) RecordBounce(ctx context.Context, r BounceReport) error {
 // none is suppressed directly when that is all there is to do.
 func (s *Service) latestDelivery(ctx context.Context, email string) (int64, error) {
 	var id int64
-	err := s.cfg.Pool.QueryRow(ctx, `SELECT d.id FROM deliveries d JOIN contacts c ON c.id = d.contact_id
-		WHERE c.email_key = lower($1) ORDER BY d.sent_at DESC NULLS LAST, d.id DESC LIMIT 1`, email).Scan(&id)
+	err := s.cfg.Pool.QueryRow(ctx, query("bounce_delivery"), email).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, errs.New(errs.NotFound, "no delivery to %s", email)
 	}

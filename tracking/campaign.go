@@ -2,42 +2,21 @@ package tracking
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/peykar/peykar/campaigns/settings"
 )
 
 // UTM is a campaign's settings.utm: parameters appended to click
-// destinations (as utm_source, utm_medium, utm_campaign) when set.
-type UTM struct {
-	Source   string `json:"source"`
-	Medium   string `json:"medium"`
-	Campaign string `json:"campaign"`
-}
-
-// Apply returns dest with the UTM parameters added; parameters the URL
-// already carries are kept as they are.
-func (u UTM) Apply(dest string) string {
-	if u == (UTM{}) {
-		return dest
-	}
-	p, err := url.Parse(dest)
-	if err != nil {
-		return dest
-	}
-	q := p.Query()
-	for k, v := range map[string]string{"utm_source": u.Source, "utm_medium": u.Medium, "utm_campaign": u.Campaign} {
-		if v != "" && !q.Has(k) {
-			q.Set(k, v)
-		}
-	}
-	p.RawQuery = q.Encode()
-	return p.String()
-}
+// destinations (as utm_source, utm_medium, utm_campaign) when set. It is
+// campaigns' own type (package campaigns/settings), so the two cannot
+// disagree.
+type UTM = settings.UTM
 
 // DefaultConversionWindow is used when a campaign has no
 // settings.conversion_window.
-const DefaultConversionWindow = 7 * 24 * time.Hour
+const DefaultConversionWindow = settings.DefaultConversionWindow
 
 // campaignInfo is what tracking reads from a campaign document.
 type campaignInfo struct {
@@ -46,8 +25,11 @@ type campaignInfo struct {
 	ruleOn           map[string]bool // event types that have follow-up rules
 }
 
-func parseCampaign(rules, settings []byte) campaignInfo {
-	ci := campaignInfo{conversionWindow: DefaultConversionWindow}
+// parseCampaign reads a campaign's rules and settings documents; the
+// settings through campaigns' own decoder (settings.DecodeTracking).
+func parseCampaign(rules, raw []byte) campaignInfo {
+	st := settings.DecodeTracking(raw)
+	ci := campaignInfo{utm: st.UTM, conversionWindow: st.ConversionWindow}
 	var rs []struct {
 		On string `json:"on"`
 	}
@@ -61,41 +43,5 @@ func parseCampaign(rules, settings []byte) campaignInfo {
 			}
 		}
 	}
-	var st struct {
-		UTM              UTM             `json:"utm"`
-		ConversionWindow json.RawMessage `json:"conversion_window"`
-	}
-	if json.Unmarshal(settings, &st) == nil {
-		ci.utm = st.UTM
-		if d, ok := parseWindow(st.ConversionWindow); ok {
-			ci.conversionWindow = d
-		}
-	}
 	return ci
-}
-
-// parseWindow accepts a Go duration ("72h"), a number of days with a "d"
-// suffix ("7d"), or a number of seconds.
-func parseWindow(raw json.RawMessage) (time.Duration, bool) {
-	if len(raw) == 0 {
-		return 0, false
-	}
-	var n float64
-	if json.Unmarshal(raw, &n) == nil && n > 0 {
-		return time.Duration(n * float64(time.Second)), true
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return 0, false
-	}
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var d float64
-		if err := json.Unmarshal([]byte(days), &d); err == nil && d > 0 {
-			return time.Duration(d * 24 * float64(time.Hour)), true
-		}
-		return 0, false
-	}
-	d, err := time.ParseDuration(s)
-	return d, err == nil && d > 0
 }

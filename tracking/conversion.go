@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // Conversions attributes purchases (and other valued transactions) to
@@ -21,12 +23,12 @@ type Conversions struct {
 // NewConversions returns a Conversions that enqueues rule jobs on client
 // (nil: none).
 func NewConversions(client *river.Client[pgx.Tx]) *Conversions {
-	return &Conversions{applier: &applier{links: newLinkCache(16, time.Minute, time.Now), river: client}, now: time.Now}
+	return &Conversions{applier: &applier{links: NewLinkCache(16, time.Minute, time.Now), river: client, now: time.Now}, now: time.Now}
 }
 
 // Conversions returns the service's conversion recorder.
 func (s *Service) Conversions() *Conversions {
-	return &Conversions{applier: &applier{links: s.links, river: s.cfg.River}, now: s.now}
+	return &Conversions{applier: &applier{links: s.links, river: s.cfg.River, now: s.now}, now: s.now}
 }
 
 // RecordConversion attributes transaction transactionID of contactID, worth
@@ -48,16 +50,13 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 	}
 	if deliveryID == 0 {
 		if campaignID != nil {
-			if _, err := tx.Exec(ctx, `UPDATE transactions SET campaign_id = $2 WHERE id = $1
-				AND EXISTS (SELECT 1 FROM campaigns WHERE id = $2)`, transactionID, *campaignID); err != nil {
-				return fmt.Errorf("attribute transaction: %w", err)
-			}
+			return contacts.AttributeToCampaign(ctx, tx, transactionID, *campaignID)
 		}
 		return nil
 	}
-	var currency string
-	if err := tx.QueryRow(ctx, `SELECT upper(btrim(currency)) FROM transactions WHERE id = $1`, transactionID).Scan(&currency); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read transaction currency: %w", err)
+	currency, err := contacts.TransactionCurrency(ctx, tx, transactionID)
+	if err != nil {
+		return err
 	}
 	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, Currency: currency, At: at}
 	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev})
@@ -67,19 +66,14 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 	if errsOut[0] != nil {
 		return fmt.Errorf("record conversion: %w", errsOut[0])
 	}
-	if _, err := tx.Exec(ctx, `UPDATE transactions SET delivery_id = $2, campaign_id = $3 WHERE id = $1`,
-		transactionID, deliveryID, outs[0].CampaignID); err != nil {
-		return fmt.Errorf("attribute transaction: %w", err)
-	}
-	return nil
+	return contacts.AttributeToDelivery(ctx, tx, transactionID, deliveryID, outs[0].CampaignID)
 }
 
 // attribute finds the delivery a conversion belongs to, or 0.
 func attribute(ctx context.Context, tx pgx.Tx, contactID int64, campaignID *int64, at time.Time) (int64, error) {
 	var id int64
 	if campaignID != nil {
-		err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
-			ORDER BY first_click_at DESC NULLS LAST, sent_at DESC NULLS LAST, id DESC LIMIT 1`, *campaignID, contactID).Scan(&id)
+		err := tx.QueryRow(ctx, query("conversion_delivery_in_campaign"), *campaignID, contactID).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, nil
 		}
@@ -88,12 +82,7 @@ func attribute(ctx context.Context, tx pgx.Tx, contactID int64, campaignID *int6
 		}
 		return id, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT d.id, c.settings, max(e.occurred_at) AS last
-		FROM deliveries d
-		JOIN campaigns c ON c.id = d.campaign_id
-		JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
-		WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
-		GROUP BY d.id, c.settings ORDER BY last DESC LIMIT 50`, contactID, at)
+	rows, err := tx.Query(ctx, query("clicked_deliveries"), contactID, at)
 	if err != nil {
 		return 0, fmt.Errorf("find clicked delivery: %w", err)
 	}

@@ -12,17 +12,18 @@ import (
 
 func TestRecordConversion(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	clk := newTestClock(time.Now())
+	b := setup(t, func(c *Config) { c.Now = clk.Now })
 	ctx := context.Background()
 	short := b.campaign(t, `[]`, `{"conversion_window":"1h"}`, "https://a.example/")
 	long := b.campaign(t, `[]`, `{}`, "https://b.example/")
-	dLong, contact := b.delivery(t, long, time.Now().Add(-time.Hour))
+	dLong, contact := b.delivery(t, long, clk.Now().Add(-time.Hour))
 	var dShort int64
 	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO deliveries (campaign_id, step, contact_id, status, sent_at) VALUES ($1, 'main', $2, 'sent', now() - interval '1 hour') RETURNING id`,
 		short, contact).Scan(&dShort))
 	res, _ := b.get(t, b.signer.ClickURL(b.url, dLong, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
-	time.Sleep(10 * time.Millisecond)
+	clk.Advance(10 * time.Millisecond) // the short campaign's click is the later one
 	res, _ = b.get(t, b.signer.ClickURL(b.url, dShort, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 
@@ -44,21 +45,21 @@ func TestRecordConversion(t *testing.T) {
 	}
 
 	// Within an hour: the most recent click (the short campaign) wins.
-	tx1 := record(nil, 49.5, time.Now().Add(30*time.Minute))
+	tx1 := record(nil, 49.5, clk.Now().Add(30*time.Minute))
 	d, c := attributed(tx1)
 	require.Equal(t, dShort, *d)
 	require.Equal(t, short, *c)
 	// After two hours the short window has closed: the long campaign's click.
-	tx2 := record(nil, 10, time.Now().Add(2*time.Hour))
+	tx2 := record(nil, 10, clk.Now().Add(2*time.Hour))
 	d, _ = attributed(tx2)
 	require.Equal(t, dLong, *d)
 	// After eight days nothing explains it.
-	tx3 := record(nil, 5, time.Now().Add(8*24*time.Hour))
+	tx3 := record(nil, 5, clk.Now().Add(8*24*time.Hour))
 	d, c = attributed(tx3)
 	require.Nil(t, d)
 	require.Nil(t, c)
 	// An explicit campaign wins.
-	tx4 := record(&long, 7, time.Now())
+	tx4 := record(&long, 7, clk.Now())
 	d, _ = attributed(tx4)
 	require.Equal(t, dLong, *d)
 

@@ -17,11 +17,18 @@
 // and follow-up rule jobs (RuleEventArgs). Events are classified human or
 // machine (classify.go); unique human counts are set by human events only.
 //
-// tracking is the one writer of the counters: rollups, rollup_totals,
-// rollup_hours and campaign_people (rollups.go, people.go). Other packages
-// change them only through AddCounts, Conversions and the writer, in their
-// own transactions; FoldWorker, a River periodic job, folds old minute
-// rows into hours. docs/architecture.md lists who writes what.
+// tracking is the one writer of events and of the counters: rollups,
+// rollup_totals, rollup_hours and campaign_people (rollups.go, people.go).
+// Other packages change them only through AddCounts, Conversions,
+// EventEraser and the writer, in their own transactions; FoldWorker, a
+// River periodic job, folds old minute rows into hours. Tables it does not
+// own it writes through their owners, in the same transaction or batch:
+// contact stats and statuses (contacts.QueueEngagement, QueueStatus),
+// transaction attribution (contacts.AttributeToDelivery). Its static SQL
+// is in queries.sql; a campaign's settings are read with campaigns/settings,
+// the decoder campaigns validates with. Counts turns rollup metric names
+// into numbers for every report. docs/architecture.md lists who writes
+// what.
 //
 // docs/tracking.md describes the endpoints, the rollup semantics, the
 // machine-traffic rules and their known limits.

@@ -34,32 +34,13 @@ func ceilHour(t time.Time) time.Time {
 	return h
 }
 
-// foldSQL merges minute rows into the row at the start of their UTC hour:
-// TimelineMetrics' human rows with buckets in [$2, $3), every other row
-// with buckets before $3. The deleted and inserted rows carry the same sums
-// per hour, so it does not touch rollup_totals or rollup_hours.
-const foldSQL = `WITH moved AS (
-		DELETE FROM rollups WHERE campaign_id = $1 AND bucket < $3
-			AND (bucket >= $2 OR metric <> ALL ($4) OR machine)
-			AND bucket <> date_trunc('hour', bucket, 'UTC')
-		RETURNING step, link_idx, metric, date_trunc('hour', bucket, 'UTC') AS hour, machine, count, value
-	), merged AS (
-		INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
-		SELECT $1, step, link_idx, metric, hour, machine, sum(count), sum(value) FROM moved
-		GROUP BY step, link_idx, metric, hour, machine
-		ORDER BY step, link_idx, metric, hour, machine
-		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
-			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value
-	)
-	SELECT count(*) FROM moved`
-
 // FoldRollups merges campaign id's minute rollup rows into hour rows, in
 // one statement: TimelineMetrics' human rows with buckets in [from,
 // until), every other row with buckets before until. It returns how many
 // minute rows were folded.
 func FoldRollups(ctx context.Context, db DBTX, id int64, from, until time.Time) (int64, error) {
 	var n int64
-	if err := db.QueryRow(ctx, foldSQL, id, from.UTC(), until.UTC(), TimelineMetrics).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, query("fold_rollups"), id, from.UTC(), until.UTC(), TimelineMetrics).Scan(&n); err != nil {
 		return 0, fmt.Errorf("fold rollups of campaign %d: %w", id, err)
 	}
 	return n, nil

@@ -69,20 +69,12 @@ func (w *FoldWorker) now() time.Time {
 	return time.Now()
 }
 
-// foldableSQL lists the launched campaigns with minute rollup rows older
-// than $1 (the fold's until for the youngest).
-const foldableSQL = `SELECT c.id, c.launched_at FROM campaigns c
-	WHERE c.launched_at IS NOT NULL AND c.launched_at < $1
-		AND EXISTS (SELECT 1 FROM rollups r WHERE r.campaign_id = c.id AND r.bucket < $1
-			AND r.bucket <> date_trunc('hour', r.bucket, 'UTC'))
-	ORDER BY c.id`
-
 // FoldAll folds every campaign's rollups as they should be at now
 // (FoldCampaign) and returns how many minute rows were folded. Campaigns
 // that fail are logged and named in the error; the others are folded.
 func FoldAll(ctx context.Context, db DBTX, now time.Time, logger *slog.Logger) (int64, error) {
 	until := now.Add(-FoldAge).UTC().Truncate(time.Hour)
-	rows, err := db.Query(ctx, foldableSQL, until)
+	rows, err := db.Query(ctx, query("foldable_campaigns"), until)
 	if err != nil {
 		return 0, fmt.Errorf("list campaigns to fold: %w", err)
 	}

@@ -46,12 +46,12 @@ func (s *Service) event(c echo.Context, typ string, t Token) *Event {
 // classify is ClassifyAgent, remembered: user agents repeat a lot.
 func (s *Service) classify(kind, ua string, ip netip.Addr) Verdict {
 	k := agentKey{kind, ua, ip.Is4() && appleNet.Contains(ip.AsSlice())}
-	if v, ok := s.agents.get(k); ok {
+	if v, ok := s.agents.Get(k); ok {
 		return v
 	}
 	v := ClassifyAgent(kind, ua, ip.AsSlice())
 	if len(ua) <= maxUserAgent {
-		s.agents.put(k, v)
+		s.agents.Add(k, v)
 	}
 	return v
 }
@@ -126,11 +126,11 @@ func (s *Service) click(c echo.Context) error {
 // same few links are clicked over and over.
 func (s *Service) destination(utm UTM, u string) string {
 	k := destKey{utm, u}
-	if d, ok := s.dests.get(k); ok {
+	if d, ok := s.dests.Get(k); ok {
 		return d
 	}
 	d := utm.Apply(u)
-	s.dests.put(k, d)
+	s.dests.Add(k, d)
 	return d
 }
 
@@ -142,7 +142,7 @@ type destKey struct {
 // fallbackURL is a click's destination from memory, for when the database
 // cannot be asked.
 func (s *Service) fallbackURL(t Token) (string, bool) {
-	meta, ok := s.metas.get(t.DeliveryID)
+	meta, ok := s.metas.Get(t.DeliveryID)
 	if t.Kind == KindClickURL {
 		return meta.utm.Apply(t.URL), true
 	}

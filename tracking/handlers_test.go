@@ -71,7 +71,8 @@ func scalar[T any](t *testing.T, b *bundle, q string, args ...any) T {
 
 func TestClickCountsAndRedirect(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	clk := newTestClock(time.Now())
+	b := setup(t, func(c *Config) { c.Now = clk.Now })
 	camp := b.campaign(t, `[]`, `{"utm":{"source":"peykar","medium":"email","campaign":"spring"}}`,
 		"https://shop.example/pricing", "https://shop.example/a?utm_source=keep&x=1")
 	d1, c1 := b.delivery(t, camp, time.Now().Add(-time.Hour))
@@ -80,7 +81,7 @@ func TestClickCountsAndRedirect(t *testing.T) {
 	res, _ := b.get(t, b.signer.ClickURL(b.url, d1, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	require.Equal(t, "https://shop.example/pricing?utm_campaign=spring&utm_medium=email&utm_source=peykar", res.Header.Get("Location"))
-	time.Sleep(1100 * time.Millisecond) // not a burst
+	clk.Advance(BurstWindow + 100*time.Millisecond) // not a burst
 	res, _ = b.get(t, b.signer.ClickURL(b.url, d1, 1, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	require.Equal(t, "https://shop.example/a?utm_campaign=spring&utm_medium=email&utm_source=keep&x=1", res.Header.Get("Location"))

@@ -80,7 +80,8 @@ func TestDatabaseOutage(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Traffic flows before the outage.
+	require.Eventually(t, func() bool { return sum(&acked) > 20 }, 30*time.Second, 10*time.Millisecond)
 	ctx := context.Background()
 	_, err = admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{dbname}.Sanitize()+` ALLOW_CONNECTIONS false`)
 	require.NoError(t, err)

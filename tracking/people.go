@@ -37,18 +37,6 @@ const MetricRevenueIn = "revenue:"
 // have changed.
 type person struct{ campaign, contact int64 }
 
-// peopleInsertSQL creates the people rows that do not exist yet and
-// peopleLockSQL locks them all in key order (deadlock-free: every writer locks the
-// deliveries first, then these rows in this order).
-const (
-	peopleInsertSQL = `INSERT INTO campaign_people (campaign_id, contact_id)
-		SELECT c, p FROM unnest($1::bigint[], $2::bigint[]) AS u(c, p) ORDER BY 1, 2
-		ON CONFLICT (campaign_id, contact_id) DO NOTHING`
-	peopleLockSQL = `SELECT 1 FROM campaign_people
-		WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
-		ORDER BY campaign_id, contact_id FOR NO KEY UPDATE`
-)
-
 // peopleDelta is how one people counter changes when a person's state
 // changes from old (o*) to new (n*) in peopleRefreshSQL's changed rows.
 type peopleDelta struct {
@@ -127,8 +115,8 @@ func queuePeopleLock(b *pgx.Batch, ps []person) {
 		return
 	}
 	camps, conts := peopleArrays(ps)
-	b.Queue(peopleInsertSQL, camps, conts)
-	b.Queue(peopleLockSQL, camps, conts)
+	b.Queue(query("people_insert"), camps, conts)
+	b.Queue(query("people_lock"), camps, conts)
 }
 
 // queuePeopleRefresh queues the refresh of ps (locked by queuePeopleLock

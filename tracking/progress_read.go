@@ -14,10 +14,7 @@ import (
 // the campaign row lock so it sees every transaction committed before.
 func FirstStepRemaining(ctx context.Context, db Querier, id int64) (int64, error) {
 	var remaining int64
-	err := db.QueryRow(ctx, `SELECT coalesce(sum(CASE WHEN metric = $2 THEN count ELSE -count END), 0)::bigint
-		FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
-			AND metric = ANY ($3)
-			AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1)`,
+	err := db.QueryRow(ctx, query("first_step_remaining"),
 		id, MetricDeliveries, []string{MetricDeliveries, MetricSent, MetricSendBounced, MetricFailed, MetricSkipped}).Scan(&remaining)
 	if err != nil {
 		return 0, fmt.Errorf("first step remaining of campaign %d: %w", id, err)
@@ -40,9 +37,7 @@ var OutcomeMetrics = []string{MetricDeliveries, MetricSent, MetricSendBounced, M
 // OutcomeMetrics over all steps (a row per metric with a count); fn gets
 // each row when b is sent.
 func QueueOutcomeTotals(b *pgx.Batch, id int64, fn func(MetricCount)) {
-	b.Queue(`SELECT metric, sum(count)::bigint FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
-			AND metric = ANY ($2)
-		GROUP BY metric`, id, OutcomeMetrics).Query(func(rows pgx.Rows) error {
+	b.Queue(query("outcome_totals"), id, OutcomeMetrics).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var m MetricCount
 			if err := rows.Scan(&m.Metric, &m.Count); err != nil {
@@ -59,11 +54,7 @@ func QueueOutcomeTotals(b *pgx.Batch, id int64, fn func(MetricCount)) {
 // over the campaign's steps; fn gets each bucket (in UTC) and its count
 // when b is sent.
 func QueueSendsPerMinute(b *pgx.Batch, id int64, since time.Time, fn func(at time.Time, n int64)) {
-	b.Queue(`SELECT r.bucket, sum(r.count)::bigint FROM campaign_steps s
-			JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
-		WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric = ANY ($3) AND NOT r.machine
-			AND r.bucket >= $2
-		GROUP BY r.bucket`, id, since, []string{MetricSent, MetricSendBounced}).Query(func(rows pgx.Rows) error {
+	b.Queue(query("sends_per_minute"), id, since, []string{MetricSent, MetricSendBounced}).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var at time.Time
 			var n int64

@@ -32,11 +32,7 @@ type DayTotal struct {
 // DayTotals returns the human DayMetrics of campaigns ids per UTC day, for
 // the minute and hour rows in [from, end).
 func DayTotals(ctx context.Context, db RowsQuerier, ids []int64, from, end time.Time) ([]DayTotal, error) {
-	rows, err := db.Query(ctx, `SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(count)::bigint, sum(value)::float8
-		FROM rollups
-		WHERE campaign_id = ANY($1) AND bucket >= $2 AND bucket < $3 AND NOT machine
-			AND metric = ANY ($4)
-		GROUP BY 1, 2`, ids, from, end, DayMetrics)
+	rows, err := db.Query(ctx, query("day_totals"), ids, from, end, DayMetrics)
 	if err != nil {
 		return nil, fmt.Errorf("day totals: %w", err)
 	}
@@ -69,16 +65,7 @@ type CampaignCounters struct {
 // launched), streaming so memory stays flat in the number of campaigns.
 // An error from fn stops the read and is returned.
 func EachCampaignCounters(ctx context.Context, db RowsQuerier, fn func(CampaignCounters) error) error {
-	rows, err := db.Query(ctx, `
-SELECT c.id,
-    coalesce(sum(r.count) FILTER (WHERE r.metric IN ($1, $2)), 0)::bigint AS sent,
-    coalesce(sum(r.count) FILTER (WHERE r.metric IN ($2, $3)), 0)::bigint AS bounced,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = $4), 0)::bigint AS unsubscribes,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = $5 AND NOT r.machine), 0)::bigint AS unique_opens,
-    coalesce(sum(r.count) FILTER (WHERE r.metric = $6 AND NOT r.machine), 0)::bigint AS unique_clicks
-FROM campaigns c JOIN rollups r ON r.campaign_id = c.id
-GROUP BY c.id
-ORDER BY min(coalesce(c.launched_at, c.created_at)), c.id`,
+	rows, err := db.Query(ctx, query("each_campaign_counters"),
 		MetricSent, MetricSendBounced, MetricBounces, MetricUnsubscribes, MetricUniqueOpens, MetricUniqueClicks)
 	if err != nil {
 		return fmt.Errorf("campaign counters: %w", err)
@@ -107,11 +94,7 @@ ORDER BY min(coalesce(c.launched_at, c.created_at)), c.id`,
 // The primary key finds these rows directly: a row per minute or hour
 // with a conversion, however many events.
 func QueueRevenueTimeline(b *pgx.Batch, id int64, steps, metrics []string, from, to *time.Time, resolution string, fn func(at time.Time, v float64)) {
-	b.Queue(`SELECT date_trunc($6, bucket, 'UTC') AS at, sum(value)::float8 FROM rollups
-		WHERE campaign_id = $1 AND step = ANY ($2) AND link_idx = -1 AND metric = ANY ($3) AND NOT machine
-			AND ($4::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') >= $4)
-			AND ($5::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') < $5)
-		GROUP BY 1 HAVING sum(value) <> 0 ORDER BY 1`, id, steps, metrics, from, to, resolution).Query(func(rows pgx.Rows) error {
+	b.Queue(query("revenue_timeline"), id, steps, metrics, from, to, resolution).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var at time.Time
 			var v float64

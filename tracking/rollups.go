@@ -174,15 +174,10 @@ func (d Delta) less(o Delta) bool {
 // restores, tests that age rows).
 func RebuildTotals(ctx context.Context, db DBTX, id int64) error {
 	b := &pgx.Batch{}
-	b.Queue(`DELETE FROM rollup_totals WHERE campaign_id = $1`, id)
-	b.Queue(`DELETE FROM rollup_hours WHERE campaign_id = $1`, id)
-	b.Queue(`INSERT INTO rollup_totals (campaign_id, step, link_idx, metric, machine, count, value)
-		SELECT campaign_id, step, link_idx, metric, machine, sum(count), sum(value) FROM rollups
-		WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0 OR sum(value) <> 0`, id)
-	b.Queue(`INSERT INTO rollup_hours (campaign_id, metric, hour, count, value)
-		SELECT campaign_id, metric, date_trunc('hour', bucket, 'UTC'), sum(count), sum(value) FROM rollups
-		WHERE campaign_id = $1 AND NOT machine AND metric = ANY ($2)
-		GROUP BY 1, 2, 3 HAVING sum(count) <> 0 OR sum(value) <> 0`, id, TimelineMetrics)
+	b.Queue(query("clear_rollup_totals"), id)
+	b.Queue(query("clear_rollup_hours"), id)
+	b.Queue(query("rebuild_rollup_totals"), id)
+	b.Queue(query("rebuild_rollup_hours"), id, TimelineMetrics)
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("rebuild rollup totals of campaign %d: %w", id, err)
 	}

@@ -21,7 +21,7 @@ type Total struct {
 // per step, link, metric and human/machine: bounded by the campaign's
 // shape, not its size); fn gets each row when b is sent.
 func QueueTotals(b *pgx.Batch, id int64, fn func(Total)) {
-	b.Queue(`SELECT step, link_idx, metric, machine, count, value::float8 FROM rollup_totals WHERE campaign_id = $1`, id).Query(func(rows pgx.Rows) error {
+	b.Queue(query("rollup_totals"), id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var t Total
 			if err := rows.Scan(&t.Step, &t.LinkIdx, &t.Metric, &t.Machine, &t.Count, &t.Value); err != nil {

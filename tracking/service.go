@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -77,10 +78,10 @@ type Service struct {
 	logger *slog.Logger
 	signer *Signer
 	writer *writer
-	links  *linkCache
-	metas  *genCache[int64, deliveryMeta]
-	dests  *genCache[destKey, string]
-	agents *genCache[agentKey, Verdict]
+	links  *LinkCache
+	metas  *lru.Cache[int64, deliveryMeta] // hashicorp/golang-lru: exact LRU, safe for concurrent use
+	dests  *lru.Cache[destKey, string]
+	agents *lru.Cache[agentKey, Verdict]
 	now    func() time.Time
 }
 
@@ -94,17 +95,27 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, errors.New("tracking: Config.Signer is required")
 	}
 	s := &Service{cfg: cfg, logger: cfg.Logger, signer: cfg.Signer, now: cfg.Now,
-		links:  newLinkCache(10000, time.Minute, cfg.Now),
-		metas:  newGenCache[int64, deliveryMeta](200000),
-		dests:  newGenCache[destKey, string](10000),
-		agents: newGenCache[agentKey, Verdict](10000),
+		links:  NewLinkCache(10000, time.Minute, cfg.Now),
+		metas:  mustLRU[int64, deliveryMeta](200000),
+		dests:  mustLRU[destKey, string](10000),
+		agents: mustLRU[agentKey, Verdict](10000),
 	}
-	ap := &applier{links: s.links, river: cfg.River, remember: func(d *delivery, ci campaignInfo) {
-		s.metas.put(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
+	ap := &applier{links: s.links, river: cfg.River, now: cfg.Now, remember: func(d *delivery, ci campaignInfo) {
+		s.metas.Add(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
 		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1)}
 	return s, nil
+}
+
+// mustLRU returns an LRU cache of size entries (size is a positive
+// constant, the only thing lru.New checks).
+func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
+	c, err := lru.New[K, V](size)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // Start starts the event writer. Events submitted before Start wait for it.

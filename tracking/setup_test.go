@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +125,27 @@ func (b *bundle) count(t *testing.T, q string, args ...any) int64 {
 	var n int64
 	require.NoError(t, b.pool.QueryRow(context.Background(), q, args...).Scan(&n))
 	return n
+}
+
+// testClock is a clock tests move by hand (Config.Now = c.Now), so what
+// depends on time between two requests does not depend on the machine.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(start time.Time) *testClock { return &testClock{now: start} }
+
+// Now is the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

@@ -19,7 +19,7 @@ type Querier interface {
 // delivery, contact or campaign was deleted).
 func StoredVerdict(ctx context.Context, db Querier, eventID int64) (Verdict, error) {
 	var v Verdict
-	err := db.QueryRow(ctx, `SELECT machine, reason FROM events WHERE id = $1`, eventID).Scan(&v.Machine, &v.Reason)
+	err := db.QueryRow(ctx, query("stored_verdict"), eventID).Scan(&v.Machine, &v.Reason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Verdict{}, ErrNotFound
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 )
 
@@ -40,7 +41,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	queuePeopleLock(b, people)
 	queueContacts(b, st)
 	queueRollups(b, st)
-	queuePeopleRefresh(b, people, latest(evs, errsOut))
+	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))
 	if len(st.jobs) == 0 {
 		return b, nil
 	}
@@ -99,10 +100,7 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		reasons, agents, ips = append(reasons, cleanText(ev.Reason)), append(agents, cleanText(ua)), append(ips, ip)
 		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
-	b.Queue(`INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, value, machine, reason, user_agent, ip, occurred_at)
-		SELECT id, d, c, s, ct, t, l, v::numeric, m, r, ua, NULLIF(ip, '')::inet, at
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[],
-			$9::bool[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) AS u(id, d, c, s, ct, t, l, v, m, r, ua, ip, at)`,
+	b.Queue(query("insert_events"),
 		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
 }
 
@@ -125,6 +123,8 @@ func queueDeliveries(b *pgx.Batch, st *batchState) {
 	deliveries.QueueSetTracked(b, t)
 }
 
+// queueContacts queues the batch's contact stats and statuses through
+// their owner, package contacts, in the same batch (no round trip added).
 func queueContacts(b *pgx.Batch, st *batchState) {
 	ids := make([]int64, 0, len(st.contacts))
 	for id := range st.contacts {
@@ -132,35 +132,22 @@ func queueContacts(b *pgx.Batch, st *batchState) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var (
-		sid, suppress []int64
-		opens, clicks []int32
-		lo, lc        []*time.Time
-		status        []string
+		e        contacts.Engagement
+		suppress []int64
+		status   []string
 	)
 	for _, id := range ids {
 		cd := st.contacts[id]
 		if cd.opens != 0 || cd.clicks != 0 {
-			sid, opens, clicks, lo, lc = append(sid, id), append(opens, int32(cd.opens)), append(clicks, int32(cd.clicks)), append(lo, cd.lastOpen), append(lc, cd.lastClick)
+			e.IDs, e.Opens, e.Clicks = append(e.IDs, id), append(e.Opens, int32(cd.opens)), append(e.Clicks, int32(cd.clicks))
+			e.LastOpen, e.LastClick = append(e.LastOpen, cd.lastOpen), append(e.LastClick, cd.lastClick)
 		}
 		if cd.status != "" {
 			suppress, status = append(suppress, id), append(status, cd.status)
 		}
 	}
-	if len(sid) > 0 {
-		b.Queue(`UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
-				last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
-			FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
-			WHERE c.id = u.id`, sid, opens, clicks, lo, lc)
-	}
-	if len(suppress) > 0 {
-		// Never downgrade: active < unsubscribed < bounced < complained; an
-		// erased contact stays erased.
-		b.Queue(`UPDATE contacts c SET status = u.s, updated_at = now()
-			FROM unnest($1::bigint[], $2::text[]) AS u(id, s)
-			WHERE c.id = u.id AND c.status <> 'erased'
-			  AND array_position(ARRAY['active','unsubscribed','bounced','complained'], u.s)
-			    > array_position(ARRAY['active','unsubscribed','bounced','complained'], c.status)`, suppress, status)
-	}
+	contacts.QueueEngagement(b, e)
+	contacts.QueueStatus(b, suppress, status)
 }
 
 // queueRollups queues the batch's counter changes (rollups.go).
@@ -174,8 +161,8 @@ func queueRollups(b *pgx.Batch, st *batchState) {
 }
 
 // latest is the time of the batch's latest stored event (the minute its
-// people changes count in).
-func latest(evs []*Event, errsOut []error) time.Time {
+// people changes count in); now's when none was stored.
+func latest(evs []*Event, errsOut []error, now func() time.Time) time.Time {
 	var at time.Time
 	for i, ev := range evs {
 		if errsOut[i] == nil && ev.At.After(at) {
@@ -183,7 +170,7 @@ func latest(evs []*Event, errsOut []error) time.Time {
 		}
 	}
 	if at.IsZero() {
-		at = time.Now()
+		at = now()
 	}
 	return at
 }
@@ -202,9 +189,7 @@ func sortedIDs(m map[int64]*delivery) []int64 {
 // its links' unique state from the events.
 func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r retro) error {
 	d := r.d
-	rows, err := tx.Query(ctx, `UPDATE events SET machine = true, reason = $4
-		WHERE delivery_id = $1 AND type = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
-		RETURNING link_idx, occurred_at`, d.id, r.from, r.to, r.reason)
+	rows, err := tx.Query(ctx, query("reclassify_clicks"), d.id, r.from, r.to, r.reason)
 	if err != nil {
 		return fmt.Errorf("reclassify clicks: %w", err)
 	}
@@ -229,9 +214,7 @@ func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r r
 		st.rollups.add(d, int(f.idx), MetricClicks, f.at, true, 1, 0)
 	}
 	// Recompute uniques from the stored clicks (this batch's included).
-	rows, err = tx.Query(ctx, `SELECT link_idx, bool_or(NOT machine), bool_or(machine),
-			min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
-		FROM events WHERE delivery_id = $1 AND type = 'click' GROUP BY link_idx`, d.id)
+	rows, err = tx.Query(ctx, query("recount_clicks"), d.id)
 	if err != nil {
 		return fmt.Errorf("recount clicks: %w", err)
 	}

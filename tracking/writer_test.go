@@ -64,9 +64,11 @@ func TestWriterCloseFlushes(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(10 * time.Millisecond)
+	// Close while events are in flight: once the writer has committed some.
+	require.Eventually(t, func() bool { return b.svc.Stats().Events > 0 }, 30*time.Second, time.Millisecond)
 	require.NoError(t, b.svc.Close(ctx))
 	wg.Wait()
+	require.Positive(t, acked)
 	require.Equal(t, int64(acked), b.count(t, `SELECT count(*) FROM events`))
 	_, err := b.svc.Record(ctx, Event{Type: TypeOpen, DeliveryID: d})
 	require.ErrorIs(t, err, ErrUnavailable)

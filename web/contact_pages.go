@@ -13,6 +13,7 @@ import (
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
+	"github.com/peykar/peykar/tracking"
 )
 
 func (u *UI) contactRoutes(g *echo.Group) {
@@ -113,7 +114,7 @@ func (u *UI) contactErase(c echo.Context) error {
 	if c.FormValue("confirm") != "yes" {
 		return u.pageErr(c, errs.Field("confirm", "tick the box to confirm the erasure"))
 	}
-	if err := contacts.Erase(c.Request().Context(), u.Pool, id); err != nil {
+	if err := contacts.Erase(c.Request().Context(), u.Pool, tracking.EventEraser{}, id); err != nil {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/contacts/"+strconv.FormatInt(id, 10))

@@ -86,8 +86,7 @@ func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (
 	if len(matched) == 0 {
 		return nil, 0, true, nil
 	}
-	rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id = ANY($1)
-		AND ($2 = '%%' OR c.email_key LIKE $2 OR lower(c.name) LIKE $2) ORDER BY c.id`, matched, like)
+	rows, err := db.Query(ctx, query("filter_contacts"), matched, like)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("list contacts: %w", err)
 	}

@@ -129,11 +129,7 @@ func Create(ctx context.Context, db DBTX, in ContactInput) (Contact, error) {
 		in.Status = StatusActive
 	}
 	src, at, ip := consentArgs(in.Consent)
-	c, err := scanContact(db.QueryRow(ctx, `
-		INSERT INTO contacts AS c (email, name, attributes, tags, status, consent_source, consent_at, consent_ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet)
-		ON CONFLICT (email_key) DO NOTHING
-		RETURNING `+contactColumns,
+	c, err := scanContact(db.QueryRow(ctx, query("create_contact"),
 		in.Email, in.Name, in.Attributes, in.Tags, in.Status, src, at, ip))
 	if errs.Is(err, errs.NotFound) {
 		return Contact{}, conflictFor(ctx, db, in.Email)
@@ -144,7 +140,7 @@ func Create(ctx context.Context, db DBTX, in ContactInput) (Contact, error) {
 // conflictFor returns the conflict error naming the contact that holds email.
 func conflictFor(ctx context.Context, db DBTX, email string) error {
 	var id int64
-	if err := db.QueryRow(ctx, `SELECT id FROM contacts WHERE email_key = lower($1)`, email).Scan(&id); err != nil {
+	if err := db.QueryRow(ctx, query("contact_id_by_email"), email).Scan(&id); err != nil {
 		return fmt.Errorf("find existing contact: %w", err)
 	}
 	return &errs.Error{Code: errs.Conflict, Field: "email", Message: "a contact with this email already exists",
@@ -153,7 +149,7 @@ func conflictFor(ctx context.Context, db DBTX, email string) error {
 
 // Get returns one contact, or errs.NotFound.
 func Get(ctx context.Context, db DBTX, id int64) (Contact, error) {
-	return scanContact(db.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.id = $1`, id))
+	return scanContact(db.QueryRow(ctx, query("get_contact"), id))
 }
 
 // Update replaces a contact's profile (email, name, attributes, tags, and
@@ -164,15 +160,7 @@ func Update(ctx context.Context, db DBTX, id int64, in ContactInput) (Contact, e
 		return Contact{}, err
 	}
 	src, at, ip := consentArgs(in.Consent)
-	c, err := scanContact(db.QueryRow(ctx, `
-		UPDATE contacts AS c SET email = $2, name = $3, attributes = $4, tags = $5,
-			status = COALESCE(NULLIF($6, ''), c.status),
-			consent_source = CASE WHEN $9 THEN $7 ELSE c.consent_source END,
-			consent_at = CASE WHEN $9 THEN $8 ELSE c.consent_at END,
-			consent_ip = CASE WHEN $9 THEN $10::inet ELSE c.consent_ip END,
-			updated_at = now()
-		WHERE c.id = $1 AND c.status <> 'erased'
-		RETURNING `+contactColumns,
+	c, err := scanContact(db.QueryRow(ctx, query("update_contact"),
 		id, in.Email, in.Name, in.Attributes, in.Tags, in.Status, src, at, in.Consent != nil, ip))
 	if err != nil && isUniqueViolation(err) {
 		return Contact{}, conflictFor(ctx, db, in.Email)
@@ -188,7 +176,7 @@ func Update(ctx context.Context, db DBTX, id int64, in ContactInput) (Contact, e
 // GetMany returns the contacts with the given ids in one query, in no
 // particular order; unknown ids are left out.
 func GetMany(ctx context.Context, db DBTX, ids []int64) ([]Contact, error) {
-	rows, err := db.Query(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.id = ANY($1)`, ids)
+	rows, err := db.Query(ctx, query("get_contacts"), ids)
 	if err != nil {
 		return nil, fmt.Errorf("get contacts: %w", err)
 	}
@@ -211,14 +199,14 @@ func EnsureByEmail(ctx context.Context, db DBTX, email string) (id int64, create
 	if err != nil {
 		return 0, false, err
 	}
-	err = db.QueryRow(ctx, `INSERT INTO contacts (email) VALUES ($1) ON CONFLICT (email_key) DO NOTHING RETURNING id`, email).Scan(&id)
+	err = db.QueryRow(ctx, query("insert_contact_by_email"), email).Scan(&id)
 	if err == nil {
 		return id, true, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, fmt.Errorf("ensure contact: %w", err)
 	}
-	if err := db.QueryRow(ctx, `SELECT id FROM contacts WHERE email_key = lower($1)`, email).Scan(&id); err != nil {
+	if err := db.QueryRow(ctx, query("contact_id_by_email"), email).Scan(&id); err != nil {
 		return 0, false, fmt.Errorf("ensure contact: %w", err)
 	}
 	return id, false, nil

@@ -27,4 +27,16 @@
 // never changed, so suppression survives a re-import. Rows are written in
 // batches (COPY into a temporary table, then one INSERT … ON CONFLICT) on
 // several connections, each owning a hash partition of the addresses.
+//
+// # Tables
+//
+// contacts is the one writer of contacts, transactions, suppressions,
+// imports and import_chunks; its static SQL is in queries.sql. Other
+// packages write them through its functions, passing their DBTX: the
+// tracking writer queues contact stats and statuses in its own batch
+// (QueueEngagement, QueueStatus) and attributes conversions
+// (AttributeToCampaign, AttributeToDelivery); the demo loads its audience
+// with BulkInsert, CopyTransactions and RefreshPurchaseStats. Erase clears
+// the person's events through an EventEraser (tracking implements it;
+// contacts cannot import tracking, which imports contacts).
 package contacts

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -9,38 +10,56 @@ import (
 	"github.com/peykar/peykar/internal/errs"
 )
 
+// EventEraser clears what a contact's tracking events hold about the
+// person (IP address, user agent) inside the erasing transaction. Package
+// tracking owns the events table and implements it (tracking.EventEraser);
+// contacts cannot import tracking, which imports contacts.
+type EventEraser interface {
+	EraseEvents(ctx context.Context, tx pgx.Tx, contactID int64) error
+}
+
+// EventEraserFunc adapts a function to EventEraser.
+type EventEraserFunc func(ctx context.Context, tx pgx.Tx, contactID int64) error
+
+// EraseEvents implements EventEraser.
+func (f EventEraserFunc) EraseEvents(ctx context.Context, tx pgx.Tx, contactID int64) error {
+	return f(ctx, tx, contactID)
+}
+
+// ErrNoEventEraser is returned by Erase without an EventEraser: erasing a
+// person must not leave their IP addresses behind.
+var ErrNoEventEraser = errors.New("contacts: erase needs an EventEraser")
+
 // Erase removes a person's personal data and keeps the anonymous rest so
 // reports stay correct: the email becomes erased-<id>@erased.invalid (an
 // address that can never be sent to), name, attributes, tags and consent
 // are cleared, the status becomes erased (final: nothing can change it
-// back), the contact's transactions lose their attributes and its tracking
-// events their IP address and user agent. Stats, deliveries, events and
-// transactions stay as anonymous rows. Erasing twice is harmless; an
-// unknown contact gives errs.NotFound.
+// back), the contact's transactions lose their attributes and, through
+// events, its tracking events their IP address and user agent. Stats,
+// deliveries, events and transactions stay as anonymous rows. Erasing
+// twice is harmless; an unknown contact gives errs.NotFound; a nil events
+// gives ErrNoEventEraser.
 //
 // Left as they are: entries of the suppression list (they exist to honour
 // an opt-out) and deliveries' diagnostic texts (owned by the engine).
 func Erase(ctx context.Context, db interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
-}, id int64) error {
+}, events EventEraser, id int64) error {
+	if events == nil {
+		return ErrNoEventEraser
+	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE contacts SET email = 'erased-' || id || '@erased.invalid', name = '',
-			attributes = '{}', tags = '{}', status = 'erased', consent_source = NULL, consent_at = NULL,
-			consent_ip = NULL, updated_at = now() WHERE id = $1`, id)
+		tag, err := tx.Exec(ctx, query("erase_contact"), id)
 		if err != nil {
 			return fmt.Errorf("erase contact: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return errs.New(errs.NotFound, "no such contact")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE transactions SET attributes = '{}' WHERE contact_id = $1 AND attributes <> '{}'`, id); err != nil {
+		if _, err := tx.Exec(ctx, query("erase_transactions"), id); err != nil {
 			return fmt.Errorf("erase transactions: %w", err)
 		}
-		// Through the contact's deliveries: events has no contact index (the
-		// tracking writer's inserts would pay for it), deliveries has.
-		if _, err := tx.Exec(ctx, `UPDATE events SET ip = NULL, user_agent = ''
-			WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1
-			AND (ip IS NOT NULL OR user_agent <> '')`, id); err != nil {
+		if err := events.EraseEvents(ctx, tx, id); err != nil {
 			return fmt.Errorf("erase events: %w", err)
 		}
 		return nil

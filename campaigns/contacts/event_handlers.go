@@ -28,7 +28,7 @@ func (h *handlers) eraseContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := Erase(c.Request().Context(), h.deps.Pool, id); err != nil {
+	if err := Erase(c.Request().Context(), h.deps.Pool, h.deps.Events, id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -3,6 +3,8 @@ package contacts
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -128,11 +130,12 @@ func TestEraseAndExport(t *testing.T) {
 	require.Equal(t, 1, c.Stats.Sent, "anonymous counts stay")
 	require.Equal(t, 1, c.Stats.Conversions)
 
-	var ua string
-	var ip *string
-	require.NoError(t, a.pool.QueryRow(a.ctx, `SELECT user_agent, host(ip) FROM events WHERE contact_id = $1`, id).Scan(&ua, &ip))
-	require.Empty(t, ua)
-	require.Nil(t, ip)
+	// The events' IP address and user agent are cleared by their owner,
+	// tracking (tracking.TestEraseClearsEvents); here the events stay.
+	require.Equal(t, 1, func() (n int) {
+		require.NoError(t, a.pool.QueryRow(a.ctx, `SELECT count(*) FROM events WHERE contact_id = $1`, id).Scan(&n))
+		return n
+	}())
 	var attrs map[string]any
 	var n int
 	require.NoError(t, a.pool.QueryRow(a.ctx, `SELECT attributes, (SELECT count(*) FROM deliveries WHERE contact_id = $1)
@@ -153,4 +156,37 @@ func TestEraseAndExport(t *testing.T) {
 	require.Equal(t, http.StatusConflict, code)
 	// That an erased contact is in no segment is campaigns/segments'
 	// TestErasedInNoSegment.
+}
+
+// eventsNotHeld is the test API's EventEraser: this package's tests do not
+// run tracking (which imports contacts), so it checks it runs inside the
+// erasing transaction and leaves the events to tracking's own test.
+var eventsNotHeld = EventEraserFunc(func(ctx context.Context, tx pgx.Tx, contactID int64) error {
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT status FROM contacts WHERE id = $1`, contactID).Scan(&status); err != nil {
+		return err
+	}
+	if status != StatusErased {
+		return fmt.Errorf("event eraser called outside the erasing transaction: status %q", status)
+	}
+	return nil
+})
+
+// TestEraseNeedsEventsErased: a failing event eraser rolls the whole
+// erasure back, and no eraser at all is refused.
+func TestEraseNeedsEventsErased(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.mustCreate(t, ContactInput{Email: "keep.me@example.com", Name: "Kim"})
+	boom := errors.New("boom")
+	err := Erase(b.ctx, b.pool, EventEraserFunc(func(context.Context, pgx.Tx, int64) error { return boom }), id)
+	require.ErrorIs(t, err, boom)
+	c, err := Get(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.Equal(t, "keep.me@example.com", c.Email, "rolled back")
+	require.ErrorIs(t, Erase(b.ctx, b.pool, nil, id), ErrNoEventEraser)
+	require.NoError(t, Erase(b.ctx, b.pool, eventsNotHeld, id))
+	c, err = Get(b.ctx, b.pool, id)
+	require.NoError(t, err)
+	require.Equal(t, StatusErased, c.Status)
 }

@@ -30,17 +30,10 @@ func Export(ctx context.Context, db DBTX, id int64, w io.Writer) error {
 		return err
 	}
 	sections := []struct{ name, sql string }{
-		{"suppressions", `SELECT id, kind, value, reason, created_at FROM suppressions
-			WHERE (kind = 'address' AND value = (SELECT email_key FROM contacts WHERE id = $1))
-			   OR (kind = 'domain' AND value = (SELECT split_part(email_key, '@', 2) FROM contacts WHERE id = $1 AND status <> 'erased'))
-			ORDER BY id`},
-		{"deliveries", `SELECT id, campaign_id, step, status, attempts, last_error, response, queued_at, sent_at,
-			bounced_at, first_open_at, first_click_at FROM deliveries WHERE contact_id = $1 ORDER BY id`},
-		{"events", `SELECT id, delivery_id, campaign_id, step, type, link_idx, value::float8 AS value, machine, reason,
-			user_agent, host(ip) AS ip, occurred_at FROM events
-			WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1 ORDER BY id`},
-		{"transactions", `SELECT id, type, value::float8 AS value, currency, campaign_id, delivery_id, attributes,
-			occurred_at, created_at FROM transactions WHERE contact_id = $1 ORDER BY id`},
+		{"suppressions", query("export_suppressions")},
+		{"deliveries", query("export_deliveries")},
+		{"events", query("export_events")},
+		{"transactions", query("export_transactions")},
 	}
 	for _, s := range sections {
 		if err := exportSection(ctx, db, w, s.name, s.sql, id); err != nil {

@@ -61,10 +61,7 @@ type HistoryTransaction struct {
 func RecentHistory(ctx context.Context, db DBTX, id int64, limit int) (History, error) {
 	var h History
 	var err error
-	h.Deliveries, err = historyRows(ctx, db, `SELECT d.id, d.campaign_id, c.name, d.step, d.status, d.last_error,
-			d.queued_at, d.sent_at, d.first_open_at, d.first_click_at
-		FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-		WHERE d.contact_id = $1 ORDER BY d.id DESC LIMIT $2`, id, limit,
+	h.Deliveries, err = historyRows(ctx, db, query("history_deliveries"), id, limit,
 		func(r pgx.Rows) (HistoryDelivery, error) {
 			var d HistoryDelivery
 			err := r.Scan(&d.ID, &d.CampaignID, &d.CampaignName, &d.Step, &d.Status, &d.LastError,
@@ -74,13 +71,7 @@ func RecentHistory(ctx context.Context, db DBTX, id int64, limit int) (History, 
 	if err != nil {
 		return History{}, fmt.Errorf("contact %d deliveries: %w", id, err)
 	}
-	h.Events, err = historyRows(ctx, db, `SELECT e.id, e.campaign_id, c.name, e.type, coalesce(l.url, ''),
-			e.value::float8, e.machine, e.reason, e.occurred_at
-		FROM deliveries d
-		JOIN events e ON e.delivery_id = d.id
-		JOIN campaigns c ON c.id = e.campaign_id
-		LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
-		WHERE d.contact_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2`, id, limit,
+	h.Events, err = historyRows(ctx, db, query("history_events"), id, limit,
 		func(r pgx.Rows) (HistoryEvent, error) {
 			var e HistoryEvent
 			err := r.Scan(&e.ID, &e.CampaignID, &e.CampaignName, &e.Type, &e.URL, &e.Value, &e.Machine, &e.Reason, &e.OccurredAt)
@@ -89,10 +80,7 @@ func RecentHistory(ctx context.Context, db DBTX, id int64, limit int) (History, 
 	if err != nil {
 		return History{}, fmt.Errorf("contact %d events: %w", id, err)
 	}
-	h.Transactions, err = historyRows(ctx, db, `SELECT t.id, t.type, t.value::float8, t.currency, t.campaign_id,
-			coalesce(c.name, ''), t.occurred_at
-		FROM transactions t LEFT JOIN campaigns c ON c.id = t.campaign_id
-		WHERE t.contact_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2`, id, limit,
+	h.Transactions, err = historyRows(ctx, db, query("history_transactions"), id, limit,
 		func(r pgx.Rows) (HistoryTransaction, error) {
 			var t HistoryTransaction
 			err := r.Scan(&t.ID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.CampaignName, &t.OccurredAt)

@@ -29,7 +29,7 @@ func newAPI(t *testing.T, mod func(*Deps)) api {
 	e := echo.New()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	deps := Deps{Pool: b.pool, Logger: logger}
+	deps := Deps{Pool: b.pool, Logger: logger, Events: eventsNotHeld}
 	if mod != nil {
 		mod(&deps)
 	}

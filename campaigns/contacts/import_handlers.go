@@ -42,8 +42,7 @@ type Import struct {
 // GetImport returns an import's state, or errs.NotFound.
 func GetImport(ctx context.Context, db DBTX, id int64) (Import, error) {
 	var im Import
-	err := db.QueryRow(ctx, `SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
-		rejected_count, rejected, duplicates, error, created_at, started_at, finished_at FROM imports WHERE id = $1`, id).
+	err := db.QueryRow(ctx, query("get_import"), id).
 		Scan(&im.ID, &im.Status, &im.Mode, &im.Filename, &im.Size, &im.Total, &im.Inserted, &im.Updated, &im.Skipped,
 			&im.Merged, &im.RejectedCount, &im.Rejected, &im.Duplicates, &im.Error, &im.CreatedAt, &im.StartedAt, &im.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -86,7 +85,7 @@ func (h *handlers) importContacts(c echo.Context) error {
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO imports DEFAULT VALUES RETURNING id`).Scan(&id); err != nil {
+	if err := tx.QueryRow(ctx, query("create_import")).Scan(&id); err != nil {
 		return fmt.Errorf("import upload: %w", err)
 	}
 	mode, filename, size, gotFile := ModeUpsert, "", int64(0), false
@@ -125,7 +124,7 @@ func (h *handlers) importContacts(c echo.Context) error {
 	if mode != ModeUpsert && mode != ModeSkipExisting {
 		return errs.Field("mode", "must be upsert or skip-existing")
 	}
-	if _, err := tx.Exec(ctx, `UPDATE imports SET mode = $2, filename = $3, size = $4 WHERE id = $1`, id, mode, filename, size); err != nil {
+	if _, err := tx.Exec(ctx, query("describe_import"), id, mode, filename, size); err != nil {
 		return fmt.Errorf("import upload: %w", err)
 	}
 	if _, err := h.deps.River.InsertTx(ctx, tx, ImportArgs{ImportID: id}, nil); err != nil {
@@ -150,7 +149,7 @@ func storeChunks(ctx context.Context, tx pgx.Tx, id int64, part *multipart.Part)
 			n += m
 		}
 		if n > 0 {
-			if _, xerr := tx.Exec(ctx, `INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); xerr != nil {
+			if _, xerr := tx.Exec(ctx, query("store_import_chunk"), id, seq, buf[:n]); xerr != nil {
 				return 0, fmt.Errorf("import upload: store: %w", xerr)
 			}
 			size += int64(n)

@@ -55,17 +55,21 @@ func (a api) upload(csv string, fields map[string]string) (int, map[string]any) 
 // waitImport polls GET /imports/:id until the import is no longer running.
 func (a api) waitImport(id int64) map[string]any {
 	a.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	for {
 		code, body := a.do("GET", "/imports/"+strconv.FormatInt(id, 10), nil)
 		require.Equal(a.t, http.StatusOK, code, body)
 		if body["status"] != ImportRunning {
 			return body
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-tick.C:
+		case <-deadline:
+			a.t.Fatalf("import %d still running after a minute", id)
+		}
 	}
-	a.t.Fatalf("import %d still running after a minute", id)
-	return nil
 }
 
 func TestImportHTTP(t *testing.T) {

@@ -50,9 +50,7 @@ type ImportWorker struct {
 func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 	id := job.Args.ImportID
 	var mode string
-	err := w.Pool.QueryRow(ctx, `UPDATE imports SET status = 'running', started_at = now(), total = 0, inserted = 0,
-		updated = 0, skipped = 0, merged = 0, rejected_count = 0, rejected = '[]', duplicates = '[]', error = ''
-		WHERE id = $1 RETURNING mode`, id).Scan(&mode)
+	err := w.Pool.QueryRow(ctx, query("start_import"), id).Scan(&mode)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("import %d does not exist", id))
 	}
@@ -91,7 +89,7 @@ func (w *ImportWorker) finish(ctx context.Context, id int64, status string, res 
 		if err := saveImport(ctx, tx, id, status, res, msg); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM import_chunks WHERE import_id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, query("delete_import_chunks"), id); err != nil {
 			return fmt.Errorf("import %d: drop file: %w", id, err)
 		}
 		return nil
@@ -114,10 +112,7 @@ func saveImport(ctx context.Context, db DBTX, id int64, status string, r Result,
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, `UPDATE imports SET status = $2, total = $3, inserted = $4, updated = $5, skipped = $6,
-		merged = $7, rejected_count = $8, rejected = $9, duplicates = $10, error = $11,
-		finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END
-		WHERE id = $1`, id, status, r.Total, r.Inserted, r.Updated, r.Skipped, r.Merged, r.RejectedCount,
+	_, err = db.Exec(ctx, query("save_import"), id, status, r.Total, r.Inserted, r.Updated, r.Skipped, r.Merged, r.RejectedCount,
 		string(rejected), string(dups), msg)
 	if err != nil {
 		return fmt.Errorf("import %d: save progress: %w", id, err)
@@ -149,7 +144,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		var data []byte
-		err := r.db.QueryRow(r.ctx, `SELECT data FROM import_chunks WHERE import_id = $1 AND seq = $2`, r.id, r.seq).Scan(&data)
+		err := r.db.QueryRow(r.ctx, query("read_import_chunk"), r.id, r.seq).Scan(&data)
 		if errors.Is(err, pgx.ErrNoRows) {
 			r.done = true
 			continue

@@ -20,8 +20,7 @@ func SetAttribute(ctx context.Context, db DBTX, contactID int64, name string, va
 	if err != nil {
 		return errs.Field("value", "cannot be stored as JSON: %v", err)
 	}
-	tag, err := db.Exec(ctx, `UPDATE contacts SET attributes = attributes || jsonb_build_object($2::text, $3::jsonb), updated_at = now()
-		WHERE id = $1 AND status <> 'erased'`, contactID, name, b)
+	tag, err := db.Exec(ctx, query("set_attribute"), contactID, name, b)
 	if err != nil {
 		return fmt.Errorf("set attribute %q of contact %d: %w", name, contactID, err)
 	}
@@ -40,8 +39,7 @@ func AddTag(ctx context.Context, db DBTX, contactID int64, tag string) error {
 	if len(tags) == 0 {
 		return errs.Field("tag", "is required")
 	}
-	_, err = db.Exec(ctx, `UPDATE contacts SET tags = array_append(tags, $2), updated_at = now()
-		WHERE id = $1 AND status <> 'erased' AND NOT ($2 = ANY(tags))`, contactID, tags[0])
+	_, err = db.Exec(ctx, query("add_tag"), contactID, tags[0])
 	if err != nil {
 		return fmt.Errorf("add tag to contact %d: %w", contactID, err)
 	}
@@ -57,8 +55,7 @@ func RemoveTag(ctx context.Context, db DBTX, contactID int64, tag string) error 
 	if len(tags) == 0 {
 		return errs.Field("tag", "is required")
 	}
-	_, err = db.Exec(ctx, `UPDATE contacts SET tags = array_remove(tags, $2), updated_at = now()
-		WHERE id = $1 AND $2 = ANY(tags)`, contactID, tags[0])
+	_, err = db.Exec(ctx, query("remove_tag"), contactID, tags[0])
 	if err != nil {
 		return fmt.Errorf("remove tag from contact %d: %w", contactID, err)
 	}

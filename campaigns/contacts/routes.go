@@ -30,7 +30,10 @@ type Deps struct {
 	// Segments compiles a stored segment for GET /contacts?segment_id=
 	// (segments.Filter); without it that filter is refused.
 	Segments SegmentLoader
-	Logger   *slog.Logger
+	// Events clears an erased contact's tracking events; required for
+	// DELETE /contacts/{id} (tracking.EventEraser).
+	Events EventEraser
+	Logger *slog.Logger
 }
 
 // Routes registers the contacts, suppressions, imports and events

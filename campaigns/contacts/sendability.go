@@ -56,13 +56,7 @@ func Suppress(ctx context.Context, db DBTX, contactID int64, status string) erro
 		return errs.Field("status", "must be unsubscribed, bounced or complained, not %q", status)
 	}
 	var exists bool
-	err := db.QueryRow(ctx, `
-		WITH u AS (
-			UPDATE contacts SET status = $2, updated_at = now()
-			WHERE id = $1 AND (CASE status WHEN 'active' THEN 0 WHEN 'unsubscribed' THEN 1
-				WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 4 END) < $3
-			RETURNING id)
-		SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)`, contactID, status, rank).Scan(&exists)
+	err := db.QueryRow(ctx, query("suppress"), contactID, status, rank).Scan(&exists)
 	if err != nil {
 		return fmt.Errorf("suppress contact: %w", err)
 	}
@@ -82,9 +76,7 @@ func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) er
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	_ = at // the schema keeps no last_sent_at; the parameter is kept for the engine's API
-	_, err := db.Exec(ctx, `
-		WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
-		UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id`, ids)
+	_, err := db.Exec(ctx, query("bump_sent"), ids)
 	if err != nil {
 		return fmt.Errorf("bump sent: %w", err)
 	}

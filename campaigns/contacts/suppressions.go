@@ -74,16 +74,13 @@ func AddSuppression(ctx context.Context, db DBTX, in SuppressionInput) (Suppress
 		return Suppression{}, err
 	}
 	var s Suppression
-	err := db.QueryRow(ctx, `
-		INSERT INTO suppressions (kind, value, reason) VALUES ($1, $2, $3)
-		ON CONFLICT (kind, value) DO NOTHING
-		RETURNING id, kind, value, reason, created_at`, in.Kind, in.Value, in.Reason).
+	err := db.QueryRow(ctx, query("add_suppression"), in.Kind, in.Value, in.Reason).
 		Scan(&s.ID, &s.Kind, &s.Value, &s.Reason, &s.CreatedAt)
 	if err == nil {
 		return s, nil
 	}
 	var id int64
-	if qerr := db.QueryRow(ctx, `SELECT id FROM suppressions WHERE kind = $1 AND value = $2`, in.Kind, in.Value).Scan(&id); qerr != nil {
+	if qerr := db.QueryRow(ctx, query("add_suppression_existing"), in.Kind, in.Value).Scan(&id); qerr != nil {
 		return Suppression{}, fmt.Errorf("add suppression: %w", err)
 	}
 	return Suppression{}, &errs.Error{Code: errs.Conflict, Field: "value", Message: "already suppressed", Details: map[string]any{"id": id}}
@@ -91,8 +88,7 @@ func AddSuppression(ctx context.Context, db DBTX, in SuppressionInput) (Suppress
 
 // ListSuppressions returns up to limit entries with id > after, in id order.
 func ListSuppressions(ctx context.Context, db DBTX, after int64, limit int) ([]Suppression, error) {
-	rows, err := db.Query(ctx, `SELECT id, kind, value, reason, created_at FROM suppressions
-		WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := db.Query(ctx, query("list_suppressions"), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list suppressions: %w", err)
 	}
@@ -110,7 +106,7 @@ func ListSuppressions(ctx context.Context, db DBTX, after int64, limit int) ([]S
 
 // DeleteSuppression removes an entry, or gives errs.NotFound.
 func DeleteSuppression(ctx context.Context, db DBTX, id int64) error {
-	tag, err := db.Exec(ctx, `DELETE FROM suppressions WHERE id = $1`, id)
+	tag, err := db.Exec(ctx, query("delete_suppression"), id)
 	if err != nil {
 		return fmt.Errorf("delete suppression: %w", err)
 	}

@@ -114,24 +114,21 @@ func RecordEvent(ctx context.Context, db interface {
 	}
 	if in.CampaignID != nil {
 		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, *in.CampaignID).Scan(&ok); err != nil {
+		if err := tx.QueryRow(ctx, query("campaign_exists"), *in.CampaignID).Scan(&ok); err != nil {
 			return t, false, fmt.Errorf("record event: %w", err)
 		}
 		if !ok {
 			return t, false, errs.Field("campaign_id", "no such campaign")
 		}
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at`,
+	err = tx.QueryRow(ctx, query("insert_transaction"),
 		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred).
 		Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
 	if err != nil {
 		return t, false, fmt.Errorf("record event: %w", err)
 	}
 	if IsConversion(in.Type) {
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET conversions = conversions + 1, revenue = revenue + $2,
-			last_purchase_at = GREATEST(last_purchase_at, $3) WHERE id = $1`, contactID, in.Value, occurred); err != nil {
+		if _, err := tx.Exec(ctx, query("bump_conversion_stats"), contactID, in.Value, occurred); err != nil {
 			return t, false, fmt.Errorf("record event: stats: %w", err)
 		}
 		if conv != nil {
@@ -139,7 +136,7 @@ func RecordEvent(ctx context.Context, db interface {
 				return t, false, fmt.Errorf("record event: attribute: %w", err)
 			}
 			// The recorder may have attributed it (by a click): answer that.
-			if err := tx.QueryRow(ctx, `SELECT campaign_id, delivery_id FROM transactions WHERE id = $1`, t.ID).
+			if err := tx.QueryRow(ctx, query("transaction_attribution"), t.ID).
 				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
 				return t, false, fmt.Errorf("record event: read attribution: %w", err)
 			}
@@ -158,7 +155,7 @@ func eventContact(ctx context.Context, tx pgx.Tx, in EventInput) (int64, bool, e
 		return id, created, err
 	}
 	var status, email string
-	err := tx.QueryRow(ctx, `SELECT status, email_key FROM contacts WHERE id = $1 FOR UPDATE`, in.ContactID).Scan(&status, &email)
+	err := tx.QueryRow(ctx, query("lock_event_contact"), in.ContactID).Scan(&status, &email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, errs.Field("contact_id", "no such contact")
 	}

@@ -346,42 +346,26 @@ func campaignDays(ctx context.Context, db contacts.DBTX, from, end time.Time, se
 
 // addDayTotal adds rollup total t to its day d and to the cards of r.
 func addDayTotal(r *Standard, d *Day, t tracking.DayTotal) {
-	n := t.Count
-	switch t.Metric {
-	case tracking.MetricSent:
-		d.Sent += n
-		r.Deliverability.Sent += n
-	case tracking.MetricSendBounced:
-		d.Sent += n
-		d.Bounced += n
-		r.Deliverability.Sent += n
-		r.Deliverability.Bounced += n
-	case tracking.MetricBounces:
-		d.Bounced += n
-		r.Deliverability.Bounced += n
-	case tracking.MetricComplaints:
-		d.Complaints += n
-		r.Deliverability.Complaints += n
-	case tracking.MetricOpens:
-		d.Opens += n
-		r.Engagement.Opens += n
-	case tracking.MetricUniqueOpens:
-		r.Engagement.UniqueOpens += n
-	case tracking.MetricClicks:
-		d.Clicks += n
-		r.Engagement.Clicks += n
-	case tracking.MetricUniqueClicks:
-		r.Engagement.UniqueClicks += n
-	case tracking.MetricUnsubscribes:
-		d.Unsubscribes += n
-		r.Unsubscribes.Count += n
-	case tracking.MetricConversions:
-		d.Conversions += n
-		r.Revenue.Conversions += n
-	case tracking.MetricRevenue:
-		d.Revenue += t.Value
-		r.Revenue.Attributed += t.Value
-	}
+	var c tracking.Counts // human rows only
+	c.Add(t.Metric, false, t.Count, t.Value)
+	d.Sent += c.AllSent()
+	d.Bounced += c.AllBounced()
+	d.Complaints += c.Complaints
+	d.Opens += c.Opens.Total
+	d.Clicks += c.Clicks.Total
+	d.Unsubscribes += c.Unsubscribes
+	d.Conversions += c.Conversions
+	d.Revenue += c.Revenue
+	r.Deliverability.Sent += c.AllSent()
+	r.Deliverability.Bounced += c.AllBounced()
+	r.Deliverability.Complaints += c.Complaints
+	r.Engagement.Opens += c.Opens.Total
+	r.Engagement.UniqueOpens += c.UniqueOpens.Total
+	r.Engagement.Clicks += c.Clicks.Total
+	r.Engagement.UniqueClicks += c.UniqueClicks.Total
+	r.Unsubscribes.Count += c.Unsubscribes
+	r.Revenue.Conversions += c.Conversions
+	r.Revenue.Attributed += c.Revenue
 }
 
 // revenueDays sums the period's transactions (for a segment: those

@@ -14,6 +14,7 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/tracking"
 )
 
 // TestStandardAudienceHonoursSuppressions: the standard report's audience
@@ -39,7 +40,7 @@ func TestStandardAudienceHonoursSuppressions(t *testing.T) {
 		case i%7 == 1:
 			require.NoError(t, contacts.Suppress(ctx, b.pool, c.ID, contacts.StatusUnsubscribed))
 		case i == 29:
-			require.NoError(t, contacts.Erase(ctx, b.pool, c.ID))
+			require.NoError(t, contacts.Erase(ctx, b.pool, tracking.EventEraser{}, c.ID))
 		case i < 4:
 			_, err = b.pool.Exec(ctx, `UPDATE contacts SET created_at = now() - interval '40 days' WHERE id = $1`, c.ID)
 			require.NoError(t, err)

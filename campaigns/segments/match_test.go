@@ -8,6 +8,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/tracking"
 )
 
 // TestMatchPageSendable: an everyone segment returns the sendable contacts
@@ -39,7 +40,7 @@ func TestErasedInNoSegment(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	id := b.mustCreate(t, contacts.ContactInput{Email: "erase.me@example.com", Name: "Erin"})
-	require.NoError(t, contacts.Erase(b.ctx, b.pool, id))
+	require.NoError(t, contacts.Erase(b.ctx, b.pool, tracking.EventEraser{}, id))
 	all, err := CompileSegment("")
 	require.NoError(t, err)
 	p, err := MatchPage(b.ctx, b.pool, all, 0, 10)

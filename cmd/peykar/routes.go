@@ -14,6 +14,7 @@ import (
 	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
+	"github.com/peykar/peykar/tracking"
 )
 
 // registerRoutes is the route table: each domain package registers its own
@@ -30,7 +31,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
-		Segments: segments.Filter})
+		Segments: segments.Filter, Events: tracking.EventEraser{}})
 	segments.Routes(api, segments.Deps{Pool: m.pool})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	svc := m.campaignService()

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -35,90 +36,55 @@ type Audience struct {
 	Purchases int // past purchases inserted
 }
 
-// LoadAudience bulk-loads n generated contacts (COPY into a temporary table,
-// then one INSERT that skips addresses already present) and their purchase
-// history (COPY into transactions), then brings the contacts' stats
+// LoadAudience bulk-loads n generated contacts (one INSERT that skips
+// addresses already present) and their purchase history (COPY into
+// transactions), through package contacts which owns both tables, then
+// brings the contacts' stats
 // (conversions, revenue, last_purchase_at) up to date, all in one
 // transaction. run is put in every address so separate runs do not collide.
 func LoadAudience(ctx context.Context, pool *pgxpool.Pool, r *rand.Rand, n int, run string, now time.Time) (Audience, error) {
 	var out Audience
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE demo_contacts (email text, name text, attributes jsonb, tags text[],
-			consent_source text, consent_at timestamptz, consent_ip inet, created_at timestamptz) ON COMMIT DROP`); err != nil {
+		people := make([]contacts.NewContact, n)
+		for i := range people {
+			p := newPerson(r, i, run, now)
+			at := p.Consent.At
+			people[i] = contacts.NewContact{Email: p.Email, Name: p.Name, Attributes: p.Attributes, Tags: p.Tags,
+				ConsentSource: p.Consent.Source, ConsentAt: &at, ConsentIP: p.Consent.IP, CreatedAt: p.CreatedAt}
+		}
+		buyers, err := contacts.BulkInsert(ctx, tx, people, "lifecycle_stage")
+		if err != nil {
 			return err
-		}
-		i := 0
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"demo_contacts"},
-			[]string{"email", "name", "attributes", "tags", "consent_source", "consent_at", "consent_ip", "created_at"},
-			pgx.CopyFromFunc(func() ([]any, error) {
-				if i >= n {
-					return nil, nil
-				}
-				p := newPerson(r, i, run, now)
-				i++
-				return []any{p.Email, p.Name, p.Attributes, p.Tags, p.Consent.Source, p.Consent.At, p.Consent.IP, p.CreatedAt}, nil
-			}))
-		if err != nil {
-			return fmt.Errorf("copy contacts: %w", err)
-		}
-		rows, err := tx.Query(ctx, `INSERT INTO contacts (email, name, attributes, tags, status, consent_source, consent_at, consent_ip, created_at, updated_at)
-			SELECT email, name, attributes, tags, 'active', consent_source, consent_at, consent_ip, created_at, created_at FROM demo_contacts
-			ON CONFLICT (email_key) DO NOTHING
-			RETURNING id, attributes->>'lifecycle_stage', created_at`)
-		if err != nil {
-			return fmt.Errorf("insert contacts: %w", err)
-		}
-		type buyer struct {
-			id      int64
-			stage   string
-			created time.Time
-		}
-		buyers, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (buyer, error) {
-			var b buyer
-			return b, row.Scan(&b.id, &b.stage, &b.created)
-		})
-		if err != nil {
-			return fmt.Errorf("insert contacts: %w", err)
 		}
 		out.Contacts = len(buyers)
 		ids := make([]int64, 0, len(buyers))
 		k, left := 0, 0
-		var cur buyer
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"transactions"},
-			[]string{"contact_id", "type", "value", "currency", "attributes", "occurred_at", "created_at"},
-			pgx.CopyFromFunc(func() ([]any, error) {
-				for left == 0 {
-					if k >= len(buyers) {
-						return nil, nil
-					}
-					cur = buyers[k]
-					k++
-					left = purchasesFor(r, cur.stage)
-					if left > 0 {
-						ids = append(ids, cur.id)
-					}
+		var cur contacts.Inserted
+		_, err = contacts.CopyTransactions(ctx, tx, pgx.CopyFromFunc(func() ([]any, error) {
+			for left == 0 {
+				if k >= len(buyers) {
+					return nil, nil
 				}
-				left--
-				at := purchaseTime(r, cur.created, now)
-				if cur.stage == "churned" { // nothing in the last six months
-					at = purchaseTime(r, cur.created, now.Add(-180*24*time.Hour))
+				cur = buyers[k]
+				k++
+				left = purchasesFor(r, cur.Attr)
+				if left > 0 {
+					ids = append(ids, cur.ID)
 				}
-				out.Purchases++
-				return []any{cur.id, "purchase", purchaseValue(r, at), "EUR",
-					map[string]any{"source": "demo", "channel": pick(r, []string{"web", "app", "store"})}, at, at}, nil
-			}))
+			}
+			left--
+			at := purchaseTime(r, cur.CreatedAt, now)
+			if cur.Attr == "churned" { // nothing in the last six months
+				at = purchaseTime(r, cur.CreatedAt, now.Add(-180*24*time.Hour))
+			}
+			out.Purchases++
+			return []any{cur.ID, "purchase", purchaseValue(r, at), "EUR",
+				map[string]any{"source": "demo", "channel": pick(r, []string{"web", "app", "store"})}, at, at}, nil
+		}))
 		if err != nil {
-			return fmt.Errorf("copy purchases: %w", err)
+			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE contacts c SET conversions = c.conversions + t.n, revenue = c.revenue + t.total,
-				last_purchase_at = GREATEST(c.last_purchase_at, t.last)
-			FROM (SELECT contact_id, count(*) AS n, sum(value) AS total, max(occurred_at) AS last
-				FROM transactions WHERE contact_id = ANY($1) AND type = 'purchase' GROUP BY contact_id) t
-			WHERE c.id = t.contact_id`, ids)
-		if err != nil {
-			return fmt.Errorf("update contact stats: %w", err)
-		}
-		return nil
+		return contacts.RefreshPurchaseStats(ctx, tx, ids)
 	})
 	if err != nil {
 		return Audience{}, fmt.Errorf("demo: load audience: %w", err)

@@ -1,0 +1,275 @@
+-- The contacts package's statements on the tables it owns, by name:
+-- contacts, transactions, suppressions, imports and import_chunks. Other
+-- packages write these tables only through the package's functions.
+
+-- name: erase_contact
+-- The email becomes an address that can never be sent to; the row stays
+-- so anonymous counts and reports stay correct.
+UPDATE contacts SET email = 'erased-' || id || '@erased.invalid', name = '',
+    attributes = '{}', tags = '{}', status = 'erased', consent_source = NULL, consent_at = NULL,
+    consent_ip = NULL, updated_at = now()
+WHERE id = $1;
+
+-- name: erase_transactions
+UPDATE transactions SET attributes = '{}' WHERE contact_id = $1 AND attributes <> '{}';
+
+-- name: bump_engagement
+-- The tracking writer's per-batch stats: one statement over arrays, queued
+-- in the writer's batch (QueueEngagement).
+UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
+    last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
+FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
+WHERE c.id = u.id;
+
+-- name: raise_status
+-- Never downgrade: active < unsubscribed < bounced < complained; an erased
+-- contact stays erased (QueueStatus).
+UPDATE contacts c SET status = u.s, updated_at = now()
+FROM unnest($1::bigint[], $2::text[]) AS u(id, s)
+WHERE c.id = u.id AND c.status <> 'erased'
+  AND array_position(ARRAY['active','unsubscribed','bounced','complained'], u.s)
+    > array_position(ARRAY['active','unsubscribed','bounced','complained'], c.status);
+
+-- name: attribute_transaction_to_campaign
+-- A transaction no delivery explains keeps the campaign it was posted
+-- with, when that campaign exists.
+UPDATE transactions SET campaign_id = $2 WHERE id = $1
+  AND EXISTS (SELECT 1 FROM campaigns WHERE id = $2);
+
+-- name: attribute_transaction_to_delivery
+UPDATE transactions SET delivery_id = $2, campaign_id = $3 WHERE id = $1;
+
+-- name: transaction_currency
+SELECT upper(btrim(currency)) FROM transactions WHERE id = $1;
+
+-- name: bulk_insert_contacts
+-- New contacts over arrays (one round trip); an email already known is
+-- skipped. Attributes and tags come as JSON texts. $9 names the attribute
+-- returned with each new contact.
+INSERT INTO contacts (email, name, attributes, tags, status, consent_source, consent_at, consent_ip, created_at, updated_at)
+SELECT e, n, a::jsonb, ARRAY(SELECT jsonb_array_elements_text(tg::jsonb)), 'active', cs, ca, NULLIF(ip, '')::inet, at, at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+    AS u(e, n, a, tg, cs, ca, ip, at)
+ON CONFLICT (email_key) DO NOTHING
+RETURNING id, coalesce(attributes->>$9::text, ''), created_at;
+
+-- name: refresh_purchase_stats
+-- After a bulk load of purchases (CopyTransactions): each contact's
+-- conversions, revenue and last purchase, from its purchases.
+UPDATE contacts c SET conversions = c.conversions + t.n, revenue = c.revenue + t.total,
+    last_purchase_at = GREATEST(c.last_purchase_at, t.last)
+FROM (SELECT contact_id, count(*) AS n, sum(value) AS total, max(occurred_at) AS last
+      FROM transactions WHERE contact_id = ANY($1) AND type = 'purchase' GROUP BY contact_id) t
+WHERE c.id = t.contact_id;
+
+-- name: contact_id_by_email
+-- The existing contact a create or update collides with.
+SELECT id FROM contacts WHERE email_key = lower($1);
+
+-- name: insert_contact_by_email
+-- A new contact known only by its address; an existing one is left alone.
+INSERT INTO contacts (email) VALUES ($1) ON CONFLICT (email_key) DO NOTHING RETURNING id;
+
+-- name: export_suppressions
+-- The suppressions that hold the contact back: its address, and its domain unless erased.
+SELECT id, kind, value, reason, created_at FROM suppressions
+    WHERE (kind = 'address' AND value = (SELECT email_key FROM contacts WHERE id = $1))
+       OR (kind = 'domain' AND value = (SELECT split_part(email_key, '@', 2) FROM contacts WHERE id = $1 AND status <> 'erased'))
+    ORDER BY id;
+
+-- name: export_deliveries
+-- Everything held about the person (GET /contacts/{id}/export): deliveries.
+SELECT id, campaign_id, step, status, attempts, last_error, response, queued_at, sent_at,
+    bounced_at, first_open_at, first_click_at FROM deliveries WHERE contact_id = $1 ORDER BY id;
+
+-- name: export_events
+-- Through the contact's deliveries: events has no contact index.
+SELECT id, delivery_id, campaign_id, step, type, link_idx, value::float8 AS value, machine, reason,
+    user_agent, host(ip) AS ip, occurred_at FROM events
+    WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1 ORDER BY id;
+
+-- name: export_transactions
+-- The export's transactions.
+SELECT id, type, value::float8 AS value, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at FROM transactions WHERE contact_id = $1 ORDER BY id;
+
+-- name: history_deliveries
+-- The contact page's latest deliveries.
+SELECT d.id, d.campaign_id, c.name, d.step, d.status, d.last_error,
+    d.queued_at, d.sent_at, d.first_open_at, d.first_click_at
+FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+WHERE d.contact_id = $1 ORDER BY d.id DESC LIMIT $2;
+
+-- name: history_events
+-- The contact page's latest events, with the clicked link.
+SELECT e.id, e.campaign_id, c.name, e.type, coalesce(l.url, ''),
+    e.value::float8, e.machine, e.reason, e.occurred_at
+FROM deliveries d
+JOIN events e ON e.delivery_id = d.id
+JOIN campaigns c ON c.id = e.campaign_id
+LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
+WHERE d.contact_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2;
+
+-- name: history_transactions
+-- The contact page's latest transactions.
+SELECT t.id, t.type, t.value::float8, t.currency, t.campaign_id,
+    coalesce(c.name, ''), t.occurred_at
+FROM transactions t LEFT JOIN campaigns c ON c.id = t.campaign_id
+WHERE t.contact_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2;
+
+-- name: get_import
+-- An import and its report (GET /imports/{id}).
+SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
+rejected_count, rejected, duplicates, error, created_at, started_at, finished_at FROM imports WHERE id = $1;
+
+-- name: create_import
+-- A new import, before its file is stored.
+INSERT INTO imports DEFAULT VALUES RETURNING id;
+
+-- name: describe_import
+-- The uploaded file's name, size and mode.
+UPDATE imports SET mode = $2, filename = $3, size = $4 WHERE id = $1;
+
+-- name: store_import_chunk
+-- The file is stored in chunks so the job reads it from the database, on any worker.
+INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3);
+
+-- name: start_import
+-- A retried job starts its import over: the counts are reset.
+UPDATE imports SET status = 'running', started_at = now(), total = 0, inserted = 0,
+updated = 0, skipped = 0, merged = 0, rejected_count = 0, rejected = '[]', duplicates = '[]', error = ''
+WHERE id = $1 RETURNING mode;
+
+-- name: delete_import_chunks
+-- A finished import's file is no longer needed.
+DELETE FROM import_chunks WHERE import_id = $1;
+
+-- name: save_import
+-- The import's counts and report; finished_at once it is no longer running.
+UPDATE imports SET status = $2, total = $3, inserted = $4, updated = $5, skipped = $6,
+merged = $7, rejected_count = $8, rejected = $9, duplicates = $10, error = $11,
+finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END
+WHERE id = $1;
+
+-- name: read_import_chunk
+-- One chunk of an import's file.
+SELECT data FROM import_chunks WHERE import_id = $1 AND seq = $2;
+
+-- name: set_attribute
+-- A follow-up rule's set_attribute action; an erased contact stays empty.
+UPDATE contacts SET attributes = attributes || jsonb_build_object($2::text, $3::jsonb), updated_at = now()
+WHERE id = $1 AND status <> 'erased';
+
+-- name: add_tag
+-- A follow-up rule's add_tag action; a tag is held once.
+UPDATE contacts SET tags = array_append(tags, $2), updated_at = now()
+WHERE id = $1 AND status <> 'erased' AND NOT ($2 = ANY(tags));
+
+-- name: remove_tag
+-- A follow-up rule's remove_tag action.
+UPDATE contacts SET tags = array_remove(tags, $2), updated_at = now()
+WHERE id = $1 AND $2 = ANY(tags);
+
+-- name: suppress
+-- Raises the status ($3 is its rank), never lowers it; answers whether the contact exists.
+WITH u AS (
+    UPDATE contacts SET status = $2, updated_at = now()
+    WHERE id = $1 AND (CASE status WHEN 'active' THEN 0 WHEN 'unsubscribed' THEN 1
+        WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 4 END) < $3
+    RETURNING id)
+SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1);
+
+-- name: bump_sent
+-- Locks the rows in id order so concurrent send jobs cannot deadlock.
+WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id;
+
+-- name: add_suppression
+-- A suppression already present is not an error: its id is looked up (add_suppression_existing).
+INSERT INTO suppressions (kind, value, reason) VALUES ($1, $2, $3)
+ON CONFLICT (kind, value) DO NOTHING
+RETURNING id, kind, value, reason, created_at;
+
+-- name: add_suppression_existing
+-- The existing suppression of a repeated add.
+SELECT id FROM suppressions WHERE kind = $1 AND value = $2;
+
+-- name: list_suppressions
+-- A keyset page of suppressions.
+SELECT id, kind, value, reason, created_at FROM suppressions
+WHERE id > $1 ORDER BY id LIMIT $2;
+
+-- name: delete_suppression
+-- Lifts a suppression.
+DELETE FROM suppressions WHERE id = $1;
+
+-- name: campaign_exists
+-- POST /events: a campaign_id must name a campaign.
+SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1);
+
+-- name: insert_transaction
+-- POST /events: the transaction itself.
+INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at;
+
+-- name: bump_conversion_stats
+-- A conversion adds to the contact's conversions and revenue and moves last_purchase_at.
+UPDATE contacts SET conversions = conversions + 1, revenue = revenue + $2,
+    last_purchase_at = GREATEST(last_purchase_at, $3) WHERE id = $1;
+
+-- name: transaction_attribution
+-- The campaign and delivery the conversion recorder attributed the transaction to.
+SELECT campaign_id, delivery_id FROM transactions WHERE id = $1;
+
+-- name: lock_event_contact
+-- The event's contact, locked so an erasure cannot pass it.
+SELECT status, email_key FROM contacts WHERE id = $1 FOR UPDATE;
+
+-- The contact's columns, in the order scanContact reads them (the
+-- contactColumns constant in contact.go, which the segment queries share).
+
+-- name: create_contact
+-- A taken address inserts nothing; Create then reports the conflict.
+INSERT INTO contacts AS c (email, name, attributes, tags, status, consent_source, consent_at, consent_ip)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet)
+ON CONFLICT (email_key) DO NOTHING
+RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at;
+
+-- name: get_contact
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at
+FROM contacts c WHERE c.id = $1;
+
+-- name: get_contacts
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at
+FROM contacts c WHERE c.id = ANY($1);
+
+-- name: update_contact
+-- $9 says whether consent was given: only then are the consent columns
+-- replaced. An erased contact is never updated.
+UPDATE contacts AS c SET email = $2, name = $3, attributes = $4, tags = $5,
+    status = COALESCE(NULLIF($6, ''), c.status),
+    consent_source = CASE WHEN $9 THEN $7 ELSE c.consent_source END,
+    consent_at = CASE WHEN $9 THEN $8 ELSE c.consent_at END,
+    consent_ip = CASE WHEN $9 THEN $10::inet ELSE c.consent_ip END,
+    updated_at = now()
+WHERE c.id = $1 AND c.status <> 'erased'
+RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at;
+
+-- name: filter_contacts
+-- The contact list's text search over a segment's matches; $2 is a LIKE
+-- pattern, '%%' when there is no search text.
+SELECT c.id FROM contacts c WHERE c.id = ANY($1)
+  AND ($2 = '%%' OR c.email_key LIKE $2 OR lower(c.name) LIKE $2) ORDER BY c.id;

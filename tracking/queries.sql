@@ -1,0 +1,190 @@
+-- The tracking package's statements, by name: writes to the tables it owns
+-- (events, rollups, rollup_totals, rollup_hours, campaign_people) and its
+-- reads of other packages' tables. Writes to contacts and transactions go
+-- through package contacts.
+
+-- name: campaign_links
+-- The recorded links of several campaign steps at once (LinkCache).
+SELECT l.campaign_id, l.step, l.idx, l.url FROM campaign_links l
+JOIN unnest($1::bigint[], $2::text[]) AS k(c, s) ON l.campaign_id = k.c AND l.step = k.s;
+
+-- name: erase_contact_events
+-- Through the contact's deliveries: events has no contact index (the
+-- tracking writer's inserts would pay for it), deliveries has.
+UPDATE events SET ip = NULL, user_agent = ''
+WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1
+  AND (ip IS NOT NULL OR user_agent <> '');
+
+-- name: bounce_delivery
+-- A bounce or complaint names an address: the delivery most recently sent to it.
+SELECT d.id FROM deliveries d JOIN contacts c ON c.id = d.contact_id
+WHERE c.email_key = lower($1) ORDER BY d.sent_at DESC NULLS LAST, d.id DESC LIMIT 1;
+
+-- name: conversion_delivery_in_campaign
+-- A conversion posted with its campaign: the contact's delivery of it, clicked first.
+SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
+    ORDER BY first_click_at DESC NULLS LAST, sent_at DESC NULLS LAST, id DESC LIMIT 1;
+
+-- name: clicked_deliveries
+-- A conversion without a campaign: the contact's human-clicked deliveries, latest click first, with their settings (conversion window).
+SELECT d.id, c.settings, max(e.occurred_at) AS last
+FROM deliveries d
+JOIN campaigns c ON c.id = d.campaign_id
+JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
+WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
+GROUP BY d.id, c.settings ORDER BY last DESC LIMIT 50;
+
+-- name: first_step_remaining
+-- Deliveries of the first step not yet settled (queued minus outcomes), from the rollups.
+SELECT coalesce(sum(CASE WHEN metric = $2 THEN count ELSE -count END), 0)::bigint
+FROM rollups WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+    AND metric = ANY ($3)
+    AND step = (SELECT key FROM campaign_steps WHERE campaign_id = $1 ORDER BY position LIMIT 1);
+
+-- name: outcome_totals
+-- The campaign's send outcomes, from the totals.
+SELECT metric, sum(count)::bigint FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine
+    AND metric = ANY ($2)
+GROUP BY metric;
+
+-- name: sends_per_minute
+-- Sends per minute since $2, for the progress rate.
+SELECT r.bucket, sum(r.count)::bigint FROM campaign_steps s
+    JOIN rollups r ON r.campaign_id = s.campaign_id AND r.step = s.key
+WHERE s.campaign_id = $1 AND r.link_idx = -1 AND r.metric = ANY ($3) AND NOT r.machine
+    AND r.bucket >= $2
+GROUP BY r.bucket;
+
+-- name: day_totals
+-- The human day metrics of campaigns $1 in [$2, $3).
+SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(count)::bigint, sum(value)::float8
+FROM rollups
+WHERE campaign_id = ANY($1) AND bucket >= $2 AND bucket < $3 AND NOT machine
+    AND metric = ANY ($4)
+GROUP BY 1, 2;
+
+-- name: each_campaign_counters
+-- Every campaign's headline counters, the metric names passed in.
+SELECT c.id,
+    coalesce(sum(r.count) FILTER (WHERE r.metric IN ($1, $2)), 0)::bigint AS sent,
+    coalesce(sum(r.count) FILTER (WHERE r.metric IN ($2, $3)), 0)::bigint AS bounced,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = $4), 0)::bigint AS unsubscribes,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = $5 AND NOT r.machine), 0)::bigint AS unique_opens,
+    coalesce(sum(r.count) FILTER (WHERE r.metric = $6 AND NOT r.machine), 0)::bigint AS unique_clicks
+FROM campaigns c JOIN rollups r ON r.campaign_id = c.id
+GROUP BY c.id
+ORDER BY min(coalesce(c.launched_at, c.created_at)), c.id;
+
+-- name: revenue_timeline
+-- Revenue in the reporting currency ($3) per interval ($6: minute or hour).
+SELECT date_trunc($6, bucket, 'UTC') AS at, sum(value)::float8 FROM rollups
+WHERE campaign_id = $1 AND step = ANY ($2) AND link_idx = -1 AND metric = ANY ($3) AND NOT machine
+    AND ($4::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') >= $4)
+    AND ($5::timestamptz IS NULL OR date_trunc($6, bucket, 'UTC') < $5)
+GROUP BY 1 HAVING sum(value) <> 0 ORDER BY 1;
+
+-- name: clear_rollup_totals
+-- RebuildTotals: the totals go, then are summed again from the rollups.
+DELETE FROM rollup_totals WHERE campaign_id = $1;
+
+-- name: clear_rollup_hours
+-- RebuildTotals: the hours go, then are summed again from the rollups.
+DELETE FROM rollup_hours WHERE campaign_id = $1;
+
+-- name: rebuild_rollup_totals
+-- The rollups summed over time.
+INSERT INTO rollup_totals (campaign_id, step, link_idx, metric, machine, count, value)
+SELECT campaign_id, step, link_idx, metric, machine, sum(count), sum(value) FROM rollups
+WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0 OR sum(value) <> 0;
+
+-- name: rebuild_rollup_hours
+-- The human timeline metrics ($2) summed per hour.
+INSERT INTO rollup_hours (campaign_id, metric, hour, count, value)
+SELECT campaign_id, metric, date_trunc('hour', bucket, 'UTC'), sum(count), sum(value) FROM rollups
+WHERE campaign_id = $1 AND NOT machine AND metric = ANY ($2)
+GROUP BY 1, 2, 3 HAVING sum(count) <> 0 OR sum(value) <> 0;
+
+-- name: rollup_totals
+-- A campaign's totals, for its report.
+SELECT step, link_idx, metric, machine, count, value::float8 FROM rollup_totals WHERE campaign_id = $1;
+
+-- name: stored_verdict
+-- How an event was classified.
+SELECT machine, reason FROM events WHERE id = $1;
+
+-- name: event_ids
+-- Ids for the batch's events, taken before they are written so outcomes can name them.
+SELECT nextval('events_id_seq') FROM generate_series(1, $1);
+
+-- name: campaign_documents
+-- The batch's campaigns: rules (which events enqueue rule jobs) and settings.
+SELECT id, rules, settings FROM campaigns WHERE id = ANY($1);
+
+-- name: clicked_links
+-- Per clicked delivery, which links were clicked by people and by machines.
+SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
+    FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
+        SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
+        OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
+    GROUP BY 1, 2;
+
+-- name: insert_events
+-- The batch's events in one statement over arrays, which pgx encodes far more cheaply than COPY rows.
+INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, value, machine, reason, user_agent, ip, occurred_at)
+SELECT id, d, c, s, ct, t, l, v::numeric, m, r, ua, NULLIF(ip, '')::inet, at
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[],
+    $9::bool[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) AS u(id, d, c, s, ct, t, l, v, m, r, ua, ip, at);
+
+-- name: reclassify_clicks
+-- A delivery's human clicks in a burst or honeypot window become machine clicks.
+UPDATE events SET machine = true, reason = $4
+WHERE delivery_id = $1 AND type = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
+RETURNING link_idx, occurred_at;
+
+-- name: recount_clicks
+-- A reclassified delivery's clicks per link, human and machine, and the first of each.
+SELECT link_idx, bool_or(NOT machine), bool_or(machine),
+    min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
+FROM events WHERE delivery_id = $1 AND type = 'click' GROUP BY link_idx;
+
+-- name: fold_rollups
+-- foldSQL merges minute rows into the row at the start of their UTC hour:
+-- TimelineMetrics' human rows with buckets in [$2, $3), every other row
+-- with buckets before $3. The deleted and inserted rows carry the same sums
+-- per hour, so it does not touch rollup_totals or rollup_hours.
+WITH moved AS (
+    DELETE FROM rollups WHERE campaign_id = $1 AND bucket < $3
+        AND (bucket >= $2 OR metric <> ALL ($4) OR machine)
+        AND bucket <> date_trunc('hour', bucket, 'UTC')
+    RETURNING step, link_idx, metric, date_trunc('hour', bucket, 'UTC') AS hour, machine, count, value
+), merged AS (
+    INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
+    SELECT $1, step, link_idx, metric, hour, machine, sum(count), sum(value) FROM moved
+    GROUP BY step, link_idx, metric, hour, machine
+    ORDER BY step, link_idx, metric, hour, machine
+    ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
+        DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value
+)
+SELECT count(*) FROM moved;
+
+-- name: foldable_campaigns
+-- foldableSQL lists the launched campaigns with minute rollup rows older
+-- than $1 (the fold's until for the youngest).
+SELECT c.id, c.launched_at FROM campaigns c
+WHERE c.launched_at IS NOT NULL AND c.launched_at < $1
+    AND EXISTS (SELECT 1 FROM rollups r WHERE r.campaign_id = c.id AND r.bucket < $1
+        AND r.bucket <> date_trunc('hour', r.bucket, 'UTC'))
+ORDER BY c.id;
+
+-- name: people_insert
+-- Creates the people rows that do not exist yet; people_lock then locks
+-- them all in key order (deadlock-free: every writer locks the deliveries
+-- first, then these rows in this order).
+INSERT INTO campaign_people (campaign_id, contact_id)
+    SELECT c, p FROM unnest($1::bigint[], $2::bigint[]) AS u(c, p) ORDER BY 1, 2
+    ON CONFLICT (campaign_id, contact_id) DO NOTHING;
+
+-- name: people_lock
+SELECT 1 FROM campaign_people
+    WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+    ORDER BY campaign_id, contact_id FOR NO KEY UPDATE;
