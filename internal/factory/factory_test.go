@@ -54,8 +54,8 @@ func TestFixturesAreTheRowsAsked(t *testing.T) {
 
 	seg := factory.Segment(t, pool)
 	require.Equal(t, "true", seg.Rule)
-	tpl := factory.Template(t, pool, factory.Subject("Hello {{ contact.name }}"))
-	require.Equal(t, "Hello {{ contact.name }}", tpl.Subject)
+	tpl := factory.Template(t, pool, factory.Subject("Hello {{ .Contact.Name }}"))
+	require.Equal(t, "Hello {{ .Contact.Name }}", tpl.Subject)
 	require.Equal(t, "t", tpl.Name)
 }
 
