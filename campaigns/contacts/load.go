@@ -7,14 +7,15 @@ import (
 )
 
 // TransactionRow is one stored transaction for InsertTransactions, as
-// given: no validation, no attribution to a campaign, no change to the
-// contact's stats. An empty Type stores "purchase"; a nil Attributes
+// given: no validation, no attribution beyond CampaignID, no change to the
+// contact's stats or the campaign's counters. An empty Type stores "purchase"; a nil Attributes
 // stores {}.
 type TransactionRow struct {
 	ContactID  int64
 	Type       string
 	Value      float64
 	Currency   string
+	CampaignID *int64 // the campaign it is attributed to, if any
 	Attributes map[string]any
 	OccurredAt time.Time
 }
@@ -26,10 +27,10 @@ type TransactionRow struct {
 func InsertTransactions(ctx context.Context, db DBTX, rows []TransactionRow) ([]int64, error) {
 	n := len(rows)
 	contactIDs, types, values, currencies := make([]int64, n), make([]string, n), make([]float64, n), make([]string, n)
-	attrs, occurred := make([]map[string]any, n), make([]time.Time, n)
+	campaignIDs, attrs, occurred := make([]*int64, n), make([]map[string]any, n), make([]time.Time, n)
 	for i, r := range rows {
 		contactIDs[i], types[i], values[i], currencies[i] = r.ContactID, r.Type, r.Value, r.Currency
-		attrs[i], occurred[i] = r.Attributes, r.OccurredAt
+		campaignIDs[i], attrs[i], occurred[i] = r.CampaignID, r.Attributes, r.OccurredAt
 		if types[i] == "" {
 			types[i] = "purchase"
 		}
@@ -39,12 +40,12 @@ func InsertTransactions(ctx context.Context, db DBTX, rows []TransactionRow) ([]
 	}
 	// WITH ORDINALITY keeps the returned ids in the order of rows.
 	q, err := db.Query(ctx, `
-		INSERT INTO transactions (contact_id, type, value, currency, attributes, occurred_at)
-		SELECT c, t, v, cur, a, o
-		FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::jsonb[], $6::timestamptz[])
-			WITH ORDINALITY AS u(c, t, v, cur, a, o, i)
+		INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
+		SELECT c, t, v, cur, camp, a, o
+		FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::bigint[], $6::jsonb[], $7::timestamptz[])
+			WITH ORDINALITY AS u(c, t, v, cur, camp, a, o, i)
 		ORDER BY i
-		RETURNING id`, contactIDs, types, values, currencies, attrs, occurred)
+		RETURNING id`, contactIDs, types, values, currencies, campaignIDs, attrs, occurred)
 	if err != nil {
 		return nil, fmt.Errorf("insert transactions: %w", err)
 	}

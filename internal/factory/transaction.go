@@ -34,6 +34,13 @@ func OccurredAt(at time.Time) TransactionOption {
 	return func(r *contacts.TransactionRow) { r.OccurredAt = at }
 }
 
+// Campaign stores the transaction as attributed to campaign id (default:
+// none). Only the column is set: no counter changes, as for a loaded
+// history; a test of attribution records it through tracking.
+func Campaign(id int64) TransactionOption {
+	return func(r *contacts.TransactionRow) { r.CampaignID = &id }
+}
+
 // TxAttr sets one attribute of the transaction (default: none).
 func TxAttr(key string, value any) TransactionOption {
 	return func(r *contacts.TransactionRow) {
