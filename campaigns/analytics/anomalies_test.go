@@ -12,6 +12,8 @@ func (f *fixture) campaignWith(day int, counts map[string]int64) int64 {
 	f.t.Helper()
 	at := now.Add(-days(float64(day)))
 	var id int64
+	// Raw on purpose: a finished campaign whose counters are planted as they
+	// are, with no send behind them.
 	require.NoError(f.t, f.pool.QueryRow(f.ctx, `INSERT INTO campaigns (name, status, launched_at) VALUES ('a', 'finished', $1) RETURNING id`, at).Scan(&id))
 	for metric, n := range counts {
 		_, err := f.pool.Exec(f.ctx, `INSERT INTO rollups (campaign_id, step, metric, bucket, count) VALUES ($1, 'main', $2, $3, $4)`,
@@ -55,6 +57,7 @@ func TestAnomaliesFlagPlantedOutlier(t *testing.T) {
 	require.Equal(t, 1, stored)
 
 	// Once the bounces are explained away (rollups corrected), the flag goes.
+	// Raw on purpose: a corrected counter, as a restore would leave it.
 	_, err = f.pool.Exec(f.ctx, `UPDATE rollups SET count = 20 WHERE campaign_id = $1 AND metric = 'send_bounced'`, bad)
 	require.NoError(t, err)
 	found, err = DetectAnomalies(f.ctx, f.pool, Config{Now: now})

@@ -52,6 +52,7 @@ func TestDescribeAllTellsAlikeClustersApart(t *testing.T) {
 func TestFittedClustersHaveDistinctDescriptions(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
+	// Raw on purpose: 600 contacts with planted engagement counters, set-based.
 	_, err := f.pool.Exec(f.ctx, `INSERT INTO contacts (email, created_at, sent, opens, clicks)
 		SELECT 'g' || g || '@example.com', $1::timestamptz - make_interval(days => 200 + g % 7), 20, g % 21, 0
 		FROM generate_series(1, 600) g`, now)

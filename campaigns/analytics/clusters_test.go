@@ -52,6 +52,7 @@ func TestClustersRecoverPlantedGroups(t *testing.T) {
 	// Group 0: recent frequent big spenders who open and click. Group 1:
 	// lapsed non-buyers who never open. Group 2: old one-off buyers who
 	// open now and then.
+	// Raw on purpose: 300 contacts with planted engagement counters, set-based.
 	_, err := f.pool.Exec(ctx, `INSERT INTO contacts (email, created_at, attributes, sent, opens, clicks, last_open_at)
 		SELECT 'k' || g || '@example.com', $1::timestamptz - interval '365 days', jsonb_build_object('group', g % 3), 20,
 			CASE g % 3 WHEN 0 THEN 14 + g % 4 WHEN 1 THEN 0 ELSE 4 + g % 3 END,

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // TestMoneyInOneCurrency: a contact who bought for 50 EUR and 10,000 JPY
@@ -14,13 +16,10 @@ func TestMoneyInOneCurrency(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	mixed := f.contact()
-	_, err := f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, currency, occurred_at)
-		VALUES ($1, 'purchase', 50, 'EUR', $2), ($1, 'purchase', 10000, 'jpy', $3)`, mixed, now.Add(-days(20)), now.Add(-days(5)))
-	require.NoError(t, err)
+	factory.Transaction(t, f.pool, mixed, factory.Value(50), factory.Currency("EUR"), factory.OccurredAt(now.Add(-days(20))))
+	factory.Transaction(t, f.pool, mixed, factory.Value(10000), factory.Currency("jpy"), factory.OccurredAt(now.Add(-days(5))))
 	eurOnly := f.contact()
-	_, err = f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, currency, occurred_at)
-		VALUES ($1, 'purchase', 50, 'EUR', $2)`, eurOnly, now.Add(-days(20)))
-	require.NoError(t, err)
+	factory.Transaction(t, f.pool, eurOnly, factory.Value(50), factory.Currency("EUR"), factory.OccurredAt(now.Add(-days(20))))
 	unknown := f.contact() // posted without a currency: counts in the operator's
 	f.purchases(unknown, 30, 20)
 
@@ -29,7 +28,7 @@ func TestMoneyInOneCurrency(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT sum(value)::float8 FROM transactions
 		WHERE contact_id = $1 AND upper(currency) = 'EUR'`, mixed).Scan(&raw))
 
-	_, err = ScoreContacts(f.ctx, f.pool, Config{Now: now})
+	_, err := ScoreContacts(f.ctx, f.pool, Config{Now: now})
 	require.NoError(t, err)
 	eur := f.score(mixed)
 	require.InDelta(t, raw, eur.Monetary, 1e-9, "the default currency is EUR")

@@ -50,10 +50,12 @@ func TestAPI(t *testing.T) {
 	f := setup(t)
 	f.plantResponses(500, 4, "CASE WHEN c.id % 5 = 0 THEN 0.4 ELSE 0.05 END")
 	// Buyers: every fourth contact, with more purchases for lower ids.
+	// Raw on purpose: set-based purchases over the planted contacts.
 	_, err := f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at)
 		SELECT c.id, 'purchase', 10 + c.id % 50, $1::timestamptz - make_interval(days => (c.id::int * 7 + n * 13) % 200)
 		FROM contacts c, generate_series(1, 3) n WHERE c.id % 4 = 0 AND n <= 1 + c.id % 3`, now)
 	require.NoError(t, err)
+	// Raw on purpose: only the name changes (contacts.Update replaces the profile).
 	_, err = f.pool.Exec(f.ctx, `UPDATE contacts SET name = '=cmd' WHERE id = 4`)
 	require.NoError(t, err)
 	res, err := Recompute(f.ctx, f.pool, Config{Now: now, Clusters: 3}, nil)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
@@ -35,19 +36,14 @@ func setup(t *testing.T) *fixture {
 func (f *fixture) contact() int64 {
 	f.t.Helper()
 	f.n++
-	var id int64
-	require.NoError(f.t, f.pool.QueryRow(f.ctx, `INSERT INTO contacts (email, created_at) VALUES ($1, $2) RETURNING id`,
-		fmt.Sprintf("c%d@example.com", f.n), now.Add(-days(365))).Scan(&id))
-	return id
+	return factory.Contact(f.t, f.pool, factory.Email(fmt.Sprintf("c%d@example.com", f.n)), factory.CreatedAt(now.Add(-days(365)))).ID
 }
 
 // purchases records a purchase of value at each of the given days before now.
 func (f *fixture) purchases(id int64, value float64, daysAgo ...float64) {
 	f.t.Helper()
 	for _, d := range daysAgo {
-		_, err := f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at) VALUES ($1, 'purchase', $2, $3)`,
-			id, value, now.Add(-days(d)))
-		require.NoError(f.t, err)
+		factory.Transaction(f.t, f.pool, id, factory.Value(value), factory.OccurredAt(now.Add(-days(d))))
 	}
 }
 

@@ -15,6 +15,8 @@ func (f *fixture) plantResponses(n, campaigns int, prob string) {
 	tx, err := f.pool.Begin(f.ctx)
 	require.NoError(f.t, err)
 	defer tx.Rollback(f.ctx)
+	// Raw on purpose: one seeded random() draw over set-based rows plants the
+	// responses; row by row through the owners would change the draws.
 	_, err = tx.Exec(f.ctx, `SELECT setseed(0.25)`)
 	require.NoError(f.t, err)
 	_, err = tx.Exec(f.ctx, `INSERT INTO contacts (email, created_at)

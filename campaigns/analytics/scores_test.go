@@ -112,6 +112,7 @@ func TestChurnRiskOrdering(t *testing.T) {
 	oneNew := f.contact()
 	f.purchases(oneNew, 10, 1)
 	engaged := f.contact()
+	// Raw on purpose: a planted last open, with no delivery behind it.
 	_, err := f.pool.Exec(f.ctx, `UPDATE contacts SET last_open_at = $2 WHERE id = $1`, engaged, now.Add(-days(3)))
 	require.NoError(t, err)
 	silent := f.contact()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 func readCSV(t *testing.T, b *bundle, path string) [][]string {
@@ -103,12 +104,13 @@ func TestSegmentContactsCSV(t *testing.T) {
 			Attributes: map[string]any{"city": city, "note": "a,\"b\"\nc"}, Tags: []string{"vip", "new"}})
 		require.NoError(t, err)
 	}
+	// Raw on purpose: names with line breaks, which contacts refuses, as
+	// older data may hold them.
 	for _, n := range names {
 		_, err := b.pool.Exec(ctx, `UPDATE contacts SET name = $1 WHERE name = $2`, n, strings.NewReplacer("\r", "", "\n", " ").Replace(n))
 		require.NoError(t, err)
 	}
-	var segID int64
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('tehran', 'contact.attributes.city == "Tehran"') RETURNING id`).Scan(&segID))
+	segID := factory.Segment(t, b.pool, factory.SegmentName("tehran"), factory.Rule(`contact.attributes.city == "Tehran"`)).ID
 	recs := readCSV(t, b, "/segments/"+itoa(segID)+"/contacts.csv?bom=1")
 	var want int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE attributes->>'city' = 'Tehran'`).Scan(&want))
@@ -144,6 +146,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 	c := b.seed(t, 5, 1000)
 	b.launch(t, c)
 	evil := []string{"=HYPERLINK(\"https://evil.example\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"}
+	// Raw on purpose: formula-like values no owner would store this way.
 	_, err := b.pool.Exec(ctx, `UPDATE deliveries SET last_error = ($2::text[])[1 + id % 6] WHERE campaign_id = $1`, c.ID, evil)
 	require.NoError(t, err)
 	_, err = b.pool.Exec(ctx, `UPDATE contacts SET email = '=' || email WHERE id IN (SELECT contact_id FROM deliveries WHERE campaign_id = $1)`, c.ID)

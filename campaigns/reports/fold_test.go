@@ -26,6 +26,8 @@ func TestFoldedRollupsStillEqualRawCounts(t *testing.T) {
 	b.launch(t, c)
 	generateEvents(t, b, c)
 	const age = "2 days"
+	// Raw on purpose: aging a launched campaign and its minute rows by hand
+	// is what no owner does; the test is about folding such rows.
 	_, err := b.pool.Exec(ctx, `UPDATE campaigns SET launched_at = launched_at - interval '3 days' WHERE id = $1`, c.ID)
 	require.NoError(t, err)
 	_, err = b.pool.Exec(ctx, `UPDATE rollups SET bucket = bucket - interval '`+age+`' WHERE campaign_id = $1`, c.ID)

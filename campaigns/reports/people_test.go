@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -130,10 +131,9 @@ func buy(t *testing.T, b *bundle, campaignID, deliveryID int64, value float64, c
 	tx, err := b.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
-	var contactID, txID int64
+	var contactID int64
 	require.NoError(t, tx.QueryRow(ctx, `SELECT contact_id FROM deliveries WHERE id = $1`, deliveryID).Scan(&contactID))
-	require.NoError(t, tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, currency) VALUES ($1, 'purchase', $2, $3) RETURNING id`,
-		contactID, value, currency).Scan(&txID))
+	txID := factory.Transaction(t, tx, contactID, factory.Value(value), factory.Currency(currency))
 	require.NoError(t, b.tracking.Conversions().RecordConversion(ctx, tx, contactID, txID, &campaignID, value, time.Now().Add(time.Hour)))
 	require.NoError(t, tx.Commit(ctx))
 }

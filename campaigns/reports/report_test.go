@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -208,9 +209,7 @@ func generateEvents(t *testing.T, b *bundle, c campaigns.Campaign) {
 			value := 10.25 + float64(i) + float64(k)*0.5
 			tx, err := b.pool.Begin(ctx)
 			require.NoError(t, err)
-			var txID int64
-			require.NoError(t, tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, currency) VALUES ($1, 'purchase', $2, 'EUR') RETURNING id`,
-				contactID, value).Scan(&txID))
+			txID := factory.Transaction(t, tx, contactID, factory.Value(value), factory.Currency("EUR"))
 			campaignID := c.ID
 			require.NoError(t, conv.RecordConversion(ctx, tx, contactID, txID, &campaignID, value, time.Now().Add(time.Hour)))
 			require.NoError(t, tx.Commit(ctx))

@@ -25,6 +25,7 @@ import (
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/baseservice"
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -114,10 +115,8 @@ func (b *bundle) seed(t *testing.T, n, refuseEvery int, goals ...campaigns.Goal)
 		_, err := contacts.Create(ctx, b.pool, contacts.ContactInput{Email: local + "@example.com", Name: fmt.Sprintf("کاربر %d", i)})
 		require.NoError(t, err)
 	}
-	var segID, tplID int64
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('everyone', 'true') RETURNING id`).Scan(&segID))
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi',
-		'<p><a href="https://shop.example/pricing">Pricing</a> <a href="https://shop.example/a,b?q=&quot;x&quot;">Odd, "quoted"</a> <a href="https://shop.example/fa">فروشگاه</a> <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>') RETURNING id`).Scan(&tplID))
+	segID := factory.Segment(t, b.pool).ID
+	tplID := factory.Template(t, b.pool, factory.HTML(`<p><a href="https://shop.example/pricing">Pricing</a> <a href="https://shop.example/a,b?q=&quot;x&quot;">Odd, "quoted"</a> <a href="https://shop.example/fa">فروشگاه</a> <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`)).ID
 	if goals == nil {
 		goals = []campaigns.Goal{}
 	}

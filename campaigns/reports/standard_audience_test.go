@@ -14,6 +14,7 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -42,8 +43,7 @@ func TestStandardAudienceHonoursSuppressions(t *testing.T) {
 		case i == 29:
 			require.NoError(t, contacts.Erase(ctx, b.pool, tracking.EventEraser{}, c.ID))
 		case i < 4:
-			_, err = b.pool.Exec(ctx, `UPDATE contacts SET created_at = now() - interval '40 days' WHERE id = $1`, c.ID)
-			require.NoError(t, err)
+			require.NoError(t, contacts.Backdate(ctx, b.pool, c.ID, time.Now().Add(-40*24*time.Hour)))
 		}
 	}
 	for _, s := range []contacts.SuppressionInput{{Kind: "domain", Value: "blocked.example"}, {Kind: "address", Value: "p3@example.com"}, {Kind: "address", Value: "p8@example.com"}} {
@@ -93,9 +93,8 @@ func TestStandardAudienceHonoursSuppressions(t *testing.T) {
 		return size, created
 	}
 
-	var sqlSeg, goSeg int64
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('t0', '"t0" in contact.tags') RETURNING id`).Scan(&sqlSeg))
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('go', 'any(contact.tags, # == "t1" || # == "t0")') RETURNING id`).Scan(&goSeg))
+	sqlSeg := factory.Segment(t, b.pool, factory.SegmentName("t0"), factory.Rule(`"t0" in contact.tags`)).ID
+	goSeg := factory.Segment(t, b.pool, factory.SegmentName("go"), factory.Rule(`any(contact.tags, # == "t1" || # == "t0")`)).ID
 	rule, err := segments.CompileSegment(`any(contact.tags, # == "t1" || # == "t0")`)
 	require.NoError(t, err)
 	require.False(t, rule.Translatable(), "the second segment exercises the Go path")

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // TestStandardRevenueReconciles checks that the standard report's revenue
@@ -39,9 +40,11 @@ func TestStandardRevenueReconciles(t *testing.T) {
 		{nil, 400, "EUR", yesterday.Add(2 * time.Hour)}, // not attributed
 		{nil, 7, "", today.Add(3 * time.Hour)},          // no currency posted
 	} {
-		_, err := b.pool.Exec(ctx, `INSERT INTO transactions (contact_id, type, value, currency, campaign_id, occurred_at)
-			VALUES ($1, 'purchase', $2, $3, $4, $5)`, contact, tx.value, tx.currency, tx.campaign, tx.at)
-		require.NoError(t, err)
+		opts := []factory.TransactionOption{factory.Value(tx.value), factory.Currency(tx.currency), factory.OccurredAt(tx.at)}
+		if tx.campaign != nil {
+			opts = append(opts, factory.Campaign(*tx.campaign))
+		}
+		factory.Transaction(t, b.pool, contact, opts...)
 	}
 	q, err := reports.ParseStandardQuery(yesterday.Format(time.DateOnly), today.Format(time.DateOnly), "", time.Now())
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/reports"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 func TestStandardReportAndCompare(t *testing.T) {
@@ -60,8 +61,7 @@ func TestStandardReportAndCompare(t *testing.T) {
 		require.Equal(t, "date", recs[0][0])
 	}
 	// A segment no campaign was sent to, and nobody matches.
-	var empty int64
-	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('none', 'contact.name == "nobody"') RETURNING id`).Scan(&empty))
+	empty := factory.Segment(t, b.pool, factory.SegmentName("none"), factory.Rule(`contact.name == "nobody"`)).ID
 	code, body := b.body(t, "/reports/standard?from="+from+"&to="+to+"&segment_id="+itoa(empty))
 	require.Equal(t, http.StatusOK, code, body)
 	var s reports.Standard

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // chromiumPath is Debian's chromium (apt-get install chromium).
@@ -169,10 +170,10 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 	ctx := browser(t)
 	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
 	bg := context.Background()
-	_, err := m.pool.Exec(bg, `INSERT INTO contacts (email, name) VALUES
-		('sara@example.com', 'سارا'), ('ali@example.com', 'Ali'), ('nima@example.com', 'Nima'), ('x@other.test', 'Other')`)
-	require.NoError(t, err)
-	_, err = auth.CreateUser(bg, m.pool, "boss@example.com", "manager password", auth.RoleManager)
+	for _, c := range [][2]string{{"sara@example.com", "سارا"}, {"ali@example.com", "Ali"}, {"nima@example.com", "Nima"}, {"x@other.test", "Other"}} {
+		factory.Contact(t, m.pool, factory.Email(c[0]), factory.Name(c[1]))
+	}
+	_, err := auth.CreateUser(bg, m.pool, "boss@example.com", "manager password", auth.RoleManager)
 	require.NoError(t, err)
 
 	login(t, ctx, m, "admin@example.com", "admin password 1")
@@ -292,6 +293,7 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 	// Sara clicks the link a minute after it arrived (a click within
 	// seconds of delivery counts as a scanner's): the report on the open
 	// campaign page updates by itself and the click rule tags her.
+	// Raw on purpose: the test moves the send time back instead of waiting a minute.
 	_, err = m.pool.Exec(bg, `UPDATE deliveries SET sent_at = sent_at - interval '1 minute'`)
 	require.NoError(t, err)
 	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/campaigns/1"), chromedp.WaitVisible(chromedp.CSS("#live")))
@@ -364,8 +366,7 @@ func TestBrowserImportAndTestSend(t *testing.T) {
 	require.Equal(t, "مینا", text(t, ctx, "h1"))
 	require.Contains(t, text(t, ctx, "main table"), "Tehran")
 
-	_, err := m.pool.Exec(context.Background(), `INSERT INTO templates (name, subject, html) VALUES ('t', 'Sale for {{ .Contact.Name }}', '<p>Hi</p>')`)
-	require.NoError(t, err)
+	factory.Template(t, m.pool, factory.Subject("Sale for {{ .Contact.Name }}"))
 	steps(t, ctx,
 		chromedp.Navigate(m.URL()+"/admin/templates/1"),
 		chromedp.SendKeys(chromedp.CSS("#test_to"), "me@example.com"),

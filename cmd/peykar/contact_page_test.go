@@ -23,6 +23,8 @@ func TestContactPage(t *testing.T) {
 	marketer := testToken(t, m, auth.RoleMarketer)
 	manager := testToken(t, m, auth.RoleManager)
 	var contact, campaign, delivery int64
+	// Raw on purpose: a finished campaign with a sent delivery and a click
+	// event, without running a send (no owner function plants these yet).
 	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO contacts (email, name) VALUES ('leila@example.com', 'لیلا') RETURNING id`).Scan(&contact))
 	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO campaigns (name, status) VALUES ('Yalda offer', 'finished') RETURNING id`).Scan(&campaign))
 	_, err := m.pool.Exec(ctx, `INSERT INTO campaign_links (campaign_id, step, idx, url, name) VALUES ($1, 'main', 0, 'https://shop.example/yalda', '')`, campaign)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/factory"
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
@@ -112,13 +113,13 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 	db, err := pgxpool.New(ctx, dsn)
 	require.NoError(t, err)
 	defer db.Close()
+	// Raw on purpose: n contacts in one set-based statement.
 	_, err = db.Exec(ctx, `INSERT INTO contacts (email, name) SELECT 'r' || i || '@example.com', 'R ' || i FROM generate_series(1, $1) i`, n)
 	require.NoError(t, err)
-	var segID, tplID int64
-	require.NoError(t, db.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
+	segID := factory.Segment(t, db, factory.SegmentName("all")).ID
 	_, token, err := auth.CreateToken(ctx, db, "crash test", auth.RoleMarketer, 0)
 	require.NoError(t, err)
-	require.NoError(t, db.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi {{ .Contact.Name }}', '<p>Hi</p><a href="https://shop.example/">shop</a>') RETURNING id`).Scan(&tplID))
+	tplID := factory.Template(t, db, factory.Subject("Hi {{ .Contact.Name }}"), factory.HTML(`<p>Hi</p><a href="https://shop.example/">shop</a>`)).ID
 
 	var c struct {
 		ID     int64  `json:"id"`

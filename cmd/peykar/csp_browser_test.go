@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // failOnCSPViolations makes every browser test fail when a page it opened
@@ -110,8 +112,7 @@ func TestBrowserPagesKeepTheirPolicy(t *testing.T) {
 	ctx := browser(t)
 	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
 	admin := testToken(t, m, "admin")
-	_, err := m.pool.Exec(context.Background(), `INSERT INTO contacts (email, name) VALUES ('sara@example.com', 'Sara')`)
-	require.NoError(t, err)
+	factory.Contact(t, m.pool, factory.Email("sara@example.com"), factory.Name("Sara"))
 	code, body := do(t, m, "POST", "/api/v1/segments", admin, map[string]string{"name": "all", "rule": "true"})
 	require.Equal(t, 201, code, body)
 	code, body = do(t, m, "POST", "/api/v1/campaigns", admin, map[string]any{"name": "Spring", "segment_id": 1, "channel": "email",

@@ -16,6 +16,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // TestAdminPagesRender GETs every page an admin and a manager see, empty.
@@ -183,7 +184,6 @@ func TestAnalyticsPage(t *testing.T) {
 func TestReportsPage(t *testing.T) {
 	t.Parallel()
 	m := testMain(t)
-	ctx := context.Background()
 	manager := testToken(t, m, auth.RoleManager)
 	marketer := testToken(t, m, auth.RoleMarketer)
 
@@ -194,11 +194,11 @@ func TestReportsPage(t *testing.T) {
 	}
 	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")
 
-	_, err := m.pool.Exec(ctx, `INSERT INTO contacts (email, name) SELECT 'r' || i || '@example.com', 'R ' || i FROM generate_series(1, 5) i`)
-	require.NoError(t, err)
-	var segID, tplID int64
-	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('همه', 'true') RETURNING id`).Scan(&segID))
-	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('t', 'Hi', '<p>Hi</p>') RETURNING id`).Scan(&tplID))
+	for i := 1; i <= 5; i++ {
+		factory.Contact(t, m.pool, factory.Email(fmt.Sprintf("r%d@example.com", i)), factory.Name(fmt.Sprintf("R %d", i)))
+	}
+	segID := factory.Segment(t, m.pool, factory.SegmentName("همه")).ID
+	tplID := factory.Template(t, m.pool).ID
 	var ids []string
 	for _, name := range []string{"spring sale", "حراج پاییز"} {
 		code, body := do(t, m, http.MethodPost, "/api/v1/campaigns", marketer, map[string]any{
@@ -323,6 +323,8 @@ func TestCampaignPageActionsAndForm(t *testing.T) {
 	require.NotContains(t, body, `id="action-cancel"`)
 	require.Contains(t, body, `id="rule-stats"`)
 
+	// Raw on purpose: each status is set directly to render its page, without
+	// the launch that would send; the firing and anomaly rows below likewise.
 	setStatus := func(status string) {
 		_, err := m.pool.Exec(ctx, `UPDATE campaigns SET status = $2, launched_at = now(), updated_at = now() WHERE id = $1`, id, status)
 		require.NoError(t, err)

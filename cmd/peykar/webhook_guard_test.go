@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/factory"
 )
 
 // TestWebhookTargetsRefusedThroughAPI: internal webhook targets answer 422
@@ -85,11 +85,9 @@ func TestWebhookAllowNetworksValidated(t *testing.T) {
 
 func webhookFixtures(t *testing.T, m *Main) (segID, tplID int64) {
 	t.Helper()
-	ctx := context.Background()
-	_, err := m.pool.Exec(ctx, `INSERT INTO contacts (email, name) VALUES ('w@example.com', 'W')`)
-	require.NoError(t, err)
-	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
-	require.NoError(t, m.pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html, text) VALUES ('sms', 'Hi', '<p>Hi</p>', 'Hi') RETURNING id`).Scan(&tplID))
+	factory.Contact(t, m.pool, factory.Email("w@example.com"), factory.Name("W"))
+	segID = factory.Segment(t, m.pool, factory.SegmentName("all")).ID
+	tplID = factory.Template(t, m.pool, factory.TemplateName("sms"), factory.Text("Hi")).ID
 	return segID, tplID
 }
 
