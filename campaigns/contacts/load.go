@@ -38,14 +38,7 @@ func InsertTransactions(ctx context.Context, db DBTX, rows []TransactionRow) ([]
 			attrs[i] = map[string]any{}
 		}
 	}
-	// WITH ORDINALITY keeps the returned ids in the order of rows.
-	q, err := db.Query(ctx, `
-		INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
-		SELECT c, t, v, cur, camp, a, o
-		FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::bigint[], $6::jsonb[], $7::timestamptz[])
-			WITH ORDINALITY AS u(c, t, v, cur, camp, a, o, i)
-		ORDER BY i
-		RETURNING id`, contactIDs, types, values, currencies, campaignIDs, attrs, occurred)
+	q, err := db.Query(ctx, query("insert_transactions_as_given"), contactIDs, types, values, currencies, campaignIDs, attrs, occurred)
 	if err != nil {
 		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
@@ -68,7 +61,7 @@ func InsertTransactions(ctx context.Context, db DBTX, rows []TransactionRow) ([]
 // loaders of history (fixtures, demo and benchmark data) whose contacts
 // joined before the load.
 func Backdate(ctx context.Context, db DBTX, id int64, at time.Time) error {
-	tag, err := db.Exec(ctx, `UPDATE contacts SET created_at = $2 WHERE id = $1`, id, at)
+	tag, err := db.Exec(ctx, query("backdate_contact"), id, at)
 	if err != nil {
 		return fmt.Errorf("backdate contact: %w", err)
 	}

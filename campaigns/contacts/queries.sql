@@ -273,3 +273,16 @@ RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
 -- pattern, '%%' when there is no search text.
 SELECT c.id FROM contacts c WHERE c.id = ANY($1)
   AND ($2 = '%%' OR c.email_key LIKE $2 OR lower(c.name) LIKE $2) ORDER BY c.id;
+
+-- name: insert_transactions_as_given
+-- InsertTransactions: rows as given (fixtures, demo and benchmark loaders);
+-- WITH ORDINALITY keeps the returned ids in the order of the rows.
+INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
+SELECT c, t, v, cur, camp, a, o
+FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::bigint[], $6::jsonb[], $7::timestamptz[])
+    WITH ORDINALITY AS u(c, t, v, cur, camp, a, o, i)
+ORDER BY i
+RETURNING id;
+
+-- name: backdate_contact
+UPDATE contacts SET created_at = $2 WHERE id = $1;
