@@ -6,31 +6,26 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/peykar/peykar/campaigns/settings"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
 )
 
-// Throttle bounds, in messages per second: a campaign's
-// throttle_per_second, and SMTP_URL's rate, are 0 (unlimited) or within
-// them. Below the minimum a campaign would take months per thousand
-// recipients; above the maximum no transport keeps up, and the send
-// batches sized from the rate would overflow.
+// The sending rate's bounds (settings.MinRatePerSecond, MaxRatePerSecond).
 const (
-	MinRatePerSecond = 0.01
-	MaxRatePerSecond = 100000
+	MinRatePerSecond = settings.MinRatePerSecond
+	MaxRatePerSecond = settings.MaxRatePerSecond
 )
 
 // maxFromNameLen bounds a sender's display name, in characters.
 const maxFromNameLen = 200
 
 // ValidRate reports whether r is 0 (unlimited) or a finite rate between
-// MinRatePerSecond and MaxRatePerSecond.
-func ValidRate(r float64) bool {
-	return r == 0 || (r >= MinRatePerSecond && r <= MaxRatePerSecond)
-}
+// MinRatePerSecond and MaxRatePerSecond (settings.ValidRate).
+func ValidRate(r float64) bool { return settings.ValidRate(r) }
 
 // RateMessage says what ValidRate accepts.
-var RateMessage = fmt.Sprintf("must be 0 (unlimited) or from %g to %g messages per second", float64(MinRatePerSecond), float64(MaxRatePerSecond))
+var RateMessage = settings.RateMessage
 
 func checkThrottle(r float64) error {
 	if !ValidRate(r) { // NaN and ±Inf fail it too

@@ -96,3 +96,22 @@ func DecodeTracking(raw []byte) Tracking {
 	}
 	return t
 }
+
+// Throttle bounds, in messages per second: a campaign's
+// throttle_per_second, and SMTP_URL's rate, are 0 (unlimited) or within
+// them. Below the minimum a campaign would take months per thousand
+// recipients; above the maximum no transport keeps up, and the send
+// batches sized from the rate would overflow.
+const (
+	MinRatePerSecond = 0.01
+	MaxRatePerSecond = 100000
+)
+
+// ValidRate reports whether r is 0 (unlimited) or a finite rate between
+// MinRatePerSecond and MaxRatePerSecond. NaN and ±Inf fail it.
+func ValidRate(r float64) bool {
+	return r == 0 || (r >= MinRatePerSecond && r <= MaxRatePerSecond)
+}
+
+// RateMessage says what ValidRate accepts.
+var RateMessage = fmt.Sprintf("must be 0 (unlimited) or from %g to %g messages per second", float64(MinRatePerSecond), float64(MaxRatePerSecond))

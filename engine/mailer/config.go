@@ -8,7 +8,7 @@ import (
 
 	"github.com/wneessen/go-mail"
 
-	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/settings"
 )
 
 // TLS modes of an SMTP transport.
@@ -103,8 +103,8 @@ func ParseURL(s string) (Config, error) {
 	}
 	if v := q.Get("rate"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || !campaigns.ValidRate(r) {
-			return c, fmt.Errorf("rate=%q %s", v, campaigns.RateMessage)
+		if err != nil || !settings.ValidRate(r) {
+			return c, fmt.Errorf("rate=%q %s", v, settings.RateMessage)
 		}
 		c.Rate = r
 	}
