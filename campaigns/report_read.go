@@ -137,6 +137,8 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 	case tracking.MetricRevenue:
 		// All currencies together: only the timeline draws it; the
 		// report's revenue comes from the per-currency rows below.
+	case tracking.MetricConverted:
+		m.Converted += n
 	default:
 		if cur, ok := strings.CutPrefix(metric, tracking.MetricRevenueIn); ok {
 			if m.RevenueByCurrency == nil {
@@ -144,8 +146,6 @@ func addRollup(m *Metrics, metric string, machine bool, n int64, v float64) {
 			}
 			m.RevenueByCurrency[cur] += v
 		}
-	case tracking.MetricConverted:
-		m.Converted += n
 	}
 }
 
