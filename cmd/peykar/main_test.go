@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -54,6 +55,20 @@ func testMainAt(t *testing.T, now func() time.Time, kv ...string) *Main {
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	return m
+}
+
+// waitStartupRecompute waits until the analytics recompute that River runs
+// at start has completed. It replaces the anomaly flags wholesale, so a flag
+// a test writes before it ends is dropped; on a busy machine it may end
+// seconds after Run returned.
+func waitStartupRecompute(t *testing.T, m *Main) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var done bool
+		err := m.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT FROM river_job WHERE kind = $1 AND state = 'completed')`,
+			analytics.RecomputeArgs{}.Kind()).Scan(&done)
+		return err == nil && done
+	}, 2*time.Minute, 20*time.Millisecond, "the start-up analytics recompute did not complete")
 }
 
 // frozenClock is a clock that never moves: a login backoff's wait never
