@@ -28,7 +28,7 @@ func (w *panicWorker) Work(_ context.Context, job *river.Job[panicArgs]) error {
 	w.calls <- job.Attempt
 	if job.Args.N > 0 {
 		var m map[string]int
-		m["boom"] = job.Args.N // a nil map write: a real runtime panic
+		m["boom"] = job.Args.N //nolint:staticcheck // SA5000 is the point: a nil map write, a real runtime panic
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func Compile(t Template) (*Compiled, error) {
 	c, err := compile(t)
 	var e *errs.Error
 	if errors.As(err, &e) {
-		describeBudget(t.Name, e)
+		_ = describeBudget(t.Name, e) // rewrites e, which err wraps, in place
 	}
 	return c, err
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"hash"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -250,6 +249,3 @@ func (s *Signer) ParseBounceAddress(addr string) (int64, error) {
 }
 
 func trim(base string) string { return strings.TrimRight(base, "/") }
-
-// itoa is strconv.FormatInt for logs and SQL keys.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

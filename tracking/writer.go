@@ -40,12 +40,12 @@ type writer struct {
 	busy atomic.Int32
 	idle chan struct{}
 
-	mu                       sync.RWMutex
-	closed                   bool
-	in                       chan *request
-	wg                       sync.WaitGroup
-	batches, commits, events int64 // for tests and metrics, under statsMu
-	statsMu                  sync.Mutex
+	mu              sync.RWMutex
+	closed          bool
+	in              chan *request
+	wg              sync.WaitGroup
+	commits, events int64 // for tests and metrics, under statsMu
+	statsMu         sync.Mutex
 }
 
 // submit hands ev to the writer and waits until it is durable (nil), refused

@@ -118,11 +118,6 @@ func (u *UI) lang(c echo.Context) *language {
 // t is message id in the request's language.
 func (u *UI) t(c echo.Context, id string, args ...any) string { return u.lang(c).msg.T(id, args...) }
 
-// fail renders an error page with status and a catalogue message.
-func (u *UI) fail(c echo.Context, status int, msgID string) error {
-	return u.render(c, status, "error", pageData{Title: u.t(c, "error.title"), Data: u.t(c, msgID)})
-}
-
 // pageErr shows a domain error (not found, conflict, invalid…) as an HTML
 // page with its status; other errors go to the API error handler (500).
 func (u *UI) pageErr(c echo.Context, err error) error {

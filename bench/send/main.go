@@ -89,7 +89,7 @@ func main() {
 	check(err)
 	eng.SetClient(client)
 	check(client.Start(ctx))
-	defer client.Stop(ctx)
+	defer func() { _ = client.Stop(ctx) }()
 
 	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
 	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
@@ -184,7 +184,7 @@ func bareLoop(n, pool, port int) float64 {
 		wg.Go(func() {
 			sc, err := client.DialToSMTPClientWithContext(context.Background())
 			check(err)
-			defer client.CloseWithSMTPClient(sc)
+			defer func() { _ = client.CloseWithSMTPClient(sc) }()
 			for i := 0; i < per; i += 25 {
 				msgs := make([]*mail.Msg, 0, 25)
 				for j := i; j < min(i+25, per); j++ {

@@ -93,7 +93,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		defer srv.ForceStop(context.Background())
+		defer func() { _ = srv.ForceStop(context.Background()) }()
 		pgData = filepath.Join(srv.Dir(), "data")
 		*dsn = srv.DSN("postgres")
 	}
@@ -149,7 +149,7 @@ func run() error {
 		return err
 	}
 	hs := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
+	go func() { _ = hs.Serve(ln) }() // ErrServerClosed at the end of the run
 	base := "http://" + ln.Addr().String()
 
 	// Distinct tokens, shuffled so no message has its links clicked together.

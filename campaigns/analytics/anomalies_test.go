@@ -30,11 +30,10 @@ func TestAnomaliesFlagPlantedOutlier(t *testing.T) {
 		{20, 3, 200, 30}, {22, 2, 210, 32}, {18, 3, 190, 28}, {21, 4, 200, 31},
 		{19, 2, 220, 29}, {20, 3, 180, 30}, {23, 3, 205, 33}, {20, 2, 195, 27},
 	}
-	var ids []int64
 	for i, n := range normal {
-		ids = append(ids, f.campaignWith(100-10*i, map[string]int64{
+		f.campaignWith(100-10*i, map[string]int64{
 			"sent": 1000, "bounces": n.bounces, "unsubscribes": n.unsub, "unique_opens": n.opens, "unique_clicks": n.clicks,
-		}))
+		})
 	}
 	// Too small to judge, however odd.
 	small := f.campaignWith(15, map[string]int64{"sent": 50, "bounces": 40})

@@ -142,10 +142,7 @@ func (h handlers) clusters(c echo.Context) error {
 		return err
 	}
 	if wantCSV(c) {
-		header := []string{"id", "description", "size"}
-		for _, f := range Features {
-			header = append(header, f)
-		}
+		header := append([]string{"id", "description", "size"}, Features...)
 		return streamCSV(c, "clusters.csv", header, func(w *csv.Writer) error {
 			for _, k := range cl {
 				rec := []string{itoa(k.ID), k.Description, strconv.FormatInt(k.Size, 10)}

@@ -123,8 +123,3 @@ func checkDomain(domain string) error {
 	}
 	return nil
 }
-
-// emailDomain returns the lower-cased domain of a normalised address.
-func emailDomain(email string) string {
-	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
-}

@@ -32,6 +32,9 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Now is the clock of the login backoff (auth.Config.Now). Default
+	// time.Now; set it before Run.
+	Now func() time.Time
 
 	pg       *pgserver.Server
 	pool     *pgxpool.Pool

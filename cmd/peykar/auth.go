@@ -18,7 +18,7 @@ import (
 // run, or prints a one-time setup link when no user exists.
 func (m *Main) startAuth(ctx context.Context) error {
 	cfg := auth.Config{Pool: m.pool, Logger: m.Logger, Secure: strings.HasPrefix(m.Config.BaseURL, "https://"),
-		Origin: origin(m.Config.BaseURL), Secret: []byte(m.secret)}
+		Origin: origin(m.Config.BaseURL), Secret: []byte(m.secret), Now: m.Now}
 	if m.Config.PreviousSecret != "" {
 		cfg.PreviousSecret = []byte(m.Config.PreviousSecret)
 	}

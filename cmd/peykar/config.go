@@ -332,7 +332,7 @@ func (c *Config) loadOrCreateSecret() (string, error) {
 		return c.Secret, nil
 	}
 	path := filepath.Join(c.DataDir, "secret")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // G304: the secret file in the operator's data directory
 	if err == nil {
 		s := strings.TrimSpace(string(b))
 		if len(s) < 32 {
@@ -349,6 +349,7 @@ func (c *Config) loadOrCreateSecret() (string, error) {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	s := base64.RawURLEncoding.EncodeToString(raw)
+	//nolint:gosec // G304: the secret file in the operator's data directory
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) { // another process won the race
 		return c.loadOrCreateSecret()

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -46,7 +48,7 @@ func loginFrom(t *testing.T, m *Main, xff, email, password string) (int, string,
 // the admin logs in from their own address with the right password.
 func TestAttackerCannotLockOutTheAdmin(t *testing.T) {
 	t.Parallel()
-	m := testMain(t, "PEYKAR_TRUSTED_PROXIES", "127.0.0.1/32",
+	m := testMainAt(t, frozenClock, "PEYKAR_TRUSTED_PROXIES", "127.0.0.1/32",
 		"PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
 	const attacker, owner = "203.0.113.66", "198.51.100.7"
 
@@ -67,4 +69,32 @@ func TestAttackerCannotLockOutTheAdmin(t *testing.T) {
 	}
 	code, _, _ = loginFrom(t, m, owner, "admin@example.com", "admin password 1")
 	require.Equal(t, http.StatusSeeOther, code, "the admin logs in from their own address")
+}
+
+// TestLoginBackoffFollowsMainsClock: the login backoff runs on Main.Now, so
+// a test decides when a wait is over, not the machine's speed. Refused
+// after its free failures, an address is admitted again only once the
+// injected clock has moved past the wait.
+func TestLoginBackoffFollowsMainsClock(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(frozenClock().Unix())
+	m := testMainAt(t, func() time.Time { return time.Unix(now.Load(), 0) },
+		"PEYKAR_TRUSTED_PROXIES", "127.0.0.1/32")
+	const client = "203.0.113.9"
+	for i := range 5 {
+		code, _, _ := loginFrom(t, m, client, "nobody@example.com", "guess "+strconv.Itoa(i))
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	code, wait, _ := loginFrom(t, m, client, "nobody@example.com", "guess again")
+	require.Equal(t, http.StatusTooManyRequests, code)
+	secs, err := strconv.Atoi(wait)
+	require.NoError(t, err, "Retry-After %q", wait)
+
+	now.Add(int64(secs) - 1)
+	code, _, _ = loginFrom(t, m, client, "nobody@example.com", "guess again")
+	require.Equal(t, http.StatusTooManyRequests, code, "a second before the wait ends")
+	now.Add(1)
+	code, _, _ = loginFrom(t, m, client, "nobody@example.com", "guess again")
+	require.Equal(t, http.StatusUnauthorized, code, "admitted (and judged) once the clock has passed the wait")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -30,6 +31,14 @@ func TestMain(m *testing.M) {
 // testToken and do in auth_test.go.
 func testMain(t *testing.T, kv ...string) *Main {
 	t.Helper()
+	return testMainAt(t, nil, kv...)
+}
+
+// testMainAt is testMain with the login backoff on the clock now (nil:
+// time.Now). A test of the backoff's refusals passes a frozen clock, so a
+// slow login on a busy machine cannot outlast the wait it tests.
+func testMainAt(t *testing.T, now func() time.Time, kv ...string) *Main {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":    pgtest.NewDSN(t),
 		"PEYKAR_ADDR":     "127.0.0.1:0",
@@ -42,10 +51,29 @@ func testMain(t *testing.T, kv ...string) *Main {
 	cfg, _, err := LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)
 	m := NewMain(cfg, io.Discard, testWriter{t})
+	m.Now = now
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	return m
 }
+
+// waitStartupRecompute waits until the analytics recompute that River runs
+// at start has completed. It replaces the anomaly flags wholesale, so a flag
+// a test writes before it ends is dropped; on a busy machine it may end
+// seconds after Run returned.
+func waitStartupRecompute(t *testing.T, m *Main) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var done bool
+		err := m.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT FROM river_job WHERE kind = $1 AND state = 'completed')`,
+			analytics.RecomputeArgs{}.Kind()).Scan(&done)
+		return err == nil && done
+	}, 2*time.Minute, 20*time.Millisecond, "the start-up analytics recompute did not complete")
+}
+
+// frozenClock is a clock that never moves: a login backoff's wait never
+// runs out during the test, however slowly its logins run.
+func frozenClock() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 type testWriter struct{ t *testing.T }
 

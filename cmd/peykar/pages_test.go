@@ -340,8 +340,10 @@ func TestCampaignPageActionsAndForm(t *testing.T) {
 	require.NotContains(t, body, `id="action-launch"`)
 
 	// Finished: its rules still fire, so it offers to stop them, and shows
-	// how they did and the anomaly flags.
+	// how they did and the anomaly flags (written once the start-up
+	// recompute, which would drop them, is over).
 	setStatus("finished")
+	waitStartupRecompute(t, m)
 	_, err := m.pool.Exec(ctx, `WITH d AS (INSERT INTO deliveries (campaign_id, step, contact_id) VALUES ($1, 's0', 1) RETURNING id, contact_id)
 		INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
 		SELECT $1, 'clickers', id, contact_id, 'failed', 'rule "clickers": boom' FROM d`, id)

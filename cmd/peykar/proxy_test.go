@@ -47,7 +47,7 @@ func loginAttempts(t *testing.T, m *Main, n int, xff func(i int) string) []int {
 func TestForwardedForFromUntrustedPeerIgnored(t *testing.T) {
 	t.Parallel()
 	for _, proxies := range []string{"", "10.0.0.0/8, 192.168.1.1"} {
-		m := testMain(t, "PEYKAR_TRUSTED_PROXIES", proxies)
+		m := testMainAt(t, frozenClock, "PEYKAR_TRUSTED_PROXIES", proxies)
 		codes := loginAttempts(t, m, 21, func(i int) string { return fmt.Sprintf("198.51.100.%d", i+1) })
 		require.Equal(t, http.StatusUnauthorized, codes[0], "proxies %q", proxies)
 		require.Equal(t, http.StatusTooManyRequests, codes[20], "proxies %q: every attempt counts against 127.0.0.1", proxies)
@@ -58,7 +58,7 @@ func TestForwardedForFromUntrustedPeerIgnored(t *testing.T) {
 // has its own limit, taken from X-Forwarded-For.
 func TestForwardedForFromTrustedProxyUsed(t *testing.T) {
 	t.Parallel()
-	m := testMain(t, "PEYKAR_TRUSTED_PROXIES", "127.0.0.1/32")
+	m := testMainAt(t, frozenClock, "PEYKAR_TRUSTED_PROXIES", "127.0.0.1/32")
 	codes := loginAttempts(t, m, 22, func(i int) string {
 		if i == 21 {
 			return "203.0.113.8" // another client behind the proxy

@@ -29,13 +29,6 @@ const (
 // metered.
 const maxMethodArg = 4096
 
-var (
-	anyType     = reflect.TypeFor[any]()
-	stringType  = reflect.TypeFor[string]()
-	boolType    = reflect.TypeFor[bool]()
-	patternType = reflect.TypeFor[*pattern]()
-)
-
 // meteredOperators are the functions the patcher puts in place of the
 // operators whose work grows with their operands.
 func meteredOperators() []*builtin.Function {

@@ -65,7 +65,7 @@ func walkPart(p *Parsed, ctype, cte string, body io.Reader, depth int) error {
 			}
 		}
 	}
-	var r io.Reader = body
+	r := body
 	switch strings.ToLower(cte) {
 	case "quoted-printable":
 		r = quotedprintable.NewReader(body)
