@@ -18,6 +18,21 @@ type RuleEnv struct {
 	Delivery RuleDelivery `expr:"delivery"`
 	Campaign RuleCampaign `expr:"campaign"`
 	Now      time.Time    `expr:"now"`
+	// DaysSince is days_since(t): whole days from t to Now (-1 for a zero
+	// time). Matches sets it, so rules read the engine's clock, not the
+	// wall clock.
+	DaysSince func(time.Time) int `expr:"days_since"`
+}
+
+func (e *RuleEnv) daysSince(t time.Time) int {
+	if t.IsZero() {
+		return -1
+	}
+	now := e.Now
+	if now.IsZero() { // an env built without a clock
+		now = time.Now()
+	}
+	return int(now.Sub(t).Hours() / 24)
 }
 
 // RuleEvent is the event that triggered the rule.
@@ -59,13 +74,6 @@ func ruleOptions() []expr.Option {
 		expr.Env(RuleEnv{}),
 		expr.AsBool(),
 		expr.MaxNodes(maxRuleNodes),
-		expr.Function("days_since", func(params ...any) (any, error) {
-			t, _ := params[0].(time.Time)
-			if t.IsZero() {
-				return -1, nil
-			}
-			return int(time.Since(t).Hours() / 24), nil
-		}, new(func(time.Time) int)),
 	}, exprbudget.Options()...)
 }
 
@@ -100,6 +108,9 @@ func CompileRules(rules []Rule) ([]CompiledRule, error) {
 func (r *CompiledRule) Matches(m *vm.VM, env *RuleEnv) (ok bool, err error) {
 	if r.program == nil {
 		return true, nil
+	}
+	if env.DaysSince == nil {
+		env.DaysSince = env.daysSince
 	}
 	out, err := exprbudget.Run(m, r.program, env)
 	if missingValue(err) {

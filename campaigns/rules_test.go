@@ -156,3 +156,25 @@ func TestRuleNamesMustBeUnique(t *testing.T) {
 	c.Rules[2].Name = "clicked again"
 	require.NoError(t, c.normalize())
 }
+
+// TestDaysSinceReadsTheEnginesClock: a follow-up rule's days_since counts
+// from the env's Now (the engine's injected clock), not the wall clock.
+func TestDaysSinceReadsTheEnginesClock(t *testing.T) {
+	t.Parallel()
+	rs, err := CompileRules([]Rule{{Name: "old", On: "click", When: `days_since(delivery.sent_at) >= 3`}})
+	require.NoError(t, err)
+	sent := time.Date(2020, 1, 1, 12, 0, 0, 0, time.UTC)
+	var m vm.VM
+	for _, tc := range []struct {
+		now  time.Time
+		want bool
+	}{
+		{sent.Add(71 * time.Hour), false},
+		{sent.Add(72 * time.Hour), true},
+	} {
+		env := &RuleEnv{Delivery: RuleDelivery{SentAt: sent}, Now: tc.now}
+		ok, err := rs[0].Matches(&m, env)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, ok, "now %s", tc.now)
+	}
+}

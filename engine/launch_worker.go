@@ -105,7 +105,7 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 				done = true
 				return nil
 			}
-			page, err := segments.MatchPage(ctx, tx, rule, st.Cursor, launchPage)
+			page, err := segments.MatchPageAt(ctx, tx, rule, w.Now(), st.Cursor, launchPage)
 			if err != nil {
 				return err
 			}

@@ -51,6 +51,12 @@ func MatchPage(ctx context.Context, db DBTX, c *Compiled, after int64, limit int
 	return matchPage(ctx, db, c, time.Now(), after, limit)
 }
 
+// MatchPageAt is MatchPage with the segment's `now` (and days_since) read
+// from a caller's clock: the launch worker passes the engine's.
+func MatchPageAt(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, limit int) (Page, error) {
+	return matchPage(ctx, db, c, now, after, limit)
+}
+
 func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, limit int) (Page, error) {
 	if limit <= 0 {
 		return Page{}, fmt.Errorf("match page: limit must be positive, got %d", limit)
