@@ -137,28 +137,16 @@ func progressCounts(ctx context.Context, db DBTX, campaignID int64, now time.Tim
 	var p campaigns.Progress
 	recent := map[time.Time]int64{}
 	b := &pgx.Batch{}
-	tracking.QueueOutcomeTotals(b, campaignID, func(m tracking.MetricCount) {
-		switch m.Metric {
-		case tracking.MetricDeliveries:
-			p.Total = m.Count
-		case tracking.MetricSent:
-			p.Sent = m.Count
-		case tracking.MetricSendBounced:
-			p.Bounced += m.Count
-		case tracking.MetricBounces:
-			p.AsyncBounced = m.Count
-		case tracking.MetricFailed:
-			p.Failed = m.Count
-		case tracking.MetricSkipped:
-			p.Skipped = m.Count
-		}
-	})
+	var c tracking.Counts
+	tracking.QueueOutcomeTotals(b, campaignID, func(m tracking.MetricCount) { c.Add(m.Metric, false, m.Count, 0) })
 	tracking.QueueSendsPerMinute(b, campaignID, now.Truncate(time.Minute).Add(-2*time.Minute), func(at time.Time, n int64) {
 		recent[at] = n
 	})
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return p, nil, fmt.Errorf("campaign progress: %w", err)
 	}
+	p.Total, p.Sent, p.Failed, p.Skipped = c.Deliveries, c.Sent, c.Failed, c.Skipped
+	p.Bounced, p.AsyncBounced = c.SendBounced, c.Bounces
 	return p, recent, nil
 }
 
