@@ -186,6 +186,20 @@ type Link struct {
 	Name string `json:"name"`
 }
 
+// LinkOf returns the tracked link idx of a campaign step; a link that is not
+// recorded (ok false) is not an error: the event may predate its step's links.
+func LinkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (l Link, ok bool, err error) {
+	l.Idx = idx
+	err = db.QueryRow(ctx, query("link"), campaignID, step, idx).Scan(&l.URL, &l.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, fmt.Errorf("campaign %d link %s/%d: %w", campaignID, step, idx, err)
+	}
+	return l, true, nil
+}
+
 // AdvanceLaunch records how far the launch has walked the segment.
 func AdvanceLaunch(ctx context.Context, tx pgx.Tx, id, cursor int64, suppressed int, done bool) error {
 	_, err := tx.Exec(ctx, query("advance_launch"), id, cursor, suppressed, done)

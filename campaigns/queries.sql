@@ -103,3 +103,7 @@ FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name ORDER BY rule_name;
 SELECT rule_name, count(*) FILTER (WHERE status = 'fired'), count(*) FILTER (WHERE status = 'failed'),
 	coalesce((array_agg(error ORDER BY fired_at DESC) FILTER (WHERE status = 'failed'))[1], '')
 FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name;
+
+-- name: link
+-- One tracked link of a step, by its index (the clicked link of a rule's event).
+SELECT url, name FROM campaign_links WHERE campaign_id = $1 AND step = $2 AND idx = $3;

@@ -273,12 +273,8 @@ func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) 
 }
 
 func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (campaigns.RuleLink, error) {
-	var l campaigns.RuleLink
-	err := db.QueryRow(ctx, `SELECT url, name FROM campaign_links WHERE campaign_id = $1 AND step = $2 AND idx = $3`, campaignID, step, idx).Scan(&l.URL, &l.Name)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return l, nil
-	}
-	return l, err
+	l, _, err := campaigns.LinkOf(ctx, db, campaignID, step, idx)
+	return campaigns.RuleLink{URL: l.URL, Name: l.Name}, err
 }
 
 func hasExited(ctx context.Context, db DBTX, campaignID, contactID int64) (bool, error) {
