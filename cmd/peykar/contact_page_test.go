@@ -22,6 +22,10 @@ func TestContactPage(t *testing.T) {
 	ctx := context.Background()
 	marketer := testToken(t, m, auth.RoleMarketer)
 	manager := testToken(t, m, auth.RoleManager)
+	// The page says "Not scored yet" until a recompute runs after the
+	// contact exists: let the start-up recompute finish first (under load it
+	// ran after the inserts below and scored the contact).
+	waitStartupRecompute(t, m)
 	var contact, campaign, delivery int64
 	// Raw on purpose: a finished campaign with a sent delivery and a click
 	// event, without running a send (no owner function plants these yet).
