@@ -72,10 +72,11 @@ type journeyMap struct {
 
 // Geometry, in SVG user units (pixels at scale 1).
 const (
-	jColW, jMargin, jGap = 220.0, 16.0, 28.0
-	jNodeW, jEndW        = 180.0, 150.0
-	jLineH, jPad         = 16.0, 10.0
-	jExprMax             = 28 // runes of a condition shown in the box; the rest in its tooltip
+	jNodeW, jMargin = 212.0, 16.0
+	jColGap, jGap   = 64.0, 24.0 // between columns (room for a label), between boxes in a column
+	jColW           = jNodeW + jColGap
+	jLineH, jPad    = 16.0, 10.0
+	jTextMax        = 30 // runes of a line shown in a box; the whole line is in its tooltip
 )
 
 // layoutJourney lays the campaign out in columns: the entry, then for each
@@ -223,7 +224,7 @@ func ruleLines(msg catalogue, r campaigns.Rule) []journeyLine {
 	}
 	lines := []journeyLine{{Text: trigger}}
 	if r.When != "" {
-		lines = append(lines, journeyLine{Text: shorten(r.When, jExprMax), Code: true})
+		lines = append(lines, journeyLine{Text: r.When, Code: true})
 	}
 	return lines
 }
@@ -270,21 +271,18 @@ func (m *journeyMap) place() {
 	cols := 0
 	for _, n := range m.Nodes {
 		n.W = jNodeW
-		if n.Kind == "end" {
-			n.W = jEndW
-		}
 		rows := 1 + len(n.Lines)
 		if len(n.Stats) > 0 {
 			rows++
 		}
 		n.H = float64(rows)*jLineH + 2*jPad
-		n.X = jMargin + float64(n.Col)*jColW + (jColW-jGap-n.W)/2
+		n.X = jMargin + float64(n.Col)*jColW
 		n.Y = jMargin + colY[n.Col]
 		colY[n.Col] += n.H + jGap
 		cols = max(cols, n.Col+1)
 		m.H = max(m.H, n.Y+n.H+jMargin)
 	}
-	m.W = 2*jMargin + float64(cols)*jColW - jGap
+	m.W = 2*jMargin + float64(cols)*jColW - jColGap
 	if m.RTL {
 		for _, n := range m.Nodes {
 			n.X = m.W - n.X - n.W

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"unicode"
 )
 
 // journeyTmpl draws a laid-out journey map as inline SVG. html/template
@@ -17,18 +18,38 @@ var journeyTmpl = template.Must(template.New("journey").Funcs(template.FuncMap{
 	"lineY": func(n *journeyNode, i int) string {
 		return fmt.Sprintf("%.1f", n.Y+jPad+jLineH*float64(i+1)-4)
 	},
-	"cx":  func(n *journeyNode) string { return fmt.Sprintf("%.1f", n.X+n.W/2) },
-	"add": func(a, b int) int { return a + b },
+	"cx":    func(n *journeyNode) string { return fmt.Sprintf("%.1f", n.X+n.W/2) },
+	"add":   func(a, b int) int { return a + b },
+	"short": func(s string) string { return shorten(s, jTextMax) },
+	"dir":   textDir,
 }).Parse(`<svg class="journey" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{f .Map.W}} {{f .Map.H}}" width="{{f .Map.W}}" height="{{f .Map.H}}" role="group" aria-label="{{.Label}}" direction="{{if .Map.RTL}}rtl{{else}}ltr{{end}}">
 <defs><marker id="journey-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="journey-arrowhead"/></marker></defs>
 {{range .Map.Edges}}<g class="journey-edge" data-edge="{{.ID}}" data-from="{{.From}}" data-to="{{.To}}"><path d="{{.Path}}" marker-end="url(#journey-arrow)"/>{{if .Label}}<text x="{{f .LX}}" y="{{f .LY}}" text-anchor="middle" class="journey-edge-label">{{.Label}}</text>{{end}}</g>
 {{end}}{{range .Map.Nodes}}{{if .Href}}<a href="{{.Href}}" class="journey-link">{{end}}<g class="journey-node journey-{{.Kind}}{{if .Missing}} journey-missing{{end}}" data-node="{{.ID}}"><title>{{.Title}}{{range .Lines}} — {{.Text}}{{end}}</title>
 <rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" rx="8"/>
-<text x="{{cx .}}" y="{{lineY . 0}}" text-anchor="middle" class="journey-title"{{if eq .Kind "step"}} direction="ltr"{{end}}>{{.Title}}</text>
-{{$n := .}}{{range $i, $l := .Lines}}<text x="{{cx $n}}" y="{{lineY $n (add $i 1)}}" text-anchor="middle"{{if $l.Code}} class="journey-code" direction="ltr" unicode-bidi="embed"{{end}}>{{$l.Text}}</text>
+<text x="{{cx .}}" y="{{lineY . 0}}" text-anchor="middle" class="journey-title" direction="{{if eq .Kind "step"}}ltr{{else}}{{dir .Title $.Map.RTL}}{{end}}" unicode-bidi="embed">{{short .Title}}</text>
+{{$n := .}}{{range $i, $l := .Lines}}<text x="{{cx $n}}" y="{{lineY $n (add $i 1)}}" text-anchor="middle"{{if $l.Code}} class="journey-code" direction="ltr"{{else}} direction="{{dir $l.Text $.Map.RTL}}"{{end}} unicode-bidi="embed">{{short $l.Text}}</text>
 {{end}}{{with .Stats}}<text x="{{cx $n}}" y="{{lineY $n (add (len $n.Lines) 1)}}" text-anchor="middle" class="journey-stats">{{range $i, $s := .}}{{if $i}} · {{end}}<tspan class="journey-stat-label">{{index $.Stat $s.Key}}</tspan> <tspan class="journey-stat" data-stat="{{$s.Key}}">{{$s.Value}}</tspan>{{end}}</text>{{end}}
 </g>{{if .Href}}</a>{{end}}
 {{end}}</svg>`))
+
+// textDir is the direction of s as dir="auto" would pick it: that of its
+// first strong letter (Arabic script and Hebrew right to left), else the
+// page's. A name like "pricing <click>" in a Persian map keeps its order.
+func textDir(s string, rtl bool) string {
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana):
+			return "rtl"
+		case unicode.IsLetter(r):
+			return "ltr"
+		}
+	}
+	if rtl {
+		return "rtl"
+	}
+	return "ltr"
+}
 
 // journeyStatKeys are the live numbers' keys, each with a journey.stat.*
 // message.

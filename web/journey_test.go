@@ -66,7 +66,7 @@ func TestJourneyLayoutTwoSteps(t *testing.T) {
 	require.Equal(t, "Welcome", nodes["step-main"].Lines[0].Text, "steps show their template's name")
 	require.Equal(t, []journeyStat{{"sent", 2}, {"waiting", 3}, {"converted", 0}}, nodes["step-offer"].Stats)
 	require.Equal(t, []journeyStat{{"fired", 4}, {"skipped", 1}}, nodes["rule-0"].Stats)
-	require.Equal(t, []journeyLine{{Text: "on a click · any step"}, {Text: `event.link.url contains "pr…`, Code: true}}, nodes["rule-0"].Lines)
+	require.Equal(t, []journeyLine{{Text: "on a click · any step"}, {Text: `event.link.url contains "pricing"`, Code: true}}, nodes["rule-0"].Lines)
 	require.Equal(t, "add a tag: clicked-pricing", nodes["end-0-1"].Title)
 	require.Equal(t, "/admin/campaigns/12/edit#f-rules[0].name", nodes["rule-0"].Href)
 	require.Equal(t, "/admin/campaigns/12/edit#f-steps[1].key", nodes["step-offer"].Href)
@@ -92,8 +92,10 @@ func TestJourneyLayoutRTL(t *testing.T) {
 	svg, err := journeySVG(msg, rtl)
 	require.NoError(t, err)
 	require.Contains(t, string(svg), `direction="rtl"`)
-	require.Contains(t, string(svg), "ارسال‌شده", "labels in the page's language")
+	require.Contains(t, string(svg), ">ارسال</tspan>", "labels in the page's language")
 	require.Contains(t, string(svg), `class="journey-code" direction="ltr"`, "expressions stay left to right")
+	require.Contains(t, string(svg), `direction="ltr" unicode-bidi="embed">r</text>`, "a Latin name keeps its order")
+	require.Contains(t, string(svg), `direction="rtl" unicode-bidi="embed">ورود</text>`)
 }
 
 // TestJourneySVGEscapes: names and expressions are text, never markup, and
@@ -115,6 +117,8 @@ func TestJourneySVGEscapes(t *testing.T) {
 	require.Contains(t, s, `data-stat="waiting">3</tspan>`)
 	require.Contains(t, s, `href="/admin/campaigns/12/edit#f-rules[0].name"`)
 	requireWellFormed(t, s)
+	require.Contains(t, s, `>event.link.url contains &#34;pric…</text>`, "a long line is cut in its box")
+	require.Contains(t, s, `event.link.url contains &#34;pricing&#34;</title>`, "and whole in its tooltip")
 }
 
 // TestJourneyMissingStepAndLoop: a draft's send to a step not typed yet is
