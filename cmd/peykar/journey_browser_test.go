@@ -65,6 +65,14 @@ func TestBrowserJourneyMap(t *testing.T) {
 	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="step-main"] [data-stat="sent"]`))
 	journeyScreenshot(t, ctx, "journey-map-en.png")
 
+	// Clicking the rule opens the editor at that rule.
+	steps(t, ctx, clickSVG(`#journey [data-node="rule-0"]`),
+		waitJS(`location.pathname.endsWith('/edit') && document.getElementById(decodeURIComponent(location.hash.slice(1))) !== null`))
+	field, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById(decodeURIComponent(location.hash.slice(1))).value`))
+	require.NoError(t, err)
+	require.Equal(t, "pricing <click>", field)
+	steps(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("svg.journey")))
+
 	// Persian: the flow runs right to left, labels translated, the
 	// condition kept left to right.
 	steps(t, ctx, clickJS(`[data-lang="fa"]`), waitJS(`document.documentElement.dir === 'rtl' && document.querySelector('svg.journey') !== null`))
@@ -173,4 +181,18 @@ func svgText(t *testing.T, ctx context.Context, sel string) string {
 		return chromedp.Void{}, err
 	})
 	return s
+}
+
+// clickSVG clicks the link around the SVG element sel from inside the page
+// (SVG elements have no click()); the navigation it starts is not an error.
+func clickSVG(sel string) chromedp.Action[chromedp.Void] {
+	q, _ := json.Marshal(sel)
+	click := runJS(fmt.Sprintf(`document.querySelector(%s).closest('a').dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))`, q))
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := click(ctx, tg)
+		if err != nil && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context")) {
+			err = nil
+		}
+		return chromedp.Void{}, err
+	}
 }
