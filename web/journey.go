@@ -58,6 +58,7 @@ type journeyStat struct {
 type journeyEdge struct {
 	ID, From, To string
 	Label        string
+	Href         string  // the editor at the rule the arrow belongs to ("" none)
 	Path         string  // SVG path data
 	LX, LY       float64 // label position
 }
@@ -160,7 +161,14 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 	}
 	m.place()
 	for k, e := range edges {
-		m.Edges = append(m.Edges, m.edge(fmt.Sprintf("e%d", k), byID[e[0]], byID[e[1]], e[2]))
+		edge := m.edge(fmt.Sprintf("e%d", k), byID[e[0]], byID[e[1]], e[2])
+		// An arrow into or out of a rule is part of that rule: it opens it.
+		for _, end := range []*journeyNode{byID[e[0]], byID[e[1]]} {
+			if end.Kind == "rule" {
+				edge.Href = end.Href
+			}
+		}
+		m.Edges = append(m.Edges, edge)
 	}
 	return m
 }

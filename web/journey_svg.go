@@ -24,7 +24,7 @@ var journeyTmpl = template.Must(template.New("journey").Funcs(template.FuncMap{
 	"dir":   textDir,
 }).Parse(`<svg class="journey" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{f .Map.W}} {{f .Map.H}}" width="{{f .Map.W}}" height="{{f .Map.H}}" role="group" aria-label="{{.Label}}" direction="{{if .Map.RTL}}rtl{{else}}ltr{{end}}">
 <defs><marker id="journey-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="journey-arrowhead"/></marker></defs>
-{{range .Map.Edges}}<g class="journey-edge" data-edge="{{.ID}}" data-from="{{.From}}" data-to="{{.To}}"><path d="{{.Path}}" marker-end="url(#journey-arrow)"/>{{if .Label}}<text x="{{f .LX}}" y="{{f .LY}}" text-anchor="middle" class="journey-edge-label">{{.Label}}</text>{{end}}</g>
+{{range .Map.Edges}}{{if .Href}}<a href="{{.Href}}" class="journey-link">{{end}}<g class="journey-edge" data-edge="{{.ID}}" data-from="{{.From}}" data-to="{{.To}}"><path d="{{.Path}}" marker-end="url(#journey-arrow)"/>{{if .Href}}<path d="{{.Path}}" class="journey-hit"/>{{end}}{{if .Label}}<text x="{{f .LX}}" y="{{f .LY}}" text-anchor="middle" class="journey-edge-label">{{.Label}}</text>{{end}}</g>{{if .Href}}</a>{{end}}
 {{end}}{{range .Map.Nodes}}{{if .Href}}<a href="{{.Href}}" class="journey-link">{{end}}<g class="journey-node journey-{{.Kind}}{{if .Missing}} journey-missing{{end}}" data-node="{{.ID}}"><title>{{.Title}}{{range .Lines}} — {{.Text}}{{end}}</title>
 <rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" rx="8"/>
 <text x="{{cx .}}" y="{{lineY . 0}}" text-anchor="middle" class="journey-title" direction="{{if eq .Kind "step"}}ltr{{else}}{{dir .Title $.Map.RTL}}{{end}}" unicode-bidi="embed">{{short .Title}}</text>

@@ -71,6 +71,8 @@ func TestJourneyLayoutTwoSteps(t *testing.T) {
 	require.Equal(t, "/admin/campaigns/12/edit#f-rules[0].name", nodes["rule-0"].Href)
 	require.Equal(t, "/admin/campaigns/12/edit#f-steps[1].key", nodes["step-offer"].Href)
 	require.Empty(t, nodes["end-0-1"].Href)
+	require.Empty(t, m.Edges[0].Href, "the entry's arrow is no rule's")
+	require.Equal(t, nodes["rule-0"].Href, m.Edges[2].Href, "the rule's arrows open the rule")
 	for _, n := range m.Nodes {
 		require.LessOrEqual(t, n.X+n.W, m.W)
 		require.LessOrEqual(t, n.Y+n.H, m.H)

@@ -50,6 +50,9 @@ func TestBrowserJourneyMap(t *testing.T) {
 	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#journey [data-node="rule-0"]').closest('a').getAttribute('href')`))
 	require.NoError(t, err)
 	require.Equal(t, fmt.Sprintf("/admin/campaigns/%d/edit#f-rules[0].name", id), href, "a launched campaign's rule opens in the editor")
+	arrowHref, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#journey [data-edge][data-to="step-offer"]').closest('a').getAttribute('href')`))
+	require.NoError(t, err)
+	require.Equal(t, href, arrowHref, "so does its arrow")
 
 	// Both recipients click the pricing link a minute after it arrived (a
 	// click within seconds of delivery counts as a scanner's). Raw on
