@@ -14,7 +14,8 @@ import (
 type journeyInput struct {
 	Campaign campaigns.Campaign
 	Segment  string           // the segment's name ("" if none)
-	Audience int64            // contacts at entry (-1: unknown)
+	Audience int64            // a draft's segment size now (-1: unknown)
+	Entered  int64            // a launched campaign's first-step deliveries
 	Template map[int64]string // template names by id
 	Steps    map[string]campaigns.Metrics
 	Waiting  map[string]int64
@@ -100,7 +101,10 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 	} else {
 		entry.Lines = append(entry.Lines, journeyLine{Text: msg.T("journey.no_segment")})
 	}
-	if in.Audience >= 0 {
+	switch {
+	case c.Status != campaigns.StatusDraft:
+		entry.Stats = []journeyStat{{"entered", in.Entered}}
+	case in.Audience >= 0:
 		entry.Stats = []journeyStat{{"audience", in.Audience}}
 	}
 

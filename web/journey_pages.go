@@ -9,19 +9,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/templates"
+	"github.com/peykar/peykar/tracking"
 )
 
 // campaignJourney is GET /admin/campaigns/:id/journey: the journey map's
 // SVG alone, which the campaign page polls (htmx, every few seconds) while
 // the campaign can still change. The map is polled rather than fed by the
-// report's event stream because its waiting counts come from deliveries,
-// which the stream's report does not carry, and the page around it is
-// polled the same way.
+// report's event stream because it is drawn on the server (the stream
+// carries the report as JSON, and its waiting counts are not in it), and
+// the page around it is polled the same way.
 func (u *UI) campaignJourney(c echo.Context) error {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
@@ -55,11 +55,17 @@ func (u *UI) journeyMapSVG(ctx context.Context, c echo.Context, cp campaigns.Cam
 	lang := u.lang(c)
 	in := journeyInput{Campaign: cp, Audience: -1, Steps: r.Steps, Rules: r.Rules, RTL: lang.msg.T("dir") == "rtl",
 		Template: map[int64]string{}}
-	waiting, err := deliveries.WaitingByStep(ctx, u.Pool, cp.ID)
+	byStep, err := tracking.DeliveriesByStep(ctx, u.Pool, cp.ID)
 	if err != nil {
 		return "", err
 	}
-	in.Waiting = waiting
+	in.Waiting = make(map[string]int64, len(byStep))
+	for k, d := range byStep {
+		in.Waiting[k] = d.Waiting
+	}
+	if len(cp.Steps) > 0 && cp.Status != campaigns.StatusDraft {
+		in.Entered = byStep[cp.Steps[0].Key].Created
+	}
 	if cp.SegmentID != nil {
 		seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
 		if err != nil {

@@ -53,7 +53,7 @@ func textDir(s string, rtl bool) string {
 
 // journeyStatKeys are the live numbers' keys, each with a journey.stat.*
 // message.
-var journeyStatKeys = []string{"audience", "sent", "waiting", "converted", "fired", "skipped", "failed"}
+var journeyStatKeys = []string{"audience", "entered", "sent", "waiting", "converted", "fired", "skipped", "failed"}
 
 // journeySVG renders m with its labels in msg's language.
 func journeySVG(msg catalogue, m journeyMap) (template.HTML, error) {

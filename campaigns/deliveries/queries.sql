@@ -103,9 +103,3 @@ SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.f
 -- The sent deliveries among $1 without a purchase (a no_conversion timer's).
 SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent'
 	AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id);
-
--- name: waiting_by_step
--- Per step, the deliveries not sent yet: queued (a follow-up waiting out
--- its delay, or in line to send) or being sent. The journey map shows them.
-SELECT step, count(*) FROM deliveries
-WHERE campaign_id = $1 AND status IN ('queued', 'sending') GROUP BY step;

@@ -99,24 +99,3 @@ func SentWithout(ctx context.Context, db DBTX, a Absence, ids []int64) (due []in
 	}
 	return due, true, nil
 }
-
-// WaitingByStep counts, per step key, the campaign's deliveries not sent
-// yet (queued, including follow-ups waiting out a delay, or sending). Steps
-// with none are absent.
-func WaitingByStep(ctx context.Context, db DBTX, campaignID int64) (map[string]int64, error) {
-	rows, err := db.Query(ctx, queries.Get("waiting_by_step"), campaignID)
-	if err != nil {
-		return nil, fmt.Errorf("waiting deliveries of campaign %d: %w", campaignID, err)
-	}
-	out := map[string]int64{}
-	var step string
-	var n int64
-	_, err = pgx.ForEachRow(rows, []any{&step, &n}, func() error {
-		out[step] = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("waiting deliveries of campaign %d: %w", campaignID, err)
-	}
-	return out, nil
-}

@@ -66,6 +66,7 @@ func TestBrowserJourneyMap(t *testing.T) {
 	// click's verdict delay) and both follow-ups wait out their hour.
 	steps(t, ctx, waitJS(stat("rule-0", "fired")+` === '2' && `+stat("step-offer", "waiting")+` === '2'`))
 	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="step-main"] [data-stat="sent"]`))
+	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="entry"] [data-stat="entered"]`))
 	journeyScreenshot(t, ctx, "journey-map-en.png")
 
 	// Clicking the rule opens the editor at that rule.
