@@ -114,7 +114,7 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 		n := add(&journeyNode{ID: "step-" + st.Key, Kind: "step", Col: 2*depth[st.Key] + 1, Title: st.Key})
 		n.Lines = []journeyLine{{Text: templateLabel(msg, in.Template, st.TemplateID)}}
 		w := in.Steps[st.Key]
-		n.Stats = []journeyStat{{"sent", w.Sent}, {"waiting", in.Waiting[st.Key]}, {"converted", w.Conversions}}
+		n.Stats = []journeyStat{{"sent", w.Sent}, {"waiting", in.Waiting[st.Key]}, {"converted", w.Converted}}
 		if in.EditSteps {
 			n.Href = fmt.Sprintf("/admin/campaigns/%d/edit#f-steps[%d].key", c.ID, i)
 		}

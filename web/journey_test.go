@@ -26,7 +26,7 @@ func twoStepCampaign(ruleName string) campaigns.Campaign {
 func journeyInputFor(c campaigns.Campaign, rtl bool) journeyInput {
 	return journeyInput{Campaign: c, Segment: "Tehran pro", Audience: 91, RTL: rtl,
 		Template:  map[int64]string{2: "Welcome", 4: "Offer"},
-		Steps:     map[string]campaigns.Metrics{"main": {Sent: 5, Conversions: 1}, "offer": {Sent: 2}},
+		Steps:     map[string]campaigns.Metrics{"main": {Sent: 5, Converted: 1}, "offer": {Sent: 2}},
 		Waiting:   map[string]int64{"offer": 3},
 		Rules:     []campaigns.RuleCount{{Name: c.Rules[0].Name, Fired: 4, Skipped: 1}},
 		EditSteps: true, EditRules: true}
@@ -65,6 +65,7 @@ func TestJourneyLayoutTwoSteps(t *testing.T) {
 
 	require.Equal(t, "Welcome", nodes["step-main"].Lines[0].Text, "steps show their template's name")
 	require.Equal(t, []journeyStat{{"sent", 2}, {"waiting", 3}, {"converted", 0}}, nodes["step-offer"].Stats)
+	require.Equal(t, []journeyStat{{"sent", 5}, {"waiting", 0}, {"converted", 1}}, nodes["step-main"].Stats, "converted counts recipients")
 	require.Equal(t, []journeyStat{{"fired", 4}, {"skipped", 1}}, nodes["rule-0"].Stats)
 	require.Equal(t, []journeyLine{{Text: "on a click · any step"}, {Text: `event.link.url contains "pricing"`, Code: true}}, nodes["rule-0"].Lines)
 	require.Equal(t, "add a tag: clicked-pricing", nodes["end-0-1"].Title)
