@@ -188,3 +188,12 @@ INSERT INTO campaign_people (campaign_id, contact_id)
 SELECT 1 FROM campaign_people
     WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
     ORDER BY campaign_id, contact_id FOR NO KEY UPDATE;
+
+-- name: step_deliveries
+-- Per step, the deliveries created and those without a final outcome yet
+-- (created minus sent, refused, failed and skipped: queued, waiting out a
+-- delay, or being sent), from the totals (the journey map's numbers).
+SELECT step, coalesce(sum(count) FILTER (WHERE metric = $2), 0)::bigint,
+    coalesce(sum(CASE WHEN metric = $2 THEN count ELSE -count END), 0)::bigint
+FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine AND metric = ANY ($3)
+GROUP BY step;

@@ -27,6 +27,7 @@ func (u *UI) campaignRoutes(g *echo.Group) {
 	g.GET("/campaigns", u.campaignList)
 	g.GET("/campaigns/:id", u.campaignReport)
 	g.GET("/campaigns/:id/progress", u.campaignProgress)
+	g.GET("/campaigns/:id/journey", u.campaignJourney)
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		g.POST("/campaigns/:id/"+action, u.campaignAction(action))
 	}
@@ -86,6 +87,10 @@ func (u *UI) campaignReport(c echo.Context) error {
 		"RulesActive":   len(cp.Rules) > 0 && cp.Status != campaigns.StatusDraft && cp.RulesActiveAt(time.Now()),
 		"RulesEnd":      cp.RulesEnd(),
 		"LaunchConfirm": ""}
+	if data["Journey"], err = u.journeyMapSVG(ctx, c, cp, r); err != nil {
+		return u.pageErr(c, err)
+	}
+	data["JourneyLive"] = journeyLive(cp)
 	if cp.Status == campaigns.StatusDraft {
 		if n := u.audience(ctx, cp); n >= 0 {
 			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm_count", n)
