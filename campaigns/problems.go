@@ -23,3 +23,7 @@ func (p *problems) add(err error) {
 	}
 	*p = append(*p, e)
 }
+
+// Validate checks c as a save would, without saving it, and reports every
+// mistake (errs.All); it fills defaults and trims c as a save does.
+func Validate(c *Campaign) error { return c.normalize() }
