@@ -14,8 +14,8 @@ import (
 	"github.com/peykar/peykar/internal/factory"
 )
 
-// postFormLang posts an admin form with an API token in the language lang.
-func postFormLang(t *testing.T, m *Main, token, lang, path string, form url.Values) (int, string) {
+// builderPost posts an admin form with an API token in the language lang.
+func builderPost(t *testing.T, m *Main, token, lang, path string, form url.Values) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(form.Encode()))
 	require.NoError(t, err)
@@ -39,12 +39,12 @@ func TestBuilderShowsEveryMistake(t *testing.T) {
 	token := testToken(t, m, auth.RoleMarketer)
 	tpl := factory.Template(t, m.pool, factory.TemplateName("Welcome"))
 	form := url.Values{"name": {"Spring"}, "channel": {"email"},
-		"steps.count": {"1"}, "steps[0].key": {"main"}, "steps[0].template_id": {jsonID(tpl.ID)},
+		"steps.count": {"1"}, "steps[0].key": {"main"}, "steps[0].template_id": {builderID(tpl.ID)},
 		"rules.count": {"1"}, "rules[0].name": {"pricing click"}, "rules[0].on": {"click"},
 		"rules[0].actions.count": {"1"}, "rules[0].actions[0].type": {"send"}, "rules[0].actions[0].step": {"offer"},
 		"goals.count": {"1"}, "goals[0].name": {"engagement"}, "goals[0].when": {"ctr >= "},
 		"throttle_per_second": {"fast"}}
-	code, body := postFormLang(t, m, token, "en", "/admin/campaigns/new", form)
+	code, body := builderPost(t, m, token, "en", "/admin/campaigns/new", form)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "3 things to fix")
 	require.Contains(t, body, `<span id="e-rules[0].actions[0].step" class="field-error">The rule &#39;pricing click&#39; sends step &#39;offer&#39;, which doesn&#39;t exist yet.</span>`)
@@ -52,7 +52,7 @@ func TestBuilderShowsEveryMistake(t *testing.T) {
 	require.Contains(t, body, `<span id="e-throttle_per_second" class="field-error">must be a number of messages per second</span>`)
 	require.Contains(t, body, `<option value="offer" selected data-missing>offer</option>`, "the missing step stays chosen, so the error reads true")
 
-	code, body = postFormLang(t, m, token, "fa", "/admin/campaigns/new", form)
+	code, body = builderPost(t, m, token, "fa", "/admin/campaigns/new", form)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "قاعدهٔ «pricing click» گام «offer» را می‌فرستد که هنوز وجود ندارد.")
 	require.Contains(t, body, "شرط هدف «engagement» در سطر 1، ستون")
@@ -89,17 +89,17 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 	t.Parallel()
 	m := testMain(t)
 	token := testToken(t, m, auth.RoleMarketer)
-	code, body := postFormLang(t, m, token, "en", "/admin/campaigns/new", url.Values{"name": {"Just an idea"}, "channel": {"email"}})
+	code, body := builderPost(t, m, token, "en", "/admin/campaigns/new", url.Values{"name": {"Just an idea"}, "channel": {"email"}})
 	require.Equal(t, http.StatusSeeOther, code, body)
 	id := strings.TrimPrefix(body[:strings.Index(body+"<", "<")], "/admin/campaigns/")
 
-	code, body = postFormLang(t, m, token, "en", "/admin/campaigns/"+id+"/launch", nil)
+	code, body = builderPost(t, m, token, "en", "/admin/campaigns/"+id+"/launch", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "This campaign cannot launch yet. 3 things are missing:")
 	for _, want := range []string{"Add a sender email", "Add at least one step", "Choose who receives it"} {
 		require.Contains(t, body, want)
 	}
-	code, body = postFormLang(t, m, token, "fa", "/admin/campaigns/"+id+"/launch", nil)
+	code, body = builderPost(t, m, token, "fa", "/admin/campaigns/"+id+"/launch", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "این کارزار هنوز آمادهٔ آغاز نیست. 3 مورد کم است:")
 
@@ -109,7 +109,7 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 	code, body = do(t, m, http.MethodPost, "/api/v1/suppressions", token, map[string]any{"value": "@blocked.example"})
 	require.Equal(t, http.StatusCreated, code, body)
 	seg := factory.Segment(t, m.pool, factory.SegmentName("Everyone here"), factory.Rule(`contact.email contains "@"`))
-	code, body = do(t, m, http.MethodGet, "/admin/audience?segment_id="+jsonID(seg.ID), token, nil)
+	code, body = do(t, m, http.MethodGet, "/admin/audience?segment_id="+builderID(seg.ID), token, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Equal(t, "2 contacts can be sent to now (3 match the segment; unsubscribed, bounced and suppressed ones are left out).", body)
 
@@ -120,7 +120,7 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 	code, body = do(t, m, http.MethodGet, "/admin/campaigns/"+id, token, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, `id="def-segment" dir="auto">Everyone here</a>`)
-	require.Contains(t, body, `main → <a href="/admin/templates/`+jsonID(tpl.ID)+`" dir="auto">Spring welcome</a>`)
+	require.Contains(t, body, `main → <a href="/admin/templates/`+builderID(tpl.ID)+`" dir="auto">Spring welcome</a>`)
 
 	code, body = do(t, m, http.MethodGet, "/admin/help/expr", token, nil)
 	require.Equal(t, http.StatusOK, code, body)
@@ -129,7 +129,7 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 	}
 }
 
-func jsonID(id int64) string {
+func builderID(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
 }
