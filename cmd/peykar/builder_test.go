@@ -46,7 +46,7 @@ func TestBuilderShowsEveryMistake(t *testing.T) {
 		"throttle_per_second": {"fast"}}
 	code, body := builderPost(t, m, token, "en", "/admin/campaigns/new", form)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
-	require.Contains(t, body, "3 things to fix")
+	require.Contains(t, body, "Fix these before this campaign can be saved (3):")
 	require.Contains(t, body, `<span id="e-rules[0].actions[0].step" class="field-error">The rule &#39;pricing click&#39; sends step &#39;offer&#39;, which doesn&#39;t exist yet.</span>`)
 	require.Regexp(t, `<span id="e-goals\[0\].when" class="field-error">The condition of goal &#39;engagement&#39; has a mistake at line 1, column \d+: [^<]+ <a href="/admin/help/expr#goal"`, body)
 	require.Contains(t, body, `<span id="e-throttle_per_second" class="field-error">must be a number of messages per second</span>`)
@@ -95,7 +95,7 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 
 	code, body = builderPost(t, m, token, "en", "/admin/campaigns/"+id+"/launch", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
-	require.Contains(t, body, "This campaign cannot launch yet. 3 things are missing:")
+	require.Contains(t, body, "This campaign cannot launch yet. Missing (3):")
 	for _, want := range []string{"Add a sender email", "Add at least one step", "Choose who receives it"} {
 		require.Contains(t, body, want)
 	}
