@@ -217,159 +217,159 @@ var actionTypes = map[string]bool{
 }
 
 // normalize fills defaults and checks everything that needs no database.
+// It reports every mistake it finds (errs.All lists them), the first as
+// the error itself, so the API's answer names the first as it always did.
 func (c *Campaign) normalize() error {
+	var p problems
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return errs.Field("name", "is required")
-	}
-	if len(c.Name) > 200 {
-		return errs.Field("name", "is longer than 200 characters")
+	switch {
+	case c.Name == "":
+		p.add(errs.Field("name", "is required"))
+	case len(c.Name) > 200:
+		p.add(errs.Field("name", "is longer than 200 characters"))
 	}
 	if err := c.normalizeText(); err != nil {
-		return err
+		p.add(err)
 	}
 	if c.Channel == "" {
 		c.Channel = ChannelEmail
 	}
 	if c.Channel != ChannelEmail && c.Channel != ChannelWebhook {
-		return errs.Field("channel", "must be %q or %q", ChannelEmail, ChannelWebhook)
+		p.add(errs.Field("channel", "must be %q or %q", ChannelEmail, ChannelWebhook))
 	}
 	c.From.Email = strings.TrimSpace(c.From.Email)
 	if c.From.Email != "" {
 		if err := checkAddress(c.From.Email); err != nil {
-			return errs.Field("from.email", "%v", err)
+			p.add(errs.Field("from.email", "%v", err))
 		}
 	}
 	if c.ReplyTo = strings.TrimSpace(c.ReplyTo); c.ReplyTo != "" {
 		if err := checkAddress(c.ReplyTo); err != nil {
-			return errs.Field("reply_to", "%v", err)
+			p.add(errs.Field("reply_to", "%v", err))
 		}
 	}
-	if err := checkThrottle(c.ThrottlePerSecond); err != nil {
-		return err
-	}
+	p.add(checkThrottle(c.ThrottlePerSecond))
 	if c.Steps == nil {
 		c.Steps = []Step{}
 	}
-	seen := map[string]bool{}
-	for i, s := range c.Steps {
-		f := fmt.Sprintf("steps[%d]", i)
-		if !stepKey.MatchString(s.Key) {
-			return errs.Field(f+".key", "must be 1–64 lower-case letters, digits, '-' or '_'")
-		}
-		if seen[s.Key] {
-			return errs.Field(f+".key", "%q is used twice", s.Key)
-		}
-		seen[s.Key] = true
-		if s.TemplateID <= 0 {
-			return errs.Field(f+".template_id", "is required")
-		}
-	}
+	seen := c.checkSteps(&p)
 	if c.Rules == nil {
 		c.Rules = []Rule{}
 	}
 	ruleNames := map[string]bool{}
 	for i, r := range c.Rules {
-		if err := r.check(fmt.Sprintf("rules[%d]", i), seen); err != nil {
-			return err
-		}
+		f := fmt.Sprintf("rules[%d]", i)
+		r.check(&p, f, seen)
 		// Firings are recorded and timers find their rule by name.
-		name := strings.TrimSpace(r.Name)
-		if ruleNames[name] {
-			return errs.Field(fmt.Sprintf("rules[%d].name", i), "%q is used by another rule; rule names must be unique", name)
+		if name := strings.TrimSpace(r.Name); name != "" && ruleNames[name] {
+			p.add(errs.Field(f+".name", "%q is used by another rule; rule names must be unique", name))
+		} else {
+			ruleNames[name] = true
 		}
-		ruleNames[name] = true
-	}
-	if _, err := CompileRules(c.Rules); err != nil {
-		return err
+		if _, err := compileRuleWhen(i, r); err != nil {
+			p.add(err)
+		}
 	}
 	if c.Goals == nil {
 		c.Goals = []Goal{}
 	}
-	for i, g := range c.Goals {
-		if strings.TrimSpace(g.Name) == "" {
-			return errs.Field(fmt.Sprintf("goals[%d].name", i), "is required")
+	collectGoals(&p, c.Goals)
+	c.checkSettings(&p)
+	return errs.Collect(p)
+}
+
+// checkSteps checks the steps' keys and templates and returns the keys.
+func (c *Campaign) checkSteps(p *problems) map[string]bool {
+	seen := map[string]bool{}
+	for i, s := range c.Steps {
+		f := fmt.Sprintf("steps[%d]", i)
+		switch {
+		case !stepKey.MatchString(s.Key):
+			p.add(errs.Field(f+".key", "must be 1–64 lower-case letters, digits, '-' or '_'"))
+		case seen[s.Key]:
+			p.add(errs.Field(f+".key", "%q is used twice", s.Key))
 		}
-		if strings.TrimSpace(g.When) == "" {
-			return errs.Field(fmt.Sprintf("goals[%d].when", i), "is required")
+		seen[s.Key] = true
+		if s.TemplateID <= 0 {
+			p.add(errs.Field(f+".template_id", "is required"))
 		}
 	}
-	if err := checkGoals(c.Goals); err != nil {
-		return err
-	}
+	return seen
+}
+
+// checkSettings checks the webhook channel and the settings.
+func (c *Campaign) checkSettings(p *problems) {
 	if c.Channel == ChannelWebhook {
-		w := c.Settings.Webhook
-		if w == nil || w.URL == "" {
-			return errs.Field("settings.webhook.url", "the webhook channel needs a URL")
-		}
-		if err := checkWebhookURL("settings.webhook.url", w.URL); err != nil {
-			return err
+		if w := c.Settings.Webhook; w == nil || w.URL == "" {
+			p.add(errs.Field("settings.webhook.url", "the webhook channel needs a URL"))
+		} else {
+			p.add(checkWebhookURL("settings.webhook.url", w.URL))
 		}
 	}
 	if fc := c.Settings.FrequencyCap; fc != nil {
 		if fc.Max < 1 {
-			return errs.Field("settings.frequency_cap.max", "must be at least 1")
+			p.add(errs.Field("settings.frequency_cap.max", "must be at least 1"))
 		}
 		if d, err := time.ParseDuration(fc.Per); err != nil || d <= 0 {
-			return errs.Field("settings.frequency_cap.per", "must be a positive duration such as 24h")
+			p.add(errs.Field("settings.frequency_cap.per", "must be a positive duration such as 24h"))
 		}
 	}
-	if err := c.Settings.checkCurrency(); err != nil {
-		return err
-	}
+	p.add(c.Settings.checkCurrency())
 	if _, err := settings.ParseConversionWindow(c.Settings.ConversionWindow); err != nil {
-		return errs.Field("settings.conversion_window", "%s", settings.ErrConversionWindow.Error())
+		p.add(errs.Field("settings.conversion_window", "%s", settings.ErrConversionWindow.Error()))
 	}
-	return nil
 }
 
-func (r Rule) check(f string, steps map[string]bool) error {
+// check adds the rule's mistakes (f is its field, such as rules[0]) to p.
+func (r Rule) check(p *problems, f string, steps map[string]bool) {
 	if strings.TrimSpace(r.Name) == "" {
-		return errs.Field(f+".name", "is required")
+		p.add(errs.Field(f+".name", "is required"))
 	}
 	if !ruleEvents[r.On] {
-		return errs.Field(f+".on", "%q is not an event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion)", r.On)
+		p.add(errs.Field(f+".on", "%q is not an event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion)", r.On))
 	}
 	if strings.HasPrefix(r.On, "no_") {
 		if d, err := time.ParseDuration(r.After); err != nil || d <= 0 {
-			return errs.Field(f+".after", "a %s rule needs a positive duration such as 72h", r.On)
+			p.add(errs.Field(f+".after", "a %s rule needs a positive duration such as 72h", r.On))
 		}
 	}
 	if r.Step != "" && !steps[r.Step] {
-		return errs.Field(f+".step", "%q is not a step of this campaign", r.Step)
+		p.add(errs.Field(f+".step", "%q is not a step of this campaign", r.Step))
 	}
 	if len(r.Actions) == 0 {
-		return errs.Field(f+".actions", "at least one action is required")
+		p.add(errs.Field(f+".actions", "at least one action is required"))
 	}
 	for j, a := range r.Actions {
-		af := fmt.Sprintf("%s.actions[%d]", f, j)
-		if !actionTypes[a.Type] {
-			return errs.Field(af+".type", "%q is not one of send, set_attribute, add_tag, remove_tag, exit, webhook", a.Type)
-		}
-		if a.Type == "send" && !steps[a.Step] {
-			return errs.Field(af+".step", "%q is not a step of this campaign", a.Step)
-		}
-		if a.Type == "set_attribute" && a.Name == "" {
-			return errs.Field(af+".name", "set_attribute needs the attribute's name")
-		}
-		if (a.Type == "add_tag" || a.Type == "remove_tag") && a.Tag == "" {
-			return errs.Field(af+".tag", "%s needs a tag", a.Type)
-		}
-		if a.Type == "webhook" {
-			if a.URL == "" {
-				return errs.Field(af+".url", "a webhook action needs an http(s) URL")
-			}
-			if err := checkWebhookURL(af+".url", a.URL); err != nil {
-				return err
-			}
-		}
-		if a.Delay != "" {
-			if d, err := time.ParseDuration(a.Delay); err != nil || d < 0 {
-				return errs.Field(af+".delay", "must be a duration such as 48h")
-			}
+		a.check(p, fmt.Sprintf("%s.actions[%d]", f, j), steps)
+	}
+}
+
+// check adds the action's mistakes (af is its field) to p.
+func (a Action) check(p *problems, af string, steps map[string]bool) {
+	if !actionTypes[a.Type] {
+		p.add(errs.Field(af+".type", "%q is not one of send, set_attribute, add_tag, remove_tag, exit, webhook", a.Type))
+	}
+	if a.Type == "send" && !steps[a.Step] {
+		p.add(errs.Field(af+".step", "%q is not a step of this campaign", a.Step))
+	}
+	if a.Type == "set_attribute" && a.Name == "" {
+		p.add(errs.Field(af+".name", "set_attribute needs the attribute's name"))
+	}
+	if (a.Type == "add_tag" || a.Type == "remove_tag") && a.Tag == "" {
+		p.add(errs.Field(af+".tag", "%s needs a tag", a.Type))
+	}
+	if a.Type == "webhook" {
+		if a.URL == "" {
+			p.add(errs.Field(af+".url", "a webhook action needs an http(s) URL"))
+		} else {
+			p.add(checkWebhookURL(af+".url", a.URL))
 		}
 	}
-	return nil
+	if a.Delay != "" {
+		if d, err := time.ParseDuration(a.Delay); err != nil || d < 0 {
+			p.add(errs.Field(af+".delay", "must be a duration such as 48h"))
+		}
+	}
 }
 
 func checkAddress(s string) error {

@@ -98,23 +98,30 @@ func exprError(field, what, src string, err error) *errs.Error {
 		Position: p.Position, Line: p.Line, Column: p.Column}
 }
 
-// checkGoals validates a campaign's goals when it is saved.
+// checkGoals validates a campaign's goals when it is saved, reporting
+// every mistake (errs.All).
 func checkGoals(goals []Goal) error {
+	var p problems
+	collectGoals(&p, goals)
+	return errs.Collect(p)
+}
+
+// collectGoals adds the mistakes of a campaign's goals to p.
+func collectGoals(p *problems, goals []Goal) {
 	seen := map[string]bool{}
 	for i, g := range goals {
 		name := strings.TrimSpace(g.Name)
-		if name == "" {
-			return errs.Field(fmt.Sprintf("goals[%d].name", i), "is required")
-		}
-		if seen[name] {
-			return errs.Field(fmt.Sprintf("goals[%d].name", i), "%q is used twice", name)
+		switch {
+		case name == "":
+			p.add(errs.Field(fmt.Sprintf("goals[%d].name", i), "is required"))
+		case seen[name]:
+			p.add(errs.Field(fmt.Sprintf("goals[%d].name", i), "%q is used twice", name))
 		}
 		seen[name] = true
 		if _, err := CompileGoal(i, g); err != nil {
-			return err
+			p.add(err)
 		}
 	}
-	return nil
 }
 
 // EvaluateGoals reports each goal against m at now.

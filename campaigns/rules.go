@@ -89,16 +89,26 @@ func CompileRules(rules []Rule) ([]CompiledRule, error) {
 	out := make([]CompiledRule, len(rules))
 	for i, r := range rules {
 		out[i].Rule = r
-		if r.When == "" {
-			continue
-		}
-		p, err := compileExpr(r.When, ruleOptions()...)
+		p, err := compileRuleWhen(i, r)
 		if err != nil {
-			return nil, exprError(fmt.Sprintf("rules[%d].when", i), fmt.Sprintf("rule %q", r.Name), r.When, err)
+			return nil, err
 		}
 		out[i].program = p
 	}
 	return out, nil
+}
+
+// compileRuleWhen compiles rule i's `when` (nil for none); the error is an
+// *errs.Error for rules[i].when with the position of the mistake.
+func compileRuleWhen(i int, r Rule) (*vm.Program, error) {
+	if r.When == "" {
+		return nil, nil
+	}
+	p, err := compileExpr(r.When, ruleOptions()...)
+	if err != nil {
+		return nil, exprError(fmt.Sprintf("rules[%d].when", i), fmt.Sprintf("rule %q", r.Name), r.When, err)
+	}
+	return p, nil
 }
 
 // Matches evaluates the predicate under its evaluation budget. As in a

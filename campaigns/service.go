@@ -191,43 +191,32 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 	return Get(ctx, s.Pool, id)
 }
 
+// checkLaunchable reports everything that keeps c from sending, all at
+// once (errs.All), and records the links of its steps' templates.
 func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) error {
+	var p problems
 	if c.Channel == ChannelEmail && c.From.Email == "" {
-		return errs.Field("from.email", "a campaign needs a sender address to launch")
+		p.add(errs.Field("from.email", "a campaign needs a sender address to launch"))
 	}
 	if len(c.Steps) == 0 {
-		return errs.Field("steps", "a campaign needs at least one step to launch")
+		p.add(errs.Field("steps", "a campaign needs at least one step to launch"))
 	}
-	if c.SegmentID == nil {
-		return errs.Field("segment_id", "a campaign needs a segment to launch")
-	}
-	seg, err := segments.GetSegment(ctx, tx, *c.SegmentID)
-	if errs.Is(err, errs.NotFound) {
-		return errs.Field("segment_id", "segment %d does not exist", *c.SegmentID)
-	}
-	if err != nil {
+	if err := checkLaunchSegment(ctx, tx, c, &p); err != nil {
 		return err
-	}
-	rule, err := segments.CompileSegment(seg.Rule)
-	if err != nil {
-		return errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err)
-	}
-	if empty, err := segmentEmpty(ctx, tx, rule); err != nil {
-		return err
-	} else if empty {
-		return errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name)
 	}
 	for i, st := range c.Steps {
 		t, err := templates.Get(ctx, tx, st.TemplateID)
 		if errs.Is(err, errs.NotFound) {
-			return errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %d does not exist", st.TemplateID)
+			p.add(errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %d does not exist", st.TemplateID))
+			continue
 		}
 		if err != nil {
 			return err
 		}
 		compiled, err := templates.Compile(t)
 		if err != nil {
-			return errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %q is invalid: %v", t.Name, err)
+			p.add(errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %q is invalid: %v", t.Name, err))
+			continue
 		}
 		links := compiled.Links()
 		out := make([]Link, len(links))
@@ -237,6 +226,37 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 		if err := SaveLinks(ctx, tx, c.ID, st.Key, out); err != nil {
 			return err
 		}
+	}
+	return errs.Collect(p)
+}
+
+// checkLaunchSegment adds to p what is wrong with c's segment for a
+// launch: none, gone, an invalid rule, or nobody to send to. The error is
+// a failure to check.
+func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) error {
+	if c.SegmentID == nil {
+		p.add(errs.Field("segment_id", "a campaign needs a segment to launch"))
+		return nil
+	}
+	seg, err := segments.GetSegment(ctx, tx, *c.SegmentID)
+	if errs.Is(err, errs.NotFound) {
+		p.add(errs.Field("segment_id", "segment %d does not exist", *c.SegmentID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rule, err := segments.CompileSegment(seg.Rule)
+	if err != nil {
+		p.add(errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err))
+		return nil
+	}
+	empty, err := segmentEmpty(ctx, tx, rule)
+	if err != nil {
+		return err
+	}
+	if empty {
+		p.add(errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +18,9 @@ import (
 	"github.com/peykar/peykar/templates"
 )
 
-// The form shows each step, goal and rule and one empty row to add (each
-// rule with its actions and one empty action); empty rows are ignored.
-// These bound what a form may post.
+// The form shows each step, goal and rule with its actions; rows are
+// added and removed in the page (web/static/builder.js), and rows left
+// empty are ignored. These bound what a form may post.
 const (
 	maxStepRows   = 50
 	maxGoalRows   = 50
@@ -30,7 +31,7 @@ const (
 	legacyRows = 3
 )
 
-// ruleRow is a rule in the editor with its action rows (the last empty).
+// ruleRow is a rule in the editor with its action rows.
 type ruleRow struct {
 	campaigns.Rule
 	ActionRows []campaigns.Action
@@ -43,7 +44,7 @@ var ruleEvents = []string{"click", "open", "conversion", "unsubscribe", "bounce"
 var ruleActions = []string{"send", "add_tag", "remove_tag", "set_attribute", "webhook", "exit"}
 
 // campaignForm is the campaign editor's state: the campaign as typed, the
-// choices, and the first validation error.
+// choices, and every validation error, each next to its field.
 type campaignForm struct {
 	campaigns.Campaign
 	Scheduled   string // datetime-local, UTC
@@ -55,8 +56,14 @@ type campaignForm struct {
 	RuleActions []string
 	Segments    []segments.Segment
 	Templates   []templates.Template
-	Err         formErr
+	Errs        problemList
 	GoalMetrics []string
+	// NoStep, NoGoal, NewRule and NewAction are the blank rows the page
+	// adds from (its <template> elements).
+	NoStep    campaigns.Step
+	NoGoal    campaigns.Goal
+	NewRule   ruleRow
+	NewAction campaigns.Action
 	// Locked: the campaign was launched, so only its name, throttle,
 	// rules, goals and settings may change; the form shows only those.
 	Locked bool
@@ -80,12 +87,6 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 		return err
 	}
 	f.Segments, f.Templates, f.GoalMetrics = segs, tpls, campaigns.GoalMetrics()
-	if len(f.StepRows) < maxStepRows && !f.Locked {
-		f.StepRows = append(f.StepRows, campaigns.Step{})
-	}
-	if len(f.GoalRows) < maxGoalRows {
-		f.GoalRows = append(f.GoalRows, campaigns.Goal{})
-	}
 	f.StepKeys = nil
 	for _, st := range f.StepRows {
 		if st.Key != "" {
@@ -94,6 +95,7 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 	}
 	f.RuleEvents, f.RuleActions = ruleEvents, ruleActions
 	f.RuleRows = ruleRows(f.Rules)
+	f.NewRule = ruleRow{ActionRows: []campaigns.Action{{}}}
 	title := f.Name
 	if f.ID == 0 {
 		title = u.t(c, "campaigns.new")
@@ -137,7 +139,7 @@ func (u *UI) campaignUpdate(c echo.Context) error {
 // campaigns service, which validates it; its field errors show next to the
 // field.
 func (u *UI) campaignSave(c echo.Context, id int64) error {
-	f, err := readCampaignForm(c)
+	f, readErrs := readCampaignForm(c)
 	f.ID = id
 	var old campaigns.Campaign
 	if id != 0 {
@@ -156,15 +158,19 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 			}
 		}
 	}
-	if err == nil {
-		if id == 0 {
-			err = u.Campaigns.Create(c.Request().Context(), &f.Campaign)
-		} else {
-			err = u.updateCampaign(c, old, &f.Campaign)
-		}
+	var err error
+	if len(readErrs) > 0 {
+		// Not saved: input that is not even the right type. The campaign's
+		// own mistakes show with it, so one submit shows them all.
+		all := append(readErrs, errs.All(campaigns.Validate(&f.Campaign))...)
+		err = errs.Collect(all)
+	} else if id == 0 {
+		err = u.Campaigns.Create(c.Request().Context(), &f.Campaign)
+	} else {
+		err = u.updateCampaign(c, old, &f.Campaign)
 	}
-	if fe, ok := asFormErr(err); ok {
-		f.Err = fe
+	if _, ok := asFormErr(err); ok {
+		f.Errs = explainAll(func(id string, args ...any) string { return u.t(c, id, args...) }, &f.Campaign, err)
 		return u.showCampaignForm(c, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
@@ -184,16 +190,18 @@ func (u *UI) updateCampaign(c echo.Context, old campaigns.Campaign, cp *campaign
 	return u.Campaigns.Update(c.Request().Context(), cp)
 }
 
-// ruleRows lays rules out for the editor: each rule with its actions and
-// an empty action row, then an empty rule to add.
+// ruleRows lays rules out for the editor, each with its actions.
 func ruleRows(rules []campaigns.Rule) []ruleRow {
-	rows := make([]ruleRow, 0, len(rules)+1)
-	for _, r := range append(append([]campaigns.Rule(nil), rules...), campaigns.Rule{}) {
-		row := ruleRow{Rule: r}
-		row.ActionRows = append(append(row.ActionRows, r.Actions...), campaigns.Action{})
-		rows = append(rows, row)
+	rows := make([]ruleRow, 0, len(rules))
+	for _, r := range rules {
+		rows = append(rows, ruleRow{Rule: r, ActionRows: append([]campaigns.Action(nil), r.Actions...)})
 	}
 	return rows
+}
+
+// HasStep reports whether key is one of the steps typed so far.
+func (f campaignForm) HasStep(key string) bool {
+	return slices.Contains(f.StepKeys, key)
 }
 
 // readRules reads the rule editor's rows. Rows left empty are skipped, so
@@ -268,20 +276,16 @@ func showAttributeValue(v any) string {
 }
 
 // readCampaignForm parses the posted form. It returns the form as typed
-// (to show again) and an Invalid error for input that is not even the
-// right type (a number that is not a number).
-func readCampaignForm(c echo.Context) (campaignForm, error) {
+// (to show again) and an Invalid error for each input that is not even
+// the right type (a number that is not a number).
+func readCampaignForm(c echo.Context) (campaignForm, []*errs.Error) {
 	v := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	f := campaignForm{Scheduled: v("scheduled_at")}
 	cp := &f.Campaign
 	cp.Name, cp.Channel, cp.ReplyTo = v("name"), v("channel"), v("reply_to")
 	cp.From = campaigns.Address{Name: v("from.name"), Email: v("from.email")}
-	var firstErr error
-	fail := func(err error) {
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
+	var bad []*errs.Error
+	fail := func(err *errs.Error) { bad = append(bad, err) }
 	if s := v("segment_id"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -357,5 +361,5 @@ func readCampaignForm(c echo.Context) (campaignForm, error) {
 		cp.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: n, Per: per}
 	}
 	cp.Rules = readRules(v)
-	return f, firstErr
+	return f, bad
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
+	"github.com/peykar/peykar/templates"
 )
 
 // campaignRow is one line of the campaign list.
@@ -66,6 +68,12 @@ func (u *UI) campaignReport(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
+	return u.showCampaign(c, http.StatusOK, id, nil)
+}
+
+// showCampaign renders the campaign page; launchProblems are what keeps a
+// draft from launching, listed at the top after a refused Launch.
+func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems problemList) error {
 	ctx := c.Request().Context()
 	cp, err := campaigns.Get(ctx, u.Pool, id)
 	if err != nil {
@@ -86,7 +94,8 @@ func (u *UI) campaignReport(c echo.Context) error {
 	data := map[string]any{"Campaign": cp, "Report": r, "View": reports.NewView(r, stepKeys(cp)), "RuleStats": ruleStats, "Anomalies": anomalies,
 		"RulesActive":   len(cp.Rules) > 0 && cp.Status != campaigns.StatusDraft && cp.RulesActiveAt(time.Now()),
 		"RulesEnd":      cp.RulesEnd(),
-		"LaunchConfirm": ""}
+		"LaunchConfirm": "", "LaunchProblems": launchProblems}
+	data["SegmentName"], data["TemplateNames"] = u.definitionNames(ctx, cp)
 	if data["Journey"], err = u.journeyMapSVG(ctx, c, cp, r); err != nil {
 		return u.pageErr(c, err)
 	}
@@ -98,7 +107,26 @@ func (u *UI) campaignReport(c echo.Context) error {
 			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm")
 		}
 	}
-	return u.render(c, http.StatusOK, "campaign", pageData{Title: cp.Name, Nav: "campaigns", Data: data})
+	return u.render(c, status, "campaign", pageData{Title: cp.Name, Nav: "campaigns", Data: data})
+}
+
+// definitionNames are the names of the campaign's segment and of its
+// steps' templates, so the page shows names, not ids; one that is gone
+// (or unreadable) is left out and shows as its id.
+func (u *UI) definitionNames(ctx context.Context, cp campaigns.Campaign) (string, map[int64]string) {
+	segName := ""
+	if cp.SegmentID != nil {
+		if seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID); err == nil {
+			segName = seg.Name
+		}
+	}
+	tpls := make(map[int64]string, len(cp.Steps))
+	for _, st := range cp.Steps {
+		if t, err := templates.Get(ctx, u.Pool, st.TemplateID); err == nil {
+			tpls[st.TemplateID] = t.Name
+		}
+	}
+	return segName, tpls
 }
 
 // audience is how many contacts the draft's segment matches now, for the
@@ -155,6 +183,9 @@ func (u *UI) campaignAction(action string) echo.HandlerFunc {
 		}
 		if action == "launch" {
 			_, err = u.Campaigns.Launch(c.Request().Context(), id)
+			if errs.Is(err, errs.Invalid) {
+				return u.launchRefused(c, id, err)
+			}
 		} else {
 			_, err = u.Campaigns.Transition(c.Request().Context(), id, action)
 		}
@@ -163,4 +194,15 @@ func (u *UI) campaignAction(action string) echo.HandlerFunc {
 		}
 		return redirect(c, "/admin/campaigns/"+strconv.FormatInt(id, 10))
 	}
+}
+
+// launchRefused shows the campaign page with everything that keeps it
+// from launching, each in the page's language.
+func (u *UI) launchRefused(c echo.Context, id int64, err error) error {
+	cp, gerr := campaigns.Get(c.Request().Context(), u.Pool, id)
+	if gerr != nil {
+		return u.pageErr(c, gerr)
+	}
+	problems := explainAll(func(msg string, args ...any) string { return u.t(c, msg, args...) }, &cp, err)
+	return u.showCampaign(c, http.StatusUnprocessableEntity, id, problems)
 }

@@ -90,6 +90,8 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.templateRoutes(admin)
 	u.analyticsRoutes(admin)
 	u.reportRoutes(admin)
+	u.exprHelpRoutes(admin)
+	u.audienceRoutes(admin)
 	return nil
 }
 

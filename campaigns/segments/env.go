@@ -3,6 +3,7 @@ package segments
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/peykar/peykar/internal/profile"
@@ -164,3 +165,7 @@ func (r *envRow) fill(e *segmentEnv, p goPlan) error {
 	e.Cluster = clusterEnv{ID: r.clusterID}
 	return nil
 }
+
+// EnvType is the type of the environment a segment rule sees, for pages
+// that list the names a rule may use.
+func EnvType() reflect.Type { return reflect.TypeFor[segmentEnv]() }

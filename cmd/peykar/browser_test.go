@@ -220,6 +220,9 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		chromedp.Navigate(m.URL()+"/admin/campaigns/new"),
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Spring sale"),
 		chromedp.SendKeys(chromedp.CSS(`[name="from.email"]`), "news@shop.example"),
+		// Goals and rules are added in place.
+		clickJS(`#add-goal`),
+		clickJS(`#add-rule`),
 		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].name"]`), "clicks"),
 		chromedp.SendKeys(chromedp.CSS(`[name="goals[0].when"]`), "ctr >= "),
 		// A click rule: tag the contacts who click.
@@ -236,7 +239,7 @@ func TestBrowserMarketerAndManager(t *testing.T) {
 		clickJS(`form.stack > button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS("#form-error")),
 	)
-	require.Contains(t, text(t, ctx, "#form-error"), "goals[0].when")
+	require.Contains(t, text(t, ctx, "#form-error"), "The condition of goal 'clicks' has a mistake at line 1")
 	require.NotEmpty(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "the error shows next to the field")
 	// The rule typed before the refused save is still there, as typed.
 	ruleWhen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[name="rules[0].when"]').value + '|' +

@@ -34,7 +34,11 @@ type Error struct {
 	// Details are extra JSON-encodable facts for the client, e.g. the id of
 	// the existing contact on a conflict.
 	Details map[string]any
-	Err     error
+	// Errors, when validation collected more than one mistake, lists them
+	// all, this one (the first) included, so a form can show each next to
+	// its field.
+	Errors []*Error
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -73,4 +77,31 @@ func CodeOf(err error) Code {
 func Is(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
+}
+
+// All returns every validation error err carries: its Errors when it
+// collected several, else the error itself; nil when err is no *Error.
+func All(err error) []*Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	if len(e.Errors) > 0 {
+		return e.Errors
+	}
+	return []*Error{e}
+}
+
+// Collect returns nil for no errors, the error itself for one, and for
+// several the first with Errors listing them all.
+func Collect(list []*Error) error {
+	switch len(list) {
+	case 0:
+		return nil
+	case 1:
+		return list[0]
+	}
+	first := *list[0]
+	first.Errors = list
+	return &first
 }

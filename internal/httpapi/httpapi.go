@@ -35,6 +35,9 @@ type ErrorDetail struct {
 	Column   int       `json:"column,omitempty"`
 	// ID is the existing resource's id on a conflict.
 	ID any `json:"id,omitempty"`
+	// Errors lists every mistake when validation found several (the
+	// first is the one above).
+	Errors []ErrorDetail `json:"errors,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -93,6 +96,9 @@ func toBody(err error) (int, ErrorBody) {
 		}
 		if id, ok := de.Details["id"]; ok {
 			d.ID = id
+		}
+		for _, e := range de.Errors {
+			d.Errors = append(d.Errors, ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Position: e.Position, Line: e.Line, Column: e.Column})
 		}
 		return Status(de.Code), ErrorBody{Error: d}
 	}
