@@ -32,7 +32,9 @@ type Deps struct {
 //	POST /templates              create → 201 the template
 //	GET  /templates              list (?limit=&after=) → {"items":[…],"next":"…"}
 //	GET  /templates/:id          the template
-//	PUT  /templates/:id          replace name, subject, html, text
+//	PUT  /templates/:id          replace name, subject, html, text, design, transactional
+//	POST /templates/checks       {"subject","html","text","transactional"}: the pre-send checks of a draft
+//	GET  /templates/:id/checks   the pre-send checks of a saved template, with the audience share check
 //	POST /templates/:id/preview  {"contact_id":1} → {"subject","html","text"}
 //	POST /templates/:id/test     {"to":"me@example.com"} sends one test email ("[Test] " before the subject)
 //	POST /templates/preview      {"subject","html","text","contact_id"}: an unsaved draft, for editors
@@ -58,18 +60,22 @@ type handlers struct{ Deps }
 // templateInput is the body of create and update. The read-only fields a
 // client may echo back from a GET are accepted and ignored.
 type templateInput struct {
-	Name      string          `json:"name"`
-	Subject   string          `json:"subject"`
-	HTML      string          `json:"html"`
-	Text      string          `json:"text"`
-	ID        json.RawMessage `json:"id"`
-	CreatedAt json.RawMessage `json:"created_at"`
-	UpdatedAt json.RawMessage `json:"updated_at"`
-	Links     json.RawMessage `json:"links"`
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+	// Design is the visual editor's document, stored as given (null: none).
+	Design        json.RawMessage `json:"design"`
+	Transactional bool            `json:"transactional"`
+	ID            json.RawMessage `json:"id"`
+	CreatedAt     json.RawMessage `json:"created_at"`
+	UpdatedAt     json.RawMessage `json:"updated_at"`
+	Links         json.RawMessage `json:"links"`
 }
 
 func (in templateInput) template(id int64) Template {
-	return Template{ID: id, Name: strings.TrimSpace(in.Name), Subject: in.Subject, HTML: in.HTML, Text: in.Text}
+	return Template{ID: id, Name: strings.TrimSpace(in.Name), Subject: in.Subject, HTML: in.HTML, Text: in.Text,
+		Design: normDesign(in.Design), Transactional: in.Transactional}
 }
 
 // templateJSON is a template as the API shows it.
