@@ -77,6 +77,13 @@ type Service struct {
 	// DefaultCurrency is the reporting currency of campaigns without
 	// settings.currency (PEYKAR_CURRENCY); "" means campaigns.DefaultCurrency.
 	DefaultCurrency string
+	// PreSendChecks makes a launch hold every step's template to the
+	// pre-send checks (templates.Checks): the product runs with it (cmd
+	// sets it); packages testing other concerns leave it off.
+	PreSendChecks bool
+	// Audience loads contacts for the pre-send fields check at launch; nil
+	// leaves that one check out (the others still run).
+	Audience AudienceLoader
 }
 
 func (s *Service) now() time.Time {
@@ -163,6 +170,13 @@ func sameAudience(a, b Campaign) bool {
 // segment, steps whose templates compile), records the links to track and
 // enqueues the launch, now or at scheduled_at.
 func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
+	return s.LaunchWith(ctx, id, LaunchOptions{})
+}
+
+// LaunchWith is Launch with options. With PreSendChecks every step's
+// template must pass the pre-send checks (templates.Checks); all failures
+// are returned together.
+func (s *Service) LaunchWith(ctx context.Context, id int64, opts LaunchOptions) (Campaign, error) {
 	var c Campaign
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var err error
@@ -172,7 +186,7 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 		if c.Status != StatusDraft {
 			return errs.New(errs.Conflict, "cannot launch a %s campaign", c.Status)
 		}
-		if err := s.checkLaunchable(ctx, tx, c); err != nil {
+		if err := s.checkLaunchable(ctx, tx, c, opts); err != nil {
 			return err
 		}
 		c.Status = StatusRunning
@@ -191,7 +205,7 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 	return Get(ctx, s.Pool, id)
 }
 
-func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) error {
+func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, opts LaunchOptions) error {
 	if c.Channel == ChannelEmail && c.From.Email == "" {
 		return errs.Field("from.email", "a campaign needs a sender address to launch")
 	}
@@ -238,7 +252,10 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 			return err
 		}
 	}
-	return nil
+	if !s.PreSendChecks || c.Channel != ChannelEmail {
+		return nil
+	}
+	return s.checkTemplates(ctx, tx, c, rule, opts)
 }
 
 // segmentEmpty walks the segment until it finds one sendable contact.

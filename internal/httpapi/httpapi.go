@@ -35,6 +35,11 @@ type ErrorDetail struct {
 	Column   int       `json:"column,omitempty"`
 	// ID is the existing resource's id on a conflict.
 	ID any `json:"id,omitempty"`
+	// Errors lists every problem when there are several (a launch's failed
+	// pre-send checks); the fields above describe the first.
+	Errors []ErrorDetail `json:"errors,omitempty"`
+	// Check names the failed pre-send check (templates.Check names).
+	Check string `json:"check,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -93,6 +98,15 @@ func toBody(err error) (int, ErrorBody) {
 		}
 		if id, ok := de.Details["id"]; ok {
 			d.ID = id
+		}
+		if ch, ok := de.Details["check"].(string); ok {
+			d.Check = ch
+		}
+		if list, ok := de.Details["errors"].([]*errs.Error); ok {
+			for _, e := range list {
+				_, sub := toBody(e)
+				d.Errors = append(d.Errors, sub.Error)
+			}
 		}
 		return Status(de.Code), ErrorBody{Error: d}
 	}
