@@ -41,11 +41,10 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
 		waitJS(`document.querySelectorAll('#checks li').length > 0`),
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-loaded') === '1'`),
 	)
 	if shots != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(shots, "editor-en.png"), png, 0o644))
+		shoot(t, ctx, filepath.Join(shots, "editor-en.png"))
 	}
 
 	// Now in Persian: the welcome starter, right to left.
@@ -86,11 +85,6 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	// starter is there, the preset's button links to "#" (not a web address).
 	steps(t, ctx, waitJS(`document.querySelector('#checks [data-check="unsubscribe"].check-ok') !== null &&
 		document.querySelector('#checks [data-check="links"].check-fail') !== null`))
-	if shots != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(shots, "editor-fa.png"), png, 0o644))
-	}
 	steps(t, ctx,
 		clickJS(`#template-save`),
 		waitJS(`/\/admin\/templates\/\d+$/.test(location.pathname)`),
@@ -109,6 +103,16 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-mode') === 'visual' &&
 			document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
 		waitJS(`document.querySelector('#gjs iframe').contentDocument.body.textContent.includes('حراج تابستان')`),
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-loaded') === '1'`),
+	)
+	if shots != "" {
+		shoot(t, ctx, filepath.Join(shots, "editor-fa.png"))
+	}
+	// At phone width nothing spills sideways.
+	steps(t, ctx,
+		chromedp.EmulateViewport(400, 900),
+		waitJS(`document.documentElement.scrollWidth <= 400`),
+		chromedp.EmulateViewport(1280, 900),
 	)
 
 	// Broken in the code view: the error replaces the preview, no older render stays.
@@ -122,4 +126,19 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#preview').srcdoc === '' && document.querySelector('[data-previews]').hidden`))
 	require.NoError(t, err)
 	require.True(t, gone, "no last good render beside the error")
+}
+
+// shoot saves a screenshot of the whole page to path. The viewport is made
+// as tall as the page first: sandboxed preview frames (out of process)
+// outside the viewport are not painted in a full-page capture.
+func shoot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	require.NoError(t, err)
+	steps(t, ctx, chromedp.EmulateViewport(1280, h),
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-loaded') === '1'`))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, png, 0o644))
+	steps(t, ctx, chromedp.EmulateViewport(1280, 900))
 }

@@ -113,6 +113,14 @@
     var errBox = root.querySelector("[data-error]");
     var checks = root.querySelector("#checks");
     var seq = 0;
+    // data-preview-loaded marks both previews drawn (for screenshots and tests).
+    [frame, phone].forEach(function (f) {
+      if (!f) return;
+      f.addEventListener("load", function () {
+        f.setAttribute("data-loaded", "1");
+        if (frame.getAttribute("data-loaded") && (!phone || phone.getAttribute("data-loaded"))) root.setAttribute("data-preview-loaded", "1");
+      });
+    });
     var run = function () {
       var mine = ++seq;
       var body = {
@@ -138,7 +146,10 @@
         showError(errBox, null);
         if (previews) previews.hidden = false;
         subject.textContent = r.data.subject;
+        root.removeAttribute("data-preview-loaded");
         var doc = '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><base target="_blank">' + r.data.html;
+        frame.removeAttribute("data-loaded");
+        if (phone) phone.removeAttribute("data-loaded");
         frame.srcdoc = doc;
         if (phone) phone.srcdoc = doc;
         if (checks) showChecks(root, checks, r.data.checks || []);
@@ -174,11 +185,13 @@
       li.className = c.ok ? "check-ok" : "check-fail";
       li.setAttribute("data-check", c.name);
       li.textContent = (c.ok ? "✓ " : "✗ ") + msg(root, "check-" + c.name);
+      var english = (document.documentElement.lang || "en").indexOf("en") === 0;
+      if (c.ok && c.name === "size" && c.items) li.textContent += " (" + c.items.join(", ") + ")";
       if (!c.ok) {
         failed++;
         var why = document.createElement("small");
         why.dir = "auto";
-        why.textContent = c.message;
+        why.textContent = english || !c.items ? c.message : c.items.join(" · ");
         li.appendChild(document.createElement("br"));
         li.appendChild(why);
       }
