@@ -2,6 +2,8 @@ package templates
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,4 +90,30 @@ func requireEmailSafe(t *testing.T, html, lang string) {
 	walk(doc)
 	require.GreaterOrEqual(t, tables, 2, "table layout")
 	require.True(t, unsub, "a visible unsubscribe link")
+}
+
+// TestGalleryGolden renders every gallery template for one contact with
+// tracking and compares it with testdata/gallery/KEY.LANG.golden (run with
+// -update to rewrite them after changing a starter).
+func TestGalleryGolden(t *testing.T) {
+	t.Parallel()
+	for _, it := range Gallery() {
+		t.Run(it.Key+"."+it.Lang, func(t *testing.T) {
+			t.Parallel()
+			tmpl, err := FromGallery(it.Key, it.Lang)
+			require.NoError(t, err)
+			c := mustCompile(t, tmpl)
+			r := render(t, c, Data{Contact: Contact{ID: 7, Email: "sara@example.com", Name: "سارا", Attributes: map[string]any{"last_order_total": "€49.50"}},
+				Campaign: Campaign{ID: 3, Name: "Spring"}}, fakeTracker{})
+			got := strings.Join([]string{"Subject: " + r.Subject, "===== html =====", r.HTML, "===== text =====", r.Text, ""}, "\n")
+			path := filepath.Join("testdata", "gallery", it.Key+"."+it.Lang+".golden")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test -run TestGalleryGolden -update to create it")
+			require.Equal(t, string(want), got)
+		})
+	}
 }
