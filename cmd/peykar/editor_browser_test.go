@@ -38,6 +38,7 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		chromedp.Navigate(m.URL()+"/admin/templates/new"),
 		clickJS(`[data-gallery="newsletter.en"]`),
 		waitJS(`(document.querySelector('#html') || {value: ''}).value.includes('New arrivals')`),
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
 		waitJS(`document.querySelectorAll('#checks li').length > 0`),
@@ -57,6 +58,7 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`document.querySelector('#direction').value === 'rtl'`),
 		waitJS(`(document.querySelector('#preview').srcdoc || '').includes('خوش آمدید') &&
 			(document.querySelector('#preview-phone').srcdoc || '').includes('خوش آمدید')`),
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
 		waitJS(`document.querySelector('#gjs iframe').contentDocument.body.dir === 'rtl' &&
@@ -117,6 +119,7 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 
 	// Broken in the code view: the error replaces the preview, no older render stays.
 	steps(t, ctx,
+		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-code`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-state') === 'ok'`),
 		runJS(`(() => { const ta = document.querySelector('#html'); ta.value = ta.value.replace('</body>', '<p>{{ .Contact.Nmae }}</p></body>'); ta.dispatchEvent(new Event('input')); })()`),

@@ -178,6 +178,7 @@
     });
     // A template built visually reopens in the visual editor.
     setMode(design.value ? "visual" : "code");
+    root.setAttribute("data-editor-ready", "1"); // the mode buttons work from now on
   }
 
   document.addEventListener("DOMContentLoaded", init);
