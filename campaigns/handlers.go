@@ -118,7 +118,15 @@ func (s *Service) action(action string) echo.HandlerFunc {
 		}
 		var out Campaign
 		if action == "launch" {
-			out, err = s.Launch(c.Request().Context(), id)
+			var opts LaunchOptions
+			if c.Request().ContentLength != 0 {
+				var in launchInput
+				if err := httpapi.BindJSON(c, &in); err != nil {
+					return err
+				}
+				opts.Accept = in.Accept
+			}
+			out, err = s.LaunchWith(c.Request().Context(), id, opts)
 		} else {
 			out, err = s.Transition(c.Request().Context(), id, action)
 		}
@@ -127,6 +135,12 @@ func (s *Service) action(action string) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, out.withRulesState(s.now()))
 	}
+}
+
+// launchInput is the optional body of a launch: {"accept":["fields"]}
+// launches although some recipients miss a personalisation field.
+type launchInput struct {
+	Accept []string `json:"accept"`
 }
 
 func (s *Service) report(c echo.Context) error {

@@ -77,6 +77,13 @@ type Service struct {
 	// DefaultCurrency is the reporting currency of campaigns without
 	// settings.currency (PEYKAR_CURRENCY); "" means campaigns.DefaultCurrency.
 	DefaultCurrency string
+	// PreSendChecks makes a launch hold every step's template to the
+	// pre-send checks (templates.Checks): the product runs with it (cmd
+	// sets it); packages testing other concerns leave it off.
+	PreSendChecks bool
+	// Audience loads contacts for the pre-send fields check at launch; nil
+	// leaves that one check out (the others still run).
+	Audience AudienceLoader
 }
 
 func (s *Service) now() time.Time {
@@ -163,6 +170,13 @@ func sameAudience(a, b Campaign) bool {
 // segment, steps whose templates compile), records the links to track and
 // enqueues the launch, now or at scheduled_at.
 func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
+	return s.LaunchWith(ctx, id, LaunchOptions{})
+}
+
+// LaunchWith is Launch with options. With PreSendChecks every step's
+// template must pass the pre-send checks (templates.Checks); all failures
+// are returned together.
+func (s *Service) LaunchWith(ctx context.Context, id int64, opts LaunchOptions) (Campaign, error) {
 	var c Campaign
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var err error
@@ -172,7 +186,7 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 		if c.Status != StatusDraft {
 			return errs.New(errs.Conflict, "cannot launch a %s campaign", c.Status)
 		}
-		if err := s.checkLaunchable(ctx, tx, c); err != nil {
+		if err := s.checkLaunchable(ctx, tx, c, opts); err != nil {
 			return err
 		}
 		c.Status = StatusRunning
@@ -192,8 +206,10 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 }
 
 // checkLaunchable reports everything that keeps c from sending, all at
-// once (errs.All), and records the links of its steps' templates.
-func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) error {
+// once (errs.All): the campaign's own gaps, then, when those are none, the
+// templates' failed pre-send checks (email campaigns, when PreSendChecks is
+// on); it records the links of its steps' templates.
+func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, opts LaunchOptions) error {
 	var p problems
 	if c.Channel == ChannelEmail && c.From.Email == "" {
 		p.add(errs.Field("from.email", "a campaign needs a sender address to launch"))
@@ -201,7 +217,8 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 	if len(c.Steps) == 0 {
 		p.add(errs.Field("steps", "a campaign needs at least one step to launch"))
 	}
-	if err := checkLaunchSegment(ctx, tx, c, &p); err != nil {
+	rule, err := checkLaunchSegment(ctx, tx, c, &p)
+	if err != nil {
 		return err
 	}
 	for i, st := range c.Steps {
@@ -227,38 +244,45 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign) er
 			return err
 		}
 	}
+	if len(p) == 0 && s.PreSendChecks && c.Channel == ChannelEmail {
+		failed, err := s.checkTemplates(ctx, tx, c, rule, opts)
+		if err != nil {
+			return err
+		}
+		p = append(p, failed...)
+	}
 	return errs.Collect(p)
 }
 
 // checkLaunchSegment adds to p what is wrong with c's segment for a
 // launch: none, gone, an invalid rule, or nobody to send to. The error is
 // a failure to check.
-func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) error {
+func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) (*segments.Compiled, error) {
 	if c.SegmentID == nil {
 		p.add(errs.Field("segment_id", "a campaign needs a segment to launch"))
-		return nil
+		return nil, nil
 	}
 	seg, err := segments.GetSegment(ctx, tx, *c.SegmentID)
 	if errs.Is(err, errs.NotFound) {
 		p.add(errs.Field("segment_id", "segment %d does not exist", *c.SegmentID))
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rule, err := segments.CompileSegment(seg.Rule)
 	if err != nil {
 		p.add(errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err))
-		return nil
+		return nil, nil
 	}
 	empty, err := segmentEmpty(ctx, tx, rule)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if empty {
 		p.add(errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name))
 	}
-	return nil
+	return rule, nil
 }
 
 // segmentEmpty walks the segment until it finds one sendable contact.

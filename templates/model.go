@@ -2,6 +2,7 @@ package templates
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/peykar/peykar/internal/profile"
@@ -11,13 +12,20 @@ import (
 // text/template sources, HTML is an html/template source; an empty Text is
 // generated from HTML when the template is compiled.
 type Template struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Subject   string    `json:"subject"`
-	HTML      string    `json:"html"`
-	Text      string    `json:"text"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+	// Design is the visual editor's document (GrapesJS project JSON), kept
+	// so the template reopens in the editor; nil for templates written as
+	// code. Rendering never reads it: HTML is what is sent.
+	Design json.RawMessage `json:"design"`
+	// Transactional marks a template that deliberately has no unsubscribe
+	// link (a receipt): the pre-send checks accept it without one.
+	Transactional bool      `json:"transactional"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Data is what a template sees: {{ .Contact.Name }}, {{ .Campaign.Name }}.

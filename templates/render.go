@@ -34,6 +34,7 @@ func (c *Compiled) RenderContext(ctx context.Context, d Data, tr Tracker) (*Rend
 func (c *Compiled) render(ctx context.Context, d Data, tr Tracker) (r *Rendered, spent spending, err error) {
 	v := viewPool.Get().(*view)
 	v.reset(ctx, d, c, tr)
+	v.validating = ctx.Value(sampleRenderKey{}) != nil
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
 		if p := recover(); p != nil {
@@ -72,6 +73,10 @@ func (c *Compiled) render(ctx context.Context, d Data, tr Tracker) (r *Rendered,
 	r.Text = string(bytes.TrimSpace(text))
 	return r, spent, nil
 }
+
+// sampleRenderKey marks a context whose render is of the sample contact
+// (the pre-send checks): a missing attribute renders "sample", as on save.
+type sampleRenderKey struct{}
 
 // executor is a parsed text/template or html/template.
 type executor interface {

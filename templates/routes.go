@@ -24,6 +24,9 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Contacts ContactLookup
 	Sender   TestSender
+	// Audience returns a bounded sample of sendable contacts for the
+	// fields check (nil: that check is left out).
+	Audience AudienceSample
 	Logger   *slog.Logger
 }
 
@@ -32,7 +35,9 @@ type Deps struct {
 //	POST /templates              create → 201 the template
 //	GET  /templates              list (?limit=&after=) → {"items":[…],"next":"…"}
 //	GET  /templates/:id          the template
-//	PUT  /templates/:id          replace name, subject, html, text
+//	PUT  /templates/:id          replace name, subject, html, text, design, transactional
+//	POST /templates/checks       {"subject","html","text","transactional"}: the pre-send checks of a draft
+//	GET  /templates/:id/checks   the pre-send checks of a saved template, with the audience share check
 //	POST /templates/:id/preview  {"contact_id":1} → {"subject","html","text"}
 //	POST /templates/:id/test     {"to":"me@example.com"} sends one test email ("[Test] " before the subject)
 //	POST /templates/preview      {"subject","html","text","contact_id"}: an unsaved draft, for editors
@@ -51,6 +56,50 @@ func Routes(api *echo.Group, d Deps) {
 	api.PUT("/templates/:id", h.update)
 	api.POST("/templates/:id/preview", h.preview)
 	api.POST("/templates/:id/test", h.test)
+	api.GET("/templates/:id/checks", h.checks)
+}
+
+// AudienceSample returns up to limit contacts a template could be sent to,
+// for the pre-send fields check (wired by cmd from the contacts package).
+type AudienceSample func(ctx context.Context, limit int) ([]Contact, error)
+
+// checkSample is how many contacts the editor's fields check renders for.
+const checkSample = 200
+
+// runChecks is Checks over the configured audience sample.
+func (h handlers) runChecks(ctx context.Context, t Template) ([]Check, error) {
+	var audience []Contact
+	if h.Audience != nil {
+		var err error
+		if audience, err = h.Audience(ctx, checkSample); err != nil {
+			return nil, err
+		}
+	}
+	return Checks(ctx, t, audience)
+}
+
+// checks answers the pre-send checks of a saved template:
+// {"ok":bool,"checks":[…]}.
+func (h handlers) checks(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := Get(c.Request().Context(), h.Pool, id)
+	if err != nil {
+		return err
+	}
+	cs, err := h.runChecks(c.Request().Context(), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, checksJSON{OK: len(Failed(cs)) == 0, Checks: cs})
+}
+
+// checksJSON is the answer of the checks endpoint.
+type checksJSON struct {
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
 }
 
 type handlers struct{ Deps }
@@ -58,18 +107,22 @@ type handlers struct{ Deps }
 // templateInput is the body of create and update. The read-only fields a
 // client may echo back from a GET are accepted and ignored.
 type templateInput struct {
-	Name      string          `json:"name"`
-	Subject   string          `json:"subject"`
-	HTML      string          `json:"html"`
-	Text      string          `json:"text"`
-	ID        json.RawMessage `json:"id"`
-	CreatedAt json.RawMessage `json:"created_at"`
-	UpdatedAt json.RawMessage `json:"updated_at"`
-	Links     json.RawMessage `json:"links"`
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+	// Design is the visual editor's document, stored as given (null: none).
+	Design        json.RawMessage `json:"design"`
+	Transactional bool            `json:"transactional"`
+	ID            json.RawMessage `json:"id"`
+	CreatedAt     json.RawMessage `json:"created_at"`
+	UpdatedAt     json.RawMessage `json:"updated_at"`
+	Links         json.RawMessage `json:"links"`
 }
 
 func (in templateInput) template(id int64) Template {
-	return Template{ID: id, Name: strings.TrimSpace(in.Name), Subject: in.Subject, HTML: in.HTML, Text: in.Text}
+	return Template{ID: id, Name: strings.TrimSpace(in.Name), Subject: in.Subject, HTML: in.HTML, Text: in.Text,
+		Design: normDesign(in.Design), Transactional: in.Transactional}
 }
 
 // templateJSON is a template as the API shows it.
@@ -180,6 +233,10 @@ type draftInput struct {
 	HTML      string `json:"html"`
 	Text      string `json:"text"`
 	ContactID int64  `json:"contact_id"`
+	// Transactional and Design are accepted so an editor can send its
+	// whole form; design is not rendered.
+	Transactional bool            `json:"transactional"`
+	Design        json.RawMessage `json:"design"`
 }
 
 // previewDraft compiles and renders a template that is not saved, so an
@@ -190,18 +247,24 @@ func (h handlers) previewDraft(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	t := Template{Name: in.Name, Subject: in.Subject, HTML: in.HTML, Text: in.Text}
+	t := Template{Name: in.Name, Subject: in.Subject, HTML: in.HTML, Text: in.Text, Transactional: in.Transactional}
 	r, err := h.renderFor(c, t, in.ContactID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, previewJSON{renderedJSON: renderedJSON{Subject: r.Subject, HTML: r.HTML, Text: r.Text}, Links: r.links})
+	cs, err := h.runChecks(c.Request().Context(), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, previewJSON{renderedJSON: renderedJSON{Subject: r.Subject, HTML: r.HTML, Text: r.Text}, Links: r.links, Checks: cs})
 }
 
-// previewJSON is a draft preview: the rendered message and its links.
+// previewJSON is a draft preview: the rendered message, its links and the
+// pre-send checks.
 type previewJSON struct {
 	renderedJSON
-	Links []Link `json:"links"`
+	Links  []Link  `json:"links"`
+	Checks []Check `json:"checks"`
 }
 
 type testInput struct {

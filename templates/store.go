@@ -3,6 +3,7 @@ package templates
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,7 +37,7 @@ func query(name string) string { return queries.Get(name) }
 
 func scanTemplate(row pgx.Row) (Template, error) {
 	var t Template
-	err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.HTML, &t.Text, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.HTML, &t.Text, &t.Design, &t.Transactional, &t.CreatedAt, &t.UpdatedAt)
 	return t, err
 }
 
@@ -71,7 +72,7 @@ func Create(ctx context.Context, db DBTX, t Template) (Template, error) {
 	if err := Validate(t); err != nil {
 		return Template{}, err
 	}
-	out, err := scanTemplate(db.QueryRow(ctx, query("create"), t.Name, t.Subject, t.HTML, t.Text))
+	out, err := scanTemplate(db.QueryRow(ctx, query("create"), t.Name, t.Subject, t.HTML, t.Text, t.Design, t.Transactional))
 	if err != nil {
 		return Template{}, fmt.Errorf("create template: %w", err)
 	}
@@ -90,7 +91,7 @@ func Update(ctx context.Context, db DBTX, t Template) (Template, error) {
 	// Two attempts: a campaign may pause or finish between the update that
 	// found it running and the query that looks for it.
 	for attempt := 0; ; attempt++ {
-		out, err := scanTemplate(db.QueryRow(ctx, query("update"), t.ID, t.Name, t.Subject, t.HTML, t.Text))
+		out, err := scanTemplate(db.QueryRow(ctx, query("update"), t.ID, t.Name, t.Subject, t.HTML, t.Text, t.Design, t.Transactional))
 		if err == nil {
 			return out, nil
 		}
@@ -125,6 +126,23 @@ func Validate(t Template) error {
 	case !utf8.ValidString(name):
 		return errs.Field("name", "is not valid UTF-8")
 	}
+	if len(t.Design) > MaxDesignLen {
+		return errs.Field("design", "is larger than %d bytes", MaxDesignLen)
+	}
+	if len(t.Design) > 0 && !json.Valid(t.Design) {
+		return errs.Field("design", "is not valid JSON")
+	}
 	_, err := Compile(t)
 	return err
+}
+
+// MaxDesignLen bounds the visual editor's stored document.
+const MaxDesignLen = 4 << 20
+
+// normDesign turns an absent or JSON null design into nil (no design).
+func normDesign(d json.RawMessage) json.RawMessage {
+	if s := strings.TrimSpace(string(d)); s == "" || s == "null" {
+		return nil
+	}
+	return d
 }

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +25,21 @@ type templateForm struct {
 	templates.Template
 	Err      formErr
 	Contacts []contacts.Contact // to preview against
+	// Gallery is the starter templates a new template can begin from;
+	// FromGallery is set when this one did.
+	Gallery     []templates.GalleryItem
+	FromGallery bool
+	// AttributeKeys are the contact attributes seen in the data, for the
+	// personalisation menu.
+	AttributeKeys []string
+}
+
+// DesignJSON is the visual editor's document as the hidden field holds it.
+func (f templateForm) DesignJSON() string { return string(f.Design) }
+
+// RTL reports whether the template reads right to left.
+func (f templateForm) RTL() bool {
+	return strings.Contains(f.HTML, `dir="rtl"`) || strings.Contains(f.HTML, "direction:rtl")
 }
 
 func (u *UI) templateList(c echo.Context) error {
@@ -45,6 +62,10 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 		return err
 	}
 	f.Contacts = cs
+	if f.AttributeKeys, err = contacts.AttributeKeys(c.Request().Context(), u.Pool, 1000); err != nil {
+		return err
+	}
+	f.Gallery = templates.Gallery()
 	title := f.Name
 	if f.ID == 0 {
 		title = u.t(c, "template.new")
@@ -52,10 +73,20 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 	return u.render(c, status, "template", pageData{Title: title, Nav: "templates", Data: f})
 }
 
+// templateNew shows an empty template, or with ?gallery=KEY&lang=LANG a
+// starter template from the gallery (unsaved until Save).
 func (u *UI) templateNew(c echo.Context) error {
+	if key := c.QueryParam("gallery"); key != "" {
+		t, err := templates.FromGallery(key, c.QueryParam("lang"))
+		if err != nil {
+			return u.pageErr(c, err)
+		}
+		return u.showTemplate(c, http.StatusOK, templateForm{Template: t, FromGallery: true})
+	}
 	return u.showTemplate(c, http.StatusOK, templateForm{Template: templates.Template{
 		Subject: "Hello {{ .Contact.Name }}",
-		HTML:    "<p>Hello {{ .Contact.Name }},</p>\n<p><a href=\"https://example.com/\">Visit us</a></p>",
+		HTML: "<p>Hello {{ .Contact.Name }},</p>\n<p><a href=\"https://example.com/\">Visit us</a></p>\n" +
+			"<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
 	}})
 }
 
@@ -82,7 +113,11 @@ func (u *UI) templateUpdate(c echo.Context) error {
 }
 
 func (u *UI) templateSave(c echo.Context, id int64) error {
-	t := templates.Template{ID: id, Name: c.FormValue("name"), Subject: c.FormValue("subject"), HTML: c.FormValue("html"), Text: c.FormValue("text")}
+	t := templates.Template{ID: id, Name: c.FormValue("name"), Subject: c.FormValue("subject"), HTML: c.FormValue("html"), Text: c.FormValue("text"),
+		Transactional: c.FormValue("transactional") != ""}
+	if d := strings.TrimSpace(c.FormValue("design")); d != "" && d != "null" {
+		t.Design = json.RawMessage(d)
+	}
 	var saved templates.Template
 	var err error
 	if id == 0 {

@@ -286,3 +286,10 @@ RETURNING id;
 
 -- name: backdate_contact
 UPDATE contacts SET created_at = $2 WHERE id = $1;
+
+-- name: attribute_keys
+-- The attribute keys of the newest $1 contacts, for the template editor's
+-- personalisation menu: a bounded sample, not a scan of every contact.
+SELECT DISTINCT k FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c,
+    jsonb_object_keys(c.attributes) AS k
+ORDER BY k LIMIT 100;

@@ -119,7 +119,7 @@ func TestCrashMidSendLosesNobody(t *testing.T) {
 	segID := factory.Segment(t, db, factory.SegmentName("all")).ID
 	_, token, err := auth.CreateToken(ctx, db, "crash test", auth.RoleMarketer, 0)
 	require.NoError(t, err)
-	tplID := factory.Template(t, db, factory.Subject("Hi {{ .Contact.Name }}"), factory.HTML(`<p>Hi</p><a href="https://shop.example/">shop</a>`)).ID
+	tplID := factory.Template(t, db, factory.Subject("Hi {{ .Contact.Name }}"), factory.HTML(`<p>Hi</p><a href="https://shop.example/">shop</a><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`)).ID
 
 	var c struct {
 		ID     int64  `json:"id"`

@@ -119,7 +119,7 @@ func sendOneCampaignMessage(t *testing.T, m *Main, token string) int64 {
 	}
 	post("/api/v1/contacts", map[string]any{"email": "sara@example.com", "name": "Sara"})
 	tpl := post("/api/v1/templates", map[string]string{"name": "t", "subject": "Hello {{ .Contact.Name }}",
-		"html": `<p>Hi</p><a href="https://shop.example/pricing">Pricing</a>`, "text": "Hi, see https://shop.example/pricing"})
+		"html": `<p>Hi</p><a href="https://shop.example/pricing">Pricing</a><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`, "text": "Hi, see https://shop.example/pricing"})
 	seg := post("/api/v1/segments", map[string]string{"name": "all", "rule": "true"})
 	c := post("/api/v1/campaigns", map[string]any{"name": "c", "segment_id": seg, "channel": "email",
 		"from":  map[string]string{"name": "Shop", "email": "news@shop.example"},

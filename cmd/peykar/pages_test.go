@@ -198,7 +198,7 @@ func TestReportsPage(t *testing.T) {
 		factory.Contact(t, m.pool, factory.Email(fmt.Sprintf("r%d@example.com", i)), factory.Name(fmt.Sprintf("R %d", i)))
 	}
 	segID := factory.Segment(t, m.pool, factory.SegmentName("همه")).ID
-	tplID := factory.Template(t, m.pool).ID
+	tplID := factory.Template(t, m.pool, factory.HTML(`<p>Hi</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`)).ID
 	var ids []string
 	for _, name := range []string{"spring sale", "حراج پاییز"} {
 		code, body := do(t, m, http.MethodPost, "/api/v1/campaigns", marketer, map[string]any{

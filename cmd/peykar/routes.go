@@ -28,6 +28,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	templates.Routes(api, templates.Deps{
 		Pool: m.pool, Logger: m.Logger,
 		Contacts: m.templateContact,
+		Audience: m.templateAudience,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
@@ -52,7 +53,38 @@ func (m *Main) templateContact(ctx context.Context, id int64) (templates.Contact
 	return c.Profile(), nil
 }
 
+// templateAudience is the editor's sample for the pre-send fields check:
+// the first active contacts, up to limit.
+func (m *Main) templateAudience(ctx context.Context, limit int) ([]templates.Contact, error) {
+	cs, err := contacts.List(ctx, m.pool, contacts.ListQuery{Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]templates.Contact, 0, len(cs))
+	for _, c := range cs {
+		if c.Status == contacts.StatusActive {
+			out = append(out, c.Profile())
+		}
+	}
+	return out, nil
+}
+
 // campaignService is the campaign service the API and the admin pages share.
 func (m *Main) campaignService() *campaigns.Service {
-	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger, WebhookPolicy: m.Config.webhooks, DefaultCurrency: m.Config.Currency}
+	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger, WebhookPolicy: m.Config.webhooks, DefaultCurrency: m.Config.Currency,
+		PreSendChecks: true, Audience: launchAudience}
+}
+
+// launchAudience loads the contacts a launch's pre-send fields check
+// renders the templates for.
+func launchAudience(ctx context.Context, db campaigns.DBTX, ids []int64) ([]templates.Contact, error) {
+	cs, err := contacts.GetMany(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]templates.Contact, len(cs))
+	for i, c := range cs {
+		out[i] = c.Profile()
+	}
+	return out, nil
 }

@@ -35,9 +35,12 @@ type ErrorDetail struct {
 	Column   int       `json:"column,omitempty"`
 	// ID is the existing resource's id on a conflict.
 	ID any `json:"id,omitempty"`
-	// Errors lists every mistake when validation found several (the
-	// first is the one above).
+	// Errors lists every mistake when there are several (validation, a
+	// launch's gaps and failed pre-send checks); the fields above describe
+	// the first.
 	Errors []ErrorDetail `json:"errors,omitempty"`
+	// Check names the failed pre-send check (templates.Check names).
+	Check string `json:"check,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -97,8 +100,12 @@ func toBody(err error) (int, ErrorBody) {
 		if id, ok := de.Details["id"]; ok {
 			d.ID = id
 		}
+		if ch, ok := de.Details["check"].(string); ok {
+			d.Check = ch
+		}
 		for _, e := range de.Errors {
-			d.Errors = append(d.Errors, ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Position: e.Position, Line: e.Line, Column: e.Column})
+			_, sub := toBody(e)
+			d.Errors = append(d.Errors, sub.Error)
 		}
 		return Status(de.Code), ErrorBody{Error: d}
 	}

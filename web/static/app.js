@@ -101,31 +101,66 @@
     if (rule.value) run();
   }
 
-  // Template editor: live preview for a chosen contact, and test sends.
+  // Template editor: live preview for a chosen contact (desktop and phone
+  // width), the pre-send checks, and test sends. A template that cannot be
+  // rendered shows its error in place of the preview, never an older render.
   function templateEditor(root) {
-    var fields = ["name", "subject", "html", "text", "contact_id"].map(function (n) { return root.querySelector("[name=" + n + "]"); });
+    var fields = ["name", "subject", "html", "text", "contact_id", "transactional"].map(function (n) { return root.querySelector("[name=" + n + "]"); });
     var frame = root.querySelector("iframe[data-preview]");
+    var phone = root.querySelector("iframe[data-preview-phone]");
+    var previews = root.querySelector("[data-previews]");
     var subject = root.querySelector("[data-preview-subject]");
     var errBox = root.querySelector("[data-error]");
+    var checks = root.querySelector("#checks");
     var seq = 0;
+    // data-preview-loaded marks both previews drawn (for screenshots and tests).
+    [frame, phone].forEach(function (f) {
+      if (!f) return;
+      f.addEventListener("load", function () {
+        f.setAttribute("data-loaded", "1");
+        if (frame.getAttribute("data-loaded") && (!phone || phone.getAttribute("data-loaded"))) root.setAttribute("data-preview-loaded", "1");
+      });
+    });
     var run = function () {
       var mine = ++seq;
       var body = {
         name: fields[0].value, subject: fields[1].value, html: fields[2].value, text: fields[3].value,
         contact_id: parseInt(fields[4].value || "0", 10) || 0,
+        transactional: !!(fields[5] && fields[5].checked),
       };
       api("POST", "/api/v1/templates/preview", body).then(function (r) {
         if (mine !== seq) return;
         if (!r.ok) {
-          showError(errBox, r.data.error || { message: String(r.status) });
+          var err = r.data.error || { message: String(r.status) };
+          showError(errBox, err);
+          var lead = document.createElement("strong");
+          lead.textContent = msg(root, "broken");
+          errBox.insertBefore(lead, errBox.firstChild);
+          subject.textContent = "";
+          frame.srcdoc = "";
+          if (phone) phone.srcdoc = "";
+          if (previews) previews.hidden = true;
+          root.setAttribute("data-preview-state", "error");
           return;
         }
         showError(errBox, null);
+        if (previews) previews.hidden = false;
         subject.textContent = r.data.subject;
-        frame.srcdoc = '<!doctype html><meta charset="utf-8"><base target="_blank">' + r.data.html;
+        root.removeAttribute("data-preview-loaded");
+        var doc = '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><base target="_blank">' + r.data.html;
+        frame.removeAttribute("data-loaded");
+        if (phone) phone.removeAttribute("data-loaded");
+        frame.srcdoc = doc;
+        if (phone) phone.srcdoc = doc;
+        if (checks) showChecks(root, checks, r.data.checks || []);
+        root.setAttribute("data-preview-state", "ok");
       });
     };
-    fields.forEach(function (f) { if (f) f.addEventListener("input", debounce(run, 300)); });
+    fields.forEach(function (f) {
+      if (!f) return;
+      f.addEventListener("input", debounce(run, 300));
+      f.addEventListener("change", debounce(run, 300));
+    });
     run();
     var send = root.querySelector("[data-test-send]");
     if (send) {
@@ -137,6 +172,36 @@
           out.textContent = r.ok ? msg(root, "sent") : (r.data.error ? r.data.error.message : String(r.status));
         });
       });
+    }
+  }
+
+  // showChecks lists the pre-send checks: each one's name in the page's
+  // language, passed or failed, and what failed (links, images, fields).
+  function showChecks(root, list, checks) {
+    list.textContent = "";
+    var failed = 0;
+    checks.forEach(function (c) {
+      var li = document.createElement("li");
+      li.className = c.ok ? "check-ok" : "check-fail";
+      li.setAttribute("data-check", c.name);
+      li.textContent = (c.ok ? "✓ " : "✗ ") + msg(root, "check-" + c.name);
+      var english = (document.documentElement.lang || "en").indexOf("en") === 0;
+      if (c.ok && c.name === "size" && c.items) li.textContent += " (" + c.items.join(", ") + ")";
+      if (!c.ok) {
+        failed++;
+        var why = document.createElement("small");
+        why.dir = "auto";
+        why.textContent = english || !c.items ? c.message : c.items.join(" · ");
+        li.appendChild(document.createElement("br"));
+        li.appendChild(why);
+      }
+      list.appendChild(li);
+    });
+    if (checks.length && !failed) {
+      var ok = document.createElement("li");
+      ok.className = "check-ok";
+      ok.textContent = msg(root, "checks-ok");
+      list.appendChild(ok);
     }
   }
 
