@@ -118,9 +118,9 @@ func launchJourneyCampaign(t *testing.T, m *Main, token string) int64 {
 	post("/api/v1/contacts", map[string]any{"email": "sara@example.com", "name": "سارا"})
 	post("/api/v1/contacts", map[string]any{"email": "ali@example.com", "name": "Ali"})
 	first := post("/api/v1/templates", map[string]string{"name": "Spring welcome", "subject": "Hello {{ .Contact.Name }}",
-		"html": `<p>Hi</p><a href="https://shop.example/pricing">Pricing</a>`, "text": "Hi, see https://shop.example/pricing"})
+		"html": `<p>Hi</p><a href="https://shop.example/pricing">Pricing</a><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`, "text": "Hi, see https://shop.example/pricing"})
 	offer := post("/api/v1/templates", map[string]string{"name": "Spring offer", "subject": "An offer",
-		"html": `<p>20% off</p>`, "text": "20% off"})
+		"html": `<p>20% off</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`, "text": "20% off"})
 	seg := post("/api/v1/segments", map[string]string{"name": "Everyone", "rule": "true"})
 	id := post("/api/v1/campaigns", map[string]any{"name": "Spring", "segment_id": seg, "channel": "email",
 		"from":  map[string]string{"name": "Shop", "email": "news@shop.example"},
