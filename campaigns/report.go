@@ -22,6 +22,9 @@ type Report struct {
 	TimelineResolution string       `json:"timeline_resolution"`
 	Goals              []GoalResult `json:"goals"`
 	Rules              []RuleCount  `json:"rules"`
+	// StepDeliveries are, by step key, the step's deliveries created and
+	// waiting (the journey map's numbers).
+	StepDeliveries map[string]StepDeliveries `json:"step_deliveries"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -111,12 +114,28 @@ type TimelinePoint struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
-// RuleCount is how often a follow-up rule fired.
+// RuleCount is how often a follow-up rule fired, and what it has
+// scheduled that has not run yet.
 type RuleCount struct {
 	Name    string `json:"name"`
 	Fired   int64  `json:"fired"`
 	Failed  int64  `json:"failed"`
 	Skipped int64  `json:"skipped"`
+	// Waiting (a timer rule's) are the deliveries whose check is still to
+	// come: the rule fires for those that are still unopened (unclicked,
+	// unconverted) then.
+	Waiting int64 `json:"waiting"`
+	// Delayed are, by step, the sends this rule scheduled that wait out
+	// its delay (absent when none wait).
+	Delayed map[string]int64 `json:"delayed,omitempty"`
+}
+
+// StepDeliveries are a launched campaign's deliveries of one step: Created,
+// and Waiting, those without a final outcome yet (queued, waiting out a
+// follow-up's delay, held, or being sent).
+type StepDeliveries struct {
+	Created int64 `json:"created"`
+	Waiting int64 `json:"waiting"`
 }
 
 func ratio(n, d int64) float64 {
@@ -217,6 +236,9 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	}
 	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
+	if err := s.readFlow(ctx, c, &r); err != nil {
+		return Report{}, err
+	}
 	return r, nil
 }
 

@@ -24,6 +24,18 @@ type Runtime interface {
 	CancelTx(ctx context.Context, tx pgx.Tx, campaignID int64) error
 	// Progress counts the campaign's deliveries by state.
 	Progress(ctx context.Context, campaignID int64) (Progress, error)
+	// FollowUps counts the follow-ups the campaign's rules have scheduled
+	// and not yet run.
+	FollowUps(ctx context.Context, campaignID int64) (FollowUps, error)
+}
+
+// FollowUps are what a campaign's rules have scheduled and not yet run, in
+// deliveries: Timers by timer rule (no_open, no_click, no_conversion), the
+// deliveries whose check is still to come; Sends by rule and then step, the
+// sends waiting out the rule's delay.
+type FollowUps struct {
+	Timers map[string]int64
+	Sends  map[string]map[string]int64
 }
 
 // Progress is how far a campaign's sending has come.

@@ -15,3 +15,16 @@ INSERT INTO campaign_exits (campaign_id, contact_id, rule_name) VALUES ($1, $2, 
 
 -- name: has_exited
 SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_id = $2);
+
+-- name: follow_ups_waiting
+-- The follow-ups a campaign's rules scheduled that have not run yet, in
+-- deliveries: timer checks (rule_timer jobs, per rule) and sends waiting
+-- out a rule's delay (send jobs that name their rule and step). River's
+-- driver owns river_job; the engine only reads back the args it wrote. The
+-- containment test uses River's GIN index on args.
+SELECT kind, coalesce(args->>'rule', ''), coalesce(args->>'step', ''),
+	coalesce(sum(jsonb_array_length(args->'delivery_ids')), 0)::bigint
+FROM river_job
+WHERE state IN ('scheduled', 'available') AND kind IN ('rule_timer', 'send')
+	AND args @> jsonb_build_object('campaign_id', $1::bigint) AND args ? 'rule'
+GROUP BY 1, 2, 3;

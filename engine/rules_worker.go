@@ -180,7 +180,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 		var err error
 		switch a.Type {
 		case "send":
-			err = r.sendStep(ctx, tx, client, c, a, d.contactID)
+			err = r.sendStep(ctx, tx, client, c, cr.Name, a, d.contactID)
 		case "set_attribute":
 			err = contacts.SetAttribute(ctx, tx, d.contactID, a.Name, a.Value)
 		case "add_tag":
@@ -205,7 +205,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 // unique per campaign, step and contact) and schedules its send after the
 // delay. Suppression, pause and throttle are the send worker's as for any
 // send.
-func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, a campaigns.Action, contactID int64) error {
+func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, rule string, a campaigns.Action, contactID int64) error {
 	ok, err := contacts.IsSendable(ctx, tx, contactID)
 	if err != nil || !ok {
 		return err
@@ -219,7 +219,7 @@ func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pg
 		d, _ := time.ParseDuration(a.Delay) // validated on save
 		opts.ScheduledAt = r.Now().Add(d)
 	}
-	_, err = client.InsertTx(ctx, tx, SendArgs{CampaignID: c.ID, DeliveryIDs: ids}, opts)
+	_, err = client.InsertTx(ctx, tx, SendArgs{CampaignID: c.ID, DeliveryIDs: ids, Rule: rule, Step: a.Step}, opts)
 	return err
 }
 

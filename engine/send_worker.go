@@ -31,6 +31,11 @@ import (
 type SendArgs struct {
 	CampaignID  int64   `json:"campaign_id"`
 	DeliveryIDs []int64 `json:"delivery_ids"`
+	// Rule and Step name the follow-up rule that scheduled a send and the
+	// step it sends (empty for the launch's sends), so the journey map can
+	// count the sends waiting out a rule's delay (FollowUpsWaiting).
+	Rule string `json:"rule,omitempty"`
+	Step string `json:"step,omitempty"`
 }
 
 // Kind implements river.JobArgs.
