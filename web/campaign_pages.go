@@ -96,7 +96,7 @@ func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems p
 		"RulesEnd":      cp.RulesEnd(),
 		"LaunchConfirm": "", "LaunchProblems": launchProblems}
 	data["SegmentName"], data["TemplateNames"] = u.definitionNames(ctx, cp)
-	if data["Journey"], err = u.journeyMapSVG(ctx, c, cp, r); err != nil {
+	if data["Journey"], data["JourneyDetails"], err = u.journeyView(ctx, c, cp, r); err != nil {
 		return u.pageErr(c, err)
 	}
 	data["JourneyLive"] = journeyLive(cp)

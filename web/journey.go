@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -8,9 +9,9 @@ import (
 )
 
 // journeyInput is what the journey map is drawn from: the campaign's
-// definition, names for its ids, and the live numbers read through their
-// owners (tracking's rollups via the report, engine's rule firings,
-// deliveries still waiting).
+// definition, names for its ids, and the live numbers of its report (read
+// through their owners: tracking's rollups, engine's rule firings and
+// scheduled follow-ups).
 type journeyInput struct {
 	Campaign campaigns.Campaign
 	Segment  string           // the segment's name ("" if none)
@@ -18,10 +19,11 @@ type journeyInput struct {
 	Entered  int64            // a launched campaign's first-step deliveries
 	Template map[int64]string // template names by id
 	Steps    map[string]campaigns.Metrics
-	Waiting  map[string]int64
+	Waiting  map[string]int64 // deliveries of each step without an outcome yet
 	Rules    []campaigns.RuleCount
 	// EditSteps and EditRules say whether nodes link to the editor: steps
-	// of a draft, rules while the campaign can still change.
+	// of a draft, rules while the campaign can still change. Other nodes
+	// link to their read-only detail on the page (#jd-{node}).
 	EditSteps, EditRules bool
 	RTL                  bool
 }
@@ -36,8 +38,20 @@ type journeyNode struct {
 	Title      string
 	Lines      []journeyLine
 	Stats      []journeyStat
-	Href       string // the editor anchored at this step or rule ("" none)
+	Href       string // the editor at this step or rule, or its detail ("" none)
 	Missing    bool   // a send to a step that does not exist (a draft)
+}
+
+// jStatsPerRow is how many live numbers share a line of a box.
+const jStatsPerRow = 3
+
+// StatRows are n's live numbers, jStatsPerRow to a line.
+func (n *journeyNode) StatRows() [][]journeyStat {
+	var rows [][]journeyStat
+	for i := 0; i < len(n.Stats); i += jStatsPerRow {
+		rows = append(rows, n.Stats[i:min(i+jStatsPerRow, len(n.Stats))])
+	}
+	return rows
 }
 
 // journeyLine is a line of text in a node; Code lines (expressions, keys)
@@ -48,18 +62,23 @@ type journeyLine struct {
 }
 
 // journeyStat is a live number: Key is its data-stat name (sent, waiting,
-// converted, audience, fired, skipped, failed).
+// converted, audience, fired, skipped, failed); Path is where the report
+// (as the campaign's event stream sends it) holds its value, a JSON array
+// of keys in which {"name": n} picks the rule named n (web/static/journey.js
+// follows it); "" for a number the stream does not carry.
 type journeyStat struct {
 	Key   string
 	Value int64
+	Path  string
 }
 
 // journeyEdge is an arrow between two nodes, with an optional label (a
-// send's delay).
+// send's delay) and live numbers (the sends waiting out that delay).
 type journeyEdge struct {
 	ID, From, To string
 	Label        string
-	Href         string  // the editor at the rule the arrow belongs to ("" none)
+	Stats        []journeyStat
+	Href         string  // the editor or detail of the rule or step the arrow belongs to ("" none)
 	Path         string  // SVG path data
 	LX, LY       float64 // label position
 }
@@ -81,6 +100,26 @@ const (
 	jTextMax        = 30 // runes of a line shown in a box; the whole line is in its tooltip
 )
 
+// statPath is a live number's Path: keys (strings) and rule selectors
+// ({"name": n}) into the report's JSON.
+func statPath(keys ...any) string {
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// ruleSel selects the rule named name in the report's rules list.
+func ruleSel(name string) map[string]string { return map[string]string{"name": name} }
+
+// journeyEdgeDraft is an arrow before layout: its ends, label, and the
+// delayed sends it carries (rule → step; "" none).
+type journeyEdgeDraft struct {
+	from, to, label string
+	rule, step      string
+}
+
 // layoutJourney lays the campaign out in columns: the entry, then for each
 // depth of follow-up its steps and, after them, the rules that watch those
 // steps, each followed by what it does. A step's depth is the fewest sends
@@ -88,13 +127,14 @@ const (
 func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 	m := journeyMap{RTL: in.RTL}
 	c := in.Campaign
+	launched := c.Status != campaigns.StatusDraft
 	byID := map[string]*journeyNode{}
 	add := func(n *journeyNode) *journeyNode {
 		byID[n.ID] = n
 		m.Nodes = append(m.Nodes, n)
 		return n
 	}
-	var edges [][3]string // from, to, label
+	var edges []journeyEdgeDraft
 	entry := add(&journeyNode{ID: "entry", Kind: "entry", Col: 0, Title: msg.T("journey.entry")})
 	if in.Segment != "" {
 		entry.Lines = append(entry.Lines, journeyLine{Text: in.Segment})
@@ -102,10 +142,12 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 		entry.Lines = append(entry.Lines, journeyLine{Text: msg.T("journey.no_segment")})
 	}
 	switch {
-	case c.Status != campaigns.StatusDraft:
-		entry.Stats = []journeyStat{{"entered", in.Entered}}
+	case launched && len(c.Steps) > 0:
+		entry.Stats = []journeyStat{{"entered", in.Entered, statPath("step_deliveries", c.Steps[0].Key, "created")}}
+	case launched:
+		entry.Stats = []journeyStat{{"entered", in.Entered, ""}}
 	case in.Audience >= 0:
-		entry.Stats = []journeyStat{{"audience", in.Audience}}
+		entry.Stats = []journeyStat{{"audience", in.Audience, ""}}
 	}
 
 	depth := stepDepths(c)
@@ -114,14 +156,17 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 		n := add(&journeyNode{ID: "step-" + st.Key, Kind: "step", Col: 2*depth[st.Key] + 1, Title: st.Key})
 		n.Lines = []journeyLine{{Text: templateLabel(msg, in.Template, st.TemplateID)}}
 		w := in.Steps[st.Key]
-		n.Stats = []journeyStat{{"sent", w.Sent}, {"waiting", in.Waiting[st.Key]}, {"converted", w.Converted}}
+		n.Stats = []journeyStat{{"sent", w.Sent, statPath("steps", st.Key, "sent")},
+			{"waiting", in.Waiting[st.Key], statPath("step_deliveries", st.Key, "waiting")},
+			{"converted", w.Converted, statPath("steps", st.Key, "converted")}}
+		n.Href = "#jd-" + n.ID
 		if in.EditSteps {
 			n.Href = fmt.Sprintf("/admin/campaigns/%d/edit#f-steps[%d].key", c.ID, i)
 		}
 		stepNode[st.Key] = n
 	}
 	if len(c.Steps) > 0 {
-		edges = append(edges, [3]string{"entry", "step-" + c.Steps[0].Key, ""})
+		edges = append(edges, journeyEdgeDraft{from: "entry", to: "step-" + c.Steps[0].Key})
 	}
 
 	counts := map[string]campaigns.RuleCount{}
@@ -135,46 +180,63 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 			col = s.Col + 1
 		}
 		n := add(&journeyNode{ID: "rule-" + strconv.Itoa(i), Kind: "rule", Col: col, Title: r.Name, Lines: ruleLines(msg, r)})
-		rc := counts[r.Name]
-		n.Stats = []journeyStat{{"fired", rc.Fired}, {"skipped", rc.Skipped}}
-		if rc.Failed > 0 {
-			n.Stats = append(n.Stats, journeyStat{"failed", rc.Failed})
-		}
+		n.Stats = ruleStats(r, counts[r.Name])
+		n.Href = "#jd-" + n.ID
 		if in.EditRules {
 			n.Href = fmt.Sprintf("/admin/campaigns/%d/edit#f-rules[%d].name", c.ID, i)
 		}
 		if _, ok := stepNode[src]; ok {
-			edges = append(edges, [3]string{"step-" + src, n.ID, ""})
+			edges = append(edges, journeyEdgeDraft{from: "step-" + src, to: n.ID})
 		}
 		for j, a := range r.Actions {
 			if target, ok := stepNode[a.Step]; ok && a.Type == "send" {
-				label := msg.T("journey.now")
+				e := journeyEdgeDraft{from: n.ID, to: target.ID, label: msg.T("journey.now")}
 				if a.Delay != "" {
-					label = msg.T("journey.after", a.Delay)
+					e.label = msg.T("journey.after", a.Delay)
+					if launched {
+						e.rule, e.step = r.Name, a.Step
+					}
 				}
-				edges = append(edges, [3]string{n.ID, target.ID, label})
+				edges = append(edges, e)
 				continue
 			}
-			end := add(&journeyNode{ID: fmt.Sprintf("end-%d-%d", i, j), Kind: "end", Col: col + 1, Title: actionLabel(msg, a)})
+			end := add(&journeyNode{ID: fmt.Sprintf("end-%d-%d", i, j), Kind: "end", Col: col + 1, Title: actionLabel(msg, a), Href: n.Href})
 			end.Missing = a.Type == "send"
 			if a.Delay != "" {
 				end.Lines = []journeyLine{{Text: msg.T("journey.after", a.Delay)}}
 			}
-			edges = append(edges, [3]string{n.ID, end.ID, ""})
+			edges = append(edges, journeyEdgeDraft{from: n.ID, to: end.ID})
 		}
 	}
 	m.place()
 	for k, e := range edges {
-		edge := m.edge(fmt.Sprintf("e%d", k), byID[e[0]], byID[e[1]], e[2])
-		// An arrow into or out of a rule is part of that rule: it opens it.
-		for _, end := range []*journeyNode{byID[e[0]], byID[e[1]]} {
-			if end.Kind == "rule" {
-				edge.Href = end.Href
-			}
+		edge := m.edge(fmt.Sprintf("e%d", k), byID[e.from], byID[e.to], e.label)
+		if e.rule != "" {
+			edge.Stats = []journeyStat{{"waiting", counts[e.rule].Delayed[e.step], statPath("rules", ruleSel(e.rule), "delayed", e.step)}}
+		}
+		// An arrow into or out of a rule is part of that rule: it opens
+		// it; the entry's arrow opens the first step.
+		edge.Href = byID[e.to].Href
+		if byID[e.from].Kind == "rule" {
+			edge.Href = byID[e.from].Href
 		}
 		m.Edges = append(m.Edges, edge)
 	}
 	return m
+}
+
+// ruleStats are a rule's live numbers: fired and skipped, the deliveries a
+// timer rule is still to check, and failures when there are any.
+func ruleStats(r campaigns.Rule, rc campaigns.RuleCount) []journeyStat {
+	sel := ruleSel(r.Name)
+	out := []journeyStat{{"fired", rc.Fired, statPath("rules", sel, "fired")}, {"skipped", rc.Skipped, statPath("rules", sel, "skipped")}}
+	if isTimerRule(r.On) {
+		out = append(out, journeyStat{"waiting", rc.Waiting, statPath("rules", sel, "waiting")})
+	}
+	if rc.Failed > 0 {
+		out = append(out, journeyStat{"failed", rc.Failed, statPath("rules", sel, "failed")})
+	}
+	return out
 }
 
 // stepDepths is each step's number of sends from the first step (breadth
@@ -283,10 +345,7 @@ func (m *journeyMap) place() {
 	cols := 0
 	for _, n := range m.Nodes {
 		n.W = jNodeW
-		rows := 1 + len(n.Lines)
-		if len(n.Stats) > 0 {
-			rows++
-		}
+		rows := 1 + len(n.Lines) + len(n.StatRows())
 		n.H = float64(rows)*jLineH + 2*jPad
 		n.X = jMargin + float64(n.Col)*jColW
 		n.Y = jMargin + colY[n.Col]

@@ -13,15 +13,13 @@ import (
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/templates"
-	"github.com/peykar/peykar/tracking"
 )
 
 // campaignJourney is GET /admin/campaigns/:id/journey: the journey map's
-// SVG alone, which the campaign page polls (htmx, every few seconds) while
-// the campaign can still change. The map is polled rather than fed by the
-// report's event stream because it is drawn on the server (the stream
-// carries the report as JSON, and its waiting counts are not in it), and
-// the page around it is polled the same way.
+// SVG alone. The campaign page's numbers follow the campaign's report
+// stream (web/static/journey.js sets each number in place, by its stat
+// path); this partial is the script's slow fallback while the stream is
+// down, and whoever wants the map alone.
 func (u *UI) campaignJourney(c echo.Context) error {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
@@ -43,8 +41,9 @@ func (u *UI) campaignJourney(c echo.Context) error {
 	return c.HTML(http.StatusOK, string(svg))
 }
 
-// journeyLive says whether the campaign's map keeps changing (and is
-// polled): as for the page's live region, all but drafts and cancelled.
+// journeyLive says whether the campaign's map keeps changing (and follows
+// the report stream): as for the page's live region, all but drafts and
+// cancelled.
 func journeyLive(cp campaigns.Campaign) bool {
 	return cp.Status != campaigns.StatusDraft && cp.Status != campaigns.StatusCancelled
 }
@@ -52,24 +51,20 @@ func journeyLive(cp campaigns.Campaign) bool {
 // journeyMapSVG reads the map's names and live numbers through their owners
 // and draws it in the request's language.
 func (u *UI) journeyMapSVG(ctx context.Context, c echo.Context, cp campaigns.Campaign, r campaigns.Report) (template.HTML, error) {
+	svg, _, err := u.journeyView(ctx, c, cp, r)
+	return svg, err
+}
+
+// journeyView is the map (journeyMapSVG) and the read-only details of its
+// steps and rules, which its nodes link to where they cannot be edited.
+func (u *UI) journeyView(ctx context.Context, c echo.Context, cp campaigns.Campaign, r campaigns.Report) (template.HTML, []journeyDetail, error) {
 	lang := u.lang(c)
-	in := journeyInput{Campaign: cp, Audience: -1, Steps: r.Steps, Rules: r.Rules, RTL: lang.msg.T("dir") == "rtl",
-		Template: map[int64]string{}}
-	byStep, err := tracking.DeliveriesByStep(ctx, u.Pool, cp.ID)
-	if err != nil {
-		return "", err
-	}
-	in.Waiting = make(map[string]int64, len(byStep))
-	for k, d := range byStep {
-		in.Waiting[k] = d.Waiting
-	}
-	if len(cp.Steps) > 0 && cp.Status != campaigns.StatusDraft {
-		in.Entered = byStep[cp.Steps[0].Key].Created
-	}
+	in := journeyNumbers(cp, r)
+	in.RTL = lang.msg.T("dir") == "rtl"
 	if cp.SegmentID != nil {
 		seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
 		if err != nil {
-			return "", fmt.Errorf("journey map segment: %w", err)
+			return "", nil, fmt.Errorf("journey map segment: %w", err)
 		}
 		in.Segment = seg.Name
 	}
@@ -88,5 +83,25 @@ func (u *UI) journeyMapSVG(ctx context.Context, c echo.Context, cp campaigns.Cam
 		in.EditSteps = cp.Status == campaigns.StatusDraft
 		in.EditRules = cp.Status != campaigns.StatusCancelled
 	}
-	return journeySVG(lang.msg, layoutJourney(lang.msg, in))
+	m := layoutJourney(lang.msg, in)
+	svg, err := journeySVG(lang.msg, m)
+	if err != nil {
+		return "", nil, err
+	}
+	return svg, journeyDetails(lang.msg, in, m), nil
+}
+
+// journeyNumbers is the map's input with the campaign and the live numbers
+// of its report: the same report the campaign's stream sends, which the
+// numbers' stat paths point into.
+func journeyNumbers(cp campaigns.Campaign, r campaigns.Report) journeyInput {
+	in := journeyInput{Campaign: cp, Audience: -1, Steps: r.Steps, Rules: r.Rules, Template: map[int64]string{},
+		Waiting: make(map[string]int64, len(r.StepDeliveries))}
+	for k, d := range r.StepDeliveries {
+		in.Waiting[k] = d.Waiting
+	}
+	if len(cp.Steps) > 0 && cp.Status != campaigns.StatusDraft {
+		in.Entered = r.StepDeliveries[cp.Steps[0].Key].Created
+	}
+	return in
 }

@@ -13,8 +13,9 @@ import (
 
 // TestJourneyMapOnDraft: a draft's page draws its journey with the audience
 // at entry and every step and rule linked to the editor at its field; a
-// manager sees the same map without the links; the map's partial answers
-// the SVG alone, and a draft's map is not polled.
+// manager sees the same map whose nodes open their read-only details; the
+// map's partial answers the SVG alone, and a draft's map does not follow
+// the report stream.
 func TestJourneyMapOnDraft(t *testing.T) {
 	t.Parallel()
 	m := testMain(t)
@@ -43,7 +44,7 @@ func TestJourneyMapOnDraft(t *testing.T) {
 	code, page := do(t, m, http.MethodGet, fmt.Sprintf("/admin/campaigns/%d", id), marketer, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, `<svg class="journey"`)
-	require.Contains(t, page, `data-stat="audience">2</tspan>`, "the segment's size before launch")
+	require.Contains(t, page, `data-stat="audience" id="j-entry-audience">2</tspan>`, "the segment's size before launch")
 	require.Contains(t, page, ">Example people</text>", "the segment by name")
 	require.Contains(t, page, ">Welcome mail</text>", "the template by name")
 	for _, anchor := range []string{"f-steps[0].key", "f-steps[1].key", "f-rules[0].name"} {
@@ -51,11 +52,17 @@ func TestJourneyMapOnDraft(t *testing.T) {
 	}
 	require.Contains(t, page, ">stop following up</text>", "the exit action is an end box")
 	require.NotContains(t, page, fmt.Sprintf(`hx-get="/admin/campaigns/%d/journey"`, id), "a draft's numbers do not move")
+	require.NotContains(t, page, `data-stream=`, "nor follow the stream")
 
 	code, page = do(t, m, http.MethodGet, fmt.Sprintf("/admin/campaigns/%d", id), manager, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, `<svg class="journey"`)
-	require.NotContains(t, page, "journey-link", "a manager cannot edit: no links")
+	require.NotContains(t, page, "/edit#", "a manager cannot edit: no editor links")
+	for _, node := range []string{"step-main", "step-later", "rule-0"} {
+		require.Contains(t, page, fmt.Sprintf(`href="#jd-%s"`, node), "the node opens its read-only detail")
+		require.Contains(t, page, fmt.Sprintf(`<section class="journey-detail" id="jd-%s"`, node))
+	}
+	require.Contains(t, page, "Read only: this can&#39;t be changed now.")
 
 	code, part := do(t, m, http.MethodGet, fmt.Sprintf("/admin/campaigns/%d/journey", id), marketer, nil)
 	require.Equal(t, http.StatusOK, code, part)
