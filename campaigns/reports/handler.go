@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,6 +66,9 @@ func (c Config) WithDefaults() Config {
 type Handler struct {
 	cfg Config
 	hub *hub
+
+	closed    chan struct{} // closed by Close: open streams end
+	closeOnce sync.Once
 }
 
 // New checks cfg and returns a Handler.
@@ -76,9 +80,17 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Report == nil {
 		return nil, errors.New("reports: Config.Report is required")
 	}
-	h := &Handler{cfg: cfg}
+	h := &Handler{cfg: cfg, closed: make(chan struct{})}
 	h.hub = newHub(cfg.Report, cfg.PollInterval, cfg.Logger)
 	return h, nil
+}
+
+// Close ends the open streams (and those that start later at once), so a
+// server's graceful shutdown need not wait for the browsers that hold
+// them: http.Server.RegisterOnShutdown(h.Close). A browser's EventSource
+// reconnects to whichever server answers next.
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() { close(h.closed) })
 }
 
 // Routes registers the handlers on api (/api/v1). The report page is

@@ -49,6 +49,7 @@ type bundle struct {
 	tracking *tracking.Service
 	url      string
 	client   *http.Client
+	rep      *reports.Handler
 }
 
 func setup(t *testing.T) *bundle {
@@ -98,7 +99,7 @@ func setup(t *testing.T) *bundle {
 	rep.Routes(api)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", client: &http.Client{Timeout: 30 * time.Second}}
+	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", client: &http.Client{Timeout: 30 * time.Second}, rep: rep}
 }
 
 // seed creates n contacts (one in refuseEvery refused by the mail server), an

@@ -70,6 +70,8 @@ func (h *Handler) Stream(c echo.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-h.closed:
+			return nil
 		case <-changed:
 			if err := send(sent < 0); err != nil {
 				return nil

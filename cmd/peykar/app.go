@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/auth"
@@ -42,6 +43,7 @@ type Main struct {
 	river    *river.Client[pgxTx]
 	echo     *echo.Echo
 	server   *http.Server
+	streams  *reports.Handler // the report streams: they end at shutdown (startHTTP)
 	ln       net.Listener
 	registry *prometheus.Registry
 	closers  []func(context.Context) error // run in reverse by Close

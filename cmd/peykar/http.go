@@ -120,6 +120,9 @@ func (m *Main) startHTTP(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
+	if m.streams != nil {
+		m.server.RegisterOnShutdown(m.streams.Close) // open event streams end; browsers reconnect
+	}
 	go func() {
 		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", slog.Any("error", err))

@@ -42,6 +42,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		panic(err) // only a nil pool: a wiring mistake caught at start-up
 	}
 	rep.Routes(api)
+	m.streams = rep
 }
 
 // templateContact loads the contact a template preview renders for.
