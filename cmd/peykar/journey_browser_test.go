@@ -21,11 +21,15 @@ import (
 // journeyClickLink is a tracked click link in a caught message.
 var journeyClickLink = regexp.MustCompile(`http://peykar\.test(/t/c/[A-Za-z0-9_\-.]+)`)
 
-// TestBrowserJourneyMap launches a two-step campaign with a click rule,
-// opens its page, and watches the journey map's numbers move as two
-// recipients click through the real tracking endpoint: the rule fires and
-// the follow-up waits out its delay. Then the same map in Persian (mirrored,
-// labels translated, the condition left to right) and at phone width
+// TestBrowserJourneyMap launches a two-step campaign with a delayed click
+// rule, opens its page, and watches the journey map's numbers move over the
+// campaign's report stream (no polling) as two recipients click through the
+// real tracking endpoint: the rule fires and both follow-ups wait out their
+// delay, counted on the step and on the rule's arrow. The numbers change in
+// place: the node focused from the keyboard keeps the focus. Enter on a
+// rule opens the editor at it; a launched campaign's step opens its
+// read-only detail. Then the same map in Persian (mirrored, labels
+// translated, names and conditions kept in order) and at phone width
 // (scrolls sideways, with its hint).
 func TestBrowserJourneyMap(t *testing.T) {
 	t.Parallel()
@@ -37,14 +41,25 @@ func TestBrowserJourneyMap(t *testing.T) {
 	stat := func(node, key string) string {
 		return fmt.Sprintf(`(document.querySelector('#journey [data-node="%s"] [data-stat="%s"]') || {}).textContent`, node, key)
 	}
+	const arrowWaiting = `(document.querySelector('#journey [data-edge][data-from="rule-0"][data-to="step-offer"] [data-stat="waiting"]') || {}).textContent`
+	const updates = `Number(document.querySelector('#journey').dataset.updates || 0)`
 
 	login(t, ctx, m, "admin@example.com", "admin password 1")
 	steps(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("svg.journey")),
 		waitJS(stat("step-main", "sent")+` === '2'`))
+	// The map follows the report stream: no polling of its own.
+	live, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector('#journey');
+		return !b.hasAttribute('hx-trigger') && !b.hasAttribute('hx-get') && b.querySelector('[hx-trigger]') === null &&
+			b.dataset.stream === '/api/v1/campaigns/' + location.pathname.split('/').pop() + '/stream' })()`))
+	require.NoError(t, err)
+	require.True(t, live, "no hx-trigger=every on the map; it names its stream")
+	steps(t, ctx, waitJS(updates+` >= 1`)) // the stream's first event is in
 	require.Equal(t, "0", svgText(t, ctx, `#journey [data-node="rule-0"] [data-stat="fired"]`))
 	require.Equal(t, "0", svgText(t, ctx, `#journey [data-node="step-offer"] [data-stat="waiting"]`))
+	require.Equal(t, "0", svgText(t, ctx, `#journey [data-edge][data-to="step-offer"] [data-stat="waiting"]`), "the delayed arrow counts its waiting sends")
 	require.Contains(t, svgText(t, ctx, `#journey [data-node="rule-0"]`), "pricing <click>", "the rule's name, as text")
-	arrows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#journey [data-edge]')].map(e => e.dataset.from + '>' + e.dataset.to + ':' + e.textContent.trim())`))
+	arrows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#journey [data-edge]')].map(e =>
+		e.dataset.from + '>' + e.dataset.to + ':' + ((e.querySelector('text.journey-edge-label:not(.journey-stats)') || {}).textContent || ''))`))
 	require.NoError(t, err)
 	require.Equal(t, []string{"entry>step-main:", "step-main>rule-0:", "rule-0>step-offer:after 1h", "rule-0>end-0-1:"}, arrows)
 	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#journey [data-node="rule-0"]').closest('a').getAttribute('href')`))
@@ -54,6 +69,12 @@ func TestBrowserJourneyMap(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, href, arrowHref, "so does its arrow")
 
+	// A keyboard user rests on the rule's node while the numbers move; the
+	// drawing is marked, so replacing it would show.
+	steps(t, ctx, runJS(`document.getElementById('jl-rule-0').focus(); document.querySelector('svg.journey').dataset.mark = 'first'`))
+	require.Equal(t, "jl-rule-0", activeID(t, ctx))
+	seen := journeyUpdates(t, ctx)
+
 	// Both recipients click the pricing link a minute after it arrived (a
 	// click within seconds of delivery counts as a scanner's). Raw on
 	// purpose: the test moves the send time back instead of waiting.
@@ -62,23 +83,41 @@ func TestBrowserJourneyMap(t *testing.T) {
 	for _, email := range []string{"sara@example.com", "ali@example.com"} {
 		journeyClickPricing(t, m, token, email)
 	}
-	// The map polls its numbers: the rule fires for both (after the
+	// The stream brings the numbers: the rule fires for both (after the
 	// click's verdict delay) and both follow-ups wait out their hour.
-	steps(t, ctx, waitJS(stat("rule-0", "fired")+` === '2' && `+stat("step-offer", "waiting")+` === '2'`))
+	steps(t, ctx, waitJS(stat("rule-0", "fired")+` === '2' && `+stat("step-offer", "waiting")+` === '2' && `+arrowWaiting+` === '2'`))
 	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="step-main"] [data-stat="sent"]`))
 	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="entry"] [data-stat="entered"]`))
+	require.Greater(t, journeyUpdates(t, ctx), seen, "by the stream's events")
+	require.Equal(t, "jl-rule-0", activeID(t, ctx), "the focused node keeps the focus")
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('svg.journey').dataset.mark === 'first' &&
+		performance.getEntriesByType('resource').every(e => !new URL(e.name).pathname.endsWith('/journey'))`))
+	require.NoError(t, err)
+	require.True(t, kept, "the drawing was never replaced nor fetched again")
+	steps(t, ctx, runJS(`document.activeElement.blur()`))
 	journeyScreenshot(t, ctx, "journey-map-en.png")
 
-	// Clicking the rule opens the editor at that rule.
-	steps(t, ctx, clickSVG(`#journey [data-node="rule-0"]`),
+	// Enter on the focused rule opens the editor at that rule.
+	steps(t, ctx, runJS(`document.getElementById('jl-rule-0').focus()`), pressEnter(),
 		waitJS(`location.pathname.endsWith('/edit') && document.getElementById(decodeURIComponent(location.hash.slice(1))) !== null`))
 	field, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById(decodeURIComponent(location.hash.slice(1))).value`))
 	require.NoError(t, err)
 	require.Equal(t, "pricing <click>", field)
+	// A launched campaign's steps cannot change: the step opens its
+	// read-only detail, by keyboard and by mouse.
+	steps(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("svg.journey")),
+		runJS(`document.getElementById('jl-step-offer').focus()`), pressEnter(),
+		waitJS(`location.hash === '#jd-step-offer' && getComputedStyle(document.getElementById('jd-step-offer')).display !== 'none'`))
+	detail := text(t, ctx, "#jd-step-offer")
+	require.Contains(t, detail, "Spring offer")
+	require.Contains(t, detail, "Read only")
+	steps(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("svg.journey")), clickSVG(`#journey [data-node="step-main"]`),
+		waitJS(`location.hash === '#jd-step-main' && getComputedStyle(document.getElementById('jd-step-main')).display !== 'none'`))
 	steps(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("svg.journey")))
 
-	// Persian: the flow runs right to left, labels translated, the
-	// condition kept left to right.
+	// Persian: the flow runs right to left, labels translated, the rule's
+	// name and condition laid out left to right, every character after the
+	// one before it (no bidi reordering of quotes, brackets or ellipsis).
 	steps(t, ctx, clickJS(`[data-lang="fa"]`), waitJS(`document.documentElement.dir === 'rtl' && document.querySelector('svg.journey') !== null`))
 	mirrored, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
 		const x = n => document.querySelector('#journey [data-node="' + n + '"] rect').getBBox().x;
@@ -89,7 +128,15 @@ func TestBrowserJourneyMap(t *testing.T) {
 	code, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#journey [data-node="rule-0"] .journey-code').getAttribute('direction')`))
 	require.NoError(t, err)
 	require.Equal(t, "ltr", code)
-	steps(t, ctx, waitJS(stat("rule-0", "fired")+` === '2'`))
+	for _, sel := range []string{`#journey [data-node="rule-0"] .journey-code`, `#journey [data-node="rule-0"] .journey-title`} {
+		inOrder, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+			const n = el.getNumberOfChars(); let prev = -Infinity;
+			for (let i = 0; i < n; i++) { const x = el.getStartPositionOfChar(i).x; if (x <= prev) return false; prev = x; }
+			return n > 10 })()`, sel)))
+		require.NoError(t, err)
+		require.True(t, inOrder, "%s reads left to right, isolated from the page's direction", sel)
+	}
+	steps(t, ctx, waitJS(updates+` >= 1 && `+stat("rule-0", "fired")+` === '2' && `+arrowWaiting+` === '2'`))
 	journeyScreenshot(t, ctx, "journey-map-fa.png")
 
 	// At phone width the map keeps its size and scrolls, and says so.
@@ -98,6 +145,35 @@ func TestBrowserJourneyMap(t *testing.T) {
 		return s.scrollWidth > s.clientWidth && document.documentElement.scrollWidth <= window.innerWidth })()`))
 	require.NoError(t, err)
 	require.True(t, scrolls, "the map scrolls inside its box, the page does not")
+}
+
+// activeID is the id of the focused element.
+func activeID(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ''`))
+	require.NoError(t, err)
+	return id
+}
+
+// journeyUpdates is how many times the page's script has set the map's
+// numbers (from the stream's events or its fallback).
+func journeyUpdates(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Number(document.querySelector('#journey').dataset.updates || 0)`))
+	require.NoError(t, err)
+	return n
+}
+
+// pressEnter presses Enter on the focused element; a navigation it starts
+// is not an error.
+func pressEnter() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.KeyEvent("\r")(ctx, tg)
+		if err != nil && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context")) {
+			err = nil
+		}
+		return chromedp.Void{}, err
+	}
 }
 
 // launchJourneyCampaign creates two contacts and a campaign whose click on
