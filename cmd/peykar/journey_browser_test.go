@@ -145,6 +145,16 @@ func TestBrowserJourneyMap(t *testing.T) {
 		return s.scrollWidth > s.clientWidth && document.documentElement.scrollWidth <= window.innerWidth })()`))
 	require.NoError(t, err)
 	require.True(t, scrolls, "the map scrolls inside its box, the page does not")
+
+	// The stream ends (the server's streams close, as at a shutdown): the
+	// page says so and falls back to fetching the map's numbers, slowly
+	// (every 30 s), until the stream delivers again.
+	steps(t, ctx, waitJS(updates+` >= 1`))
+	seen = journeyUpdates(t, ctx)
+	m.streams.Close()
+	steps(t, ctx, waitJS(`!document.getElementById('journey-stream-lost').hidden`),
+		waitJS(updates+fmt.Sprintf(` > %d && performance.getEntriesByType('resource').some(e => new URL(e.name).pathname.endsWith('/journey'))`, seen)))
+	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="rule-0"] [data-stat="fired"]`), "the fetched map's numbers")
 }
 
 // activeID is the id of the focused element.

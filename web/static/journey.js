@@ -95,10 +95,15 @@
   function connect() {
     if (!window.EventSource) { startFallback(); return; }
     es = new EventSource(box.dataset.stream);
+    // The stream counts as back when it delivers (every connection starts
+    // with the current report), not when it opens: a server that opens
+    // and closes it at once must not keep resetting the fallback's tick.
     es.addEventListener("report", function (ev) {
-      try { applyReport(JSON.parse(ev.data)); } catch (e) { /* a malformed event changes nothing */ }
+      var report;
+      try { report = JSON.parse(ev.data); } catch (e) { return; /* a malformed event changes nothing */ }
+      stopFallback();
+      applyReport(report);
     });
-    es.addEventListener("open", stopFallback);
     es.addEventListener("error", function () {
       // CONNECTING: the browser retries on its own (the stream asks for
       // 2 s); CLOSED: it gave up, and the fallback's tick reconnects.
