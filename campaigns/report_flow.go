@@ -19,7 +19,7 @@ func (s *Service) readFlow(ctx context.Context, c Campaign, r *Report) error {
 		d := byStep[st.Key]
 		r.StepDeliveries[st.Key] = StepDeliveries{Created: d.Created, Waiting: d.Waiting}
 	}
-	if c.Status == StatusDraft || len(c.Rules) == 0 {
+	if c.Status == StatusDraft || !schedulesFollowUps(c) {
 		return nil
 	}
 	w, err := s.Runtime.FollowUps(ctx, c.ID)
@@ -34,4 +34,20 @@ func (s *Service) readFlow(ctx context.Context, c Campaign, r *Report) error {
 		}
 	}
 	return nil
+}
+
+// schedulesFollowUps says whether c has a rule that waits: a timer rule or
+// a delayed send (the rest run at once, and have nothing waiting to count).
+func schedulesFollowUps(c Campaign) bool {
+	for _, r := range c.Rules {
+		if r.On == "no_open" || r.On == "no_click" || r.On == "no_conversion" {
+			return true
+		}
+		for _, a := range r.Actions {
+			if a.Type == "send" && a.Delay != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -8,6 +8,15 @@
 INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status, error)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;
 
+-- name: record_timer_skips
+-- A timer rule's deliveries whose condition no longer held when its wait
+-- ended (opened, clicked or converted meanwhile, or not sent after all):
+-- skipped, once per (rule, delivery) as a firing is. deliveries is only
+-- read, for each one's contact.
+INSERT INTO rule_firings (campaign_id, rule_name, delivery_id, contact_id, status)
+SELECT campaign_id, $2, id, contact_id, 'skipped' FROM deliveries WHERE campaign_id = $1 AND id = ANY ($3)
+ON CONFLICT DO NOTHING;
+
 -- name: record_exit
 -- A rule's exit action: the contact leaves the campaign; later follow-ups
 -- of theirs are skipped.

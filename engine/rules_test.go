@@ -188,6 +188,10 @@ func TestNoOpenResendsOnlyToNonOpeners(t *testing.T) {
 	b.waitSettled(t, c.ID, "rule_timer", "send")
 	require.Zero(t, b.received("user1@example.com", "Your offer"))
 	require.Zero(t, b.received("user2@example.com", "Your offer"))
+	// The openers are counted as skipped by the rule, the others as fired.
+	r, err := b.svc.Report(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, []campaigns.RuleCount{{Name: "no open", Fired: 2, Skipped: 2}}, r.Rules)
 }
 
 func TestConversionExitsAndTags(t *testing.T) {

@@ -283,6 +283,29 @@ func hasExited(ctx context.Context, db DBTX, campaignID, contactID int64) (bool,
 	return exited, err
 }
 
+// recordTimerSkips records the timer's deliveries that are not due (their
+// condition no longer held) as skipped by its rule: the journey map's and
+// the report's skipped count.
+func recordTimerSkips(ctx context.Context, db DBTX, a TimerArgs, due []int64) error {
+	isDue := make(map[int64]bool, len(due))
+	for _, id := range due {
+		isDue[id] = true
+	}
+	var skipped []int64
+	for _, id := range a.DeliveryIDs {
+		if !isDue[id] {
+			skipped = append(skipped, id)
+		}
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	if _, err := db.Exec(ctx, queries.Get("record_timer_skips"), a.CampaignID, a.Rule, skipped); err != nil {
+		return fmt.Errorf("record timer skips: %w", err)
+	}
+	return nil
+}
+
 // recordFiring inserts the (rule, delivery) row; false means it existed.
 func recordFiring(ctx context.Context, db DBTX, campaignID int64, rule string, d ruleDelivery, status, errText string) (bool, error) {
 	tag, err := db.Exec(ctx, queries.Get("record_firing"), campaignID, rule, d.id, d.contactID, status, errText)
@@ -354,6 +377,9 @@ func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error
 	}
 	if !ok {
 		return nil // the rule was removed or changed to an event rule
+	}
+	if err := recordTimerSkips(ctx, w.Rules.Pool, a, due); err != nil {
+		return err
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	for _, id := range due {
