@@ -145,6 +145,16 @@ func TestBrowserJourneyMap(t *testing.T) {
 		return s.scrollWidth > s.clientWidth && document.documentElement.scrollWidth <= window.innerWidth })()`))
 	require.NoError(t, err)
 	require.True(t, scrolls, "the map scrolls inside its box, the page does not")
+	// A rule's read-only detail fits the phone too, its condition left to
+	// right inside the Persian page.
+	steps(t, ctx, runJS(`location.hash = '#jd-rule-0'`),
+		waitJS(`getComputedStyle(document.getElementById('jd-rule-0')).display !== 'none'`))
+	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const d = document.getElementById('jd-rule-0');
+		const code = d.querySelector('bdi.mono');
+		return document.documentElement.scrollWidth <= window.innerWidth && d.getBoundingClientRect().right <= window.innerWidth &&
+			code !== null && code.dir === 'ltr' && code.textContent === 'event.link.url contains "pricing"' })()`))
+	require.NoError(t, err)
+	require.True(t, fits, "the detail fits 400 px and keeps the condition in order")
 
 	// The stream ends (the server's streams close, as at a shutdown): the
 	// page says so and falls back to fetching the map's numbers, slowly
