@@ -77,6 +77,7 @@ func getAuth(url, token string) (*http.Response, error) {
 var publicRoutes = map[string]bool{
 	"/healthz": true, "/readyz": true, "/metrics": true,
 	"/admin/login": true, "/admin/setup": true, "/admin/assets/*": true,
+	"/favicon.ico": true,
 }
 
 // publicRoute reports whether a route needs no credentials: one of
