@@ -102,8 +102,8 @@ func TestEveryCSVExportTakesBOM(t *testing.T) {
 		}
 	}
 	require.Len(t, exports, 5, "report, deliveries, links, segment contacts, standard report")
-	for _, list := range []string{"rfm", "churn", "clusters", "anomalies"} {
-		exports = append(exports, "/api/v1/analytics/"+list+"?format=csv&")
+	for _, list := range []string{"analytics/rfm", "analytics/churn", "analytics/clusters", "analytics/anomalies", fmt.Sprintf("campaigns/%d/anomalies", cp.ID)} {
+		exports = append(exports, "/api/v1/"+list+"?format=csv&")
 	}
 	for _, e := range exports {
 		for _, bom := range []bool{false, true} {

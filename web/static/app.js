@@ -20,9 +20,20 @@
     }
     return fetch(path, opts).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (resp.status === 403) forbidden(data);
         return { ok: resp.ok, status: resp.status, data: data };
       });
     });
+  }
+
+  // forbidden puts the page's own words on an API refusal: the layout's
+  // <meta name="msg-forbidden"> holds the message ("Your role (%s) may not
+  // do this: it needs the %s role…") and the roles' names.
+  function forbidden(data) {
+    var m = document.querySelector('meta[name="msg-forbidden"]');
+    if (!m || !data.error || !data.error.role) return;
+    var need = m.getAttribute("data-" + data.error.role) || data.error.role;
+    data.error.message = m.content.replace("%s", m.getAttribute("data-role")).replace("%s", need);
   }
 
   function debounce(fn, ms) {
