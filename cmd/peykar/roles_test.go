@@ -55,7 +55,9 @@ func TestManagerPreviewsAndCounts(t *testing.T) {
 	} {
 		code, body = do(t, m, r.method, r.path, manager, map[string]any{"name": "x", "rule": "true", "to": "me@example.com"})
 		require.Equal(t, http.StatusForbidden, code, "%s %s: %s", r.method, r.path, body)
-		var e struct{ Error struct{ Message, Role string } }
+		var e struct {
+			Error struct{ Message, Role string }
+		}
 		require.NoError(t, json.Unmarshal([]byte(body), &e))
 		require.Equal(t, "marketer", e.Error.Role, body)
 		require.Equal(t, "the manager role may not do this: it needs the marketer role", e.Error.Message)
