@@ -83,8 +83,7 @@ func Register(admin *echo.Group, deps Deps) error {
 				Data: u.t(c, "error.forbidden", u.t(c, "role."+string(id.Role)), u.t(c, "role."+string(need)))})
 		})
 	}
-	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
-	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
+	u.dashboardRoutes(admin) // /admin lands on the dashboard; the campaign list is /admin/campaigns
 	u.authRoutes(admin)
 	u.campaignFormRoutes(admin)
 	u.campaignRoutes(admin)
