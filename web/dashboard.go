@@ -25,7 +25,6 @@ const (
 	ComplaintBad  = 0.003
 )
 
-// The audience growth and the deliverability health cover the standard
 // dashboardRecent is how many finished campaigns the results card shows.
 const dashboardRecent = 5
 
