@@ -29,7 +29,7 @@ func growthBars(msg catalogue, days []reports.Day) template.HTML {
 	plotH := float64(barsH - barsTop - barsBelow)
 	step := float64(barsW) / float64(len(days))
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="bars" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="xMidYMid meet" dir="ltr">`,
+	fmt.Fprintf(&b, `<svg class="bars" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="xMidYMid meet" dir="ltr" direction="ltr">`,
 		barsW, barsH, template.HTMLEscapeString(msg.T("dashboard.growth_chart")))
 	fmt.Fprintf(&b, `<line class="grid" x1="0" x2="%d" y1="%.1f" y2="%.1f"/>`, barsW, barsTop+plotH, barsTop+plotH)
 	for i, d := range days {
