@@ -53,7 +53,7 @@ func TestBrowserDashboard(t *testing.T) {
 		last, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#dash-audience svg.bars rect.bar:last-of-type').getAttribute('data-count')`))
 		require.NoError(t, err)
 		require.Equal(t, "4", last, "%s: ok1, ok2, hard and later were created today", who)
-		}
+	}
 
 	login(t, ctx, m, s.marketerEm, s.marketerPW)
 	readDashboard("marketer")
