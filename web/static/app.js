@@ -227,6 +227,10 @@
       out.textContent = msg(form, "uploading");
       var data = new FormData();
       data.append("mode", form.querySelector("[name=mode]").value);
+      ["delimiter", "tag_separator"].forEach(function (name) {
+        var el = form.querySelector("[name=" + name + "]");
+        if (el) data.append(name, el.value);
+      });
       data.append("file", form.querySelector("[name=file]").files[0]);
       api("POST", "/api/v1/contacts/import", data).then(function (r) {
         button.disabled = false;
