@@ -18,7 +18,8 @@ type TestSender struct {
 	From string
 }
 
-// SendTest implements templates.TestSender.
+// SendTest implements templates.TestSender. r.Subject arrives with its
+// "[test] " prefix (templates.TestSubjectPrefix); no second one is added.
 func (s TestSender) SendTest(ctx context.Context, to string, r *templates.Rendered) error {
 	msg := mail.NewMsg()
 	if err := msg.From(s.From); err != nil {
@@ -27,7 +28,7 @@ func (s TestSender) SendTest(ctx context.Context, to string, r *templates.Render
 	if err := msg.To(to); err != nil {
 		return fmt.Errorf("recipient %q: %w", to, err)
 	}
-	msg.Subject("[test] " + r.Subject)
+	msg.Subject(r.Subject) // the templates package put the one "[test] " prefix on it
 	msg.SetGenHeader("X-Peykar-Test", "1")
 	msg.SetBodyString(mail.TypeTextPlain, r.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)

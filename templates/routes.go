@@ -39,7 +39,7 @@ type Deps struct {
 //	POST /templates/checks       {"subject","html","text","transactional"}: the pre-send checks of a draft
 //	GET  /templates/:id/checks   the pre-send checks of a saved template, with the audience share check
 //	POST /templates/:id/preview  {"contact_id":1} → {"subject","html","text"}
-//	POST /templates/:id/test     {"to":"me@example.com"} sends one test email ("[Test] " before the subject)
+//	POST /templates/:id/test     {"to":"me@example.com"} sends one test email ("[test] " before the subject)
 //	POST /templates/preview      {"subject","html","text","contact_id"}: an unsaved draft, for editors
 //
 // Templates answer with their trackable links as "links". Previews and test
@@ -267,6 +267,10 @@ type previewJSON struct {
 	Checks []Check `json:"checks"`
 }
 
+// TestSubjectPrefix goes before the subject of a test email, once: the
+// sender (engine.TestSender) adds nothing of its own.
+const TestSubjectPrefix = "[test] "
+
 type testInput struct {
 	To        string `json:"to"`
 	ContactID int64  `json:"contact_id"`
@@ -288,7 +292,7 @@ func (h handlers) test(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r.Subject = "[Test] " + r.Subject
+	r.Subject = TestSubjectPrefix + r.Subject
 	ctx := c.Request().Context()
 	if err := h.Sender.SendTest(ctx, to, r); err != nil {
 		var de *errs.Error

@@ -224,7 +224,7 @@ func TestAPIPreviewAndTestSend(t *testing.T) {
 	require.Equal(t, map[string]any{"sent": true, "to": "me@example.com"}, sent)
 	require.Len(t, f.sender.sent, 1)
 	require.Equal(t, "me@example.com", f.sender.sent[0].to)
-	require.Equal(t, "[Test] سلام Sample Contact", f.sender.sent[0].r.Subject)
+	require.Equal(t, "[test] سلام Sample Contact", f.sender.sent[0].r.Subject)
 
 	require.Equal(t, http.StatusUnprocessableEntity, call(t, "POST", f.url+"/templates/"+id+"/test", map[string]string{"to": "not an address"}, &e))
 	require.Equal(t, "to", e.Error.Field)

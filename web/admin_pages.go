@@ -54,6 +54,7 @@ func (u *UI) showUsers(c echo.Context, status int, data map[string]any) error {
 		data = map[string]any{}
 	}
 	data["Users"], data["Roles"] = users, auth.Roles
+	defaultRole(data)
 	return u.render(c, status, "users", pageData{Nav: "users", Data: data})
 }
 
@@ -150,6 +151,7 @@ func (u *UI) showTokens(c echo.Context, status int, data map[string]any) error {
 		data = map[string]any{}
 	}
 	data["Tokens"], data["Roles"] = tokens, auth.Roles
+	defaultRole(data)
 	return u.render(c, status, "tokens", pageData{Nav: "tokens", Data: data})
 }
 
@@ -177,4 +179,13 @@ func (u *UI) revokeToken(c echo.Context) error {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/tokens")
+}
+
+// defaultRole preselects the least-privileged role (auth.Roles lists the
+// most powerful first) in the "Add user" and "Create token" forms, unless
+// the form comes back with the role someone chose.
+func defaultRole(data map[string]any) {
+	if _, ok := data["Role"]; !ok {
+		data["Role"] = auth.Roles[len(auth.Roles)-1]
+	}
 }

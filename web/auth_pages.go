@@ -29,7 +29,7 @@ func safeNext(next string) string {
 	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, `\`) {
 		return next
 	}
-	return "/admin/campaigns"
+	return "/admin" // the dashboard
 }
 
 func (u *UI) loginPage(c echo.Context) error {
@@ -82,7 +82,7 @@ func (u *UI) setup(c echo.Context) error {
 	var de *errs.Error
 	switch {
 	case err == nil:
-		return redirect(c, "/admin/campaigns")
+		return redirect(c, "/admin")
 	case errs.Is(err, errs.Unauthorized):
 		form.Valid = false
 		return u.render(c, http.StatusUnauthorized, "setup", pageData{Data: form})

@@ -76,7 +76,7 @@ func TestSafeNext(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "/admin/outbox", safeNext("/admin/outbox"))
 	for _, bad := range []string{"https://evil.example/", "//evil.example/admin", "/\\\\evil.example", "", "/t/c/x"} {
-		require.Equal(t, "/admin/campaigns", safeNext(bad), bad)
+		require.Equal(t, "/admin", safeNext(bad), bad)
 	}
 }
 

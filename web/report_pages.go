@@ -53,7 +53,7 @@ func (u *UI) reportsPage(c echo.Context) error {
 	} else {
 		d["Standard"] = std
 		d["From"], d["To"] = std.From, std.To
-		q := url.Values{"from": {std.From}, "to": {std.To}}
+		q := url.Values{"from": {std.From}, "to": {std.To}, "bom": {"1"}} // bom: Excel reads Persian right
 		if std.SegmentID != nil {
 			q.Set("segment_id", strconv.FormatInt(*std.SegmentID, 10))
 		}

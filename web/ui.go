@@ -74,11 +74,16 @@ func Register(admin *echo.Group, deps Deps) error {
 	if deps.Auth != nil {
 		deps.Auth.OnPageForbidden(func(c echo.Context, _ string) error {
 			id, _ := auth.FromContext(c)
-			return u.render(c, http.StatusForbidden, "error", pageData{Title: u.t(c, "error.forbidden_title"), Data: u.t(c, "error.forbidden", u.t(c, "role."+string(id.Role)))})
+			path := c.Path()
+			if path == "" {
+				path = c.Request().URL.Path
+			}
+			need := auth.NeededRole(c.Request().Method, path)
+			return u.render(c, http.StatusForbidden, "error", pageData{Title: u.t(c, "error.forbidden_title"),
+				Data: u.t(c, "error.forbidden", u.t(c, "role."+string(id.Role)), u.t(c, "role."+string(need)))})
 		})
 	}
-	admin.GET("", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
-	admin.GET("/", func(c echo.Context) error { return redirect(c, "/admin/campaigns") })
+	u.dashboardRoutes(admin) // /admin lands on the dashboard; the campaign list is /admin/campaigns
 	u.authRoutes(admin)
 	u.campaignFormRoutes(admin)
 	u.campaignRoutes(admin)

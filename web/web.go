@@ -9,6 +9,7 @@ package web
 import (
 	"embed"
 	"io/fs"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,4 +33,15 @@ func Static() fs.FS {
 		panic(err) // the directory is embedded above
 	}
 	return sub
+}
+
+// Favicon answers /favicon.ico, which browsers ask for at the site's root
+// whatever the page says; the pages link the SVG beside it. It is public.
+func Favicon(c echo.Context) error {
+	b, err := fs.ReadFile(assets, "static/favicon.ico")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/x-icon", b)
 }

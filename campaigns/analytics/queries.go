@@ -6,7 +6,7 @@ import (
 	"github.com/peykar/peykar/internal/sqlq"
 )
 
-//go:embed queries.sql
+//go:embed *.sql
 var queriesFS embed.FS
 
 // queries are the package's named statements (queries.sql).

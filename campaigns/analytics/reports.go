@@ -94,7 +94,7 @@ func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 	}{
 		{&s.MostValuable, "s.value > 0", "s.value DESC", "rfm.value > 0", nil},
 		{&s.Loyal, "s.rfm_segment = ANY($1::text[])", "s.value DESC", `rfm.segment in ["champions", "loyal"]`, []any{[]string{SegmentChampions, SegmentLoyal}}},
-		{&s.ChurnRisk, "s.churn_risk >= $1 AND s.value > 0", "s.churn_risk * s.value DESC", fmt.Sprintf("churn.risk >= %g && rfm.value > 0", ChurnThreshold), []any{ChurnThreshold}},
+		{&s.ChurnRisk, churnAtRiskWhere, "s.churn_risk * s.value DESC", fmt.Sprintf("churn.risk >= %g && rfm.value > 0", ChurnThreshold), []any{ChurnThreshold}},
 		// Exactly the top 10%, in the cut's own order (score, then id).
 		{&s.LikelyResponders, cutWhere, "s.response_likelihood DESC", top.Rule(), []any{top.MinScore, top.LastID}},
 	}

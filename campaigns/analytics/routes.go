@@ -189,14 +189,20 @@ func (h handlers) listAnomalies(c echo.Context, campaignID int64) error {
 
 func wantCSV(c echo.Context) bool { return c.QueryParam("format") == "csv" }
 
-// streamCSV answers with a CSV attachment written row by row by fill.
-// Once the header is out, a failure can only cut the stream short; it is
-// logged by the caller's error path.
+// streamCSV answers with a CSV attachment written row by row by fill;
+// ?bom=1 puts a UTF-8 byte order mark first, so spreadsheet tools (Excel)
+// read Persian text as UTF-8. Once the header is out, a failure can only
+// cut the stream short; it is logged by the caller's error path.
 func streamCSV(c echo.Context, name string, header []string, fill func(*csv.Writer) error) error {
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	res.WriteHeader(http.StatusOK)
+	if c.QueryParam("bom") == "1" {
+		if _, err := res.Write([]byte("\uFEFF")); err != nil {
+			return err
+		}
+	}
 	w := csv.NewWriter(res)
 	if err := w.Write(header); err != nil {
 		return err

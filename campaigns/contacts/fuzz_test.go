@@ -26,7 +26,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("email,ci\x00ty\na@b.example,x\n"))
 	f.Add([]byte("email,name\r\na@b.example,\"tab\there\"\r\nc@d.example,\"\x7fdel\"\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := newCSVParser(bytes.NewReader(data))
+		p, err := newCSVParser(bytes.NewReader(data), ImportOptions{})
 		if err != nil {
 			if !errs.Is(err, errs.Invalid) {
 				t.Fatalf("header: want errs.Invalid, got %v", err)

@@ -25,17 +25,22 @@ const (
 
 // Import is the state of an import, as GET /imports/:id shows it.
 type Import struct {
-	ID         int64       `json:"id"`
-	Status     string      `json:"status"`
-	Mode       string      `json:"mode"`
-	Filename   string      `json:"filename"`
-	Size       int64       `json:"size"`
-	Rejected   []Rejection `json:"rejected"`
-	Duplicates []Duplicate `json:"duplicates"`
-	Error      string      `json:"error,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	StartedAt  *time.Time  `json:"started_at"`
-	FinishedAt *time.Time  `json:"finished_at"`
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+	Mode   string `json:"mode"`
+	// Delimiter separates the file's columns (comma, semicolon, tab);
+	// TagSeparator the tags in its tags column (semicolon: ";" or "|",
+	// comma, pipe, space).
+	Delimiter    string      `json:"delimiter"`
+	TagSeparator string      `json:"tag_separator"`
+	Filename     string      `json:"filename"`
+	Size         int64       `json:"size"`
+	Rejected     []Rejection `json:"rejected"`
+	Duplicates   []Duplicate `json:"duplicates"`
+	Error        string      `json:"error,omitempty"`
+	CreatedAt    time.Time   `json:"created_at"`
+	StartedAt    *time.Time  `json:"started_at"`
+	FinishedAt   *time.Time  `json:"finished_at"`
 	Progress
 }
 
@@ -44,7 +49,8 @@ func GetImport(ctx context.Context, db DBTX, id int64) (Import, error) {
 	var im Import
 	err := db.QueryRow(ctx, query("get_import"), id).
 		Scan(&im.ID, &im.Status, &im.Mode, &im.Filename, &im.Size, &im.Total, &im.Inserted, &im.Updated, &im.Skipped,
-			&im.Merged, &im.RejectedCount, &im.Rejected, &im.Duplicates, &im.Error, &im.CreatedAt, &im.StartedAt, &im.FinishedAt)
+			&im.Merged, &im.RejectedCount, &im.Rejected, &im.Duplicates, &im.Error, &im.CreatedAt, &im.StartedAt, &im.FinishedAt,
+			&im.Delimiter, &im.TagSeparator)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return im, errs.New(errs.NotFound, "no such import")
 	}
@@ -88,7 +94,8 @@ func (h *handlers) importContacts(c echo.Context) error {
 	if err := tx.QueryRow(ctx, query("create_import")).Scan(&id); err != nil {
 		return fmt.Errorf("import upload: %w", err)
 	}
-	mode, filename, size, gotFile := ModeUpsert, "", int64(0), false
+	var opts ImportOptions
+	filename, size, gotFile := "", int64(0), false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -98,12 +105,19 @@ func (h *handlers) importContacts(c echo.Context) error {
 			return uploadError(err)
 		}
 		switch part.FormName() {
-		case "mode":
+		case "mode", "delimiter", "tag_separator":
 			b, err := io.ReadAll(io.LimitReader(part, 64))
 			if err != nil {
 				return uploadError(err)
 			}
-			mode = string(b)
+			switch part.FormName() {
+			case "mode":
+				opts.Mode = string(b)
+			case "delimiter":
+				opts.Delimiter = string(b)
+			default:
+				opts.TagSeparator = string(b)
+			}
 		case "file":
 			if gotFile {
 				return errs.Field("file", "send one file per import")
@@ -121,10 +135,10 @@ func (h *handlers) importContacts(c echo.Context) error {
 	if !gotFile {
 		return errs.Field("file", "is required")
 	}
-	if mode != ModeUpsert && mode != ModeSkipExisting {
-		return errs.Field("mode", "must be upsert or skip-existing")
+	if opts, err = opts.withDefaults(); err != nil {
+		return err
 	}
-	if _, err := tx.Exec(ctx, query("describe_import"), id, mode, filename, size); err != nil {
+	if _, err := tx.Exec(ctx, query("describe_import"), id, opts.Mode, filename, size, opts.Delimiter, opts.TagSeparator); err != nil {
 		return fmt.Errorf("import upload: %w", err)
 	}
 	if _, err := h.deps.River.InsertTx(ctx, tx, ImportArgs{ImportID: id}, nil); err != nil {

@@ -49,8 +49,8 @@ type ImportWorker struct {
 // Work implements river.Worker.
 func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 	id := job.Args.ImportID
-	var mode string
-	err := w.Pool.QueryRow(ctx, query("start_import"), id).Scan(&mode)
+	var opts ImportOptions
+	err := w.Pool.QueryRow(ctx, query("start_import"), id).Scan(&opts.Mode, &opts.Delimiter, &opts.TagSeparator)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("import %d does not exist", id))
 	}
@@ -58,7 +58,7 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		return fmt.Errorf("import %d: start: %w", id, err)
 	}
 	start := time.Now()
-	res, err := ImportCSV(ctx, w.Pool, &chunkReader{ctx: ctx, db: w.Pool, id: id}, mode, func(r Result) {
+	res, err := ImportCSVWith(ctx, w.Pool, &chunkReader{ctx: ctx, db: w.Pool, id: id}, opts, func(r Result) {
 		if perr := saveImport(ctx, w.Pool, id, ImportRunning, r, ""); perr != nil {
 			w.logger().WarnContext(ctx, "import progress not saved", slog.Int64("import_id", id), slog.Any("error", perr))
 		}

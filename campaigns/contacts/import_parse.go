@@ -64,14 +64,20 @@ type csvParser struct {
 	r     *csv.Reader
 	roles []int
 	names []string
+	opts  ImportOptions
 }
 
 // newCSVParser reads the header. A header without an email column, with
 // an empty or repeated name, or that is not valid CSV or UTF-8, gives
-// errs.Invalid: nothing can be imported.
-func newCSVParser(r io.Reader) (*csvParser, error) {
+// errs.Invalid: nothing can be imported. opts (with their defaults
+// filled) say the file's delimiter and how tags are separated.
+func newCSVParser(r io.Reader, opts ImportOptions) (*csvParser, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
+	cr.Comma = delimiters[opts.Delimiter]
+	if cr.Comma == 0 {
+		cr.Comma = ','
+	}
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errs.Field("file", "is empty: a header line naming the columns (at least email) is required")
@@ -82,7 +88,7 @@ func newCSVParser(r io.Reader) (*csvParser, error) {
 	if len(header) > maxImportColumns {
 		return nil, errs.Field("file", "line 1: more than %d columns", maxImportColumns)
 	}
-	p := &csvParser{r: cr, roles: make([]int, len(header)), names: make([]string, len(header))}
+	p := &csvParser{r: cr, roles: make([]int, len(header)), names: make([]string, len(header)), opts: opts}
 	seen := map[string]int{}
 	email := false
 	for i, h := range header {
@@ -158,7 +164,7 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 			}
 			row.name = v
 		case colTags:
-			tags, err := normalizeTags(strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '|' }))
+			tags, err := normalizeTags(p.opts.splitTags(v))
 			if err != nil {
 				return importRow{}, &Rejection{Line: line, Reason: "tags: " + userMessage(err)}, nil
 			}

@@ -14,8 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/peykar/peykar/internal/errs"
 )
 
 // Import modes.
@@ -92,17 +90,23 @@ func ImportFile(ctx context.Context, pool *pgxpool.Pool, path, mode string, prog
 // each batch has committed. The error is errs.Invalid when the header
 // is unusable or the mode unknown.
 func ImportCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string, progress func(Result)) (Result, error) {
-	return importCSV(ctx, pool, r, mode, importBatch, min(runtime.GOMAXPROCS(0), maxImportWorkers), progress)
+	return ImportCSVWith(ctx, pool, r, ImportOptions{Mode: mode}, progress)
 }
 
-func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, mode string, batch, workers int, progress func(Result)) (Result, error) {
-	if mode == "" {
-		mode = ModeUpsert
+// ImportCSVWith is ImportCSV with every choice of opts: the mode, the
+// file's delimiter and the tags' separator. An unknown choice is an
+// errs.Invalid error on its field.
+func ImportCSVWith(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOptions, progress func(Result)) (Result, error) {
+	return importCSV(ctx, pool, r, opts, importBatch, min(runtime.GOMAXPROCS(0), maxImportWorkers), progress)
+}
+
+func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOptions, batch, workers int, progress func(Result)) (Result, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return Result{}, err
 	}
-	if mode != ModeUpsert && mode != ModeSkipExisting {
-		return Result{}, errs.Field("mode", "must be upsert or skip-existing")
-	}
-	p, err := newCSVParser(r)
+	mode := opts.Mode
+	p, err := newCSVParser(r, opts)
 	if err != nil {
 		return Result{}, err
 	}

@@ -92,7 +92,7 @@ func TestImportAcrossBatches(t *testing.T) {
 		"A@example.com,,pro\n" + // 5 repeats line 2 in a later batch
 		"OLD@example.com,Again,\n" + // 6 repeats line 3 in a later batch
 		"c@example.com,C,\n" // 7
-	res, err := importCSV(b.ctx, b.pool, strings.NewReader(csv), ModeSkipExisting, 2, 2, nil)
+	res, err := importCSV(b.ctx, b.pool, strings.NewReader(csv), ImportOptions{Mode: ModeSkipExisting}, 2, 2, nil)
 	require.NoError(t, err)
 	require.Equal(t, Progress{Total: 6, Inserted: 3, Skipped: 1, Merged: 2}, res.Progress)
 	require.ElementsMatch(t, []Duplicate{{Line: 5, FirstLine: 2}, {Line: 6, FirstLine: 3}}, res.Duplicates)
@@ -188,7 +188,7 @@ func TestImportModel(t *testing.T) {
 			m.tags = append(m.tags, tag)
 		}
 	}
-	res, err := importCSV(b.ctx, b.pool, strings.NewReader(csv.String()), ModeUpsert, 37, 3, nil)
+	res, err := importCSV(b.ctx, b.pool, strings.NewReader(csv.String()), ImportOptions{Mode: ModeUpsert}, 37, 3, nil)
 	require.NoError(t, err)
 	require.Equal(t, int64(lines), res.Total)
 	require.Equal(t, int64(rejected), res.RejectedCount)

@@ -120,15 +120,15 @@ WHERE t.contact_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2;
 -- name: get_import
 -- An import and its report (GET /imports/{id}).
 SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
-rejected_count, rejected, duplicates, error, created_at, started_at, finished_at FROM imports WHERE id = $1;
+rejected_count, rejected, duplicates, error, created_at, started_at, finished_at, delimiter, tag_separator FROM imports WHERE id = $1;
 
 -- name: create_import
 -- A new import, before its file is stored.
 INSERT INTO imports DEFAULT VALUES RETURNING id;
 
 -- name: describe_import
--- The uploaded file's name, size and mode.
-UPDATE imports SET mode = $2, filename = $3, size = $4 WHERE id = $1;
+-- The uploaded file's name, size, mode, delimiter and tag separator.
+UPDATE imports SET mode = $2, filename = $3, size = $4, delimiter = $5, tag_separator = $6 WHERE id = $1;
 
 -- name: store_import_chunk
 -- The file is stored in chunks so the job reads it from the database, on any worker.
@@ -138,7 +138,7 @@ INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3);
 -- A retried job starts its import over: the counts are reset.
 UPDATE imports SET status = 'running', started_at = now(), total = 0, inserted = 0,
 updated = 0, skipped = 0, merged = 0, rejected_count = 0, rejected = '[]', duplicates = '[]', error = ''
-WHERE id = $1 RETURNING mode;
+WHERE id = $1 RETURNING mode, delimiter, tag_separator;
 
 -- name: delete_import_chunks
 -- A finished import's file is no longer needed.

@@ -13,7 +13,7 @@ import (
 )
 
 // TestTestSendUsesPeykarFrom sends a template test and reads the caught
-// message's sender.
+// message's sender and subject (one "[test] " prefix).
 func TestTestSendUsesPeykarFrom(t *testing.T) {
 	t.Parallel()
 	m := testMain(t, "PEYKAR_FROM", "Shop <news@shop.example>")
@@ -37,6 +37,7 @@ func TestTestSendUsesPeykarFrom(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &box), body)
 	require.Len(t, box.Items, 1, body)
 	require.Equal(t, "news@shop.example", box.Items[0].From, body)
+	require.Equal(t, "[test] Hello", box.Items[0].Subject, "one [test] prefix, not two")
 }
 
 func TestPeykarFromDefaultAndValidation(t *testing.T) {

@@ -34,6 +34,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})))
+	e.GET("/favicon.ico", web.Favicon) // public, like the pages' assets
 
 	if m.Config.Mode == "worker" {
 		return e, nil // a worker serves health and metrics only

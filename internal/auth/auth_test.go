@@ -37,7 +37,16 @@ func TestAllowed(t *testing.T) {
 		{auth.RoleMarketer, "GET", "/admin/users", false},
 		{auth.RoleManager, "GET", "/api/v1/campaigns/:id/report", true},
 		{auth.RoleManager, "HEAD", "/api/v1/contacts", true},
-		{auth.RoleManager, "POST", "/api/v1/segments/preview", false},
+		// Previews and counts change nothing: a manager (read-only) may call them.
+		{auth.RoleManager, "POST", "/api/v1/segments/preview", true},
+		{auth.RoleManager, "POST", "/api/v1/templates/preview", true},
+		{auth.RoleManager, "POST", "/api/v1/templates/:id/preview", true},
+		{auth.RoleManager, "POST", "/api/v1/templates/12/preview", true},
+		{auth.RoleManager, "POST", "/api/v1/templates//preview", false},
+		{auth.RoleManager, "POST", "/api/v1/templates/:id/test", false}, // sends mail
+		{auth.RoleManager, "POST", "/api/v1/segments", false},
+		{auth.RoleManager, "PUT", "/api/v1/segments/preview", false},
+		{auth.RoleManager, "GET", "/api/v1/segments/:id/count", true},
 		{auth.RoleManager, "DELETE", "/api/v1/contacts/:id", false},
 		{auth.RoleManager, "GET", "/admin/jobs", false},
 		{auth.RoleManager, "POST", "/admin/logout", true},
@@ -48,6 +57,18 @@ func TestAllowed(t *testing.T) {
 	for _, c := range cases {
 		require.Equal(t, c.want, auth.Allowed(c.role, c.method, c.path), "%s %s %s", c.role, c.method, c.path)
 	}
+}
+
+// TestNeededRole: a refusal names the least powerful role that may do it.
+func TestNeededRole(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, auth.RoleManager, auth.NeededRole("GET", "/api/v1/campaigns"))
+	require.Equal(t, auth.RoleManager, auth.NeededRole("POST", "/api/v1/templates/:id/preview"))
+	require.Equal(t, auth.RoleMarketer, auth.NeededRole("POST", "/admin/segments"))
+	require.Equal(t, auth.RoleAdmin, auth.NeededRole("GET", "/admin/users"))
+	err := auth.ForbiddenError(auth.RoleManager, "POST", "/api/v1/segments")
+	require.Equal(t, "the manager role may not do this: it needs the marketer role", err.Message)
+	require.Equal(t, "marketer", err.Details["role"])
 }
 
 func TestUsersAndPasswords(t *testing.T) {

@@ -95,7 +95,7 @@ func (a *Auth) RequireAPI() echo.MiddlewareFunc {
 				return errs.New(errs.Unauthorized, "log in or send an API token (Authorization: Bearer <token>)")
 			}
 			if !Allowed(id.Role, c.Request().Method, routePath(c)) {
-				return errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+				return ForbiddenError(id.Role, c.Request().Method, routePath(c))
 			}
 			return next(c)
 		}
@@ -122,7 +122,7 @@ func (a *Auth) RequirePage() echo.MiddlewareFunc {
 				return c.Redirect(http.StatusSeeOther, to)
 			}
 			if !Allowed(id.Role, c.Request().Method, path) {
-				err := errs.New(errs.Forbidden, "the %s role may not do this", id.Role)
+				err := ForbiddenError(id.Role, c.Request().Method, path)
 				if a.forbidden != nil {
 					return a.forbidden(c, err.Message)
 				}

@@ -63,9 +63,62 @@ func Allowed(role Role, method, path string) bool {
 	case RoleMarketer:
 		return !hasPrefix(path, adminOnly)
 	case RoleManager:
-		return !hasPrefix(path, adminOnly) && (method == http.MethodGet || method == http.MethodHead)
+		return !hasPrefix(path, adminOnly) && (method == http.MethodGet || method == http.MethodHead ||
+			method == http.MethodPost && matchesAny(path, readOnlyPosts))
 	}
 	return false
+}
+
+// readOnlyPosts are POST routes that change nothing: they compute an
+// answer from what is stored (a template rendered for a contact, a rule's
+// count and sample), and are POSTs only because their input is a body.
+// Managers, who may only read, may call them.
+var readOnlyPosts = []string{
+	"/api/v1/templates/preview", "/api/v1/templates/:id/preview", "/api/v1/segments/preview",
+}
+
+// matchesAny reports whether path (a route pattern or a request path)
+// matches one of the route patterns; a ":name" segment matches any one
+// non-empty segment.
+func matchesAny(path string, patterns []string) bool {
+	got := strings.Split(path, "/")
+	for _, p := range patterns {
+		want := strings.Split(p, "/")
+		if len(want) != len(got) {
+			continue
+		}
+		ok := true
+		for i, w := range want {
+			if w != got[i] && (!strings.HasPrefix(w, ":") || got[i] == "") {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// NeededRole is the least powerful role Allowed lets make a request with
+// method to path, for a refusal that says what would be needed.
+func NeededRole(method, path string) Role {
+	for i := len(Roles) - 1; i >= 0; i-- {
+		if Allowed(Roles[i], method, path) {
+			return Roles[i]
+		}
+	}
+	return RoleAdmin
+}
+
+// ForbiddenError is the refusal of role's request with method to path: a
+// Forbidden error that names the role it would need.
+func ForbiddenError(role Role, method, path string) *errs.Error {
+	need := NeededRole(method, path)
+	err := errs.New(errs.Forbidden, "the %s role may not do this: it needs the %s role", role, need)
+	err.Details = map[string]any{"role": string(need)}
+	return err
 }
 
 func hasPrefix(path string, prefixes []string) bool {

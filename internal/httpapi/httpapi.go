@@ -41,6 +41,9 @@ type ErrorDetail struct {
 	Errors []ErrorDetail `json:"errors,omitempty"`
 	// Check names the failed pre-send check (templates.Check names).
 	Check string `json:"check,omitempty"`
+	// Role is the role a forbidden request needs (admin, marketer,
+	// manager), so a page can say it in its own language.
+	Role string `json:"role,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -102,6 +105,9 @@ func toBody(err error) (int, ErrorBody) {
 		}
 		if ch, ok := de.Details["check"].(string); ok {
 			d.Check = ch
+		}
+		if r, ok := de.Details["role"].(string); ok {
+			d.Role = r
 		}
 		for _, e := range de.Errors {
 			_, sub := toBody(e)

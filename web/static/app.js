@@ -20,9 +20,20 @@
     }
     return fetch(path, opts).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (resp.status === 403) forbidden(data);
         return { ok: resp.ok, status: resp.status, data: data };
       });
     });
+  }
+
+  // forbidden puts the page's own words on an API refusal: the layout's
+  // <meta name="msg-forbidden"> holds the message ("Your role (%s) may not
+  // do this: it needs the %s role…") and the roles' names.
+  function forbidden(data) {
+    var m = document.querySelector('meta[name="msg-forbidden"]');
+    if (!m || !data.error || !data.error.role) return;
+    var need = m.getAttribute("data-" + data.error.role) || data.error.role;
+    data.error.message = m.content.replace("%s", m.getAttribute("data-role")).replace("%s", need);
   }
 
   function debounce(fn, ms) {
@@ -216,6 +227,10 @@
       out.textContent = msg(form, "uploading");
       var data = new FormData();
       data.append("mode", form.querySelector("[name=mode]").value);
+      ["delimiter", "tag_separator"].forEach(function (name) {
+        var el = form.querySelector("[name=" + name + "]");
+        if (el) data.append(name, el.value);
+      });
       data.append("file", form.querySelector("[name=file]").files[0]);
       api("POST", "/api/v1/contacts/import", data).then(function (r) {
         button.disabled = false;

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/analytics"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/reports"
+)
+
+// Deliverability thresholds of the dashboard's health card, over the last
+// 30 days. A bounce rate above 2% says the list needs cleaning, above 5%
+// providers start to throttle or block; a complaint rate above 0.1% is
+// Google's and Yahoo's "keep below" for bulk senders, 0.3% their limit.
+const (
+	BounceWarn    = 0.02
+	BounceBad     = 0.05
+	ComplaintWarn = 0.001
+	ComplaintBad  = 0.003
+)
+
+// dashboardRecent is how many finished campaigns the results card shows.
+const dashboardRecent = 5
+
+// dashboard is what the landing page shows; every number is defined in
+// docs/metrics.md terms (see each field). The audience's growth and the
+// deliverability health cover the standard report's default window: the
+// last 30 UTC days, today included.
+type dashboard struct {
+	// Running are the campaigns sending now (running or paused), with their
+	// progress: sent of total deliveries, and the send rate.
+	Running []runningRow
+	// Recent are the last campaigns to finish (or be cancelled), with their
+	// goals met or not and the numbers behind them.
+	Recent []campaignResult
+	// Audience: Contacts held (all but erased), Sendable now (the
+	// standard report's audience size), New7 and New30 created in the last
+	// 7 and 30 days (not erased since), Days the 30 days' new contacts.
+	Contacts, Sendable, New7, New30 int64
+	Days                            []reports.Day
+	From, To                        string // the 30 days, YYYY-MM-DD (UTC)
+	// Health is the standard report's deliverability over the 30 days:
+	// messages sent, bounced and complained about, and their rates.
+	Health                      reports.Deliverability
+	Delivered                   int64  // Health.Sent − Health.Bounced: the complaint rate's denominator
+	BounceLevel, ComplaintLevel string // ok, warn, bad; "" with nothing sent
+	// Churn is the customers the last scoring put at churn risk.
+	Churn analytics.ChurnAtRisk
+}
+
+// runningRow is a campaign sending now.
+type runningRow struct {
+	campaignRow
+	// PerMinute is the progress's send rate (messages per second over the
+	// last one to two minutes, docs/metrics.md) per minute; 0 when paused.
+	PerMinute float64
+}
+
+// campaignResult is a finished campaign and its goals.
+type campaignResult struct {
+	campaigns.Campaign
+	Metrics campaigns.Metrics
+	Goals   []campaigns.GoalResult
+}
+
+// level judges rate against its warn and bad thresholds; "" when nothing
+// was sent (no rate to judge).
+func level(rate, warn, bad float64, sent int64) string {
+	switch {
+	case sent == 0:
+		return ""
+	case rate > bad:
+		return "bad"
+	case rate > warn:
+		return "warn"
+	}
+	return "ok"
+}
+
+// loadDashboard reads the dashboard at now through the owner packages:
+// campaigns (and their reports, read from the rollups), the standard
+// report (audience growth and deliverability), contacts (the count) and
+// analytics (churn, from the stored scores). Each read is an aggregate in
+// SQL; nothing loads a table.
+func (u *UI) loadDashboard(ctx context.Context, now time.Time) (dashboard, error) {
+	var d dashboard
+	running, err := campaigns.ListByStatus(ctx, u.Pool, []string{campaigns.StatusRunning, campaigns.StatusPaused}, campaignsPerPage)
+	if err != nil {
+		return d, err
+	}
+	for _, cp := range running {
+		r, err := u.Campaigns.Report(ctx, cp.ID)
+		if err != nil {
+			return d, err
+		}
+		row := runningRow{campaignRow: campaignRow{Campaign: cp, Metrics: r.Metrics, Progress: r.Progress}}
+		if cp.Status == campaigns.StatusRunning {
+			row.PerMinute = r.Progress.Rate * 60
+		}
+		d.Running = append(d.Running, row)
+	}
+	recent, err := campaigns.ListByStatus(ctx, u.Pool, []string{campaigns.StatusFinished, campaigns.StatusCancelled}, dashboardRecent)
+	if err != nil {
+		return d, err
+	}
+	for _, cp := range recent {
+		r, err := u.Campaigns.Report(ctx, cp.ID)
+		if err != nil {
+			return d, err
+		}
+		d.Recent = append(d.Recent, campaignResult{Campaign: cp, Metrics: r.Metrics, Goals: r.Goals})
+	}
+	q, err := reports.ParseStandardQuery("", "", "", now)
+	if err != nil {
+		return d, err
+	}
+	std, err := reports.BuildStandard(ctx, u.Pool, q)
+	if err != nil {
+		return d, fmt.Errorf("dashboard: %w", err)
+	}
+	d.From, d.To, d.Days = std.From, std.To, std.Days
+	d.Sendable, d.New30 = std.Audience.Size, std.Audience.Created
+	for i, day := range std.Days {
+		if i >= len(std.Days)-7 {
+			d.New7 += day.Created
+		}
+	}
+	d.Health = std.Deliverability
+	d.Delivered = d.Health.Sent - d.Health.Bounced
+	d.BounceLevel = level(d.Health.BounceRate, BounceWarn, BounceBad, d.Health.Sent)
+	d.ComplaintLevel = level(d.Health.ComplaintRate, ComplaintWarn, ComplaintBad, d.Health.Sent)
+	if d.Contacts, err = contacts.Count(ctx, u.Pool); err != nil {
+		return d, err
+	}
+	if d.Churn, err = analytics.AtRisk(ctx, u.Pool); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func (u *UI) dashboardRoutes(g *echo.Group) {
+	g.GET("", u.dashboardPage)
+	g.GET("/", u.dashboardPage)
+}
+
+func (u *UI) dashboardPage(c echo.Context) error {
+	d, err := u.loadDashboard(c.Request().Context(), time.Now())
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	return u.render(c, http.StatusOK, "dashboard", pageData{Nav: "dashboard", Data: map[string]any{
+		"D": d, "Bars": growthBars(u.lang(c).msg, d.Days),
+		"BounceWarn": BounceWarn, "BounceBad": BounceBad, "ComplaintWarn": ComplaintWarn, "ComplaintBad": ComplaintBad,
+	}})
+}
