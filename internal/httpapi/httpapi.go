@@ -41,6 +41,8 @@ type ErrorDetail struct {
 	Errors []ErrorDetail `json:"errors,omitempty"`
 	// Check names the failed pre-send check (templates.Check names).
 	Check string `json:"check,omitempty"`
+	// UsedBy lists what keeps an item from being deleted (errs.InUse).
+	UsedBy []errs.User `json:"used_by,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -103,6 +105,7 @@ func toBody(err error) (int, ErrorBody) {
 		if ch, ok := de.Details["check"].(string); ok {
 			d.Check = ch
 		}
+		d.UsedBy = errs.UsedBy(de)
 		for _, e := range de.Errors {
 			_, sub := toBody(e)
 			d.Errors = append(d.Errors, sub.Error)
