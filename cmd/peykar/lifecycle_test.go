@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,4 +199,51 @@ func TestArchiveHidesFromLists(t *testing.T) {
 	var shown listOf
 	api.call(http.StatusOK, "GET", "/api/v1/campaigns", nil, &shown)
 	require.Contains(t, shown.names(), "Welcome")
+}
+
+// TestLifecyclePagesRefuseClearly: the admin pages' delete buttons refuse
+// a segment and a template in use, naming the campaigns, in English and
+// Persian, and offer to archive instead; lists show totals, counts and
+// the "show archived" toggle.
+func TestLifecyclePagesRefuseClearly(t *testing.T) {
+	t.Parallel()
+	api, seg, tpl, _, nowruz := lifecycleSetup(t)
+	page := func(method, path, lang string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, api.m.URL()+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+api.token)
+		req.Header.Set("Accept-Language", lang)
+		resp, err := noRedirect.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, err = io.Copy(&b, resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, b.String()
+	}
+	code, body := page("POST", fmt.Sprintf("/admin/segments/%d/delete", seg), "en")
+	require.Equal(t, http.StatusConflict, code, body)
+	require.Contains(t, body, "“Everyone” is used by the campaigns below")
+	require.Contains(t, body, `>Nowruz sale</a> <span class="badge scheduled">scheduled</span>`)
+	require.Contains(t, body, fmt.Sprintf(`action="/admin/segments/%d/archive"`, seg))
+	code, body = page("POST", fmt.Sprintf("/admin/templates/%d/delete", tpl), "fa")
+	require.Equal(t, http.StatusConflict, code, body)
+	require.Contains(t, body, "«Offer» در کمپین‌های زیر به کار رفته است")
+	require.Contains(t, body, ">Welcome</a>")
+	code, body = page("POST", fmt.Sprintf("/admin/campaigns/%d/delete", nowruz), "fa")
+	require.Equal(t, http.StatusConflict, code, body)
+	require.Contains(t, body, "نخست آن را لغو کنید")
+
+	code, body = page("GET", "/admin/segments", "en")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `id="list-total">1 in all`)
+	require.Contains(t, body, `<td class="num" data-count>1</td><td class="num" data-sendable>1</td>`)
+	code, _ = page("POST", fmt.Sprintf("/admin/segments/%d/archive", seg), "en")
+	require.Equal(t, http.StatusSeeOther, code)
+	_, body = page("GET", "/admin/segments", "en")
+	require.Contains(t, body, `id="list-total">0 in all`)
+	require.NotContains(t, body, ">Everyone</a>")
+	_, body = page("GET", "/admin/segments?archived=1", "en")
+	require.Contains(t, body, `>Everyone</a> <span class="badge archived">Archived</span>`)
 }
