@@ -72,9 +72,9 @@ func (l listOf) names() []string {
 
 // lifecycleSetup creates a segment, a template and two campaigns using
 // both: "Welcome" (a draft) and "Nowruz sale" (launched for tomorrow:
-// scheduled).
-func lifecycleSetup(t *testing.T) (api lifecycleAPI, seg, tpl, welcome, nowruz int64) {
-	m := testMain(t)
+// scheduled). kv configure the server (testMain).
+func lifecycleSetup(t *testing.T, kv ...string) (api lifecycleAPI, seg, tpl, welcome, nowruz int64) {
+	m := testMain(t, kv...)
 	api = lifecycleAPI{t: t, m: m, token: testToken(t, m, auth.RoleMarketer)}
 	factory.Contact(t, m.pool, factory.Email("sara@example.com"), factory.Name("Sara"))
 	var s, tp, c idName
