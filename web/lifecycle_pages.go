@@ -41,7 +41,9 @@ func (u *UI) refused(c echo.Context, r refusal) error {
 	return u.render(c, http.StatusConflict, "lifecycle_refused", pageData{Title: u.t(c, "lifecycle.refused_title"), Data: r})
 }
 
-func itemPath(kind string, id int64) string { return "/admin/" + kind + "/" + strconv.FormatInt(id, 10) }
+func itemPath(kind string, id int64) string {
+	return "/admin/" + kind + "/" + strconv.FormatInt(id, 10)
+}
 
 func (u *UI) campaignDuplicate(c echo.Context) error {
 	id, err := httpapi.PathID(c, "id")
