@@ -80,19 +80,25 @@ func TestBrowserPhoneWidth(t *testing.T) {
 			}
 		}
 		require.Empty(t, problems, "at 400 px:\n%s", strings.Join(problems, "\n"))
-		phoneReport(t, ctx, m, id, lang)
+		phoneTables(t, ctx, fmt.Sprintf("%s/api/v1/campaigns/%d/report.html", m.URL(), id), "report-phone-"+lang+".png")
+		phoneTables(t, ctx, fmt.Sprintf("%s/admin/campaigns/%d", m.URL(), id), "")
+		phoneTables(t, ctx, m.URL()+"/admin/campaigns", "")
 	}
 	// Leave the report: its event stream would hold up the server's
 	// shutdown (the browser closes after the server).
 	steps(t, ctx, chromedp.Navigate("about:blank"))
 }
 
-// phoneReport opens the campaign's report at phone width: each wide
-// table's last column is reached by scrolling its wrapper, and the
-// wrapper's hint shows.
-func phoneReport(t *testing.T, ctx context.Context, m *Main, id int64, lang string) {
+// phoneTables opens url at phone width: some table is wider than the
+// screen, each such table's last column is reached by scrolling its
+// wrapper (towards the end: leftwards in right-to-left pages), and the
+// wrapper's hint shows. The page is then saved as screenshot (when not ""
+// and PEYKAR_SCREENSHOTS is set), its tables scrolled to their end.
+func phoneTables(t *testing.T, ctx context.Context, url, screenshot string) {
 	t.Helper()
-	steps(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/api/v1/campaigns/%d/report.html", m.URL(), id)), waitJS(`document.readyState === 'complete'`))
+	steps(t, ctx, chromedp.Navigate(url), waitJS(`document.readyState === 'complete'`),
+		// app.js adds the admin pages' hints once the page has loaded.
+		waitJS(`[...document.querySelectorAll('.table-wrap')].every(w => w.previousElementSibling && w.previousElementSibling.matches('.scroll-hint'))`))
 	reached, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
 	  const out = [], vw = document.documentElement.clientWidth;
 	  for (const table of document.querySelectorAll('table')) {
@@ -108,9 +114,11 @@ func phoneReport(t *testing.T, ctx context.Context, m *Main, id int64, lang stri
 	  return out;
 	})()`))
 	require.NoError(t, err)
-	require.NotEmpty(t, reached, "some table of the report is wider than a phone")
+	require.NotEmpty(t, reached, "some table of %s is wider than a phone", url)
 	for _, r := range reached {
-		require.Equal(t, "reached hint", r, lang)
+		require.Equal(t, "reached hint", r, url)
 	}
-	builderScreenshot(t, ctx, "report-phone-"+lang+".png")
+	if screenshot != "" {
+		builderScreenshot(t, ctx, screenshot)
+	}
 }
