@@ -207,3 +207,26 @@ func showArchived(c echo.Context) bool {
 	v := c.QueryParam("archived")
 	return v == "1" || v == "true"
 }
+
+// pickable leaves archived segments and templates out of the campaign
+// form's pickers, but those the campaign already uses (so editing it keeps
+// its choices).
+func pickable(f campaignForm, segs []segments.Segment, tpls []templates.Template) ([]segments.Segment, []templates.Template) {
+	outS := segs[:0:0]
+	for _, s := range segs {
+		if s.ArchivedAt == nil || (f.SegmentID != nil && *f.SegmentID == s.ID) {
+			outS = append(outS, s)
+		}
+	}
+	used := map[int64]bool{}
+	for _, st := range f.StepRows {
+		used[st.TemplateID] = true
+	}
+	outT := tpls[:0:0]
+	for _, t := range tpls {
+		if t.ArchivedAt == nil || used[t.ID] {
+			outT = append(outT, t)
+		}
+	}
+	return outS, outT
+}

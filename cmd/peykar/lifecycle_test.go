@@ -207,7 +207,7 @@ func TestArchiveHidesFromLists(t *testing.T) {
 // the "show archived" toggle.
 func TestLifecyclePagesRefuseClearly(t *testing.T) {
 	t.Parallel()
-	api, seg, tpl, _, nowruz := lifecycleSetup(t)
+	api, seg, tpl, welcome, nowruz := lifecycleSetup(t)
 	page := func(method, path, lang string) (int, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, api.m.URL()+path, nil)
@@ -246,4 +246,11 @@ func TestLifecyclePagesRefuseClearly(t *testing.T) {
 	require.NotContains(t, body, ">Everyone</a>")
 	_, body = page("GET", "/admin/segments?archived=1", "en")
 	require.Contains(t, body, `>Everyone</a> <span class="badge archived">Archived</span>`)
+
+	// A new campaign cannot pick the archived segment; the draft that
+	// uses it keeps it.
+	_, body = page("GET", "/admin/campaigns/new", "en")
+	require.NotContains(t, body, `dir="auto">Everyone</option>`)
+	_, body = page("GET", fmt.Sprintf("/admin/campaigns/%d/edit", welcome), "en")
+	require.Contains(t, body, `selected dir="auto">Everyone</option>`)
 }
