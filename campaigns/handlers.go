@@ -115,7 +115,7 @@ func (s *Service) list(c echo.Context) error {
 	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
-	if out.Total, err = Count(c.Request().Context(), s.Pool, archived); err != nil {
+	if out.Total, err = ListTotal(c.Request().Context(), s.Pool, archived); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)

@@ -128,9 +128,9 @@ func (s *Service) setArchived(ctx context.Context, id int64, archived bool) (Cam
 	return Get(ctx, s.Pool, id)
 }
 
-// Count returns how many campaigns there are, archived ones included only
+// ListTotal returns how many campaigns there are, archived ones included only
 // when archived is true.
-func Count(ctx context.Context, db DBTX, archived bool) (int64, error) {
+func ListTotal(ctx context.Context, db DBTX, archived bool) (int64, error) {
 	var n int64
 	if err := db.QueryRow(ctx, query("count_campaigns"), archived).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count campaigns: %w", err)

@@ -65,9 +65,9 @@ func Archive(ctx context.Context, db DBTX, id int64, archived bool) (Template, e
 	return t, nil
 }
 
-// Count is how many templates there are, archived ones included only when
+// ListTotal is how many templates there are, archived ones included only when
 // archived is true.
-func Count(ctx context.Context, db DBTX, archived bool) (int64, error) {
+func ListTotal(ctx context.Context, db DBTX, archived bool) (int64, error) {
 	var n int64
 	if err := db.QueryRow(ctx, query("count"), archived).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count templates: %w", err)

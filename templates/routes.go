@@ -208,7 +208,7 @@ func (h handlers) list(c echo.Context) error {
 	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
-	if out.Total, err = Count(c.Request().Context(), h.Pool, archived); err != nil {
+	if out.Total, err = ListTotal(c.Request().Context(), h.Pool, archived); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)

@@ -45,7 +45,7 @@ func (u *UI) campaignList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	total, err := campaigns.Count(ctx, u.Pool, archived)
+	total, err := campaigns.ListTotal(ctx, u.Pool, archived)
 	if err != nil {
 		return err
 	}

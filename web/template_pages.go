@@ -49,7 +49,7 @@ func (u *UI) templateList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	total, err := templates.Count(c.Request().Context(), u.Pool, archived)
+	total, err := templates.ListTotal(c.Request().Context(), u.Pool, archived)
 	if err != nil {
 		return err
 	}
