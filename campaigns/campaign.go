@@ -50,6 +50,9 @@ type Campaign struct {
 	FinishedAt        *time.Time `json:"finished_at,omitempty"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
+	// ArchivedAt is when the campaign was archived (hidden from lists,
+	// kept with its history); read-only: POST …/archive and …/unarchive.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 	// RulesActive and RulesEnd are read-only, set in API answers: whether
 	// follow-up rules fire now, and until when (settings.rules_until or 30
 	// days after launch). POST /campaigns/{id}/cancel stops them, also for a

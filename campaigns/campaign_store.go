@@ -26,7 +26,7 @@ func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
 	var rules, goals, settings []byte
 	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
-		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt)
+		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt)
 	if err != nil {
 		return c, err
 	}
@@ -75,9 +75,15 @@ func steps(ctx context.Context, db DBTX, id int64) ([]Step, error) {
 	})
 }
 
-// List returns campaigns newest first, with ids below after (0: from the newest).
+// List returns campaigns newest first, with ids below after (0: from the
+// newest), archived ones included.
 func List(ctx context.Context, db DBTX, after int64, limit int) ([]Campaign, error) {
-	rows, err := db.Query(ctx, query("list_campaigns"), after, limit)
+	return ListPage(ctx, db, after, limit, true)
+}
+
+// ListPage is List that leaves archived campaigns out unless archived.
+func ListPage(ctx context.Context, db DBTX, after int64, limit int, archived bool) ([]Campaign, error) {
+	rows, err := db.Query(ctx, query("list_campaigns"), after, limit, archived)
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}

@@ -25,6 +25,10 @@ func (s *Service) Routes(api *echo.Group) {
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		api.POST("/campaigns/:id/"+action, s.action(action))
 	}
+	api.POST("/campaigns/:id/duplicate", s.duplicate)
+	api.DELETE("/campaigns/:id", s.delete)
+	api.POST("/campaigns/:id/archive", s.archive(true))
+	api.POST("/campaigns/:id/unarchive", s.archive(false))
 }
 
 func (s *Service) create(c echo.Context) error {
@@ -96,16 +100,23 @@ func (s *Service) list(c echo.Context) error {
 		return err
 	}
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	items, err := List(c.Request().Context(), s.Pool, after, limit)
+	archived, err := archivedParam(c.QueryParam("archived"))
+	if err != nil {
+		return err
+	}
+	items, err := ListPage(c.Request().Context(), s.Pool, after, limit, archived)
 	if err != nil {
 		return err
 	}
 	for i := range items {
 		items[i] = items[i].withRulesState(s.now())
 	}
-	out := httpapi.List[Campaign]{Items: items}
+	out := listAnswer{Items: items}
 	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	if out.Total, err = ListTotal(c.Request().Context(), s.Pool, archived); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }

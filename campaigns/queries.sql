@@ -3,20 +3,20 @@
 
 -- name: get_campaign
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
 FROM campaigns WHERE id = $1;
 
 -- name: get_campaign_for_update
 -- get_campaign locking the row until the transaction ends.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
 FROM campaigns WHERE id = $1 FOR UPDATE;
 
 -- name: list_campaigns
--- Newest first; $1 = 0 starts from the newest.
+-- Newest first; $1 = 0 starts from the newest; $3 false leaves archived ones out.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at
-FROM campaigns WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2;
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+FROM campaigns WHERE ($1 = 0 OR id < $1) AND ($3 OR archived_at IS NULL) ORDER BY id DESC LIMIT $2;
 
 -- name: list_steps
 SELECT key, template_id FROM campaign_steps WHERE campaign_id = $1 ORDER BY position;
@@ -107,3 +107,21 @@ FROM rule_firings WHERE campaign_id = $1 GROUP BY rule_name;
 -- name: link
 -- One tracked link of a step, by its index (the clicked link of a rule's event).
 SELECT url, name FROM campaign_links WHERE campaign_id = $1 AND step = $2 AND idx = $3;
+
+-- name: count_campaigns
+-- The list's total; $1 false leaves archived ones out.
+SELECT count(*) FROM campaigns WHERE $1 OR archived_at IS NULL;
+
+-- name: campaign_names_like
+-- The names taken by a campaign's copies, for Duplicate's "(copy N)".
+SELECT name FROM campaigns WHERE name = $1 OR starts_with(name, $2);
+
+-- name: delete_campaign
+-- Only a draft is deleted: its steps and links go with it (ON DELETE
+-- CASCADE); it has no deliveries, events or counters.
+DELETE FROM campaigns WHERE id = $1 AND status = 'draft';
+
+-- name: set_archived
+-- $2 true archives (keeps the first archived_at), false unarchives.
+UPDATE campaigns SET archived_at = CASE WHEN $2::boolean THEN coalesce(archived_at, now()) END
+WHERE id = $1 RETURNING archived_at;

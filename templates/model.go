@@ -26,6 +26,9 @@ type Template struct {
 	Transactional bool      `json:"transactional"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// ArchivedAt is when the template was archived: hidden from lists,
+	// still sent by the campaigns that have it. Read-only.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // Data is what a template sees: {{ .Contact.Name }}, {{ .Campaign.Name }}.

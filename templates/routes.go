@@ -57,6 +57,9 @@ func Routes(api *echo.Group, d Deps) {
 	api.POST("/templates/:id/preview", h.preview)
 	api.POST("/templates/:id/test", h.test)
 	api.GET("/templates/:id/checks", h.checks)
+	api.DELETE("/templates/:id", h.delete)
+	api.POST("/templates/:id/archive", h.archive(true))
+	api.POST("/templates/:id/unarchive", h.archive(false))
 }
 
 // AudienceSample returns up to limit contacts a template could be sent to,
@@ -190,16 +193,23 @@ func (h handlers) list(c echo.Context) error {
 			return errs.Field("after", "must be a cursor from a previous page's next")
 		}
 	}
-	items, err := List(c.Request().Context(), h.Pool, after, limit)
+	archived, err := archivedParam(c.QueryParam("archived"))
 	if err != nil {
 		return err
 	}
-	out := httpapi.List[Template]{Items: items}
+	items, err := ListPage(c.Request().Context(), h.Pool, after, limit, archived)
+	if err != nil {
+		return err
+	}
+	out := listAnswer{Items: items}
 	if out.Items == nil {
 		out.Items = []Template{}
 	}
 	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	if out.Total, err = ListTotal(c.Request().Context(), h.Pool, archived); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }

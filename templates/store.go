@@ -37,7 +37,7 @@ func query(name string) string { return queries.Get(name) }
 
 func scanTemplate(row pgx.Row) (Template, error) {
 	var t Template
-	err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.HTML, &t.Text, &t.Design, &t.Transactional, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.HTML, &t.Text, &t.Design, &t.Transactional, &t.CreatedAt, &t.UpdatedAt, &t.ArchivedAt)
 	return t, err
 }
 
@@ -53,9 +53,15 @@ func Get(ctx context.Context, db DBTX, id int64) (Template, error) {
 	return t, nil
 }
 
-// List returns up to limit templates with an id above after, by id.
+// List returns up to limit templates with an id above after, by id,
+// archived ones included.
 func List(ctx context.Context, db DBTX, after int64, limit int) ([]Template, error) {
-	rows, err := db.Query(ctx, query("list"), after, limit)
+	return ListPage(ctx, db, after, limit, true)
+}
+
+// ListPage is List that leaves archived templates out unless archived.
+func ListPage(ctx context.Context, db DBTX, after int64, limit int, archived bool) ([]Template, error) {
+	rows, err := db.Query(ctx, query("list"), after, limit, archived)
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)
 	}

@@ -87,6 +87,7 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 		return err
 	}
 	f.Segments, f.Templates, f.GoalMetrics = segs, tpls, campaigns.GoalMetrics()
+	f.Segments, f.Templates = pickable(f, f.Segments, f.Templates) // archived ones only where in use
 	f.StepKeys = nil
 	for _, st := range f.StepRows {
 		if st.Key != "" {

@@ -40,7 +40,12 @@ const campaignsPerPage = 25
 func (u *UI) campaignList(c echo.Context) error {
 	ctx := c.Request().Context()
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	list, err := campaigns.List(ctx, u.Pool, after, campaignsPerPage)
+	archived := showArchived(c)
+	list, err := campaigns.ListPage(ctx, u.Pool, after, campaignsPerPage, archived)
+	if err != nil {
+		return err
+	}
+	total, err := campaigns.ListTotal(ctx, u.Pool, archived)
 	if err != nil {
 		return err
 	}
@@ -60,7 +65,7 @@ func (u *UI) campaignList(c echo.Context) error {
 	if len(list) == campaignsPerPage {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	return u.render(c, http.StatusOK, "campaigns", pageData{Nav: "campaigns", Data: map[string]any{"Rows": rows, "Next": next}})
+	return u.render(c, http.StatusOK, "campaigns", pageData{Nav: "campaigns", Data: map[string]any{"Rows": rows, "Next": next, "Total": total, "Archived": archived}})
 }
 
 func (u *UI) campaignReport(c echo.Context) error {

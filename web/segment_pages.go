@@ -19,15 +19,26 @@ func (u *UI) segmentRoutes(g *echo.Group) {
 }
 
 type segmentForm struct {
-	ID   int64
-	Name string
-	Rule string
-	Err  formErr
+	ID       int64
+	Name     string
+	Rule     string
+	Err      formErr
+	Archived bool
 }
 
 func (u *UI) segmentList(c echo.Context) error {
+	ctx := c.Request().Context()
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	list, err := segments.ListSegments(c.Request().Context(), u.Pool, after, 100)
+	archived := showArchived(c)
+	list, err := segments.ListSegmentsPage(ctx, u.Pool, after, 100, archived)
+	if err != nil {
+		return err
+	}
+	listed, err := u.segmentCounts.Fill(ctx, u.Pool, list)
+	if err != nil {
+		return err
+	}
+	total, err := segments.CountSegments(ctx, u.Pool, archived)
 	if err != nil {
 		return err
 	}
@@ -35,7 +46,7 @@ func (u *UI) segmentList(c echo.Context) error {
 	if len(list) == 100 {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	return u.render(c, http.StatusOK, "segments", pageData{Nav: "segments", Data: map[string]any{"Segments": list, "Next": next}})
+	return u.render(c, http.StatusOK, "segments", pageData{Nav: "segments", Data: map[string]any{"Segments": listed, "Next": next, "Total": total, "Archived": archived}})
 }
 
 func (u *UI) segmentNew(c echo.Context) error {
@@ -51,7 +62,7 @@ func (u *UI) segmentEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule}})
+	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule, Archived: s.ArchivedAt != nil}})
 }
 
 func (u *UI) segmentCreate(c echo.Context) error { return u.segmentSave(c, 0) }

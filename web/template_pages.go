@@ -44,7 +44,12 @@ func (f templateForm) RTL() bool {
 
 func (u *UI) templateList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	list, err := templates.List(c.Request().Context(), u.Pool, after, 100)
+	archived := showArchived(c)
+	list, err := templates.ListPage(c.Request().Context(), u.Pool, after, 100, archived)
+	if err != nil {
+		return err
+	}
+	total, err := templates.ListTotal(c.Request().Context(), u.Pool, archived)
 	if err != nil {
 		return err
 	}
@@ -52,7 +57,7 @@ func (u *UI) templateList(c echo.Context) error {
 	if len(list) == 100 {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	return u.render(c, http.StatusOK, "templates", pageData{Nav: "templates", Data: map[string]any{"Templates": list, "Next": next}})
+	return u.render(c, http.StatusOK, "templates", pageData{Nav: "templates", Data: map[string]any{"Templates": list, "Next": next, "Total": total, "Archived": archived}})
 }
 
 // showTemplate renders the editor with a few contacts to preview against.

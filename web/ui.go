@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
@@ -33,6 +34,8 @@ type Deps struct {
 type UI struct {
 	Deps
 	langs map[string]*language // by language tag: en, fa…
+	// segmentCounts caches the segment list's counts (bounded cost).
+	segmentCounts segments.Counts
 }
 
 // language is one message catalogue and the pages rendered with it.
@@ -97,6 +100,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.reportRoutes(admin)
 	u.exprHelpRoutes(admin)
 	u.audienceRoutes(admin)
+	u.lifecycleRoutes(admin)
 	return nil
 }
 

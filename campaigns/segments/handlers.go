@@ -76,15 +76,48 @@ func (h *handlers) listSegments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := ListSegments(c.Request().Context(), h.deps.Pool, a, limit)
+	archived, err := Archived(c)
 	if err != nil {
 		return err
 	}
-	out := httpapi.List[Segment]{Items: items}
+	ctx := c.Request().Context()
+	items, err := ListSegmentsPage(ctx, h.deps.Pool, a, limit, archived)
+	if err != nil {
+		return err
+	}
+	out := listAnswer{}
+	if out.Items, err = h.deps.Counts.Fill(ctx, h.deps.Pool, items); err != nil {
+		return err
+	}
 	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
+	if out.Total, err = CountSegments(ctx, h.deps.Pool, archived); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// listAnswer is GET /segments: the keyset list with each segment's counts,
+// and the total (archived segments counted only with ?archived=true).
+type listAnswer struct {
+	Items []Listed `json:"items"`
+	Next  string   `json:"next,omitempty"`
+	Total int64    `json:"total"`
+}
+
+func (h *handlers) archiveSegment(archived bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := httpapi.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		s, err := ArchiveSegment(c.Request().Context(), h.deps.Pool, id, archived)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, s)
+	}
 }
 
 func (h *handlers) countSegment(c echo.Context) error {

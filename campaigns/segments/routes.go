@@ -2,6 +2,7 @@ package segments
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -12,11 +13,16 @@ import (
 // Deps are what the handlers need.
 type Deps struct {
 	Pool *pgxpool.Pool
+	// Counts caches the list's counts; nil: a cache of the handlers' own.
+	Counts *Counts
 }
 
 // Routes registers the segment endpoints on api (/api/v1): create, list,
-// get, update, delete, count and preview.
+// get, update, delete, count, preview, archive and unarchive.
 func Routes(api *echo.Group, deps Deps) {
+	if deps.Counts == nil {
+		deps.Counts = &Counts{}
+	}
 	h := &handlers{deps: deps}
 	api.POST("/segments", h.createSegment)
 	api.GET("/segments", h.listSegments)
@@ -25,6 +31,8 @@ func Routes(api *echo.Group, deps Deps) {
 	api.PUT("/segments/:id", h.updateSegment)
 	api.DELETE("/segments/:id", h.deleteSegment)
 	api.GET("/segments/:id/count", h.countSegment)
+	api.POST("/segments/:id/archive", h.archiveSegment(true))
+	api.POST("/segments/:id/unarchive", h.archiveSegment(false))
 }
 
 type handlers struct{ deps Deps }
@@ -40,4 +48,16 @@ func after(c echo.Context) (int64, error) {
 		return 0, errs.Field("after", "must be a cursor from a previous page")
 	}
 	return n, nil
+}
+
+// Archived reads ?archived=true|false (default false): whether a list
+// includes archived items.
+func Archived(c echo.Context) (bool, error) {
+	switch strings.ToLower(c.QueryParam("archived")) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, errs.Field("archived", "must be true or false")
 }

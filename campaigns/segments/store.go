@@ -34,6 +34,9 @@ type Segment struct {
 	Rule      string    `json:"rule"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ArchivedAt is when the segment was archived: hidden from lists, still
+	// usable by the campaigns that have it.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // SegmentInput is the body of POST and PUT /segments.
@@ -59,7 +62,7 @@ func (in *SegmentInput) validate() error {
 
 func scanSegment(row pgx.Row) (Segment, error) {
 	var s Segment
-	err := row.Scan(&s.ID, &s.Name, &s.Rule, &s.CreatedAt, &s.UpdatedAt)
+	err := row.Scan(&s.ID, &s.Name, &s.Rule, &s.CreatedAt, &s.UpdatedAt, &s.ArchivedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, errs.New(errs.NotFound, "no such segment")
 	}
@@ -90,14 +93,23 @@ func UpdateSegment(ctx context.Context, db DBTX, id int64, in SegmentInput) (Seg
 	return scanSegment(db.QueryRow(ctx, queries.Get("update_segment"), id, in.Name, in.Rule))
 }
 
-// DeleteSegment removes a segment. One that a campaign uses gives
-// errs.Conflict; an unknown one errs.NotFound.
+// DeleteSegment removes a segment. One that campaigns use gives an
+// errs.InUse conflict naming them (archive it instead, or change them);
+// an unknown one errs.NotFound.
 func DeleteSegment(ctx context.Context, db DBTX, id int64) error {
+	users, err := Users(ctx, db, id)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return errs.InUse(fmt.Sprintf("segment %d", id), users)
+	}
 	tag, err := db.Exec(ctx, queries.Get("delete_segment"), id)
 	if err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23503" {
-			return errs.New(errs.Conflict, "the segment is used by a campaign")
+		if errors.As(err, &pe) && pe.Code == "23503" { // a campaign took it since
+			users, _ := Users(ctx, db, id)
+			return errs.InUse(fmt.Sprintf("segment %d", id), users)
 		}
 		return fmt.Errorf("delete segment: %w", err)
 	}
@@ -107,9 +119,47 @@ func DeleteSegment(ctx context.Context, db DBTX, id int64) error {
 	return nil
 }
 
-// ListSegments returns up to limit segments with id > after, in id order.
+// Users returns the campaigns (any status, archived ones too) that use
+// segment id, by id.
+func Users(ctx context.Context, db DBTX, id int64) ([]errs.User, error) {
+	rows, err := db.Query(ctx, queries.Get("segment_users"), id)
+	if err != nil {
+		return nil, fmt.Errorf("segment %d users: %w", id, err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowToStructByPos[errs.User])
+	if err != nil {
+		return nil, fmt.Errorf("segment %d users: %w", id, err)
+	}
+	return users, nil
+}
+
+// ArchiveSegment hides (archived true) or shows again (false) a segment
+// in lists; campaigns that use it keep working. errs.NotFound when there
+// is no such segment.
+func ArchiveSegment(ctx context.Context, db DBTX, id int64, archived bool) (Segment, error) {
+	return scanSegment(db.QueryRow(ctx, queries.Get("set_segment_archived"), id, archived))
+}
+
+// CountSegments is how many segments there are, archived ones included
+// only when archived is true.
+func CountSegments(ctx context.Context, db DBTX, archived bool) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, queries.Get("count_segments"), archived).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count segments: %w", err)
+	}
+	return n, nil
+}
+
+// ListSegments returns up to limit segments with id > after, in id order,
+// archived ones included.
 func ListSegments(ctx context.Context, db DBTX, after int64, limit int) ([]Segment, error) {
-	rows, err := db.Query(ctx, queries.Get("list_segments"), after, limit)
+	return ListSegmentsPage(ctx, db, after, limit, true)
+}
+
+// ListSegmentsPage is ListSegments that leaves archived segments out
+// unless archived.
+func ListSegmentsPage(ctx context.Context, db DBTX, after int64, limit int, archived bool) ([]Segment, error) {
+	rows, err := db.Query(ctx, queries.Get("list_segments"), after, limit, archived)
 	if err != nil {
 		return nil, fmt.Errorf("list segments: %w", err)
 	}

@@ -379,8 +379,11 @@ func TestCampaignPageActionsAndForm(t *testing.T) {
 	require.Len(t, got.Steps, 4, "a launched campaign's steps stay")
 	require.Len(t, got.Goals, 1)
 
-	// A cancelled campaign offers nothing to do.
+	// A cancelled campaign offers nothing to do but copy or archive it
+	// (it keeps its history: no delete).
 	setStatus("cancelled")
 	body = page()
-	require.NotRegexp(t, `id="action-`, body)
+	require.NotRegexp(t, `id="action-(edit|launch|pause|resume|cancel|delete)"`, body)
+	require.Contains(t, body, `id="action-duplicate"`)
+	require.Contains(t, body, `id="action-archive"`)
 }

@@ -44,6 +44,8 @@ type ErrorDetail struct {
 	// Role is the role a forbidden request needs (admin, marketer,
 	// manager), so a page can say it in its own language.
 	Role string `json:"role,omitempty"`
+	// UsedBy lists what keeps an item from being deleted (errs.InUse).
+	UsedBy []errs.User `json:"used_by,omitempty"`
 }
 
 // Status maps a domain error code to an HTTP status.
@@ -109,6 +111,7 @@ func toBody(err error) (int, ErrorBody) {
 		if r, ok := de.Details["role"].(string); ok {
 			d.Role = r
 		}
+		d.UsedBy = errs.UsedBy(de)
 		for _, e := range de.Errors {
 			_, sub := toBody(e)
 			d.Errors = append(d.Errors, sub.Error)

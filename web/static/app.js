@@ -305,3 +305,29 @@
     }
   }, true);
 })();
+
+// Phone width: a table wider than its .table-wrap scrolls inside it, and a
+// hint before the wrapper says so ("Scroll →", mirrored in right-to-left
+// pages); the hint's text comes from the page (meta scroll-hint). It is
+// shown only while the table overflows, and follows resizes and htmx swaps.
+(function () {
+  "use strict";
+  function update() {
+    var meta = document.querySelector('meta[name="scroll-hint"]');
+    if (!meta) return;
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var hint = wrap.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = meta.getAttribute("content");
+        wrap.parentNode.insertBefore(hint, wrap);
+      }
+      hint.hidden = wrap.scrollWidth <= wrap.clientWidth;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", update);
+  window.addEventListener("resize", update);
+  document.addEventListener("htmx:afterSettle", update);
+})();
