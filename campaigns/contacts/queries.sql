@@ -293,3 +293,20 @@ UPDATE contacts SET created_at = $2 WHERE id = $1;
 SELECT DISTINCT k FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c,
     jsonb_object_keys(c.attributes) AS k
 ORDER BY k LIMIT 100;
+
+-- name: lock_contact
+-- PATCH /contacts/{id}: the contact, locked while the patch is applied.
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at
+FROM contacts c WHERE c.id = $1 FOR UPDATE;
+
+-- name: patch_contact
+-- PATCH /contacts/{id}: the profile as Patch worked it out from the locked row.
+UPDATE contacts AS c SET name = $2, attributes = $3, tags = $4, status = $5, updated_at = now()
+WHERE c.id = $1 AND c.status <> 'erased'
+RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at;

@@ -48,6 +48,7 @@ func Routes(api *echo.Group, deps Deps) {
 	api.POST("/contacts/import", h.importContacts)
 	api.GET("/contacts/:id", h.getContact)
 	api.PUT("/contacts/:id", h.updateContact)
+	api.PATCH("/contacts/:id", h.patchContact)
 	api.DELETE("/contacts/:id", h.eraseContact)
 	api.GET("/contacts/:id/export", h.exportContact)
 	api.GET("/imports/:id", h.getImport)
