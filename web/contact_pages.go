@@ -66,7 +66,7 @@ func (u *UI) contactList(c echo.Context) error {
 	}
 	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{
 		"Contacts": list, "Q": q, "Next": next, "Segments": segs, "SegmentID": segID,
-		"Total": total, "TotalText": u.count(c, total), "Filter": string(filter)}})
+		"Total": total, "TotalText": u.count(c, total), "TotalOne": total == 1, "Filter": string(filter)}})
 }
 
 func (u *UI) contactProfile(c echo.Context) error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -179,6 +180,28 @@ func TestBrowserBulkTagOnFilter(t *testing.T) {
 	var xs int
 	require.NoError(t, m.pool.QueryRow(bg, `SELECT count(*) FROM contacts WHERE 'x' = ANY(tags) AND email = 'reza@other.test'`).Scan(&xs))
 	require.Equal(t, 1, xs)
+
+	// An export of the list, downloaded from the progress page's link with
+	// a byte order mark for spreadsheet tools.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/contacts?q=other.test"),
+		chromedp.SetValue(chromedp.CSS("#bulk-action"), "export"),
+		runJS(`document.querySelector('#bulk-action').dispatchEvent(new Event('change'))`),
+		waitJS(`document.querySelector('#bulk-tag').hidden`),
+		clickJS(`#bulk-apply`),
+		waitJS(`document.querySelector('#bulk-confirm-text').textContent === 'Export 2 contacts as CSV?'`),
+		clickJS(`#bulk-confirm-yes`),
+		waitJS(`document.querySelector('#bulk-download') !== null`),
+		// ignoreBOM keeps the byte order mark in the text (a decoder drops it by default).
+		runJS(`fetch(document.querySelector('#bulk-download').href).then(r => r.arrayBuffer())
+			.then(b => { window.exported = new TextDecoder('utf-8', {ignoreBOM: true}).decode(b) })`),
+		waitJS(`typeof window.exported === 'string'`),
+	)
+	exported, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.exported`))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(exported, "\uFEFFid,email,name,status,tags,attributes,created_at\n"), exported)
+	require.Contains(t, exported, ",reza@other.test,Reza,active,x,")
+	require.Contains(t, exported, ",mina@other.test,مینا,active,,")
 
 	// Persian: the total in Persian digits, the page right to left.
 	steps(t, ctx,
