@@ -79,6 +79,8 @@ type BulkJob struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
+	// ExpiredAt is when a finished export's file was deleted.
+	ExpiredAt *time.Time `json:"expired_at,omitempty"`
 
 	selector bulkSelector
 	cursor   int64
@@ -174,7 +176,7 @@ func scanBulkJob(row pgx.Row) (BulkJob, error) {
 	var j BulkJob
 	var sel []byte
 	err := row.Scan(&j.ID, &j.Action, &j.Tag, &sel, &j.Status, &j.Total, &j.Done, &j.Failed, &j.cursor, &j.batches,
-		&j.Error, &j.CreatedAt, &j.StartedAt, &j.FinishedAt)
+		&j.Error, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.ExpiredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, errs.New(errs.NotFound, "no such bulk job")
 	}
@@ -184,7 +186,7 @@ func scanBulkJob(row pgx.Row) (BulkJob, error) {
 	if err := json.Unmarshal(sel, &j.selector); err != nil {
 		return j, fmt.Errorf("bulk job %d: selector: %w", j.ID, err)
 	}
-	if j.Action == BulkExport && j.Status == BulkFinished {
+	if j.Action == BulkExport && j.Status == BulkFinished && j.ExpiredAt == nil {
 		j.Download = fmt.Sprintf("/api/v1/bulk/%d/export.csv", j.ID)
 	}
 	return j, nil
@@ -200,6 +202,9 @@ func WriteBulkExport(ctx context.Context, db DBTX, id int64, w func([]byte) erro
 	}
 	if j.Action != BulkExport {
 		return errs.New(errs.NotFound, "bulk job %d is not an export", id)
+	}
+	if j.ExpiredAt != nil {
+		return errs.New(errs.NotFound, "the export's file was deleted a day after it finished; run the export again")
 	}
 	if j.Status != BulkFinished {
 		return errs.New(errs.Conflict, "the export is not finished yet")
@@ -218,4 +223,18 @@ func WriteBulkExport(ctx context.Context, db DBTX, id int64, w func([]byte) erro
 		}
 	}
 	return nil
+}
+
+// ExportRetention is how long a finished export's file is kept.
+const ExportRetention = 24 * time.Hour
+
+// ExpireBulkExports deletes the files of exports finished before before
+// and returns how many expired: an export holds personal data, which must
+// not outlive its use (nor a later erasure by long).
+func ExpireBulkExports(ctx context.Context, db DBTX, before time.Time) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, query("expire_bulk_exports"), before).Scan(&n); err != nil {
+		return 0, fmt.Errorf("expire bulk exports: %w", err)
+	}
+	return n, nil
 }

@@ -188,8 +188,29 @@ func TestBulkEachSelectorAndAction(t *testing.T) {
 	require.Contains(t, lines[1], "sara@example.com,سارا,active,vip;was-vip,")
 	require.Contains(t, lines[3], "nima@example.com,Nima,unsubscribed,,")
 
+	// A day later the export's file is gone (it holds personal data).
+	exportID := strconv.FormatInt(int64(j["id"].(float64)), 10)
+	n, err := contacts.ExpireBulkExports(t.Context(), a.pool, time.Now().Add(-contacts.ExportRetention))
+	require.NoError(t, err)
+	require.Zero(t, n, "a fresh export is kept")
+	n, err = contacts.ExpireBulkExports(t.Context(), a.pool, time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	code, raw := a.do(http.MethodGet, "/bulk/"+exportID, "")
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, string(raw), `"download"`)
+	require.Contains(t, string(raw), `"expired_at"`)
+	code, raw = a.do(http.MethodGet, "/bulk/"+exportID+"/export.csv", "")
+	require.Equal(t, http.StatusNotFound, code)
+	require.Contains(t, string(raw), "run the export again")
+	var chunks int
+	require.NoError(t, a.pool.QueryRow(t.Context(), `SELECT count(*) FROM bulk_export_chunks`).Scan(&chunks))
+	require.Zero(t, chunks)
+
 	j = a.run(`{"ids":[` + strconv.FormatInt(reza, 10) + `],"action":"tag","tag":"x"}`)
 	require.Equal(t, [3]float64{1, 0, 1}, counts(t, j))
+	code, raw = a.do(http.MethodGet, "/bulk/"+strconv.FormatInt(int64(j["id"].(float64)), 10)+"/export.csv", "")
+	require.Equal(t, http.StatusNotFound, code, "a tag job has no file: %s", raw)
 }
 
 // TestBulkRefusesBadInput: each mistake is named with its field, and

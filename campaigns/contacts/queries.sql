@@ -317,14 +317,14 @@ INSERT INTO bulk_jobs (action, tag, selector) VALUES ($1, $2, $3) RETURNING id;
 
 -- name: get_bulk_job
 SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
-    created_at, started_at, finished_at FROM bulk_jobs WHERE id = $1;
+    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1;
 
 -- name: lock_bulk_job
 -- A batch's first statement: the job's row, locked so that two runs of the
 -- same job (a rescued one and a late one) cannot both commit a batch from
 -- the same cursor.
 SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
-    created_at, started_at, finished_at FROM bulk_jobs WHERE id = $1 FOR UPDATE;
+    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1 FOR UPDATE;
 
 -- name: start_bulk_job
 -- A job starts (or resumes: its cursor and counts stay); $2 is its total.
@@ -378,3 +378,13 @@ SELECT count(*) FROM contacts WHERE id = ANY($1) AND status <> 'erased';
 -- name: bulk_existing_ids
 -- The ids of a batch that name contacts (an erase's unknown ids fail).
 SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id;
+
+-- name: expire_bulk_exports
+-- Exports finished before $1 lose their file (it holds personal data);
+-- answers how many exports expired.
+WITH j AS (
+    UPDATE bulk_jobs SET expired_at = now()
+    WHERE action = 'export' AND finished_at < $1 AND expired_at IS NULL
+    RETURNING id),
+d AS (DELETE FROM bulk_export_chunks c USING j WHERE c.job_id = j.id)
+SELECT count(*) FROM j;

@@ -34,6 +34,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.BulkWorker{Pool: m.pool, Segments: segments.Filter, Rules: segmentRule,
 		Events: tracking.EventEraser{}, MaxRun: m.Config.jobTimeout / 2, Logger: m.Logger})
+	river.AddWorker(workers, &contacts.BulkExpireWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Config: analytics.Config{Currency: m.Config.Currency}, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
 
@@ -70,6 +71,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 				return outbox.PruneArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			analytics.PeriodicRecompute(),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+				return contacts.BulkExpireArgs{}, nil
+			}, nil),
 			tracking.PeriodicFold(),
 		}, m.engine.PeriodicJobs()...),
 	}

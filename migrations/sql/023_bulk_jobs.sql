@@ -18,11 +18,13 @@ CREATE TABLE bulk_jobs (
     error       text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now(),
     started_at  timestamptz,
-    finished_at timestamptz
+    finished_at timestamptz,
+    expired_at  timestamptz                 -- an export's file was deleted then (it holds personal data)
 );
 
 -- An export job's CSV, one chunk per batch (seq 0 is the header row), so
--- the file is downloadable from any peykar process once the job is done.
+-- the file is downloadable from any peykar process once the job is done;
+-- deleted a day after (contacts.ExpireBulkExports).
 CREATE TABLE bulk_export_chunks (
     job_id bigint NOT NULL REFERENCES bulk_jobs (id) ON DELETE CASCADE,
     seq    integer NOT NULL,
