@@ -16,7 +16,9 @@ type BulkExpireArgs struct{}
 func (BulkExpireArgs) Kind() string { return "contacts_bulk_expire" }
 
 // InsertOpts puts the job on the default queue.
-func (BulkExpireArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: river.QueueDefault} }
+func (BulkExpireArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault}
+}
 
 // BulkExpireWorker deletes the files of exports finished more than
 // ExportRetention ago (ExpireBulkExports).
