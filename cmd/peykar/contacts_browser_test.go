@@ -172,7 +172,7 @@ func TestBrowserBulkTagOnFilter(t *testing.T) {
 		clickJS(`#bulk-apply`),
 		waitJS(`!document.querySelector('#bulk-confirm').hidden`),
 	)
-	require.Equal(t, "Tag 1 contacts with 'x'?", text(t, ctx, "#bulk-confirm-text"))
+	require.Equal(t, "Tag 1 contact with 'x'?", text(t, ctx, "#bulk-confirm-text"))
 	steps(t, ctx,
 		clickJS(`#bulk-confirm-yes`),
 		waitJS(`document.querySelector('#bulk-state') && document.querySelector('#bulk-state').dataset.state === 'finished'`),

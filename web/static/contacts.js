@@ -22,6 +22,11 @@
 
   function msg(root, key) { return root.getAttribute("data-msg-" + key) || key; }
 
+  // count picks the message for n: its "-one" form for one, when the page has it.
+  function count(root, key, n) {
+    return (n === 1 && root.getAttribute("data-msg-" + key + "-one")) || msg(root, key);
+  }
+
   function fill(text, vals) {
     return text.replace(/\{(\w+)\}/g, function (all, k) { return Object.prototype.hasOwnProperty.call(vals, k) ? vals[k] : all; });
   }
@@ -218,8 +223,8 @@
     }
     function refresh() {
       var n = selected().length;
-      form.querySelector("[data-scope-all]").textContent = fill(msg(form, "all"), { n: number(total) });
-      form.querySelector("[data-scope-selected]").textContent = fill(msg(form, "selected"), { n: number(n) });
+      form.querySelector("[data-scope-all]").textContent = fill(count(form, "all", total), { n: number(total) });
+      form.querySelector("[data-scope-selected]").textContent = fill(count(form, "selected", n), { n: number(n) });
       scopeIDs.disabled = n === 0;
       if (n === 0) scopeFilter.checked = true;
       if (all) all.checked = n > 0 && n === boxes.length;
@@ -257,7 +262,7 @@
       }
       pending = body;
       form.querySelector("#bulk-confirm-text").textContent =
-        fill(msg(form, "confirm-" + action.value), { n: number(n), tag: body.tag || "" });
+        fill(count(form, "confirm-" + action.value, n), { n: number(n), tag: body.tag || "" });
       confirmBox.hidden = false;
       form.querySelector("#bulk-confirm-yes").focus();
     });
