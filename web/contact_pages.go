@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ import (
 func (u *UI) contactRoutes(g *echo.Group) {
 	g.GET("/contacts", u.contactList)
 	g.GET("/contacts/import", u.importPage)
+	g.GET("/contacts/new", u.contactNew)
+	g.GET("/bulk/:id", u.bulkStatus)
 	g.GET("/contacts/:id", u.contactProfile)
 	g.POST("/contacts/:id/unsubscribe", u.contactUnsubscribe)
 	g.POST("/contacts/:id/erase", u.contactErase)
@@ -48,12 +51,22 @@ func (u *UI) contactList(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
+	total, err := contacts.Count(ctx, u.Pool, query)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
 	next := ""
 	if len(list) == contactsPerPage {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
+	// The bulk bar acts on what the list shows: this filter, as the API takes it.
+	filter, err := json.Marshal(contacts.BulkFilter{SegmentID: segID, Q: q})
+	if err != nil {
+		return err
+	}
 	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{
-		"Contacts": list, "Q": q, "Next": next, "Segments": segs, "SegmentID": segID}})
+		"Contacts": list, "Q": q, "Next": next, "Segments": segs, "SegmentID": segID,
+		"Total": total, "TotalText": u.count(c, total), "TotalOne": total == 1, "Filter": string(filter)}})
 }
 
 func (u *UI) contactProfile(c echo.Context) error {
@@ -65,6 +78,10 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
+	attrs, err := json.Marshal(ct.Attributes)
+	if err != nil {
+		return err
+	}
 	h, err := contacts.RecentHistory(c.Request().Context(), u.Pool, id, historyRows)
 	if err != nil {
 		return err
@@ -74,7 +91,8 @@ func (u *UI) contactProfile(c echo.Context) error {
 		return err
 	}
 	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
-		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows, Scores: scores, ScoredAt: computed}})
+		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows, Scores: scores, ScoredAt: computed,
+			AttrsJSON: string(attrs)}})
 }
 
 // historyRows is how many of each kind of interaction the profile shows;
@@ -89,6 +107,8 @@ type contactPage struct {
 	HistoryLimit int
 	Scores       *analytics.ScoredContact
 	ScoredAt     time.Time
+	// AttrsJSON are the attributes as the editor (contacts.js) reads them.
+	AttrsJSON string
 }
 
 // contactUnsubscribe records an opt-out the contact gave another way (a

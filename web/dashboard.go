@@ -135,7 +135,7 @@ func (u *UI) loadDashboard(ctx context.Context, now time.Time) (dashboard, error
 	d.Delivered = d.Health.Sent - d.Health.Bounced
 	d.BounceLevel = level(d.Health.BounceRate, BounceWarn, BounceBad, d.Health.Sent)
 	d.ComplaintLevel = level(d.Health.ComplaintRate, ComplaintWarn, ComplaintBad, d.Health.Sent)
-	if d.Contacts, err = contacts.Count(ctx, u.Pool); err != nil {
+	if d.Contacts, err = contacts.CountHeld(ctx, u.Pool); err != nil {
 		return d, err
 	}
 	if d.Churn, err = analytics.AtRisk(ctx, u.Pool); err != nil {

@@ -89,3 +89,19 @@ func (h *handlers) listContacts(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+func (h *handlers) patchContact(c echo.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in ContactPatch
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	ct, err := Patch(c.Request().Context(), h.deps.Pool, id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ct)
+}

@@ -55,7 +55,7 @@ func List(ctx context.Context, db DBTX, q ListQuery) ([]Contact, error) {
 // listIDs returns candidate ids in id order after after: those matching
 // q.Q in SQL and then, when there is a segment, its rule.
 func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (ids []int64, last int64, done bool, err error) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q.Q)) + "%"
+	like := likePattern(q.Q)
 	where, args, translatable := "TRUE", []any(nil), true
 	if q.Segment != nil {
 		where, args, translatable = q.Segment.SQL(time.Now(), 3)
@@ -99,6 +99,68 @@ func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (
 		ids = append(ids, id)
 	}
 	return ids, matched[len(matched)-1], len(matched) < want, rows.Err()
+}
+
+// selectPage returns the next ids of q's selection after after, in id
+// order, with the cursor to continue from and whether the selection is
+// exhausted. On the Go path the cursor may pass the last id returned (the
+// rule's page was scanned further than the text filter kept).
+func selectPage(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (ids []int64, cursor int64, end bool, err error) {
+	ids, last, done, err := listIDs(ctx, db, q, after, want)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if last == 0 { // the SQL path, or a Go path that matched nothing more
+		cursor = after
+		if len(ids) > 0 {
+			cursor = ids[len(ids)-1]
+		}
+		return ids, cursor, len(ids) < want, nil
+	}
+	return ids, last, done, nil
+}
+
+// countPage is how many ids Count reads per round trip on the Go path.
+const countPage = 2000
+
+// Count returns how many contacts q selects (the contact list's total),
+// ignoring q.After and q.Limit: one count(*) where the segment runs in SQL,
+// else a keyset walk that holds one page at a time.
+func Count(ctx context.Context, db DBTX, q ListQuery) (int64, error) {
+	like := likePattern(q.Q)
+	where, args, translatable := "TRUE", []any(nil), true
+	if q.Segment != nil {
+		where, args, translatable = q.Segment.SQL(time.Now(), 1)
+		where = "c.status <> 'erased' AND " + where
+	}
+	if translatable {
+		var n int64
+		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c
+			WHERE ($1 = '%%' OR c.email_key LIKE $1 OR lower(c.name) LIKE $1) AND `+where,
+			append([]any{like}, args...)...).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("count contacts: %w", err)
+		}
+		return n, nil
+	}
+	var n int64
+	var after int64
+	for {
+		ids, cursor, end, err := selectPage(ctx, db, q, after, countPage)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(ids))
+		if end {
+			return n, nil
+		}
+		after = cursor
+	}
+}
+
+// likePattern is the LIKE pattern of a search text ('%%' for none).
+func likePattern(q string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
 }
 
 func sortByID(cs []Contact) {

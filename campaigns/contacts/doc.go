@@ -28,10 +28,24 @@
 // batches (COPY into a temporary table, then one INSERT … ON CONFLICT) on
 // several connections, each owning a hash partition of the addresses.
 //
+// # Editing and bulk actions
+//
+// Patch (PATCH /contacts/{id}) changes only the fields given: attributes
+// merge key by key (null removes a key), tags_add and tags_remove, name,
+// status. POST /contacts/bulk selects contacts by a filter (a stored
+// segment and/or the list's search), a rule or ids, and a BulkWorker (a
+// River job) tags, untags, suppresses, erases or exports them in keyset
+// batches: each batch's changes, its export rows and the job's cursor and
+// counts commit together, so a resumed job does each contact once. An
+// export's CSV is stored in chunks (any process can serve it, a resumed
+// job neither loses nor repeats rows) and deleted a day after it finished
+// (BulkExpireWorker). Count gives the contact list's total.
+//
 // # Tables
 //
 // contacts is the one writer of contacts, transactions, suppressions,
-// imports and import_chunks; its static SQL is in queries.sql. Other
+// imports, import_chunks, bulk_jobs and bulk_export_chunks; its static SQL
+// is in queries.sql. Other
 // packages write them through its functions, passing their DBTX: the
 // tracking writer queues contact stats and statuses in its own batch
 // (QueueEngagement, QueueStatus) and attributes conversions

@@ -293,3 +293,98 @@ UPDATE contacts SET created_at = $2 WHERE id = $1;
 SELECT DISTINCT k FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c,
     jsonb_object_keys(c.attributes) AS k
 ORDER BY k LIMIT 100;
+
+-- name: lock_contact
+-- PATCH /contacts/{id}: the contact, locked while the patch is applied.
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at
+FROM contacts c WHERE c.id = $1 FOR UPDATE;
+
+-- name: patch_contact
+-- PATCH /contacts/{id}: the profile as Patch worked it out from the locked row.
+UPDATE contacts AS c SET name = $2, attributes = $3, tags = $4, status = $5, updated_at = now()
+WHERE c.id = $1 AND c.status <> 'erased'
+RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+    c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
+    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
+    c.last_open_at, c.last_click_at, c.last_purchase_at;
+
+-- name: create_bulk_job
+-- POST /contacts/bulk: the job, queued; its River job is inserted in the same transaction.
+INSERT INTO bulk_jobs (action, tag, selector) VALUES ($1, $2, $3) RETURNING id;
+
+-- name: get_bulk_job
+SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
+    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1;
+
+-- name: lock_bulk_job
+-- A batch's first statement: the job's row, locked so that two runs of the
+-- same job (a rescued one and a late one) cannot both commit a batch from
+-- the same cursor.
+SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
+    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1 FOR UPDATE;
+
+-- name: start_bulk_job
+-- A job starts (or resumes: its cursor and counts stay); $2 is its total.
+UPDATE bulk_jobs SET status = 'running', started_at = coalesce(started_at, now()),
+    total = coalesce(total, $2) WHERE id = $1;
+
+-- name: advance_bulk_job
+-- One batch committed: the cursor moves past it and its counts are added.
+UPDATE bulk_jobs SET cursor = $2, done = done + $3, failed = failed + $4, batches = batches + 1 WHERE id = $1;
+
+-- name: finish_bulk_job
+UPDATE bulk_jobs SET status = $2, error = $3, finished_at = now() WHERE id = $1;
+
+-- name: store_bulk_export_chunk
+-- An export's rows of one batch (seq = the batch's number; 0 is the header).
+INSERT INTO bulk_export_chunks (job_id, seq, data) VALUES ($1, $2, $3)
+ON CONFLICT (job_id, seq) DO UPDATE SET data = EXCLUDED.data;
+
+-- name: read_bulk_export_chunk
+SELECT data FROM bulk_export_chunks WHERE job_id = $1 AND seq = $2;
+
+-- name: bulk_tag
+-- A batch's tag: added where missing (at most 100 tags); answers how many of
+-- the batch hold the tag afterwards. The CTE's SELECT sees the rows as they
+-- were, so those that had the tag and those just tagged are both counted.
+WITH u AS (
+    UPDATE contacts SET tags = array_append(tags, $2), updated_at = now()
+    WHERE id = ANY($1) AND status <> 'erased' AND NOT ($2 = ANY(tags)) AND cardinality(tags) < 100
+    RETURNING id)
+SELECT count(*) FROM contacts WHERE id = ANY($1) AND status <> 'erased'
+    AND ($2 = ANY(tags) OR id IN (SELECT id FROM u));
+
+-- name: bulk_untag
+-- A batch's untag; answers how many of the batch are not erased (all of
+-- them are without the tag afterwards).
+WITH u AS (
+    UPDATE contacts SET tags = array_remove(tags, $2), updated_at = now()
+    WHERE id = ANY($1) AND status <> 'erased' AND $2 = ANY(tags)
+    RETURNING id)
+SELECT count(*) FROM contacts WHERE id = ANY($1) AND status <> 'erased';
+
+-- name: bulk_suppress
+-- A batch's suppression: active contacts become unsubscribed (a stronger
+-- status stays); answers how many of the batch are not erased.
+WITH u AS (
+    UPDATE contacts SET status = 'unsubscribed', updated_at = now()
+    WHERE id = ANY($1) AND status = 'active'
+    RETURNING id)
+SELECT count(*) FROM contacts WHERE id = ANY($1) AND status <> 'erased';
+
+-- name: bulk_existing_ids
+-- The ids of a batch that name contacts (an erase's unknown ids fail).
+SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id;
+
+-- name: expire_bulk_exports
+-- Exports finished before $1 lose their file (it holds personal data);
+-- answers how many exports expired.
+WITH j AS (
+    UPDATE bulk_jobs SET expired_at = now()
+    WHERE action = 'export' AND finished_at < $1 AND expired_at IS NULL
+    RETURNING id),
+d AS (DELETE FROM bulk_export_chunks c USING j WHERE c.job_id = j.id)
+SELECT count(*) FROM j;

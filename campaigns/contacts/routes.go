@@ -33,6 +33,9 @@ type Deps struct {
 	// Events clears an erased contact's tracking events; required for
 	// DELETE /contacts/{id} (tracking.EventEraser).
 	Events EventEraser
+	// Rules compiles the rule of a bulk action's "rule" selector; without
+	// it that selector is refused.
+	Rules  RuleCompiler
 	Logger *slog.Logger
 }
 
@@ -46,11 +49,15 @@ func Routes(api *echo.Group, deps Deps) {
 	api.POST("/contacts", h.createContact)
 	api.GET("/contacts", h.listContacts)
 	api.POST("/contacts/import", h.importContacts)
+	api.POST("/contacts/bulk", h.createBulk)
 	api.GET("/contacts/:id", h.getContact)
 	api.PUT("/contacts/:id", h.updateContact)
+	api.PATCH("/contacts/:id", h.patchContact)
 	api.DELETE("/contacts/:id", h.eraseContact)
 	api.GET("/contacts/:id/export", h.exportContact)
 	api.GET("/imports/:id", h.getImport)
+	api.GET("/bulk/:id", h.getBulk)
+	api.GET("/bulk/:id/export.csv", h.bulkExport)
 	api.POST("/events", h.postEvent)
 
 	api.GET("/suppressions", h.listSuppressions)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/baseservice"
@@ -31,6 +32,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.PruneWorker{Store: outbox.Store{Pool: m.pool}, Keep: 10000, MaxAge: 7 * 24 * time.Hour, Logger: m.Logger})
 	river.AddWorker(workers, &contacts.ImportWorker{Pool: m.pool, Logger: m.Logger})
+	river.AddWorker(workers, &contacts.BulkWorker{Pool: m.pool, Segments: segments.Filter, Rules: segmentRule,
+		Events: tracking.EventEraser{}, MaxRun: m.Config.jobTimeout / 2, Logger: m.Logger})
+	river.AddWorker(workers, &contacts.BulkExpireWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Config: analytics.Config{Currency: m.Config.Currency}, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
 
@@ -67,6 +71,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 				return outbox.PruneArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			analytics.PeriodicRecompute(),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+				return contacts.BulkExpireArgs{}, nil
+			}, nil),
 			tracking.PeriodicFold(),
 		}, m.engine.PeriodicJobs()...),
 	}

@@ -32,7 +32,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
-		Segments: segments.Filter, Events: tracking.EventEraser{}})
+		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule})
 	segments.Routes(api, segments.Deps{Pool: m.pool})
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	svc := m.campaignService()
@@ -88,4 +88,14 @@ func launchAudience(ctx context.Context, db campaigns.DBTX, ids []int64) ([]temp
 		out[i] = c.Profile()
 	}
 	return out, nil
+}
+
+// segmentRule compiles a bulk action's rule (contacts cannot import
+// segments, which imports contacts).
+func segmentRule(rule string) (contacts.SegmentFilter, error) {
+	c, err := segments.CompileSegment(rule)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
