@@ -66,7 +66,7 @@ func TestPagesParse(t *testing.T) {
 	t.Parallel()
 	msg, err := loadCatalogue("en")
 	require.NoError(t, err)
-	pages, err := parsePages(msg)
+	pages, err := parsePages(msg, newLocale("en", nil))
 	require.NoError(t, err)
 	require.Contains(t, pages, "login")
 	require.Contains(t, pages, "campaign")

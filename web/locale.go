@@ -1,11 +1,13 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the users' zones, also where the host has no zone database
 
 	jalaali "github.com/jalaali/go-jalaali"
 )
@@ -130,10 +132,24 @@ func (l locale) Num(n any) string {
 		return l.grouped(strconv.Itoa(v), "")
 	case int64:
 		return l.grouped(strconv.FormatInt(v, 10), "")
+	case int32:
+		return l.grouped(strconv.FormatInt(int64(v), 10), "")
 	case float64:
 		return l.Fixed(v, 2, true)
+	case nil:
+		return "—"
 	}
-	return "—"
+	return l.digits(fmt.Sprint(n))
+}
+
+// IsoDay writes a "2006-01-02" day (as the reports name days) in the
+// locale's calendar; anything else is written as it is.
+func (l locale) IsoDay(s string) string {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return l.digits(s)
+	}
+	return l.day(d)
 }
 
 // Fixed writes f with places decimals and the locale's separators; trim
@@ -243,4 +259,22 @@ func (l locale) Amounts(m map[string]float64) string {
 		sep = "؛ "
 	}
 	return strings.Join(parts, sep)
+}
+
+// TermValue writes a goal term's value or target as its metric is shown:
+// rates as percentages (to two decimals), money with two decimals, counts
+// as numbers.
+func (l locale) TermValue(metric string, f float64) string {
+	switch metric {
+	case "open_rate", "ctr", "ctor", "unsubscribe_rate", "bounce_rate", "conversion_rate",
+		"total_open_rate", "total_ctr", "total_ctor":
+		pct := "%"
+		if l.persian() {
+			pct = faPercent
+		}
+		return l.Fixed(100*f, 2, true) + pct
+	case "revenue", "revenue_per_recipient":
+		return l.Fixed(f, 2, false)
+	}
+	return l.Num(f)
 }
