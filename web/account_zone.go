@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/errs"
 )
 
 // commonZones are offered in the account page's zone list before the
@@ -33,10 +34,12 @@ type accountZone struct {
 }
 
 func (u *UI) accountZoneData(c echo.Context) accountZone {
-	id, _ := auth.FromContext(c)
-	current, err := auth.Timezone(c.Request().Context(), u.Pool, id.UserID)
-	if err != nil {
-		u.Logger.WarnContext(c.Request().Context(), "user time zone", "error", err)
+	var current string
+	if id, ok := auth.FromContext(c); ok && !id.ViaToken() && id.UserID != 0 {
+		var err error
+		if current, err = auth.Timezone(c.Request().Context(), u.Pool, id.UserID); err != nil {
+			u.Logger.WarnContext(c.Request().Context(), "user time zone", "error", err)
+		}
 	}
 	zones := slices.Clone(commonZones)
 	if current != "" && !slices.Contains(zones, current) {
@@ -48,7 +51,10 @@ func (u *UI) accountZoneData(c echo.Context) accountZone {
 // setTimezone saves the signed-in user's time zone (the form's timezone,
 // an IANA name; empty clears it).
 func (u *UI) setTimezone(c echo.Context) error {
-	id, _ := auth.FromContext(c)
+	id, ok := auth.FromContext(c)
+	if !ok || id.ViaToken() || id.UserID == 0 {
+		return u.pageErr(c, errs.New(errs.Forbidden, "%s", u.t(c, "account.timezone_token")))
+	}
 	err := auth.SetTimezone(c.Request().Context(), u.Pool, id.UserID, c.FormValue("timezone"))
 	if fe, ok := asFormErr(err); ok {
 		fe.Message = u.t(c, "account.timezone_invalid", c.FormValue("timezone"))
