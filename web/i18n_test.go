@@ -15,7 +15,7 @@ func TestEveryMessageIDExists(t *testing.T) {
 	t.Parallel()
 	msg, err := loadCatalogue("en")
 	require.NoError(t, err)
-	ids := regexp.MustCompile(`\bt "([a-z_.]+)"`)
+	ids := regexp.MustCompile(`\btc? "([a-z_.]+)"`)
 	names, err := fs.Glob(assets, "templates/*.html")
 	require.NoError(t, err)
 	require.NotEmpty(t, names)

@@ -31,6 +31,11 @@ type pageData struct {
 func parsePages(msg catalogue, lc locale) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"t": func(id string, args ...any) string { return msg.TL(lc, id, args...) },
+		// tc is t for a message that quotes `code`: the code is shown
+		// isolated from the bidi algorithm (see withCode).
+		"tc": func(id string, args ...any) template.HTML { return withCode(msg.TL(lc, id, args...)) },
+		// subject shows template text with its {{ }} actions isolated.
+		"subject": isolateActions,
 		// can reports whether the user's role may make a request (hides
 		// buttons the server would refuse anyway).
 		"can": func(u auth.Identity, method, path string) bool { return auth.Allowed(u.Role, method, path) },
