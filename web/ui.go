@@ -115,6 +115,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.exprHelpRoutes(admin)
 	u.audienceRoutes(admin)
 	u.accountZoneRoutes(admin)
+	u.liveReportRoutes(admin)
 	return nil
 }
 
