@@ -184,5 +184,9 @@ func (u *UI) pageErr(c echo.Context, err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.t(c, "error.title"), Data: de.Message})
+	msg := de.Message
+	if de.Code == errs.NotFound {
+		msg = u.t(c, "error.not_found") // the domain's words are English and name ids
+	}
+	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.t(c, "error.title"), Data: msg})
 }

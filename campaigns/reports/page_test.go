@@ -71,8 +71,12 @@ func TestLiveReportAndComparePages(t *testing.T) {
 	require.NotContains(t, body, `>open_rate<`)
 	require.NotContains(t, body, `<script>alert`)
 
-	code, _ = b.page(t, "/campaigns/999999/live", "en")
+	code, body = b.page(t, "/campaigns/999999/live", "en")
 	require.Equal(t, http.StatusNotFound, code)
+	require.Contains(t, body, "That page does not exist")
+	code, body = b.page(t, "/campaigns/999999/live", "fa")
+	require.Equal(t, http.StatusNotFound, code)
+	require.Contains(t, body, "این صفحه وجود ندارد (یا پاک شده است).", "the error page in the user's language")
 	code, body = b.page(t, "/reports/compare?ids=x", "fa")
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, "شناسهٔ کارزار نیست")
