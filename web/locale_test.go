@@ -1,6 +1,8 @@
 package web
 
 import (
+	"html/template"
+	"strconv"
 	"testing"
 	"time"
 
@@ -105,4 +107,24 @@ func TestScheduleInUserZone(t *testing.T) {
 	}
 	_, err = en.ParseSchedule("1405/09/15 09:00")
 	require.ErrorIs(t, err, errScheduleFormat)
+}
+
+// TestPagesPerZoneBounded: pages are parsed once per zone, up to a bound;
+// a zone past it is still served.
+func TestPagesPerZoneBounded(t *testing.T) {
+	t.Parallel()
+	msg, err := loadCatalogue("fa")
+	require.NoError(t, err)
+	l := &language{tag: "fa", msg: msg, byZone: map[string]map[string]*template.Template{}}
+	first, err := l.pagesIn(tehran(t))
+	require.NoError(t, err)
+	again, err := l.pagesIn(tehran(t))
+	require.NoError(t, err)
+	require.Equal(t, first["campaigns"], again["campaigns"], "parsed once")
+	for i := range maxCachedZones + 2 {
+		p, err := l.pagesIn(time.FixedZone("z"+strconv.Itoa(i), i*60))
+		require.NoError(t, err)
+		require.Contains(t, p, "campaigns")
+	}
+	require.Len(t, l.byZone, maxCachedZones)
 }

@@ -59,9 +59,16 @@ func (l *language) pagesIn(loc *time.Location) (map[string]*template.Template, e
 	if err != nil {
 		return nil, err
 	}
-	l.byZone[loc.String()] = p
+	if len(l.byZone) < maxCachedZones {
+		l.byZone[loc.String()] = p
+	}
 	return p, nil
 }
+
+// maxCachedZones bounds the parsed page sets kept per language (a few MB
+// each): a team uses a handful of zones; a zone beyond the bound is still
+// served, parsed for its request.
+const maxCachedZones = 24
 
 // Register mounts the pages on admin, the /admin group (which carries
 // auth.Auth's Pages middleware); their assets are mounted apart (Assets).
