@@ -121,6 +121,7 @@ func (u *UI) showAccount(c echo.Context, status int, data map[string]any) error 
 	if data == nil {
 		data = map[string]any{}
 	}
+	data["Zone"], data["ZoneSaved"] = u.accountZoneData(c), c.QueryParam("zone") == "saved"
 	return u.render(c, status, "account", pageData{Nav: "account", Data: data})
 }
 

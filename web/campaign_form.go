@@ -47,7 +47,7 @@ var ruleActions = []string{"send", "add_tag", "remove_tag", "set_attribute", "we
 // choices, and every validation error, each next to its field.
 type campaignForm struct {
 	campaigns.Campaign
-	Scheduled   string // datetime-local, UTC
+	Scheduled   string // as typed, on the user's clock (see locale.ScheduleValue)
 	StepRows    []campaigns.Step
 	GoalRows    []campaigns.Goal
 	RuleRows    []ruleRow
@@ -120,9 +120,7 @@ func (u *UI) campaignEdit(c echo.Context) error {
 		return u.pageErr(c, err)
 	}
 	f := campaignForm{Campaign: cp, StepRows: cp.Steps, GoalRows: cp.Goals, Locked: cp.Status != campaigns.StatusDraft}
-	if cp.ScheduledAt != nil {
-		f.Scheduled = cp.ScheduledAt.UTC().Format("2006-01-02T15:04")
-	}
+	f.Scheduled = u.locale(c).ScheduleValue(cp.ScheduledAt)
 	return u.showCampaignForm(c, http.StatusOK, f)
 }
 
@@ -140,7 +138,7 @@ func (u *UI) campaignUpdate(c echo.Context) error {
 // campaigns service, which validates it; its field errors show next to the
 // field.
 func (u *UI) campaignSave(c echo.Context, id int64) error {
-	f, readErrs := readCampaignForm(c)
+	f, readErrs := readCampaignForm(c, u.locale(c), func(id string, args ...any) string { return u.t(c, id, args...) })
 	f.ID = id
 	var old campaigns.Campaign
 	if id != 0 {
@@ -154,9 +152,7 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 			// does not show it.
 			f.SegmentID, f.Channel, f.From, f.ReplyTo = old.SegmentID, old.Channel, old.From, old.ReplyTo
 			f.Steps, f.StepRows, f.ScheduledAt = old.Steps, old.Steps, old.ScheduledAt
-			if old.ScheduledAt != nil {
-				f.Scheduled = old.ScheduledAt.UTC().Format("2006-01-02T15:04")
-			}
+			f.Scheduled = u.locale(c).ScheduleValue(old.ScheduledAt)
 		}
 	}
 	var err error
@@ -278,8 +274,10 @@ func showAttributeValue(v any) string {
 
 // readCampaignForm parses the posted form. It returns the form as typed
 // (to show again) and an Invalid error for each input that is not even
-// the right type (a number that is not a number).
-func readCampaignForm(c echo.Context) (campaignForm, []*errs.Error) {
+// the right type (a number that is not a number). The schedule is read on
+// lc's clock (the user's zone; a Jalali date in Persian) and stored in UTC;
+// tr words the message for a schedule it cannot read.
+func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string) (campaignForm, []*errs.Error) {
 	v := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	f := campaignForm{Scheduled: v("scheduled_at")}
 	cp := &f.Campaign
@@ -341,11 +339,12 @@ func readCampaignForm(c echo.Context) (campaignForm, []*errs.Error) {
 		cp.ThrottlePerSecond = n
 	}
 	if f.Scheduled != "" {
-		t, err := time.Parse("2006-01-02T15:04", f.Scheduled)
+		t, err := lc.ParseSchedule(f.Scheduled)
 		if err != nil {
-			fail(errs.Field("scheduled_at", "must be a date and time"))
+			fail(errs.Field("scheduled_at", "%s", tr("campaign.schedule_invalid", lc.digits(lc.ScheduleLayout()))))
+		} else {
+			cp.ScheduledAt = &t
 		}
-		cp.ScheduledAt = &t
 	}
 	if url := v("settings.webhook.url"); url != "" {
 		cp.Settings.Webhook = &campaigns.WebhookSettings{URL: url, Secret: v("settings.webhook.secret")}

@@ -22,7 +22,7 @@ func TestTimelineChartPartialInterval(t *testing.T) {
 		{At: at.Add(time.Minute), Sends: 120},
 		{At: at.Add(2 * time.Minute), Sends: 3, Partial: true},
 	}
-	got := string(timelineChart(msg, pts))
+	got := string(timelineChart(msg, newLocale("en", nil), pts))
 	line := got[strings.Index(got, `<polyline class="series-sends"`):]
 	line = line[:strings.Index(line, "</polyline>")]
 	if n := strings.Count(line[strings.Index(line, `points="`):strings.Index(line, `"><title>`)], ","); n != 2 {

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // catalogue maps a message id to its text in one language.
@@ -35,4 +36,26 @@ func (c catalogue) T(id string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// TL is T with its numeric arguments written by lc (Persian digits and
+// the locale's separators): an integer argument fills its %d as text.
+func (c catalogue) TL(lc locale, id string, args ...any) string {
+	s, ok := c[id]
+	if !ok {
+		return "!" + id
+	}
+	if len(args) == 0 {
+		return s
+	}
+	local := make([]any, len(args))
+	for i, a := range args {
+		switch a.(type) {
+		case int, int32, int64:
+			local[i] = lc.Num(a)
+		default:
+			local[i] = a
+		}
+	}
+	return fmt.Sprintf(strings.ReplaceAll(s, "%d", "%s"), local...)
 }

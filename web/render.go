@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,32 +26,42 @@ type pageData struct {
 	Data  any
 }
 
-// parsePages parses each templates/*.html page with the layout.
-func parsePages(msg catalogue) (map[string]*template.Template, error) {
+// parsePages parses each templates/*.html page with the layout, its
+// formatting funcs writing in lc (language and time zone).
+func parsePages(msg catalogue, lc locale) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"t": msg.T,
+		"t": func(id string, args ...any) string { return msg.TL(lc, id, args...) },
+		// tc is t for a message that quotes `code`: the code is shown
+		// isolated from the bidi algorithm (see withCode).
+		"tc": func(id string, args ...any) template.HTML { return withCode(msg.TL(lc, id, args...)) },
+		// subject shows template text with its {{ }} actions isolated.
+		"subject": isolateActions,
 		// can reports whether the user's role may make a request (hides
 		// buttons the server would refuse anyway).
 		"can": func(u auth.Identity, method, path string) bool { return auth.Allowed(u.Role, method, path) },
-		"date": func(t any) string {
-			switch v := t.(type) {
-			case time.Time:
-				return v.Format("2006-01-02 15:04")
-			case *time.Time:
-				if v != nil {
-					return v.Format("2006-01-02 15:04")
-				}
-			}
-			return "—"
-		},
-		"chart": func(pts []campaigns.TimelinePoint) template.HTML { return timelineChart(msg, pts) },
-		"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+		// The formatting funcs: the one place a page writes a date, a
+		// number, a share or an amount (see locale).
+		"date":    lc.Date,
+		"day":     lc.Day,
+		"isoDay":  lc.IsoDay,
+		"clock":   lc.Clock,
+		"num":     lc.Num,
+		"pct":     lc.Pct,
+		"fixed":   lc.Fixed,
+		"digits":  lc.digits,
+		"zone":    func() string { return lc.loc.String() },
+		"chart":   func(pts []campaigns.TimelinePoint) template.HTML { return timelineChart(msg, lc, pts) },
+		"amounts": lc.Amounts,
+		"money":   lc.Money,
+		// otherRevenue is the revenue in other currencies than the
+		// reporting one ("" when none): shown apart, never added.
+		"otherRevenue":  func(m campaigns.Metrics) string { return lc.Amounts(reports.OtherAmounts(m)) },
+		"scheduleValue": lc.ScheduleValue,
+		"persian":       lc.persian,
+		"scheduleHint":  func() string { return lc.digits(lc.ScheduleLayout()) },
 		// termValue shows a goal term's number as its metric is shown.
-		"termValue":    reports.TermValue,
+		"termValue":    lc.TermValue,
 		"reasonSample": func() int { return campaigns.ReasonSample },
-		"amounts":      reports.FormatAmounts,
-		"money":        reports.Money,
-		"otherRevenue": reports.OtherRevenue,
 		"join":         strings.Join,
 		"inc":          func(i int) int { return i + 1 },
 		"deref": func(p *int64) int64 {
@@ -130,7 +139,11 @@ func parsePages(msg catalogue) (map[string]*template.Template, error) {
 // render writes page with data inside the layout (or only the named
 // "content" block for htmx requests that ask for a fragment).
 func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
-	t, ok := u.lang(c).pages[page]
+	pages, err := u.pages(c)
+	if err != nil {
+		return err
+	}
+	t, ok := pages[page]
 	if !ok {
 		return fmt.Errorf("no page %q", page)
 	}
@@ -151,8 +164,12 @@ func (u *UI) render(c echo.Context, status int, page string, d pageData) error {
 // fragment renders one named template of page (an htmx partial) without
 // the layout.
 func (u *UI) fragment(c echo.Context, status int, page, name string, data any) error {
+	pages, err := u.pages(c)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := u.lang(c).pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages[page].ExecuteTemplate(&buf, name, data); err != nil {
 		return fmt.Errorf("render %s/%s: %w", page, name, err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

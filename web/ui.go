@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -38,11 +40,38 @@ type UI struct {
 	segmentCounts segments.Counts
 }
 
-// language is one message catalogue and the pages rendered with it.
+// language is one message catalogue and the pages rendered with it, parsed
+// once per time zone that users have chosen (the formatting funcs are bound
+// to the language and the zone; see locale).
 type language struct {
-	msg   catalogue
-	pages map[string]*template.Template
+	tag    string
+	msg    catalogue
+	mu     sync.Mutex
+	byZone map[string]map[string]*template.Template
 }
+
+// pagesIn returns the language's pages formatting times in loc, parsing
+// them the first time that zone is asked for.
+func (l *language) pagesIn(loc *time.Location) (map[string]*template.Template, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p, ok := l.byZone[loc.String()]; ok {
+		return p, nil
+	}
+	p, err := parsePages(l.msg, newLocale(l.tag, loc))
+	if err != nil {
+		return nil, err
+	}
+	if len(l.byZone) < maxCachedZones {
+		l.byZone[loc.String()] = p
+	}
+	return p, nil
+}
+
+// maxCachedZones bounds the parsed page sets kept per language (a few MB
+// each): a team uses a handful of zones; a zone beyond the bound is still
+// served, parsed for its request.
+const maxCachedZones = 24
 
 // Register mounts the pages on admin, the /admin group (which carries
 // auth.Auth's Pages middleware); their assets are mounted apart (Assets).
@@ -65,11 +94,11 @@ func Register(admin *echo.Group, deps Deps) error {
 		if err != nil {
 			return err
 		}
-		pages, err := parsePages(msg)
-		if err != nil {
+		l := &language{tag: tag, msg: msg, byZone: map[string]map[string]*template.Template{}}
+		if _, err := l.pagesIn(time.UTC); err != nil {
 			return err
 		}
-		u.langs[tag] = &language{msg: msg, pages: pages}
+		u.langs[tag] = l
 	}
 	if u.langs[deps.Lang] == nil {
 		return fmt.Errorf("web: no message catalogue for language %q", deps.Lang)
@@ -101,6 +130,8 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.exprHelpRoutes(admin)
 	u.audienceRoutes(admin)
 	u.lifecycleRoutes(admin)
+	u.accountZoneRoutes(admin)
+	u.liveReportRoutes(admin)
 	return nil
 }
 
@@ -126,8 +157,41 @@ func (u *UI) lang(c echo.Context) *language {
 	return u.langs[u.Lang]
 }
 
+// zone is the signed-in user's time zone (UTC when none is chosen or
+// nobody is signed in). It is looked up once per request.
+func (u *UI) zone(c echo.Context) *time.Location {
+	if loc, ok := c.Get(zoneKey).(*time.Location); ok {
+		return loc
+	}
+	loc := time.UTC
+	if id, ok := auth.FromContext(c); ok && id.UserID != 0 && !id.ViaToken() && u.Pool != nil {
+		name, err := auth.Timezone(c.Request().Context(), u.Pool, id.UserID)
+		if err != nil {
+			u.Logger.WarnContext(c.Request().Context(), "user time zone", slog.Any("error", err))
+		} else if name != "" {
+			if l, err := auth.LoadZone(name); err == nil {
+				loc = l
+			}
+		}
+	}
+	c.Set(zoneKey, loc)
+	return loc
+}
+
+const zoneKey = "peykar.zone"
+
+// locale is the request's formatter: its language and the user's zone.
+func (u *UI) locale(c echo.Context) locale { return newLocale(u.lang(c).tag, u.zone(c)) }
+
+// pages are the request's page templates (its language, the user's zone).
+func (u *UI) pages(c echo.Context) (map[string]*template.Template, error) {
+	return u.lang(c).pagesIn(u.zone(c))
+}
+
 // t is message id in the request's language.
-func (u *UI) t(c echo.Context, id string, args ...any) string { return u.lang(c).msg.T(id, args...) }
+func (u *UI) t(c echo.Context, id string, args ...any) string {
+	return u.lang(c).msg.TL(u.locale(c), id, args...)
+}
 
 // pageErr shows a domain error (not found, conflict, invalid…) as an HTML
 // page with its status; other errors go to the API error handler (500).
@@ -136,5 +200,9 @@ func (u *UI) pageErr(c echo.Context, err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.t(c, "error.title"), Data: de.Message})
+	msg := de.Message
+	if de.Code == errs.NotFound {
+		msg = u.t(c, "error.not_found") // the domain's words are English and name ids
+	}
+	return u.render(c, httpapi.Status(de.Code), "error", pageData{Title: u.t(c, "error.title"), Data: msg})
 }

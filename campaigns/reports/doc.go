@@ -1,7 +1,8 @@
 // Package reports serves what is built on campaign reports: the live
-// server-sent-event stream, the report and comparison pages (html/template
-// with an embedded, vendored chart library), CSV exports streamed row by
-// row, and the standard reports over a date range.
+// server-sent-event stream, CSV exports streamed row by row, the standard
+// reports over a date range, and the View of a report that the admin pages
+// show (package web draws the live report and comparison pages; their old
+// URLs here redirect there).
 //
 // It reads campaign reports as campaigns.Report values (Config.Report, wired
 // by cmd), so a renamed report field breaks compilation, not a page. The

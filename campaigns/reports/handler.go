@@ -32,8 +32,9 @@ type Config struct {
 	// APIPath is where the API is mounted, for the pages' stream URL.
 	// Default /api/v1.
 	APIPath string
-	// AssetsPath is where Asset is mounted. Default APIPath + /reports/assets.
-	AssetsPath string
+	// AdminPath is where the admin pages are mounted, for the old report
+	// pages' redirects. Default /admin.
+	AdminPath string
 	// Now is the clock: a standard report without dates covers the days
 	// up to Now. Default time.Now.
 	Now func() time.Time
@@ -56,8 +57,8 @@ func (c Config) WithDefaults() Config {
 	if c.APIPath == "" {
 		c.APIPath = "/api/v1"
 	}
-	if c.AssetsPath == "" {
-		c.AssetsPath = c.APIPath + "/reports/assets"
+	if c.AdminPath == "" {
+		c.AdminPath = "/admin"
 	}
 	return c
 }
@@ -93,9 +94,9 @@ func (h *Handler) Close() {
 	h.closeOnce.Do(func() { close(h.closed) })
 }
 
-// Routes registers the handlers on api (/api/v1). The report page is
-// mounted at /campaigns/:id/report.html for now; the admin UI can mount
-// Page (and ComparePage) under /admin instead.
+// Routes registers the handlers on api (/api/v1). The old report and
+// comparison page URLs (report.html, compare.html) redirect to the admin
+// UI's pages.
 func (h *Handler) Routes(api *echo.Group) {
 	api.GET("/campaigns/:id/stream", h.Stream)
 	api.GET("/campaigns/:id/report.html", h.Page)
@@ -107,5 +108,4 @@ func (h *Handler) Routes(api *echo.Group) {
 	api.GET("/reports/compare.html", h.ComparePage)
 	api.GET("/reports/standard", h.Standard)
 	api.GET("/reports/standard.csv", h.StandardCSV)
-	api.GET("/reports/assets/*", h.Asset)
 }

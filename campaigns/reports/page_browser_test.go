@@ -12,9 +12,9 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// TestReportPageUpdatesLive opens the report page in headless chromium and
-// checks that the chart is drawn and that a tracked open reaches the page
-// through the stream.
+// TestReportPageUpdatesLive opens the admin live report in headless
+// chromium and checks that the chart is drawn and that a tracked open
+// reaches the page through the stream (the script re-reads the body).
 func TestReportPageUpdatesLive(t *testing.T) {
 	t.Parallel()
 	const chromium = "/usr/bin/chromium"
@@ -45,15 +45,16 @@ func TestReportPageUpdatesLive(t *testing.T) {
 		_, err := chromedp.Run(bctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(60*time.Second)))
 		require.NoError(t, err, expr)
 	}
-	_, err := chromedp.Run(bctx, chromedp.Navigate(b.url+"/campaigns/"+itoa(c.ID)+"/report.html"))
+	_, err := chromedp.Run(bctx, chromedp.Navigate(b.admin+"/campaigns/"+itoa(c.ID)+"/live"))
 	require.NoError(t, err)
 	wait(`document.getElementById('live').textContent === 'live'`)
-	wait(`!!document.querySelector('#chart canvas')`)
+	wait(`!!document.querySelector('#live-chart svg.chart')`)
 	wait(`document.querySelector('[data-metric="sent"]').textContent === '4'`)
 
 	_, err = b.tracking.Record(ctx, tracking.Event{Type: tracking.TypeOpen, DeliveryID: ids[0], At: sentAt[ids[0]].Add(time.Minute)})
 	require.NoError(t, err)
 	wait(`document.querySelector('[data-metric="total_opens"]').textContent === '1'`)
 	wait(`document.querySelector('[data-metric="open_rate"]').textContent === '25.0%'`)
-	wait(`document.querySelectorAll('#funnel div').length === 5`)
+	wait(`document.querySelectorAll('#funnel .funnel-row').length === 5`)
+	wait(`document.querySelector('#funnel meter').value === 1`)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/peykar/peykar/internal/smtptest"
 	"github.com/peykar/peykar/migrations/pgtest"
 	"github.com/peykar/peykar/tracking"
+	"github.com/peykar/peykar/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -47,7 +48,8 @@ type bundle struct {
 	pool     *pgxpool.Pool
 	svc      *campaigns.Service
 	tracking *tracking.Service
-	url      string
+	url      string // the API
+	admin    string // the admin pages
 	client   *http.Client
 	rep      *reports.Handler
 }
@@ -97,9 +99,13 @@ func setup(t *testing.T) *bundle {
 	rep, err := reports.New(reports.Config{Pool: pool, Logger: logger, Report: svc.Report})
 	require.NoError(t, err)
 	rep.Routes(api)
+	// The admin pages that show reports (the live report, the comparison),
+	// without login: these tests are about what the pages show.
+	require.NoError(t, web.Register(e.Group("/admin"), web.Deps{Pool: pool, Campaigns: svc, Logger: logger}))
+	web.Assets(e.Group("/admin/assets"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", client: &http.Client{Timeout: 30 * time.Second}, rep: rep}
+	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", admin: srv.URL + "/admin", client: &http.Client{Timeout: 30 * time.Second}, rep: rep}
 }
 
 // seed creates n contacts (one in refuseEvery refused by the mail server), an
@@ -161,6 +167,21 @@ func (b *bundle) body(t *testing.T, path string) (int, string) {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(body)
+}
+
+// page is an admin page's status and body in lang ("en", "fa"), its
+// whitespace runs folded to one space so assertions read as the page does.
+func (b *bundle) page(t *testing.T, path, lang string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.admin+path, nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: "peykar_lang", Value: lang})
+	resp, err := b.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, strings.Join(strings.Fields(string(body)), " ")
 }
 
 // deliveries returns the campaign's sent deliveries (id and sent_at).

@@ -152,8 +152,8 @@ func TestBrowserCampaignBuilder(t *testing.T) {
 	steps(t, ctx, clickJS(`a[data-lang="fa"]`), waitJS(`document.documentElement.dir === 'rtl'`))
 	mistakes()
 	require.Equal(t, "قاعدهٔ «pricing click» گامی را می‌فرستد: برگزینید کدام.", text(t, ctx, `[name="rules[0].actions[0].step"] ~ .field-error`))
-	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "شرط هدف «engagement» در سطر 1، ستون")
-	require.Contains(t, text(t, ctx, "#form-error"), "پیش از ذخیرهٔ این کارزار 2 مورد را درست کنید")
+	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "شرط هدف «engagement» در سطر ۱، ستون")
+	require.Contains(t, text(t, ctx, "#form-error"), "پیش از ذخیرهٔ این کارزار ۲ مورد را درست کنید")
 	builderScreenshot(t, ctx, "builder-fa.png")
 	builderFitsPhone(t, ctx)
 }

@@ -55,7 +55,7 @@ func TestBuilderShowsEveryMistake(t *testing.T) {
 	code, body = builderPost(t, m, token, "fa", "/admin/campaigns/new", form)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "قاعدهٔ «pricing click» گام «offer» را می‌فرستد که هنوز وجود ندارد.")
-	require.Contains(t, body, "شرط هدف «engagement» در سطر 1، ستون")
+	require.Contains(t, body, "شرط هدف «engagement» در سطر ۱، ستون")
 
 	// The API: the first mistake as before, all of them in errors.
 	code, body = do(t, m, http.MethodPost, "/api/v1/campaigns", token, map[string]any{"name": "Spring",
@@ -101,7 +101,7 @@ func TestBuilderDraftAndLaunchChecks(t *testing.T) {
 	}
 	code, body = builderPost(t, m, token, "fa", "/admin/campaigns/"+id+"/launch", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
-	require.Contains(t, body, "این کارزار هنوز آمادهٔ آغاز نیست. 3 مورد کم است:")
+	require.Contains(t, body, "این کارزار هنوز آمادهٔ آغاز نیست. ۳ مورد کم است:")
 
 	for _, e := range []string{"a@example.com", "b@example.com", "c@blocked.example"} {
 		factory.Contact(t, m.pool, factory.Email(e))

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/smtptest"
 )
@@ -86,16 +85,16 @@ func TestCampaignPagesAgainstRawRows(t *testing.T) {
 	require.Equal(t, raw.delivered, r.Metrics.RecipientsDelivered)
 	require.InDelta(t, raw.revenue["EUR"]/float64(raw.delivered), r.Metrics.RevenuePerRecipient, 1e-9)
 
-	eur := reports.Money("EUR", raw.revenue["EUR"])
-	perRecipient := reports.Money("EUR", raw.revenue["EUR"]/float64(raw.delivered))
-	require.Equal(t, "EUR 600.50", eur)
-	require.Equal(t, "EUR 300.25", perRecipient)
+	eur := fmt.Sprintf("€%.2f", raw.revenue["EUR"])
+	perRecipient := fmt.Sprintf("€%.2f", raw.revenue["EUR"]/float64(raw.delivered))
+	require.Equal(t, "€600.50", eur)
+	require.Equal(t, "€300.25", perRecipient)
 
 	code, page := do(t, m, http.MethodGet, "/admin/campaigns/"+id, token, nil)
 	require.Equal(t, http.StatusOK, code, page)
-	require.Contains(t, page, `<div class="card" id="card-revenue"><div class="value" dir="ltr">`+eur+`</div>`)
-	require.Contains(t, page, `id="revenue-other">In other currencies (not added): <span dir="ltr">JPY 10000.00</span>`)
-	require.Contains(t, page, `<div class="card" id="card-revenue-per-recipient"><div class="value" dir="ltr">`+perRecipient+`</div>`)
+	require.Contains(t, page, `<div class="card" id="card-revenue"><div class="value">`+eur+`</div>`)
+	require.Contains(t, page, `id="revenue-other">In other currencies (not added): <span>¥10,000</span>`)
+	require.Contains(t, page, `<div class="card" id="card-revenue-per-recipient"><div class="value">`+perRecipient+`</div>`)
 	require.Contains(t, page, fmt.Sprintf(`<span id="sent-count">%d</span> / %d`, raw.byStatus["sent"], raw.total))
 	require.Contains(t, page, fmt.Sprintf(`<span id="bounced-count">%d bounced</span>`, raw.byStatus["bounced"]))
 	require.Contains(t, page, fmt.Sprintf(`<span id="failed-count">%d failed</span>`, raw.byStatus["failed"]))
@@ -103,18 +102,19 @@ func TestCampaignPagesAgainstRawRows(t *testing.T) {
 	require.NotContains(t, page, `id="eta"`, "a cancelled campaign has no ETA")
 	require.NotContains(t, page, `id="left"`, "a cancelled campaign has nothing left")
 	for k, n := range raw.reasons {
-		require.Contains(t, page, fmt.Sprintf(`<span class="badge">%s</span> %d — <span class="mono" dir="ltr">%s</span>`,
+		require.Contains(t, page, fmt.Sprintf(`<span class="badge">%s</span> %d — <bdi class="mono" dir="ltr">%s</bdi>`,
 			k.status, n, template.HTMLEscapeString(k.reason)), "admin page reason %v", k)
 	}
 
-	code, live := do(t, m, http.MethodGet, "/api/v1/campaigns/"+id+"/report.html", token, nil)
+	code, live := do(t, m, http.MethodGet, "/admin/campaigns/"+id+"/live", token, nil)
 	require.Equal(t, http.StatusOK, code, live)
-	require.Contains(t, live, `<b data-metric="revenue" data-format="money">`+eur+`</b>`)
-	require.Contains(t, live, `<small id="revenue-other" class="other">also JPY 10000.00 (not added)</small>`)
-	require.Contains(t, live, `<b data-metric="revenue_per_recipient" data-format="money">`+perRecipient+`</b>`)
-	require.Contains(t, live, fmt.Sprintf(`<b data-metric="delivered">%d</b>`, raw.delivered))
+	require.Contains(t, live, `<div class="value" data-metric="revenue">`+eur+`</div>`)
+	require.Contains(t, live, `<div class="hint" id="revenue-other">In other currencies (not added): ¥10,000</div>`)
+	require.Contains(t, live, `<div class="value" data-metric="revenue_per_recipient">`+perRecipient+`</div>`)
+	require.Contains(t, live, fmt.Sprintf(`<div class="value" data-metric="delivered">%d</div>`, raw.delivered))
 	for k, n := range raw.reasons {
-		require.Contains(t, live, fmt.Sprintf(`<li>%d %s: %s</li>`, n, k.status, template.HTMLEscapeString(k.reason)), "live page reason %v", k)
+		require.Contains(t, live, fmt.Sprintf(`<span class="badge">%s</span> %d — <bdi class="mono" dir="ltr">%s</bdi>`,
+			k.status, n, template.HTMLEscapeString(k.reason)), "live page reason %v", k)
 	}
 }
 

@@ -140,7 +140,8 @@ func TestBrowserPagesKeepTheirPolicy(t *testing.T) {
 		{"/admin/campaigns", `document.querySelector("h1") !== null`},
 		{"/admin/campaigns/1", `document.querySelector("#status") !== null`},
 		{"/admin/templates/new", `(document.querySelector("#preview").srcdoc || "").includes("Hello")`},
-		{"/api/v1/campaigns/1/report.html", `document.querySelector("#chart canvas") !== null`},
+		{"/api/v1/campaigns/1/report.html", `document.querySelector("#live-body") !== null && location.pathname === "/admin/campaigns/1/live"`},
+		{"/admin/reports/compare?ids=1", `document.querySelector("#comparison-page") !== null`},
 		{"/admin/api", `document.body.innerText.includes("/contacts/{id}/export")`},
 		{"/admin/jobs/", `document.querySelector("#root").innerText.includes("Jobs")`},
 	}

@@ -226,7 +226,7 @@ func TestReportsPage(t *testing.T) {
 	code, body = do(t, m, http.MethodGet, fmt.Sprintf("/admin/reports?segment_id=%d&compare=%s", segID, strings.Join(ids, ",")), manager, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	for _, want := range []string{`id="comparison"`, `dir="auto">spring sale</a>`, `dir="auto">حراج پاییز</a>`,
-		"/api/v1/campaigns/" + ids[0] + "/report.csv", "/api/v1/reports/compare.html?ids=" + ids[0] + "%2c" + ids[1],
+		"/api/v1/campaigns/" + ids[0] + "/report.csv", "/admin/reports/compare?ids=" + ids[0] + "%2c" + ids[1],
 		fmt.Sprintf("segment_id=%d", segID), `<div class="value">10</div><div class="label">Sent</div>`,
 		`id="cmp-` + ids[1] + `" checked`} {
 		require.Contains(t, body, want)

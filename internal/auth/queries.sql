@@ -94,3 +94,10 @@ SELECT count(*) FROM users;
 
 -- name: delete_user
 DELETE FROM users WHERE id = $1;
+
+-- name: user_timezone
+SELECT coalesce(timezone, '') FROM users WHERE id = $1;
+
+-- name: set_user_timezone
+-- $2 NULL clears the choice.
+UPDATE users SET timezone = $2 WHERE id = $1;
