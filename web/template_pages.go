@@ -77,7 +77,7 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 // starter template from the gallery (unsaved until Save).
 func (u *UI) templateNew(c echo.Context) error {
 	if key := c.QueryParam("gallery"); key != "" {
-		t, err := templates.FromGallery(key, c.QueryParam("lang"))
+		t, err := templates.FromGallery(key, c.QueryParam("lang"), u.BaseURL+EmailAssetsPath)
 		if err != nil {
 			return u.pageErr(c, err)
 		}
