@@ -126,6 +126,9 @@ func (u *UI) templateSave(c echo.Context, id int64) error {
 		saved, err = templates.Update(c.Request().Context(), u.Pool, t)
 	}
 	if fe, ok := asFormErr(err); ok {
+		if fe.Field == "html" || fe.Field == "subject" || fe.Field == "text" {
+			fe.Message = templateWords(u.tr(c), fe.Message, fe.Line > 0)
+		}
 		return u.showTemplate(c, http.StatusUnprocessableEntity, templateForm{Template: t, Err: fe})
 	}
 	if err != nil {
