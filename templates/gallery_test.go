@@ -58,6 +58,7 @@ func requireEmailSafe(t *testing.T, html, lang string) {
 	t.Helper()
 	lower := strings.ToLower(html)
 	require.NotContains(t, lower, "<script", "no scripts")
+	require.Empty(t, UnsafeMarkup(html), "no scripts, event handlers or javascript: URLs")
 	require.NotContains(t, lower, "<style", "inline styles only")
 	require.NotContains(t, lower, "stylesheet", "no external CSS")
 	require.NotContains(t, lower, "<div style=\"display:flex", "no flexbox layout")

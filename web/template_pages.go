@@ -126,8 +126,11 @@ func (u *UI) templateSave(c echo.Context, id int64) error {
 		saved, err = templates.Update(c.Request().Context(), u.Pool, t)
 	}
 	if fe, ok := asFormErr(err); ok {
-		if fe.Field == "html" || fe.Field == "subject" || fe.Field == "text" {
+		switch {
+		case fe.Field == "html" || fe.Field == "subject" || fe.Field == "text":
 			fe.Message = templateWords(u.tr(c), fe.Message, fe.Line > 0)
+		case fe.Field == "design" && strings.HasPrefix(fe.Message, templates.UnsafeRawHTMLPrefix):
+			fe.Message = u.t(c, "err.tpl.raw_unsafe", strings.TrimPrefix(fe.Message, templates.UnsafeRawHTMLPrefix))
 		}
 		return u.showTemplate(c, http.StatusUnprocessableEntity, templateForm{Template: t, Err: fe})
 	}
