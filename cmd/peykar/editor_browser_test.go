@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,14 +71,16 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	for _, want := range []string{"heading", "text", "image", "button", "sect50", "divider", "spacer", "footer", "raw-html"} {
 		require.Contains(t, blocks, want)
 	}
-	// Add a heading and a button as a drop of those blocks does, and edit
-	// the heading's words.
+	// Drag a heading and a button from the block panel onto the canvas
+	// (real mouse and drag events), and edit the heading's words.
+	headings := evalInt(t, ctx, gjsEditor+`.getWrapper().find('h1').length`)
+	buttons := evalInt(t, ctx, gjsEditor+`.getWrapper().find('a.button').length`)
+	dragBlock(t, ctx, "Heading", 0.5, 0.15)
+	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('h1').length === %d`, headings+1)))
+	dragBlock(t, ctx, "Button", 0.5, 0.15)
+	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('a.button').length === %d`, buttons+1)))
 	steps(t, ctx,
-		runJS(`(() => { const e = `+gjsEditor+`;
-			const h = e.getWrapper().append(e.Blocks.get('heading').get('content'))[0];
-			h.components('حراج تابستان');
-			e.getWrapper().append(e.Blocks.get('button').get('content'));
-		})()`),
+		runJS(`(() => { const hs = `+gjsEditor+`.getWrapper().find('h1'); hs[hs.length - 1].components('حراج تابستان'); })()`),
 		waitJS(`(document.querySelector('#html') || {value: ''}).value.includes('حراج تابستان') && document.querySelector('#design').value.includes('حراج تابستان')`),
 		waitJS(`(document.querySelector('#preview').srcdoc || '').includes('حراج تابستان')`),
 	)
