@@ -95,6 +95,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.reportRoutes(admin)
 	u.exprHelpRoutes(admin)
 	u.audienceRoutes(admin)
+	u.wordsRoutes(admin)
 	return nil
 }
 

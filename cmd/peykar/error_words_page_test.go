@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -35,4 +36,33 @@ func TestCompilerMistakesInPersian(t *testing.T) {
 	code, body = do(t, m, http.MethodPost, "/api/v1/segments", token, map[string]any{"name": "x", "rule": `contact.emial == "a"`})
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "has no field emial", "the API keeps the compiler's English")
+
+	// The live previews ask the page's words for the API's message; a
+	// manager (read-only) may ask too.
+	manager := testToken(t, m, auth.RoleManager)
+	q := url.Values{"kind": {"expr:segment"}, "message": {"type segments.contactEnv has no field emial"}, "placed": {"1"}}
+	code, body = builderGet(t, m, manager, "fa", "/admin/words?"+q.Encode())
+	require.Equal(t, http.StatusOK, code, body)
+	require.JSONEq(t, `{"text":"«emial» نامی نیست که این عبارت بشناسد. منظورتان contact.email بود؟"}`, body)
+	q = url.Values{"kind": {"template"}, "message": {"unclosed action"}, "placed": {"1"}}
+	code, body = builderGet(t, m, manager, "en", "/admin/words?"+q.Encode())
+	require.Equal(t, http.StatusOK, code, body)
+	require.JSONEq(t, `{"text":"A {{ … }} is not closed: add the missing }}."}`, body)
+	code, body = builderGet(t, m, manager, "en", "/admin/words?kind=sql&message=x")
+	require.Equal(t, http.StatusUnprocessableEntity, code, body)
+}
+
+// builderGet gets an admin path with an API token in the language lang.
+func builderGet(t *testing.T, m *Main, token, lang, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, m.URL()+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept-Language", lang)
+	resp, err := noRedirect.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
 }
