@@ -153,6 +153,7 @@ func TestBrowserCampaignBuilder(t *testing.T) {
 	mistakes()
 	require.Equal(t, "قاعدهٔ «pricing click» گامی را می‌فرستد: برگزینید کدام.", text(t, ctx, `[name="rules[0].actions[0].step"] ~ .field-error`))
 	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "شرط هدف «engagement» در سطر 1، ستون")
+	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "عبارت زود تمام شده است", "the compiler's mistake in Persian too")
 	require.Contains(t, text(t, ctx, "#form-error"), "پیش از ذخیرهٔ این کارزار 2 مورد را درست کنید")
 	builderScreenshot(t, ctx, "builder-fa.png")
 	builderFitsPhone(t, ctx)

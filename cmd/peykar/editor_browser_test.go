@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,11 @@ const gjsEditor = `grapesjs.editors[grapesjs.editors.length - 1]`
 func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
-	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	// The public base URL is this server's own address, so the gallery's
+	// images (served by Peykar, absolute URLs) load in the editor.
+	addr := freeAddr(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1",
+		"PEYKAR_ADDR", addr, "PEYKAR_BASE_URL", "http://"+addr)
 	factory.Contact(t, m.pool, factory.Email("sara@example.com"), factory.Name("سارا"), factory.Attr("city", "اصفهان"))
 	factory.Contact(t, m.pool, factory.Email("ali@example.com"), factory.Name("Ali"))
 	login(t, ctx, m, "admin@example.com", "admin password 1")
@@ -42,6 +47,8 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
+		// The newsletter's header image comes from Peykar itself and loads.
+		waitJS(`[...document.querySelector('#gjs iframe').contentDocument.images].some(i => i.src.endsWith('/admin/assets/email/newsletter.png') && i.complete && i.naturalWidth === 560)`),
 		waitJS(`document.querySelectorAll('#checks li').length > 0`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-loaded') === '1'`),
 	)
@@ -151,4 +158,15 @@ func shoot(t *testing.T, ctx context.Context, path string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, png, 0o644))
 	steps(t, ctx, chromedp.EmulateViewport(1280, 900))
+}
+
+// freeAddr is a loopback address with a port nobody listens on now, for a
+// server whose public base URL must name its own address.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }
