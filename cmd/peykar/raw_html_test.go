@@ -25,7 +25,9 @@ func TestRawHTMLRefusedOnSave(t *testing.T) {
 	code, body := do(t, m, http.MethodPost, "/api/v1/templates", token, map[string]any{
 		"name": "raw", "subject": "Hi", "html": html, "design": json.RawMessage(design)})
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
-	var e struct{ Error struct{ Field, Message string } }
+	var e struct {
+		Error struct{ Field, Message string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &e))
 	require.Equal(t, "design", e.Error.Field)
 	require.Equal(t, "the raw HTML block cannot be saved: email cannot carry onerror on <img>, <script>", e.Error.Message)
