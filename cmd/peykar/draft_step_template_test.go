@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -75,6 +76,14 @@ func TestDraftStepWithoutTemplate(t *testing.T) {
 	code, body = builderPost(t, m, token, "fa", path, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, body)
 	require.Contains(t, body, "گام «offer» هنوز قالبی ندارد: یکی برگزینید.")
+
+	// The builder's form saves such a draft too.
+	code, body = builderPost(t, m, token, "en", "/admin/campaigns/new", url.Values{"name": {"Idea"}, "channel": {"email"},
+		"steps.count": {"1"}, "steps[0].key": {"offer"}, "steps[0].template_id": {""}})
+	require.Equal(t, http.StatusSeeOther, code, body)
+	require.NoError(t, m.pool.QueryRow(t.Context(),
+		`SELECT count(*) FROM campaign_steps s JOIN campaigns c ON c.id = s.campaign_id WHERE c.name = 'Idea' AND s.key = 'offer' AND s.template_id IS NULL`).Scan(&nulls))
+	require.Equal(t, 1, nulls)
 
 	var status string
 	require.NoError(t, m.pool.QueryRow(t.Context(), `SELECT status FROM campaigns WHERE id = $1`, c.ID).Scan(&status))
