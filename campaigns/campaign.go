@@ -281,7 +281,8 @@ func (c *Campaign) normalize() error {
 	return errs.Collect(p)
 }
 
-// checkSteps checks the steps' keys and templates and returns the keys.
+// checkSteps checks the steps' keys and templates and returns the keys. A
+// draft step may have no template yet (0): launch refuses it (checkLaunchable).
 func (c *Campaign) checkSteps(p *problems) map[string]bool {
 	seen := map[string]bool{}
 	for i, s := range c.Steps {
@@ -293,8 +294,8 @@ func (c *Campaign) checkSteps(p *problems) map[string]bool {
 			p.add(errs.Field(f+".key", "%q is used twice", s.Key))
 		}
 		seen[s.Key] = true
-		if s.TemplateID <= 0 {
-			p.add(errs.Field(f+".template_id", "is required"))
+		if s.TemplateID < 0 {
+			p.add(errs.Field(f+".template_id", "must be a template's id (leave it out until the template is chosen)"))
 		}
 	}
 	return seen

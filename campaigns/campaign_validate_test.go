@@ -91,7 +91,7 @@ func TestNormalizeRefuses(t *testing.T) {
 		{"step key with a space", func(c *Campaign) { c.Steps[0].Key = "First step" }, "steps[0].key", "must be 1–64 lower-case letters"},
 		{"empty step key", func(c *Campaign) { c.Steps[1].Key = "" }, "steps[1].key", "must be 1–64 lower-case letters"},
 		{"step key used twice", func(c *Campaign) { c.Steps[1].Key = "first" }, "steps[1].key", `"first" is used twice`},
-		{"step without template", func(c *Campaign) { c.Steps[1].TemplateID = 0 }, "steps[1].template_id", "is required"},
+		{"step with a negative template id", func(c *Campaign) { c.Steps[1].TemplateID = -1 }, "steps[1].template_id", "must be a template's id"},
 		{"rule without name", func(c *Campaign) { c.Rules[1].Name = " " }, "rules[1].name", "is required"},
 		{"rule on an unknown event", func(c *Campaign) { c.Rules[0].On = "hover" }, "rules[0].on", `"hover" is not an event`},
 		{"timer rule without wait", func(c *Campaign) { c.Rules[1].After = "" }, "rules[1].after", "a no_open rule needs a positive duration such as 72h"},

@@ -15,7 +15,7 @@ func TestNormalizeReportsEveryMistake(t *testing.T) {
 	c := validCampaign()
 	c.Rules[0].Actions[0].Step = "offer" // no such step
 	c.Goals[0].When = "open_rate >= "    // does not compile
-	c.Steps[1].TemplateID = 0            // no template
+	c.Steps[1].TemplateID = -1           // not a template (0, none yet, saves: launch refuses it)
 	c.Rules[1].Name = c.Rules[0].Name    // duplicate rule name
 	err := c.normalize()
 	require.Error(t, err)

@@ -19,7 +19,8 @@ SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 FROM campaigns WHERE ($1 = 0 OR id < $1) AND ($3 OR archived_at IS NULL) ORDER BY id DESC LIMIT $2;
 
 -- name: list_steps
-SELECT key, template_id FROM campaign_steps WHERE campaign_id = $1 ORDER BY position;
+-- A draft step may have no template yet (NULL): it reads as 0.
+SELECT key, coalesce(template_id, 0) FROM campaign_steps WHERE campaign_id = $1 ORDER BY position;
 
 -- name: insert_campaign
 -- A new campaign is a draft (the column's default status).
@@ -38,7 +39,8 @@ WHERE id = $1 RETURNING updated_at;
 DELETE FROM campaign_steps WHERE campaign_id = $1;
 
 -- name: insert_step
-INSERT INTO campaign_steps (campaign_id, key, position, template_id) VALUES ($1, $2, $3, $4);
+-- template_id 0 (a draft step without a template yet) is stored as NULL.
+INSERT INTO campaign_steps (campaign_id, key, position, template_id) VALUES ($1, $2, $3, nullif($4::bigint, 0));
 
 -- name: set_status
 -- launched_at is when the campaign first became running: when sending

@@ -234,6 +234,10 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 		return err
 	}
 	for i, st := range c.Steps {
+		if st.TemplateID == 0 {
+			p.add(errs.Field(fmt.Sprintf("steps[%d].template_id", i), "step %q has no template yet", st.Key))
+			continue
+		}
 		t, err := templates.Get(ctx, tx, st.TemplateID)
 		if errs.Is(err, errs.NotFound) {
 			p.add(errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %d does not exist", st.TemplateID))

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/peykar/peykar/internal/errs"
 )
@@ -37,9 +39,24 @@ func Gallery() []GalleryItem {
 	return out
 }
 
-// FromGallery returns the unsaved template for gallery item key in lang. It
-// returns an errs.NotFound error for an unknown pair.
-func FromGallery(key, lang string) (Template, error) {
+// GalleryAssetPrefix marks, in a gallery file, the source of an image
+// that Peykar serves itself (src="gallery-asset:newsletter.png"):
+// FromGallery replaces it with the absolute URL mail clients fetch, so no
+// starter depends on an outside image service.
+const GalleryAssetPrefix = "gallery-asset:"
+
+// FromGallery returns the unsaved template for gallery item key in lang,
+// its images pointing at assetBase (the absolute http(s) URL under which
+// Peykar serves the gallery's images, such as
+// https://peykar.example/admin/assets/email, built from the configured
+// public base URL). It returns an errs.NotFound error for an unknown pair
+// and an errs.Invalid one for an assetBase that is not absolute.
+func FromGallery(key, lang, assetBase string) (Template, error) {
+	u, err := url.Parse(assetBase)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Template{}, errs.New(errs.Invalid, "gallery images need an absolute http(s) base URL, not %q", assetBase)
+	}
+	base := strings.TrimSuffix(assetBase, "/") + "/"
 	for _, it := range Gallery() {
 		if it.Key != key || it.Lang != lang {
 			continue
@@ -48,7 +65,8 @@ func FromGallery(key, lang string) (Template, error) {
 		if err != nil {
 			return Template{}, fmt.Errorf("gallery %s.%s: %w", key, lang, err)
 		}
-		return Template{Name: it.Name, Subject: it.Subject, HTML: string(html), Transactional: it.Transactional}, nil
+		body := strings.ReplaceAll(string(html), GalleryAssetPrefix, base)
+		return Template{Name: it.Name, Subject: it.Subject, HTML: body, Transactional: it.Transactional}, nil
 	}
 	return Template{}, errs.New(errs.NotFound, "no gallery template %q in %q", key, lang)
 }

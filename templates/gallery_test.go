@@ -33,7 +33,7 @@ func TestGalleryEmailSafe(t *testing.T) {
 	for _, it := range items {
 		t.Run(it.Key+"."+it.Lang, func(t *testing.T) {
 			t.Parallel()
-			tmpl, err := FromGallery(it.Key, it.Lang)
+			tmpl, err := FromGallery(it.Key, it.Lang, testAssetBase)
 			require.NoError(t, err)
 			tmpl.Transactional = false // the unsubscribe link must be there anyway
 			c := mustCompile(t, tmpl)
@@ -48,6 +48,9 @@ func TestGalleryEmailSafe(t *testing.T) {
 	}
 }
 
+// testAssetBase is where the tests say Peykar serves the gallery's images.
+const testAssetBase = "https://peykar.example/admin/assets/email"
+
 var styleAttr = regexp.MustCompile(`(?i)<[a-z][^>]*\sstyle="`)
 
 // requireEmailSafe is the markup property every gallery template holds.
@@ -55,6 +58,7 @@ func requireEmailSafe(t *testing.T, html, lang string) {
 	t.Helper()
 	lower := strings.ToLower(html)
 	require.NotContains(t, lower, "<script", "no scripts")
+	require.Empty(t, UnsafeMarkup(html), "no scripts, event handlers or javascript: URLs")
 	require.NotContains(t, lower, "<style", "inline styles only")
 	require.NotContains(t, lower, "stylesheet", "no external CSS")
 	require.NotContains(t, lower, "<div style=\"display:flex", "no flexbox layout")
@@ -64,6 +68,12 @@ func requireEmailSafe(t *testing.T, html, lang string) {
 	require.NoError(t, err)
 	s := scanDoc(doc)
 	require.Empty(t, s.noAlt, "images without alt")
+	for _, src := range regexp.MustCompile(`<img[^>]*\ssrc="([^"]*)"`).FindAllStringSubmatch(html, -1) {
+		if src[1] == checkOpenURL {
+			continue // the open pixel
+		}
+		require.True(t, strings.HasPrefix(src[1], testAssetBase+"/"), "image %s is served by Peykar, not an outside service", src[1])
+	}
 	require.Empty(t, s.badLinks)
 	tables, unsub := 0, false
 	var walk func(n *xhtml.Node)
@@ -100,7 +110,7 @@ func TestGalleryGolden(t *testing.T) {
 	for _, it := range Gallery() {
 		t.Run(it.Key+"."+it.Lang, func(t *testing.T) {
 			t.Parallel()
-			tmpl, err := FromGallery(it.Key, it.Lang)
+			tmpl, err := FromGallery(it.Key, it.Lang, testAssetBase)
 			require.NoError(t, err)
 			c := mustCompile(t, tmpl)
 			r := render(t, c, Data{Contact: Contact{ID: 7, Email: "sara@example.com", Name: "سارا", Attributes: map[string]any{"last_order_total": "€49.50"}},
@@ -116,4 +126,18 @@ func TestGalleryGolden(t *testing.T) {
 			require.Equal(t, string(want), got)
 		})
 	}
+}
+
+// TestFromGalleryAssetBase: the images' base must be an absolute http(s)
+// URL (a relative one would break in every mail client).
+func TestFromGalleryAssetBase(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"", "/admin/assets/email", "ftp://x.example/e"} {
+		_, err := FromGallery("newsletter", "en", base)
+		require.Error(t, err, base)
+	}
+	tmpl, err := FromGallery("newsletter", "en", "http://localhost:8080/admin/assets/email/")
+	require.NoError(t, err)
+	require.Contains(t, tmpl.HTML, `src="http://localhost:8080/admin/assets/email/newsletter.png"`)
+	require.NotContains(t, tmpl.HTML, GalleryAssetPrefix)
 }

@@ -138,6 +138,9 @@ func Validate(t Template) error {
 	if len(t.Design) > 0 && !json.Valid(t.Design) {
 		return errs.Field("design", "is not valid JSON")
 	}
+	if err := CheckDesign(t.Design); err != nil {
+		return err
+	}
 	_, err := Compile(t)
 	return err
 }

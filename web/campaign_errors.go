@@ -154,7 +154,7 @@ func explainGoal(tr func(string, ...any) string, g campaigns.Goal, i int, attr s
 	case attr == "when" && strings.TrimSpace(g.When) == "":
 		return tr("err.goal_when_empty", label), ""
 	case attr == "when":
-		return exprMessage(tr, "err.goal_when", label, fmt.Sprintf("goal %q", g.Name), e), exprHelpPath + "#goal"
+		return exprMessage(tr, "err.goal_when", "goal", label, fmt.Sprintf("goal %q", g.Name), e), exprHelpPath + "#goal"
 	}
 	return e.Message, ""
 }
@@ -175,7 +175,7 @@ func explainRule(tr func(string, ...any) string, r campaigns.Rule, label string,
 	case "actions":
 		return tr("err.rule_actions", label), ""
 	case "when":
-		return exprMessage(tr, "err.rule_when", label, fmt.Sprintf("rule %q", r.Name), e), exprHelpPath + "#rule"
+		return exprMessage(tr, "err.rule_when", "rule", label, fmt.Sprintf("rule %q", r.Name), e), exprHelpPath + "#rule"
 	}
 	return e.Message, ""
 }
@@ -206,9 +206,10 @@ func explainAction(tr func(string, ...any) string, label string, a campaigns.Act
 
 // exprMessage places an expression's mistake: "… at line 1, column 5: …"
 // when its position is known. The API's message starts with what it is
-// about (rule "x": …), which label already says.
-func exprMessage(tr func(string, ...any) string, id, label, about string, e *errs.Error) string {
-	detail := strings.TrimPrefix(e.Message, about+": ")
+// about (rule "x": …), which label already says. The compiler's words
+// are put in the page's language (exprWords) for env (rule or goal).
+func exprMessage(tr func(string, ...any) string, id, env, label, about string, e *errs.Error) string {
+	detail := exprWords(tr, env, strings.TrimPrefix(e.Message, about+": "), true)
 	if e.Line > 0 {
 		return tr(id+"_at", label, e.Line, e.Column, detail)
 	}

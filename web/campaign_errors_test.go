@@ -38,7 +38,7 @@ func TestExplainWordsEachMistake(t *testing.T) {
 			msg.T("err.step_key_empty", 2),
 			msg.T("err.rule_name_empty", 1),
 			msg.T("err.action_step_missing", msg.T("err.rule_n", 1), "offer"),
-			msg.T("err.goal_when_at", "engagement", 1, 7, "unexpected token EOF"),
+			msg.T("err.goal_when_at", "engagement", 1, 7, msg.T("err.expr.unexpected_end")),
 			"is not an ISO 4217 code",
 			"is required",
 		}

@@ -127,6 +127,9 @@ func (u *UI) definitionNames(ctx context.Context, cp campaigns.Campaign) (string
 	}
 	tpls := make(map[int64]string, len(cp.Steps))
 	for _, st := range cp.Steps {
+		if st.TemplateID == 0 {
+			continue // a draft step without a template yet
+		}
 		if t, err := templates.Get(ctx, u.Pool, st.TemplateID); err == nil {
 			tpls[st.TemplateID] = t.Name
 		}

@@ -85,6 +85,9 @@ func (u *UI) segmentSave(c echo.Context, id int64) error {
 		s, err = segments.UpdateSegment(c.Request().Context(), u.Pool, id, in)
 	}
 	if fe, ok := asFormErr(err); ok {
+		if fe.Field == "rule" {
+			fe.Message = exprWords(u.tr(c), "segment", fe.Message, fe.Position > 0)
+		}
 		form := segmentForm{ID: id, Name: in.Name, Rule: in.Rule, Err: fe}
 		return u.render(c, http.StatusUnprocessableEntity, "segment", pageData{Nav: "segments", Data: form})
 	}

@@ -82,7 +82,7 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 // starter template from the gallery (unsaved until Save).
 func (u *UI) templateNew(c echo.Context) error {
 	if key := c.QueryParam("gallery"); key != "" {
-		t, err := templates.FromGallery(key, c.QueryParam("lang"))
+		t, err := templates.FromGallery(key, c.QueryParam("lang"), u.BaseURL+EmailAssetsPath)
 		if err != nil {
 			return u.pageErr(c, err)
 		}
@@ -131,6 +131,12 @@ func (u *UI) templateSave(c echo.Context, id int64) error {
 		saved, err = templates.Update(c.Request().Context(), u.Pool, t)
 	}
 	if fe, ok := asFormErr(err); ok {
+		switch {
+		case fe.Field == "html" || fe.Field == "subject" || fe.Field == "text":
+			fe.Message = templateWords(u.tr(c), fe.Message, fe.Line > 0)
+		case fe.Field == "design" && strings.HasPrefix(fe.Message, templates.UnsafeRawHTMLPrefix):
+			fe.Message = u.t(c, "err.tpl.raw_unsafe", strings.TrimPrefix(fe.Message, templates.UnsafeRawHTMLPrefix))
+		}
 		return u.showTemplate(c, http.StatusUnprocessableEntity, templateForm{Template: t, Err: fe})
 	}
 	if err != nil {

@@ -30,6 +30,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	// Lang is the message catalogue's language. Default "en".
 	Lang string
+	// BaseURL is the public URL of Peykar (PEYKAR_BASE_URL), from which
+	// the absolute URLs of the images it serves to mail clients are built.
+	BaseURL string
 }
 
 // UI serves the admin pages.
@@ -132,6 +135,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.lifecycleRoutes(admin)
 	u.accountZoneRoutes(admin)
 	u.liveReportRoutes(admin)
+	u.wordsRoutes(admin)
 	return nil
 }
 

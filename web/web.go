@@ -26,6 +26,11 @@ func Assets(g *echo.Group) {
 	g.GET("/*", httpapi.Files(Static(), "no-cache"))
 }
 
+// EmailAssetsPath is where, under Peykar's public base URL, the images of
+// the starter templates are served (static/email, public like the rest of
+// /admin/assets): mail clients fetch them from there.
+const EmailAssetsPath = "/admin/assets/email"
+
 // Static returns the CSS and JavaScript served under /admin/assets.
 func Static() fs.FS {
 	sub, err := fs.Sub(assets, "static")

@@ -39,7 +39,7 @@ func (m *Main) startAuth(ctx context.Context) error {
 func (m *Main) registerPages(admin *echo.Group) error {
 	return web.Register(admin, web.Deps{
 		Pool: m.pool, Auth: m.auth, Logger: m.Logger,
-		Campaigns: m.campaignService(),
+		Campaigns: m.campaignService(), BaseURL: m.Config.BaseURL,
 	})
 }
 

@@ -154,6 +154,7 @@ func TestBrowserCampaignBuilder(t *testing.T) {
 	require.Equal(t, "قاعدهٔ «pricing click» گامی را می‌فرستد: برگزینید کدام.", text(t, ctx, `[name="rules[0].actions[0].step"] ~ .field-error`))
 	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "شرط هدف «engagement» در سطر ۱، ستون")
 	require.Contains(t, text(t, ctx, "#form-error"), "پیش از ذخیرهٔ این کارزار ۲ مورد را درست کنید")
+	require.Contains(t, text(t, ctx, `[name="goals[0].when"] ~ .field-error`), "عبارت زود تمام شده است", "the compiler's mistake in Persian too")
 	builderScreenshot(t, ctx, "builder-fa.png")
 	builderFitsPhone(t, ctx)
 }

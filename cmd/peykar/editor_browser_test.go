@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +28,11 @@ const gjsEditor = `grapesjs.editors[grapesjs.editors.length - 1]`
 func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
-	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	// The public base URL is this server's own address, so the gallery's
+	// images (served by Peykar, absolute URLs) load in the editor.
+	addr := freeAddr(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1",
+		"PEYKAR_ADDR", addr, "PEYKAR_BASE_URL", "http://"+addr)
 	factory.Contact(t, m.pool, factory.Email("sara@example.com"), factory.Name("سارا"), factory.Attr("city", "اصفهان"))
 	factory.Contact(t, m.pool, factory.Email("ali@example.com"), factory.Name("Ali"))
 	login(t, ctx, m, "admin@example.com", "admin password 1")
@@ -41,6 +47,8 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
+		// The newsletter's header image comes from Peykar itself and loads.
+		waitJS(`[...document.querySelector('#gjs iframe').contentDocument.images].some(i => i.src.endsWith('/admin/assets/email/newsletter.png') && i.complete && i.naturalWidth === 560)`),
 		waitJS(`document.querySelectorAll('#checks li').length > 0`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-loaded') === '1'`),
 	)
@@ -70,14 +78,16 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	for _, want := range []string{"heading", "text", "image", "button", "sect50", "divider", "spacer", "footer", "raw-html"} {
 		require.Contains(t, blocks, want)
 	}
-	// Add a heading and a button as a drop of those blocks does, and edit
-	// the heading's words.
+	// Drag a heading and a button from the block panel onto the canvas
+	// (real mouse and drag events), and edit the heading's words.
+	headings := evalInt(t, ctx, gjsEditor+`.getWrapper().find('h1').length`)
+	buttons := evalInt(t, ctx, gjsEditor+`.getWrapper().find('a.button').length`)
+	dragBlock(t, ctx, "Heading", 0.5, 0.15)
+	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('h1').length === %d`, headings+1)))
+	dragBlock(t, ctx, "Button", 0.5, 0.15)
+	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('a.button').length === %d`, buttons+1)))
 	steps(t, ctx,
-		runJS(`(() => { const e = `+gjsEditor+`;
-			const h = e.getWrapper().append(e.Blocks.get('heading').get('content'))[0];
-			h.components('حراج تابستان');
-			e.getWrapper().append(e.Blocks.get('button').get('content'));
-		})()`),
+		runJS(`(() => { const hs = `+gjsEditor+`.getWrapper().find('h1'); hs[hs.length - 1].components('حراج تابستان'); })()`),
 		waitJS(`(document.querySelector('#html') || {value: ''}).value.includes('حراج تابستان') && document.querySelector('#design').value.includes('حراج تابستان')`),
 		waitJS(`(document.querySelector('#preview').srcdoc || '').includes('حراج تابستان')`),
 	)
@@ -125,7 +135,11 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		runJS(`(() => { const ta = document.querySelector('#html'); ta.value = ta.value.replace('</body>', '<p>{{ .Contact.Nmae }}</p></body>'); ta.dispatchEvent(new Event('input')); })()`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-preview-state') === 'error'`),
 	)
-	require.Contains(t, text(t, ctx, "#preview-error"), "Nmae")
+	// In the page's language: the API's English is worded in Persian.
+	steps(t, ctx, waitJS(`document.querySelector('#preview-error').getAttribute('data-worded') === '1'`))
+	worded := text(t, ctx, "#preview-error")
+	require.Contains(t, worded, "فیلد «Nmae» در Contact نیست")
+	require.NotContains(t, worded, "can't evaluate")
 	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#preview').srcdoc === '' && document.querySelector('[data-previews]').hidden`))
 	require.NoError(t, err)
 	require.True(t, gone, "no last good render beside the error")
@@ -144,4 +158,15 @@ func shoot(t *testing.T, ctx context.Context, path string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, png, 0o644))
 	steps(t, ctx, chromedp.EmulateViewport(1280, 900))
+}
+
+// freeAddr is a loopback address with a port nobody listens on now, for a
+// server whose public base URL must name its own address.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }

@@ -49,6 +49,7 @@
   // showError renders an API error, pointing at its position in src.
   function showError(el, err, src) {
     el.textContent = "";
+    el.removeAttribute("data-worded");
     if (!err) { el.hidden = true; return; }
     el.hidden = false;
     var p = document.createElement("p");
@@ -57,6 +58,19 @@
     else if (err.position) where = " (" + err.position + ")";
     p.textContent = (err.field ? err.field + ": " : "") + err.message + where;
     el.appendChild(p);
+    // A compiler's message is in English (the API's); the page asks for it
+    // in its own language (data-words: the kind of source, see web/words_route.go).
+    var words = el.getAttribute("data-words");
+    if (words && err.message && /^(rule|html|subject|text)$/.test(err.field || "")) {
+      var q = "?kind=" + encodeURIComponent(words) + "&message=" + encodeURIComponent(err.message) +
+        "&placed=" + (err.line || err.position ? "1" : "0");
+      api("GET", "/admin/words" + q).then(function (r) {
+        if (r.ok && r.data.text && p.isConnected) {
+          p.textContent = (err.field ? err.field + ": " : "") + r.data.text + where;
+          el.setAttribute("data-worded", "1");
+        }
+      });
+    }
     // Point at the error: the offending line with a caret under the column.
     var line = src, col = 0;
     if (src && err.line) {

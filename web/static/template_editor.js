@@ -32,6 +32,135 @@
       body + "\n</body>\n</html>\n";
   }
 
+  // RAW is the raw HTML block's component type (templates.RawHTMLType):
+  // its markup is the "raw" property, kept verbatim in the design and
+  // written as it is into the HTML, inside a <div data-raw-html> that lets
+  // the code view's HTML reopen as the same block.
+  var RAW = "peykar-raw-html";
+  var URL_ATTRS = ["href", "src", "action", "formaction", "xlink:href", "background", "poster"];
+
+  // unsafeMarkup lists what no email may carry, as templates.UnsafeMarkup
+  // does on the server (which refuses such a design on save): <script>,
+  // <iframe>, <object>, <embed>, event handlers, javascript: URLs. It reads
+  // the tags as text: parsing markup with handlers into a DOM, even an
+  // inert one, trips the page's Content Security Policy.
+  function unsafeMarkup(html) {
+    var out = [];
+    function add(s) { if (out.indexOf(s) < 0) out.push(s); }
+    var tagRe = /<([a-zA-Z][^\s\/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g, attrRe = /([^\s"'>\/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?/g;
+    var t;
+    while ((t = tagRe.exec(html)) !== null) {
+      var tag = t[1].toLowerCase(), a;
+      if (["script", "iframe", "object", "embed"].indexOf(tag) >= 0) add("<" + tag + ">");
+      attrRe.lastIndex = 0;
+      while ((a = attrRe.exec(t[2])) !== null) {
+        var k = a[1].toLowerCase(), v = decodeEntities((a[2] || "").replace(/^["']|["']$/g, ""));
+        if (k.indexOf("on") === 0) add(k + " on <" + tag + ">");
+        else if (URL_ATTRS.indexOf(k) >= 0 && /^javascript:/i.test(v.replace(/[\u0000-\u0020]/g, ""))) {
+          add("javascript: in " + k + " of <" + tag + ">");
+        }
+      }
+    }
+    return out;
+  }
+
+  // decodeEntities decodes the character references an attribute may
+  // hide a javascript: scheme behind.
+  function decodeEntities(s) {
+    return s.replace(/&#x([0-9a-f]+);?/gi, function (_, h) { return String.fromCharCode(parseInt(h, 16)); })
+      .replace(/&#(\d+);?/g, function (_, d) { return String.fromCharCode(parseInt(d, 10)); })
+      .replace(/&colon;/gi, ":").replace(/&tab;/gi, "\t").replace(/&newline;/gi, "\n");
+  }
+
+  // editRaw opens the raw HTML block's code box; Save keeps the markup
+  // only when it is safe for email, and otherwise says what was refused.
+  function editRaw(editor, root, model) {
+    function m(key) { return root.getAttribute("data-msg-" + key) || key; }
+    var box = document.createElement("div");
+    box.className = "raw-html-box stack";
+    box.setAttribute("data-raw-editor", "");
+    var label = document.createElement("label");
+    label.htmlFor = "raw-html-code";
+    label.textContent = m("raw-label");
+    var ta = document.createElement("textarea");
+    ta.id = "raw-html-code";
+    ta.rows = 10;
+    ta.dir = "ltr";
+    ta.spellcheck = false;
+    ta.className = "mono";
+    ta.value = model.get("raw") || "";
+    var err = document.createElement("p");
+    err.className = "field-error";
+    err.id = "raw-html-error";
+    err.setAttribute("role", "alert");
+    err.hidden = true;
+    ta.setAttribute("aria-describedby", err.id);
+    var save = document.createElement("button");
+    save.type = "button";
+    save.id = "raw-html-save";
+    save.textContent = m("raw-save");
+    save.addEventListener("click", function () {
+      var refused = unsafeMarkup(ta.value);
+      if (refused.length) {
+        err.textContent = m("raw-refused").replace("%s", refused.join(", "));
+        err.hidden = false;
+        ta.setAttribute("aria-invalid", "true");
+        root.setAttribute("data-raw-state", "refused");
+        return;
+      }
+      model.set("raw", ta.value);
+      root.setAttribute("data-raw-state", "saved");
+      editor.trigger("peykar:raw"); // the form's HTML and design follow
+      editor.Modal.close();
+    });
+    box.appendChild(label);
+    box.appendChild(ta);
+    box.appendChild(err);
+    box.appendChild(save);
+    root.setAttribute("data-raw-state", "editing");
+    editor.Modal.open({ title: m("raw-title"), content: box });
+    ta.focus();
+  }
+
+  // withRawHTML puts each raw HTML block's markup, as written, in place of
+  // its placeholder in the editor's inlined export.
+  function withRawHTML(editor, html) {
+    var raw = {};
+    editor.getWrapper().find("[data-raw-html]").forEach(function (c) { raw[c.getId()] = c.get("raw") || ""; });
+    return html.replace(/<div data-raw-html="([^"]*)"[^>]*><\/div>/g, function (_, id) {
+      return "<div data-raw-html>" + (raw[id] || "") + "</div>";
+    });
+  }
+
+  function addRawType(editor, root) {
+    editor.Components.addType(RAW, {
+      isComponent: function (el) {
+        if (el && el.getAttribute && el.getAttribute("data-raw-html") !== null) {
+          return { type: RAW, raw: el.innerHTML, components: [] };
+        }
+      },
+      model: {
+        defaults: {
+          tagName: "div", name: "Raw HTML", droppable: false, editable: false,
+          attributes: { "data-raw-html": "" }, raw: "",
+        },
+        // A placeholder: the inliner would restyle the markup (see
+        // withRawHTML, which puts it back as written).
+        toHTML: function () { return '<div data-raw-html="' + this.getId() + '"></div>'; },
+      },
+      view: {
+        events: { dblclick: "onActive" },
+        init: function () { this.listenTo(this.model, "change:raw", this.render); },
+        onActive: function () { editRaw(editor, root, this.model); },
+        onRender: function () {
+          var raw = this.model.get("raw");
+          if (raw) this.el.innerHTML = raw;
+          else this.el.textContent = root.getAttribute("data-msg-raw-empty") || "Raw HTML";
+        },
+      },
+    });
+  }
+
   // Blocks the preset lacks: heading, spacer, social/footer and raw HTML.
   function addBlocks(editor) {
     var bm = editor.BlockManager;
@@ -53,9 +182,8 @@
         '<a href="{{ unsubscribe_url }}" style="color:#0b5cad">Unsubscribe</a></td></tr></table>',
     });
     bm.add("raw-html", {
-      label: "Raw HTML", category: "Peykar",
-      content: { type: "text", tagName: "div", attributes: { "data-raw-html": "" },
-        content: "Raw HTML: select this block and use the import button (&lt;/&gt;) to paste your own markup." },
+      label: "Raw HTML", category: "Peykar", activate: true,
+      content: { type: RAW },
     });
   }
 
@@ -108,7 +236,7 @@
     function sync() {
       if (!editor) return;
       exporting = true;
-      html.value = wrap(editor.runCommand("gjs-get-inlined-html"), dir());
+      html.value = wrap(withRawHTML(editor, editor.runCommand("gjs-get-inlined-html")), dir());
       design.value = JSON.stringify(editor.getProjectData());
       fire(html);
       exporting = false;
@@ -126,10 +254,12 @@
       var saved = design.value ? JSON.parse(design.value) : null;
       if (saved) opts.projectData = saved;
       else opts.components = bodyOf(html.value);
+      opts.plugins.push(function (ed) { addRawType(ed, root); }); // before the project loads
       editor = window.grapesjs.init(opts);
       addBlocks(editor);
       editor.on("load", function () { applyDir(); root.setAttribute("data-visual-ready", "1"); });
       editor.on("update", debounceSync);
+      editor.on("peykar:raw", debounceSync);
     }
 
     var timer = null;
