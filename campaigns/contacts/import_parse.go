@@ -72,12 +72,13 @@ type csvParser struct {
 // errs.Invalid: nothing can be imported. opts (with their defaults
 // filled) say the file's delimiter and how tags are separated.
 func newCSVParser(r io.Reader, opts ImportOptions) (*csvParser, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	cr.Comma = delimiters[opts.Delimiter]
-	if cr.Comma == 0 {
-		cr.Comma = ','
-	}
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errs.Field("file", "is empty: a header line naming the columns (at least email) is required")
