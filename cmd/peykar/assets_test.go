@@ -19,8 +19,8 @@ func TestLoginPageAssetsArePublic(t *testing.T) {
 	code, page := do(t, m, http.MethodGet, "/admin/login", "", nil)
 	require.Equal(t, http.StatusOK, code)
 	links := regexp.MustCompile(`(?:href|src)="(/admin/assets/[^"]+)"`).FindAllStringSubmatch(page, -1)
-	require.Len(t, links, 3, "the login page loads app.css, htmx and app.js")
-	types := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+	require.Len(t, links, 4, "the login page loads app.css, the favicon, htmx and app.js")
+	types := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 	for _, l := range links {
 		resp, err := noRedirect.Get(m.URL() + l[1])
 		require.NoError(t, err)

@@ -193,7 +193,7 @@ func TestReportsPage(t *testing.T) {
 
 	code, body := do(t, m, http.MethodGet, "/admin/reports", manager, nil)
 	require.Equal(t, http.StatusOK, code, body)
-	for _, want := range []string{"Standard report", "Sendable now (active, not suppressed)", "/api/v1/reports/standard.csv?from=", "No campaigns have been launched yet", `aria-current="page">Reports`} {
+	for _, want := range []string{"Standard report", "Sendable now (active, not suppressed)", "/api/v1/reports/standard.csv?bom=1&amp;from=", "No campaigns have been launched yet", `aria-current="page">Reports`} {
 		require.Contains(t, body, want)
 	}
 	require.NotRegexp(t, `!\w+\.\w+`, body, "a message id is missing from the catalogue")

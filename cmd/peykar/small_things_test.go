@@ -89,7 +89,9 @@ func TestEveryCSVExportTakesBOM(t *testing.T) {
 
 	var exports []string
 	for _, r := range m.echo.Routes() {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, ".csv") {
+		// A bulk job's export (its BOM is tested with the job, in
+		// campaigns/contacts TestBulkEachSelectorAndAction) needs a job.
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, ".csv") && !strings.HasPrefix(r.Path, "/api/v1/bulk/") {
 			p := strings.NewReplacer(":id", "").Replace(r.Path)
 			switch {
 			case strings.HasPrefix(r.Path, "/api/v1/segments/"):
