@@ -47,6 +47,9 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-editor-ready') === '1'`),
 		clickJS(`#mode-visual`),
 		waitJS(`document.querySelector('[data-template-editor]').getAttribute('data-visual-ready') === '1'`),
+		// The panels' icon font is Peykar's own copy (no CDN: the policy
+		// allows fonts from 'self' only), and it loads.
+		waitJS(`[...document.fonts].some(f => f.family.replace(/["']/g, '') === 'FontAwesome' && f.status === 'loaded')`),
 		// The newsletter's header image comes from Peykar itself and loads.
 		waitJS(`[...document.querySelector('#gjs iframe').contentDocument.images].some(i => i.src.endsWith('/admin/assets/email/newsletter.png') && i.complete && i.naturalWidth === 560)`),
 		waitJS(`document.querySelectorAll('#checks li').length > 0`),

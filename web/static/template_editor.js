@@ -247,7 +247,7 @@
       plugin = plugin && plugin.default ? plugin.default : plugin;
       var opts = {
         container: "#gjs", height: "640px", width: "auto", fromElement: false,
-        storageManager: false, cssIcons: "", telemetry: false,
+        storageManager: false, cssIcons: "/admin/assets/vendor/font-awesome-4.7.0/css/font-awesome.min.css", telemetry: false,
         plugins: plugin ? [plugin] : [],
         pluginsOpts: {},
       };
