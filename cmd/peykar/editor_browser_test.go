@@ -94,6 +94,11 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 		waitJS(`(document.querySelector('#html') || {value: ''}).value.includes('حراج تابستان') && document.querySelector('#design').value.includes('حراج تابستان')`),
 		waitJS(`(document.querySelector('#preview').srcdoc || '').includes('حراج تابستان')`),
 	)
+	// The editor writes one document: one <body>, not the editor's own body
+	// inside the page's.
+	bodies, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(document.querySelector('#html').value.match(/<body[\s>]/gi) || []).length`))
+	require.NoError(t, err)
+	require.Equal(t, 1, bodies, "one <body> in the HTML the visual editor wrote")
 	// The personalisation menu offers the attributes seen in the data.
 	steps(t, ctx, waitJS(`[...document.querySelectorAll('#insert-field option')].some(o => o.value.includes('attr "city"'))`))
 	// The checks run on what the editor wrote: the unsubscribe link of the

@@ -24,6 +24,9 @@
 
   // wrap makes the exported body a full, direction-aware email document.
   function wrap(body, dir) {
+    // GrapesJS exports its wrapper as a <body> element: keep what is
+    // inside it, so the document has one body (ours, with the direction).
+    body = body.replace(/^\s*<body\b[^>]*>/i, "").replace(/<\/body>\s*$/i, "");
     var lang = dir === "rtl" ? "fa" : "en";
     var align = dir === "rtl" ? "right" : "left";
     return '<!doctype html>\n<html lang="' + lang + '" dir="' + dir + '">\n<head>\n<meta charset="utf-8">\n' +
