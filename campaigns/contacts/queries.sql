@@ -293,3 +293,16 @@ UPDATE contacts SET created_at = $2 WHERE id = $1;
 SELECT DISTINCT k FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c,
     jsonb_object_keys(c.attributes) AS k
 ORDER BY k LIMIT 100;
+
+-- name: attribute_kinds
+-- The attribute keys of the newest $1 contacts with the JSON type most of
+-- their values have, for the segment builder's field list: a bounded
+-- sample, not a scan of every contact.
+SELECT k, mode() WITHIN GROUP (ORDER BY jsonb_typeof(v))
+FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c, jsonb_each(c.attributes) AS e(k, v)
+GROUP BY k ORDER BY k LIMIT 100;
+
+-- name: tag_values
+-- The tags of the newest $1 contacts, for the segment builder.
+SELECT DISTINCT t FROM (SELECT tags FROM contacts ORDER BY id DESC LIMIT $1) c, unnest(c.tags) AS t
+ORDER BY t LIMIT 200;
