@@ -15,7 +15,8 @@ type Deps struct {
 }
 
 // Routes registers the segment endpoints on api (/api/v1): create, list,
-// get, update, delete, count and preview.
+// get, update, delete, count and preview, and the segment builder's
+// fields and its conversions between a tree and a rule.
 func Routes(api *echo.Group, deps Deps) {
 	h := &handlers{deps: deps}
 	api.POST("/segments", h.createSegment)
@@ -25,6 +26,9 @@ func Routes(api *echo.Group, deps Deps) {
 	api.PUT("/segments/:id", h.updateSegment)
 	api.DELETE("/segments/:id", h.deleteSegment)
 	api.GET("/segments/:id/count", h.countSegment)
+	api.GET("/segments/builder/fields", h.builderFields)
+	api.POST("/segments/builder/rule", h.builderRule)
+	api.POST("/segments/builder/tree", h.builderTree)
 }
 
 type handlers struct{ deps Deps }
