@@ -19,10 +19,11 @@ func (u *UI) segmentRoutes(g *echo.Group) {
 }
 
 type segmentForm struct {
-	ID   int64
-	Name string
-	Rule string
-	Err  formErr
+	ID      int64
+	Name    string
+	Rule    string
+	Err     formErr
+	Builder segmentBuilder
 }
 
 func (u *UI) segmentList(c echo.Context) error {
@@ -39,7 +40,11 @@ func (u *UI) segmentList(c echo.Context) error {
 }
 
 func (u *UI) segmentNew(c echo.Context) error {
-	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: segmentForm{}})
+	b, err := u.builderData(c)
+	if err != nil {
+		return err
+	}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: segmentForm{Builder: b}})
 }
 
 func (u *UI) segmentEdit(c echo.Context) error {
@@ -51,7 +56,11 @@ func (u *UI) segmentEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule}})
+	b, err := u.builderData(c)
+	if err != nil {
+		return err
+	}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule, Builder: b}})
 }
 
 func (u *UI) segmentCreate(c echo.Context) error { return u.segmentSave(c, 0) }
@@ -75,6 +84,9 @@ func (u *UI) segmentSave(c echo.Context, id int64) error {
 	}
 	if fe, ok := asFormErr(err); ok {
 		form := segmentForm{ID: id, Name: in.Name, Rule: in.Rule, Err: fe}
+		if form.Builder, err = u.builderData(c); err != nil {
+			return err
+		}
 		return u.render(c, http.StatusUnprocessableEntity, "segment", pageData{Nav: "segments", Data: form})
 	}
 	if err != nil {

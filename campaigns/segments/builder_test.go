@@ -21,10 +21,7 @@ var builderAttrs = []string{"city", "plan", "spend", "vip", "my key", "a.b", "ش
 
 func randomCondition(r *rand.Rand) Node {
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
-	var fields []Field
-	for _, f := range staticFields {
-		fields = append(fields, f)
-	}
+	fields := append([]Field(nil), staticFields...)
 	for _, k := range builderAttrs {
 		fields = append(fields, Field{Field: attrPrefix + k, Kind: []string{KindText, KindNumber, KindBool}[r.IntN(3)]})
 	}
