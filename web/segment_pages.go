@@ -44,7 +44,10 @@ func (u *UI) segmentNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: segmentForm{Builder: b}})
+	// "Save as segment" on the analytics page opens this form filled in
+	// (?name=&rule=); nothing is saved until the form is submitted.
+	f := segmentForm{Name: prefill(c.QueryParam("name"), 500), Rule: prefill(c.QueryParam("rule"), 10000), Builder: b}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: f})
 }
 
 func (u *UI) segmentEdit(c echo.Context) error {
@@ -93,4 +96,13 @@ func (u *UI) segmentSave(c echo.Context, id int64) error {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/segments/"+strconv.FormatInt(s.ID, 10))
+}
+
+// prefill is a form value passed in the URL, or "" when it is longer than
+// the field takes (the form would refuse it anyway).
+func prefill(s string, limit int) string {
+	if len(s) > limit {
+		return ""
+	}
+	return s
 }

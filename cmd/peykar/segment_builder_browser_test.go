@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/factory"
 )
@@ -21,10 +22,16 @@ func setSelect(sel, value string) chromedp.Action[chromedp.Void] {
 	return runJS(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})) })()`, sel, value))
 }
 
-// buyer is a contact with a city and purchases of value, days ago.
+// buyer is a contact with a city and a purchase of value, days ago.
 func buyer(t *testing.T, m *Main, email, city string, value float64, daysAgo int) {
 	t.Helper()
 	factory.Contact(t, m.pool, factory.Email(email), factory.Attr("city", city))
+	purchase(t, m, email, value, daysAgo)
+}
+
+// purchase records a purchase of value by the contact, days ago.
+func purchase(t *testing.T, m *Main, email string, value float64, daysAgo int) {
+	t.Helper()
 	at := time.Now().Add(-time.Duration(daysAgo) * 24 * time.Hour)
 	_, _, err := contacts.RecordEvent(context.Background(), m.pool, nil, contacts.EventInput{Email: email, Type: "purchase", Value: value, OccurredAt: &at})
 	require.NoError(t, err)
@@ -133,4 +140,55 @@ func attrOf(t *testing.T, ctx context.Context, sel, name string) string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q) || ''`, sel, name)))
 	require.NoError(t, err)
 	return s
+}
+
+// TestBrowserSaveAsSegment: "Save as segment" on an analytics card opens
+// the new-segment form filled with the card's rule and name; saving it
+// makes a segment that counts what the card counted. An RFM segment row
+// does the same with its rule.
+func TestBrowserSaveAsSegment(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	for i := 1; i <= 6; i++ {
+		email := fmt.Sprintf("buyer%d@example.com", i)
+		factory.Contact(t, m.pool, factory.Email(email))
+		for p := 0; p < i; p++ {
+			purchase(t, m, email, float64(10*i), i*10+p)
+		}
+	}
+	_, err := analytics.Recompute(context.Background(), m.pool, analytics.Config{}, nil)
+	require.NoError(t, err)
+
+	login(t, ctx, m, "admin@example.com", "admin password 1")
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/analytics"), chromedp.WaitVisible(chromedp.CSS("#q-most_valuable")))
+	cardRule := text(t, ctx, "#q-most_valuable ~ p code")
+	cardCount := text(t, ctx, "#q-most_valuable ~ p strong")
+	require.NotEmpty(t, cardRule)
+	steps(t, ctx,
+		clickJS(`section[aria-labelledby="q-most_valuable"] [data-save-segment]`),
+		waitJS(`location.pathname === '/admin/segments/new'`),
+		waitJS(`/^\d+ contacts$/.test(document.querySelector('#segment-count').textContent.trim())`),
+	)
+	form, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#name').value, document.querySelector('#rule').value]`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"Most valuable", cardRule}, form)
+	require.Equal(t, cardCount+" contacts", text(t, ctx, "#segment-count"))
+	steps(t, ctx,
+		clickJS(`[data-segment-editor] button[type=submit]`),
+		waitJS(`/\/admin\/segments\/\d+$/.test(location.pathname)`),
+	)
+	saved, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/api/v1/segments/' + location.pathname.split('/').pop() + '/count', {credentials: 'same-origin'}).then(r => r.json()).then(j => j.count)`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, cardCount, strconv.Itoa(saved))
+
+	// An RFM segment row opens the form with its rule, shown in the builder.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/analytics"),
+		clickJS(`#rfm-h ~ .table-wrap [data-save-segment]`),
+		waitJS(`location.pathname === '/admin/segments/new' && /^rfm\.segment == "\w+"$/.test(document.querySelector('#rule').value)`),
+		waitJS(`document.querySelector('[data-segment-builder]').getAttribute('data-mode-now') === 'builder' &&
+			document.querySelector('[data-path="tree.items[0].field"]').value === 'rfm.segment'`),
+	)
 }
