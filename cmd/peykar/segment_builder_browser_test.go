@@ -122,6 +122,13 @@ func TestBrowserSegmentBuilder(t *testing.T) {
 	require.Equal(t, "ltr ltr", dirs)
 	builderScreenshot(t, ctx, "segment-builder-fa.png")
 
+	// On a 400 px phone the rows wrap: nothing is wider than the screen.
+	steps(t, ctx, chromedp.EmulateViewport(400, 900),
+		waitJS(`window.innerWidth === 400`),
+		waitJS(`document.documentElement.scrollWidth <= 400`))
+	builderScreenshot(t, ctx, "segment-builder-phone.png")
+	steps(t, ctx, chromedp.EmulateViewport(1280, 900), waitJS(`window.innerWidth === 1280`))
+
 	// A rule the builder cannot show says so, and the text stays.
 	steps(t, ctx,
 		clickJS(`[data-mode=text]`),
