@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -178,4 +179,46 @@ func TestBuilderRefusesBadTrees(t *testing.T) {
 		require.True(t, errors.As(err, &e), "%s: %v", field, err)
 		require.Equal(t, field, e.Field, e.Message)
 	}
+}
+
+// TestBuilderKeepsMeaning: a hand-written rule that fits the builder, read
+// into the builder and written back, selects the same contacts (the
+// builder's normal form changes the text, never the meaning), and reads
+// back to the same tree.
+func TestBuilderKeepsMeaning(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := rand.New(rand.NewPCG(17, 18))
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	randomContacts(t, &b, r, now, 150)
+	fits := 0
+	for range 1500 {
+		rule := randomRule(r, 3)
+		if _, err := CompileSegment(rule); err != nil {
+			continue
+		}
+		tree, err := ParseBuilder(rule)
+		var nf *NotFitError
+		if errors.As(err, &nf) {
+			continue
+		}
+		require.NoError(t, err, rule)
+		fits++
+		written, err := Rule(tree)
+		require.NoError(t, err, rule)
+		again, err := ParseBuilder(written)
+		require.NoError(t, err, written)
+		require.Equal(t, tree, again, "%s\n→ %s", rule, written)
+		want, err := CompileSegment(rule)
+		require.NoError(t, err)
+		got, err := CompileSegment(written)
+		require.NoError(t, err, written)
+		wantIDs, err := matchingIDs(b.ctx, b.pool, want, now, 0, 1000)
+		require.NoError(t, err, rule)
+		gotIDs, err := matchingIDs(b.ctx, b.pool, got, now, 0, 1000)
+		require.NoError(t, err, written)
+		require.Equal(t, wantIDs, gotIDs, "%s\n→ %s", rule, written)
+	}
+	t.Logf("%d random rules fit the builder and kept their meaning", fits)
+	require.Greater(t, fits, 100)
 }
