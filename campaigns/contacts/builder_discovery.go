@@ -47,3 +47,26 @@ func TagValues(ctx context.Context, db DBTX, sample int) ([]string, error) {
 	}
 	return tags, nil
 }
+
+// AttributeValues returns, per attribute key, the most common text values
+// (at most 20, most common first) on the newest sample contacts: the
+// segment builder's suggestions.
+func AttributeValues(ctx context.Context, db DBTX, sample int) (map[string][]string, error) {
+	rows, err := db.Query(ctx, query("attribute_values"), sample)
+	if err != nil {
+		return nil, fmt.Errorf("attribute values: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("attribute values: %w", err)
+		}
+		out[k] = append(out[k], v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("attribute values: %w", err)
+	}
+	return out, nil
+}

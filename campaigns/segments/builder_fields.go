@@ -16,7 +16,8 @@ type Field struct {
 	// Group is contact, attributes, stats or analytics, for the menu.
 	Group string `json:"group"`
 	// Values are the known values of a text or tags field (statuses, RFM
-	// segments, tags seen in the data), offered as suggestions.
+	// segments, tags and attribute values seen in the data), offered as
+	// suggestions.
 	Values []string `json:"values,omitempty"`
 }
 
@@ -55,13 +56,18 @@ const discoverySample = 5000
 // BuilderFields returns the fields the builder offers: the language's own,
 // then the attributes and tags seen on the newest contacts (a bounded
 // sample). An attribute's kind follows the JSON type most of its values
-// have; objects, arrays and nulls are left out.
+// have, and a text attribute suggests its most common values; objects,
+// arrays and nulls are left out.
 func BuilderFields(ctx context.Context, db DBTX) ([]Field, error) {
 	tags, err := contacts.TagValues(ctx, db, discoverySample)
 	if err != nil {
 		return nil, fmt.Errorf("builder fields: %w", err)
 	}
 	attrs, err := contacts.AttributeKinds(ctx, db, discoverySample)
+	if err != nil {
+		return nil, fmt.Errorf("builder fields: %w", err)
+	}
+	values, err := contacts.AttributeValues(ctx, db, discoverySample)
 	if err != nil {
 		return nil, fmt.Errorf("builder fields: %w", err)
 	}
@@ -75,7 +81,11 @@ func BuilderFields(ctx context.Context, db DBTX) ([]Field, error) {
 	kinds := map[string]string{"string": KindText, "number": KindNumber, "boolean": KindBool}
 	for _, a := range attrs {
 		if k, ok := kinds[a.Type]; ok {
-			out = append(out, Field{Field: attrPrefix + a.Key, Kind: k, Group: "attributes"})
+			f := Field{Field: attrPrefix + a.Key, Kind: k, Group: "attributes"}
+			if k == KindText {
+				f.Values = values[a.Key]
+			}
+			out = append(out, f)
 		}
 	}
 	return out, nil

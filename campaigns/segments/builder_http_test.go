@@ -26,14 +26,18 @@ func TestBuilderHTTP(t *testing.T) {
 	code, out := a.do(http.MethodGet, "/segments/builder/fields", nil)
 	require.Equal(t, http.StatusOK, code, out)
 	kinds := map[string]string{}
-	var tags []any
+	var tags, cities []any
 	for _, it := range out["items"].([]any) {
 		f := it.(map[string]any)
 		kinds[f["field"].(string)] = f["kind"].(string)
-		if f["field"] == "contact.tags" {
+		switch f["field"] {
+		case "contact.tags":
 			tags = f["values"].([]any)
+		case "contact.attributes.city":
+			cities = f["values"].([]any)
 		}
 	}
+	require.Equal(t, []any{"Shiraz", "Tabriz", "Tehran"}, cities, "four of each, by name")
 	require.Equal(t, KindText, kinds["contact.attributes.city"])
 	require.Equal(t, KindNumber, kinds["contact.attributes.spend"])
 	require.Equal(t, KindBool, kinds["contact.attributes.vip"])

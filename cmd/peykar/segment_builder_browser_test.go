@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,9 +191,19 @@ func TestBrowserSaveAsSegment(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cardCount, strconv.Itoa(saved))
 
+	// Every cluster row offers its rule too.
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/analytics"), chromedp.WaitVisible(chromedp.CSS("#clusters-h")))
+	clusters, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#clusters-h ~ .table-wrap tbody tr')].map(tr =>
+		tr.cells[0].textContent + ' ' + (tr.querySelector('[data-save-segment]') || {title: ''}).title)`))
+	require.NoError(t, err)
+	require.NotEmpty(t, clusters)
+	for _, c := range clusters {
+		id, rule, _ := strings.Cut(c, " ")
+		require.Equal(t, "cluster.id == "+id, rule)
+	}
+
 	// An RFM segment row opens the form with its rule, shown in the builder.
 	steps(t, ctx,
-		chromedp.Navigate(m.URL()+"/admin/analytics"),
 		clickJS(`#rfm-h ~ .table-wrap [data-save-segment]`),
 		waitJS(`location.pathname === '/admin/segments/new' && /^rfm\.segment == "\w+"$/.test(document.querySelector('#rule').value)`),
 		waitJS(`document.querySelector('[data-segment-builder]').getAttribute('data-mode-now') === 'builder' &&
