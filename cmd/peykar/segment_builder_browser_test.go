@@ -107,6 +107,24 @@ func TestBrowserSegmentBuilder(t *testing.T) {
 		document.querySelectorAll('[data-segment-builder] .cond').length === 3 &&
 		document.querySelector('[data-path="tree.items[1].value"]').value === '1000000'`))
 
+	// A nested "any" group: … and (email contains sara or email contains mina).
+	steps(t, ctx,
+		clickJS(`[data-path="tree"] > .actions [data-add=group]`),
+		waitJS(`document.querySelector('[data-path="tree.items[3].match"]').value === 'any'`),
+		setSelect(`[data-path="tree.items[3].items[0].op"]`, "contains"),
+		chromedp.SendKeys(chromedp.CSS(`[data-path="tree.items[3].items[0].value"]`), "sara"),
+		clickJS(`[data-path="tree.items[3]"] [data-add=condition]`),
+		setSelect(`[data-path="tree.items[3].items[1].op"]`, "contains"),
+		chromedp.SendKeys(chromedp.CSS(`[data-path="tree.items[3].items[1].value"]`), "mina"),
+		waitJS(fmt.Sprintf(`document.querySelector('#rule').value === %q`,
+			want+` && (contact.email contains "sara" || contact.email contains "mina")`)),
+		waitJS(`document.querySelector('#segment-count').textContent.trim() === '2 contacts'`),
+		// Removing the first name leaves one condition in the group.
+		clickJS(`[data-remove="tree.items[3].items[0]"]`),
+		waitJS(fmt.Sprintf(`document.querySelector('#rule').value === %q`, want+` && contact.email contains "mina"`)),
+		waitJS(`document.querySelector('#segment-count').textContent.trim() === '1 contacts'`),
+	)
+
 	// In Persian the builder is right to left; the rule and values stay
 	// left to right.
 	steps(t, ctx,
