@@ -3,12 +3,14 @@ package segments
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -221,4 +223,36 @@ func TestBuilderKeepsMeaning(t *testing.T) {
 	}
 	t.Logf("%d random rules fit the builder and kept their meaning", fits)
 	require.Greater(t, fits, 100)
+}
+
+// TestDateCompareSQLMatchesGo: the builder's before and after run as SQL
+// and select exactly what Go selects, on timestamps around the date's
+// midnight (UTC) and on a contact that never opened.
+func TestDateCompareSQLMatchesGo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	midnight := time.Date(2026, 3, 21, 0, 0, 0, 0, time.UTC)
+	for i, off := range []time.Duration{-time.Hour, -time.Second, -time.Microsecond, 0, time.Microsecond, time.Second, 25 * time.Hour} {
+		id := b.mustCreate(t, contacts.ContactInput{Email: fmt.Sprintf("t%d@example.com", i)})
+		_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET last_open_at = $2, created_at = $2 WHERE id = $1`, id, midnight.Add(off))
+		require.NoError(t, err)
+	}
+	b.mustCreate(t, contacts.ContactInput{Email: "never@example.com"})
+	for _, field := range []string{"stats.last_open_at", "contact.created_at"} {
+		for _, op := range []string{"<", "<=", ">", ">="} {
+			rule := fmt.Sprintf(`%s %s date("2026-03-21")`, field, op)
+			c, err := CompileSegment(rule)
+			require.NoError(t, err)
+			require.True(t, c.Translatable(), rule)
+			sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)
+			require.NoError(t, err)
+			goPath := *c
+			goPath.tree = nil
+			goIDs, err := matchingIDs(b.ctx, b.pool, &goPath, now, 0, 1000)
+			require.NoError(t, err)
+			require.Equal(t, goIDs, sqlIDs, rule)
+			require.NotEmpty(t, goIDs, rule)
+		}
+	}
 }
