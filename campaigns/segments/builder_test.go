@@ -256,3 +256,41 @@ func TestDateCompareSQLMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseBuilder: any rule reads into the builder, is refused as not
+// fitting, or is the compiler's error, never a panic; a tree it reads
+// writes a rule that compiles and reads back to the same tree.
+func FuzzParseBuilder(f *testing.F) {
+	for _, s := range []string{
+		``, `true`, `contact.attributes.city == "Tehran" && stats.revenue > 1000000 && days_since(stats.last_purchase_at) < 90`,
+		`has_tag("vip") || !has_tag("x") && contact.name startsWith "S"`, `(1 <= stats.sent && stats.sent <= 5) || rfm.segment == "lost"`,
+		`contact.created_at < date("2026-03-21") and contact.attributes["my key"] == false`, `stats.revenue >= -0.5`,
+		`contact.attributes.a.b == 1`, `1 <= stats.sent`, `not (stats.opens > 1)`, `contact.email endsWith "x"`,
+		`stats.opens > 1e20`, `days_since(stats.last_open_at) > 1000001`, `contact.attributes["شهر"] contains "تهران"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rule string) {
+		tree, err := ParseBuilder(rule)
+		if err != nil {
+			var nf *NotFitError
+			var e *errs.Error
+			if !errors.As(err, &nf) && !errors.As(err, &e) {
+				t.Fatalf("%q: unexpected error %v", rule, err)
+			}
+			return
+		}
+		written, err := Rule(tree)
+		if err != nil {
+			t.Fatalf("%q: its tree does not write: %v", rule, err)
+		}
+		if _, err := CompileSegment(written); err != nil {
+			t.Fatalf("%q → %q does not compile: %v", rule, written, err)
+		}
+		again, err := ParseBuilder(written)
+		if err != nil {
+			t.Fatalf("%q → %q does not read back: %v", rule, written, err)
+		}
+		require.Equal(t, tree, again, "%q → %q", rule, written)
+	})
+}
