@@ -125,6 +125,14 @@ func TestBrowserSegmentBuilder(t *testing.T) {
 		waitJS(`document.querySelector('#segment-count').textContent.trim() === '1 contacts'`),
 	)
 
+	// A value that does not suit its field is pointed at, in the row.
+	steps(t, ctx,
+		runJS(`document.querySelector('[data-path="tree.items[1].value"]').value = ''`),
+		chromedp.SendKeys(chromedp.CSS(`[data-path="tree.items[1].value"]`), "lots"),
+		waitJS(`document.querySelector('[data-path="tree.items[1].value"]').getAttribute('aria-invalid') === 'true' &&
+			!document.querySelector('[data-path="tree.items[1]"] [data-row-error]').hidden`),
+	)
+
 	// In Persian the builder is right to left; the rule and values stay
 	// left to right.
 	steps(t, ctx,
@@ -140,6 +148,13 @@ func TestBrowserSegmentBuilder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ltr ltr", dirs)
 	builderScreenshot(t, ctx, "segment-builder-fa.png")
+
+	// Persian digits typed in a number are read as digits.
+	steps(t, ctx,
+		runJS(`document.querySelector('[data-path="tree.items[1].value"]').value = ''`),
+		chromedp.SendKeys(chromedp.CSS(`[data-path="tree.items[1].value"]`), "۱۴۰۰۰۰۰"),
+		waitJS(`document.querySelector('#rule').value.includes('stats.revenue > 1400000')`),
+	)
 
 	// On a 400 px phone the rows wrap: nothing is wider than the screen.
 	steps(t, ctx, chromedp.EmulateViewport(400, 900),
