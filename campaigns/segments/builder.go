@@ -31,6 +31,8 @@ type Node struct {
 	Value string `json:"value,omitempty"`
 	// Value2 is the upper bound of "between".
 	Value2 string `json:"value2,omitempty"`
+	// Values are the choices of "one_of" (at least one).
+	Values []string `json:"values,omitempty"`
 }
 
 // The kinds of builder fields, which decide their operators.
@@ -44,7 +46,7 @@ const (
 
 // Ops lists the operators of each kind of field, in the builder's order.
 var Ops = map[string][]string{
-	KindText:   {"is", "is_not", "contains", "starts_with"},
+	KindText:   {"is", "is_not", "contains", "starts_with", "one_of"},
 	KindNumber: {"eq", "ne", "gt", "ge", "lt", "le", "between"},
 	KindDate:   {"last_days", "more_days_ago", "before", "after"},
 	KindTags:   {"has", "has_not"},
@@ -67,6 +69,9 @@ var numberOps = map[string]string{"eq": "==", "ne": "!=", "gt": ">", "ge": ">=",
 
 // attrPrefix starts the field of a contact attribute.
 const attrPrefix = "contact.attributes."
+
+// maxChoices bounds the values of one_of.
+const maxChoices = 100
 
 // maxBuilderNumber bounds a builder number so it is written, and read back,
 // exactly (integers below it are exact as float64 too).
@@ -151,6 +156,12 @@ func writeCondition(c Node) string {
 		return f + " < date(" + quote(c.Value) + ")"
 	case "after":
 		return f + " > date(" + quote(c.Value) + ")"
+	case "one_of":
+		vs := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			vs[i] = quote(v)
+		}
+		return f + " in [" + strings.Join(vs, ", ") + "]"
 	case "has":
 		return "has_tag(" + quote(c.Value) + ")"
 	case "has_not":
@@ -258,6 +269,12 @@ func normalizeCondition(c Node, at string) (Node, error) {
 	}
 	if c.Op != "between" && c.Value2 != "" {
 		return Node{}, errs.Field(at+".value2", "only between takes a second value")
+	}
+	if c.Op == "one_of" && (len(c.Values) == 0 || len(c.Values) > maxChoices || c.Value != "") {
+		return Node{}, errs.Field(at+".values", "one_of takes 1 to %d values (and no value)", maxChoices)
+	}
+	if c.Op != "one_of" && len(c.Values) > 0 {
+		return Node{}, errs.Field(at+".values", "only one_of takes values")
 	}
 	var err error
 	switch opk {

@@ -195,6 +195,11 @@ func parseComparison(field, op string, lit ast.Node) (Node, bool) {
 			return Node{Field: field, Op: o, Value: s.Value}, true
 		}
 	}
+	if arr, ok := lit.(*ast.ArrayNode); ok && op == "in" && (kind == KindText || kind == "attribute") {
+		if vs, ok := stringList(arr); ok {
+			return Node{Field: field, Op: "one_of", Values: vs}, true
+		}
+	}
 	if b, ok := lit.(*ast.BoolNode); ok && op == "==" && (kind == KindBool || kind == "attribute") {
 		if b.Value {
 			return Node{Field: field, Op: "is_true"}, true
@@ -318,4 +323,20 @@ func number(n ast.Node) (string, bool) {
 // describe names a node for a NotFitError: its position in the rule.
 func describe(n ast.Node) string {
 	return fmt.Sprintf("the part at character %d", n.Location().From+1)
+}
+
+// stringList reads a list of 1 to maxChoices string literals.
+func stringList(arr *ast.ArrayNode) ([]string, bool) {
+	if len(arr.Nodes) == 0 || len(arr.Nodes) > maxChoices {
+		return nil, false
+	}
+	vs := make([]string, len(arr.Nodes))
+	for i, n := range arr.Nodes {
+		s, ok := n.(*ast.StringNode)
+		if !ok {
+			return nil, false
+		}
+		vs[i] = s.Value
+	}
+	return vs, true
 }

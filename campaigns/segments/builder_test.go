@@ -33,7 +33,13 @@ func randomCondition(r *rand.Rand) Node {
 	c := Node{Field: f.Field, Op: op}
 	switch f.Kind {
 	case KindText:
-		c.Value = pick(builderTexts)
+		if op == "one_of" {
+			for range 1 + r.IntN(3) {
+				c.Values = append(c.Values, pick(builderTexts))
+			}
+		} else {
+			c.Value = pick(builderTexts)
+		}
 	case KindNumber:
 		c.Value = pick(builderNumbers)
 		if op == "between" {
@@ -144,7 +150,8 @@ func TestBuilderDoesNotFit(t *testing.T) {
 		`!(stats.opens > 1)`,
 		`stats.opens > stats.clicks`,
 		`contact.email endsWith "@example.com"`,
-		`contact.attributes.city in ["Tehran", "Shiraz"]`,
+		`contact.attributes.city in ["Tehran", 1]`,
+		`contact.attributes.city in []`,
 		`1 <= stats.sent`,
 		`len(contact.tags) > 2`,
 		`contact.email matches "^a"`,
@@ -175,6 +182,7 @@ func TestBuilderRefusesBadTrees(t *testing.T) {
 		"tree.items[0].value":          {Match: "all", Items: []Node{{Field: "stats.opens", Op: "gt", Value: "many"}}},
 		"tree.items[1].items[0].value": {Match: "all", Items: []Node{{Field: "stats.opens", Op: "gt", Value: "1"}, {Match: "any", Items: []Node{{Field: "contact.created_at", Op: "before", Value: "21/03/2026"}}}}},
 		"tree.match":                   {Match: "some", Items: []Node{{Field: "stats.opens", Op: "gt", Value: "1"}}},
+		"tree.items[0].values":         {Match: "all", Items: []Node{{Field: "rfm.segment", Op: "one_of"}}},
 	} {
 		_, err := Rule(tree)
 		var e *errs.Error

@@ -242,4 +242,16 @@ func TestBrowserSaveAsSegment(t *testing.T) {
 		waitJS(`document.querySelector('[data-segment-builder]').getAttribute('data-mode-now') === 'builder' &&
 			document.querySelector('[data-path="tree.items[0].field"]').value === 'rfm.segment'`),
 	)
+
+	// The loyal card's rule (rfm.segment in [...]) opens as "is one of";
+	// one more value typed goes into the rule.
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/analytics"),
+		clickJS(`section[aria-labelledby="q-loyal"] [data-save-segment]`),
+		waitJS(`location.pathname === '/admin/segments/new' && document.querySelector('[data-segment-builder]').getAttribute('data-mode-now') === 'builder'`),
+		waitJS(`document.querySelector('[data-path="tree.items[0].op"]').value === 'one_of' &&
+			document.querySelector('[data-path="tree.items[0].values"]').value === 'champions, loyal'`),
+		chromedp.SendKeys(chromedp.CSS(`[data-path="tree.items[0].values"]`), "، at_risk"),
+		waitJS(`document.querySelector('#rule').value === 'rfm.segment in ["champions", "loyal", "at_risk"]'`),
+	)
 }

@@ -213,19 +213,35 @@
       return span;
     }
 
+    // listInput edits one_of's values as one text, separated by commas
+    // (Latin or Persian).
+    function listInput(c, path) {
+      var i = el("input", { "data-role": "values", "data-path": path + ".values", "aria-label": msg("values"), dir: "auto" });
+      i.value = (c.values || []).join(", ");
+      i.addEventListener("input", function () {
+        c.values = i.value.split(/[,\u060c]/).map(function (v) { return v.trim(); }).filter(function (v) { return v !== ""; });
+        sync();
+      });
+      return el("span", { class: "val" }, [i]);
+    }
+
     function conditionRow(c, path, parent, idx) {
       var f = field(c.field) || fields[0];
       var kind = f.kind;
       var opSel = select("op", path + ".op", ops[kind].map(function (o) { return { value: o, text: msg("op." + o) }; }), c.op, msg("op"));
       opSel.addEventListener("change", function () {
+        var was = c.op;
         c.op = opSel.value;
         if (c.op !== "between") delete c.value2;
+        if (c.op === "one_of" && was !== "one_of") { c.values = c.value ? [c.value] : []; c.value = ""; }
+        if (c.op !== "one_of") delete c.values;
         if (kind === "bool") c.value = "";
         render();
         sync();
       });
       var row = el("div", { class: "cond", "data-path": path }, [fieldSelect(c, path), opSel]);
-      if (kind !== "bool") row.appendChild(valueInput(c, path, "value", kind));
+      if (c.op === "one_of") row.appendChild(listInput(c, path));
+      else if (kind !== "bool") row.appendChild(valueInput(c, path, "value", kind));
       if (c.op === "between") {
         row.appendChild(el("span", { text: msg("and") }));
         row.appendChild(valueInput(c, path, "value2", kind));
