@@ -24,6 +24,7 @@ type segmentForm struct {
 	Rule     string
 	Err      formErr
 	Archived bool
+	Builder  segmentBuilder
 }
 
 func (u *UI) segmentList(c echo.Context) error {
@@ -50,7 +51,14 @@ func (u *UI) segmentList(c echo.Context) error {
 }
 
 func (u *UI) segmentNew(c echo.Context) error {
-	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: segmentForm{}})
+	b, err := u.builderData(c)
+	if err != nil {
+		return err
+	}
+	// "Save as segment" on the analytics page opens this form filled in
+	// (?name=&rule=); nothing is saved until the form is submitted.
+	f := segmentForm{Name: prefill(c.QueryParam("name"), 500), Rule: prefill(c.QueryParam("rule"), 10000), Builder: b}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: u.t(c, "segment.new"), Nav: "segments", Data: f})
 }
 
 func (u *UI) segmentEdit(c echo.Context) error {
@@ -62,7 +70,11 @@ func (u *UI) segmentEdit(c echo.Context) error {
 	if err != nil {
 		return u.pageErr(c, err)
 	}
-	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule, Archived: s.ArchivedAt != nil}})
+	b, err := u.builderData(c)
+	if err != nil {
+		return err
+	}
+	return u.render(c, http.StatusOK, "segment", pageData{Title: s.Name, Nav: "segments", Data: segmentForm{ID: s.ID, Name: s.Name, Rule: s.Rule, Archived: s.ArchivedAt != nil, Builder: b}})
 }
 
 func (u *UI) segmentCreate(c echo.Context) error { return u.segmentSave(c, 0) }
@@ -89,10 +101,22 @@ func (u *UI) segmentSave(c echo.Context, id int64) error {
 			fe.Message = exprWords(u.tr(c), "segment", fe.Message, fe.Position > 0)
 		}
 		form := segmentForm{ID: id, Name: in.Name, Rule: in.Rule, Err: fe}
+		if form.Builder, err = u.builderData(c); err != nil {
+			return err
+		}
 		return u.render(c, http.StatusUnprocessableEntity, "segment", pageData{Nav: "segments", Data: form})
 	}
 	if err != nil {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/segments/"+strconv.FormatInt(s.ID, 10))
+}
+
+// prefill is a form value passed in the URL, or "" when it is longer than
+// the field takes (the form would refuse it anyway).
+func prefill(s string, limit int) string {
+	if len(s) > limit {
+		return ""
+	}
+	return s
 }

@@ -388,3 +388,26 @@ WITH j AS (
     RETURNING id),
 d AS (DELETE FROM bulk_export_chunks c USING j WHERE c.job_id = j.id)
 SELECT count(*) FROM j;
+
+-- name: attribute_kinds
+-- The attribute keys of the newest $1 contacts with the JSON type most of
+-- their values have, for the segment builder's field list: a bounded
+-- sample, not a scan of every contact.
+SELECT k, mode() WITHIN GROUP (ORDER BY jsonb_typeof(v))
+FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c, jsonb_each(c.attributes) AS e(k, v)
+GROUP BY k ORDER BY k LIMIT 100;
+
+-- name: tag_values
+-- The tags of the newest $1 contacts, for the segment builder.
+SELECT DISTINCT t FROM (SELECT tags FROM contacts ORDER BY id DESC LIMIT $1) c, unnest(c.tags) AS t
+ORDER BY t LIMIT 200;
+
+-- name: attribute_values
+-- The most common text values (at most 20 a key) of the attributes of the
+-- newest $1 contacts, for the segment builder's suggestions.
+SELECT k, v FROM (
+    SELECT e.k, e.v #>> '{}' AS v, row_number() OVER (PARTITION BY e.k ORDER BY count(*) DESC, e.v #>> '{}') AS rn
+    FROM (SELECT attributes FROM contacts ORDER BY id DESC LIMIT $1) c, jsonb_each(c.attributes) AS e(k, v)
+    WHERE jsonb_typeof(e.v) = 'string'
+    GROUP BY e.k, e.v
+) x WHERE rn <= 20 ORDER BY k, rn;

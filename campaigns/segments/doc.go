@@ -30,11 +30,22 @@
 // campaign's follow-up rule (package campaigns).
 //
 // A segment made only of comparisons, and/or/not, in, contains,
-// startsWith, endsWith, matches, attribute access, has_tag, days_since and
-// len(contact.tags) runs as one parameterised SQL WHERE clause that selects
+// startsWith, endsWith, matches, attribute access, has_tag, days_since,
+// timestamps compared with date("YYYY-MM-DD") and len(contact.tags) runs
+// as one parameterised SQL WHERE clause that selects
 // exactly what the Go evaluation would (translate.go states the semantics;
 // TestRuleSQLMatchesGo checks them on random segments and contacts). Other
 // segments run in Go over keyset pages of contacts, reading only the
 // columns and attributes they use (plan.go, decode.go), after SQL has
 // applied whatever conjuncts translate.
+//
+// # The builder
+//
+// The admin UI's segment builder edits a rule as a tree of all/any groups
+// of field/operator/value conditions (Node). Rule writes a tree as expr;
+// ParseBuilder reads a rule back with expr's parser, or says why it does
+// not fit (NotFitError), so the text stays the source of truth; property
+// tests hold tree → rule → tree equal and a rewritten rule's meaning
+// unchanged. BuilderFields lists the fields, with the attributes and tags
+// found on the newest contacts.
 package segments

@@ -157,19 +157,11 @@ func randomRule(r *rand.Rand, depth int) string {
 	}
 }
 
-// TestRuleSQLMatchesGo is the property that justifies the translation:
-// on random contacts, every translatable random rule selects exactly the
-// same contacts in SQL as in Go.
-func TestRuleSQLMatchesGo(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	seed := uint64(42)
-	if v, err := strconv.ParseUint(os.Getenv("RULE_SEED"), 10, 64); err == nil {
-		seed = v // RULE_SEED=n explores other cases
-	}
-	r := rand.New(rand.NewPCG(seed, 7))
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for i := range 300 {
+// randomContacts stores n random contacts with random stats, dates
+// (around now) and scores.
+func randomContacts(t *testing.T, b *bundle, r *rand.Rand, now time.Time, n int) {
+	t.Helper()
+	for i := range n {
 		id := b.mustCreate(t, randomContactInput(r, i))
 		ts := func() *time.Time {
 			if r.IntN(3) == 0 {
@@ -183,8 +175,23 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 			id, r.IntN(4), r.IntN(4), r.IntN(3), r.IntN(2), float64(r.IntN(3000))/100, ts(), ts(), ts(),
 			now.Add(-time.Duration(r.Int64N(int64(400*24*time.Hour)))), []string{"active", "active", "bounced", "unsubscribed"}[r.IntN(4)])
 		require.NoError(t, err)
-		randomScores(t, &b, r, id)
+		randomScores(t, b, r, id)
 	}
+}
+
+// TestRuleSQLMatchesGo is the property that justifies the translation:
+// on random contacts, every translatable random rule selects exactly the
+// same contacts in SQL as in Go.
+func TestRuleSQLMatchesGo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	seed := uint64(42)
+	if v, err := strconv.ParseUint(os.Getenv("RULE_SEED"), 10, 64); err == nil {
+		seed = v // RULE_SEED=n explores other cases
+	}
+	r := rand.New(rand.NewPCG(seed, 7))
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	randomContacts(t, &b, r, now, 300)
 	translated, fallback := 0, 0
 	for range 1000 {
 		rule := randomRule(r, 3)

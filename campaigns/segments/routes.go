@@ -18,7 +18,8 @@ type Deps struct {
 }
 
 // Routes registers the segment endpoints on api (/api/v1): create, list,
-// get, update, delete, count, preview, archive and unarchive.
+// get, update, delete, count, preview, archive and unarchive, and the
+// segment builder's fields and its conversions between a tree and a rule.
 func Routes(api *echo.Group, deps Deps) {
 	if deps.Counts == nil {
 		deps.Counts = &Counts{}
@@ -33,6 +34,9 @@ func Routes(api *echo.Group, deps Deps) {
 	api.GET("/segments/:id/count", h.countSegment)
 	api.POST("/segments/:id/archive", h.archiveSegment(true))
 	api.POST("/segments/:id/unarchive", h.archiveSegment(false))
+	api.GET("/segments/builder/fields", h.builderFields)
+	api.POST("/segments/builder/rule", h.builderRule)
+	api.POST("/segments/builder/tree", h.builderTree)
 }
 
 type handlers struct{ deps Deps }

@@ -380,6 +380,9 @@ func (l literal) number() (float64, bool) {
 var flipped = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 func (t *translator) compare(x *ast.BinaryNode) (boolSQL, bool) {
+	if sql, ok := t.dateCompare(x); ok {
+		return sql, true
+	}
 	op := x.Operator
 	left, right := x.Left, x.Right
 	if _, isLit := asLiteral(left); isLit {
