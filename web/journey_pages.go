@@ -61,6 +61,7 @@ func (u *UI) journeyView(ctx context.Context, c echo.Context, cp campaigns.Campa
 	lang := u.lang(c)
 	in := journeyNumbers(cp, r)
 	in.RTL = lang.msg.T("dir") == "rtl"
+	in.Locale = newLocale(lang.tag, u.zone(c))
 	if cp.SegmentID != nil {
 		seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
 		if err != nil {
