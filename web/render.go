@@ -60,7 +60,9 @@ func parsePages(msg catalogue, lc locale) (map[string]*template.Template, error)
 		"persian":       lc.persian,
 		"scheduleHint":  func() string { return lc.digits(lc.ScheduleLayout()) },
 		// termValue shows a goal term's number as its metric is shown.
-		"termValue":    lc.TermValue,
+		"termValue": lc.TermValue,
+		// goalTerm writes a goal term with its metric's label (goal_term.go).
+		"goalTerm":     func(term campaigns.GoalTerm) template.HTML { return goalTerm(msg, lc, term) },
 		"reasonSample": func() int { return campaigns.ReasonSample },
 		"join":         strings.Join,
 		"inc":          func(i int) int { return i + 1 },
