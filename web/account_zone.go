@@ -105,7 +105,7 @@ func (u *UI) dateEcho(c echo.Context, lc locale) error {
 		if d, err := lc.ParseDate(s); err != nil {
 			text = u.t(c, "date.invalid", lc.digits(lc.DateLayout()))
 		} else {
-			text = u.t(c, "date.echo", d.Format("2006-01-02"))
+			text = u.t(c, "date.echo", lc.digits(d.Format("2006-01-02")))
 		}
 	}
 	return c.HTML(http.StatusOK, templateEscape(text))

@@ -57,8 +57,8 @@ func TestDateEcho(t *testing.T) {
 		require.Equal(t, http.StatusOK, rec.Code)
 		return rec.Body.String()
 	}
-	require.Equal(t, "= 2026-12-06 میلادی", get("fa", "goals%5B0%5D.target_date=%DB%B1%DB%B4%DB%B0%DB%B5/%DB%B0%DB%B9/%DB%B1%DB%B5"))
-	require.Equal(t, "= 2026-12-06 میلادی", get("fa", "from=1405/09/15"))
+	require.Equal(t, "= ۲۰۲۶-۱۲-۰۶ میلادی", get("fa", "goals%5B0%5D.target_date=%DB%B1%DB%B4%DB%B0%DB%B5/%DB%B0%DB%B9/%DB%B1%DB%B5"))
+	require.Equal(t, "= ۲۰۲۶-۱۲-۰۶ میلادی", get("fa", "from=1405/09/15"))
 	require.Equal(t, "تاریخ را به شکل ۱۴۰۵/۰۹/۱۵ بنویسید (سال/ماه/روز، هجری خورشیدی).", get("fa", "to=1405/13/01"))
 	require.Equal(t, "= 2026-12-06 in the Gregorian calendar", get("en", "to=2026-12-06"))
 	require.Empty(t, get("fa", "from="))

@@ -33,8 +33,10 @@ const latinDigitsJS = `(() => {
 // TestBrowserPersianDigitsEverywhere opens the everyday pages in Persian
 // (the dashboard, the campaign list, a launched campaign with its journey
 // map after its live numbers arrive, the contact list, the segment list,
-// a segment with its live count) and finds no Latin digit in their
-// visible text, outside code, form fields and email addresses.
+// a segment with its live count, the reports) and finds no Latin digit in
+// their visible text, outside code, form fields and email addresses. On
+// the reports page a Jalali from date typed in Persian digits is echoed as
+// its Gregorian date and chooses the report's days.
 func TestBrowserPersianDigitsEverywhere(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
@@ -57,6 +59,7 @@ func TestBrowserPersianDigitsEverywhere(t *testing.T) {
 		{"/admin/contacts", `document.querySelector('#contacts-table') !== null`},
 		{"/admin/segments", `document.querySelector('main') !== null`},
 		{fmt.Sprintf("/admin/segments/%d", seg), `/[۰-۹]/.test(document.querySelector('#segment-count').textContent)`},
+		{"/admin/reports", `document.querySelector('#standard') !== null`},
 	}
 	for _, p := range pages {
 		steps(t, ctx, chromedp.Navigate(m.URL()+p.path),
@@ -66,7 +69,17 @@ func TestBrowserPersianDigitsEverywhere(t *testing.T) {
 		require.Empty(t, latin, "%s: Latin digits in the Persian page:\n%s", p.path, strings.Join(latin, "\n"))
 	}
 
-	// The scan can fail: the same page in English has digits it would find.
+	steps(t, ctx, chromedp.Navigate(m.URL()+"/admin/reports"), waitJS(`document.querySelector('#standard') !== null`),
+		runJS(`(() => { const f = document.querySelector('#r-from'); f.value = '۱۴۰۵/۰۹/۰۱'; f.dispatchEvent(new Event('input', {bubbles: true})); })()`),
+		waitJS(`document.querySelector('#g-from').textContent === '= ۲۰۲۶-۱۱-۲۲ میلادی'`),
+		clickJS(`#standard-form button[type=submit]`),
+		waitJS(`new URLSearchParams(location.search).get('from') === '۱۴۰۵/۰۹/۰۱' && document.querySelector('#standard-csv') !== null`),
+	)
+	csv, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#standard-csv').getAttribute('href')`))
+	require.NoError(t, err)
+	require.Contains(t, csv, "from=2026-11-22", "the report is for the Gregorian day the Jalali date names")
+
+		// The scan can fail: the same page in English has digits it would find.
 	steps(t, ctx, clickJS(`a[data-lang="en"]`), waitJS(`document.documentElement.lang === "en" && document.readyState === "complete"`),
 		chromedp.Navigate(fmt.Sprintf("%s/admin/campaigns/%d", m.URL(), id)),
 		waitJS(`Number((document.querySelector('#journey') || {dataset: {}}).dataset.updates || 0) >= 1`))
