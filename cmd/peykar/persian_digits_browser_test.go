@@ -79,7 +79,7 @@ func TestBrowserPersianDigitsEverywhere(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, csv, "from=2026-11-22", "the report is for the Gregorian day the Jalali date names")
 
-		// The scan can fail: the same page in English has digits it would find.
+	// The scan can fail: the same page in English has digits it would find.
 	steps(t, ctx, clickJS(`a[data-lang="en"]`), waitJS(`document.documentElement.lang === "en" && document.readyState === "complete"`),
 		chromedp.Navigate(fmt.Sprintf("%s/admin/campaigns/%d", m.URL(), id)),
 		waitJS(`Number((document.querySelector('#journey') || {dataset: {}}).dataset.updates || 0) >= 1`))
