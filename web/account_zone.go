@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -72,6 +73,9 @@ func (u *UI) setTimezone(c echo.Context) error {
 // write it.
 func (u *UI) scheduleEcho(c echo.Context) error {
 	lc := u.locale(c)
+	if !c.QueryParams().Has("scheduled_at") {
+		return u.dateEcho(c, lc)
+	}
 	s := c.QueryParam("scheduled_at")
 	var text string
 	if s == "" {
@@ -80,6 +84,29 @@ func (u *UI) scheduleEcho(c echo.Context) error {
 		text = u.t(c, "campaign.schedule_invalid", lc.digits(lc.ScheduleLayout()))
 	} else {
 		text = u.t(c, "campaign.schedule_echo", at.In(lc.loc).Format("2006-01-02 15:04"), lc.loc.String(), at.Format("2006-01-02 15:04"))
+	}
+	return c.HTML(http.StatusOK, templateEscape(text))
+}
+
+// dateEcho answers a date field's live echo (an htmx GET with the field's
+// own name: a goal's target date, a report's from or to): the date typed,
+// read in the locale's calendar, as the Gregorian date it is stored as; or
+// how to write it.
+func (u *UI) dateEcho(c echo.Context, lc locale) error {
+	var s string
+	for _, vs := range c.QueryParams() {
+		if len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+			s = vs[0]
+			break
+		}
+	}
+	var text string
+	if s != "" {
+		if d, err := lc.ParseDate(s); err != nil {
+			text = u.t(c, "date.invalid", lc.digits(lc.DateLayout()))
+		} else {
+			text = u.t(c, "date.echo", lc.digits(d.Format("2006-01-02")))
+		}
 	}
 	return c.HTML(http.StatusOK, templateEscape(text))
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -321,9 +320,9 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 			continue
 		}
 		if date != "" {
-			d, err := time.Parse("2006-01-02", date)
+			d, err := lc.ParseDate(date) // a Jalali date in Persian
 			if err != nil {
-				fail(errs.Field(fmt.Sprintf("goals[%d].target_date", len(cp.Goals)), "must be a date (YYYY-MM-DD)"))
+				fail(errs.Field(fmt.Sprintf("goals[%d].target_date", len(cp.Goals)), "%s", tr("date.invalid", lc.digits(lc.DateLayout()))))
 			} else {
 				g.TargetDate = &d
 			}

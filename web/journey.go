@@ -26,6 +26,7 @@ type journeyInput struct {
 	// link to their read-only detail on the page (#jd-{node}).
 	EditSteps, EditRules bool
 	RTL                  bool
+	Locale               locale // writes the numbers (Persian digits in Persian)
 }
 
 // journeyNode is a box of the map: the entry, a step, a rule (the label on
@@ -89,6 +90,8 @@ type journeyMap struct {
 	Nodes []*journeyNode
 	Edges []journeyEdge
 	RTL   bool
+	// Locale writes the live numbers and delays in the page's digits.
+	Locale locale
 }
 
 // Geometry, in SVG user units (pixels at scale 1).
@@ -125,7 +128,7 @@ type journeyEdgeDraft struct {
 // steps, each followed by what it does. A step's depth is the fewest sends
 // from the first step; steps no rule sends yet follow the first.
 func layoutJourney(msg catalogue, in journeyInput) journeyMap {
-	m := journeyMap{RTL: in.RTL}
+	m := journeyMap{RTL: in.RTL, Locale: in.Locale}
 	c := in.Campaign
 	launched := c.Status != campaigns.StatusDraft
 	byID := map[string]*journeyNode{}
@@ -154,7 +157,7 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 	stepNode := map[string]*journeyNode{}
 	for i, st := range c.Steps {
 		n := add(&journeyNode{ID: "step-" + st.Key, Kind: "step", Col: 2*depth[st.Key] + 1, Title: st.Key})
-		n.Lines = []journeyLine{{Text: templateLabel(msg, in.Template, st.TemplateID)}}
+		n.Lines = []journeyLine{{Text: templateLabel(msg, in.Locale, in.Template, st.TemplateID)}}
 		w := in.Steps[st.Key]
 		n.Stats = []journeyStat{{"sent", w.Sent, statPath("steps", st.Key, "sent")},
 			{"waiting", in.Waiting[st.Key], statPath("step_deliveries", st.Key, "waiting")},
@@ -179,7 +182,7 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 		if s, ok := stepNode[src]; ok {
 			col = s.Col + 1
 		}
-		n := add(&journeyNode{ID: "rule-" + strconv.Itoa(i), Kind: "rule", Col: col, Title: r.Name, Lines: ruleLines(msg, r)})
+		n := add(&journeyNode{ID: "rule-" + strconv.Itoa(i), Kind: "rule", Col: col, Title: r.Name, Lines: ruleLines(msg, in.Locale, r)})
 		n.Stats = ruleStats(r, counts[r.Name])
 		n.Href = "#jd-" + n.ID
 		if in.EditRules {
@@ -192,7 +195,7 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 			if target, ok := stepNode[a.Step]; ok && a.Type == "send" {
 				e := journeyEdgeDraft{from: n.ID, to: target.ID, label: msg.T("journey.now")}
 				if a.Delay != "" {
-					e.label = msg.T("journey.after", a.Delay)
+					e.label = msg.T("journey.after", in.Locale.digits(a.Delay))
 					if launched {
 						e.rule, e.step = r.Name, a.Step
 					}
@@ -203,7 +206,7 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 			end := add(&journeyNode{ID: fmt.Sprintf("end-%d-%d", i, j), Kind: "end", Col: col + 1, Title: actionLabel(msg, a), Href: n.Href})
 			end.Missing = a.Type == "send"
 			if a.Delay != "" {
-				end.Lines = []journeyLine{{Text: msg.T("journey.after", a.Delay)}}
+				end.Lines = []journeyLine{{Text: msg.T("journey.after", in.Locale.digits(a.Delay))}}
 			}
 			edges = append(edges, journeyEdgeDraft{from: n.ID, to: end.ID})
 		}
@@ -288,11 +291,11 @@ func ruleSource(c campaigns.Campaign, r campaigns.Rule) string {
 
 // ruleLines are a rule box's lines: its trigger (with the wait of a timer
 // rule, or "any step"), then its condition, shortened.
-func ruleLines(msg catalogue, r campaigns.Rule) []journeyLine {
+func ruleLines(msg catalogue, lc locale, r campaigns.Rule) []journeyLine {
 	trigger := msg.T("journey.on", msg.T("rule.on."+r.On))
 	switch {
 	case r.After != "":
-		trigger += " · " + msg.T("journey.after", r.After)
+		trigger += " · " + msg.T("journey.after", lc.digits(r.After))
 	case r.Step == "" && !isTimerRule(r.On):
 		trigger += " · " + msg.T("journey.any_step")
 	}
@@ -319,14 +322,14 @@ func actionLabel(msg catalogue, a campaigns.Action) string {
 	return msg.T("rule.action." + a.Type)
 }
 
-func templateLabel(msg catalogue, names map[int64]string, id int64) string {
+func templateLabel(msg catalogue, lc locale, names map[int64]string, id int64) string {
 	if name, ok := names[id]; ok {
 		return name
 	}
 	if id == 0 {
 		return msg.T("journey.no_template")
 	}
-	return msg.T("journey.template_id", id)
+	return msg.TL(lc, "journey.template_id", id)
 }
 
 // shorten cuts s to at most n runes, marking the cut with an ellipsis.

@@ -48,7 +48,7 @@ func journeyDetails(msg catalogue, in journeyInput, m journeyMap) []journeyDetai
 				d.Rows = append(d.Rows, journeyDetailRow{Label: msg.T("journey.detail.condition"), Value: r.When, Code: true})
 			}
 			for _, a := range r.Actions {
-				d.Rows = append(d.Rows, journeyDetailRow{Label: msg.T("journey.detail.action"), Value: actionText(msg, a)})
+				d.Rows = append(d.Rows, journeyDetailRow{Label: msg.T("journey.detail.action"), Value: actionText(msg, in.Locale, a)})
 			}
 		default:
 			continue
@@ -69,13 +69,13 @@ func ruleOfNode(c campaigns.Campaign, id string) *campaigns.Rule {
 }
 
 // actionText says what an action does, with its delay.
-func actionText(msg catalogue, a campaigns.Action) string {
+func actionText(msg catalogue, lc locale, a campaigns.Action) string {
 	s := actionLabel(msg, a)
 	if a.Type == "send" {
 		s = msg.T("journey.action_send", a.Step)
 	}
 	if a.Delay != "" {
-		s += " · " + msg.T("journey.after", a.Delay)
+		s += " · " + msg.T("journey.after", lc.digits(a.Delay))
 	}
 	return s
 }

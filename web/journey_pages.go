@@ -61,6 +61,7 @@ func (u *UI) journeyView(ctx context.Context, c echo.Context, cp campaigns.Campa
 	lang := u.lang(c)
 	in := journeyNumbers(cp, r)
 	in.RTL = lang.msg.T("dir") == "rtl"
+	in.Locale = u.locale(c) //nolint:contextcheck // the user's zone is read with the request's own context, once per request
 	if cp.SegmentID != nil {
 		seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
 		if err != nil {

@@ -33,14 +33,14 @@ var journeyTmpl = template.Must(template.New("journey").Funcs(template.FuncMap{
 	},
 }).Parse(`<svg class="journey" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{f .Map.W}} {{f .Map.H}}" width="{{f .Map.W}}" height="{{f .Map.H}}" role="group" aria-label="{{.Label}}" direction="{{if .Map.RTL}}rtl{{else}}ltr{{end}}">
 <defs><marker id="journey-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="journey-arrowhead"/></marker></defs>
-{{range .Map.Edges}}{{$e := .}}{{if .Href}}<a href="{{.Href}}" class="journey-link" id="jl-{{.ID}}">{{end}}<g class="journey-edge" data-edge="{{.ID}}" data-from="{{.From}}" data-to="{{.To}}"><path d="{{.Path}}" marker-end="url(#journey-arrow)"/>{{if .Href}}<path d="{{.Path}}" class="journey-hit"/>{{end}}{{if .Label}}<text x="{{f .LX}}" y="{{f .LY}}" text-anchor="middle" class="journey-edge-label">{{.Label}}</text>{{end}}{{with .Stats}}<text x="{{f $e.LX}}" y="{{f (sub $e.LY 13)}}" text-anchor="middle" class="journey-edge-label journey-stats">{{template "stats" (dict "Owner" $e.ID "Stats" . "Stat" $.Stat)}}</text>{{end}}</g>{{if .Href}}</a>{{end}}
+{{range .Map.Edges}}{{$e := .}}{{if .Href}}<a href="{{.Href}}" class="journey-link" id="jl-{{.ID}}">{{end}}<g class="journey-edge" data-edge="{{.ID}}" data-from="{{.From}}" data-to="{{.To}}"><path d="{{.Path}}" marker-end="url(#journey-arrow)"/>{{if .Href}}<path d="{{.Path}}" class="journey-hit"/>{{end}}{{if .Label}}<text x="{{f .LX}}" y="{{f .LY}}" text-anchor="middle" class="journey-edge-label">{{.Label}}</text>{{end}}{{with .Stats}}<text x="{{f $e.LX}}" y="{{f (sub $e.LY 13)}}" text-anchor="middle" class="journey-edge-label journey-stats">{{template "stats" (dict "Owner" $e.ID "Stats" . "Stat" $.Stat "Num" $.Num)}}</text>{{end}}</g>{{if .Href}}</a>{{end}}
 {{end}}{{range .Map.Nodes}}{{if .Href}}<a href="{{.Href}}" class="journey-link" id="jl-{{.ID}}">{{end}}<g class="journey-node journey-{{.Kind}}{{if .Missing}} journey-missing{{end}}" data-node="{{.ID}}"><title>{{.Title}}{{range .Lines}} — {{.Text}}{{end}}</title>
 <rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" rx="8"/>
 <text x="{{cx .}}" y="{{lineY . 0}}" text-anchor="middle" class="journey-title" direction="{{if eq .Kind "step"}}ltr{{else}}{{dir .Title $.Map.RTL}}{{end}}" unicode-bidi="embed">{{short .Title}}</text>
 {{$n := .}}{{range $i, $l := .Lines}}<text x="{{cx $n}}" y="{{lineY $n (add $i 1)}}" text-anchor="middle"{{if $l.Code}} class="journey-code" direction="ltr"{{else}} direction="{{dir $l.Text $.Map.RTL}}"{{end}} unicode-bidi="embed">{{short $l.Text}}</text>
-{{end}}{{range $r, $row := .StatRows}}<text x="{{cx $n}}" y="{{lineY $n (add (len $n.Lines) (add $r 1))}}" text-anchor="middle" class="journey-stats">{{template "stats" (dict "Owner" $n.ID "Stats" $row "Stat" $.Stat)}}</text>
+{{end}}{{range $r, $row := .StatRows}}<text x="{{cx $n}}" y="{{lineY $n (add (len $n.Lines) (add $r 1))}}" text-anchor="middle" class="journey-stats">{{template "stats" (dict "Owner" $n.ID "Stats" $row "Stat" $.Stat "Num" $.Num)}}</text>
 {{end}}</g>{{if .Href}}</a>{{end}}
-{{end}}</svg>{{define "stats"}}{{$o := .Owner}}{{$l := .Stat}}{{range $i, $s := .Stats}}{{if $i}} · {{end}}<tspan class="journey-stat-label">{{index $l $s.Key}}</tspan> <tspan class="journey-stat" data-stat="{{$s.Key}}" id="j-{{$o}}-{{$s.Key}}"{{with $s.Path}} data-path="{{.}}"{{end}}>{{$s.Value}}</tspan>{{end}}{{end}}`))
+{{end}}</svg>{{define "stats"}}{{$o := .Owner}}{{$l := .Stat}}{{$num := .Num}}{{range $i, $s := .Stats}}{{if $i}} · {{end}}<tspan class="journey-stat-label">{{index $l $s.Key}}</tspan> <tspan class="journey-stat" data-stat="{{$s.Key}}" id="j-{{$o}}-{{$s.Key}}"{{with $s.Path}} data-path="{{.}}"{{end}}>{{call $num $s.Value}}</tspan>{{end}}{{end}}`))
 
 // textDir is the direction of s as dir="auto" would pick it: that of its
 // first strong letter (Arabic script and Hebrew right to left), else the
@@ -71,7 +71,7 @@ func journeySVG(msg catalogue, m journeyMap) (template.HTML, error) {
 		stat[k] = msg.T("journey.stat." + k)
 	}
 	var b bytes.Buffer
-	err := journeyTmpl.Execute(&b, map[string]any{"Map": m, "Stat": stat, "Label": msg.T("journey.title")})
+	err := journeyTmpl.Execute(&b, map[string]any{"Map": m, "Stat": stat, "Label": msg.T("journey.title"), "Num": func(v int64) string { return m.Locale.Num(v) }})
 	if err != nil {
 		return "", fmt.Errorf("journey map: %w", err)
 	}

@@ -60,7 +60,15 @@ func parsePages(msg catalogue, lc locale) (map[string]*template.Template, error)
 		"persian":       lc.persian,
 		"scheduleHint":  func() string { return lc.digits(lc.ScheduleLayout()) },
 		// termValue shows a goal term's number as its metric is shown.
-		"termValue":    lc.TermValue,
+		"termValue": lc.TermValue,
+		// goalTerm writes a goal term with its metric's label (goal_term.go).
+		"goalTerm": func(term campaigns.GoalTerm) template.HTML { return goalTerm(msg, lc, term) },
+		// dateValue and dateHint are a date field's value and format
+		// (date_field.go): Jalali in Persian.
+		"dateValue": lc.DateValue,
+		"dateHint":  func() string { return lc.digits(lc.DateLayout()) },
+		// editorWords are the visual editor's block names (editor_words.go).
+		"editorWords":  func() map[string]map[string]string { return editorWords(msg) },
 		"reasonSample": func() int { return campaigns.ReasonSample },
 		"join":         strings.Join,
 		"inc":          func(i int) int { return i + 1 },

@@ -52,7 +52,8 @@ func (u *UI) reportsPage(c echo.Context) error {
 		}
 	} else {
 		d["Standard"] = std
-		d["From"], d["To"] = std.From, std.To
+		lc := u.locale(c)
+		d["From"], d["To"] = lc.DateValue(std.From), lc.DateValue(std.To) // Jalali in Persian
 		q := url.Values{"from": {std.From}, "to": {std.To}, "bom": {"1"}} // bom: Excel reads Persian right
 		if std.SegmentID != nil {
 			q.Set("segment_id", strconv.FormatInt(*std.SegmentID, 10))
@@ -142,7 +143,8 @@ func (u *UI) standardReport(c echo.Context) (reports.Standard, error) {
 	if u.Pool == nil {
 		return reports.Standard{}, errs.New(errs.Unavailable, "reports are not configured")
 	}
-	q, err := reports.ParseStandardQuery(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("segment_id"), time.Now())
+	lc := u.locale(c) // from and to may be Jalali dates in Persian
+	q, err := reports.ParseStandardQuery(lc.isoDate(c.QueryParam("from")), lc.isoDate(c.QueryParam("to")), c.QueryParam("segment_id"), time.Now())
 	if err != nil {
 		return reports.Standard{}, err
 	}

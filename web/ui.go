@@ -136,6 +136,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.accountZoneRoutes(admin)
 	u.liveReportRoutes(admin)
 	u.wordsRoutes(admin)
+	u.notFoundRoute(admin) // last: it answers what no route above does
 	return nil
 }
 

@@ -61,11 +61,12 @@ func TestBrowserDashboard(t *testing.T) {
 	dashboardScreenshot(t, ctx, "dashboard-en.png", 1280)
 	dashboardScreenshot(t, ctx, "dashboard-phone.png", 400)
 
-	// The Persian UI: right to left, Persian labels, the same numbers.
+	// The Persian UI: right to left, Persian labels, the same numbers in
+	// Persian digits.
 	steps(t, ctx, clickJS(`a[data-lang="fa"]`), waitJS(`document.documentElement.dir === "rtl"`), chromedp.WaitVisible(chromedp.CSS("#dash-churn")))
 	require.Equal(t, "پیشخوان", text(t, ctx, "h1"))
 	require.Contains(t, text(t, ctx, "#dash-health"), "نرخ برگشت")
-	require.Equal(t, strconv.FormatInt(raw.contacts, 10), text(t, ctx, `[data-metric="contacts"]`))
+	require.Equal(t, persianDigits(strconv.FormatInt(raw.contacts, 10)), text(t, ctx, `[data-metric="contacts"]`), "in Persian digits")
 	dashboardScreenshot(t, ctx, "dashboard-fa.png", 1280)
 	builderFitsPhone(t, ctx)
 	steps(t, ctx, clickJS(`a[data-lang="en"]`), waitJS(`document.documentElement.dir === "ltr"`))

@@ -202,7 +202,8 @@ func TestDashboardAgainstRawRows(t *testing.T) {
 	require.Zero(t, raw.finishedDeliveredClicked)
 	require.Regexp(t, `<li class="goal met" data-goal-met="true"><strong dir="auto">reach</strong>: met`, body)
 	require.Regexp(t, `<li class="goal pending" data-goal-met="false"><strong dir="auto">clicks</strong>: in progress`, body)
-	require.Contains(t, body, fmt.Sprintf("sent is %d, target &gt;= 2", raw.finishedSent))
+	require.Contains(t, body, fmt.Sprintf(`Sent is %d, target <bdi dir="ltr" class="mono goal-op">&gt;=</bdi> 2`, raw.finishedSent), "the metric by its label, the operator isolated")
+	require.Contains(t, body, `Click rate is 0%, target <bdi dir="ltr" class="mono goal-op">&gt;=</bdi> 50%`)
 
 	// The churn card counts what the analytics summary's churn list counts.
 	sum, err := analytics.GetSummary(context.Background(), s.m.pool, 1)

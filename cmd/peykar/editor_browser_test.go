@@ -81,13 +81,23 @@ func TestBrowserVisualEditorFromGalleryInPersian(t *testing.T) {
 	for _, want := range []string{"heading", "text", "image", "button", "sect50", "divider", "spacer", "footer", "raw-html"} {
 		require.Contains(t, blocks, want)
 	}
+	// The block panel speaks the page's language: blocks and categories
+	// by their Persian names, none left in English.
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](gjsEditor+`.Blocks.getAll().map(b => b.getId() + '=' + b.getLabel() + '@' + b.getCategoryLabel())`))
+	require.NoError(t, err)
+	for _, want := range []string{"heading=سرتیتر@محتوا", "button=دکمه@محتوا", "sect50=دو ستون@چیدمان", "spacer=فاصله@چیدمان", "raw-html=HTML خام@پیشرفته", "footer=شبکه‌های اجتماعی / پانویس@محتوا"} {
+		require.Contains(t, names, want)
+	}
+	for _, n := range names {
+		require.NotRegexp(t, `=[^@]*[A-Za-z]{3}|@[A-Za-z]`, strings.TrimPrefix(n, "raw-html=HTML"), "an English block or category name: %s", n)
+	}
 	// Drag a heading and a button from the block panel onto the canvas
 	// (real mouse and drag events), and edit the heading's words.
 	headings := evalInt(t, ctx, gjsEditor+`.getWrapper().find('h1').length`)
 	buttons := evalInt(t, ctx, gjsEditor+`.getWrapper().find('a.button').length`)
-	dragBlock(t, ctx, "Heading", 0.5, 0.15)
+	dragBlock(t, ctx, "سرتیتر", 0.5, 0.15)
 	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('h1').length === %d`, headings+1)))
-	dragBlock(t, ctx, "Button", 0.5, 0.15)
+	dragBlock(t, ctx, "دکمه", 0.5, 0.15)
 	steps(t, ctx, waitJS(fmt.Sprintf(gjsEditor+`.getWrapper().find('a.button').length === %d`, buttons+1)))
 	steps(t, ctx,
 		runJS(`(() => { const hs = `+gjsEditor+`.getWrapper().find('h1'); hs[hs.length - 1].components('حراج تابستان'); })()`),

@@ -124,7 +124,7 @@ func TestBrowserJourneyMap(t *testing.T) {
 		return x('entry') > x('step-main') && x('step-main') > x('rule-0') && x('rule-0') > x('step-offer') })()`))
 	require.NoError(t, err)
 	require.True(t, mirrored, "entry at the right, follow-up at the left")
-	require.Contains(t, svgText(t, ctx, `#journey [data-node="step-main"]`), "ارسال 2")
+	require.Contains(t, svgText(t, ctx, `#journey [data-node="step-main"]`), "ارسال ۲", "Persian digits")
 	code, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#journey [data-node="rule-0"] .journey-code').getAttribute('direction')`))
 	require.NoError(t, err)
 	require.Equal(t, "ltr", code)
@@ -136,7 +136,7 @@ func TestBrowserJourneyMap(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, inOrder, "%s reads left to right, isolated from the page's direction", sel)
 	}
-	steps(t, ctx, waitJS(updates+` >= 1 && `+stat("rule-0", "fired")+` === '2' && `+arrowWaiting+` === '2'`))
+	steps(t, ctx, waitJS(updates+` >= 1 && `+stat("rule-0", "fired")+` === '۲' && `+arrowWaiting+` === '۲'`))
 	journeyScreenshot(t, ctx, "journey-map-fa.png")
 
 	// At phone width the map keeps its size and scrolls, and says so.
@@ -164,7 +164,7 @@ func TestBrowserJourneyMap(t *testing.T) {
 	m.streams.Close()
 	steps(t, ctx, waitJS(`!document.getElementById('journey-stream-lost').hidden`),
 		waitJS(updates+fmt.Sprintf(` > %d && performance.getEntriesByType('resource').some(e => new URL(e.name).pathname.endsWith('/journey'))`, seen)))
-	require.Equal(t, "2", svgText(t, ctx, `#journey [data-node="rule-0"] [data-stat="fired"]`), "the fetched map's numbers")
+	require.Equal(t, "۲", svgText(t, ctx, `#journey [data-node="rule-0"] [data-stat="fired"]`), "the fetched map's numbers, in Persian digits")
 }
 
 // activeID is the id of the focused element.

@@ -46,6 +46,11 @@
 
   function msg(root, key) { return root.getAttribute("data-msg-" + key) || key; }
 
+  // num writes n as the page's language writes numbers: Persian digits and
+  // separators in the Persian page, as the server's locale does.
+  var numbers = new Intl.NumberFormat(document.documentElement.lang === "fa" ? "fa-IR" : "en-US", { useGrouping: true });
+  function num(n) { return typeof n === "number" ? numbers.format(n) : String(n); }
+
   // showError renders an API error, pointing at its position in src.
   function showError(el, err, src) {
     el.textContent = "";
@@ -54,8 +59,8 @@
     el.hidden = false;
     var p = document.createElement("p");
     var where = "";
-    if (err.line) where = " (" + err.line + ":" + (err.column || 1) + ")";
-    else if (err.position) where = " (" + err.position + ")";
+    if (err.line) where = " (" + num(err.line) + ":" + num(err.column || 1) + ")";
+    else if (err.position) where = " (" + num(err.position) + ")";
     p.textContent = (err.field ? err.field + ": " : "") + err.message + where;
     el.appendChild(p);
     // A compiler's message is in English (the API's); the page asks for it
@@ -109,7 +114,7 @@
         }
         rule.removeAttribute("aria-invalid");
         showError(errBox, null);
-        count.textContent = msg(root, "count").replace("%d", r.data.count);
+        count.textContent = msg(root, "count").replace("%d", num(r.data.count));
         sample.textContent = "";
         (r.data.sample || []).forEach(function (c) {
           var li = document.createElement("li");

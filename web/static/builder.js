@@ -39,6 +39,7 @@
     count.value = String(next + 1);
     var row = list.lastElementChild;
     initRow(row);
+    if (window.htmx) window.htmx.process(row); // a new goal's Jalali date echo
     refreshStepChoices();
     var first = row.querySelector("input:not([type=hidden]), select");
     if (first) first.focus();

@@ -14,6 +14,9 @@
   var section = document.getElementById("journey-section") || box;
   var lost = document.getElementById("journey-stream-lost");
   var FALLBACK_MS = 30000;
+  // Numbers are written as the server writes them in the page's language:
+  // Persian digits and separators in the Persian page (web/locale.go).
+  var numbers = new Intl.NumberFormat(document.documentElement.lang === "fa" ? "fa-IR" : "en-US");
   var es = null, timer = null, applied = 0;
 
   // lookup follows path into the report; null when something is missing.
@@ -51,7 +54,7 @@
       var path;
       try { path = JSON.parse(el.getAttribute("data-path")); } catch (e) { return; }
       var v = lookup(report, path);
-      set(el, String(typeof v === "number" ? v : 0));
+      set(el, numbers.format(typeof v === "number" ? v : 0));
     });
     counted();
   }

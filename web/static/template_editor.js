@@ -10,6 +10,34 @@
 
   function el(id) { return document.getElementById(id); }
 
+  // CATEGORY puts each block (the preset's and ours) in a category of the
+  // block panel; their names, and the blocks', are the page's
+  // (editor.block.* and editor.category.* in web/i18n, given in the
+  // #editor-words JSON element).
+  var CATEGORY = {
+    sect100: "layout", sect50: "layout", sect30: "layout", sect37: "layout", divider: "layout", spacer: "layout",
+    heading: "content", text: "content", "text-sect": "content", image: "content", button: "content", quote: "content",
+    link: "content", "link-block": "content", "grid-items": "content", "list-items": "content", footer: "content",
+    "raw-html": "advanced",
+  };
+  var words = null;
+
+  function editorWords() {
+    if (words) return words;
+    var node = el("editor-words");
+    try { words = node ? JSON.parse(node.textContent) : {}; } catch (e) { words = {}; }
+    words.blocks = words.blocks || {};
+    words.categories = words.categories || {};
+    return words;
+  }
+
+  // blockWords is a block's label and category in the page's language
+  // (the block's id when the catalogue has no name for it).
+  function blockWords(id) {
+    var w = editorWords(), cat = CATEGORY[id] || "content";
+    return { label: w.blocks[id] || id, category: w.categories[cat] || cat };
+  }
+
   // fire tells app.js's preview that the HTML changed.
   function fire(node) { node.dispatchEvent(new Event("input", { bubbles: true })); }
 
@@ -144,7 +172,7 @@
       },
       model: {
         defaults: {
-          tagName: "div", name: "Raw HTML", droppable: false, editable: false,
+          tagName: "div", name: blockWords("raw-html").label, droppable: false, editable: false,
           attributes: { "data-raw-html": "" }, raw: "",
         },
         // A placeholder: the inliner would restyle the markup (see
@@ -158,36 +186,40 @@
         onRender: function () {
           var raw = this.model.get("raw");
           if (raw) this.el.innerHTML = raw;
-          else this.el.textContent = root.getAttribute("data-msg-raw-empty") || "Raw HTML";
+          else this.el.textContent = root.getAttribute("data-msg-raw-empty") || blockWords("raw-html").label;
         },
       },
     });
   }
 
-  // Blocks the preset lacks: heading, spacer, social/footer and raw HTML.
+  // Blocks the preset lacks: heading, spacer, social/footer and raw HTML,
+  // named in the page's language.
   function addBlocks(editor) {
     var bm = editor.BlockManager;
     var cell = "padding:8px 24px;font-family:Tahoma,Arial,Helvetica,sans-serif";
-    bm.add("heading", {
-      label: "Heading", category: "Peykar",
-      content: '<h1 style="margin:0;padding:16px 24px 8px;font-family:Tahoma,Arial,Helvetica,sans-serif;font-size:24px;line-height:32px;color:#111111">Heading</h1>',
-    });
-    bm.add("spacer", {
-      label: "Spacer", category: "Peykar",
+    function named(id, def) {
+      var w = blockWords(id);
+      def.label = w.label;
+      def.category = w.category;
+      return def;
+    }
+    bm.add("heading", named("heading", {
+      content: '<h1 style="margin:0;padding:16px 24px 8px;font-family:Tahoma,Arial,Helvetica,sans-serif;font-size:24px;line-height:32px;color:#111111">' + blockWords("heading").label + '</h1>',
+    }));
+    bm.add("spacer", named("spacer", {
       content: '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td style="height:24px;font-size:0;line-height:0">&nbsp;</td></tr></table>',
-    });
-    bm.add("footer", {
-      label: "Social / footer", category: "Peykar",
+    }));
+    bm.add("footer", named("footer", {
       content: '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td style="' + cell +
         ';font-size:12px;line-height:18px;color:#777777;text-align:center">' +
         '<a href="https://instagram.com/" style="color:#0b5cad">Instagram</a> · <a href="https://x.com/" style="color:#0b5cad">X</a> · ' +
         '<a href="https://linkedin.com/" style="color:#0b5cad">LinkedIn</a><br>Shop · 1 Market Street<br>' +
         '<a href="{{ unsubscribe_url }}" style="color:#0b5cad">Unsubscribe</a></td></tr></table>',
-    });
-    bm.add("raw-html", {
-      label: "Raw HTML", category: "Peykar", activate: true,
+    }));
+    bm.add("raw-html", named("raw-html", {
+      activate: true,
       content: { type: RAW },
-    });
+    }));
   }
 
   // insertField puts a personalisation field where the author is typing:
@@ -251,7 +283,9 @@
       var opts = {
         container: "#gjs", height: "640px", width: "auto", fromElement: false,
         storageManager: false, cssIcons: "/admin/assets/vendor/font-awesome-4.7.0/css/font-awesome.min.css", telemetry: false,
-        plugins: plugin ? [plugin] : [],
+        // The preset's blocks are named in the page's language (its
+        // block option overrides each block's definition).
+        plugins: plugin ? [function (ed) { plugin(ed, { block: blockWords }); }] : [],
         pluginsOpts: {},
       };
       var saved = design.value ? JSON.parse(design.value) : null;
