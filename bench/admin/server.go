@@ -127,16 +127,20 @@ func (s *server) login(ctx context.Context) (*http.Client, error) {
 		return nil, err
 	}
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	_, body, err := get(ctx, c, s.base+"/login", "")
-	if err != nil {
-		return nil, err
+	// The first visit sets the visitor cookie the form's token is bound to.
+	var m []string
+	for range 2 {
+		_, body, err := get(ctx, c, s.base+"/admin/login", "")
+		if err != nil {
+			return nil, err
+		}
+		m = csrfField.FindStringSubmatch(body)
 	}
-	m := csrfField.FindStringSubmatch(body)
 	if m == nil {
 		return nil, errors.New("login page without a CSRF field")
 	}
 	form := url.Values{"email": {adminEmail}, "password": {adminPassword}, "_csrf": {m[1]}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/login", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/admin/login", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
