@@ -25,6 +25,8 @@
 //
 // It uses DATABASE_URL (written to: use a throwaway database), or starts
 // a throwaway embedded PostgreSQL (fsync off, as the other benches).
+// BENCH_PG_STATEMENTS=1 (embedded cluster) prints the statements that took
+// the database's time during the timed part.
 package main
 
 import (
@@ -67,6 +69,11 @@ func run() error {
 	if err := generate(ctx, pool, *n); err != nil {
 		return err
 	}
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" { // count only the timed part
+		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
 	dir, err := os.MkdirTemp("", "pkadmin")
 	if err != nil {
 		return err
@@ -84,6 +91,7 @@ func run() error {
 	if err := b.all(); err != nil {
 		return err
 	}
+	benchdb.PrintStatements(ctx, pool, os.Stdout)
 	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
 	fmt.Printf("server peak RSS (VmHWM): %.0f MB\n", srv.peakRSS())
 	fmt.Println()
