@@ -84,6 +84,9 @@ func run() error {
 		return err
 	}
 	defer srv.stop()
+	if err := settle(ctx, pool); err != nil {
+		return err
+	}
 	b := &bench{ctx: ctx, pool: pool, srv: srv, n: *n, runs: *runs}
 	if b.web, err = srv.login(ctx); err != nil {
 		return err
