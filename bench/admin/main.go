@@ -34,7 +34,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
 )
@@ -50,7 +52,9 @@ func run() error {
 	n := flag.Int("n", 100000, "contacts")
 	runs := flag.Int("runs", 20, "timed runs per page or call")
 	flag.Parse()
-	ctx := context.Background()
+	// Interrupted, the bench still stops its server and cluster.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	defer stop()
 	fmt.Printf("load average at start: %s\n", benchdb.LoadAvg())
 
 	cluster, err := benchdb.OpenCluster(ctx, 4)
