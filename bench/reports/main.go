@@ -34,6 +34,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/bench/internal/benchgen"
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
@@ -183,11 +184,11 @@ func run() error {
 // generateBoth generates the large and the small campaign and analyzes
 // the tables.
 func generateBoth(ctx context.Context, pool *pgxpool.Pool, deliveries, events, small, smallEvents int) (int64, int64, error) {
-	bigID, err := generate(ctx, pool, "large", deliveries, events, 0)
+	bigID, err := benchgen.Campaign(ctx, pool, "large", deliveries, events, 0, true)
 	if err != nil {
 		return 0, 0, err
 	}
-	smallID, err := generate(ctx, pool, "small", small, smallEvents, deliveries)
+	smallID, err := benchgen.Campaign(ctx, pool, "small", small, smallEvents, deliveries, true)
 	if err != nil {
 		return 0, 0, err
 	}

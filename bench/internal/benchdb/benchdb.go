@@ -34,7 +34,10 @@ type Cluster struct {
 	// DataDir is the embedded cluster's data directory ("" with DATABASE_URL),
 	// for CPU accounting.
 	DataDir string
-	Close   func()
+	// DSN is the database's connection URL, for a server process the
+	// benchmark starts against it.
+	DSN   string
+	Close func()
 }
 
 // OpenCluster is Open that also says where the embedded cluster lives.
@@ -86,7 +89,7 @@ func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
 		cleanup()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return &Cluster{Pool: pool, DataDir: dataDir, Close: func() { pool.Close(); cleanup() }}, nil
+	return &Cluster{Pool: pool, DataDir: dataDir, DSN: dsn, Close: func() { pool.Close(); cleanup() }}, nil
 }
 
 // PeakRSS is the process's peak resident set size in MB (VmHWM).
