@@ -181,9 +181,10 @@ func TestReportPageNumbersFromRawRows(t *testing.T) {
 	// Per step: main sent everything, the follow-up step nothing.
 	require.Contains(t, body, fmt.Sprintf(`<tr><td class="mono" dir="ltr">main</td><td class="num">%d</td><td class="num">%d</td>`, sent, sent-bounced))
 	require.Contains(t, body, `<tr><td class="mono" dir="ltr">offer</td><td class="num">0</td><td class="num">0</td>`)
-	// The goal's terms: the value now against the target.
-	require.Contains(t, body, fmt.Sprintf("sent is %d, target &gt;= 20", sent))
-	require.Contains(t, body, fmt.Sprintf("bounce_rate is %s%%, target &lt; 50%%", trimFloat(100*float64(bounced)/float64(sent))))
+	// The goal's terms: the value now against the target, each metric by
+	// its label and the operator kept left to right.
+	require.Contains(t, body, fmt.Sprintf(`Sent is %d, target <bdi dir="ltr" class="mono goal-op">&gt;=</bdi> 20`, sent))
+	require.Contains(t, body, fmt.Sprintf(`Bounce rate is %s%%, target <bdi dir="ltr" class="mono goal-op">&lt;</bdi> 50%%`, trimFloat(100*float64(bounced)/float64(sent))))
 }
 
 func trimFloat(f float64) string { return fmt.Sprintf("%g", float64(int64(f*100+0.5))/100) }
