@@ -141,7 +141,7 @@ func TestNumbersAManagerCanTrust(t *testing.T) {
 		`data-metric="ctor">50.0%<`, `data-metric="revenue">€590.00<`,
 		"In other currencies (not added): ¥10,000", `data-metric="revenue_per_recipient">€98.33<`,
 		`<li class="goal met"><strong dir="auto">opens</strong>`, `<li class="goal met"><strong dir="auto">clicks</strong>`,
-		"open_rate is 33.33%, target &gt;= 30%", "ctr is 16.67%, target &gt;= 15%"} {
+		`Open rate is 33.33%, target <bdi dir="ltr" class="mono goal-op">&gt;=</bdi> 30%`, `Click rate is 16.67%, target <bdi dir="ltr" class="mono goal-op">&gt;=</bdi> 15%`} {
 		require.Contains(t, page, s)
 	}
 	require.NotContains(t, page, "10590", "currencies are never added")

@@ -81,11 +81,14 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 	}
 }
 
-// waitJS waits until the JavaScript expression is truthy.
+// waitJS waits until the JavaScript expression is truthy. An expression
+// that throws counts as not yet true: between a form's submit and the next
+// page, the document can briefly lack the elements it reads (null.value).
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	guarded := "(() => { try { return !!(" + expr + "); } catch (e) { return false; } })()"
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		for {
-			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(60*time.Second))(ctx, tg)
+			_, err := chromedp.Poll[bool](guarded, chromedp.WithPollingTimeout(60*time.Second))(ctx, tg)
 			// A page that navigates while we poll (a form submit) is polled again.
 			if err != nil && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context")) && ctx.Err() == nil {
 				continue
