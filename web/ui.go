@@ -41,6 +41,8 @@ type UI struct {
 	langs map[string]*language // by language tag: en, fa…
 	// segmentCounts caches the segment list's counts (bounded cost).
 	segmentCounts segments.Counts
+	// dash keeps the dashboard's whole-table numbers (dashboardTTL).
+	dash dashCache
 }
 
 // language is one message catalogue and the pages rendered with it, parsed
