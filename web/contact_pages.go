@@ -43,7 +43,7 @@ func (u *UI) contactList(c echo.Context) error {
 		}
 		query.Segment = seg
 	}
-	segs, err := segments.ListSegments(ctx, u.Pool, 0, 500)
+	segs, err := u.pickerSegments(ctx, 500, segID)
 	if err != nil {
 		return err
 	}

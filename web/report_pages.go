@@ -13,7 +13,6 @@ import (
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/reports"
-	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -61,7 +60,8 @@ func (u *UI) reportsPage(c echo.Context) error {
 		d["CSV"] = "/api/v1/reports/standard.csv?" + q.Encode()
 	}
 
-	segs, err := segments.ListSegments(ctx, u.Pool, 0, 100)
+	selected, _ := strconv.ParseInt(c.QueryParam("segment_id"), 10, 64)
+	segs, err := u.pickerSegments(ctx, 100, selected)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,21 @@ func TestArchiveHidesFromLists(t *testing.T) {
 
 	// An archived segment still counts for the campaign using it.
 	api.call(http.StatusOK, "GET", fmt.Sprintf("/api/v1/segments/%d/count", seg), nil, nil)
+
+	// The contact list's and the reports' segment pickers leave it out,
+	// unless the page is filtered by it (an old link still says what it
+	// shows).
+	option := regexp.MustCompile(fmt.Sprintf(`<option value="%d"[^>]*>Everyone</option>`, seg))
+	for _, page := range []string{"/admin/contacts", "/admin/reports"} {
+		code, body := do(t, api.m, "GET", page, api.token, nil)
+		require.Equal(t, http.StatusOK, code, page)
+		require.Contains(t, body, `<select id=`, page)
+		require.NotRegexp(t, option, body, page)
+		code, body = do(t, api.m, "GET", fmt.Sprintf("%s?segment_id=%d", page, seg), api.token, nil)
+		require.Equal(t, http.StatusOK, code, page)
+		require.Regexp(t, option, body, page)
+		require.Contains(t, option.FindString(body), "selected", page)
+	}
 
 	var back idName
 	api.call(http.StatusOK, "POST", fmt.Sprintf("/api/v1/campaigns/%d/unarchive", welcome), nil, &back)
