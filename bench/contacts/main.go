@@ -83,7 +83,7 @@ func importAndFill(ctx context.Context, pool *pgxpool.Pool, meter cpuMeter, n in
 	t0 = time.Now()
 	c0 := meter.sample()
 	var lastRSS float64
-	res, err := contacts.ImportFile(ctx, pool, path, contacts.ModeUpsert, func(contacts.Progress) { lastRSS = max(lastRSS, benchdb.RSS()) })
+	res, err := contacts.ImportFile(ctx, pool, path, contacts.ImportOptions{Mode: contacts.ModeUpsert}, func(contacts.Progress) { lastRSS = max(lastRSS, benchdb.RSS()) })
 	check(err)
 	took := time.Since(t0)
 	fmt.Printf("import: %d rows in %s → %.0f rows/s (inserted %d, merged %d, rejected %d); max RSS during import %.0f MB\n",

@@ -67,15 +67,15 @@ func (r *Result) duplicate(d Duplicate) {
 	}
 }
 
-// ImportFile imports the CSV file at path into the contacts (see
-// ImportCSV); for the `peykar import` command.
-func ImportFile(ctx context.Context, pool *pgxpool.Pool, path, mode string, progress func(Progress)) (Result, error) {
+// ImportFile imports the CSV file at path into the contacts with the
+// choices of opts (see ImportCSVWith); for the `peykar import` command.
+func ImportFile(ctx context.Context, pool *pgxpool.Pool, path string, opts ImportOptions, progress func(Progress)) (Result, error) {
 	f, err := os.Open(path) //nolint:gosec // G304: the operator names the file on peykar import's command line
 	if err != nil {
 		return Result{}, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	return ImportCSV(ctx, pool, f, mode, func(r Result) {
+	return ImportCSVWith(ctx, pool, f, opts, func(r Result) {
 		if progress != nil {
 			progress(r.Progress)
 		}
