@@ -6,7 +6,7 @@
 -- nothing, and only the new rows' ids come back.
 INSERT INTO deliveries (campaign_id, step, contact_id)
 SELECT $1, $2, unnest($3::bigint[])
-ON CONFLICT (campaign_id, step, contact_id) DO NOTHING
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
 RETURNING id;
 
 -- name: claim
