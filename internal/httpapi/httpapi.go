@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,6 +78,13 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		if clientGone(c, err) {
+			// The client closed the connection (a tab closed mid-stream, a
+			// page left while its body loaded): nothing failed on our side,
+			// so no ERROR line; the access log records 499, nginx's code.
+			_ = c.NoContent(StatusClientClosedRequest)
+			return
+		}
 		status, body := toBody(err)
 		if status >= 500 {
 			logger.ErrorContext(c.Request().Context(), "request failed",
@@ -93,6 +101,16 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			logger.ErrorContext(c.Request().Context(), "write error response", slog.Any("error", err))
 		}
 	}
+}
+
+// StatusClientClosedRequest is the status recorded for a request whose
+// client went away before the answer (nginx's 499; never seen by a client).
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether err is the request's own context ending
+// because its client disconnected.
+func clientGone(c echo.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
 }
 
 func toBody(err error) (int, ErrorBody) {
