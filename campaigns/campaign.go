@@ -59,6 +59,15 @@ type Campaign struct {
 	// finished campaign.
 	RulesActive bool       `json:"rules_active"`
 	RulesEndAt  *time.Time `json:"rules_end,omitempty"`
+	// Entry is how contacts come in: the segment at launch (default), a
+	// contact event or entering the segment after launch (journey.go).
+	Entry Entry `json:"entry"`
+	// Reentry is "never" (default), "always" or a duration such as 720h.
+	Reentry string `json:"reentry"`
+	// Exit lists what takes a contact out of a triggered campaign.
+	Exit []Exit `json:"exit"`
+	// EndsAt is when a triggered campaign stops taking entries.
+	EndsAt *time.Time `json:"ends_at"`
 }
 
 // withRulesState fills the read-only RulesActive and RulesEndAt at now,
@@ -278,6 +287,7 @@ func (c *Campaign) normalize() error {
 	}
 	collectGoals(&p, c.Goals)
 	c.checkSettings(&p)
+	c.checkJourney(&p)
 	return errs.Collect(p)
 }
 

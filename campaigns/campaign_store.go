@@ -24,11 +24,18 @@ type DBTX interface {
 
 func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
-	var rules, goals, settings []byte
+	var rules, goals, settings, entry, exit []byte
 	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
-		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt)
+		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt,
+		&entry, &c.Reentry, &exit, &c.EndsAt)
 	if err != nil {
 		return c, err
+	}
+	if err := json.Unmarshal(entry, &c.Entry); err != nil {
+		return c, fmt.Errorf("campaign %d entry: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(exit, &c.Exit); err != nil {
+		return c, fmt.Errorf("campaign %d exit: %w", c.ID, err)
 	}
 	if err := json.Unmarshal(rules, &c.Rules); err != nil {
 		return c, fmt.Errorf("campaign %d rules: %w", c.ID, err)
@@ -112,6 +119,7 @@ func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 	err := tx.QueryRow(ctx, query("insert_campaign"),
 		c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
 		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
+		jsonArg(c.Entry), c.Reentry, jsonArg(c.Exit), c.EndsAt,
 	).Scan(&c.Status, &c.CreatedAt, &c.UpdatedAt, &c.ID)
 	if err != nil {
 		return wrapFK(err, "insert campaign")
@@ -124,6 +132,7 @@ func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 	err := tx.QueryRow(ctx, query("update_campaign"),
 		c.ID, c.Name, c.SegmentID, c.Channel, c.From.Name, c.From.Email, c.ReplyTo, c.ThrottlePerSecond,
 		c.ScheduledAt, jsonArg(c.Rules), jsonArg(c.Goals), jsonArg(c.Settings),
+		jsonArg(c.Entry), c.Reentry, jsonArg(c.Exit), c.EndsAt,
 	).Scan(&c.UpdatedAt)
 	if err != nil {
 		return wrapFK(err, "update campaign")

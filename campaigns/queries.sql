@@ -3,19 +3,22 @@
 
 -- name: get_campaign
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	entry, reentry, exit, ends_at
 FROM campaigns WHERE id = $1;
 
 -- name: get_campaign_for_update
 -- get_campaign locking the row until the transaction ends.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	entry, reentry, exit, ends_at
 FROM campaigns WHERE id = $1 FOR UPDATE;
 
 -- name: list_campaigns
 -- Newest first; $1 = 0 starts from the newest; $3 false leaves archived ones out.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	entry, reentry, exit, ends_at
 FROM campaigns WHERE ($1 = 0 OR id < $1) AND ($3 OR archived_at IS NULL) ORDER BY id DESC LIMIT $2;
 
 -- name: list_steps
@@ -25,14 +28,15 @@ SELECT key, coalesce(template_id, 0) FROM campaign_steps WHERE campaign_id = $1 
 -- name: insert_campaign
 -- A new campaign is a draft (the column's default status).
 INSERT INTO campaigns (name, segment_id, channel, from_name, from_email, reply_to, throttle_per_second,
-	scheduled_at, rules, goals, settings)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	scheduled_at, rules, goals, settings, entry, reentry, exit, ends_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING status, created_at, updated_at, id;
 
 -- name: update_campaign
 -- The editable fields only: status and launch progress change elsewhere.
 UPDATE campaigns SET name = $2, segment_id = $3, channel = $4, from_name = $5, from_email = $6, reply_to = $7,
-	throttle_per_second = $8, scheduled_at = $9, rules = $10, goals = $11, settings = $12, updated_at = now()
+	throttle_per_second = $8, scheduled_at = $9, rules = $10, goals = $11, settings = $12,
+	entry = $13, reentry = $14, exit = $15, ends_at = $16, updated_at = now()
 WHERE id = $1 RETURNING updated_at;
 
 -- name: delete_steps

@@ -142,7 +142,7 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 		case StatusDraft:
 		case StatusScheduled, StatusRunning, StatusPaused, StatusFinished:
 			if !sameAudience(old, *c) {
-				return errs.New(errs.Conflict, "a %s campaign's segment, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
+				return errs.New(errs.Conflict, "a %s campaign's segment, entry, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
 			}
 		default:
 			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)
@@ -165,6 +165,9 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 
 func sameAudience(a, b Campaign) bool {
 	if (a.SegmentID == nil) != (b.SegmentID == nil) || (a.SegmentID != nil && *a.SegmentID != *b.SegmentID) {
+		return false
+	}
+	if a.Entry.Type != b.Entry.Type || a.Entry.Event != b.Entry.Event {
 		return false
 	}
 	if a.Channel != b.Channel || a.From != b.From || a.ReplyTo != b.ReplyTo || len(a.Steps) != len(b.Steps) {
@@ -229,6 +232,9 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 	if len(c.Steps) == 0 {
 		p.add(errs.Field("steps", "a campaign needs at least one step to launch"))
 	}
+	if c.Triggered() {
+		c.checkEndsAt(&p, s.now())
+	}
 	rule, err := checkLaunchSegment(ctx, tx, c, &p)
 	if err != nil {
 		return err
@@ -274,6 +280,9 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 // launch: none, gone, an invalid rule, or nobody to send to. The error is
 // a failure to check.
 func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) (*segments.Compiled, error) {
+	if c.SegmentID == nil && c.Entry.Type == EntryEvent {
+		return nil, nil // an event journey needs no segment: anyone may enter
+	}
 	if c.SegmentID == nil {
 		p.add(errs.Field("segment_id", "a campaign needs a segment to launch"))
 		return nil, nil
@@ -290,6 +299,9 @@ func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems)
 	if err != nil {
 		p.add(errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err))
 		return nil, nil
+	}
+	if c.Triggered() {
+		return rule, nil // contacts may join it later
 	}
 	empty, err := segmentEmpty(ctx, tx, rule)
 	if err != nil {

@@ -33,7 +33,7 @@ const launchCheckSample = 200
 // failure to check.
 func (s *Service) checkTemplates(ctx context.Context, db DBTX, c Campaign, rule *segments.Compiled, opts LaunchOptions) ([]*errs.Error, error) {
 	var audience []templates.Contact
-	if s.Audience != nil {
+	if s.Audience != nil && rule != nil { // an event journey without a segment: no sample
 		page, err := segments.MatchPage(ctx, db, rule, 0, launchCheckSample)
 		if err != nil {
 			return nil, err

@@ -40,6 +40,7 @@ type bundle struct {
 	svc    *campaigns.Service
 	client *river.Client[pgx.Tx]
 	signer *tracking.Signer
+	eng    *engine.Engine
 }
 
 type testLogWriter struct{ t testing.TB }
@@ -100,7 +101,7 @@ func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clo
 		defer cancel()
 		_ = client.Stop(ctx)
 	})
-	return &bundle{pool: pool, sink: sink, client: client, signer: signer,
+	return &bundle{pool: pool, sink: sink, client: client, signer: signer, eng: eng,
 		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger, WebhookPolicy: hooks.Policy}}
 }
 

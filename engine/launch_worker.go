@@ -74,6 +74,12 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 	if err != nil {
 		return err
 	}
+	if c.Triggered() {
+		// Contacts enter one by one while it runs (Engine.Enter): there is
+		// no segment to walk, and it does not finish when a step drains.
+		w.Logger.InfoContext(ctx, "triggered campaign running", slog.Int64("campaign_id", id))
+		return nil
+	}
 	if c.SegmentID == nil || len(c.Steps) == 0 {
 		return river.JobCancel(fmt.Errorf("campaign %d has no segment or steps", id))
 	}

@@ -37,3 +37,41 @@ FROM river_job
 WHERE state IN ('scheduled', 'available') AND kind IN ('rule_timer', 'send')
 	AND args @> jsonb_build_object('campaign_id', $1::bigint) AND args ? 'rule'
 GROUP BY 1, 2, 3;
+
+-- name: lock_entry
+-- Serialises the entries of one contact into one campaign (two concurrent
+-- signups must not make two entries), until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtextextended('campaign_entry/' || $1::bigint || '/' || $2::bigint, 0));
+
+-- name: last_entry
+-- The contact's latest entry into the campaign that counts for re-entry.
+SELECT entered_at FROM campaign_entries WHERE campaign_id = $1 AND contact_id = $2 AND status <> 'failed'
+ORDER BY entered_at DESC LIMIT 1;
+
+-- name: insert_entry
+-- A contact's entry; its id is the round of its deliveries.
+INSERT INTO campaign_entries (campaign_id, contact_id, entered_at, step, transaction_id, status, exit_reason, exited_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id;
+
+-- name: set_entry_step
+-- A new step of the entry was scheduled: it is its current step, and an
+-- entry that was done is active again.
+UPDATE campaign_entries SET step = $2, status = CASE WHEN status = 'done' THEN 'active' ELSE status END
+WHERE id = $1 AND status IN ('active', 'done');
+
+-- name: entry_done
+UPDATE campaign_entries SET status = 'done' WHERE id = $1 AND status = 'active';
+
+-- name: entry_exited
+SELECT EXISTS (SELECT 1 FROM campaign_entries WHERE id = $1 AND status = 'exited');
+
+-- name: exit_entries
+-- The contact's active entries into the campaign leave it.
+UPDATE campaign_entries SET status = 'exited', exit_reason = $3, exited_at = $4
+WHERE contact_id = $2 AND campaign_id = $1 AND status = 'active'
+RETURNING id;
+
+-- name: exit_campaign_entries
+-- Every active entry of the campaign leaves it (cancel).
+UPDATE campaign_entries SET status = 'exited', exit_reason = $2, exited_at = $3
+WHERE campaign_id = $1 AND status = 'active';

@@ -9,6 +9,26 @@ SELECT $1, $2, unnest($3::bigint[])
 ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
 RETURNING id;
 
+-- name: create_round
+-- create for one round of a triggered campaign (the entry's id, or a
+-- message's): the same step can reach the contact again in another round.
+INSERT INTO deliveries (campaign_id, step, contact_id, round)
+SELECT $1, $2, unnest($3::bigint[]), $4
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+RETURNING id;
+
+-- name: skip_round
+-- A contact's exit from one round of a triggered campaign: its rows not
+-- sent yet are given up with reason $4.
+UPDATE deliveries SET status = 'skipped', last_error = $4
+WHERE contact_id = $2 AND campaign_id = $1 AND round = $3 AND status = 'queued'
+RETURNING campaign_id, step, status, contact_id;
+
+-- name: round_pending
+-- Whether a round still has rows not sent (queued or being sent).
+SELECT EXISTS (SELECT 1 FROM deliveries WHERE contact_id = $2 AND campaign_id = $1 AND round = $3
+	AND status IN ('queued', 'sending'));
+
 -- name: claim
 -- Queued rows become the job's; a retry of the same job reclaims its own
 -- rows left in sending only once they are stale ($3), since River may
@@ -17,8 +37,10 @@ RETURNING id;
 UPDATE deliveries d SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
 WHERE id = ANY($2) AND (status = 'queued'
 	OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
-RETURNING id, campaign_id, step, contact_id, attempts,
-	EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id);
+RETURNING id, campaign_id, step, contact_id, attempts, round,
+	EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)
+	OR (d.round > 0 AND EXISTS (SELECT 1 FROM campaign_entries e
+		WHERE e.id = d.round AND e.campaign_id = d.campaign_id AND e.status = 'exited'));
 
 -- name: still_claimed
 -- Rows among $1 that job $2 claimed and that are still sending: an earlier
@@ -76,7 +98,7 @@ WHERE d.id = u.id;
 
 -- name: get
 -- A delivery as the rules worker sees it.
-SELECT id, campaign_id, contact_id, step, sent_at FROM deliveries WHERE id = $1;
+SELECT id, campaign_id, contact_id, step, sent_at, round FROM deliveries WHERE id = $1;
 
 -- name: sent_since
 -- The contact's sends of the campaign after $3, latest first (the

@@ -15,13 +15,16 @@ type Row struct {
 	ContactID  int64
 	Step       string
 	SentAt     time.Time
+	// Round is the triggered campaign's entry the delivery belongs to (0:
+	// a blast's).
+	Round int64
 }
 
 // Get reads delivery id.
 func Get(ctx context.Context, db DBTX, id int64) (Row, error) {
 	var d Row
 	var sentAt *time.Time
-	err := db.QueryRow(ctx, queries.Get("get"), id).Scan(&d.ID, &d.CampaignID, &d.ContactID, &d.Step, &sentAt)
+	err := db.QueryRow(ctx, queries.Get("get"), id).Scan(&d.ID, &d.CampaignID, &d.ContactID, &d.Step, &sentAt, &d.Round)
 	if err != nil {
 		return d, fmt.Errorf("load delivery %d: %w", id, err)
 	}

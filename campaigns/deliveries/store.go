@@ -47,8 +47,11 @@ type Delivery struct {
 	Step       string
 	ContactID  int64
 	Attempts   int
+	// Round is the triggered campaign's entry (0: a blast's delivery).
+	Round int64
 	// Exited: a rule's exit action took the contact out of the campaign,
-	// so this (follow-up) delivery is skipped, not sent.
+	// or an exit condition ended the delivery's round, so this delivery is
+	// skipped, not sent.
 	Exited bool
 }
 
@@ -98,7 +101,7 @@ func Claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter ti
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
 		var d Delivery
-		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Exited)
+		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Round, &d.Exited)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
