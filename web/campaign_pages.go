@@ -111,7 +111,11 @@ func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems p
 	data["JourneyLive"] = journeyLive(cp)
 	if cp.Status == campaigns.StatusDraft {
 		if n := u.audience(ctx, cp); n >= 0 {
-			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm_count", n)
+			msg := "campaign.launch_confirm_count"
+			if len(cp.TopicIDs) > 0 {
+				msg = "campaign.launch_confirm_count_topics"
+			}
+			data["LaunchConfirm"] = u.t(c, msg, n)
 		} else {
 			data["LaunchConfirm"] = u.t(c, "campaign.launch_confirm")
 		}

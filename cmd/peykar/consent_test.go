@@ -91,7 +91,7 @@ func TestCampaignFormTopics(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `id="def-topics"`)
 	require.Contains(t, body, "Letters")
-	require.Contains(t, body, "2 contacts", "the launch confirmation counts the topic's subscribers")
+	require.Contains(t, body, "the 2 contacts subscribed to its topics", "the launch confirmation counts the topic's subscribers")
 
 	code, body = do(t, m, http.MethodGet, fmt.Sprintf("/admin/audience?topic_ids=%d", news.ID), token, nil)
 	require.Equal(t, http.StatusOK, code)
