@@ -170,6 +170,9 @@ func sameAudience(a, b Campaign) bool {
 	if a.Entry.Type != b.Entry.Type || a.Entry.Event != b.Entry.Event {
 		return false
 	}
+	if !sameTopics(a.TopicIDs, b.TopicIDs) {
+		return false
+	}
 	if a.Channel != b.Channel || a.From != b.From || a.ReplyTo != b.ReplyTo || len(a.Steps) != len(b.Steps) {
 		return false
 	}
@@ -280,8 +283,16 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 // launch: none, gone, an invalid rule, or nobody to send to. The error is
 // a failure to check.
 func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) (*segments.Compiled, error) {
-	if c.SegmentID == nil && c.Entry.Type == EntryEvent {
+	if c.SegmentID == nil && c.Entry.Type == EntryEvent && len(c.TopicIDs) == 0 {
 		return nil, nil // an event journey needs no segment: anyone may enter
+	}
+	if c.SegmentID == nil && len(c.TopicIDs) > 0 {
+		if c.Triggered() {
+			// The topics' subscribers may join later: not empty-checked.
+			rule, err := Audience(ctx, tx, c)
+			return rule, err
+		}
+		return checkLaunchTopics(ctx, tx, c, p)
 	}
 	if c.SegmentID == nil {
 		p.add(errs.Field("segment_id", "a campaign needs a segment to launch"))
@@ -300,6 +311,7 @@ func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems)
 		p.add(errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err))
 		return nil, nil
 	}
+	rule = rule.WithTopics(c.TopicIDs)
 	if c.Triggered() {
 		return rule, nil // contacts may join it later
 	}
@@ -307,7 +319,9 @@ func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems)
 	if err != nil {
 		return nil, err
 	}
-	if empty {
+	if empty && len(c.TopicIDs) > 0 {
+		p.add(errs.Field("topic_ids", "segment %q has no contacts subscribed to the campaign's topics that can be sent to", seg.Name))
+	} else if empty {
 		p.add(errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name))
 	}
 	return rule, nil
