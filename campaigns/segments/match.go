@@ -94,7 +94,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	var m vm.VM
 	r := newEnvRow(c.plan)
 	n := 0
-	cols, args, targets := c.plan.columns(2, true)
+	cols, args, targets := c.plan.columns(now, 2, true)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c
 		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
@@ -349,7 +349,7 @@ func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from,
 	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	cols, args, targets := c.plan.columns(0, false)
+	cols, args, targets := c.plan.columns(now, 0, false)
 	pre, preArgs := c.prefilterSQL(now, len(args))
 	args = append(args, preArgs...)
 	where := "c.ctid >= '(" + strconv.FormatInt(from, 10) + ",0)'::tid"
@@ -391,7 +391,7 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	cols, args, targets := c.plan.columns(2, false)
+	cols, args, targets := c.plan.columns(now, 2, false)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	args = append(args, preArgs...)
 	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`

@@ -41,3 +41,8 @@ WHERE id = $1 RETURNING id, name, rule, created_at, updated_at, archived_at;
 -- name: max_contact_id
 -- The upper end of the Go path's keyset windows.
 SELECT COALESCE(max(id), 0) FROM contacts;
+
+-- name: campaign_refs
+-- The campaigns a segment's opened()/clicked() name, by id ($1) or name
+-- ($2), to check them when the segment is saved (read only).
+SELECT id, name FROM campaigns WHERE id = ANY($1::bigint[]) OR name = ANY($2::text[]) ORDER BY id;
