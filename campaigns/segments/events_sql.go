@@ -14,7 +14,12 @@ import (
 // eventWhere is the condition on transactions t for an event of the
 // term's type within its window (up to now when it has none).
 func (t *translator) eventWhere(term eventTerm) string {
-	w := "t.contact_id = c.id AND t.type = " + t.arg(term.typ) + "::text"
+	return "t.contact_id = c.id AND " + t.eventFilter(term)
+}
+
+// eventFilter is eventWhere for every contact at once.
+func (t *translator) eventFilter(term eventTerm) string {
+	w := "t.type = " + t.arg(term.typ) + "::text"
 	if term.window != "" {
 		w += " AND t.occurred_at >= " + t.arg(t.now.Add(-term.dur)) + "::timestamptz"
 	}
@@ -35,12 +40,17 @@ func (t *translator) existsSQL(term eventTerm) string {
 // numeric, exactly, whatever the order of the rows; an attribute adds
 // only where it is a JSON number.
 func (t *translator) sumSQL(term eventTerm) string {
-	v := "t.value"
-	if term.field != "value" {
-		a := "t.attributes -> " + t.arg(term.field) + "::text"
-		v = "CASE WHEN jsonb_typeof(" + a + ") = 'number' THEN (" + a + ")::numeric END"
+	return "(SELECT COALESCE(sum(" + t.sumValue(term) + "), 0)::float8 FROM transactions t WHERE " + t.eventWhere(term) + ")"
+}
+
+// sumValue is what events.sum adds up of one event t: its value, or the
+// attribute when it is a JSON number (NULL, adding nothing, otherwise).
+func (t *translator) sumValue(term eventTerm) string {
+	if term.field == "value" {
+		return "t.value"
 	}
-	return "(SELECT COALESCE(sum(" + v + "), 0)::float8 FROM transactions t WHERE " + t.eventWhere(term) + ")"
+	a := "t.attributes -> " + t.arg(term.field) + "::text"
+	return "CASE WHEN jsonb_typeof(" + a + ") = 'number' THEN (" + a + ")::numeric END"
 }
 
 // lastSQL is one column of events.last (NULL when there is none): the
@@ -155,6 +165,14 @@ func (t *translator) lastAtColumn(n ast.Node) (string, bool) {
 // compared subquery: events.count(…) against 0 or 1 as EXISTS (PostgreSQL
 // can run it as a semi- or anti-join) and events.last(…) against nil.
 func (t *translator) eventCompare(left ast.Node, op string, lit literal) (boolSQL, bool) {
+	if m, ok := unchain(left).(*ast.MemberNode); ok && !m.Method && isEventCall(m.Node, "last") {
+		p, isS := m.Property.(*ast.StringNode)
+		term, isTerm := termOf(m.Node)
+		if isS && isTerm && p.Value == "value" {
+			return t.lastCompare(term, op, lit)
+		}
+		return boolSQL{}, false
+	}
 	term, ok := termOf(left)
 	if !ok {
 		return boolSQL{}, false
@@ -168,19 +186,85 @@ func (t *translator) eventCompare(left ast.Node, op string, lit literal) (boolSQ
 		return boolSQL{sql: s}, true
 	case term.kind == tkCount:
 		n, isInt := lit.v.(int)
-		if !isInt {
-			return boolSQL{}, false
-		}
-		some := (op == ">" && n == 0) || (op == ">=" && n == 1) || (op == "!=" && n == 0)
-		none := (op == "==" && n == 0) || (op == "<" && n == 1) || (op == "<=" && n == 0)
+		some := isInt && ((op == ">" && n == 0) || (op == ">=" && n == 1) || (op == "!=" && n == 0))
+		none := isInt && ((op == "==" && n == 0) || (op == "<" && n == 1) || (op == "<=" && n == 0))
 		if some {
 			return boolSQL{sql: t.existsSQL(term)}, true
 		}
 		if none {
 			return boolSQL{sql: "(NOT " + t.existsSQL(term) + ")"}, true
 		}
+		return t.groupCompare(term, op, lit)
+	case term.kind == tkSum:
+		return t.groupCompare(term, op, lit)
 	}
 	return boolSQL{}, false
+}
+
+// sqlOps are expr's comparison operators in SQL.
+var sqlOps = map[string]string{"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+// holdsAtZero is `0 op f`: what the comparison says of a contact without
+// events (count and sum 0, a missing last event's value 0).
+func holdsAtZero(op string, f float64) bool {
+	switch op {
+	case "==":
+		return f == 0
+	case "!=":
+		return f != 0
+	case "<":
+		return 0 < f
+	case "<=":
+		return 0 <= f
+	case ">":
+		return 0 > f
+	default:
+		return 0 >= f
+	}
+}
+
+// groupCompare translates `events.count(…) op n` and `events.sum(…) op n`
+// as one pass over the window's events grouped by contact, rather than a
+// subquery per contact: the contacts whose aggregate satisfies the
+// comparison when a contact without events does not (IN), or all but
+// those whose aggregate fails it when one does (NOT IN). The aggregates
+// are those of countSQL and sumSQL, compared as float8 as expr compares
+// an int with a float.
+func (t *translator) groupCompare(term eventTerm, op string, lit literal) (boolSQL, bool) {
+	f, ok := lit.number()
+	if !ok {
+		return boolSQL{}, false
+	}
+	agg := "count(*)::float8"
+	if term.kind == tkSum {
+		agg = "COALESCE(sum(" + t.sumValue(term) + "), 0)::float8"
+	}
+	pred := agg + " " + sqlOps[op] + " " + t.arg(f) + "::float8"
+	return t.setOf("SELECT t.contact_id FROM transactions t WHERE "+t.eventFilter(term)+" GROUP BY t.contact_id HAVING ", pred,
+		holdsAtZero(op, f)), true
+}
+
+// lastCompare translates `events.last(…).value op n` as one pass over the
+// type's events up to now, keeping each contact's latest (lastSQL's
+// order), as groupCompare does for aggregates.
+func (t *translator) lastCompare(term eventTerm, op string, lit literal) (boolSQL, bool) {
+	f, ok := lit.number()
+	if !ok {
+		return boolSQL{}, false
+	}
+	pred := "l.v " + sqlOps[op] + " " + t.arg(f) + "::float8"
+	return t.setOf("SELECT l.contact_id FROM (SELECT DISTINCT ON (t.contact_id) t.contact_id, t.value::float8 AS v FROM transactions t WHERE "+
+		t.eventFilter(term)+" ORDER BY t.contact_id, t.occurred_at DESC, t.id DESC) l WHERE ", pred, holdsAtZero(op, f)), true
+}
+
+// setOf is c.id IN (q pred), or when contacts without events satisfy the
+// comparison c.id NOT IN (q NOT pred); pred is never NULL, and
+// contact_id never is.
+func (t *translator) setOf(q, pred string, zero bool) boolSQL {
+	if zero {
+		return boolSQL{sql: "(c.id NOT IN (" + q + "NOT (" + pred + ")))"}
+	}
+	return boolSQL{sql: "(c.id IN (" + q + pred + "))"}
 }
 
 // engagedCall translates opened(campaign) and clicked(campaign).
