@@ -46,3 +46,13 @@ SELECT COALESCE(max(id), 0) FROM contacts;
 -- The campaigns a segment's opened()/clicked() name, by id ($1) or name
 -- ($2), to check them when the segment is saved (read only).
 SELECT id, name FROM campaigns WHERE id = ANY($1::bigint[]) OR name = ANY($2::text[]) ORDER BY id;
+
+-- name: builder_event_types
+-- The event types among the newest $1 transactions (the contacts
+-- package's table; read only), for the segment builder.
+SELECT DISTINCT type FROM (SELECT type FROM transactions ORDER BY id DESC LIMIT $1) s ORDER BY 1;
+
+-- name: builder_campaigns
+-- The newest $1 campaigns not archived, for the builder's opened/clicked
+-- (read only).
+SELECT id, name FROM campaigns WHERE archived_at IS NULL ORDER BY id DESC LIMIT $1;
