@@ -4,9 +4,10 @@
 // a finished campaign with opens and clicks, then times segments.Count of
 // event rules, each -runs times, and prints the median, the fastest and
 // the slowest. With -index it times them again after adding an index on
-// transactions (contact_id, type, occurred_at), to see whether one pays.
+// transactions with the columns given, to see whether one pays; -explain
+// prints each SQL count's plan.
 //
-//	go run ./bench/segments -n 100000 -events 1000000 -runs 7 -index
+//	go run ./bench/segments -n 100000 -events 1000000 -runs 7 -index "type, occurred_at"
 //
 // It uses DATABASE_URL, or starts a throwaway embedded PostgreSQL (fsync
 // off, as the tests' cluster).
@@ -21,6 +22,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
@@ -45,7 +47,8 @@ func main() {
 	n := flag.Int("n", 100000, "contacts")
 	events := flag.Int("events", 1000000, "transactions (contact events)")
 	runs := flag.Int("runs", 7, "timed counts per rule")
-	index := flag.Bool("index", false, "then add an index on transactions (contact_id, type, occurred_at) and time again")
+	index := flag.String("index", "", `then add an index on transactions with these columns (such as "contact_id, type, occurred_at") and time again`)
+	explain := flag.Bool("explain", false, "print the plan (EXPLAIN ANALYZE) of each SQL count")
 	flag.Parse()
 	ctx := context.Background()
 	pool, cleanup, err := benchdb.Open(ctx, 8)
@@ -53,15 +56,15 @@ func main() {
 	defer cleanup()
 	check(plant(ctx, pool, *n, *events))
 	fmt.Printf("\nsegment counts, %d runs each (median, fastest, slowest):\n", *runs)
-	timeRules(ctx, pool, *runs)
-	if *index {
+	timeRules(ctx, pool, *runs, *explain)
+	if *index != "" {
 		t0 := time.Now()
-		_, err := pool.Exec(ctx, `CREATE INDEX bench_transactions_contact_type_idx ON transactions (contact_id, type, occurred_at)`)
+		_, err := pool.Exec(ctx, `CREATE INDEX bench_transactions_idx ON transactions (`+*index+`)`)
 		check(err)
 		_, err = pool.Exec(ctx, `ANALYZE transactions`)
 		check(err)
-		fmt.Printf("\nwith an index on transactions (contact_id, type, occurred_at) (built in %s):\n", time.Since(t0).Round(time.Millisecond))
-		timeRules(ctx, pool, *runs)
+		fmt.Printf("\nwith an index on transactions (%s) (built in %s):\n", *index, time.Since(t0).Round(time.Millisecond))
+		timeRules(ctx, pool, *runs, *explain)
 	}
 	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
 }
@@ -101,7 +104,7 @@ func plant(ctx context.Context, pool *pgxpool.Pool, n, m int) error {
 	return nil
 }
 
-func timeRules(ctx context.Context, pool *pgxpool.Pool, runs int) {
+func timeRules(ctx context.Context, pool *pgxpool.Pool, runs int, explain bool) {
 	for _, rule := range rules {
 		c, err := segments.CompileSegment(rule)
 		check(err)
@@ -120,6 +123,15 @@ func timeRules(ctx context.Context, pool *pgxpool.Pool, runs int) {
 			path = "Go"
 		}
 		fmt.Printf("%8s %8s %8s  %3s  %7d  %s\n", ms(times[len(times)/2]), ms(times[0]), ms(times[len(times)-1]), path, count, rule)
+		if where, args, ok := c.SQL(time.Now(), 0); ok && explain {
+			rows, err := pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) SELECT count(*) FROM contacts c WHERE c.status <> 'erased' AND `+where, args...)
+			check(err)
+			plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			check(err)
+			for _, line := range plan {
+				fmt.Println("        " + line)
+			}
+		}
 	}
 }
 
