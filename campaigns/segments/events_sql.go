@@ -1,6 +1,8 @@
 package segments
 
 import (
+	"strconv"
+
 	"github.com/expr-lang/expr/ast"
 )
 
@@ -79,19 +81,22 @@ func (t *translator) engagedSQL(term eventTerm) string {
 		t.arg(t.now) + "::timestamptz)"
 }
 
-// termColumns are the Go path's columns for one term, and where each goes.
-func (t *translator) termColumns(term eventTerm, i int) ([]string, []envTarget) {
+// termColumns are the Go path's columns for one term, where each goes
+// and, for a last event, the lateral join that reads its row once.
+func (t *translator) termColumns(term eventTerm, i int) ([]string, string, []envTarget) {
 	switch term.kind {
 	case tkCount:
-		return []string{t.countSQL(term)}, []envTarget{{col: ecTermN, key: i}}
+		return []string{t.countSQL(term)}, "", []envTarget{{col: ecTermN, key: i}}
 	case tkSum:
-		return []string{t.sumSQL(term)}, []envTarget{{col: ecTermF, key: i}}
+		return []string{t.sumSQL(term)}, "", []envTarget{{col: ecTermF, key: i}}
 	case tkLast:
-		return []string{t.lastSQL(term, "t.occurred_at"), t.lastSQL(term, "t.value::float8"), t.lastSQL(term, "t.currency"),
-				t.lastSQL(term, "t.attributes")},
+		l := "ev" + strconv.Itoa(i)
+		join := " LEFT JOIN LATERAL (SELECT t.occurred_at, t.value::float8 AS v, t.currency, t.attributes FROM transactions t WHERE " +
+			t.eventWhere(term) + " ORDER BY t.occurred_at DESC, t.id DESC LIMIT 1) " + l + " ON TRUE"
+		return []string{l + ".occurred_at", l + ".v", l + ".currency", l + ".attributes"}, join,
 			[]envTarget{{col: ecTermAt, key: i}, {col: ecTermF, key: i}, {col: ecTermCur, key: i}, {col: ecTermAttrs, key: i}}
 	default:
-		return []string{"(" + t.engagedSQL(term) + ")::int"}, []envTarget{{col: ecTermN, key: i}}
+		return []string{"(" + t.engagedSQL(term) + ")::int"}, "", []envTarget{{col: ecTermN, key: i}}
 	}
 }
 

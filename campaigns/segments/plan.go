@@ -168,9 +168,10 @@ func (v *planVisitor) Visit(n *ast.Node) {
 
 // columns returns the select list for contacts c (c.id first, then only
 // what the rule reads, event terms at now included; c.status too when
-// withStatus), with attribute keys and the terms' values as parameters
+// withStatus), the lateral joins to put after "FROM contacts c" (a last
+// event's row), with attribute keys and the terms' values as parameters
 // numbered after base, and where each column goes.
-func (p goPlan) columns(now time.Time, base int, withStatus bool) (string, []any, []envTarget) {
+func (p goPlan) columns(now time.Time, base int, withStatus bool) (string, string, []any, []envTarget) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("c.id")
@@ -192,14 +193,16 @@ func (p goPlan) columns(now time.Time, base int, withStatus bool) (string, []any
 		}
 	}
 	t := &translator{base: base + len(args), now: now}
+	var from strings.Builder
 	for i, term := range p.terms {
-		cols, ts := t.termColumns(term, i)
+		cols, join, ts := t.termColumns(term, i)
 		for _, c := range cols {
 			b.WriteString(", " + c)
 		}
+		from.WriteString(join)
 		targets = append(targets, ts...)
 	}
-	return b.String(), append(args, t.args...), targets
+	return b.String(), from.String(), append(args, t.args...), targets
 }
 
 // decodeScalar decodes one JSON value, with a fast path for the strings,
