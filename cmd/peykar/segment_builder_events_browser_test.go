@@ -37,7 +37,7 @@ func TestBrowserSegmentBuilderEvents(t *testing.T) {
 	cartAbandoned(t, m, "sara@example.com", 2)
 	cartAbandoned(t, m, "mina@example.com", 3)
 	cartAbandoned(t, m, "ali@example.com", 1)
-	purchase(t, m, "ali@example.com", 40, 1) // bought after all
+	purchase(t, m, "ali@example.com", 40, 1)    // bought after all
 	cartAbandoned(t, m, "reza@example.com", 20) // too long ago
 	var camp int64
 	// A finished campaign and its deliveries: states only a launch and the
