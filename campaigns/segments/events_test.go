@@ -72,7 +72,7 @@ func plantEvents(t *testing.T, b bundle) eventPlant {
 }
 
 // letters names the ids of the plant.
-func (p eventPlant) letters_(ids []int64) string {
+func (p eventPlant) lettersOf(ids []int64) string {
 	var out []string
 	for _, id := range ids {
 		for _, l := range p.letters {
@@ -129,30 +129,36 @@ func TestEventConditions(t *testing.T) {
 		require.Equal(t, tc.sql, c.Translatable(), tc.rule)
 		got, err := matchingIDs(b.ctx, b.pool, c, p.now, 0, 100)
 		require.NoError(t, err, tc.rule)
-		require.Equal(t, tc.want, p.letters_(got), tc.rule)
+		require.Equal(t, tc.want, p.lettersOf(got), tc.rule)
 		goPath := *c
 		goPath.tree, goPath.all, goPath.pre = nil, false, nil
 		got, err = matchingIDs(b.ctx, b.pool, &goPath, p.now, 0, 100)
 		require.NoError(t, err, tc.rule)
-		require.Equal(t, tc.want, p.letters_(got), "Go path: "+tc.rule)
+		require.Equal(t, tc.want, p.lettersOf(got), "Go path: "+tc.rule)
 		n, err := count(b.ctx, b.pool, c, p.now)
 		require.NoError(t, err, tc.rule)
 		require.Equal(t, int64(len(tc.want)), n, tc.rule)
 		page, err := MatchPageAt(b.ctx, b.pool, &goPath, p.now, 0, 100)
 		require.NoError(t, err, tc.rule)
-		require.Equal(t, tc.want, p.letters_(page.IDs), "Go page: "+tc.rule)
+		require.Equal(t, tc.want, p.lettersOf(page.IDs), "Go page: "+tc.rule)
+		page, err = MatchPageAt(b.ctx, b.pool, c, p.now, 0, 100) // the launch's walk
+		require.NoError(t, err, tc.rule)
+		require.Equal(t, tc.want, p.lettersOf(page.IDs), "page: "+tc.rule)
+		n, err = countParallel(b.ctx, b.pool, &goPath, p.now, 3, 0)
+		require.NoError(t, err, tc.rule)
+		require.Equal(t, int64(len(tc.want)), n, "Go count in parts: "+tc.rule)
 	}
 	// The clock decides: an hour later F's cart and G's purchase have happened.
 	c, err := CompileSegment(`events.count("cart_abandoned", "7d") > 0 && events.last("purchase").value > 100`)
 	require.NoError(t, err)
 	got, err := matchingIDs(b.ctx, b.pool, c, p.now.Add(time.Hour), 0, 100)
 	require.NoError(t, err)
-	require.Equal(t, "E", p.letters_(got))
+	require.Equal(t, "E", p.lettersOf(got))
 	c, err = CompileSegment(`events.last("purchase").value > 100`)
 	require.NoError(t, err)
 	got, err = matchingIDs(b.ctx, b.pool, c, p.now.Add(time.Hour), 0, 100)
 	require.NoError(t, err)
-	require.Equal(t, "EGH", p.letters_(got))
+	require.Equal(t, "EGH", p.lettersOf(got))
 }
 
 // TestEventConditionErrors: mistakes are refused when the segment is
