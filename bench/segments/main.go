@@ -4,8 +4,9 @@
 // a finished campaign with opens and clicks, then times segments.Count of
 // event rules, each -runs times, and prints the median, the fastest and
 // the slowest. With -index it times them again after adding an index on
-// transactions with the columns given, to see whether one pays; -explain
-// prints each SQL count's plan.
+// transactions with the columns given, to see whether one pays; -compare
+// first times them without migration 032's index; -explain prints each
+// SQL count's plan.
 //
 //	go run ./bench/segments -n 100000 -events 1000000 -runs 7 -index "type, occurred_at"
 //
@@ -37,7 +38,7 @@ var rules = []string{
 	`events.count("cart_abandoned", "7d") > 0 && events.count("purchase", "7d") == 0`,
 	`events.last("purchase").value > 100`,
 	`events.sum("purchase", "value", "30d") >= 200`,
-	`events.count("page_view", "30d") >= 5`,
+	`events.count("page_view", "30d") >= 2`,
 	`contact.attributes.city == "Tehran" && events.count("purchase", "90d") > 0`,
 	`opened("Nowruz sale") && !clicked("Nowruz sale")`,
 	`events.last("purchase").attributes.sku == "A-7"`,
@@ -49,12 +50,23 @@ func main() {
 	runs := flag.Int("runs", 7, "timed counts per rule")
 	index := flag.String("index", "", `then add an index on transactions with these columns (such as "contact_id, type, occurred_at") and time again`)
 	explain := flag.Bool("explain", false, "print the plan (EXPLAIN ANALYZE) of each SQL count")
+	compare := flag.Bool("compare", false, "first time the rules without migration 032's index on transactions (type, occurred_at), then with it")
 	flag.Parse()
 	ctx := context.Background()
 	pool, cleanup, err := benchdb.Open(ctx, 8)
 	check(err)
 	defer cleanup()
 	check(plant(ctx, pool, *n, *events))
+	if *compare {
+		_, err := pool.Exec(ctx, `DROP INDEX transactions_type_occurred_idx`)
+		check(err)
+		fmt.Printf("\nwithout the index on transactions (type, occurred_at), %d runs each (median, fastest, slowest):\n", *runs)
+		timeRules(ctx, pool, *runs, *explain)
+		_, err = pool.Exec(ctx, `CREATE INDEX transactions_type_occurred_idx ON transactions (type, occurred_at)`)
+		check(err)
+		_, err = pool.Exec(ctx, `ANALYZE transactions`)
+		check(err)
+	}
 	fmt.Printf("\nsegment counts, %d runs each (median, fastest, slowest):\n", *runs)
 	timeRules(ctx, pool, *runs, *explain)
 	if *index != "" {
