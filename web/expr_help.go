@@ -41,6 +41,8 @@ func (u *UI) exprHelp(c echo.Context) error {
 			`has_tag("vip") && stats.opens > 0`,
 			`days_since(stats.last_purchase_at) > 90`,
 			`rfm.segment in ["champions", "loyal"]`,
+			`events.count("cart_abandoned", "7d") > 0 && events.count("purchase", "7d") == 0`,
+			`events.last("purchase").value > 100 && !opened("Nowruz sale")`,
 		}},
 		{ID: "rule", Names: exprNames(reflect.TypeFor[campaigns.RuleEnv](), ""), Examples: []string{
 			`event.link.url contains "/pricing"`,

@@ -33,6 +33,10 @@ type Node struct {
 	Value2 string `json:"value2,omitempty"`
 	// Values are the choices of "one_of" (at least one).
 	Values []string `json:"values,omitempty"`
+	// Event is an event condition's event type (builder_events.go).
+	Event string `json:"event,omitempty"`
+	// Window is an event count's or sum's window, such as "7d".
+	Window string `json:"window,omitempty"`
 }
 
 // The kinds of builder fields, which decide their operators.
@@ -46,11 +50,12 @@ const (
 
 // Ops lists the operators of each kind of field, in the builder's order.
 var Ops = map[string][]string{
-	KindText:   {"is", "is_not", "contains", "starts_with", "one_of"},
-	KindNumber: {"eq", "ne", "gt", "ge", "lt", "le", "between"},
-	KindDate:   {"last_days", "more_days_ago", "before", "after"},
-	KindTags:   {"has", "has_not"},
-	KindBool:   {"is_true", "is_false"},
+	KindText:     {"is", "is_not", "contains", "starts_with", "one_of"},
+	KindNumber:   {"eq", "ne", "gt", "ge", "lt", "le", "between"},
+	KindDate:     {"last_days", "more_days_ago", "before", "after"},
+	KindTags:     {"has", "has_not"},
+	KindBool:     {"is_true", "is_false"},
+	KindCampaign: {"engaged", "not_engaged"},
 }
 
 // builderOpKind is the kind each operator belongs to.
@@ -90,6 +95,11 @@ func fieldKind(field string) string {
 		return "attribute"
 	}
 	for _, f := range staticFields {
+		if f.Field == field {
+			return f.Kind
+		}
+	}
+	for _, f := range eventFields {
 		if f.Field == field {
 			return f.Kind
 		}
@@ -136,6 +146,9 @@ func writeGroup(g Node, nested bool) string {
 // first (`1 <= x && x <= 5`), a shape no other condition has, so it reads
 // back as one condition, not two.
 func writeCondition(c Node) string {
+	if s := writeEventCondition(c); s != "" {
+		return s
+	}
 	f := fieldExpr(c.Field)
 	switch c.Op {
 	case "is":
@@ -276,7 +289,10 @@ func normalizeCondition(c Node, at string) (Node, error) {
 	if c.Op != "one_of" && len(c.Values) > 0 {
 		return Node{}, errs.Field(at+".values", "only one_of takes values")
 	}
-	var err error
+	c, err := normalizeEventCondition(c, at)
+	if err != nil {
+		return Node{}, err
+	}
 	switch opk {
 	case KindNumber:
 		if c.Value, err = canonicalNumber(c.Value); err != nil {

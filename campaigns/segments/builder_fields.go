@@ -19,6 +19,10 @@ type Field struct {
 	// segments, tags and attribute values seen in the data), offered as
 	// suggestions.
 	Values []string `json:"values,omitempty"`
+	// Window is true for event fields that take a window (a count, a sum).
+	Window bool `json:"window,omitempty"`
+	// Campaigns are the campaigns opened and clicked offer.
+	Campaigns []CampaignChoice `json:"campaigns,omitempty"`
 }
 
 // staticFields are the fields of the segment language the builder offers
@@ -54,7 +58,8 @@ var staticFields = []Field{
 const discoverySample = 5000
 
 // BuilderFields returns the fields the builder offers: the language's own,
-// then the attributes and tags seen on the newest contacts (a bounded
+// the event conditions (with the event types and campaigns known), then
+// the attributes and tags seen on the newest contacts (a bounded
 // sample). An attribute's kind follows the JSON type most of its values
 // have, and a text attribute suggests its most common values; objects,
 // arrays and nulls are left out.
@@ -75,6 +80,18 @@ func BuilderFields(ctx context.Context, db DBTX) ([]Field, error) {
 	for _, f := range staticFields {
 		if f.Kind == KindTags {
 			f.Values = tags
+		}
+		out = append(out, f)
+	}
+	types, camps, err := eventChoices(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("builder fields: %w", err)
+	}
+	for _, f := range eventFields {
+		if f.Kind == KindCampaign {
+			f.Campaigns = camps
+		} else {
+			f.Values = types
 		}
 		out = append(out, f)
 	}

@@ -40,7 +40,11 @@ func (h *handlers) builderRule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := CompileSegment(rule); err != nil {
+	compiled, err := CompileSegment(rule)
+	if err != nil {
+		return err
+	}
+	if err := compiled.CheckCampaigns(c.Request().Context(), h.deps.Pool); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"rule": rule})

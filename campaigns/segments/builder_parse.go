@@ -162,6 +162,9 @@ func upperBound(n ast.Node, field string) (string, bool) {
 
 // parseCondition reads one comparison, has_tag or days_since condition.
 func parseCondition(n ast.Node) (Node, error) {
+	if c, ok := parseEventCondition(n); ok {
+		return c, nil
+	}
 	switch x := n.(type) {
 	case *ast.UnaryNode:
 		if x.Operator == "!" || x.Operator == "not" {

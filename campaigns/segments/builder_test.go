@@ -24,6 +24,9 @@ var builderAttrs = []string{"city", "plan", "spend", "vip", "my key", "a.b", "ش
 
 func randomCondition(r *rand.Rand) Node {
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	if r.IntN(5) == 0 {
+		return randomEventCondition(r)
+	}
 	fields := append([]Field(nil), staticFields...)
 	for _, k := range builderAttrs {
 		fields = append(fields, Field{Field: attrPrefix + k, Kind: []string{KindText, KindNumber, KindBool}[r.IntN(3)]})
@@ -53,6 +56,21 @@ func randomCondition(r *rand.Rand) Node {
 		}
 	case KindTags:
 		c.Value = pick([]string{"vip", "مشتری", "a b", `q"t`})
+	}
+	return c
+}
+
+// randomEventCondition is an event or campaign condition.
+func randomEventCondition(r *rand.Rand) Node {
+	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	f := eventFields[r.IntN(len(eventFields))]
+	if f.Kind == KindCampaign {
+		return Node{Field: f.Field, Op: pick(Ops[KindCampaign]), Value: pick([]string{"12", "1", "Nowruz sale", "فروش نوروز", `say "hi"`, "2026 sale"})}
+	}
+	c := Node{Field: f.Field, Op: pick([]string{"eq", "ne", "gt", "ge", "lt", "le"}), Value: pick(builderNumbers),
+		Event: pick([]string{"purchase", "cart_abandoned", "signup", "my event", "خرید", `q"t`})}
+	if f.Window {
+		c.Window = pick([]string{"7d", "24h", "30m", "2w", "365d"})
 	}
 	return c
 }

@@ -34,6 +34,7 @@ type Compiled struct {
 	plan    goPlan      // what the Go path reads
 	pre     []ast.Node  // on the Go path, conjuncts SQL checks first
 	topics  []int64     // WithTopics: members must be subscribed to one of these
+	refs    []campaignRef
 }
 
 // Translatable reports whether the rule runs as one SQL WHERE clause.
@@ -77,7 +78,12 @@ func CompileSegment(rule string) (*Compiled, error) {
 	if err := checkStrings(rule, tree.Node); err != nil {
 		return nil, err
 	}
+	terms, refs, err := collectTerms(rule, tree.Node)
+	if err != nil {
+		return nil, err
+	}
 	c.plan = planFor(tree.Node)
+	c.plan.terms, c.refs = terms, refs
 	if _, ok := translate(tree.Node, time.Time{}, 0); ok {
 		c.tree = tree.Node
 	} else {
@@ -97,6 +103,8 @@ func exprOptions() []expr.Option {
 		// type errors happen) and turn `in [...]` into a map lookup with
 		// other semantics; the SQL translation mirrors the plain program.
 		expr.Optimize(false),
+		// A missing last event's fields read as zeros (events.go).
+		expr.Patch(lastEventPatch{}),
 	}, exprbudget.Options()...)
 }
 

@@ -104,6 +104,17 @@ func (r *envRow) decode(vals [][]byte, fds []pgconn.FieldDescription, targets []
 			r.responseLikelihood, err = decodeFloat(v, fd, tm)
 		case ecClusterID:
 			r.clusterID, err = decodeSmallInt(v, fd, tm)
+		case ecTermN:
+			r.termVals[t.key].n, err = decodeInt(v, fd, tm)
+		case ecTermF:
+			r.termVals[t.key].f, err = decodeFloat(v, fd, tm)
+		case ecTermAt:
+			r.termVals[t.key].has = v != nil
+			r.termVals[t.key].at, err = decodeTime(v, fd, tm)
+		case ecTermCur:
+			r.termVals[t.key].cur, err = decodeText(v, fd, tm, &r.strs)
+		case ecTermAttrs:
+			r.termVals[t.key].attrs, err = decodeJSON(v, fd, tm)
 		default:
 			err = fmt.Errorf("unknown target %d", t.col)
 		}

@@ -21,8 +21,13 @@
 // tags, status, created_at, consent.source/at/ip), stats (sent, opens,
 // clicks, conversions, revenue, last_open_at, last_click_at,
 // last_purchase_at), the analytics scores (rfm, churn, response, cluster)
-// and now, with days_since(t) and has_tag(s). Missing timestamps are the
-// zero time. Segments are compiled without expr's optimiser and may use
+// and now, with days_since(t) and has_tag(s), and event conditions over
+// the contact's transactions and engagement: events.count(type, window),
+// events.sum(type, field, window), events.last(type) (.at, .value,
+// .currency, .attributes; nil when there is none, its fields zero),
+// opened(campaign) and clicked(campaign) (events.go; campaign names are
+// resolved when a segment is saved, CheckCampaigns). Missing timestamps
+// are the zero time. Segments are compiled without expr's optimiser and may use
 // neither ranges nor nested closures; a contact on which a segment fails at
 // run time (say `contact.attributes.age > 30` where age is text) does not
 // match. Erased contacts match no segment. The API calls the source text
@@ -31,13 +36,15 @@
 //
 // A segment made only of comparisons, and/or/not, in, contains,
 // startsWith, endsWith, matches, attribute access, has_tag, days_since,
-// timestamps compared with date("YYYY-MM-DD") and len(contact.tags) runs
+// timestamps compared with date("YYYY-MM-DD"), len(contact.tags) and
+// event conditions compared with literals (events_sql.go) runs
 // as one parameterised SQL WHERE clause that selects
 // exactly what the Go evaluation would (translate.go states the semantics;
 // TestRuleSQLMatchesGo checks them on random segments and contacts). Other
 // segments run in Go over keyset pages of contacts, reading only the
-// columns and attributes they use (plan.go, decode.go), after SQL has
-// applied whatever conjuncts translate.
+// columns and attributes they use (plan.go, decode.go), each event term
+// as an extra column of the same query, after SQL has applied whatever
+// conjuncts translate.
 //
 // # The builder
 //

@@ -23,6 +23,12 @@ type segmentEnv struct {
 	Now       time.Time           `expr:"now"`
 	HasTag    func(string) bool   `expr:"has_tag"`
 	DaysSince func(time.Time) int `expr:"days_since"`
+	// The event conditions (events.go).
+	Events  eventsEnv      `expr:"events"`
+	Opened  func(any) bool `expr:"opened"`
+	Clicked func(any) bool `expr:"clicked"`
+	terms   []eventTerm    // the rule's event terms
+	vals    []termVal      // their values for the current contact
 }
 
 // contactEnv is the contact as a segment sees it: the one contact profile
@@ -79,6 +85,8 @@ func newSegmentEnv(now time.Time) *segmentEnv {
 	e := &segmentEnv{Now: now}
 	e.HasTag = e.hasTag
 	e.DaysSince = e.daysSince
+	e.Events = eventsEnv{Count: e.eventCount, Sum: e.eventSum, Last: e.eventLast}
+	e.Opened, e.Clicked = e.opened, e.clicked
 	return e
 }
 
@@ -131,10 +139,11 @@ type envRow struct {
 	topics             []string
 	attrMap            map[string]any // reused between rows
 	strs               internTable
+	termVals           []termVal // the event terms' values (goPlan.terms)
 }
 
 func newEnvRow(p goPlan) *envRow {
-	return &envRow{keyVals: make([][]byte, len(p.keys)), attrMap: map[string]any{}}
+	return &envRow{keyVals: make([][]byte, len(p.keys)), attrMap: map[string]any{}, termVals: make([]termVal, len(p.terms))}
 }
 
 // fill loads the row into e.
@@ -168,6 +177,7 @@ func (r *envRow) fill(e *segmentEnv, p goPlan) error {
 	e.Churn = churnEnv{Risk: r.churnRisk}
 	e.Response = responseEnv{Likelihood: r.responseLikelihood}
 	e.Cluster = clusterEnv{ID: r.clusterID}
+	e.bindEvents(p.terms, r.termVals)
 	return nil
 }
 

@@ -30,6 +30,12 @@ func FuzzCompileSegment(f *testing.F) {
 		`len(replace(repeat("x", 99999), "x", repeat("y", 99999))) > 0`, `days_since(contact.created_at) == 10000000`,
 		`let a = repeat(contact.name, 999); let b = a + a; let c = b + b; len(c + c + c) > 0`,
 		`len(join(map(contact.tags, repeat(#, 99999)))) > 0`,
+		`events.count("cart_abandoned", "7d") > 0 && events.count("purchase", "7d") == 0`,
+		`events.last("purchase").value > 100`, `events.last("purchase") == nil`, `events.last("x')--")?.value > 1`,
+		`opened("Nowruz sale'); DROP TABLE contacts; --")`, `clicked(12)`, `events.sum("purchase", "items", "2w") >= 3`,
+		`events.count("purchase", "7x") > 0`, `events.count(contact.name, "1d") > 0`, `events == nil`,
+		`days_since(events.last("purchase").at) > 30`, `events.last("p").attributes.sku == "A"`,
+		`all(contact.tags, {events.count(#, "1d") > 0})`,
 	} {
 		f.Add(s)
 	}
@@ -46,6 +52,7 @@ func FuzzCompileSegment(f *testing.F) {
 			}
 			return
 		}
+		env.bindEvents(c.plan.terms, make([]termVal, len(c.plan.terms)))
 		var m vm.VM
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -157,6 +157,9 @@ func (h *handlers) previewSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := compiled.CheckCampaigns(ctx, h.deps.Pool); err != nil {
+		return err
+	}
 	now := time.Now()
 	n, err := count(ctx, h.deps.Pool, compiled, now)
 	if err != nil {

@@ -94,9 +94,9 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	var m vm.VM
 	r := newEnvRow(c.plan)
 	n := 0
-	cols, args, targets := c.plan.columns(2, true)
+	cols, from, args, targets := c.plan.columns(now, 2, true)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
-	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c
+	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c`+from+`
 		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
@@ -350,14 +350,14 @@ func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from,
 	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	cols, args, targets := c.plan.columns(0, false)
+	cols, joins, args, targets := c.plan.columns(now, 0, false)
 	pre, preArgs := c.prefilterSQL(now, len(args))
 	args = append(args, preArgs...)
 	where := "c.ctid >= '(" + strconv.FormatInt(from, 10) + ",0)'::tid"
 	if to >= 0 {
 		where += " AND c.ctid < '(" + strconv.FormatInt(to, 10) + ",0)'::tid"
 	}
-	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
+	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c`+joins+` WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
@@ -392,10 +392,10 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	cols, args, targets := c.plan.columns(2, false)
+	cols, from, args, targets := c.plan.columns(now, 2, false)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	args = append(args, preArgs...)
-	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
+	q := `SELECT ` + cols + ` FROM contacts c` + from + ` WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
 	errStop := errors.New("stop")
 	for from := after; from < upTo; from += goWindow {
 		to := min(from+goWindow, upTo)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -17,6 +18,7 @@ type goPlan struct {
 	fields   map[string]bool // "email", "tags", "consent", "sent", …
 	allAttrs bool            // decode the whole attributes object
 	keys     []string        // else these attributes, one column each
+	terms    []eventTerm     // the event terms, a column each (last: four)
 }
 
 // envField is one column the Go path may read: its expression, and where
@@ -59,6 +61,11 @@ const (
 	ecResponseLikelihood
 	ecClusterID
 	ecTopics
+	ecTermN     // an event term's count (or opened/clicked as 0/1): envTarget.key is the term
+	ecTermF     // a sum, or a last event's value
+	ecTermAt    // a last event's occurred_at (NULL: none)
+	ecTermCur   // a last event's currency
+	ecTermAttrs // a last event's attributes
 )
 
 // envFields are the columns the Go path can read; a plan selects only
@@ -95,7 +102,7 @@ var envFields = []envField{
 // envTarget is one selected column's destination.
 type envTarget struct {
 	col envCol
-	key int // for ecAttrKey: the index in goPlan.keys
+	key int // for ecAttrKey: the index in goPlan.keys; for ecTerm*: in goPlan.terms
 }
 
 // scoreObjects are the rule variables read from contact_scores.
@@ -162,9 +169,11 @@ func (v *planVisitor) Visit(n *ast.Node) {
 }
 
 // columns returns the select list for contacts c (c.id first, then only
-// what the rule reads; c.status too when withStatus), with attribute keys
-// as parameters numbered after base, and where each column goes.
-func (p goPlan) columns(base int, withStatus bool) (string, []any, []envTarget) {
+// what the rule reads, event terms at now included; c.status too when
+// withStatus), the lateral joins to put after "FROM contacts c" (a last
+// event's row), with attribute keys and the terms' values as parameters
+// numbered after base, and where each column goes.
+func (p goPlan) columns(now time.Time, base int, withStatus bool) (string, string, []any, []envTarget) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("c.id")
@@ -185,7 +194,17 @@ func (p goPlan) columns(base int, withStatus bool) (string, []any, []envTarget) 
 			targets = append(targets, envTarget{col: f.dest})
 		}
 	}
-	return b.String(), args, targets
+	t := &translator{base: base + len(args), now: now}
+	var from strings.Builder
+	for i, term := range p.terms {
+		cols, join, ts := t.termColumns(term, i)
+		for _, c := range cols {
+			b.WriteString(", " + c)
+		}
+		from.WriteString(join)
+		targets = append(targets, ts...)
+	}
+	return b.String(), from.String(), append(args, t.args...), targets
 }
 
 // decodeScalar decodes one JSON value, with a fast path for the strings,

@@ -55,7 +55,7 @@ func randomAtom(r *rand.Rand) string {
 	lit := literals[r.IntN(len(literals))]
 	ops := []string{"==", "!=", "<", "<=", ">", ">="}
 	op := ops[r.IntN(len(ops))]
-	switch r.IntN(15) {
+	switch r.IntN(17) {
 	case 0, 1, 2:
 		if r.IntN(4) == 0 {
 			return lit + " " + op + " " + attr
@@ -106,6 +106,8 @@ func randomAtom(r *rand.Rand) string {
 			`any(contact.tags, {# startsWith "t"})`, `stats.opens + stats.clicks > 3`}[r.IntN(8)]
 	case 13:
 		return randomScoreAtom(r, op)
+	case 14, 15:
+		return randomEventAtom(r, op)
 	default:
 		return attr + " == nil"
 	}
@@ -161,8 +163,11 @@ func randomRule(r *rand.Rand, depth int) string {
 // (around now) and scores.
 func randomContacts(t *testing.T, b *bundle, r *rand.Rand, now time.Time, n int) {
 	t.Helper()
+	ids := make([]int64, 0, n)
+	defer func() { randomEvents(t, b, r, now, ids) }()
 	for i := range n {
 		id := b.mustCreate(t, randomContactInput(r, i))
+		ids = append(ids, id)
 		ts := func() *time.Time {
 			if r.IntN(3) == 0 {
 				return nil
@@ -192,7 +197,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	randomContacts(t, &b, r, now, 300)
-	translated, fallback := 0, 0
+	translated, fallback, withEvents := 0, 0, 0
 	for range 1000 {
 		rule := randomRule(r, 3)
 		c, err := CompileSegment(rule)
@@ -215,6 +220,9 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 			continue
 		}
 		translated++
+		if len(c.plan.terms) > 0 {
+			withEvents++
+		}
 		sqlIDs, err := matchingIDs(b.ctx, b.pool, c, now, 0, 1000)
 		require.NoError(t, err, rule)
 		goPath := *c
@@ -232,7 +240,7 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		// The Go path reading whole rows, and counting in parallel parts,
 		// agrees too.
 		whole := goPath
-		whole.plan = goPlan{all: true, allAttrs: true}
+		whole.plan = goPlan{all: true, allAttrs: true, terms: c.plan.terms}
 		wholeIDs, err := matchingIDs(b.ctx, b.pool, &whole, now, 0, 1000)
 		require.NoError(t, err, rule)
 		require.Equal(t, goIDs, wholeIDs, rule)
@@ -240,8 +248,9 @@ func TestRuleSQLMatchesGo(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, int64(len(goIDs)), n, rule)
 	}
-	t.Logf("%d translated rules agreed; %d compiled rules ran in Go only", translated, fallback)
+	t.Logf("%d translated rules agreed (%d with event conditions); %d compiled rules ran in Go only", translated, withEvents, fallback)
 	require.Greater(t, translated, 400)
+	require.Greater(t, withEvents, 100)
 }
 
 func diff(a, b []int64) []int64 {

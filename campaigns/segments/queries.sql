@@ -41,3 +41,18 @@ WHERE id = $1 RETURNING id, name, rule, created_at, updated_at, archived_at;
 -- name: max_contact_id
 -- The upper end of the Go path's keyset windows.
 SELECT COALESCE(max(id), 0) FROM contacts;
+
+-- name: campaign_refs
+-- The campaigns a segment's opened()/clicked() name, by id ($1) or name
+-- ($2), to check them when the segment is saved (read only).
+SELECT id, name FROM campaigns WHERE id = ANY($1::bigint[]) OR name = ANY($2::text[]) ORDER BY id;
+
+-- name: builder_event_types
+-- The event types among the newest $1 transactions (the contacts
+-- package's table; read only), for the segment builder.
+SELECT DISTINCT type FROM (SELECT type FROM transactions ORDER BY id DESC LIMIT $1) s ORDER BY 1;
+
+-- name: builder_campaigns
+-- The newest $1 campaigns not archived, for the builder's opened/clicked
+-- (read only).
+SELECT id, name FROM campaigns WHERE archived_at IS NULL ORDER BY id DESC LIMIT $1;

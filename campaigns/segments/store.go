@@ -45,7 +45,7 @@ type SegmentInput struct {
 	Rule string `json:"rule"`
 }
 
-func (in *SegmentInput) validate() error {
+func (in *SegmentInput) validate(ctx context.Context, db DBTX) error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > maxNameLen {
 		return errs.Field("name", "is required (at most %d bytes)", maxNameLen)
@@ -56,8 +56,11 @@ func (in *SegmentInput) validate() error {
 	if err := safetext.Text("rule", in.Rule); err != nil {
 		return err
 	}
-	_, err := CompileSegment(in.Rule)
-	return err
+	c, err := CompileSegment(in.Rule)
+	if err != nil {
+		return err
+	}
+	return c.CheckCampaigns(ctx, db)
 }
 
 func scanSegment(row pgx.Row) (Segment, error) {
@@ -74,7 +77,7 @@ func scanSegment(row pgx.Row) (Segment, error) {
 
 // CreateSegment validates (compiles) and stores a segment.
 func CreateSegment(ctx context.Context, db DBTX, in SegmentInput) (Segment, error) {
-	if err := in.validate(); err != nil {
+	if err := in.validate(ctx, db); err != nil {
 		return Segment{}, err
 	}
 	return scanSegment(db.QueryRow(ctx, queries.Get("create_segment"), in.Name, in.Rule))
@@ -87,7 +90,7 @@ func GetSegment(ctx context.Context, db DBTX, id int64) (Segment, error) {
 
 // UpdateSegment replaces a segment's name and rule, or gives errs.NotFound.
 func UpdateSegment(ctx context.Context, db DBTX, id int64, in SegmentInput) (Segment, error) {
-	if err := in.validate(); err != nil {
+	if err := in.validate(ctx, db); err != nil {
 		return Segment{}, err
 	}
 	return scanSegment(db.QueryRow(ctx, queries.Get("update_segment"), id, in.Name, in.Rule))

@@ -145,6 +145,9 @@ func (t *translator) logical(x *ast.BinaryNode) (boolSQL, bool) {
 }
 
 func (t *translator) call(x *ast.CallNode) (boolSQL, bool) {
+	if b, ok := t.engagedCall(x); ok {
+		return b, true
+	}
 	id, ok := x.Callee.(*ast.IdentifierNode)
 	if !ok || id.Value != "has_tag" || len(x.Arguments) != 1 {
 		return boolSQL{}, false
@@ -209,6 +212,20 @@ var timeFields = map[string]map[string]string{
 	"consent": {"at": "c.consent_at"},
 }
 
+// timeColumn is the SQL of a timestamp days_since and date comparisons
+// can take (NULL: the zero time).
+func (t *translator) timeColumn(n ast.Node) (string, bool) {
+	if col, ok := t.lastAtColumn(n); ok {
+		return col, true
+	}
+	obj, field, ok := path(n)
+	if !ok {
+		return "", false
+	}
+	col, ok := timeFields[obj][field]
+	return col, ok
+}
+
 // path returns the (object, field) of contact.x, stats.x, rfm.x, churn.x,
 // response.x, cluster.x or contact.consent.x, with property names as written.
 func path(n ast.Node) (obj, field string, ok bool) {
@@ -237,6 +254,9 @@ func path(n ast.Node) (obj, field string, ok bool) {
 }
 
 func (t *translator) operand(n ast.Node) (operand, bool) {
+	if o, ok := t.eventOperand(n); ok {
+		return o, true
+	}
 	if call, ok := n.(*ast.CallNode); ok {
 		return t.daysSince(call)
 	}
@@ -266,11 +286,7 @@ func (t *translator) daysSince(call *ast.CallNode) (operand, bool) {
 	if !ok || id.Value != "days_since" || len(call.Arguments) != 1 {
 		return operand{}, false
 	}
-	obj, field, ok := path(call.Arguments[0])
-	if !ok {
-		return operand{}, false
-	}
-	col, ok := timeFields[obj][field]
+	col, ok := t.timeColumn(call.Arguments[0])
 	if !ok {
 		return operand{}, false
 	}
@@ -294,11 +310,7 @@ func (t *translator) daysCompare(call *ast.CallNode, op string, n int) (string, 
 	if !ok || id.Value != "days_since" || len(call.Arguments) != 1 || n > maxDays || n < -maxDays {
 		return "", false
 	}
-	obj, field, ok := path(call.Arguments[0])
-	if !ok {
-		return "", false
-	}
-	col, ok := timeFields[obj][field]
+	col, ok := t.timeColumn(call.Arguments[0])
 	if !ok {
 		return "", false
 	}
@@ -391,6 +403,9 @@ func (t *translator) compare(x *ast.BinaryNode) (boolSQL, bool) {
 	lit, ok := asLiteral(right)
 	if !ok {
 		return boolSQL{}, false
+	}
+	if b, ok := t.eventCompare(left, op, lit); ok {
+		return b, true
 	}
 	if call, isCall := left.(*ast.CallNode); isCall {
 		if n, isInt := lit.v.(int); isInt {

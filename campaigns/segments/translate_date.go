@@ -28,11 +28,7 @@ func (t *translator) dateCompare(x *ast.BinaryNode) (boolSQL, bool) {
 	if err != nil {
 		return boolSQL{}, false
 	}
-	obj, field, ok := path(x.Left)
-	if !ok {
-		return boolSQL{}, false
-	}
-	col, ok := timeFields[obj][field]
+	col, ok := t.timeColumn(x.Left)
 	if !ok {
 		return boolSQL{}, false
 	}

@@ -7,7 +7,8 @@
 // in that textarea switches to the text. When a
 // rule does not fit the builder, the builder says so and the text stays the
 // source of truth. Fields, operators and messages come from the page's
-// data-* attributes.
+// data-* attributes. Event conditions (group "events") add an event type
+// and, for counts and sums, a window; opened / clicked pick a campaign.
 (function () {
   "use strict";
 
@@ -177,7 +178,9 @@
       s.addEventListener("change", function () {
         var f = field(s.value);
         if (kindOfOp[c.op] !== f.kind) { c.op = ops[f.kind][0]; c.value = ""; delete c.value2; }
+        if (isEvent(f) && c.op === "between") { c.op = "gt"; delete c.value2; }
         c.field = f.field;
+        eventDefaults(c, f);
         render();
         sync();
       });
@@ -197,7 +200,7 @@
       }
       var f = field(c.field);
       var list = null;
-      if (f && f.values && f.values.length) {
+      if (f && f.values && f.values.length && f.group !== "events") {
         list = el("datalist", { id: "bl-" + path.replace(/[^a-z0-9]/gi, "-") + "-" + key });
         f.values.forEach(function (v) { list.appendChild(el("option", { value: v })); });
         attrs.list = list.id;
@@ -225,10 +228,51 @@
       return el("span", { class: "val" }, [i]);
     }
 
+    // An event measure (count, sum, latest value) takes an event type; a
+    // campaign field takes a campaign.
+    function isEvent(f) { return f && f.group === "events" && f.kind !== "campaign"; }
+
+    // eventDefaults gives a condition that moved to field f what f takes
+    // (an event type, a window, a campaign) and drops what it does not.
+    function eventDefaults(c, f) {
+      if (isEvent(f)) c.event = c.event || (f.values && f.values[0]) || "";
+      else delete c.event;
+      if (f.window) c.window = c.window || "7d";
+      else delete c.window;
+      if (f.kind === "campaign" && !c.value && f.campaigns && f.campaigns.length) c.value = String(f.campaigns[0].id);
+    }
+
+    function textInput(c, path, key, label, options, ltr) {
+      var attrs = { "data-role": key, "data-path": path + "." + key, "aria-label": label, dir: ltr ? "ltr" : "auto" };
+      var list = null;
+      if (options && options.length) {
+        list = el("datalist", { id: "bl-" + path.replace(/[^a-z0-9]/gi, "-") + "-" + key });
+        options.forEach(function (v) { list.appendChild(el("option", { value: v })); });
+        attrs.list = list.id;
+      }
+      if (ltr) attrs.placeholder = "7d";
+      var i = el("input", attrs);
+      i.value = c[key] || "";
+      i.addEventListener("input", function () { c[key] = ltr ? asciiDigits(i.value).trim() : i.value; sync(); });
+      return el("span", { class: "val" }, [i, list]);
+    }
+
+    // campaignSelect picks a campaign by id; a name from a hand-written
+    // rule stays as it is.
+    function campaignSelect(c, path, f) {
+      var options = (f.campaigns || []).map(function (k) { return { value: String(k.id), text: k.name + " (#" + k.id + ")" }; });
+      if (c.value && !options.some(function (o) { return o.value === c.value; })) options.unshift({ value: c.value, text: c.value });
+      var s = select("value", path + ".value", options, c.value, msg("campaign"));
+      s.setAttribute("dir", "auto");
+      s.addEventListener("change", function () { c.value = s.value; sync(); });
+      return el("span", { class: "val" }, [s]);
+    }
+
     function conditionRow(c, path, parent, idx) {
       var f = field(c.field) || fields[0];
       var kind = f.kind;
-      var opSel = select("op", path + ".op", ops[kind].map(function (o) { return { value: o, text: msg("op." + o) }; }), c.op, msg("op"));
+      var opList = ops[kind].filter(function (o) { return !(isEvent(f) && o === "between"); });
+      var opSel = select("op", path + ".op", opList.map(function (o) { return { value: o, text: msg("op." + o) }; }), c.op, msg("op"));
       opSel.addEventListener("change", function () {
         var was = c.op;
         c.op = opSel.value;
@@ -239,14 +283,21 @@
         render();
         sync();
       });
-      var row = el("div", { class: "cond", "data-path": path }, [fieldSelect(c, path), opSel]);
-      if (c.op === "one_of") row.appendChild(listInput(c, path));
+      var row = el("div", { class: "cond", "data-path": path }, [fieldSelect(c, path)]);
+      if (isEvent(f)) row.appendChild(textInput(c, path, "event", msg("event"), f.values, false));
+      row.appendChild(opSel);
+      if (kind === "campaign") row.appendChild(campaignSelect(c, path, f));
+      else if (c.op === "one_of") row.appendChild(listInput(c, path));
       else if (kind !== "bool") row.appendChild(valueInput(c, path, "value", kind));
       if (c.op === "between") {
         row.appendChild(el("span", { text: msg("and") }));
         row.appendChild(valueInput(c, path, "value2", kind));
       }
       if (c.op === "last_days" || c.op === "more_days_ago") row.appendChild(el("span", { text: msg("days") }));
+      if (f.window) {
+        row.appendChild(el("span", { text: msg("within") }));
+        row.appendChild(textInput(c, path, "window", msg("window"), ["24h", "7d", "30d", "2w"], true));
+      }
       var rm = el("button", { type: "button", class: "secondary remove", "data-remove": path, "aria-label": msg("remove"), text: "×" });
       rm.addEventListener("click", function () { parent.items.splice(idx, 1); render(); sync(); });
       row.appendChild(rm);
