@@ -38,12 +38,14 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form
 // protect it); no CORS header is sent, so scripts of other sites cannot
 // read the answers.
 func (s *Service) Routes(e *echo.Echo) {
-	g := e.Group("/f", middleware.BodyLimit("32K"), httpapi.RejectNUL())
-	g.GET("/:id", s.page)
-	g.POST("/:id", s.submit)
-	g.GET("/:id/thanks", s.thanks)
-	g.GET("/confirm/:token", s.confirmPage)
-	g.POST("/confirm/:token", s.confirm)
+	// Middleware per route, not on a group: a group with middleware
+	// would answer every other /f/* path too.
+	mw := []echo.MiddlewareFunc{middleware.BodyLimit("32K"), httpapi.RejectNUL()}
+	e.GET("/f/:id", s.page, mw...)
+	e.POST("/f/:id", s.submit, mw...)
+	e.GET("/f/:id/thanks", s.thanks, mw...)
+	e.GET("/f/confirm/:token", s.confirmPage, mw...)
+	e.POST("/f/confirm/:token", s.confirm, mw...)
 }
 
 // PublicURL is the hosted page of form id.
