@@ -87,6 +87,8 @@ type pageData struct {
 	Values, Errors    map[string]string
 	Topics            []topicOpt
 	Attrs             []attrField
+	// Preview: the admin's inert copy (posts nowhere, counts nothing).
+	Preview bool
 }
 
 // formData is a page showing form f, posting to action.
@@ -117,6 +119,9 @@ func (s *Service) render(c echo.Context, status int, d pageData) error {
 		if u, err := url.Parse(*d.Form.RedirectURL); err == nil {
 			csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1)
 		}
+	}
+	if d.Preview {
+		csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors 'self'", 1)
 	}
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", csp)
@@ -365,4 +370,16 @@ func (s *Service) confirm(c echo.Context) error {
 		}
 	}
 	return s.message(c, http.StatusNotFound, lang, w.InvalidLink, "")
+}
+
+// Preview writes form f's hosted page as a visitor sees it, inert: no
+// view is counted, the form posts nowhere, and only Peykar's own pages may
+// frame it (the admin's edit page does).
+func (s *Service) Preview(c echo.Context, f Form) error {
+	d, err := s.formData(c.Request().Context(), &f, "")
+	if err != nil {
+		return err
+	}
+	d.Preview = true
+	return s.render(c, http.StatusOK, d)
 }
