@@ -78,7 +78,7 @@ var publicRoutes = map[string]bool{
 	"/healthz": true, "/readyz": true, "/metrics": true,
 	"/admin/login": true, "/admin/setup": true, "/admin/assets/*": true,
 	"/favicon.ico": true,
-	"/f/:id": true, "/f/:id/thanks": true, "/f/confirm/:token": true, // signup forms: public by design
+	"/f/:id":       true, "/f/:id/thanks": true, "/f/confirm/:token": true, // signup forms: public by design
 }
 
 // managerMayPost are the POST routes that change nothing (previews and
