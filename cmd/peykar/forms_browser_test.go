@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -136,9 +138,17 @@ func requireFits(t *testing.T, ctx context.Context, url string) {
 	require.True(t, fits, "%s scrolls sideways", url)
 }
 
-// formScreenshot saves the page to $PEYKAR_SCREENSHOTS/name when that is
-// set (PEYKAR_SCREENSHOTS=$PWD/docs/images refreshes the docs' pictures).
+// formScreenshot saves the viewport to $PEYKAR_SCREENSHOTS/name when that
+// is set (PEYKAR_SCREENSHOTS=$PWD/docs/images refreshes the docs'
+// pictures). The viewport, not the full page: Chromium's full-page capture
+// shifts a right-to-left page sideways.
 func formScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	builderScreenshot(t, ctx, name)
+	dir := os.Getenv("PEYKAR_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }
