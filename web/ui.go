@@ -141,6 +141,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.lifecycleRoutes(admin)
 	u.accountZoneRoutes(admin)
 	u.liveReportRoutes(admin)
+	u.topicRoutes(admin)
 	u.wordsRoutes(admin)
 	u.formRoutes(admin)
 	u.notFoundRoute(admin) // last: it answers what no route above does
