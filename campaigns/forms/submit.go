@@ -243,6 +243,15 @@ func (s *Service) confirmTx(ctx context.Context, tx pgx.Tx, id int64, now time.T
 	if err != nil {
 		return err
 	}
+	c, err := contacts.Get(ctx, tx, sg.ContactID)
+	if err != nil {
+		return err
+	}
+	if c.Status == contacts.StatusErased {
+		// Erased since the submit: nothing to confirm (the rollback
+		// undoes the confirmation).
+		return errs.New(errs.NotFound, "no such signup")
+	}
 	if _, err := contacts.Activate(ctx, tx, sg.ContactID); err != nil {
 		return err
 	}
