@@ -30,7 +30,7 @@ func TestEveryMessageIDExists(t *testing.T) {
 		require.Contains(t, msg, "status."+s)
 	}
 	for prefix, values := range map[string][]string{
-		"contact_status.":  {"active", "unsubscribed", "bounced", "complained", "erased"},
+		"contact_status.":  {"active", "pending", "unsubscribed", "bounced", "complained", "erased"},
 		"delivery_status.": {"queued", "sending", "sent", "failed", "bounced", "complained", "skipped"},
 		"import_status.":   {"running", "finished", "failed"},
 	} {

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/forms"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/errs"
@@ -33,6 +34,9 @@ type Deps struct {
 	// BaseURL is the public URL of Peykar (PEYKAR_BASE_URL), from which
 	// the absolute URLs of the images it serves to mail clients are built.
 	BaseURL string
+	// Forms serves the signup forms' URLs, snippets and previews on the
+	// Forms pages (nil: those parts are left out).
+	Forms *forms.Service
 }
 
 // UI serves the admin pages.
@@ -139,6 +143,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.liveReportRoutes(admin)
 	u.topicRoutes(admin)
 	u.wordsRoutes(admin)
+	u.formRoutes(admin)
 	u.notFoundRoute(admin) // last: it answers what no route above does
 	return nil
 }

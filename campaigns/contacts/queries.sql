@@ -188,7 +188,7 @@ WHERE id = $1 AND $2 = ANY(tags);
 -- Raises the status ($3 is its rank), never lowers it; answers whether the contact exists.
 WITH u AS (
     UPDATE contacts SET status = $2, updated_at = now()
-    WHERE id = $1 AND (CASE status WHEN 'active' THEN 0 WHEN 'unsubscribed' THEN 1
+    WHERE id = $1 AND (CASE status WHEN 'active' THEN 0 WHEN 'pending' THEN 0 WHEN 'unsubscribed' THEN 1
         WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 4 END) < $3
     RETURNING id)
 SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1);
@@ -429,3 +429,12 @@ SELECT k, v FROM (
 -- name: bulk_live_ids
 -- A bulk batch's contacts that exist and are not erased, in id order.
 SELECT id FROM contacts WHERE id = ANY ($1::bigint[]) AND status <> 'erased' ORDER BY id;
+
+-- name: signup_contact
+-- The contact a signup form found for an address.
+SELECT id, status FROM contacts WHERE email_key = lower($1);
+
+-- name: activate_contact
+-- A confirmed signup: pending → active, nothing else.
+UPDATE contacts SET status = 'active', updated_at = now() WHERE id = $1 AND status = 'pending'
+RETURNING id;

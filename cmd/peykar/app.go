@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/peykar/peykar/campaigns/forms"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
@@ -54,6 +55,7 @@ type Main struct {
 	mailer   *mailer.Mailer
 	engine   *engine.Engine
 	auth     *auth.Auth
+	forms    *forms.Service // signup forms (formService)
 }
 
 // NewMain returns a Main for cfg logging to stderr.

@@ -37,9 +37,14 @@ func (m *Main) startAuth(ctx context.Context) error {
 
 // registerPages mounts the admin UI on the /admin group.
 func (m *Main) registerPages(admin *echo.Group) error {
+	fs, err := m.formService()
+	if err != nil {
+		return err
+	}
 	return web.Register(admin, web.Deps{
 		Pool: m.pool, Auth: m.auth, Logger: m.Logger,
 		Campaigns: m.campaignService(), BaseURL: m.Config.BaseURL,
+		Forms: fs,
 	})
 }
 

@@ -78,6 +78,9 @@ var publicRoutes = map[string]bool{
 	"/healthz": true, "/readyz": true, "/metrics": true,
 	"/admin/login": true, "/admin/setup": true, "/admin/assets/*": true,
 	"/favicon.ico": true,
+	// Signup forms: public by design (a signed token guards each submit and confirmation).
+	"/f/:id": true, "/f/:id/thanks": true,
+	"/f/confirm/:token": true,
 }
 
 // managerMayPost are the POST routes that change nothing (previews and

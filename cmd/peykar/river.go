@@ -55,6 +55,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
 	})
 	m.engine.Register(workers)
+	m.addFormWorker(workers)
 	if allow := m.Config.webhooks.Allow; len(allow) > 0 {
 		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
 	}

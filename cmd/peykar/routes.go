@@ -45,6 +45,12 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	}
 	rep.Routes(api)
 	m.streams = rep
+	if fs, err := m.formService(); err == nil {
+		fs.Routes(public)
+		fs.APIRoutes(api)
+	} else {
+		panic(err) // only missing wiring, caught at start-up
+	}
 }
 
 // templateContact loads the contact a template preview renders for.

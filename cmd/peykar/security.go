@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/peykar/peykar/campaigns/forms"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -48,6 +49,7 @@ func (m *Main) securityHeaders() httpapi.SecurityConfig {
 			{Prefix: "/admin/setup", Headers: httpapi.Headers{CSP: pagesCSP, Referrer: "no-referrer"}}, // its URL holds the setup token
 			{Prefix: "/admin/templates", Headers: httpapi.Headers{CSP: templatesCSP, Referrer: "same-origin"}},
 			{Prefix: "/admin/jobs", Headers: httpapi.Headers{CSP: jobsCSP, Referrer: "same-origin"}},
+			{Prefix: "/f", Headers: httpapi.Headers{CSP: forms.CSP, Referrer: "no-referrer"}}, // signup forms; a confirmation URL holds a token
 		},
 		Default: pages,
 	}

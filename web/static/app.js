@@ -350,3 +350,22 @@
   window.addEventListener("resize", update);
   document.addEventListener("htmx:afterSettle", update);
 })();
+
+// Copy buttons: a button with data-copy="id" copies the value of the
+// element with that id (the signup form's URL and embed snippet), and says
+// so in its own label for a moment; without the Clipboard API it selects
+// the text for the user to copy.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target instanceof Element ? ev.target.closest("[data-copy]") : null;
+    if (!btn) return;
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    if (!src) return;
+    src.select();
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(src.value).then(function () {
+      btn.setAttribute("data-copied", "1");
+    }, function () {});
+  });
+})();
