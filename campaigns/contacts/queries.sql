@@ -208,9 +208,13 @@ DELETE FROM suppressions WHERE id = $1;
 SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1);
 
 -- name: insert_transaction
--- POST /events: the transaction itself.
-INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+-- POST /events: the transaction itself. A key already stored inserts
+-- nothing (no row returned): the unique index decides between concurrent
+-- posts, and RecordEvent answers the stored event instead.
+INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at,
+    idempotency_key, idempotency_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''))
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at;
 
 -- name: bump_conversion_stats
@@ -411,3 +415,10 @@ SELECT k, v FROM (
     WHERE jsonb_typeof(e.v) = 'string'
     GROUP BY e.k, e.v
 ) x WHERE rn <= 20 ORDER BY k, rn;
+
+-- name: transaction_by_idempotency_key
+-- POST /events with a key already used: the stored event and the digest
+-- of the body it was first posted with.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at, coalesce(idempotency_hash, '')
+FROM transactions WHERE idempotency_key = $1;
