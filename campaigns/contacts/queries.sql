@@ -422,3 +422,45 @@ SELECT k, v FROM (
 SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
     occurred_at, created_at, coalesce(idempotency_hash, '')
 FROM transactions WHERE idempotency_key = $1;
+
+-- name: timeline
+-- A contact's timeline, newest first, one keyset page: contact events
+-- (transactions, k = 3), tracking events of its deliveries (k = 2, found
+-- through deliveries: events has no contact index) and its deliveries
+-- (k = 1), each branch ordered and limited on its own, then merged. $2
+-- lists the kinds to show (empty: all); the page starts below the cursor
+-- ($3 at, $4 k, $5 id; 'infinity' for the first page). $6 is the page size.
+SELECT * FROM (
+  (SELECT 3 AS k, t.id, t.occurred_at AS at, t.type, t.value::float8, t.currency, t.campaign_id,
+      coalesce(c.name, ''), '' AS step, '' AS url, false AS machine, '' AS reason, t.attributes
+   FROM transactions t LEFT JOIN campaigns c ON c.id = t.campaign_id
+   WHERE t.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'event' = ANY($2))
+     AND (t.occurred_at, 3, t.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY t.occurred_at DESC, t.id DESC LIMIT $6)
+  UNION ALL
+  (SELECT 2, e.id, e.occurred_at, e.type, e.value::float8, '', e.campaign_id,
+      c.name, e.step, coalesce(l.url, ''), e.machine, e.reason, '{}'::jsonb
+   FROM deliveries d
+   JOIN events e ON e.delivery_id = d.id
+   JOIN campaigns c ON c.id = e.campaign_id
+   LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
+   WHERE d.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'tracking' = ANY($2))
+     AND (e.occurred_at, 2, e.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY e.occurred_at DESC, e.id DESC LIMIT $6)
+  UNION ALL
+  (SELECT 1, d.id, coalesce(d.bounced_at, d.sent_at, d.queued_at), d.status, 0::float8, '', d.campaign_id,
+      c.name, d.step, '', false, d.last_error, '{}'::jsonb
+   FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+   WHERE d.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'delivery' = ANY($2))
+     AND (coalesce(d.bounced_at, d.sent_at, d.queued_at), 1, d.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY coalesce(d.bounced_at, d.sent_at, d.queued_at) DESC, d.id DESC LIMIT $6)
+) tl ORDER BY at DESC, k DESC, id DESC LIMIT $6;
+
+-- name: contact_events
+-- GET /contacts/{id}/events: the contact's events (transactions), newest
+-- first, one keyset page below ($3 occurred_at, $4 id); $2 a type or ''.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at, coalesce(idempotency_key, '')
+FROM transactions
+WHERE contact_id = $1 AND ($2 = '' OR type = $2) AND (occurred_at, id) < ($3::timestamptz, $4::bigint)
+ORDER BY occurred_at DESC, id DESC LIMIT $5;
