@@ -120,7 +120,8 @@ WHERE t.contact_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2;
 -- name: get_import
 -- An import and its report (GET /imports/{id}).
 SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
-rejected_count, rejected, duplicates, error, created_at, started_at, finished_at, delimiter, tag_separator FROM imports WHERE id = $1;
+rejected_count, rejected, duplicates, error, created_at, started_at, finished_at, delimiter, tag_separator,
+kind, create_contacts FROM imports WHERE id = $1;
 
 -- name: create_import
 -- A new import, before its file is stored.
@@ -138,7 +139,7 @@ INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3);
 -- A retried job starts its import over: the counts are reset.
 UPDATE imports SET status = 'running', started_at = now(), total = 0, inserted = 0,
 updated = 0, skipped = 0, merged = 0, rejected_count = 0, rejected = '[]', duplicates = '[]', error = ''
-WHERE id = $1 RETURNING mode, delimiter, tag_separator;
+WHERE id = $1 RETURNING mode, delimiter, tag_separator, kind, create_contacts;
 
 -- name: delete_import_chunks
 -- A finished import's file is no longer needed.
@@ -464,3 +465,35 @@ SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, 
 FROM transactions
 WHERE contact_id = $1 AND ($2 = '' OR type = $2) AND (occurred_at, id) < ($3::timestamptz, $4::bigint)
 ORDER BY occurred_at DESC, id DESC LIMIT $5;
+
+-- name: describe_event_import
+-- An events import (POST /events/import): its kind, file and choices.
+UPDATE imports SET kind = 'events', filename = $2, size = $3, delimiter = $4, create_contacts = $5 WHERE id = $1;
+
+-- name: event_import_contacts_by_id
+-- An events import's batch: the contacts its lines name by id.
+SELECT id, status, email_key FROM contacts WHERE id = ANY($1);
+
+-- name: event_import_contacts_by_email
+-- An events import's batch: the contacts its lines name by email.
+SELECT id, status, email_key FROM contacts WHERE email_key = ANY($1);
+
+-- name: event_import_create_contacts
+-- An events import with create_contacts: the new addresses become
+-- contacts (an address added meanwhile is left alone and read back).
+INSERT INTO contacts (email) SELECT unnest($1::text[]) ON CONFLICT (email_key) DO NOTHING;
+
+-- name: event_import_insert
+-- An events import's batch, as given; a row whose idempotency key is
+-- already stored (a retried job's line, or a key the API saw) inserts
+-- nothing and is not returned.
+INSERT INTO transactions (contact_id, type, value, currency, attributes, occurred_at, idempotency_key, idempotency_hash)
+SELECT c, t, v, cur, a, o, NULLIF(k, ''), NULLIF(h, '')
+FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::text[])
+    AS u(c, t, v, cur, a, o, k, h)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING coalesce(idempotency_key, '');
+
+-- name: event_import_stored_keys
+-- The digests stored under keys an events import's lines reuse.
+SELECT idempotency_key, coalesce(idempotency_hash, '') FROM transactions WHERE idempotency_key = ANY($1);

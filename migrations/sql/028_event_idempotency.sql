@@ -11,7 +11,16 @@ ALTER TABLE transactions
 CREATE UNIQUE INDEX transactions_idempotency_key_idx ON transactions (idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
+-- Historical events are imported like contacts (the same imports row,
+-- file chunks and River job): kind says which, and create_contacts whether
+-- an event for an unknown email creates its contact (the default refuses
+-- the line).
+ALTER TABLE imports
+    ADD COLUMN kind text NOT NULL DEFAULT 'contacts' CHECK (kind IN ('contacts', 'events')),
+    ADD COLUMN create_contacts boolean NOT NULL DEFAULT false;
+
 ---- create above / drop below ----
 
+ALTER TABLE imports DROP COLUMN kind, DROP COLUMN create_contacts;
 DROP INDEX transactions_idempotency_key_idx;
 ALTER TABLE transactions DROP COLUMN idempotency_key, DROP COLUMN idempotency_hash;
