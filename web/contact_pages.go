@@ -136,7 +136,8 @@ func (u *UI) contactErase(c echo.Context) error {
 }
 
 func (u *UI) importPage(c echo.Context) error {
-	return u.render(c, http.StatusOK, "import", pageData{Nav: "contacts"})
+	// ?kind=events opens the page with the events choice made.
+	return u.render(c, http.StatusOK, "import", pageData{Nav: "contacts", Data: c.QueryParam("kind")})
 }
 
 // importStatus shows an import's progress (the whole page, or the panel

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,3 +122,42 @@ func TestBrowserContactTimeline(t *testing.T) {
 }
 
 func ptrTime(v time.Time) *time.Time { return &v }
+
+// TestBrowserImportEvents imports a history file from the import page's
+// "events" choice: the status page counts stored and rejected lines (the
+// bad one by its number), and the contact's timeline shows the imported
+// purchase at its own date.
+func TestBrowserImportEvents(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	m := testMain(t, "PEYKAR_ADMIN_EMAIL", "admin@example.com", "PEYKAR_ADMIN_PASSWORD", "admin password 1")
+	var contact int64
+	require.NoError(t, m.pool.QueryRow(context.Background(), `INSERT INTO contacts (email) VALUES ('mina@example.com') RETURNING id`).Scan(&contact))
+	csv := filepath.Join(t.TempDir(), "events.csv")
+	require.NoError(t, os.WriteFile(csv, []byte("email,type,occurred_at,value,currency,attr.order\n"+
+		"mina@example.com,purchase,2025-12-01T10:00:00Z,75,EUR,A-9\n"+
+		"stranger@example.com,purchase,2025-12-02T10:00:00Z,5,EUR,A-10\n"), 0o644))
+	login(t, ctx, m, "admin@example.com", "admin password 1")
+	steps(t, ctx,
+		chromedp.Navigate(m.URL()+"/admin/contacts/import"),
+		waitJS(`document.querySelector('[data-import-for="events"]').hidden`),
+		clickJS(`#kind-events`),
+		waitJS(`!document.querySelector('[data-import-for="events"]').hidden && document.querySelector('[data-import-for="contacts"]').hidden`),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}),
+		clickJS(`form[data-import] button[type=submit]`),
+		waitJS(`/\/admin\/imports\/\d+$/.test(location.pathname)`),
+		waitJS(`document.querySelector('#import-state') && document.querySelector('#import-state').dataset.state === 'finished'`),
+	)
+	counts := text(t, ctx, "#event-import-counts")
+	require.Contains(t, counts, "Events stored")
+	rejected := text(t, ctx, "#import-status table")
+	require.Contains(t, rejected, "3")
+	require.Contains(t, rejected, "no contact with email stranger@example.com")
+
+	steps(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/admin/contacts/%d", m.URL(), contact)), chromedp.WaitVisible(chromedp.CSS("ol.timeline")))
+	first := text(t, ctx, "ol.timeline > li:first-child")
+	require.Contains(t, first, "2025-12-01 10:00")
+	require.Contains(t, first, "purchase")
+	require.Contains(t, first, "75.00 EUR")
+	require.Contains(t, first, "order: A-9")
+}
