@@ -93,9 +93,9 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := contacts.RecentHistory(c.Request().Context(), u.Pool, id, historyRows)
+	tl, err := u.readContactTimeline(c, id)
 	if err != nil {
-		return err
+		return u.pageErr(c, err)
 	}
 	scores, computed, err := analytics.ContactScores(c.Request().Context(), u.Pool, id)
 	if err != nil {
@@ -106,22 +106,17 @@ func (u *UI) contactProfile(c echo.Context) error {
 		return err
 	}
 	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
-		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows, Scores: scores, ScoredAt: computed,
+		Data: contactPage{Contact: ct, Timeline: tl, Scores: scores, ScoredAt: computed,
 			AttrsJSON: string(attrs), Subscriptions: subs}})
 }
 
-// historyRows is how many of each kind of interaction the profile shows;
-// the JSON export has them all.
-const historyRows = 50
-
-// contactPage is a contact's profile with its recent history and its
+// contactPage is a contact's profile with a page of its timeline and its
 // analytics scores (nil before the first recompute that includes it).
 type contactPage struct {
 	contacts.Contact
-	History      contacts.History
-	HistoryLimit int
-	Scores       *analytics.ScoredContact
-	ScoredAt     time.Time
+	Timeline contactTimeline
+	Scores   *analytics.ScoredContact
+	ScoredAt time.Time
 	// AttrsJSON are the attributes as the editor (contacts.js) reads them.
 	AttrsJSON string
 	// Subscriptions are the contact's topics and consent history.
@@ -158,7 +153,8 @@ func (u *UI) contactErase(c echo.Context) error {
 }
 
 func (u *UI) importPage(c echo.Context) error {
-	return u.render(c, http.StatusOK, "import", pageData{Nav: "contacts"})
+	// ?kind=events opens the page with the events choice made.
+	return u.render(c, http.StatusOK, "import", pageData{Nav: "contacts", Data: c.QueryParam("kind")})
 }
 
 // importStatus shows an import's progress (the whole page, or the panel

@@ -10,6 +10,9 @@ import (
 
 // postEvent answers the stored transaction with its attribution: the
 // campaign (and delivery) it was given or that the click attribution found.
+// A new event answers 202; a retry with an idempotency_key already stored
+// for the same body answers 200 with the first event (same id, "replayed":
+// true) and stores nothing.
 func (h *handlers) postEvent(c echo.Context) error {
 	var in EventInput
 	if err := httpapi.BindJSON(c, &in); err != nil {
@@ -19,8 +22,17 @@ func (h *handlers) postEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"id": t.ID, "contact_id": t.ContactID, "contact_created": created,
-		"type": t.Type, "value": t.Value, "currency": t.Currency, "campaign_id": t.CampaignID, "delivery_id": t.DeliveryID})
+	status := http.StatusAccepted
+	if t.Replayed {
+		status = http.StatusOK
+	}
+	body := map[string]any{"id": t.ID, "contact_id": t.ContactID, "contact_created": created,
+		"type": t.Type, "value": t.Value, "currency": t.Currency, "campaign_id": t.CampaignID, "delivery_id": t.DeliveryID,
+		"replayed": t.Replayed}
+	if t.IdempotencyKey != "" {
+		body["idempotency_key"] = t.IdempotencyKey
+	}
+	return c.JSON(status, body)
 }
 
 func (h *handlers) eraseContact(c echo.Context) error {

@@ -41,6 +41,11 @@ type Import struct {
 	CreatedAt    time.Time   `json:"created_at"`
 	StartedAt    *time.Time  `json:"started_at"`
 	FinishedAt   *time.Time  `json:"finished_at"`
+	// Kind is ImportContacts or ImportEvents (POST /events/import).
+	Kind string `json:"kind"`
+	// CreateContacts: an events import creates the contact of an unknown
+	// email instead of refusing the line.
+	CreateContacts bool `json:"create_contacts"`
 	Progress
 }
 
@@ -50,7 +55,7 @@ func GetImport(ctx context.Context, db DBTX, id int64) (Import, error) {
 	err := db.QueryRow(ctx, query("get_import"), id).
 		Scan(&im.ID, &im.Status, &im.Mode, &im.Filename, &im.Size, &im.Total, &im.Inserted, &im.Updated, &im.Skipped,
 			&im.Merged, &im.RejectedCount, &im.Rejected, &im.Duplicates, &im.Error, &im.CreatedAt, &im.StartedAt, &im.FinishedAt,
-			&im.Delimiter, &im.TagSeparator)
+			&im.Delimiter, &im.TagSeparator, &im.Kind, &im.CreateContacts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return im, errs.New(errs.NotFound, "no such import")
 	}
@@ -76,6 +81,18 @@ func (h *handlers) getImport(c echo.Context) error {
 // enqueues the import job, all in one transaction: an interrupted upload
 // leaves nothing behind.
 func (h *handlers) importContacts(c echo.Context) error {
+	return h.upload(c, ImportContacts)
+}
+
+// importEvents is POST /events/import: an events file (see
+// ImportEventsCSV), uploaded and run like a contacts import; its progress
+// is GET /imports/{id}.
+func (h *handlers) importEvents(c echo.Context) error {
+	return h.upload(c, ImportEvents)
+}
+
+// upload stores a multipart import of kind and enqueues its job.
+func (h *handlers) upload(c echo.Context, kind string) error {
 	ctx := c.Request().Context()
 	if h.deps.River == nil {
 		return errs.New(errs.Unavailable, "imports are not available: no job queue")
@@ -95,6 +112,7 @@ func (h *handlers) importContacts(c echo.Context) error {
 		return fmt.Errorf("import upload: %w", err)
 	}
 	var opts ImportOptions
+	var createContacts string
 	filename, size, gotFile := "", int64(0), false
 	for {
 		part, err := mr.NextPart()
@@ -105,7 +123,7 @@ func (h *handlers) importContacts(c echo.Context) error {
 			return uploadError(err)
 		}
 		switch part.FormName() {
-		case "mode", "delimiter", "tag_separator":
+		case "mode", "delimiter", "tag_separator", "create_contacts":
 			b, err := io.ReadAll(io.LimitReader(part, 64))
 			if err != nil {
 				return uploadError(err)
@@ -115,6 +133,8 @@ func (h *handlers) importContacts(c echo.Context) error {
 				opts.Mode = string(b)
 			case "delimiter":
 				opts.Delimiter = string(b)
+			case "create_contacts":
+				createContacts = string(b)
 			default:
 				opts.TagSeparator = string(b)
 			}
@@ -138,8 +158,8 @@ func (h *handlers) importContacts(c echo.Context) error {
 	if opts, err = opts.withDefaults(); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, query("describe_import"), id, opts.Mode, filename, size, opts.Delimiter, opts.TagSeparator); err != nil {
-		return fmt.Errorf("import upload: %w", err)
+	if err := describeUpload(ctx, tx, id, kind, filename, size, opts, createContacts); err != nil {
+		return err
 	}
 	if _, err := h.deps.River.InsertTx(ctx, tx, ImportArgs{ImportID: id}, nil); err != nil {
 		return fmt.Errorf("import upload: enqueue: %w", err)
@@ -183,4 +203,28 @@ func uploadError(err error) error {
 		return errs.Field("file", "is larger than %d bytes", int64(maxUploadBytes))
 	}
 	return errs.Field("file", "the upload could not be read: %v", err)
+}
+
+// describeUpload records the uploaded file and the choices of its kind:
+// a contacts import's mode, delimiter and tag separator; an events
+// import's delimiter and create_contacts ("true"/"1"/"on", "false"/"0"/"").
+func describeUpload(ctx context.Context, tx pgx.Tx, id int64, kind, filename string, size int64, opts ImportOptions, createContacts string) error {
+	var err error
+	if kind == ImportEvents {
+		create := false
+		switch createContacts {
+		case "true", "1", "on", "yes":
+			create = true
+		case "", "false", "0", "off", "no":
+		default:
+			return errs.Field("create_contacts", "must be true or false, not %q", createContacts)
+		}
+		_, err = tx.Exec(ctx, query("describe_event_import"), id, filename, size, opts.Delimiter, create)
+	} else {
+		_, err = tx.Exec(ctx, query("describe_import"), id, opts.Mode, filename, size, opts.Delimiter, opts.TagSeparator)
+	}
+	if err != nil {
+		return fmt.Errorf("import upload: %w", err)
+	}
+	return nil
 }

@@ -16,6 +16,12 @@ import (
 	"github.com/peykar/peykar/internal/errs"
 )
 
+// Import kinds: what an import's file holds.
+const (
+	ImportContacts = "contacts" // contacts (POST /contacts/import)
+	ImportEvents   = "events"   // historical contact events (POST /events/import)
+)
+
 // Import statuses.
 const (
 	ImportRunning  = "running"
@@ -50,7 +56,9 @@ type ImportWorker struct {
 func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 	id := job.Args.ImportID
 	var opts ImportOptions
-	err := w.Pool.QueryRow(ctx, query("start_import"), id).Scan(&opts.Mode, &opts.Delimiter, &opts.TagSeparator)
+	var kind string
+	var createContacts bool
+	err := w.Pool.QueryRow(ctx, query("start_import"), id).Scan(&opts.Mode, &opts.Delimiter, &opts.TagSeparator, &kind, &createContacts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("import %d does not exist", id))
 	}
@@ -58,11 +66,19 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		return fmt.Errorf("import %d: start: %w", id, err)
 	}
 	start := time.Now()
-	res, err := ImportCSVWith(ctx, w.Pool, &chunkReader{ctx: ctx, db: w.Pool, id: id}, opts, func(r Result) {
+	progress := func(r Result) {
 		if perr := saveImport(ctx, w.Pool, id, ImportRunning, r, ""); perr != nil {
 			w.logger().WarnContext(ctx, "import progress not saved", slog.Int64("import_id", id), slog.Any("error", perr))
 		}
-	})
+	}
+	file := &chunkReader{ctx: ctx, db: w.Pool, id: id}
+	var res Result
+	if kind == ImportEvents {
+		res, err = ImportEventsCSV(ctx, w.Pool, file,
+			EventImportOptions{Delimiter: opts.Delimiter, CreateContacts: createContacts, ImportID: id}, progress)
+	} else {
+		res, err = ImportCSVWith(ctx, w.Pool, file, opts, progress)
+	}
 	if err != nil {
 		if errs.Is(err, errs.Invalid) || job.Attempt >= job.MaxAttempts {
 			msg := "internal error"

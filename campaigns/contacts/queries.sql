@@ -134,7 +134,8 @@ WHERE t.contact_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2;
 -- name: get_import
 -- An import and its report (GET /imports/{id}).
 SELECT id, status, mode, filename, size, total, inserted, updated, skipped, merged,
-rejected_count, rejected, duplicates, error, created_at, started_at, finished_at, delimiter, tag_separator FROM imports WHERE id = $1;
+rejected_count, rejected, duplicates, error, created_at, started_at, finished_at, delimiter, tag_separator,
+kind, create_contacts FROM imports WHERE id = $1;
 
 -- name: create_import
 -- A new import, before its file is stored.
@@ -152,7 +153,7 @@ INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3);
 -- A retried job starts its import over: the counts are reset.
 UPDATE imports SET status = 'running', started_at = now(), total = 0, inserted = 0,
 updated = 0, skipped = 0, merged = 0, rejected_count = 0, rejected = '[]', duplicates = '[]', error = ''
-WHERE id = $1 RETURNING mode, delimiter, tag_separator;
+WHERE id = $1 RETURNING mode, delimiter, tag_separator, kind, create_contacts;
 
 -- name: delete_import_chunks
 -- A finished import's file is no longer needed.
@@ -222,9 +223,13 @@ DELETE FROM suppressions WHERE id = $1;
 SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1);
 
 -- name: insert_transaction
--- POST /events: the transaction itself.
-INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+-- POST /events: the transaction itself. A key already stored inserts
+-- nothing (no row returned): the unique index decides between concurrent
+-- posts, and RecordEvent answers the stored event instead.
+INSERT INTO transactions (contact_id, type, value, currency, campaign_id, attributes, occurred_at,
+    idempotency_key, idempotency_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''))
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at;
 
 -- name: bump_conversion_stats
@@ -438,3 +443,83 @@ SELECT id, status FROM contacts WHERE email_key = lower($1);
 -- A confirmed signup: pending → active, nothing else.
 UPDATE contacts SET status = 'active', updated_at = now() WHERE id = $1 AND status = 'pending'
 RETURNING id;
+-- name: transaction_by_idempotency_key
+-- POST /events with a key already used: the stored event and the digest
+-- of the body it was first posted with.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at, coalesce(idempotency_hash, '')
+FROM transactions WHERE idempotency_key = $1;
+
+-- name: timeline
+-- A contact's timeline, newest first, one keyset page: contact events
+-- (transactions, k = 3), tracking events of its deliveries (k = 2, found
+-- through deliveries: events has no contact index) and its deliveries
+-- (k = 1), each branch ordered and limited on its own, then merged. $2
+-- lists the kinds to show (empty: all); the page starts below the cursor
+-- ($3 at, $4 k, $5 id; 'infinity' for the first page). $6 is the page size.
+SELECT * FROM (
+  (SELECT 3 AS k, t.id, t.occurred_at AS at, t.type, t.value::float8, t.currency, t.campaign_id,
+      coalesce(c.name, ''), '' AS step, '' AS url, false AS machine, '' AS reason, t.attributes
+   FROM transactions t LEFT JOIN campaigns c ON c.id = t.campaign_id
+   WHERE t.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'event' = ANY($2))
+     AND (t.occurred_at, 3, t.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY t.occurred_at DESC, t.id DESC LIMIT $6)
+  UNION ALL
+  (SELECT 2, e.id, e.occurred_at, e.type, e.value::float8, '', e.campaign_id,
+      c.name, e.step, coalesce(l.url, ''), e.machine, e.reason, '{}'::jsonb
+   FROM deliveries d
+   JOIN events e ON e.delivery_id = d.id
+   JOIN campaigns c ON c.id = e.campaign_id
+   LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
+   WHERE d.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'tracking' = ANY($2))
+     AND (e.occurred_at, 2, e.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY e.occurred_at DESC, e.id DESC LIMIT $6)
+  UNION ALL
+  (SELECT 1, d.id, coalesce(d.bounced_at, d.sent_at, d.queued_at), d.status, 0::float8, '', d.campaign_id,
+      c.name, d.step, '', false, d.last_error, '{}'::jsonb
+   FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+   WHERE d.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'delivery' = ANY($2))
+     AND (coalesce(d.bounced_at, d.sent_at, d.queued_at), 1, d.id) < ($3::timestamptz, $4::int, $5::bigint)
+   ORDER BY coalesce(d.bounced_at, d.sent_at, d.queued_at) DESC, d.id DESC LIMIT $6)
+) tl ORDER BY at DESC, k DESC, id DESC LIMIT $6;
+
+-- name: contact_events
+-- GET /contacts/{id}/events: the contact's events (transactions), newest
+-- first, one keyset page below ($3 occurred_at, $4 id); $2 a type or ''.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at, coalesce(idempotency_key, '')
+FROM transactions
+WHERE contact_id = $1 AND ($2 = '' OR type = $2) AND (occurred_at, id) < ($3::timestamptz, $4::bigint)
+ORDER BY occurred_at DESC, id DESC LIMIT $5;
+
+-- name: describe_event_import
+-- An events import (POST /events/import): its kind, file and choices.
+UPDATE imports SET kind = 'events', filename = $2, size = $3, delimiter = $4, create_contacts = $5 WHERE id = $1;
+
+-- name: event_import_contacts_by_id
+-- An events import's batch: the contacts its lines name by id.
+SELECT id, status, email_key FROM contacts WHERE id = ANY($1);
+
+-- name: event_import_contacts_by_email
+-- An events import's batch: the contacts its lines name by email.
+SELECT id, status, email_key FROM contacts WHERE email_key = ANY($1);
+
+-- name: event_import_create_contacts
+-- An events import with create_contacts: the new addresses become
+-- contacts (an address added meanwhile is left alone and read back).
+INSERT INTO contacts (email) SELECT unnest($1::text[]) ON CONFLICT (email_key) DO NOTHING;
+
+-- name: event_import_insert
+-- An events import's batch, as given; a row whose idempotency key is
+-- already stored (a retried job's line, or a key the API saw) inserts
+-- nothing and is not returned.
+INSERT INTO transactions (contact_id, type, value, currency, attributes, occurred_at, idempotency_key, idempotency_hash)
+SELECT c, t, v, cur, a, o, NULLIF(k, ''), NULLIF(h, '')
+FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::text[])
+    AS u(c, t, v, cur, a, o, k, h)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING coalesce(idempotency_key, '');
+
+-- name: event_import_stored_keys
+-- The digests stored under keys an events import's lines reuse.
+SELECT idempotency_key, coalesce(idempotency_hash, '') FROM transactions WHERE idempotency_key = ANY($1);

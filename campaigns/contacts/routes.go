@@ -63,6 +63,9 @@ func Routes(api *echo.Group, deps Deps) {
 	api.GET("/bulk/:id", h.getBulk)
 	api.GET("/bulk/:id/export.csv", h.bulkExport)
 	api.POST("/events", h.postEvent)
+	api.GET("/contacts/:id/events", h.listContactEvents)
+	api.GET("/contacts/:id/timeline", h.contactTimeline)
+	api.POST("/events/import", h.importEvents)
 
 	api.GET("/suppressions", h.listSuppressions)
 	api.POST("/suppressions", h.addSuppression)

@@ -27,6 +27,12 @@ type Transaction struct {
 	Attributes map[string]any `json:"attributes"`
 	OccurredAt time.Time      `json:"occurred_at"`
 	CreatedAt  time.Time      `json:"created_at"`
+	// IdempotencyKey is the key the event was posted with, if any.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Replayed is true when RecordEvent stored nothing because the
+	// idempotency key was already used for the same event: the
+	// transaction is the one stored then.
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // IsConversion reports whether a transaction type counts as a conversion
@@ -52,6 +58,10 @@ type EventInput struct {
 	CampaignID *int64         `json:"campaign_id"`
 	Attributes map[string]any `json:"attributes"`
 	OccurredAt *time.Time     `json:"occurred_at"`
+	// IdempotencyKey, when set, makes the post safe to retry: the key is
+	// stored with the event and a second post with it stores nothing.
+	// Keys are global (not per contact).
+	IdempotencyKey string `json:"idempotency_key"`
 }
 
 var (
@@ -80,6 +90,9 @@ func (in *EventInput) validate() error {
 	if in.Attributes == nil {
 		in.Attributes = map[string]any{}
 	}
+	if err := validateIdempotencyKey(in.IdempotencyKey); err != nil {
+		return err
+	}
 	return safetext.Value("attributes", in.Attributes)
 }
 
@@ -91,6 +104,19 @@ func (in *EventInput) validate() error {
 // it to, and whether the contact was created. An unknown
 // contact_id or campaign_id gives errs.Invalid; an erased contact
 // errs.Conflict.
+//
+// With in.IdempotencyKey set, the event is stored at most once: when the
+// key is already stored with the same body, RecordEvent stores and changes
+// nothing and returns that event with Replayed set (created is false); a
+// key stored with a different body gives errs.Invalid naming the key.
+// Concurrent posts with one key are decided by a unique index: exactly one
+// inserts, the others answer its event.
+//
+// For hooks (journeys): anything that reacts to a new event belongs after
+// the insert, on the path where the row was inserted (before Commit, with
+// tx, or after it) — never on the replay paths, which return early, so a
+// retried post never triggers anything twice. Historical events loaded by
+// ImportEvents do not go through RecordEvent and fire no hook.
 func RecordEvent(ctx context.Context, db interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }, conv ConversionRecorder, in EventInput) (Transaction, bool, error) {
@@ -99,11 +125,18 @@ func RecordEvent(ctx context.Context, db interface {
 	}
 	var t Transaction
 	var created bool
+	var digest string
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return t, false, fmt.Errorf("record event: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if in.IdempotencyKey != "" {
+		digest = eventDigest(in)
+		if t, found, err := storedEvent(ctx, tx, in, digest); err != nil || found {
+			return t, false, err // a retry: nothing stored, no hook
+		}
+	}
 	contactID, created, err := eventContact(ctx, tx, in)
 	if err != nil {
 		return t, false, err
@@ -122,11 +155,22 @@ func RecordEvent(ctx context.Context, db interface {
 		}
 	}
 	err = tx.QueryRow(ctx, query("insert_transaction"),
-		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred).
+		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred, in.IdempotencyKey, digest).
 		Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) && in.IdempotencyKey != "" {
+		// A concurrent post with the key committed first: answer its event
+		// (this transaction, and any contact it created, rolls back).
+		t, found, err := storedEvent(ctx, tx, in, digest)
+		if err == nil && !found {
+			err = fmt.Errorf("record event: idempotency key %q conflicted but is not stored", in.IdempotencyKey)
+		}
+		return t, false, err
+	}
 	if err != nil {
 		return t, false, fmt.Errorf("record event: %w", err)
 	}
+	t.IdempotencyKey = in.IdempotencyKey
+	// The event is new: from here on is the place for what reacts to it.
 	if IsConversion(in.Type) {
 		if _, err := tx.Exec(ctx, query("bump_conversion_stats"), contactID, in.Value, occurred); err != nil {
 			return t, false, fmt.Errorf("record event: stats: %w", err)

@@ -5,6 +5,8 @@
 //	peykar [flags] migrate   apply database migrations and exit
 //	peykar [flags] import [--mode upsert|skip-existing] FILE.csv
 //	                         import contacts from a CSV file
+//	peykar [flags] import --events [--create-contacts] FILE.csv
+//	                         import historical contact events from a CSV file
 //	peykar [flags] token create --role ROLE --name NAME
 //	                         create an API token and print it
 //	peykar [flags] user reset-password --email EMAIL

@@ -237,6 +237,18 @@
 
   // CSV import: upload with the API, then follow the import's own page.
   function importForm(form) {
+    // The file's kind shows its own choices (events: create_contacts).
+    function kind() {
+      var k = form.querySelector("[name=kind]:checked");
+      return k ? k.value : "contacts";
+    }
+    form.querySelectorAll("[name=kind]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        form.querySelectorAll("[data-import-for]").forEach(function (box) {
+          box.hidden = box.getAttribute("data-import-for") !== kind();
+        });
+      });
+    });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var out = form.querySelector("[data-error]");
@@ -250,8 +262,13 @@
         var el = form.querySelector("[name=" + name + "]");
         if (el) data.append(name, el.value);
       });
+      var path = "/api/v1/contacts/import";
+      if (kind() === "events") {
+        path = "/api/v1/events/import";
+        data.append("create_contacts", form.querySelector("[name=create_contacts]").checked ? "true" : "false");
+      }
       data.append("file", form.querySelector("[name=file]").files[0]);
-      api("POST", "/api/v1/contacts/import", data).then(function (r) {
+      api("POST", path, data).then(function (r) {
         button.disabled = false;
         if (!r.ok) {
           showError(out, r.data.error || { message: String(r.status) });
