@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/engine"
 )
 
 // abandonedCart is docs/journeys.md's abandoned-cart journey: a reminder
@@ -77,7 +78,8 @@ func TestAbandonedCartRemindsUnlessPurchased(t *testing.T) {
 }
 
 // TestEntriesWaitWhilePausedAndEndAtEndsAt: entries made while the
-// campaign is paused wait and go on resume; after ends_at nobody enters.
+// campaign is paused wait and go on resume; after ends_at nobody enters,
+// and the periodic end_journeys job finishes the campaign.
 func TestEntriesWaitWhilePausedAndEndAtEndsAt(t *testing.T) {
 	t.Parallel()
 	j := setupJourneys(t)
@@ -103,7 +105,10 @@ func TestEntriesWaitWhilePausedAndEndAtEndsAt(t *testing.T) {
 	j.postEvent(t, "sara@example.com", "cart_abandoned", 40)
 	j.waitJourneyJobs(t)
 	j.waitEntry(t, id, "sara@example.com")
+	_, err = j.client.Insert(context.Background(), engine.EndJourneysArgs{}, nil) // the periodic job, now
+	require.NoError(t, err)
+	j.waitStatus(t, id, campaigns.StatusFinished, 20*time.Second)
 	got, err := campaigns.Get(context.Background(), j.pool, id)
 	require.NoError(t, err)
-	require.Equal(t, campaigns.StatusRunning, got.Status, "in-flight entries may still finish")
+	require.True(t, j.clock.Now().Equal(*got.FinishedAt), "finished at the engine's clock")
 }
