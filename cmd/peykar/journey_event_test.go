@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -38,6 +39,15 @@ func TestSignupEntersAJourney(t *testing.T) {
 	var c struct{ ID int64 }
 	require.NoError(t, json.Unmarshal([]byte(body), &c))
 	id := fmt.Sprint(c.ID)
+	// The admin form, which does not show the journey's fields yet, keeps
+	// them when it saves the draft.
+	code, body = builderPost(t, m, token, "en", "/admin/campaigns/"+id+"/edit", url.Values{"name": {"Welcome!"}, "channel": {"email"},
+		"from.name": {"Shop"}, "from.email": {"news@shop.example"},
+		"steps.count": {"1"}, "steps[0].key": {"welcome"}, "steps[0].template_id": {fmt.Sprint(tpl.ID)}})
+	require.Equal(t, http.StatusSeeOther, code, body)
+	var entryType string
+	require.NoError(t, m.pool.QueryRow(t.Context(), `SELECT entry->>'type' FROM campaigns WHERE id = $1`, c.ID).Scan(&entryType))
+	require.Equal(t, "event", entryType)
 	code, body = do(t, m, http.MethodPost, "/api/v1/campaigns/"+id+"/launch", token, nil)
 	require.Equal(t, http.StatusOK, code, body)
 
