@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 )
 
@@ -115,4 +116,37 @@ func TestConcurrentEntriesMakeOne(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM campaign_entries WHERE campaign_id = $1`, c.ID).Scan(&entries))
 	require.Equal(t, 1, entries)
 	b.waitReceived(t, "user0@example.com", 1)
+}
+
+// TestExitEventOvertakingTheEntryKeepsTheContactOut: a purchase recorded
+// after the cart that triggers the entry (its exit handled first) keeps
+// the contact out; a later cart enters.
+func TestExitEventOvertakingTheEntryKeepsTheContactOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	c := b.seed(t, 1, 0)
+	c.Exit = []campaigns.Exit{{Event: "purchase", When: "event.value > 0"}}
+	c = b.launchJourney(t, c, "cart_abandoned", campaigns.ReentryAlways)
+	record := func(typ string, value float64) int64 { // no hook: this test plays the jobs
+		tr, _, err := contacts.RecordEvent(ctx, b.pool, nil, contacts.EventInput{Email: "user0@example.com", Type: typ, Value: value})
+		require.NoError(t, err)
+		return tr.ID
+	}
+	enterFor := func(txID int64) int {
+		var n int
+		require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) (err error) {
+			n, err = b.eng.Enter(ctx, tx, c.ID, []int64{b.contactID(t, "user0@example.com")},
+				engine.EntryCause{Reason: "event", TransactionID: txID})
+			return err
+		}))
+		return n
+	}
+	cart := record("cart_abandoned", 30)
+	record("purchase", 0) // its when does not hold: no exit
+	require.Equal(t, 1, enterFor(cart))
+	cart = record("cart_abandoned", 30)
+	record("purchase", 30)
+	require.Equal(t, 0, enterFor(cart), "the purchase after the cart keeps the contact out")
+	require.Equal(t, 1, enterFor(record("cart_abandoned", 50)), "a cart after the purchase enters")
 }

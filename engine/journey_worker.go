@@ -141,6 +141,11 @@ func (e *Engine) Exit(ctx context.Context, tx pgx.Tx, campaignID, contactID int6
 }
 
 func exitEntries(ctx context.Context, tx pgx.Tx, campaignID, contactID int64, reason string, now time.Time) (int, error) {
+	// The entries' lock: an entry being made now is either seen here or
+	// sees this exit's event (exitOvertook).
+	if _, err := tx.Exec(ctx, queries.Get("lock_entry"), campaignID, contactID); err != nil {
+		return 0, fmt.Errorf("lock entry: %w", err)
+	}
 	rows, err := tx.Query(ctx, queries.Get("exit_entries"), campaignID, contactID, reason, now)
 	if err != nil {
 		return 0, fmt.Errorf("exit entries: %w", err)

@@ -411,3 +411,9 @@ SELECT k, v FROM (
     WHERE jsonb_typeof(e.v) = 'string'
     GROUP BY e.k, e.v
 ) x WHERE rn <= 20 ORDER BY k, rn;
+
+-- name: events_after
+-- The contact's events of types $3 recorded after event $2 (a journey's
+-- entry checks that no exit event overtook it), oldest first.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at
+FROM transactions WHERE contact_id = $1 AND id > $2 AND type = ANY ($3::text[]) ORDER BY id LIMIT $4;

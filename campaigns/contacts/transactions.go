@@ -185,3 +185,20 @@ func eventContact(ctx context.Context, tx pgx.Tx, in EventInput) (int64, bool, e
 	}
 	return in.ContactID, false, nil
 }
+
+// EventsAfter returns up to limit of the contact's events of the given
+// types recorded after event afterID, oldest first.
+func EventsAfter(ctx context.Context, db DBTX, contactID, afterID int64, types []string, limit int) ([]Transaction, error) {
+	rows, err := db.Query(ctx, query("events_after"), contactID, afterID, types, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
+		var t Transaction
+		return t, r.Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	return out, nil
+}
