@@ -111,3 +111,30 @@ func TestReentryAlwaysStartsASecondRound(t *testing.T) {
 	require.EqualValues(t, 1, r.Metrics.Recipients, "the report counts people")
 	require.EqualValues(t, 2, r.Progress.Total)
 }
+
+// TestRuleExitEndsTheEntryOnly: a rule's exit action in a triggered
+// campaign exits the contact's entry (its pending step skipped) without
+// barring later entries, as reentry allows.
+func TestRuleExitEndsTheEntryOnly(t *testing.T) {
+	t.Parallel()
+	j := setupJourneys(t)
+	tpl := j.templates(t, "Welcome", "Tips")
+	c := welcomeSeries([]int64{tpl[0], tpl[1], tpl[1]}, "always")
+	c["steps"] = []map[string]any{{"key": "welcome", "template_id": tpl[0]}, {"key": "tips", "template_id": tpl[1]}}
+	c["rules"] = []map[string]any{
+		{"name": "tips a day later", "on": "sent", "step": "welcome", "actions": []map[string]any{{"type": "send", "step": "tips", "delay": "24h"}}},
+		{"name": "stop", "on": "sent", "step": "welcome", "actions": []map[string]any{{"type": "exit"}}},
+	}
+	id := j.createJourney(t, c)
+	const sara = "sara@example.com"
+	j.postEvent(t, sara, "signup", 0)
+	j.waitEntry(t, id, sara, "exited")
+	exited := j.entries(t, id, "?status=exited")
+	require.Equal(t, "rule: stop", exited[0].ExitReason)
+	require.Equal(t, "skipped", j.deliveryStatus(t, id, sara, "tips"))
+
+	j.postEvent(t, sara, "signup", 0)
+	j.waitReceived(t, sara, 2)
+	require.Equal(t, 2, j.received(sara, "Welcome"), "the next entry is not barred")
+	j.waitEntry(t, id, sara, "exited", "exited")
+}

@@ -191,6 +191,12 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 		case "remove_tag":
 			err = contacts.RemoveTag(ctx, tx, d.contactID, a.Tag)
 		case "exit":
+			if d.round > 0 {
+				// A triggered campaign: the contact's entries leave (a later
+				// entry may come back, as reentry allows).
+				_, err = exitEntries(ctx, tx, c.ID, d.contactID, "rule: "+cr.Name, r.Now())
+				break
+			}
 			_, err = tx.Exec(ctx, queries.Get("record_exit"), c.ID, d.contactID, cr.Name)
 		case "webhook":
 			err = r.enqueueWebhook(ctx, tx, client, c, cr, a, env)
