@@ -133,10 +133,12 @@ func TestExitEventOvertakingTheEntryKeepsTheContactOut(t *testing.T) {
 		require.NoError(t, err)
 		return tr.ID
 	}
+	record("signup", 0) // creates the contact
+	who := b.contactID(t, "user0@example.com")
 	enterFor := func(txID int64) int {
 		var n int
 		require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) (err error) {
-			n, err = b.eng.Enter(ctx, tx, c.ID, []int64{b.contactID(t, "user0@example.com")},
+			n, err = b.eng.Enter(ctx, tx, c.ID, []int64{who},
 				engine.EntryCause{Reason: "event", TransactionID: txID})
 			return err
 		}))
