@@ -202,10 +202,14 @@ func (c *Campaign) RulesActiveAt(t time.Time) bool {
 
 // RulesEnd is when follow-up rules stop firing: settings.rules_until, or 30
 // days after sending began (LaunchedAt); nil before that without
-// rules_until.
+// rules_until. A triggered campaign's rules have no default end: its
+// entries keep coming, and its follow-ups with them, until it is cancelled.
 func (c *Campaign) RulesEnd() *time.Time {
 	if c.Settings.RulesUntil != nil {
 		return c.Settings.RulesUntil
+	}
+	if c.Triggered() {
+		return nil
 	}
 	if c.LaunchedAt != nil {
 		end := c.LaunchedAt.Add(DefaultRulesWindow)
@@ -340,7 +344,15 @@ func (r Rule) check(p *problems, f string, steps map[string]bool) {
 	if strings.TrimSpace(r.Name) == "" {
 		p.add(errs.Field(f+".name", "is required"))
 	}
-	if !ruleEvents[r.On] {
+	switch {
+	case ruleEvents[r.On]:
+	case eventName.MatchString(r.On):
+		// A contact event (signup, purchase, a custom type) belongs to no
+		// delivery, and rules fire per delivery: journeys take it.
+		p.add(errs.Field(f+".on", "%q is not a message event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion); "+
+			"to start a journey on the contact event %q use the campaign's entry {\"type\":\"event\",\"event\":%q}, to end one use exit [{\"event\":%q}]",
+			r.On, r.On, r.On, r.On))
+	default:
 		p.add(errs.Field(f+".on", "%q is not an event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion)", r.On))
 	}
 	if strings.HasPrefix(r.On, "no_") {

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/exprbudget"
@@ -261,4 +263,35 @@ func (c *Campaign) checkEndsAt(p *problems, now time.Time) {
 	if c.EndsAt != nil && !c.EndsAt.After(now) {
 		p.add(errs.Field("ends_at", "is in the past: a campaign launched now would take no entries"))
 	}
+}
+
+// ListTriggered returns the running and paused campaigns that a contact
+// event may concern (a triggered entry, or exit conditions), without their
+// steps.
+func ListTriggered(ctx context.Context, db DBTX) ([]Campaign, error) {
+	rows, err := db.Query(ctx, query("list_triggered"))
+	if err != nil {
+		return nil, fmt.Errorf("list triggered campaigns: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Campaign, error) { return scanCampaign(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list triggered campaigns: %w", err)
+	}
+	return list, nil
+}
+
+// FinishEnded marks finished the running triggered campaigns whose ends_at
+// is at or before now, and returns their ids. A finished campaign takes no
+// entries; its entries in flight go on (follow-ups of a finished campaign
+// are sent), and cancelling it skips them.
+func FinishEnded(ctx context.Context, tx pgx.Tx, now time.Time) ([]int64, error) {
+	rows, err := tx.Query(ctx, query("finish_ended"), now)
+	if err != nil {
+		return nil, fmt.Errorf("finish ended journeys: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("finish ended journeys: %w", err)
+	}
+	return ids, nil
 }

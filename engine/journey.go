@@ -167,6 +167,13 @@ func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign,
 	var txID *int64
 	if cause.TransactionID != 0 {
 		txID = &cause.TransactionID
+		// An exit event recorded after the one that lets the contact in
+		// (a purchase right after the cart) may have been handled before
+		// this entry: it keeps them out. Exits take the same lock, so one
+		// of the two always sees the other.
+		if out, err := exitOvertook(ctx, tx, c, contactID, cause.TransactionID, now); err != nil || out {
+			return nil, err
+		}
 	}
 	matched, evalErr := e.entryWhen(ctx, tx, c, j, contactID, cause, now)
 	if evalErr != nil {
@@ -175,7 +182,7 @@ func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign,
 			return nil, evalErr
 		}
 		e.Logger.WarnContext(ctx, "entry condition failed", slog.Int64("campaign_id", c.ID), slog.Int64("contact_id", contactID), slog.Any("error", evalErr))
-		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, evalErr.Error())
+		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, de.Message)
 		return nil, err
 	}
 	if !matched {
@@ -255,4 +262,44 @@ func insertRound(ctx context.Context, tx pgx.Tx, campaignID int64, step string, 
 	}
 	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: campaignID, Step: step, Metric: tracking.MetricDeliveries, At: at, N: int64(len(ids))}})
 	return ids, err
+}
+
+// exitOvertook reports whether an event exit of c holds for one of the
+// contact's events recorded after event afterID.
+func exitOvertook(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, contactID, afterID int64, now time.Time) (bool, error) {
+	var types []string
+	for _, x := range c.Exit {
+		if x.Event != "" {
+			types = append(types, x.Event)
+		}
+	}
+	if len(types) == 0 {
+		return false, nil
+	}
+	later, err := contacts.EventsAfter(ctx, tx, contactID, afterID, types, 20)
+	if err != nil || len(later) == 0 {
+		return false, err
+	}
+	p, err := contacts.Get(ctx, tx, contactID)
+	if err != nil {
+		return false, err
+	}
+	var m vm.VM
+	for _, t := range later {
+		ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
+		env := &campaigns.EntryEnv{Event: *ev.env(), Contact: p.Profile(), Now: now}
+		for i, x := range c.Exit {
+			if x.Event != t.Type {
+				continue
+			}
+			when, err := campaigns.CompileEntryWhen(fmt.Sprintf("exit[%d].when", i), x.When)
+			if err != nil {
+				return false, err
+			}
+			if ok, err := when.Matches(&m, env); err == nil && ok {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
 )
 
@@ -78,4 +79,76 @@ func TestEnterRecordsAnEntryPerRoundAndHonoursReentry(t *testing.T) {
 	require.Equal(t, campaigns.StatusRunning, got.Status, "a triggered campaign does not finish when its step drains")
 	require.Equal(t, 1, b.received("user0@example.com", ""))
 	require.Zero(t, b.received("user1@example.com", ""), "nobody else entered")
+}
+
+// TestConcurrentEntriesMakeOne: concurrent calls for the same contact
+// (two signups at once) make one entry under reentry never.
+func TestConcurrentEntriesMakeOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	c := b.launchJourney(t, b.seed(t, 1, 0), "signup", campaigns.ReentryNever)
+	sara := b.contactID(t, "user0@example.com")
+	const n = 8
+	start := make(chan struct{})
+	results := make(chan int, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			<-start
+			var got int
+			err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) (err error) {
+				got, err = b.eng.Enter(ctx, tx, c.ID, []int64{sara}, engine.EntryCause{Reason: "test"})
+				return err
+			})
+			results <- got
+			errs <- err
+		}()
+	}
+	close(start)
+	total := 0
+	for range n {
+		require.NoError(t, <-errs)
+		total += <-results
+	}
+	require.Equal(t, 1, total)
+	var entries int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM campaign_entries WHERE campaign_id = $1`, c.ID).Scan(&entries))
+	require.Equal(t, 1, entries)
+	b.waitReceived(t, "user0@example.com", 1)
+}
+
+// TestExitEventOvertakingTheEntryKeepsTheContactOut: a purchase recorded
+// after the cart that triggers the entry (its exit handled first) keeps
+// the contact out; a later cart enters.
+func TestExitEventOvertakingTheEntryKeepsTheContactOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	c := b.seed(t, 1, 0)
+	c.Exit = []campaigns.Exit{{Event: "purchase", When: "event.value > 0"}}
+	c = b.launchJourney(t, c, "cart_abandoned", campaigns.ReentryAlways)
+	record := func(typ string, value float64) int64 { // no hook: this test plays the jobs
+		tr, _, err := contacts.RecordEvent(ctx, b.pool, nil, contacts.EventInput{Email: "user0@example.com", Type: typ, Value: value})
+		require.NoError(t, err)
+		return tr.ID
+	}
+	record("signup", 0) // creates the contact
+	who := b.contactID(t, "user0@example.com")
+	enterFor := func(txID int64) int {
+		var n int
+		require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) (err error) {
+			n, err = b.eng.Enter(ctx, tx, c.ID, []int64{who},
+				engine.EntryCause{Reason: "event", TransactionID: txID})
+			return err
+		}))
+		return n
+	}
+	cart := record("cart_abandoned", 30)
+	record("purchase", 0) // its when does not hold: no exit
+	require.Equal(t, 1, enterFor(cart))
+	cart = record("cart_abandoned", 30)
+	record("purchase", 30)
+	require.Equal(t, 0, enterFor(cart), "the purchase after the cart keeps the contact out")
+	require.Equal(t, 1, enterFor(record("cart_abandoned", 50)), "a cart after the purchase enters")
 }

@@ -340,6 +340,9 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 		if err := enqueueFollowUps(ctx, tx, c, group, results, w.Now()); err != nil {
 			return err
 		}
+		if err := settleEntries(ctx, tx, c, group, results); err != nil {
+			return err
+		}
 		if err := contacts.BumpSent(ctx, tx, sentContacts, w.Now()); err != nil {
 			return err
 		}
@@ -368,6 +371,17 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 		if d.Exited {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
 			continue
+		}
+		if d.Round > 0 {
+			// A triggered campaign's goal exit: checked before each step goes.
+			reason, err := goalExit(ctx, w.Pool, c, d.ContactID, w.Now())
+			if err != nil {
+				return nil, results, hold, err
+			}
+			if reason != "" {
+				results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign: " + reason})
+				continue
+			}
 		}
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {

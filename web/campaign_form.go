@@ -181,10 +181,11 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 }
 
 // updateCampaign saves an edited campaign, keeping the settings the form
-// does not show (set through the API: rules_until, the webhook secret)
-// as they are stored.
+// does not show (set through the API: rules_until, the webhook secret,
+// a journey's entry, reentry, exit and ends_at) as they are stored.
 func (u *UI) updateCampaign(c echo.Context, old campaigns.Campaign, cp *campaigns.Campaign) error {
 	cp.Settings.RulesUntil = old.Settings.RulesUntil
+	cp.Entry, cp.Reentry, cp.Exit, cp.EndsAt = old.Entry, old.Reentry, old.Exit, old.EndsAt
 	if cp.Settings.Webhook != nil && old.Settings.Webhook != nil && cp.Settings.Webhook.Secret == "" {
 		cp.Settings.Webhook.Secret = old.Settings.Webhook.Secret
 	}

@@ -523,3 +523,8 @@ RETURNING coalesce(idempotency_key, '');
 -- name: event_import_stored_keys
 -- The digests stored under keys an events import's lines reuse.
 SELECT idempotency_key, coalesce(idempotency_hash, '') FROM transactions WHERE idempotency_key = ANY($1);
+-- name: events_after
+-- The contact's events of types $3 recorded after event $2 (a journey's
+-- entry checks that no exit event overtook it), oldest first.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at
+FROM transactions WHERE contact_id = $1 AND id > $2 AND type = ANY ($3::text[]) ORDER BY id LIMIT $4;

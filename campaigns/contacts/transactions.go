@@ -116,10 +116,12 @@ func (in *EventInput) validate() error {
 // the insert, on the path where the row was inserted (before Commit, with
 // tx, or after it) — never on the replay paths, which return early, so a
 // retried post never triggers anything twice. Historical events loaded by
-// ImportEvents do not go through RecordEvent and fire no hook.
+// ImportEvents do not go through RecordEvent and fire no hook. Each of
+// hooks (the journeys) gets a newly stored event in the same transaction;
+// a caller loading history passes none.
 func RecordEvent(ctx context.Context, db interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
-}, conv ConversionRecorder, in EventInput) (Transaction, bool, error) {
+}, conv ConversionRecorder, in EventInput, hooks ...EventHook) (Transaction, bool, error) {
 	if err := in.validate(); err != nil {
 		return Transaction{}, false, err
 	}
@@ -186,6 +188,14 @@ func RecordEvent(ctx context.Context, db interface {
 			}
 		}
 	}
+	for _, h := range hooks {
+		if h == nil {
+			continue
+		}
+		if err := h.EventRecorded(ctx, tx, t); err != nil {
+			return t, false, fmt.Errorf("record event: journeys: %w", err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return t, false, fmt.Errorf("record event: %w", err)
 	}
@@ -219,4 +229,21 @@ func eventContact(ctx context.Context, tx pgx.Tx, in EventInput) (int64, bool, e
 		}
 	}
 	return in.ContactID, false, nil
+}
+
+// EventsAfter returns up to limit of the contact's events of the given
+// types recorded after event afterID, oldest first.
+func EventsAfter(ctx context.Context, db DBTX, contactID, afterID int64, types []string, limit int) ([]Transaction, error) {
+	rows, err := db.Query(ctx, query("events_after"), contactID, afterID, types, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
+		var t Transaction
+		return t, r.Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	return out, nil
 }
