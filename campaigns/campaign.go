@@ -201,10 +201,14 @@ func (c *Campaign) RulesActiveAt(t time.Time) bool {
 
 // RulesEnd is when follow-up rules stop firing: settings.rules_until, or 30
 // days after sending began (LaunchedAt); nil before that without
-// rules_until.
+// rules_until. A triggered campaign's rules have no default end: its
+// entries keep coming, and its follow-ups with them, until it is cancelled.
 func (c *Campaign) RulesEnd() *time.Time {
 	if c.Settings.RulesUntil != nil {
 		return c.Settings.RulesUntil
+	}
+	if c.Triggered() {
+		return nil
 	}
 	if c.LaunchedAt != nil {
 		end := c.LaunchedAt.Add(DefaultRulesWindow)

@@ -29,6 +29,7 @@ func (s *Service) Routes(api *echo.Group) {
 	api.DELETE("/campaigns/:id", s.delete)
 	api.POST("/campaigns/:id/archive", s.archive(true))
 	api.POST("/campaigns/:id/unarchive", s.archive(false))
+	api.GET("/campaigns/:id/entries", s.entries)
 }
 
 func (s *Service) create(c echo.Context) error {

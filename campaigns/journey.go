@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/exprbudget"
@@ -261,4 +263,19 @@ func (c *Campaign) checkEndsAt(p *problems, now time.Time) {
 	if c.EndsAt != nil && !c.EndsAt.After(now) {
 		p.add(errs.Field("ends_at", "is in the past: a campaign launched now would take no entries"))
 	}
+}
+
+// ListTriggered returns the running and paused campaigns that a contact
+// event may concern (a triggered entry, or exit conditions), without their
+// steps.
+func ListTriggered(ctx context.Context, db DBTX) ([]Campaign, error) {
+	rows, err := db.Query(ctx, query("list_triggered"))
+	if err != nil {
+		return nil, fmt.Errorf("list triggered campaigns: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Campaign, error) { return scanCampaign(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list triggered campaigns: %w", err)
+	}
+	return list, nil
 }

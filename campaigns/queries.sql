@@ -131,3 +131,19 @@ DELETE FROM campaigns WHERE id = $1 AND status = 'draft';
 -- $2 true archives (keeps the first archived_at), false unarchives.
 UPDATE campaigns SET archived_at = CASE WHEN $2::boolean THEN coalesce(archived_at, now()) END
 WHERE id = $1 RETURNING archived_at;
+
+-- name: list_triggered
+-- The running (or paused) campaigns a contact event may concern: triggered
+-- entries, or exit conditions. Served by the campaigns_triggered index.
+SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	entry, reentry, exit, ends_at
+FROM campaigns WHERE status IN ('running', 'paused') AND (entry->>'type' <> 'segment' OR exit <> '[]') ORDER BY id;
+
+-- name: list_entries
+-- A triggered campaign's entries, newest first (keyset on id, $2 = 0 from
+-- the newest), of status $3 ('' any). campaign_entries is engine's; the
+-- entries API only reads it.
+SELECT id, contact_id, entered_at, step, status, exit_reason, exited_at FROM campaign_entries
+WHERE campaign_id = $1 AND ($2::bigint = 0 OR id < $2) AND ($3::text = '' OR status = $3)
+ORDER BY id DESC LIMIT $4;

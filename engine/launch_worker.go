@@ -47,6 +47,9 @@ type LaunchWorker struct {
 	river.WorkerDefaults[LaunchArgs]
 	Pool *pgxpool.Pool
 	baseservice.Base
+	// Started, when set, is called when a campaign has started running
+	// (the engine forgets its list of running triggered campaigns).
+	Started func()
 }
 
 // launchSlice is how long one run of a launch job walks before it hands
@@ -69,6 +72,9 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 	if !running {
 		w.Logger.InfoContext(ctx, "launch skipped: campaign not runnable", slog.Int64("campaign_id", id))
 		return nil
+	}
+	if w.Started != nil {
+		w.Started()
 	}
 	c, err := campaigns.Get(ctx, w.Pool, id)
 	if err != nil {

@@ -124,6 +124,9 @@ func (r *Rules) Fire(ctx context.Context, client *river.Client[pgx.Tx], campaign
 			if err != nil {
 				return err
 			}
+			if roundExited, err := entryExited(ctx, tx, d.round); err != nil || roundExited {
+				return err // the entry left the journey: its rules fire nothing
+			}
 			if exited {
 				return nil
 			}
@@ -180,7 +183,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 		var err error
 		switch a.Type {
 		case "send":
-			err = r.sendStep(ctx, tx, client, c, cr.Name, a, d.contactID)
+			err = r.sendStep(ctx, tx, client, c, cr.Name, a, d)
 		case "set_attribute":
 			err = contacts.SetAttribute(ctx, tx, d.contactID, a.Name, a.Value)
 		case "add_tag":
@@ -202,15 +205,21 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 }
 
 // sendStep creates the step's delivery for the contact (once: deliveries are
-// unique per campaign, step and contact) and schedules its send after the
-// delay. Suppression, pause and throttle are the send worker's as for any
-// send.
-func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, rule string, a campaigns.Action, contactID int64) error {
+// unique per campaign, step, contact and round, the round of the delivery
+// the rule fired on) and schedules its send after the delay. Suppression,
+// pause and throttle are the send worker's as for any send.
+func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, rule string, a campaigns.Action, d ruleDelivery) error {
+	contactID := d.contactID
 	ok, err := contacts.IsSendable(ctx, tx, contactID)
 	if err != nil || !ok {
 		return err
 	}
-	ids, err := insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID}, r.Now())
+	var ids []int64
+	if d.round > 0 {
+		ids, err = insertRound(ctx, tx, c.ID, a.Step, contactID, d.round, r.Now())
+	} else {
+		ids, err = insertDeliveries(ctx, tx, c.ID, a.Step, []int64{contactID}, r.Now())
+	}
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -262,6 +271,9 @@ type ruleDelivery struct {
 	id, campaignID, contactID int64
 	step                      string
 	sentAt                    time.Time
+	// round is the triggered campaign's entry (0: a blast's delivery):
+	// the steps a rule sends go in the same round.
+	round int64
 }
 
 func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) {
@@ -269,7 +281,7 @@ func loadDelivery(ctx context.Context, db DBTX, id int64) (ruleDelivery, error) 
 	if err != nil {
 		return ruleDelivery{}, err
 	}
-	return ruleDelivery{id: r.ID, campaignID: r.CampaignID, contactID: r.ContactID, step: r.Step, sentAt: r.SentAt}, nil
+	return ruleDelivery{id: r.ID, campaignID: r.CampaignID, contactID: r.ContactID, step: r.Step, sentAt: r.SentAt, round: r.Round}, nil
 }
 
 func linkOf(ctx context.Context, db DBTX, campaignID int64, step string, idx int) (campaigns.RuleLink, error) {
@@ -334,6 +346,10 @@ func (w *RulesWorker) Work(ctx context.Context, job *river.Job[tracking.RuleEven
 	if errors.Is(err, errHold) {
 		return river.JobSnooze(holdWhilePaused)
 	}
+	if err == nil && a.Type == "sent" {
+		// The send left its entry active for this job (settleEntries).
+		return w.Rules.settleRounds(ctx, []int64{a.DeliveryID})
+	}
 	return err
 }
 
@@ -388,6 +404,27 @@ func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error
 			return river.JobSnooze(holdWhilePaused)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return w.Rules.settleRounds(ctx, a.DeliveryIDs)
+}
+
+// settleRounds marks done the entries (of triggered campaigns) of the
+// timer's deliveries that have nothing left to send: their timer was the
+// last thing pending.
+func (r *Rules) settleRounds(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		d, err := loadDelivery(ctx, r.Pool, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // erased with its contact
+		}
+		if err != nil || d.round == 0 {
+			return err // a batch holds one campaign's deliveries: blasts have no rounds
+		}
+		if err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+			return markDoneIfIdle(ctx, tx, d.campaignID, d.contactID, d.round)
+		}); err != nil {
 			return err
 		}
 	}

@@ -49,6 +49,8 @@ type Engine struct {
 	send    *SendWorker
 	rules   *Rules
 	webhook Webhook
+	// triggers are the running triggered campaigns (EventRecorded).
+	triggers triggerCache
 }
 
 // New returns an engine for cfg.
@@ -63,12 +65,14 @@ func New(cfg Config) *Engine {
 
 // Register adds the engine's workers to workers.
 func (e *Engine) Register(workers *river.Workers) {
-	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Base: e.Base})
+	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Base: e.Base, Started: e.triggers.invalidate})
 	river.AddWorker(workers, e.send)
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
 	river.AddWorker(workers, &WebhookWorker{Pool: e.cfg.Pool, Webhook: e.webhook})
 	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Base: e.Base})
+	river.AddWorker(workers, &EntryWorker{Engine: e})
+	river.AddWorker(workers, &ExitWorker{Engine: e})
 }
 
 // PeriodicJobs are the engine's scheduled chores.
@@ -93,12 +97,18 @@ func (e *Engine) LaunchTx(ctx context.Context, tx pgx.Tx, c campaigns.Campaign) 
 	if _, err := e.client.InsertTx(ctx, tx, LaunchArgs{CampaignID: c.ID}, opts); err != nil {
 		return fmt.Errorf("enqueue launch: %w", err)
 	}
+	e.triggers.invalidate()
 	return nil
 }
 
 // CancelTx implements campaigns.Runtime: queued deliveries are skipped at
-// once; batches being sent stop at their next chunk.
+// once; batches being sent stop at their next chunk; a triggered
+// campaign's active entries exit with reason "cancelled".
 func (e *Engine) CancelTx(ctx context.Context, tx pgx.Tx, campaignID int64) error {
+	e.triggers.invalidate()
+	if err := exitAll(ctx, tx, campaignID, ExitCancelled, e.Now()); err != nil {
+		return err
+	}
 	return skipQueued(ctx, tx, campaignID, nil, "campaign cancelled", e.Now())
 }
 

@@ -340,6 +340,9 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 		if err := enqueueFollowUps(ctx, tx, c, group, results, w.Now()); err != nil {
 			return err
 		}
+		if err := settleEntries(ctx, tx, c, group, results); err != nil {
+			return err
+		}
 		if err := contacts.BumpSent(ctx, tx, sentContacts, w.Now()); err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ func (h *handlers) postEvent(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	t, created, err := RecordEvent(c.Request().Context(), h.deps.Pool, h.deps.Conversions, in)
+	t, created, err := RecordEvent(c.Request().Context(), h.deps.Pool, h.deps.Conversions, in, h.deps.Journeys)
 	if err != nil {
 		return err
 	}

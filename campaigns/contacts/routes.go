@@ -20,6 +20,15 @@ type ConversionRecorder interface {
 	RecordConversion(ctx context.Context, tx pgx.Tx, t Transaction) error
 }
 
+// EventHook hands a recorded contact event to the journeys (package engine
+// implements it: triggered campaigns listening on the event's type, and
+// exit conditions). It is called inside the transaction that inserted the
+// event, so what it enqueues commits with it. Paths that load history (an
+// import of past events) do not call it, so old events fire no entries.
+type EventHook interface {
+	EventRecorded(ctx context.Context, tx pgx.Tx, t Transaction) error
+}
+
 // Deps are what the handlers need.
 type Deps struct {
 	Pool *pgxpool.Pool
@@ -37,6 +46,9 @@ type Deps struct {
 	// it that selector is refused.
 	Rules  RuleCompiler
 	Logger *slog.Logger
+	// Journeys, when not nil, receives every event posted to POST /events
+	// (EventHook).
+	Journeys EventHook
 }
 
 // Routes registers the contacts, suppressions, imports and events

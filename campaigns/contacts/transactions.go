@@ -90,10 +90,11 @@ func (in *EventInput) validate() error {
 // returns the transaction, with the campaign and delivery conv attributed
 // it to, and whether the contact was created. An unknown
 // contact_id or campaign_id gives errs.Invalid; an erased contact
-// errs.Conflict.
+// errs.Conflict. Each of hooks (the journeys) gets the event in the same
+// transaction; a caller loading history passes none.
 func RecordEvent(ctx context.Context, db interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
-}, conv ConversionRecorder, in EventInput) (Transaction, bool, error) {
+}, conv ConversionRecorder, in EventInput, hooks ...EventHook) (Transaction, bool, error) {
 	if err := in.validate(); err != nil {
 		return Transaction{}, false, err
 	}
@@ -140,6 +141,14 @@ func RecordEvent(ctx context.Context, db interface {
 				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
 				return t, false, fmt.Errorf("record event: read attribution: %w", err)
 			}
+		}
+	}
+	for _, h := range hooks {
+		if h == nil {
+			continue
+		}
+		if err := h.EventRecorded(ctx, tx, t); err != nil {
+			return t, false, fmt.Errorf("record event: journeys: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+)
+
+// triggerTTL is how long the list of running triggered campaigns is
+// trusted. A launch, a scheduled start and a cancel in this process clear
+// it at once; another process's launch is seen within triggerTTL (a
+// stale entry job finds the campaign's real status when it runs).
+const triggerTTL = time.Second
+
+// triggerCache holds the running triggered campaigns, read on every
+// contact event.
+type triggerCache struct {
+	mu   sync.Mutex
+	at   time.Time // when list was read (monotonic); zero: stale
+	list []campaigns.Campaign
+}
+
+func (c *triggerCache) invalidate() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+}
+
+func (c *triggerCache) get(ctx context.Context, db DBTX) ([]campaigns.Campaign, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < triggerTTL {
+		return c.list, nil
+	}
+	list, err := campaigns.ListTriggered(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	c.list, c.at = list, time.Now()
+	return list, nil
+}
+
+// JourneyEvent is a contact event as the journeys' jobs carry it.
+type JourneyEvent struct {
+	ID         int64          `json:"id"`
+	Type       string         `json:"type"`
+	Value      float64        `json:"value,omitempty"`
+	Currency   string         `json:"currency,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+	At         time.Time      `json:"at"`
+}
+
+// env is the event as entry.when and an exit's when see it.
+func (ev JourneyEvent) env() *campaigns.EntryEventEnv {
+	attrs := ev.Attributes
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return &campaigns.EntryEventEnv{ID: ev.ID, Type: ev.Type, Value: ev.Value, Currency: ev.Currency, Attributes: attrs, At: ev.At}
+}
+
+// EventRecorded implements contacts.EventHook: in the event's transaction
+// it enqueues an entry job for each running campaign whose entry listens
+// on the event's type, and an exit job for each whose exit conditions name
+// it. The jobs judge `when`, the re-entry policy and the campaign's status
+// when they run.
+func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transaction) error {
+	list, err := e.triggers.get(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
+	var params []river.InsertManyParams
+	for _, c := range list {
+		if c.Entry.Type == campaigns.EntryEvent && c.Entry.Event == t.Type {
+			params = append(params, river.InsertManyParams{Args: EntryArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
+		}
+		for _, x := range c.Exit {
+			if x.Event == t.Type {
+				params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
+				break
+			}
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := e.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue journey jobs: %w", err)
+	}
+	return nil
+}
