@@ -2,14 +2,18 @@ package engine_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/engine"
+	"github.com/peykar/peykar/internal/httpapi"
 )
 
 // segmentJourney turns c into a segment_entry campaign on a new segment
@@ -127,4 +131,33 @@ func TestSegmentExitTakesOutAContactWhoStopsMatching(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE campaign_id = $1 AND contact_id = $2`, c.ID, sara).Scan(&status))
 	require.Equal(t, "skipped", status, "the step waiting out the delay is skipped")
 	require.Zero(t, b.received("user0@example.com", ""))
+}
+
+// TestSegmentEntryContactAPIChangeEntersWithoutThePeriodicCheck: a contact
+// created through POST /contacts and one changed through PATCH enter the
+// journey through their per-contact checks, with no periodic look after
+// the baseline.
+func TestSegmentEntryContactAPIChangeEntersWithoutThePeriodicCheck(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	e := echo.New()
+	e.HTTPErrorHandler = httpapi.ErrorHandler(b.svc.Logger)
+	contacts.Routes(e.Group("/api/v1"), contacts.Deps{Pool: b.pool, River: b.client, Logger: b.svc.Logger, Journeys: b.eng, Changes: b.eng})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	c := b.seed(t, 1, 0)
+	c = b.segmentJourney(t, c, `contact.attributes.city == "Shiraz"`, "")
+	require.NoError(t, b.eng.SyncSegmentEntries(ctx), "baseline")
+
+	code, out := callJSON(t, http.MethodPost, srv.URL+"/api/v1/contacts", map[string]any{"email": "joined@example.com", "attributes": map[string]any{"city": "Shiraz"}})
+	require.Equal(t, http.StatusCreated, code, out)
+	changed := b.contactID(t, "user0@example.com")
+	code, out = callJSON(t, http.MethodPatch, srv.URL+"/api/v1/contacts/"+itoa(changed), map[string]any{"attributes": map[string]any{"city": "Shiraz"}})
+	require.Equal(t, http.StatusOK, code, out)
+
+	b.waitReceived(t, "joined@example.com", 1)
+	b.waitReceived(t, "user0@example.com", 1)
+	require.Len(t, b.entries(t, c.ID), 2)
 }

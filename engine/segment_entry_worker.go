@@ -3,12 +3,14 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -76,15 +78,18 @@ func (w *ContactCheckWorker) Work(ctx context.Context, job *river.Job[ContactChe
 
 // ContactsChanged enqueues, in tx, a membership check of each contact for
 // the segment-entry campaigns (contact created, changed, imported, an
-// event recorded, engagement stats moved). It does nothing when no
-// segment-entry campaign runs.
+// event recorded). It does nothing when no segment-entry campaign runs
+// (the engine's short-lived list of running triggered campaigns says).
 func (e *Engine) ContactsChanged(ctx context.Context, tx pgx.Tx, contactIDs []int64) error {
 	if len(contactIDs) == 0 {
 		return nil
 	}
-	ids, err := e.segmentEntryCampaigns(ctx, tx)
-	if err != nil || len(ids) == 0 {
+	list, err := e.triggers.get(ctx, tx)
+	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(list, func(c campaigns.Campaign) bool { return c.Entry.Type == campaigns.EntrySegmentEntry }) {
+		return nil
 	}
 	at := e.Now().Add(contactCheckDelay)
 	params := make([]river.InsertManyParams, 0, len(contactIDs))

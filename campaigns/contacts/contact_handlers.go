@@ -22,6 +22,7 @@ func (h *handlers) createContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusCreated, ct)
 }
 
@@ -50,6 +51,7 @@ func (h *handlers) updateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusOK, ct)
 }
 
@@ -103,5 +105,6 @@ func (h *handlers) patchContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusOK, ct)
 }
