@@ -343,7 +343,15 @@ func (r Rule) check(p *problems, f string, steps map[string]bool) {
 	if strings.TrimSpace(r.Name) == "" {
 		p.add(errs.Field(f+".name", "is required"))
 	}
-	if !ruleEvents[r.On] {
+	switch {
+	case ruleEvents[r.On]:
+	case eventName.MatchString(r.On):
+		// A contact event (signup, purchase, a custom type) belongs to no
+		// delivery, and rules fire per delivery: journeys take it.
+		p.add(errs.Field(f+".on", "%q is not a message event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion); "+
+			"to start a journey on the contact event %q use the campaign's entry {\"type\":\"event\",\"event\":%q}, to end one use exit [{\"event\":%q}]",
+			r.On, r.On, r.On, r.On))
+	default:
 		p.add(errs.Field(f+".on", "%q is not an event (open, click, unsubscribe, conversion, bounce, sent) or timer (no_open, no_click, no_conversion)", r.On))
 	}
 	if strings.HasPrefix(r.On, "no_") {

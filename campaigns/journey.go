@@ -279,3 +279,19 @@ func ListTriggered(ctx context.Context, db DBTX) ([]Campaign, error) {
 	}
 	return list, nil
 }
+
+// FinishEnded marks finished the running triggered campaigns whose ends_at
+// is at or before now, and returns their ids. A finished campaign takes no
+// entries; its entries in flight go on (follow-ups of a finished campaign
+// are sent), and cancelling it skips them.
+func FinishEnded(ctx context.Context, tx pgx.Tx, now time.Time) ([]int64, error) {
+	rows, err := tx.Query(ctx, query("finish_ended"), now)
+	if err != nil {
+		return nil, fmt.Errorf("finish ended journeys: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("finish ended journeys: %w", err)
+	}
+	return ids, nil
+}

@@ -109,7 +109,8 @@ func TestJourneyWhenIsCompiledWithItsPosition(t *testing.T) {
 
 	c = welcomeJourney()
 	c.Entry.When = `delivery.step == "main"` // rules' env, not the entry's
-	fieldErr(t, c.normalize(), "entry.when")
+	e = fieldErr(t, c.normalize(), "entry.when")
+	require.Contains(t, e.Message, "delivery")
 }
 
 func TestLaunchRefusesEndsAtInThePast(t *testing.T) {

@@ -147,3 +147,10 @@ FROM campaigns WHERE status IN ('running', 'paused') AND (entry->>'type' <> 'seg
 SELECT id, contact_id, entered_at, step, status, exit_reason, exited_at FROM campaign_entries
 WHERE campaign_id = $1 AND ($2::bigint = 0 OR id < $2) AND ($3::text = '' OR status = $3)
 ORDER BY id DESC LIMIT $4;
+
+-- name: finish_ended
+-- Triggered campaigns whose ends_at has come ($1, the engine's clock)
+-- finish: they take no more entries; entries in flight still go on.
+UPDATE campaigns SET status = 'finished', finished_at = $1, updated_at = now()
+WHERE status = 'running' AND entry->>'type' <> 'segment' AND ends_at <= $1
+RETURNING id;

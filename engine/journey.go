@@ -175,7 +175,7 @@ func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign,
 			return nil, evalErr
 		}
 		e.Logger.WarnContext(ctx, "entry condition failed", slog.Int64("campaign_id", c.ID), slog.Int64("contact_id", contactID), slog.Any("error", evalErr))
-		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, evalErr.Error())
+		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, de.Message)
 		return nil, err
 	}
 	if !matched {

@@ -79,3 +79,40 @@ func TestEnterRecordsAnEntryPerRoundAndHonoursReentry(t *testing.T) {
 	require.Equal(t, 1, b.received("user0@example.com", ""))
 	require.Zero(t, b.received("user1@example.com", ""), "nobody else entered")
 }
+
+// TestConcurrentEntriesMakeOne: concurrent calls for the same contact
+// (two signups at once) make one entry under reentry never.
+func TestConcurrentEntriesMakeOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	c := b.launchJourney(t, b.seed(t, 1, 0), "signup", campaigns.ReentryNever)
+	sara := b.contactID(t, "user0@example.com")
+	const n = 8
+	start := make(chan struct{})
+	results := make(chan int, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			<-start
+			var got int
+			err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) (err error) {
+				got, err = b.eng.Enter(ctx, tx, c.ID, []int64{sara}, engine.EntryCause{Reason: "test"})
+				return err
+			})
+			results <- got
+			errs <- err
+		}()
+	}
+	close(start)
+	total := 0
+	for range n {
+		require.NoError(t, <-errs)
+		total += <-results
+	}
+	require.Equal(t, 1, total)
+	var entries int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM campaign_entries WHERE campaign_id = $1`, c.ID).Scan(&entries))
+	require.Equal(t, 1, entries)
+	b.waitReceived(t, "user0@example.com", 1)
+}

@@ -66,10 +66,22 @@ func (ev JourneyEvent) env() *campaigns.EntryEventEnv {
 	return &campaigns.EntryEventEnv{ID: ev.ID, Type: ev.Type, Value: ev.Value, Currency: ev.Currency, Attributes: attrs, At: ev.At}
 }
 
+// exitsOn reports whether an event of type typ may exit contacts from c:
+// an event exit on it, or a goal exit and a conversion (which may reach
+// the goal).
+func exitsOn(c *campaigns.Campaign, typ string) bool {
+	for _, x := range c.Exit {
+		if x.Event == typ || (x.Goal != "" && contacts.IsConversion(typ)) {
+			return true
+		}
+	}
+	return false
+}
+
 // EventRecorded implements contacts.EventHook: in the event's transaction
 // it enqueues an entry job for each running campaign whose entry listens
 // on the event's type, and an exit job for each whose exit conditions name
-// it. The jobs judge `when`, the re-entry policy and the campaign's status
+// it (or that has a goal exit, for a conversion). The jobs judge `when`, the re-entry policy and the campaign's status
 // when they run.
 func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transaction) error {
 	list, err := e.triggers.get(ctx, tx)
@@ -85,11 +97,8 @@ func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transa
 		if c.Entry.Type == campaigns.EntryEvent && c.Entry.Event == t.Type {
 			params = append(params, river.InsertManyParams{Args: EntryArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
 		}
-		for _, x := range c.Exit {
-			if x.Event == t.Type {
-				params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
-				break
-			}
+		if exitsOn(&c, t.Type) {
+			params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
 		}
 	}
 	if len(params) == 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/campaigns"
@@ -74,8 +75,9 @@ type ExitWorker struct {
 }
 
 // Work exits the contact's active entries when an exit condition on the
-// event's type holds. A `when` that fails to evaluate is logged and
-// counts as not holding (the contact stays in).
+// event's type holds, or else a goal exit (a conversion may have reached
+// it). A `when` that fails to evaluate is logged and counts as not
+// holding (the contact stays in).
 func (w *ExitWorker) Work(ctx context.Context, job *river.Job[ExitArgs]) error {
 	a := job.Args
 	pool := w.Engine.cfg.Pool
@@ -122,7 +124,8 @@ func (w *ExitWorker) Work(ctx context.Context, job *river.Job[ExitArgs]) error {
 			return err
 		})
 	}
-	return nil
+	_, err = goalExit(ctx, pool, &c, a.ContactID, w.Engine.Now())
+	return err
 }
 
 // Exit takes the contact's active entries out of triggered campaign
@@ -131,9 +134,13 @@ func (w *ExitWorker) Work(ctx context.Context, job *river.Job[ExitArgs]) error {
 // yet are skipped (and counted as skipped), and its pending timers and
 // delayed sends do nothing when they come (the send worker skips a
 // delivery of an exited round when it claims it; rules check the entry).
-// The segment-exit and goal checks call it as event exits do.
+// Event and goal exits call it; so should the segment-exit check
+// (reason "segment_exit").
 func (e *Engine) Exit(ctx context.Context, tx pgx.Tx, campaignID, contactID int64, reason string) (int, error) {
-	now := e.Now()
+	return exitEntries(ctx, tx, campaignID, contactID, reason, e.Now())
+}
+
+func exitEntries(ctx context.Context, tx pgx.Tx, campaignID, contactID int64, reason string, now time.Time) (int, error) {
 	rows, err := tx.Query(ctx, queries.Get("exit_entries"), campaignID, contactID, reason, now)
 	if err != nil {
 		return 0, fmt.Errorf("exit entries: %w", err)
@@ -152,6 +159,29 @@ func (e *Engine) Exit(ctx context.Context, tx pgx.Tx, campaignID, contactID int6
 		}
 	}
 	return len(rounds), nil
+}
+
+// goalExit exits the contact from c when one of c's goal exits holds over
+// what the contact did in c (campaigns.PersonMetrics), and returns the
+// reason ("" when none holds).
+func goalExit(ctx context.Context, pool *pgxpool.Pool, c *campaigns.Campaign, contactID int64, now time.Time) (string, error) {
+	if !c.HasGoalExit() {
+		return "", nil
+	}
+	p, err := tracking.PersonOf(ctx, pool, c.ID, contactID)
+	if err != nil {
+		return "", err
+	}
+	goal, ok := c.GoalExitReached(campaigns.PersonMetrics(p), now)
+	if !ok {
+		return "", nil
+	}
+	reason := "goal: " + goal
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := exitEntries(ctx, tx, c.ID, contactID, reason, now)
+		return err
+	})
+	return reason, err
 }
 
 // exitAll ends every active entry of the campaign (cancel).

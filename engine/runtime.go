@@ -75,6 +75,7 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &ExitWorker{Engine: e})
 	river.AddWorker(workers, &SegmentSyncWorker{Engine: e})
 	river.AddWorker(workers, &ContactCheckWorker{Engine: e})
+	river.AddWorker(workers, &EndJourneysWorker{Engine: e})
 }
 
 // PeriodicJobs are the engine's scheduled chores.
@@ -85,6 +86,9 @@ func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 		}, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(SegmentSyncInterval), func() (river.JobArgs, *river.InsertOpts) {
 			return SegmentSyncArgs{}, nil
+		}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(endJourneysEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return EndJourneysArgs{}, nil
 		}, nil),
 	}
 }

@@ -374,6 +374,17 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
 			continue
 		}
+		if d.Round > 0 {
+			// A triggered campaign's goal exit: checked before each step goes.
+			reason, err := goalExit(ctx, w.Pool, c, d.ContactID, w.Now())
+			if err != nil {
+				return nil, results, hold, err
+			}
+			if reason != "" {
+				results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign: " + reason})
+				continue
+			}
+		}
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact is no longer sendable"})

@@ -197,3 +197,8 @@ SELECT step, coalesce(sum(count) FILTER (WHERE metric = $2), 0)::bigint,
     coalesce(sum(CASE WHEN metric = $2 THEN count ELSE -count END), 0)::bigint
 FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine AND metric = ANY ($3)
 GROUP BY step;
+
+-- name: person
+-- What one contact did in one campaign (a triggered campaign's goal exit).
+SELECT sent, delivered, opened, clicked, unsubscribed, complained, converted
+FROM campaign_people WHERE campaign_id = $1 AND contact_id = $2;
