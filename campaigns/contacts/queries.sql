@@ -411,3 +411,8 @@ SELECT k, v FROM (
     WHERE jsonb_typeof(e.v) = 'string'
     GROUP BY e.k, e.v
 ) x WHERE rn <= 20 ORDER BY k, rn;
+
+-- name: event_types
+-- The contact event types recorded so far, for the journey builder's
+-- choices (the most recent events first).
+SELECT DISTINCT type FROM (SELECT type FROM transactions ORDER BY id DESC LIMIT 10000) t ORDER BY type LIMIT 200;
