@@ -88,6 +88,9 @@ func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transa
 	if err != nil {
 		return err
 	}
+	if err := e.ContactsChanged(ctx, tx, []int64{t.ContactID}); err != nil {
+		return err
+	}
 	ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
 	var params []river.InsertManyParams
 	for _, c := range list {

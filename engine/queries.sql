@@ -75,3 +75,42 @@ RETURNING id;
 -- Every active entry of the campaign leaves it (cancel).
 UPDATE campaign_entries SET status = 'exited', exit_reason = $2, exited_at = $3
 WHERE campaign_id = $1 AND status = 'active';
+
+-- name: segment_entry_campaigns
+-- The running (or paused) segment-entry campaigns; campaigns is only read.
+SELECT id FROM campaigns WHERE status IN ('running', 'paused') AND entry->>'type' = 'segment_entry' ORDER BY id;
+
+-- name: journey_sync_state
+-- When the campaign's membership baseline was taken (no row: not yet).
+SELECT baseline_at FROM journey_syncs WHERE campaign_id = $1;
+
+-- name: journey_synced
+-- The campaign's membership was compared with its segment at $2 (the first
+-- time: the baseline).
+INSERT INTO journey_syncs (campaign_id, baseline_at, synced_at) VALUES ($1, $2, $2)
+ON CONFLICT (campaign_id) DO UPDATE SET synced_at = excluded.synced_at;
+
+-- name: add_members
+-- Contacts found in the campaign's segment at $3 by a walk stamped $4:
+-- new ones get a row (entered is true: they entered it), known ones are
+-- marked seen.
+INSERT INTO journey_members (campaign_id, contact_id, since, seen_at)
+SELECT $1, unnest($2::bigint[]), $3, $4
+ON CONFLICT (campaign_id, contact_id) DO UPDATE SET seen_at = excluded.seen_at
+RETURNING contact_id, (xmax = 0) AS entered;
+
+-- name: add_member
+-- One contact found in the segment; a row back means it was not a member.
+INSERT INTO journey_members (campaign_id, contact_id, since, seen_at) VALUES ($1, $2, $3, $3)
+ON CONFLICT DO NOTHING RETURNING contact_id;
+
+-- name: remove_member
+-- One contact no longer in the segment; a row back means it was a member.
+DELETE FROM journey_members WHERE campaign_id = $1 AND contact_id = $2 RETURNING contact_id;
+
+-- name: remove_unseen_members
+-- After a full walk at $2 (segments evaluated in Go): up to $3 members
+-- the walk did not find have left the segment.
+DELETE FROM journey_members WHERE (campaign_id, contact_id) IN (
+	SELECT campaign_id, contact_id FROM journey_members WHERE campaign_id = $1 AND seen_at < $2 LIMIT $3)
+RETURNING contact_id;

@@ -73,6 +73,8 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &SweepWorker{Pool: e.cfg.Pool, Base: e.Base})
 	river.AddWorker(workers, &EntryWorker{Engine: e})
 	river.AddWorker(workers, &ExitWorker{Engine: e})
+	river.AddWorker(workers, &SegmentSyncWorker{Engine: e})
+	river.AddWorker(workers, &ContactCheckWorker{Engine: e})
 	river.AddWorker(workers, &EndJourneysWorker{Engine: e})
 }
 
@@ -81,6 +83,9 @@ func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 			return SweepArgs{}, nil
+		}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(SegmentSyncInterval), func() (river.JobArgs, *river.InsertOpts) {
+			return SegmentSyncArgs{}, nil
 		}, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(endJourneysEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return EndJourneysArgs{}, nil

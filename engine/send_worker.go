@@ -215,11 +215,17 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			return river.JobSnooze(w.reclaimAfter())
 		}
 	}
-	if err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		_, err := finishIfDone(ctx, tx, id)
-		return err
-	}); err != nil {
-		return err
+	// A triggered campaign does not finish when its sends drain: it skips
+	// the campaign row lock that orders the finish decision, which would
+	// otherwise serialise every entry's send (and the entries themselves,
+	// whose foreign key waits on that lock).
+	if c == nil || !c.Triggered() {
+		if err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+			_, err := finishIfDone(ctx, tx, id)
+			return err
+		}); err != nil {
+			return err
+		}
 	}
 	if temp > 0 {
 		return fmt.Errorf("%w: %d of %d", errTempFailures, temp, len(ids))

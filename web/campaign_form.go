@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
@@ -67,6 +68,10 @@ type campaignForm struct {
 	// Locked: the campaign was launched, so only its name, throttle,
 	// rules, goals and settings may change; the form shows only those.
 	Locked bool
+	// EndsAt is the journey's end date as typed; EventTypes are the
+	// contact event types offered for the entry and exit events.
+	EndsAt     string
+	EventTypes []string
 }
 
 func (u *UI) campaignFormRoutes(g *echo.Group) {
@@ -98,6 +103,11 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 		}
 	}
 	f.RuleEvents, f.RuleActions = ruleEvents, ruleActions
+	recorded, err := contacts.EventTypes(ctx, u.Pool)
+	if err != nil {
+		return err
+	}
+	f.EventTypes = eventChoices(recorded)
 	f.RuleRows = ruleRows(f.Rules)
 	f.NewRule = ruleRow{ActionRows: []campaigns.Action{{}}}
 	title := f.Name
@@ -124,6 +134,7 @@ func (u *UI) campaignEdit(c echo.Context) error {
 	}
 	f := campaignForm{Campaign: cp, StepRows: cp.Steps, GoalRows: cp.Goals, Locked: cp.Status != campaigns.StatusDraft}
 	f.Scheduled = u.locale(c).ScheduleValue(cp.ScheduledAt)
+	f.EndsAt = endsValue(u.locale(c), cp.EndsAt)
 	return u.showCampaignForm(c, http.StatusOK, f)
 }
 
@@ -156,6 +167,7 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 			f.SegmentID, f.Channel, f.From, f.ReplyTo = old.SegmentID, old.Channel, old.From, old.ReplyTo
 			f.TopicIDs = old.TopicIDs
 			f.Steps, f.StepRows, f.ScheduledAt = old.Steps, old.Steps, old.ScheduledAt
+			f.Entry.Type, f.Entry.Event = old.Entry.Type, old.Entry.Event
 			f.Scheduled = u.locale(c).ScheduleValue(old.ScheduledAt)
 		}
 	}
@@ -369,5 +381,6 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 		cp.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: n, Per: per}
 	}
 	cp.Rules = readRules(v)
+	f.EndsAt = readJourney(v, lc, tr, cp, fail)
 	return f, bad
 }

@@ -23,6 +23,7 @@ func (h *handlers) createContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusCreated, ct)
 }
 
@@ -54,6 +55,7 @@ func (h *handlers) updateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusOK, ct)
 }
 
@@ -108,5 +110,6 @@ func (h *handlers) patchContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(c.Request().Context(), ct.ID)
 	return c.JSON(http.StatusOK, ct)
 }

@@ -528,3 +528,7 @@ SELECT idempotency_key, coalesce(idempotency_hash, '') FROM transactions WHERE i
 -- entry checks that no exit event overtook it), oldest first.
 SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at
 FROM transactions WHERE contact_id = $1 AND id > $2 AND type = ANY ($3::text[]) ORDER BY id LIMIT $4;
+-- name: event_types
+-- The contact event types recorded so far, for the journey builder's
+-- choices (the most recent events first).
+SELECT DISTINCT type FROM (SELECT type FROM transactions ORDER BY id DESC LIMIT 10000) t ORDER BY type LIMIT 200;

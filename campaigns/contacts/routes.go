@@ -52,6 +52,9 @@ type Deps struct {
 	// Journeys, when not nil, receives every event posted to POST /events
 	// (EventHook).
 	Journeys EventHook
+	// Changes, when not nil, hears of contacts created or changed through
+	// POST, PUT and PATCH /contacts (ChangeHook).
+	Changes ChangeHook
 }
 
 // Routes registers the contacts, suppressions, imports and events

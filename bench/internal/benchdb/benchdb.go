@@ -122,7 +122,8 @@ func LoadAvg() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// settings tunes the throwaway cluster like the test one (fsync off);
+// settings tunes the throwaway cluster like the test one (fsync off;
+// BENCH_PG_DURABLE=1 keeps PostgreSQL's default durability);
 // BENCH_PG_STATEMENTS=1 loads pg_stat_statements so PrintStatements can say
 // where the database's time went.
 func settings() map[string]string {
@@ -132,6 +133,11 @@ func settings() map[string]string {
 	}
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		s["shared_preload_libraries"] = "pg_stat_statements"
+	}
+	if os.Getenv("BENCH_PG_DURABLE") == "1" { // PostgreSQL's defaults: fsync, synchronous_commit, full_page_writes on
+		delete(s, "fsync")
+		delete(s, "synchronous_commit")
+		delete(s, "full_page_writes")
 	}
 	return s
 }
