@@ -26,7 +26,8 @@ func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
 	var rules, goals, settings []byte
 	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
-		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt)
+		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt,
+		&c.TransactionalTemplateID)
 	if err != nil {
 		return c, err
 	}

@@ -3,19 +3,22 @@
 
 -- name: get_campaign
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	transactional_template_id
 FROM campaigns WHERE id = $1;
 
 -- name: get_campaign_for_update
 -- get_campaign locking the row until the transaction ends.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	transactional_template_id
 FROM campaigns WHERE id = $1 FOR UPDATE;
 
 -- name: list_campaigns
 -- Newest first; $1 = 0 starts from the newest; $3 false leaves archived ones out.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
-	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	transactional_template_id
 FROM campaigns WHERE ($1 = 0 OR id < $1) AND ($3 OR archived_at IS NULL) ORDER BY id DESC LIMIT $2;
 
 -- name: list_steps
@@ -127,3 +130,15 @@ DELETE FROM campaigns WHERE id = $1 AND status = 'draft';
 -- $2 true archives (keeps the first archived_at), false unarchives.
 UPDATE campaigns SET archived_at = CASE WHEN $2::boolean THEN coalesce(archived_at, now()) END
 WHERE id = $1 RETURNING archived_at;
+
+-- name: transactional_campaign
+-- The system campaign that carries template $1's transactional messages.
+SELECT id FROM campaigns WHERE transactional_template_id = $1;
+
+-- name: insert_transactional_campaign
+-- Created on first use, running from the start; a concurrent first use
+-- waits on the unique index and inserts nothing (the caller reads it).
+INSERT INTO campaigns (name, from_name, from_email, status, launched_at, transactional_template_id)
+VALUES ($1, $2, $3, 'running', now(), $4)
+ON CONFLICT (transactional_template_id) DO NOTHING
+RETURNING id;

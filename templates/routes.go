@@ -370,7 +370,7 @@ func (h handlers) renderFor(c echo.Context, t Template, contactID int64) (previe
 			return preview{}, err
 		}
 	}
-	r, err := compiled.RenderContext(ctx, Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	r, err := compiled.RenderContext(ctx, Data{Contact: contact, Campaign: Campaign{Name: t.Name}, Data: compiled.SampleData()}, nil)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return preview{}, &errs.Error{Code: errs.Unavailable, Message: "rendering was stopped: the request was cancelled or ran out of time", Err: err}
 	}
