@@ -65,6 +65,7 @@ func New(cfg Config) *Engine {
 func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Base: e.Base})
 	river.AddWorker(workers, e.send)
+	river.AddWorker(workers, &MessageWorker{Send: e.send})
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
 	river.AddWorker(workers, &WebhookWorker{Pool: e.cfg.Pool, Webhook: e.webhook})

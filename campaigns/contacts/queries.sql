@@ -411,3 +411,14 @@ SELECT k, v FROM (
     WHERE jsonb_typeof(e.v) = 'string'
     GROUP BY e.k, e.v
 ) x WHERE rn <= 20 ORDER BY k, rn;
+
+-- name: insert_contact_by_email_tagged
+-- insert_contact_by_email with a tag saying where the contact came from.
+INSERT INTO contacts (email, tags) VALUES ($1, ARRAY[$2::text]) ON CONFLICT (email_key) DO NOTHING RETURNING id;
+
+-- name: sendability
+-- A contact's status and whether its address or domain is suppressed.
+SELECT c.status,
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key),
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2))
+FROM contacts c WHERE c.id = $1;

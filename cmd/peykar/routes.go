@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"net/mail"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/messages"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/engine"
@@ -43,6 +45,17 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	}
 	rep.Routes(api)
 	m.streams = rep
+	messages.New(messages.Config{Pool: m.pool, River: m.river, From: m.transactionalFrom(), Logger: m.Logger}).Routes(api)
+}
+
+// transactionalFrom is the sender of the transactional campaigns created
+// on first use: PEYKAR_FROM (validated at start-up).
+func (m *Main) transactionalFrom() campaigns.Address {
+	a, err := mail.ParseAddress(m.Config.From)
+	if err != nil {
+		return campaigns.Address{Email: m.Config.From}
+	}
+	return campaigns.Address{Name: a.Name, Email: a.Address}
 }
 
 // templateContact loads the contact a template preview renders for.

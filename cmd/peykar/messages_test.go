@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/auth"
+)
+
+// postMessage posts a transactional message with an Idempotency-Key (when
+// not empty) and returns the status, the body and the
+// Idempotent-Replayed header.
+func postMessage(t *testing.T, m *Main, token, key string, body any) (int, string, string) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/messages", bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(out), resp.Header.Get("Idempotent-Replayed")
+}
+
+// createTemplate creates a template through the API (as admin, who alone
+// may mark one transactional) and returns its id.
+func createTemplate(t *testing.T, m *Main, admin string, body map[string]any) int64 {
+	t.Helper()
+	code, out := do(t, m, http.MethodPost, "/api/v1/templates", admin, body)
+	require.Equal(t, http.StatusCreated, code, out)
+	var tpl struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(out), &tpl))
+	return tpl.ID
+}
+
+// caughtMessage is a message the embedded catch-all caught.
+type caughtMessage struct {
+	Subject string              `json:"subject"`
+	HTML    string              `json:"html"`
+	Text    string              `json:"text"`
+	Headers map[string][]string `json:"headers"`
+}
+
+// caughtFor waits for the catch-all to hold n messages to email and
+// returns them, oldest first.
+func caughtFor(t *testing.T, m *Main, token, email string, n int) []caughtMessage {
+	t.Helper()
+	var ids []int64
+	require.Eventually(t, func() bool {
+		rows, err := m.pool.Query(context.Background(), `SELECT id FROM outbox_messages WHERE $1 = ANY(rcpt_to) ORDER BY id`, email)
+		require.NoError(t, err)
+		ids = ids[:0]
+		for rows.Next() {
+			var id int64
+			require.NoError(t, rows.Scan(&id))
+			ids = append(ids, id)
+		}
+		require.NoError(t, rows.Err())
+		return len(ids) >= n
+	}, time.Minute, 20*time.Millisecond, "%d messages to %s", n, email)
+	out := make([]caughtMessage, len(ids))
+	for i, id := range ids {
+		code, body := do(t, m, http.MethodGet, fmt.Sprintf("/api/v1/outbox/%d", id), token, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		require.NoError(t, json.Unmarshal([]byte(body), &out[i]))
+	}
+	return out
+}
+
+// messageStatus waits until message id leaves "queued" and returns its
+// GET answer.
+func messageStatus(t *testing.T, m *Main, token string, id int64) map[string]any {
+	t.Helper()
+	var v map[string]any
+	require.Eventually(t, func() bool {
+		code, body := do(t, m, http.MethodGet, fmt.Sprintf("/api/v1/messages/%d", id), token, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		v = map[string]any{}
+		require.NoError(t, json.Unmarshal([]byte(body), &v))
+		return v["status"] != "queued"
+	}, time.Minute, 20*time.Millisecond, "message %d stays queued", id)
+	return v
+}
+
+func messageID(t *testing.T, body string) int64 {
+	t.Helper()
+	var a struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &a), body)
+	require.Equal(t, "queued", a.Status, body)
+	require.NotZero(t, a.ID, body)
+	return a.ID
+}
+
+// TestMessagesIdempotencyKey sends a receipt with its order id, replays
+// its key sequentially and from eight concurrent clients (one message,
+// one email, the first answer every time), and refuses the key with a
+// different body.
+func TestMessagesIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
+	tpl := createTemplate(t, m, admin, map[string]any{"name": "receipt", "subject": "Receipt {{ .Data.order_id }}",
+		"html": `<p>Order {{ .Data.order_id }} for {{ .Contact.Email }}. <a href="https://shop.example/orders">Your orders</a></p>`})
+	body := map[string]any{"template_id": tpl, "to": "Sara@Example.COM", "data": map[string]any{"order_id": "A-1"}}
+
+	code, first, replayed := postMessage(t, m, marketer, "order-A-1", body)
+	require.Equal(t, http.StatusAccepted, code, first)
+	require.Empty(t, replayed)
+	id := messageID(t, first)
+	code, again, replayed := postMessage(t, m, marketer, "order-A-1", body)
+	require.Equal(t, http.StatusAccepted, code, again)
+	require.JSONEq(t, first, again, "the same key answers the first answer")
+	require.Equal(t, "true", replayed)
+
+	v := messageStatus(t, m, marketer, id)
+	require.Equal(t, "sent", v["status"], v)
+	require.Equal(t, true, v["contact_created"])
+	require.NotNil(t, v["delivery_id"])
+	require.NotNil(t, v["sent_at"])
+	msgs := caughtFor(t, m, marketer, "Sara@example.com", 1)
+	require.Equal(t, "Receipt A-1", msgs[0].Subject)
+	require.Contains(t, msgs[0].HTML, "Order A-1 for Sara@example.com")
+	require.NotContains(t, msgs[0].Subject, "[test]")
+
+	// The created contact says where it came from.
+	var cid int64
+	require.NoError(t, m.pool.QueryRow(context.Background(), `SELECT contact_id FROM messages WHERE id = $1`, id).Scan(&cid))
+	c, err := contacts.Get(context.Background(), m.pool, cid)
+	require.NoError(t, err)
+	require.Contains(t, c.Tags, "transactional-api")
+
+	// Eight clients at once with one new key: one message.
+	body2 := map[string]any{"template_id": tpl, "to": "sara@example.com", "data": map[string]any{"order_id": "A-2"}}
+	var wg sync.WaitGroup
+	answers := make([]string, 8)
+	codes := make([]int, 8)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], answers[i], _ = postMessage(t, m, marketer, "order-A-2", body2)
+		}()
+	}
+	wg.Wait()
+	for i := range answers {
+		require.Equal(t, http.StatusAccepted, codes[i], answers[i])
+		require.JSONEq(t, answers[0], answers[i])
+	}
+	id2 := messageID(t, answers[0])
+	require.Equal(t, "sent", messageStatus(t, m, marketer, id2)["status"])
+
+	// The same key with another body is refused, and says so.
+	code, out, _ := postMessage(t, m, marketer, "order-A-2", map[string]any{"template_id": tpl, "to": "sara@example.com",
+		"data": map[string]any{"order_id": "A-3"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code, out)
+	require.Contains(t, out, "different request")
+	require.Contains(t, out, `"field":"Idempotency-Key"`)
+
+	var n int
+	require.NoError(t, m.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages`).Scan(&n))
+	require.Equal(t, 2, n)
+	msgs = caughtFor(t, m, marketer, "Sara@example.com", 2)
+	require.Len(t, msgs, 2, "one email per key")
+	require.Equal(t, "Receipt A-2", msgs[1].Subject)
+
+	// A key older than a day is released: the same key sends again.
+	_, err = m.pool.Exec(context.Background(), `UPDATE messages SET created_at = created_at - interval '25 hours' WHERE id = $1`, id)
+	require.NoError(t, err) // ageing the row: no owner function moves a message back in time
+	code, out, replayed = postMessage(t, m, marketer, "order-A-1", body)
+	require.Equal(t, http.StatusAccepted, code, out)
+	require.Empty(t, replayed)
+	require.NotEqual(t, id, messageID(t, out))
+}
