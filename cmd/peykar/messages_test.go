@@ -315,6 +315,20 @@ func TestMessagesSuppressionsAndReport(t *testing.T) {
 		require.Contains(t, body, "transactional messages")
 	}
 
+	// Its page and the campaign list show it as transactional, in English
+	// and Persian, without the campaign actions.
+	for lang, badge := range map[string]string{"en": "transactional", "fa": "تراکنشی"} {
+		code, page := getLang(t, m, admin, lang, fmt.Sprintf("/admin/campaigns/%d", campaignID))
+		require.Equal(t, http.StatusOK, code, page)
+		require.Contains(t, page, `id="transactional-note"`)
+		require.Contains(t, page, badge)
+		require.NotContains(t, page, `id="action-edit"`)
+		require.NotContains(t, page, `/pause"`)
+		code, page = getLang(t, m, admin, lang, "/admin/campaigns")
+		require.Equal(t, http.StatusOK, code, page)
+		require.Contains(t, page, `<span class="badge transactional">`+badge+`</span>`)
+	}
+
 	// Managers read messages; they do not send them.
 	code, body, _ = postMessage(t, m, manager, "", map[string]any{"template_id": news, "contact_id": ids["ok@example.com"]})
 	require.Equal(t, http.StatusForbidden, code, body)
@@ -353,4 +367,38 @@ func TestMessagesForgedBodies(t *testing.T) {
 	var n int
 	require.NoError(t, m.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages`).Scan(&n))
 	require.Zero(t, n)
+}
+
+// TestTransactionalMarkIsAdminOnly: only an admin sets or clears a
+// template's transactional mark, through the API or the template page;
+// a marketer's save keeps the mark as it is.
+func TestTransactionalMarkIsAdminOnly(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
+	receipt := map[string]any{"name": "receipt", "subject": "Receipt", "html": "<p>Thanks</p>", "transactional": true}
+	code, body := do(t, m, http.MethodPost, "/api/v1/templates", marketer, receipt)
+	require.Equal(t, http.StatusForbidden, code, body)
+	require.Contains(t, body, "only an admin may mark a template transactional")
+	id := createTemplate(t, m, admin, receipt)
+	path := fmt.Sprintf("/api/v1/templates/%d", id)
+	receipt["subject"] = "Your receipt"
+	code, body = do(t, m, http.MethodPut, path, marketer, receipt)
+	require.Equal(t, http.StatusOK, code, "a marketer edits the template, keeping the mark: %s", body)
+	receipt["transactional"] = false
+	code, body = do(t, m, http.MethodPut, path, marketer, receipt)
+	require.Equal(t, http.StatusForbidden, code, body)
+	code, body = do(t, m, http.MethodPut, path, admin, receipt)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"transactional":false`)
+
+	// The template page: the checkbox is disabled for a marketer, who is told why.
+	code, page := getLang(t, m, marketer, "en", fmt.Sprintf("/admin/templates/%d", id))
+	require.Equal(t, http.StatusOK, code, page)
+	require.Regexp(t, `id="transactional"[^>]*disabled`, page)
+	require.Contains(t, page, "Only an admin may change this mark")
+	code, page = getLang(t, m, admin, "fa", fmt.Sprintf("/admin/templates/%d", id))
+	require.Equal(t, http.StatusOK, code, page)
+	require.NotRegexp(t, `id="transactional"[^>]*disabled`, page)
+	require.Contains(t, page, "فقط مدیر سامانه می‌تواند این علامت را تغییر دهد")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/apidoc"
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
@@ -32,6 +33,10 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Contacts: m.templateContact,
 		Audience: m.templateAudience,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
+		MayMarkTransactional: func(c echo.Context) bool {
+			id, ok := auth.FromContext(c)
+			return ok && id.Role == auth.RoleAdmin
+		},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
 		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule})
