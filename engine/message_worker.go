@@ -84,15 +84,11 @@ func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendAr
 // its outcome. An error leaves the delivery claimed (the job is retried).
 func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deliveries.Delivery) (deliveries.Outcome, bool, error) {
 	pool := w.Send.Pool
-	m, err := messages.Get(ctx, pool, a.MessageID)
-	if err != nil {
-		return deliveries.Outcome{}, false, err
-	}
 	c, err := w.campaign(ctx, a.CampaignID)
 	if err != nil {
 		return deliveries.Outcome{}, false, err
 	}
-	ok, reason, err := contacts.Sendability(ctx, pool, d.ContactID, m.Transactional)
+	ok, reason, err := contacts.Sendability(ctx, pool, d.ContactID, a.Transactional)
 	if errs.Is(err, errs.NotFound) {
 		ok, reason, err = false, "the contact was erased", nil
 	}
@@ -106,18 +102,18 @@ func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deli
 	if err != nil {
 		return deliveries.Outcome{}, false, err
 	}
-	r, err := w.Send.renderData(ctx, c, d, p, m.Data)
+	r, err := w.Send.renderData(ctx, c, d, p, a.Data)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return deliveries.Outcome{}, false, err
 		}
 		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
 	}
-	msg, err := w.Send.messageFor(c, d, p, r, !m.Transactional)
+	msg, err := w.Send.messageFor(c, d, p, r, !a.Transactional)
 	if err != nil {
 		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
 	}
-	msg.SetGenHeader("X-Peykar-Message", fmt.Sprint(m.ID))
+	msg.SetGenHeader("X-Peykar-Message", fmt.Sprint(a.MessageID))
 	results, err := w.Send.Mailer.Send(ctx, []*mail.Msg{msg})
 	if err != nil {
 		return retryOrFail(d, "not sent: "+err.Error()), false, nil

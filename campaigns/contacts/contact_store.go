@@ -221,6 +221,14 @@ func EnsureByEmailTagged(ctx context.Context, db DBTX, email, tag string) (id in
 	if err != nil {
 		return 0, false, err
 	}
+	// Most messages go to known people: look first, insert only when new.
+	err = db.QueryRow(ctx, query("contact_id_by_email"), email).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, fmt.Errorf("ensure contact: %w", err)
+	}
 	err = db.QueryRow(ctx, query("insert_contact_by_email_tagged"), email, tag).Scan(&id)
 	if err == nil {
 		return id, true, nil

@@ -18,6 +18,10 @@ type SendArgs struct {
 	MessageID  int64 `json:"message_id"`
 	DeliveryID int64 `json:"delivery_id"`
 	CampaignID int64 `json:"campaign_id"`
+	// Transactional and Data are the message's, carried in the job so the
+	// worker does not read the message row back.
+	Transactional bool           `json:"transactional,omitempty"`
+	Data          map[string]any `json:"data,omitempty"`
 }
 
 // Kind implements river.JobArgs.

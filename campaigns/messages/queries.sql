@@ -5,20 +5,23 @@
 -- released, so the request that brings it again starts afresh.
 UPDATE messages SET idempotency_key = NULL WHERE idempotency_key = $1 AND created_at < $2;
 
+-- name: next_id
+-- A new message's id, taken before its delivery (whose round it is) is
+-- inserted, so the message row is written once, with its delivery.
+SELECT nextval(pg_get_serial_sequence('messages', 'id'));
+
 -- name: insert
 -- A new message; a held key makes it a no-op (the unique index waits for a
 -- concurrent holder to commit or roll back) and no row comes back.
-INSERT INTO messages (idempotency_key, request_hash, template_id, campaign_id, contact_id, contact_created, data, transactional, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+INSERT INTO messages (id, idempotency_key, request_hash, template_id, campaign_id, contact_id, contact_created, data, transactional,
+	delivery_id, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id;
 
 -- name: by_key
 -- The message holding a key: its id and request hash.
 SELECT id, request_hash FROM messages WHERE idempotency_key = $1;
-
--- name: set_delivery
-UPDATE messages SET delivery_id = $2 WHERE id = $1;
 
 -- name: get
 SELECT id, template_id, campaign_id, contact_id, contact_created, delivery_id, data, transactional,

@@ -42,6 +42,7 @@ type Service struct {
 	cfg       Config
 	mu        sync.Mutex
 	templates map[int64]cachedTemplate
+	campaigns map[int64]int64 // template → its transactional campaign
 }
 
 type cachedTemplate struct {
@@ -57,7 +58,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, templates: map[int64]cachedTemplate{}}
+	return &Service{cfg: cfg, templates: map[int64]cachedTemplate{}, campaigns: map[int64]int64{}}
 }
 
 // Answer is what POST /messages answers, the first time and on every
@@ -86,13 +87,36 @@ func (s *Service) Send(ctx context.Context, key string, in Input) (Answer, error
 		return Answer{}, err
 	}
 	hash := in.hash()
+	ans, err := s.storeTx(ctx, key, hash, in, tpl)
+	if errors.Is(err, errKeyHeld) {
+		// A key held longer than KeyTTL is released and the request
+		// stored afresh; otherwise the holder's answer is the answer.
+		released, rerr := releaseKey(ctx, s.cfg.Pool, key, s.cfg.Now().Add(-KeyTTL))
+		if rerr != nil {
+			return Answer{}, rerr
+		}
+		if released {
+			ans, err = s.storeTx(ctx, key, hash, in, tpl)
+		}
+		if !released || errors.Is(err, errKeyHeld) {
+			return s.replay(ctx, key, hash)
+		}
+	}
+	return ans, err
+}
+
+// storeTx is store in a transaction of its own; the template's campaign
+// is remembered once it commits.
+func (s *Service) storeTx(ctx context.Context, key string, hash []byte, in Input, tpl templates.Template) (Answer, error) {
 	var ans Answer
-	err = pgx.BeginFunc(ctx, s.cfg.Pool, func(tx pgx.Tx) error {
-		ans, err = s.store(ctx, tx, key, hash, in, tpl)
+	var learnt func()
+	err := pgx.BeginFunc(ctx, s.cfg.Pool, func(tx pgx.Tx) error {
+		var err error
+		ans, learnt, err = s.store(ctx, tx, key, hash, in, tpl)
 		return err
 	})
-	if errors.Is(err, errKeyHeld) {
-		return s.replay(ctx, key, hash)
+	if err == nil && learnt != nil {
+		learnt() // committed: the campaign exists
 	}
 	return ans, err
 }
@@ -101,44 +125,72 @@ func (s *Service) Send(ctx context.Context, key string, in Input) (Answer, error
 // and the request is answered from that message.
 var errKeyHeld = errors.New("idempotency key held")
 
-// store writes the message, its delivery and its send job in tx.
-func (s *Service) store(ctx context.Context, tx pgx.Tx, key string, hash []byte, in Input, tpl templates.Template) (Answer, error) {
+// store writes the message, its delivery and its send job in tx. The
+// key is claimed by the message insert, after the delivery: a held key
+// rolls the transaction back (errKeyHeld) and the request is answered from
+// the message that holds it.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, key string, hash []byte, in Input, tpl templates.Template) (_ Answer, learnt func(), err error) {
 	now := s.cfg.Now()
-	var keyArg *string
-	if key != "" {
-		keyArg = &key
-		if err := releaseKey(ctx, tx, key, now.Add(-KeyTTL)); err != nil {
-			return Answer{}, err
-		}
-	}
 	contactID, created, err := s.contact(ctx, tx, in)
 	if err != nil {
-		return Answer{}, err
+		return Answer{}, nil, err
 	}
-	campaignID, err := campaigns.EnsureTransactional(ctx, tx, tpl, s.cfg.From)
+	campaignID, known, err := s.campaign(ctx, tx, tpl)
 	if err != nil {
-		return Answer{}, err
+		return Answer{}, nil, err
 	}
-	id, err := insert(ctx, tx, newRow{key: keyArg, hash: hash, templateID: tpl.ID, campaignID: campaignID,
-		contactID: contactID, contactCreated: created, data: in.Data, transactional: in.Transactional, at: now})
+	if !known {
+		learnt = func() { s.remember(tpl.ID, campaignID) }
+	}
+	id, err := nextID(ctx, tx)
 	if err != nil {
-		return Answer{}, err
-	}
-	if id == 0 {
-		return Answer{}, errKeyHeld
+		return Answer{}, nil, err
 	}
 	deliveryID, _, err := deliveries.CreateRound(ctx, tx, campaignID, campaigns.TransactionalStep, contactID, id)
 	if err != nil {
-		return Answer{}, err
+		return Answer{}, nil, err
 	}
-	if err := setDelivery(ctx, tx, id, deliveryID); err != nil {
-		return Answer{}, err
+	row := newRow{id: id, deliveryID: deliveryID, hash: hash, templateID: tpl.ID, campaignID: campaignID,
+		contactID: contactID, contactCreated: created, data: in.Data, transactional: in.Transactional, at: now}
+	if key != "" {
+		row.key = &key
 	}
-	args := SendArgs{MessageID: id, DeliveryID: deliveryID, CampaignID: campaignID}
+	got, err := insert(ctx, tx, row)
+	if err != nil {
+		return Answer{}, nil, err
+	}
+	if got == 0 {
+		return Answer{}, nil, errKeyHeld
+	}
+	args := SendArgs{MessageID: id, DeliveryID: deliveryID, CampaignID: campaignID, Transactional: in.Transactional, Data: in.Data}
 	if _, err := s.cfg.River.InsertTx(ctx, tx, args, nil); err != nil {
-		return Answer{}, fmt.Errorf("enqueue message %d: %w", id, err)
+		return Answer{}, nil, fmt.Errorf("enqueue message %d: %w", id, err)
 	}
-	return Answer{ID: id, Status: StatusQueued}, nil
+	return Answer{ID: id, Status: StatusQueued}, learnt, nil
+}
+
+// campaign is the template's transactional campaign: known ones from
+// memory (it never changes once created), others found or created in tx.
+func (s *Service) campaign(ctx context.Context, tx pgx.Tx, tpl templates.Template) (id int64, known bool, err error) {
+	s.mu.Lock()
+	id, known = s.campaigns[tpl.ID]
+	s.mu.Unlock()
+	if known {
+		return id, true, nil
+	}
+	id, err = campaigns.EnsureTransactional(ctx, tx, tpl, s.cfg.From)
+	return id, false, err
+}
+
+// remember keeps a template's campaign once the transaction that found or
+// created it has committed.
+func (s *Service) remember(templateID, campaignID int64) {
+	s.mu.Lock()
+	if len(s.campaigns) >= 1024 {
+		clear(s.campaigns)
+	}
+	s.campaigns[templateID] = campaignID
+	s.mu.Unlock()
 }
 
 // replay answers a request whose key another message holds: that

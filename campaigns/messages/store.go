@@ -62,6 +62,8 @@ type Message struct {
 
 // newRow is a message to insert.
 type newRow struct {
+	id             int64
+	deliveryID     int64
 	key            *string
 	hash           []byte
 	templateID     int64
@@ -84,8 +86,8 @@ func insert(ctx context.Context, db DBTX, r newRow) (int64, error) {
 		data = []byte("{}")
 	}
 	var id int64
-	err = db.QueryRow(ctx, queries.Get("insert"), r.key, r.hash, r.templateID, r.campaignID, r.contactID,
-		r.contactCreated, data, r.transactional, r.at).Scan(&id)
+	err = db.QueryRow(ctx, queries.Get("insert"), r.id, r.key, r.hash, r.templateID, r.campaignID, r.contactID,
+		r.contactCreated, data, r.transactional, r.deliveryID, r.at).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -95,12 +97,14 @@ func insert(ctx context.Context, db DBTX, r newRow) (int64, error) {
 	return id, nil
 }
 
-// releaseKey lets go of key when it was taken before oldest.
-func releaseKey(ctx context.Context, db DBTX, key string, oldest time.Time) error {
-	if _, err := db.Exec(ctx, queries.Get("release_key"), key, oldest); err != nil {
-		return fmt.Errorf("release idempotency key: %w", err)
+// releaseKey lets go of key when it was taken before oldest, and says
+// whether it did.
+func releaseKey(ctx context.Context, db DBTX, key string, oldest time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, queries.Get("release_key"), key, oldest)
+	if err != nil {
+		return false, fmt.Errorf("release idempotency key: %w", err)
 	}
-	return nil
+	return tag.RowsAffected() > 0, nil
 }
 
 // byKey finds the message holding key.
@@ -112,11 +116,13 @@ func byKey(ctx context.Context, db DBTX, key string) (id int64, hash []byte, err
 	return id, hash, nil
 }
 
-func setDelivery(ctx context.Context, db DBTX, id, deliveryID int64) error {
-	if _, err := db.Exec(ctx, queries.Get("set_delivery"), id, deliveryID); err != nil {
-		return fmt.Errorf("message delivery: %w", err)
+// nextID takes a new message's id.
+func nextID(ctx context.Context, db DBTX) (int64, error) {
+	var id int64
+	if err := db.QueryRow(ctx, queries.Get("next_id")).Scan(&id); err != nil {
+		return 0, fmt.Errorf("message id: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // Get returns message id. It fails with errs.NotFound.
