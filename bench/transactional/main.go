@@ -80,7 +80,7 @@ func run(ctx context.Context, dsn string, o options) error {
 		if err != nil {
 			return err
 		}
-		defer func() { _ = srv.ForceStop(context.Background()) }()
+		defer func() { _ = srv.ForceStop(context.WithoutCancel(ctx)) }()
 		pgData = filepath.Join(srv.Dir(), "data")
 		dsn = srv.DSN("postgres")
 	}
