@@ -10,14 +10,17 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/smtptest"
 )
 
 // postMessage posts a transactional message with an Idempotency-Key (when
@@ -401,4 +404,42 @@ func TestTransactionalMarkIsAdminOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, page)
 	require.NotRegexp(t, `id="transactional"[^>]*disabled`, page)
 	require.Contains(t, page, "فقط مدیر سامانه می‌تواند این علامت را تغییر دهد")
+}
+
+// TestMessagesRetryTemporaryFailure: a 4xx from the mail server leaves the
+// message queued and its job retries it (after 5 s), once the server takes
+// it: one email, status sent, two attempts.
+func TestMessagesRetryTemporaryFailure(t *testing.T) {
+	t.Parallel()
+	var refusing atomic.Bool
+	refusing.Store(true)
+	sink, err := smtptest.Start(smtptest.Options{Reject: func(string) *smtp.SMTPError {
+		if refusing.Load() {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	m := testMain(t, "SMTP_URL", fmt.Sprintf("smtp://127.0.0.1:%d?tls=none&pool=1", sink.Port()))
+	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
+	tpl := createTemplate(t, m, admin, map[string]any{"name": "reset", "subject": "Reset", "html": "<p>Code {{ .Data.code }}</p>", "transactional": true})
+	code, body, _ := postMessage(t, m, marketer, "reset-1", map[string]any{"template_id": tpl, "to": "sara@example.com",
+		"data": map[string]any{"code": "123456"}, "transactional": true})
+	require.Equal(t, http.StatusAccepted, code, body)
+	id := messageID(t, body)
+	require.Eventually(t, func() bool {
+		var attempts int
+		var last string
+		err := m.pool.QueryRow(context.Background(), `SELECT d.attempts, d.last_error FROM deliveries d JOIN messages m ON m.delivery_id = d.id
+			WHERE m.id = $1 AND d.status = 'queued'`, id).Scan(&attempts, &last)
+		return err == nil && attempts == 1 && strings.Contains(last, "451")
+	}, time.Minute, 20*time.Millisecond, "the first attempt is refused for now")
+	require.Zero(t, sink.Count())
+	refusing.Store(false)
+	v := messageStatus(t, m, marketer, id)
+	require.Equal(t, "sent", v["status"], v)
+	require.Equal(t, float64(2), v["attempts"])
+	require.Equal(t, 1, sink.Count())
+	require.Contains(t, string(sink.Messages()[0].Data), "123456")
 }
