@@ -54,6 +54,11 @@ type Campaign struct {
 	// ArchivedAt is when the campaign was archived (hidden from lists,
 	// kept with its history); read-only: POST …/archive and …/unarchive.
 	ArchivedAt *time.Time `json:"archived_at,omitempty"`
+	// TransactionalTemplateID is set on the system campaign that carries a
+	// template's transactional messages (POST /api/v1/messages): it is
+	// created on first use, runs from then on and is never edited,
+	// launched, paused or duplicated as a campaign. Read-only.
+	TransactionalTemplateID *int64 `json:"transactional_template_id,omitempty"`
 	// RulesActive and RulesEnd are read-only, set in API answers: whether
 	// follow-up rules fire now, and until when (settings.rules_until or 30
 	// days after launch). POST /campaigns/{id}/cancel stops them, also for a

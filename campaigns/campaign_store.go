@@ -27,7 +27,7 @@ func scanCampaign(row pgx.Row) (Campaign, error) {
 	var rules, goals, settings, entry, exit []byte
 	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
 		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt,
-		&entry, &c.Reentry, &exit, &c.EndsAt)
+		&entry, &c.Reentry, &exit, &c.EndsAt, &c.TransactionalTemplateID)
 	if err != nil {
 		return c, err
 	}

@@ -23,6 +23,9 @@ func (s *Service) Duplicate(ctx context.Context, id int64) (Campaign, error) {
 	if err != nil {
 		return Campaign{}, err
 	}
+	if orig.IsTransactional() {
+		return Campaign{}, errTransactional(orig, "duplicated")
+	}
 	name, err := copyName(ctx, s.Pool, orig.Name)
 	if err != nil {
 		return Campaign{}, err

@@ -4,21 +4,21 @@
 -- name: get_campaign
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
-	entry, reentry, exit, ends_at
+	entry, reentry, exit, ends_at, transactional_template_id
 FROM campaigns WHERE id = $1;
 
 -- name: get_campaign_for_update
 -- get_campaign locking the row until the transaction ends.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
-	entry, reentry, exit, ends_at
+	entry, reentry, exit, ends_at, transactional_template_id
 FROM campaigns WHERE id = $1 FOR UPDATE;
 
 -- name: list_campaigns
 -- Newest first; $1 = 0 starts from the newest; $3 false leaves archived ones out.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
-	entry, reentry, exit, ends_at
+	entry, reentry, exit, ends_at, transactional_template_id
 FROM campaigns WHERE ($1 = 0 OR id < $1) AND ($3 OR archived_at IS NULL) ORDER BY id DESC LIMIT $2;
 
 -- name: list_steps
@@ -143,7 +143,7 @@ UPDATE campaigns SET topic_ids = $2 WHERE id = $1;
 -- entries, or exit conditions. Served by the campaigns_triggered index.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
-	entry, reentry, exit, ends_at
+	entry, reentry, exit, ends_at, transactional_template_id
 FROM campaigns WHERE status IN ('running', 'paused') AND (entry->>'type' <> 'segment' OR exit <> '[]') ORDER BY id;
 
 -- name: list_entries
@@ -159,4 +159,14 @@ ORDER BY id DESC LIMIT $4;
 -- finish: they take no more entries; entries in flight still go on.
 UPDATE campaigns SET status = 'finished', finished_at = $1, updated_at = now()
 WHERE status = 'running' AND entry->>'type' <> 'segment' AND ends_at <= $1
+-- name: transactional_campaign
+-- The system campaign that carries template $1's transactional messages.
+SELECT id FROM campaigns WHERE transactional_template_id = $1;
+
+-- name: insert_transactional_campaign
+-- Created on first use, running from the start; a concurrent first use
+-- waits on the unique index and inserts nothing (the caller reads it).
+INSERT INTO campaigns (name, from_name, from_email, status, launched_at, transactional_template_id)
+VALUES ($1, $2, $3, 'running', now(), $4)
+ON CONFLICT (transactional_template_id) DO NOTHING
 RETURNING id;

@@ -138,6 +138,9 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 		if err != nil {
 			return err
 		}
+		if old.IsTransactional() {
+			return errTransactional(old, "edited")
+		}
 		switch old.Status {
 		case StatusDraft:
 		case StatusScheduled, StatusRunning, StatusPaused, StatusFinished:
@@ -351,6 +354,9 @@ func (s *Service) Transition(ctx context.Context, id int64, action string) (Camp
 		c, err := GetForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if c.IsTransactional() {
+			return errTransactional(c, "paused, resumed or cancelled")
 		}
 		to, err := next(action, c.Status)
 		if err != nil {

@@ -20,6 +20,11 @@ import (
 
 // render personalises delivery d's template for contact p, with tracking.
 func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact) (*templates.Rendered, error) {
+	return w.renderData(ctx, c, d, p, nil)
+}
+
+// renderData is render with a transactional message's own data ({{ .Data.x }}).
+func (w *SendWorker) renderData(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, data map[string]any) (*templates.Rendered, error) {
 	var templateID int64
 	for _, s := range c.Steps {
 		if s.Key == d.Step {
@@ -41,6 +46,7 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 	r, err := tpl.compiled.RenderContext(ctx, templates.Data{
 		Contact:  p.Profile(),
 		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
+		Data:     data,
 	}, tr)
 	if err != nil {
 		return nil, fmt.Errorf("render template %d: %w", templateID, err)
@@ -52,6 +58,14 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 // UTF-8 quoted-printable, subject RFC 2047-encoded by go-mail, a stable
 // Message-ID derived from the delivery, and one-click unsubscribe headers.
 func (w *SendWorker) message(c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, r *templates.Rendered) (*mail.Msg, error) {
+	return w.messageFor(c, d, p, r, true)
+}
+
+// messageFor is message; bulk false (a transactional message marked
+// transactional: a receipt) leaves out List-Unsubscribe, its one-click
+// header and Precedence: bulk, which RFC 8058 and RFC 2076 mean for bulk
+// mail.
+func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, r *templates.Rendered, bulk bool) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	if err := msg.FromFormat(c.From.Name, c.From.Email); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
@@ -70,12 +84,14 @@ func (w *SendWorker) message(c *campaigns.Campaign, d deliveries.Delivery, p con
 	msg.SetDateWithValue(w.Now())
 	msg.SetGenHeader("X-Peykar-Campaign", strconv.FormatInt(c.ID, 10))
 	msg.SetGenHeader("X-Peykar-Delivery", strconv.FormatInt(d.ID, 10))
-	unsub := w.Signer.UnsubscribeURL(w.BaseURL, d.ID)
-	msg.SetListUnsubscribe(unsub)
-	if strings.HasPrefix(unsub, "https://") {
-		msg.SetListUnsubscribePost() // RFC 8058 one-click needs an https URL
+	if bulk {
+		unsub := w.Signer.UnsubscribeURL(w.BaseURL, d.ID)
+		msg.SetListUnsubscribe(unsub)
+		if strings.HasPrefix(unsub, "https://") {
+			msg.SetListUnsubscribePost() // RFC 8058 one-click needs an https URL
+		}
+		msg.SetBulk()
 	}
-	msg.SetBulk()
 	if w.BounceDomain != "" {
 		if err := msg.EnvelopeFrom(w.Signer.BounceAddress(d.ID, w.BounceDomain)); err != nil {
 			return nil, fmt.Errorf("envelope from: %w", err)

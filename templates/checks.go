@@ -65,7 +65,7 @@ func Checks(ctx context.Context, t Template, audience []Contact) ([]Check, error
 		return nil, err
 	}
 	v := sampleView(c)
-	r, err := c.RenderContext(context.WithValue(ctx, sampleRenderKey{}, true), Data{Contact: v.Contact, Campaign: v.Campaign}, checkTracker{})
+	r, err := c.RenderContext(context.WithValue(ctx, sampleRenderKey{}, true), Data{Contact: v.Contact, Campaign: v.Campaign, Data: v.Data}, checkTracker{})
 	if err != nil {
 		return nil, fmt.Errorf("render for checks: %w", err)
 	}

@@ -10,6 +10,11 @@
 //
 //	{{ .Contact.Name }} {{ .Contact.Email }} {{ .Contact.ID }} {{ .Contact.Tags }}
 //	{{ .Contact.CreatedAt }} {{ .Campaign.Name }} {{ .Campaign.ID }}
+//	{{ .Data.order_id }}
+//
+// .Data is a transactional message's own data (POST /api/v1/messages);
+// previews, test sends and the checks on save fill the keys the template
+// reads with "sample" ([Compiled.SampleData]).
 //
 // HTML is escaped by context (a name holding <script> is text in a
 // paragraph, an attribute value in an attribute, query-escaped in a URL);

@@ -31,10 +31,16 @@ type Template struct {
 	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
-// Data is what a template sees: {{ .Contact.Name }}, {{ .Campaign.Name }}.
+// Data is what a template sees: {{ .Contact.Name }}, {{ .Campaign.Name }},
+// and a transactional message's own data: {{ .Data.order_id }}.
 type Data struct {
 	Contact  Contact
 	Campaign Campaign
+	// Data is the per-message data of a transactional message (POST
+	// /api/v1/messages "data"); nil for campaign mail. A key the template
+	// reads and the message lacks fails the render, like a missing
+	// attribute.
+	Data map[string]any
 }
 
 // Contact is the recipient as templates see it: the one contact profile

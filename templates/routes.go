@@ -28,6 +28,21 @@ type Deps struct {
 	// fields check (nil: that check is left out).
 	Audience AudienceSample
 	Logger   *slog.Logger
+	// MayMarkTransactional says whether the request's user may set or
+	// clear a template's transactional flag (cmd: admins only), which lets
+	// POST /api/v1/messages "transactional": true reach contacts who
+	// unsubscribed; nil lets everyone.
+	MayMarkTransactional func(echo.Context) bool
+}
+
+// ErrTransactionalAdmin refuses a change of a template's transactional
+// flag by a user who may not make it.
+var ErrTransactionalAdmin = errs.New(errs.Forbidden, "only an admin may mark a template transactional or clear the mark: "+
+	"it lets POST /api/v1/messages with \"transactional\": true reach contacts who unsubscribed from marketing")
+
+// mayMark applies Deps.MayMarkTransactional.
+func (d Deps) mayMark(c echo.Context) bool {
+	return d.MayMarkTransactional == nil || d.MayMarkTransactional(c)
 }
 
 // Routes registers the template API on api (/api/v1):
@@ -147,6 +162,9 @@ func (h handlers) create(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
+	if in.Transactional && !h.mayMark(c) {
+		return ErrTransactionalAdmin
+	}
 	t, err := Create(c.Request().Context(), h.Pool, in.template(0))
 	if err != nil {
 		return err
@@ -162,6 +180,15 @@ func (h handlers) update(c echo.Context) error {
 	var in templateInput
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
+	}
+	if !h.mayMark(c) {
+		old, err := Get(c.Request().Context(), h.Pool, id)
+		if err != nil {
+			return err
+		}
+		if old.Transactional != in.Transactional {
+			return ErrTransactionalAdmin
+		}
 	}
 	t, err := Update(c.Request().Context(), h.Pool, in.template(id))
 	if err != nil {
@@ -370,7 +397,7 @@ func (h handlers) renderFor(c echo.Context, t Template, contactID int64) (previe
 			return preview{}, err
 		}
 	}
-	r, err := compiled.RenderContext(ctx, Data{Contact: contact, Campaign: Campaign{Name: t.Name}}, nil)
+	r, err := compiled.RenderContext(ctx, Data{Contact: contact, Campaign: Campaign{Name: t.Name}, Data: compiled.SampleData()}, nil)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return preview{}, &errs.Error{Code: errs.Unavailable, Message: "rendering was stopped: the request was cancelled or ran out of time", Err: err}
 	}

@@ -20,6 +20,7 @@ func sampleView(c *Compiled) *view {
 		Contact: Contact{ID: 1, Email: "sample@example.com", Name: "Sample", Attributes: map[string]any{},
 			Tags: []string{"sample"}, CreatedAt: sampleTime},
 		Campaign:   Campaign{ID: 1, Name: "Sample campaign"},
+		Data:       c.SampleData(),
 		c:          c,
 		validating: true,
 	}
@@ -101,6 +102,11 @@ func execSample(v *view, t executor, max int, over *budgetError, out *bytes.Buff
 		}
 		msg := safeMessage(err)
 		if m := missingKeyRE.FindStringSubmatch(msg); m != nil {
+			if _, inData := v.Data[m[1]]; !inData && v.Data != nil {
+				// A message data key read in a way the sample did not
+				// foresee ({{ index .Data "k" }}): sample it too.
+				v.Data[m[1]] = "sample"
+			}
 			if _, dup := v.Contact.Attributes[m[1]]; !dup {
 				if total.iterations > 2*MaxRangeIterations || total.steps > 2*MaxLoopSteps ||
 					total.made > 2*MaxHelperBytes || outTotal > 2*max {

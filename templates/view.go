@@ -17,6 +17,8 @@ import (
 type view struct {
 	Contact  Contact
 	Campaign Campaign
+	// Data is the message's own data (Data.Data).
+	Data map[string]any
 	// PeykarDot is the dot where a personalised link is, while its href
 	// renders: the href's own template reads it for "." (see dotToVar).
 	PeykarDot any
@@ -40,7 +42,7 @@ func (v *view) String() string { return "[message data]" }
 // its clicks buffer.
 func (v *view) reset(ctx context.Context, d Data, c *Compiled, tr Tracker) {
 	clicks := v.clicks[:0]
-	*v = view{Contact: d.Contact, Campaign: d.Campaign, c: c, tr: tr, clicks: clicks}
+	*v = view{Contact: d.Contact, Campaign: d.Campaign, Data: d.Data, c: c, tr: tr, clicks: clicks}
 	v.budget.begin(ctx)
 	for range c.links {
 		v.clicks = append(v.clicks, "")

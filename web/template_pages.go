@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/templates"
 )
@@ -32,6 +33,9 @@ type templateForm struct {
 	// AttributeKeys are the contact attributes seen in the data, for the
 	// personalisation menu.
 	AttributeKeys []string
+	// MayMarkTransactional: the user is an admin, who alone may change
+	// the transactional mark (templates.ErrTransactionalAdmin).
+	MayMarkTransactional bool
 }
 
 // DesignJSON is the visual editor's document as the hidden field holds it.
@@ -71,6 +75,7 @@ func (u *UI) showTemplate(c echo.Context, status int, f templateForm) error {
 		return err
 	}
 	f.Gallery = templates.Gallery()
+	f.MayMarkTransactional = mayMarkTransactional(c)
 	title := f.Name
 	if f.ID == 0 {
 		title = u.t(c, "template.new")
@@ -120,6 +125,17 @@ func (u *UI) templateUpdate(c echo.Context) error {
 func (u *UI) templateSave(c echo.Context, id int64) error {
 	t := templates.Template{ID: id, Name: c.FormValue("name"), Subject: c.FormValue("subject"), HTML: c.FormValue("html"), Text: c.FormValue("text"),
 		Transactional: c.FormValue("transactional") != ""}
+	if !mayMarkTransactional(c) {
+		// The checkbox is disabled for them: the mark stays as stored.
+		t.Transactional = false
+		if id != 0 {
+			old, err := templates.Get(c.Request().Context(), u.Pool, id)
+			if err != nil {
+				return u.pageErr(c, err)
+			}
+			t.Transactional = old.Transactional
+		}
+	}
 	if d := strings.TrimSpace(c.FormValue("design")); d != "" && d != "null" {
 		t.Design = json.RawMessage(d)
 	}
@@ -143,4 +159,11 @@ func (u *UI) templateSave(c echo.Context, id int64) error {
 		return u.pageErr(c, err)
 	}
 	return redirect(c, "/admin/templates/"+strconv.FormatInt(saved.ID, 10))
+}
+
+// mayMarkTransactional reports whether the signed-in user may change a
+// template's transactional mark: admins only.
+func mayMarkTransactional(c echo.Context) bool {
+	id, ok := auth.FromContext(c)
+	return ok && id.Role == auth.RoleAdmin
 }

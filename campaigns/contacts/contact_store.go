@@ -211,3 +211,33 @@ func EnsureByEmail(ctx context.Context, db DBTX, email string) (id int64, create
 	}
 	return id, false, nil
 }
+
+// EnsureByEmailTagged is EnsureByEmail that tags a contact it creates
+// with tag, so the contact says where it came from (the transactional API
+// tags its contacts "transactional-api": no consent implied, and segments
+// can leave them out). An existing contact is left as it is.
+func EnsureByEmailTagged(ctx context.Context, db DBTX, email, tag string) (id int64, created bool, err error) {
+	email, err = NormalizeEmail(email)
+	if err != nil {
+		return 0, false, err
+	}
+	// Most messages go to known people: look first, insert only when new.
+	err = db.QueryRow(ctx, query("contact_id_by_email"), email).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, fmt.Errorf("ensure contact: %w", err)
+	}
+	err = db.QueryRow(ctx, query("insert_contact_by_email_tagged"), email, tag).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, fmt.Errorf("ensure contact: %w", err)
+	}
+	if err := db.QueryRow(ctx, query("contact_id_by_email"), email).Scan(&id); err != nil {
+		return 0, false, fmt.Errorf("ensure contact: %w", err)
+	}
+	return id, false, nil
+}

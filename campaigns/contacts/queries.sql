@@ -532,3 +532,13 @@ FROM transactions WHERE contact_id = $1 AND id > $2 AND type = ANY ($3::text[]) 
 -- The contact event types recorded so far, for the journey builder's
 -- choices (the most recent events first).
 SELECT DISTINCT type FROM (SELECT type FROM transactions ORDER BY id DESC LIMIT 10000) t ORDER BY type LIMIT 200;
+-- name: insert_contact_by_email_tagged
+-- insert_contact_by_email with a tag saying where the contact came from.
+INSERT INTO contacts (email, tags) VALUES ($1, ARRAY[$2::text]) ON CONFLICT (email_key) DO NOTHING RETURNING id;
+
+-- name: sendability
+-- A contact's status and whether its address or domain is suppressed.
+SELECT c.status,
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key),
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2))
+FROM contacts c WHERE c.id = $1;

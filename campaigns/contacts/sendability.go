@@ -82,3 +82,34 @@ func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) er
 	}
 	return nil
 }
+
+// Sendability says whether a contact may receive a message and, when not,
+// why (a reason for the delivery's record). Marketing mail
+// (transactional false) goes only to active contacts whose address and
+// domain are not suppressed, as IsSendable. A transactional message (a
+// receipt, sent only with a template the operator marked transactional)
+// also reaches a contact who unsubscribed from marketing, but never a
+// bounced, complained or erased one, nor a suppressed address or domain:
+// those would only bounce again or were blocked by the operator. An
+// unknown contact gives errs.NotFound.
+func Sendability(ctx context.Context, db DBTX, contactID int64, transactional bool) (ok bool, reason string, err error) {
+	var status string
+	var address, domain bool
+	err = db.QueryRow(ctx, query("sendability"), contactID).Scan(&status, &address, &domain)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, "", errs.New(errs.NotFound, "no such contact")
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("sendability: %w", err)
+	}
+	switch {
+	case address:
+		return false, "the address is on the suppression list", nil
+	case domain:
+		return false, "the address's domain is on the suppression list", nil
+	case status == StatusActive, status == StatusUnsubscribed && transactional:
+		return true, "", nil
+	default:
+		return false, "the contact is " + status, nil
+	}
+}

@@ -125,3 +125,21 @@ SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent' AND d.f
 -- The sent deliveries among $1 without a purchase (a no_conversion timer's).
 SELECT d.id FROM deliveries d WHERE d.id = ANY($1) AND d.status = 'sent'
 	AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.delivery_id = d.id);
+
+-- name: create_one
+-- One delivery of a step to a contact in a round of its own (a
+-- transactional message: round = the message's id); an existing one is
+-- left alone and its id returned.
+WITH ins AS (
+	INSERT INTO deliveries (campaign_id, step, contact_id, round) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+	RETURNING id, true AS created)
+SELECT id, created FROM ins
+UNION ALL
+SELECT id, false FROM deliveries WHERE campaign_id = $1 AND step = $2 AND contact_id = $3 AND round = $4
+	AND NOT EXISTS (SELECT 1 FROM ins);
+
+-- name: get_round
+-- A delivery's status and times, as a transactional message's answer shows them.
+SELECT status, attempts, last_error, queued_at, sent_at, bounced_at, first_open_at, first_click_at
+FROM deliveries WHERE id = $1;

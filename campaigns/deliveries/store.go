@@ -190,3 +190,38 @@ func RequeueOrphaned(ctx context.Context, db DBTX) (map[int64][]int64, int, erro
 	}
 	return byCampaign, n, nil
 }
+
+// CreateOne inserts one delivery of a campaign's step to a contact in
+// round (a transactional message's id; blast campaigns use round 0 through
+// Create) and returns its id and whether this call created it: a repeat
+// finds the existing row.
+func CreateOne(ctx context.Context, db DBTX, campaignID int64, step string, contactID, round int64) (id int64, created bool, err error) {
+	if err := db.QueryRow(ctx, queries.Get("create_one"), campaignID, step, contactID, round).Scan(&id, &created); err != nil {
+		return 0, false, fmt.Errorf("insert delivery: %w", err)
+	}
+	return id, created, nil
+}
+
+// State is a delivery's status, attempts and times.
+type State struct {
+	Status       string     `json:"status"`
+	Attempts     int        `json:"attempts"`
+	LastError    string     `json:"last_error,omitempty"`
+	QueuedAt     time.Time  `json:"queued_at"`
+	SentAt       *time.Time `json:"sent_at,omitempty"`
+	BouncedAt    *time.Time `json:"bounced_at,omitempty"`
+	FirstOpenAt  *time.Time `json:"first_open_at,omitempty"`
+	FirstClickAt *time.Time `json:"first_click_at,omitempty"`
+}
+
+// GetState reads delivery id's state; pgx.ErrNoRows (wrapped) when there
+// is none.
+func GetState(ctx context.Context, db DBTX, id int64) (State, error) {
+	var s State
+	err := db.QueryRow(ctx, queries.Get("get_round"), id).Scan(&s.Status, &s.Attempts, &s.LastError, &s.QueuedAt,
+		&s.SentAt, &s.BouncedAt, &s.FirstOpenAt, &s.FirstClickAt)
+	if err != nil {
+		return s, fmt.Errorf("get delivery %d: %w", id, err)
+	}
+	return s, nil
+}

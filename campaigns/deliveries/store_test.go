@@ -157,3 +157,26 @@ func TestReads(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 }
+
+// TestCreateRound gives one contact the same step twice in two rounds (two
+// transactional messages), and a repeat of a round finds its row.
+func TestCreateOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, cid, contacts := fixture(t, 1)
+	a, created, err := deliveries.CreateOne(ctx, pool, cid, "message", contacts[0], 7)
+	require.NoError(t, err)
+	require.True(t, created)
+	b, created, err := deliveries.CreateOne(ctx, pool, cid, "message", contacts[0], 8)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NotEqual(t, a, b)
+	again, created, err := deliveries.CreateOne(ctx, pool, cid, "message", contacts[0], 7)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, a, again)
+	st, err := deliveries.GetState(ctx, pool, a)
+	require.NoError(t, err)
+	require.Equal(t, deliveries.Queued, st.Status)
+	require.Nil(t, st.SentAt)
+}

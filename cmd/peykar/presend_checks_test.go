@@ -86,7 +86,9 @@ func TestLaunchListsEveryFailedPreSendCheck(t *testing.T) {
 
 	// Fixed: a receipt is transactional (no unsubscribe link needed), the
 	// image has alt text, the link is absolute.
-	code, resp = do(t, m, http.MethodPut, fmt.Sprintf("/api/v1/templates/%d", a), token, map[string]any{"name": "a", "subject": "Hi", "transactional": true,
+	// (An admin marks it: the mark also lets the transactional API reach
+	// contacts who unsubscribed.)
+	code, resp = do(t, m, http.MethodPut, fmt.Sprintf("/api/v1/templates/%d", a), testToken(t, m, auth.RoleAdmin), map[string]any{"name": "a", "subject": "Hi", "transactional": true,
 		"html": `<p>Hi <img src="https://shop.example/a.png" alt="Your order"></p>`})
 	require.Equal(t, http.StatusOK, code, resp)
 	require.Contains(t, resp, `"transactional":true`)

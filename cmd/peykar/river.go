@@ -14,6 +14,7 @@ import (
 
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/messages"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
@@ -37,6 +38,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	river.AddWorker(workers, &contacts.BulkExpireWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Config: analytics.Config{Currency: m.Config.Currency}, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
+	river.AddWorker(workers, &messages.ExpireKeysWorker{Pool: m.pool, Logger: m.Logger})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {
@@ -76,6 +78,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 				return contacts.BulkExpireArgs{}, nil
 			}, nil),
 			tracking.PeriodicFold(),
+			messages.PeriodicExpireKeys(),
 		}, m.engine.PeriodicJobs()...),
 	}
 	if m.Config.Mode == "web" {

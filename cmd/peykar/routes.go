@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"net/mail"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/messages"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/apidoc"
+	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
@@ -31,6 +34,10 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Contacts: m.templateContact,
 		Audience: m.templateAudience,
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
+		MayMarkTransactional: func(c echo.Context) bool {
+			id, ok := auth.FromContext(c)
+			return ok && id.Role == auth.RoleAdmin
+		},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
 		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule, Actor: consentActor,
@@ -52,6 +59,17 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	} else {
 		panic(err) // only missing wiring, caught at start-up
 	}
+	messages.New(messages.Config{Pool: m.pool, River: m.river, From: m.transactionalFrom(), Logger: m.Logger}).Routes(api)
+}
+
+// transactionalFrom is the sender of the transactional campaigns created
+// on first use: PEYKAR_FROM (validated at start-up).
+func (m *Main) transactionalFrom() campaigns.Address {
+	a, err := mail.ParseAddress(m.Config.From)
+	if err != nil {
+		return campaigns.Address{Email: m.Config.From}
+	}
+	return campaigns.Address{Name: a.Name, Email: a.Address}
 }
 
 // templateContact loads the contact a template preview renders for.

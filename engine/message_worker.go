@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/wneessen/go-mail"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/campaigns/messages"
+	"github.com/peykar/peykar/engine/mailer"
+	"github.com/peykar/peykar/internal/errs"
+)
+
+// MessageWorker sends transactional messages (POST /api/v1/messages), one
+// job each on their own queue: claim the message's delivery, check the
+// contact may receive it, render it with the message's data through the
+// campaign render path, send it over the mailer pool and record the
+// outcome. Outcomes of concurrent jobs are recorded together (a group
+// commit), so the rollup rows of a template's campaign are locked once per
+// group rather than once per message.
+type MessageWorker struct {
+	river.WorkerDefaults[messages.SendArgs]
+	// Send is the campaign sender whose render path, mailer, signer and
+	// clock messages share.
+	Send *SendWorker
+
+	rec       groupRecorder
+	mu        sync.Mutex
+	campaigns map[int64]cachedCampaign
+}
+
+type cachedCampaign struct {
+	c  *campaigns.Campaign
+	at time.Time
+}
+
+// NextRetry backs temporary failures off quickly at first (a password
+// reset is wanted now): 5 s, 10 s, 20 s, … up to 30 minutes.
+func (w *MessageWorker) NextRetry(job *river.Job[messages.SendArgs]) time.Time {
+	d := 5 * time.Second << min(job.Attempt-1, 9)
+	return w.Send.Now().Add(min(d, 30*time.Minute))
+}
+
+// Work sends one message.
+func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendArgs]) error {
+	a := job.Args
+	pool := w.Send.Pool
+	claimed, err := deliveries.Claim(ctx, pool, job.ID, []int64{a.DeliveryID}, w.Send.reclaimAfter())
+	if err != nil {
+		return err
+	}
+	if len(claimed) == 0 {
+		// Sent already, or an earlier attempt still holds it.
+		if n, err := deliveries.StillClaimed(ctx, pool, job.ID, []int64{a.DeliveryID}); err != nil {
+			return err
+		} else if n > 0 {
+			return river.JobSnooze(w.Send.reclaimAfter())
+		}
+		return nil
+	}
+	d := claimed[0]
+	out, hardBounce, err := w.deliver(ctx, a, d)
+	if err != nil {
+		return err // claimed: a retry reclaims it once stale
+	}
+	if err := w.rec.record(ctx, w.flush, &recordReq{d: d, out: out, messageID: a.MessageID, hardBounce: hardBounce}); err != nil {
+		return err
+	}
+	if out.Status == deliveries.Queued {
+		return fmt.Errorf("message %d: %w: %s", a.MessageID, errTempFailures, out.Detail)
+	}
+	return nil
+}
+
+// deliver decides, renders and sends message a's delivery d, and returns
+// its outcome. An error leaves the delivery claimed (the job is retried).
+func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deliveries.Delivery) (deliveries.Outcome, bool, error) {
+	pool := w.Send.Pool
+	c, err := w.campaign(ctx, a.CampaignID)
+	if err != nil {
+		return deliveries.Outcome{}, false, err
+	}
+	ok, reason, err := contacts.Sendability(ctx, pool, d.ContactID, a.Transactional)
+	if errs.Is(err, errs.NotFound) {
+		ok, reason, err = false, "the contact was erased", nil
+	}
+	if err != nil {
+		return deliveries.Outcome{}, false, err
+	}
+	if !ok {
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "suppressed: " + reason}, false, nil
+	}
+	p, err := contacts.Get(ctx, pool, d.ContactID)
+	if err != nil {
+		return deliveries.Outcome{}, false, err
+	}
+	r, err := w.Send.renderData(ctx, c, d, p, a.Data)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return deliveries.Outcome{}, false, err
+		}
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
+	}
+	msg, err := w.Send.messageFor(c, d, p, r, !a.Transactional)
+	if err != nil {
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
+	}
+	msg.SetGenHeader("X-Peykar-Message", fmt.Sprint(a.MessageID))
+	results, err := w.Send.Mailer.Send(ctx, []*mail.Msg{msg})
+	if err != nil {
+		return retryOrFail(d, "not sent: "+err.Error()), false, nil
+	}
+	o := results[0]
+	switch o.Outcome {
+	case mailer.Sent:
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Sent, Detail: o.Detail}, false, nil
+	case mailer.PermFail:
+		return deliveries.Outcome{ID: d.ID, Status: deliveries.Bounced, Detail: o.Detail}, o.AddressBounce(), nil
+	default:
+		return retryOrFail(d, o.Detail), false, nil
+	}
+}
+
+// campaignTTL is how long a transactional campaign is kept in memory (its
+// sender and name change rarely; its status not at all).
+const campaignTTL = 10 * time.Second
+
+func (w *MessageWorker) campaign(ctx context.Context, id int64) (*campaigns.Campaign, error) {
+	w.mu.Lock()
+	e, ok := w.campaigns[id]
+	w.mu.Unlock()
+	if ok && time.Since(e.at) < campaignTTL {
+		return e.c, nil
+	}
+	c, err := campaigns.Get(ctx, w.Send.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	if w.campaigns == nil || len(w.campaigns) > 1024 {
+		w.campaigns = map[int64]cachedCampaign{}
+	}
+	w.campaigns[id] = cachedCampaign{c: &c, at: time.Now()}
+	w.mu.Unlock()
+	return &c, nil
+}
+
+// messageStatus is a message's status for its delivery's final status.
+var messageStatus = map[string]string{
+	deliveries.Sent:    messages.StatusSent,
+	deliveries.Bounced: messages.StatusBounced,
+	deliveries.Failed:  messages.StatusFailed,
+	deliveries.Skipped: messages.StatusSuppressed,
+}
+
+// logOutcome notes a message that did not go.
+func (w *MessageWorker) logOutcome(ctx context.Context, r *recordReq) {
+	if r.out.Status != deliveries.Sent {
+		w.Send.Logger.InfoContext(ctx, "message not sent", slog.Int64("message_id", r.messageID),
+			slog.String("status", r.out.Status), slog.String("detail", r.out.Detail))
+	}
+}
