@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -38,6 +39,9 @@ type Contact struct {
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
 	Stats      Stats          `json:"stats"`
+	// Topics are the contact's subscriptions: filled by GET and PATCH of
+	// one contact (and the profile page), absent from lists.
+	Topics []topics.Subscription `json:"topics,omitempty"`
 }
 
 // Consent records how and when a contact agreed to receive mail.

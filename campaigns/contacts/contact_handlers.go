@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
@@ -32,6 +33,9 @@ func (h *handlers) getContact(c echo.Context) error {
 	}
 	ct, err := Get(c.Request().Context(), h.deps.Pool, id)
 	if err != nil {
+		return err
+	}
+	if ct.Topics, err = topics.ForContact(c.Request().Context(), h.deps.Pool, id); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, ct)
@@ -99,6 +103,7 @@ func (h *handlers) patchContact(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
+	in.Source = h.actor(c)
 	ct, err := Patch(c.Request().Context(), h.deps.Pool, id, in)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
 )
@@ -26,6 +27,12 @@ type ContactPatch struct {
 	TagsAdd    []string       `json:"tags_add,omitempty"`
 	TagsRemove []string       `json:"tags_remove,omitempty"`
 	Status     *string        `json:"status,omitempty"`
+	// TopicsAdd subscribes to and TopicsRemove unsubscribes from topics by
+	// id (a topic in both is unsubscribed), each change recorded with
+	// Source (the API's handler sets it; empty: an API change).
+	TopicsAdd    []int64       `json:"topics_add,omitempty"`
+	TopicsRemove []int64       `json:"topics_remove,omitempty"`
+	Source       topics.Source `json:"-"`
 }
 
 // normalize validates p and puts it in normal form; every problem is
@@ -155,6 +162,10 @@ func Patch(ctx context.Context, db Beginner, id int64, p ContactPatch) (Contact,
 			return errs.Field("tags_add", "a contact holds at most %d tags", maxTags)
 		}
 		out, err = scanContact(tx.QueryRow(ctx, query("patch_contact"), id, name, attrs, tags, status))
+		if err != nil {
+			return err
+		}
+		out.Topics, err = p.applyTopics(ctx, tx, id)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -36,8 +37,11 @@ var ErrNoEventEraser = errors.New("contacts: erase needs an EventEraser")
 // are cleared, the status becomes erased (final: nothing can change it
 // back), the contact's transactions lose their attributes and, through
 // events, its tracking events their IP address and user agent. Stats,
-// deliveries, events and transactions stay as anonymous rows. Erasing
-// twice is harmless; an unknown contact gives errs.NotFound; a nil events
+// deliveries, events and transactions stay as anonymous rows. Consent
+// records keep that consent changed (when, channel, topic, change, source:
+// the proof an opt-in or opt-out happened) and lose IP address, user agent
+// and detail; subscriptions are dropped (topics.Erase). Erasing twice is
+// harmless; an unknown contact gives errs.NotFound; a nil events
 // gives ErrNoEventEraser.
 //
 // Left as they are: entries of the suppression list (they exist to honour
@@ -62,6 +66,6 @@ func Erase(ctx context.Context, db interface {
 		if err := events.EraseEvents(ctx, tx, id); err != nil {
 			return fmt.Errorf("erase events: %w", err)
 		}
-		return nil
+		return topics.Erase(ctx, tx, id)
 	})
 }

@@ -14,7 +14,8 @@ import (
 // streaming the history so a long one is never held in memory:
 //
 //	{"exported_at":…, "contact":{… profile, consent, stats …},
-//	 "suppressions":[…], "deliveries":[…], "events":[…], "transactions":[…]}
+//	 "suppressions":[…], "deliveries":[…], "events":[…], "transactions":[…],
+//	 "topics":[…], "consent":[…]}
 //
 // An unknown contact gives errs.NotFound before anything is written.
 func Export(ctx context.Context, db DBTX, id int64, w io.Writer) error {
@@ -34,6 +35,8 @@ func Export(ctx context.Context, db DBTX, id int64, w io.Writer) error {
 		{"deliveries", query("export_deliveries")},
 		{"events", query("export_events")},
 		{"transactions", query("export_transactions")},
+		{"topics", query("export_topics")},
+		{"consent", query("export_consent")},
 	}
 	for _, s := range sections {
 		if err := exportSection(ctx, db, w, s.name, s.sql, id); err != nil {

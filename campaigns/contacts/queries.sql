@@ -93,6 +93,20 @@ SELECT id, delivery_id, campaign_id, step, type, link_idx, value::float8 AS valu
 SELECT id, type, value::float8 AS value, currency, campaign_id, delivery_id, attributes,
     occurred_at, created_at FROM transactions WHERE contact_id = $1 ORDER BY id;
 
+-- name: export_topics
+-- The export's subscriptions (contact_topics is package topics'; this
+-- only reads it).
+SELECT ct.topic_id, t.name AS topic, ct.status, ct.at, ct.source
+FROM contact_topics ct JOIN topics t ON t.id = ct.topic_id WHERE ct.contact_id = $1 ORDER BY ct.topic_id;
+
+-- name: export_consent
+-- The export's consent history, oldest first (consent_records is package
+-- topics'; this only reads it).
+SELECT cr.at, cr.channel, cr.topic_id, t.name AS topic, cr.change, cr.source, host(cr.ip) AS ip,
+    cr.user_agent, cr.detail
+FROM consent_records cr LEFT JOIN topics t ON t.id = cr.topic_id
+WHERE cr.contact_id = $1 ORDER BY cr.at, cr.id;
+
 -- name: history_deliveries
 -- The contact page's latest deliveries.
 SELECT d.id, d.campaign_id, c.name, d.step, d.status, d.last_error,

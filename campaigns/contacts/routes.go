@@ -37,6 +37,9 @@ type Deps struct {
 	// it that selector is refused.
 	Rules  RuleCompiler
 	Logger *slog.Logger
+	// Actor says who made a request, for the consent records of its
+	// subscription changes; nil: every change is an API change.
+	Actor ActorFunc
 }
 
 // Routes registers the contacts, suppressions, imports and events
@@ -55,6 +58,7 @@ func Routes(api *echo.Group, deps Deps) {
 	api.PATCH("/contacts/:id", h.patchContact)
 	api.DELETE("/contacts/:id", h.eraseContact)
 	api.GET("/contacts/:id/export", h.exportContact)
+	api.GET("/contacts/:id/consent", h.consentHistory)
 	api.GET("/imports/:id", h.getImport)
 	api.GET("/bulk/:id", h.getBulk)
 	api.GET("/bulk/:id/export.csv", h.bulkExport)

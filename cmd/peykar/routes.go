@@ -10,6 +10,7 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/apidoc"
 	"github.com/peykar/peykar/internal/outbox"
@@ -32,8 +33,9 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		Sender:   engine.TestSender{Mailer: m.mailer, From: m.Config.From},
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
-		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule})
+		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule, Actor: consentActor})
 	segments.Routes(api, segments.Deps{Pool: m.pool})
+	topics.Routes(api, m.pool)
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
 	svc := m.campaignService()
 	svc.Routes(api)
