@@ -36,6 +36,9 @@ type Campaign struct {
 	ID                int64      `json:"id"`
 	Name              string     `json:"name"`
 	SegmentID         *int64     `json:"segment_id"`
+	// TopicIDs: the campaign reaches only contacts subscribed to at least
+	// one of these topics (with SegmentID, both must hold).
+	TopicIDs []int64 `json:"topic_ids"`
 	Channel           string     `json:"channel"`
 	From              Address    `json:"from"`
 	ReplyTo           string     `json:"reply_to,omitempty"`

@@ -60,7 +60,10 @@ func get(ctx context.Context, db DBTX, id int64, queryName string) (Campaign, er
 	if err != nil {
 		return c, fmt.Errorf("get campaign %d: %w", id, err)
 	}
-	c.Steps, err = steps(ctx, db, id)
+	if c.Steps, err = steps(ctx, db, id); err != nil {
+		return c, err
+	}
+	c.TopicIDs, err = campaignTopics(ctx, db, id)
 	return c, err
 }
 
@@ -95,6 +98,9 @@ func ListPage(ctx context.Context, db DBTX, after int64, limit int, archived boo
 		if list[i].Steps, err = steps(ctx, db, list[i].ID); err != nil {
 			return nil, err
 		}
+		if list[i].TopicIDs, err = campaignTopics(ctx, db, list[i].ID); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
 }
@@ -116,6 +122,9 @@ func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 	if err != nil {
 		return wrapFK(err, "insert campaign")
 	}
+	if err := saveTopics(ctx, tx, c); err != nil {
+		return err
+	}
 	return replaceSteps(ctx, tx, c.ID, c.Steps)
 }
 
@@ -127,6 +136,9 @@ func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 	).Scan(&c.UpdatedAt)
 	if err != nil {
 		return wrapFK(err, "update campaign")
+	}
+	if err := saveTopics(ctx, tx, c); err != nil {
+		return err
 	}
 	return replaceSteps(ctx, tx, c.ID, c.Steps)
 }

@@ -127,3 +127,10 @@ DELETE FROM campaigns WHERE id = $1 AND status = 'draft';
 -- $2 true archives (keeps the first archived_at), false unarchives.
 UPDATE campaigns SET archived_at = CASE WHEN $2::boolean THEN coalesce(archived_at, now()) END
 WHERE id = $1 RETURNING archived_at;
+
+-- name: campaign_topics
+-- The topics a campaign targets (issue 20).
+SELECT topic_ids FROM campaigns WHERE id = $1;
+
+-- name: set_campaign_topics
+UPDATE campaigns SET topic_ids = $2 WHERE id = $1;

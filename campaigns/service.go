@@ -167,6 +167,9 @@ func sameAudience(a, b Campaign) bool {
 	if (a.SegmentID == nil) != (b.SegmentID == nil) || (a.SegmentID != nil && *a.SegmentID != *b.SegmentID) {
 		return false
 	}
+	if !sameTopics(a.TopicIDs, b.TopicIDs) {
+		return false
+	}
 	if a.Channel != b.Channel || a.From != b.From || a.ReplyTo != b.ReplyTo || len(a.Steps) != len(b.Steps) {
 		return false
 	}
@@ -274,6 +277,9 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 // launch: none, gone, an invalid rule, or nobody to send to. The error is
 // a failure to check.
 func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems) (*segments.Compiled, error) {
+	if c.SegmentID == nil && len(c.TopicIDs) > 0 {
+		return checkLaunchTopics(ctx, tx, c, p)
+	}
 	if c.SegmentID == nil {
 		p.add(errs.Field("segment_id", "a campaign needs a segment to launch"))
 		return nil, nil
@@ -291,11 +297,14 @@ func checkLaunchSegment(ctx context.Context, tx pgx.Tx, c Campaign, p *problems)
 		p.add(errs.Field("segment_id", "segment %q has an invalid rule: %v", seg.Name, err))
 		return nil, nil
 	}
+	rule = rule.WithTopics(c.TopicIDs)
 	empty, err := segmentEmpty(ctx, tx, rule)
 	if err != nil {
 		return nil, err
 	}
-	if empty {
+	if empty && len(c.TopicIDs) > 0 {
+		p.add(errs.Field("topic_ids", "segment %q has no contacts subscribed to the campaign's topics that can be sent to", seg.Name))
+	} else if empty {
 		p.add(errs.Field("segment_id", "segment %q has no contacts that can be sent to", seg.Name))
 	}
 	return rule, nil

@@ -74,16 +74,16 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 	if err != nil {
 		return err
 	}
-	if c.SegmentID == nil || len(c.Steps) == 0 {
+	if (c.SegmentID == nil && len(c.TopicIDs) == 0) || len(c.Steps) == 0 {
 		return river.JobCancel(fmt.Errorf("campaign %d has no segment or steps", id))
 	}
-	seg, err := segments.GetSegment(ctx, w.Pool, *c.SegmentID)
+	// The segment, restricted to its topics' subscribers when it has any.
+	rule, err := campaigns.Audience(ctx, w.Pool, c)
+	if errs.Is(err, errs.Invalid) {
+		return river.JobCancel(fmt.Errorf("campaign %d segment: %w", id, err))
+	}
 	if err != nil {
 		return err
-	}
-	rule, err := segments.CompileSegment(seg.Rule)
-	if err != nil {
-		return river.JobCancel(fmt.Errorf("campaign %d segment: %w", id, err))
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	step := c.Steps[0].Key

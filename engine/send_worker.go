@@ -360,6 +360,10 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (ready []rendered, results []deliveries.Outcome, hold time.Duration, err error) {
 	ready = make([]rendered, 0, len(group))
 	results = make([]deliveries.Outcome, 0, len(group))
+	members, err := w.topicMembers(ctx, c, group)
+	if err != nil {
+		return nil, results, hold, err
+	}
 	for _, d := range group {
 		if d.Exited {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
@@ -368,6 +372,10 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 		p, ok := byID[d.ContactID]
 		if !ok || p.Status != "active" {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact is no longer sendable"})
+			continue
+		}
+		if members != nil && !members[d.ContactID] {
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: skipUnsubscribedDetail})
 			continue
 		}
 		if wait, err := w.capWait(ctx, c, d); err != nil {

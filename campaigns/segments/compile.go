@@ -33,6 +33,7 @@ type Compiled struct {
 	tree    ast.Node    // the parsed (unoptimised) tree the SQL path translates; nil when not translatable
 	plan    goPlan      // what the Go path reads
 	pre     []ast.Node  // on the Go path, conjuncts SQL checks first
+	topics  []int64     // WithTopics: members must be subscribed to one of these
 }
 
 // Translatable reports whether the rule runs as one SQL WHERE clause.

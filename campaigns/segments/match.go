@@ -153,9 +153,10 @@ func eachEnvRow(rows pgx.Rows, r *envRow, targets []envTarget, extra int, fn fun
 	return rows.Err()
 }
 
-// where returns the rule as SQL over contacts c with parameters numbered
-// after base; only for translatable rules.
-func (c *Compiled) where(now time.Time, base int) (string, []any) {
+// ruleWhere returns the rule as SQL over contacts c with parameters
+// numbered after base; only for translatable rules (where adds the
+// campaign's topics).
+func (c *Compiled) ruleWhere(now time.Time, base int) (string, []any) {
 	if c.all {
 		return "TRUE", nil
 	}
@@ -183,10 +184,10 @@ func (c *Compiled) MatchingIDs(ctx context.Context, db DBTX, now time.Time, afte
 	return matchingIDs(ctx, db, c, now, after, limit)
 }
 
-// prefilterSQL is " AND (…)" for the conjuncts SQL can check before the Go
-// path evaluates the rule, with parameters numbered after base ("" when
-// there are none).
-func (c *Compiled) prefilterSQL(now time.Time, base int) (string, []any) {
+// rulePrefilterSQL is " AND (…)" for the conjuncts SQL can check before
+// the Go path evaluates the rule, with parameters numbered after base (""
+// when there are none); prefilterSQL adds the campaign's topics.
+func (c *Compiled) rulePrefilterSQL(now time.Time, base int) (string, []any) {
 	var sql string
 	var args []any
 	for _, n := range c.pre {

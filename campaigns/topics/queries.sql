@@ -95,3 +95,8 @@ WHERE contact_id = $1 AND (ip IS NOT NULL OR user_agent <> '' OR detail <> '{}')
 
 -- name: erase_subscriptions
 DELETE FROM contact_topics WHERE contact_id = $1;
+
+-- name: subscribed_among
+-- Which of contacts $1 are subscribed to at least one of topics $2.
+SELECT DISTINCT contact_id FROM contact_topics
+WHERE contact_id = ANY ($1::bigint[]) AND topic_id = ANY ($2::bigint[]) AND status = 'subscribed';

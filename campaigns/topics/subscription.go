@@ -147,3 +147,25 @@ func ForContact(ctx context.Context, db DBTX, contactID int64) ([]Subscription, 
 	}
 	return out, nil
 }
+
+// SubscribedAmong returns which of contactIDs are subscribed (not pending)
+// to at least one of topicIDs: the send-time check of a campaign that
+// targets topics, for people who unsubscribed after its launch.
+func SubscribedAmong(ctx context.Context, db DBTX, contactIDs, topicIDs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(contactIDs))
+	if len(contactIDs) == 0 || len(topicIDs) == 0 {
+		return out, nil
+	}
+	rows, err := db.Query(ctx, queries.Get("subscribed_among"), contactIDs, topicIDs)
+	if err != nil {
+		return nil, fmt.Errorf("subscribed contacts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("subscribed contacts: %w", err)
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
