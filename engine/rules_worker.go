@@ -206,7 +206,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 // delay. Suppression, pause and throttle are the send worker's as for any
 // send.
 func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, rule string, a campaigns.Action, contactID int64) error {
-	ok, err := contacts.IsSendable(ctx, tx, contactID)
+	ok, err := contacts.IsSendableOn(ctx, tx, c.ChannelName(), contactID)
 	if err != nil || !ok {
 		return err
 	}

@@ -364,14 +364,22 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 	if err != nil {
 		return nil, results, hold, err
 	}
+	ids := make([]int64, len(group))
+	for i, d := range group {
+		ids[i] = d.ContactID
+	}
+	sendable, err := w.sendableIn(ctx, c, ids)
+	if err != nil {
+		return nil, results, hold, err
+	}
 	for _, d := range group {
 		if d.Exited {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
 			continue
 		}
 		p, ok := byID[d.ContactID]
-		if !ok || p.Status != "active" {
-			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact is no longer sendable"})
+		if !ok || !sendable[d.ContactID] {
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: skipChannelDetail})
 			continue
 		}
 		if members != nil && !members[d.ContactID] {

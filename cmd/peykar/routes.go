@@ -16,6 +16,7 @@ import (
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
+	"github.com/peykar/peykar/web"
 )
 
 // registerRoutes is the route table: each domain package registers its own
@@ -45,6 +46,10 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	}
 	rep.Routes(api)
 	m.streams = rep
+	// The preference centre (/t/p/{token}): public, its templates embedded.
+	if err := web.PreferenceRoutes(public, web.PreferencesDeps{Pool: m.pool, Signer: m.signer, Logger: m.Logger}); err != nil {
+		panic(err)
+	}
 }
 
 // templateContact loads the contact a template preview renders for.
