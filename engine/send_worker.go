@@ -496,6 +496,7 @@ func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, re
 				"delivery_id": x.d.ID, "campaign_id": c.ID, "step": x.d.Step,
 				"to":      map[string]any{"id": x.p.ID, "email": x.p.Email, "name": x.p.Name, "attributes": x.p.Attributes},
 				"subject": x.r.Subject, "text": x.r.Text, "html": x.r.HTML,
+				"channel": c.ChannelName(), "preferences_url": w.Signer.PreferencesURL(w.BaseURL, x.d.ID),
 			})
 		}
 		err := w.Webhook.Post(ctx, hook.URL, hook.Secret, body, "delivery-"+strconv.FormatInt(x.d.ID, 10))

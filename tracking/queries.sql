@@ -197,3 +197,11 @@ SELECT step, coalesce(sum(count) FILTER (WHERE metric = $2), 0)::bigint,
     coalesce(sum(CASE WHEN metric = $2 THEN count ELSE -count END), 0)::bigint
 FROM rollup_totals WHERE campaign_id = $1 AND link_idx = -1 AND NOT machine AND metric = ANY ($3)
 GROUP BY step;
+
+-- name: unsubscribe_scope
+-- What an unsubscribe link of delivery $1 acts on: its contact, the
+-- contact's status and the topics its campaign targets (none: the whole
+-- email channel). deliveries, campaigns and contacts are read only.
+SELECT d.contact_id, ct.status, c.topic_ids
+FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id JOIN contacts ct ON ct.id = d.contact_id
+WHERE d.id = $1;
