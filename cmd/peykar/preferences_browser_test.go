@@ -1,0 +1,42 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBrowserPreferencesPage opens the preference centre of an English and
+// of a Persian campaign's message at 400 px, with no login: nothing sticks
+// out of the screen, the Persian page is right to left, and unticking a
+// topic and saving confirms on the same page. With PEYKAR_SCREENSHOTS set
+// it saves preferences.png and preferences-fa.png.
+func TestBrowserPreferencesPage(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	m := testMain(t)
+	steps(t, ctx, chromedp.EmulateViewport(400, 800))
+	for _, tc := range []struct{ lang, email, dir, saved, shot string }{
+		{"en", "sara@example.com", "ltr", "Your preferences are saved.", "preferences.png"},
+		{"fa", "ali@example.com", "rtl", "تنظیمات شما ذخیره شد.", "preferences-fa.png"},
+	} {
+		page, _, _ := prefsFixture(t, m, tc.lang, tc.email)
+		steps(t, ctx, chromedp.Navigate(page), waitJS(`document.querySelector('#prefs') !== null`))
+		dir, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).direction`))
+		require.NoError(t, err)
+		require.Equal(t, tc.dir, dir)
+		over, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](overflowJS))
+		require.NoError(t, err)
+		require.Empty(t, over, "%s page at 400 px", tc.lang)
+		builderScreenshot(t, ctx, tc.shot)
+		steps(t, ctx,
+			clickJS(`input[name=topic]:checked`),
+			clickJS(`#save`),
+			waitJS(`document.querySelector('#saved') !== null`))
+		require.Equal(t, tc.saved, text(t, ctx, "#saved"))
+		checked, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('input[name=topic]:checked').length`))
+		require.NoError(t, err)
+		require.Zero(t, checked)
+	}
+}
