@@ -36,9 +36,7 @@ type Campaign struct {
 	ID                int64      `json:"id"`
 	Name              string     `json:"name"`
 	SegmentID         *int64     `json:"segment_id"`
-	// TopicIDs: the campaign reaches only contacts subscribed to at least
-	// one of these topics (with SegmentID, both must hold).
-	TopicIDs []int64 `json:"topic_ids"`
+	TopicIDs          []int64    `json:"topic_ids"` // only subscribers of one of these (with SegmentID, both must hold)
 	Channel           string     `json:"channel"`
 	From              Address    `json:"from"`
 	ReplyTo           string     `json:"reply_to,omitempty"`

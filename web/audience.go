@@ -21,11 +21,12 @@ func (u *UI) audienceRoutes(g *echo.Group) {
 // many match, as a text fragment (htmx swaps it in).
 func (u *UI) audienceCount(c echo.Context) error {
 	id, err := strconv.ParseInt(c.QueryParam("segment_id"), 10, 64)
-	if err != nil || id <= 0 {
+	topicIDs := queryTopicIDs(c)
+	if (err != nil || id <= 0) && len(topicIDs) == 0 {
 		return c.HTML(http.StatusOK, templateEscape(u.t(c, "builder.audience_none")))
 	}
 	ctx := c.Request().Context()
-	compiled, err := segments.CompileStored(ctx, u.Pool, id)
+	compiled, err := audienceRule(ctx, u.Pool, id, topicIDs)
 	var de *errs.Error
 	if errors.As(err, &de) && de.Code == errs.Invalid {
 		return c.HTML(http.StatusOK, templateEscape(u.t(c, "builder.audience_error", de.Message)))

@@ -54,6 +54,7 @@ type campaignForm struct {
 	RuleEvents  []string
 	RuleActions []string
 	Segments    []segments.Segment
+	Topics      []topicChoice
 	Templates   []templates.Template
 	Errs        problemList
 	GoalMetrics []string
@@ -87,6 +88,9 @@ func (u *UI) showCampaignForm(c echo.Context, status int, f campaignForm) error 
 	}
 	f.Segments, f.Templates, f.GoalMetrics = segs, tpls, campaigns.GoalMetrics()
 	f.Segments, f.Templates = pickable(f, f.Segments, f.Templates) // archived ones only where in use
+	if f.Topics, err = u.topicChoices(ctx, f.TopicIDs); err != nil {
+		return err
+	}
 	f.StepKeys = nil
 	for _, st := range f.StepRows {
 		if st.Key != "" {
@@ -150,6 +154,7 @@ func (u *UI) campaignSave(c echo.Context, id int64) error {
 			// A launched campaign's audience stays as stored; the form
 			// does not show it.
 			f.SegmentID, f.Channel, f.From, f.ReplyTo = old.SegmentID, old.Channel, old.From, old.ReplyTo
+			f.TopicIDs = old.TopicIDs
 			f.Steps, f.StepRows, f.ScheduledAt = old.Steps, old.Steps, old.ScheduledAt
 			f.Scheduled = u.locale(c).ScheduleValue(old.ScheduledAt)
 		}
@@ -290,6 +295,9 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 			fail(errs.Field("segment_id", "choose a segment"))
 		}
 		cp.SegmentID = &id
+	}
+	if params, err := c.FormParams(); err == nil {
+		cp.TopicIDs = formTopicIDs(params["topic_ids"])
 	}
 	// Rows are read up to their count; empty ones are dropped, so the rows
 	// shown again (and error positions such as goals[1].when) are numbered

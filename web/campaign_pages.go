@@ -13,6 +13,7 @@ import (
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/reports"
 	"github.com/peykar/peykar/campaigns/segments"
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/templates"
@@ -101,6 +102,9 @@ func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems p
 		"RulesEnd":      cp.RulesEnd(),
 		"LaunchConfirm": "", "LaunchProblems": launchProblems}
 	data["SegmentName"], data["TemplateNames"] = u.definitionNames(ctx, cp)
+	if data["Topics"], err = topics.ByIDs(ctx, u.Pool, "topic_ids", cp.TopicIDs); err != nil {
+		return u.pageErr(c, err)
+	}
 	if data["Journey"], data["JourneyDetails"], err = u.journeyView(ctx, c, cp, r); err != nil {
 		return u.pageErr(c, err)
 	}
@@ -137,24 +141,18 @@ func (u *UI) definitionNames(ctx context.Context, cp campaigns.Campaign) (string
 	return segName, tpls
 }
 
-// audience is how many contacts the draft's segment matches now, for the
-// launch confirmation, when a count is cheap (the segment translates to
+// audience is how many contacts the draft's segment matches now (only
+// its topics' subscribers when it targets topics), for the launch
+// confirmation, when a count is cheap (the segment translates to
 // SQL); -1 otherwise.
 func (u *UI) audience(ctx context.Context, cp campaigns.Campaign) int64 {
-	if cp.SegmentID == nil {
-		return -1
-	}
-	seg, err := segments.GetSegment(ctx, u.Pool, *cp.SegmentID)
-	if err != nil {
-		return -1
-	}
-	rule, err := segments.CompileSegment(seg.Rule)
+	rule, err := campaigns.Audience(ctx, u.Pool, cp) // the segment and/or the topics' subscribers
 	if err != nil || !rule.Translatable() {
 		return -1
 	}
 	n, err := segments.Count(ctx, u.Pool, rule)
 	if err != nil {
-		u.Logger.WarnContext(ctx, "count segment for launch confirmation", slog.Int64("segment_id", seg.ID), slog.Any("error", err))
+		u.Logger.WarnContext(ctx, "count audience for launch confirmation", slog.Int64("campaign_id", cp.ID), slog.Any("error", err))
 		return -1
 	}
 	return n

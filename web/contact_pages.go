@@ -43,6 +43,16 @@ func (u *UI) contactList(c echo.Context) error {
 		}
 		query.Segment = seg
 	}
+	topicID, _ := strconv.ParseInt(c.QueryParam("topic_id"), 10, 64)
+	filtered, err := withTopicFilter(query.Segment, topicID)
+	if err != nil {
+		return u.pageErr(c, err)
+	}
+	query.Segment = filtered
+	topicChoices, err := u.topicChoices(ctx, []int64{topicID})
+	if err != nil {
+		return err
+	}
 	segs, err := u.pickerSegments(ctx, 500, segID)
 	if err != nil {
 		return err
@@ -66,7 +76,8 @@ func (u *UI) contactList(c echo.Context) error {
 	}
 	return u.render(c, http.StatusOK, "contacts", pageData{Nav: "contacts", Data: map[string]any{
 		"Contacts": list, "Q": q, "Next": next, "Segments": segs, "SegmentID": segID,
-		"Total": total, "TotalText": u.count(c, total), "TotalOne": total == 1, "Filter": string(filter)}})
+		"Total": total, "TotalText": u.count(c, total), "TotalOne": total == 1, "Filter": string(filter),
+		"Topics": topicChoices, "TopicID": topicID}})
 }
 
 func (u *UI) contactProfile(c echo.Context) error {
@@ -90,9 +101,13 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	subs, err := u.contactTopics(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
 	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
 		Data: contactPage{Contact: ct, History: h, HistoryLimit: historyRows, Scores: scores, ScoredAt: computed,
-			AttrsJSON: string(attrs)}})
+			AttrsJSON: string(attrs), Subscriptions: subs}})
 }
 
 // historyRows is how many of each kind of interaction the profile shows;
@@ -109,6 +124,8 @@ type contactPage struct {
 	ScoredAt     time.Time
 	// AttrsJSON are the attributes as the editor (contacts.js) reads them.
 	AttrsJSON string
+	// Subscriptions are the contact's topics and consent history.
+	Subscriptions contactTopics
 }
 
 // contactUnsubscribe records an opt-out the contact gave another way (a

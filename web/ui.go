@@ -137,6 +137,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.lifecycleRoutes(admin)
 	u.accountZoneRoutes(admin)
 	u.liveReportRoutes(admin)
+	u.topicRoutes(admin)
 	u.wordsRoutes(admin)
 	u.notFoundRoute(admin) // last: it answers what no route above does
 	return nil

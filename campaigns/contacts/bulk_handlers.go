@@ -27,6 +27,10 @@ func (h *handlers) createBulk(c echo.Context) error {
 	if err := in.normalize(); err != nil {
 		return err
 	}
+	if err := in.checkTopic(ctx, h.deps.Pool); err != nil {
+		return err
+	}
+	in.Source = h.actor(c)
 	if in.Filter != nil && in.Filter.SegmentID > 0 {
 		if h.deps.Segments == nil {
 			return errs.Field("filter.segment_id", "segments are not available here")

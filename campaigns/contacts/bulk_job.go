@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/peykar/peykar/campaigns/topics"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
 )
@@ -23,6 +24,10 @@ const (
 	BulkSuppress = "suppress"
 	BulkErase    = "erase"
 	BulkExport   = "export"
+	// BulkSubscribe and BulkUnsubscribe set the contacts' status on
+	// TopicID, each change with its consent record (bulk_topics.go).
+	BulkSubscribe   = "subscribe"
+	BulkUnsubscribe = "unsubscribe"
 )
 
 // Bulk job statuses.
@@ -54,6 +59,11 @@ type BulkInput struct {
 	IDs    []int64     `json:"ids,omitempty"`
 	Action string      `json:"action"`
 	Tag    string      `json:"tag,omitempty"`
+	// TopicID goes with subscribe and unsubscribe.
+	TopicID int64 `json:"topic_id,omitempty"`
+	// Source is who asked (the handler sets it), recorded on each consent
+	// change of a subscribe or unsubscribe.
+	Source topics.Source `json:"-"`
 }
 
 // bulkSelector is what a job stores of its selection.
@@ -61,6 +71,8 @@ type bulkSelector struct {
 	Filter *BulkFilter `json:"filter,omitempty"`
 	Rule   string      `json:"rule,omitempty"`
 	IDs    []int64     `json:"ids,omitempty"`
+	// Source is who asked for a subscribe or unsubscribe.
+	Source *bulkSource `json:"source,omitempty"`
 }
 
 // BulkJob is a bulk action's state, as GET /bulk/{id} shows it. Total is
@@ -70,6 +82,7 @@ type BulkJob struct {
 	ID         int64      `json:"id"`
 	Action     string     `json:"action"`
 	Tag        string     `json:"tag,omitempty"`
+	TopicID    *int64     `json:"topic_id,omitempty"`
 	Status     string     `json:"status"`
 	Total      *int64     `json:"total"`
 	Done       int64      `json:"done"`
@@ -140,8 +153,13 @@ func (in *BulkInput) normalize() error {
 		if in.Tag != "" {
 			list = append(list, errs.Field("tag", "goes only with the tag and untag actions"))
 		}
+	case BulkSubscribe, BulkUnsubscribe:
+		list = append(list, in.normalizeTopic()...)
 	default:
-		list = append(list, errs.Field("action", "must be one of tag, untag, suppress, erase, export"))
+		list = append(list, errs.Field("action", "must be one of tag, untag, suppress, erase, export, subscribe, unsubscribe"))
+	}
+	if in.TopicID != 0 && in.Action != BulkSubscribe && in.Action != BulkUnsubscribe {
+		list = append(list, errs.Field("topic_id", "goes only with the subscribe and unsubscribe actions"))
 	}
 	return errs.Collect(list)
 }
@@ -156,12 +174,16 @@ func asFieldErr(err error) *errs.Error {
 
 // insertBulkJob stores a new job (queued) and returns its id.
 func insertBulkJob(ctx context.Context, db DBTX, in BulkInput) (int64, error) {
-	sel, err := json.Marshal(bulkSelector{Filter: in.Filter, Rule: in.Rule, IDs: in.IDs})
+	sel, err := json.Marshal(bulkSelector{Filter: in.Filter, Rule: in.Rule, IDs: in.IDs, Source: in.bulkSource()})
 	if err != nil {
 		return 0, fmt.Errorf("create bulk job: %w", err)
 	}
+	var topic *int64
+	if in.TopicID != 0 {
+		topic = &in.TopicID
+	}
 	var id int64
-	if err := db.QueryRow(ctx, query("create_bulk_job"), in.Action, in.Tag, sel).Scan(&id); err != nil {
+	if err := db.QueryRow(ctx, query("create_bulk_job"), in.Action, in.Tag, sel, topic).Scan(&id); err != nil {
 		return 0, fmt.Errorf("create bulk job: %w", err)
 	}
 	return id, nil
@@ -176,7 +198,7 @@ func scanBulkJob(row pgx.Row) (BulkJob, error) {
 	var j BulkJob
 	var sel []byte
 	err := row.Scan(&j.ID, &j.Action, &j.Tag, &sel, &j.Status, &j.Total, &j.Done, &j.Failed, &j.cursor, &j.batches,
-		&j.Error, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.ExpiredAt)
+		&j.Error, &j.CreatedAt, &j.StartedAt, &j.FinishedAt, &j.ExpiredAt, &j.TopicID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, errs.New(errs.NotFound, "no such bulk job")
 	}

@@ -242,6 +242,8 @@ func (w *BulkWorker) apply(ctx context.Context, tx pgx.Tx, j BulkJob, ids []int6
 		return w.erase(ctx, tx, ids)
 	case BulkExport:
 		return w.export(ctx, tx, j, ids)
+	case BulkSubscribe, BulkUnsubscribe:
+		return w.setTopic(ctx, tx, j, ids)
 	default:
 		return 0, errs.Field("action", "unknown action %q", j.Action)
 	}

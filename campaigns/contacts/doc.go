@@ -19,7 +19,8 @@
 //
 // ImportCSV (behind POST /contacts/import's River job and ImportFile for the
 // command line) streams a CSV file with a header: email, name, tags
-// (separated by ; or |), consent_source, and any other column as an
+// (separated by ; or |), consent_source, topics (live topic names,
+// separated like tags: see import_topics.go), and any other column as an
 // attribute (plain decimal numbers become JSON numbers). Bad lines are
 // rejected with their line number and reason; an address repeated in the
 // file is merged into its first line's contact; existing contacts are

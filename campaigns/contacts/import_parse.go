@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,6 +42,7 @@ type importRow struct {
 	tags    []string
 	consent string // "" when the file has none
 	attrs   map[string]any
+	topics  []int64 // the topics column's topics, by id
 }
 
 // column roles.
@@ -50,13 +52,14 @@ const (
 	colName
 	colTags
 	colConsent
+	colTopics
 )
 
 // headerRoles maps the recognised header names (lower-cased) to roles;
 // any other column is an attribute named as in the header.
 var headerRoles = map[string]int{
 	"email": colEmail, "e-mail": colEmail, "email_address": colEmail, "email address": colEmail,
-	"name": colName, "tags": colTags, "consent_source": colConsent,
+	"name": colName, "tags": colTags, "consent_source": colConsent, "topics": colTopics,
 }
 
 // csvParser reads contacts from a CSV stream with a header line.
@@ -65,6 +68,9 @@ type csvParser struct {
 	roles []int
 	names []string
 	opts  ImportOptions
+	// topicIDs are the live topics by lower-cased name, loaded when the
+	// header has a topics column (hasTopics).
+	topicIDs map[string]int64
 }
 
 // newCSVParser reads the header. A header without an email column, with
@@ -170,6 +176,12 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 				return importRow{}, &Rejection{Line: line, Reason: "tags: " + userMessage(err)}, nil
 			}
 			row.tags = tags
+		case colTopics:
+			ids, reason := p.topicsOf(v)
+			if reason != "" {
+				return importRow{}, &Rejection{Line: line, Reason: reason}, nil
+			}
+			row.topics = ids
 		case colConsent:
 			if r, ok := safetext.ControlChar(v); ok {
 				return importRow{}, &Rejection{Line: line, Reason: oneLine(p.names[i], r)}, nil
@@ -260,6 +272,11 @@ func (r *importRow) merge(o importRow) {
 	}
 	if r.consent == "" {
 		r.consent = o.consent
+	}
+	for _, t := range o.topics {
+		if !slices.Contains(r.topics, t) {
+			r.topics = append(r.topics, t)
+		}
 	}
 }
 

@@ -110,6 +110,11 @@ func importCSV(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts Import
 	if err != nil {
 		return Result{}, err
 	}
+	if p.hasTopics() {
+		if err := p.loadTopics(ctx, pool); err != nil {
+			return Result{}, err
+		}
+	}
 	workers = max(1, min(workers, int(pool.Config().MaxConns)-1))
 	im := &importer{mode: mode, size: batch, progress: progress}
 	im.res.Rejected, im.res.Duplicates = []Rejection{}, []Duplicate{}
@@ -287,6 +292,9 @@ func (w *importWorker) flush(ctx context.Context, batch []importRow) error {
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	var c batchCounts
 	if err := w.write(ctx, tx, batch, &c); err != nil {
+		return fmt.Errorf("import: lines %d–%d: %w", batch[0].line, batch[len(batch)-1].line, err)
+	}
+	if err := w.subscribeTopics(ctx, tx, batch); err != nil {
 		return fmt.Errorf("import: lines %d–%d: %w", batch[0].line, batch[len(batch)-1].line, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -327,18 +327,18 @@ RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
 
 -- name: create_bulk_job
 -- POST /contacts/bulk: the job, queued; its River job is inserted in the same transaction.
-INSERT INTO bulk_jobs (action, tag, selector) VALUES ($1, $2, $3) RETURNING id;
+INSERT INTO bulk_jobs (action, tag, selector, topic_id) VALUES ($1, $2, $3, $4) RETURNING id;
 
 -- name: get_bulk_job
 SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
-    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1;
+    created_at, started_at, finished_at, expired_at, topic_id FROM bulk_jobs WHERE id = $1;
 
 -- name: lock_bulk_job
 -- A batch's first statement: the job's row, locked so that two runs of the
 -- same job (a rescued one and a late one) cannot both commit a batch from
 -- the same cursor.
 SELECT id, action, tag, selector, status, total, done, failed, cursor, batches, error,
-    created_at, started_at, finished_at, expired_at FROM bulk_jobs WHERE id = $1 FOR UPDATE;
+    created_at, started_at, finished_at, expired_at, topic_id FROM bulk_jobs WHERE id = $1 FOR UPDATE;
 
 -- name: start_bulk_job
 -- A job starts (or resumes: its cursor and counts stay); $2 is its total.
@@ -449,3 +449,7 @@ ORDER BY s.channel, s.id;
 -- name: contact_id_by_email_key
 -- The contact an address suppression names, if any.
 SELECT id FROM contacts WHERE email_key = $1 AND status <> 'erased';
+
+-- name: bulk_live_ids
+-- A bulk batch's contacts that exist and are not erased, in id order.
+SELECT id FROM contacts WHERE id = ANY ($1::bigint[]) AND status <> 'erased' ORDER BY id;

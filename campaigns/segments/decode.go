@@ -60,6 +60,8 @@ func (r *envRow) decode(vals [][]byte, fds []pgconn.FieldDescription, targets []
 			r.name, err = decodeText(v, fd, tm, nil)
 		case ecTags:
 			r.tags, err = r.decodeTags(v, fd, tm)
+		case ecTopics:
+			r.topics, err = decodeTopics(v, fd, tm)
 		case ecStatus:
 			r.status, err = decodeText(v, fd, tm, &r.strs)
 		case ecCreatedAt:

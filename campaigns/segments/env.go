@@ -30,6 +30,9 @@ type segmentEnv struct {
 type contactEnv struct {
 	profile.Contact
 	Consent consentEnv `expr:"consent"`
+	// Topics are the names of the topics the contact is subscribed to
+	// (not pending, not unsubscribed): "News" in contact.topics.
+	Topics []string `expr:"topics"`
 }
 
 type consentEnv struct {
@@ -125,6 +128,7 @@ type envRow struct {
 	churnRisk          float64
 	responseLikelihood float64
 	clusterID          int
+	topics             []string
 	attrMap            map[string]any // reused between rows
 	strs               internTable
 }
@@ -157,6 +161,7 @@ func (r *envRow) fill(e *segmentEnv, p goPlan) error {
 	}
 	c.Attributes = r.attrMap
 	c.Consent = consentEnv{Source: r.consentSource, At: r.consentAt, IP: r.consentIP}
+	c.Topics = r.topics
 	e.Stats = statsEnv{Sent: r.sent, Opens: r.opens, Clicks: r.clicks, Conversions: r.convs, Revenue: r.revenue,
 		LastOpenAt: r.lastOpen, LastClickAt: r.lastClick, LastPurchaseAt: r.lastPurchase}
 	e.RFM = rfmEnv{Recency: r.rfmR, Frequency: r.rfmF, Monetary: r.rfmM, Segment: r.rfmSegment, Value: r.rfmValue}

@@ -58,6 +58,7 @@ const (
 	ecChurnRisk
 	ecResponseLikelihood
 	ecClusterID
+	ecTopics
 )
 
 // envFields are the columns the Go path can read; a plan selects only
@@ -88,6 +89,7 @@ var envFields = []envField{
 	{"churn.risk", scoreColumn("churn_risk", "0::float8"), ecChurnRisk},
 	{"response.likelihood", scoreColumn("response_likelihood", "0::float8"), ecResponseLikelihood},
 	{"cluster.id", scoreColumn("cluster_id", "0"), ecClusterID},
+	{"topics", topicNamesColumn, ecTopics},
 }
 
 // envTarget is one selected column's destination.

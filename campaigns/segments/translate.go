@@ -485,6 +485,9 @@ func (t *translator) in(x *ast.BinaryNode) (boolSQL, bool) {
 		if obj, field, ok := path(x.Right); ok && obj == "contact" && field == "tags" {
 			return boolSQL{sql: "(c.tags @> ARRAY[" + t.arg(s.Value) + "::text])"}, true
 		}
+		if obj, field, ok := path(x.Right); ok && obj == "contact" && field == "topics" {
+			return boolSQL{sql: topicMemberSQL(t.arg(s.Value))}, true
+		}
 		return boolSQL{}, false
 	}
 	arr, ok := x.Right.(*ast.ArrayNode)

@@ -100,3 +100,42 @@ DELETE FROM contact_topics WHERE contact_id = $1;
 -- Which of contacts $1 are subscribed to at least one of topics $2.
 SELECT DISTINCT contact_id FROM contact_topics
 WHERE contact_id = ANY ($1::bigint[]) AND topic_id = ANY ($2::bigint[]) AND status = 'subscribed';
+
+-- name: set_subscription_many
+-- Set for many contacts on one topic ($1 contacts, $2 topic, $3 status,
+-- then the source's columns), in contact order; returns how many changed.
+WITH prev AS (
+    SELECT contact_id, status FROM contact_topics WHERE topic_id = $2 AND contact_id = ANY ($1::bigint[])
+), up AS (
+    INSERT INTO contact_topics (contact_id, topic_id, status, source)
+    SELECT DISTINCT u.id, $2::bigint, $3, $4 FROM unnest($1::bigint[]) AS u (id) ORDER BY u.id
+    ON CONFLICT (contact_id, topic_id) DO UPDATE SET status = EXCLUDED.status, source = EXCLUDED.source, at = now()
+    WHERE contact_topics.status <> EXCLUDED.status
+    RETURNING contact_id
+), rec AS (
+    INSERT INTO consent_records (contact_id, channel, topic_id, change, source, ip, user_agent, user_id, detail)
+    SELECT up.contact_id, 'email', $2,
+           CASE WHEN $3 = 'subscribed' AND prev.status = 'pending' THEN 'confirmed' ELSE $3 END,
+           $4, $5::inet, $6, $7, $8
+    FROM up LEFT JOIN prev ON prev.contact_id = up.contact_id
+    RETURNING 1
+)
+SELECT count(*) FROM rec;
+
+-- name: subscribe_new_many
+-- Subscribes each (contact $1[i], topic $2[i]) that has no state on that
+-- topic yet, recording each; returns how many. An existing state
+-- (subscribed, pending, unsubscribed) stays: an import never re-subscribes
+-- someone who left a topic.
+WITH ins AS (
+    INSERT INTO contact_topics (contact_id, topic_id, status, source)
+    SELECT DISTINCT p.contact_id, p.topic_id, 'subscribed', $3 FROM unnest($1::bigint[], $2::bigint[]) AS p (contact_id, topic_id)
+    ORDER BY 1, 2
+    ON CONFLICT (contact_id, topic_id) DO NOTHING
+    RETURNING contact_id, topic_id
+), rec AS (
+    INSERT INTO consent_records (contact_id, channel, topic_id, change, source, ip, user_agent, user_id, detail)
+    SELECT contact_id, 'email', topic_id, 'subscribed', $3, $4::inet, $5, $6, $7 FROM ins
+    RETURNING 1
+)
+SELECT count(*) FROM rec;
