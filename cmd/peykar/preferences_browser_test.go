@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -29,7 +32,7 @@ func TestBrowserPreferencesPage(t *testing.T) {
 		over, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](overflowJS))
 		require.NoError(t, err)
 		require.Empty(t, over, "%s page at 400 px", tc.lang)
-		builderScreenshot(t, ctx, tc.shot)
+		prefsScreenshot(t, ctx, tc.shot)
 		steps(t, ctx,
 			clickJS(`input[name=topic]:checked`),
 			clickJS(`#save`),
@@ -39,4 +42,19 @@ func TestBrowserPreferencesPage(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, checked)
 	}
+}
+
+// prefsScreenshot saves the viewport (the phone's screen) to
+// $PEYKAR_SCREENSHOTS/name when that is set. A full-page capture of a
+// right-to-left page at an emulated width is offset by Chromium, so the
+// page is taken as the phone shows it.
+func prefsScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("PEYKAR_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }
