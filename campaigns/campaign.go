@@ -153,6 +153,10 @@ type Settings struct {
 	// revenue and revenue_per_recipient are in it, other currencies only in
 	// revenue_by_currency. Default: the operator's PEYKAR_CURRENCY.
 	Currency string `json:"currency,omitempty"`
+	// Language is the language of the recipients' pages of the campaign's
+	// messages (the preference centre, the unsubscribe confirmation): en
+	// or fa (right to left). Default en.
+	Language string `json:"language,omitempty"`
 }
 
 // FrequencyCap limits how often one contact hears from a campaign.
@@ -178,7 +182,11 @@ func (f *FrequencyCap) Window() time.Duration {
 // stored secret stays; a webhook campaign created without one gets a
 // random one.
 type WebhookSettings struct {
-	URL    string `json:"url"`
+	URL string `json:"url"`
+	// Kind names the webhook channel for consent and suppressions (such
+	// as "sms"): a suppression on that channel, on "webhook" or on "*"
+	// holds a contact back; email's do not. Default "webhook".
+	Kind   string `json:"kind,omitempty"`
 	Secret string `json:"secret,omitempty"`
 	// SecretSet (read-only) says whether a secret is stored.
 	SecretSet bool `json:"secret_set,omitempty"`
@@ -330,6 +338,7 @@ func (c *Campaign) checkSettings(p *problems) {
 			p.add(checkWebhookURL("settings.webhook.url", w.URL))
 		}
 	}
+	p.add(c.Settings.checkChannelSettings())
 	if fc := c.Settings.FrequencyCap; fc != nil {
 		if fc.Max < 1 {
 			p.add(errs.Field("settings.frequency_cap.max", "must be at least 1"))

@@ -124,6 +124,7 @@ func (t *deliveryTracker) ClickURL(idx int, target string) string {
 func (t *deliveryTracker) OpenURL() string        { return t.signer.OpenURL(t.base, t.id) }
 func (t *deliveryTracker) UnsubscribeURL() string { return t.signer.UnsubscribeURL(t.base, t.id) }
 func (t *deliveryTracker) HoneypotURL() string    { return t.signer.HoneypotURL(t.base, t.id) }
+func (t *deliveryTracker) PreferencesURL() string { return t.signer.PreferencesURL(t.base, t.id) }
 
 // templateCache keeps compiled templates for a short while, so a campaign's
 // batches compile each template once rather than once per job: the 256

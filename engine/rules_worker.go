@@ -216,7 +216,7 @@ func (r *Rules) runActions(ctx context.Context, tx pgx.Tx, client *river.Client[
 // pause and throttle are the send worker's as for any send.
 func (r *Rules) sendStep(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, rule string, a campaigns.Action, d ruleDelivery) error {
 	contactID := d.contactID
-	ok, err := contacts.IsSendable(ctx, tx, contactID)
+	ok, err := contacts.IsSendableOn(ctx, tx, c.ChannelName(), contactID)
 	if err != nil || !ok {
 		return err
 	}

@@ -373,6 +373,14 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 	if err != nil {
 		return nil, results, hold, err
 	}
+	ids := make([]int64, len(group))
+	for i, d := range group {
+		ids[i] = d.ContactID
+	}
+	sendable, err := w.sendableIn(ctx, c, ids)
+	if err != nil {
+		return nil, results, hold, err
+	}
 	for _, d := range group {
 		if d.Exited {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact exited the campaign"})
@@ -390,8 +398,8 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			}
 		}
 		p, ok := byID[d.ContactID]
-		if !ok || p.Status != "active" {
-			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: "contact is no longer sendable"})
+		if !ok || !sendable[d.ContactID] {
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: skipChannelDetail})
 			continue
 		}
 		if members != nil && !members[d.ContactID] {
@@ -508,6 +516,7 @@ func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, re
 				"delivery_id": x.d.ID, "campaign_id": c.ID, "step": x.d.Step,
 				"to":      map[string]any{"id": x.p.ID, "email": x.p.Email, "name": x.p.Name, "attributes": x.p.Attributes},
 				"subject": x.r.Subject, "text": x.r.Text, "html": x.r.HTML,
+				"channel": c.ChannelName(), "preferences_url": w.Signer.PreferencesURL(w.BaseURL, x.d.ID),
 			})
 		}
 		err := w.Webhook.Post(ctx, hook.URL, hook.Secret, body, "delivery-"+strconv.FormatInt(x.d.ID, 10))

@@ -44,6 +44,7 @@ const (
 	checkUnsubURL = "https://unsubscribe.peykar.invalid/u"
 	checkOpenURL  = "https://open.peykar.invalid/o.gif"
 	checkHoneyURL = "https://honeypot.peykar.invalid/h"
+	checkPrefsURL = "https://preferences.peykar.invalid/p"
 )
 
 // checkTracker renders links as written and the tracking URLs as sentinels.
@@ -53,6 +54,7 @@ func (checkTracker) ClickURL(_ int, target string) string { return target }
 func (checkTracker) OpenURL() string                      { return checkOpenURL }
 func (checkTracker) UnsubscribeURL() string               { return checkUnsubURL }
 func (checkTracker) HoneypotURL() string                  { return checkHoneyURL }
+func (checkTracker) PreferencesURL() string               { return checkPrefsURL }
 
 // Checks runs the pre-send checks on t for the sample contact and, when
 // audience is not empty, the fields check over those contacts (a bounded

@@ -48,6 +48,7 @@
 //	number 2 (attr "balance" 0)           1,234.50
 //	upper, lower, trim
 //	unsubscribe_url                        the recipient's unsubscribe URL ("#" in previews)
+//	.PreferencesURL                        the recipient's preference centre, /t/p/{token} ("#" in previews)
 //
 // Sub-templates ({{ define }}, {{ template }}, {{ block }}) are not
 // supported, so a template cannot call itself.

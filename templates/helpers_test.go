@@ -18,6 +18,7 @@ func (fakeTracker) ClickURL(idx int, target string) string {
 }
 func (fakeTracker) OpenURL() string        { return "https://t.example/o.gif" }
 func (fakeTracker) UnsubscribeURL() string { return "https://t.example/u/tok" }
+func (fakeTracker) PreferencesURL() string { return "https://t.example/p/tok" }
 func (fakeTracker) HoneypotURL() string    { return "https://t.example/h/tok" }
 
 func mustCompile(t testing.TB, tmpl Template) *Compiled {

@@ -254,7 +254,7 @@ func trackable(orig, raw string, base, idx int) (l Link, value, whole edit, href
 		l.Name = truncateRunes(title, maxLinkName)
 	}
 	if hasAction(trimmed) {
-		if strings.Contains(trimmed, "unsubscribe_url") {
+		if strings.Contains(trimmed, "unsubscribe_url") || strings.Contains(trimmed, ".PreferencesURL") {
 			return Link{}, edit{}, edit{}, "", false
 		}
 		prefix := html.UnescapeString(trimmed[:strings.Index(trimmed, "{{")])

@@ -43,6 +43,11 @@ type Data struct {
 	Data map[string]any
 }
 
+// PreferencesURL declares {{ .PreferencesURL }} to the template checker,
+// which walks Data's fields and methods; a message's value is its
+// tracker's (PreferencesTracker), "#" without one.
+func (*Data) PreferencesURL() string { return "#" }
+
 // Contact is the recipient as templates see it: the one contact profile
 // ({{ .Contact.Name }}, {{ .Contact.Attributes.city }}).
 type Contact = profile.Contact

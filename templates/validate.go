@@ -132,3 +132,4 @@ func (sampleTracker) ClickURL(idx int, _ string) string { return "https://t.inva
 func (sampleTracker) OpenURL() string                   { return "https://t.invalid/o" }
 func (sampleTracker) UnsubscribeURL() string            { return "https://t.invalid/u" }
 func (sampleTracker) HoneypotURL() string               { return "https://t.invalid/h" }
+func (sampleTracker) PreferencesURL() string            { return "https://t.invalid/p" }

@@ -26,6 +26,7 @@ type view struct {
 	c      *Compiled
 	tr     Tracker
 	unsub  string
+	prefs  string
 	clicks []string // per link: its URL for this message, once computed
 	// validating: executing against the sample contact on save, where a
 	// missing attribute is not an error.
@@ -33,6 +34,25 @@ type view struct {
 	// budget counts this render's spending and is the writer it renders
 	// into.
 	budget budget
+}
+
+// PreferencesTracker is a Tracker that also makes the recipient's
+// preference centre URL (the engine's does; previews' do not).
+type PreferencesTracker interface {
+	PreferencesURL() string
+}
+
+// PreferencesURL implements {{ .PreferencesURL }}: the recipient's
+// preference centre, "#" without a tracker that makes one (previews, test
+// sends). It is signed on first use only.
+func (v *view) PreferencesURL() htmltemplate.URL {
+	if v.prefs == "" {
+		v.prefs = "#"
+		if pt, ok := v.tr.(PreferencesTracker); ok {
+			v.prefs = pt.PreferencesURL()
+		}
+	}
+	return htmltemplate.URL(v.prefs) //nolint:gosec // G203: a signed URL our own tracking builds
 }
 
 // String keeps {{ . }} at the top level from printing the render state.

@@ -425,7 +425,9 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 				d.unsubscribed, d.dirty = &at, true
 				st.rollups.add(d, -1, MetricUnsubscribes, at, false, 1, 0)
 			}
-			cd.raise("unsubscribed")
+			if !ev.TopicsOnly {
+				cd.raise("unsubscribed")
+			}
 		case TypeHoneypot:
 			st.rollups.add(d, -1, MetricHoneypots, at, true, 1, 0)
 		case TypeConversion:

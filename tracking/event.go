@@ -60,6 +60,10 @@ type Event struct {
 	IP        netip.Addr
 	At        time.Time
 	Hard      bool // bounces: permanent (5.x.x)
+	// TopicsOnly: an unsubscribe from a campaign that targets topics,
+	// whose topics the handler unsubscribed; the email channel (the
+	// contact's status) is left as it is.
+	TopicsOnly bool
 }
 
 // Outcome is what the writer learnt while recording an event.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/peykar/peykar/campaigns/topics"
 )
 
 // Routes registers the public tracking endpoints on public (/t/...) and the
@@ -169,11 +171,31 @@ func (s *Service) unsubscribe(c echo.Context) error {
 	if !ok {
 		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
 	}
+	ctx := c.Request().Context()
 	ev := s.event(c, TypeUnsubscribe, t)
-	_, err := s.writer.submit(c.Request().Context(), ev)
+	u, err := s.scope(ctx, t.DeliveryID)
+	if errors.Is(err, ErrNotFound) {
+		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
+	}
+	src := topics.Source{Kind: topics.SourceLink, IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
+		Detail: map[string]any{"delivery_id": t.DeliveryID}}
+	if err == nil && len(u.topicIDs) > 0 {
+		// A campaign to topics: the link leaves those topics only.
+		ev.TopicsOnly = true
+		err = s.unsubscribeTopics(ctx, u, src)
+	}
+	if err == nil {
+		_, err = s.writer.submit(ctx, ev)
+	}
+	if err == nil && !ev.TopicsOnly {
+		err = s.recordEmailUnsubscribe(ctx, u, src)
+	}
+	prefs := "/t/p/" + s.signer.Encode(Token{Kind: KindPreferences, DeliveryID: t.DeliveryID})
 	switch {
+	case err == nil && ev.TopicsOnly:
+		return render(c, http.StatusOK, pageData{Title: "You are unsubscribed", Text: "You will not receive emails about these topics any more.", Prefs: prefs}, nil)
 	case err == nil:
-		return page(c, http.StatusOK, "You are unsubscribed", "You will not receive these emails any more.")
+		return render(c, http.StatusOK, pageData{Title: "You are unsubscribed", Text: "You will not receive these emails any more.", Prefs: prefs}, nil)
 	case errors.Is(err, ErrNotFound):
 		return page(c, http.StatusNotFound, "Link not found", "This unsubscribe link is not valid.")
 	}
@@ -199,12 +221,14 @@ var pages = template.Must(template.New("page").Parse(`<!doctype html>
 button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#b3261e;color:#fff;cursor:pointer}</style>
 </head><body><h1>{{.Title}}</h1><p>{{.Text}}</p>
 {{if .Form}}<form method="post"><button type="submit">Unsubscribe</button></form>{{end}}
+{{if .Prefs}}<p><a id="manage-preferences" href="{{.Prefs}}">Manage your preferences</a></p>{{end}}
 </body></html>
 `))
 
 type pageData struct {
 	Title, Text string
 	Form        bool
+	Prefs       string // the preference centre's URL, linked when set
 }
 
 var unsubscribeConfirm = pageData{Title: "Unsubscribe", Text: "Do you want to stop receiving these emails?", Form: true}

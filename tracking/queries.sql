@@ -202,3 +202,10 @@ GROUP BY step;
 -- What one contact did in one campaign (a triggered campaign's goal exit).
 SELECT sent, delivered, opened, clicked, unsubscribed, complained, converted
 FROM campaign_people WHERE campaign_id = $1 AND contact_id = $2;
+-- name: unsubscribe_scope
+-- What an unsubscribe link of delivery $1 acts on: its contact, the
+-- contact's status and the topics its campaign targets (none: the whole
+-- email channel). deliveries, campaigns and contacts are read only.
+SELECT d.contact_id, ct.status, c.topic_ids
+FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id JOIN contacts ct ON ct.id = d.contact_id
+WHERE d.id = $1;

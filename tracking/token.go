@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Kind says what a token is for. It is signed with the rest of the token, so
@@ -25,6 +26,11 @@ const (
 	KindUnsubscribe Kind = 'u'
 	KindHoneypot    Kind = 'h'
 	KindBounce      Kind = 'b'
+	// KindPreferences is the preference centre's link (/t/p/{token}).
+	KindPreferences Kind = 'r'
+	// KindPreferencesForm is the preference centre's anti-CSRF form token:
+	// bound to one delivery and valid until its expiry.
+	KindPreferencesForm Kind = 'f'
 )
 
 // macLen is the truncated HMAC-SHA256 length: 96 bits.
@@ -91,6 +97,7 @@ type Token struct {
 	DeliveryID int64
 	LinkIdx    int    // clicks only
 	URL        string // KindClickURL only: the personalised URL, signed
+	Expires    int64  // KindPreferencesForm only: Unix seconds
 }
 
 // Sign encodes and signs t as raw bytes.
@@ -103,6 +110,9 @@ func (s *Signer) sign(t Token) []byte {
 	}
 	if t.Kind == KindClickURL {
 		b = append(b, t.URL...)
+	}
+	if t.Kind == KindPreferencesForm {
+		b = binary.AppendUvarint(b, uint64(t.Expires))
 	}
 	return append(b, s.current.sum(b)...)
 }
@@ -164,8 +174,15 @@ func parseBody(b []byte) (Token, bool) {
 	}
 	t.DeliveryID, b = int64(id), b[n:]
 	switch t.Kind {
-	case KindOpen, KindUnsubscribe, KindHoneypot, KindBounce:
+	case KindOpen, KindUnsubscribe, KindHoneypot, KindBounce, KindPreferences:
 		return t, len(b) == 0
+	case KindPreferencesForm:
+		exp, n := binary.Uvarint(b)
+		if n <= 0 || exp > 1<<40 {
+			return Token{}, false
+		}
+		t.Expires = int64(exp)
+		return t, n == len(b)
 	case KindClick, KindClickURL:
 		idx, n := binary.Uvarint(b)
 		if n <= 0 || idx > 1<<20 {
@@ -212,6 +229,27 @@ func (s *Signer) ClickURL(baseURL string, deliveryID int64, idx int, personalise
 // unsubscribes: RFC 8058 one-click): {base}/t/u/{token}.
 func (s *Signer) UnsubscribeURL(baseURL string, deliveryID int64) string {
 	return trim(baseURL) + "/t/u/" + s.Encode(Token{Kind: KindUnsubscribe, DeliveryID: deliveryID})
+}
+
+// PreferencesURL is the delivery's preference centre:
+// {base}/t/p/{token}. Its token is of its own kind, so a click or
+// unsubscribe token cannot open it, nor it unsubscribe anyone.
+func (s *Signer) PreferencesURL(baseURL string, deliveryID int64) string {
+	return trim(baseURL) + "/t/p/" + s.Encode(Token{Kind: KindPreferences, DeliveryID: deliveryID})
+}
+
+// PreferencesFormToken is the preference page's form token for a
+// delivery, valid until expires: the page is reached with no login, so a
+// save must carry a token only the page handed out.
+func (s *Signer) PreferencesFormToken(deliveryID int64, expires time.Time) string {
+	return s.Encode(Token{Kind: KindPreferencesForm, DeliveryID: deliveryID, Expires: expires.Unix()})
+}
+
+// VerifyPreferencesForm reports whether form is a form token of the
+// delivery that has not expired at now.
+func (s *Signer) VerifyPreferencesForm(form string, deliveryID int64, now time.Time) bool {
+	t, err := s.Verify(form)
+	return err == nil && t.Kind == KindPreferencesForm && t.DeliveryID == deliveryID && now.Unix() <= t.Expires
 }
 
 // HoneypotURL is the hidden link every email carries: only machines follow it.

@@ -367,8 +367,9 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 		}
 	}
 	if url := v("settings.webhook.url"); url != "" {
-		cp.Settings.Webhook = &campaigns.WebhookSettings{URL: url, Secret: v("settings.webhook.secret")}
+		cp.Settings.Webhook = &campaigns.WebhookSettings{URL: url, Secret: v("settings.webhook.secret"), Kind: v("settings.webhook.kind")}
 	}
+	cp.Settings.Language = v("settings.language")
 	if utm := (campaigns.UTM{Source: v("settings.utm.source"), Medium: v("settings.utm.medium"), Campaign: v("settings.utm.campaign")}); utm != (campaigns.UTM{}) {
 		cp.Settings.UTM = &utm
 	}

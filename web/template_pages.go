@@ -96,7 +96,7 @@ func (u *UI) templateNew(c echo.Context) error {
 	return u.showTemplate(c, http.StatusOK, templateForm{Template: templates.Template{
 		Subject: "Hello {{ .Contact.Name }}",
 		HTML: "<p>Hello {{ .Contact.Name }},</p>\n<p><a href=\"https://example.com/\">Visit us</a></p>\n" +
-			"<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+			"<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a> · <a href=\"{{ .PreferencesURL }}\">Manage preferences</a></p>",
 	}})
 }
 

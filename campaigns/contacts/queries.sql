@@ -72,7 +72,7 @@ INSERT INTO contacts (email) VALUES ($1) ON CONFLICT (email_key) DO NOTHING RETU
 
 -- name: export_suppressions
 -- The suppressions that hold the contact back: its address, and its domain unless erased.
-SELECT id, kind, value, reason, created_at FROM suppressions
+SELECT id, kind, value, reason, created_at, channel FROM suppressions
     WHERE (kind = 'address' AND value = (SELECT email_key FROM contacts WHERE id = $1))
        OR (kind = 'domain' AND value = (SELECT split_part(email_key, '@', 2) FROM contacts WHERE id = $1 AND status <> 'erased'))
     ORDER BY id;
@@ -201,22 +201,22 @@ UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id;
 
 -- name: add_suppression
 -- A suppression already present is not an error: its id is looked up (add_suppression_existing).
-INSERT INTO suppressions (kind, value, reason) VALUES ($1, $2, $3)
-ON CONFLICT (kind, value) DO NOTHING
-RETURNING id, kind, value, reason, created_at;
+INSERT INTO suppressions (kind, value, reason, channel) VALUES ($1, $2, $3, $4)
+ON CONFLICT (kind, value, channel) DO NOTHING
+RETURNING id, kind, value, reason, created_at, channel;
 
 -- name: add_suppression_existing
 -- The existing suppression of a repeated add.
-SELECT id FROM suppressions WHERE kind = $1 AND value = $2;
+SELECT id FROM suppressions WHERE kind = $1 AND value = $2 AND channel = $3;
 
 -- name: list_suppressions
 -- A keyset page of suppressions.
-SELECT id, kind, value, reason, created_at FROM suppressions
+SELECT id, kind, value, reason, created_at, channel FROM suppressions
 WHERE id > $1 ORDER BY id LIMIT $2;
 
 -- name: delete_suppression
--- Lifts a suppression.
-DELETE FROM suppressions WHERE id = $1;
+-- Lifts a suppression; answers its kind, value and channel.
+DELETE FROM suppressions WHERE id = $1 RETURNING kind, value, channel;
 
 -- name: campaign_exists
 -- POST /events: a campaign_id must name a campaign.
@@ -430,6 +430,30 @@ SELECT k, v FROM (
     WHERE jsonb_typeof(e.v) = 'string'
     GROUP BY e.k, e.v
 ) x WHERE rn <= 20 ORDER BY k, rn;
+
+-- name: sendable_on
+-- Which of the contacts $1 may be sent to on a channel: $2 true is email,
+-- where the contact's status must be active; on a webhook kind only
+-- erasure counts. $3 are the suppression channels that hold the channel
+-- back (email: email and *; a webhook kind: the kind, webhook and *).
+SELECT c.id FROM contacts c
+WHERE c.id = ANY ($1::bigint[])
+  AND (CASE WHEN $2::boolean THEN c.status = 'active' ELSE c.status <> 'erased' END)
+  AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key AND s.channel = ANY ($3::text[]))
+  AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2) AND s.channel = ANY ($3::text[]))
+ORDER BY c.id;
+
+-- name: contact_channel_suppressions
+-- The suppressions holding contact $1 back, any channel: its address, and
+-- its domain.
+SELECT s.id, s.kind, s.value, s.reason, s.created_at, s.channel FROM suppressions s, contacts c
+WHERE c.id = $1 AND ((s.kind = 'address' AND s.value = c.email_key)
+   OR (s.kind = 'domain' AND c.status <> 'erased' AND s.value = split_part(c.email_key, '@', 2)))
+ORDER BY s.channel, s.id;
+
+-- name: contact_id_by_email_key
+-- The contact an address suppression names, if any.
+SELECT id FROM contacts WHERE email_key = $1 AND status <> 'erased';
 
 -- name: bulk_live_ids
 -- A bulk batch's contacts that exist and are not erased, in id order.

@@ -12,11 +12,12 @@ import (
 	"github.com/peykar/peykar/internal/errs"
 )
 
-// sendableSQL is true for a contacts row c that may be sent to: active, and
-// neither its address nor its domain is on the suppression list.
+// sendableSQL is true for a contacts row c that may be sent email: active,
+// and neither its address nor its domain is on the email (or every
+// channel's) suppression list. SendableOn is the same for any channel.
 const sendableSQL = `(c.status = 'active'
-	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key)
-	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2)))`
+	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key AND s.channel IN ('email', '*'))
+	AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2) AND s.channel IN ('email', '*')))`
 
 // IsSendable reports whether a contact may be sent to: its status is active
 // and neither its address nor its domain is suppressed. An unknown contact

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/internal/httpapi"
@@ -34,7 +35,12 @@ func (h *handlers) addSuppression(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	s, err := AddSuppression(c.Request().Context(), h.deps.Pool, in)
+	var s Suppression
+	err := pgx.BeginFunc(c.Request().Context(), h.deps.Pool, func(tx pgx.Tx) error {
+		var err error
+		s, err = SuppressChannel(c.Request().Context(), tx, in, h.actor(c))
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -46,7 +52,10 @@ func (h *handlers) deleteSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := DeleteSuppression(c.Request().Context(), h.deps.Pool, id); err != nil {
+	err = pgx.BeginFunc(c.Request().Context(), h.deps.Pool, func(tx pgx.Tx) error {
+		return LiftSuppression(c.Request().Context(), tx, id, h.actor(c))
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -2,9 +2,12 @@ package contacts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
@@ -24,18 +27,31 @@ type Suppression struct {
 	Value     string    `json:"value"`
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
+	// Channel is what the suppression holds back: "email", a webhook
+	// channel's kind ("sms"), "webhook" (every webhook kind) or "*"
+	// (every channel: the suppressions made before channels were separate).
+	Channel string `json:"channel"`
 }
 
 // SuppressionInput is the body of POST /suppressions. Kind defaults to
-// "domain" when Value has no @ and to "address" otherwise.
+// "domain" when Value has no @ and to "address" otherwise; Channel to
+// "email".
 type SuppressionInput struct {
-	Kind   string `json:"kind"`
-	Value  string `json:"value"`
-	Reason string `json:"reason"`
+	Kind    string `json:"kind"`
+	Value   string `json:"value"`
+	Reason  string `json:"reason"`
+	Channel string `json:"channel"`
 }
 
 func (in *SuppressionInput) normalize() error {
 	v := strings.TrimSpace(in.Value)
+	in.Channel = strings.ToLower(strings.TrimSpace(in.Channel))
+	if in.Channel == "" {
+		in.Channel = ChannelEmail
+	}
+	if in.Channel != ChannelAll && !ValidChannel(in.Channel) {
+		return errs.Field("channel", "must be email, a webhook channel's kind such as sms, webhook (every webhook kind) or *")
+	}
 	if in.Kind == "" {
 		in.Kind = SuppressAddress
 		if !strings.Contains(v, "@") || strings.HasPrefix(v, "@") {
@@ -67,20 +83,21 @@ func (in *SuppressionInput) normalize() error {
 	return nil
 }
 
-// AddSuppression adds an address or domain to the suppression list. An
-// existing entry gives errs.Conflict with its id in Details["id"].
+// AddSuppression adds an address or domain to the suppression list of a
+// channel. An existing entry gives errs.Conflict with its id in
+// Details["id"].
 func AddSuppression(ctx context.Context, db DBTX, in SuppressionInput) (Suppression, error) {
 	if err := in.normalize(); err != nil {
 		return Suppression{}, err
 	}
 	var s Suppression
-	err := db.QueryRow(ctx, query("add_suppression"), in.Kind, in.Value, in.Reason).
-		Scan(&s.ID, &s.Kind, &s.Value, &s.Reason, &s.CreatedAt)
+	err := db.QueryRow(ctx, query("add_suppression"), in.Kind, in.Value, in.Reason, in.Channel).
+		Scan(&s.ID, &s.Kind, &s.Value, &s.Reason, &s.CreatedAt, &s.Channel)
 	if err == nil {
 		return s, nil
 	}
 	var id int64
-	if qerr := db.QueryRow(ctx, query("add_suppression_existing"), in.Kind, in.Value).Scan(&id); qerr != nil {
+	if qerr := db.QueryRow(ctx, query("add_suppression_existing"), in.Kind, in.Value, in.Channel).Scan(&id); qerr != nil {
 		return Suppression{}, fmt.Errorf("add suppression: %w", err)
 	}
 	return Suppression{}, &errs.Error{Code: errs.Conflict, Field: "value", Message: "already suppressed", Details: map[string]any{"id": id}}
@@ -96,7 +113,7 @@ func ListSuppressions(ctx context.Context, db DBTX, after int64, limit int) ([]S
 	out := []Suppression{}
 	for rows.Next() {
 		var s Suppression
-		if err := rows.Scan(&s.ID, &s.Kind, &s.Value, &s.Reason, &s.CreatedAt); err != nil {
+		if err := rows.Scan(&s.ID, &s.Kind, &s.Value, &s.Reason, &s.CreatedAt, &s.Channel); err != nil {
 			return nil, fmt.Errorf("list suppressions: %w", err)
 		}
 		out = append(out, s)
@@ -106,12 +123,20 @@ func ListSuppressions(ctx context.Context, db DBTX, after int64, limit int) ([]S
 
 // DeleteSuppression removes an entry, or gives errs.NotFound.
 func DeleteSuppression(ctx context.Context, db DBTX, id int64) error {
-	tag, err := db.Exec(ctx, query("delete_suppression"), id)
+	_, err := deleteSuppression(ctx, db, id)
+	return err
+}
+
+// deleteSuppression removes an entry and returns its kind, value and
+// channel, or gives errs.NotFound.
+func deleteSuppression(ctx context.Context, db DBTX, id int64) (Suppression, error) {
+	s := Suppression{ID: id}
+	err := db.QueryRow(ctx, query("delete_suppression"), id).Scan(&s.Kind, &s.Value, &s.Channel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, errs.New(errs.NotFound, "no such suppression")
+	}
 	if err != nil {
-		return fmt.Errorf("delete suppression: %w", err)
+		return s, fmt.Errorf("delete suppression: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return errs.New(errs.NotFound, "no such suppression")
-	}
-	return nil
+	return s, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
+	"github.com/peykar/peykar/web"
 )
 
 // registerRoutes is the route table: each domain package registers its own
@@ -60,6 +61,10 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 		panic(err) // only missing wiring, caught at start-up
 	}
 	messages.New(messages.Config{Pool: m.pool, River: m.river, From: m.transactionalFrom(), Logger: m.Logger}).Routes(api)
+	// The preference centre (/t/p/{token}): public, its templates embedded.
+	if err := web.PreferenceRoutes(public, web.PreferencesDeps{Pool: m.pool, Signer: m.signer, Logger: m.Logger}); err != nil {
+		panic(err)
+	}
 }
 
 // transactionalFrom is the sender of the transactional campaigns created

@@ -214,7 +214,7 @@
         ';font-size:12px;line-height:18px;color:#777777;text-align:center">' +
         '<a href="https://instagram.com/" style="color:#0b5cad">Instagram</a> · <a href="https://x.com/" style="color:#0b5cad">X</a> · ' +
         '<a href="https://linkedin.com/" style="color:#0b5cad">LinkedIn</a><br>Shop · 1 Market Street<br>' +
-        '<a href="{{ unsubscribe_url }}" style="color:#0b5cad">Unsubscribe</a></td></tr></table>',
+        '<a href="{{ unsubscribe_url }}" style="color:#0b5cad">Unsubscribe</a> · <a href="{{ .PreferencesURL }}" style="color:#0b5cad">Manage preferences</a></td></tr></table>',
     }));
     bm.add("raw-html", named("raw-html", {
       activate: true,
