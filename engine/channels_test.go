@@ -193,11 +193,17 @@ func TestEmailAndSMSSuppressedSeparately(t *testing.T) {
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 	require.Equal(t, "sms", s.Channel)
 
+	// A signup awaiting its confirmation has consented to no channel.
+	_, err = contacts.EnsureForSignup(ctx, b.pool, contacts.ContactInput{Email: "pending@example.com"}, true)
+	require.NoError(t, err)
+
 	b.launchTo(t, sms, "SMS 2")
 	_, ok = hits(addr(0))
 	require.True(t, ok)
 	_, ok = hits(addr(1))
 	require.False(t, ok, "an SMS opt-out stops SMS")
+	_, ok = hits("pending@example.com")
+	require.False(t, ok, "an unconfirmed signup gets no SMS")
 	b.launchTo(t, email, "Email 2")
 	require.Equal(t, 2, b.received(addr(1), "سلام"), "an SMS opt-out does not stop email")
 	require.Equal(t, 1, b.received(addr(0), "سلام"), "the email unsubscribe holds")

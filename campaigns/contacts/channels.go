@@ -43,7 +43,8 @@ func holding(channel string) []string {
 // SendableOn returns which of ids may be sent to on channel now. On email:
 // status active and neither address nor domain suppressed on email (or *).
 // On a webhook kind the status is the email channel's and does not count
-// (only erasure does): neither address nor domain may be suppressed on
+// (only erasure does, and a pending signup, whose consent is unconfirmed on
+// every channel): neither address nor domain may be suppressed on
 // that kind, on webhook or on *.
 func SendableOn(ctx context.Context, db DBTX, channel string, ids []int64) (map[int64]bool, error) {
 	out := make(map[int64]bool, len(ids))

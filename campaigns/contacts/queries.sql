@@ -434,11 +434,11 @@ SELECT k, v FROM (
 -- name: sendable_on
 -- Which of the contacts $1 may be sent to on a channel: $2 true is email,
 -- where the contact's status must be active; on a webhook kind only
--- erasure counts. $3 are the suppression channels that hold the channel
+-- erasure and a pending signup (no consent confirmed on any channel) count. $3 are the suppression channels that hold the channel
 -- back (email: email and *; a webhook kind: the kind, webhook and *).
 SELECT c.id FROM contacts c
 WHERE c.id = ANY ($1::bigint[])
-  AND (CASE WHEN $2::boolean THEN c.status = 'active' ELSE c.status <> 'erased' END)
+  AND (CASE WHEN $2::boolean THEN c.status = 'active' ELSE c.status NOT IN ('erased', 'pending') END)
   AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key AND s.channel = ANY ($3::text[]))
   AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2) AND s.channel = ANY ($3::text[]))
 ORDER BY c.id;
