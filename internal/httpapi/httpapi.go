@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +77,7 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		if clientGone(c, err) {
+		if gone := c.Request().Context().Err(); gone != nil && errors.Is(err, gone) {
 			// The client closed the connection (a tab closed mid-stream, a
 			// page left while its body loaded): nothing failed on our side,
 			// so no ERROR line; the access log records 499, nginx's code.
@@ -106,12 +105,6 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 // StatusClientClosedRequest is the status recorded for a request whose
 // client went away before the answer (nginx's 499; never seen by a client).
 const StatusClientClosedRequest = 499
-
-// clientGone reports whether err is the request's own context ending
-// because its client disconnected.
-func clientGone(c echo.Context, err error) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
-}
 
 func toBody(err error) (int, ErrorBody) {
 	var de *errs.Error
