@@ -1,7 +1,11 @@
 package campaigns
 
 import (
+	"context"
+	"fmt"
 	"regexp"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/internal/errs"
 )
@@ -42,4 +46,19 @@ func (s *Settings) checkChannelSettings() error {
 		return errs.Field("settings.language", "must be en or fa")
 	}
 	return nil
+}
+
+// Channels returns the channels campaigns send on, email first, then each
+// webhook channel (its kind, or webhook when it names none) by name: the
+// channels a contact's profile shows its state on.
+func Channels(ctx context.Context, db DBTX) ([]string, error) {
+	rows, err := db.Query(ctx, query("campaign_channels"))
+	if err != nil {
+		return nil, fmt.Errorf("campaign channels: %w", err)
+	}
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("campaign channels: %w", err)
+	}
+	return append([]string{ChannelEmail}, kinds...), nil
 }

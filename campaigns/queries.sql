@@ -170,3 +170,9 @@ INSERT INTO campaigns (name, from_name, from_email, status, launched_at, transac
 VALUES ($1, $2, $3, 'running', now(), $4)
 ON CONFLICT (transactional_template_id) DO NOTHING
 RETURNING id;
+
+-- name: campaign_channels
+-- The webhook channels campaigns send on (settings.webhook.kind, or
+-- webhook when none is named), by name: a contact's profile shows each.
+SELECT DISTINCT coalesce(nullif(settings->'webhook'->>'kind', ''), 'webhook') AS kind
+FROM campaigns WHERE channel = 'webhook' ORDER BY kind;

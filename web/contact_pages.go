@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/analytics"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/segments"
@@ -105,9 +106,17 @@ func (u *UI) contactProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	known, err := campaigns.Channels(c.Request().Context(), u.Pool)
+	if err != nil {
+		return err
+	}
+	channels, err := contacts.ChannelStates(c.Request().Context(), u.Pool, id, known...)
+	if err != nil {
+		return err
+	}
 	return u.render(c, http.StatusOK, "contact", pageData{Title: ct.Email, Nav: "contacts",
 		Data: contactPage{Contact: ct, Timeline: tl, Scores: scores, ScoredAt: computed,
-			AttrsJSON: string(attrs), Subscriptions: subs}})
+			AttrsJSON: string(attrs), Subscriptions: subs, Channels: channels}})
 }
 
 // contactPage is a contact's profile with a page of its timeline and its
@@ -121,6 +130,9 @@ type contactPage struct {
 	AttrsJSON string
 	// Subscriptions are the contact's topics and consent history.
 	Subscriptions contactTopics
+	// Channels is the contact's state on email and on each channel
+	// campaigns send on (or that suppresses it).
+	Channels []contacts.ChannelState
 }
 
 // contactUnsubscribe records an opt-out the contact gave another way (a

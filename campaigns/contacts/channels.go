@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,10 +85,11 @@ type ChannelState struct {
 	Suppressions []Suppression `json:"suppressions"`
 }
 
-// ChannelStates returns the contact's state on email and on every other
-// channel that has a suppression of its address or domain (webhook and *
-// included, as they are named).
-func ChannelStates(ctx context.Context, db DBTX, contactID int64) ([]ChannelState, error) {
+// ChannelStates returns the contact's state on email, on every channel of
+// known (the channels campaigns send on) and on every other channel that
+// has a suppression of its address or domain (webhook and * included, as
+// they are named).
+func ChannelStates(ctx context.Context, db DBTX, contactID int64, known ...string) ([]ChannelState, error) {
 	c, err := Get(ctx, db, contactID)
 	if err != nil {
 		return nil, err
@@ -107,6 +109,13 @@ func ChannelStates(ctx context.Context, db DBTX, contactID int64) ([]ChannelStat
 	email := ChannelState{Channel: ChannelEmail, Status: c.Status, Suppressions: []Suppression{}}
 	out := []ChannelState{}
 	byChannel := map[string]int{}
+	for _, k := range known {
+		if _, ok := byChannel[k]; ok || k == ChannelEmail {
+			continue
+		}
+		byChannel[k] = len(out)
+		out = append(out, ChannelState{Channel: k, Suppressions: []Suppression{}})
+	}
 	for _, s := range all {
 		if s.Channel == ChannelEmail || s.Channel == ChannelAll {
 			email.Suppressions = append(email.Suppressions, s)
@@ -124,7 +133,15 @@ func ChannelStates(ctx context.Context, db DBTX, contactID int64) ([]ChannelStat
 	}
 	email.Sendable = c.Status == StatusActive && len(email.Suppressions) == 0
 	for i := range out {
-		out[i].Sendable = c.Status != StatusErased && len(out[i].Suppressions) == 0
+		// What holds a webhook kind back: its own, webhook's and *'s
+		// suppressions (holding); a pending signup holds every channel.
+		held := false
+		for _, s := range all {
+			if slices.Contains(holding(out[i].Channel), s.Channel) {
+				held = true
+			}
+		}
+		out[i].Sendable = c.Status != StatusErased && c.Status != StatusPending && !held
 	}
 	return append([]ChannelState{email}, out...), nil
 }
