@@ -78,6 +78,9 @@ func CompileSegment(rule string) (*Compiled, error) {
 	if err := checkStrings(rule, tree.Node); err != nil {
 		return nil, err
 	}
+	if err := checkMembers(rule, tree.Node); err != nil {
+		return nil, err
+	}
 	terms, refs, err := collectTerms(rule, tree.Node)
 	if err != nil {
 		return nil, err

@@ -107,6 +107,10 @@ func TestCompileSegmentErrors(t *testing.T) {
 		`  stats.sent >`:                  14,
 		`has_tag(1)`:                      9,
 		"contact.email == \"a\" &&\n 1 +": 0,
+		// expr's own check misses a missing field passed to a function: it
+		// would read nothing and match nobody.
+		`days_since(contact.last_open_at) > 60`: 20,
+		`days_since(stats.last_opened) > 60`:    18,
 	} {
 		_, err := CompileSegment(rule)
 		var de *errs.Error
@@ -117,7 +121,7 @@ func TestCompileSegmentErrors(t *testing.T) {
 			require.Equal(t, pos, de.Position, "%s: %s", rule, de.Message)
 		}
 	}
-	for _, rule := range []string{"", "  ", "true", `contact.attributes.city == "Tehran"`} {
+	for _, rule := range []string{"", "  ", "true", `contact.attributes.city == "Tehran"`, `days_since(stats.last_open_at) > 60`, `days_since(contact.consent.at) > 1`} {
 		c, err := CompileSegment(rule)
 		require.NoError(t, err, rule)
 		require.True(t, c.Translatable(), rule)

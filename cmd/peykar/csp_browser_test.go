@@ -142,7 +142,7 @@ func TestBrowserPagesKeepTheirPolicy(t *testing.T) {
 		{"/admin/templates/new", `(document.querySelector("#preview").srcdoc || "").includes("Hello")`},
 		{"/api/v1/campaigns/1/report.html", `document.querySelector("#live-body") !== null && location.pathname === "/admin/campaigns/1/live"`},
 		{"/admin/reports/compare?ids=1", `document.querySelector("#comparison-page") !== null`},
-		{"/admin/api", `document.body.innerText.includes("/suppressions/{id}")`},
+		{"/admin/api", `document.body.innerText.includes("/contacts/{id}")`},
 		{"/admin/jobs/", `document.querySelector("#root").innerText.includes("Jobs")`},
 	}
 	for _, p := range pages {
