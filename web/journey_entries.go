@@ -34,12 +34,12 @@ func (u *UI) campaignEntries(c echo.Context) error {
 	}
 	status := c.QueryParam("status")
 	if status != "" && !campaigns.ValidEntryStatus(status) {
-		return u.pageErr(c, errs.Field("status", "must be active, exited, done or failed, not %q", status))
+		return u.pageErr(c, errs.New(errs.Invalid, "%s", u.t(c, "entries.bad_status", status)))
 	}
 	var after int64
 	if v := c.QueryParam("after"); v != "" {
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return u.pageErr(c, errs.Field("after", "must be a cursor from a previous page"))
+			return u.pageErr(c, errs.New(errs.Invalid, "%s", u.t(c, "entries.bad_after")))
 		}
 	}
 	cp, err := campaigns.Get(ctx, u.Pool, id)
