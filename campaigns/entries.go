@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -87,3 +88,38 @@ func (s *Service) entries(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// EntryCount is how many of a campaign's entries have a status and, for
+// exited ones, an exit reason ("" for the other statuses).
+type EntryCount struct {
+	Status     string
+	ExitReason string
+	Count      int64
+}
+
+// CountEntries counts campaign id's entries by status and exit reason,
+// largest groups first.
+func CountEntries(ctx context.Context, db DBTX, id int64) ([]EntryCount, error) {
+	rows, err := db.Query(ctx, query("count_entries"), id)
+	if err != nil {
+		return nil, fmt.Errorf("count entries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EntryCount, error) {
+		var e EntryCount
+		return e, r.Scan(&e.Status, &e.ExitReason, &e.Count)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count entries: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].ExitReason < out[j].ExitReason
+	})
+	return out, nil
+}
+
+// ValidEntryStatus reports whether s is an entry status a list may be
+// filtered by (active, exited, done, failed).
+func ValidEntryStatus(s string) bool { return entryStatuses[s] }

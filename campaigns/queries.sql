@@ -154,6 +154,12 @@ SELECT id, contact_id, entered_at, step, status, exit_reason, exited_at FROM cam
 WHERE campaign_id = $1 AND ($2::bigint = 0 OR id < $2) AND ($3::text = '' OR status = $3)
 ORDER BY id DESC LIMIT $4;
 
+-- name: count_entries
+-- A triggered campaign's entries counted by status and, for exits, by
+-- reason (exit_reason is '' for the other statuses): one grouped read.
+SELECT status, exit_reason, count(*) FROM campaign_entries
+WHERE campaign_id = $1 GROUP BY status, exit_reason;
+
 -- name: finish_ended
 -- Triggered campaigns whose ends_at has come ($1, the engine's clock)
 -- finish: they take no more entries; entries in flight still go on.

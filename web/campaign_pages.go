@@ -31,6 +31,7 @@ func (u *UI) campaignRoutes(g *echo.Group) {
 	g.GET("/campaigns/:id", u.campaignReport)
 	g.GET("/campaigns/:id/progress", u.campaignProgress)
 	g.GET("/campaigns/:id/journey", u.campaignJourney)
+	g.GET("/campaigns/:id/entries", u.campaignEntries)
 	for _, action := range []string{"launch", "pause", "resume", "cancel"} {
 		g.POST("/campaigns/:id/"+action, u.campaignAction(action))
 	}
@@ -109,6 +110,11 @@ func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems p
 		return u.pageErr(c, err)
 	}
 	data["JourneyLive"] = journeyLive(cp)
+	if cp.Triggered() {
+		if data["Entries"], err = u.journeyEntryCounts(ctx, id); err != nil {
+			return u.pageErr(c, err)
+		}
+	}
 	if cp.Status == campaigns.StatusDraft {
 		if n := u.audience(ctx, cp); n >= 0 {
 			msg := "campaign.launch_confirm_count"

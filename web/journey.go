@@ -138,12 +138,8 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 		return n
 	}
 	var edges []journeyEdgeDraft
-	entry := add(&journeyNode{ID: "entry", Kind: "entry", Col: 0, Title: msg.T("journey.entry")})
-	if in.Segment != "" {
-		entry.Lines = append(entry.Lines, journeyLine{Text: in.Segment})
-	} else {
-		entry.Lines = append(entry.Lines, journeyLine{Text: msg.T("journey.no_segment")})
-	}
+	entry := add(&journeyNode{ID: "entry", Kind: "entry", Col: 0})
+	entry.Title, entry.Lines = entryLabel(msg, in)
 	switch {
 	case launched && len(c.Steps) > 0:
 		entry.Stats = []journeyStat{{"entered", in.Entered, statPath("step_deliveries", c.Steps[0].Key, "created")}}
@@ -210,6 +206,9 @@ func layoutJourney(msg catalogue, in journeyInput) journeyMap {
 			}
 			edges = append(edges, journeyEdgeDraft{from: n.ID, to: end.ID})
 		}
+	}
+	if ex := exitLines(msg, in.Locale, c); len(ex) > 0 {
+		add(&journeyNode{ID: "exits", Kind: "end", Col: 0, Title: msg.T("journey.map_exits"), Lines: ex})
 	}
 	m.place()
 	for k, e := range edges {
