@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/peykar/peykar/bench/internal/benchserve"
 )
 
 // proc is a child process of the bench: peykar serve or the SMTP sink.
@@ -27,15 +28,7 @@ func (p *proc) stop() {
 	if p == nil || p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	benchserve.Stop(p.cmd, syscall.SIGTERM, 20*time.Second)
 	if p.log != nil {
 		_ = p.log.Close()
 	}
@@ -124,19 +117,9 @@ func startServer(ctx context.Context, dir, dsn string, smtpPort int) (*server, e
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("peykar serve: %w", err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("peykar serve not ready after 2 minutes (log: %s)", s.log.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := benchserve.WaitReady(s.base, 2*time.Minute); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("peykar serve: %w (log: %s)", err, s.log.Name())
 	}
+	return s, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/peykar/peykar/bench/internal/benchserve"
 )
 
 // server is a peykar process started from a freshly built binary, as users
@@ -67,21 +68,11 @@ func startServer(ctx context.Context, dir, dsn, smtpURL string) (*server, error)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("peykar serve: %w", err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("peykar serve not ready after 2 minutes (log: %s)", s.log.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := benchserve.WaitReady(s.base, 2*time.Minute); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("peykar serve: %w (log: %s)", err, s.log.Name())
 	}
+	return s, nil
 }
 
 // stop ends the server process (SIGINT, then kill after 10 s).
@@ -89,15 +80,7 @@ func (s *server) stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
+	benchserve.Stop(s.cmd, os.Interrupt, 10*time.Second)
 	_ = s.log.Close()
 }
 
