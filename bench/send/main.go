@@ -1,7 +1,14 @@
-// Command send measures the sending engine end to end: N contacts, one
-// campaign, River workers rendering and sending over go-mail to an SMTP sink
-// on loopback. It prints messages/s, peak RSS, and the rate of a bare go-mail
-// loop to the same sink (the ceiling).
+// Command send measures sending as a deployment runs it: `peykar serve`
+// built from this checkout and run as its own process with DATABASE_URL and
+// SMTP_URL (pool 16), a PostgreSQL with default durability (fsync and
+// synchronous_commit on — printed; -unsafe turns them off and says so), an
+// SMTP sink in a separate process, N contacts, and one campaign created and
+// launched through the API. In the same run it measures the ceiling: a bare
+// go-mail loop from this process to the same sink. It prints msgs/s from
+// launch to finished, the times until half, 99% and all messages were
+// accepted, the ratio to the ceiling, CPU per 1,000 messages split into
+// peykar serve and PostgreSQL, WAL bytes per message, peak RSS, and checks
+// ground truth: every recipient exactly once.
 //
 //	go run ./bench/send -n 100000 -pool 16
 package main
@@ -11,131 +18,219 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"log/slog"
+	"net/http"
 	"os"
-	"runtime"
-	"runtime/pprof"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/wneessen/go-mail"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
-	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/engine"
-	"github.com/peykar/peykar/engine/mailer"
-	"github.com/peykar/peykar/internal/baseservice"
-	"github.com/peykar/peykar/internal/runtimetune"
-	"github.com/peykar/peykar/internal/smtptest"
+	"github.com/peykar/peykar/bench/internal/benchserve"
+	"github.com/peykar/peykar/bench/internal/benchsink"
 	"github.com/peykar/peykar/templates"
 	"github.com/peykar/peykar/tracking"
 )
 
+type config struct {
+	n, pool int
+	bare    bool
+	unsafe  bool
+	ab      bool
+	holdout float64
+}
+
 func main() {
-	n := flag.Int("n", 100000, "contacts (messages)")
-	poolSize := flag.Int("pool", 16, "SMTP connections")
-	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
-	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	sink := flag.Bool("sink", false, "(internal) run as the SMTP sink")
+	var cfg config
+	flag.IntVar(&cfg.n, "n", 100000, "contacts (messages)")
+	flag.IntVar(&cfg.pool, "pool", 16, "SMTP connections of peykar serve and of the bare loop")
+	flag.BoolVar(&cfg.bare, "bare", true, "also measure a bare go-mail loop to the same sink (the ceiling)")
+	flag.BoolVar(&cfg.unsafe, "unsafe", false, "UNSAFE: run the embedded PostgreSQL with fsync and synchronous_commit off (labelled in the output)")
+	flag.BoolVar(&cfg.ab, "ab", false, "send the campaign as a 2-variant A/B test over the whole audience")
+	flag.Float64Var(&cfg.holdout, "holdout", 0, "keep this share of the audience out of the campaign (settings.holdout)")
 	flag.Parse()
-	if *workers == 0 {
-		*workers = 2 * *poolSize
+	if *sink {
+		check(benchsink.Serve())
+		return
 	}
-	runtimetune.Apply() // as peykar itself runs
-	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	check(run(ctx, cfg))
+}
 
-	sink, err := smtptest.Start(smtptest.Options{Discard: true})
-	check(err)
-	defer sink.Close()
-
-	var ceiling, ceilingCPU float64
-	if *bare {
-		before := benchdb.SampleCPU("")
-		ceiling = bareLoop(*n, *poolSize, sink.Port())
-		used := benchdb.SampleCPU("").Sub(before)
-		ceilingCPU = float64(*n) / used.Self.Seconds() * float64(runtime.NumCPU()) / float64(runtime.NumCPU())
-		fmt.Printf("bare go-mail loop: %d msgs in pool %d → %.0f msgs/s (%.0f µs CPU per message)\n",
-			*n, *poolSize, ceiling, float64(used.Self.Microseconds())/float64(*n))
+func run(ctx context.Context, cfg config) error {
+	fmt.Printf("load average at start: %s\n", benchdb.LoadAvg())
+	if os.Getenv("DATABASE_URL") == "" && !cfg.unsafe {
+		if err := os.Setenv("BENCH_PG_DURABLE", "1"); err != nil {
+			return err
+		}
 	}
-	before := sink.Count()
-
-	cluster, err := benchdb.OpenCluster(ctx, int32(*workers+20))
-	check(err)
+	cluster, err := benchdb.OpenCluster(ctx, 4)
+	if err != nil {
+		return err
+	}
 	defer cluster.Close()
 	pool := cluster.Pool
-	t0 := time.Now()
-	_, err = pool.Exec(ctx, `INSERT INTO contacts (email, name, attributes)
-		SELECT 'user' || i || '@example.com', 'User ' || i, jsonb_build_object('city', (ARRAY['Tehran','Shiraz','Berlin'])[1 + i % 3])
-		FROM generate_series(1, $1) i`, *n)
-	check(err)
-	var segID, tplID int64
-	check(pool.QueryRow(ctx, `INSERT INTO segments (name, rule) VALUES ('all', 'true') RETURNING id`).Scan(&segID))
-	check(pool.QueryRow(ctx, `INSERT INTO templates (name, subject, html) VALUES ('bench', $1, $2) RETURNING id`, benchSubject, benchHTML).Scan(&tplID))
-	fmt.Printf("seeded %d contacts in %s\n", *n, time.Since(t0).Round(time.Millisecond))
-
-	smtpOut, err := mailer.New(mailer.Config{Host: "127.0.0.1", Port: sink.Port(), TLS: mailer.TLSNone, Pool: *poolSize}, baseservice.New(logger, nil))
-	check(err)
-	signer := tracking.NewSigner(tracking.Keys{Current: []byte("bench-secret-bench-secret-bench-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.example", Logger: logger})
-	ws := river.NewWorkers()
-	eng.Register(ws)
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues: engine.QueueConfig(*workers), Workers: ws, Logger: logger,
-		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond,
-	})
-	check(err)
-	eng.SetClient(client)
-	check(client.Start(ctx))
-	defer func() { _ = client.Stop(ctx) }()
-
-	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
-	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
-		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
-	check(svc.Create(ctx, &c))
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		check(err)
-		check(pprof.StartCPUProfile(f))
-		defer pprof.StopCPUProfile()
+	var fsync, syncCommit, buffers string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers')`).
+		Scan(&fsync, &syncCommit, &buffers); err != nil {
+		return err
 	}
-	cpuBefore := benchdb.SampleCPU(cluster.DataDir)
+	label := "default durability"
+	if fsync != "on" || syncCommit != "on" {
+		label = "UNSAFE, not a deployment figure"
+	}
+	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s (%s)\n", fsync, syncCommit, buffers, label)
+
+	sink, err := benchsink.Start("-sink")
+	if err != nil {
+		return err
+	}
+	defer sink.Stop()
+	var ceiling float64
+	if cfg.bare {
+		self0, sink0 := benchdb.SampleCPU("").Self, benchserve.PidCPU(sink.Pid())
+		ceiling = bareLoop(cfg.n, cfg.pool, sink.Port)
+		self, sinkCPU := benchdb.SampleCPU("").Self-self0, benchserve.PidCPU(sink.Pid())-sink0
+		fmt.Printf("ceiling, a bare go-mail loop to the same sink: %d msgs over %d connections → %.0f msgs/s (go-mail %.0f µs, sink %.0f µs CPU per message)\n",
+			cfg.n, cfg.pool, ceiling, float64(self.Microseconds())/float64(cfg.n), float64(sinkCPU.Microseconds())/float64(cfg.n))
+	}
+
+	t0 := time.Now()
+	if _, err := pool.Exec(ctx, `INSERT INTO contacts (email, name, attributes)
+		SELECT 'user' || i || '@example.com', 'User ' || i, jsonb_build_object('city', (ARRAY['Tehran','Shiraz','Berlin'])[1 + i % 3])
+		FROM generate_series(1, $1) i`, cfg.n); err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE contacts`); err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d contacts in %s\n", cfg.n, time.Since(t0).Round(time.Millisecond))
+
+	dir, err := os.MkdirTemp("", "pksend")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := benchserve.Build(ctx, dir)
+	if err != nil {
+		return err
+	}
+	srv, err := benchserve.StartPeykar(ctx, bin, dir, cluster.DSN, sink.URL(cfg.pool))
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	id, err := createCampaign(ctx, srv, cfg)
+	if err != nil {
+		return err
+	}
+
+	var wal0 string
+	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&wal0); err != nil {
+		return err
+	}
+	cpu0, db0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir).DB
+	if err := sink.Mark(); err != nil {
+		return err
+	}
 	start := time.Now()
-	_, err = svc.Launch(ctx, c.ID)
-	check(err)
-	var launched time.Duration
+	if err := srv.Call(ctx, http.MethodPost, fmt.Sprintf("/campaigns/%d/launch", id), nil, nil); err != nil {
+		return err
+	}
 	for {
-		st, _, err := campaigns.StatusOf(ctx, pool, c.ID)
-		check(err)
-		if st == campaigns.StatusFinished {
+		var c struct {
+			Status string `json:"status"`
+		}
+		if err := srv.Call(ctx, http.MethodGet, fmt.Sprintf("/campaigns/%d", id), nil, &c); err != nil {
+			return err
+		}
+		if c.Status == "finished" {
 			break
 		}
-		if launched == 0 {
-			if ls, err := campaigns.GetLaunchState(ctx, pool, c.ID); err == nil && ls.Done {
-				launched = time.Since(start)
-			}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Printf("launch walked the segment in %s\n", launched.Round(time.Millisecond))
 	elapsed := time.Since(start)
-	used := benchdb.SampleCPU(cluster.DataDir).Sub(cpuBefore)
-	got := sink.Count() - before
-	rate := float64(got) / elapsed.Seconds()
-	var sent int
-	check(pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'`, c.ID).Scan(&sent))
-	fmt.Printf("engine: %d msgs (%d deliveries sent) in %s → %.0f msgs/s end to end (launch to finished)\n", got, sent, elapsed.Round(time.Millisecond), rate)
-	perMsg := (used.Self + used.DB).Seconds() / float64(got)
-	fmt.Printf("cpu: this process (engine + sink) %.2fs, PostgreSQL %.2fs = %.0f µs per message; 2 cores fully ours would do ~%.0f msgs/s\n",
-		used.Self.Seconds(), used.DB.Seconds(), perMsg*1e6, 2/perMsg)
-	if ceiling > 0 {
-		fmt.Printf("engine / bare ceiling: %.0f%% by wall clock; by CPU cost the ceiling would do ~%.0f msgs/s on 2 cores, the engine %.0f%% of that\n",
-			100*rate/ceiling, 2*ceilingCPU, 100*(2/perMsg)/(2*ceilingCPU))
+	app, db := srv.CPU()-cpu0, benchdb.SampleCPU(cluster.DataDir).DB-db0
+	var walBytes float64
+	if err := pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)`, wal0).Scan(&walBytes); err != nil {
+		return err
 	}
-	benchdb.PrintStatements(ctx, pool, os.Stdout)
-	fmt.Printf("peak RSS: %.0f MB (GOMAXPROCS %d)\n", benchdb.PeakRSS(), runtime.GOMAXPROCS(0))
+	st, err := sink.Stats()
+	if err != nil {
+		return err
+	}
+	var sent, deliveries int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FROM deliveries WHERE campaign_id = $1`, id).
+		Scan(&sent, &deliveries); err != nil {
+		return err
+	}
+	got := st.Messages
+	rate := float64(got) / elapsed.Seconds()
+	fmt.Printf("peykar: %d msgs in %s → %.0f msgs/s, launch to finished (launch → accepted: half %s, 99%% %s, all %s)\n",
+		got, elapsed.Round(time.Millisecond), rate, st.Half, st.P99, st.All)
+	if ceiling > 0 {
+		fmt.Printf("peykar / ceiling: %.0f%%\n", 100*rate/ceiling)
+	}
+	per := float64(max(got, 1)) / 1000
+	fmt.Printf("CPU per 1,000 messages: peykar serve %.3f s + PostgreSQL %.3f s = %.3f s\n", app.Seconds()/per, db.Seconds()/per, (app+db).Seconds()/per)
+	fmt.Printf("WAL: %.1f MB, %.0f bytes per message\n", walBytes/1e6, walBytes/float64(max(got, 1)))
+	fmt.Printf("peykar serve peak RSS: %.0f MB\n", srv.PeakRSS())
+	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
+	// Ground truth: every delivery sent once, nobody twice, nothing else.
+	want := int64(cfg.n)
+	if cfg.holdout > 0 {
+		want = deliveries
+	}
+	if st.Repeated != 0 || got != st.Distinct || got != sent || sent != deliveries || sent != want {
+		return fmt.Errorf("ground truth FAILED: sink accepted %d messages for %d distinct recipients (%d repeated); %d of %d deliveries sent; %d contacts",
+			got, st.Distinct, st.Repeated, sent, deliveries, cfg.n)
+	}
+	fmt.Printf("ground truth: %d recipients, each exactly once (%d deliveries sent, 0 repeated)\n", got, sent)
+	return nil
+}
+
+// createCampaign creates the template, the segment of every contact and
+// the campaign through the API.
+func createCampaign(ctx context.Context, srv *benchserve.Peykar, cfg config) (int64, error) {
+	var tpl, tplB, seg, c struct {
+		ID int64 `json:"id"`
+	}
+	if err := srv.Call(ctx, http.MethodPost, "/templates", map[string]any{"name": "bench", "subject": benchSubject, "html": benchHTML}, &tpl); err != nil {
+		return 0, err
+	}
+	if err := srv.Call(ctx, http.MethodPost, "/segments", map[string]any{"name": "all", "rule": "true"}, &seg); err != nil {
+		return 0, err
+	}
+	step := map[string]any{"key": "main", "template_id": tpl.ID}
+	body := map[string]any{"name": "bench", "channel": "email", "segment_id": seg.ID,
+		"from": map[string]any{"name": "Shop", "email": "news@shop.example"}}
+	settings := map[string]any{}
+	if cfg.ab {
+		if err := srv.Call(ctx, http.MethodPost, "/templates", map[string]any{"name": "bench B", "subject": "B: " + benchSubject, "html": benchHTML}, &tplB); err != nil {
+			return 0, err
+		}
+		step["variants"] = []map[string]any{{"key": "A", "template_id": tpl.ID}, {"key": "B", "template_id": tplB.ID}}
+		body["ab_test"] = map[string]any{"step": "main", "test_share": 1.0, "metric": "ctr", "duration": "1h", "winner": "manual"}
+	}
+	if cfg.holdout > 0 {
+		settings["holdout"] = cfg.holdout
+	}
+	if len(settings) > 0 {
+		body["settings"] = settings
+	}
+	body["steps"] = []map[string]any{step}
+	if err := srv.Call(ctx, http.MethodPost, "/campaigns", body, &c); err != nil {
+		return 0, err
+	}
+	return c.ID, nil
 }
 
 const (
