@@ -28,6 +28,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	e.HTTPErrorHandler = httpapi.ErrorHandler(m.Logger)
 
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(newDBCollector(m.pool, m.Logger))
 	e.Use(httpapi.Middleware(m.Logger, m.registry)...)
 	e.Use(httpapi.SecurityHeaders(m.securityHeaders()))
 

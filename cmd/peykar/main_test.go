@@ -109,7 +109,8 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 
 	code, body = get(t, m.URL()+"/metrics")
 	require.Equal(t, http.StatusOK, code)
-	for _, want := range []string{`peykar_http_requests_total{code="200"`, `url="/healthz"`, "go_goroutines", "process_resident_memory_bytes"} {
+	for _, want := range []string{`peykar_http_requests_total{code="200"`, `url="/healthz"`, "go_goroutines", "process_resident_memory_bytes",
+		"peykar_db_pool_max_connections", "peykar_db_pool_acquire_wait_seconds_total"} {
 		require.True(t, strings.Contains(body, want), "metrics lack %s", want)
 	}
 	require.False(t, strings.Contains(body, "/no/such/route"), "unknown paths are not labels")
