@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,13 +17,12 @@ import (
 )
 
 // server is a peykar process started from a freshly built binary, as users
-// run it: `peykar serve` with DATABASE_URL.
+// run it: `peykar serve` with DATABASE_URL (benchserve.StartPeykar).
 type server struct {
-	cmd   *exec.Cmd
+	*benchserve.Peykar
 	base  string // http://127.0.0.1:port
 	token string // an admin API token
 	env   []string
-	log   *os.File
 }
 
 const (
@@ -38,73 +31,24 @@ const (
 )
 
 // startServer builds ./cmd/peykar into dir, creates an admin API token
-// with `peykar token create` and starts `peykar serve` on a free loopback
-// port, waiting for /readyz.
+// and starts `peykar serve` on a free loopback port, waiting for /readyz.
 func startServer(ctx context.Context, dir, dsn string) (*server, error) {
-	bin := filepath.Join(dir, "peykar")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/peykar")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build peykar: %w", err)
-	}
-	addr, err := freeAddr()
+	bin, err := benchserve.Build(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: "http://" + addr}
-	s.env = append(os.Environ(), "DATABASE_URL="+dsn, "PEYKAR_ADDR="+addr, "PEYKAR_DATA_DIR="+filepath.Join(dir, "data"),
-		"PEYKAR_SECRET=bench-secret-0123456789abcdefghijklmnopqrstuvwxyz", "PEYKAR_LOG_LEVEL=warn",
-		"PEYKAR_ADMIN_EMAIL="+adminEmail, "PEYKAR_ADMIN_PASSWORD="+adminPassword)
-
-	var out bytes.Buffer
-	tok := exec.CommandContext(ctx, bin, "token", "create", "--role", "admin", "--name", "bench")
-	tok.Env, tok.Stdout, tok.Stderr = s.env, &out, os.Stderr
-	if err := tok.Run(); err != nil {
-		return nil, fmt.Errorf("peykar token create: %w", err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	s.token = strings.TrimSpace(lines[len(lines)-1])
-
-	if s.log, err = os.Create(filepath.Join(dir, "serve.log")); err != nil {
+	p, err := benchserve.StartPeykar(ctx, bin, dir, dsn, "", "PEYKAR_ADMIN_EMAIL="+adminEmail, "PEYKAR_ADMIN_PASSWORD="+adminPassword)
+	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve")
-	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, s.log, s.log
-	// The server goes with the bench, even when the bench is killed.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("peykar serve: %w", err)
-	}
-	if err := benchserve.WaitReady(s.base, 2*time.Minute); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("peykar serve: %w (log: %s)", err, s.log.Name())
-	}
-	return s, nil
+	return &server{Peykar: p, base: p.Base, token: p.Token, env: p.Env}, nil
 }
 
-// stop ends the server process (SIGINT, then kill after 10 s).
-func (s *server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	benchserve.Stop(s.cmd, os.Interrupt, 10*time.Second)
-	_ = s.log.Close()
-}
+// stop ends the server process.
+func (s *server) stop() { s.Stop() }
 
 // peakRSS is the server process's peak resident set size in MB (VmHWM).
-func (s *server) peakRSS() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb float64
-		if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kb); err == nil {
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func (s *server) peakRSS() float64 { return s.PeakRSS() }
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
@@ -150,15 +94,6 @@ func (s *server) login(ctx context.Context) (*http.Client, error) {
 		return nil, fmt.Errorf("GET /admin after login: status %d", code)
 	}
 	return c, nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // settle waits until the server's start-up jobs have finished (the

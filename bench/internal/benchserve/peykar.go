@@ -90,7 +90,7 @@ type Peykar struct {
 }
 
 // StartPeykar starts bin serve on a free loopback port against dsn, sending
-// through smtpURL, with a working directory under dir and extra environment
+// through smtpURL (none: peykar's in-process Outbox), with a working directory under dir and extra environment
 // variables, and waits until it answers ready.
 func StartPeykar(ctx context.Context, bin, dir, dsn, smtpURL string, extra ...string) (*Peykar, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -100,7 +100,10 @@ func StartPeykar(ctx context.Context, bin, dir, dsn, smtpURL string, extra ...st
 	addr := l.Addr().String()
 	_ = l.Close()
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "PEYKAR_ADDR="+addr, "PEYKAR_DATA_DIR="+filepath.Join(dir, "data"),
-		"PEYKAR_SECRET=bench-secret-0123456789abcdefghijklmnopqrstuvwxyz", "PEYKAR_LOG_LEVEL=warn", "SMTP_URL="+smtpURL)
+		"PEYKAR_SECRET=bench-secret-0123456789abcdefghijklmnopqrstuvwxyz", "PEYKAR_LOG_LEVEL=warn")
+	if smtpURL != "" {
+		env = append(env, "SMTP_URL="+smtpURL)
+	}
 	env = append(env, extra...)
 	p := &Peykar{Bin: bin, Base: "http://" + addr, Env: env,
 		http: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
