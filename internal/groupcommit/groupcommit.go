@@ -1,0 +1,106 @@
+// Package groupcommit runs the writes of concurrent callers together: a
+// group commit without timers. A caller arriving while no write runs
+// becomes the leader and writes everything pending, its own items
+// included; callers arriving meanwhile wait, and when the leader's write
+// ends the first of them leads the next group. The group grows with the
+// load (what arrived during one commit rides the next), so an idle server
+// writes each call at once and a busy one pays one transaction, one fsync
+// and one round of statements for many calls.
+package groupcommit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// DefaultMaxGroup is the most items one write takes when Group.Max is 0.
+const DefaultMaxGroup = 256
+
+// Group collects the items of concurrent callers into writes. Its zero
+// value is ready: set Write before first use and leave both fields alone
+// afterwards.
+type Group[T any] struct {
+	// Write stores one group of items. It runs one at a time, with a
+	// context that ignores the callers' cancellation (the others wait for
+	// it); its error is every item's error. Per-item results belong in T.
+	Write func(ctx context.Context, items []T) error
+	// Max is the most items one write takes (default DefaultMaxGroup); the
+	// rest lead or join the next group.
+	Max int
+
+	mu      sync.Mutex
+	pending []*waiter[T]
+	writing bool
+}
+
+type waiter[T any] struct {
+	items []T
+	done  chan error
+	lead  chan struct{}
+}
+
+// Do adds items to the next group as one unit (they are written in the
+// same write) and returns once that write has ended, with its error.
+func (g *Group[T]) Do(ctx context.Context, items ...T) error {
+	w := &waiter[T]{items: items, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, w)
+	if g.writing {
+		g.mu.Unlock()
+		select {
+		case err := <-w.done:
+			return err
+		case <-w.lead:
+			g.mu.Lock()
+		}
+	}
+	g.writing = true
+	batch := g.take()
+	g.mu.Unlock()
+
+	var all []T
+	for _, b := range batch {
+		all = append(all, b.items...)
+	}
+	err := g.write(context.WithoutCancel(ctx), all)
+	for _, b := range batch {
+		b.done <- err
+	}
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		g.pending[0].lead <- struct{}{} // hand over: it writes the next group
+	} else {
+		g.writing = false
+	}
+	g.mu.Unlock()
+	return <-w.done
+}
+
+// write is Write, with a panic turned into every item's error: the
+// waiters must hear back, and the group must pass to the next leader.
+func (g *Group[T]) write(ctx context.Context, items []T) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("groupcommit: write panicked: %v", r)
+		}
+	}()
+	return g.Write(ctx, items)
+}
+
+// take removes the next group from pending (under mu): at least the first
+// waiter, and more while they fit in Max items.
+func (g *Group[T]) take() []*waiter[T] {
+	limit := g.Max
+	if limit <= 0 {
+		limit = DefaultMaxGroup
+	}
+	n, size := 0, 0
+	for n < len(g.pending) && (n == 0 || size+len(g.pending[n].items) <= limit) {
+		size += len(g.pending[n].items)
+		n++
+	}
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	return batch
+}
