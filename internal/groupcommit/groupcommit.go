@@ -77,6 +77,14 @@ func (g *Group[T]) Do(ctx context.Context, items ...T) error {
 	return <-w.done
 }
 
+// Waiting is how many callers wait for a write (not counting those in the
+// write running now): for tests and metrics.
+func (g *Group[T]) Waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
+
 // write is Write, with a panic turned into every item's error: the
 // waiters must hear back, and the group must pass to the next leader.
 func (g *Group[T]) write(ctx context.Context, items []T) (err error) {
