@@ -37,6 +37,13 @@ type request struct {
 	created   bool
 }
 
+// groupWriters is how many groups are stored at once: a group's
+// transaction is about ten round trips to PostgreSQL, one after the other,
+// and on a loaded machine each waits to be scheduled; overlapping a few
+// groups keeps the API answering while one waits. Groups with one key
+// are still decided by its unique index.
+const groupWriters = 4
+
 // maxGroupTries is how often a group is stored again when a key it
 // claimed was taken meanwhile by a transaction it did not see (another
 // server process): each try sees the keys committed before it.

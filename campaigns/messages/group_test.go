@@ -41,6 +41,7 @@ func TestConcurrentSendsShareTransactions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, receipt, _ := setup(t, nil)
+	s.group.Writers = 1 // one group at a time, so the test knows how they form
 	release := holdInserts(t, s)
 	const n = 300
 	answers := make([]Answer, n)
@@ -92,6 +93,7 @@ func TestSameKeyInOneGroup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, receipt, _ := setup(t, nil)
+	s.group.Writers = 1 // one group at a time, so the test knows how they form
 	release := holdInserts(t, s)
 	in := Input{TemplateID: receipt.ID, To: "sara@example.com", Data: map[string]any{"order_id": "A-1"}, Transactional: true}
 	blocker := make(chan error, 1)

@@ -61,7 +61,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, templates: map[int64]cachedTemplate{}, campaigns: map[int64]int64{}}
-	s.group.Write = s.writeGroup
+	s.group.Write, s.group.Writers = s.writeGroup, groupWriters
 	return s
 }
 

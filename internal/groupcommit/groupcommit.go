@@ -18,26 +18,32 @@ import (
 const DefaultMaxGroup = 256
 
 // Group collects the items of concurrent callers into writes. Its zero
-// value is ready: set Write before first use and leave both fields alone
+// value is ready: set Write before first use and leave the fields alone
 // afterwards.
 type Group[T any] struct {
-	// Write stores one group of items. It runs one at a time, with a
-	// context that ignores the callers' cancellation (the others wait for
-	// it); its error is every item's error. Per-item results belong in T.
+	// Write stores one group of items. Its context ignores the callers'
+	// cancellation (the others wait for it); its error is every item's
+	// error. Per-item results belong in T.
 	Write func(ctx context.Context, items []T) error
 	// Max is the most items one write takes (default DefaultMaxGroup); the
 	// rest lead or join the next group.
 	Max int
+	// Writers is how many writes may run at once (default 1: one at a
+	// time, for writes that lock the same rows). More lets a group's round
+	// trips to the database overlap another's when the machine is slow to
+	// schedule them; each write still takes whatever is pending.
+	Writers int
 
 	mu      sync.Mutex
 	pending []*waiter[T]
-	writing bool
+	writing int
 }
 
 type waiter[T any] struct {
 	items []T
 	done  chan error
 	lead  chan struct{}
+	led   bool // handed a writer's turn: it writes the next group, no one takes it
 }
 
 // Do adds items to the next group as one unit (they are written in the
@@ -46,7 +52,7 @@ func (g *Group[T]) Do(ctx context.Context, items ...T) error {
 	w := &waiter[T]{items: items, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, w)
-	if g.writing {
+	if g.writing >= max(g.Writers, 1) {
 		g.mu.Unlock()
 		select {
 		case err := <-w.done:
@@ -54,9 +60,10 @@ func (g *Group[T]) Do(ctx context.Context, items ...T) error {
 		case <-w.lead:
 			g.mu.Lock()
 		}
+	} else {
+		g.writing++
 	}
-	g.writing = true
-	batch := g.take()
+	batch := g.take(w)
 	g.mu.Unlock()
 
 	var all []T
@@ -68,17 +75,18 @@ func (g *Group[T]) Do(ctx context.Context, items ...T) error {
 		b.done <- err
 	}
 	g.mu.Lock()
-	if len(g.pending) > 0 {
-		g.pending[0].lead <- struct{}{} // hand over: it writes the next group
+	if next := g.nextLeader(); next != nil {
+		next.led = true
+		next.lead <- struct{}{} // hand over this writer's turn
 	} else {
-		g.writing = false
+		g.writing--
 	}
 	g.mu.Unlock()
 	return <-w.done
 }
 
 // Waiting is how many callers wait for a write (not counting those in the
-// write running now): for tests and metrics.
+// writes running now): for tests and metrics.
 func (g *Group[T]) Waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -96,19 +104,38 @@ func (g *Group[T]) write(ctx context.Context, items []T) (err error) {
 	return g.Write(ctx, items)
 }
 
-// take removes the next group from pending (under mu): at least the first
-// waiter, and more while they fit in Max items.
-func (g *Group[T]) take() []*waiter[T] {
+// take removes the leader's group from pending (under mu): the leader,
+// then the waiters in arrival order while they fit in Max items, leaving
+// those handed a turn of their own.
+func (g *Group[T]) take(leader *waiter[T]) []*waiter[T] {
 	limit := g.Max
 	if limit <= 0 {
 		limit = DefaultMaxGroup
 	}
-	n, size := 0, 0
-	for n < len(g.pending) && (n == 0 || size+len(g.pending[n].items) <= limit) {
-		size += len(g.pending[n].items)
-		n++
+	batch := []*waiter[T]{leader}
+	size, full := len(leader.items), false
+	rest := make([]*waiter[T], 0, len(g.pending))
+	for _, p := range g.pending {
+		switch {
+		case p == leader:
+		case !p.led && !full && size+len(p.items) <= limit:
+			batch = append(batch, p)
+			size += len(p.items)
+		default:
+			full = full || !p.led
+			rest = append(rest, p)
+		}
 	}
-	batch := g.pending[:n:n]
-	g.pending = g.pending[n:]
+	g.pending = rest
 	return batch
+}
+
+// nextLeader is the first waiter not yet handed a turn (under mu).
+func (g *Group[T]) nextLeader() *waiter[T] {
+	for _, p := range g.pending {
+		if !p.led {
+			return p
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +66,7 @@ func TestEachItemWrittenOnce(t *testing.T) {
 	}
 	require.Zero(t, overlaps.Load(), "one write at a time")
 	require.LessOrEqual(t, biggest, 10)
-	require.False(t, g.writing, "idle after")
+	require.Zero(t, g.writing, "idle after")
 	require.Empty(t, g.pending)
 }
 
@@ -82,4 +83,53 @@ func TestPanicReachesEveryone(t *testing.T) {
 	}
 	require.ErrorContains(t, g.Do(context.Background(), "bad"), "oops")
 	require.NoError(t, g.Do(context.Background(), "good"))
+}
+
+// TestWritersOverlap: with Writers set, up to that many writes run at
+// once, never more, and still each item is written exactly once.
+func TestWritersOverlap(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[int]int{}
+	var writing, most atomic.Int64
+	release := make(chan struct{})
+	g := &Group[int]{Writers: 3, Max: 7}
+	g.Write = func(_ context.Context, items []int) error {
+		n := writing.Add(1)
+		defer writing.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		<-release // every write waits until all callers have arrived
+		mu.Lock()
+		defer mu.Unlock()
+		for _, it := range items {
+			seen[it]++
+		}
+		return nil
+	}
+	const callers = 200
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, g.Do(context.Background(), i))
+		}()
+	}
+	require.Eventually(t, func() bool { return g.Waiting() == callers-3 }, time.Minute, time.Millisecond,
+		"three writers run, the rest wait")
+	require.EqualValues(t, 3, writing.Load())
+	close(release)
+	wg.Wait()
+	require.Len(t, seen, callers)
+	for it, k := range seen {
+		require.Equal(t, 1, k, "item %d", it)
+	}
+	require.EqualValues(t, 3, most.Load(), "never more than Writers at once")
+	require.Zero(t, g.writing)
+	require.Empty(t, g.pending)
 }
