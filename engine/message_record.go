@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,56 +17,15 @@ type recordReq struct {
 	out        deliveries.Outcome
 	messageID  int64
 	hardBounce bool
-	done       chan error
-	lead       chan struct{}
 }
 
-// groupRecorder records the outcomes of concurrent jobs in shared
-// transactions (a group commit without timers): a request arriving while
-// no one records becomes the leader and records everything pending,
-// itself included; requests arriving meanwhile wait, and when the leader's
-// transaction ends the first of them leads the next group. Each request
-// returns once the transaction holding it has ended, with its result.
-type groupRecorder struct {
-	mu       sync.Mutex
-	pending  []*recordReq
-	flushing bool
-}
-
-// record adds r to the next group and waits for it to be recorded by
-// flush.
-func (g *groupRecorder) record(ctx context.Context, flush func(context.Context, []*recordReq) error, r *recordReq) error {
-	r.done, r.lead = make(chan error, 1), make(chan struct{}, 1)
-	g.mu.Lock()
-	g.pending = append(g.pending, r)
-	if g.flushing {
-		g.mu.Unlock()
-		select {
-		case err := <-r.done:
-			return err
-		case <-r.lead:
-			g.mu.Lock()
-		}
-	}
-	g.flushing = true
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-
-	// The group's transaction must end whatever happens to this job's
-	// context: the others wait for it.
-	err := flush(context.WithoutCancel(ctx), batch)
-	for _, b := range batch {
-		b.done <- err
-	}
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		g.pending[0].lead <- struct{}{} // hand over: it records the next group
-	} else {
-		g.flushing = false
-	}
-	g.mu.Unlock()
-	return <-r.done
+// record records outcomes of one job with those of concurrent jobs in
+// one transaction (groupcommit: the rollup rows of a template's campaign
+// are locked once per group rather than once per job) and returns once
+// it has committed.
+func (w *MessageWorker) record(ctx context.Context, reqs ...*recordReq) error {
+	w.recOnce.Do(func() { w.rec.Write = w.flush })
+	return w.rec.Do(ctx, reqs...)
 }
 
 // flush records a group of outcomes in one transaction: the deliveries,

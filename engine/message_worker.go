@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,8 +14,8 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/campaigns/messages"
-	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/groupcommit"
 )
 
 // MessageWorker sends transactional messages (POST /api/v1/messages), one
@@ -32,7 +31,8 @@ type MessageWorker struct {
 	// clock messages share.
 	Send *SendWorker
 
-	rec       groupRecorder
+	rec       groupcommit.Group[*recordReq]
+	recOnce   sync.Once
 	mu        sync.Mutex
 	campaigns map[int64]cachedCampaign
 }
@@ -71,7 +71,7 @@ func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendAr
 	if err != nil {
 		return err // claimed: a retry reclaims it once stale
 	}
-	if err := w.rec.record(ctx, w.flush, &recordReq{d: d, out: out, messageID: a.MessageID, hardBounce: hardBounce}); err != nil {
+	if err := w.record(ctx, &recordReq{d: d, out: out, messageID: a.MessageID, hardBounce: hardBounce}); err != nil {
 		return err
 	}
 	if out.Status == deliveries.Queued {
@@ -84,10 +84,6 @@ func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendAr
 // its outcome. An error leaves the delivery claimed (the job is retried).
 func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deliveries.Delivery) (deliveries.Outcome, bool, error) {
 	pool := w.Send.Pool
-	c, err := w.campaign(ctx, a.CampaignID)
-	if err != nil {
-		return deliveries.Outcome{}, false, err
-	}
 	ok, reason, err := contacts.Sendability(ctx, pool, d.ContactID, a.Transactional)
 	if errs.Is(err, errs.NotFound) {
 		ok, reason, err = false, "the contact was erased", nil
@@ -102,31 +98,40 @@ func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deli
 	if err != nil {
 		return deliveries.Outcome{}, false, err
 	}
-	r, err := w.Send.renderData(ctx, c, d, p, a.Data)
-	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return deliveries.Outcome{}, false, err
-		}
-		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
+	msg, out, err := w.prepare(ctx, a, d, p)
+	if err != nil || msg == nil {
+		return out, false, err
 	}
-	msg, err := w.Send.messageFor(c, d, p, r, !a.Transactional)
-	if err != nil {
-		return deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, false, nil
-	}
-	msg.SetGenHeader("X-Peykar-Message", fmt.Sprint(a.MessageID))
 	results, err := w.Send.Mailer.Send(ctx, []*mail.Msg{msg})
 	if err != nil {
 		return retryOrFail(d, "not sent: "+err.Error()), false, nil
 	}
-	o := results[0]
-	switch o.Outcome {
-	case mailer.Sent:
-		return deliveries.Outcome{ID: d.ID, Status: deliveries.Sent, Detail: o.Detail}, false, nil
-	case mailer.PermFail:
-		return deliveries.Outcome{ID: d.ID, Status: deliveries.Bounced, Detail: o.Detail}, o.AddressBounce(), nil
-	default:
-		return retryOrFail(d, o.Detail), false, nil
+	out, hardBounce := outcomeOf(d, results[0])
+	return out, hardBounce, nil
+}
+
+// prepare renders message a's delivery d to contact p: the message to
+// send, or none and the outcome when it cannot be built (a template that
+// fails to render). An error (the job's context ended, the campaign
+// unreadable) leaves the delivery claimed.
+func (w *MessageWorker) prepare(ctx context.Context, a messages.SendArgs, d deliveries.Delivery, p contacts.Contact) (*mail.Msg, deliveries.Outcome, error) {
+	c, err := w.campaign(ctx, a.CampaignID)
+	if err != nil {
+		return nil, deliveries.Outcome{}, err
 	}
+	r, err := w.Send.renderData(ctx, c, d, p, a.Data)
+	if err != nil {
+		if isCancel(ctx, err) {
+			return nil, deliveries.Outcome{}, err
+		}
+		return nil, deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, nil
+	}
+	msg, err := w.Send.messageFor(c, d, p, r, !a.Transactional)
+	if err != nil {
+		return nil, deliveries.Outcome{ID: d.ID, Status: deliveries.Failed, Detail: err.Error()}, nil
+	}
+	msg.SetGenHeader("X-Peykar-Message", fmt.Sprint(a.MessageID))
+	return msg, deliveries.Outcome{}, nil
 }
 
 // campaignTTL is how long a transactional campaign is kept in memory (its

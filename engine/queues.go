@@ -16,7 +16,8 @@ const (
 	QueueRules   = "rules"  // evaluates follow-up rules for tracking events
 	QueueDefault = river.QueueDefault
 	// QueueMessages holds transactional messages (messages.QueueMessages),
-	// one job each, apart from campaign sends.
+	// a job per group the API stored together (up to messages.MaxBatchJob
+	// messages), apart from campaign sends.
 	QueueMessages = messages.QueueMessages
 )
 

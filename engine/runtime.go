@@ -67,7 +67,9 @@ func New(cfg Config) *Engine {
 func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &LaunchWorker{Pool: e.cfg.Pool, Base: e.Base, Started: e.triggers.invalidate})
 	river.AddWorker(workers, e.send)
-	river.AddWorker(workers, &MessageWorker{Send: e.send})
+	messageWorker := &MessageWorker{Send: e.send}
+	river.AddWorker(workers, messageWorker)
+	river.AddWorker(workers, &MessageBatchWorker{Messages: messageWorker})
 	river.AddWorker(workers, &RulesWorker{Rules: e.rules})
 	river.AddWorker(workers, &TimerWorker{Rules: e.rules})
 	river.AddWorker(workers, &WebhookWorker{Pool: e.cfg.Pool, Webhook: e.webhook})

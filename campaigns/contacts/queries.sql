@@ -566,3 +566,11 @@ SELECT c.status,
 	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key),
 	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2))
 FROM contacts c WHERE c.id = $1;
+
+-- name: sendability_many
+-- sendability for many contacts: each one's id, status and whether its
+-- address or domain is suppressed.
+SELECT c.id, c.status,
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key),
+	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2))
+FROM contacts c WHERE c.id = ANY($1);

@@ -103,14 +103,21 @@ func Sendability(ctx context.Context, db DBTX, contactID int64, transactional bo
 	if err != nil {
 		return false, "", fmt.Errorf("sendability: %w", err)
 	}
+	ok, reason = sendVerdict(status, address, domain, transactional)
+	return ok, reason, nil
+}
+
+// sendVerdict is Sendability's decision for a contact's status and
+// whether its address or domain is suppressed.
+func sendVerdict(status string, address, domain, transactional bool) (bool, string) {
 	switch {
 	case address:
-		return false, "the address is on the suppression list", nil
+		return false, "the address is on the suppression list"
 	case domain:
-		return false, "the address's domain is on the suppression list", nil
+		return false, "the address's domain is on the suppression list"
 	case status == StatusActive, status == StatusUnsubscribed && transactional:
-		return true, "", nil
+		return true, ""
 	default:
-		return false, "the contact is " + status, nil
+		return false, "the contact is " + status
 	}
 }

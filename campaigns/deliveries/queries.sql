@@ -143,3 +143,12 @@ SELECT id, false FROM deliveries WHERE campaign_id = $1 AND step = $2 AND contac
 -- A delivery's status and times, as a transactional message's answer shows them.
 SELECT status, attempts, last_error, queued_at, sent_at, bounced_at, first_open_at, first_click_at
 FROM deliveries WHERE id = $1;
+
+-- name: create_rounds
+-- create_one for many transactional messages at once: row i is a delivery
+-- of campaign $2[i] to contact $3[i] in round $4[i] (a new message's id,
+-- so none exists yet); each new row's id comes back with its round.
+INSERT INTO deliveries (campaign_id, step, contact_id, round)
+SELECT v.c, $1, v.k, v.r FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS v(c, k, r)
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+RETURNING id, round;

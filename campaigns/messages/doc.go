@@ -7,14 +7,20 @@
 // delivery of its template's transactional campaign (campaigns
 // EnsureTransactional) in a round of its own (the message's id), so its
 // sends, opens and clicks land in the same reports and rollups as campaign
-// mail. The API's transaction stores the message, its delivery and a River
-// job (SendArgs, on QueueMessages) together; the engine works the job
-// (engine.MessageWorker) through the same render path, mailer pool and
-// outcome recording as campaign sends, and sets the message's status with
-// the delivery's (Finish).
+// mail. Concurrent requests are stored together (a group commit,
+// internal/groupcommit): one transaction stores their messages, their
+// deliveries and a River job per MaxBatchJob of them (BatchArgs, on
+// QueueMessages), and answers each request once it has committed. The
+// engine works a batch (engine.MessageBatchWorker: one claim, one contact
+// read) through the same render path, mailer pool and outcome recording as
+// campaign sends, and sets each message's status with its delivery's
+// (Finish). A group that fails as a whole is stored again one request at
+// a time, so a request fails only for reasons of its own.
 //
 // Idempotency: the unique idempotency_key decides between concurrent
 // requests with one key: the second waits for the first's commit and gets
-// its answer (or a 422 when its body differs: the request hash). Keys older
+// its answer (or a 422 when its body differs: the request hash). Within
+// one group the first request with a key is stored and the others get its
+// answer. Keys older
 // than KeyTTL are released on use and by the ExpireKeysWorker sweep.
 package messages

@@ -81,3 +81,25 @@ func PeriodicExpireKeys() *river.PeriodicJob {
 		return ExpireKeysArgs{}, nil
 	}, nil)
 }
+
+// BatchArgs is a group of messages stored together (one API transaction),
+// sent by one job (engine.MessageBatchWorker): one claim, one contact read
+// and one recording for all of them. Messages stored before batching were
+// one SendArgs job each; both kinds are worked.
+type BatchArgs struct {
+	Messages []SendArgs `json:"messages"`
+}
+
+// Kind implements river.JobArgs.
+func (BatchArgs) Kind() string { return "message_batch" }
+
+// InsertOpts puts message batches on the messages queue; a retry resends
+// only the batch's messages still queued (temporary failures).
+func (BatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMessages, MaxAttempts: MaxAttempts}
+}
+
+// MaxBatchJob is the most messages one BatchArgs job carries: a group
+// larger than this is split, so several workers and SMTP connections
+// share it.
+const MaxBatchJob = 32

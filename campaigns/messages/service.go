@@ -17,6 +17,7 @@ import (
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/groupcommit"
 	"github.com/peykar/peykar/templates"
 )
 
@@ -43,6 +44,7 @@ type Service struct {
 	mu        sync.Mutex
 	templates map[int64]cachedTemplate
 	campaigns map[int64]int64 // template → its transactional campaign
+	group     groupcommit.Group[*request]
 }
 
 type cachedTemplate struct {
@@ -58,7 +60,9 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, templates: map[int64]cachedTemplate{}, campaigns: map[int64]int64{}}
+	s := &Service{cfg: cfg, templates: map[int64]cachedTemplate{}, campaigns: map[int64]int64{}}
+	s.group.Write, s.group.Writers = s.writeGroup, groupWriters
+	return s
 }
 
 // Answer is what POST /messages answers, the first time and on every
@@ -74,7 +78,8 @@ type Answer struct {
 // Send stores a message and its send job, or answers the first answer of
 // key. It fails with errs.Invalid (the request, the template, the key used
 // with another request) or errs.NotFound-free field errors naming what is
-// wrong.
+// wrong. Concurrent calls are stored together (a group commit, group.go);
+// the answer comes once the message and its job are committed.
 func (s *Service) Send(ctx context.Context, key string, in Input) (Answer, error) {
 	if err := checkKey(key); err != nil {
 		return Answer{}, err
@@ -82,6 +87,18 @@ func (s *Service) Send(ctx context.Context, key string, in Input) (Answer, error
 	if err := in.normalize(); err != nil {
 		return Answer{}, err
 	}
+	r := &request{key: key, in: in, hash: in.hash()}
+	if err := s.group.Do(ctx, r); err != nil || r.alone {
+		// The group failed as a whole (or this request needs the
+		// one-at-a-time path): store it on its own, which fails only
+		// for reasons of its own.
+		return s.sendAlone(ctx, key, in)
+	}
+	return r.ans, r.err
+}
+
+// sendAlone is Send for one request in a transaction of its own.
+func (s *Service) sendAlone(ctx context.Context, key string, in Input) (Answer, error) {
 	tpl, err := s.template(ctx, in)
 	if err != nil {
 		return Answer{}, err
@@ -205,6 +222,13 @@ func (s *Service) replay(ctx context.Context, key string, hash []byte) (Answer, 
 	if err != nil {
 		return Answer{}, err
 	}
+	return answerHeld(id, held, hash)
+}
+
+// answerHeld answers a request (hash) whose key message id holds (held):
+// its first answer when the requests are the same, a refusal when they
+// differ.
+func answerHeld(id int64, held, hash []byte) (Answer, error) {
 	if !bytes.Equal(held, hash) {
 		e := errs.Field("Idempotency-Key", "was used within %s for message %d with a different request; use a new key for a different message", KeyTTL, id)
 		e.Details = map[string]any{"id": id}
@@ -239,14 +263,21 @@ func (s *Service) template(ctx context.Context, in Input) (templates.Template, e
 	if err != nil {
 		return t, err
 	}
+	return t, s.checkTemplate(t, in)
+}
+
+// checkTemplate checks template t for a message in: marked transactional
+// when the message is, it compiles, and the data holds every key it
+// reads.
+func (s *Service) checkTemplate(t templates.Template, in Input) error {
 	if in.Transactional && !t.Transactional {
-		return t, errs.Field("transactional", "template %d (%q) is not marked transactional: an admin marks it on its template page "+
+		return errs.Field("transactional", "template %d (%q) is not marked transactional: an admin marks it on its template page "+
 			"(Transactional) or with PUT /api/v1/templates/%d \"transactional\": true; or send it without \"transactional\", "+
 			"which respects unsubscriptions", t.ID, t.Name, t.ID)
 	}
 	c, err := s.compiled(t)
 	if err != nil {
-		return t, errs.Field("template_id", "template %d (%q) does not compile: %v", t.ID, t.Name, err)
+		return errs.Field("template_id", "template %d (%q) does not compile: %v", t.ID, t.Name, err)
 	}
 	var p []*errs.Error
 	for _, k := range c.DataKeys() {
@@ -254,7 +285,7 @@ func (s *Service) template(ctx context.Context, in Input) (templates.Template, e
 			p = append(p, errs.Field("data."+k, "is required: template %d (%q) reads {{ .Data.%s }}", t.ID, t.Name, k))
 		}
 	}
-	return t, errs.Collect(p)
+	return errs.Collect(p)
 }
 
 // compiled compiles t once per version.

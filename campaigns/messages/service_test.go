@@ -113,9 +113,11 @@ func TestSendIdempotencyAndExpiry(t *testing.T) {
 	require.Equal(t, campaigns.StatusRunning, c.Status)
 	require.Equal(t, "receipt", c.Name)
 	require.Equal(t, []campaigns.Step{{Key: campaigns.TransactionalStep, TemplateID: receipt.ID}}, c.Steps)
-	var jobs int
-	require.NoError(t, s.cfg.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'message' AND queue = $1`, QueueMessages).Scan(&jobs))
-	require.Equal(t, 2, jobs)
+	var jobs, sends int
+	require.NoError(t, s.cfg.Pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(jsonb_array_length(args->'messages')), 0)
+		FROM river_job WHERE kind = 'message_batch' AND queue = $1`, QueueMessages).Scan(&jobs, &sends))
+	require.Equal(t, 2, jobs, "one request at a time: a job each")
+	require.Equal(t, 2, sends)
 
 	// A day on, the sweep releases k1 (not k2, a minute younger) and k1 sends anew.
 	n, err := ExpireKeys(ctx, s.cfg.Pool, now.Add(KeyTTL-time.Minute), 100)

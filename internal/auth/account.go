@@ -141,6 +141,7 @@ func revokeTokensOf(ctx context.Context, db DBTX, userID int64) error {
 	if _, err := db.Exec(ctx, query("revoke_tokens_of"), userID); err != nil {
 		return fmt.Errorf("revoke the user's tokens: %w", err)
 	}
+	tokenRevoked()
 	return nil
 }
 

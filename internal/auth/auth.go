@@ -82,6 +82,7 @@ type Auth struct {
 	csrf      csrfKeys
 	guard     *loginGuard
 	forbidden func(c echo.Context, message string) error
+	tokens    tokenCache
 }
 
 // OnPageForbidden sets how pages answer a role that may not see them (an

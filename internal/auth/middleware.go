@@ -51,7 +51,7 @@ func (a *Auth) Identify() echo.MiddlewareFunc {
 				if !strings.EqualFold(scheme, "Bearer") || secret == "" {
 					return errs.New(errs.Unauthorized, `the Authorization header must be "Bearer <token>"`)
 				}
-				t, err := TokenBySecret(ctx, a.cfg.Pool, strings.TrimSpace(secret))
+				t, err := a.tokens.lookup(ctx, a.cfg.Pool, strings.TrimSpace(secret))
 				if err != nil {
 					return err
 				}

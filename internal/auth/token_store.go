@@ -83,13 +83,15 @@ func ListTokens(ctx context.Context, db DBTX) ([]Token, error) {
 	})
 }
 
-// RevokeToken stops a token working. It returns NotFound for an unknown id;
-// revoking twice is not an error.
+// RevokeToken stops a token working (in this process at once, in others
+// within TokenCacheTTL). It returns NotFound for an unknown id; revoking
+// twice is not an error.
 func RevokeToken(ctx context.Context, db DBTX, id int64) error {
 	tag, err := db.Exec(ctx, query("revoke_token"), id)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
+	tokenRevoked()
 	if tag.RowsAffected() == 0 {
 		return errs.New(errs.NotFound, "token %d not found", id)
 	}
