@@ -147,6 +147,9 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 			if !sameAudience(old, *c) {
 				return errs.New(errs.Conflict, "a %s campaign's segment, entry, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
 			}
+			if err := keepHoldout(old, *c); err != nil {
+				return err
+			}
 		default:
 			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)
 		}
