@@ -20,7 +20,7 @@ func (st *Settings) checkHoldout() error {
 // left draft: its launch walk records the group as it goes, so a new
 // share would split the audience by two rules.
 func keepHoldout(old, c Campaign) error {
-	if old.Settings.Holdout == c.Settings.Holdout {
+	if math.Abs(old.Settings.Holdout-c.Settings.Holdout) < 1e-9 { // a percent typed back in a form
 		return nil
 	}
 	return &errs.Error{Code: errs.Conflict, Field: "settings.holdout",
