@@ -39,6 +39,7 @@ func main() {
 	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
 	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	holdout := flag.Float64("holdout", 0, "share of the audience kept out of the campaign (settings.holdout), e.g. 0.1")
 	flag.Parse()
 	if *workers == 0 {
 		*workers = 2 * *poolSize
@@ -94,6 +95,7 @@ func main() {
 	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
 	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
 		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
+	c.Settings.Holdout = *holdout
 	check(svc.Create(ctx, &c))
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -126,6 +128,11 @@ func main() {
 	rate := float64(got) / elapsed.Seconds()
 	var sent int
 	check(pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'`, c.ID).Scan(&sent))
+	if *holdout > 0 {
+		var held int
+		check(pool.QueryRow(ctx, `SELECT count(*) FROM campaign_holdouts WHERE campaign_id = $1`, c.ID).Scan(&held))
+		fmt.Printf("holdout %.2f: %d of %d contacts held out (per-message figures below divide by the messages sent)\n", *holdout, held, *n)
+	}
 	fmt.Printf("engine: %d msgs (%d deliveries sent) in %s → %.0f msgs/s end to end (launch to finished)\n", got, sent, elapsed.Round(time.Millisecond), rate)
 	perMsg := (used.Self + used.DB).Seconds() / float64(got)
 	fmt.Printf("cpu: this process (engine + sink) %.2fs, PostgreSQL %.2fs = %.0f µs per message; 2 cores fully ours would do ~%.0f msgs/s\n",
