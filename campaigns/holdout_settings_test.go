@@ -2,9 +2,11 @@ package campaigns
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/campaigns/holdout"
 	"github.com/peykar/peykar/internal/errs"
 )
 
@@ -34,4 +36,28 @@ func TestHoldoutSetting(t *testing.T) {
 	var e *errs.Error
 	require.ErrorAs(t, err, &e)
 	require.Equal(t, "settings.holdout", e.Field)
+}
+
+// The report reuses a holdout measure for holdoutMemoTTL, then measures
+// again; window_open follows the clock meanwhile.
+func TestHoldoutMemo(t *testing.T) {
+	t.Parallel()
+	var m holdoutMemo
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	_, ok := m.get(1, t0)
+	require.False(t, ok)
+	m.put(1, holdout.Report{Size: 7, WindowEndsAt: t0.Add(10 * time.Second), WindowOpen: true}, t0)
+	h, ok := m.get(1, t0.Add(5*time.Second))
+	require.True(t, ok)
+	require.EqualValues(t, 7, h.Size)
+	require.True(t, h.WindowOpen)
+	h, ok = m.get(1, t0.Add(15*time.Second))
+	require.True(t, ok)
+	require.False(t, h.WindowOpen, "the window closed while the measure was kept")
+	_, ok = m.get(2, t0)
+	require.False(t, ok, "per campaign")
+	_, ok = m.get(1, t0.Add(holdoutMemoTTL))
+	require.False(t, ok, "expired")
+	m.put(2, holdout.Report{}, t0.Add(holdoutMemoTTL))
+	require.NotContains(t, m.m, int64(1), "expired entries are dropped")
 }

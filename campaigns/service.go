@@ -96,6 +96,9 @@ type Service struct {
 	// Audience loads contacts for the pre-send fields check at launch; nil
 	// leaves that one check out (the others still run).
 	Audience AudienceLoader
+	// holdouts keeps each campaign's last holdout measure for a while
+	// (report_holdout.go).
+	holdouts holdoutMemo
 }
 
 func (s *Service) now() time.Time {
