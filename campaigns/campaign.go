@@ -157,6 +157,9 @@ type Settings struct {
 	// messages (the preference centre, the unsubscribe confirmation): en
 	// or fa (right to left). Default en.
 	Language string `json:"language,omitempty"`
+	// Holdout is the share of the audience (0 to 0.5) kept out of every
+	// send of the campaign to measure its lift (campaigns/holdout).
+	Holdout float64 `json:"holdout,omitempty"`
 }
 
 // FrequencyCap limits how often one contact hears from a campaign.
@@ -348,6 +351,7 @@ func (c *Campaign) checkSettings(p *problems) {
 		}
 	}
 	p.add(c.Settings.checkCurrency())
+	p.add(c.Settings.checkHoldout())
 	if _, err := settings.ParseConversionWindow(c.Settings.ConversionWindow); err != nil {
 		p.add(errs.Field("settings.conversion_window", "%s", settings.ErrConversionWindow.Error()))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"time"
+
+	"github.com/peykar/peykar/campaigns/holdout"
 )
 
 // Report is a campaign's performance, in the API's shape.
@@ -25,6 +27,9 @@ type Report struct {
 	// StepDeliveries are, by step key, the step's deliveries created and
 	// waiting (the journey map's numbers).
 	StepDeliveries map[string]StepDeliveries `json:"step_deliveries"`
+	// Holdout compares the campaign's holdout group with the people it
+	// was sent to (settings.holdout; absent without one, or before launch).
+	Holdout *holdout.Report `json:"holdout,omitempty"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -237,6 +242,9 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
 	if err := s.readFlow(ctx, c, &r); err != nil {
+		return Report{}, err
+	}
+	if err := s.readHoldout(ctx, c, &r); err != nil {
 		return Report{}, err
 	}
 	return r, nil

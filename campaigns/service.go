@@ -96,6 +96,9 @@ type Service struct {
 	// Audience loads contacts for the pre-send fields check at launch; nil
 	// leaves that one check out (the others still run).
 	Audience AudienceLoader
+	// holdouts keeps each campaign's last holdout measure for a while
+	// (report_holdout.go).
+	holdouts holdoutMemo
 }
 
 func (s *Service) now() time.Time {
@@ -146,6 +149,9 @@ func (s *Service) Update(ctx context.Context, c *Campaign) error {
 		case StatusScheduled, StatusRunning, StatusPaused, StatusFinished:
 			if !sameAudience(old, *c) {
 				return errs.New(errs.Conflict, "a %s campaign's segment, entry, channel, sender, steps and schedule cannot change; cancel it and create another", old.Status)
+			}
+			if err := keepHoldout(old, *c); err != nil {
+				return err
 			}
 		default:
 			return errs.New(errs.Conflict, "a %s campaign cannot change", old.Status)

@@ -14,6 +14,7 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/campaigns/holdout"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
@@ -187,6 +188,9 @@ func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign,
 	}
 	if !matched {
 		return nil, nil
+	}
+	if held, err := holdout.Enter(ctx, tx, c.ID, c.Settings.Holdout, contactID, now); err != nil || held {
+		return nil, err // a holdout member enters nothing: no entry, no send
 	}
 	step := c.Steps[0].Key
 	round, err := insertEntry(ctx, tx, c.ID, contactID, now, step, txID, EntryActive, "")

@@ -124,6 +124,9 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 			if page, err = onChannel(ctx, tx, &c, page); err != nil {
 				return err
 			}
+			if page, err = withoutHoldout(ctx, tx, &c, page, w.Now()); err != nil {
+				return err
+			}
 			ids, err := insertDeliveries(ctx, tx, id, step, page.IDs, w.Now())
 			if err != nil {
 				return err

@@ -110,6 +110,8 @@ func explainTop(tr func(string, ...any) string, cp *campaigns.Campaign, e *errs.
 		}
 	case "steps":
 		return tr("err.launch_steps")
+	case "settings.holdout":
+		return holdoutProblem(tr, e)
 	case "segment_id":
 		if cp.SegmentID == nil {
 			return tr("err.launch_segment")

@@ -103,6 +103,10 @@ func parsePages(msg catalogue, lc locale) (map[string]*template.Template, error)
 			return s.FrequencyCap.Per
 		},
 		"actionValue": showAttributeValue,
+		// holdoutPercent and pp show settings.holdout and a difference of
+		// rates in percent (holdout_view.go).
+		"holdoutPercent": holdoutPercent,
+		"pp":             func(f float64) string { return lc.Fixed(100*f, 1, false) },
 		"webhookURL": func(s campaigns.Settings) string {
 			if s.Webhook == nil {
 				return ""

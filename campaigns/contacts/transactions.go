@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +36,13 @@ type Transaction struct {
 	Replayed bool `json:"replayed,omitempty"`
 }
 
+// ConversionTypes are the transaction types that count as conversions
+// (IsConversion); holdout lift counts them in both groups.
+var ConversionTypes = []string{"purchase", "conversion"}
+
 // IsConversion reports whether a transaction type counts as a conversion
 // (bumps conversions, revenue and last_purchase_at, and is attributed).
-func IsConversion(typ string) bool { return typ == "purchase" || typ == "conversion" }
+func IsConversion(typ string) bool { return slices.Contains(ConversionTypes, typ) }
 
 // ConversionFunc adapts a function to ConversionRecorder.
 type ConversionFunc func(ctx context.Context, tx pgx.Tx, t Transaction) error
