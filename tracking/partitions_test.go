@@ -126,3 +126,32 @@ func TestRetentionDropsAMonthAndKeepsTheReport(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Dropped{}, d, "no retention: everything is kept")
 }
+
+// TestClickInANewMonthSeesTheOldMonthsClick: the writer's read of a
+// delivery's earlier clicks is bounded by its first click (so older months
+// are pruned), and still finds a click months before: a second click of
+// the same link counts as a click, not as another clicker of the link.
+func TestClickInANewMonthSeesTheOldMonthsClick(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	this := MonthStart(time.Now())
+	old := this.AddDate(0, -3, 0)
+	_, err := EnsurePartitions(ctx, pool, old, 0)
+	require.NoError(t, err)
+	f := seedCampaign(t, pool, 1, old.AddDate(0, 0, -1))
+	svc := newService(t, pool)
+	defer func() { require.NoError(t, svc.Close(ctx)) }()
+	for _, at := range []time.Time{old.Add(time.Hour), time.Now()} {
+		_, err := svc.Record(ctx, Event{Type: TypeClick, DeliveryID: f.deliveries[0], LinkIdx: 0, UserAgent: browserUA, At: at})
+		require.NoError(t, err)
+	}
+	sum := func(metric string) (n int64) {
+		require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals
+			WHERE campaign_id = $1 AND metric = $2 AND NOT machine`, f.campaign, metric).Scan(&n))
+		return n
+	}
+	require.Equal(t, int64(2), sum(MetricClicks))
+	require.Equal(t, int64(1), sum(MetricLinkUniqueClicks), "one clicker of the link, whichever month")
+	require.Equal(t, int64(1), sum(MetricUniqueClicks))
+}
