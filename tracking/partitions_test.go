@@ -11,6 +11,18 @@ import (
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
+// currentMonths leaves a test database with exactly this month and the
+// PartitionAhead after it, whenever its template was migrated (a template
+// on a TEST_DATABASE_URL server may be months old).
+func currentMonths(t *testing.T, pool Beginner) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := EnsurePartitions(ctx, pool, time.Now(), PartitionAhead)
+	require.NoError(t, err)
+	_, err = DropExpiredPartitions(ctx, pool, MonthStart(time.Now()), time.Nanosecond)
+	require.NoError(t, err)
+}
+
 // TestEnsurePartitionsMovesStrayRowsAndRunsOnce: a row dated past the
 // months made lands in the default partition; the job, later, makes its
 // month and moves it there; a second run and four concurrent runs make
@@ -19,6 +31,7 @@ func TestEnsurePartitionsMovesStrayRowsAndRunsOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
+	currentMonths(t, pool)
 	this := MonthStart(time.Now())
 	f := seedCampaign(t, pool, 1, this)
 	stray := this.AddDate(0, 5, 3)
