@@ -155,9 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.smtp.DKIM = m.Config.dkim
 	m.registry = prometheus.NewRegistry()
-	if err := m.startPartitions(ctx); err != nil {
-		return err
-	}
+	m.startPartitions(ctx)
 	if err := m.startRiver(ctx); err != nil {
 		return err
 	}

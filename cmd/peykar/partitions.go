@@ -57,21 +57,22 @@ func (c *Config) validateRetention() error {
 }
 
 // startPartitions makes events' months ahead at startup (idempotent, one
-// process at a time), so a fresh or long-stopped database has this
-// month's partition before the first event, whatever the job's schedule,
-// and exposes the partitions on /metrics. The periodic job
+// process at a time), so a long-stopped database has this month's
+// partition before the first event, whatever the job's schedule, and
+// exposes the partitions on /metrics. The periodic job
 // (tracking.PeriodicPartitions) keeps them from then on and drops what is
-// past the retention.
-func (m *Main) startPartitions(ctx context.Context) error {
+// past the retention. A failure (events' lock held longer than the upkeep
+// waits) does not stop the process: nothing is lost meanwhile (events
+// without their month wait in the default partition) and the job retries.
+func (m *Main) startPartitions(ctx context.Context) {
 	created, err := tracking.EnsurePartitions(ctx, m.pool, time.Now(), tracking.PartitionAhead)
 	if err != nil {
-		return fmt.Errorf("partitions of events: %w", err)
+		m.Logger.WarnContext(ctx, "could not make the months of events ahead; the partition job will retry", slog.Any("error", err))
 	}
 	if len(created) > 0 {
 		m.Logger.InfoContext(ctx, "event partitions created", slog.Any("partitions", created))
 	}
 	m.registry.MustRegister(&partitionMetrics{pool: m.pool, logger: m.Logger})
-	return nil
 }
 
 // partitionMetrics reads events' partitions at each scrape.
