@@ -44,6 +44,14 @@ func FS() fs.FS {
 // refers to river_job), then Peykar's. It is idempotent, and concurrent
 // callers wait for each other on an advisory lock.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return MigrateTo(ctx, pool, logger, Latest())
+}
+
+// MigrateTo is Migrate up (or down) to Peykar's schema version, not the
+// latest: tests build a database as an older binary left it, fill it, and
+// then migrate it on (migration 038's test does). River's migrations are
+// always brought up to date.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, version int32) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -88,7 +96,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	m.OnStart = func(seq int32, name, _, _ string) {
 		logger.InfoContext(ctx, "applying migration", slog.Int("version", int(seq)), slog.String("name", name))
 	}
-	if err := m.Migrate(ctx); err != nil {
+	if err := m.MigrateTo(ctx, version); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

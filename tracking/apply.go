@@ -246,7 +246,8 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 		})
 	}
 	if len(clicked) > 0 {
-		b.Queue(query("clicked_links"), keys(clicked)).Query(func(rows pgx.Rows) error {
+		ids := keys(clicked)
+		b.Queue(query("clicked_links"), ids, clickedSince(st, ids)).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32

@@ -122,9 +122,14 @@ SELECT id, rules, settings FROM campaigns WHERE id = ANY($1);
 
 -- name: clicked_links
 -- Per clicked delivery, which links were clicked by people and by machines.
+-- $2 is, per delivery, a time its clicks are no older than (clickedSince):
+-- events is partitioned by month, and the bound prunes the months before
+-- it at run time, so a delivery costs a probe of its recent months, not
+-- one of every month kept.
 SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
-    FROM unnest($1::bigint[]) d(id) CROSS JOIN LATERAL (
+    FROM unnest($1::bigint[], $2::timestamptz[]) d(id, since) CROSS JOIN LATERAL (
         SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
+            AND occurred_at >= d.since
         OFFSET 0) e -- OFFSET 0: one index probe per clicked delivery, never a scan of events
     GROUP BY 1, 2;
 

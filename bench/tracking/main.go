@@ -68,6 +68,7 @@ func run() error {
 	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
 	genFlag := flag.String("gen", "", "load generator: wrk (default when wrk is on PATH) or go (in this process)")
 	threads := flag.Int("threads", 2, "wrk threads")
+	months := flag.Int("months", 0, "months of event partitions before this one (a year of history kept: 12)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -108,6 +109,9 @@ func run() error {
 	}
 	defer pool.Close()
 	if err := migrations.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	if _, err := tracking.EnsurePartitions(ctx, pool, time.Now().AddDate(0, -*months, 0), *months); err != nil {
 		return err
 	}
 	if *statements {

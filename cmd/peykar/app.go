@@ -155,6 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.smtp.DKIM = m.Config.dkim
 	m.registry = prometheus.NewRegistry()
+	m.startPartitions(ctx)
 	if err := m.startRiver(ctx); err != nil {
 		return err
 	}

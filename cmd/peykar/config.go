@@ -103,6 +103,12 @@ type Config struct {
 	// Currency (PEYKAR_CURRENCY) is the reporting currency of campaigns
 	// without settings.currency: three letters such as EUR. Default EUR.
 	Currency string
+	// EventsRetention (PEYKAR_EVENTS_RETENTION) is how long tracking events
+	// are kept: a number of days ("400d") or a duration ("9600h"), at least
+	// 31d. Whole months of events older than that are dropped by the
+	// partition job; reports, people and contact stats keep their totals.
+	// Default empty: events are kept forever.
+	EventsRetention string
 
 	webhooks    netguard.Policy // parsed WebhookAllowNetworks
 	smtp        mailer.Config   // parsed SMTPURL
@@ -110,6 +116,8 @@ type Config struct {
 	jobTimeout  time.Duration
 	dkim        *mailer.DKIMConfig
 	proxies     []*net.IPNet // parsed TrustedProxies
+
+	eventsRetention time.Duration // parsed EventsRetention; 0 keeps events
 }
 
 // envVars maps each flag to its environment variable.
@@ -136,6 +144,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
 	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
+	{"events-retention", "PEYKAR_EVENTS_RETENTION", "drop tracking events older than this, whole months at a time, e.g. 400d (default: keep forever)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -158,6 +167,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
 		"currency": &c.Currency,
+
+		"events-retention": &c.EventsRetention,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -263,7 +274,7 @@ func (c *Config) validate() error {
 	if !campaigns.CheckCurrency(c.Currency) {
 		return &ConfigError{"PEYKAR_CURRENCY", fmt.Sprintf("%q is not a three-letter currency code such as EUR", c.Currency)}
 	}
-	return nil
+	return c.validateRetention()
 }
 
 // validateJobTimes parses RescueAfter and JobTimeout. River rescues a job

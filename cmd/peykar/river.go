@@ -39,6 +39,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	river.AddWorker(workers, &analytics.RecomputeWorker{Pool: m.pool, Config: analytics.Config{Currency: m.Config.Currency}, Logger: m.Logger, MaxRun: m.Config.jobTimeout})
 	river.AddWorker(workers, &tracking.FoldWorker{Pool: m.pool, Logger: m.Logger})
 	river.AddWorker(workers, &messages.ExpireKeysWorker{Pool: m.pool, Logger: m.Logger})
+	river.AddWorker(workers, &tracking.PartitionWorker{Pool: m.pool, Retention: m.Config.eventsRetention, Logger: m.Logger})
 
 	keys := tracking.Keys{Current: []byte(m.secret)}
 	if m.Config.PreviousSecret != "" {
@@ -79,6 +80,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 			}, nil),
 			tracking.PeriodicFold(),
 			messages.PeriodicExpireKeys(),
+			tracking.PeriodicPartitions(),
 		}, m.engine.PeriodicJobs()...),
 	}
 	if m.Config.Mode == "web" {
