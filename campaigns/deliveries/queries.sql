@@ -143,3 +143,22 @@ SELECT id, false FROM deliveries WHERE campaign_id = $1 AND step = $2 AND contac
 -- A delivery's status and times, as a transactional message's answer shows them.
 SELECT status, attempts, last_error, queued_at, sent_at, bounced_at, first_open_at, first_click_at
 FROM deliveries WHERE id = $1;
+
+-- name: recent_sends
+-- The frequency cap's look back, for a group of contacts at once: their
+-- sends after $3, latest first per contact, of campaign $2 — or, when $2
+-- is 0, of every campaign but the transactional ones (POST /messages is
+-- exempt and not counted). deliveries_contact_campaign_idx finds each
+-- contact's rows.
+SELECT d.contact_id, d.sent_at FROM deliveries d
+WHERE d.contact_id = ANY($1) AND d.sent_at > $3
+	AND ($2::bigint = 0 OR d.campaign_id = $2)
+	AND ($2::bigint <> 0 OR NOT EXISTS (SELECT 1 FROM campaigns c
+		WHERE c.id = d.campaign_id AND c.transactional_template_id IS NOT NULL))
+ORDER BY d.contact_id, d.sent_at DESC;
+
+-- name: count_skipped_for
+-- How many of the campaign's deliveries were skipped for reason $2 (the
+-- frequency cap's count on the report): a range of the campaign's skipped
+-- rows on deliveries_campaign_status_idx.
+SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'skipped' AND last_error = $2;
