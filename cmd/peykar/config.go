@@ -103,6 +103,13 @@ type Config struct {
 	// Currency (PEYKAR_CURRENCY) is the reporting currency of campaigns
 	// without settings.currency: three letters such as EUR. Default EUR.
 	Currency string
+	// FrequencyCap (PEYKAR_FREQUENCY_CAP) is the operator's frequency cap
+	// across all campaigns, for campaigns without settings.frequency_cap:
+	// MAX/PER such as 2/24h, optionally /skip. Default none.
+	FrequencyCap string
+
+	// frequencyCap is FrequencyCap parsed (nil: none).
+	frequencyCap *campaigns.FrequencyCap
 
 	webhooks    netguard.Policy // parsed WebhookAllowNetworks
 	smtp        mailer.Config   // parsed SMTPURL
@@ -136,6 +143,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
 	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
+	{"frequency-cap", "PEYKAR_FREQUENCY_CAP", "at most MAX messages per contact per PER across all campaigns, e.g. 2/24h or 2/24h/skip (default: none)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -157,7 +165,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
-		"currency": &c.Currency,
+		"currency": &c.Currency, "frequency-cap": &c.FrequencyCap,
 	}
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -262,6 +270,9 @@ func (c *Config) validate() error {
 	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
 	if !campaigns.CheckCurrency(c.Currency) {
 		return &ConfigError{"PEYKAR_CURRENCY", fmt.Sprintf("%q is not a three-letter currency code such as EUR", c.Currency)}
+	}
+	if c.frequencyCap, err = campaigns.ParseFrequencyCap(c.FrequencyCap); err != nil {
+		return &ConfigError{"PEYKAR_FREQUENCY_CAP", err.Error()}
 	}
 	return nil
 }
