@@ -381,6 +381,7 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 		}
 		cp.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: n, Per: per}
 	}
+	readTiming(v, cp)
 	cp.Rules = readRules(v)
 	f.EndsAt = readJourney(v, lc, tr, cp, fail)
 	return f, bad
