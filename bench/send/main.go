@@ -39,6 +39,7 @@ func main() {
 	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
 	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	freqCap := flag.String("cap", "", "campaign frequency cap across all campaigns, as PEYKAR_FREQUENCY_CAP (e.g. 2/24h): measures the cap's check")
 	flag.Parse()
 	if *workers == 0 {
 		*workers = 2 * *poolSize
@@ -94,6 +95,8 @@ func main() {
 	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
 	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
 		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
+	c.Settings.FrequencyCap, err = campaigns.ParseFrequencyCap(*freqCap)
+	check(err)
 	check(svc.Create(ctx, &c))
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
