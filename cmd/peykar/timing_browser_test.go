@@ -94,4 +94,3 @@ func TestBrowserTimingSettings(t *testing.T) {
 	require.Equal(t, "09:00", attr(t, ctx, byName("settings.send_time.local_time"), "value"))
 	builderScreenshot(t, ctx, "timing-settings-fa.png")
 }
-
