@@ -160,12 +160,24 @@ type Settings struct {
 	// Holdout is the share of the audience (0 to 0.5) kept out of every
 	// send of the campaign to measure its lift (campaigns/holdout).
 	Holdout float64 `json:"holdout,omitempty"`
+	// SendTime sends each recipient's first step at a local time of day
+	// in the recipient's zone (timing_settings.go).
+	SendTime *SendTime `json:"send_time,omitempty"`
+	// QuietHours hold messages sent in a daily local window until it ends.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
 }
 
 // FrequencyCap limits how often one contact hears from a campaign.
 type FrequencyCap struct {
 	Max int    `json:"max"`
 	Per string `json:"per"` // a duration such as 24h
+	// Scope is "campaign" (the default: this campaign's follow-ups) or
+	// "all" (every message of every campaign counts and is capped).
+	Scope string `json:"scope,omitempty"`
+	// Action is what happens to a message over the cap: "hold" (the
+	// default: it waits until the window allows) or "skip" (it is skipped
+	// with reason frequency_cap and counted). Skip applies to scope "all".
+	Action string `json:"action,omitempty"`
 }
 
 // Window parses Per.
@@ -352,6 +364,7 @@ func (c *Campaign) checkSettings(p *problems) {
 	}
 	p.add(c.Settings.checkCurrency())
 	p.add(c.Settings.checkHoldout())
+	c.Settings.checkTiming(p)
 	if _, err := settings.ParseConversionWindow(c.Settings.ConversionWindow); err != nil {
 		p.add(errs.Field("settings.conversion_window", "%s", settings.ErrConversionWindow.Error()))
 	}

@@ -63,6 +63,9 @@ type Progress struct {
 	// reasons among (at most) the first ReasonSample failed and skipped
 	// deliveries, most frequent first.
 	Reasons []ProgressReason `json:"reasons"`
+	// Capped counts the skipped deliveries that the frequency cap skipped
+	// (action skip, reason frequency_cap); they are among Skipped.
+	Capped int64 `json:"capped"`
 }
 
 // ReasonSample bounds how many failed and skipped deliveries are read

@@ -128,6 +128,9 @@ func progress(ctx context.Context, db DBTX, campaignID int64, now time.Time) (ca
 	if p.Reasons, err = progressReasons(ctx, db, campaignID, p.Failed+p.Skipped); err != nil {
 		return p, err
 	}
+	if p.Capped, err = cappedCount(ctx, db, campaignID, p.Skipped); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 

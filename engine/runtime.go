@@ -38,6 +38,9 @@ type Config struct {
 	// real work (a launch slice, a chunk's send time, cache lifetimes)
 	// stay on the monotonic clock.
 	Clock func() time.Time
+	// FrequencyCap is the operator's default frequency cap
+	// (PEYKAR_FREQUENCY_CAP), for campaigns that set none; nil: none.
+	FrequencyCap *campaigns.FrequencyCap
 }
 
 // Engine is the runtime: it registers the workers and implements
@@ -60,6 +63,7 @@ func New(cfg Config) *Engine {
 	return &Engine{Base: base, cfg: cfg, webhook: hook, send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
 		BounceDomain: cfg.BounceDomain, Base: base, ReclaimAfter: cfg.RescueAfter, Webhook: hook,
+		FrequencyCap: cfg.FrequencyCap,
 	}, rules: &Rules{Pool: cfg.Pool, Base: base}}
 }
 

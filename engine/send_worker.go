@@ -81,6 +81,9 @@ type SendWorker struct {
 	baseservice.Base
 	// Webhook posts the webhook channel's messages.
 	Webhook Webhook
+	// FrequencyCap is the operator's default cap (PEYKAR_FREQUENCY_CAP)
+	// for campaigns without their own; nil: none.
+	FrequencyCap *campaigns.FrequencyCap
 	// ReclaimAfter is how old a claim of an earlier attempt of the same job
 	// must be before a retry takes it over (default 3 minutes; set it to
 	// River's RescueStuckJobsAfter).
@@ -365,7 +368,7 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 
 // prepareGroup renders a group of claimed deliveries; results has the
 // outcomes of those that will not be sent (contact no longer sendable, held
-// by the frequency cap, unrenderable).
+// by the frequency cap, send time or quiet hours, unrenderable).
 func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (ready []rendered, results []deliveries.Outcome, hold time.Duration, err error) {
 	ready = make([]rendered, 0, len(group))
 	results = make([]deliveries.Outcome, 0, len(group))
@@ -378,6 +381,10 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 		ids[i] = d.ContactID
 	}
 	sendable, err := w.sendableIn(ctx, c, ids)
+	if err != nil {
+		return nil, results, hold, err
+	}
+	gates, err := w.timingGates(ctx, c, group, byID)
 	if err != nil {
 		return nil, results, hold, err
 	}
@@ -406,12 +413,13 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: skipUnsubscribedDetail})
 			continue
 		}
-		if wait, err := w.capWait(ctx, c, d); err != nil {
-			return nil, results, hold, err
-		} else if wait > 0 {
-			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Held, Detail: "held by the frequency cap"})
-			if hold == 0 || wait < hold {
-				hold = wait
+		if g := gates[d.ID]; g.skip {
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: g.detail})
+			continue
+		} else if g.wait > 0 {
+			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Held, Detail: g.detail})
+			if hold == 0 || g.wait < hold {
+				hold = g.wait
 			}
 			continue
 		}
@@ -431,27 +439,6 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 		ready = append(ready, rendered{d: d, p: p, r: r})
 	}
 	return ready, results, hold, nil
-}
-
-// capWait is how long delivery d must wait under the campaign's frequency
-// cap: first steps are never held; a follow-up waits while the contact has
-// had Max messages of the campaign within Per.
-func (w *SendWorker) capWait(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery) (time.Duration, error) {
-	fc := c.Settings.FrequencyCap
-	if fc == nil || len(c.Steps) == 0 || d.Step == c.Steps[0].Key {
-		return 0, nil
-	}
-	window := fc.Window()
-	now := w.Now()
-	recent, err := deliveries.SentSince(ctx, w.Pool, d.ContactID, c.ID, now.Add(-window))
-	if err != nil {
-		return 0, fmt.Errorf("frequency cap: %w", err)
-	}
-	if len(recent) < fc.Max {
-		return 0, nil
-	}
-	// The Max-th most recent send must leave the window.
-	return recent[fc.Max-1].Add(window).Sub(now) + time.Second, nil
 }
 
 // rendered is a delivery ready to go out.

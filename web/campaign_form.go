@@ -382,6 +382,7 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 		cp.Settings.FrequencyCap = &campaigns.FrequencyCap{Max: n, Per: per}
 	}
 	cp.Settings.Holdout = readHoldoutPercent(v("settings.holdout"), tr, fail)
+	readTiming(v, cp)
 	cp.Rules = readRules(v)
 	f.EndsAt = readJourney(v, lc, tr, cp, fail)
 	return f, bad

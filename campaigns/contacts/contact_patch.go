@@ -76,6 +76,7 @@ func (p *ContactPatch) normalize() error {
 		}
 		add(safetext.Value(field, p.Attributes[k]))
 	}
+	add(checkTimezone(p.Attributes))
 	var err error
 	if p.TagsAdd, err = normalizeTags(p.TagsAdd); err != nil {
 		add(renameField(err, "tags_add"))

@@ -54,6 +54,9 @@ func (in *ContactInput) normalize() error {
 	if err := safetext.Value("attributes", in.Attributes); err != nil {
 		return err
 	}
+	if err := checkTimezone(in.Attributes); err != nil {
+		return err
+	}
 	tags, err := normalizeTags(in.Tags)
 	if err != nil {
 		return err

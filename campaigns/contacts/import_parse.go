@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/peykar/peykar/campaigns/timing"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/safetext"
 )
@@ -190,6 +191,11 @@ func (p *csvParser) next() (importRow, *Rejection, error) {
 		default:
 			if v == "" {
 				continue
+			}
+			if p.names[i] == timing.Attribute {
+				if reason := timezoneRejection(v); reason != "" {
+					return importRow{}, &Rejection{Line: line, Reason: reason}, nil
+				}
 			}
 			if row.attrs == nil {
 				row.attrs = map[string]any{}

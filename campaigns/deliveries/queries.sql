@@ -152,3 +152,22 @@ INSERT INTO deliveries (campaign_id, step, contact_id, round)
 SELECT v.c, $1, v.k, v.r FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS v(c, k, r)
 ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
 RETURNING id, round;
+
+-- name: recent_sends
+-- The frequency cap's look back, for a group of contacts at once: their
+-- sends after $3, latest first per contact, of campaign $2 — or, when $2
+-- is 0, of every campaign but the transactional ones (POST /messages is
+-- exempt and not counted). deliveries_contact_campaign_idx finds each
+-- contact's rows.
+SELECT d.contact_id, d.sent_at FROM deliveries d
+WHERE d.contact_id = ANY($1) AND d.sent_at > $3
+	AND ($2::bigint = 0 OR d.campaign_id = $2)
+	AND ($2::bigint <> 0 OR NOT EXISTS (SELECT 1 FROM campaigns c
+		WHERE c.id = d.campaign_id AND c.transactional_template_id IS NOT NULL))
+ORDER BY d.contact_id, d.sent_at DESC;
+
+-- name: count_skipped_for
+-- How many of the campaign's deliveries were skipped for reason $2 (the
+-- frequency cap's count on the report): a range of the campaign's skipped
+-- rows on deliveries_campaign_status_idx.
+SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'skipped' AND last_error = $2;

@@ -109,6 +109,13 @@ type Config struct {
 	// partition job; reports, people and contact stats keep their totals.
 	// Default empty: events are kept forever.
 	EventsRetention string
+	// FrequencyCap (PEYKAR_FREQUENCY_CAP) is the operator's frequency cap
+	// across all campaigns, for campaigns without settings.frequency_cap:
+	// MAX/PER such as 2/24h, optionally /skip. Default none.
+	FrequencyCap string
+
+	// frequencyCap is FrequencyCap parsed (nil: none).
+	frequencyCap *campaigns.FrequencyCap
 
 	webhooks    netguard.Policy // parsed WebhookAllowNetworks
 	smtp        mailer.Config   // parsed SMTPURL
@@ -145,6 +152,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
 	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
 	{"events-retention", "PEYKAR_EVENTS_RETENTION", "drop tracking events older than this, whole months at a time, e.g. 400d (default: keep forever)"},
+	{"frequency-cap", "PEYKAR_FREQUENCY_CAP", "at most MAX messages per contact per PER across all campaigns, e.g. 2/24h or 2/24h/skip (default: none)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -166,7 +174,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
 		"dkim-domain": &c.DKIMDomain, "dkim-selector": &c.DKIMSelector, "dkim-key-file": &c.DKIMKeyFile,
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
-		"currency": &c.Currency,
+		"currency": &c.Currency, "frequency-cap": &c.FrequencyCap,
 
 		"events-retention": &c.EventsRetention,
 	}
@@ -273,6 +281,9 @@ func (c *Config) validate() error {
 	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
 	if !campaigns.CheckCurrency(c.Currency) {
 		return &ConfigError{"PEYKAR_CURRENCY", fmt.Sprintf("%q is not a three-letter currency code such as EUR", c.Currency)}
+	}
+	if c.frequencyCap, err = campaigns.ParseFrequencyCap(c.FrequencyCap); err != nil {
+		return &ConfigError{"PEYKAR_FREQUENCY_CAP", err.Error()}
 	}
 	return c.validateRetention()
 }

@@ -184,6 +184,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{env: map[string]string{"PEYKAR_SECRET": "short"}, want: "PEYKAR_SECRET: must be at least 32"},
 		{env: map[string]string{"PEYKAR_LOG_LEVEL": "loud"}, want: "PEYKAR_LOG_LEVEL"},
 		{args: []string{"--addr", "also-nonsense"}, want: "PEYKAR_ADDR"},
+		{env: map[string]string{"PEYKAR_FREQUENCY_CAP": "2/day"}, want: "PEYKAR_FREQUENCY_CAP: frequency cap \"2/day\": must be MAX/PER"},
 	}
 	for _, tc := range cases {
 		var stderr bytes.Buffer

@@ -55,7 +55,8 @@ func (m *Main) startRiver(ctx context.Context) error {
 	m.engine = engine.New(engine.Config{
 		Pool: m.pool, Mailer: smtpOut, Clock: time.Now, Signer: m.signer, BaseURL: m.Config.BaseURL,
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
-		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
+		Webhook:      engine.WebhookConfig{Policy: m.Config.webhooks},
+		FrequencyCap: m.Config.frequencyCap,
 	})
 	m.engine.Register(workers)
 	m.addFormWorker(workers)
