@@ -27,7 +27,11 @@ FROM ab_tests t WHERE campaign_id = $1;
 
 -- name: due_ab_tests
 -- Tests without a winner whose duration has passed at $1.
-SELECT campaign_id FROM ab_tests WHERE winner = '' AND ends_at <= $1 ORDER BY ends_at LIMIT 100;
+-- Manual tests wait for the marketer.
+SELECT t.campaign_id FROM ab_tests t
+WHERE t.winner = '' AND t.ends_at <= $1 AND NOT EXISTS (SELECT 1 FROM campaign_experiments e
+	WHERE e.campaign_id = t.campaign_id AND e.ab_test->>'winner' = 'manual')
+ORDER BY t.ends_at LIMIT 100;
 
 -- name: choose_winner
 -- Only the first choice counts: a test has one winner.

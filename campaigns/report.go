@@ -25,6 +25,10 @@ type Report struct {
 	// StepDeliveries are, by step key, the step's deliveries created and
 	// waiting (the journey map's numbers).
 	StepDeliveries map[string]StepDeliveries `json:"step_deliveries"`
+	// Variants are the A/B test's variants and their standing, and ABTest
+	// the test's state (abtest_standing.go); absent without a test.
+	Variants []VariantResult `json:"variants,omitempty"`
+	ABTest   *ABTestState    `json:"ab_test,omitempty"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -237,6 +241,9 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
 	if err := s.readFlow(ctx, c, &r); err != nil {
+		return Report{}, err
+	}
+	if err := abReport(ctx, s.Pool, &c, &r); err != nil {
 		return Report{}, err
 	}
 	return r, nil

@@ -38,6 +38,10 @@ type Config struct {
 	// real work (a launch slice, a chunk's send time, cache lifetimes)
 	// stay on the monotonic clock.
 	Clock func() time.Time
+	// Currency is the operator's reporting currency (PEYKAR_CURRENCY),
+	// which an A/B test on revenue per recipient compares in when the
+	// campaign names none; default campaigns.DefaultCurrency.
+	Currency string
 }
 
 // Engine is the runtime: it registers the workers and implements
@@ -77,6 +81,8 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &SegmentSyncWorker{Engine: e})
 	river.AddWorker(workers, &ContactCheckWorker{Engine: e})
 	river.AddWorker(workers, &EndJourneysWorker{Engine: e})
+	river.AddWorker(workers, &DecideABTestsWorker{Engine: e})
+	river.AddWorker(workers, &RemainderWorker{Engine: e})
 }
 
 // PeriodicJobs are the engine's scheduled chores.
@@ -90,6 +96,9 @@ func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 		}, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(endJourneysEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return EndJourneysArgs{}, nil
+		}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(decideABTestsEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return DecideABTestsArgs{}, nil
 		}, nil),
 	}
 }

@@ -54,7 +54,8 @@ func (m *Main) startRiver(ctx context.Context) error {
 	m.engine = engine.New(engine.Config{
 		Pool: m.pool, Mailer: smtpOut, Clock: time.Now, Signer: m.signer, BaseURL: m.Config.BaseURL,
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
-		Webhook: engine.WebhookConfig{Policy: m.Config.webhooks},
+		Webhook:  engine.WebhookConfig{Policy: m.Config.webhooks},
+		Currency: m.Config.Currency,
 	})
 	m.engine.Register(workers)
 	m.addFormWorker(workers)
