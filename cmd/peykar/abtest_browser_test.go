@@ -26,9 +26,9 @@ func TestBrowserABTest(t *testing.T) {
 		factory.Contact(t, m.pool, factory.Email(e))
 	}
 	seg := factory.Segment(t, m.pool, factory.SegmentName("Everyone"), factory.Rule(`contact.email contains "@"`))
-	body := factory.HTML(`<p>Hi</p><a href="https://shop.example/spring">Spring</a> <a href="{{ unsubscribe_url }}">Unsubscribe</a>`)
-	welcome := factory.Template(t, m.pool, factory.TemplateName("Welcome"), body)
-	offer := factory.Template(t, m.pool, factory.TemplateName("Offer"), body)
+	html := factory.HTML(`<p>Hi</p><a href="https://shop.example/spring">Spring</a> <a href="{{ unsubscribe_url }}">Unsubscribe</a>`)
+	welcome := factory.Template(t, m.pool, factory.TemplateName("Welcome"), html)
+	offer := factory.Template(t, m.pool, factory.TemplateName("Offer"), html)
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	set := func(sel, value string) chromedp.Action[chromedp.Void] {
 		q, _ := json.Marshal(sel)
