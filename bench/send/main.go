@@ -39,6 +39,7 @@ func main() {
 	workers := flag.Int("workers", 0, "concurrent send jobs (default 2×pool)")
 	bare := flag.Bool("bare", true, "also measure a bare go-mail loop")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	ab := flag.Bool("ab", false, "send with a 2-variant A/B test on test_share 1.0 (everyone gets a variant)")
 	flag.Parse()
 	if *workers == 0 {
 		*workers = 2 * *poolSize
@@ -94,6 +95,10 @@ func main() {
 	svc := &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger}
 	c := campaigns.Campaign{Name: "bench", SegmentID: &segID, From: campaigns.Address{Name: "Shop", Email: "news@shop.example"},
 		Steps: []campaigns.Step{{Key: "main", TemplateID: tplID}}}
+	if *ab {
+		c.Steps[0].Variants = []campaigns.Variant{{Key: "A"}, {Key: "B", Subject: "Spring B {{ .Contact.Name }}"}}
+		c.ABTest = &campaigns.ABTest{Step: "main", TestShare: 1, Metric: campaigns.ABMetricCTR, Duration: "4h"}
+	}
 	check(svc.Create(ctx, &c))
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
