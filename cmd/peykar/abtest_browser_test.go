@@ -45,6 +45,8 @@ func TestBrowserABTest(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="from.email"]`), "news@shop.example"),
 		set(`#f-segment_id`, id(seg.ID)),
 		set(`[name="steps[0].template_id"]`, id(welcome.ID)),
+	)
+	steps(t, ctx,
 		clickJS(`#add-variant`),
 		chromedp.WaitVisible(chromedp.CSS(`[name="steps[0].variants[0].key"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[name="steps[0].variants[0].key"]`), "A"),
@@ -53,6 +55,8 @@ func TestBrowserABTest(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="steps[0].variants[1].key"]`), "B"),
 		set(`[name="steps[0].variants[1].template_id"]`, id(offer.ID)),
 		chromedp.SendKeys(chromedp.CSS(`[name="steps[0].variants[1].subject"]`), "A better offer"),
+	)
+	steps(t, ctx,
 		set(`#f-ab_test\.test_share`, "2"),
 		set(`#f-ab_test\.duration`, "4h"),
 		set(`#f-ab_test\.winner`, "manual"),
@@ -65,9 +69,13 @@ func TestBrowserABTest(t *testing.T) {
 		set(`#f-ab_test\.test_share`, "1"),
 		clickJS(`#save`),
 		waitJS(`/\/admin\/campaigns\/\d+$/.test(location.pathname)`),
+	)
+	steps(t, ctx,
 		runJS(`window.confirm = () => true`),
 		clickJS("#action-launch"),
 		waitJS(`document.querySelector('#ab-variants tr[data-variant="B"]') !== null`),
+	)
+	steps(t, ctx,
 		// Everyone is in the test (share 1): the table fills as they are sent.
 		chromedp.Navigate(m.URL()+"/admin/campaigns/1"),
 		waitJS(`[...document.querySelectorAll('#ab-variants tbody tr td:nth-child(2)')].map(td => +td.textContent).reduce((a, b) => a + b, 0) === 4`),
