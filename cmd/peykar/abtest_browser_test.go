@@ -80,7 +80,7 @@ func TestBrowserABTest(t *testing.T) {
 		chromedp.Navigate(m.URL()+"/admin/campaigns/1"),
 		waitJS(`[...document.querySelectorAll('#ab-variants tbody tr td:nth-child(2)')].map(td => +td.textContent).reduce((a, b) => a + b, 0) === 4`),
 	)
-	require.Contains(t, text(t, ctx, "#ab-state"), "100%")
+	require.Contains(t, text(t, ctx, "#ab-state"), "100.0%")
 	require.Contains(t, text(t, ctx, "#ab-h"), "A/B test")
 	builderScreenshot(t, ctx, "ab-test-report.png")
 
