@@ -74,6 +74,9 @@ type Campaign struct {
 	Exit []Exit `json:"exit"`
 	// EndsAt is when a triggered campaign stops taking entries.
 	EndsAt *time.Time `json:"ends_at"`
+	// ABTest tests the variants of its step on a share of the audience
+	// and sends the winner to the rest (abtest.go).
+	ABTest *ABTest `json:"ab_test,omitempty"`
 }
 
 // withRulesState fills the read-only RulesActive and RulesEndAt at now,
@@ -99,6 +102,8 @@ type Address struct {
 type Step struct {
 	Key        string `json:"key"`
 	TemplateID int64  `json:"template_id"`
+	// Variants are the step's versions in the campaign's A/B test (2–5).
+	Variants []Variant `json:"variants,omitempty"`
 }
 
 // Rule is a follow-up rule: on an event (or a timer), when a predicate
@@ -321,6 +326,7 @@ func (c *Campaign) normalize() error {
 	collectGoals(&p, c.Goals)
 	c.checkSettings(&p)
 	c.checkJourney(&p)
+	c.checkExperiment(&p)
 	return errs.Collect(p)
 }
 

@@ -70,8 +70,10 @@ func get(ctx context.Context, db DBTX, id int64, queryName string) (Campaign, er
 	if c.Steps, err = steps(ctx, db, id); err != nil {
 		return c, err
 	}
-	c.TopicIDs, err = campaignTopics(ctx, db, id)
-	return c, err
+	if c.TopicIDs, err = campaignTopics(ctx, db, id); err != nil {
+		return c, err
+	}
+	return c, loadExperiment(ctx, db, &c)
 }
 
 func steps(ctx context.Context, db DBTX, id int64) ([]Step, error) {
@@ -108,6 +110,9 @@ func ListPage(ctx context.Context, db DBTX, after int64, limit int, archived boo
 		if list[i].TopicIDs, err = campaignTopics(ctx, db, list[i].ID); err != nil {
 			return nil, err
 		}
+		if err := loadExperiment(ctx, db, &list[i]); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
 }
@@ -133,6 +138,9 @@ func insert(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 	if err := saveTopics(ctx, tx, c); err != nil {
 		return err
 	}
+	if err := saveExperiment(ctx, tx, c); err != nil {
+		return err
+	}
 	return replaceSteps(ctx, tx, c.ID, c.Steps)
 }
 
@@ -147,6 +155,9 @@ func update(ctx context.Context, tx pgx.Tx, c *Campaign) error {
 		return wrapFK(err, "update campaign")
 	}
 	if err := saveTopics(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := saveExperiment(ctx, tx, c); err != nil {
 		return err
 	}
 	return replaceSteps(ctx, tx, c.ID, c.Steps)

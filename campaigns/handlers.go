@@ -30,6 +30,7 @@ func (s *Service) Routes(api *echo.Group) {
 	api.POST("/campaigns/:id/archive", s.archive(true))
 	api.POST("/campaigns/:id/unarchive", s.archive(false))
 	api.GET("/campaigns/:id/entries", s.entries)
+	api.POST("/campaigns/:id/ab_test/winner", s.pickWinner)
 }
 
 func (s *Service) create(c echo.Context) error {

@@ -30,6 +30,10 @@ type Report struct {
 	// Holdout compares the campaign's holdout group with the people it
 	// was sent to (settings.holdout; absent without one, or before launch).
 	Holdout *holdout.Report `json:"holdout,omitempty"`
+	// Variants are the A/B test's variants and their standing, and ABTest
+	// the test's state (abtest_standing.go); absent without a test.
+	Variants []VariantResult `json:"variants,omitempty"`
+	ABTest   *ABTestState    `json:"ab_test,omitempty"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -245,6 +249,9 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 		return Report{}, err
 	}
 	if err := s.readHoldout(ctx, c, &r); err != nil {
+		return Report{}, err
+	}
+	if err := abReport(ctx, s.Pool, &c, &r); err != nil {
 		return Report{}, err
 	}
 	return r, nil

@@ -189,11 +189,12 @@ func sameAudience(a, b Campaign) bool {
 		return false
 	}
 	for i := range a.Steps {
-		if a.Steps[i] != b.Steps[i] {
+		if !sameStep(a.Steps[i], b.Steps[i]) {
 			return false
 		}
 	}
-	return (a.ScheduledAt == nil) == (b.ScheduledAt == nil) && (a.ScheduledAt == nil || a.ScheduledAt.Equal(*b.ScheduledAt))
+	return (a.ScheduledAt == nil) == (b.ScheduledAt == nil) && (a.ScheduledAt == nil || a.ScheduledAt.Equal(*b.ScheduledAt)) &&
+		sameABTest(a.ABTest, b.ABTest)
 }
 
 // Launch checks that the campaign can send (a sender address, a non-empty
@@ -276,6 +277,9 @@ func (s *Service) checkLaunchable(ctx context.Context, tx pgx.Tx, c Campaign, op
 		out := make([]Link, len(links))
 		for j, l := range links {
 			out[j] = Link{Idx: l.Idx, URL: l.URL, Name: l.Name}
+		}
+		if out, err = variantLinks(ctx, tx, i, st, out, &p); err != nil {
+			return err
 		}
 		if err := SaveLinks(ctx, tx, c.ID, st.Key, out); err != nil {
 			return err

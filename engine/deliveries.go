@@ -98,6 +98,9 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	if remaining > 0 {
 		return false, nil
 	}
+	if pending, err := campaigns.RemainderPending(ctx, tx, campaignID); err != nil || pending {
+		return false, err // an A/B test's remainder waits for its winner
+	}
 	return campaigns.Finish(ctx, tx, campaignID)
 }
 

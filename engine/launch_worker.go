@@ -127,7 +127,7 @@ func (w *LaunchWorker) Work(ctx context.Context, job *river.Job[LaunchArgs]) err
 			if page, err = withoutHoldout(ctx, tx, &c, page, w.Now()); err != nil {
 				return err
 			}
-			ids, err := insertDeliveries(ctx, tx, id, step, page.IDs, w.Now())
+			ids, err := launchDeliveries(ctx, tx, &c, step, page.IDs, w.Now())
 			if err != nil {
 				return err
 			}

@@ -25,16 +25,11 @@ func (w *SendWorker) render(ctx context.Context, c *campaigns.Campaign, d delive
 
 // renderData is render with a transactional message's own data ({{ .Data.x }}).
 func (w *SendWorker) renderData(ctx context.Context, c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, data map[string]any) (*templates.Rendered, error) {
-	var templateID int64
-	for _, s := range c.Steps {
-		if s.Key == d.Step {
-			templateID = s.TemplateID
-		}
-	}
+	templateID, offset, variant := stepTemplate(c, d)
 	if templateID == 0 {
 		return nil, fmt.Errorf("campaign %d has no step %q", c.ID, d.Step)
 	}
-	tpl, err := w.templates.get(ctx, w.Pool, templateID)
+	tpl, err := w.variantTemplate(ctx, templateID, variant)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +37,7 @@ func (w *SendWorker) renderData(ctx context.Context, c *campaigns.Campaign, d de
 	if err != nil {
 		return nil, err
 	}
-	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: links}
+	tr := &deliveryTracker{signer: w.Signer, base: w.BaseURL, id: d.ID, links: links, offset: offset}
 	r, err := tpl.compiled.RenderContext(ctx, templates.Data{
 		Contact:  p.Profile(),
 		Campaign: templates.Campaign{ID: c.ID, Name: c.Name},
@@ -58,7 +53,7 @@ func (w *SendWorker) renderData(ctx context.Context, c *campaigns.Campaign, d de
 // UTF-8 quoted-printable, subject RFC 2047-encoded by go-mail, a stable
 // Message-ID derived from the delivery, and one-click unsubscribe headers.
 func (w *SendWorker) message(c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, r *templates.Rendered) (*mail.Msg, error) {
-	return w.messageFor(c, d, p, r, true)
+	return w.messageFor(withVariantSender(c, d), d, p, r, true)
 }
 
 // messageFor is message; bulk false (a transactional message marked
@@ -108,6 +103,9 @@ type deliveryTracker struct {
 	base   string
 	id     int64
 	links  map[int]string // the campaign's recorded links of this step: idx → URL
+	// offset places an A/B variant's own template's links among the
+	// step's (campaigns.VariantLinkOffset).
+	offset int
 }
 
 // ClickURL signs a short token (delivery, link index) when the click
@@ -115,6 +113,7 @@ type deliveryTracker struct {
 // personalised URL, or a template edited since launch — the token carries
 // the URL itself, signed, so the redirect always goes where the message said.
 func (t *deliveryTracker) ClickURL(idx int, target string) string {
+	idx += t.offset
 	personalised := ""
 	if url, ok := t.links[idx]; !ok || url != target {
 		personalised = target

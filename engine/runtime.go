@@ -41,6 +41,10 @@ type Config struct {
 	// FrequencyCap is the operator's default frequency cap
 	// (PEYKAR_FREQUENCY_CAP), for campaigns that set none; nil: none.
 	FrequencyCap *campaigns.FrequencyCap
+	// Currency is the operator's reporting currency (PEYKAR_CURRENCY),
+	// which an A/B test on revenue per recipient compares in when the
+	// campaign names none; default campaigns.DefaultCurrency.
+	Currency string
 }
 
 // Engine is the runtime: it registers the workers and implements
@@ -83,6 +87,8 @@ func (e *Engine) Register(workers *river.Workers) {
 	river.AddWorker(workers, &SegmentSyncWorker{Engine: e})
 	river.AddWorker(workers, &ContactCheckWorker{Engine: e})
 	river.AddWorker(workers, &EndJourneysWorker{Engine: e})
+	river.AddWorker(workers, &DecideABTestsWorker{Engine: e})
+	river.AddWorker(workers, &RemainderWorker{Engine: e})
 }
 
 // PeriodicJobs are the engine's scheduled chores.
@@ -96,6 +102,9 @@ func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 		}, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(endJourneysEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return EndJourneysArgs{}, nil
+		}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(decideABTestsEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return DecideABTestsArgs{}, nil
 		}, nil),
 	}
 }

@@ -90,6 +90,7 @@ type SendWorker struct {
 	ReclaimAfter time.Duration
 
 	templates templateCache
+	variants  variantCache
 	links     linkCache
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter

@@ -385,5 +385,6 @@ func readCampaignForm(c echo.Context, lc locale, tr func(string, ...any) string)
 	readTiming(v, cp)
 	cp.Rules = readRules(v)
 	f.EndsAt = readJourney(v, lc, tr, cp, fail)
+	readABTest(v, cp, fail)
 	return f, bad
 }

@@ -144,6 +144,7 @@ func Register(admin *echo.Group, deps Deps) error {
 	u.topicRoutes(admin)
 	u.wordsRoutes(admin)
 	u.formRoutes(admin)
+	u.abTestRoutes(admin)
 	u.notFoundRoute(admin) // last: it answers what no route above does
 	return nil
 }

@@ -40,7 +40,8 @@ WHERE id = ANY($2) AND (status = 'queued'
 RETURNING id, campaign_id, step, contact_id, attempts, round,
 	EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)
 	OR (d.round > 0 AND EXISTS (SELECT 1 FROM campaign_entries e
-		WHERE e.id = d.round AND e.campaign_id = d.campaign_id AND e.status = 'exited'));
+		WHERE e.id = d.round AND e.campaign_id = d.campaign_id AND e.status = 'exited')),
+	d.variant;
 
 -- name: still_claimed
 -- Rows among $1 that job $2 claimed and that are still sending: an earlier
@@ -171,3 +172,33 @@ ORDER BY d.contact_id, d.sent_at DESC;
 -- frequency cap's count on the report): a range of the campaign's skipped
 -- rows on deliveries_campaign_status_idx.
 SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'skipped' AND last_error = $2;
+
+-- name: create_variants
+-- create with each contact's A/B test variant ($4, in the order of $3).
+INSERT INTO deliveries (campaign_id, step, contact_id, variant)
+SELECT $1, $2, c, v FROM unnest($3::bigint[], $4::text[]) AS x (c, v)
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+RETURNING id;
+
+-- name: variant_outcomes
+-- Per variant of an A/B test's step: deliveries, sent, delivered (sent,
+-- not bounced), the people among the delivered who opened, clicked
+-- (humans) and converted, and the sum and sum of squares of each
+-- delivered person's revenue in currency $3 (its attributed transactions).
+WITH rev AS (
+	SELECT delivery_id, sum(value)::float8 AS v FROM transactions
+	WHERE campaign_id = $1 AND delivery_id IS NOT NULL AND upper(btrim(currency)) IN ($3, '')
+	GROUP BY 1
+)
+SELECT d.variant, count(*), count(d.sent_at),
+	count(*) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL),
+	count(*) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL AND d.first_open_at IS NOT NULL),
+	count(*) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL AND d.first_click_at IS NOT NULL),
+	count(*) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL AND d.converted_at IS NOT NULL),
+	coalesce(sum(rev.v) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL), 0),
+	coalesce(sum(rev.v * rev.v) FILTER (WHERE d.sent_at IS NOT NULL AND d.bounced_at IS NULL), 0)
+FROM deliveries d LEFT JOIN rev ON rev.delivery_id = d.id
+WHERE d.campaign_id = $1 AND d.step = $2 AND d.variant <> '' AND d.round = 0
+	-- the test group only: the remainder got the winner afterwards
+	AND NOT EXISTS (SELECT 1 FROM ab_remainder r WHERE r.campaign_id = d.campaign_id AND r.contact_id = d.contact_id)
+GROUP BY d.variant ORDER BY d.variant;

@@ -53,6 +53,8 @@ type Delivery struct {
 	// or an exit condition ended the delivery's round, so this delivery is
 	// skipped, not sent.
 	Exited bool
+	// Variant is the delivery's A/B test variant ("" outside a test).
+	Variant string
 }
 
 // Outcome is a claimed delivery's result to record.
@@ -101,7 +103,7 @@ func Claim(ctx context.Context, db DBTX, jobID int64, ids []int64, staleAfter ti
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
 		var d Delivery
-		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Round, &d.Exited)
+		return d, r.Scan(&d.ID, &d.CampaignID, &d.Step, &d.ContactID, &d.Attempts, &d.Round, &d.Exited, &d.Variant)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

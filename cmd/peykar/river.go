@@ -57,6 +57,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		BounceDomain: m.Config.BounceDomain, Logger: m.Logger, RescueAfter: m.Config.rescueAfter,
 		Webhook:      engine.WebhookConfig{Policy: m.Config.webhooks},
 		FrequencyCap: m.Config.frequencyCap,
+		Currency:     m.Config.Currency,
 	})
 	m.engine.Register(workers)
 	m.addFormWorker(workers)
