@@ -150,6 +150,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	temp := 0
 	var holdFor time.Duration
 	claimedAll := 0
+	stale := w.staleAfter(ctx, job.AttemptedBy)
 	for start := 0; start < len(ids); {
 		chunkSize := w.chunkSize()
 		status, throttle, err := w.status(ctx, id)
@@ -185,7 +186,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		chunk := ids[start:min(start+chunkSize, len(ids))]
 		start += len(chunk)
 		began := time.Now()
-		n, hold, got, err := w.sendChunk(ctx, job.ID, c, chunk)
+		n, hold, got, err := w.sendChunk(ctx, job.ID, stale, c, chunk)
 		if err != nil {
 			return err
 		}
@@ -285,8 +286,8 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // sendChunk claims, renders, sends and records one chunk. It returns how
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
-func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (temp int, hold time.Duration, claimedN int, err error) {
-	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
+func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, stale time.Duration, c *campaigns.Campaign, ids []int64) (temp int, hold time.Duration, claimedN int, err error) {
+	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, stale)
 	if err != nil || len(claimed) == 0 {
 		return 0, 0, 0, err
 	}
