@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
@@ -39,9 +40,8 @@ const (
 
 // outcomeBatch is a slice's outcomes waiting for the group commit.
 type outcomeBatch struct {
-	// ctx is the job's context without its cancel: it carries River's
-	// client for the follow-up jobs.
-	ctx               context.Context
+	// client enqueues the follow-up jobs (nil: the campaign has no rules).
+	client            *river.Client[pgx.Tx]
 	c                 *campaigns.Campaign
 	group             []deliveries.Delivery
 	results           []deliveries.Outcome
@@ -106,7 +106,7 @@ func (ws *commitWaits) wait() error {
 
 // submit hands b to the group commit, taking over a reservation of
 // reserved messages; b.done gets its result.
-func (w *SendWorker) submit(b *outcomeBatch, reserved int) chan error {
+func (w *SendWorker) submit(ctx context.Context, b *outcomeBatch, reserved int) chan error {
 	b.done = make(chan error, 1)
 	oc := &w.commits
 	oc.mu.Lock()
@@ -118,7 +118,7 @@ func (w *SendWorker) submit(b *outcomeBatch, reserved int) chan error {
 	oc.uncommitted += len(b.results) - reserved
 	if !oc.running {
 		oc.running = true
-		go w.commitLoop()
+		go w.commitLoop(context.WithoutCancel(ctx))
 	}
 	full := oc.n >= commitMax
 	oc.mu.Unlock()
@@ -133,7 +133,7 @@ func (w *SendWorker) submit(b *outcomeBatch, reserved int) chan error {
 
 // commitLoop flushes what waits every commitEvery, or at once when
 // commitMax outcomes wait; it ends after commitIdle empty intervals.
-func (w *SendWorker) commitLoop() {
+func (w *SendWorker) commitLoop(ctx context.Context) {
 	oc := &w.commits
 	t := time.NewTimer(commitEvery)
 	defer t.Stop()
@@ -160,7 +160,7 @@ func (w *SendWorker) commitLoop() {
 		}
 		idle = 0
 		oc.mu.Unlock()
-		w.flush(batch)
+		w.flush(ctx, batch)
 		oc.mu.Lock()
 		for _, b := range batch {
 			oc.uncommitted -= len(b.results)
@@ -175,8 +175,7 @@ func (w *SendWorker) commitLoop() {
 
 // flush records the batches in one transaction; when that fails, each
 // batch alone, so that one batch's failure is its job's only.
-func (w *SendWorker) flush(batch []*outcomeBatch) {
-	ctx := context.Background()
+func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error { return w.recordBatches(ctx, tx, batch) })
 	if err == nil || len(batch) == 1 {
 		for _, b := range batch {
@@ -208,7 +207,7 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pgx.Tx, batch []*outc
 		return err
 	}
 	for _, b := range batch {
-		if err := enqueueFollowUps(b.ctx, tx, b.c, b.group, b.results, now); err != nil {
+		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
 			return err
 		}
 		if err := settleEntries(ctx, tx, b.c, b.group, b.results); err != nil {

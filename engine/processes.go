@@ -68,16 +68,16 @@ func (p *Process) Start(ctx context.Context) error {
 		return fmt.Errorf("register process: %w", err)
 	}
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
-	go p.run()
+	go p.run(context.WithoutCancel(ctx))
 	return nil
 }
 
-func (p *Process) run() {
+func (p *Process) run(ctx context.Context) {
 	defer close(p.done)
 	t := time.NewTicker(HeartbeatEvery)
 	defer t.Stop()
 	for {
-		p.beat()
+		p.beat(ctx)
 		select {
 		case <-p.stop:
 			return
@@ -88,8 +88,8 @@ func (p *Process) run() {
 
 // beat writes the heartbeat and sweeps; a failure is logged and the next
 // beat tries again.
-func (p *Process) beat() {
-	ctx, cancel := context.WithTimeout(context.Background(), HeartbeatEvery)
+func (p *Process) beat(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, HeartbeatEvery)
 	defer cancel()
 	tag, err := p.Pool.Exec(ctx, queries.Get("process_heartbeat"), p.ID)
 	if err == nil && tag.RowsAffected() == 0 {

@@ -343,7 +343,10 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 	if err != nil {
 		return 0, 0, err
 	}
-	bctx := context.WithoutCancel(ctx)
+	var client *river.Client[pgx.Tx]
+	if len(c.Rules) > 0 {
+		client = river.ClientFromContext[pgx.Tx](ctx)
+	}
 	for i := 0; i == 0 || i < len(ready); i += sendSlice {
 		part := ready[i:min(i+sendSlice, len(ready))]
 		if err := w.reserve(ctx, len(part)); err != nil {
@@ -363,7 +366,7 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 			}
 		}
 		if len(out) > 0 {
-			*waits = append(*waits, w.submit(&outcomeBatch{ctx: bctx, c: c, group: group, results: out, sent: sent, hardBounced: hardBounced}, len(part)))
+			*waits = append(*waits, w.submit(ctx, &outcomeBatch{client: client, c: c, group: group, results: out, sent: sent, hardBounced: hardBounced}, len(part)))
 		}
 	}
 	return temp, hold, nil
@@ -554,11 +557,10 @@ func retryOrFail(d deliveries.Delivery, detail string) deliveries.Outcome {
 // tracking), and the timers of no_open/no_click/no_conversion rules watching
 // this step. A job evaluates every rule of its event type, so one job per
 // (delivery, event) is enough.
-func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []deliveries.Delivery, results []deliveries.Outcome, now time.Time) error {
+func enqueueFollowUps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, claimed []deliveries.Delivery, results []deliveries.Outcome, now time.Time) error {
 	if len(c.Rules) == 0 {
 		return nil
 	}
-	client := river.ClientFromContext[pgx.Tx](ctx)
 	stepOf := make(map[int64]string, len(claimed))
 	for _, d := range claimed {
 		stepOf[d.ID] = d.Step
