@@ -18,8 +18,8 @@ type EndJourneysArgs struct{}
 // Kind implements river.JobArgs.
 func (EndJourneysArgs) Kind() string { return "end_journeys" }
 
-// InsertOpts puts it on the default queue.
-func (EndJourneysArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDefault} }
+// InsertOpts puts it on the default queue, one at a time.
+func (EndJourneysArgs) InsertOpts() river.InsertOpts { return onceAtATime(QueueDefault) }
 
 // endJourneysEvery is how often ends_at is looked at; Enter refuses
 // entries from ends_at on whatever the status says.

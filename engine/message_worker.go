@@ -53,7 +53,7 @@ func (w *MessageWorker) NextRetry(job *river.Job[messages.SendArgs]) time.Time {
 func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendArgs]) error {
 	a := job.Args
 	pool := w.Send.Pool
-	claimed, err := deliveries.Claim(ctx, pool, job.ID, []int64{a.DeliveryID}, w.Send.reclaimAfter())
+	claimed, err := deliveries.Claim(ctx, pool, job.ID, []int64{a.DeliveryID}, w.Send.staleAfter(ctx, job.AttemptedBy))
 	if err != nil {
 		return err
 	}

@@ -114,3 +114,38 @@ DELETE FROM journey_members WHERE campaign_id = $1 AND contact_id = $2 RETURNING
 DELETE FROM journey_members WHERE (campaign_id, contact_id) IN (
 	SELECT campaign_id, contact_id FROM journey_members WHERE campaign_id = $1 AND seen_at < $2 LIMIT $3)
 RETURNING contact_id;
+
+-- name: process_register
+-- A process comes up under its id (its River client's): a restart under
+-- the same id is alive again.
+INSERT INTO processes (id, mode, host, pid) VALUES ($1, $2, $3, $4)
+ON CONFLICT (id) DO UPDATE SET mode = EXCLUDED.mode, host = EXCLUDED.host, pid = EXCLUDED.pid,
+	started_at = now(), heartbeat_at = now(), stopped_at = NULL;
+
+-- name: process_heartbeat
+-- The process is alive (a row swept away meanwhile is registered again).
+UPDATE processes SET heartbeat_at = now() WHERE id = $1;
+
+-- name: process_stop
+-- A clean stop: River has finished or cancelled the process's jobs.
+UPDATE processes SET stopped_at = now() WHERE id = $1;
+
+-- name: process_prune
+-- Processes gone for a day are forgotten.
+DELETE FROM processes WHERE coalesce(stopped_at, heartbeat_at) < now() - interval '1 day';
+
+-- name: orphaned_jobs
+-- Running jobs whose last attempt belongs to a process that stopped or
+-- whose heartbeat is older than $1: nobody works them. river_job is only
+-- read and locked here (SKIP LOCKED: two sweeping processes never take
+-- the same job); River's own driver statement rescues them.
+SELECT j.id, j.attempt, j.max_attempts, p.id FROM river_job j
+JOIN processes p ON p.id = j.attempted_by[array_upper(j.attempted_by, 1)]
+WHERE j.state = 'running' AND (p.stopped_at IS NOT NULL OR p.heartbeat_at < now() - $1::interval)
+ORDER BY j.id
+FOR UPDATE OF j SKIP LOCKED;
+
+-- name: processes_ended
+-- How many of the processes $1 are known to have ended: stopped, or no
+-- heartbeat for $2.
+SELECT count(*) FROM processes WHERE id = ANY($1) AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $2::interval);

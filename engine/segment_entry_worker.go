@@ -30,8 +30,8 @@ type SegmentSyncArgs struct{}
 // Kind implements river.JobArgs.
 func (SegmentSyncArgs) Kind() string { return "journey_segment_sync" }
 
-// InsertOpts puts the check on the rules queue.
-func (SegmentSyncArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueRules} }
+// InsertOpts puts the check on the rules queue, one at a time.
+func (SegmentSyncArgs) InsertOpts() river.InsertOpts { return onceAtATime(QueueRules) }
 
 // SegmentSyncWorker works SegmentSyncArgs.
 type SegmentSyncWorker struct {

@@ -52,8 +52,8 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 // chunk costs a claim and a contact read whatever its size, so chunks are as
 // large as chunkTime allows: sized from the time per message of recent
 // chunks, from sendChunk (when nothing is known yet) up to sendChunkMax.
-// Outcomes are still recorded every sendChunk messages, which bounds what a
-// crash can duplicate.
+// Outcomes go to the process's group commit every sendSlice messages
+// (outcome_commit.go), which bounds what a crash can duplicate.
 const (
 	sendChunk    = 50
 	sendChunkMax = 200
@@ -92,6 +92,7 @@ type SendWorker struct {
 	templates templateCache
 	variants  variantCache
 	links     linkCache
+	commits   outcomeCommitter
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter
 	statuses  map[int64]statusEntry
@@ -147,13 +148,21 @@ var errTempFailures = errors.New("some deliveries failed temporarily")
 
 // Work sends the batch in chunks, checking the campaign's status between
 // chunks: paused snoozes the job, cancelled skips what is left.
-func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) (err error) {
+	// The job's outcomes are committed before it ends, whatever ends it.
+	var waits commitWaits
+	defer func() {
+		if werr := waits.wait(); werr != nil && err == nil {
+			err = werr
+		}
+	}()
 	id := job.Args.CampaignID
 	ids := job.Args.DeliveryIDs
 	var c *campaigns.Campaign
 	temp := 0
 	var holdFor time.Duration
 	claimedAll := 0
+	stale := w.staleAfter(ctx, job.AttemptedBy)
 	for start := 0; start < len(ids); {
 		chunkSize := w.chunkSize()
 		status, throttle, err := w.status(ctx, id)
@@ -189,7 +198,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		chunk := ids[start:min(start+chunkSize, len(ids))]
 		start += len(chunk)
 		began := time.Now()
-		n, hold, got, err := w.sendChunk(ctx, job.ID, c, chunk)
+		n, hold, got, err := w.sendChunk(ctx, job.ID, stale, c, chunk, &waits)
 		if err != nil {
 			return err
 		}
@@ -201,6 +210,9 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		if hold > 0 && (holdFor == 0 || hold < holdFor) {
 			holdFor = hold
 		}
+	}
+	if err := waits.wait(); err != nil {
+		return err
 	}
 	if holdFor > 0 && temp == 0 {
 		// Follow-ups held back by the frequency cap: come back when the
@@ -289,8 +301,8 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // sendChunk claims, renders, sends and records one chunk. It returns how
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
-func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Campaign, ids []int64) (temp int, hold time.Duration, claimedN int, err error) {
-	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, w.reclaimAfter())
+func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, stale time.Duration, c *campaigns.Campaign, ids []int64, waits *commitWaits) (temp int, hold time.Duration, claimedN int, err error) {
+	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, stale)
 	if err != nil || len(claimed) == 0 {
 		return 0, 0, 0, err
 	}
@@ -307,13 +319,14 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 		byID[p.ID] = p
 	}
 
-	// Render, send and record in groups of sendChunk: a crash can
-	// duplicate at most the group being sent (sent, not yet recorded), and
-	// only a group's messages are in memory at once. Deliveries of later
+	// Render and send in groups of sendChunk, so only a group's messages
+	// are in memory at once; outcomes go to the group commit every
+	// sendSlice messages, so a crash can duplicate only those sent and not
+	// yet committed. Deliveries of later
 	// groups stay claimed if this fails, for the job's retry to reclaim
 	// once stale.
 	for g := 0; g < len(claimed); g += sendChunk {
-		n, h, err := w.sendGroup(ctx, c, claimed[g:min(g+sendChunk, len(claimed))], byID)
+		n, h, err := w.sendGroup(ctx, c, claimed[g:min(g+sendChunk, len(claimed))], byID, waits)
 		temp += n
 		if h > 0 && (hold == 0 || h < hold) {
 			hold = h
@@ -325,46 +338,42 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, c *campaigns.Ca
 	return temp, hold, len(claimed), nil
 }
 
-// sendGroup renders, sends and records a group of claimed deliveries.
-func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (temp int, hold time.Duration, err error) {
+// sendGroup renders a group of claimed deliveries and sends them in
+// slices of sendSlice, handing each slice's outcomes (the first with those
+// of the deliveries that will not be sent) to the group commit; waits
+// gets the commits to wait for.
+func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact, waits *commitWaits) (temp int, hold time.Duration, err error) {
 	ready, results, hold, err := w.prepareGroup(ctx, c, group, byID)
 	if err != nil {
 		return 0, 0, err
 	}
-	var sentContacts, hardBounced []int64
-	if c.Channel == campaigns.ChannelWebhook {
-		results, sentContacts = w.sendWebhooks(ctx, c, ready, results)
-	} else {
-		results, sentContacts, hardBounced = w.sendEmails(ctx, c, ready, results)
+	var client *river.Client[pgx.Tx]
+	if len(c.Rules) > 0 {
+		client = river.ClientFromContext[pgx.Tx](ctx)
 	}
-	for _, r := range results {
-		if r.Status == deliveries.Queued {
-			temp++
+	for i := 0; i == 0 || i < len(ready); i += sendSlice {
+		part := ready[i:min(i+sendSlice, len(ready))]
+		if err := w.reserve(ctx, len(part)); err != nil {
+			return temp, hold, err // the rest stay claimed for the job's retry
 		}
-	}
-	err = pgx.BeginFunc(context.WithoutCancel(ctx), w.Pool, func(tx pgx.Tx) error {
-		counts, err := recordResults(ctx, tx, results, w.Now())
-		if err != nil {
-			return err
+		var sent, hardBounced []int64
+		out := results
+		results = nil
+		if c.Channel == campaigns.ChannelWebhook {
+			out, sent = w.sendWebhooks(ctx, c, part, out)
+		} else {
+			out, sent, hardBounced = w.sendEmails(ctx, c, part, out)
 		}
-		if err := enqueueFollowUps(ctx, tx, c, group, results, w.Now()); err != nil {
-			return err
-		}
-		if err := settleEntries(ctx, tx, c, group, results); err != nil {
-			return err
-		}
-		if err := contacts.BumpSent(ctx, tx, sentContacts, w.Now()); err != nil {
-			return err
-		}
-		for _, cid := range hardBounced {
-			if err := contacts.Suppress(ctx, tx, cid, "bounced"); err != nil {
-				return err
+		for _, r := range out {
+			if r.Status == deliveries.Queued {
+				temp++
 			}
 		}
-		// Last: the campaign's shared counter rows stay locked only for the commit.
-		return tracking.AddCounts(ctx, tx, counts)
-	})
-	return temp, hold, err
+		if len(out) > 0 {
+			*waits = append(*waits, w.submit(ctx, &outcomeBatch{client: client, c: c, group: group, results: out, sent: sent, hardBounced: hardBounced}, len(part)))
+		}
+	}
+	return temp, hold, nil
 }
 
 // prepareGroup renders a group of claimed deliveries; results has the
@@ -536,11 +545,10 @@ func retryOrFail(d deliveries.Delivery, detail string) deliveries.Outcome {
 // tracking), and the timers of no_open/no_click/no_conversion rules watching
 // this step. A job evaluates every rule of its event type, so one job per
 // (delivery, event) is enough.
-func enqueueFollowUps(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, claimed []deliveries.Delivery, results []deliveries.Outcome, now time.Time) error {
+func enqueueFollowUps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], c *campaigns.Campaign, claimed []deliveries.Delivery, results []deliveries.Outcome, now time.Time) error {
 	if len(c.Rules) == 0 {
 		return nil
 	}
-	client := river.ClientFromContext[pgx.Tx](ctx)
 	stepOf := make(map[int64]string, len(claimed))
 	for _, d := range claimed {
 		stepOf[d.ID] = d.Step

@@ -21,8 +21,8 @@ type SweepArgs struct{}
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "sweep_deliveries" }
 
-// InsertOpts puts the sweep on the default queue.
-func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDefault} }
+// InsertOpts puts the sweep on the default queue, one at a time.
+func (SweepArgs) InsertOpts() river.InsertOpts { return onceAtATime(QueueDefault) }
 
 // SweepWorker works SweepArgs.
 type SweepWorker struct {

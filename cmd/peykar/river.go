@@ -65,7 +65,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
 	}
 
+	procID := engine.NewProcessID()
 	cfg := &river.Config{
+		ID:                   procID,
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
 		Workers:              workers,
 		Logger:               m.riverLogger(),
@@ -95,6 +97,9 @@ func (m *Main) startRiver(ctx context.Context) error {
 	}
 	m.river = client
 	m.engine.SetClient(client)
+	if err := m.startProcess(ctx, procID); err != nil {
+		return err
+	}
 	if m.Config.Mode == "web" {
 		return nil
 	}

@@ -1,0 +1,228 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/tracking"
+)
+
+// The send outcomes of all of a process's send jobs are committed together
+// (a group commit across connections): every commitEvery, or as soon as
+// commitMax outcomes wait, whichever comes first, one transaction records
+// them all with one statement over arrays, with their contacts' counts,
+// follow-up jobs and the campaign counters. A kill -9 can then re-send only
+// what the SMTP server accepted and no commit has recorded yet: the
+// messages being sent and the outcomes not committed yet, which together
+// stay under maxUncommitted (a sender reserves room for a slice before it
+// sends it: when the database is slow, sending slows rather than the crash
+// window growing). Senders do not otherwise
+// wait for the commit: a job waits for its outcomes only before it ends.
+const (
+	commitEvery    = 20 * time.Millisecond
+	commitMax      = 32
+	maxUncommitted = 96
+	// sendSlice is how many messages go to the mailer at once: their
+	// outcomes are known (and handed to the group commit) only when the
+	// slice is done.
+	sendSlice = 4
+	// commitIdle is how many empty intervals the committer waits before
+	// its goroutine ends (the next outcome starts it again).
+	commitIdle = 50
+)
+
+// outcomeBatch is a slice's outcomes waiting for the group commit.
+type outcomeBatch struct {
+	// client enqueues the follow-up jobs (nil: the campaign has no rules).
+	client            *river.Client[pgx.Tx]
+	c                 *campaigns.Campaign
+	group             []deliveries.Delivery
+	results           []deliveries.Outcome
+	sent, hardBounced []int64
+	done              chan error
+}
+
+// outcomeCommitter runs the group commit of a SendWorker.
+type outcomeCommitter struct {
+	mu      sync.Mutex
+	pending []*outcomeBatch
+	n       int
+	running bool
+	kick    chan struct{}
+	// uncommitted counts the messages reserved for sending and the
+	// outcomes submitted, until committed; room is closed when a flush
+	// ends, to wake senders waiting for room.
+	uncommitted int
+	room        chan struct{}
+}
+
+// reserve waits until n more messages keep the uncommitted under
+// maxUncommitted (or none are, whatever n) and reserves them; the slice's
+// submit takes the reservation over.
+func (w *SendWorker) reserve(ctx context.Context, n int) error {
+	oc := &w.commits
+	for {
+		oc.mu.Lock()
+		if oc.uncommitted == 0 || oc.uncommitted+n <= maxUncommitted {
+			oc.uncommitted += n
+			oc.mu.Unlock()
+			return nil
+		}
+		if oc.room == nil {
+			oc.room = make(chan struct{})
+		}
+		ch := oc.room
+		oc.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// commitWaits are a job's outcome batches not yet known to be committed.
+type commitWaits []chan error
+
+// wait returns once every batch has been committed (or has failed), with
+// the first error.
+func (ws *commitWaits) wait() error {
+	var first error
+	for _, ch := range *ws {
+		if err := <-ch; err != nil && first == nil {
+			first = err
+		}
+	}
+	*ws = (*ws)[:0]
+	return first
+}
+
+// submit hands b to the group commit, taking over a reservation of
+// reserved messages; b.done gets its result.
+func (w *SendWorker) submit(ctx context.Context, b *outcomeBatch, reserved int) chan error {
+	b.done = make(chan error, 1)
+	oc := &w.commits
+	oc.mu.Lock()
+	if oc.kick == nil {
+		oc.kick = make(chan struct{}, 1)
+	}
+	oc.pending = append(oc.pending, b)
+	oc.n += len(b.results)
+	oc.uncommitted += len(b.results) - reserved
+	if !oc.running {
+		oc.running = true
+		go w.commitLoop(context.WithoutCancel(ctx))
+	}
+	full := oc.n >= commitMax
+	oc.mu.Unlock()
+	if full {
+		select {
+		case oc.kick <- struct{}{}:
+		default:
+		}
+	}
+	return b.done
+}
+
+// commitLoop flushes what waits every commitEvery, or at once when
+// commitMax outcomes wait; it ends after commitIdle empty intervals.
+func (w *SendWorker) commitLoop(ctx context.Context) {
+	oc := &w.commits
+	t := time.NewTimer(commitEvery)
+	defer t.Stop()
+	for idle := 0; ; {
+		select {
+		case <-t.C:
+		case <-oc.kick:
+			if !t.Stop() {
+				<-t.C
+			}
+		}
+		t.Reset(commitEvery)
+		oc.mu.Lock()
+		batch := oc.pending
+		oc.pending, oc.n = nil, 0
+		if len(batch) == 0 {
+			if idle++; idle >= commitIdle {
+				oc.running = false
+				oc.mu.Unlock()
+				return
+			}
+			oc.mu.Unlock()
+			continue
+		}
+		idle = 0
+		oc.mu.Unlock()
+		w.flush(ctx, batch)
+		oc.mu.Lock()
+		for _, b := range batch {
+			oc.uncommitted -= len(b.results)
+		}
+		if oc.room != nil {
+			close(oc.room)
+			oc.room = nil
+		}
+		oc.mu.Unlock()
+	}
+}
+
+// flush records the batches in one transaction; when that fails, each
+// batch alone, so that one batch's failure is its job's only.
+func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error { return w.recordBatches(ctx, tx, batch) })
+	if err == nil || len(batch) == 1 {
+		for _, b := range batch {
+			b.done <- err
+		}
+		return
+	}
+	for _, b := range batch {
+		b.done <- pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+			return w.recordBatches(ctx, tx, []*outcomeBatch{b})
+		})
+	}
+}
+
+// recordBatches records outcome batches in tx: the deliveries in one
+// statement, what the sends trigger, the contacts' sent counts and
+// suppressions, and the campaign counters last, so that their shared rows
+// stay locked only for the commit.
+func (w *SendWorker) recordBatches(ctx context.Context, tx pgx.Tx, batch []*outcomeBatch) error {
+	now := w.Now()
+	var all []deliveries.Outcome
+	var sent []int64
+	for _, b := range batch {
+		all = append(all, b.results...)
+		sent = append(sent, b.sent...)
+	}
+	counts, err := recordResults(ctx, tx, all, now)
+	if err != nil {
+		return err
+	}
+	for _, b := range batch {
+		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
+			return err
+		}
+		if err := settleEntries(ctx, tx, b.c, b.group, b.results); err != nil {
+			return err
+		}
+	}
+	if err := contacts.BumpSent(ctx, tx, sent, now); err != nil {
+		return err
+	}
+	for _, b := range batch {
+		for _, cid := range b.hardBounced {
+			if err := contacts.Suppress(ctx, tx, cid, "bounced"); err != nil {
+				return err
+			}
+		}
+	}
+	return tracking.AddCounts(ctx, tx, counts)
+}
