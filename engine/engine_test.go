@@ -101,6 +101,7 @@ func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clo
 		defer cancel()
 		_ = client.Stop(ctx)
 	})
+	t.Cleanup(eng.StartInbox(ctx))
 	return &bundle{pool: pool, sink: sink, client: client, signer: signer, eng: eng,
 		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger, WebhookPolicy: hooks.Policy}}
 }

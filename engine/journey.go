@@ -65,6 +65,24 @@ type EntryCause struct {
 // checked when it is claimed). A contact that does not qualify is left
 // out silently. An unknown campaign is errs.NotFound.
 func (e *Engine) Enter(ctx context.Context, tx pgx.Tx, campaignID int64, contactIDs []int64, cause EntryCause) (int, error) {
+	ents := make([]entrant, len(contactIDs))
+	for i, id := range contactIDs {
+		ents[i] = entrant{contactID: id, cause: cause}
+	}
+	return e.enter(ctx, tx, campaignID, ents)
+}
+
+// entrant is one contact that may enter, and why.
+type entrant struct {
+	contactID int64
+	cause     EntryCause
+}
+
+// enter is Enter with a cause per contact (the inbox drainer's batches:
+// each contact's own event). The first step's deliveries are counted in
+// one rollup update and sent by as few jobs as the batch size allows, so a
+// batch of many entries touches the campaign's counter rows once.
+func (e *Engine) enter(ctx context.Context, tx pgx.Tx, campaignID int64, ents []entrant) (int, error) {
 	c, err := campaigns.Get(ctx, tx, campaignID)
 	if err != nil {
 		return 0, err
@@ -78,8 +96,8 @@ func (e *Engine) Enter(ctx context.Context, tx pgx.Tx, campaignID int64, contact
 		return 0, err
 	}
 	var sendIDs []int64
-	for _, id := range contactIDs {
-		ids, err := e.enterOne(ctx, tx, &c, j, id, cause, now)
+	for _, en := range ents {
+		ids, err := e.enterOne(ctx, tx, &c, j, en.contactID, en.cause, now)
 		if err != nil {
 			return 0, err
 		}
@@ -87,6 +105,11 @@ func (e *Engine) Enter(ctx context.Context, tx pgx.Tx, campaignID int64, contact
 	}
 	if len(sendIDs) == 0 {
 		return 0, nil
+	}
+	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: c.ID, Step: c.Steps[0].Key,
+		Metric: tracking.MetricDeliveries, At: now, N: int64(len(sendIDs))}})
+	if err != nil {
+		return 0, err
 	}
 	opts := &river.InsertOpts{}
 	if d := c.EntryDelay(); d > 0 {
@@ -193,7 +216,8 @@ func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign,
 	if err != nil {
 		return nil, err
 	}
-	return insertRound(ctx, tx, c.ID, step, contactID, round, now)
+	// The entry's step is set and enter counts the batch's deliveries.
+	return deliveries.CreateRound(ctx, tx, c.ID, step, []int64{contactID}, round)
 }
 
 // entryWhen evaluates entry.when for the contact. A run-time failure of

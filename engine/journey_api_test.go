@@ -93,6 +93,7 @@ func (j *journeyBundle) templates(t *testing.T, subjects ...string) []int64 {
 func (j *journeyBundle) waitJourneyJobs(t *testing.T) {
 	t.Helper()
 	j.waitSettled(t, 0, "journey_entry", "journey_exit")
+	j.waitInboxEmpty(t)
 }
 
 // fastForward makes the campaign's scheduled sends due now, after

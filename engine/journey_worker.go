@@ -19,6 +19,8 @@ import (
 )
 
 // EntryArgs lets a contact into a triggered campaign for a contact event.
+// Events now reach entries through the journey inbox (RunInbox); the worker
+// stays for jobs enqueued before it.
 type EntryArgs struct {
 	CampaignID int64        `json:"campaign_id"`
 	ContactID  int64        `json:"contact_id"`

@@ -114,3 +114,21 @@ DELETE FROM journey_members WHERE campaign_id = $1 AND contact_id = $2 RETURNING
 DELETE FROM journey_members WHERE (campaign_id, contact_id) IN (
 	SELECT campaign_id, contact_id FROM journey_members WHERE campaign_id = $1 AND seen_at < $2 LIMIT $3)
 RETURNING contact_id;
+
+-- name: inbox_add
+-- Contact events that may let their contacts into triggered campaigns
+-- (journey_inbox), written in the events' transaction.
+INSERT INTO journey_inbox (campaign_id, contact_id, event)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::jsonb[]);
+
+-- name: inbox_claim
+-- The oldest waiting rows, locked for this drain; rows another drainer
+-- holds are skipped (several worker processes drain in parallel).
+SELECT id, campaign_id, contact_id, event, attempts FROM journey_inbox
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED;
+
+-- name: inbox_done
+DELETE FROM journey_inbox WHERE id = ANY($1::bigint[]);
+
+-- name: inbox_failed
+UPDATE journey_inbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[]);
