@@ -17,7 +17,7 @@ import (
 // one drain lets many contacts in with one transaction, one rollup update
 // and a few send jobs (docs/benchmarks.md, "Journeys (issue 19)").
 const (
-	// inboxBatch is the most rows one drain takes.
+	// inboxBatch is the most rows one drain takes (Config.InboxBatch).
 	inboxBatch = 1000
 	// inboxPoll is how often an idle drainer looks at the inbox: the
 	// longest an event posted to another process waits before its entry.
@@ -79,7 +79,7 @@ func (e *Engine) RunInbox(ctx context.Context) {
 		case err != nil:
 			e.Logger.ErrorContext(ctx, "journey inbox: drain failed", slog.Any("error", err))
 			wait = inboxRetry
-		case n < inboxBatch:
+		case n < e.inboxBatch():
 			poll.Reset(inboxPoll)
 			select {
 			case <-ctx.Done():
@@ -121,7 +121,14 @@ type inboxRow struct {
 	attempts                  int
 }
 
-// DrainInbox takes up to inboxBatch waiting rows and, in one transaction,
+func (e *Engine) inboxBatch() int {
+	if e.cfg.InboxBatch > 0 {
+		return e.cfg.InboxBatch
+	}
+	return inboxBatch
+}
+
+// DrainInbox takes up to Config.InboxBatch waiting rows and, in one transaction,
 // lets their contacts in: one Enter per campaign, each contact with its own
 // event, under the same per-(campaign, contact) lock as every entry. Rows of
 // a campaign that is gone or cannot take entries are dropped, as the entry
@@ -130,7 +137,7 @@ type inboxRow struct {
 func (e *Engine) DrainInbox(ctx context.Context) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, e.cfg.Pool, func(tx pgx.Tx) error {
-		rows, err := claimInbox(ctx, tx)
+		rows, err := claimInbox(ctx, tx, e.inboxBatch())
 		if err != nil {
 			return err
 		}
@@ -197,8 +204,8 @@ func (e *Engine) drainCampaign(ctx context.Context, tx pgx.Tx, group []inboxRow)
 	return nil
 }
 
-func claimInbox(ctx context.Context, tx pgx.Tx) ([]inboxRow, error) {
-	rows, err := tx.Query(ctx, queries.Get("inbox_claim"), inboxBatch)
+func claimInbox(ctx context.Context, tx pgx.Tx, limit int) ([]inboxRow, error) {
+	rows, err := tx.Query(ctx, queries.Get("inbox_claim"), limit)
 	if err != nil {
 		return nil, fmt.Errorf("journey inbox: %w", err)
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	// real work (a launch slice, a chunk's send time, cache lifetimes)
 	// stay on the monotonic clock.
 	Clock func() time.Time
+	// InboxBatch is the most journey-inbox rows (contact events that may
+	// enter triggered campaigns) one drain lets in, in one transaction.
+	// Default 1000.
+	InboxBatch int
 }
 
 // Engine is the runtime: it registers the workers and implements
