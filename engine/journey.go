@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -95,13 +93,9 @@ func (e *Engine) enter(ctx context.Context, tx pgx.Tx, campaignID int64, ents []
 	if err != nil {
 		return 0, err
 	}
-	var sendIDs []int64
-	for _, en := range ents {
-		ids, err := e.enterOne(ctx, tx, &c, j, en.contactID, en.cause, now)
-		if err != nil {
-			return 0, err
-		}
-		sendIDs = append(sendIDs, ids...)
+	sendIDs, err := e.enterBatch(ctx, tx, &c, j, ents, now)
+	if err != nil {
+		return 0, err
 	}
 	if len(sendIDs) == 0 {
 		return 0, nil
@@ -161,65 +155,6 @@ func compileJourney(ctx context.Context, db DBTX, c *campaigns.Campaign) (journe
 	return j, err
 }
 
-// enterOne lets one contact in when it qualifies, and returns the new
-// delivery of the first step (none when it did not enter).
-func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, j journey, contactID int64, cause EntryCause, now time.Time) ([]int64, error) {
-	ok, err := contacts.IsSendable(ctx, tx, contactID)
-	if errs.Is(err, errs.NotFound) || (err == nil && !ok) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if j.segment != nil {
-		in, err := j.segment.Contains(ctx, tx, now, contactID)
-		if errs.Is(err, errs.Invalid) {
-			e.Logger.WarnContext(ctx, "entry: segment cannot be judged", slog.Int64("campaign_id", c.ID), slog.Any("error", err))
-			return nil, nil
-		}
-		if err != nil || !in {
-			return nil, err
-		}
-	}
-	if _, err := tx.Exec(ctx, queries.Get("lock_entry"), c.ID, contactID); err != nil {
-		return nil, fmt.Errorf("lock entry: %w", err)
-	}
-	if allowed, err := reentryAllows(ctx, tx, c, contactID, now); err != nil || !allowed {
-		return nil, err
-	}
-	var txID *int64
-	if cause.TransactionID != 0 {
-		txID = &cause.TransactionID
-		// An exit event recorded after the one that lets the contact in
-		// (a purchase right after the cart) may have been handled before
-		// this entry: it keeps them out. Exits take the same lock, so one
-		// of the two always sees the other.
-		if out, err := exitOvertook(ctx, tx, c, contactID, cause.TransactionID, now); err != nil || out {
-			return nil, err
-		}
-	}
-	matched, evalErr := e.entryWhen(ctx, tx, c, j, contactID, cause, now)
-	if evalErr != nil {
-		var de *errs.Error
-		if !errors.As(evalErr, &de) {
-			return nil, evalErr
-		}
-		e.Logger.WarnContext(ctx, "entry condition failed", slog.Int64("campaign_id", c.ID), slog.Int64("contact_id", contactID), slog.Any("error", evalErr))
-		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, de.Message)
-		return nil, err
-	}
-	if !matched {
-		return nil, nil
-	}
-	step := c.Steps[0].Key
-	round, err := insertEntry(ctx, tx, c.ID, contactID, now, step, txID, EntryActive, "")
-	if err != nil {
-		return nil, err
-	}
-	// The entry's step is set and enter counts the batch's deliveries.
-	return deliveries.CreateRound(ctx, tx, c.ID, step, []int64{contactID}, round)
-}
-
 // entryWhen evaluates entry.when for the contact. A run-time failure of
 // the expression is an *errs.Error (recorded as the entry's failure); any
 // other error is trouble reading the contact.
@@ -241,24 +176,6 @@ func (e *Engine) entryWhen(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign
 		return false, errs.New(errs.Invalid, "entry.when: %v", err)
 	}
 	return ok, nil
-}
-
-// reentryAllows applies c's re-entry policy to the contact's last entry.
-// The caller holds the (campaign, contact) lock.
-func reentryAllows(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, contactID int64, now time.Time) (bool, error) {
-	period := c.ReentryPeriod()
-	if period < 0 {
-		return true, nil
-	}
-	var last time.Time
-	err := tx.QueryRow(ctx, queries.Get("last_entry"), c.ID, contactID).Scan(&last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("last entry: %w", err)
-	}
-	return period > 0 && !now.Before(last.Add(period)), nil
 }
 
 func insertEntry(ctx context.Context, tx pgx.Tx, campaignID, contactID int64, at time.Time, step string, txID *int64, status, reason string) (int64, error) {

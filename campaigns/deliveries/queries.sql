@@ -143,3 +143,11 @@ SELECT id, false FROM deliveries WHERE campaign_id = $1 AND step = $2 AND contac
 -- A delivery's status and times, as a transactional message's answer shows them.
 SELECT status, attempts, last_error, queued_at, sent_at, bounced_at, first_open_at, first_click_at
 FROM deliveries WHERE id = $1;
+
+-- name: create_rounds
+-- create_round for many (contact, round) pairs at once: a batch of entries
+-- into a triggered campaign, each contact in its own entry's round.
+INSERT INTO deliveries (campaign_id, step, contact_id, round)
+SELECT $1, $2, u.contact_id, u.round FROM unnest($3::bigint[], $4::bigint[]) AS u(contact_id, round)
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+RETURNING id;
