@@ -148,3 +148,11 @@ INSERT INTO campaign_entries (campaign_id, contact_id, entered_at, step, transac
 SELECT $1, u.contact_id, $2, $3, u.transaction_id, 'active', '', NULL
 FROM unnest($4::bigint[], $5::bigint[]) AS u(contact_id, transaction_id)
 RETURNING id, contact_id;
+
+-- name: entries_done_if_idle
+-- entry_done for many entries (rounds $1) at once, each only when none of
+-- its deliveries waits to be sent (deliveries' round_pending).
+UPDATE campaign_entries e SET status = 'done'
+WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.contact_id = e.contact_id AND d.campaign_id = e.campaign_id
+                  AND d.round = e.id AND d.status IN ('queued', 'sending'));
