@@ -165,8 +165,10 @@ func (e *Engine) DrainInbox(ctx context.Context) (int, error) {
 			}
 			done = append(done, ids...)
 		}
-		if _, err := tx.Exec(ctx, queries.Get("inbox_done"), done); err != nil {
-			return fmt.Errorf("journey inbox: %w", err)
+		if len(done) > 0 {
+			if _, err := tx.Exec(ctx, queries.Get("inbox_done"), done); err != nil {
+				return fmt.Errorf("journey inbox: %w", err)
+			}
 		}
 		if len(failed) > 0 {
 			if _, err := tx.Exec(ctx, queries.Get("inbox_failed"), failed); err != nil {
