@@ -41,6 +41,8 @@ type bundle struct {
 	client *river.Client[pgx.Tx]
 	signer *tracking.Signer
 	eng    *engine.Engine
+	// stopInbox stops the engine's journey-inbox drainer (idempotent).
+	stopInbox func()
 }
 
 type testLogWriter struct{ t testing.TB }
@@ -69,6 +71,13 @@ func setupWebhooks(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig)
 // time).
 func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clock func() time.Time) *bundle {
 	t.Helper()
+	return setupConfig(t, pool, hooks, clock, nil)
+}
+
+// setupConfig is setupFull with the engine's config changed by edit (nil:
+// none).
+func setupConfig(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clock func() time.Time, edit func(*engine.Config)) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	if pool == nil {
 		pool = pgtest.NewPool(t)
@@ -81,7 +90,11 @@ func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clo
 	require.NoError(t, err)
 	t.Cleanup(smtpOut.Close)
 	signer := tracking.NewSigner(tracking.Keys{Current: []byte("test-secret-test-secret-test-secret")})
-	eng := engine.New(engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks, Clock: clock})
+	cfg := engine.Config{Pool: pool, Mailer: smtpOut, Signer: signer, BaseURL: "https://peykar.test", Logger: logger, Webhook: hooks, Clock: clock}
+	if edit != nil {
+		edit(&cfg)
+	}
+	eng := engine.New(cfg)
 	workers := river.NewWorkers()
 	eng.Register(workers)
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -101,7 +114,9 @@ func setupFull(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, clo
 		defer cancel()
 		_ = client.Stop(ctx)
 	})
-	return &bundle{pool: pool, sink: sink, client: client, signer: signer, eng: eng,
+	stopInbox := eng.StartInbox(ctx)
+	t.Cleanup(stopInbox)
+	return &bundle{pool: pool, sink: sink, client: client, signer: signer, eng: eng, stopInbox: stopInbox,
 		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger, WebhookPolicy: hooks.Policy}}
 }
 

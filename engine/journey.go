@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -14,7 +12,6 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
-	"github.com/peykar/peykar/campaigns/holdout"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
@@ -66,6 +63,24 @@ type EntryCause struct {
 // checked when it is claimed). A contact that does not qualify is left
 // out silently. An unknown campaign is errs.NotFound.
 func (e *Engine) Enter(ctx context.Context, tx pgx.Tx, campaignID int64, contactIDs []int64, cause EntryCause) (int, error) {
+	ents := make([]entrant, len(contactIDs))
+	for i, id := range contactIDs {
+		ents[i] = entrant{contactID: id, cause: cause}
+	}
+	return e.enter(ctx, tx, campaignID, ents)
+}
+
+// entrant is one contact that may enter, and why.
+type entrant struct {
+	contactID int64
+	cause     EntryCause
+}
+
+// enter is Enter with a cause per contact (the inbox drainer's batches:
+// each contact's own event). The first step's deliveries are counted in
+// one rollup update and sent by as few jobs as the batch size allows, so a
+// batch of many entries touches the campaign's counter rows once.
+func (e *Engine) enter(ctx context.Context, tx pgx.Tx, campaignID int64, ents []entrant) (int, error) {
 	c, err := campaigns.Get(ctx, tx, campaignID)
 	if err != nil {
 		return 0, err
@@ -78,16 +93,17 @@ func (e *Engine) Enter(ctx context.Context, tx pgx.Tx, campaignID int64, contact
 	if err != nil {
 		return 0, err
 	}
-	var sendIDs []int64
-	for _, id := range contactIDs {
-		ids, err := e.enterOne(ctx, tx, &c, j, id, cause, now)
-		if err != nil {
-			return 0, err
-		}
-		sendIDs = append(sendIDs, ids...)
+	sendIDs, err := e.enterBatch(ctx, tx, &c, j, ents, now)
+	if err != nil {
+		return 0, err
 	}
 	if len(sendIDs) == 0 {
 		return 0, nil
+	}
+	err = tracking.AddCounts(ctx, tx, []tracking.Count{{CampaignID: c.ID, Step: c.Steps[0].Key,
+		Metric: tracking.MetricDeliveries, At: now, N: int64(len(sendIDs))}})
+	if err != nil {
+		return 0, err
 	}
 	opts := &river.InsertOpts{}
 	if d := c.EntryDelay(); d > 0 {
@@ -139,67 +155,6 @@ func compileJourney(ctx context.Context, db DBTX, c *campaigns.Campaign) (journe
 	return j, err
 }
 
-// enterOne lets one contact in when it qualifies, and returns the new
-// delivery of the first step (none when it did not enter).
-func (e *Engine) enterOne(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, j journey, contactID int64, cause EntryCause, now time.Time) ([]int64, error) {
-	ok, err := contacts.IsSendable(ctx, tx, contactID)
-	if errs.Is(err, errs.NotFound) || (err == nil && !ok) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if j.segment != nil {
-		in, err := j.segment.Contains(ctx, tx, now, contactID)
-		if errs.Is(err, errs.Invalid) {
-			e.Logger.WarnContext(ctx, "entry: segment cannot be judged", slog.Int64("campaign_id", c.ID), slog.Any("error", err))
-			return nil, nil
-		}
-		if err != nil || !in {
-			return nil, err
-		}
-	}
-	if _, err := tx.Exec(ctx, queries.Get("lock_entry"), c.ID, contactID); err != nil {
-		return nil, fmt.Errorf("lock entry: %w", err)
-	}
-	if allowed, err := reentryAllows(ctx, tx, c, contactID, now); err != nil || !allowed {
-		return nil, err
-	}
-	var txID *int64
-	if cause.TransactionID != 0 {
-		txID = &cause.TransactionID
-		// An exit event recorded after the one that lets the contact in
-		// (a purchase right after the cart) may have been handled before
-		// this entry: it keeps them out. Exits take the same lock, so one
-		// of the two always sees the other.
-		if out, err := exitOvertook(ctx, tx, c, contactID, cause.TransactionID, now); err != nil || out {
-			return nil, err
-		}
-	}
-	matched, evalErr := e.entryWhen(ctx, tx, c, j, contactID, cause, now)
-	if evalErr != nil {
-		var de *errs.Error
-		if !errors.As(evalErr, &de) {
-			return nil, evalErr
-		}
-		e.Logger.WarnContext(ctx, "entry condition failed", slog.Int64("campaign_id", c.ID), slog.Int64("contact_id", contactID), slog.Any("error", evalErr))
-		_, err := insertEntry(ctx, tx, c.ID, contactID, now, "", txID, EntryFailed, de.Message)
-		return nil, err
-	}
-	if !matched {
-		return nil, nil
-	}
-	if held, err := holdout.Enter(ctx, tx, c.ID, c.Settings.Holdout, contactID, now); err != nil || held {
-		return nil, err // a holdout member enters nothing: no entry, no send
-	}
-	step := c.Steps[0].Key
-	round, err := insertEntry(ctx, tx, c.ID, contactID, now, step, txID, EntryActive, "")
-	if err != nil {
-		return nil, err
-	}
-	return insertRound(ctx, tx, c.ID, step, contactID, round, now)
-}
-
 // entryWhen evaluates entry.when for the contact. A run-time failure of
 // the expression is an *errs.Error (recorded as the entry's failure); any
 // other error is trouble reading the contact.
@@ -221,24 +176,6 @@ func (e *Engine) entryWhen(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign
 		return false, errs.New(errs.Invalid, "entry.when: %v", err)
 	}
 	return ok, nil
-}
-
-// reentryAllows applies c's re-entry policy to the contact's last entry.
-// The caller holds the (campaign, contact) lock.
-func reentryAllows(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, contactID int64, now time.Time) (bool, error) {
-	period := c.ReentryPeriod()
-	if period < 0 {
-		return true, nil
-	}
-	var last time.Time
-	err := tx.QueryRow(ctx, queries.Get("last_entry"), c.ID, contactID).Scan(&last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("last entry: %w", err)
-	}
-	return period > 0 && !now.Before(last.Add(period)), nil
 }
 
 func insertEntry(ctx context.Context, tx pgx.Tx, campaignID, contactID int64, at time.Time, step string, txID *int64, status, reason string) (int64, error) {

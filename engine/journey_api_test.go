@@ -45,8 +45,15 @@ type journeyBundle struct {
 
 func setupJourneys(t *testing.T) *journeyBundle {
 	t.Helper()
+	return setupJourneysConfig(t, nil)
+}
+
+// setupJourneysConfig is setupJourneys with the engine's config changed by
+// edit (nil: none).
+func setupJourneysConfig(t *testing.T, edit func(*engine.Config)) *journeyBundle {
+	t.Helper()
 	clock := newTestClock()
-	b := setupFull(t, nil, engine.WebhookConfig{}, clock.Now)
+	b := setupConfig(t, nil, engine.WebhookConfig{}, clock.Now, edit)
 	b.svc.Now = clock.Now
 	e := echo.New()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(b.svc.Logger)
@@ -93,6 +100,7 @@ func (j *journeyBundle) templates(t *testing.T, subjects ...string) []int64 {
 func (j *journeyBundle) waitJourneyJobs(t *testing.T) {
 	t.Helper()
 	j.waitSettled(t, 0, "journey_entry", "journey_exit")
+	j.waitInboxEmpty(t)
 }
 
 // fastForward makes the campaign's scheduled sends due now, after

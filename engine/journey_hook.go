@@ -79,10 +79,11 @@ func exitsOn(c *campaigns.Campaign, typ string) bool {
 }
 
 // EventRecorded implements contacts.EventHook: in the event's transaction
-// it enqueues an entry job for each running campaign whose entry listens
-// on the event's type, and an exit job for each whose exit conditions name
-// it (or that has a goal exit, for a conversion). The jobs judge `when`, the re-entry policy and the campaign's status
-// when they run.
+// it writes an inbox row for each running campaign whose entry listens on
+// the event's type (the inbox drainer lets them in, in batches), and
+// enqueues an exit job for each whose exit conditions name it (or that has
+// a goal exit, for a conversion). Entries and exits judge `when`, the
+// re-entry policy and the campaign's status when they run.
 func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transaction) error {
 	list, err := e.triggers.get(ctx, tx)
 	if err != nil {
@@ -93,13 +94,17 @@ func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transa
 	}
 	ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
 	var params []river.InsertManyParams
+	var entries []int64
 	for _, c := range list {
 		if c.Entry.Type == campaigns.EntryEvent && c.Entry.Event == t.Type {
-			params = append(params, river.InsertManyParams{Args: EntryArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
+			entries = append(entries, c.ID)
 		}
 		if exitsOn(&c, t.Type) {
 			params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
 		}
+	}
+	if err := e.queueEntries(ctx, tx, entries, t.ContactID, ev); err != nil {
+		return err
 	}
 	if len(params) == 0 {
 		return nil

@@ -19,6 +19,8 @@ import (
 )
 
 // EntryArgs lets a contact into a triggered campaign for a contact event.
+// Events now reach entries through the journey inbox (RunInbox); the worker
+// stays for jobs enqueued before it.
 type EntryArgs struct {
 	CampaignID int64        `json:"campaign_id"`
 	ContactID  int64        `json:"contact_id"`
@@ -234,6 +236,7 @@ func settleEntries(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, group 
 	for _, d := range group {
 		byID[d.ID] = d
 	}
+	var rounds []int64
 	for _, res := range results {
 		d, ok := byID[res.ID]
 		if !ok || d.Round == 0 || res.Status == deliveries.Queued || res.Status == deliveries.Held {
@@ -242,9 +245,14 @@ func settleEntries(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, group 
 		if res.Status == deliveries.Sent && rulesWaitOn(c, d.Step) {
 			continue
 		}
-		if err := markDoneIfIdle(ctx, tx, c.ID, d.ContactID, d.Round); err != nil {
-			return err
-		}
+		rounds = append(rounds, d.Round)
+	}
+	if len(rounds) == 0 {
+		return nil
+	}
+	// markDoneIfIdle for the whole group in one statement.
+	if _, err := tx.Exec(ctx, queries.Get("entries_done_if_idle"), rounds); err != nil {
+		return fmt.Errorf("entries done: %w", err)
 	}
 	return nil
 }

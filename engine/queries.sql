@@ -43,11 +43,6 @@ GROUP BY 1, 2, 3;
 -- signups must not make two entries), until the transaction ends.
 SELECT pg_advisory_xact_lock(hashtextextended('campaign_entry/' || $1::bigint || '/' || $2::bigint, 0));
 
--- name: last_entry
--- The contact's latest entry into the campaign that counts for re-entry.
-SELECT entered_at FROM campaign_entries WHERE campaign_id = $1 AND contact_id = $2 AND status <> 'failed'
-ORDER BY entered_at DESC LIMIT 1;
-
 -- name: insert_entry
 -- A contact's entry; its id is the round of its deliveries.
 INSERT INTO campaign_entries (campaign_id, contact_id, entered_at, step, transaction_id, status, exit_reason, exited_at)
@@ -149,3 +144,49 @@ FOR UPDATE OF j SKIP LOCKED;
 -- How many of the processes $1 are known to have ended: stopped, or no
 -- heartbeat for $2.
 SELECT count(*) FROM processes WHERE id = ANY($1) AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $2::interval);
+-- name: inbox_add
+-- Contact events that may let their contacts into triggered campaigns
+-- (journey_inbox), written in the events' transaction.
+INSERT INTO journey_inbox (campaign_id, contact_id, event)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::jsonb[]);
+
+-- name: inbox_claim
+-- The oldest waiting rows, locked for this drain; rows another drainer
+-- holds are skipped (several worker processes drain in parallel).
+SELECT id, campaign_id, contact_id, event, attempts FROM journey_inbox
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED;
+
+-- name: inbox_done
+DELETE FROM journey_inbox WHERE id = ANY($1::bigint[]);
+
+-- name: inbox_failed
+UPDATE journey_inbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[]);
+
+-- name: lock_entries
+-- lock_entry for many contacts ($2, distinct), taken in id order so two
+-- batches sharing contacts cannot deadlock.
+SELECT pg_advisory_xact_lock(hashtextextended('campaign_entry/' || $1::bigint || '/' || id, 0))
+FROM (SELECT DISTINCT unnest($2::bigint[]) AS id ORDER BY 1) AS c;
+
+-- name: last_entries
+-- last_entry for many contacts: each one's latest entry that counts for
+-- re-entry.
+SELECT DISTINCT ON (contact_id) contact_id, entered_at FROM campaign_entries
+WHERE campaign_id = $1 AND contact_id = ANY ($2::bigint[]) AND status <> 'failed'
+ORDER BY contact_id, entered_at DESC;
+
+-- name: insert_entries
+-- insert_entry for a batch of active entries at step $3; $5 holds each
+-- one's event (transactions.id, NULL for none).
+INSERT INTO campaign_entries (campaign_id, contact_id, entered_at, step, transaction_id, status, exit_reason, exited_at)
+SELECT $1, u.contact_id, $2, $3, u.transaction_id, 'active', '', NULL
+FROM unnest($4::bigint[], $5::bigint[]) AS u(contact_id, transaction_id)
+RETURNING id, contact_id;
+
+-- name: entries_done_if_idle
+-- entry_done for many entries (rounds $1) at once, each only when none of
+-- its deliveries waits to be sent (deliveries' round_pending).
+UPDATE campaign_entries e SET status = 'done'
+WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.contact_id = e.contact_id AND d.campaign_id = e.campaign_id
+                  AND d.round = e.id AND d.status IN ('queued', 'sending'));

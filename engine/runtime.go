@@ -45,6 +45,10 @@ type Config struct {
 	// which an A/B test on revenue per recipient compares in when the
 	// campaign names none; default campaigns.DefaultCurrency.
 	Currency string
+	// InboxBatch is the most journey-inbox rows (contact events that may
+	// enter triggered campaigns) one drain lets in, in one transaction.
+	// Default 1000.
+	InboxBatch int
 }
 
 // Engine is the runtime: it registers the workers and implements
@@ -58,13 +62,15 @@ type Engine struct {
 	webhook Webhook
 	// triggers are the running triggered campaigns (EventRecorded).
 	triggers triggerCache
+	// inbox wakes this process's inbox drainer (RunInbox).
+	inbox inboxWaker
 }
 
 // New returns an engine for cfg.
 func New(cfg Config) *Engine {
 	base := baseservice.New(cfg.Logger, cfg.Clock)
 	hook := Webhook{Client: NewWebhookClient(cfg.Webhook), Logger: cfg.Logger, Clock: cfg.Clock}
-	return &Engine{Base: base, cfg: cfg, webhook: hook, send: &SendWorker{
+	return &Engine{Base: base, cfg: cfg, webhook: hook, inbox: make(inboxWaker, 1), send: &SendWorker{
 		Pool: cfg.Pool, Mailer: cfg.Mailer, Signer: cfg.Signer, BaseURL: cfg.BaseURL,
 		BounceDomain: cfg.BounceDomain, Base: base, ReclaimAfter: cfg.RescueAfter, Webhook: hook,
 		FrequencyCap: cfg.FrequencyCap,

@@ -66,3 +66,14 @@ func jobCampaign(args []byte) int64 {
 	_ = json.Unmarshal(args, &a)
 	return a.CampaignID
 }
+
+// waitInboxEmpty waits until the journey inbox's drainer has taken every
+// waiting event.
+func (b *bundle) waitInboxEmpty(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM journey_inbox`).Scan(&n))
+		return n == 0
+	}, 30*time.Second, 20*time.Millisecond, "the journey inbox never emptied")
+}

@@ -202,3 +202,11 @@ WHERE d.campaign_id = $1 AND d.step = $2 AND d.variant <> '' AND d.round = 0
 	-- the test group only: the remainder got the winner afterwards
 	AND NOT EXISTS (SELECT 1 FROM ab_remainder r WHERE r.campaign_id = d.campaign_id AND r.contact_id = d.contact_id)
 GROUP BY d.variant ORDER BY d.variant;
+
+-- name: create_entry_rounds
+-- create_round for many (contact, round) pairs at once: a batch of entries
+-- into a triggered campaign, each contact in its own entry's round.
+INSERT INTO deliveries (campaign_id, step, contact_id, round)
+SELECT $1, $2, u.contact_id, u.round FROM unnest($3::bigint[], $4::bigint[]) AS u(contact_id, round)
+ON CONFLICT (campaign_id, step, contact_id, round) DO NOTHING
+RETURNING id;

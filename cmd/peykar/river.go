@@ -120,6 +120,8 @@ func (m *Main) startRiver(ctx context.Context) error {
 		}
 		return nil
 	})
+	stopInbox := m.engine.StartInbox(ctx)
+	m.closers = append(m.closers, func(context.Context) error { stopInbox(); return nil })
 	return nil
 }
 
