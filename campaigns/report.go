@@ -25,6 +25,10 @@ type Report struct {
 	// StepDeliveries are, by step key, the step's deliveries created and
 	// waiting (the journey map's numbers).
 	StepDeliveries map[string]StepDeliveries `json:"step_deliveries"`
+	// AsOf is set when the report was read from a replica: its data is at
+	// least as new as the primary's at AsOf (the page says "as of 2 s
+	// ago"). Absent when read from the primary, which is exact now.
+	AsOf *time.Time `json:"as_of,omitempty"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -218,7 +222,8 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 // rollups when o asks for minutes, its links and rule counts. Invalid
 // options are an errs.Invalid error.
 func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Report, error) {
-	c, err := Get(ctx, s.Pool, id)
+	db, asOf := s.readDB(ctx)
+	c, err := Get(ctx, db, id)
 	if err != nil {
 		return Report{}, err
 	}
@@ -226,17 +231,17 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	if err != nil {
 		return Report{}, err
 	}
-	p, err := s.Runtime.Progress(ctx, id)
+	p, err := s.progressOn(ctx, db, id)
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c)}
-	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
+	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c), AsOf: asOfPtr(asOf)}
+	if err := readReport(ctx, db, c, &r, w); err != nil {
 		return Report{}, err
 	}
 	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
-	if err := s.readFlow(ctx, c, &r); err != nil {
+	if err := s.readFlow(ctx, db, c, &r); err != nil {
 		return Report{}, err
 	}
 	return r, nil

@@ -96,6 +96,9 @@ type Service struct {
 	// Audience loads contacts for the pre-send fields check at launch; nil
 	// leaves that one check out (the others still run).
 	Audience AudienceLoader
+	// Reads routes reports to a replica when one is close enough; nil
+	// reads the primary (Pool).
+	Reads Reads
 }
 
 func (s *Service) now() time.Time {

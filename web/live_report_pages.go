@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +30,11 @@ type liveReport struct {
 	Report campaigns.Report
 	View   reports.View
 	Funnel []funnelRow
+
+	// FromReplica is set when the report was read from a replica; DataAge
+	// is then how old its data may be, in whole seconds ("as of 2 s ago").
+	FromReplica bool
+	DataAge     int64
 }
 
 // funnelRow is one bar of the funnel: a message id and its count.
@@ -65,7 +71,11 @@ func (u *UI) liveReportData(c echo.Context) (liveReport, error) {
 	}{{"metric.sent", m.Sent}, {"metric.delivered", m.Delivered}, {"live.opened", m.UniqueOpens}, {"live.clicked", m.UniqueClicks}, {"live.converted", m.Converted}} {
 		funnel = append(funnel, funnelRow{Label: f.label, Count: f.n, Share: share(f.n)})
 	}
-	return liveReport{ID: id, Report: r, View: reports.NewView(r, stepKeys(cp)), Funnel: funnel}, nil
+	d := liveReport{ID: id, Report: r, View: reports.NewView(r, stepKeys(cp)), Funnel: funnel}
+	if r.AsOf != nil {
+		d.FromReplica, d.DataAge = true, int64(max(0, time.Since(*r.AsOf))/time.Second)
+	}
+	return d, nil
 }
 
 // liveReportPage is the campaign's live report: headline numbers, progress,

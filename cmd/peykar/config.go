@@ -103,6 +103,14 @@ type Config struct {
 	// Currency (PEYKAR_CURRENCY) is the reporting currency of campaigns
 	// without settings.currency: three letters such as EUR. Default EUR.
 	Currency string
+	// ReplicaURL (PEYKAR_REPLICA_URL) is a streaming replica of
+	// DatabaseURL's database for reads that may lag: reports, exports,
+	// standard reports, analytics and segment counts. Empty: every read
+	// goes to the primary.
+	ReplicaURL string
+	// ReplicaMaxLag (PEYKAR_REPLICA_MAX_LAG) is the staleness past which
+	// reads go back to the primary. Default 10s.
+	ReplicaMaxLag string
 
 	webhooks    netguard.Policy // parsed WebhookAllowNetworks
 	smtp        mailer.Config   // parsed SMTPURL
@@ -110,6 +118,7 @@ type Config struct {
 	jobTimeout  time.Duration
 	dkim        *mailer.DKIMConfig
 	proxies     []*net.IPNet // parsed TrustedProxies
+	maxLag      time.Duration
 }
 
 // envVars maps each flag to its environment variable.
@@ -136,6 +145,8 @@ var envVars = []struct{ flag, env, usage string }{
 	{"trusted-proxies", "PEYKAR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default: none)"},
 	{"webhook-allow-networks", "PEYKAR_WEBHOOK_ALLOW_NETWORKS", "comma-separated CIDRs webhooks may reach although loopback or private (default: public internet only)"},
 	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
+	{"replica-url", "PEYKAR_REPLICA_URL", "PostgreSQL URL of a streaming replica for reports, exports and counts (default: none)"},
+	{"replica-max-lag", "PEYKAR_REPLICA_MAX_LAG", "staleness past which reads go back to the primary (default 10s)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -159,6 +170,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		"trusted-proxies": &c.TrustedProxies, "from": &c.From, "webhook-allow-networks": &c.WebhookAllowNetworks,
 		"currency": &c.Currency,
 	}
+	fields["replica-url"], fields["replica-max-lag"] = &c.ReplicaURL, &c.ReplicaMaxLag
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	for _, v := range envVars {
@@ -263,7 +275,7 @@ func (c *Config) validate() error {
 	if !campaigns.CheckCurrency(c.Currency) {
 		return &ConfigError{"PEYKAR_CURRENCY", fmt.Sprintf("%q is not a three-letter currency code such as EUR", c.Currency)}
 	}
-	return nil
+	return c.validateReplica()
 }
 
 // validateJobTimes parses RescueAfter and JobTimeout. River rescues a job
