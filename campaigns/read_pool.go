@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/internal/errs"
 )
 
 // Reads picks the database for a read that may lag, such as a report: a
@@ -30,6 +32,20 @@ func (s *Service) readDB(ctx context.Context) (*pgxpool.Pool, time.Time) {
 		return s.Pool, time.Time{}
 	}
 	return s.Reads.Read(ctx)
+}
+
+// readCampaign reads campaign id from s's read database and returns that
+// database and its as-of time. A campaign the replica does not have yet
+// (created a moment ago: the page after Save) is read from the primary,
+// which then serves the whole report.
+func (s *Service) readCampaign(ctx context.Context, id int64) (DBTX, time.Time, Campaign, error) {
+	db, asOf := s.readDB(ctx)
+	c, err := Get(ctx, db, id)
+	if err != nil && errs.Is(err, errs.NotFound) && db != s.Pool {
+		c, err = Get(ctx, s.Pool, id)
+		return s.Pool, time.Time{}, c, err
+	}
+	return db, asOf, c, err
 }
 
 // progressOn counts campaign id's progress on db when the runtime can,

@@ -222,8 +222,7 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 // rollups when o asks for minutes, its links and rule counts. Invalid
 // options are an errs.Invalid error.
 func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Report, error) {
-	db, asOf := s.readDB(ctx)
-	c, err := Get(ctx, db, id)
+	db, asOf, c, err := s.readCampaign(ctx, id)
 	if err != nil {
 		return Report{}, err
 	}

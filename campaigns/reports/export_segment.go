@@ -31,6 +31,11 @@ func (h *Handler) SegmentContactsCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	db := h.readDB(c)
 	seg, err := segments.GetSegment(ctx, db, id)
+	if err != nil && errs.Is(err, errs.NotFound) && db != h.cfg.Pool { // saved a moment ago: not on the replica yet
+		c.Response().Header().Del(httpapi.DataAgeHeader)
+		db = h.cfg.Pool
+		seg, err = segments.GetSegment(ctx, db, id)
+	}
 	if err != nil {
 		return err
 	}

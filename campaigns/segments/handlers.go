@@ -126,8 +126,7 @@ func (h *handlers) countSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	db := h.readDB(c)
-	compiled, err := CompileStored(ctx, db, id)
+	db, compiled, err := h.compileForRead(c, id)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
@@ -26,4 +27,19 @@ func (h *handlers) readDB(c echo.Context) *pgxpool.Pool {
 	db, asOf := h.deps.Reads.Read(c.Request().Context())
 	httpapi.SetDataAge(c, asOf, time.Now())
 	return db
+}
+
+// compileForRead compiles stored segment id for a count on c's read
+// database. A segment the replica does not have yet (saved a moment ago)
+// is read, and counted, on the primary.
+func (h *handlers) compileForRead(c echo.Context, id int64) (DBTX, *Compiled, error) {
+	ctx := c.Request().Context()
+	db := h.readDB(c)
+	compiled, err := CompileStored(ctx, db, id)
+	if err != nil && errs.Is(err, errs.NotFound) && db != h.deps.Pool {
+		c.Response().Header().Del(httpapi.DataAgeHeader)
+		compiled, err = CompileStored(ctx, h.deps.Pool, id)
+		return h.deps.Pool, compiled, err
+	}
+	return db, compiled, err
 }
