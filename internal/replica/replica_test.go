@@ -132,8 +132,9 @@ func TestReadsFollowTheReplica(t *testing.T) {
 	reg.MustRegister(r)
 
 	onReplica := func() bool { db, _ := r.Read(ctx); return db == standby }
-	waitFor(t, "reads to go to the replica", onReplica)
-	db, asOf := r.Read(ctx)
+	var db *pgxpool.Pool
+	var asOf time.Time
+	waitFor(t, "reads to go to the replica", func() bool { db, asOf = r.Read(ctx); return db == standby })
 	require.True(t, inRecovery(t, db), "the chosen pool is the standby")
 	require.False(t, asOf.IsZero())
 
