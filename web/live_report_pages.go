@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,8 +71,8 @@ func (u *UI) liveReportData(c echo.Context) (liveReport, error) {
 		funnel = append(funnel, funnelRow{Label: f.label, Count: f.n, Share: share(f.n)})
 	}
 	d := liveReport{ID: id, Report: r, View: reports.NewView(r, stepKeys(cp)), Funnel: funnel}
-	if r.AsOf != nil {
-		d.FromReplica, d.DataAge = true, int64(max(0, time.Since(*r.AsOf))/time.Second)
+	if age := dataAgeOf(r); age != nil {
+		d.FromReplica, d.DataAge = true, age.Seconds
 	}
 	return d, nil
 }

@@ -120,6 +120,16 @@ func TestReplicaServesReports(t *testing.T) {
 		return code == http.StatusOK && a != "" && strings.Contains(body, `"name":"renamed"`) && strings.Contains(body, `"as_of":`)
 	})
 
+	// Launched and sent on the primary; the replica-served report follows.
+	code, body = do(t, m, http.MethodPost, "/api/v1/contacts", token, map[string]any{"email": "sara@example.com"})
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = do(t, m, http.MethodPost, fmt.Sprintf("/api/v1/campaigns/%d/launch", cp.ID), token, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	poll(t, "the send to reach a replica-served report", func() bool {
+		code, a, body := apiGet(t, m, report, token)
+		return code == http.StatusOK && a != "" && strings.Contains(body, `"status":"finished"`) && strings.Contains(body, `"progress":{"total":1,`)
+	})
+
 	for _, path := range []string{fmt.Sprintf("/api/v1/campaigns/%d/report.csv", cp.ID), fmt.Sprintf("/api/v1/segments/%d/count", seg), "/api/v1/reports/standard"} {
 		poll(t, path+" from the replica", func() bool {
 			code, a, _ := apiGet(t, m, path, token)
@@ -130,6 +140,10 @@ func TestReplicaServesReports(t *testing.T) {
 	poll(t, "the live report to say its data's age", func() bool {
 		code, _, page := apiGet(t, m, live, token)
 		return code == http.StatusOK && regexp.MustCompile(`<p class="hint" id="data-age" title="[^"]+">as of [0-9]+ s ago</p>`).MatchString(page)
+	})
+	poll(t, "the campaign page to say its numbers' age", func() bool {
+		code, _, page := apiGet(t, m, fmt.Sprintf("/admin/campaigns/%d", cp.ID), token)
+		return code == http.StatusOK && regexp.MustCompile(`id="data-age"[^>]*>as of [0-9]+ s ago</p>`).MatchString(page)
 	})
 	poll(t, "the Persian live report to say its data's age", func() bool {
 		code, _, page := apiGet(t, m, live, token, "Accept-Language", "fa")
@@ -152,9 +166,11 @@ func TestReplicaServesReports(t *testing.T) {
 		require.Empty(t, a, "%s is exact now: no data age", path)
 		require.NotContains(t, body, `"as_of"`)
 	}
-	code, _, page := apiGet(t, m, live, token)
-	require.Equal(t, http.StatusOK, code)
-	require.NotContains(t, page, `id="data-age"`)
+	for _, path := range []string{live, fmt.Sprintf("/admin/campaigns/%d", cp.ID)} {
+		code, _, page := apiGet(t, m, path, token)
+		require.Equal(t, http.StatusOK, code)
+		require.NotContains(t, page, `id="data-age"`, "%s from the primary states no age", path)
+	}
 	_, metrics = get(t, m.URL()+"/metrics")
 	require.Regexp(t, `peykar_replica_reads_total\{target="primary"\} [1-9]`, metrics)
 	require.Regexp(t, `peykar_replica_fallbacks_total [1-9]`, metrics)
