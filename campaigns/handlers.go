@@ -179,6 +179,9 @@ func (s *Service) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.AsOf != nil {
+		httpapi.SetDataAge(c, *r.AsOf, s.now())
+	}
 	return c.JSON(http.StatusOK, r)
 }
 

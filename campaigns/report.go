@@ -34,6 +34,10 @@ type Report struct {
 	// the test's state (abtest_standing.go); absent without a test.
 	Variants []VariantResult `json:"variants,omitempty"`
 	ABTest   *ABTestState    `json:"ab_test,omitempty"`
+	// AsOf is set when the report was read from a replica: its data is at
+	// least as new as the primary's at AsOf (the page says "as of 2 s
+	// ago"). Absent when read from the primary, which is exact now.
+	AsOf *time.Time `json:"as_of,omitempty"`
 
 	// people are the campaign-level people counters (tracking's people_*
 	// rollups), which Metrics' campaign-level rates divide.
@@ -227,7 +231,7 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 // rollups when o asks for minutes, its links and rule counts. Invalid
 // options are an errs.Invalid error.
 func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Report, error) {
-	c, err := Get(ctx, s.Pool, id)
+	db, asOf, c, err := s.readCampaign(ctx, id)
 	if err != nil {
 		return Report{}, err
 	}
@@ -235,17 +239,17 @@ func (s *Service) ReportWith(ctx context.Context, id int64, o ReportOptions) (Re
 	if err != nil {
 		return Report{}, err
 	}
-	p, err := s.Runtime.Progress(ctx, id)
+	p, err := s.progressOn(ctx, db, id)
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c)}
-	if err := readReport(ctx, s.Pool, c, &r, w); err != nil {
+	r := Report{CampaignID: id, Name: c.Name, Status: c.Status, LaunchedAt: c.LaunchedAt, Progress: p, currency: s.reportingCurrency(c), AsOf: asOfPtr(asOf)}
+	if err := readReport(ctx, db, c, &r, w); err != nil {
 		return Report{}, err
 	}
 	r.markPartial(s.now())
 	r.Goals = EvaluateGoals(c.Goals, r.Metrics, s.now())
-	if err := s.readFlow(ctx, c, &r); err != nil {
+	if err := s.readFlow(ctx, db, c, &r); err != nil {
 		return Report{}, err
 	}
 	if err := s.readHoldout(ctx, c, &r); err != nil {

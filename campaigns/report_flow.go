@@ -6,11 +6,11 @@ import (
 	"github.com/peykar/peykar/tracking"
 )
 
-// readFlow fills r's step deliveries (tracking's totals) and, once the
+// readFlow fills r's step deliveries (tracking's totals, read from db) and, once the
 // campaign is launched, the follow-ups each rule has scheduled and not yet
 // run (the engine's jobs, through the Runtime).
-func (s *Service) readFlow(ctx context.Context, c Campaign, r *Report) error {
-	byStep, err := tracking.DeliveriesByStep(ctx, s.Pool, c.ID)
+func (s *Service) readFlow(ctx context.Context, db DBTX, c Campaign, r *Report) error {
+	byStep, err := tracking.DeliveriesByStep(ctx, db, c.ID)
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,9 @@ type Service struct {
 	// holdouts keeps each campaign's last holdout measure for a while
 	// (report_holdout.go).
 	holdouts holdoutMemo
+	// Reads routes reports to a replica when one is close enough; nil
+	// reads the primary (Pool).
+	Reads Reads
 }
 
 func (s *Service) now() time.Time {

@@ -33,23 +33,24 @@ type rfmCell struct {
 // read with the functions behind /api/v1/analytics.
 func (u *UI) analyticsPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	sum, err := analytics.GetSummary(ctx, u.Pool, analyticsListLength)
+	db := u.readDB(ctx)
+	sum, err := analytics.GetSummary(ctx, db, analyticsListLength)
 	if err != nil {
 		return err
 	}
-	grid, err := analytics.GetRFMGrid(ctx, u.Pool)
+	grid, err := analytics.GetRFMGrid(ctx, db)
 	if err != nil {
 		return err
 	}
-	clusters, err := analytics.ListClusters(ctx, u.Pool)
+	clusters, err := analytics.ListClusters(ctx, db)
 	if err != nil {
 		return err
 	}
-	models, err := analytics.ListModels(ctx, u.Pool)
+	models, err := analytics.ListModels(ctx, db)
 	if err != nil {
 		return err
 	}
-	anomalies, err := analytics.ListAnomalies(ctx, u.Pool, 0)
+	anomalies, err := analytics.ListAnomalies(ctx, db, 0)
 	if err != nil {
 		return err
 	}

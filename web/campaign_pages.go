@@ -103,6 +103,7 @@ func (u *UI) showCampaign(c echo.Context, status int, id int64, launchProblems p
 		"RulesEnd":      cp.RulesEnd(),
 		"LaunchConfirm": "", "LaunchProblems": launchProblems}
 	data["SegmentName"], data["TemplateNames"] = u.definitionNames(ctx, cp)
+	data["DataAge"] = dataAgeOf(r)
 	if data["Topics"], err = topics.ByIDs(ctx, u.Pool, "topic_ids", cp.TopicIDs); err != nil {
 		return u.pageErr(c, err)
 	}

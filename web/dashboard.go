@@ -170,7 +170,8 @@ func (u *UI) loadAudience(ctx context.Context, now time.Time) (dashAudience, err
 	if err != nil {
 		return d, err
 	}
-	std, err := reports.BuildStandard(ctx, u.Pool, q)
+	db := u.readDB(ctx)
+	std, err := reports.BuildStandard(ctx, db, q)
 	if err != nil {
 		return d, fmt.Errorf("dashboard: %w", err)
 	}
@@ -185,10 +186,10 @@ func (u *UI) loadAudience(ctx context.Context, now time.Time) (dashAudience, err
 	d.Delivered = d.Health.Sent - d.Health.Bounced
 	d.BounceLevel = level(d.Health.BounceRate, BounceWarn, BounceBad, d.Health.Sent)
 	d.ComplaintLevel = level(d.Health.ComplaintRate, ComplaintWarn, ComplaintBad, d.Health.Sent)
-	if d.Contacts, err = contacts.CountHeld(ctx, u.Pool); err != nil {
+	if d.Contacts, err = contacts.CountHeld(ctx, db); err != nil {
 		return d, err
 	}
-	if d.Churn, err = analytics.AtRisk(ctx, u.Pool); err != nil {
+	if d.Churn, err = analytics.AtRisk(ctx, db); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -29,6 +29,11 @@ type liveReport struct {
 	Report campaigns.Report
 	View   reports.View
 	Funnel []funnelRow
+
+	// FromReplica is set when the report was read from a replica; DataAge
+	// is then how old its data may be, in whole seconds ("as of 2 s ago").
+	FromReplica bool
+	DataAge     int64
 }
 
 // funnelRow is one bar of the funnel: a message id and its count.
@@ -65,7 +70,11 @@ func (u *UI) liveReportData(c echo.Context) (liveReport, error) {
 	}{{"metric.sent", m.Sent}, {"metric.delivered", m.Delivered}, {"live.opened", m.UniqueOpens}, {"live.clicked", m.UniqueClicks}, {"live.converted", m.Converted}} {
 		funnel = append(funnel, funnelRow{Label: f.label, Count: f.n, Share: share(f.n)})
 	}
-	return liveReport{ID: id, Report: r, View: reports.NewView(r, stepKeys(cp)), Funnel: funnel}, nil
+	d := liveReport{ID: id, Report: r, View: reports.NewView(r, stepKeys(cp)), Funnel: funnel}
+	if age := dataAgeOf(r); age != nil {
+		d.FromReplica, d.DataAge = true, age.Seconds
+	}
+	return d, nil
 }
 
 // liveReportPage is the campaign's live report: headline numbers, progress,

@@ -148,5 +148,5 @@ func (u *UI) standardReport(c echo.Context) (reports.Standard, error) {
 	if err != nil {
 		return reports.Standard{}, err
 	}
-	return reports.BuildStandard(c.Request().Context(), u.Pool, q)
+	return reports.BuildStandard(c.Request().Context(), u.readDB(c.Request().Context()), q)
 }

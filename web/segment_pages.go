@@ -35,7 +35,7 @@ func (u *UI) segmentList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	listed, err := u.segmentCounts.Fill(ctx, u.Pool, list)
+	listed, err := u.segmentCounts.Fill(ctx, u.readDB(ctx), list)
 	if err != nil {
 		return err
 	}

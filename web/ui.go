@@ -37,6 +37,9 @@ type Deps struct {
 	// Forms serves the signup forms' URLs, snippets and previews on the
 	// Forms pages (nil: those parts are left out).
 	Forms *forms.Service
+	// Reads routes reads that may lag to a replica when one is close
+	// enough; nil reads Pool. (Campaign reports go through Campaigns.)
+	Reads campaigns.Reads
 }
 
 // UI serves the admin pages.

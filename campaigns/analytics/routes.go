@@ -23,6 +23,9 @@ type Deps struct {
 	// River enqueues on-demand recomputes.
 	River  *river.Client[pgx.Tx]
 	Logger *slog.Logger
+	// Reads routes the GETs to a replica when one is close enough; nil
+	// reads Pool.
+	Reads Reads
 }
 
 // Routes registers the analytics API on the /api/v1 group. Every GET is
@@ -57,7 +60,7 @@ func (h handlers) summary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := GetSummary(c.Request().Context(), h.Pool, limit)
+	s, err := GetSummary(c.Request().Context(), h.db(c), limit)
 	if err != nil {
 		return err
 	}
@@ -65,7 +68,7 @@ func (h handlers) summary(c echo.Context) error {
 }
 
 func (h handlers) rfm(c echo.Context) error {
-	g, err := GetRFMGrid(c.Request().Context(), h.Pool)
+	g, err := GetRFMGrid(c.Request().Context(), h.db(c))
 	if err != nil {
 		return err
 	}
@@ -93,9 +96,10 @@ func (h handlers) churn(c echo.Context) error {
 			}
 		}
 		header := []string{"contact_id", "email", "name", "churn_risk", "value", "value_at_risk", "rfm_segment", "purchases", "revenue", "last_activity_at"}
+		db := h.db(c) // before the body: the data-age header goes out with it
 		return streamCSV(c, "churn.csv", header, func(w *csv.Writer) error {
 			n := 0
-			return ChurnRows(ctx, h.Pool, limit, func(x ScoredContact) error {
+			return ChurnRows(ctx, db, limit, func(x ScoredContact) error {
 				last := ""
 				if x.LastActivityAt != nil {
 					last = x.LastActivityAt.UTC().Format("2006-01-02T15:04:05Z")
@@ -114,20 +118,20 @@ func (h handlers) churn(c echo.Context) error {
 		return err
 	}
 	items := []ScoredContact{}
-	if err := ChurnRows(ctx, h.Pool, limit, func(x ScoredContact) error { items = append(items, x); return nil }); err != nil {
+	if err := ChurnRows(ctx, h.db(c), limit, func(x ScoredContact) error { items = append(items, x); return nil }); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, httpapi.List[ScoredContact]{Items: items})
 }
 
 func (h handlers) response(c echo.Context) error {
-	models, err := ListModels(c.Request().Context(), h.Pool)
+	models, err := ListModels(c.Request().Context(), h.db(c))
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"models": models, "scored_channel": ScoredChannel}
 	for _, p := range []float64{10, 20, 50} {
-		v, err := TopResponders(c.Request().Context(), h.Pool, p)
+		v, err := TopResponders(c.Request().Context(), h.db(c), p)
 		if err != nil {
 			return err
 		}
@@ -137,7 +141,7 @@ func (h handlers) response(c echo.Context) error {
 }
 
 func (h handlers) clusters(c echo.Context) error {
-	cl, err := ListClusters(c.Request().Context(), h.Pool)
+	cl, err := ListClusters(c.Request().Context(), h.db(c))
 	if err != nil {
 		return err
 	}
@@ -170,7 +174,7 @@ func (h handlers) campaignAnomalies(c echo.Context) error {
 }
 
 func (h handlers) listAnomalies(c echo.Context, campaignID int64) error {
-	items, err := ListAnomalies(c.Request().Context(), h.Pool, campaignID)
+	items, err := ListAnomalies(c.Request().Context(), h.db(c), campaignID)
 	if err != nil {
 		return err
 	}

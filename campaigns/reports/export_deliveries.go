@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/peykar/peykar/internal/httpapi"
@@ -73,7 +74,8 @@ func (h *Handler) DeliveriesCSV(c echo.Context) error {
 		return err
 	}
 	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}
-	tx, err := h.cfg.Pool.BeginTx(ctx, opts)
+	db := h.readDB(c) // both transactions on one server: they share a snapshot
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("export deliveries: %w", err)
 	}
@@ -83,7 +85,7 @@ func (h *Handler) DeliveriesCSV(c echo.Context) error {
 			return fmt.Errorf("export deliveries: %w", err)
 		}
 	}
-	events, err := h.eventsTx(ctx, tx, opts)
+	events, err := h.eventsTx(ctx, db, tx, opts)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func (h *Handler) DeliveriesCSV(c echo.Context) error {
 // gives a connection quickly; nil when it does not (holding one connection
 // while waiting for another could deadlock concurrent exports on a busy
 // pool).
-func (h *Handler) eventsTx(ctx context.Context, tx pgx.Tx, opts pgx.TxOptions) (pgx.Tx, error) {
+func (h *Handler) eventsTx(ctx context.Context, db *pgxpool.Pool, tx pgx.Tx, opts pgx.TxOptions) (pgx.Tx, error) {
 	if singleStatementExport.Load() {
 		return nil, nil
 	}
@@ -161,7 +163,7 @@ func (h *Handler) eventsTx(ctx context.Context, tx pgx.Tx, opts pgx.TxOptions) (
 		return nil, fmt.Errorf("export deliveries: %w", err)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, extraConnWait)
-	conn, err := h.cfg.Pool.Acquire(waitCtx)
+	conn, err := db.Acquire(waitCtx)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

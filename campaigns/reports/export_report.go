@@ -13,13 +13,18 @@ import (
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
-// report fetches campaign :id's report.
+// report fetches campaign :id's report (and says its data's age when it
+// was read from a replica).
 func (h *Handler) report(c echo.Context) (campaigns.Report, error) {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return campaigns.Report{}, err
 	}
-	return h.cfg.Report(c.Request().Context(), id)
+	r, err := h.cfg.Report(c.Request().Context(), id)
+	if err == nil && r.AsOf != nil {
+		httpapi.SetDataAge(c, *r.AsOf, h.cfg.Now())
+	}
+	return r, err
 }
 
 // ReportCSV is GET /campaigns/:id/report.csv: the report summary as

@@ -29,7 +29,13 @@ func (h *Handler) SegmentContactsCSV(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	seg, err := segments.GetSegment(ctx, h.cfg.Pool, id)
+	db := h.readDB(c)
+	seg, err := segments.GetSegment(ctx, db, id)
+	if err != nil && errs.Is(err, errs.NotFound) && db != h.cfg.Pool { // saved a moment ago: not on the replica yet
+		c.Response().Header().Del(httpapi.DataAgeHeader)
+		db = h.cfg.Pool
+		seg, err = segments.GetSegment(ctx, db, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -44,12 +50,12 @@ func (h *Handler) SegmentContactsCSV(c echo.Context) error {
 	var after int64
 	rec := make([]string, len(contactHeader))
 	for {
-		page, err := segments.MatchPage(ctx, h.cfg.Pool, rule, after, segmentPage)
+		page, err := segments.MatchPage(ctx, db, rule, after, segmentPage)
 		if err != nil {
 			return h.abort(c, "segment", err)
 		}
 		if len(page.IDs) > 0 {
-			cs, err := contacts.GetMany(ctx, h.cfg.Pool, page.IDs)
+			cs, err := contacts.GetMany(ctx, db, page.IDs)
 			if err != nil {
 				return h.abort(c, "segment", err)
 			}

@@ -38,6 +38,9 @@ type Config struct {
 	// Now is the clock: a standard report without dates covers the days
 	// up to Now. Default time.Now.
 	Now func() time.Time
+	// Reads routes exports and standard reports to a replica when one is
+	// close enough; nil reads Pool.
+	Reads campaigns.Reads
 }
 
 // WithDefaults returns c with its defaults filled in.

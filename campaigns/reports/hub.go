@@ -103,6 +103,8 @@ func (p *poller) poll(ctx context.Context, h *hub) {
 		return
 	}
 	ev := newStreamEvent(r)
+	asOf := ev.AsOf // a replica's as-of moves with every probe: not a change
+	ev.AsOf = nil
 	state, err := json.Marshal(ev)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))
@@ -114,6 +116,7 @@ func (p *poller) poll(ctx context.Context, h *hub) {
 		return
 	}
 	ev.Changed = changedMetrics(r.Metrics, p.metrics, p.state == nil)
+	ev.AsOf = asOf
 	b, err := json.Marshal(ev)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "report stream encode failed", slog.Int64("campaign_id", p.campaign), slog.Any("error", err))

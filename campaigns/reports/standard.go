@@ -185,7 +185,7 @@ func (h *Handler) Standard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := BuildStandard(c.Request().Context(), h.cfg.Pool, q)
+	r, err := BuildStandard(c.Request().Context(), h.readDB(c), q)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (h *Handler) StandardCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := BuildStandard(c.Request().Context(), h.cfg.Pool, q)
+	r, err := BuildStandard(c.Request().Context(), h.readDB(c), q)
 	if err != nil {
 		return err
 	}

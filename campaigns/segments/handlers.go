@@ -86,7 +86,7 @@ func (h *handlers) listSegments(c echo.Context) error {
 		return err
 	}
 	out := listAnswer{}
-	if out.Items, err = h.deps.Counts.Fill(ctx, h.deps.Pool, items); err != nil {
+	if out.Items, err = h.deps.Counts.Fill(ctx, h.readDB(c), items); err != nil {
 		return err
 	}
 	if len(items) == limit {
@@ -126,11 +126,11 @@ func (h *handlers) countSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	compiled, err := CompileStored(ctx, h.deps.Pool, id)
+	db, compiled, err := h.compileForRead(c, id)
 	if err != nil {
 		return err
 	}
-	n, err := Count(ctx, h.deps.Pool, compiled)
+	n, err := Count(ctx, db, compiled)
 	if err != nil {
 		return err
 	}
@@ -161,15 +161,16 @@ func (h *handlers) previewSegment(c echo.Context) error {
 		return err
 	}
 	now := time.Now()
-	n, err := count(ctx, h.deps.Pool, compiled, now)
+	db := h.readDB(c)
+	n, err := count(ctx, db, compiled, now)
 	if err != nil {
 		return err
 	}
-	ids, err := matchingIDs(ctx, h.deps.Pool, compiled, now, 0, previewSampleSize)
+	ids, err := matchingIDs(ctx, db, compiled, now, 0, previewSampleSize)
 	if err != nil {
 		return err
 	}
-	cs, err := contacts.GetMany(ctx, h.deps.Pool, ids)
+	cs, err := contacts.GetMany(ctx, db, ids)
 	if err != nil {
 		return err
 	}

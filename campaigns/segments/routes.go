@@ -15,6 +15,9 @@ type Deps struct {
 	Pool *pgxpool.Pool
 	// Counts caches the list's counts; nil: a cache of the handlers' own.
 	Counts *Counts
+	// Reads routes counts and previews to a replica when one is close
+	// enough; nil reads Pool.
+	Reads Reads
 }
 
 // Routes registers the segment endpoints on api (/api/v1): create, list,

@@ -24,6 +24,7 @@ import (
 	"github.com/peykar/peykar/internal/auth"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/pgserver"
+	"github.com/peykar/peykar/internal/replica"
 	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/tracking"
 )
@@ -37,6 +38,9 @@ type Main struct {
 	// Now is the clock of the login backoff (auth.Config.Now). Default
 	// time.Now; set it before Run.
 	Now func() time.Time
+	// replicaInterval is how often the replica monitor probes (default
+	// 1 s); tests set it shorter before Run.
+	replicaInterval time.Duration
 
 	pg       *pgserver.Server
 	pool     *pgxpool.Pool
@@ -56,6 +60,10 @@ type Main struct {
 	engine   *engine.Engine
 	auth     *auth.Auth
 	forms    *forms.Service // signup forms (formService)
+
+	// reads routes reads that may lag: the replica or the primary
+	// (startReplica).
+	reads *replica.Router
 }
 
 // NewMain returns a Main for cfg logging to stderr.
@@ -156,6 +164,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.smtp.DKIM = m.Config.dkim
 	m.registry = prometheus.NewRegistry()
 	m.startPartitions(ctx)
+	if err := m.startReplica(ctx); err != nil {
+		return err
+	}
 	if err := m.startRiver(ctx); err != nil {
 		return err
 	}

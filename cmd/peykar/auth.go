@@ -44,7 +44,7 @@ func (m *Main) registerPages(admin *echo.Group) error {
 	return web.Register(admin, web.Deps{
 		Pool: m.pool, Auth: m.auth, Logger: m.Logger,
 		Campaigns: m.campaignService(), BaseURL: m.Config.BaseURL,
-		Forms: fs,
+		Forms: fs, Reads: m.reads,
 	})
 }
 

@@ -116,6 +116,14 @@ type Config struct {
 
 	// frequencyCap is FrequencyCap parsed (nil: none).
 	frequencyCap *campaigns.FrequencyCap
+	// ReplicaURL (PEYKAR_REPLICA_URL) is a streaming replica of
+	// DatabaseURL's database for reads that may lag: reports, exports,
+	// standard reports, analytics and segment counts. Empty: every read
+	// goes to the primary.
+	ReplicaURL string
+	// ReplicaMaxLag (PEYKAR_REPLICA_MAX_LAG) is the staleness past which
+	// reads go back to the primary. Default 10s.
+	ReplicaMaxLag string
 
 	webhooks    netguard.Policy // parsed WebhookAllowNetworks
 	smtp        mailer.Config   // parsed SMTPURL
@@ -125,6 +133,7 @@ type Config struct {
 	proxies     []*net.IPNet // parsed TrustedProxies
 
 	eventsRetention time.Duration // parsed EventsRetention; 0 keeps events
+	maxLag          time.Duration
 }
 
 // envVars maps each flag to its environment variable.
@@ -153,6 +162,8 @@ var envVars = []struct{ flag, env, usage string }{
 	{"currency", "PEYKAR_CURRENCY", "reporting currency of campaigns without settings.currency (default EUR)"},
 	{"events-retention", "PEYKAR_EVENTS_RETENTION", "drop tracking events older than this, whole months at a time, e.g. 400d (default: keep forever)"},
 	{"frequency-cap", "PEYKAR_FREQUENCY_CAP", "at most MAX messages per contact per PER across all campaigns, e.g. 2/24h or 2/24h/skip (default: none)"},
+	{"replica-url", "PEYKAR_REPLICA_URL", "PostgreSQL URL of a streaming replica for reports, exports and counts (default: none)"},
+	{"replica-max-lag", "PEYKAR_REPLICA_MAX_LAG", "staleness past which reads go back to the primary (default 10s)"},
 }
 
 // ConfigError names the setting that is wrong and how.
@@ -178,6 +189,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 
 		"events-retention": &c.EventsRetention,
 	}
+	fields["replica-url"], fields["replica-max-lag"] = &c.ReplicaURL, &c.ReplicaMaxLag
 	fset := flag.NewFlagSet("peykar", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	for _, v := range envVars {
@@ -285,7 +297,10 @@ func (c *Config) validate() error {
 	if c.frequencyCap, err = campaigns.ParseFrequencyCap(c.FrequencyCap); err != nil {
 		return &ConfigError{"PEYKAR_FREQUENCY_CAP", err.Error()}
 	}
-	return c.validateRetention()
+	if err := c.validateRetention(); err != nil {
+		return err
+	}
+	return c.validateReplica()
 }
 
 // validateJobTimes parses RescueAfter and JobTimeout. River rescues a job

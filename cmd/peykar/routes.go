@@ -43,12 +43,12 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
 		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule, Actor: consentActor,
 		Journeys: m.engine, Changes: m.engine})
-	segments.Routes(api, segments.Deps{Pool: m.pool})
+	segments.Routes(api, segments.Deps{Pool: m.pool, Reads: m.reads})
 	topics.Routes(api, m.pool)
-	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger})
+	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Reads: m.reads})
 	svc := m.campaignService()
 	svc.Routes(api)
-	rep, err := reports.New(reports.Config{Pool: m.pool, Logger: m.Logger, Report: svc.Report})
+	rep, err := reports.New(reports.Config{Pool: m.pool, Logger: m.Logger, Report: svc.Report, Reads: m.reads})
 	if err != nil {
 		panic(err) // only a nil pool: a wiring mistake caught at start-up
 	}
@@ -105,7 +105,7 @@ func (m *Main) templateAudience(ctx context.Context, limit int) ([]templates.Con
 // campaignService is the campaign service the API and the admin pages share.
 func (m *Main) campaignService() *campaigns.Service {
 	return &campaigns.Service{Pool: m.pool, Runtime: m.engine, Logger: m.Logger, WebhookPolicy: m.Config.webhooks, DefaultCurrency: m.Config.Currency,
-		PreSendChecks: true, Audience: launchAudience}
+		PreSendChecks: true, Audience: launchAudience, Reads: m.reads}
 }
 
 // launchAudience loads the contacts a launch's pre-send fields check

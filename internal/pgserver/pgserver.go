@@ -99,6 +99,21 @@ func isExec(p string) bool {
 // server is already running on it, in which case that server is reused and
 // Stop leaves it alone.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
+	s, err := prepare(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(s.dataDir(), "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+		if err := s.initdb(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.startOrReuse(ctx)
+}
+
+// prepare resolves cfg into a Server whose directories exist and belong
+// to the user the server runs as; it creates no cluster.
+func prepare(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("pgserver: Dir is required")
 	}
@@ -135,13 +150,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.prepareDirs(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(s.dataDir(), "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
-		if err := s.initdb(ctx); err != nil {
-			return nil, err
-		}
-	}
+	return s, nil
+}
+
+// startOrReuse starts the cluster unless a server already runs on it.
+func (s *Server) startOrReuse(ctx context.Context) (*Server, error) {
 	if s.running(ctx) {
-		cfg.Logger.InfoContext(ctx, "reusing running PostgreSQL", slog.String("dir", s.dataDir()))
+		s.cfg.Logger.InfoContext(ctx, "reusing running PostgreSQL", slog.String("dir", s.dataDir()))
 		return s, nil
 	}
 	if err := s.start(ctx); err != nil {
