@@ -32,7 +32,8 @@ func main() {
 	sink := flag.Bool("sink", false, "(internal) run as the SMTP sink")
 	var cfg config
 	sizes := flag.String("sizes", "100000,1000000", "contact counts to grow through, ascending")
-	flag.IntVar(&cfg.campaigns, "history", 5, "past campaigns added at each size, each to the new contacts with two events per delivery (5: ten events per contact)")
+	flag.IntVar(&cfg.campaigns, "history", 1, "past campaigns added at each size, each to every new contact")
+	flag.IntVar(&cfg.eventsPer, "events", 10, "events per delivery of each past campaign")
 	flag.IntVar(&cfg.runs, "runs", 5, "timed runs of each latency (the median is reported)")
 	flag.IntVar(&cfg.pool, "pool", 16, "SMTP connections of peykar serve")
 	flag.BoolVar(&cfg.send, "send", true, "send a campaign to every contact at each size")
@@ -62,6 +63,7 @@ func main() {
 type config struct {
 	sizes     []int
 	campaigns int
+	eventsPer int
 	runs      int
 	pool      int
 	send      bool
