@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -40,6 +42,7 @@ type config struct {
 	unsafe  bool
 	ab      bool
 	holdout float64
+	cap     string
 }
 
 func main() {
@@ -51,6 +54,7 @@ func main() {
 	flag.BoolVar(&cfg.unsafe, "unsafe", false, "UNSAFE: run the embedded PostgreSQL with fsync and synchronous_commit off (labelled in the output)")
 	flag.BoolVar(&cfg.ab, "ab", false, "send the campaign as a 2-variant A/B test over the whole audience")
 	flag.Float64Var(&cfg.holdout, "holdout", 0, "keep this share of the audience out of the campaign (settings.holdout)")
+	flag.StringVar(&cfg.cap, "cap", "", "a frequency cap across all campaigns, MAX/PER such as 2/24h (settings.frequency_cap with scope all)")
 	flag.Parse()
 	if *sink {
 		check(benchsink.Serve())
@@ -222,6 +226,14 @@ func createCampaign(ctx context.Context, srv *benchserve.Peykar, cfg config) (in
 	}
 	if cfg.holdout > 0 {
 		settings["holdout"] = cfg.holdout
+	}
+	if cfg.cap != "" {
+		max, per, ok := strings.Cut(cfg.cap, "/")
+		n, err := strconv.Atoi(max)
+		if !ok || err != nil {
+			return 0, fmt.Errorf("-cap %q: want MAX/PER such as 2/24h", cfg.cap)
+		}
+		settings["frequency_cap"] = map[string]any{"max": n, "per": per, "scope": "all"}
 	}
 	if len(settings) > 0 {
 		body["settings"] = settings
