@@ -155,6 +155,19 @@ func run(ctx context.Context, cfg config) error {
 		if c.Status == "finished" {
 			break
 		}
+		if cfg.ab {
+			// An A/B test with a manual winner stays running (its
+			// remainder waits for the pick): done when the launch walk is
+			// and nothing is left to send.
+			var done bool
+			if err := pool.QueryRow(ctx, `SELECT c.launch_done AND NOT EXISTS (SELECT 1 FROM deliveries d
+				WHERE d.campaign_id = c.id AND d.status IN ('queued', 'sending')) FROM campaigns c WHERE c.id = $1`, id).Scan(&done); err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
