@@ -224,11 +224,12 @@ func markDoneIfIdle(ctx context.Context, tx pgx.Tx, campaignID, contactID, round
 	return nil
 }
 
-// settleEntries, in the send's transaction, marks done the entries whose
-// delivery just reached its outcome and that have nothing left to send,
+// settledRounds returns the entries (rounds) of a triggered campaign whose
+// delivery in group just reached its outcome, for markRoundsDone in the
+// send's transaction to mark done when they have nothing left to send —
 // unless a rule still waits on the send (a timer watching the step, or a
 // "sent" rule: they settle the entry when they have run).
-func settleEntries(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, group []deliveries.Delivery, results []deliveries.Outcome) error {
+func settledRounds(c *campaigns.Campaign, group []deliveries.Delivery, results []deliveries.Outcome) []int64 {
 	if !c.Triggered() {
 		return nil
 	}
@@ -247,10 +248,15 @@ func settleEntries(ctx context.Context, tx pgx.Tx, c *campaigns.Campaign, group 
 		}
 		rounds = append(rounds, d.Round)
 	}
+	return rounds
+}
+
+// markRoundsDone is markDoneIfIdle for many entries (rounds) in one
+// statement: a group commit's whole flush, across its send jobs.
+func markRoundsDone(ctx context.Context, tx pgx.Tx, rounds []int64) error {
 	if len(rounds) == 0 {
 		return nil
 	}
-	// markDoneIfIdle for the whole group in one statement.
 	if _, err := tx.Exec(ctx, queries.Get("entries_done_if_idle"), rounds); err != nil {
 		return fmt.Errorf("entries done: %w", err)
 	}

@@ -206,13 +206,16 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pgx.Tx, batch []*outc
 	if err != nil {
 		return err
 	}
+	var rounds []int64
 	for _, b := range batch {
 		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
 			return err
 		}
-		if err := settleEntries(ctx, tx, b.c, b.group, b.results); err != nil {
-			return err
-		}
+		rounds = append(rounds, settledRounds(b.c, b.group, b.results)...)
+	}
+	// The entries these sends settled, for every job of the flush at once.
+	if err := markRoundsDone(ctx, tx, rounds); err != nil {
+		return err
 	}
 	if err := contacts.BumpSent(ctx, tx, sent, now); err != nil {
 		return err
