@@ -114,20 +114,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("seeded %d contacts in %s\n", cfg.n, time.Since(t0).Round(time.Millisecond))
 
-	dir, err := os.MkdirTemp("", "pksend")
+	srv, stopSrv, err := benchserve.Launch(ctx, cluster.DSN, sink.URL(cfg.pool))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := benchserve.Build(ctx, dir)
-	if err != nil {
-		return err
-	}
-	srv, err := benchserve.StartPeykar(ctx, bin, dir, cluster.DSN, sink.URL(cfg.pool))
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
+	defer stopSrv()
 	id, err := createCampaign(ctx, srv, cfg)
 	if err != nil {
 		return err

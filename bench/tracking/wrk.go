@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/peykar/peykar/bench/internal/benchserve"
 )
 
 // wrkScript drives wrk over files of distinct click paths, one per thread
@@ -154,14 +156,14 @@ func runWrk(ctx context.Context, base, pathFile string, lines, threads, conns in
 		}
 	}
 	sample()
-	cpu0 := procCPU(pid)
+	cpu0 := benchserve.PidCPU(pid)
 	// End: the window is over and nothing has arrived for a while.
 	time.Sleep(window)
 	for !idle() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	sample()
-	cpu1 := procCPU(pid)
+	cpu1 := benchserve.PidCPU(pid)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		return wrkResult{}, fmt.Errorf("stop wrk: %w", err)
 	}
@@ -199,20 +201,4 @@ func parseWrk(out string) (wrkResult, error) {
 		return r, nil
 	}
 	return wrkResult{}, fmt.Errorf("no summary in wrk's output:\n%s", out)
-}
-
-// procCPU is the CPU time a process (all its threads) has used so far.
-func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond
 }

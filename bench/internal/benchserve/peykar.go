@@ -184,3 +184,21 @@ func (p *Peykar) Call(ctx context.Context, method, path string, body, out any) e
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
+
+// Launch builds peykar into a new temporary directory and starts it there
+// (StartPeykar); stop ends the server and removes the directory.
+func Launch(ctx context.Context, dsn, smtpURL string, extra ...string) (p *Peykar, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "pkbench")
+	if err != nil {
+		return nil, nil, err
+	}
+	bin, err := Build(ctx, dir)
+	if err == nil {
+		p, err = StartPeykar(ctx, bin, dir, dsn, smtpURL, extra...)
+	}
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return p, func() { p.Stop(); _ = os.RemoveAll(dir) }, nil
+}
