@@ -44,23 +44,48 @@ func (s *Service) checkTemplates(ctx context.Context, db DBTX, c Campaign, rule 
 	}
 	var failed []*errs.Error
 	for i, st := range c.Steps {
-		t, err := templates.Get(ctx, db, st.TemplateID)
-		if err != nil {
-			return nil, err
+		ids := []int64{st.TemplateID}
+		fields := []string{fmt.Sprintf("steps[%d].template_id", i)}
+		labels := []string{fmt.Sprintf("step %q", st.Key)}
+		// A variant with a template of its own sends it to part of the
+		// audience: it must pass the same checks as the step's.
+		for j, v := range st.Variants {
+			if v.TemplateID != 0 && v.TemplateID != st.TemplateID {
+				ids = append(ids, v.TemplateID)
+				fields = append(fields, fmt.Sprintf("steps[%d].variants[%d].template_id", i, j))
+				labels = append(labels, fmt.Sprintf("step %q, variant %s", st.Key, v.Key))
+			}
 		}
-		checks, err := templates.Checks(ctx, t, audience)
-		if err != nil {
-			failed = append(failed, errs.Field(fmt.Sprintf("steps[%d].template_id", i), "template %q is invalid: %v", t.Name, err))
+		for k, id := range ids {
+			fs, err := checkTemplate(ctx, db, id, audience, fields[k], labels[k], opts)
+			if err != nil {
+				return nil, err
+			}
+			failed = append(failed, fs...)
+		}
+	}
+	return failed, nil
+}
+
+// checkTemplate runs template id's pre-send checks over audience and
+// returns its failures as field errors on field, described by label.
+func checkTemplate(ctx context.Context, db DBTX, id int64, audience []templates.Contact, field, label string, opts LaunchOptions) ([]*errs.Error, error) {
+	t, err := templates.Get(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := templates.Checks(ctx, t, audience)
+	if err != nil {
+		return []*errs.Error{errs.Field(field, "template %q is invalid: %v", t.Name, err)}, nil
+	}
+	var failed []*errs.Error
+	for _, ch := range templates.Failed(checks) {
+		if ch.Name == templates.CheckFields && accepts(opts, ch.Name) {
 			continue
 		}
-		for _, ch := range templates.Failed(checks) {
-			if ch.Name == templates.CheckFields && accepts(opts, ch.Name) {
-				continue
-			}
-			e := errs.Field(fmt.Sprintf("steps[%d].template_id", i), "step %q, template %q: %s", st.Key, t.Name, ch.Message)
-			e.Details = map[string]any{"check": ch.Name}
-			failed = append(failed, e)
-		}
+		e := errs.Field(field, "%s, template %q: %s", label, t.Name, ch.Message)
+		e.Details = map[string]any{"check": ch.Name}
+		failed = append(failed, e)
 	}
 	return failed, nil
 }

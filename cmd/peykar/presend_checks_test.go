@@ -98,3 +98,45 @@ func TestLaunchListsEveryFailedPreSendCheck(t *testing.T) {
 	code, resp = do(t, m, http.MethodPost, launch, token, nil)
 	require.Equal(t, http.StatusOK, code, resp)
 }
+
+// TestLaunchChecksVariantTemplates: a variant with a template of its own
+// sends that template to part of the audience, so the launch runs the same
+// pre-send checks on it and names the variant's field path; once the
+// variant's template is fixed the campaign launches.
+func TestLaunchChecksVariantTemplates(t *testing.T) {
+	t.Parallel()
+	m := testMain(t)
+	token := testToken(t, m, auth.RoleMarketer)
+	factory.Contact(t, m.pool, factory.Email("sara@example.com"))
+	seg := factory.Segment(t, m.pool)
+	a := factory.Template(t, m.pool, factory.TemplateName("A"), factory.HTML(`<p>Hi</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>`))
+	// Variant B's template has no unsubscribe link.
+	b := factory.Template(t, m.pool, factory.TemplateName("B"), factory.HTML(`<p>Hi B</p>`))
+	code, resp := do(t, m, http.MethodPost, "/api/v1/campaigns", token, map[string]any{
+		"name": "AB", "segment_id": seg.ID, "from": map[string]any{"name": "Shop", "email": "news@shop.example"},
+		"steps": []any{map[string]any{"key": "main", "template_id": a.ID, "variants": []any{
+			map[string]any{"key": "A"}, map[string]any{"key": "B", "template_id": b.ID},
+		}}},
+		"ab_test": map[string]any{"step": "main", "test_share": 1, "metric": "open_rate", "duration": "4h", "winner": "manual"},
+	})
+	require.Equal(t, http.StatusCreated, code, resp)
+	var c struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(resp), &c))
+	launch := fmt.Sprintf("/api/v1/campaigns/%d/launch", c.ID)
+
+	code, resp = do(t, m, http.MethodPost, launch, token, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, code, resp)
+	var refused struct {
+		Error struct{ Field, Check, Message string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(resp), &refused))
+	require.Equal(t, "steps[0].variants[1].template_id", refused.Error.Field)
+	require.Equal(t, "unsubscribe", refused.Error.Check)
+	require.Contains(t, refused.Error.Message, `variant B`)
+
+	code, resp = do(t, m, http.MethodPut, fmt.Sprintf("/api/v1/templates/%d", b.ID), token, map[string]any{"name": "B", "subject": "Hi",
+		"html": `<p>Hi B</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>`})
+	require.Equal(t, http.StatusOK, code, resp)
+	code, resp = do(t, m, http.MethodPost, launch, token, nil)
+	require.Equal(t, http.StatusOK, code, resp)
+}
