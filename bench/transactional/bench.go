@@ -233,7 +233,7 @@ func (b *bench) replay() error {
 // sampleCPU reads the CPU time so far of the server, the database and
 // this process.
 func (b *bench) sampleCPU() map[string]time.Duration {
-	srvCPU, _ := procStat(b.srv.cmd.Process.Pid)
+	srvCPU := b.srv.CPU()
 	c := benchdb.SampleCPU(b.pgData)
 	return map[string]time.Duration{"peykar serve": srvCPU, "PostgreSQL": c.DB, "clients (this process)": c.Self}
 }
@@ -283,7 +283,7 @@ func (b *bench) report(acc []acceptance) error {
 		d := b.cpu1[k] - b.cpu0[k]
 		fmt.Printf("| CPU %s | %.2f s (%.0f%% of one core; %.0f µs per message) |\n", k, d.Seconds(), 100*d.Seconds()/span, float64(d.Microseconds())/float64(b.o.n))
 	}
-	_, peak := procStat(b.srv.cmd.Process.Pid)
+	peak := b.srv.PeakRSS()
 	fmt.Printf("| peykar serve peak RSS | %.0f MB |\n", peak)
 	fmt.Printf("\nload average at the end: %s\n", benchdb.LoadAvg())
 	if len(b.failures) > 0 {
