@@ -61,10 +61,7 @@ func AddCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
 	if err := addCounts(ctx, tx, counts); err != nil {
 		return err
 	}
-	if err := AddRollups(ctx, tx, created); err != nil {
-		return fmt.Errorf("campaign people: %w", err)
-	}
-	return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+	return sendCreatedAndRefresh(ctx, tx, created, ps, at)
 }
 
 func addCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {

@@ -109,3 +109,33 @@ func createPeople(ctx context.Context, tx pgx.Tx, ps []person, at time.Time) (ex
 	}
 	return existing, deltas, nil
 }
+
+// peopleRefreshCreatedSQL is peopleRefreshSQL that also adds the people
+// counters of the people created ($4 campaign, $5 metric, $6 machine, $7
+// change): one statement writes every people rollup row in key order, so
+// it cannot deadlock with another writer's.
+var peopleRefreshCreatedSQL = applySQL(peopleRefreshCTEs, peopleRefreshSrc+`
+	UNION ALL
+	SELECT x.c, ''::text, -1, x.m, date_trunc('minute', $3::timestamptz, 'UTC'), x.mc, x.n, 0::numeric(18, 4)
+	FROM unnest($4::bigint[], $5::text[], $6::bool[], $7::bigint[]) AS x(c, m, mc, n)`)
+
+// sendCreatedAndRefresh adds the people counters' changes of the people
+// created and refreshes the existing people ps, in one statement.
+func sendCreatedAndRefresh(ctx context.Context, tx pgx.Tx, created []Delta, ps []person, at time.Time) error {
+	if len(created) == 0 {
+		return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+	}
+	if len(ps) == 0 {
+		return AddRollups(ctx, tx, created)
+	}
+	camps, conts := peopleArrays(ps)
+	n := len(created)
+	dc, dm, dmc, dn := make([]int64, n), make([]string, n), make([]bool, n), make([]int64, n)
+	for i, d := range created {
+		dc[i], dm[i], dmc[i], dn[i] = d.CampaignID, d.Metric, d.Machine, d.N
+	}
+	if _, err := tx.Exec(ctx, peopleRefreshCreatedSQL, camps, conts, at.UTC(), dc, dm, dmc, dn); err != nil {
+		return fmt.Errorf("campaign people: %w", err)
+	}
+	return nil
+}

@@ -134,6 +134,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
+	if err := waitStartupJobs(ctx, pool); err != nil {
+		return err
+	}
 	var wal0 string
 	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&wal0); err != nil {
 		return err
