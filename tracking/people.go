@@ -105,7 +105,7 @@ var peopleRefreshCTEs = `agg AS (
 			a.unsubscribed AS nu, a.complained AS ncm, a.converted AS ncv
 	), delta AS (
 		SELECT c.campaign_id, v.metric, v.machine, sum(v.n) AS n FROM changed c CROSS JOIN LATERAL (VALUES
-`+peopleDeltaValues()+`
+` + peopleDeltaValues() + `
 		) AS v(metric, machine, n)
 		GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0
 	)`
