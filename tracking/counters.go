@@ -48,14 +48,20 @@ func AddCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
 		}
 	}
 	// The same lock order as the tracking writer: deliveries (the caller),
-	// people rows, the step rollups, the people rollups.
+	// people rows, the step rollups, the people rollups. People without a
+	// row are created with their state (people_new.go); the others are
+	// locked and refreshed.
+	ps, created, err := createPeople(ctx, tx, ps, at)
+	if err != nil {
+		return err
+	}
 	if err := sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleLock(b, ps) }); err != nil {
 		return err
 	}
 	if err := addCounts(ctx, tx, counts); err != nil {
 		return err
 	}
-	return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+	return sendCreatedAndRefresh(ctx, tx, created, ps, at)
 }
 
 func addCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {

@@ -77,7 +77,10 @@ func quoteLiteral(s string) string {
 // (a handful of rows: one per step), stores what changed and adds the
 // change to the people_* rollups (rollups.go). It runs as a statement after the lock,
 // so it sees every transaction that held these rows before.
-var peopleRefreshSQL = applySQL(`agg AS (
+var peopleRefreshSQL = applySQL(peopleRefreshCTEs, peopleRefreshSrc)
+
+// peopleRefreshCTEs and peopleRefreshSrc are peopleRefreshSQL's parts.
+var peopleRefreshCTEs = `agg AS (
 		SELECT d.campaign_id, d.contact_id,
 			bool_or(d.sent_at IS NOT NULL) AS sent,
 			bool_or(d.sent_at IS NOT NULL AND d.bounced_at IS NULL) AS delivered,
@@ -102,12 +105,13 @@ var peopleRefreshSQL = applySQL(`agg AS (
 			a.unsubscribed AS nu, a.complained AS ncm, a.converted AS ncv
 	), delta AS (
 		SELECT c.campaign_id, v.metric, v.machine, sum(v.n) AS n FROM changed c CROSS JOIN LATERAL (VALUES
-`+peopleDeltaValues()+`
+` + peopleDeltaValues() + `
 		) AS v(metric, machine, n)
 		GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0
-	)`,
-	`SELECT campaign_id AS c, ''::text AS s, -1 AS l, metric AS m, date_trunc('minute', $3::timestamptz, 'UTC') AS b,
-		machine AS mc, n::bigint AS n, 0::numeric(18, 4) AS v FROM delta`)
+	)`
+
+var peopleRefreshSrc = `SELECT campaign_id AS c, ''::text AS s, -1 AS l, metric AS m, date_trunc('minute', $3::timestamptz, 'UTC') AS b,
+		machine AS mc, n::bigint AS n, 0::numeric(18, 4) AS v FROM delta`
 
 // queuePeopleLock queues the creation and locking of ps's people rows.
 func queuePeopleLock(b *pgx.Batch, ps []person) {

@@ -43,6 +43,7 @@ type config struct {
 	ab      bool
 	holdout float64
 	cap     string
+	profile string
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.BoolVar(&cfg.ab, "ab", false, "send the campaign as a 2-variant A/B test over the whole audience")
 	flag.Float64Var(&cfg.holdout, "holdout", 0, "keep this share of the audience out of the campaign (settings.holdout)")
 	flag.StringVar(&cfg.cap, "cap", "", "a frequency cap across all campaigns, MAX/PER such as 2/24h (settings.frequency_cap with scope all)")
+	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve during the send to this file (PEYKAR_PPROF)")
 	flag.Parse()
 	if *sink {
 		check(benchsink.Serve())
@@ -114,7 +116,15 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("seeded %d contacts in %s\n", cfg.n, time.Since(t0).Round(time.Millisecond))
 
-	srv, stopSrv, err := benchserve.Launch(ctx, cluster.DSN, sink.URL(cfg.pool))
+	var extra []string
+	pprofAddr := ""
+	if cfg.profile != "" {
+		if pprofAddr, err = freeLoopback(); err != nil {
+			return err
+		}
+		extra = append(extra, "PEYKAR_PPROF="+pprofAddr)
+	}
+	srv, stopSrv, err := benchserve.Launch(ctx, cluster.DSN, sink.URL(cfg.pool), extra...)
 	if err != nil {
 		return err
 	}
@@ -124,9 +134,25 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
+	if err := waitStartupJobs(ctx, pool); err != nil {
+		return err
+	}
 	var wal0 string
 	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&wal0); err != nil {
 		return err
+	}
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
+	tables0, err := readTableStats(ctx, pool)
+	if err != nil {
+		return err
+	}
+	profiled := make(chan error, 1)
+	if cfg.profile != "" {
+		go func() { profiled <- fetchProfile(ctx, pprofAddr, profileWindow(cfg.n, ceiling), cfg.profile) }()
 	}
 	cpu0, db0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir).DB
 	if err := sink.Mark(); err != nil {
@@ -191,6 +217,18 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Printf("CPU per 1,000 messages: peykar serve %.3f s + PostgreSQL %.3f s = %.3f s\n", app.Seconds()/per, db.Seconds()/per, (app+db).Seconds()/per)
 	fmt.Printf("WAL: %.1f MB, %.0f bytes per message\n", walBytes/1e6, walBytes/float64(max(got, 1)))
 	fmt.Printf("peykar serve peak RSS: %.0f MB\n", srv.PeakRSS())
+	tables1, err := readTableStats(ctx, pool)
+	if err != nil {
+		return err
+	}
+	printTableStats(os.Stdout, tables0, tables1, got)
+	benchdb.PrintStatements(ctx, pool, os.Stdout)
+	if cfg.profile != "" {
+		if err := <-profiled; err != nil {
+			return err
+		}
+		fmt.Printf("peykar serve CPU profile: %s (go tool pprof -top %s)\n", cfg.profile, cfg.profile)
+	}
 	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
 	// Ground truth: every delivery sent once, nobody twice, nothing else.
 	want := int64(cfg.n)

@@ -63,6 +63,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	m := NewMain(cfg, stdout, stderr)
 	switch cmd {
 	case "serve":
+		if err := servePprof(ctx, getenv("PEYKAR_PPROF"), stderr); err != nil {
+			fmt.Fprintln(stderr, "peykar:", err)
+			return 2
+		}
 		if err := m.Run(ctx); err != nil {
 			fmt.Fprintln(stderr, "peykar:", err)
 			_ = m.Close()

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// freeLoopback is a free loopback address for peykar serve's opt-in
+// profile listener (PEYKAR_PPROF).
+func freeLoopback() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+// fetchProfile saves a CPU profile of peykar serve over seconds into path
+// (go tool pprof path): where the app's CPU per message goes.
+func fetchProfile(ctx context.Context, addr string, seconds int, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	return f.Close()
+}
+
+// tableStats are the deliveries and contacts tables' write counters and the
+// cluster's checkpoints, read before and after the send: how many row
+// versions a message costs and how many of them were HOT (no index entry).
+type tableStats struct {
+	delUpd, delHot, conUpd, conHot int64
+	checkpoints                    int64
+}
+
+func readTableStats(ctx context.Context, pool *pgxpool.Pool) (tableStats, error) {
+	var s tableStats
+	err := pool.QueryRow(ctx, `SELECT
+		(SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'deliveries'),
+		(SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'deliveries'),
+		(SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'contacts'),
+		(SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'contacts'),
+		(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)`).
+		Scan(&s.delUpd, &s.delHot, &s.conUpd, &s.conHot, &s.checkpoints)
+	return s, err
+}
+
+// printTableStats prints the row versions per message the send wrote.
+func printTableStats(w io.Writer, before, after tableStats, msgs int64) {
+	per := float64(max(msgs, 1))
+	fmt.Fprintf(w, "row updates per message: deliveries %.2f (HOT %.0f%%), contacts %.2f (HOT %.0f%%); checkpoints during the send: %d\n",
+		float64(after.delUpd-before.delUpd)/per, pct(after.delHot-before.delHot, after.delUpd-before.delUpd),
+		float64(after.conUpd-before.conUpd)/per, pct(after.conHot-before.conHot, after.conUpd-before.conUpd),
+		after.checkpoints-before.checkpoints)
+}
+
+func pct(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+// profileWindow is how long the CPU profile samples: the middle of the
+// send, estimated from the ceiling (the send takes longer than that).
+func profileWindow(n int, ceiling float64) int {
+	if ceiling <= 0 {
+		return 10
+	}
+	return max(2, min(30, int(time.Duration(float64(n)/ceiling*float64(time.Second)).Seconds()*0.6)))
+}
+
+// waitStartupJobs waits until the periodic jobs peykar serve runs when it
+// starts (the analytics recompute over every contact, the outbox prune)
+// have finished, so the send's CPU and statements are the send's own: in a
+// deployment they run hourly whatever is being sent. It prints how long it
+// waited.
+func waitStartupJobs(ctx context.Context, pool *pgxpool.Pool) error {
+	start := time.Now()
+	deadline := start.Add(5 * time.Minute)
+	for {
+		// The recompute is inserted once River elects its leader: wait for
+		// it to appear (up to 30 s), then for every such job to end.
+		var busy int
+		var seen bool
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running', 'retryable')),
+			count(*) FILTER (WHERE kind = 'analytics_recompute') > 0
+			FROM river_job WHERE kind NOT IN ('send', 'launch')`).Scan(&busy, &seen); err != nil {
+			return err
+		}
+		if busy == 0 && (seen || time.Since(start) > 30*time.Second) {
+			fmt.Printf("start-up jobs (analytics recompute …) done in %s, before the launch\n", time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("start-up jobs still running after %s", time.Since(start).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
