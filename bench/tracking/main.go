@@ -96,7 +96,7 @@ func run(ctx context.Context, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer func() { _ = srv.ForceStop(context.Background()) }()
+		defer func() { _ = srv.ForceStop(context.WithoutCancel(ctx)) }()
 		pgData = filepath.Join(srv.Dir(), "data")
 		cfg.dsn = srv.DSN("postgres")
 	}
