@@ -78,18 +78,17 @@ func (f *engagementFollower) notify() {
 	}
 }
 
-// start runs the follower once.
-func (f *engagementFollower) start() {
+// start runs the follower once; it runs until stop, whatever ctx does.
+func (f *engagementFollower) start(ctx context.Context) {
 	if f.started.CompareAndSwap(false, true) {
-		go f.run()
+		go f.run(context.WithoutCancel(ctx))
 	}
 }
 
 // run folds at start (what a previous process left), when woken (after
 // gathering) and every poll, until stop; then it folds what is left.
-func (f *engagementFollower) run() {
+func (f *engagementFollower) run(ctx context.Context) {
 	defer close(f.done)
-	ctx := context.Background()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
