@@ -35,7 +35,6 @@ import (
 	"github.com/peykar/peykar/bench/internal/benchdb"
 	"github.com/peykar/peykar/bench/internal/benchserve"
 	"github.com/peykar/peykar/internal/pgserver"
-	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -113,8 +112,19 @@ func run(ctx context.Context, cfg config) error {
 	if err := printDurability(ctx, pool); err != nil {
 		return err
 	}
-	if err := migrations.Migrate(ctx, pool, logger); err != nil {
-		return err
+	bin := cfg.bin
+	if bin == "" {
+		if bin, err = benchserve.Build(ctx, dir); err != nil {
+			return err
+		}
+	}
+	// The binary measured migrates the database, so a binary built from
+	// another commit (-bin) runs on its own schema.
+	migrate := exec.CommandContext(ctx, bin, "migrate")
+	migrate.Env = append(os.Environ(), "DATABASE_URL="+cfg.dsn, "PEYKAR_DATA_DIR="+filepath.Join(dir, "data"), "PEYKAR_SECRET="+benchSecret, "PEYKAR_LOG_LEVEL=warn")
+	migrate.Stdout, migrate.Stderr = os.Stderr, os.Stderr
+	if err := migrate.Run(); err != nil {
+		return fmt.Errorf("%s migrate: %w", bin, err)
 	}
 	if _, err := tracking.EnsurePartitions(ctx, pool, time.Now().AddDate(0, -cfg.months, 0), cfg.months); err != nil {
 		return err
@@ -129,12 +139,6 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	bin := cfg.bin
-	if bin == "" {
-		if bin, err = benchserve.Build(ctx, dir); err != nil {
-			return err
-		}
-	}
 	srv, err := benchserve.StartPeykar(ctx, bin, dir, cfg.dsn, "")
 	if err != nil {
 		return err
