@@ -145,7 +145,13 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer srv.Stop()
 	// peykar serve has started its workers; settle after, so the run
-	// starts on a database that has been running.
+	// starts on a database that has been running, and let the jobs it runs
+	// at start (the analytics recompute over every contact, rollup folding)
+	// finish first: one overlapping the clicks costs more database CPU
+	// than the clicks themselves.
+	if err := quiesce(ctx, pool, 5*time.Minute); err != nil {
+		return err
+	}
 	if err := settle(ctx, pool); err != nil {
 		return err
 	}
@@ -260,6 +266,34 @@ func eventProgress(ctx context.Context, pool *pgxpool.Pool) func() int64 {
 			return -1
 		}
 		return n
+	}
+}
+
+// quiesce waits until peykar's start-up periodic jobs have been enqueued
+// and finished: some job exists and none has been available or running for
+// two seconds (the leader is elected and enqueues them a moment after
+// start), for at most within.
+func quiesce(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error {
+	t0 := time.Now()
+	var quietSince time.Time
+	for {
+		var busy, total int64
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running')), count(*) FROM river_job`).Scan(&busy, &total); err != nil {
+			return err
+		}
+		switch {
+		case busy > 0 || total == 0:
+			quietSince = time.Time{}
+		case quietSince.IsZero():
+			quietSince = time.Now()
+		case time.Since(quietSince) > 2*time.Second:
+			fmt.Printf("peykar's start-up jobs (%d) done after %s\n", total, time.Since(t0).Round(time.Millisecond))
+			return nil
+		}
+		if time.Since(t0) > within {
+			return fmt.Errorf("peykar's start-up jobs not done after %s (%d available or running)", within, busy)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
