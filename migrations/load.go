@@ -16,9 +16,8 @@ var fileName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+\.sql$`)
 type file struct{ name, up, down string }
 
 // load reads the embedded migrations in number order. A number with no file
-// (reserved by work in progress) becomes an empty migration, both ways (so
-// migrating down past a gap works), so a file's number is always its schema
-// version and later files never shift.
+// (reserved by work in progress) becomes an empty migration, so a file's
+// number is always its schema version and later files never shift.
 func load() ([]file, error) {
 	entries, err := fs.ReadDir(FS(), ".")
 	if err != nil {
@@ -47,7 +46,7 @@ func load() ([]file, error) {
 	for i := range out {
 		f, ok := byNum[i+1]
 		if !ok {
-			f = file{name: fmt.Sprintf("%03d_reserved.sql", i+1), up: "SELECT 1;", down: "SELECT 1;"}
+			f = file{name: fmt.Sprintf("%03d_reserved.sql", i+1), up: "SELECT 1;"}
 		}
 		out[i] = f
 	}

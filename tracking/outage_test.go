@@ -20,8 +20,8 @@ import (
 // TestDatabaseOutage cuts the database off in the middle of traffic
 // (connections refused and existing ones terminated), then restores it:
 // requests answer 503 meanwhile, clicks on recently seen links still
-// redirect, the service recovers by itself, every acknowledged event is
-// stored, and the contacts' stats catch up with the stored events.
+// redirect, the service recovers by itself, and every acknowledged event is
+// stored.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.NewDSN(t)
@@ -109,11 +109,6 @@ func TestDatabaseOutage(t *testing.T) {
 		total += acked[i].Load()
 	}
 	require.GreaterOrEqual(t, b.rollup(t, camp, MetricOpens, true)+b.rollup(t, camp, MetricOpens, false), total)
-	// The contact stats the follower could not fold while the database was
-	// down were kept queued: once settled they equal the stored events.
-	b.settle(t)
-	want, got := engagementFromEvents(t, b, camp)
-	require.Equal(t, want, got)
 	t.Logf("acknowledged %d opens, %d answered 503, %d redirects while down", total, unavailable.Load(), redirectsDuringOutage.Load())
 }
 

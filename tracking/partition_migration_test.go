@@ -156,20 +156,11 @@ func TestMigration038PartitionsExistingEvents(t *testing.T) {
 
 	this := MonthStart(time.Now())
 	f := seedCampaign(t, old, 9, this.AddDate(0, -5, 0))
-	// Today's writer queues contact engagement in engagement_queue
-	// (migration 041): give the 037 schema that table while this writer
-	// records, and take it away once Close has folded it, before migrating.
-	_, err = old.Exec(ctx, `CREATE TABLE engagement_queue (id bigserial PRIMARY KEY, contact_ids bigint[] NOT NULL,
-		opens int[] NOT NULL, clicks int[] NOT NULL, last_open timestamptz[] NOT NULL, last_click timestamptz[] NOT NULL,
-		queued_at timestamptz NOT NULL DEFAULT now())`)
-	require.NoError(t, err)
 	svc := newService(t, old)
 	for back := 4; back >= 0; back-- {
 		recordMonth(t, svc, f, this.AddDate(0, -back, 0))
 	}
 	require.NoError(t, svc.Close(ctx))
-	_, err = old.Exec(ctx, `DROP TABLE engagement_queue`)
-	require.NoError(t, err)
 	_, err = old.Exec(ctx, `INSERT INTO events (delivery_id, campaign_id, step, contact_id, type, occurred_at)
 		SELECT id, campaign_id, step, contact_id, 'open', '2001-02-03 04:05:06+00' FROM deliveries WHERE id = $1`, f.deliveries[0])
 	require.NoError(t, err)

@@ -74,16 +74,15 @@ type deliveryMeta struct {
 
 // Service is the tracking endpoints over one group-commit event writer.
 type Service struct {
-	cfg      Config
-	logger   *slog.Logger
-	signer   *Signer
-	writer   *writer
-	follower *engagementFollower
-	links    *LinkCache
-	metas    *lru.Cache[int64, deliveryMeta] // hashicorp/golang-lru: exact LRU, safe for concurrent use
-	dests    *lru.Cache[destKey, string]
-	agents   *lru.Cache[agentKey, Verdict]
-	now      func() time.Time
+	cfg    Config
+	logger *slog.Logger
+	signer *Signer
+	writer *writer
+	links  *LinkCache
+	metas  *lru.Cache[int64, deliveryMeta] // hashicorp/golang-lru: exact LRU, safe for concurrent use
+	dests  *lru.Cache[destKey, string]
+	agents *lru.Cache[agentKey, Verdict]
+	now    func() time.Time
 }
 
 // NewService checks cfg and builds a Service; Start starts its writer.
@@ -106,8 +105,6 @@ func NewService(cfg Config) (*Service, error) {
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
 		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1)}
-	s.follower = newEngagementFollower(cfg.Pool, cfg.Logger, cfg.BatchTimeout)
-	s.writer.committed = s.follower.notify
 	return s, nil
 }
 
@@ -121,23 +118,16 @@ func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
 	return c
 }
 
-// Start starts the event writer and the engagement follower (which first
-// folds what a previous process left queued). Events submitted before
-// Start wait for it.
+// Start starts the event writer. Events submitted before Start wait for it.
 func (s *Service) Start(ctx context.Context) error {
 	s.writer.start(s.cfg.Writers)
-	s.follower.start(ctx)
 	return nil
 }
 
-// Close stops taking events, writes those already taken, stops the writer
-// and then the engagement follower after a last fold. Call it before the
-// pool closes.
+// Close stops taking events, writes those already taken and stops the
+// writer. Call it before the pool closes.
 func (s *Service) Close(ctx context.Context) error {
-	if err := s.writer.stop(ctx); err != nil {
-		return err
-	}
-	return s.follower.stop(ctx)
+	return s.writer.stop(ctx)
 }
 
 // Stats returns the writer's counters (commits and events since start).

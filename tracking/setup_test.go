@@ -120,12 +120,6 @@ func (b *bundle) rollup(t *testing.T, campaignID int64, metric string, machine b
 	return n
 }
 
-// settle folds every queued contact engagement delta (SettleEngagement).
-func (b *bundle) settle(t *testing.T) {
-	t.Helper()
-	require.NoError(t, b.svc.SettleEngagement(context.Background()))
-}
-
 func (b *bundle) count(t *testing.T, q string, args ...any) int64 {
 	t.Helper()
 	var n int64

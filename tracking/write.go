@@ -123,9 +123,8 @@ func queueDeliveries(b *pgx.Batch, st *batchState) {
 	deliveries.QueueSetTracked(b, t)
 }
 
-// queueContacts queues the batch's contact statuses through their owner,
-// package contacts, and its engagement deltas for the engagement follower
-// (engagement.go), in the same batch (no round trip added).
+// queueContacts queues the batch's contact stats and statuses through
+// their owner, package contacts, in the same batch (no round trip added).
 func queueContacts(b *pgx.Batch, st *batchState) {
 	ids := make([]int64, 0, len(st.contacts))
 	for id := range st.contacts {
@@ -147,7 +146,7 @@ func queueContacts(b *pgx.Batch, st *batchState) {
 			suppress, status = append(suppress, id), append(status, cd.status)
 		}
 	}
-	queueEngagement(b, e)
+	contacts.QueueEngagement(b, e)
 	contacts.QueueStatus(b, suppress, status)
 }
 

@@ -34,9 +34,6 @@ type writer struct {
 	size    int
 	wait    time.Duration
 	timeout time.Duration // per batch: a database that does not answer fails it
-	// committed is told after each committed batch (it wakes the
-	// engagement follower); may be nil.
-	committed func()
 
 	// busy counts the loops recording a batch; idle wakes a gathering
 	// loop when it drops to zero.
@@ -204,9 +201,6 @@ func (w *writer) commit(batch []*request) (err error) {
 	}
 	for i, r := range batch {
 		r.out, r.err = outs[i], errsOut[i]
-	}
-	if w.committed != nil {
-		w.committed()
 	}
 	w.statsMu.Lock()
 	w.commits++
