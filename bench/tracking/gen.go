@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
-	"github.com/peykar/peykar/tracking"
 )
 
 // clickResult is what a load generator measured.
@@ -23,10 +22,14 @@ type clickResult struct {
 	elapsed            time.Duration
 	p50, p90, p99, max time.Duration
 	cpu                benchdb.CPUTime // this process and PostgreSQL while clicking
-	genCPU             time.Duration   // an external generator's CPU while clicking
+	appCPU             time.Duration   // the server's CPU while clicking (peykar or the ceiling server)
+	genCPU             time.Duration   // the load generator's CPU while clicking
 }
 
-// clickGo clicks urls from clients goroutines in this process for d.
+func (r clickResult) rate() float64 { return float64(r.found) / max(r.elapsed.Seconds(), 1e-9) }
+
+// clickGo clicks urls from clients goroutines in this process for d; the
+// process CPU it samples is the generator's.
 func clickGo(addr string, urls []string, clients int, d time.Duration, pgData string) clickResult {
 	var next, found, other atomic.Int64
 	lat := make([][]time.Duration, clients)
@@ -34,7 +37,6 @@ func clickGo(addr string, urls []string, clients int, d time.Duration, pgData st
 	var wg sync.WaitGroup
 	start := time.Now()
 	cpu0 := benchdb.SampleCPU(pgData)
-	startProfile()
 	for c := range clients {
 		wg.Go(func() {
 			client := &rawClient{addr: addr}
@@ -71,56 +73,50 @@ func clickGo(addr string, urls []string, clients int, d time.Duration, pgData st
 	return res
 }
 
-// clickWrk writes the click paths to a file and has wrk click them with
-// conns connections for d. CPU is sampled from the first stored event to
-// the moment the writer has been idle for a while after the window.
-func clickWrk(ctx context.Context, base string, urls []string, threads, conns int, d time.Duration, pgData string, svc *tracking.Service) (clickResult, error) {
-	dir, err := os.MkdirTemp("", "pkwrk")
-	if err != nil {
-		return clickResult{}, err
-	}
-	defer os.RemoveAll(dir)
-	// Thread k clicks urls k, k+threads, … (its own file).
+// writePaths writes the click paths of urls for wrk, one file per thread
+// (thread k clicks urls k, k+threads, …) named dir/paths.k, and returns
+// dir/paths.
+func writePaths(dir string, urls []string, threads int) (string, error) {
 	pathFile := filepath.Join(dir, "paths")
 	for k := range threads {
 		var b strings.Builder
 		for i := k; i < len(urls); i += threads {
 			p, err := url.Parse(urls[i])
 			if err != nil {
-				return clickResult{}, err
+				return "", err
 			}
 			b.WriteString(p.RequestURI())
 			b.WriteByte('\n')
 		}
 		if err := os.WriteFile(fmt.Sprintf("%s.%d", pathFile, k), []byte(b.String()), 0o600); err != nil {
-			return clickResult{}, err
+			return "", err
 		}
 	}
-	var samples []benchdb.CPUTime
+	return pathFile, nil
+}
+
+// clickWrk has wrk click the paths in pathFile (writePaths) on base with
+// conns connections for d. progress counts what the server has done so far
+// (events stored, 302s answered): the window's CPU samples (sample is
+// called twice) run from its first change to the moment it has not changed
+// for 0.3 s after the window.
+func clickWrk(ctx context.Context, base, pathFile string, lines, threads, conns int, d time.Duration, progress func() int64, sample func()) (clickResult, error) {
+	start := progress()
 	var last int64
 	var lastChange time.Time
-	started := func() bool { return svc.Stats().Events > 0 }
+	started := func() bool { return progress() != start }
 	idle := func() bool {
-		n := svc.Stats().Events
+		n := progress()
 		if n != last || lastChange.IsZero() {
 			last, lastChange = n, time.Now()
 			return false
 		}
 		return time.Since(lastChange) > 300*time.Millisecond
 	}
-	sample := func() {
-		samples = append(samples, benchdb.SampleCPU(pgData))
-		if len(samples) == 1 {
-			startProfile()
-		}
-	}
-	w, err := runWrk(ctx, base, pathFile, len(urls), threads, conns, d, started, idle, sample)
+	w, err := runWrk(ctx, base, pathFile, lines, threads, conns, d, started, idle, sample)
 	if err != nil {
 		return clickResult{}, err
 	}
-	res := clickResult{found: w.found, other: w.other + w.errors, elapsed: w.elapsed,
-		p50: w.p50, p90: w.p90, p99: w.p99, max: w.max, genCPU: w.cpu}
-	res.cpu = samples[1].Sub(samples[0])
-	// The idle wait after the window is in the CPU samples but is idle.
-	return res, nil
+	return clickResult{found: w.found, other: w.other + w.errors, elapsed: w.elapsed,
+		p50: w.p50, p90: w.p90, p99: w.p99, max: w.max, genCPU: w.cpu}, nil
 }

@@ -1,16 +1,21 @@
-// Command tracking is a load test of the click endpoint: it starts an
-// embedded PostgreSQL (durable settings: fsync and synchronous_commit on),
-// migrates it, inserts one campaign with many deliveries, serves the
-// tracking endpoints on loopback and clicks distinct tokens from many
-// concurrent clients for a fixed time. It reports clicks/s and latency
-// percentiles, then checks that every 302 answered has its event stored.
+// Command tracking is a load test of the click endpoint as a deployment
+// runs it: an embedded PostgreSQL with default durability (fsync and
+// synchronous_commit on, 256 MB shared buffers; -unsafe turns both off and
+// says so), migrated and seeded with one campaign and many deliveries,
+// `peykar serve` started as its own process against it, and distinct
+// tokens clicked from many keep-alive connections for a fixed time. It
+// reports clicks/s and latency percentiles, the ceiling measured in the
+// same run (the same wrk run against a trivial HTTP server answering 302:
+// ceiling.go), CPU per click split into peykar, PostgreSQL and the load
+// generator, peykar's peak RSS, and checks the ground truth: every 302
+// answered has its click event stored and counted in the rollups.
 //
-//	go run ./bench/tracking -duration 10s -clients 160 -deliveries 200000
+//	go run ./bench/tracking -duration 10s -clients 128 -deliveries 200000
 //
-// The load generator is wrk (Debian package wrk) with a Lua script when wrk
-// is on PATH, else an HTTP client in this process (-gen go). The benchmark
-// runs with the Go runtime settings peykar runs with (runtimetune) and serves
-// the endpoints through peykar's HTTP middleware (httpapi.Middleware).
+// -bin runs a prebuilt peykar binary instead of building this checkout
+// (before/after comparisons). The load generator is wrk (Debian package
+// wrk) with a Lua script when wrk is on PATH, else an HTTP client in this
+// process (-gen go).
 package main
 
 import (
@@ -19,176 +24,169 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"runtime/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
-	"github.com/peykar/peykar/internal/httpapi"
+	"github.com/peykar/peykar/bench/internal/benchserve"
 	"github.com/peykar/peykar/internal/pgserver"
-	"github.com/peykar/peykar/internal/runtimetune"
-	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/tracking"
 )
 
+// benchSecret is the PEYKAR_SECRET benchserve starts peykar with: the
+// benchmark signs its click tokens with it.
+const benchSecret = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
 func main() {
-	if err := run(); err != nil {
+	ceilingServer := flag.Bool("ceiling-server", false, "(internal) run as the ceiling's trivial HTTP server")
+	var cfg config
+	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to click")
+	flag.IntVar(&cfg.clients, "clients", 128, "concurrent HTTP clients (keep-alive connections)")
+	flag.IntVar(&cfg.deliveries, "deliveries", 200000, "deliveries (distinct tokens: one per delivery and link)")
+	flag.IntVar(&cfg.links, "links", 3, "links per message")
+	flag.StringVar(&cfg.dsn, "dsn", "", "use this database instead of an embedded one (it is migrated and written to; no PostgreSQL CPU then)")
+	flag.StringVar(&cfg.bin, "bin", "", "run this peykar binary (default: build ./cmd/peykar from this checkout)")
+	flag.BoolVar(&cfg.unsafe, "unsafe", false, "UNSAFE: run the embedded PostgreSQL with fsync and synchronous_commit off (labelled in the output)")
+	flag.BoolVar(&cfg.ceiling, "ceiling", true, "also measure the ceiling: the same wrk run against a trivial 302 server")
+	flag.BoolVar(&cfg.statements, "statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
+	flag.StringVar(&cfg.gen, "gen", "", "load generator: wrk (default when wrk is on PATH) or go (in this process)")
+	flag.IntVar(&cfg.threads, "threads", 2, "wrk threads")
+	flag.IntVar(&cfg.months, "months", 0, "months of event partitions before this one (a year of history kept: 12)")
+	flag.DurationVar(&cfg.settle, "settle", time.Minute, "how long derived state (rollups) may take to catch up with the events after the run")
+	flag.Parse()
+	if *ceilingServer {
+		if err := serveCeiling(); err != nil {
+			fmt.Fprintln(os.Stderr, "ceiling:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-// gcPercent is the GC setting peykar runs with (runtimetune), which the
-// benchmark applies too.
-var gcPercent = runtimetune.DefaultGCPercent
+type config struct {
+	duration                                    time.Duration
+	clients, deliveries, links, threads, months int
+	dsn, bin, gen                               string
+	unsafe, ceiling, statements                 bool
+	settle                                      time.Duration
+}
 
-func run() error {
-	runtimetune.Apply() // as peykar itself runs
-	gcPercent = debug.SetGCPercent(-1)
-	debug.SetGCPercent(gcPercent)
-	duration := flag.Duration("duration", 10*time.Second, "how long to click")
-	clients := flag.Int("clients", 160, "concurrent HTTP clients (keep-alive connections)")
-	deliveries := flag.Int("deliveries", 200000, "deliveries (distinct tokens: one per delivery and link)")
-	links := flag.Int("links", 3, "links per message")
-	dsn := flag.String("dsn", "", "use this database instead of an embedded one (it is migrated and written to)")
-	batch := flag.Int("batch", 500, "writer batch size")
-	wait := flag.Duration("wait", 0, "writer batch wait (0: tracking's default)")
-	writers := flag.Int("writers", 0, "concurrent writer transactions (0: tracking's default)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run here")
-	statements := flag.Bool("statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
-	genFlag := flag.String("gen", "", "load generator: wrk (default when wrk is on PATH) or go (in this process)")
-	threads := flag.Int("threads", 2, "wrk threads")
-	months := flag.Int("months", 0, "months of event partitions before this one (a year of history kept: 12)")
-	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
-		startProfile = func() { _ = pprof.StartCPUProfile(f) }
-	}
-	ctx := context.Background()
+func run(ctx context.Context, cfg config) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-	pgData := ""
-	if *dsn == "" {
-		dir, err := os.MkdirTemp("", "pkb")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(dir, "pg"), Logger: logger,
-			Settings: settings(*statements)})
-		if err != nil {
-			return err
-		}
-		defer func() { _ = srv.ForceStop(context.Background()) }()
-		pgData = filepath.Join(srv.Dir(), "data")
-		*dsn = srv.DSN("postgres")
-	}
-	pcfg, err := pgxpool.ParseConfig(*dsn)
+	fmt.Printf("load average at start: %s\n", benchdb.LoadAvg())
+	dir, err := os.MkdirTemp("", "pkb")
 	if err != nil {
 		return err
 	}
-	pcfg.MaxConns = 16
+	defer os.RemoveAll(dir)
+	pgData := ""
+	if cfg.dsn == "" {
+		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(dir, "pg"), Logger: logger,
+			Settings: settings(cfg.statements, cfg.unsafe)})
+		if err != nil {
+			return err
+		}
+		defer func() { _ = srv.ForceStop(context.WithoutCancel(ctx)) }()
+		pgData = filepath.Join(srv.Dir(), "data")
+		cfg.dsn = srv.DSN("postgres")
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.dsn)
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = 4
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := migrations.Migrate(ctx, pool, logger); err != nil {
+	if err := printDurability(ctx, pool); err != nil {
 		return err
 	}
-	if _, err := tracking.EnsurePartitions(ctx, pool, time.Now().AddDate(0, -*months, 0), *months); err != nil {
+	bin := cfg.bin
+	if bin == "" {
+		if bin, err = benchserve.Build(ctx, dir); err != nil {
+			return err
+		}
+	}
+	// The binary measured migrates the database, so a binary built from
+	// another commit (-bin) runs on its own schema.
+	migrate := exec.CommandContext(ctx, bin, "migrate")
+	migrate.Env = append(os.Environ(), "DATABASE_URL="+cfg.dsn, "PEYKAR_DATA_DIR="+filepath.Join(dir, "data"), "PEYKAR_SECRET="+benchSecret, "PEYKAR_LOG_LEVEL=warn")
+	migrate.Stdout, migrate.Stderr = os.Stderr, os.Stderr
+	if err := migrate.Run(); err != nil {
+		return fmt.Errorf("%s migrate: %w", bin, err)
+	}
+	if _, err := tracking.EnsurePartitions(ctx, pool, time.Now().AddDate(0, -cfg.months, 0), cfg.months); err != nil {
 		return err
 	}
-	if *statements {
+	if cfg.statements {
 		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
 			return err
 		}
 	}
-	campaign, first, err := seed(ctx, pool, *deliveries, *links)
-	if err == nil {
-		err = settle(ctx, pool)
+	campaign, first, err := seed(ctx, pool, cfg.deliveries, cfg.links)
+	if err != nil {
+		return err
 	}
-	if *statements {
+
+	srv, err := benchserve.StartPeykar(ctx, bin, dir, cfg.dsn, "")
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	// peykar serve has started its workers; settle after, so the run
+	// starts on a database that has been running, and let the jobs it runs
+	// at start (the analytics recompute over every contact, rollup folding)
+	// finish first: one overlapping the clicks costs more database CPU
+	// than the clicks themselves.
+	if err := quiesce(ctx, pool, 5*time.Minute); err != nil {
+		return err
+	}
+	if err := settle(ctx, pool); err != nil {
+		return err
+	}
+	if cfg.statements {
 		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal'), pg_stat_reset()`); err != nil {
 			return err
 		}
 	}
-	if err != nil {
-		return err
-	}
-
-	signer := tracking.NewSigner(tracking.Keys{Current: []byte("bench secret bench secret bench secret")})
-	svc, err := tracking.NewService(tracking.Config{Pool: pool, Signer: signer, Logger: logger, BatchSize: *batch, BatchWait: *wait, Writers: *writers})
-	if err != nil {
-		return err
-	}
-	if err := svc.Start(ctx); err != nil {
-		return err
-	}
-	// Served as peykar serves it: the same error handler and middleware
-	// (request id, recovery, access log, body limit, Prometheus metrics).
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
-	svc.Routes(e, e.Group("/api/v1"))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }() // ErrServerClosed at the end of the run
-	base := "http://" + ln.Addr().String()
 
 	// Distinct tokens, shuffled so no message has its links clicked together.
-	urls := make([]string, 0, *deliveries**links)
-	for d := range *deliveries {
-		for l := range *links {
-			urls = append(urls, signer.ClickURL(base, first+int64(d), l, ""))
+	signer := tracking.NewSigner(tracking.Keys{Current: []byte(benchSecret)})
+	urls := make([]string, 0, cfg.deliveries*cfg.links)
+	for d := range cfg.deliveries {
+		for l := range cfg.links {
+			urls = append(urls, signer.ClickURL(srv.Base, first+int64(d), l, ""))
 		}
 	}
 	rand.Shuffle(len(urls), func(i, j int) { urls[i], urls[j] = urls[j], urls[i] })
 
-	gen := *genFlag
+	gen := cfg.gen
 	if gen == "" {
 		gen = "go"
 		if _, err := exec.LookPath("wrk"); err == nil {
 			gen = "wrk"
 		}
 	}
-	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens, batch %d/%s, %d writers, GOGC %d\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, *clients, len(urls), *batch, tracking.Config{BatchWait: *wait}.WithDefaults().BatchWait, tracking.Config{Writers: *writers}.WithDefaults().Writers, gcPercent)
-	var res clickResult
-	switch gen {
-	case "go":
-		res = clickGo(ln.Addr().String(), urls, *clients, *duration, pgData)
-	case "wrk":
-		res, err = clickWrk(ctx, base, urls, *threads, *clients, *duration, pgData, svc)
-		if err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("-gen %q: want go or wrk", gen)
+	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens; peykar serve as its own process (%s)\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, cfg.clients, len(urls), bin)
+	res, ceil, err := click(ctx, cfg, gen, dir, urls, srv, pool, pgData)
+	if err != nil {
+		return err
 	}
-	pprof.StopCPUProfile()
-	_ = hs.Close()
-	if err := svc.Close(ctx); err != nil {
+	rss := srv.PeakRSS()
+	settled, err := waitSettled(ctx, pool, campaign, cfg.settle)
+	if err != nil {
 		return err
 	}
 	var stored, human, rolled int64
@@ -198,35 +196,166 @@ func run() error {
 	if err := pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks'`, campaign).Scan(&rolled); err != nil {
 		return err
 	}
-	if *statements {
+	if cfg.statements {
 		if err := printStatements(ctx, pool); err != nil {
 			return err
 		}
 	}
-	st := svc.Stats()
-	found := res.found
-	fmt.Printf("clicks: %d in %.2fs = %.0f clicks/s; latency p50 %s p90 %s p99 %s max %s; other answers/errors %d\n",
-		found, res.elapsed.Seconds(), float64(found)/res.elapsed.Seconds(),
-		res.p50.Round(time.Microsecond), res.p90.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond), res.other)
-	fmt.Printf("writer: %d events in %d commits (%.0f events/commit)\n", st.Events, st.Commits, float64(st.Events)/float64(max(st.Commits, 1)))
-	if found > 0 {
-		self, db, g := res.cpu.Self, res.cpu.DB, res.genCPU
-		perClick := (self + db + g) / time.Duration(found)
-		who := "load generator + server + writer"
-		if gen == "wrk" {
-			who = "server + writer"
-		}
-		fmt.Printf("cpu: this process (%s) %.2fs, wrk %.2fs, PostgreSQL %.2fs = %s per click (process %s, wrk %s, PostgreSQL %s); %d cores fully ours would do ~%.0f clicks/s\n",
-			who, self.Seconds(), g.Seconds(), db.Seconds(), perClick.Round(time.Microsecond),
-			(self / time.Duration(found)).Round(time.Microsecond), (g / time.Duration(found)).Round(time.Microsecond), (db / time.Duration(found)).Round(time.Microsecond),
-			runtime.NumCPU(), float64(runtime.NumCPU())/perClick.Seconds())
-	}
+	report(res, ceil, gen, rss)
 	fmt.Printf("load average after: %s\n", benchdb.LoadAvg())
-	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d\n", found, stored, human, rolled)
-	if stored != found || rolled != stored {
-		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", found, stored, rolled)
+	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d (settled %s after the last click was answered)\n",
+		res.found, stored, human, rolled, settled.Round(time.Millisecond))
+	if stored != res.found || rolled != stored {
+		return fmt.Errorf("MISMATCH: %d redirects answered but %d events stored and %d counted", res.found, stored, rolled)
 	}
 	fmt.Println("OK: every 302 has its event stored and counted")
+	return nil
+}
+
+// click runs the ceiling (when asked, and only with wrk) and then the
+// clicks on peykar, sampling CPU around each.
+func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv *benchserve.Peykar, pool *pgxpool.Pool, pgData string) (res, ceil clickResult, err error) {
+	if gen == "go" {
+		c0, p0 := benchdb.SampleCPU(pgData), srv.CPU()
+		res = clickGo(srv.Base[len("http://"):], urls, cfg.clients, cfg.duration, pgData)
+		res.cpu, res.appCPU = benchdb.SampleCPU(pgData).Sub(c0), srv.CPU()-p0
+		res.genCPU = res.cpu.Self
+		return res, clickResult{}, nil
+	}
+	if gen != "wrk" {
+		return res, ceil, fmt.Errorf("-gen %q: want go or wrk", gen)
+	}
+	pathFile, err := writePaths(dir, urls, cfg.threads)
+	if err != nil {
+		return res, ceil, err
+	}
+	if cfg.ceiling {
+		c, err := startCeiling()
+		if err != nil {
+			return res, ceil, err
+		}
+		var cpus []time.Duration
+		ceil, err = clickWrk(ctx, c.base, pathFile, len(urls), cfg.threads, cfg.clients, cfg.duration, c.count,
+			func() { cpus = append(cpus, c.cpu()) })
+		if len(cpus) == 2 {
+			ceil.appCPU = cpus[1] - cpus[0]
+		}
+		c.stop()
+		if err != nil {
+			return res, ceil, fmt.Errorf("ceiling: %w", err)
+		}
+	}
+	var dbs []benchdb.CPUTime
+	var apps []time.Duration
+	res, err = clickWrk(ctx, srv.Base, pathFile, len(urls), cfg.threads, cfg.clients, cfg.duration, eventProgress(ctx, pool),
+		func() { dbs, apps = append(dbs, benchdb.SampleCPU(pgData)), append(apps, srv.CPU()) })
+	if err != nil {
+		return res, ceil, err
+	}
+	res.cpu, res.appCPU = dbs[1].Sub(dbs[0]), apps[1]-apps[0]
+	return res, ceil, nil
+}
+
+// eventProgress reads how many event ids have been taken (the writer takes
+// them in the transaction that stores the events): it changes while events
+// are written and stops when they are.
+func eventProgress(ctx context.Context, pool *pgxpool.Pool) func() int64 {
+	return func() int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq`).Scan(&n); err != nil {
+			return -1
+		}
+		return n
+	}
+}
+
+// quiesce waits until peykar's start-up periodic jobs have been enqueued
+// and finished: some job exists and none has been available or running for
+// two seconds (the leader is elected and enqueues them a moment after
+// start), for at most within.
+func quiesce(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error {
+	t0 := time.Now()
+	var quietSince time.Time
+	for {
+		var busy, total int64
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running')), count(*) FROM river_job`).Scan(&busy, &total); err != nil {
+			return err
+		}
+		switch {
+		case busy > 0 || total == 0:
+			quietSince = time.Time{}
+		case quietSince.IsZero():
+			quietSince = time.Now()
+		case time.Since(quietSince) > 2*time.Second:
+			fmt.Printf("peykar's start-up jobs (%d) done after %s\n", total, time.Since(t0).Round(time.Millisecond))
+			return nil
+		}
+		if time.Since(t0) > within {
+			return fmt.Errorf("peykar's start-up jobs not done after %s (%d available or running)", within, busy)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitSettled waits until the campaign's rollup clicks equal its stored
+// click events (derived state caught up), for at most within, and says how
+// long it took.
+func waitSettled(ctx context.Context, pool *pgxpool.Pool, campaign int64, within time.Duration) (time.Duration, error) {
+	t0 := time.Now()
+	for {
+		var stored, rolled int64
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'click'),
+			(SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks')`, campaign).Scan(&stored, &rolled); err != nil {
+			return 0, err
+		}
+		if stored == rolled || time.Since(t0) > within {
+			return time.Since(t0), nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// report prints the run's figures.
+func report(res, ceil clickResult, gen string, rss float64) {
+	line := func(name string, r clickResult) {
+		fmt.Printf("%s: %d clicks in %.2fs = %.0f clicks/s; latency p50 %s p90 %s p99 %s max %s; other answers/errors %d\n",
+			name, r.found, r.elapsed.Seconds(), r.rate(),
+			r.p50.Round(time.Microsecond), r.p90.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.max.Round(time.Microsecond), r.other)
+	}
+	if ceil.found > 0 {
+		line("ceiling (trivial 302 server, same wrk run)", ceil)
+		fmt.Printf("ceiling cpu: server %s, wrk %s per click\n", per(ceil.appCPU, ceil.found), per(ceil.genCPU, ceil.found))
+	}
+	line("peykar", res)
+	if ceil.found > 0 {
+		fmt.Printf("peykar reaches %.0f%% of the ceiling\n", 100*res.rate()/ceil.rate())
+	}
+	if res.found > 0 {
+		total := res.appCPU + res.cpu.DB + res.genCPU
+		fmt.Printf("cpu: peykar %.2fs, PostgreSQL %.2fs, %s %.2fs = %s per click (peykar %s, PostgreSQL %s, %s %s); peykar + PostgreSQL %s per click; %d cores fully ours would do ~%.0f clicks/s\n",
+			res.appCPU.Seconds(), res.cpu.DB.Seconds(), gen, res.genCPU.Seconds(), per(total, res.found),
+			per(res.appCPU, res.found), per(res.cpu.DB, res.found), gen, per(res.genCPU, res.found), per(res.appCPU+res.cpu.DB, res.found),
+			runtime.NumCPU(), float64(runtime.NumCPU())*float64(res.found)/total.Seconds())
+	}
+	fmt.Printf("peykar peak RSS %.0f MB\n", rss)
+}
+
+func per(d time.Duration, n int64) time.Duration {
+	return (d / time.Duration(max(n, 1))).Round(time.Microsecond)
+}
+
+// printDurability says how durable the database is, labelled.
+func printDurability(ctx context.Context, pool *pgxpool.Pool) error {
+	var fsync, syncCommit, buffers string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers')`).
+		Scan(&fsync, &syncCommit, &buffers); err != nil {
+		return err
+	}
+	label := "default durability"
+	if fsync != "on" || syncCommit != "on" {
+		label = "UNSAFE, not a deployment figure"
+	}
+	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s (%s)\n", fsync, syncCommit, buffers, label)
 	return nil
 }
 
@@ -264,10 +393,11 @@ func seed(ctx context.Context, pool *pgxpool.Pool, n, links int) (int64, int64, 
 	return campaign, first, nil
 }
 
-var startProfile = func() {}
-
-func settings(statements bool) map[string]string {
+func settings(statements, unsafe bool) map[string]string {
 	s := map[string]string{"max_connections": "100", "shared_buffers": "256MB"}
+	if unsafe {
+		s["fsync"], s["synchronous_commit"], s["full_page_writes"] = "off", "off", "off"
+	}
 	if statements {
 		s["shared_preload_libraries"] = "pg_stat_statements"
 	}
