@@ -55,6 +55,9 @@ type Deps struct {
 	// Changes, when not nil, hears of contacts created or changed through
 	// POST, PUT and PATCH /contacts (ChangeHook).
 	Changes ChangeHook
+	// EventWriter group-commits POST /events; nil: Routes makes one over
+	// Pool, Conversions and Journeys (give one to read its Stats).
+	EventWriter *EventWriter
 }
 
 // Routes registers the contacts, suppressions, imports and events
@@ -62,6 +65,9 @@ type Deps struct {
 func Routes(api *echo.Group, deps Deps) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
+	}
+	if deps.EventWriter == nil {
+		deps.EventWriter = NewEventWriter(deps.Pool, deps.Conversions, deps.Journeys)
 	}
 	h := &handlers{deps: deps}
 	api.POST("/contacts", h.createContact)

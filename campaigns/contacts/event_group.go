@@ -1,0 +1,177 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/internal/errs"
+	"github.com/peykar/peykar/internal/groupcommit"
+)
+
+// EventWriter group-commits POST /events: concurrent posts are stored in
+// one transaction (internal/groupcommit: no timers; what arrives during a
+// commit rides the next), each answered once that transaction has
+// committed, where one post alone paid a transaction and a durable commit
+// of its own. Each event runs the statements RecordEvent runs, in the
+// same order; an event refused for reasons of its own (an unknown
+// contact or campaign, a key used for another body) is refused before it
+// writes anything, so it leaves its group alone. A group that fails as a
+// whole (a database error, a deadlock, a key stored meanwhile by another
+// process) is rolled back and each of its events is recorded alone with
+// RecordEvent, so every caller gets the answer of its own event.
+//
+// Create it with NewEventWriter; its methods are safe for concurrent use.
+type EventWriter struct {
+	pool  *pgxpool.Pool
+	conv  ConversionRecorder
+	hooks []EventHook
+	group groupcommit.Group[*eventReq]
+
+	commits, grouped, alone atomic.Int64
+	// beforeWrite, when set (tests), runs before each group's transaction.
+	beforeWrite func(n int)
+}
+
+// eventReq is one post waiting for its group's transaction.
+type eventReq struct {
+	in     EventInput
+	digest string
+
+	// What the group decided: the stored event, or an error of the event's
+	// own; alone: record it by itself after the group (see answerDup).
+	t       Transaction
+	created bool
+	err     error
+	alone   bool
+	dup     *eventReq // the group's earlier event with the same key
+}
+
+// NewEventWriter returns a writer storing events in pool, handing
+// conversions to conv (may be nil) and new events to hooks (the journeys).
+func NewEventWriter(pool *pgxpool.Pool, conv ConversionRecorder, hooks ...EventHook) *EventWriter {
+	w := &EventWriter{pool: pool, conv: conv, hooks: hooks}
+	w.group.Write = w.write
+	return w
+}
+
+// Record is RecordEvent, group-committed with concurrent calls: the same
+// validation, answers and errors.
+func (w *EventWriter) Record(ctx context.Context, in EventInput) (Transaction, bool, error) {
+	if err := in.validate(); err != nil {
+		return Transaction{}, false, err
+	}
+	if in.ContactID == 0 || in.Email != "" {
+		// Refused here, not in the group: eventContact would refuse it
+		// before it writes, but an address is cheap to check first.
+		if _, err := NormalizeEmail(in.Email); err != nil {
+			return Transaction{}, false, err
+		}
+	}
+	r := &eventReq{in: in}
+	if in.IdempotencyKey != "" {
+		r.digest = eventDigest(in)
+	}
+	if err := w.group.Do(ctx, r); err != nil || r.alone {
+		w.alone.Add(1)
+		return RecordEvent(ctx, w.pool, w.conv, in, w.hooks...)
+	}
+	return r.t, r.created, r.err
+}
+
+// EventWriterStats counts what an EventWriter has done, for metrics and
+// tests.
+type EventWriterStats struct {
+	// Commits is how many group transactions have committed.
+	Commits int64
+	// Grouped is how many events those transactions carried (stored,
+	// replayed or refused).
+	Grouped int64
+	// Alone is how many events were recorded by themselves after their
+	// group failed (or after an earlier event with their key was refused).
+	Alone int64
+}
+
+// Stats returns the writer's counts so far.
+func (w *EventWriter) Stats() EventWriterStats {
+	return EventWriterStats{Commits: w.commits.Load(), Grouped: w.grouped.Load(), Alone: w.alone.Load()}
+}
+
+// write stores a group in one transaction; an error is the whole group's.
+func (w *EventWriter) write(ctx context.Context, reqs []*eventReq) error {
+	if w.beforeWrite != nil {
+		w.beforeWrite(len(reqs))
+	}
+	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		return w.storeGroup(ctx, tx, reqs)
+	})
+	if err != nil {
+		return fmt.Errorf("record %d events: %w", len(reqs), err)
+	}
+	w.commits.Add(1)
+	w.grouped.Add(int64(len(reqs)))
+	for _, r := range reqs {
+		if r.dup != nil {
+			r.answerDup()
+		}
+	}
+	return nil
+}
+
+// storeGroup records each event of the group in tx, in arrival order. An
+// event whose key an earlier event of the group carries is answered from
+// that event after the commit (answerDup).
+func (w *EventWriter) storeGroup(ctx context.Context, tx pgx.Tx, reqs []*eventReq) error {
+	first := map[string]*eventReq{}
+	for _, r := range reqs {
+		r.t, r.created, r.err, r.alone, r.dup = Transaction{}, false, nil, false, nil
+		if k := r.in.IdempotencyKey; k != "" {
+			if p, ok := first[k]; ok {
+				r.dup = p
+				continue
+			}
+			first[k] = r
+		}
+		t, created, wrote, err := recordIn(ctx, tx, w.conv, r.in, r.digest, true, w.hooks)
+		if err != nil {
+			if wrote || !isOwn(err) {
+				return err
+			}
+			r.err = err
+			continue
+		}
+		r.t, r.created = t, created
+	}
+	return nil
+}
+
+// isOwn reports whether err refuses one event (an error with a domain code,
+// found by a read that left the transaction usable) rather than failing
+// the transaction.
+func isOwn(err error) bool {
+	var e *errs.Error
+	return errors.As(err, &e)
+}
+
+// answerDup answers an event whose key an earlier event of its group
+// carried: that event, replayed, when the bodies agree; the refusal
+// RecordEvent gives a key used for another body otherwise. When the
+// earlier event was refused, this one is recorded alone (its own checks
+// decide).
+func (r *eventReq) answerDup() {
+	p := r.dup
+	if p.err != nil {
+		r.alone = true
+		return
+	}
+	if p.digest != r.digest {
+		r.err = keyUsedError(r.in.IdempotencyKey, p.t.ID)
+		return
+	}
+	r.t, r.created = p.t, false
+	r.t.IdempotencyKey, r.t.Replayed = r.in.IdempotencyKey, true
+}
