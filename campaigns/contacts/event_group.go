@@ -2,14 +2,12 @@ package contacts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/internal/groupcommit"
 )
 
@@ -17,10 +15,11 @@ import (
 // one transaction (internal/groupcommit: no timers; what arrives during a
 // commit rides the next), each answered once that transaction has
 // committed, where one post alone paid a transaction and a durable commit
-// of its own. Each event runs the statements RecordEvent runs, in the
-// same order; an event refused for reasons of its own (an unknown
-// contact or campaign, a key used for another body) is refused before it
-// writes anything, so it leaves its group alone. A group that fails as a
+// of its own. The group runs one statement per step for all its events
+// (storeGroup) and decides each as RecordEvent would; an event refused
+// for reasons of its own (an unknown contact or campaign, a key used for
+// another body) is refused by a read before anything is written, so it
+// leaves its group alone. A group that fails as a
 // whole (a database error, a deadlock, a key stored meanwhile by another
 // process) is rolled back and each of its events is recorded alone with
 // RecordEvent, so every caller gets the answer of its own event.
@@ -49,6 +48,10 @@ type eventReq struct {
 	err     error
 	alone   bool
 	dup     *eventReq // the group's earlier event with the same key
+
+	contactID int64  // the event's contact, once known
+	emailKey  string // the contact's email_key, for an event given by address
+	stored    bool   // the group inserted the event
 }
 
 // NewEventWriter returns a writer storing events in pool, handing
@@ -120,41 +123,6 @@ func (w *EventWriter) write(ctx context.Context, reqs []*eventReq) error {
 		}
 	}
 	return nil
-}
-
-// storeGroup records each event of the group in tx, in arrival order. An
-// event whose key an earlier event of the group carries is answered from
-// that event after the commit (answerDup).
-func (w *EventWriter) storeGroup(ctx context.Context, tx pgx.Tx, reqs []*eventReq) error {
-	first := map[string]*eventReq{}
-	for _, r := range reqs {
-		r.t, r.created, r.err, r.alone, r.dup = Transaction{}, false, nil, false, nil
-		if k := r.in.IdempotencyKey; k != "" {
-			if p, ok := first[k]; ok {
-				r.dup = p
-				continue
-			}
-			first[k] = r
-		}
-		t, created, wrote, err := recordIn(ctx, tx, w.conv, r.in, r.digest, true, w.hooks)
-		if err != nil {
-			if wrote || !isOwn(err) {
-				return err
-			}
-			r.err = err
-			continue
-		}
-		r.t, r.created = t, created
-	}
-	return nil
-}
-
-// isOwn reports whether err refuses one event (an error with a domain code,
-// found by a read that left the transaction usable) rather than failing
-// the transaction.
-func isOwn(err error) bool {
-	var e *errs.Error
-	return errors.As(err, &e)
 }
 
 // answerDup answers an event whose key an earlier event of its group

@@ -29,6 +29,13 @@ type EventHook interface {
 	EventRecorded(ctx context.Context, tx pgx.Tx, t Transaction) error
 }
 
+// EventsHook is an EventHook that takes the new events of a group commit
+// of POST /events (EventWriter) at once, in the group's transaction, in
+// the order they were posted; hooks without it get one call per event.
+type EventsHook interface {
+	EventsRecorded(ctx context.Context, tx pgx.Tx, ts []Transaction) error
+}
+
 // Deps are what the handlers need.
 type Deps struct {
 	Pool *pgxpool.Pool

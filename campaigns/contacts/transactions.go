@@ -139,7 +139,7 @@ func RecordEvent(ctx context.Context, db interface {
 		return Transaction{}, false, fmt.Errorf("record event: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	t, created, _, err := recordIn(ctx, tx, conv, in, digest, false, hooks)
+	t, created, err := recordIn(ctx, tx, conv, in, digest, hooks)
 	if err != nil || t.Replayed {
 		return t, false, err // a retry stores nothing and fires no hook
 	}
@@ -151,36 +151,32 @@ func RecordEvent(ctx context.Context, db interface {
 
 // errKeyTaken ends a group of events (EventWriter) when an event's
 // idempotency key was stored by a transaction the group did not see: the
-// group rolls back and each event is recorded alone, which answers the
-// stored event and undoes nothing of the others.
+// group rolls back and each event is recorded alone (RecordEvent), which
+// answers the stored event and undoes nothing of the others.
 var errKeyTaken = errors.New("record event: idempotency key stored meanwhile")
 
-// recordIn stores one validated event in tx: the body of RecordEvent,
-// shared with the group commit of POST /events (EventWriter, grouped set).
-// Every check that can refuse the event (its key, its campaign, its
-// contact) runs before its first write, so an error with wrote false
-// leaves tx as it was; wrote true means tx holds part of the event and
-// must not commit. A replay (a key stored with the same body) returns the
-// stored event with Replayed set and writes nothing.
-func recordIn(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, in EventInput, digest string, grouped bool,
-	hooks []EventHook) (t Transaction, created, wrote bool, err error) {
+// recordIn stores one validated event in tx: the body of RecordEvent. A
+// replay (a key stored with the same body) returns the stored event with
+// Replayed set and writes nothing.
+func recordIn(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, in EventInput, digest string,
+	hooks []EventHook) (t Transaction, created bool, err error) {
 	if in.IdempotencyKey != "" {
 		if t, found, err := storedEvent(ctx, tx, in, digest); err != nil || found {
-			return t, false, false, err
+			return t, false, err
 		}
 	}
 	if in.CampaignID != nil {
 		var ok bool
 		if err := tx.QueryRow(ctx, query("campaign_exists"), *in.CampaignID).Scan(&ok); err != nil {
-			return t, false, false, fmt.Errorf("record event: %w", err)
+			return t, false, fmt.Errorf("record event: %w", err)
 		}
 		if !ok {
-			return t, false, false, errs.Field("campaign_id", "no such campaign")
+			return t, false, errs.Field("campaign_id", "no such campaign")
 		}
 	}
 	contactID, created, err := eventContact(ctx, tx, in)
 	if err != nil {
-		return t, false, false, err
+		return t, false, err
 	}
 	occurred := time.Now()
 	if in.OccurredAt != nil {
@@ -190,31 +186,46 @@ func recordIn(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, in EventI
 		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred, in.IdempotencyKey, digest).
 		Scan(&t.ID, &t.ContactID, &t.Type, &t.Value, &t.Currency, &t.CampaignID, &t.DeliveryID, &t.Attributes, &t.OccurredAt, &t.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) && in.IdempotencyKey != "" {
-		if grouped {
-			return t, false, true, errKeyTaken
-		}
 		// A concurrent post with the key committed first: answer its event
 		// (this transaction, and any contact it created, rolls back).
 		t, found, err := storedEvent(ctx, tx, in, digest)
 		if err == nil && !found {
 			err = fmt.Errorf("record event: idempotency key %q conflicted but is not stored", in.IdempotencyKey)
 		}
-		return t, false, true, err
+		return t, false, err
 	}
 	if err != nil {
-		return t, false, true, fmt.Errorf("record event: %w", err)
+		return t, false, fmt.Errorf("record event: %w", err)
 	}
 	t.IdempotencyKey = in.IdempotencyKey
 	// The event is new: from here on is the place for what reacts to it.
 	if err := reactTo(ctx, tx, conv, &t, hooks); err != nil {
-		return t, false, true, err
+		return t, false, err
 	}
-	return t, created, true, nil
+	return t, created, nil
 }
 
 // reactTo runs what reacts to a newly stored event, in its transaction:
 // a conversion's stats and attribution, then the hooks (journeys).
 func reactTo(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, t *Transaction, hooks []EventHook) error {
+	if err := reactConversion(ctx, tx, conv, t); err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		if h == nil {
+			continue
+		}
+		if err := h.EventRecorded(ctx, tx, *t); err != nil {
+			return fmt.Errorf("record event: journeys: %w", err)
+		}
+	}
+	return nil
+}
+
+// reactConversion counts a newly stored conversion in its contact's stats
+// and hands it to conv (may be nil), answering the attribution conv made.
+// Other types are left alone.
+func reactConversion(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, t *Transaction) error {
 	if IsConversion(t.Type) {
 		if _, err := tx.Exec(ctx, query("bump_conversion_stats"), t.ContactID, t.Value, t.OccurredAt); err != nil {
 			return fmt.Errorf("record event: stats: %w", err)
@@ -228,14 +239,6 @@ func reactTo(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, t *Transac
 				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
 				return fmt.Errorf("record event: read attribution: %w", err)
 			}
-		}
-	}
-	for _, h := range hooks {
-		if h == nil {
-			continue
-		}
-		if err := h.EventRecorded(ctx, tx, *t); err != nil {
-			return fmt.Errorf("record event: journeys: %w", err)
 		}
 	}
 	return nil
