@@ -103,6 +103,12 @@ func run(cfg config) error {
 	if err := settle(ctx, pool); err != nil {
 		return err
 	}
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		// The statements of the measured window only, not the start-up's.
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
 	api := newClient(srv.base, srv.token, cfg.clients)
 	campaignID, err := api.journey(ctx)
 	if err != nil {
