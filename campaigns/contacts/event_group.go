@@ -59,8 +59,17 @@ type eventReq struct {
 func NewEventWriter(pool *pgxpool.Pool, conv ConversionRecorder, hooks ...EventHook) *EventWriter {
 	w := &EventWriter{pool: pool, conv: conv, hooks: hooks}
 	w.group.Write = w.write
+	w.group.Writers = eventWriters
 	return w
 }
+
+// eventWriters is how many groups are stored at once: a group is about
+// eight round trips to PostgreSQL one after the other, and on a loaded
+// machine each waits to be scheduled, so a second group overlapping it
+// keeps the API answering (as the transactional API's groupWriters).
+// Groups lock contacts in one order (by id, and new addresses by
+// email_key), so two groups do not deadlock on them.
+const eventWriters = 2
 
 // Record is RecordEvent, group-committed with concurrent calls: the same
 // validation, answers and errors.

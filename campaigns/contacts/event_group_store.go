@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -200,6 +201,9 @@ func groupEmails(ctx context.Context, tx pgx.Tx, live []*eventReq) ([]*eventReq,
 	if len(emails) == 0 {
 		return live, nil
 	}
+	// Inserted in email_key order: concurrent groups take the unique
+	// index's locks in one order.
+	sort.Sort(byKey{emails, keys})
 	ids := map[string]int64{}
 	created := map[string]bool{}
 	if err := scanKeys(ctx, tx, "group_insert_contacts", emails, func(id int64, key string) {
@@ -228,6 +232,16 @@ func groupEmails(ctx context.Context, tx pgx.Tx, live []*eventReq) ([]*eventReq,
 		created[r.emailKey] = false // the first event of a new address made it
 	}
 	return live, nil
+}
+
+// byKey sorts addresses by their email_key.
+type byKey struct{ emails, keys []string }
+
+func (b byKey) Len() int           { return len(b.keys) }
+func (b byKey) Less(i, j int) bool { return b.keys[i] < b.keys[j] }
+func (b byKey) Swap(i, j int) {
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+	b.emails[i], b.emails[j] = b.emails[j], b.emails[i]
 }
 
 // scanKeys runs a query of the (id, email_key) shape over arg.

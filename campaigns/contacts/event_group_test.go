@@ -55,6 +55,7 @@ func groupAPI(t *testing.T, hook *hookLog) heldWriter {
 	h := heldWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	h.api = newAPI(t, func(d *Deps) {
 		h.w = NewEventWriter(d.Pool, hook, hook)
+		h.w.group.Writers = 1 // one group at a time, so the held one makes the next take all
 		var once sync.Once
 		h.w.beforeWrite = func(int) {
 			once.Do(func() {
@@ -250,4 +251,37 @@ func requireRefused(t *testing.T, c *eventCall, field, text string) {
 	require.True(t, ok, c.out)
 	require.Equal(t, field, e["field"], e)
 	require.Contains(t, e["message"], text)
+}
+
+// TestEventsConcurrentWriters: with the writer's own settings (groups
+// stored side by side), concurrent posts naming the same new addresses
+// in different orders make one contact per address and store every event.
+func TestEventsConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, nil)
+	const posts, people = 120, 30
+	calls := make([]*eventCall, posts)
+	var wg sync.WaitGroup
+	for i := range calls {
+		n := i % people
+		if (i/people)%2 == 1 {
+			n = people - 1 - n // every other round in reverse order
+		}
+		calls[i] = &eventCall{body: map[string]any{"email": fmt.Sprintf("w%d@example.com", n), "type": "signup"}}
+		wg.Go(func() { calls[i].code, calls[i].out = a.do(http.MethodPost, "/events", calls[i].body) })
+	}
+	wg.Wait()
+	created := 0
+	for _, c := range calls {
+		require.Equal(t, http.StatusAccepted, c.code, c.out)
+		if c.out["contact_created"] == true {
+			created++
+		}
+	}
+	require.Equal(t, people, created, "one contact_created per new address")
+	var events, contacts int
+	require.NoError(t, a.pool.QueryRow(a.ctx, `SELECT (SELECT count(*) FROM transactions),
+		(SELECT count(*) FROM contacts WHERE email_key LIKE 'w%@example.com')`).Scan(&events, &contacts))
+	require.Equal(t, posts, events)
+	require.Equal(t, people, contacts)
 }
