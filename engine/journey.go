@@ -110,7 +110,7 @@ func (e *Engine) enter(ctx context.Context, tx pgx.Tx, campaignID int64, ents []
 		opts.ScheduledAt = now.Add(d)
 	}
 	var params []river.InsertManyParams
-	batch := journeySendBatch(c.ThrottlePerSecond)
+	batch := sendBatchSize(c.ThrottlePerSecond)
 	for start := 0; start < len(sendIDs); start += batch {
 		params = append(params, river.InsertManyParams{InsertOpts: opts,
 			Args: SendArgs{CampaignID: c.ID, DeliveryIDs: sendIDs[start:min(start+batch, len(sendIDs))]}})
@@ -119,22 +119,6 @@ func (e *Engine) enter(ctx context.Context, tx pgx.Tx, campaignID int64, ents []
 		return 0, fmt.Errorf("enqueue entry sends: %w", err)
 	}
 	return len(sendIDs), nil
-}
-
-// journeyBatch is the most first-step deliveries of an entry batch one
-// send job carries. A job sends its deliveries one slice after another on
-// one connection, and a drain makes one batch every inboxGather or so: in
-// jobs of 200 (a blast's size) a drain's entries went out through one or
-// two connections while the others idled, and the last entrant of a job
-// waited for the 199 before it. Jobs of 25 spread a drain over the send
-// workers and the mailer's pool; a job costs River about three statements,
-// a fraction of a millisecond for 25 entrants.
-const journeyBatch = 25
-
-// journeySendBatch is the send job size of a triggered campaign's entries:
-// the blast's size for its throttle (sendBatchSize), at most journeyBatch.
-func journeySendBatch(throttle float64) int {
-	return min(journeyBatch, sendBatchSize(throttle))
 }
 
 // acceptsEntries reports whether c takes entries at now.
