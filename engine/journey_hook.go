@@ -78,32 +78,51 @@ func exitsOn(c *campaigns.Campaign, typ string) bool {
 	return false
 }
 
-// EventRecorded implements contacts.EventHook: in the event's transaction
-// it writes an inbox row for each running campaign whose entry listens on
-// the event's type (the inbox drainer lets them in, in batches), and
-// enqueues an exit job for each whose exit conditions name it (or that has
-// a goal exit, for a conversion). Entries and exits judge `when`, the
-// re-entry policy and the campaign's status when they run.
+// EventRecorded implements contacts.EventHook: EventsRecorded for one
+// event.
 func (e *Engine) EventRecorded(ctx context.Context, tx pgx.Tx, t contacts.Transaction) error {
+	return e.EventsRecorded(ctx, tx, []contacts.Transaction{t})
+}
+
+// EventsRecorded implements contacts.EventsHook: in the events'
+// transaction it writes an inbox row for each (event, running campaign
+// whose entry listens on the event's type) (the inbox drainer lets them
+// in, in batches), and enqueues an exit job for each (event, campaign
+// whose exit conditions name it, or that has a goal exit, for a
+// conversion), with one statement for the inbox rows and one insert of
+// jobs for all the events. Entries and exits judge `when`, the re-entry
+// policy and the campaign's status when they run.
+func (e *Engine) EventsRecorded(ctx context.Context, tx pgx.Tx, ts []contacts.Transaction) error {
+	if len(ts) == 0 {
+		return nil
+	}
 	list, err := e.triggers.get(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if err := e.ContactsChanged(ctx, tx, []int64{t.ContactID}); err != nil {
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ContactID
+	}
+	if err := e.ContactsChanged(ctx, tx, ids); err != nil {
 		return err
 	}
-	ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
 	var params []river.InsertManyParams
-	var entries []int64
-	for _, c := range list {
-		if c.Entry.Type == campaigns.EntryEvent && c.Entry.Event == t.Type {
-			entries = append(entries, c.ID)
-		}
-		if exitsOn(&c, t.Type) {
-			params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
+	var entries inboxRows
+	for _, t := range ts {
+		ev := JourneyEvent{ID: t.ID, Type: t.Type, Value: t.Value, Currency: t.Currency, Attributes: t.Attributes, At: t.OccurredAt}
+		for _, c := range list {
+			if c.Entry.Type == campaigns.EntryEvent && c.Entry.Event == t.Type {
+				if err := entries.add(c.ID, t.ContactID, ev); err != nil {
+					return err
+				}
+			}
+			if exitsOn(&c, t.Type) {
+				params = append(params, river.InsertManyParams{Args: ExitArgs{CampaignID: c.ID, ContactID: t.ContactID, Event: ev}})
+			}
 		}
 	}
-	if err := e.queueEntries(ctx, tx, entries, t.ContactID, ev); err != nil {
+	if err := e.queueInbox(ctx, tx, entries); err != nil {
 		return err
 	}
 	if len(params) == 0 {

@@ -46,21 +46,31 @@ func (w inboxWaker) wake() {
 	}
 }
 
-// queueEntries writes the inbox rows of one event, one per campaign, in the
-// event's transaction.
-func (e *Engine) queueEntries(ctx context.Context, tx pgx.Tx, campaignIDs []int64, contactID int64, ev JourneyEvent) error {
-	if len(campaignIDs) == 0 {
-		return nil
-	}
+// inboxRows are inbox rows to write, as the columns of inbox_add.
+type inboxRows struct {
+	campaignIDs, contactIDs []int64
+	events                  []string
+}
+
+// add appends the row of one (campaign, contact, event).
+func (r *inboxRows) add(campaignID, contactID int64, ev JourneyEvent) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("journey inbox: %w", err)
 	}
-	contactIDs, events := make([]int64, len(campaignIDs)), make([]string, len(campaignIDs))
-	for i := range campaignIDs {
-		contactIDs[i], events[i] = contactID, string(body)
+	r.campaignIDs = append(r.campaignIDs, campaignID)
+	r.contactIDs = append(r.contactIDs, contactID)
+	r.events = append(r.events, string(body))
+	return nil
+}
+
+// queueInbox writes inbox rows in the events' transaction, with one
+// statement, and wakes this process's drainer.
+func (e *Engine) queueInbox(ctx context.Context, tx pgx.Tx, rows inboxRows) error {
+	if len(rows.campaignIDs) == 0 {
+		return nil
 	}
-	if _, err := tx.Exec(ctx, queries.Get("inbox_add"), campaignIDs, contactIDs, events); err != nil {
+	if _, err := tx.Exec(ctx, queries.Get("inbox_add"), rows.campaignIDs, rows.contactIDs, rows.events); err != nil {
 		return fmt.Errorf("journey inbox: %w", err)
 	}
 	e.inbox.wake()

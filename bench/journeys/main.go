@@ -31,6 +31,7 @@ func main() {
 	flag.IntVar(&cfg.rate, "rate", 1000, "target events per second")
 	flag.DurationVar(&cfg.duration, "duration", 20*time.Second, "how long events are posted")
 	flag.IntVar(&cfg.clients, "clients", 64, "concurrent HTTP clients")
+	flag.StringVar(&cfg.bin, "bin", "", "a peykar binary to run (default: build ./cmd/peykar from this checkout), for before/after runs")
 	flag.Parse()
 	var err error
 	if *sink != "" {
@@ -48,6 +49,7 @@ type config struct {
 	rate     int
 	duration time.Duration
 	clients  int
+	bin      string
 }
 
 func run(cfg config) error {
@@ -93,11 +95,20 @@ func run(cfg config) error {
 		return err
 	}
 	defer sink.stop()
-	srv, err := startServer(ctx, dir, cluster.DSN, port)
+	srv, err := startServer(ctx, dir, cfg.bin, cluster.DSN, port)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	if err := settle(ctx, pool); err != nil {
+		return err
+	}
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		// The statements of the measured window only, not the start-up's.
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
 	api := newClient(srv.base, srv.token, cfg.clients)
 	campaignID, err := api.journey(ctx)
 	if err != nil {
@@ -122,6 +133,8 @@ func run(cfg config) error {
 	fmt.Printf("all first steps sent %s after the first event\n", drained.Sub(load.start).Round(time.Millisecond))
 	fmt.Printf("CPU over the run: peykar %s, PostgreSQL %s (wall %s, %d cores)\n", cpu.Round(time.Millisecond),
 		db.Round(time.Millisecond), drained.Sub(load.start).Round(time.Millisecond), numCPU())
+	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(total) }
+	fmt.Printf("CPU per event: peykar %.2f ms, PostgreSQL %.2f ms, total %.2f ms\n", perEvent(cpu), perEvent(db), perEvent(cpu+db))
 	benchdb.PrintStatements(ctx, pool, os.Stdout)
 	sink.stop()
 	accepted, err := readSink(sinkFile)

@@ -50,7 +50,8 @@ func startSink(file string) (*proc, int, error) {
 	return &proc{benchserve.Proc{Cmd: cmd}}, port, err
 }
 
-// server is `peykar serve`, built from this checkout, with DATABASE_URL and
+// server is `peykar serve`, built from this checkout (or the binary given
+// with -bin), with DATABASE_URL and
 // SMTP_URL set, and an admin API token (benchserve.StartPeykar).
 type server struct {
 	*benchserve.Peykar
@@ -58,10 +59,12 @@ type server struct {
 	token string
 }
 
-func startServer(ctx context.Context, dir, dsn string, smtpPort int) (*server, error) {
-	bin, err := benchserve.Build(ctx, dir)
-	if err != nil {
-		return nil, err
+func startServer(ctx context.Context, dir, bin, dsn string, smtpPort int) (*server, error) {
+	if bin == "" {
+		var err error
+		if bin, err = benchserve.Build(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	p, err := benchserve.StartPeykar(ctx, bin, dir, dsn, fmt.Sprintf("smtp://127.0.0.1:%d?tls=none&pool=8", smtpPort))
 	if err != nil {

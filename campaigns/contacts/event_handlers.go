@@ -8,7 +8,8 @@ import (
 	"github.com/peykar/peykar/internal/httpapi"
 )
 
-// postEvent answers the stored transaction with its attribution: the
+// postEvent stores the event with concurrent posts (EventWriter) and
+// answers the stored transaction with its attribution: the
 // campaign (and delivery) it was given or that the click attribution found.
 // A new event answers 202; a retry with an idempotency_key already stored
 // for the same body answers 200 with the first event (same id, "replayed":
@@ -18,7 +19,7 @@ func (h *handlers) postEvent(c echo.Context) error {
 	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	t, created, err := RecordEvent(c.Request().Context(), h.deps.Pool, h.deps.Conversions, in, h.deps.Journeys)
+	t, created, err := h.deps.EventWriter.Record(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,17 @@ func storedEvent(ctx context.Context, db DBTX, in EventInput, digest string) (Tr
 		return Transaction{}, false, fmt.Errorf("record event: idempotency key: %w", err)
 	}
 	if storedDigest != digest {
-		e := errs.Field("idempotency_key", "%q was already used for a different event (id %d); send the same body to retry it, or use a new key", in.IdempotencyKey, t.ID)
-		e.Details = map[string]any{"idempotency_key": in.IdempotencyKey, "event_id": t.ID}
-		return Transaction{}, false, e
+		return Transaction{}, false, keyUsedError(in.IdempotencyKey, t.ID)
 	}
 	t.IdempotencyKey = in.IdempotencyKey
 	t.Replayed = true
 	return t, true, nil
+}
+
+// keyUsedError refuses an event whose idempotency key is stored with
+// event id for a different body.
+func keyUsedError(key string, id int64) error {
+	e := errs.Field("idempotency_key", "%q was already used for a different event (id %d); send the same body to retry it, or use a new key", key, id)
+	e.Details = map[string]any{"idempotency_key": key, "event_id": id}
+	return e
 }

@@ -574,3 +574,46 @@ SELECT c.id, c.status,
 	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key),
 	EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2))
 FROM contacts c WHERE c.id = ANY($1);
+
+-- name: group_stored_events
+-- POST /events, a group (EventWriter): the events stored under any of the
+-- keys $1 and the digests of the bodies they were first posted with.
+SELECT id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes,
+    occurred_at, created_at, coalesce(idempotency_hash, ''), idempotency_key
+FROM transactions WHERE idempotency_key = ANY ($1::text[]);
+
+-- name: group_campaigns_exist
+-- POST /events, a group: which of the campaign ids $1 exist.
+SELECT id FROM campaigns WHERE id = ANY ($1::bigint[]);
+
+-- name: group_lock_contacts
+-- POST /events, a group: the contacts named by id, locked in id order (so
+-- two groups cannot deadlock on them) so an erasure cannot pass them.
+SELECT id, status, email_key FROM contacts WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE;
+
+-- name: group_insert_contacts
+-- POST /events, a group: a new contact for each address $1 (normalised,
+-- one per email_key) that has none; the ones inserted.
+INSERT INTO contacts (email) SELECT e FROM unnest($1::text[]) e
+ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key;
+
+-- name: group_contacts_by_key
+-- POST /events, a group: the contacts of the email keys $1 (a statement of
+-- its own, so it sees contacts committed while group_insert_contacts waited).
+SELECT id, email_key FROM contacts WHERE email_key = ANY ($1::text[]);
+
+-- name: group_transaction_ids
+-- POST /events, a group: ids for $1 new transactions, in order.
+SELECT nextval(pg_get_serial_sequence('transactions', 'id')) FROM generate_series(1, $1::int);
+
+-- name: group_insert_transactions
+-- POST /events, a group: the transactions, one per element of the arrays.
+-- A key already stored inserts nothing (its id is missing from the answer):
+-- the group then stores each event alone.
+INSERT INTO transactions (id, contact_id, type, value, currency, campaign_id, attributes, occurred_at,
+    idempotency_key, idempotency_hash)
+SELECT id, c, t, v, cur, camp, a::jsonb, o, NULLIF(k, ''), NULLIF(h, '')
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::float8[], $5::text[], $6::bigint[], $7::text[],
+    $8::timestamptz[], $9::text[], $10::text[]) AS u(id, c, t, v, cur, camp, a, o, k, h)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id, contact_id, type, value::float8, currency, campaign_id, delivery_id, attributes, occurred_at, created_at;

@@ -29,6 +29,13 @@ type EventHook interface {
 	EventRecorded(ctx context.Context, tx pgx.Tx, t Transaction) error
 }
 
+// EventsHook is an EventHook that takes the new events of a group commit
+// of POST /events (EventWriter) at once, in the group's transaction, in
+// the order they were posted; hooks without it get one call per event.
+type EventsHook interface {
+	EventsRecorded(ctx context.Context, tx pgx.Tx, ts []Transaction) error
+}
+
 // Deps are what the handlers need.
 type Deps struct {
 	Pool *pgxpool.Pool
@@ -55,6 +62,9 @@ type Deps struct {
 	// Changes, when not nil, hears of contacts created or changed through
 	// POST, PUT and PATCH /contacts (ChangeHook).
 	Changes ChangeHook
+	// EventWriter group-commits POST /events; nil: Routes makes one over
+	// Pool, Conversions and Journeys (give one to read its Stats).
+	EventWriter *EventWriter
 }
 
 // Routes registers the contacts, suppressions, imports and events
@@ -62,6 +72,9 @@ type Deps struct {
 func Routes(api *echo.Group, deps Deps) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
+	}
+	if deps.EventWriter == nil {
+		deps.EventWriter = NewEventWriter(deps.Pool, deps.Conversions, deps.Journeys)
 	}
 	h := &handlers{deps: deps}
 	api.POST("/contacts", h.createContact)

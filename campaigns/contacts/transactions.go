@@ -130,27 +130,40 @@ func RecordEvent(ctx context.Context, db interface {
 	if err := in.validate(); err != nil {
 		return Transaction{}, false, err
 	}
-	var t Transaction
-	var created bool
 	var digest string
-	tx, err := db.Begin(ctx)
-	if err != nil {
-		return t, false, fmt.Errorf("record event: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if in.IdempotencyKey != "" {
 		digest = eventDigest(in)
-		if t, found, err := storedEvent(ctx, tx, in, digest); err != nil || found {
-			return t, false, err // a retry: nothing stored, no hook
-		}
 	}
-	contactID, created, err := eventContact(ctx, tx, in)
+	tx, err := db.Begin(ctx)
 	if err != nil {
-		return t, false, err
+		return Transaction{}, false, fmt.Errorf("record event: %w", err)
 	}
-	occurred := time.Now()
-	if in.OccurredAt != nil {
-		occurred = *in.OccurredAt
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	t, created, err := recordIn(ctx, tx, conv, in, digest, hooks)
+	if err != nil || t.Replayed {
+		return t, false, err // a retry stores nothing and fires no hook
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return t, false, fmt.Errorf("record event: %w", err)
+	}
+	return t, created, nil
+}
+
+// errKeyTaken ends a group of events (EventWriter) when an event's
+// idempotency key was stored by a transaction the group did not see: the
+// group rolls back and each event is recorded alone (RecordEvent), which
+// answers the stored event and undoes nothing of the others.
+var errKeyTaken = errors.New("record event: idempotency key stored meanwhile")
+
+// recordIn stores one validated event in tx: the body of RecordEvent. A
+// replay (a key stored with the same body) returns the stored event with
+// Replayed set and writes nothing.
+func recordIn(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, in EventInput, digest string,
+	hooks []EventHook) (t Transaction, created bool, err error) {
+	if in.IdempotencyKey != "" {
+		if t, found, err := storedEvent(ctx, tx, in, digest); err != nil || found {
+			return t, false, err
+		}
 	}
 	if in.CampaignID != nil {
 		var ok bool
@@ -160,6 +173,14 @@ func RecordEvent(ctx context.Context, db interface {
 		if !ok {
 			return t, false, errs.Field("campaign_id", "no such campaign")
 		}
+	}
+	contactID, created, err := eventContact(ctx, tx, in)
+	if err != nil {
+		return t, false, err
+	}
+	occurred := time.Now()
+	if in.OccurredAt != nil {
+		occurred = *in.OccurredAt
 	}
 	err = tx.QueryRow(ctx, query("insert_transaction"),
 		contactID, in.Type, in.Value, in.Currency, in.CampaignID, in.Attributes, occurred, in.IdempotencyKey, digest).
@@ -178,33 +199,49 @@ func RecordEvent(ctx context.Context, db interface {
 	}
 	t.IdempotencyKey = in.IdempotencyKey
 	// The event is new: from here on is the place for what reacts to it.
-	if IsConversion(in.Type) {
-		if _, err := tx.Exec(ctx, query("bump_conversion_stats"), contactID, in.Value, occurred); err != nil {
-			return t, false, fmt.Errorf("record event: stats: %w", err)
-		}
-		if conv != nil {
-			if err := conv.RecordConversion(ctx, tx, t); err != nil {
-				return t, false, fmt.Errorf("record event: attribute: %w", err)
-			}
-			// The recorder may have attributed it (by a click): answer that.
-			if err := tx.QueryRow(ctx, query("transaction_attribution"), t.ID).
-				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
-				return t, false, fmt.Errorf("record event: read attribution: %w", err)
-			}
-		}
+	if err := reactTo(ctx, tx, conv, &t, hooks); err != nil {
+		return t, false, err
+	}
+	return t, created, nil
+}
+
+// reactTo runs what reacts to a newly stored event, in its transaction:
+// a conversion's stats and attribution, then the hooks (journeys).
+func reactTo(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, t *Transaction, hooks []EventHook) error {
+	if err := reactConversion(ctx, tx, conv, t); err != nil {
+		return err
 	}
 	for _, h := range hooks {
 		if h == nil {
 			continue
 		}
-		if err := h.EventRecorded(ctx, tx, t); err != nil {
-			return t, false, fmt.Errorf("record event: journeys: %w", err)
+		if err := h.EventRecorded(ctx, tx, *t); err != nil {
+			return fmt.Errorf("record event: journeys: %w", err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return t, false, fmt.Errorf("record event: %w", err)
+	return nil
+}
+
+// reactConversion counts a newly stored conversion in its contact's stats
+// and hands it to conv (may be nil), answering the attribution conv made.
+// Other types are left alone.
+func reactConversion(ctx context.Context, tx pgx.Tx, conv ConversionRecorder, t *Transaction) error {
+	if IsConversion(t.Type) {
+		if _, err := tx.Exec(ctx, query("bump_conversion_stats"), t.ContactID, t.Value, t.OccurredAt); err != nil {
+			return fmt.Errorf("record event: stats: %w", err)
+		}
+		if conv != nil {
+			if err := conv.RecordConversion(ctx, tx, *t); err != nil {
+				return fmt.Errorf("record event: attribute: %w", err)
+			}
+			// The recorder may have attributed it (by a click): answer that.
+			if err := tx.QueryRow(ctx, query("transaction_attribution"), t.ID).
+				Scan(&t.CampaignID, &t.DeliveryID); err != nil {
+				return fmt.Errorf("record event: read attribution: %w", err)
+			}
+		}
 	}
-	return t, created, nil
+	return nil
 }
 
 // eventContact finds (or, for a new email, creates) the event's contact.

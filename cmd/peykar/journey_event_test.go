@@ -56,6 +56,12 @@ func TestSignupEntersAJourney(t *testing.T) {
 	require.Eventually(t, func() bool { return len(sink.Messages()) == 1 }, 30*time.Second, 20*time.Millisecond,
 		"the welcome never went")
 	require.Equal(t, []string{"new@example.com"}, sink.Messages()[0].To)
+	// The event went through the events group commit, which /metrics counts.
+	code, metrics := get(t, m.URL()+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, metrics, "peykar_event_group_commits_total 1\n")
+	require.Contains(t, metrics, "peykar_event_group_events_total 1\n")
+	require.Contains(t, metrics, "peykar_event_alone_total 0\n")
 
 	manager := testToken(t, m, auth.RoleManager)
 	code, body = do(t, m, http.MethodGet, "/api/v1/campaigns/"+id+"/entries", manager, nil)

@@ -42,7 +42,7 @@ func (m *Main) registerRoutes(public *echo.Echo, api *echo.Group) {
 	})
 	contacts.Routes(api, contacts.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Conversions: m.conversions(),
 		Segments: segments.Filter, Events: tracking.EventEraser{}, Rules: segmentRule, Actor: consentActor,
-		Journeys: m.engine, Changes: m.engine})
+		Journeys: m.engine, Changes: m.engine, EventWriter: m.eventWriter()})
 	segments.Routes(api, segments.Deps{Pool: m.pool, Reads: m.reads})
 	topics.Routes(api, m.pool)
 	analytics.Routes(api, analytics.Deps{Pool: m.pool, River: m.river, Logger: m.Logger, Reads: m.reads})
