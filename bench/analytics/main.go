@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -85,7 +86,8 @@ func main() {
 		runtime.GC()
 		selfCPU, pgCPU, backends := meter.self(), meter.server(), clientBackends(ctx, pool)
 		start := time.Now()
-		res, err := analytics.Recompute(ctx, pool, analytics.Config{Now: now.Add(time.Duration(i) * time.Minute)}, nil)
+		perStep := newStepCPU(ctx, pool)
+		res, err := analytics.Recompute(ctx, pool, analytics.Config{Now: now.Add(time.Duration(i) * time.Minute)}, slog.New(perStep))
 		check(err)
 		took := time.Since(start)
 		close(stop)
@@ -101,6 +103,7 @@ func main() {
 		fmt.Printf("  cpu: this process %s, PostgreSQL cluster %s, its client backends %s = %.1f µs per contact (0 when not local); load average %s\n",
 			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), backendsCPU.Round(10*time.Millisecond),
 			float64(backendsCPU.Microseconds())/float64(*n), benchdb.LoadAvg())
+		fmt.Printf("  client backends' cpu by step: %s\n", perStep)
 		if i == 0 {
 			for _, m := range res.Models {
 				e := m.Evaluation
