@@ -78,6 +78,12 @@ const ChurnThreshold = 0.5
 // GetSummary builds the summary with limit contacts per list.
 func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 	var s Summary
+	tx, err := readTx(ctx, db)
+	if err != nil {
+		return s, fmt.Errorf("analytics: summary: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	db = tx
 	if err := db.QueryRow(ctx, query("summary")).Scan(&s.ComputedAt, &s.Contacts); err != nil {
 		return s, fmt.Errorf("analytics: summary: %w", err)
 	}

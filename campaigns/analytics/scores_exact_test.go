@@ -32,9 +32,9 @@ func TestMonetaryIsTheExactNumericSum(t *testing.T) {
 	require.Equal(t, 20.2901, f.score(small).Monetary) // exact, not InDelta: that is the point
 }
 
-// TestRecomputeRunsWithoutJIT: a recompute's transactions turn JIT
-// compilation off (it costs seconds per statement from about a million
-// contacts on) and keep their work_mem.
+// TestRecomputeRunsWithoutJIT: a recompute's transactions and the summary's
+// read turn JIT compilation off (it costs seconds per statement from about a
+// million contacts on); the recompute keeps its work_mem.
 func TestRecomputeRunsWithoutJIT(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -45,4 +45,11 @@ func TestRecomputeRunsWithoutJIT(t *testing.T) {
 	require.NoError(t, tx.QueryRow(f.ctx, `SELECT current_setting('jit'), current_setting('work_mem')`).Scan(&jit, &mem))
 	require.Equal(t, "off", jit)
 	require.Equal(t, workMem, mem)
+	require.NoError(t, tx.Rollback(f.ctx))
+
+	rtx, err := readTx(f.ctx, f.pool)
+	require.NoError(t, err)
+	defer rtx.Rollback(f.ctx)
+	require.NoError(t, rtx.QueryRow(f.ctx, `SELECT current_setting('jit')`).Scan(&jit))
+	require.Equal(t, "off", jit)
 }
