@@ -33,6 +33,8 @@ func main() {
 	campaigns := flag.Int("campaigns", 40, "campaigns")
 	buyers := flag.Float64("buyers", 0.2, "fraction of contacts with purchases")
 	reuse := flag.Bool("reuse", false, "with DATABASE_URL: keep the data already generated there (skip generating when it holds the contacts)")
+	recomputes := flag.Int("recomputes", 2, "recomputes to time (0: only the summary reads)")
+	summaries := flag.Int("summaries", 5, "GET /analytics/summary reads (analytics.GetSummary) to time after the recomputes")
 	rescore := flag.Bool("rescore", false, "with -reuse: delete the stored scores first, so the first recompute writes every score as on a new base")
 	flag.Parse()
 	ctx := context.Background()
@@ -64,7 +66,7 @@ func main() {
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	meter := newCPUMeter(ctx, pool)
-	for i, label := range []string{"first recompute (every score written)", "second recompute (a minute later: only changed scores written)"} {
+	for i, label := range []string{"first recompute (every score written)", "second recompute (a minute later: only changed scores written)"}[:min(max(*recomputes, 0), 2)] {
 		var peak atomic.Int64
 		stop := make(chan struct{})
 		done := make(chan struct{})
@@ -116,6 +118,7 @@ func main() {
 			fmt.Printf("  anomalies flagged: %d\n", len(res.Anomalies))
 		}
 	}
+	timeSummaries(ctx, pool, *summaries, *n)
 	fmt.Printf("peak RSS of the process (VmHWM): %.0f MB\n", benchdb.PeakRSS())
 }
 
