@@ -53,3 +53,9 @@ func TestRecomputeRunsWithoutJIT(t *testing.T) {
 	require.NoError(t, rtx.QueryRow(f.ctx, `SELECT current_setting('jit')`).Scan(&jit))
 	require.Equal(t, "off", jit)
 }
+
+func TestRenumber(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "a = $3 AND (b > $4 OR c = $3)", renumber("a = $1 AND (b > $2 OR c = $1)", 2))
+	require.Equal(t, "x", renumber("x", 5))
+}
