@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -32,6 +33,9 @@ func main() {
 	campaigns := flag.Int("campaigns", 40, "campaigns")
 	buyers := flag.Float64("buyers", 0.2, "fraction of contacts with purchases")
 	reuse := flag.Bool("reuse", false, "with DATABASE_URL: keep the data already generated there (skip generating when it holds the contacts)")
+	recomputes := flag.Int("recomputes", 2, "recomputes to time (0: only the summary reads)")
+	summaries := flag.Int("summaries", 5, "GET /analytics/summary reads (analytics.GetSummary) to time after the recomputes")
+	rescore := flag.Bool("rescore", false, "with -reuse: delete the stored scores first, so the first recompute writes every score as on a new base")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -52,10 +56,17 @@ func main() {
 	fmt.Printf("%s %d contacts, %d campaigns, %d deliveries, %d events, %d transactions in %s\n",
 		verb, *n, *campaigns, nd, ne, nt, time.Since(t0).Round(time.Second))
 	fmt.Printf("RSS after generating: %.0f MB\n", benchdb.RSS())
+	if *rescore {
+		_, err := pool.Exec(ctx, `TRUNCATE contact_scores`)
+		check(err)
+		_, err = pool.Exec(ctx, `VACUUM ANALYZE contact_scores`)
+		check(err)
+		fmt.Println("stored scores deleted (-rescore)")
+	}
 
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	meter := newCPUMeter(ctx, pool)
-	for i, label := range []string{"first recompute (every score written)", "second recompute (a minute later: only changed scores written)"} {
+	for i, label := range []string{"first recompute (every score written)", "second recompute (a minute later: only changed scores written)"}[:min(max(*recomputes, 0), 2)] {
 		var peak atomic.Int64
 		stop := make(chan struct{})
 		done := make(chan struct{})
@@ -75,9 +86,10 @@ func main() {
 			}
 		}()
 		runtime.GC()
-		selfCPU, pgCPU := meter.self(), meter.server()
+		selfCPU, pgCPU, backends := meter.self(), meter.server(), clientBackends(ctx, pool)
 		start := time.Now()
-		res, err := analytics.Recompute(ctx, pool, analytics.Config{Now: now.Add(time.Duration(i) * time.Minute)}, nil)
+		perStep := newStepCPU(ctx, pool)
+		res, err := analytics.Recompute(ctx, pool, analytics.Config{Now: now.Add(time.Duration(i) * time.Minute)}, slog.New(perStep))
 		check(err)
 		took := time.Since(start)
 		close(stop)
@@ -87,10 +99,13 @@ func main() {
 			steps = append(steps, fmt.Sprintf("%s %s", s.Step, s.Elapsed.Round(time.Millisecond)))
 		}
 		selfCPU, pgCPU = meter.self()-selfCPU, meter.server()-pgCPU
+		backendsCPU := clientBackends(ctx, pool).since(backends)
 		fmt.Printf("%s: %s total (%s); %d score rows written; peak RSS during run %d MB\n",
 			label, took.Round(time.Millisecond), strings.Join(steps, ", "), res.Scored, peak.Load())
-		fmt.Printf("  cpu: this process %s, PostgreSQL cluster %s (0 when not local); load average %s\n",
-			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), benchdb.LoadAvg())
+		fmt.Printf("  cpu: this process %s, PostgreSQL cluster %s, its client backends %s = %.1f µs per contact (0 when not local); load average %s\n",
+			selfCPU.Round(time.Millisecond), pgCPU.Round(10*time.Millisecond), backendsCPU.Round(10*time.Millisecond),
+			float64(backendsCPU.Microseconds())/float64(*n), benchdb.LoadAvg())
+		fmt.Printf("  client backends' cpu by step: %s\n", perStep)
 		if i == 0 {
 			for _, m := range res.Models {
 				e := m.Evaluation
@@ -103,6 +118,7 @@ func main() {
 			fmt.Printf("  anomalies flagged: %d\n", len(res.Anomalies))
 		}
 	}
+	timeSummaries(ctx, pool, *summaries, *n)
 	fmt.Printf("peak RSS of the process (VmHWM): %.0f MB\n", benchdb.PeakRSS())
 }
 

@@ -89,7 +89,8 @@ DELETE FROM contact_scores s USING contacts c
 
 -- name: top_cut
 -- The contact at the top-$1-percent cut by response likelihood, and
--- whether a lower-ranked contact ties its score.
+-- whether a lower-ranked contact ties its score, by ranking every contact:
+-- the exact reference TopCut is tested against.
 WITH ranked AS (
 	SELECT s.response_likelihood AS score, s.contact_id,
 	row_number() OVER (ORDER BY s.response_likelihood DESC, s.contact_id) AS rn,
@@ -98,3 +99,28 @@ WITH ranked AS (
 	SELECT score, contact_id, rn,
 	EXISTS (SELECT 1 FROM ranked r WHERE r.rn > ranked.rn AND r.score = ranked.score)
 	FROM ranked WHERE rn = ceil(total * $1::float8 / 100);
+
+-- name: top_cut_score
+-- The top-$1-percent cut's boundary without ranking contacts: the active
+-- scored contacts counted per distinct score, then a running sum from the
+-- highest score down. The boundary score, how many contacts score above
+-- it, how many score it, and the cut's size ceil(total × $1 / 100).
+WITH g AS (
+	SELECT s.response_likelihood AS score, count(*) AS n
+	FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE c.status = 'active' GROUP BY 1),
+k AS (SELECT ceil(sum(n)::bigint * $1::float8 / 100)::bigint AS k FROM g),
+r AS (SELECT score, n, sum(n) OVER (ORDER BY score DESC)::bigint AS cum FROM g)
+SELECT r.score, r.cum - r.n, r.n, k.k FROM r, k WHERE r.cum >= k.k ORDER BY r.score DESC LIMIT 1;
+
+-- name: top_cut_blocks
+-- The active contacts scored exactly $1, counted per block of $2 ids.
+SELECT s.contact_id / $2::bigint AS b, count(*)
+	FROM contact_scores s JOIN contacts c ON c.id = s.contact_id
+	WHERE c.status = 'active' AND s.response_likelihood = $1
+	GROUP BY 1 ORDER BY 1;
+
+-- name: top_cut_in_block
+-- The ($4+1)-th active contact scored exactly $1 with an id in [$2, $3).
+SELECT s.contact_id FROM contact_scores s JOIN contacts c ON c.id = s.contact_id
+	WHERE c.status = 'active' AND s.response_likelihood = $1 AND s.contact_id >= $2 AND s.contact_id < $3
+	ORDER BY s.contact_id LIMIT 1 OFFSET $4;

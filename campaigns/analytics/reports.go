@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,6 +79,12 @@ const ChurnThreshold = 0.5
 // GetSummary builds the summary with limit contacts per list.
 func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 	var s Summary
+	tx, err := readTx(ctx, db)
+	if err != nil {
+		return s, fmt.Errorf("analytics: summary: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	db = tx
 	if err := db.QueryRow(ctx, query("summary")).Scan(&s.ComputedAt, &s.Contacts); err != nil {
 		return s, fmt.Errorf("analytics: summary: %w", err)
 	}
@@ -98,13 +105,23 @@ func GetSummary(ctx context.Context, db DBTX, limit int) (Summary, error) {
 		// Exactly the top 10%, in the cut's own order (score, then id).
 		{&s.LikelyResponders, cutWhere, "s.response_likelihood DESC", top.Rule(), []any{top.MinScore, top.LastID}},
 	}
+	// Every list's count and sums in one scan of the scored contacts (one
+	// join with contacts instead of one per list).
+	var aggs []string
+	var aggArgs, dests []any
+	for _, l := range lists {
+		where := renumber(l.where, len(aggArgs))
+		aggs = append(aggs, fmt.Sprintf(`count(*) FILTER (WHERE %[1]s), coalesce(sum(s.value) FILTER (WHERE %[1]s), 0),
+			coalesce(sum(s.value * s.churn_risk) FILTER (WHERE %[1]s), 0)`, where))
+		aggArgs = append(aggArgs, l.args...)
+		dests = append(dests, &l.dst.Count, &l.dst.Value, &l.dst.ValueAtRisk)
+	}
+	if err := db.QueryRow(ctx, `SELECT `+strings.Join(aggs, ", ")+`
+		FROM contact_scores s JOIN contacts c ON c.id = s.contact_id`, aggArgs...).Scan(dests...); err != nil {
+		return s, fmt.Errorf("analytics: summary: %w", err)
+	}
 	for _, l := range lists {
 		l.dst.Rule = l.rule
-		if err := db.QueryRow(ctx, `SELECT count(*), coalesce(sum(s.value), 0), coalesce(sum(s.value * s.churn_risk), 0)
-			FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE `+l.where, l.args...).
-			Scan(&l.dst.Count, &l.dst.Value, &l.dst.ValueAtRisk); err != nil {
-			return s, fmt.Errorf("analytics: summary: %w", err)
-		}
 		l.dst.Value, l.dst.ValueAtRisk = roundTo(l.dst.Value, 2), roundTo(l.dst.ValueAtRisk, 2)
 		rows, err := db.Query(ctx, `SELECT `+scoredColumns+` WHERE `+l.where+` ORDER BY `+l.order+`, s.contact_id LIMIT `+fmt.Sprint(limit), l.args...)
 		if err != nil {
@@ -306,4 +323,13 @@ func ContactScores(ctx context.Context, db DBTX, contactID int64) (*ScoredContac
 		return nil, computed, fmt.Errorf("contact scores: %w", err)
 	}
 	return &x, computed, nil
+}
+
+// renumber shifts a condition's parameters $1…$9 by offset, so conditions
+// with their own numbering share one statement.
+func renumber(cond string, offset int) string {
+	for i := 9; i >= 1; i-- {
+		cond = strings.ReplaceAll(cond, fmt.Sprintf("$%d", i), fmt.Sprintf("$%d", i+offset))
+	}
+	return cond
 }

@@ -63,3 +63,47 @@ func TestLikelyRespondersAreExactlyTheTopTenPercent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, n, "the rule %q selects the same contacts", lr.Rule)
 }
+
+// TestTopCutEqualsRanking: the cut found without ranking (counts per
+// distinct score, then per block of ids) is the one ranking every active
+// contact gives (the query top_cut), for cuts inside a tie, at its edges
+// and at the extremes, with blocks of one id, of a few and of 8,192.
+func TestTopCutEqualsRanking(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.plantResponses(150, 3, "CASE WHEN c.id % 5 = 0 THEN 0.6 ELSE 0.15 END")
+	// Raw on purpose: quiet contacts (they share the prior's score) and
+	// unsubscribed ones (outside every cut) in set-based statements.
+	_, err := f.pool.Exec(f.ctx, `INSERT INTO contacts (email, created_at, status)
+		SELECT 'q' || g || '@example.com', $1, CASE WHEN g % 9 = 0 THEN 'unsubscribed' ELSE 'active' END
+		FROM generate_series(1, 120) g`, now.Add(-days(30)))
+	require.NoError(t, err)
+	_, err = Recompute(f.ctx, f.pool, Config{Now: now, Clusters: 2}, nil)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(f.ctx, `UPDATE contacts SET status = 'bounced' WHERE id % 11 = 0 AND email LIKE 'p%'`)
+	require.NoError(t, err)
+
+	ties := 0
+	for _, pct := range []float64{0.1, 1, 5, 10, 12.5, 33.3, 50, 75, 99.9, 100} {
+		var want Cut
+		require.NoError(t, f.pool.QueryRow(f.ctx, query("top_cut"), pct).Scan(&want.MinScore, &want.LastID, &want.Count, &want.Tied))
+		if want.Tied {
+			ties++
+		}
+		for _, block := range []int64{1, 7, cutBlock} {
+			got, err := topCut(f.ctx, f.pool, pct, block)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "top %g%% in blocks of %d", pct, block)
+		}
+	}
+	require.Positive(t, ties, "some cuts fall inside a tie")
+}
+
+// TestTopCutEmpty: no scored contacts, no cut.
+func TestTopCutEmpty(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	cut, err := TopCut(f.ctx, f.pool, 10)
+	require.NoError(t, err)
+	require.Equal(t, Cut{}, cut)
+}
