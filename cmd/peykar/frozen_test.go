@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestWorkerFrozenNoDuplicates freezes one of two workers with SIGSTOP
+// mid-send for longer than the dead-worker threshold, waits until the
+// other worker has taken its jobs over and sent more, then lets the frozen
+// one go on with SIGCONT. The frozen worker was presumed dead: it must not
+// send what was taken over (its lease lapsed, its heartbeat is refused and
+// its jobs are cancelled), so only the messages it had already handed to
+// SMTP when it froze may go twice (the crash window, at most
+// maxUncommitted = 96 per process), and nobody is missing.
+func TestWorkerFrozenNoDuplicates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes and sends 20,000 messages")
+	}
+	t.Parallel()
+	r := newProcRig(t, 20000, 4)
+	_, web := r.start("web")
+	w1, _ := r.start("worker")
+	r.start("worker")
+	id := r.launch(web)
+
+	require.Eventually(t, func() bool {
+		return r.sink.Count() >= r.n/5 && r.runningJobsOf(w1.Process.Pid) > 0
+	}, 2*time.Minute, 5*time.Millisecond)
+	require.NoError(t, w1.Process.Signal(syscall.SIGSTOP))
+	t.Cleanup(func() { _ = w1.Process.Signal(syscall.SIGCONT) })
+	frozen := time.Now()
+	atFreeze := r.sink.Count()
+	t.Logf("froze pid %d after %d messages", w1.Process.Pid, atFreeze)
+
+	// The other worker's sweep presumes the frozen one dead and takes its
+	// jobs; the frozen one goes on only once the other is working them.
+	r.logRescue(w1.Process.Pid, frozen)
+	require.Eventually(t, func() bool { return r.takenOver(w1.Process.Pid) > 0 }, 2*time.Minute, 10*time.Millisecond)
+	t.Logf("another worker runs the frozen one's jobs %s after the freeze", time.Since(frozen).Round(100*time.Millisecond))
+	require.NoError(t, w1.Process.Signal(syscall.SIGCONT))
+	t.Logf("resumed pid %d after %s, %d messages sent", w1.Process.Pid, time.Since(frozen).Round(100*time.Millisecond), r.sink.Count())
+
+	r.waitFinished(web, id)
+	resent := r.checkEveryone(web, id, 96)
+	t.Logf("sent twice after a freeze past the dead-worker threshold: %d", resent)
+}
+
+// takenOver counts the running jobs that the process with operating-system
+// pid pid attempted before and another process attempts now (river_job is
+// only read).
+func (r *procRig) takenOver(pid int) int {
+	var n int
+	require.NoError(r.t, r.db.QueryRow(context.Background(), `SELECT count(*) FROM river_job j, processes p
+		WHERE j.state = 'running' AND p.pid = $1 AND p.id = ANY(j.attempted_by)
+		AND j.attempted_by[array_upper(j.attempted_by, 1)] <> p.id`, pid).Scan(&n))
+	return n
+}
