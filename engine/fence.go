@@ -187,7 +187,7 @@ func (r reclaim) at() time.Duration {
 // reclaimFor works out the job's reclaim rule at the start of an attempt.
 func (w *SendWorker) reclaimFor(ctx context.Context, job *rivertype.JobRow) reclaim {
 	r := reclaim{after: w.reclaimAfter(), since: time.Now()}
-	ended, age, err := earlierAttemptsEnded(ctx, w.Pool, job.AttemptedBy, job.AttemptedAt)
+	ended, age, err := earlierAttemptsEnded(ctx, w.Pool, job.AttemptedBy, job.AttemptedAt, rescuedBy(job.Errors))
 	if err != nil {
 		w.Logger.WarnContext(ctx, "cannot tell whether earlier attempts ended", slog.Any("error", err))
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -203,4 +204,25 @@ func TestReclaimSparesLaterClaims(t *testing.T) {
 	stolen, err := deliveries.Claim(ctx, pool, jobID, ids, w.staleAfter(ctx, []string{"dead-worker", "taker"}))
 	require.NoError(t, err)
 	require.Len(t, stolen, 2)
+}
+
+// TestReclaimAfterFencedCameBack: a process declared dead while it ran the
+// job has ended for that job even after it registered again under the
+// same id (its old jobs are fenced), so an attempt that took over does not
+// wait ReclaimAfter for its claims; a live process that was never
+// declared dead has not ended.
+func TestReclaimAfterFencedCameBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	fenceProcess(t, pool, "came-back") // alive again, a new incarnation
+	fenceProcess(t, pool, "taker")
+	var began time.Time
+	require.NoError(t, pool.QueryRow(ctx, `SELECT now()`).Scan(&began))
+	w := &SendWorker{Pool: pool}
+	w.Logger = slog.New(slog.DiscardHandler)
+	job := &rivertype.JobRow{ID: 7, AttemptedBy: []string{"came-back", "taker"}, AttemptedAt: &began}
+	require.False(t, w.reclaimFor(ctx, job).ended, "a live process's attempt may still run")
+	job.Errors = []rivertype.AttemptError{{Attempt: 1, Error: fmt.Sprintf(rescueError, "came-back")}}
+	require.True(t, w.reclaimFor(ctx, job).ended, "its attempt was fenced when a sweep rescued it")
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,6 +226,25 @@ func (p *Process) Stop(ctx context.Context) error {
 	return nil
 }
 
+// rescueError is the error a sweep records on each job it rescues, naming
+// the process declared dead (rescuedBy reads it back).
+const rescueError = "process %s stopped heartbeating: job rescued"
+
+// rescuedBy returns the processes that a sweep declared dead while they
+// ran the job, from the errors it recorded on it.
+func rescuedBy(errs []rivertype.AttemptError) []string {
+	prefix, suffix, _ := strings.Cut(rescueError, "%s")
+	var ids []string
+	for _, e := range errs {
+		if rest, ok := strings.CutPrefix(e.Error, prefix); ok {
+			if id, ok := strings.CutSuffix(rest, suffix); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
 // RescueDeadProcesses makes the running jobs of processes that stopped or
 // have not heartbeaten for deadAfter available again at once (discarded
 // when they have used their last attempt, as River's rescuer does), and
@@ -262,7 +282,7 @@ func RescueDeadProcesses(ctx context.Context, pool *pgxpool.Pool, deadAfter time
 				return err
 			}
 			e, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: attempt,
-				Error: fmt.Sprintf("process %s stopped heartbeating: job rescued", proc)})
+				Error: fmt.Sprintf(rescueError, proc)})
 			if err != nil {
 				rows.Close()
 				return err
@@ -304,8 +324,9 @@ func RescueDeadProcesses(ctx context.Context, pool *pgxpool.Pool, deadAfter time
 // job's AttemptedBy, the current attempt's process last. An attempt by
 // this same process, or by a process the table does not know, is not
 // known to have ended. age is how long ago attemptedAt was on the
-// database's clock (0 when attemptedAt is nil).
-func earlierAttemptsEnded(ctx context.Context, db DBTX, attemptedBy []string, attemptedAt *time.Time) (ended bool, age time.Duration, err error) {
+// database's clock (0 when attemptedAt is nil). fenced are processes known
+// to have been declared dead while they ran the job (rescuedBy).
+func earlierAttemptsEnded(ctx context.Context, db DBTX, attemptedBy []string, attemptedAt *time.Time, fenced []string) (ended bool, age time.Duration, err error) {
 	if len(attemptedBy) < 2 {
 		return false, 0, nil
 	}
@@ -316,6 +337,10 @@ func earlierAttemptsEnded(ctx context.Context, db DBTX, attemptedBy []string, at
 	if slices.Contains(prev, self) {
 		return false, 0, nil
 	}
+	// A process whose attempt a sweep rescued was declared dead then: every
+	// job it had started was fenced, even if it came back since under the
+	// same id (a new incarnation).
+	prev = slices.DeleteFunc(prev, func(id string) bool { return slices.Contains(fenced, id) })
 	var n int
 	var ago *time.Duration
 	if err := db.QueryRow(ctx, queries.Get("processes_ended"), prev, attemptedAt).Scan(&n, &ago); err != nil {
@@ -333,7 +358,7 @@ func earlierAttemptsEnded(ctx context.Context, db DBTX, attemptedBy []string, at
 // uses reclaimFor instead, which also spares the claims of a later
 // attempt running alongside.
 func (w *SendWorker) staleAfter(ctx context.Context, attemptedBy []string) time.Duration {
-	ended, _, err := earlierAttemptsEnded(ctx, w.Pool, attemptedBy, nil)
+	ended, _, err := earlierAttemptsEnded(ctx, w.Pool, attemptedBy, nil, nil)
 	if err != nil {
 		w.Logger.WarnContext(ctx, "cannot tell whether earlier attempts ended", slog.Any("error", err))
 	}
