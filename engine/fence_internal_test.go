@@ -225,4 +225,10 @@ func TestReclaimAfterFencedCameBack(t *testing.T) {
 	require.False(t, w.reclaimFor(ctx, job).ended, "a live process's attempt may still run")
 	job.Errors = []rivertype.AttemptError{{Attempt: 1, Error: fmt.Sprintf(rescueError, "came-back")}}
 	require.True(t, w.reclaimFor(ctx, job).ended, "its attempt was fenced when a sweep rescued it")
+
+	// The process that came back picks the job up itself.
+	job.AttemptedBy = []string{"came-back", "came-back"}
+	require.True(t, w.reclaimFor(ctx, job).ended, "its own earlier incarnation's attempt was fenced")
+	job.Errors = nil
+	require.False(t, w.reclaimFor(ctx, job).ended, "an earlier attempt of this same process may still run")
 }

@@ -334,13 +334,13 @@ func earlierAttemptsEnded(ctx context.Context, db DBTX, attemptedBy []string, at
 	prev := slices.Clone(attemptedBy[:len(attemptedBy)-1])
 	slices.Sort(prev)
 	prev = slices.Compact(prev)
+	// A process whose attempt a sweep rescued was declared dead then: every
+	// job it had started was fenced, even if it came back since under the
+	// same id (a new incarnation, possibly this very process).
+	prev = slices.DeleteFunc(prev, func(id string) bool { return slices.Contains(fenced, id) })
 	if slices.Contains(prev, self) {
 		return false, 0, nil
 	}
-	// A process whose attempt a sweep rescued was declared dead then: every
-	// job it had started was fenced, even if it came back since under the
-	// same id (a new incarnation).
-	prev = slices.DeleteFunc(prev, func(id string) bool { return slices.Contains(fenced, id) })
 	var n int
 	var ago *time.Duration
 	if err := db.QueryRow(ctx, queries.Get("processes_ended"), prev, attemptedAt).Scan(&n, &ago); err != nil {

@@ -38,25 +38,48 @@ func TestWorkerFrozenNoDuplicates(t *testing.T) {
 	t.Logf("froze pid %d after %d messages", w1.Process.Pid, atFreeze)
 
 	// The other worker's sweep presumes the frozen one dead and takes its
-	// jobs; the frozen one goes on only once the other is working them.
+	// jobs; the frozen one goes on only once the other has worked them.
 	r.logRescue(w1.Process.Pid, frozen)
 	require.Eventually(t, func() bool { return r.takenOver(w1.Process.Pid) > 0 }, 2*time.Minute, 10*time.Millisecond)
-	t.Logf("another worker runs the frozen one's jobs %s after the freeze", time.Since(frozen).Round(100*time.Millisecond))
+	t.Logf("another worker took the frozen one's jobs %s after the freeze", time.Since(frozen).Round(100*time.Millisecond))
 	require.NoError(t, w1.Process.Signal(syscall.SIGCONT))
 	t.Logf("resumed pid %d after %s, %d messages sent", w1.Process.Pid, time.Since(frozen).Round(100*time.Millisecond), r.sink.Count())
 
+	t.Cleanup(func() {
+		if t.Failed() {
+			r.logClaims()
+		}
+	})
 	r.waitFinished(web, id)
 	resent := r.checkEveryone(web, id, 96)
 	t.Logf("sent twice after a freeze past the dead-worker threshold: %d", resent)
 }
 
-// takenOver counts the running jobs that the process with operating-system
-// pid pid attempted before and another process attempts now (river_job is
-// only read).
+// takenOver counts the jobs that the process with operating-system pid
+// pid attempted before and another process attempted since, running or
+// already done (river_job is only read).
 func (r *procRig) takenOver(pid int) int {
 	var n int
 	require.NoError(r.t, r.db.QueryRow(context.Background(), `SELECT count(*) FROM river_job j, processes p
-		WHERE j.state = 'running' AND p.pid = $1 AND p.id = ANY(j.attempted_by)
+		WHERE p.pid = $1 AND p.id = ANY(j.attempted_by)
 		AND j.attempted_by[array_upper(j.attempted_by, 1)] <> p.id`, pid).Scan(&n))
 	return n
+}
+
+// logClaims logs, for a failure, the rows still being sent by job: the
+// job's state, attempts and errors, and when its rows were claimed.
+func (r *procRig) logClaims() {
+	rows, err := r.db.Query(context.Background(), `SELECT j.id, j.state, j.attempted_by::text, j.attempted_at,
+		(SELECT string_agg(e->>'error', ' | ') FROM unnest(j.errors) e), count(d.id), min(d.sending_at), max(d.sending_at)
+		FROM deliveries d JOIN river_job j ON j.id = d.claimed_by WHERE d.status = 'sending'
+		GROUP BY 1, 2, 3, 4, 5`)
+	if err != nil {
+		r.t.Log(err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		r.t.Logf("still sending: %v %v", vals, err)
+	}
 }
