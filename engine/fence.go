@@ -40,9 +40,10 @@ type lease struct {
 	// changed is closed and replaced at each heartbeat outcome, to wake
 	// the jobs waiting for one.
 	changed chan struct{}
-	// ctx is the epoch's: cancelled when it is fenced.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// jobs cancel the contexts of the jobs running under the epoch, by a
+	// key of their own: fence calls them all.
+	jobs map[uint64]context.CancelCauseFunc
+	next uint64
 }
 
 // leaseKey carries a job's lease in its context.
@@ -60,7 +61,7 @@ func (l *lease) init() {
 	defer l.mu.Unlock()
 	if l.changed == nil {
 		l.changed = make(chan struct{})
-		l.ctx, l.cancel = context.WithCancel(context.Background())
+		l.jobs = map[uint64]context.CancelCauseFunc{}
 	}
 }
 
@@ -83,10 +84,12 @@ func (l *lease) fence(epoch int64) {
 	if epoch != l.epoch {
 		return
 	}
-	l.cancel()
+	for _, cancel := range l.jobs {
+		cancel(ErrFenced)
+	}
+	clear(l.jobs)
 	l.epoch++
 	l.until = time.Time{}
-	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wake()
 }
 
@@ -101,15 +104,21 @@ func (l *lease) wake() {
 // fenced, and checkLease refuses its sends and claims from then on.
 func (p *Process) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	p.lease.init()
-	p.lease.mu.Lock()
-	h := held{p: p, epoch: p.lease.epoch}
-	epochCtx := p.lease.ctx
-	p.lease.mu.Unlock()
-	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, leaseKey{}, h))
+	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := context.AfterFunc(epochCtx, func() { cancel(ErrFenced) })
-	defer stop()
-	return doInner(ctx)
+	l := &p.lease
+	l.mu.Lock()
+	h := held{p: p, epoch: l.epoch}
+	key := l.next
+	l.next++
+	l.jobs[key] = cancel
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.jobs, key)
+		l.mu.Unlock()
+	}()
+	return doInner(context.WithValue(ctx, leaseKey{}, h))
 }
 
 // IsMiddleware implements rivertype.Middleware.

@@ -98,7 +98,6 @@ func TestLeaseLapsesAndFences(t *testing.T) {
 		p.beat(ctx) // the process wakes up: its heartbeat is refused
 		require.ErrorIs(t, <-waiting, ErrFenced, "a job waiting for the lease learns it was fenced")
 		require.ErrorIs(t, checkLease(job), ErrFenced)
-		<-job.Done() // cancelled by the fence, on a goroutine of its own
 		require.ErrorIs(t, context.Cause(job), ErrFenced, "the fenced job's context is cancelled")
 	})
 
