@@ -66,7 +66,12 @@ type outcomeCommitter struct {
 // reserve waits until n more messages keep the uncommitted under
 // maxUncommitted (or none are, whatever n) and reserves them; the slice's
 // submit takes the reservation over.
+// It first checks the job's lease (fence.go): a process presumed dead
+// hands nothing more to SMTP.
 func (w *SendWorker) reserve(ctx context.Context, n int) error {
+	if err := checkLease(ctx); err != nil {
+		return err
+	}
 	oc := &w.commits
 	for {
 		oc.mu.Lock()

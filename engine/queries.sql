@@ -118,8 +118,20 @@ ON CONFLICT (id) DO UPDATE SET mode = EXCLUDED.mode, host = EXCLUDED.host, pid =
 	started_at = now(), heartbeat_at = now(), stopped_at = NULL;
 
 -- name: process_heartbeat
--- The process is alive (a row swept away meanwhile is registered again).
-UPDATE processes SET heartbeat_at = now() WHERE id = $1;
+-- The process is alive, unless a sweep declared it dead (stopped_at set
+-- under the row lock that this update waits for): then no row changes,
+-- and the process learns that its jobs were taken over (fencing). A row
+-- pruned meanwhile changes nothing either.
+UPDATE processes SET heartbeat_at = now() WHERE id = $1 AND stopped_at IS NULL;
+
+-- name: process_declare_dead
+-- Processes silent for $1 are declared dead before their jobs are
+-- rescued: the row lock orders this against their heartbeat, so a
+-- process either beat in time (and is left alone) or is refused its next
+-- heartbeat.
+UPDATE processes SET stopped_at = now()
+WHERE stopped_at IS NULL AND heartbeat_at < now() - $1::interval
+RETURNING id;
 
 -- name: process_stop
 -- A clean stop: River has finished or cancelled the process's jobs.
@@ -141,9 +153,13 @@ ORDER BY j.id
 FOR UPDATE OF j SKIP LOCKED;
 
 -- name: processes_ended
--- How many of the processes $1 are known to have ended: stopped, or no
--- heartbeat for $2.
-SELECT count(*) FROM processes WHERE id = ANY($1) AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $2::interval);
+-- How many of the processes $1 are known to have ended: stopped, or
+-- declared dead by a sweep (which fences them). A process that is only
+-- late has not ended: its heartbeat may still come. The second column is
+-- how long ago $2 (the current attempt's start) was, on the database's
+-- clock.
+SELECT (SELECT count(*) FROM processes WHERE id = ANY($1) AND stopped_at IS NOT NULL),
+	now() - $2::timestamptz;
 -- name: inbox_add
 -- Contact events that may let their contacts into triggered campaigns
 -- (journey_inbox), written in the events' transaction.

@@ -162,7 +162,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) (err er
 	temp := 0
 	var holdFor time.Duration
 	claimedAll := 0
-	stale := w.staleAfter(ctx, job.AttemptedBy)
+	stale := w.reclaimFor(ctx, job.JobRow)
 	for start := 0; start < len(ids); {
 		chunkSize := w.chunkSize()
 		status, throttle, err := w.status(ctx, id)
@@ -198,7 +198,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) (err er
 		chunk := ids[start:min(start+chunkSize, len(ids))]
 		start += len(chunk)
 		began := time.Now()
-		n, hold, got, err := w.sendChunk(ctx, job.ID, stale, c, chunk, &waits)
+		n, hold, got, err := w.sendChunk(ctx, job.ID, stale.at(), c, chunk, &waits)
 		if err != nil {
 			return err
 		}
@@ -302,6 +302,9 @@ func (w *SendWorker) throttle(ctx context.Context, id int64, perSecond float64, 
 // many deliveries failed temporarily (queued again for a retry) and how long
 // the first of the deliveries held back by the frequency cap must wait.
 func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, stale time.Duration, c *campaigns.Campaign, ids []int64, waits *commitWaits) (temp int, hold time.Duration, claimedN int, err error) {
+	if err := checkLease(ctx); err != nil {
+		return 0, 0, 0, err
+	}
 	claimed, err := deliveries.Claim(ctx, w.Pool, jobID, ids, stale)
 	if err != nil || len(claimed) == 0 {
 		return 0, 0, 0, err

@@ -66,6 +66,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	}
 
 	procID := engine.NewProcessID()
+	proc := &engine.Process{Pool: m.pool, ID: procID, Mode: m.Config.Mode, Logger: m.Logger}
 	cfg := &river.Config{
 		ID:                   procID,
 		Queues:               engine.QueueConfig(m.smtp.Pool * 2),
@@ -73,7 +74,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Logger:               m.riverLogger(),
 		JobTimeout:           m.Config.jobTimeout,
 		RescueStuckJobsAfter: m.Config.rescueAfter,
-		Middleware:           []rivertype.Middleware{&engine.ContainPanics{Logger: m.Logger}},
+		Middleware:           []rivertype.Middleware{&engine.ContainPanics{Logger: m.Logger}, proc},
 		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return outbox.PruneArgs{}, nil
@@ -97,7 +98,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 	}
 	m.river = client
 	m.engine.SetClient(client)
-	if err := m.startProcess(ctx, procID); err != nil {
+	if err := m.startProcess(ctx, proc); err != nil {
 		return err
 	}
 	if m.Config.Mode == "web" {
