@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
@@ -112,7 +114,8 @@ type stageResult struct {
 	counts                       []namedDur    // segment count medians
 	report                       time.Duration // report median, the sent campaign
 	reportDeliveries             int64
-	analytics                    time.Duration
+	analytics                    time.Duration // request → recompute job completed
+	summary                      time.Duration // one GET /analytics/summary after it
 	exportRows                   int64
 	exportTime                   time.Duration
 	bytesContact                 float64
@@ -224,10 +227,10 @@ func (e *env) stage(ctx context.Context, have, n int) (stageResult, error) {
 	fmt.Printf("report of campaign %d (%d deliveries): median %s\n", sendID, r.reportDeliveries, d.Round(10*time.Microsecond))
 
 	// Analytics: recompute and wait for its summary to change.
-	if r.analytics, err = e.recompute(ctx); err != nil {
+	if r.analytics, r.summary, err = e.recompute(ctx); err != nil {
 		return r, err
 	}
-	fmt.Printf("analytics recompute over %d contacts: %s (request to a new summary)\n", n, r.analytics.Round(time.Millisecond))
+	fmt.Printf("analytics recompute over %d contacts: %s (request to its job completed); then one summary read: %s\n", n, r.analytics.Round(time.Millisecond), r.summary.Round(time.Millisecond))
 
 	// Export the deliveries of the sent campaign.
 	t0 = time.Now()
@@ -319,32 +322,56 @@ func (e *env) send(ctx context.Context, n int) (int64, int64, time.Duration, tim
 	return c.ID, got, took, cpu, nil
 }
 
-// recompute asks for an analytics recompute and waits for the summary's
-// computed_at to change.
-func (e *env) recompute(ctx context.Context) (time.Duration, error) {
+// recompute asks for an analytics recompute (POST /analytics/recompute
+// enqueues its River job) and waits, polling River's job table with a
+// cheap query, until that job has completed; it returns the time from the
+// request to completion. It then reads the summary once and checks that
+// its computed_at moved, returning that read's time too. (Polling the
+// summary itself, as earlier versions did, measured a recompute sharing
+// two cores with a stream of full summary reads.)
+func (e *env) recompute(ctx context.Context) (took, summaryRead time.Duration, err error) {
 	type summary struct {
 		ComputedAt *time.Time `json:"computed_at"`
 	}
 	var s0 summary
 	if err := e.srv.Call(ctx, http.MethodGet, "/analytics/summary", nil, &s0); err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	var before int64
+	if err := e.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM river_job WHERE kind = 'analytics_recompute'`).Scan(&before); err != nil {
+		return 0, 0, err
 	}
 	t0 := time.Now()
 	if err := e.srv.Call(ctx, http.MethodPost, "/analytics/recompute", nil, nil); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for {
-		var s summary
-		if err := e.srv.Call(ctx, http.MethodGet, "/analytics/summary", nil, &s); err != nil {
-			return 0, err
+		var state string
+		err := e.pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE kind = 'analytics_recompute' AND id > $1 ORDER BY id LIMIT 1`, before).Scan(&state)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return 0, 0, err
 		}
-		if s.ComputedAt != nil && (s0.ComputedAt == nil || s.ComputedAt.After(*s0.ComputedAt)) {
-			return time.Since(t0), nil
+		if state == "completed" {
+			took = time.Since(t0)
+			break
+		}
+		if state == "discarded" || state == "cancelled" {
+			return 0, 0, fmt.Errorf("analytics recompute job %s", state)
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
+	t1 := time.Now()
+	var s summary
+	if err := e.srv.Call(ctx, http.MethodGet, "/analytics/summary", nil, &s); err != nil {
+		return 0, 0, err
+	}
+	summaryRead = time.Since(t1)
+	if s.ComputedAt == nil || (s0.ComputedAt != nil && !s.ComputedAt.After(*s0.ComputedAt)) {
+		return 0, 0, fmt.Errorf("analytics recompute completed but the summary's computed_at did not move (%v → %v)", s0.ComputedAt, s.ComputedAt)
+	}
+	return took, summaryRead, nil
 }
 
 // lastLine is the last non-empty line of the progress text s, whose lines

@@ -51,6 +51,8 @@ func printTable(w io.Writer, rs []stageResult) {
 		func(r stageResult) float64 { return r.report.Seconds() / float64(r.reportDeliveries) })
 	row("analytics recompute (per contact)", func(r stageResult) string { return ms(r.analytics) },
 		func(r stageResult) float64 { return r.analytics.Seconds() / float64(r.contacts) })
+	row("analytics summary read (per contact)", func(r stageResult) string { return ms(r.summary) },
+		func(r stageResult) float64 { return r.summary.Seconds() / float64(r.contacts) })
 	row("CSV export rows/s (deliveries.csv)", func(r stageResult) string { return rate(r.exportRows, r.exportTime) },
 		func(r stageResult) float64 { return r.exportTime.Seconds() / float64(r.exportRows) })
 	row("bytes on disk per contact", func(r stageResult) string { return fmt.Sprintf("%.0f B", r.bytesContact) },
