@@ -211,7 +211,10 @@ func TestEventsGroupCommit(t *testing.T) {
 	s := w.Stats()
 	require.Equal(t, int64(2), s.Commits)
 	require.Equal(t, int64(len(calls)-2), s.Grouped)
-	require.Zero(t, s.Alone)
+	// The two k-old posts join the group in the order their goroutines
+	// ran: when the refused mismatch comes first, the replay after it is
+	// stored alone (answerDup), otherwise nothing is.
+	require.LessOrEqual(t, s.Alone, int64(1))
 }
 
 // TestEventsGroupFailsAlone: when a group's transaction fails as a whole,
