@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/peykar/peykar/campaigns/deliveries"
 )
 
 // ProcessLease is how long after it sent its last successful heartbeat a
@@ -202,4 +204,39 @@ func (w *SendWorker) reclaimFor(ctx context.Context, job *rivertype.JobRow) recl
 	}
 	r.ended, r.age = ended && job.AttemptedAt != nil, age
 	return r
+}
+
+// trustedOutcomes returns what a slice's SMTP exchange may record. When
+// the job's lease held throughout (checkLease after the exchange: the
+// process was not declared dead meanwhile), every outcome. When the
+// process was fenced while the slice was out — frozen mid-exchange, its
+// connections then broken or timed out by the server — only the messages
+// the server accepted: a failure seen by a process presumed dead says
+// nothing about the recipient (a "501 bad command" on a stale pipelined
+// connection is not a bounce), and its deliveries stay claimed for the
+// attempt that took the job over.
+func trustedOutcomes(ctx context.Context, out []deliveries.Outcome, hardBounced []int64) ([]deliveries.Outcome, []int64) {
+	if !errors.Is(checkLease(ctx), ErrFenced) {
+		return out, hardBounced
+	}
+	kept := out[:0]
+	for _, r := range out {
+		if r.Status == deliveries.Sent {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}
+
+// release gives back a reservation of n messages that no outcome batch
+// took over.
+func (w *SendWorker) release(n int) {
+	oc := &w.commits
+	oc.mu.Lock()
+	oc.uncommitted -= n
+	if oc.room != nil {
+		close(oc.room)
+		oc.room = nil
+	}
+	oc.mu.Unlock()
 }

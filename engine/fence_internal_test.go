@@ -231,3 +231,48 @@ func TestReclaimAfterFencedCameBack(t *testing.T) {
 	job.Errors = nil
 	require.False(t, w.reclaimFor(ctx, job).ended, "an earlier attempt of this same process may still run")
 }
+
+// TestFencedSliceRecordsOnlyAccepted: the outcomes of a slice that was out
+// at SMTP while its process was declared dead are recorded only where the
+// server accepted the message; its failures (a stale connection's "501
+// bad command" after the freeze) leave the deliveries claimed for the
+// attempt that took over, instead of bouncing recipients. While the lease
+// holds, every outcome is recorded.
+func TestFencedSliceRecordsOnlyAccepted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	p, clock := fenceProcess(t, pool, "frozen-mid-slice")
+	outcomes := func() []deliveries.Outcome {
+		return []deliveries.Outcome{
+			{ID: 1, Status: deliveries.Sent},
+			{ID: 2, Status: deliveries.Bounced, Detail: `501 "5.5.2 Bad command"`},
+			{ID: 3, Status: deliveries.Queued},
+		}
+	}
+	inJob(t, p, func(job context.Context) {
+		out, hard := trustedOutcomes(job, outcomes(), []int64{42})
+		require.Len(t, out, 3, "the lease holds: every outcome is recorded")
+		require.Equal(t, []int64{42}, hard)
+
+		clock.add(ProcessLease + time.Millisecond)
+		_, err := pool.Exec(ctx, `UPDATE processes SET heartbeat_at = now() - $2::interval WHERE id = $1`,
+			p.ID, (ProcessDeadAfter + time.Minute).String())
+		require.NoError(t, err)
+		_, err = RescueDeadProcesses(ctx, pool, ProcessDeadAfter)
+		require.NoError(t, err)
+		type result struct {
+			out  []deliveries.Outcome
+			hard []int64
+		}
+		got := make(chan result, 1)
+		go func() {
+			o, h := trustedOutcomes(job, outcomes(), []int64{42})
+			got <- result{o, h}
+		}()
+		p.beat(ctx) // refused: the process was declared dead meanwhile
+		r := <-got
+		require.Equal(t, []deliveries.Outcome{{ID: 1, Status: deliveries.Sent}}, r.out)
+		require.Empty(t, r.hard, "no contact is suppressed on a fenced slice's word")
+	})
+}

@@ -372,8 +372,11 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 				temp++
 			}
 		}
+		out, hardBounced = trustedOutcomes(ctx, out, hardBounced)
 		if len(out) > 0 {
 			*waits = append(*waits, w.submit(ctx, &outcomeBatch{client: client, c: c, group: group, results: out, sent: sent, hardBounced: hardBounced}, len(part)))
+		} else {
+			w.release(len(part))
 		}
 	}
 	return temp, hold, nil
