@@ -135,10 +135,13 @@ func TestConcurrentSignupsEnterOnceInBatches(t *testing.T) {
 	}
 	require.Zero(t, j.countOf(t, `SELECT count(*) FROM journey_inbox`))
 	require.LessOrEqual(t, drains.Load(), int64(20), "550 events in drains of at most 50")
-	txs := j.countOf(t, `SELECT count(DISTINCT xmin::text) FROM campaign_entries WHERE campaign_id = $1`, id)
+	// The send workers run meanwhile and settle entries (an update, a new
+	// xmin), so only the entries still active show their insert's
+	// transaction.
+	txs := j.countOf(t, `SELECT count(DISTINCT xmin::text) FROM campaign_entries WHERE campaign_id = $1 AND status = 'active'`, id)
 	require.LessOrEqual(t, txs, int(drains.Load()), "entries made by the drains' transactions only")
 	sends := j.countOf(t, `SELECT count(*) FROM river_job WHERE kind = 'send' AND (args->>'campaign_id')::bigint = $1`, id)
-	require.LessOrEqual(t, sends, txs, "one send job per batch")
+	require.LessOrEqual(t, sends, int(drains.Load()), "one send job per batch")
 
 	j.requireOneEach(t, id, 500)
 }
