@@ -39,6 +39,7 @@ import (
 	"syscall"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/bench/internal/benchserve"
 )
 
 func main() {
@@ -88,7 +89,7 @@ func run() error {
 		return err
 	}
 	defer srv.stop()
-	if err := settle(ctx, pool); err != nil {
+	if err := benchserve.Settle(ctx, pool); err != nil {
 		return err
 	}
 	b := &bench{ctx: ctx, pool: pool, srv: srv, n: *n, runs: *runs}

@@ -9,9 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/bench/internal/benchserve"
 )
@@ -94,28 +91,4 @@ func (s *server) login(ctx context.Context) (*http.Client, error) {
 		return nil, fmt.Errorf("GET /admin after login: status %d", code)
 	}
 	return c, nil
-}
-
-// settle waits until the server's start-up jobs have finished (the
-// analytics recompute runs on start, once the process is River's leader),
-// so they do not share the machine with the timed requests.
-func settle(ctx context.Context, pool *pgxpool.Pool) error {
-	t0 := time.Now()
-	deadline := t0.Add(10 * time.Minute)
-	for {
-		var pending, recomputed int64
-		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running', 'retryable') AND scheduled_at <= now()),
-				count(*) FILTER (WHERE kind = 'analytics_recompute' AND state = 'completed')
-			FROM river_job`).Scan(&pending, &recomputed); err != nil {
-			return fmt.Errorf("pending jobs: %w", err)
-		}
-		if pending == 0 && recomputed > 0 {
-			fmt.Printf("server's start-up jobs finished %s after it was ready\n", time.Since(t0).Round(time.Millisecond))
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d jobs still pending after 10 minutes", pending)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/bench/internal/benchserve"
 )
 
 func main() {
@@ -100,7 +101,7 @@ func run(cfg config) error {
 		return err
 	}
 	defer srv.stop()
-	if err := settle(ctx, pool); err != nil {
+	if err := benchserve.Settle(ctx, pool); err != nil {
 		return err
 	}
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {

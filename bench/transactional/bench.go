@@ -302,25 +302,3 @@ func pct(s []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-// settle waits until the server's start-up jobs have finished (the
-// analytics recompute runs on start), so they do not share the machine
-// with the timed run.
-func settle(ctx context.Context, pool *pgxpool.Pool) error {
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var pending, recomputed int64
-		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running', 'retryable') AND scheduled_at <= now()),
-				count(*) FILTER (WHERE kind = 'analytics_recompute' AND state = 'completed')
-			FROM river_job`).Scan(&pending, &recomputed); err != nil {
-			return fmt.Errorf("pending jobs: %w", err)
-		}
-		if pending == 0 && recomputed > 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d jobs still pending after 5 minutes", pending)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}

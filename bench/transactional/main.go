@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/bench/internal/benchserve"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/migrations"
 )
@@ -127,7 +128,7 @@ func run(ctx context.Context, dsn string, o options) error {
 		return err
 	}
 	defer srv.stop()
-	if err := settle(ctx, pool); err != nil {
+	if err := benchserve.Settle(ctx, pool); err != nil {
 		return err
 	}
 	b := &bench{ctx: ctx, pool: pool, srv: srv, o: o, pgData: pgData}

@@ -1,4 +1,4 @@
-package main
+package benchserve
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// settle waits until the server's start-up jobs have finished (the
-// analytics recompute of the seeded contacts runs on start, once the
-// process is River's leader), so the measured window holds the journeys
-// only. The bench is a program, not a test: it polls with a deadline.
-func settle(ctx context.Context, pool *pgxpool.Pool) error {
+// Settle waits until a freshly started server's start-up jobs have
+// finished (the analytics recompute runs on start, once the process is
+// River's leader), so they do not share the machine with the timed work.
+// A benchmark is a program, not a test: it polls with a deadline.
+func Settle(ctx context.Context, pool *pgxpool.Pool) error {
 	t0 := time.Now()
 	deadline := t0.Add(10 * time.Minute)
 	for {
