@@ -43,20 +43,20 @@ type TimelineRow struct {
 }
 
 // QueueTimeline queues on b the read of campaign id's timeline rows in
-// [from, to) (nil: unbounded), in order of time: per hour from
+// [from, to) (nil: unbounded), in order of time then metric: per hour from
 // rollup_hours, or per minute (where not folded) from the rollups when
 // minutes is set, in which case from must be set and the caller bounds
 // the window. fn gets the rows when b is sent, then done is called once.
 func QueueTimeline(b *pgx.Batch, id int64, from, to *time.Time, minutes bool, fn func(TimelineRow), done func()) {
 	sql := `SELECT hour, metric, count, value::float8 FROM rollup_hours
 		WHERE campaign_id = $1 AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
-		ORDER BY hour`
+		ORDER BY hour, metric`
 	args := []any{id, from, to}
 	if minutes {
 		sql = `SELECT bucket, metric, sum(count)::bigint, sum(value)::float8 FROM rollups
 			WHERE campaign_id = $1 AND bucket >= $2 AND ($3::timestamptz IS NULL OR bucket < $3) AND NOT machine
 				AND metric = ANY ($4)
-			GROUP BY bucket, metric ORDER BY bucket`
+			GROUP BY bucket, metric ORDER BY bucket, metric`
 		args = append(args, TimelineMetrics)
 	}
 	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
