@@ -231,10 +231,13 @@ func (s *session) readEnvelope(p *prepared) (*Result, error) {
 	var first *Result
 	read := func(code int, step string) (bool, error) {
 		got, reply, err := s.c.Text.ReadResponse(code)
+		if first != nil && isReply(err) {
+			// The commands after a refusal are refused in turn (DATA
+			// with "502 5.5.1 Missing RCPT TO"): the first one decides.
+			return false, nil
+		}
 		if r, ok := refused(got, reply, err, step); ok {
-			if first == nil {
-				first = &r
-			}
+			first = &r
 			return false, nil
 		}
 		return err == nil, err
@@ -329,10 +332,12 @@ func (s *session) abort(r *Result, err error) (Result, error) {
 	return *r, nil
 }
 
-// refused turns an SMTP reply that refuses a step into a result.
+// refused turns an SMTP reply that refuses a step into a result. A
+// protocol error is not a refusal: it is left to the caller as the
+// connection's failure (see protocolError).
 func refused(code int, reply string, err error, step string) (Result, bool) {
 	var te *textproto.Error
-	if !errors.As(err, &te) {
+	if !errors.As(err, &te) || protocolError(te) {
 		return Result{}, false
 	}
 	out := TempFail
@@ -341,6 +346,23 @@ func refused(code int, reply string, err error, step string) (Result, bool) {
 	}
 	return Result{Outcome: out, Code: te.Code, Enhanced: enhancedCode(te.Msg),
 		Detail: fmt.Sprintf("%s: %d %s", step, te.Code, te.Msg)}, true
+}
+
+// protocolError tells a reply about the conversation itself (500–504:
+// command unrecognised, bad syntax, bad sequence, not implemented; RFC 5321
+// §4.2.2) from a refusal of the message or its recipient. After a pipelined
+// session lost its place (its process was frozen, a reply went missing) the
+// server answers what it reads as garbage with "501 5.5.2 Syntax error":
+// that says nothing about the recipient, so the message is not bounced; the
+// session is dropped and the message tried again on a fresh connection (the
+// attempts stay bounded by the send job's). A 5.1.x enhanced code (e.g. "501
+// 5.1.3 Bad recipient address syntax") is about the address and stays a
+// refusal.
+func protocolError(te *textproto.Error) bool {
+	if te.Code < 500 || te.Code > 504 {
+		return false
+	}
+	return !strings.HasPrefix(enhancedCode(te.Msg), "5.1.")
 }
 
 func isReply(err error) bool {

@@ -114,3 +114,64 @@ func TestSessionAfterIdle(t *testing.T) {
 		require.Len(t, sink.Messages(), 2)
 	}
 }
+
+// TestSessionProtocolErrorIsNotABounce: a 500–504 reply about the
+// conversation ("501 5.5.2 Syntax error", what a server answers a pipelined
+// session that lost its place) fails the connection and leaves the message
+// temporarily failed, to be tried again on a fresh connection; the same
+// code with a 5.1.x enhanced code is about the address and stays a
+// permanent refusal, an address bounce.
+func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
+	t.Parallel()
+	for _, pipelining := range []bool{true, false} {
+		sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
+			switch {
+			case strings.HasPrefix(rcpt, "garbled"):
+				return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error"}
+			case strings.HasPrefix(rcpt, "sequence"):
+				return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.NoEnhancedCode, Message: "Bad sequence of commands"}
+			case strings.HasPrefix(rcpt, "badsyntax"):
+				return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
+			}
+			return nil
+		}})
+		require.NoError(t, err)
+		t.Cleanup(func() { sink.Close() })
+		client, err := mail.NewClient("127.0.0.1", mail.WithPort(sink.Port()), mail.WithTLSPolicy(mail.NoTLS), mail.WithHELO("localhost"))
+		require.NoError(t, err)
+		msg := func(to string) *mail.Msg {
+			m := mail.NewMsg()
+			require.NoError(t, m.From("news@shop.example"))
+			require.NoError(t, m.To(to))
+			m.SetBodyString(mail.TypeTextPlain, "hello "+to)
+			return m
+		}
+		send := func(to ...string) ([]Result, error) {
+			c, err := client.DialToSMTPClientWithContext(context.Background())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
+			s := newSession(c, 5*time.Second, nil)
+			s.pipelining = pipelining
+			msgs := make([]*mail.Msg, len(to))
+			for i, addr := range to {
+				msgs[i] = msg(addr)
+			}
+			results := make([]Result, len(msgs))
+			return results, s.sendAll(msgs, results)
+		}
+
+		for _, bad := range []string{"garbled@example.com", "sequence@example.com"} {
+			results, err := send("a@example.com", bad, "b@example.com")
+			require.Error(t, err, "pipelining %v, %s: the connection is dropped", pipelining, bad)
+			require.Equal(t, []Outcome{Sent, TempFail, TempFail}, outcomes(results), "pipelining %v, %s", pipelining, bad)
+			require.False(t, results[1].AddressBounce(), "pipelining %v, %s", pipelining, bad)
+			require.Contains(t, results[1].Detail, "50", "the reply is kept for the log")
+		}
+
+		results, err := send("badsyntax@example.com", "c@example.com")
+		require.NoError(t, err, "pipelining %v: a refusal keeps the connection", pipelining)
+		require.Equal(t, []Outcome{PermFail, Sent}, outcomes(results), "pipelining %v", pipelining)
+		require.Equal(t, "5.1.3", results[0].Enhanced)
+		require.True(t, results[0].AddressBounce())
+	}
+}
