@@ -276,3 +276,47 @@ func TestFencedSliceRecordsOnlyAccepted(t *testing.T) {
 		require.Empty(t, r.hard, "no contact is suppressed on a fenced slice's word")
 	})
 }
+
+// TestSweepEndsDeadSessions: a process declared dead inside an open
+// transaction (frozen, or cut off from the network) loses its database
+// sessions, so the row locks it held are free at once for the others;
+// a live process's sessions are left alone.
+func TestSweepEndsDeadSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	_, err := pool.Exec(ctx, `CREATE TABLE held (id int PRIMARY KEY); INSERT INTO held VALUES (1)`)
+	require.NoError(t, err)
+	dead, _ := fenceProcess(t, pool, "host-with-a-long-name-that-goes-on-and-on-and-on-and-on-4242-0badf00d")
+	live, _ := fenceProcess(t, pool, "live-worker")
+	require.Len(t, SessionName(dead.ID), 63, "at PostgreSQL's limit")
+	require.Contains(t, SessionName(dead.ID), "4242-0badf00d", "the id's unique end is kept")
+	session := func(p *Process) *pgx.Conn {
+		cfg := pool.Config().ConnConfig.Copy()
+		cfg.RuntimeParams["application_name"] = SessionName(p.ID)
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close(context.Background()) })
+		return c
+	}
+	deadConn, liveConn := session(dead), session(live)
+	_, err = deadConn.Exec(ctx, `BEGIN; UPDATE held SET id = 1`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE processes SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, dead.ID)
+	require.NoError(t, err)
+
+	_, err = RescueDeadProcesses(ctx, pool, ProcessDeadAfter)
+	require.NoError(t, err)
+
+	// The lock is free: this update would wait for the dead transaction.
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SET LOCAL lock_timeout = '1min'`)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `UPDATE held SET id = 1`)
+	require.NoError(t, err, "the dead process's row lock was released")
+	require.NoError(t, tx.Commit(ctx))
+	require.Error(t, deadConn.Ping(ctx), "the dead process's session was ended")
+	require.NoError(t, liveConn.Ping(ctx), "a live process's session is left alone")
+}

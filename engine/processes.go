@@ -43,6 +43,18 @@ func NewProcessID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// SessionName is the application_name of process id's database sessions
+// (at most 63 bytes, PostgreSQL's limit, keeping the id's unique end: its
+// pid and random suffix). RescueDeadProcesses ends the sessions of a
+// process it declares dead by this name.
+func SessionName(id string) string {
+	const prefix, limit = "peykar ", 63
+	if len(prefix)+len(id) > limit {
+		id = id[len(id)-(limit-len(prefix)):]
+	}
+	return prefix + id
+}
+
 // Process is this process's entry in the processes table: it registers,
 // heartbeats and, on every beat, rescues the running jobs of processes
 // that died. Every process (web and worker) runs one, so a dead worker is
@@ -201,12 +213,11 @@ func (p *Process) sweep(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, ProcessDeadAfter)
 	defer cancel()
 	n, err := RescueDeadProcesses(ctx, p.Pool, ProcessDeadAfter)
-	if err != nil {
-		p.Logger.WarnContext(ctx, "rescue of dead processes' jobs failed", slog.Any("error", err))
-		return
-	}
 	if n > 0 {
 		p.Logger.WarnContext(ctx, "rescued the running jobs of dead processes", slog.Int("jobs", n))
+	}
+	if err != nil {
+		p.Logger.WarnContext(ctx, "rescue of dead processes' jobs failed", slog.Any("error", err))
 	}
 }
 
@@ -249,6 +260,14 @@ func rescuedBy(errs []rivertype.AttemptError) []string {
 // have not heartbeaten for deadAfter available again at once (discarded
 // when they have used their last attempt, as River's rescuer does), and
 // forgets processes gone for a day. It returns how many jobs it rescued.
+// Then it ends the database sessions of the processes it declared dead
+// (by SessionName): a process frozen or cut off from the network inside a
+// transaction would otherwise keep that transaction's row locks (the
+// campaign's rollup rows, the deliveries it was recording) until the
+// operating system gives up on its connection, hours later, and every
+// other process's commits on those rows would wait as long. What that
+// transaction had not committed is rolled back: its messages count as not
+// sent and go again, within the crash window.
 //
 // The jobs are changed with River's own driver statement (JobRescueMany,
 // what River's rescuer runs) rather than with SQL of ours, on rows this
@@ -257,14 +276,19 @@ func rescuedBy(errs []rivertype.AttemptError) []string {
 // it: it leaves running jobs alone.
 func RescueDeadProcesses(ctx context.Context, pool *pgxpool.Pool, deadAfter time.Duration) (int, error) {
 	n := 0
+	var dead []string
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Declared dead first, under their row locks: a late heartbeat
 		// either wins (the process is left alone) or is refused, and a
 		// refused process fences its jobs (fence.go).
-		if _, err := tx.Exec(ctx, queries.Get("process_declare_dead"), deadAfter.String()); err != nil {
+		rows, err := tx.Query(ctx, queries.Get("process_declare_dead"), deadAfter.String())
+		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, queries.Get("orphaned_jobs"), deadAfter.String())
+		if dead, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, queries.Get("orphaned_jobs"), deadAfter.String())
 		if err != nil {
 			return err
 		}
@@ -313,6 +337,16 @@ func RescueDeadProcesses(ctx context.Context, pool *pgxpool.Pool, deadAfter time
 	})
 	if err != nil {
 		return 0, fmt.Errorf("rescue dead processes' jobs: %w", err)
+	}
+	if len(dead) == 0 {
+		return n, nil
+	}
+	names := make([]string, len(dead))
+	for i, id := range dead {
+		names[i] = SessionName(id)
+	}
+	if _, err := pool.Exec(ctx, queries.Get("process_sessions_end"), names); err != nil {
+		return n, fmt.Errorf("end the sessions of dead processes %v: %w", dead, err)
 	}
 	return n, nil
 }

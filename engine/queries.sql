@@ -133,6 +133,13 @@ UPDATE processes SET stopped_at = now()
 WHERE stopped_at IS NULL AND heartbeat_at < now() - $1::interval
 RETURNING id;
 
+-- name: process_sessions_end
+-- The database sessions of processes just declared dead, by their
+-- application_name (SessionName), in this database: ended, so their open
+-- transactions roll back and free their row locks.
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE application_name = ANY ($1) AND datname = current_database() AND pid <> pg_backend_pid();
+
 -- name: process_stop
 -- A clean stop: River has finished or cancelled the process's jobs.
 UPDATE processes SET stopped_at = now() WHERE id = $1;

@@ -60,6 +60,9 @@ type Main struct {
 	engine   *engine.Engine
 	auth     *auth.Auth
 	forms    *forms.Service // signup forms (formService)
+	// procID names this process: its River client, its processes row and
+	// its database sessions' application_name (openDatabase).
+	procID string
 
 	// reads routes reads that may lag: the replica or the primary
 	// (startReplica).
@@ -113,6 +116,13 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	}
 	if pcfg.MaxConns < 16 {
 		pcfg.MaxConns = 16
+	}
+	m.procID = engine.NewProcessID()
+	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		// The sweep that declares this process dead ends its sessions by
+		// this name (engine.SessionName), so a frozen or cut-off process
+		// cannot hold row locks the others wait on.
+		pcfg.ConnConfig.RuntimeParams["application_name"] = engine.SessionName(m.procID)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -65,7 +65,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
 	}
 
-	procID := engine.NewProcessID()
+	procID := m.procID
 	proc := &engine.Process{Pool: m.pool, ID: procID, Mode: m.Config.Mode, Logger: m.Logger}
 	cfg := &river.Config{
 		ID:                   procID,
