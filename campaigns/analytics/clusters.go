@@ -17,7 +17,7 @@ var Features = []string{"recency_days", "frequency", "monetary", "open_rate", "c
 
 // featuresSQL selects contact_id and the transformed features f1…f5 of every
 // contact of a scores table (the first %s: contact_scores, or a recompute's
-// newScores); $1 is now. The second %s is an optional TABLESAMPLE clause.
+// newScores); $1 is now.
 const featuresSQL = `
 SELECT s.contact_id,
     ln(1 + greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)) AS f1,
@@ -25,7 +25,7 @@ SELECT s.contact_id,
     ln(1 + greatest(s.monetary, 0)) AS f3,
     least(c.opens::float8 / greatest(c.sent, 1), 1) AS f4,
     least(c.clicks::float8 / greatest(c.sent, 1), 1) AS f5
-FROM %s s %s JOIN contacts c ON c.id = s.contact_id`
+FROM %s s JOIN contacts c ON c.id = s.contact_id`
 
 // Cluster is one k-means cluster.
 type Cluster struct {
@@ -130,18 +130,30 @@ func fitAssign(ctx context.Context, db DBTX, cfg Config, from, into string) ([][
 	return centroids, nil
 }
 
-// sample reads at most cfg.SampleSize features of the scores table from: all of them, in id
-// order, when there are few enough; otherwise a repeatable Bernoulli
-// TABLESAMPLE sized to the bound.
+// sample reads at most cfg.SampleSize features of the scores table from:
+// all of them, in id order, when there are few enough; otherwise the
+// contacts with the smallest hash of (id, seed), in that order. The sample
+// depends only on which contacts there are, not on where their rows lie: a
+// TABLESAMPLE (by block and row position) cut by LIMIT in scan order drew
+// other contacts after the rows moved, and from a million contacts on
+// PostgreSQL's synchronized scans start a big table's scan wherever the
+// last one stopped; each run then fitted other clusters and rewrote most
+// contacts' cluster_id.
 func sample(ctx context.Context, db DBTX, cfg Config, from string) ([][]float64, error) {
 	var total int64
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM `+from).Scan(&total); err != nil {
 		return nil, fmt.Errorf("analytics: count scored contacts: %w", err)
 	}
-	q := fmt.Sprintf(featuresSQL, from, "") + ` ORDER BY s.contact_id`
+	q := fmt.Sprintf(featuresSQL, from) + ` ORDER BY s.contact_id`
 	if total > int64(cfg.SampleSize) {
-		pct := min(100, 110*float64(cfg.SampleSize)/float64(total))
-		q = fmt.Sprintf(featuresSQL, from, fmt.Sprintf("TABLESAMPLE BERNOULLI (%g) REPEATABLE (%d)", pct, cfg.Seed%1_000_000))
+		// hashint8extended is uniform over int64; the filter keeps about
+		// 110% of the bound so the sort before LIMIT stays small.
+		h := fmt.Sprintf("(hashint8extended(s.contact_id, %d) & %d)", int64(cfg.Seed&math.MaxInt64), int64(math.MaxInt64))
+		q = fmt.Sprintf(featuresSQL, from)
+		if bound := 1.1 * float64(cfg.SampleSize) / float64(total) * math.MaxInt64; bound < math.MaxInt64/2 {
+			q += fmt.Sprintf(" WHERE %s <= %d", h, int64(bound))
+		}
+		q += fmt.Sprintf(" ORDER BY %s, s.contact_id", h)
 	}
 	q += fmt.Sprintf(" LIMIT %d", cfg.SampleSize)
 	rows, err := db.Query(ctx, q, cfg.Now)
@@ -205,7 +217,7 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 	v := `SELECT y.contact_id, ` + cid + ` AS cid
 	      FROM (SELECT z.contact_id, ` + strings.Join(dists, ", ") + `
 	            FROM (SELECT f.contact_id, ` + strings.Join(zs, ", ") + `
-	                  FROM (` + fmt.Sprintf(featuresSQL, from, "") + `) f OFFSET 0) z OFFSET 0) y`
+	                  FROM (` + fmt.Sprintf(featuresSQL, from) + `) f OFFSET 0) z OFFSET 0) y`
 	q := `UPDATE contact_scores s SET cluster_id = v.cid FROM (` + v + `) v
 	WHERE v.contact_id = s.contact_id AND s.cluster_id IS DISTINCT FROM v.cid`
 	if into != "" {
