@@ -16,7 +16,8 @@ import (
 var Features = []string{"recency_days", "frequency", "monetary", "open_rate", "click_rate"}
 
 // featuresSQL selects contact_id and the transformed features f1…f5 of every
-// scored contact; $1 is now. %s is an optional TABLESAMPLE clause.
+// contact of a scores table (the first %s: contact_scores, or a recompute's
+// newScores); $1 is now.
 const featuresSQL = `
 SELECT s.contact_id,
     ln(1 + greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)) AS f1,
@@ -24,7 +25,7 @@ SELECT s.contact_id,
     ln(1 + greatest(s.monetary, 0)) AS f3,
     least(c.opens::float8 / greatest(c.sent, 1), 1) AS f4,
     least(c.clicks::float8 / greatest(c.sent, 1), 1) AS f5
-FROM contact_scores s %s JOIN contacts c ON c.id = s.contact_id`
+FROM %s s JOIN contacts c ON c.id = s.contact_id`
 
 // Cluster is one k-means cluster.
 type Cluster struct {
@@ -60,15 +61,29 @@ func FitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 }
 
 func fitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
-	points, err := sample(ctx, db, cfg)
+	centroids, err := fitAssign(ctx, db, cfg, "contact_scores", "")
+	if err != nil {
+		return nil, err
+	}
+	return storeClusters(ctx, db, cfg, centroids)
+}
+
+// fitAssign fits k-means on a sample of the scores table from and assigns
+// every contact of it to its nearest centroid: in contact_scores when into
+// is empty, else into a new temporary table into (contact_id, cid). It
+// returns the centroids in cluster-id order, none when from is empty.
+func fitAssign(ctx context.Context, db DBTX, cfg Config, from, into string) ([][]float64, error) {
+	points, err := sample(ctx, db, cfg, from)
 	if err != nil {
 		return nil, err
 	}
 	if len(points) == 0 {
-		if _, err := db.Exec(ctx, query("delete_clusters")); err != nil {
-			return nil, fmt.Errorf("analytics: clear clusters: %w", err)
+		if into != "" {
+			if _, err := db.Exec(ctx, `CREATE TEMP TABLE `+into+` (contact_id bigint, cid int) ON COMMIT DROP`); err != nil {
+				return nil, fmt.Errorf("analytics: assign clusters: %w", err)
+			}
 		}
-		return []Cluster{}, nil
+		return nil, nil
 	}
 	dim := len(Features)
 	mean, sd := make([]float64, dim), make([]float64, dim)
@@ -109,24 +124,36 @@ func fitClusters(ctx context.Context, db DBTX, cfg Config) ([]Cluster, error) {
 	for _, c := range centroids {
 		flat = append(flat, c...)
 	}
-	if err := assign(ctx, db, cfg, mean, sd, flat, len(centroids)); err != nil {
+	if err := assign(ctx, db, cfg, mean, sd, flat, len(centroids), from, into); err != nil {
 		return nil, err
 	}
-	return storeClusters(ctx, db, cfg, centroids)
+	return centroids, nil
 }
 
-// sample reads at most cfg.SampleSize contacts' features: all of them, in id
-// order, when there are few enough; otherwise a repeatable Bernoulli
-// TABLESAMPLE sized to the bound.
-func sample(ctx context.Context, db DBTX, cfg Config) ([][]float64, error) {
+// sample reads at most cfg.SampleSize features of the scores table from:
+// all of them, in id order, when there are few enough; otherwise the
+// contacts with the smallest hash of (id, seed), in that order. The sample
+// depends only on which contacts there are, not on where their rows lie: a
+// TABLESAMPLE (by block and row position) cut by LIMIT in scan order drew
+// other contacts after the rows moved, and from a million contacts on
+// PostgreSQL's synchronized scans start a big table's scan wherever the
+// last one stopped; each run then fitted other clusters and rewrote most
+// contacts' cluster_id.
+func sample(ctx context.Context, db DBTX, cfg Config, from string) ([][]float64, error) {
 	var total int64
-	if err := db.QueryRow(ctx, query("count_scored")).Scan(&total); err != nil {
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM `+from).Scan(&total); err != nil {
 		return nil, fmt.Errorf("analytics: count scored contacts: %w", err)
 	}
-	q := fmt.Sprintf(featuresSQL, "") + ` ORDER BY s.contact_id`
+	q := fmt.Sprintf(featuresSQL, from) + ` ORDER BY s.contact_id`
 	if total > int64(cfg.SampleSize) {
-		pct := min(100, 110*float64(cfg.SampleSize)/float64(total))
-		q = fmt.Sprintf(featuresSQL, fmt.Sprintf("TABLESAMPLE BERNOULLI (%g) REPEATABLE (%d)", pct, cfg.Seed%1_000_000))
+		// hashint8extended is uniform over int64; the filter keeps about
+		// 110% of the bound so the sort before LIMIT stays small.
+		h := fmt.Sprintf("(hashint8extended(s.contact_id, %d) & %d)", int64(cfg.Seed&math.MaxInt64), int64(math.MaxInt64))
+		q = fmt.Sprintf(featuresSQL, from)
+		if bound := 1.1 * float64(cfg.SampleSize) / float64(total) * math.MaxInt64; bound < math.MaxInt64/2 {
+			q += fmt.Sprintf(" WHERE %s <= %d", h, int64(bound))
+		}
+		q += fmt.Sprintf(" ORDER BY %s, s.contact_id", h)
 	}
 	q += fmt.Sprintf(" LIMIT %d", cfg.SampleSize)
 	rows, err := db.Query(ctx, q, cfg.Now)
@@ -149,11 +176,12 @@ func sample(ctx context.Context, db DBTX, cfg Config) ([][]float64, error) {
 	return points, nil
 }
 
-// assign sets every scored contact's cluster_id to its nearest centroid
-// (1-based), set-based; the means, deviations and centroids travel as
+// assign sets every contact of the scores table from to its nearest
+// centroid (1-based): contact_scores.cluster_id, only where it changes, or
+// with into set a new temporary table into (contact_id, cid). Set-based; the means, deviations and centroids travel as
 // array parameters. The squared distances d1…dk are columns and the argmin
 // a CASE (ties go to the lower id, as in Go's nearest).
-func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, k int) error {
+func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, k int, from, into string) error {
 	dim := len(Features)
 	dists := make([]string, k)
 	for j := range k {
@@ -186,12 +214,15 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 	for d := range dim {
 		zs[d] = fmt.Sprintf("(f.f%d - ($2::float8[])[%d]) / ($3::float8[])[%d] AS z%d", d+1, d+1, d+1, d+1)
 	}
-	q := `UPDATE contact_scores s SET cluster_id = v.cid
-	FROM (SELECT y.contact_id, ` + cid + ` AS cid
+	v := `SELECT y.contact_id, ` + cid + ` AS cid
 	      FROM (SELECT z.contact_id, ` + strings.Join(dists, ", ") + `
 	            FROM (SELECT f.contact_id, ` + strings.Join(zs, ", ") + `
-	                  FROM (` + fmt.Sprintf(featuresSQL, "") + `) f OFFSET 0) z OFFSET 0) y) v
+	                  FROM (` + fmt.Sprintf(featuresSQL, from) + `) f OFFSET 0) z OFFSET 0) y`
+	q := `UPDATE contact_scores s SET cluster_id = v.cid FROM (` + v + `) v
 	WHERE v.contact_id = s.contact_id AND s.cluster_id IS DISTINCT FROM v.cid`
+	if into != "" {
+		q = `CREATE TEMP TABLE ` + into + ` ON COMMIT DROP AS ` + v
+	}
 	if _, err := db.Exec(ctx, q, cfg.Now, mean, sd, flat); err != nil {
 		return fmt.Errorf("analytics: assign clusters: %w", err)
 	}
@@ -199,8 +230,16 @@ func assign(ctx context.Context, db DBTX, cfg Config, mean, sd, flat []float64, 
 }
 
 // storeClusters replaces the clusters table with the centroids, their sizes
-// and raw feature means, and descriptions that tell them apart.
+// and raw feature means (read from contact_scores, so after the assignment
+// is applied), and descriptions that tell them apart. With no centroids the
+// table is emptied.
 func storeClusters(ctx context.Context, db DBTX, cfg Config, centroids [][]float64) ([]Cluster, error) {
+	if len(centroids) == 0 {
+		if _, err := db.Exec(ctx, query("delete_clusters")); err != nil {
+			return nil, fmt.Errorf("analytics: clear clusters: %w", err)
+		}
+		return []Cluster{}, nil
+	}
 	rows, err := db.Query(ctx, query("cluster_summaries"), cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: cluster sizes: %w", err)

@@ -60,7 +60,7 @@ func TestAPI(t *testing.T) {
 	require.NoError(t, err)
 	res, err := Recompute(f.ctx, f.pool, Config{Now: now, Clusters: 3}, nil)
 	require.NoError(t, err)
-	require.Len(t, res.Steps, 4)
+	require.Len(t, res.Steps, 5)
 	srv := serve(t, f)
 	base := srv.URL + "/api/v1"
 

@@ -18,9 +18,6 @@ INSERT INTO campaign_anomalies (campaign_id, metric, value, mean, stddev, z, his
 -- name: delete_clusters
 DELETE FROM clusters;
 
--- name: count_scored
-SELECT count(*) FROM contact_scores;
-
 -- name: cluster_summaries
 -- Per cluster, the raw features of its members at $1 (the run's clock),
 -- for describing the cluster in words.

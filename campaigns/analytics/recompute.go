@@ -8,8 +8,8 @@ import (
 
 // Result is what one recompute did.
 type Result struct {
-	// Scored is how many contact_scores rows the RFM/value/churn step wrote
-	// (rows whose scores did not change are skipped).
+	// Scored is how many contact_scores rows the recompute wrote (rows
+	// whose scores, likelihood and cluster did not change are skipped).
 	Scored    int64      `json:"scored"`
 	Models    []Model    `json:"models"`
 	Clusters  []Cluster  `json:"clusters"`
@@ -23,8 +23,9 @@ type StepTime struct {
 	Elapsed time.Duration `json:"elapsed"`
 }
 
-// Recompute runs every analysis in order: RFM, value and churn (which
-// creates the contact_scores rows), the response model, clusters and
+// Recompute runs every analysis in order: RFM, value and churn, the
+// response model and clusters, computed in one transaction and written to
+// contact_scores once (step "write_scores", see recomputeScores), then
 // campaign anomalies. Each step is set-based SQL or a bounded sample, so
 // memory does not grow with the number of contacts. logger may be nil.
 func Recompute(ctx context.Context, db DBTX, cfg Config, logger *slog.Logger) (Result, error) {
@@ -43,16 +44,10 @@ func Recompute(ctx context.Context, db DBTX, cfg Config, logger *slog.Logger) (R
 		logger.InfoContext(ctx, "analytics step done", slog.String("step", name), slog.Duration("elapsed", el))
 		return nil
 	}
+	if err := recomputeScores(ctx, db, cfg, step, &res); err != nil {
+		return res, err
+	}
 	var err error
-	if err := step("rfm_value_churn", func() error { res.Scored, err = ScoreContacts(ctx, db, cfg); return err }); err != nil {
-		return res, err
-	}
-	if err := step("response", func() error { res.Models, err = TrainResponse(ctx, db, cfg); return err }); err != nil {
-		return res, err
-	}
-	if err := step("clusters", func() error { res.Clusters, err = FitClusters(ctx, db, cfg); return err }); err != nil {
-		return res, err
-	}
 	if err := step("anomalies", func() error { res.Anomalies, err = DetectAnomalies(ctx, db, cfg); return err }); err != nil {
 		return res, err
 	}

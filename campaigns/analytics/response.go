@@ -110,6 +110,21 @@ func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 		return nil, fmt.Errorf("analytics: train response: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	models, err := trainChannels(ctx, tx, cfg, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("analytics: train response: %w", err)
+	}
+	return models, nil
+}
+
+// trainChannels trains every channel's model, the scored channel first.
+// With into empty the scored channel's likelihoods are written to
+// contact_scores; otherwise into is a temporary table of (contact_id, p)
+// for newScores' contacts, to be applied with the other scores.
+func trainChannels(ctx context.Context, tx pgx.Tx, cfg Config, into string) ([]Model, error) {
 	rows, err := tx.Query(ctx, query("other_channels"), ScoredChannel)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: channels: %w", err)
@@ -120,19 +135,16 @@ func TrainResponse(ctx context.Context, db DBTX, cfg Config) ([]Model, error) {
 	}
 	var models []Model
 	for _, ch := range append([]string{ScoredChannel}, more...) {
-		m, err := trainChannel(ctx, tx, ch, cfg)
+		m, err := trainChannel(ctx, tx, ch, cfg, into)
 		if err != nil {
 			return nil, err
 		}
 		models = append(models, m)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("analytics: train response: %w", err)
-	}
 	return models, nil
 }
 
-func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config) (Model, error) {
+func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config, into string) (Model, error) {
 	m := Model{Channel: ch, TrainedAt: cfg.Now}
 	held, cutoff, err := holdout(ctx, tx, ch, cfg.HoldoutCampaigns)
 	if err != nil {
@@ -153,20 +165,36 @@ func trainChannel(ctx context.Context, tx pgx.Tx, ch string, cfg Config) (Model,
 		return m, fmt.Errorf("analytics: store response model: %w", err)
 	}
 	if ch == ScoredChannel {
-		// (k+α)/(n+α+β) for every scored contact, touching only changed rows.
-		if _, err := tx.Exec(ctx, `UPDATE contact_scores s SET response_likelihood = v.p
-			FROM (SELECT s2.contact_id,
-			        round(((coalesce(a.k, 0) + $1) / (coalesce(a.n, 0) + $1 + $2))::numeric, 6)::float8 AS p
-			      FROM contact_scores s2 LEFT JOIN `+countsTable+` a ON a.contact_id = s2.contact_id) v
-			WHERE v.contact_id = s.contact_id AND s.response_likelihood IS DISTINCT FROM v.p`,
-			m.Prior.Alpha, m.Prior.Beta); err != nil {
-			return m, fmt.Errorf("analytics: score response: %w", err)
+		if err := scoreResponse(ctx, tx, m.Prior, into); err != nil {
+			return m, err
 		}
 	}
 	if _, err := tx.Exec(ctx, `DROP TABLE `+countsTable); err != nil {
 		return m, fmt.Errorf("analytics: response counts: %w", err)
 	}
 	return m, nil
+}
+
+// likelihoodSQL is the posterior (k+α)/(n+α+β) of every contact of the
+// scores table %s, from countsTable; $1 α, $2 β.
+const likelihoodSQL = `SELECT s2.contact_id,
+	round(((coalesce(a.k, 0) + $1) / (coalesce(a.n, 0) + $1 + $2))::numeric, 6)::float8 AS p
+	FROM %s s2 LEFT JOIN ` + countsTable + ` a ON a.contact_id = s2.contact_id`
+
+// scoreResponse writes the scored channel's likelihoods: to contact_scores,
+// touching only changed rows, or with into set to that temporary table for
+// newScores' contacts.
+func scoreResponse(ctx context.Context, tx pgx.Tx, prior Prior, into string) error {
+	q := `UPDATE contact_scores s SET response_likelihood = v.p
+		FROM (` + fmt.Sprintf(likelihoodSQL, "contact_scores") + `) v
+		WHERE v.contact_id = s.contact_id AND s.response_likelihood IS DISTINCT FROM v.p`
+	if into != "" {
+		q = `CREATE TEMP TABLE ` + into + ` ON COMMIT DROP AS ` + fmt.Sprintf(likelihoodSQL, newScores)
+	}
+	if _, err := tx.Exec(ctx, q, prior.Alpha, prior.Beta); err != nil {
+		return fmt.Errorf("analytics: score response: %w", err)
+	}
+	return nil
 }
 
 // TopResponders returns the response likelihood at which the top percent of

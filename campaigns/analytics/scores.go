@@ -120,12 +120,8 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 	// yet. Cheaper than a speculative insert per row; and the INSERT must not
 	// test for existing rows itself, as an anti-join against the table it is
 	// filling would rescan the rows it has just added.
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+newScores+` ON COMMIT DROP AS `+scoreSQL,
-		cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid(), cfg.Currency); err != nil {
-		return 0, fmt.Errorf("analytics: score contacts: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `ANALYZE `+newScores); err != nil {
-		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	if _, err := computeScores(ctx, tx, cfg); err != nil {
+		return 0, err
 	}
 	set := []string{}
 	for _, c := range strings.Split(scoreColumns, ", ") {
@@ -154,6 +150,21 @@ func ScoreContacts(ctx context.Context, db DBTX, cfg Config) (int64, error) {
 		return 0, fmt.Errorf("analytics: score contacts: %w", err)
 	}
 	return upd.RowsAffected() + ins.RowsAffected(), nil
+}
+
+// computeScores computes every non-erased contact's RFM, value and churn
+// into the temporary table newScores (dropped at commit), analyzed, and
+// returns how many rows it holds.
+func computeScores(ctx context.Context, tx pgx.Tx, cfg Config) (int64, error) {
+	tag, err := tx.Exec(ctx, `CREATE TEMP TABLE `+newScores+` ON COMMIT DROP AS `+scoreSQL,
+		cfg.Now, cfg.DefaultTauDays, cfg.PriorGaps, cfg.MinTenureDays, cfg.HorizonDays, segmentGrid(), cfg.Currency)
+	if err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE `+newScores); err != nil {
+		return 0, fmt.Errorf("analytics: score contacts: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // prefixed qualifies each of a comma-separated column list.
