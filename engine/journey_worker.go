@@ -251,11 +251,19 @@ func settledRounds(c *campaigns.Campaign, group []deliveries.Delivery, results [
 	return rounds
 }
 
-// markRoundsDone is markDoneIfIdle for many entries (rounds) in one
-// statement: a group commit's whole flush, across its send jobs.
+// markRoundsDone is markDoneIfIdle for many entries (rounds) at once: a
+// group commit's whole flush, across its send jobs. It first locks the
+// entries in id order: two flushes running at once (outcome_commit.go, or
+// two processes) that each record one of a round's deliveries would
+// otherwise each see the other's as still sending and leave the entry
+// active for good; with the lock the second waits for the first's commit
+// and its next statement sees it.
 func markRoundsDone(ctx context.Context, tx pgx.Tx, rounds []int64) error {
 	if len(rounds) == 0 {
 		return nil
+	}
+	if _, err := tx.Exec(ctx, queries.Get("entries_lock"), rounds); err != nil {
+		return fmt.Errorf("entries done: %w", err)
 	}
 	if _, err := tx.Exec(ctx, queries.Get("entries_done_if_idle"), rounds); err != nil {
 		return fmt.Errorf("entries done: %w", err)

@@ -36,6 +36,8 @@ const (
 	// commitIdle is how many empty intervals the committer waits before
 	// its goroutine ends (the next outcome starts it again).
 	commitIdle = 50
+	// commitFlushers is how many flushes of one process may run at once.
+	commitFlushers = 2
 )
 
 // outcomeBatch is a slice's outcomes waiting for the group commit.
@@ -56,11 +58,14 @@ type outcomeCommitter struct {
 	n       int
 	running bool
 	kick    chan struct{}
+	// flushers holds a token per running flush (commitFlushers).
+	flushers chan struct{}
 	// uncommitted counts the messages reserved for sending and the
 	// outcomes submitted, until committed; room is closed when a flush
 	// ends, to wake senders waiting for room.
 	uncommitted int
 	room        chan struct{}
+	stats       sendStats
 }
 
 // reserve waits until n more messages keep the uncommitted under
@@ -73,11 +78,14 @@ func (w *SendWorker) reserve(ctx context.Context, n int) error {
 		return err
 	}
 	oc := &w.commits
-	for {
+	for began, waited := time.Now(), false; ; waited = true {
 		oc.mu.Lock()
 		if oc.uncommitted == 0 || oc.uncommitted+n <= maxUncommitted {
 			oc.uncommitted += n
 			oc.mu.Unlock()
+			if waited {
+				oc.stats.waited(began)
+			}
 			return nil
 		}
 		if oc.room == nil {
@@ -117,6 +125,7 @@ func (w *SendWorker) submit(ctx context.Context, b *outcomeBatch, reserved int) 
 	oc.mu.Lock()
 	if oc.kick == nil {
 		oc.kick = make(chan struct{}, 1)
+		oc.flushers = make(chan struct{}, commitFlushers)
 	}
 	oc.pending = append(oc.pending, b)
 	oc.n += len(b.results)
@@ -137,7 +146,12 @@ func (w *SendWorker) submit(ctx context.Context, b *outcomeBatch, reserved int) 
 }
 
 // commitLoop flushes what waits every commitEvery, or at once when
-// commitMax outcomes wait; it ends after commitIdle empty intervals.
+// commitMax outcomes wait or a flush ended with outcomes waiting; up to
+// commitFlushers flushes run at once, so outcomes that arrive during a
+// flush's commit do not wait for it to end (with the uncommitted bound,
+// a single flusher held the process to about maxUncommitted ÷ 2 outcomes
+// per flush time: docs/benchmarks.md, "Journeys (issue 19)"). It ends
+// after commitIdle empty intervals.
 func (w *SendWorker) commitLoop(ctx context.Context) {
 	oc := &w.commits
 	t := time.NewTimer(commitEvery)
@@ -151,10 +165,12 @@ func (w *SendWorker) commitLoop(ctx context.Context) {
 			}
 		}
 		t.Reset(commitEvery)
+		oc.flushers <- struct{}{} // a free flusher, before taking what waits
 		oc.mu.Lock()
 		batch := oc.pending
 		oc.pending, oc.n = nil, 0
 		if len(batch) == 0 {
+			<-oc.flushers
 			if idle++; idle >= commitIdle {
 				oc.running = false
 				oc.mu.Unlock()
@@ -165,16 +181,34 @@ func (w *SendWorker) commitLoop(ctx context.Context) {
 		}
 		idle = 0
 		oc.mu.Unlock()
-		w.flush(ctx, batch)
-		oc.mu.Lock()
-		for _, b := range batch {
-			oc.uncommitted -= len(b.results)
+		go w.flushAndRelease(ctx, batch)
+	}
+}
+
+// flushAndRelease flushes batch, frees its flusher and its room under the
+// uncommitted bound, and wakes the loop when outcomes are waiting.
+func (w *SendWorker) flushAndRelease(ctx context.Context, batch []*outcomeBatch) {
+	oc := &w.commits
+	began, n := time.Now(), 0
+	w.flush(ctx, batch)
+	oc.mu.Lock()
+	for _, b := range batch {
+		oc.uncommitted -= len(b.results)
+		n += len(b.results)
+	}
+	oc.stats.flushed(n, began)
+	if oc.room != nil {
+		close(oc.room)
+		oc.room = nil
+	}
+	waiting := len(oc.pending) > 0
+	oc.mu.Unlock()
+	<-oc.flushers
+	if waiting {
+		select {
+		case oc.kick <- struct{}{}:
+		default:
 		}
-		if oc.room != nil {
-			close(oc.room)
-			oc.room = nil
-		}
-		oc.mu.Unlock()
 	}
 }
 

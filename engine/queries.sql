@@ -206,9 +206,16 @@ SELECT $1, u.contact_id, $2, $3, u.transaction_id, 'active', '', NULL
 FROM unnest($4::bigint[], $5::bigint[]) AS u(contact_id, transaction_id)
 RETURNING id, contact_id;
 
+-- name: entries_lock
+-- Locks the active entries among $1 in id order, for entries_done_if_idle
+-- (a statement of its own, so that statement's snapshot sees what the
+-- flush that held a lock committed).
+SELECT id FROM campaign_entries WHERE id = ANY ($1::bigint[]) AND status = 'active' ORDER BY id FOR NO KEY UPDATE;
+
 -- name: entries_done_if_idle
 -- entry_done for many entries (rounds $1) at once, each only when none of
--- its deliveries waits to be sent (deliveries' round_pending).
+-- its deliveries waits to be sent (deliveries' round_pending). The caller
+-- holds the entries' locks (entries_lock).
 UPDATE campaign_entries e SET status = 'done'
 WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.contact_id = e.contact_id AND d.campaign_id = e.campaign_id

@@ -211,6 +211,9 @@ func report(ctx context.Context, pool *pgxpool.Pool, campaignID int64, load load
 	if err := printSplit(ctx, pool, campaignID, load, accepted); err != nil {
 		return err
 	}
+	if err := printLinks(ctx, pool, campaignID, accepted); err != nil {
+		return err
+	}
 	fmt.Printf("load average at the end: %s\n", benchdb.LoadAvg())
 	if len(failures) > 0 {
 		if len(failures) > 5 {

@@ -119,6 +119,10 @@ func run(cfg config) error {
 		campaignID, total, cfg.rate, cfg.clients)
 
 	cpu0, db0 := srv.cpu(), benchdb.SampleCPU(cluster.DataDir).DB
+	send0, err := scrapeSend(ctx, srv.base)
+	if err != nil {
+		return err
+	}
 	load, err := api.post(ctx, cfg.rate, total)
 	if err != nil {
 		return err
@@ -130,12 +134,17 @@ func run(cfg config) error {
 		return err
 	}
 	cpu := srv.cpu() - cpu0
+	send1, err := scrapeSend(ctx, srv.base)
+	if err != nil {
+		return err
+	}
 	db := benchdb.SampleCPU(cluster.DataDir).DB - db0
 	fmt.Printf("all first steps sent %s after the first event\n", drained.Sub(load.start).Round(time.Millisecond))
 	fmt.Printf("CPU over the run: peykar %s, PostgreSQL %s (wall %s, %d cores)\n", cpu.Round(time.Millisecond),
 		db.Round(time.Millisecond), drained.Sub(load.start).Round(time.Millisecond), numCPU())
 	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(total) }
 	fmt.Printf("CPU per event: peykar %.2f ms, PostgreSQL %.2f ms, total %.2f ms\n", perEvent(cpu), perEvent(db), perEvent(cpu+db))
+	printSendMetrics(send0, send1, drained.Sub(load.start))
 	benchdb.PrintStatements(ctx, pool, os.Stdout)
 	sink.stop()
 	accepted, err := readSink(sinkFile)

@@ -60,6 +60,7 @@ func (m *Main) startRiver(ctx context.Context) error {
 		Currency:     m.Config.Currency,
 	})
 	m.engine.Register(workers)
+	m.registerSendMetrics()
 	m.addFormWorker(workers)
 	if allow := m.Config.webhooks.Allow; len(allow) > 0 {
 		m.Logger.Info("webhooks may reach these non-public networks (PEYKAR_WEBHOOK_ALLOW_NETWORKS)", slog.Any("networks", allow))
