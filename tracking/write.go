@@ -40,8 +40,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	people := st.dirtyPeople()
 	queuePeopleLock(b, people)
 	queueContacts(b, st)
-	queueRollups(b, st)
-	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))
+	queueRollupsAndPeople(b, st, people, latest(evs, errsOut, a.now))
 	if len(st.jobs) == 0 {
 		return b, nil
 	}
