@@ -53,3 +53,13 @@ func queueRollupsAndPeople(b *pgx.Batch, st *batchState, ps []person, at time.Ti
 	pc, pp := peopleArrays(ps)
 	b.Queue(rollupsAndPeopleSQL, pc, pp, at.UTC(), camps, steps, idxs, metrics, buckets, machine, counts, values)
 }
+
+// queuePeopleUpsertLock is queuePeopleLock in one statement
+// (people_upsert_lock).
+func queuePeopleUpsertLock(b *pgx.Batch, ps []person) {
+	if len(ps) == 0 {
+		return
+	}
+	camps, conts := peopleArrays(ps)
+	b.Queue(query("people_upsert_lock"), camps, conts)
+}
