@@ -78,13 +78,6 @@ type Delta struct {
 // numeric). Each table's rows are written in key order, by every writer
 // alike, so concurrent writers never deadlock on them.
 func applySQL(ctes, src string) string {
-	return applySQLOrdered(ctes, src, "")
-}
-
-// applySQLOrdered is applySQL whose rollups and rollup_totals rows are
-// written in key order after lead (an SQL expression over the columns,
-// such as peopleLast, followed by a comma; "" for key order alone).
-func applySQLOrdered(ctes, src, lead string) string {
 	if ctes != "" {
 		ctes += ",\n"
 	}
@@ -92,14 +85,14 @@ func applySQLOrdered(ctes, src, lead string) string {
 	rollup_minutes AS (
 		INSERT INTO rollups AS r (campaign_id, step, link_idx, metric, bucket, machine, count, value)
 		SELECT c, s, l, m, b, mc, sum(n), sum(v) FROM rollup_delta
-		GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0 OR sum(v) <> 0 ORDER BY ` + lead + `1, 2, 3, 4, 5, 6
+		GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0 OR sum(v) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
 		ON CONFLICT (campaign_id, step, link_idx, metric, bucket, machine)
 			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value
 	),
 	rollup_total AS (
 		INSERT INTO rollup_totals AS r (campaign_id, step, link_idx, metric, machine, count, value)
 		SELECT c, s, l, m, mc, sum(n), sum(v) FROM rollup_delta
-		GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(v) <> 0 ORDER BY ` + lead + `1, 2, 3, 4, 5
+		GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(v) <> 0 ORDER BY 1, 2, 3, 4, 5
 		ON CONFLICT (campaign_id, step, link_idx, metric, machine)
 			DO UPDATE SET count = r.count + EXCLUDED.count, value = r.value + EXCLUDED.value
 	)

@@ -40,7 +40,8 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	people := st.dirtyPeople()
 	queuePeopleUpsertLock(b, people)
 	queueContacts(b, st)
-	queueRollupsAndPeople(b, st, people, latest(evs, errsOut, a.now))
+	queueRollups(b, st)
+	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))
 	if len(st.jobs) == 0 {
 		return b, nil
 	}

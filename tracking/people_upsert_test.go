@@ -57,9 +57,9 @@ func countTx(t *testing.T, tx pgx.Tx, q string, args ...any) int64 {
 }
 
 // Clicks and opens from many concurrent requests, people with and without
-// a row: the people rows equal their deliveries and the people counters
-// count the rows, after the batches wrote step and people counters in one
-// statement.
+// a row (people_upsert_lock creates the one and locks the other): the
+// people rows equal their deliveries and the people counters count the
+// rows.
 func TestClickBatchesKeepPeopleCounters(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
