@@ -194,6 +194,14 @@ SELECT 1 FROM campaign_people
     WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
     ORDER BY campaign_id, contact_id FOR NO KEY UPDATE;
 
+-- name: people_upsert_lock
+-- people_insert and people_lock in one statement, in key order: ON CONFLICT
+-- DO UPDATE locks an existing row even when its WHERE leaves it unchanged,
+-- in the NO KEY UPDATE mode people_lock takes (no key column is set).
+INSERT INTO campaign_people AS p (campaign_id, contact_id)
+    SELECT c, ct FROM unnest($1::bigint[], $2::bigint[]) AS u(c, ct) ORDER BY 1, 2
+    ON CONFLICT (campaign_id, contact_id) DO UPDATE SET sent = p.sent WHERE false;
+
 -- name: step_deliveries
 -- Per step, the deliveries created and those without a final outcome yet
 -- (created minus sent, refused, failed and skipped: queued, waiting out a

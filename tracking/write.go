@@ -38,7 +38,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 	}
 	queueDeliveries(b, st)
 	people := st.dirtyPeople()
-	queuePeopleLock(b, people)
+	queuePeopleUpsertLock(b, people)
 	queueContacts(b, st)
 	queueRollups(b, st)
 	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))

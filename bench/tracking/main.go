@@ -383,6 +383,13 @@ func seed(ctx context.Context, pool *pgxpool.Pool, n, links int) (int64, int64, 
 		SELECT min(id) FROM ins`, campaign, tag).Scan(&first); err != nil {
 		return 0, 0, err
 	}
+	// The people rows the send outcomes create in a deployment (sent and
+	// delivered), so a click refreshes its person as it would there
+	// instead of creating the row.
+	if _, err := pool.Exec(ctx, `INSERT INTO campaign_people (campaign_id, contact_id, sent, delivered)
+		SELECT campaign_id, contact_id, true, true FROM deliveries WHERE campaign_id = $1`, campaign); err != nil {
+		return 0, 0, err
+	}
 	var count, last int64
 	if err := pool.QueryRow(ctx, `SELECT count(*), max(id) FROM deliveries WHERE campaign_id = $1`, campaign).Scan(&count, &last); err != nil {
 		return 0, 0, err
