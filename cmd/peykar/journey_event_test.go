@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,17 @@ func TestSignupEntersAJourney(t *testing.T) {
 	require.Contains(t, metrics, "peykar_event_group_commits_total 1\n")
 	require.Contains(t, metrics, "peykar_event_group_events_total 1\n")
 	require.Contains(t, metrics, "peykar_event_alone_total 0\n")
+	// The welcome's outcome went through one send outcome group commit,
+	// without waiting for room under the crash window's bound.
+	require.Eventually(t, func() bool {
+		_, metrics := get(t, m.URL()+"/metrics")
+		return strings.Contains(metrics, "peykar_send_outcomes_flushed_total 1\n") &&
+			strings.Contains(metrics, "peykar_send_outcome_flushes_total 1\n")
+	}, 30*time.Second, 20*time.Millisecond, "the outcome's commit is counted")
+	_, metrics = get(t, m.URL()+"/metrics")
+	require.Contains(t, metrics, "peykar_send_reserve_waits_total 0\n")
+	require.Contains(t, metrics, "peykar_send_reserve_wait_seconds_total 0\n")
+	require.Contains(t, metrics, "peykar_send_outcome_flush_seconds_total ")
 
 	manager := testToken(t, m, auth.RoleManager)
 	code, body = do(t, m, http.MethodGet, "/api/v1/campaigns/"+id+"/entries", manager, nil)

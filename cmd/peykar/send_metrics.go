@@ -11,24 +11,28 @@ import (
 // waited for room under the crash window's bound, and the outcome group
 // commits (docs/benchmarks.md, "Journeys (issue 19)").
 func (m *Main) registerSendMetrics() {
-	stat := func(pick func(engine.SendStats) float64) func() float64 {
-		return func() float64 { return pick(m.engine.SendStats()) }
+	for _, c := range []struct {
+		name, help string
+		pick       func(engine.SendStats) float64
+	}{
+		{"peykar_send_reserve_waits_total",
+			"Send slices that waited for room under the bound on messages sent and not yet committed.",
+			func(s engine.SendStats) float64 { return float64(s.ReserveWaits) }},
+		{"peykar_send_reserve_wait_seconds_total",
+			"Time send slices waited for room under the bound on messages sent and not yet committed.",
+			func(s engine.SendStats) float64 { return s.ReserveWait.Seconds() }},
+		{"peykar_send_outcome_flushes_total",
+			"Group commits of send outcomes.",
+			func(s engine.SendStats) float64 { return float64(s.Flushes) }},
+		{"peykar_send_outcome_flush_seconds_total",
+			"Time spent in group commits of send outcomes (transaction and commit).",
+			func(s engine.SendStats) float64 { return s.FlushTime.Seconds() }},
+		{"peykar_send_outcomes_flushed_total",
+			"Send outcomes recorded by group commits.",
+			func(s engine.SendStats) float64 { return float64(s.Flushed) }},
+	} {
+		pick := c.pick
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return pick(m.engine.SendStats()) }))
 	}
-	m.registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_send_reserve_waits_total",
-			Help: "Send slices that waited for room under the bound on messages sent and not yet committed."},
-			stat(func(s engine.SendStats) float64 { return float64(s.ReserveWaits) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_send_reserve_wait_seconds_total",
-			Help: "Time send slices waited for room under the bound on messages sent and not yet committed."},
-			stat(func(s engine.SendStats) float64 { return s.ReserveWait.Seconds() })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_send_outcome_flushes_total",
-			Help: "Group commits of send outcomes."},
-			stat(func(s engine.SendStats) float64 { return float64(s.Flushes) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_send_outcome_flush_seconds_total",
-			Help: "Time spent in group commits of send outcomes (transaction and commit)."},
-			stat(func(s engine.SendStats) float64 { return s.FlushTime.Seconds() })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_send_outcomes_flushed_total",
-			Help: "Send outcomes recorded by group commits."},
-			stat(func(s engine.SendStats) float64 { return float64(s.Flushed) })),
-	)
 }
