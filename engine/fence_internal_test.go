@@ -296,7 +296,7 @@ func TestSweepEndsDeadSessions(t *testing.T) {
 		cfg.RuntimeParams["application_name"] = SessionName(p.ID)
 		c, err := pgx.ConnectConfig(ctx, cfg)
 		require.NoError(t, err)
-		t.Cleanup(func() { _ = c.Close(context.Background()) })
+		t.Cleanup(func() { _ = c.Close(ctx) })
 		return c
 	}
 	deadConn, liveConn := session(dead), session(live)
