@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -230,41 +231,47 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 }
 
 // recordBatches records outcome batches in tx: the deliveries in one
-// statement, what the sends trigger, the contacts' sent counts and
-// suppressions, and the campaign counters last, so that their shared rows
-// stay locked only for the commit.
+// statement, what the sends settle (entries), the contacts' sent counts and
+// suppressions, then the follow-up jobs, and the campaign counters last, so
+// that their shared rows stay locked only for the commit. The statements up
+// to the suppressions go in one round trip (a pgx pipeline, in that order,
+// which is the lock order: deliveries, entries in id order, contacts in id
+// order); the counters, which need the deliveries' statement's answer, in
+// two more (tracking.AddCounts). On a busy machine every round trip waits
+// to be scheduled, and the uncommitted bound makes the flush's time the
+// process's send rate.
 func (w *SendWorker) recordBatches(ctx context.Context, tx pgx.Tx, batch []*outcomeBatch) error {
 	now := w.Now()
 	var all []deliveries.Outcome
 	var sent []int64
+	var rounds []int64
 	for _, b := range batch {
 		all = append(all, b.results...)
 		sent = append(sent, b.sent...)
-	}
-	counts, err := recordResults(ctx, tx, all, now)
-	if err != nil {
-		return err
-	}
-	var rounds []int64
-	for _, b := range batch {
-		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
-			return err
-		}
 		rounds = append(rounds, settledRounds(b.c, b.group, b.results)...)
 	}
+	var finals []deliveries.Final
+	q := &pgx.Batch{}
+	deliveries.QueueRecord(q, all, now, &finals)
 	// The entries these sends settled, for every job of the flush at once.
-	if err := markRoundsDone(ctx, tx, rounds); err != nil {
-		return err
-	}
-	if err := contacts.BumpSent(ctx, tx, sent, now); err != nil {
-		return err
-	}
+	queueRoundsDone(q, rounds)
+	contacts.QueueBumpSent(q, sent)
 	for _, b := range batch {
 		for _, cid := range b.hardBounced {
-			if err := contacts.Suppress(ctx, tx, cid, "bounced"); err != nil {
+			if err := contacts.QueueSuppress(q, cid, contacts.StatusBounced); err != nil {
 				return err
 			}
 		}
 	}
-	return tracking.AddCounts(ctx, tx, counts)
+	if q.Len() > 0 {
+		if err := tx.SendBatch(ctx, q).Close(); err != nil {
+			return fmt.Errorf("record outcomes: %w", err)
+		}
+	}
+	for _, b := range batch {
+		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
+			return err
+		}
+	}
+	return tracking.AddCounts(ctx, tx, countFinals(finals, now))
 }

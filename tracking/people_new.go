@@ -119,14 +119,17 @@ var peopleRefreshCreatedSQL = applySQL(peopleRefreshCTEs, peopleRefreshSrc+`
 	SELECT x.c, ''::text, -1, x.m, date_trunc('minute', $3::timestamptz, 'UTC'), x.mc, x.n, 0::numeric(18, 4)
 	FROM unnest($4::bigint[], $5::text[], $6::bool[], $7::bigint[]) AS x(c, m, mc, n)`)
 
-// sendCreatedAndRefresh adds the people counters' changes of the people
-// created and refreshes the existing people ps, in one statement.
-func sendCreatedAndRefresh(ctx context.Context, tx pgx.Tx, created []Delta, ps []person, at time.Time) error {
+// queueCreatedAndRefresh queues the addition of the people counters'
+// changes of the people created and the refresh of the existing people ps,
+// in one statement (nothing when there is neither).
+func queueCreatedAndRefresh(b *pgx.Batch, created []Delta, ps []person, at time.Time) {
 	if len(created) == 0 {
-		return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+		queuePeopleRefresh(b, ps, at)
+		return
 	}
 	if len(ps) == 0 {
-		return AddRollups(ctx, tx, created)
+		QueueRollups(b, created)
+		return
 	}
 	camps, conts := peopleArrays(ps)
 	n := len(created)
@@ -134,8 +137,5 @@ func sendCreatedAndRefresh(ctx context.Context, tx pgx.Tx, created []Delta, ps [
 	for i, d := range created {
 		dc[i], dm[i], dmc[i], dn[i] = d.CampaignID, d.Metric, d.Machine, d.N
 	}
-	if _, err := tx.Exec(ctx, peopleRefreshCreatedSQL, camps, conts, at.UTC(), dc, dm, dmc, dn); err != nil {
-		return fmt.Errorf("campaign people: %w", err)
-	}
-	return nil
+	b.Queue(peopleRefreshCreatedSQL, camps, conts, at.UTC(), dc, dm, dmc, dn)
 }
