@@ -38,18 +38,6 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, campaignID int64, step str
 	return ids, err
 }
 
-// recordResults stores outcomes in one statement and returns the rollup
-// counts of the final ones, for the caller to add last in the same
-// transaction: every sender of a campaign bumps the same rollup rows, so
-// their row locks should be held only for the commit.
-func recordResults(ctx context.Context, tx pgx.Tx, rs []deliveries.Outcome, at time.Time) ([]tracking.Count, error) {
-	finals, err := deliveries.Record(ctx, tx, rs, at)
-	if err != nil {
-		return nil, err
-	}
-	return countFinals(finals, at), nil
-}
-
 // statusMetric is the rollup metric of a final delivery status.
 var statusMetric = map[string]string{
 	deliveries.Sent:    tracking.MetricSent,

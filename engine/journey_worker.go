@@ -259,16 +259,26 @@ func settledRounds(c *campaigns.Campaign, group []deliveries.Delivery, results [
 // active for good; with the lock the second waits for the first's commit
 // and its next statement sees it.
 func markRoundsDone(ctx context.Context, tx pgx.Tx, rounds []int64) error {
-	if len(rounds) == 0 {
+	b := &pgx.Batch{}
+	queueRoundsDone(b, rounds)
+	if b.Len() == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, queries.Get("entries_lock"), rounds); err != nil {
-		return fmt.Errorf("entries done: %w", err)
-	}
-	if _, err := tx.Exec(ctx, queries.Get("entries_done_if_idle"), rounds); err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("entries done: %w", err)
 	}
 	return nil
+}
+
+// queueRoundsDone queues markRoundsDone's two statements on b (nothing
+// when rounds is empty): in a pipeline each still runs with its own
+// snapshot, so the second sees what a flush that held a lock committed.
+func queueRoundsDone(b *pgx.Batch, rounds []int64) {
+	if len(rounds) == 0 {
+		return
+	}
+	b.Queue(queries.Get("entries_lock"), rounds)
+	b.Queue(queries.Get("entries_done_if_idle"), rounds)
 }
 
 // rulesWaitOn reports whether a rule runs after a send of step: a timer

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -215,7 +216,7 @@ func (w *SendWorker) flushAndRelease(ctx context.Context, batch []*outcomeBatch)
 // flush records the batches in one transaction; when that fails, each
 // batch alone, so that one batch's failure is its job's only.
 func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
-	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error { return w.recordBatches(ctx, tx, batch) })
+	err := inPipeTx(ctx, w.Pool, func(tx pipeTx) error { return w.recordBatches(ctx, tx, batch) })
 	if err == nil || len(batch) == 1 {
 		for _, b := range batch {
 			b.done <- err
@@ -223,48 +224,79 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 		return
 	}
 	for _, b := range batch {
-		b.done <- pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		b.done <- inPipeTx(ctx, w.Pool, func(tx pipeTx) error {
 			return w.recordBatches(ctx, tx, []*outcomeBatch{b})
 		})
 	}
 }
 
-// recordBatches records outcome batches in tx: the deliveries in one
-// statement, what the sends trigger, the contacts' sent counts and
-// suppressions, and the campaign counters last, so that their shared rows
-// stay locked only for the commit.
-func (w *SendWorker) recordBatches(ctx context.Context, tx pgx.Tx, batch []*outcomeBatch) error {
+// recordBatches records outcome batches in a transaction of its own, tx:
+// the deliveries in one statement, what the sends settle (entries), the
+// contacts' sent counts and suppressions, the new campaign people, then
+// the follow-up jobs, and the campaign counters last, so that their shared
+// rows stay locked only for the commit. It takes two round trips (three
+// when follow-up jobs are enqueued): BEGIN and the statements up to the
+// people's creation in one pgx pipeline, in the lock order (deliveries,
+// entries in id order, contacts in id order, people rows), and the
+// counters (which need the deliveries' statement's answer) with COMMIT in
+// another. On a busy machine every round trip waits to be scheduled, and
+// the uncommitted bound makes the flush's time the process's send rate.
+func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outcomeBatch) error {
 	now := w.Now()
 	var all []deliveries.Outcome
-	var sent []int64
+	var sent, rounds []int64
+	var people []tracking.Recipient
 	for _, b := range batch {
 		all = append(all, b.results...)
 		sent = append(sent, b.sent...)
-	}
-	counts, err := recordResults(ctx, tx, all, now)
-	if err != nil {
-		return err
-	}
-	var rounds []int64
-	for _, b := range batch {
-		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
-			return err
-		}
 		rounds = append(rounds, settledRounds(b.c, b.group, b.results)...)
+		people = append(people, recipients(b.group, b.results)...)
 	}
+	var finals []deliveries.Final
+	q := &pgx.Batch{}
+	tx.queueBegin(q)
+	deliveries.QueueRecord(q, all, now, &finals)
 	// The entries these sends settled, for every job of the flush at once.
-	if err := markRoundsDone(ctx, tx, rounds); err != nil {
-		return err
-	}
-	if err := contacts.BumpSent(ctx, tx, sent, now); err != nil {
-		return err
-	}
+	queueRoundsDone(q, rounds)
+	contacts.QueueBumpSent(q, sent)
 	for _, b := range batch {
 		for _, cid := range b.hardBounced {
-			if err := contacts.Suppress(ctx, tx, cid, "bounced"); err != nil {
+			if err := contacts.QueueSuppress(q, cid, contacts.StatusBounced); err != nil {
 				return err
 			}
 		}
 	}
-	return tracking.AddCounts(ctx, tx, counts)
+	pending := tracking.QueueCreatePeople(q, people, now)
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("record outcomes: %w", err)
+	}
+	for _, b := range batch {
+		if err := enqueueFollowUps(ctx, tx, b.client, b.c, b.group, b.results, now); err != nil {
+			return err
+		}
+	}
+	q = &pgx.Batch{}
+	pending.QueueCounts(q, countFinals(finals, now))
+	tx.queueCommit(q)
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("record outcome counts: %w", err)
+	}
+	return nil
+}
+
+// recipients are the people the outcomes' sends went to or were refused
+// for good by (their campaign_people rows change with the counts).
+func recipients(group []deliveries.Delivery, results []deliveries.Outcome) []tracking.Recipient {
+	byID := make(map[int64]deliveries.Delivery, len(group))
+	for _, d := range group {
+		byID[d.ID] = d
+	}
+	var rs []tracking.Recipient
+	for _, res := range results {
+		d, ok := byID[res.ID]
+		if ok && (res.Status == deliveries.Sent || res.Status == deliveries.Bounced) {
+			rs = append(rs, tracking.Recipient{CampaignID: d.CampaignID, ContactID: d.ContactID})
+		}
+	}
+	return rs
 }

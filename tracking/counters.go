@@ -50,27 +50,30 @@ func AddCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
 	// The same lock order as the tracking writer: deliveries (the caller),
 	// people rows, the step rollups, the people rollups. People without a
 	// row are created with their state (people_new.go); the others are
-	// locked and refreshed.
+	// locked and refreshed. Everything after the creation goes in one
+	// round trip, in that order.
 	ps, created, err := createPeople(ctx, tx, ps, at)
 	if err != nil {
 		return err
 	}
-	if err := sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleLock(b, ps) }); err != nil {
-		return err
+	b := &pgx.Batch{}
+	queuePeopleLock(b, ps)
+	QueueRollups(b, countDeltas(counts))
+	queueCreatedAndRefresh(b, created, ps, at)
+	if b.Len() == 0 {
+		return nil
 	}
-	if err := addCounts(ctx, tx, counts); err != nil {
-		return err
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("add counts: %w", err)
 	}
-	return sendCreatedAndRefresh(ctx, tx, created, ps, at)
+	return nil
 }
 
-func addCounts(ctx context.Context, tx pgx.Tx, counts []Count) error {
+// countDeltas turns counts into rollup deltas.
+func countDeltas(counts []Count) []Delta {
 	ds := make([]Delta, 0, len(counts))
 	for _, c := range counts {
 		ds = append(ds, Delta{CampaignID: c.CampaignID, Step: c.Step, LinkIdx: -1, Metric: c.Metric, At: c.At, N: c.N})
 	}
-	if err := AddRollups(ctx, tx, ds); err != nil {
-		return fmt.Errorf("add counts: %w", err)
-	}
-	return nil
+	return ds
 }

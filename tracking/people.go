@@ -1,7 +1,6 @@
 package tracking
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -132,20 +131,6 @@ func queuePeopleRefresh(b *pgx.Batch, ps []person, at time.Time) {
 	}
 	camps, conts := peopleArrays(ps)
 	b.Queue(peopleRefreshSQL, camps, conts, at.UTC())
-}
-
-// sendPeople sends what queue adds for ps in tx (nothing when ps is
-// empty).
-func sendPeople(ctx context.Context, tx pgx.Tx, ps []person, queue func(*pgx.Batch)) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
-	queue(b)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("campaign people: %w", err)
-	}
-	return nil
 }
 
 // peopleArrays returns ps sorted and deduplicated, as parallel arrays.

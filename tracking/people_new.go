@@ -70,21 +70,40 @@ func createPeople(ctx context.Context, tx pgx.Tx, ps []person, at time.Time) (ex
 	if len(ps) == 0 {
 		return nil, nil, nil
 	}
+	pc := &peopleCreation{ps: ps, at: at}
 	camps, conts := peopleArrays(ps)
 	rows, err := tx.Query(ctx, peopleNewSQL, camps, conts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("campaign people: %w", err)
 	}
-	created := make(map[person]bool, len(camps))
-	sums := map[int64][]int64{}
+	if err := pc.scan(rows); err != nil {
+		return nil, nil, err
+	}
+	existing, deltas = pc.split()
+	return existing, deltas, nil
+}
+
+// peopleCreation is the answer of peopleNewSQL for ps: who it created,
+// and the sums of their people counters' changes by campaign.
+type peopleCreation struct {
+	ps      []person
+	at      time.Time
+	created map[person]bool
+	sums    map[int64][]int64
+}
+
+// scan reads peopleNewSQL's rows.
+func (pc *peopleCreation) scan(rows pgx.Rows) error {
+	pc.created = make(map[person]bool, len(pc.ps))
+	pc.sums = map[int64][]int64{}
 	var p person
 	var ns []int64
-	_, err = pgx.ForEachRow(rows, []any{&p.campaign, &p.contact, &ns}, func() error {
-		created[p] = true
-		sum := sums[p.campaign]
+	_, err := pgx.ForEachRow(rows, []any{&p.campaign, &p.contact, &ns}, func() error {
+		pc.created[p] = true
+		sum := pc.sums[p.campaign]
 		if sum == nil {
 			sum = make([]int64, len(peopleDeltas))
-			sums[p.campaign] = sum
+			pc.sums[p.campaign] = sum
 		}
 		for i, n := range ns {
 			sum[i] += n
@@ -92,22 +111,29 @@ func createPeople(ctx context.Context, tx pgx.Tx, ps []person, at time.Time) (ex
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("campaign people: %w", err)
+		return fmt.Errorf("campaign people: %w", err)
 	}
+	return nil
+}
+
+// split returns the people of ps not created (their rows exist) and the
+// people counters' changes at at for those created.
+func (pc *peopleCreation) split() (existing []person, deltas []Delta) {
+	camps, conts := peopleArrays(pc.ps)
 	for i := range camps {
-		if q := (person{camps[i], conts[i]}); !created[q] {
+		if q := (person{camps[i], conts[i]}); !pc.created[q] {
 			existing = append(existing, q)
 		}
 	}
-	for campaign, sum := range sums {
+	for campaign, sum := range pc.sums {
 		for i, n := range sum {
 			if n != 0 {
 				d := peopleDeltas[i]
-				deltas = append(deltas, Delta{CampaignID: campaign, Step: PeopleStep, LinkIdx: -1, Metric: d.metric, Machine: d.machine, At: at, N: n})
+				deltas = append(deltas, Delta{CampaignID: campaign, Step: PeopleStep, LinkIdx: -1, Metric: d.metric, Machine: d.machine, At: pc.at, N: n})
 			}
 		}
 	}
-	return existing, deltas, nil
+	return existing, deltas
 }
 
 // peopleRefreshCreatedSQL is peopleRefreshSQL that also adds the people
@@ -119,14 +145,17 @@ var peopleRefreshCreatedSQL = applySQL(peopleRefreshCTEs, peopleRefreshSrc+`
 	SELECT x.c, ''::text, -1, x.m, date_trunc('minute', $3::timestamptz, 'UTC'), x.mc, x.n, 0::numeric(18, 4)
 	FROM unnest($4::bigint[], $5::text[], $6::bool[], $7::bigint[]) AS x(c, m, mc, n)`)
 
-// sendCreatedAndRefresh adds the people counters' changes of the people
-// created and refreshes the existing people ps, in one statement.
-func sendCreatedAndRefresh(ctx context.Context, tx pgx.Tx, created []Delta, ps []person, at time.Time) error {
+// queueCreatedAndRefresh queues the addition of the people counters'
+// changes of the people created and the refresh of the existing people ps,
+// in one statement (nothing when there is neither).
+func queueCreatedAndRefresh(b *pgx.Batch, created []Delta, ps []person, at time.Time) {
 	if len(created) == 0 {
-		return sendPeople(ctx, tx, ps, func(b *pgx.Batch) { queuePeopleRefresh(b, ps, at) })
+		queuePeopleRefresh(b, ps, at)
+		return
 	}
 	if len(ps) == 0 {
-		return AddRollups(ctx, tx, created)
+		QueueRollups(b, created)
+		return
 	}
 	camps, conts := peopleArrays(ps)
 	n := len(created)
@@ -134,8 +163,5 @@ func sendCreatedAndRefresh(ctx context.Context, tx pgx.Tx, created []Delta, ps [
 	for i, d := range created {
 		dc[i], dm[i], dmc[i], dn[i] = d.CampaignID, d.Metric, d.Machine, d.N
 	}
-	if _, err := tx.Exec(ctx, peopleRefreshCreatedSQL, camps, conts, at.UTC(), dc, dm, dmc, dn); err != nil {
-		return fmt.Errorf("campaign people: %w", err)
-	}
-	return nil
+	b.Queue(peopleRefreshCreatedSQL, camps, conts, at.UTC(), dc, dm, dmc, dn)
 }

@@ -52,15 +52,47 @@ func CountSendable(ctx context.Context, db DBTX) (int64, error) {
 // updated_at is bumped when the status changes. An unknown contact gives
 // errs.NotFound; another status gives errs.Invalid.
 func Suppress(ctx context.Context, db DBTX, contactID int64, status string) error {
-	rank, ok := statusRank[status]
-	if !ok || rank == 0 || status == StatusErased {
-		return errs.Field("status", "must be unsubscribed, bounced or complained, not %q", status)
+	rank, err := suppressRank(status)
+	if err != nil {
+		return err
 	}
 	var exists bool
-	err := db.QueryRow(ctx, query("suppress"), contactID, status, rank).Scan(&exists)
-	if err != nil {
+	if err := db.QueryRow(ctx, query("suppress"), contactID, status, rank).Scan(&exists); err != nil {
 		return fmt.Errorf("suppress contact: %w", err)
 	}
+	return suppressed(exists)
+}
+
+// QueueSuppress queues Suppress on b, for callers that send several
+// statements of one transaction in one round trip: the batch's Close
+// returns Suppress's errors. A status Suppress refuses is refused here,
+// before anything is queued.
+func QueueSuppress(b *pgx.Batch, contactID int64, status string) error {
+	rank, err := suppressRank(status)
+	if err != nil {
+		return err
+	}
+	b.Queue(query("suppress"), contactID, status, rank).QueryRow(func(row pgx.Row) error {
+		var exists bool
+		if err := row.Scan(&exists); err != nil {
+			return fmt.Errorf("suppress contact: %w", err)
+		}
+		return suppressed(exists)
+	})
+	return nil
+}
+
+// suppressRank is status's rank for the suppress statement, or
+// errs.Invalid for a status Suppress does not set.
+func suppressRank(status string) (int, error) {
+	rank, ok := statusRank[status]
+	if !ok || rank == 0 || status == StatusErased {
+		return 0, errs.Field("status", "must be unsubscribed, bounced or complained, not %q", status)
+	}
+	return rank, nil
+}
+
+func suppressed(exists bool) error {
 	if !exists {
 		return errs.New(errs.NotFound, "no such contact")
 	}
@@ -73,15 +105,28 @@ func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) er
 	if len(contactIDs) == 0 {
 		return nil
 	}
-	ids := slices.Clone(contactIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	_ = at // the schema keeps no last_sent_at; the parameter is kept for the engine's API
-	_, err := db.Exec(ctx, query("bump_sent"), ids)
-	if err != nil {
+	if _, err := db.Exec(ctx, query("bump_sent"), sortedIDs(contactIDs)); err != nil {
 		return fmt.Errorf("bump sent: %w", err)
 	}
 	return nil
+}
+
+// QueueBumpSent queues BumpSent's statement on b (nothing when contactIDs
+// is empty), for callers that send several statements of one transaction
+// in one round trip.
+func QueueBumpSent(b *pgx.Batch, contactIDs []int64) {
+	if len(contactIDs) == 0 {
+		return
+	}
+	b.Queue(query("bump_sent"), sortedIDs(contactIDs))
+}
+
+// sortedIDs is ids sorted and without duplicates (a copy).
+func sortedIDs(ids []int64) []int64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Sendability says whether a contact may receive a message and, when not,

@@ -128,13 +128,7 @@ func Record(ctx context.Context, db DBTX, outs []Outcome, at time.Time) ([]Final
 	if len(outs) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(outs))
-	statuses := make([]string, len(outs))
-	details := make([]string, len(outs))
-	for i, o := range outs {
-		ids[i], statuses[i], details[i] = o.ID, o.Status, o.Detail
-	}
-	rows, err := db.Query(ctx, queries.Get("record"), ids, statuses, details, at)
+	rows, err := db.Query(ctx, queries.Get("record"), recordArgs(outs, at)...)
 	if err != nil {
 		return nil, fmt.Errorf("record delivery results: %w", err)
 	}
@@ -143,6 +137,34 @@ func Record(ctx context.Context, db DBTX, outs []Outcome, at time.Time) ([]Final
 		return nil, fmt.Errorf("record delivery results: %w", err)
 	}
 	return finals, nil
+}
+
+// QueueRecord queues Record's statement on b, for callers that send several
+// statements of one transaction in one round trip; once the batch has been
+// read (its Close), *finals holds the rows it changed.
+func QueueRecord(b *pgx.Batch, outs []Outcome, at time.Time, finals *[]Final) {
+	if len(outs) == 0 {
+		return
+	}
+	b.Queue(queries.Get("record"), recordArgs(outs, at)...).Query(func(rows pgx.Rows) error {
+		fs, err := collectFinals(rows)
+		if err != nil {
+			return fmt.Errorf("record delivery results: %w", err)
+		}
+		*finals = fs
+		return nil
+	})
+}
+
+// recordArgs are the record statement's arguments: outs as arrays, and at.
+func recordArgs(outs []Outcome, at time.Time) []any {
+	ids := make([]int64, len(outs))
+	statuses := make([]string, len(outs))
+	details := make([]string, len(outs))
+	for i, o := range outs {
+		ids[i], statuses[i], details[i] = o.ID, o.Status, o.Detail
+	}
+	return []any{ids, statuses, details, at}
 }
 
 // SkipQueued gives up a campaign's deliveries that were not sent yet (all
