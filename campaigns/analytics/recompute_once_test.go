@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
 
@@ -74,15 +75,10 @@ func TestRecomputeWritesWhatTheStepsWrite(t *testing.T) {
 	// Later: new data; both ways start from the same stored scores.
 	_, err = f.pool.Exec(f.ctx, `CREATE TABLE saved_scores AS SELECT * FROM contact_scores`)
 	require.NoError(t, err)
-	var ids []int64
 	rows, err := f.pool.Query(f.ctx, `SELECT id FROM contacts ORDER BY id LIMIT 3`)
 	require.NoError(t, err)
-	for rows.Next() {
-		var id int64
-		require.NoError(t, rows.Scan(&id))
-		ids = append(ids, id)
-	}
-	require.NoError(t, rows.Err())
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
 	f.purchases(ids[0], 500, 1)
 	_, err = f.pool.Exec(f.ctx, `UPDATE deliveries SET first_click_at = sent_at + interval '1 hour' WHERE contact_id = $1`, ids[1])
 	require.NoError(t, err)
