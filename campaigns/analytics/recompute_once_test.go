@@ -1,10 +1,10 @@
 package analytics
 
 import (
-	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
 
