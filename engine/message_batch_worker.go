@@ -52,10 +52,10 @@ func (w *MessageBatchWorker) Work(ctx context.Context, job *river.Job[messages.B
 	var reqs []*recordReq
 	if len(claimed) > 0 {
 		if reqs, err = w.deliverAll(ctx, byDelivery, claimed); err != nil {
-			return err // claimed: a retry reclaims them once stale
+			return send.releaseClaims(ctx, job.ID, claimed, err)
 		}
 		if err := w.Messages.record(ctx, reqs...); err != nil {
-			return err
+			return send.releaseClaims(ctx, job.ID, claimed, err)
 		}
 	}
 	temp := 0
@@ -80,7 +80,8 @@ func (w *MessageBatchWorker) Work(ctx context.Context, job *river.Job[messages.B
 }
 
 // deliverAll decides, renders and sends the claimed deliveries and
-// returns their outcomes to record. An error leaves them claimed.
+// returns their outcomes to record. After an error (every send of the
+// batch has ended) the caller releases them.
 func (w *MessageBatchWorker) deliverAll(ctx context.Context, byDelivery map[int64]messages.SendArgs, claimed []deliveries.Delivery) ([]*recordReq, error) {
 	send := w.Messages.Send
 	contactIDs := make([]int64, len(claimed))

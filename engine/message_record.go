@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/campaigns/messages"
+	"github.com/peykar/peykar/internal/pgerr"
 	"github.com/peykar/peykar/tracking"
 )
 
@@ -24,8 +26,26 @@ type recordReq struct {
 // are locked once per group rather than once per job) and returns once
 // it has committed.
 func (w *MessageWorker) record(ctx context.Context, reqs ...*recordReq) error {
-	w.recOnce.Do(func() { w.rec.Write = w.flush })
+	w.recOnce.Do(func() { w.rec.Write = w.flushRetrying })
 	return w.rec.Do(ctx, reqs...)
+}
+
+// flushAttempts is how many times a group's flush runs when the database
+// rolls it back for a deadlock or a serialization failure.
+const flushAttempts = 3
+
+// flushRetrying is flush, run again when the database rolled it back for
+// a deadlock or a serialization failure (with the API's inserts of
+// contacts and messages, say): failing the group would fail every job in
+// it, and each would resend after its retry delay.
+func (w *MessageWorker) flushRetrying(ctx context.Context, batch []*recordReq) error {
+	err := w.flush(ctx, batch)
+	for attempt := 1; err != nil && pgerr.Retryable(err) && attempt < flushAttempts; attempt++ {
+		w.Send.Logger.InfoContext(ctx, "message outcomes rolled back: recording them again",
+			slog.Int("messages", len(batch)), slog.Any("error", err))
+		err = w.flush(ctx, batch)
+	}
+	return err
 }
 
 // flush records a group of outcomes in one transaction: the deliveries,

@@ -69,10 +69,10 @@ func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendAr
 	d := claimed[0]
 	out, hardBounce, err := w.deliver(ctx, a, d)
 	if err != nil {
-		return err // claimed: a retry reclaims it once stale
+		return w.Send.releaseClaims(ctx, job.ID, claimed, err)
 	}
 	if err := w.record(ctx, &recordReq{d: d, out: out, messageID: a.MessageID, hardBounce: hardBounce}); err != nil {
-		return err
+		return w.Send.releaseClaims(ctx, job.ID, claimed, err)
 	}
 	if out.Status == deliveries.Queued {
 		return fmt.Errorf("message %d: %w: %s", a.MessageID, errTempFailures, out.Detail)
@@ -81,7 +81,8 @@ func (w *MessageWorker) Work(ctx context.Context, job *river.Job[messages.SendAr
 }
 
 // deliver decides, renders and sends message a's delivery d, and returns
-// its outcome. An error leaves the delivery claimed (the job is retried).
+// its outcome. After an error the caller releases the claim (the job is
+// retried).
 func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deliveries.Delivery) (deliveries.Outcome, bool, error) {
 	pool := w.Send.Pool
 	ok, reason, err := contacts.Sendability(ctx, pool, d.ContactID, a.Transactional)
@@ -113,7 +114,7 @@ func (w *MessageWorker) deliver(ctx context.Context, a messages.SendArgs, d deli
 // prepare renders message a's delivery d to contact p: the message to
 // send, or none and the outcome when it cannot be built (a template that
 // fails to render). An error (the job's context ended, the campaign
-// unreadable) leaves the delivery claimed.
+// unreadable) fails the attempt, which releases the claim.
 func (w *MessageWorker) prepare(ctx context.Context, a messages.SendArgs, d deliveries.Delivery, p contacts.Contact) (*mail.Msg, deliveries.Outcome, error) {
 	c, err := w.campaign(ctx, a.CampaignID)
 	if err != nil {
@@ -172,4 +173,28 @@ func (w *MessageWorker) logOutcome(ctx context.Context, r *recordReq) {
 		w.Send.Logger.InfoContext(ctx, "message not sent", slog.Int64("message_id", r.messageID),
 			slog.String("status", r.out.Status), slog.String("detail", r.out.Detail))
 	}
+}
+
+// releaseTimeout bounds the release of a failed attempt's claims; the
+// job's own context may have ended already.
+const releaseTimeout = 10 * time.Second
+
+// releaseClaims queues again the deliveries a failed attempt of job
+// jobID claimed and did not record, and returns cause (the attempt's
+// error). Without it the retry, running in this same process, could not
+// tell the attempt had ended and would wait for the claims to be stale
+// (ReclaimAfter, minutes) before sending a password reset. A release that
+// fails leaves the claims to that wait.
+func (w *SendWorker) releaseClaims(ctx context.Context, jobID int64, claimed []deliveries.Delivery, cause error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	n, err := deliveries.Release(rctx, w.Pool, jobID, claimed)
+	if err != nil {
+		w.Logger.WarnContext(ctx, "cannot release a failed attempt's claims", slog.Int64("job_id", jobID),
+			slog.Any("error", err), slog.Any("attempt_error", cause))
+		return cause
+	}
+	w.Logger.InfoContext(ctx, "attempt failed: its claims released for the retry", slog.Int64("job_id", jobID),
+		slog.Int64("released", n), slog.Any("error", cause))
+	return cause
 }

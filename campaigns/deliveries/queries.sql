@@ -48,6 +48,16 @@ RETURNING id, campaign_id, step, contact_id, attempts, round,
 -- attempt's, crashed or still running.
 SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'sending' AND claimed_by = $2;
 
+-- name: release
+-- Rows job $1 claimed in one attempt ($2 ids with $3 the attempts each
+-- claim left) that the attempt still holds after ending in an error:
+-- queued again, so the job's retry claims them at once instead of after
+-- the stale-claim wait. A row another attempt has claimed since carries a
+-- higher attempts count and is left alone.
+UPDATE deliveries d SET status = 'queued'
+FROM unnest($2::bigint[], $3::int[]) AS v(id, attempts)
+WHERE d.id = v.id AND d.status = 'sending' AND d.claimed_by = $1 AND d.attempts = v.attempts;
+
 -- name: record
 -- Outcomes of claimed rows, in one statement over arrays. 'held' (the
 -- frequency cap) goes back to queued without the attempt counting. The

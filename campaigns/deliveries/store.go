@@ -121,6 +121,25 @@ func StillClaimed(ctx context.Context, db DBTX, jobID int64, ids []int64) (int, 
 	return n, nil
 }
 
+// Release queues again the deliveries an attempt of job jobID claimed
+// and still holds when it ends in an error before recording them (a
+// database error, the job's context ending), so that the job's retry
+// claims them at once rather than once they are stale. Only an attempt
+// that has ended may release: its sends are over, so a retry resends at
+// most what the failed attempt may have sent without recording.
+func Release(ctx context.Context, db DBTX, jobID int64, claimed []Delivery) (int64, error) {
+	ids := make([]int64, len(claimed))
+	attempts := make([]int, len(claimed))
+	for i, d := range claimed {
+		ids[i], attempts[i] = d.ID, d.Attempts
+	}
+	ct, err := db.Exec(ctx, queries.Get("release"), jobID, ids, attempts)
+	if err != nil {
+		return 0, fmt.Errorf("release deliveries: %w", err)
+	}
+	return ct.RowsAffected(), nil
+}
+
 // Record stores the outcomes of claimed deliveries in one statement, with
 // at as the send time of the sent and bounced, and returns the rows it
 // changed. Rows no longer sending (taken back by a sweep) are left alone.

@@ -180,3 +180,42 @@ func TestCreateOne(t *testing.T) {
 	require.Equal(t, deliveries.Queued, st.Status)
 	require.Nil(t, st.SentAt)
 }
+
+// TestReleaseRequeuesOnlyTheAttemptsOwnClaims: a failed attempt's claims
+// go back to queued, so the same job claims them again at once; a row sent
+// meanwhile, a row another job holds and a row claimed since by a later
+// attempt (more attempts) are left alone.
+func TestReleaseRequeuesOnlyTheAttemptsOwnClaims(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, cid, contacts := fixture(t, 4)
+	ids, err := deliveries.Create(ctx, pool, cid, "main", contacts)
+	require.NoError(t, err)
+
+	claimed, err := deliveries.Claim(ctx, pool, 7, ids[:3], time.Hour)
+	require.NoError(t, err)
+	require.Len(t, claimed, 3)
+	_, err = deliveries.Claim(ctx, pool, 8, ids[3:], time.Hour)
+	require.NoError(t, err)
+	_, err = deliveries.Record(ctx, pool, []deliveries.Outcome{{ID: ids[0], Status: deliveries.Sent, Detail: "250 ok"}}, time.Now())
+	require.NoError(t, err)
+	// A later attempt of job 7 took ids[2] over (its claim was stale).
+	_, err = pool.Exec(ctx, `UPDATE deliveries SET attempts = attempts + 1 WHERE id = $1`, ids[2])
+	require.NoError(t, err)
+
+	other := deliveries.Delivery{ID: ids[3], Attempts: 1}
+	n, err := deliveries.Release(ctx, pool, 7, append(claimed, other))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "only ids[1]: still sending, job 7's, this attempt's claim")
+	rows, err := pool.Query(ctx, `SELECT d.status FROM unnest($1::bigint[]) WITH ORDINALITY u(id, n)
+		JOIN deliveries d USING (id) ORDER BY u.n`, ids)
+	require.NoError(t, err)
+	status, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"sent", "queued", "sending", "sending"}, status)
+
+	again, err := deliveries.Claim(ctx, pool, 7, ids[1:2], time.Hour)
+	require.NoError(t, err)
+	require.Len(t, again, 1, "the retry claims the released row at once")
+	require.Equal(t, 2, again[0].Attempts)
+}
