@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/auth"
@@ -55,11 +56,21 @@ func TestMessagesConcurrentPostsBatched(t *testing.T) {
 	}
 	require.Len(t, ids, distinct+1)
 
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		var queued int
 		require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE status = 'queued'`).Scan(&queued))
 		return queued == 0
-	}, 2*time.Minute, 50*time.Millisecond, "every message leaves queued")
+	}, 2*time.Minute, 50*time.Millisecond, "every message leaves queued") {
+		// Say where the queued ones are: their deliveries and jobs.
+		var where string
+		require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(string_agg(format('%s×(delivery %s, attempts %s, job %s %s attempt %s, errors %s)',
+				n, status, attempts, kind, state, attempt, errors), '; '), '')
+			FROM (SELECT d.status, d.attempts, j.kind, j.state, j.attempt, j.errors::text AS errors, count(*) AS n
+				FROM messages g JOIN deliveries d ON d.id = g.delivery_id
+				LEFT JOIN river_job j ON j.id = d.claimed_by
+				WHERE g.status = 'queued' GROUP BY 1, 2, 3, 4, 5, 6) q`).Scan(&where))
+		t.Fatalf("messages still queued: %s", where)
+	}
 	var msgs, sent, txs, jobs, emails int
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'sent'), count(DISTINCT xmin::text)
 		FROM messages`).Scan(&msgs, &sent, &txs))
