@@ -78,8 +78,15 @@ UPDATE campaigns SET status = 'finished', finished_at = now(), updated_at = now(
 WHERE id = $1 AND status = 'running' AND launch_done;
 
 -- name: lock_row
--- Serialises the transactions that decide whether a campaign is finished.
-SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE;
+-- Serialises the transactions that decide whether a campaign is finished,
+-- and orders them after (or before) every transaction that updates the
+-- row: the launch's pages (cursor, launch_done), pause, resume, cancel.
+-- NO KEY UPDATE, not UPDATE: the foreign-key checks of rows inserted for
+-- the campaign (deliveries, the outcome flush's campaign_people) take
+-- FOR KEY SHARE, which FOR UPDATE would block, so every send job's finish
+-- decision used to stall every outcome flush of the campaign until it
+-- committed (and itself wait for all of them).
+SELECT 1 FROM campaigns WHERE id = $1 FOR NO KEY UPDATE;
 
 -- name: status_of
 SELECT status, throttle_per_second FROM campaigns WHERE id = $1;

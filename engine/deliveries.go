@@ -73,9 +73,19 @@ func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, r
 // rollups that the same transactions wrote. The campaign row lock orders
 // concurrent deciders, and the check runs in a statement after the lock so
 // it sees every transaction that committed before.
+//
+// The lock does not block inserts of deliveries (lock_row says why), so
+// an A/B remainder page may commit between two of the checks: its
+// deliveries and its remainder_done commit together. Hence the remainder
+// is read first: if it is seen done, the later rollups read sees its
+// deliveries too; if not, nothing finishes. The launch's pages update the
+// campaign row, so they wait for the lock (or it for them).
 func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error) {
 	if err := campaigns.LockRow(ctx, tx, campaignID); err != nil {
 		return false, err
+	}
+	if pending, err := campaigns.RemainderPending(ctx, tx, campaignID); err != nil || pending {
+		return false, err // an A/B test's remainder waits for its winner
 	}
 	// Only the first step's sends make a campaign finished; follow-ups
 	// created by rules keep going after it, until rules_until.
@@ -85,9 +95,6 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 	}
 	if remaining > 0 {
 		return false, nil
-	}
-	if pending, err := campaigns.RemainderPending(ctx, tx, campaignID); err != nil || pending {
-		return false, err // an A/B test's remainder waits for its winner
 	}
 	return campaigns.Finish(ctx, tx, campaignID)
 }

@@ -11,6 +11,9 @@
 // ground truth: every recipient exactly once.
 //
 //	go run ./bench/send -n 100000 -pool 16
+//
+// -bin runs a prebuilt peykar instead, so that a before/after comparison
+// compiles nothing inside the benchmark's measuring window (or its lock).
 package main
 
 import (
@@ -44,6 +47,7 @@ type config struct {
 	holdout float64
 	cap     string
 	profile string
+	bin     string
 }
 
 func main() {
@@ -57,6 +61,7 @@ func main() {
 	flag.Float64Var(&cfg.holdout, "holdout", 0, "keep this share of the audience out of the campaign (settings.holdout)")
 	flag.StringVar(&cfg.cap, "cap", "", "a frequency cap across all campaigns, MAX/PER such as 2/24h (settings.frequency_cap with scope all)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve during the send to this file (PEYKAR_PPROF)")
+	flag.StringVar(&cfg.bin, "bin", "", "run this prebuilt peykar binary (default: build ./cmd/peykar from this checkout); its migrations must match this checkout's")
 	flag.Parse()
 	if *sink {
 		check(benchsink.Serve())
@@ -124,7 +129,7 @@ func run(ctx context.Context, cfg config) error {
 		}
 		extra = append(extra, "PEYKAR_PPROF="+pprofAddr)
 	}
-	srv, stopSrv, err := benchserve.Launch(ctx, cluster.DSN, sink.URL(cfg.pool), extra...)
+	srv, stopSrv, err := launchPeykar(ctx, cfg.bin, cluster.DSN, sink.URL(cfg.pool), extra...)
 	if err != nil {
 		return err
 	}
@@ -364,4 +369,22 @@ func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// launchPeykar starts bin (built from this checkout when empty) as peykar
+// serve; stop ends it and removes its working directory.
+func launchPeykar(ctx context.Context, bin, dsn, smtpURL string, extra ...string) (*benchserve.Peykar, func(), error) {
+	if bin == "" {
+		return benchserve.Launch(ctx, dsn, smtpURL, extra...)
+	}
+	dir, err := os.MkdirTemp("", "pkbench")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := benchserve.StartPeykar(ctx, bin, dir, dsn, smtpURL, extra...)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return p, func() { p.Stop(); _ = os.RemoveAll(dir) }, nil
 }
