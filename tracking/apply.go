@@ -181,7 +181,7 @@ func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pg
 // id order, so concurrent writers never deadlock and firsts and unique
 // counts stay exact (NO KEY UPDATE: inserts of rows referencing a
 // delivery, such as events and transactions, are not blocked), and its
-// events' ids. The results land in the returned state once b is sent.
+// events' ids (unless the events bring theirs: all or none do). The results land in the returned state once b is sent.
 func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 	st := &batchState{dels: map[int64]*delivery{}, camps: map[int64]campaignInfo{}, rollups: rollups{}, contacts: map[int64]*contactDelta{}}
 	idSet := map[int64]bool{}
@@ -202,6 +202,13 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 		}
 		return rows.Err()
 	})
+	if len(evs) > 0 && evs[0].id != 0 {
+		// Ids taken when the events were answered (the follower's).
+		for _, ev := range evs {
+			st.ids = append(st.ids, ev.id)
+		}
+		return st
+	}
 	b.Queue(query("event_ids"), len(evs)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id int64
