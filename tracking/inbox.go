@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,31 +26,16 @@ type campEntry struct {
 // before it is read again (as long as the link cache keeps links).
 const inboxFresh = time.Minute
 
-// recordInbox writes evs (clicks and opens) to event_inbox in one implicit
-// transaction and one round trip, with the reads of the deliveries and
-// campaigns it has not seen recently. An event whose delivery does not
-// exist is refused (ErrNotFound) and not stored. A click's destination
-// comes from the link cache, read after the commit when it is cold.
+// recordInbox writes evs (clicks and opens) to event_inbox in one
+// statement, committed on its own (an implicit transaction), and learns
+// each event's campaign and step from the same statement. An event whose
+// delivery does not exist is refused (ErrNotFound) and not stored. A
+// click's destination comes from the link cache and the campaign's UTM
+// from the campaign cache, read after the commit when cold (once a minute
+// per campaign step).
 func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []error, error) {
 	outs := make([]Outcome, len(evs))
 	errsOut := make([]error, len(evs))
-	now := s.now()
-	seen := make(map[int64]bool, len(evs))
-	var unknown []int64
-	for _, ev := range evs {
-		if seen[ev.DeliveryID] {
-			continue
-		}
-		seen[ev.DeliveryID] = true
-		m, ok := s.metas.Peek(ev.DeliveryID)
-		if ok {
-			if c, ok := s.camps.Peek(m.campaignID); ok && now.Sub(c.fetched) <= inboxFresh {
-				continue
-			}
-		}
-		unknown = append(unknown, ev.DeliveryID)
-	}
-
 	n := len(evs)
 	var (
 		dels                         = make([]int64, n)
@@ -80,45 +66,23 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 		return nil, nil, err
 	}
 	defer conn.Release()
-	read := map[int64]deliveryMeta{}
-	b := &pgx.Batch{}
-	if len(unknown) > 0 {
-		b.Queue(query("inbox_deliveries"), unknown).Query(func(rows pgx.Rows) error {
-			var id int64
-			var m deliveryMeta
-			_, err := pgx.ForEachRow(rows, []any{&id, &m.campaignID, &m.step}, func() error {
-				read[id] = m
-				return nil
-			})
-			return err
-		})
-		b.Queue(query("inbox_campaigns"), unknown).Query(func(rows pgx.Rows) error {
-			var id int64
-			var settings []byte
-			_, err := pgx.ForEachRow(rows, []any{&id, &settings}, func() error {
-				s.camps.Add(id, campEntry{utm: parseCampaign(nil, settings).utm, fetched: now})
-				return nil
-			})
-			return err
-		})
-	}
-	ids := make([]int64, n)
-	b.Queue(query("inbox_insert"), dels, types, links, urls, machine, reasons, agents, ips, at).Query(func(rows pgx.Rows) error {
-		var ord, id int64
-		_, err := pgx.ForEachRow(rows, []any{&ord, &id}, func() error {
-			ids[ord-1] = id
-			return nil
-		})
-		return err
-	})
-	// One Sync for the batch: its statements are one implicit transaction,
-	// committed (durably) before Close returns.
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+	rows, err := conn.Query(ctx, query("inbox_insert"), dels, types, links, urls, machine, reasons, agents, ips, at)
+	if err != nil {
 		return nil, nil, err
 	}
+	var ord, id int64
+	var m deliveryMeta
 	var top int64
-	for _, id := range ids {
+	_, err = pgx.ForEachRow(rows, []any{&ord, &id, &m.campaignID, &m.step}, func() error {
+		i := ord - 1
+		outs[i] = Outcome{EventID: id, CampaignID: m.campaignID, Step: m.step, Machine: evs[i].Machine, Reason: evs[i].Reason}
 		top = max(top, id)
+		return nil
+	})
+	// The statement ran alone, outside a transaction: once its rows are
+	// read without error, it is committed (durably).
+	if err != nil {
+		return nil, nil, err
 	}
 	for {
 		last := s.lastInbox.Load()
@@ -126,43 +90,53 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 			break
 		}
 	}
-	for id, m := range read {
-		if c, ok := s.camps.Peek(m.campaignID); ok {
-			m.utm = c.utm
-		}
-		s.metas.Add(id, m)
-	}
 
+	now := s.now()
+	var stale []int64
 	var need []linkKey
 	for i, ev := range evs {
-		if ids[i] == 0 {
+		o := &outs[i]
+		if o.EventID == 0 {
 			errsOut[i] = ErrNotFound
 			continue
 		}
-		m, _ := s.metas.Get(ev.DeliveryID)
-		outs[i] = Outcome{EventID: ids[i], CampaignID: m.campaignID, Step: m.step, UTM: m.utm, Machine: ev.Machine, Reason: ev.Reason}
+		if c, ok := s.camps.Get(o.CampaignID); !ok || now.Sub(c.fetched) > inboxFresh {
+			stale = append(stale, o.CampaignID)
+		}
 		if ev.Type == TypeClick && ev.URL == "" {
-			if _, ok := s.links.lookup(linkKey{m.campaignID, m.step}, ev.LinkIdx); !ok {
-				need = append(need, linkKey{m.campaignID, m.step})
+			if _, ok := s.links.lookup(linkKey{o.CampaignID, o.Step}, ev.LinkIdx); !ok {
+				need = append(need, linkKey{o.CampaignID, o.Step})
 			}
 		}
 	}
-	// The events are stored: a link the database cannot be asked for now
-	// answers ErrUnavailable (the handler redirects from memory if it
-	// can), and the event is counted once folded.
+	// The events are stored: a campaign or a link the database cannot be
+	// asked for now answers ErrUnavailable (the click handler redirects
+	// from memory if it can), and the event is counted once folded.
+	campsDown := len(stale) > 0 && s.readCampaigns(ctx, conn, stale, now) != nil
 	linksDown := len(need) > 0 && s.links.fetch(ctx, conn, need) != nil
 	for i, ev := range evs {
-		if errsOut[i] != nil || ev.Type != TypeClick {
+		o := &outs[i]
+		if errsOut[i] != nil {
+			continue
+		}
+		c, ok := s.camps.Get(o.CampaignID)
+		if !ok && campsDown {
+			errsOut[i] = ErrUnavailable
+			continue
+		}
+		o.UTM = c.utm
+		s.metas.Add(ev.DeliveryID, deliveryMeta{campaignID: o.CampaignID, step: o.Step, utm: o.UTM})
+		if ev.Type != TypeClick {
 			continue
 		}
 		if ev.URL != "" {
-			outs[i].URL = ev.URL
+			o.URL = ev.URL
 			continue
 		}
-		u, ok := s.links.lookup(linkKey{outs[i].CampaignID, outs[i].Step}, ev.LinkIdx)
+		u, ok := s.links.lookup(linkKey{o.CampaignID, o.Step}, ev.LinkIdx)
 		switch {
 		case ok:
-			outs[i].URL = u
+			o.URL = u
 		case linksDown:
 			errsOut[i] = ErrUnavailable
 		default:
@@ -172,4 +146,22 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 		}
 	}
 	return outs, errsOut, nil
+}
+
+// readCampaigns reads the UTM settings of campaigns ids into the cache.
+func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now time.Time) error {
+	rows, err := db.Query(ctx, query("inbox_campaigns"), ids)
+	if err != nil {
+		return fmt.Errorf("read campaigns: %w", err)
+	}
+	var id int64
+	var settings []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &settings}, func() error {
+		s.camps.Add(id, campEntry{utm: parseCampaign(nil, settings).utm, fetched: now})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read campaigns: %w", err)
+	}
+	return nil
 }

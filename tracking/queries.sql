@@ -223,31 +223,26 @@ SELECT d.contact_id, ct.status, c.topic_ids
 FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id JOIN contacts ct ON ct.id = d.contact_id
 WHERE d.id = $1;
 
--- name: inbox_deliveries
--- The request path's read of deliveries it has not seen yet (no lock):
--- their campaign and step, for the click's link and the campaign's UTM.
-SELECT d.id, d.campaign_id, d.step FROM deliveries d WHERE d.id = ANY($1);
-
 -- name: inbox_campaigns
--- The campaigns' settings (UTM) of the same deliveries.
-SELECT c.id, c.settings FROM campaigns c
-WHERE c.id IN (SELECT d.campaign_id FROM deliveries d WHERE d.id = ANY($1));
+-- The campaigns' settings (UTM) the click path has not read recently.
+SELECT id, settings FROM campaigns WHERE id = ANY($1);
 
 -- name: inbox_insert
 -- The request path's only write: the batch's clicks and opens whose
--- delivery exists, each with an event id from events' sequence. Returns
--- each stored event's position in the arrays (1-based) and its id; the
--- CTE is read twice, so it is computed once and both see the same ids.
+-- delivery exists (read, not locked), each with an event id from events'
+-- sequence. Returns each stored event's position in the arrays (1-based),
+-- its id and its delivery's campaign and step; the CTE is read twice, so
+-- it is computed once and both see the same ids.
 WITH u AS MATERIALIZED (
-    SELECT u.n, nextval('events_id_seq') AS id, u.d, u.t, u.l, u.url, u.m, u.r, u.ua, u.ip, u.at
+    SELECT u.n, nextval('events_id_seq') AS id, u.d, u.t, u.l, u.url, u.m, u.r, u.ua, u.ip, u.at, d.campaign_id, d.step
     FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
         $9::timestamptz[]) WITH ORDINALITY AS u(d, t, l, url, m, r, ua, ip, at, n)
-    WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = u.d)
+    JOIN deliveries d ON d.id = u.d
 ), ins AS (
     INSERT INTO event_inbox (id, delivery_id, type, link_idx, url, machine, reason, user_agent, ip, occurred_at)
     SELECT id, d, t, l, url, m, r, ua, NULLIF(ip, '')::inet, at FROM u
 )
-SELECT n, id FROM u;
+SELECT n, id, campaign_id, step FROM u;
 
 -- name: follower_lock
 -- One follower folds at a time across processes, until its transaction ends.
@@ -267,10 +262,6 @@ DELETE FROM event_inbox WHERE id = (SELECT min(id) FROM event_inbox) RETURNING i
 -- name: inbox_pending
 -- Whether any event up to id $1 waits to be folded.
 SELECT EXISTS (SELECT 1 FROM event_inbox WHERE id <= $1);
-
--- name: inbox_backlog
--- How many events wait to be folded, and the oldest one's age in seconds.
-SELECT count(*), coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 FROM event_inbox;
 
 -- name: erase_contact_inbox
 -- The erased contact's events that wait to be folded lose their IP and user agent too.
