@@ -397,9 +397,12 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeOpen:
 			st.rollups.add(d, -1, MetricOpens, at, m, 1, 0)
 			before := cat(d.firstOpen != nil, d.firstMOpen != nil)
-			if m && d.firstMOpen == nil {
+			// The earliest, not the first folded: an event can be applied
+			// after a later one (two writer loops, the follower taking a
+			// late commit in its next batch).
+			if m && (d.firstMOpen == nil || at.Before(*d.firstMOpen)) {
 				d.firstMOpen, d.dirty = &at, true
-			} else if !m && d.firstOpen == nil {
+			} else if !m && (d.firstOpen == nil || at.Before(*d.firstOpen)) {
 				d.firstOpen, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueOpens, at, before, cat(d.firstOpen != nil, d.firstMOpen != nil))
@@ -410,9 +413,9 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeClick:
 			st.rollups.add(d, ev.LinkIdx, MetricClicks, at, m, 1, 0)
 			before := cat(d.firstClick != nil, d.firstMClick != nil)
-			if m && d.firstMClick == nil {
+			if m && (d.firstMClick == nil || at.Before(*d.firstMClick)) {
 				d.firstMClick, d.dirty = &at, true
-			} else if !m && d.firstClick == nil {
+			} else if !m && (d.firstClick == nil || at.Before(*d.firstClick)) {
 				d.firstClick, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueClicks, at, before, cat(d.firstClick != nil, d.firstMClick != nil))

@@ -40,7 +40,7 @@ type follower struct {
 
 	// beforeCommit, when set (tests), runs after a fold's statements and
 	// before its commit; an error rolls the fold back.
-	beforeCommit func(ctx context.Context, tx pgx.Tx) error
+	beforeCommit atomic.Pointer[foldHook]
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -49,6 +49,9 @@ type follower struct {
 
 	folds, folded atomic.Int64
 }
+
+// foldHook is a test's look into a fold before it commits.
+type foldHook func(ctx context.Context, tx pgx.Tx, events int) error
 
 // errBusy: another process's follower holds the lock.
 var errBusy = errors.New("tracking: another follower is folding")
@@ -195,8 +198,8 @@ func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 			}
 		}
 	}
-	if f.beforeCommit != nil {
-		if err := f.beforeCommit(ctx, tx); err != nil {
+	if h := f.beforeCommit.Load(); h != nil {
+		if err := (*h)(ctx, tx, len(evs)); err != nil {
 			return 0, err
 		}
 	}
