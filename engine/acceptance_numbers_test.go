@@ -190,6 +190,7 @@ func (b *bundle) openPixel(t *testing.T, srv *httptest.Server, rcpt string) {
 			require.NoError(t, err)
 			resp.Body.Close()
 			require.Equal(t, http.StatusOK, resp.StatusCode)
+			settleTracking(t, srv)
 			return
 		}
 	}

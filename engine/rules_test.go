@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,7 +54,24 @@ func (b *bundle) trackingServerAt(t *testing.T, now func() time.Time) *httptest.
 		})})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
+	trackingServices.Store(srv.URL, svc)
 	return srv
+}
+
+// trackingServices are the tracking services behind the test servers, by
+// URL, for settleTracking.
+var trackingServices sync.Map
+
+// settleTracking waits until the clicks and opens srv answered are folded
+// into events, counters and rule jobs (tracking.Service.Settle polls with
+// a deadline), as a report read a moment later sees them.
+func settleTracking(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	svc, ok := trackingServices.Load(srv.URL)
+	require.True(t, ok, "no tracking service behind %s", srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, svc.(*tracking.Service).Settle(ctx))
 }
 
 var clickURL = regexp.MustCompile(`https://peykar\.test(/t/c/[A-Za-z0-9_-]+)`)
@@ -98,6 +116,7 @@ func (b *bundle) clickOnly(t *testing.T, srv *httptest.Server, rcpt, linkText st
 			require.NoError(t, err)
 			resp.Body.Close()
 			require.Equal(t, http.StatusFound, resp.StatusCode)
+			settleTracking(t, srv)
 			return
 		}
 	}

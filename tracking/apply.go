@@ -181,7 +181,7 @@ func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pg
 // id order, so concurrent writers never deadlock and firsts and unique
 // counts stay exact (NO KEY UPDATE: inserts of rows referencing a
 // delivery, such as events and transactions, are not blocked), and its
-// events' ids. The results land in the returned state once b is sent.
+// events' ids (unless the events bring theirs: all or none do). The results land in the returned state once b is sent.
 func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 	st := &batchState{dels: map[int64]*delivery{}, camps: map[int64]campaignInfo{}, rollups: rollups{}, contacts: map[int64]*contactDelta{}}
 	idSet := map[int64]bool{}
@@ -202,6 +202,13 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 		}
 		return rows.Err()
 	})
+	if len(evs) > 0 && evs[0].id != 0 {
+		// Ids taken when the events were answered (the follower's).
+		for _, ev := range evs {
+			st.ids = append(st.ids, ev.id)
+		}
+		return st
+	}
 	b.Queue(query("event_ids"), len(evs)).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id int64
@@ -390,9 +397,12 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeOpen:
 			st.rollups.add(d, -1, MetricOpens, at, m, 1, 0)
 			before := cat(d.firstOpen != nil, d.firstMOpen != nil)
-			if m && d.firstMOpen == nil {
+			// The earliest, not the first folded: an event can be applied
+			// after a later one (two writer loops, the follower taking a
+			// late commit in its next batch).
+			if m && (d.firstMOpen == nil || at.Before(*d.firstMOpen)) {
 				d.firstMOpen, d.dirty = &at, true
-			} else if !m && d.firstOpen == nil {
+			} else if !m && (d.firstOpen == nil || at.Before(*d.firstOpen)) {
 				d.firstOpen, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueOpens, at, before, cat(d.firstOpen != nil, d.firstMOpen != nil))
@@ -403,9 +413,9 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 		case TypeClick:
 			st.rollups.add(d, ev.LinkIdx, MetricClicks, at, m, 1, 0)
 			before := cat(d.firstClick != nil, d.firstMClick != nil)
-			if m && d.firstMClick == nil {
+			if m && (d.firstMClick == nil || at.Before(*d.firstMClick)) {
 				d.firstMClick, d.dirty = &at, true
-			} else if !m && d.firstClick == nil {
+			} else if !m && (d.firstClick == nil || at.Before(*d.firstClick)) {
 				d.firstClick, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueClicks, at, before, cat(d.firstClick != nil, d.firstMClick != nil))

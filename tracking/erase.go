@@ -18,10 +18,13 @@ func (EventEraser) EraseEvents(ctx context.Context, tx pgx.Tx, contactID int64) 
 }
 
 // EraseContactEvents clears the IP address and user agent of contactID's
-// events, in db.
+// events, those still waiting in event_inbox included, in db.
 func EraseContactEvents(ctx context.Context, db DBTX, contactID int64) error {
 	if _, err := db.Exec(ctx, query("erase_contact_events"), contactID); err != nil {
 		return fmt.Errorf("erase events: %w", err)
+	}
+	if _, err := db.Exec(ctx, query("erase_contact_inbox"), contactID); err != nil {
+		return fmt.Errorf("erase events waiting to be folded: %w", err)
 	}
 	return nil
 }

@@ -64,6 +64,11 @@ type Event struct {
 	// whose topics the handler unsubscribed; the email channel (the
 	// contact's status) is left as it is.
 	TopicsOnly bool
+
+	// id is the event's id when it was taken before the batch that writes
+	// it to events (the follower's events, from event_inbox); 0 takes one
+	// from the sequence.
+	id int64
 }
 
 // Outcome is what the writer learnt while recording an event.

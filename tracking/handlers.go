@@ -86,7 +86,7 @@ func (s *Service) open(c echo.Context) error {
 	if !ok {
 		return c.Blob(http.StatusNotFound, "image/gif", pixel)
 	}
-	_, err := s.writer.submit(c.Request().Context(), s.event(c, TypeOpen, t))
+	_, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeOpen, t))
 	return c.Blob(status(err), "image/gif", pixel)
 }
 
@@ -106,7 +106,7 @@ func (s *Service) click(c echo.Context) error {
 	if !ok {
 		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
 	}
-	out, err := s.writer.submit(c.Request().Context(), s.event(c, TypeClick, t))
+	out, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeClick, t))
 	switch {
 	case err == nil:
 		return c.Redirect(http.StatusFound, s.destination(out.UTM, out.URL))

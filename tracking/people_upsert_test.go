@@ -96,6 +96,7 @@ func TestClickBatchesKeepPeopleCounters(t *testing.T) {
 	for range urls {
 		require.NoError(t, <-errs)
 	}
+	b.settle(t)
 	require.Equal(t, int64(40), b.count(t, `SELECT count(*) FROM campaign_people WHERE campaign_id = $1`, camp))
 	requirePeopleEqualDeliveries(t, b, camp)
 	got := b.count(t, `SELECT coalesce(sum(count), 0)::bigint FROM rollup_totals

@@ -222,3 +222,49 @@ FROM campaign_people WHERE campaign_id = $1 AND contact_id = $2;
 SELECT d.contact_id, ct.status, c.topic_ids
 FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id JOIN contacts ct ON ct.id = d.contact_id
 WHERE d.id = $1;
+
+-- name: inbox_campaigns
+-- The campaigns' settings (UTM) the click path has not read recently.
+SELECT id, settings FROM campaigns WHERE id = ANY($1);
+
+-- name: inbox_insert
+-- The request path's only write: the batch's clicks and opens whose
+-- delivery exists (read, not locked), each with an event id from events'
+-- sequence. Returns each stored event's position in the arrays (1-based),
+-- its id and its delivery's campaign and step; the CTE is read twice, so
+-- it is computed once and both see the same ids.
+WITH u AS MATERIALIZED (
+    SELECT u.n, nextval('events_id_seq') AS id, u.d, u.t, u.l, u.url, u.m, u.r, u.ua, u.ip, u.at, d.campaign_id, d.step
+    FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
+        $9::timestamptz[]) WITH ORDINALITY AS u(d, t, l, url, m, r, ua, ip, at, n)
+    JOIN deliveries d ON d.id = u.d
+), ins AS (
+    INSERT INTO event_inbox (id, delivery_id, type, link_idx, url, machine, reason, user_agent, ip, occurred_at)
+    SELECT id, d, t, l, url, m, r, ua, NULLIF(ip, '')::inet, at FROM u
+)
+SELECT n, id, campaign_id, step FROM u;
+
+-- name: follower_lock
+-- One follower folds at a time across processes, until its transaction ends.
+SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0));
+
+-- name: follower_take
+-- The oldest waiting events, up to $1, taken out of the inbox in the
+-- transaction that folds them (a rollback puts them back).
+DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING id, delivery_id, type, link_idx, url, machine, reason, user_agent, host(ip), occurred_at;
+
+-- name: follower_drop
+-- The oldest waiting event, which the database refuses alone (a bug or a
+-- value it cannot hold), leaves the inbox so the ones after it are folded; it is logged.
+DELETE FROM event_inbox WHERE id = (SELECT min(id) FROM event_inbox) RETURNING id;
+
+-- name: inbox_pending
+-- Whether any event up to id $1 waits to be folded.
+SELECT EXISTS (SELECT 1 FROM event_inbox WHERE id <= $1);
+
+-- name: erase_contact_inbox
+-- The erased contact's events that wait to be folded lose their IP and user agent too.
+UPDATE event_inbox SET ip = NULL, user_agent = ''
+WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1)
+  AND (ip IS NOT NULL OR user_agent <> '');

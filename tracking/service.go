@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -39,6 +40,16 @@ type Config struct {
 	BatchTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+
+	// FoldBatch is the most clicks and opens the follower folds in one
+	// transaction. Default 2000.
+	FoldBatch int
+	// FoldEvery is the least time between two folds' starts, so that under
+	// load a fold takes many events. Default 25ms.
+	FoldEvery time.Duration
+	// FoldPoll is how often the follower looks for events other processes
+	// answered (its own writer wakes it at once). Default 100ms.
+	FoldPoll time.Duration
 }
 
 // WithDefaults returns c with its defaults filled in.
@@ -61,6 +72,15 @@ func (c Config) WithDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.FoldBatch <= 0 {
+		c.FoldBatch = 2000
+	}
+	if c.FoldEvery <= 0 {
+		c.FoldEvery = 25 * time.Millisecond
+	}
+	if c.FoldPoll <= 0 {
+		c.FoldPoll = 100 * time.Millisecond
+	}
 	return c
 }
 
@@ -72,17 +92,24 @@ type deliveryMeta struct {
 	utm        UTM
 }
 
-// Service is the tracking endpoints over one group-commit event writer.
+// Service is the tracking endpoints over two group-commit event writers:
+// inbox for clicks and opens (the event only, folded later by follower),
+// writer for the other events (everything in the event's transaction).
 type Service struct {
-	cfg    Config
-	logger *slog.Logger
-	signer *Signer
-	writer *writer
-	links  *LinkCache
-	metas  *lru.Cache[int64, deliveryMeta] // hashicorp/golang-lru: exact LRU, safe for concurrent use
-	dests  *lru.Cache[destKey, string]
-	agents *lru.Cache[agentKey, Verdict]
-	now    func() time.Time
+	cfg      Config
+	logger   *slog.Logger
+	signer   *Signer
+	writer   *writer
+	inbox    *writer
+	follower *follower
+	// lastInbox is the highest event id the inbox answered (Settle).
+	lastInbox atomic.Int64
+	camps     *lru.Cache[int64, campEntry]
+	links     *LinkCache
+	metas     *lru.Cache[int64, deliveryMeta] // hashicorp/golang-lru: exact LRU, safe for concurrent use
+	dests     *lru.Cache[destKey, string]
+	agents    *lru.Cache[agentKey, Verdict]
+	now       func() time.Time
 }
 
 // NewService checks cfg and builds a Service; Start starts its writer.
@@ -99,12 +126,18 @@ func NewService(cfg Config) (*Service, error) {
 		metas:  mustLRU[int64, deliveryMeta](200000),
 		dests:  mustLRU[destKey, string](10000),
 		agents: mustLRU[agentKey, Verdict](10000),
+		camps:  mustLRU[int64, campEntry](10000),
 	}
 	ap := &applier{links: s.links, river: cfg.River, now: cfg.Now, remember: func(d *delivery, ci campaignInfo) {
 		s.metas.Add(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
 		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1)}
+	s.follower = &follower{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.FoldBatch, every: cfg.FoldEvery,
+		poll: cfg.FoldPoll, timeout: 10 * cfg.BatchTimeout, wake: make(chan struct{}, 1)}
+	s.inbox = &writer{pool: cfg.Pool, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
+		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1),
+		rec: s.recordInbox, committed: s.follower.nudge}
 	return s, nil
 }
 
@@ -118,20 +151,30 @@ func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
 	return c
 }
 
-// Start starts the event writer. Events submitted before Start wait for it.
+// Start starts the event writers and the follower. Events submitted
+// before Start wait for it.
 func (s *Service) Start(ctx context.Context) error {
 	s.writer.start(s.cfg.Writers)
+	s.inbox.start(s.cfg.Writers)
+	s.follower.start()
 	return nil
 }
 
 // Close stops taking events, writes those already taken and stops the
-// writer. Call it before the pool closes.
+// writers and the follower (events it has not folded wait in the inbox
+// for the next follower, of this process or another). Call it before the
+// pool closes.
 func (s *Service) Close(ctx context.Context) error {
-	return s.writer.stop(ctx)
+	return errors.Join(s.inbox.stop(ctx), s.writer.stop(ctx), s.follower.stop(ctx))
 }
 
-// Stats returns the writer's counters (commits and events since start).
-func (s *Service) Stats() Stats { return s.writer.stats() }
+// Stats returns the writers' counters (commits and events since start)
+// and the follower's (folds and events folded).
+func (s *Service) Stats() Stats {
+	a, b := s.writer.stats(), s.inbox.stats()
+	return Stats{Commits: a.Commits + b.Commits, Events: a.Events + b.Events,
+		Folds: s.follower.folds.Load(), Folded: s.follower.folded.Load()}
+}
 
 // Record hands one event to the writer and returns once it is durable. It
 // is for callers outside the HTTP handlers (the bounce listener, tests).

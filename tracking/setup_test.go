@@ -96,7 +96,16 @@ func (b *bundle) get(t *testing.T, u, ua string) (*http.Response, string) {
 	return b.do(t, http.MethodGet, u, ua)
 }
 
+// do makes a request and, like a reader of the report a moment later,
+// waits until the clicks and opens answered so far are folded (settle).
 func (b *bundle) do(t *testing.T, method, u, ua string) (*http.Response, string) {
+	t.Helper()
+	defer b.settle(t)
+	return b.doNow(t, method, u, ua)
+}
+
+// doNow makes a request without waiting for the follower.
+func (b *bundle) doNow(t *testing.T, method, u, ua string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	require.NoError(t, err)
@@ -148,4 +157,14 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// settle waits until every click and open the service answered is folded
+// into events and the reports (Service.Settle, which polls with a
+// deadline: never a sleep).
+func (b *bundle) settle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, b.svc.Settle(ctx))
 }

@@ -34,6 +34,12 @@ type writer struct {
 	size    int
 	wait    time.Duration
 	timeout time.Duration // per batch: a database that does not answer fails it
+	// rec records a batch in one transaction (nil: record, everything in
+	// the events' own transaction; the click path's inbox sets its own).
+	rec func(ctx context.Context, evs []*Event) ([]Outcome, []error, error)
+	// committed, when set, is called after each batch that committed (it
+	// wakes the follower).
+	committed func()
 
 	// busy counts the loops recording a batch; idle wakes a gathering
 	// loop when it drops to zero.
@@ -195,9 +201,16 @@ func (w *writer) commit(batch []*request) (err error) {
 		cp := *r.ev // classification mutates; a retry starts from the original
 		evs[i] = &cp
 	}
-	outs, errsOut, err := w.record(ctx, evs)
+	rec := w.rec
+	if rec == nil {
+		rec = w.record
+	}
+	outs, errsOut, err := rec(ctx, evs)
 	if err != nil {
 		return err
+	}
+	if w.committed != nil {
+		w.committed()
 	}
 	for i, r := range batch {
 		r.out, r.err = outs[i], errsOut[i]
@@ -245,9 +258,11 @@ func (w *writer) record(ctx context.Context, evs []*Event) ([]Outcome, []error, 
 	return outs, errsOut, nil
 }
 
-// Stats are the writer's counters since start.
+// Stats are the writers' counters since start: their commits and the
+// events they stored, and the follower's folds and the events it folded.
 type Stats struct {
 	Commits, Events int64
+	Folds, Folded   int64
 }
 
 func (w *writer) stats() Stats {

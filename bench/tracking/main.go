@@ -28,6 +28,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -247,6 +249,10 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 	}
 	var dbs []benchdb.CPUTime
 	var apps []time.Duration
+	if hasInbox(ctx, pool) {
+		lag := startLagSampler(ctx, pool)
+		defer lag.finish()
+	}
 	res, err = clickWrk(ctx, srv.Base, pathFile, len(urls), cfg.threads, cfg.clients, cfg.duration, eventProgress(ctx, pool),
 		func() { dbs, apps = append(dbs, benchdb.SampleCPU(pgData)), append(apps, srv.CPU()) })
 	if err != nil {
@@ -257,16 +263,83 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 }
 
 // eventProgress reads how many event ids have been taken (the writer takes
-// them in the transaction that stores the events): it changes while events
-// are written and stops when they are.
+// them in the transaction that stores the events) and, on a schema with
+// event_inbox (migration 043), how many events wait there to be folded:
+// it changes while events are written or folded and stops when both are
+// done, so the CPU window includes the follower's catching up.
 func eventProgress(ctx context.Context, pool *pgxpool.Pool) func() int64 {
+	q := `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq`
+	if hasInbox(ctx, pool) {
+		q = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END * 1000000 + (SELECT count(*) FROM event_inbox) FROM events_id_seq`
+	}
 	return func() int64 {
 		var n int64
-		if err := pool.QueryRow(ctx, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq`).Scan(&n); err != nil {
+		if err := pool.QueryRow(ctx, q).Scan(&n); err != nil {
 			return -1
 		}
 		return n
 	}
+}
+
+// hasInbox says whether the measured binary's schema has event_inbox:
+// clicks answered before their derived state is written.
+func hasInbox(ctx context.Context, pool *pgxpool.Pool) bool {
+	var ok bool
+	return pool.QueryRow(ctx, `SELECT to_regclass('event_inbox') IS NOT NULL`).Scan(&ok) == nil && ok
+}
+
+// lagSampler samples, every 50 ms while the clicks run, the age of the
+// oldest answered click not yet folded into events and the reports (its
+// occurred_at is taken when the request arrives, just before its answer)
+// and how many wait: the settling time a report reader sees under load.
+type lagSampler struct {
+	mu      sync.Mutex
+	ages    []time.Duration
+	backlog int64
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func startLagSampler(ctx context.Context, pool *pgxpool.Pool) *lagSampler {
+	l := &lagSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+			}
+			var n int64
+			var age float64
+			if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0)::float8 FROM event_inbox`).Scan(&n, &age); err != nil {
+				continue
+			}
+			l.mu.Lock()
+			l.ages = append(l.ages, time.Duration(age*float64(time.Second)))
+			l.backlog = max(l.backlog, n)
+			l.mu.Unlock()
+		}
+	}()
+	return l
+}
+
+// finish stops sampling and prints the figures.
+func (l *lagSampler) finish() {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ages) == 0 {
+		return
+	}
+	ages := append([]time.Duration(nil), l.ages...)
+	sort.Slice(ages, func(i, j int) bool { return ages[i] < ages[j] })
+	fmt.Printf("settling under load (oldest unfolded click's age, %d samples every 50 ms): median %s, p99 %s, max %s; most clicks waiting %d\n",
+		len(ages), ages[len(ages)/2].Round(time.Millisecond), ages[len(ages)*99/100].Round(time.Millisecond),
+		ages[len(ages)-1].Round(time.Millisecond), l.backlog)
 }
 
 // quiesce waits until peykar's start-up periodic jobs have been enqueued
@@ -298,17 +371,24 @@ func quiesce(ctx context.Context, pool *pgxpool.Pool, within time.Duration) erro
 }
 
 // waitSettled waits until the campaign's rollup clicks equal its stored
-// click events (derived state caught up), for at most within, and says how
+// click events and no click waits in event_inbox (derived state caught up), for at most within, and says how
 // long it took.
 func waitSettled(ctx context.Context, pool *pgxpool.Pool, campaign int64, within time.Duration) (time.Duration, error) {
 	t0 := time.Now()
+	inbox := hasInbox(ctx, pool)
 	for {
-		var stored, rolled int64
+		var stored, rolled, waiting int64
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'click'),
 			(SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks')`, campaign).Scan(&stored, &rolled); err != nil {
 			return 0, err
 		}
-		if stored == rolled || time.Since(t0) > within {
+		if inbox {
+			// Answered but not yet folded into events: not settled.
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM event_inbox`).Scan(&waiting); err != nil {
+				return 0, err
+			}
+		}
+		if (stored == rolled && waiting == 0) || time.Since(t0) > within {
 			return time.Since(t0), nil
 		}
 		time.Sleep(20 * time.Millisecond)
