@@ -64,8 +64,9 @@ func (f *follower) nudge() {
 	}
 }
 
-func (f *follower) start() {
-	ctx, cancel := context.WithCancel(context.Background())
+func (f *follower) start(ctx context.Context) {
+	// The follower outlives the caller's context: stop ends it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f.cancel, f.done = cancel, make(chan struct{})
 	go f.run(ctx)
 }

@@ -156,7 +156,7 @@ func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
 func (s *Service) Start(ctx context.Context) error {
 	s.writer.start(s.cfg.Writers)
 	s.inbox.start(s.cfg.Writers)
-	s.follower.start()
+	s.follower.start(ctx)
 	return nil
 }
 
