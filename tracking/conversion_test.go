@@ -68,3 +68,41 @@ func TestRecordConversion(t *testing.T) {
 	require.Equal(t, 17.0, scalar[float64](t, b, `SELECT sum(value)::float8 FROM rollups WHERE campaign_id = $1 AND metric = 'revenue'`, long))
 	require.Equal(t, 49.5, scalar[float64](t, b, `SELECT value::float8 FROM events WHERE type = 'conversion' AND delivery_id = $1`, dShort))
 }
+
+// TestConversionSeesAClickNotYetFolded: a purchase recorded while the
+// contact's click still waits in the inbox (the follower held off by
+// another session holding its lock) is attributed to that click's
+// delivery, as it would be a moment later.
+func TestConversionSeesAClickNotYetFolded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	camp := b.campaign(t, `[]`, `{}`, "https://a.example/")
+	d, contact := b.delivery(t, camp, time.Now().Add(-time.Hour))
+
+	hold, err := b.pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer hold.Release()
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	defer func() {
+		_, err := hold.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('peykar/tracking/follower', 0))`)
+		require.NoError(t, err)
+	}()
+	res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM event_inbox WHERE delivery_id = $1`, d), "the click waits to be folded")
+
+	var txID int64
+	require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at) VALUES ($1, 'purchase', 20, now()) RETURNING id`,
+			contact).Scan(&txID); err != nil {
+			return err
+		}
+		return b.svc.Conversions().RecordConversion(ctx, tx, contact, txID, nil, 20, time.Now())
+	}))
+	var got *int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT delivery_id FROM transactions WHERE id = $1`, txID).Scan(&got))
+	require.NotNil(t, got, "attributed")
+	require.Equal(t, d, *got)
+}

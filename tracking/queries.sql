@@ -27,12 +27,26 @@ SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
 
 -- name: clicked_deliveries
 -- A conversion without a campaign: the contact's human-clicked deliveries, latest click first, with their settings (conversion window).
-SELECT d.id, c.settings, max(e.occurred_at) AS last
-FROM deliveries d
+-- Clicks still waiting in event_inbox count too, by their request's
+-- user-agent verdict (the follower's timing rules have not run yet): a
+-- purchase a moment after the click is attributed to it whether or not
+-- the follower has folded it.
+WITH clicks AS (
+    SELECT e.delivery_id, e.occurred_at
+    FROM deliveries d
+    JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
+    WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
+    UNION ALL
+    SELECT i.delivery_id, i.occurred_at
+    FROM deliveries d
+    JOIN event_inbox i ON i.delivery_id = d.id AND i.type = 'click' AND NOT i.machine AND i.occurred_at <= $2
+    WHERE d.contact_id = $1
+)
+SELECT k.delivery_id, c.settings, max(k.occurred_at) AS last
+FROM clicks k
+JOIN deliveries d ON d.id = k.delivery_id
 JOIN campaigns c ON c.id = d.campaign_id
-JOIN events e ON e.delivery_id = d.id AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
-WHERE d.contact_id = $1 AND d.first_click_at IS NOT NULL
-GROUP BY d.id, c.settings ORDER BY last DESC LIMIT 50;
+GROUP BY k.delivery_id, c.settings ORDER BY last DESC LIMIT 50;
 
 -- name: first_step_remaining
 -- Deliveries of the first step not yet settled (queued minus outcomes), from the rollups.
