@@ -58,21 +58,48 @@ type Signer struct {
 // macKey is a derived key with a pool of keyed HMAC states: keying HMAC
 // costs two hash blocks and some allocations, a reset one almost nothing.
 type macKey struct {
-	pool sync.Pool
+	pool sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC with the buffers a verification needs, pooled
+// together so verifying a token of ordinary length allocates nothing.
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	raw [64]byte // a decoded token: every kind but a personalised click fits
 }
 
 func newMacKey(key []byte) *macKey {
-	return &macKey{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+	return &macKey{pool: sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }}}
 }
 
-func (k *macKey) sum(msg []byte) []byte {
-	h := k.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(msg)
-	out := h.Sum(make([]byte, 0, sha256.Size))[:macLen]
-	k.pool.Put(h)
-	return out
+func (k *macKey) get() *macState   { return k.pool.Get().(*macState) }
+func (k *macKey) put(st *macState) { k.pool.Put(st) }
+
+// sum appends msg's truncated MAC to dst.
+func (k *macKey) sum(dst, msg []byte) []byte {
+	st := k.get()
+	dst = append(dst, st.mac(msg)...)
+	k.put(st)
+	return dst
 }
+
+// equal reports whether sig is msg's MAC, in constant time.
+func (k *macKey) equal(sig, msg []byte) bool {
+	st := k.get()
+	ok := st.equal(sig, msg)
+	k.put(st)
+	return ok
+}
+
+// mac is msg's truncated MAC, in st's buffer.
+func (st *macState) mac(msg []byte) []byte {
+	st.h.Reset()
+	st.h.Write(msg)
+	return st.h.Sum(st.sum[:0])[:macLen]
+}
+
+func (st *macState) equal(sig, msg []byte) bool { return hmac.Equal(sig, st.mac(msg)) }
 
 // NewSigner returns a Signer over k. The keys are not used directly: a
 // tracking-specific key is derived from each, so tokens never share a MAC
@@ -114,7 +141,7 @@ func (s *Signer) sign(t Token) []byte {
 	if t.Kind == KindPreferencesForm {
 		b = binary.AppendUvarint(b, uint64(t.Expires))
 	}
-	return append(b, s.current.sum(b)...)
+	return s.current.sum(b, b)
 }
 
 // Encode returns t signed, as a URL-safe base64 string.
@@ -128,11 +155,13 @@ func (s *Signer) Verify(token string) (Token, error) {
 	if len(token) > maxTokenLen || !base64URL(token) {
 		return Token{}, ErrBadToken
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	st := s.current.get()
+	defer s.current.put(st)
+	raw, err := base64.RawURLEncoding.AppendDecode(st.raw[:0], []byte(token))
 	if err != nil {
 		return Token{}, ErrBadToken
 	}
-	return s.verifyRaw(raw)
+	return s.verifyRaw(raw, st)
 }
 
 // base64URL reports whether every byte of s is in the URL-safe base64
@@ -148,12 +177,18 @@ func base64URL(s string) bool {
 	return true
 }
 
-func (s *Signer) verifyRaw(raw []byte) (Token, error) {
+// verifyRaw checks a decoded token; st, when not nil, is a state of the
+// current key to check it with.
+func (s *Signer) verifyRaw(raw []byte, st *macState) (Token, error) {
 	if len(raw) < 2+macLen {
 		return Token{}, ErrBadToken
 	}
 	body, sig := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
-	if !hmac.Equal(sig, s.current.sum(body)) && (s.previous == nil || !hmac.Equal(sig, s.previous.sum(body))) {
+	if st == nil {
+		st = s.current.get()
+		defer s.current.put(st)
+	}
+	if !st.equal(sig, body) && (s.previous == nil || !s.previous.equal(sig, body)) {
 		return Token{}, ErrBadToken
 	}
 	t, ok := parseBody(body)
@@ -279,7 +314,7 @@ func (s *Signer) ParseBounceAddress(addr string) (int64, error) {
 	if err != nil {
 		return 0, ErrBadToken
 	}
-	t, err := s.verifyRaw(raw)
+	t, err := s.verifyRaw(raw, nil)
 	if err != nil || t.Kind != KindBounce {
 		return 0, ErrBadToken
 	}

@@ -128,3 +128,42 @@ func FuzzVerifyToken(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyAllocatesNothing: verifying a click or open token (and
+// refusing a forged one) allocates nothing, so the click path's cost does
+// not grow with garbage collection.
+func TestVerifyAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops pooled states on purpose")
+	}
+	s := NewSigner(Keys{Current: []byte("current-secret"), Previous: []byte("previous-secret")})
+	click := s.Encode(Token{Kind: KindClick, DeliveryID: 123456789, LinkIdx: 7})
+	open := s.Encode(Token{Kind: KindOpen, DeliveryID: 123456789})
+	forged := click[:len(click)-2] + "AA"
+	old := NewSigner(Keys{Current: []byte("previous-secret")}).Encode(Token{Kind: KindClick, DeliveryID: 5, LinkIdx: 1})
+	for _, tok := range []string{click, open, forged, old} {
+		_, _ = s.Verify(tok) // fill the pool
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, tok := range []string{click, open, old} {
+			if _, err := s.Verify(tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Verify(forged); err == nil {
+			t.Fatal("a forged token verified")
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+func BenchmarkVerifyClick(b *testing.B) {
+	s := NewSigner(Keys{Current: []byte("current-secret")})
+	tok := s.Encode(Token{Kind: KindClick, DeliveryID: 123456789, LinkIdx: 7})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,6 +29,13 @@ func TestSecurityHeaders(t *testing.T) {
 		ok := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 		e.GET("/t/*", ok)
 		e.GET("/tx", ok)
+		e.GET("/t/add", func(c echo.Context) error {
+			// Adding to or changing a header the middleware set changes
+			// this response only (its values are made in one piece).
+			c.Response().Header().Add("Content-Security-Policy", "added")
+			c.Response().Header()["Referrer-Policy"][0] = "changed"
+			return c.NoContent(http.StatusNoContent)
+		})
 		e.GET("/own", func(c echo.Context) error {
 			c.Response().Header().Set("Content-Security-Policy", "own")
 			return c.NoContent(http.StatusNoContent)
@@ -37,6 +44,9 @@ func TestSecurityHeaders(t *testing.T) {
 			"/t/c/abc": {"tracking", "no-referrer"}, "/t/special/x": {"tracking", "no-referrer"},
 			"/tx": {"default", "same-origin"}, "/missing": {"default", "same-origin"}, "/own": {"own", "same-origin"},
 		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t/add", nil))
+		require.Equal(t, []string{"tracking", "added"}, rec.Header().Values("Content-Security-Policy"))
 		for path, want := range cases {
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"crypto/rand"
 	"log/slog"
+	"net/http"
 	"strings"
+	"time"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,9 +20,15 @@ const DefaultBodyLimit = "2M"
 // log, the body limit and the Prometheus request metrics, registered on
 // reg. The tracking load test serves its endpoints through it too, so its
 // numbers include what production pays per request.
+//
+// The public tracking routes (under /t/: clicks, opens, unsubscribes,
+// the preference centre) come thousands a second, so the stack does the
+// least it can for them: their request id is made only for an answer of
+// 500 or more (the only ones that are logged), and nothing of the access
+// line is computed for the others.
 func Middleware(logger *slog.Logger, reg prometheus.Registerer) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
-		middleware.RequestID(),
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Skipper: isTracking, Generator: newRequestID}),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 				logger.ErrorContext(c.Request().Context(), "panic in handler", slog.Any("error", err), slog.String("stack", string(stack)))
@@ -32,43 +40,85 @@ func Middleware(logger *slog.Logger, reg prometheus.Registerer) []echo.Middlewar
 			Limit:   DefaultBodyLimit,
 			Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/import") },
 		}),
-		echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-			Namespace: "peykar",
-			Subsystem: "http",
-			// Unknown paths are labelled by route, not by the path asked
-			// for, so scanners cannot blow up the label set.
-			DoNotUseRequestPathFor404: true,
-			Registerer:                reg,
-			Skipper:                   func(c echo.Context) bool { return c.Path() == "/metrics" },
-		}),
+		requestMetrics(reg),
 	}
 }
 
+// isTracking reports whether c's route is a public tracking route.
+func isTracking(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/t/") }
+
+// accessLog writes one line per request (method, redacted URI, status,
+// latency, client address, request id) at INFO, ERROR for 500 and more.
+// An error returned by the handler is answered here by the error handler,
+// so the line has the status the client got. Health checks and metrics
+// scrapes are not logged. Tracking hits are counted in /metrics; a line
+// each would cost CPU at thousands a second, and their URLs carry tokens
+// (an unsubscribe token in a log lets its reader unsubscribe someone): only
+// their failures are logged, by route.
 func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true, LogError: true,
-		HandleError: true,
-		Skipper:     func(c echo.Context) bool { return c.Path() == "/healthz" || c.Path() == "/metrics" },
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			uri := RedactURI(c, v.URI)
-			if strings.HasPrefix(c.Path(), "/t/") {
-				// Tracking hits are counted in /metrics; a line each would
-				// cost CPU at thousands a second, and their URLs carry tokens
-				// (an unsubscribe token in a log lets its reader unsubscribe
-				// someone): log only failures, by route.
-				if v.Status < 500 {
-					return nil
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			route := c.Path()
+			if route == "/healthz" || route == "/metrics" {
+				return next(c)
+			}
+			tracking := strings.HasPrefix(route, "/t/")
+			if tracking {
+				// A failure the handler answers itself carries the id
+				// its log line names.
+				c.Response().Before(func() {
+					if c.Response().Status >= http.StatusInternalServerError {
+						requestID(c)
+					}
+				})
+			}
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				if tracking {
+					requestID(c) // before the error handler, which logs it
 				}
-				uri = c.Path()
+				c.Error(err)
+			}
+			status := c.Response().Status
+			if tracking && status < http.StatusInternalServerError {
+				return err
+			}
+			latency := time.Since(start)
+			req := c.Request()
+			uri := route
+			if !tracking {
+				uri = RedactURI(c, req.RequestURI)
 			}
 			level := slog.LevelInfo
-			if v.Status >= 500 {
+			if status >= http.StatusInternalServerError {
 				level = slog.LevelError
 			}
-			logger.LogAttrs(c.Request().Context(), level, "http",
-				slog.String("method", v.Method), slog.String("uri", uri), slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP), slog.String("request_id", v.RequestID))
-			return nil
-		},
-	})
+			logger.LogAttrs(req.Context(), level, "http",
+				slog.String("method", req.Method), slog.String("uri", uri), slog.Int("status", status),
+				slog.Duration("latency", latency), slog.String("ip", c.RealIP()), slog.String("request_id", requestID(c)))
+			// The error is already answered; the error handler ignores it
+			// when it reaches it again (the response is committed).
+			return err
+		}
+	}
 }
+
+// requestID is the request's id: the one the client or a proxy sent, else
+// the one the response carries, else a new one, set on the response (which
+// shows it when it is not yet written).
+func requestID(c echo.Context) string {
+	if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
+		return id
+	}
+	h := c.Response().Header()
+	if id := h.Get(echo.HeaderXRequestID); id != "" {
+		return id
+	}
+	id := newRequestID()
+	h.Set(echo.HeaderXRequestID, id)
+	return id
+}
+
+// newRequestID is a new random request id (26 characters, 130 bits).
+func newRequestID() string { return rand.Text() }
