@@ -85,13 +85,12 @@ func TestConversionSeesAClickNotYetFolded(t *testing.T) {
 	defer hold.Release()
 	_, err = hold.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('peykar/tracking/follower', 0))`)
 	require.NoError(t, err)
-	defer func() {
-		_, err := hold.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('peykar/tracking/follower', 0))`)
-		require.NoError(t, err)
-	}()
 	res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM event_inbox WHERE delivery_id = $1`, d), "the click waits to be folded")
+	lag, err := b.svc.InboxLag(ctx)
+	require.NoError(t, err)
+	require.Positive(t, lag, "the waiting click shows as the reports' lag")
 
 	var txID int64
 	require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
@@ -105,4 +104,11 @@ func TestConversionSeesAClickNotYetFolded(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT delivery_id FROM transactions WHERE id = $1`, txID).Scan(&got))
 	require.NotNil(t, got, "attributed")
 	require.Equal(t, d, *got)
+
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	b.settle(t)
+	lag, err = b.svc.InboxLag(ctx)
+	require.NoError(t, err)
+	require.Zero(t, lag, "nothing waits once folded")
 }

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -164,4 +165,19 @@ func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now t
 		return fmt.Errorf("read campaigns: %w", err)
 	}
 	return nil
+}
+
+// InboxLag is how long the oldest click or open waiting in event_inbox
+// has waited, by the database's clock (0 when none waits): what a report
+// may lack at most right now. Every process sees the same inbox.
+func (s *Service) InboxLag(ctx context.Context) (time.Duration, error) {
+	var secs *float64
+	err := s.cfg.Pool.QueryRow(ctx, query("inbox_oldest")).Scan(&secs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("inbox lag: %w", err)
+	}
+	return time.Duration(max(*secs, 0) * float64(time.Second)), nil
 }

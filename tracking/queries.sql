@@ -282,3 +282,7 @@ SELECT EXISTS (SELECT 1 FROM event_inbox WHERE id <= $1);
 UPDATE event_inbox SET ip = NULL, user_agent = ''
 WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1)
   AND (ip IS NOT NULL OR user_agent <> '');
+
+-- name: inbox_oldest
+-- How long the oldest click or open waiting to be folded has waited (null: none).
+SELECT extract(epoch FROM now() - occurred_at)::float8 FROM event_inbox ORDER BY id LIMIT 1;

@@ -110,7 +110,8 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 	code, body = get(t, m.URL()+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	for _, want := range []string{`peykar_http_requests_total{code="200"`, `url="/healthz"`, "go_goroutines", "process_resident_memory_bytes",
-		"peykar_db_pool_max_connections", "peykar_db_pool_acquire_wait_seconds_total"} {
+		"peykar_db_pool_max_connections", "peykar_db_pool_acquire_wait_seconds_total",
+		"peykar_tracking_events_total 0", "peykar_tracking_folded_total 0", "peykar_tracking_inbox_oldest_seconds 0"} {
 		require.True(t, strings.Contains(body, want), "metrics lack %s", want)
 	}
 	require.False(t, strings.Contains(body, "/no/such/route"), "unknown paths are not labels")

@@ -31,6 +31,7 @@ func (m *Main) startTracking(ctx context.Context) error {
 	}
 	m.tracking = svc
 	m.closers = append(m.closers, svc.Close)
+	m.registerTrackingMetrics()
 	if m.Config.BounceAddr != "" {
 		domain := m.Config.BounceDomain
 		if domain == "" {
