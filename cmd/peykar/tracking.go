@@ -31,7 +31,7 @@ func (m *Main) startTracking(ctx context.Context) error {
 	}
 	m.tracking = svc
 	m.closers = append(m.closers, svc.Close)
-	m.registerTrackingMetrics()
+	m.registerTrackingMetrics(ctx)
 	if m.Config.BounceAddr != "" {
 		domain := m.Config.BounceDomain
 		if domain == "" {

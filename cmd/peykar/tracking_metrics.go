@@ -13,7 +13,9 @@ import (
 // commits, the follower's folds, and how far the reports lag the clicks
 // and opens answered (the oldest one waiting in the inbox): the sign that
 // clicks arrive faster than the follower folds them (docs/tracking.md).
-func (m *Main) registerTrackingMetrics() {
+func (m *Main) registerTrackingMetrics(ctx context.Context) {
+	// A scrape outlives the start-up context; each reads with its own timeout.
+	ctx = context.WithoutCancel(ctx)
 	for _, c := range []struct {
 		name, help string
 		pick       func(tracking.Stats) int64
@@ -34,7 +36,7 @@ func (m *Main) registerTrackingMetrics() {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peykar_tracking_inbox_oldest_seconds",
 		Help: "How long the oldest click or open waiting to be folded into the reports has waited (0: none waits; -1: the database did not answer)."},
 		func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			lag, err := m.tracking.InboxLag(ctx)
 			if err != nil {
