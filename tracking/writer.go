@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/internal/pgerr"
 )
 
 // request is one event waiting for its batch to commit.
@@ -159,7 +161,7 @@ func (w *writer) loop() {
 // (ErrUnavailable) and the next batch tries again.
 func (w *writer) flush(batch []*request) {
 	err := w.commit(batch)
-	for attempt := 0; err != nil && retryable(err) && attempt < 3; attempt++ {
+	for attempt := 0; err != nil && pgerr.Retryable(err) && attempt < 3; attempt++ {
 		err = w.commit(batch)
 	}
 	switch {
@@ -269,12 +271,6 @@ func (w *writer) stats() Stats {
 	w.statsMu.Lock()
 	defer w.statsMu.Unlock()
 	return Stats{Commits: w.commits, Events: w.events}
-}
-
-// retryable: deadlocks and serialization failures.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
 // dataError: the database refused the data (a constraint, a type, a
