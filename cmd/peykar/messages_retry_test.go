@@ -22,54 +22,10 @@ import (
 // counted as sent once.
 func TestMessageRetriedAtOnceAfterAFailedAttempt(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	m := testMain(t, "PEYKAR_RESCUE_AFTER", "1h")
-	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
-	tpl := createTemplate(t, m, admin, map[string]any{"name": "reset", "subject": "Reset {{ .Data.code }}",
-		"html": `<p>Code {{ .Data.code }}</p>`})
-	failFirstRecording(t, m, "P0001")
-
-	code, body, _ := postMessage(t, m, marketer, "reset-1", map[string]any{"template_id": tpl,
-		"to": "someone@example.com", "data": map[string]any{"code": "4711"}})
-	require.Equal(t, http.StatusAccepted, code, body)
-	id := messageID(t, body)
-
-	var status string
-	require.Eventually(t, func() bool {
-		require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, id).Scan(&status))
-		return status != "queued"
-	}, 2*time.Minute, 50*time.Millisecond, "the retry sends the message without waiting for its claim to be stale")
-	require.Equal(t, "sent", status)
-
-	var failed int64
-	require.NoError(t, m.pool.QueryRow(ctx, `SELECT last_value FROM fail_once`).Scan(&failed))
-	require.GreaterOrEqual(t, failed, int64(2), "the first recording failed, a later one went through")
-	var attempts, emails, sent int
-	require.NoError(t, m.pool.QueryRow(ctx, `SELECT d.attempts FROM messages g JOIN deliveries d ON d.id = g.delivery_id
-		WHERE g.id = $1`, id).Scan(&attempts))
-	require.Equal(t, 2, attempts, "claimed by the failed attempt, then by its retry")
-	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_messages WHERE subject = 'Reset 4711'`).Scan(&emails))
-	require.Equal(t, 2, emails, "the failed attempt's email, then the retry's")
-	require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals r
-		JOIN messages g ON g.campaign_id = r.campaign_id WHERE g.id = $1 AND r.metric = 'sent'`, id).Scan(&sent))
-	require.Equal(t, 1, sent, "counted once")
-}
-
-// failFirstRecording makes the database refuse the first recording of a
-// message's outcome with the error code given. nextval is not rolled back
-// with the failing transaction, so only the first recording fails.
-func failFirstRecording(t *testing.T, m *Main, code string) {
-	t.Helper()
-	_, err := m.pool.Exec(context.Background(), `CREATE SEQUENCE fail_once;
-		CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF NEW.status <> 'queued' AND nextval('fail_once') = 1 THEN
-				RAISE EXCEPTION 'injected: the outcome cannot be recorded' USING ERRCODE = '`+code+`';
-			END IF;
-			RETURN NEW;
-		END $$;
-		CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION fail_once();`)
-	require.NoError(t, err)
+	got := sendWithFirstRecordingFailing(t, "P0001", "PEYKAR_RESCUE_AFTER", "1h")
+	require.Equal(t, 2, got.attempts, "claimed by the failed attempt, then by its retry")
+	require.Equal(t, 2, got.emails, "the failed attempt's email, then the retry's")
+	require.Equal(t, 1, got.sent, "counted once")
 }
 
 // TestMessageOutcomeRecordedAgainAfterADeadlock: the database rolls the
@@ -79,30 +35,62 @@ func failFirstRecording(t *testing.T, m *Main, code string) {
 // attempt, the message sent.
 func TestMessageOutcomeRecordedAgainAfterADeadlock(t *testing.T) {
 	t.Parallel()
+	got := sendWithFirstRecordingFailing(t, "40001")
+	require.Equal(t, 1, got.attempts, "recorded again within the attempt")
+	require.Equal(t, 1, got.emails, "sent once")
+	require.Equal(t, 1, got.sent, "counted once")
+}
+
+// recordingFailure is what became of a message whose first outcome
+// recording failed: its delivery's attempts, the emails the catch-all
+// caught and the sends its campaign counted.
+type recordingFailure struct {
+	attempts, emails, sent int
+}
+
+// sendWithFirstRecordingFailing starts peykar (settings kv), makes the
+// database refuse the first recording of a message's outcome with the
+// error code given (a trigger; nextval is not rolled back with the
+// failing transaction, so only the first recording fails), sends one
+// message through the API and waits until it leaves queued, which it must
+// do as sent.
+func sendWithFirstRecordingFailing(t *testing.T, code string, kv ...string) recordingFailure {
+	t.Helper()
 	ctx := context.Background()
-	m := testMain(t)
+	m := testMain(t, kv...)
 	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
 	tpl := createTemplate(t, m, admin, map[string]any{"name": "reset", "subject": "Reset {{ .Data.code }}",
 		"html": `<p>Code {{ .Data.code }}</p>`})
-	failFirstRecording(t, m, "40001")
+	_, err := m.pool.Exec(ctx, `CREATE SEQUENCE fail_once;
+		CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.status <> 'queued' AND nextval('fail_once') = 1 THEN
+				RAISE EXCEPTION 'injected: the outcome cannot be recorded' USING ERRCODE = '`+code+`';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION fail_once();`)
+	require.NoError(t, err)
 
-	code, body, _ := postMessage(t, m, marketer, "reset-2", map[string]any{"template_id": tpl,
-		"to": "someone@example.com", "data": map[string]any{"code": "4712"}})
-	require.Equal(t, http.StatusAccepted, code, body)
+	status, body, _ := postMessage(t, m, marketer, "reset-1", map[string]any{"template_id": tpl,
+		"to": "someone@example.com", "data": map[string]any{"code": "4711"}})
+	require.Equal(t, http.StatusAccepted, status, body)
 	id := messageID(t, body)
-	var status string
+	var state string
 	require.Eventually(t, func() bool {
-		require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, id).Scan(&status))
-		return status != "queued"
-	}, 2*time.Minute, 50*time.Millisecond)
-	require.Equal(t, "sent", status)
+		require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, id).Scan(&state))
+		return state != "queued"
+	}, 2*time.Minute, 50*time.Millisecond, "the message is sent without waiting for a claim to be stale")
+	require.Equal(t, "sent", state)
+
 	var failed int64
-	var attempts, emails int
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT last_value FROM fail_once`).Scan(&failed))
 	require.GreaterOrEqual(t, failed, int64(2), "the first recording failed, a later one went through")
+	var got recordingFailure
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT d.attempts FROM messages g JOIN deliveries d ON d.id = g.delivery_id
-		WHERE g.id = $1`, id).Scan(&attempts))
-	require.Equal(t, 1, attempts, "recorded again within the attempt")
-	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_messages WHERE subject = 'Reset 4712'`).Scan(&emails))
-	require.Equal(t, 1, emails, "sent once")
+		WHERE g.id = $1`, id).Scan(&got.attempts))
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_messages WHERE subject = 'Reset 4711'`).Scan(&got.emails))
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals r
+		JOIN messages g ON g.campaign_id = r.campaign_id WHERE g.id = $1 AND r.metric = 'sent'`, id).Scan(&got.sent))
+	return got
 }
