@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,10 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-
-	"github.com/peykar/peykar/internal/httpapi"
 )
 
 // TestClientGoneIsNotAnError closes a request's connection while its
@@ -24,11 +20,7 @@ import (
 // still there) is still a logged 500.
 func TestClientGoneIsNotAnError(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	e := echo.New()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
+	e, logs := loggedEcho()
 	entered := make(chan struct{})
 	e.GET("/slow", func(c echo.Context) error {
 		close(entered)

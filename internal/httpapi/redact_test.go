@@ -19,6 +19,17 @@ import (
 )
 
 // syncBuffer is a log destination the server's goroutines may share.
+// loggedEcho is an Echo server with the production middleware stack and
+// error handler, logging as text into the returned buffer.
+func loggedEcho() (*echo.Echo, *syncBuffer) {
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	e := echo.New()
+	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
+	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
+	return e, logs
+}
+
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -43,11 +54,7 @@ const setupSecret = "setup_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
 // stack and reads the access log lines they produce.
 func TestAccessLogRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	e := echo.New()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
+	e, logs := loggedEcho()
 	ok := func(c echo.Context) error { return c.String(http.StatusOK, "ok") }
 	e.GET("/admin/setup", ok)
 	e.GET("/admin/setup/:token", ok)

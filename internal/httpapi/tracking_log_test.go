@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,11 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/internal/errs"
-	"github.com/peykar/peykar/internal/httpapi"
 )
 
 // TestTrackingRoutesLogFailuresOnly serves tracking routes and an API
@@ -27,11 +24,7 @@ import (
 // whatever its status.
 func TestTrackingRoutesLogFailuresOnly(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	e := echo.New()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
-	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
+	e, logs := loggedEcho()
 	e.GET("/t/c/:token", func(c echo.Context) error {
 		switch c.Param("token") {
 		case "ok-token":
