@@ -222,6 +222,7 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 		res = clickGo(srv.Base[len("http://"):], urls, cfg.clients, cfg.duration, pgData)
 		res.cpu, res.appCPU = benchdb.SampleCPU(pgData).Sub(c0), srv.CPU()-p0
 		res.genCPU = res.cpu.Self
+		res.walBytes = -1
 		return res, clickResult{}, nil
 	}
 	if gen != "wrk" {
@@ -253,13 +254,38 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 		lag := startLagSampler(ctx, pool)
 		defer lag.finish()
 	}
+	var lsns []string
 	res, err = clickWrk(ctx, srv.Base, pathFile, len(urls), cfg.threads, cfg.clients, cfg.duration, eventProgress(ctx, pool),
-		func() { dbs, apps = append(dbs, benchdb.SampleCPU(pgData)), append(apps, srv.CPU()) })
+		func() {
+			dbs, apps = append(dbs, benchdb.SampleCPU(pgData)), append(apps, srv.CPU())
+			lsns = append(lsns, walPosition(ctx, pool))
+		})
 	if err != nil {
 		return res, ceil, err
 	}
 	res.cpu, res.appCPU = dbs[1].Sub(dbs[0]), apps[1]-apps[0]
+	res.walBytes = walBetween(ctx, pool, lsns[0], lsns[1])
 	return res, ceil, nil
+}
+
+// walPosition is where PostgreSQL inserts its next WAL record ("" when it
+// cannot say).
+func walPosition(ctx context.Context, pool *pgxpool.Pool) string {
+	var lsn string
+	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&lsn); err != nil {
+		return ""
+	}
+	return lsn
+}
+
+// walBetween is how many WAL bytes lie between two positions (-1 when
+// either is unknown).
+func walBetween(ctx context.Context, pool *pgxpool.Pool, from, to string) int64 {
+	var n int64
+	if from == "" || to == "" || pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, to, from).Scan(&n) != nil {
+		return -1
+	}
+	return n
 }
 
 // eventProgress reads how many event ids have been taken (the writer takes
@@ -416,6 +442,9 @@ func report(res, ceil clickResult, gen string, rss float64) {
 			res.appCPU.Seconds(), res.cpu.DB.Seconds(), gen, res.genCPU.Seconds(), per(total, res.found),
 			per(res.appCPU, res.found), per(res.cpu.DB, res.found), gen, per(res.genCPU, res.found), per(res.appCPU+res.cpu.DB, res.found),
 			runtime.NumCPU(), float64(runtime.NumCPU())*float64(res.found)/total.Seconds())
+	}
+	if res.found > 0 && res.walBytes >= 0 {
+		fmt.Printf("wal: %d MB while clicking (the CPU window) = %d bytes per click\n", res.walBytes>>20, res.walBytes/res.found)
 	}
 	fmt.Printf("peykar peak RSS %.0f MB\n", rss)
 }
