@@ -296,7 +296,10 @@ func walBetween(ctx context.Context, pool *pgxpool.Pool, from, to string) int64 
 func eventProgress(ctx context.Context, pool *pgxpool.Pool) func() int64 {
 	q := `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq`
 	if hasInbox(ctx, pool) {
-		q = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END * 1000000 + (SELECT count(*) FROM event_inbox) FROM events_id_seq`
+		// The inbox's id span, not count(*): a count scans the queue
+		// table (its dead rows too) on every poll and was measured at
+		// 10–15 µs of PostgreSQL CPU per click, charged to the binary.
+		q = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END * 1000000 + ` + inboxSpan + ` FROM events_id_seq`
 	}
 	return func() int64 {
 		var n int64
@@ -307,6 +310,11 @@ func eventProgress(ctx context.Context, pool *pgxpool.Pool) func() int64 {
 	}
 }
 
+// inboxSpan is how many event ids event_inbox spans (0 when empty), read
+// from the ends of its primary key: an upper bound of the clicks waiting
+// that costs two index probes, where count(*) would scan the table.
+const inboxSpan = `coalesce((SELECT max(id) FROM event_inbox) - (SELECT min(id) FROM event_inbox) + 1, 0)`
+
 // hasInbox says whether the measured binary's schema has event_inbox:
 // clicks answered before their derived state is written.
 func hasInbox(ctx context.Context, pool *pgxpool.Pool) bool {
@@ -316,8 +324,10 @@ func hasInbox(ctx context.Context, pool *pgxpool.Pool) bool {
 
 // lagSampler samples, every 50 ms while the clicks run, the age of the
 // oldest answered click not yet folded into events and the reports (its
-// occurred_at is taken when the request arrives, just before its answer)
-// and how many wait: the settling time a report reader sees under load.
+// occurred_at is taken when the request arrives, just before its answer;
+// the oldest by id, within a group commit of the oldest by time) and how
+// many wait at most (the id span): the settling time a report reader sees
+// under load. Both are index probes, so sampling costs next to nothing.
 type lagSampler struct {
 	mu      sync.Mutex
 	ages    []time.Duration
@@ -340,7 +350,8 @@ func startLagSampler(ctx context.Context, pool *pgxpool.Pool) *lagSampler {
 			}
 			var n int64
 			var age float64
-			if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0)::float8 FROM event_inbox`).Scan(&n, &age); err != nil {
+			if err := pool.QueryRow(ctx, `SELECT `+inboxSpan+`, coalesce((SELECT extract(epoch FROM clock_timestamp() - occurred_at)
+				FROM event_inbox ORDER BY id LIMIT 1), 0)::float8`).Scan(&n, &age); err != nil {
 				continue
 			}
 			l.mu.Lock()
@@ -363,7 +374,7 @@ func (l *lagSampler) finish() {
 	}
 	ages := append([]time.Duration(nil), l.ages...)
 	sort.Slice(ages, func(i, j int) bool { return ages[i] < ages[j] })
-	fmt.Printf("settling under load (oldest unfolded click's age, %d samples every 50 ms): median %s, p99 %s, max %s; most clicks waiting %d\n",
+	fmt.Printf("settling under load (oldest unfolded click's age, %d samples every 50 ms): median %s, p99 %s, max %s; most clicks waiting (id span) %d\n",
 		len(ages), ages[len(ages)/2].Round(time.Millisecond), ages[len(ages)*99/100].Round(time.Millisecond),
 		ages[len(ages)-1].Round(time.Millisecond), l.backlog)
 }
