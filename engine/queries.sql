@@ -29,11 +29,8 @@ SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_i
 -- The follow-ups a campaign's rules scheduled that have not run yet, in
 -- deliveries: timer checks (rule_timer jobs, per rule) and sends waiting
 -- out a rule's delay (send jobs that name their rule and step). River's
--- driver owns river_job; the engine only reads back the args it wrote.
--- River's GIN index on args leaves these two kinds out (migration 045:
--- their delivery ids made it the largest WAL writer per message), so the
--- jobs are found by state, through River's fetch index: only jobs still
--- waiting are read.
+-- driver owns river_job; the engine only reads back the args it wrote. The
+-- containment test uses River's GIN index on args.
 SELECT kind, coalesce(args->>'rule', ''), coalesce(args->>'step', ''),
 	coalesce(sum(jsonb_array_length(args->'delivery_ids')), 0)::bigint
 FROM river_job
