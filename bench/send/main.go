@@ -228,6 +228,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	printTableStats(os.Stdout, tables0, tables1, got)
 	benchdb.PrintStatements(ctx, pool, os.Stdout)
+	benchdb.PrintWALRecords(ctx, pool, os.Stdout, wal0, got)
 	if cfg.profile != "" {
 		if err := <-profiled; err != nil {
 			return err

@@ -163,6 +163,9 @@ func settings() map[string]string {
 	}
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		s["shared_preload_libraries"] = "pg_stat_statements"
+		// Planning is CPU the statement's execution time leaves out: a
+		// statement over arrays replanned at every call costs more there.
+		s["pg_stat_statements.track_planning"] = "on"
 	}
 	if os.Getenv("BENCH_PG_DURABLE") == "1" { // PostgreSQL's defaults: fsync, synchronous_commit, full_page_writes on
 		delete(s, "fsync")
@@ -182,19 +185,57 @@ func PrintStatements(ctx context.Context, pool *pgxpool.Pool, w io.Writer) {
 		fmt.Fprintln(w, "pg_stat_statements:", err)
 		return
 	}
-	rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`)
+	rows, err := pool.Query(ctx, `SELECT calls, plans, round(total_exec_time)::bigint, round(total_plan_time)::bigint, wal_bytes::bigint,
+		rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 15`)
 	if err != nil {
 		fmt.Fprintln(w, "pg_stat_statements:", err)
 		return
 	}
 	defer rows.Close()
-	fmt.Fprintln(w, " calls total_ms    rows  statement")
+	fmt.Fprintln(w, " calls  plans exec_ms plan_ms   wal_kB    rows  statement")
 	for rows.Next() {
-		var calls, ms, n int64
+		var calls, plans, ms, plan, wal, n int64
 		var q string
-		if err := rows.Scan(&calls, &ms, &n, &q); err == nil {
-			fmt.Fprintf(w, "%6d %8d %7d  %s\n", calls, ms, n, q)
+		if err := rows.Scan(&calls, &plans, &ms, &plan, &wal, &n, &q); err == nil {
+			fmt.Fprintf(w, "%6d %6d %7d %7d %8d %7d  %s\n", calls, plans, ms, plan, wal/1024, n, q)
+		}
+	}
+}
+
+// PrintWALRecords prints the WAL written from lsn to now by resource
+// manager, record type and relation (pg_walinspect), the largest first, when
+// BENCH_PG_STATEMENTS=1: which writes a message's WAL bytes are.
+func PrintWALRecords(ctx context.Context, pool *pgxpool.Pool, w io.Writer, lsn string, msgs int64) {
+	if os.Getenv("BENCH_PG_STATEMENTS") != "1" {
+		return
+	}
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_walinspect"); err != nil {
+		fmt.Fprintln(w, "pg_walinspect:", err)
+		return
+	}
+	// Each record by its type and the relation of its first block
+	// (block_ref "blkref #0: rel spc/db/relfilenode …"), so a row write is
+	// told apart by table and index.
+	rows, err := pool.Query(ctx, `WITH r AS (
+			SELECT resource_manager || '/' || record_type AS kind, record_length + fpi_length AS size,
+				(regexp_match(block_ref, 'blkref #0: rel \d+/\d+/(\d+)'))[1]::oid AS node
+			FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_lsn()))
+		SELECT r.kind || coalesce(' ' || c.relname, ''), count(*), sum(r.size)::bigint
+		FROM r LEFT JOIN pg_class c ON c.relfilenode = r.node AND r.node <> 0
+		GROUP BY 1 ORDER BY 3 DESC LIMIT 24`, lsn)
+	if err != nil {
+		fmt.Fprintln(w, "pg_walinspect:", err)
+		return
+	}
+	defer rows.Close()
+	per := float64(max(msgs, 1))
+	fmt.Fprintln(w, " WAL records per message   bytes per message  record type and relation")
+	for rows.Next() {
+		var kind string
+		var n, size int64
+		if err := rows.Scan(&kind, &n, &size); err == nil {
+			fmt.Fprintf(w, " %23.2f %19.0f  %s\n", float64(n)/per, float64(size)/per, kind)
 		}
 	}
 }
