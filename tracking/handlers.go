@@ -31,9 +31,9 @@ func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 // pixel is a transparent 1×1 GIF.
 var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-func (s *Service) event(c echo.Context, typ string, t Token) *Event {
+func (s *Service) event(c echo.Context, typ string, t Token) Event {
 	r := c.Request()
-	ev := &Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
+	ev := Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
 	if ip, err := netip.ParseAddr(c.RealIP()); err == nil {
 		ev.IP = ip.Unmap()
 	}
@@ -86,7 +86,8 @@ func (s *Service) open(c echo.Context) error {
 	if !ok {
 		return c.Blob(http.StatusNotFound, "image/gif", pixel)
 	}
-	_, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeOpen, t))
+	ev := s.event(c, TypeOpen, t)
+	_, err := s.inbox.submit(c.Request().Context(), &ev)
 	return c.Blob(status(err), "image/gif", pixel)
 }
 
@@ -106,7 +107,8 @@ func (s *Service) click(c echo.Context) error {
 	if !ok {
 		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
 	}
-	out, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeClick, t))
+	ev := s.event(c, TypeClick, t)
+	out, err := s.inbox.submit(c.Request().Context(), &ev)
 	switch {
 	case err == nil:
 		return c.Redirect(http.StatusFound, s.destination(out.UTM, out.URL))
@@ -185,7 +187,7 @@ func (s *Service) unsubscribe(c echo.Context) error {
 		err = s.unsubscribeTopics(ctx, u, src)
 	}
 	if err == nil {
-		_, err = s.writer.submit(ctx, ev)
+		_, err = s.writer.submit(ctx, &ev)
 	}
 	if err == nil && !ev.TopicsOnly {
 		err = s.recordEmailUnsubscribe(ctx, u, src)
@@ -209,7 +211,8 @@ func (s *Service) honeypot(c echo.Context) error {
 	if !ok {
 		return c.HTML(http.StatusNotFound, "")
 	}
-	_, err := s.writer.submit(c.Request().Context(), s.event(c, TypeHoneypot, t))
+	ev := s.event(c, TypeHoneypot, t)
+	_, err := s.writer.submit(c.Request().Context(), &ev)
 	return c.HTML(status(err), "")
 }
 
