@@ -13,12 +13,19 @@ import (
 	"github.com/peykar/peykar/campaigns/topics"
 )
 
+// The open pixel's and the click's routes: by far the most frequent
+// requests (HotRoutes).
+const (
+	openRoute  = "/t/o/:file"
+	clickRoute = "/t/c/:token"
+)
+
 // Routes registers the public tracking endpoints on public (/t/...) and the
 // bounce webhook on api (/webhooks/bounce).
 func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 	if public != nil {
-		public.GET("/t/o/:file", s.open)
-		public.GET("/t/c/:token", s.click)
+		public.GET(openRoute, s.open)
+		public.GET(clickRoute, s.click)
 		public.GET("/t/u/:token", s.unsubscribePage)
 		public.POST("/t/u/:token", s.unsubscribe)
 		public.GET("/t/h/:token", s.honeypot)
@@ -26,6 +33,31 @@ func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 	if api != nil {
 		api.POST("/webhooks/bounce", s.bounceWebhook)
 	}
+}
+
+// HotRoutes registers the open pixel and the click alone on e, each
+// handler wrapped by wrap once, for a server that answers these two apart
+// from the rest (IsHot says which requests): cmd/peykar composes its
+// middleware chain into wrap (httpapi.Compose), which Echo would otherwise
+// compose anew for every request. Routes registers them as well, so the
+// full route table still answers them alike.
+func (s *Service) HotRoutes(e *echo.Echo, wrap func(echo.HandlerFunc) echo.HandlerFunc) {
+	e.GET(openRoute, wrap(s.open))
+	e.GET(clickRoute, wrap(s.click))
+}
+
+// IsHot reports whether r is for a route HotRoutes registers: a GET of
+// /t/c/ or /t/o/ and one non-empty path segment, the path as Echo's router
+// reads it (the raw path when the URL has one).
+func IsHot(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	p := echo.GetPath(r)
+	if len(p) < len("/t/c/x") || !strings.HasPrefix(p, "/t/") || (p[3] != 'c' && p[3] != 'o') || p[4] != '/' {
+		return false
+	}
+	return strings.IndexByte(p[5:], '/') < 0
 }
 
 // pixel is a transparent 1×1 GIF.
