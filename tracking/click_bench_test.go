@@ -18,7 +18,8 @@ import (
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
-// BenchmarkClickInbox is a click through peykar's middleware, the click
+// BenchmarkClickInbox is a click through peykar's middleware (composed
+// once, as cmd/peykar serves the click), the click
 // handler and the inbox's group commit to a real PostgreSQL, from many
 // goroutines at once (as many connections would), without the network:
 // the Go side of a click. cpu-ns/op is this process's CPU per click
@@ -41,11 +42,11 @@ func BenchmarkClickInbox(b *testing.B) {
 	e := echo.New()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(logger)
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(httpapi.Middleware(logger, prometheus.NewRegistry())...)
-	e.Use(httpapi.SecurityHeaders(httpapi.SecurityConfig{
+	mws := append(httpapi.Middleware(logger, prometheus.NewRegistry()), httpapi.SecurityHeaders(httpapi.SecurityConfig{
 		Rules: []httpapi.HeaderRule{{Prefix: "/t", Headers: httpapi.Headers{CSP: "default-src 'none'", Referrer: "no-referrer"}}},
 	}))
-	svc.Routes(e, nil)
+	// As cmd/peykar serves clicks: the chain composed once (HotRoutes).
+	svc.HotRoutes(e, func(h echo.HandlerFunc) echo.HandlerFunc { return httpapi.Compose(h, mws...) })
 
 	const deliveries, links = 20000, 3
 	var campaign, first int64

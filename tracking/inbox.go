@@ -131,7 +131,7 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 			continue
 		}
 		o.UTM = c.utm
-		s.metas.Add(ev.DeliveryID, deliveryMeta{campaignID: o.CampaignID, step: o.Step, utm: o.UTM})
+		s.remember(ev.DeliveryID, deliveryMeta{campaignID: o.CampaignID, step: o.Step, utm: o.UTM})
 		if ev.Type != TypeClick {
 			continue
 		}
