@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
@@ -9,13 +11,15 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/campaigns/messages"
 	"github.com/peykar/peykar/internal/baseservice"
 )
 
-// SweepArgs is the periodic safety net that finds deliveries no send job
-// will ever pick up again (their job was discarded after exhausting its
-// attempts, cancelled, or cleaned away) and gives them a new job, so that
-// no recipient of a running campaign is silently skipped.
+// SweepArgs is the periodic safety net that finds deliveries no send or
+// message job will ever pick up again (their job was discarded after
+// exhausting its attempts, cancelled, or cleaned away) and gives them a new
+// job, so that no recipient of a running campaign and no transactional
+// message is silently skipped.
 type SweepArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -50,6 +54,28 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 		if n > 0 {
 			w.Logger.WarnContext(ctx, "re-enqueued orphaned deliveries", slog.Int("deliveries", n), slog.Int("campaigns", len(byCampaign)))
 		}
+		// Transactional messages the same way: a message job discarded
+		// after its last attempt (a database error each time, say) would
+		// otherwise leave its message queued for good.
+		orphans, err := deliveries.RequeueOrphanedMessages(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if len(orphans) == 0 {
+			return nil
+		}
+		params := make([]river.InsertManyParams, len(orphans))
+		for i, raw := range orphans {
+			var a messages.SendArgs
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return fmt.Errorf("sweep messages: job arguments %s: %w", raw, err)
+			}
+			params[i] = river.InsertManyParams{Args: a}
+		}
+		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("sweep messages: enqueue: %w", err)
+		}
+		w.Logger.WarnContext(ctx, "re-enqueued orphaned messages", slog.Int("messages", len(orphans)))
 		return nil
 	})
 }

@@ -65,3 +65,25 @@ func TestCheckNotCurrent(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, migrations.Check(ctx, pool), migrations.ErrNotCurrent)
 }
+
+// TestEventInboxDownKeepsWaitingEvents: migration 043's down step refuses
+// while clicks and opens wait in event_inbox (they were answered as
+// recorded), and goes through once the follower has emptied it.
+func TestEventInboxDownKeepsWaitingEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO event_inbox (id, delivery_id, type, machine, occurred_at) VALUES (1, 1, 'click', false, now())`)
+	require.NoError(t, err)
+	err = migrations.MigrateTo(ctx, pool, slog.New(slog.DiscardHandler), 42)
+	require.ErrorContains(t, err, "event_inbox holds 1 clicks and opens not yet folded")
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM event_inbox`).Scan(&n))
+	require.Equal(t, 1, n, "the waiting click is kept")
+
+	_, err = pool.Exec(ctx, `DELETE FROM event_inbox`)
+	require.NoError(t, err)
+	require.NoError(t, migrations.MigrateTo(ctx, pool, slog.New(slog.DiscardHandler), 42))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename = 'event_inbox'`).Scan(&n))
+	require.Zero(t, n, "dropped once empty")
+}

@@ -124,6 +124,17 @@ func (b *budget) Write(p []byte) (int, error) {
 	return b.out.Write(p)
 }
 
+// WriteString is Write for a string, without copying it to a []byte.
+func (b *budget) WriteString(s string) (int, error) {
+	if err := b.alive(); err != nil {
+		return 0, err
+	}
+	if b.out.Len()+len(s) > b.max {
+		return 0, b.over
+	}
+	return b.out.WriteString(s)
+}
+
 // loop counts one iteration of a loop whose body costs weight steps.
 func (b *budget) loop(weight int) error {
 	if err := b.alive(); err != nil {

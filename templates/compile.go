@@ -33,6 +33,10 @@ type Compiled struct {
 	htmlEdits []edit
 	links     []compiledLink
 	public    []Link
+	// fastSubject, fastHTML and fastText render the parts without
+	// text/template when they are simple enough (see fastpath.go); nil:
+	// text/template renders that part.
+	fastSubject, fastHTML, fastText []fastOp
 }
 
 type compiledLink struct {
@@ -124,6 +128,11 @@ func compile(t Template) (*Compiled, error) {
 	if err := c.validateCompiled(v); err != nil {
 		return nil, err
 	}
+	// validateCompiled executed the HTML, so html/template has escaped its
+	// tree: the fast path reads the escapers it chose.
+	c.fastSubject = fastOps(c.subject.Tree, false)
+	c.fastHTML = fastOps(c.html.Tree, true)
+	c.fastText = fastOps(c.text.Tree, false)
 	return c, nil
 }
 

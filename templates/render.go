@@ -50,7 +50,7 @@ func (c *Compiled) render(ctx context.Context, d Data, tr Tracker) (r *Rendered,
 	}()
 	r = new(Rendered)
 
-	if err := v.exec(c.subject, buf, MaxSubjectOutput, errSubject); err != nil {
+	if err := v.run(c.subject, c.fastSubject, buf, MaxSubjectOutput, errSubject); err != nil {
 		return nil, spent, c.partError("subject", err)
 	}
 	if bytes.ContainsAny(buf.Bytes(), "\r\n") {
@@ -58,12 +58,12 @@ func (c *Compiled) render(ctx context.Context, d Data, tr Tracker) (r *Rendered,
 	}
 	r.Subject = string(bytes.TrimSpace(buf.Bytes()))
 
-	if err := v.exec(c.html, buf, MaxOutput, errOutput); err != nil {
+	if err := v.run(c.html, c.fastHTML, buf, MaxOutput, errOutput); err != nil {
 		return nil, spent, c.partError("html", err)
 	}
 	r.HTML = buf.String()
 
-	if err := v.exec(c.text, buf, MaxOutput, errOutput); err != nil {
+	if err := v.run(c.text, c.fastText, buf, MaxOutput, errOutput); err != nil {
 		return nil, spent, c.partError("text", err)
 	}
 	text := buf.Bytes()
@@ -81,6 +81,20 @@ type sampleRenderKey struct{}
 // executor is a parsed text/template or html/template.
 type executor interface {
 	Execute(w io.Writer, data any) error
+}
+
+// run renders one part into out: on the fast path when the part has one
+// (and this is not the sample render of the pre-send checks), otherwise,
+// or when the fast path gives up, with text/template.
+func (v *view) run(t executor, ops []fastOp, out *bytes.Buffer, max int, over *budgetError) error {
+	if ops != nil && !v.validating {
+		out.Reset()
+		v.budget.part(out, max, over)
+		if v.fast(ops) {
+			return nil
+		}
+	}
+	return v.exec(t, out, max, over)
 }
 
 // exec renders one part into out, under a fresh budget for the part.

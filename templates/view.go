@@ -34,6 +34,9 @@ type view struct {
 	// budget counts this render's spending and is the writer it renders
 	// into.
 	budget budget
+	// esc holds a value being escaped on the fast path (see fastpath.go);
+	// kept across renders by the pool.
+	esc []byte
 }
 
 // PreferencesTracker is a Tracker that also makes the recipient's
@@ -61,8 +64,8 @@ func (v *view) String() string { return "[message data]" }
 // reset prepares a pooled view for a message rendered under ctx, keeping
 // its clicks buffer.
 func (v *view) reset(ctx context.Context, d Data, c *Compiled, tr Tracker) {
-	clicks := v.clicks[:0]
-	*v = view{Contact: d.Contact, Campaign: d.Campaign, Data: d.Data, c: c, tr: tr, clicks: clicks}
+	clicks, esc := v.clicks[:0], v.esc[:0]
+	*v = view{Contact: d.Contact, Campaign: d.Campaign, Data: d.Data, c: c, tr: tr, clicks: clicks, esc: esc}
 	v.budget.begin(ctx)
 	for range c.links {
 		v.clicks = append(v.clicks, "")
@@ -71,8 +74,8 @@ func (v *view) reset(ctx context.Context, d Data, c *Compiled, tr Tracker) {
 
 // clear drops the references a pooled view holds, keeping its buffer.
 func (v *view) clear() {
-	clicks := v.clicks[:0]
-	*v = view{clicks: clicks}
+	clicks, esc := v.clicks[:0], v.esc[:0]
+	*v = view{clicks: clicks, esc: esc}
 }
 
 var viewPool = sync.Pool{New: func() any { return new(view) }}
@@ -224,7 +227,10 @@ func extrasFunc(v *view) htmltemplate.HTML {
 // html/template does for a URL action: normalised (bytes outside RFC 3986's
 // unreserved and reserved sets, and quotes and parentheses, are
 // percent-encoded; valid escapes are kept), then "&" and "+" as entities.
-func writeURLAttr(b *strings.Builder, s string) {
+func writeURLAttr[W interface {
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}](b W, s string) {
 	const hex = "0123456789abcdef"
 	last := 0
 	for i := 0; i < len(s); i++ {
@@ -237,20 +243,20 @@ func writeURLAttr(b *strings.Builder, s string) {
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			continue
 		}
-		b.WriteString(s[last:i])
+		_, _ = b.WriteString(s[last:i])
 		switch c {
 		case '&':
-			b.WriteString("&amp;")
+			_, _ = b.WriteString("&amp;")
 		case '+':
-			b.WriteString("&#43;")
+			_, _ = b.WriteString("&#43;")
 		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+			_ = b.WriteByte('%')
+			_ = b.WriteByte(hex[c>>4])
+			_ = b.WriteByte(hex[c&15])
 		}
 		last = i + 1
 	}
-	b.WriteString(s[last:])
+	_, _ = b.WriteString(s[last:])
 }
 
 func isHex(c byte) bool {

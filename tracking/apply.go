@@ -22,6 +22,10 @@ type delivery struct {
 	convertedAt               *time.Time
 	links                     map[int]*linkState // clicks so far, by link
 	dirty                     bool
+	// As loaded, for people_fold.go: what its person's row aggregates,
+	// and whether it was bounced.
+	origPeople  peopleState
+	origBounced bool
 }
 
 // linkState is what is known of one delivery's clicks on one link.
@@ -198,6 +202,7 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 				return err
 			}
 			d.links = map[int]*linkState{}
+			d.origPeople, d.origBounced = peopleOf(d), d.bouncedAt != nil
 			st.dels[d.id] = d
 		}
 		return rows.Err()

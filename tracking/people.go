@@ -150,14 +150,3 @@ func peopleArrays(ps []person) (camps, conts []int64) {
 	}
 	return camps, conts
 }
-
-// dirtyPeople lists the people of the batch's changed deliveries.
-func (st *batchState) dirtyPeople() []person {
-	var ps []person
-	for _, d := range st.dels {
-		if d.dirty {
-			ps = append(ps, person{d.campaignID, d.contactID})
-		}
-	}
-	return ps
-}

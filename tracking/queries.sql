@@ -286,3 +286,23 @@ WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1)
 -- name: inbox_oldest
 -- How long the oldest click or open waiting to be folded has waited (null: none).
 SELECT extract(epoch FROM now() - occurred_at)::float8 FROM event_inbox ORDER BY id LIMIT 1;
+
+-- name: people_lock_state
+-- A batch's people rows locked in key order (as people_lock) with the
+-- state the batch's upward changes are joined with (people_fold.go).
+SELECT campaign_id, contact_id, opened, clicked, unsubscribed, complained, converted FROM campaign_people
+    WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+    ORDER BY campaign_id, contact_id FOR NO KEY UPDATE;
+
+-- name: people_set_tracked
+-- The new state of people rows locked by people_lock_state (only those
+-- that change; each once). The GROUP BY (over distinct keys: it changes
+-- nothing) makes the planner expect few rows and probe the key per row:
+-- joined to the bare unnest it hashed the whole table (measured: a scan of
+-- 100,000 rows for 1,350 updates).
+UPDATE campaign_people p SET opened = u.o, clicked = u.cl, unsubscribed = u.un, complained = u.cm, converted = u.cv
+FROM (SELECT c, ct, max(o) AS o, max(cl) AS cl, bool_or(un) AS un, bool_or(cm) AS cm, bool_or(cv) AS cv
+    FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bool[], $6::bool[], $7::bool[])
+        AS x(c, ct, o, cl, un, cm, cv)
+    GROUP BY c, ct) u
+WHERE p.campaign_id = u.c AND p.contact_id = u.ct;

@@ -37,11 +37,22 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 		}
 	}
 	queueDeliveries(b, st)
-	people := st.dirtyPeople()
-	queuePeopleUpsertLock(b, people)
+	// The people rows are locked and read with the statements above (one
+	// round trip), so the people whose deliveries only went up are brought
+	// up to date from the batch (people_fold.go).
+	people := st.planPeople()
+	if len(people.all) > 0 {
+		people.queueLockState(b)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, fmt.Errorf("write events and deliveries, lock people: %w", err)
+		}
+		b = &pgx.Batch{}
+	}
+	at := latest(evs, errsOut, a.now)
+	people.queueRows(b, at)
 	queueContacts(b, st)
 	queueRollups(b, st)
-	queuePeopleRefresh(b, people, latest(evs, errsOut, a.now))
+	people.queueCounters(b, at)
 	if len(st.jobs) == 0 {
 		return b, nil
 	}

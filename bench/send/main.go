@@ -61,7 +61,7 @@ func main() {
 	flag.Float64Var(&cfg.holdout, "holdout", 0, "keep this share of the audience out of the campaign (settings.holdout)")
 	flag.StringVar(&cfg.cap, "cap", "", "a frequency cap across all campaigns, MAX/PER such as 2/24h (settings.frequency_cap with scope all)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve during the send to this file (PEYKAR_PPROF)")
-	flag.StringVar(&cfg.bin, "bin", "", "run this prebuilt peykar binary (default: build ./cmd/peykar from this checkout); its migrations must match this checkout's")
+	flag.StringVar(&cfg.bin, "bin", "", "run this prebuilt peykar binary (default: build ./cmd/peykar from this checkout); it migrates the database itself, so a binary of another commit runs on its own schema")
 	flag.Parse()
 	if *sink {
 		check(benchsink.Serve())
@@ -79,7 +79,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	cluster, err := benchdb.OpenCluster(ctx, 4)
+	cluster, err := benchdb.OpenClusterFor(ctx, 4, cfg.bin)
 	if err != nil {
 		return err
 	}

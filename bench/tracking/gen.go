@@ -24,6 +24,7 @@ type clickResult struct {
 	cpu                benchdb.CPUTime // this process and PostgreSQL while clicking
 	appCPU             time.Duration   // the server's CPU while clicking (peykar or the ceiling server)
 	genCPU             time.Duration   // the load generator's CPU while clicking
+	walBytes           int64           // WAL PostgreSQL wrote while clicking (-1: not measured)
 }
 
 func (r clickResult) rate() float64 { return float64(r.found) / max(r.elapsed.Seconds(), 1e-9) }

@@ -96,6 +96,26 @@ WHERE d.id = dead.delivery_id AND c.id = d.campaign_id AND c.status IN ('running
 	AND d.status IN ('queued', 'sending') AND (d.claimed_by IS NULL OR d.claimed_by = dead.job_id)
 RETURNING d.campaign_id, d.id;
 
+-- name: requeue_orphaned_messages
+-- requeue_orphaned for transactional messages: the deliveries of message
+-- and message-batch jobs that ended without recording them (discarded
+-- after their last attempt, or cancelled), with each one's job arguments
+-- (a message job's own, or its element of the batch's) for the caller to
+-- enqueue a fresh message job each. Their campaigns always run.
+WITH dead AS (
+	SELECT j.id AS job_id, m.args
+	FROM river_job j
+	CROSS JOIN LATERAL jsonb_array_elements(
+		CASE WHEN j.kind = 'message' THEN jsonb_build_array(j.args) ELSE j.args->'messages' END) AS m(args)
+	WHERE j.kind IN ('message', 'message_batch') AND j.state IN ('discarded', 'cancelled')
+		AND j.finalized_at > now() - interval '8 days'
+)
+UPDATE deliveries d SET status = 'queued', claimed_by = 0
+FROM dead
+WHERE d.id = (dead.args->>'delivery_id')::bigint
+	AND d.status IN ('queued', 'sending') AND (d.claimed_by IS NULL OR d.claimed_by = dead.job_id)
+RETURNING dead.args;
+
 -- name: set_tracked
 -- The tracking writer's batch: each changed row's status and firsts, as
 -- the writer computed them under its row locks (one statement over arrays).

@@ -234,6 +234,22 @@ func RequeueOrphaned(ctx context.Context, db DBTX) (map[int64][]int64, int, erro
 	return byCampaign, n, nil
 }
 
+// RequeueOrphanedMessages is RequeueOrphaned for the deliveries of
+// transactional message jobs: it queues them again and returns each one's
+// job arguments (messages.SendArgs as JSON), for the caller to enqueue a
+// fresh message job each in the same transaction.
+func RequeueOrphanedMessages(ctx context.Context, db DBTX) ([][]byte, error) {
+	rows, err := db.Query(ctx, queries.Get("requeue_orphaned_messages"))
+	if err != nil {
+		return nil, fmt.Errorf("sweep messages: %w", err)
+	}
+	args, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("sweep messages: %w", err)
+	}
+	return args, nil
+}
+
 // CreateOne inserts one delivery of a campaign's step to a contact in
 // round (a transactional message's id; blast campaigns use round 0 through
 // Create) and returns its id and whether this call created it: a repeat

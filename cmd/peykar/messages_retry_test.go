@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/internal/auth"
 )
 
@@ -93,4 +94,85 @@ func sendWithFirstRecordingFailing(t *testing.T, code string, kv ...string) reco
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals r
 		JOIN messages g ON g.campaign_id = r.campaign_id WHERE g.id = $1 AND r.metric = 'sent'`, id).Scan(&got.sent))
 	return got
+}
+
+// TestSweepResendsADiscardedMessage: a message job that ends without
+// recording its message (here: the database refuses every recording, and
+// the job is then marked discarded as if it had run out of attempts)
+// leaves the message queued with no job to send it. The periodic sweep
+// must hand it to a fresh job, which sends it once the database accepts
+// the outcome again; a second sweep finds nothing more to do.
+func TestSweepResendsADiscardedMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testMain(t, "PEYKAR_RESCUE_AFTER", "1h")
+	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
+	tpl := createTemplate(t, m, admin, map[string]any{"name": "receipt", "subject": "Receipt {{ .Data.order }}",
+		"html": `<p>Order {{ .Data.order }}</p>`})
+	_, err := m.pool.Exec(ctx, `CREATE TABLE refuse_recording (on_ boolean);
+		INSERT INTO refuse_recording VALUES (true);
+		CREATE FUNCTION refuse_recording() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.status <> 'queued' AND EXISTS (SELECT 1 FROM refuse_recording) THEN
+				RAISE EXCEPTION 'injected: the outcome cannot be recorded';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_recording BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_recording();`)
+	require.NoError(t, err)
+
+	status, body, _ := postMessage(t, m, marketer, "receipt-1", map[string]any{"template_id": tpl,
+		"to": "buyer@example.com", "data": map[string]any{"order": "A-17"}})
+	require.Equal(t, http.StatusAccepted, status, body)
+	id := messageID(t, body)
+	var deliveryID int64
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT delivery_id FROM messages WHERE id = $1`, id).Scan(&deliveryID))
+
+	// Its job, waiting for a retry after a failed attempt, runs out of
+	// attempts (River would discard it after the last one).
+	require.Eventually(t, func() bool {
+		tag, err := m.pool.Exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
+			WHERE kind IN ('message', 'message_batch') AND state = 'retryable'
+				AND (args @> jsonb_build_object('delivery_id', $1::bigint)
+					OR args->'messages' @> jsonb_build_array(jsonb_build_object('delivery_id', $1::bigint)))`,
+			deliveryID)
+		require.NoError(t, err)
+		return tag.RowsAffected() == 1
+	}, 2*time.Minute, 50*time.Millisecond, "a failed attempt leaves the job retryable")
+	var delivery string
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE id = $1`, deliveryID).Scan(&delivery))
+	require.Equal(t, "queued", delivery, "the failed attempt released its claim")
+
+	_, err = m.pool.Exec(ctx, `DELETE FROM refuse_recording`)
+	require.NoError(t, err)
+	sweep := func() {
+		t.Helper()
+		res, err := m.river.Insert(ctx, engine.SweepArgs{}, nil)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			var state string
+			require.NoError(t, m.pool.QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, res.Job.ID).Scan(&state))
+			return state == "completed"
+		}, 2*time.Minute, 50*time.Millisecond, "the sweep completes")
+	}
+	sweep()
+	var state string
+	require.Eventually(t, func() bool {
+		require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, id).Scan(&state))
+		return state != "queued"
+	}, 2*time.Minute, 50*time.Millisecond, "the sweep's job sends the message")
+	require.Equal(t, "sent", state)
+
+	// A second sweep finds nothing: no new job, and the message was
+	// emailed by the sweep's job alone (every earlier attempt's email was
+	// refused its recording, so it counts the attempts that reached SMTP).
+	sweep()
+	var waiting int
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('message', 'message_batch')
+		AND state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&waiting))
+	require.Zero(t, waiting, "no job left to send it again")
+	var sent int
+	require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals r
+		JOIN messages g ON g.campaign_id = r.campaign_id WHERE g.id = $1 AND r.metric = 'sent'`, id).Scan(&sent))
+	require.Equal(t, 1, sent, "counted once")
 }

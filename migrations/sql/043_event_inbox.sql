@@ -34,4 +34,18 @@ CREATE TABLE event_inbox (
 
 ---- create above / drop below ----
 
+-- Clicks and opens still waiting here were answered as recorded: dropping
+-- them would lose them. Going back refuses until the follower has folded
+-- them (a peykar of this version running: the inbox empties within
+-- seconds, peykar_tracking_inbox_oldest_seconds shows 0).
+DO $$
+DECLARE
+    waiting bigint;
+BEGIN
+    SELECT count(*) INTO waiting FROM event_inbox;
+    IF waiting > 0 THEN
+        RAISE EXCEPTION 'event_inbox holds % clicks and opens not yet folded into events', waiting
+            USING HINT = 'run peykar at this version until the inbox is empty (peykar_tracking_inbox_oldest_seconds is 0), then migrate down';
+    END IF;
+END $$;
 DROP TABLE event_inbox;

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -42,6 +43,35 @@ type Cluster struct {
 
 // OpenCluster is Open that also says where the embedded cluster lives.
 func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
+	return openCluster(ctx, maxConns, func(ctx context.Context, pool *pgxpool.Pool, _ string) error {
+		return migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
+	})
+}
+
+// OpenClusterFor is OpenCluster with the database migrated by the peykar
+// binary bin (`peykar migrate`) rather than by this checkout: a binary
+// built from another commit then runs on its own schema, so before/after
+// pairs work across a migration. bin "" is OpenCluster.
+func OpenClusterFor(ctx context.Context, maxConns int32, bin string) (*Cluster, error) {
+	if bin == "" {
+		return OpenCluster(ctx, maxConns)
+	}
+	return openCluster(ctx, maxConns, func(ctx context.Context, _ *pgxpool.Pool, dsn string) error {
+		dir, err := os.MkdirTemp("", "pkmigrate")
+		if err != nil {
+			return err
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		cmd := exec.CommandContext(ctx, bin, "migrate")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "PEYKAR_DATA_DIR="+dir, "PEYKAR_LOG_LEVEL=warn")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s migrate: %w: %s", bin, err, out)
+		}
+		return nil
+	})
+}
+
+func openCluster(ctx context.Context, maxConns int32, migrate func(ctx context.Context, pool *pgxpool.Pool, dsn string) error) (*Cluster, error) {
 	dsn := os.Getenv("DATABASE_URL")
 	cleanup := func() {}
 	dataDir := ""
@@ -58,7 +88,7 @@ func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
 		if err != nil {
 			return nil, err
 		}
-		cleanup = func() { _ = srv.ForceStop(context.Background()); _ = os.RemoveAll(dir) }
+		cleanup = func() { _ = srv.ForceStop(context.WithoutCancel(ctx)); _ = os.RemoveAll(dir) }
 		dataDir = filepath.Join(srv.Dir(), "data")
 		conn, err := pgx.Connect(ctx, srv.DSN("postgres"))
 		if err != nil {
@@ -84,7 +114,7 @@ func OpenCluster(ctx context.Context, maxConns int32) (*Cluster, error) {
 		cleanup()
 		return nil, err
 	}
-	if err := migrations.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
+	if err := migrate(ctx, pool, dsn); err != nil {
 		pool.Close()
 		cleanup()
 		return nil, fmt.Errorf("migrate: %w", err)
