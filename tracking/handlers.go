@@ -13,12 +13,19 @@ import (
 	"github.com/peykar/peykar/campaigns/topics"
 )
 
+// The open pixel's and the click's routes: by far the most frequent
+// requests (HotRoutes).
+const (
+	openRoute  = "/t/o/:file"
+	clickRoute = "/t/c/:token"
+)
+
 // Routes registers the public tracking endpoints on public (/t/...) and the
 // bounce webhook on api (/webhooks/bounce).
 func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 	if public != nil {
-		public.GET("/t/o/:file", s.open)
-		public.GET("/t/c/:token", s.click)
+		public.GET(openRoute, s.open)
+		public.GET(clickRoute, s.click)
 		public.GET("/t/u/:token", s.unsubscribePage)
 		public.POST("/t/u/:token", s.unsubscribe)
 		public.GET("/t/h/:token", s.honeypot)
@@ -28,12 +35,37 @@ func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 	}
 }
 
+// HotRoutes registers the open pixel and the click alone on e, each
+// handler wrapped by wrap once, for a server that answers these two apart
+// from the rest (IsHot says which requests): cmd/peykar composes its
+// middleware chain into wrap (httpapi.Compose), which Echo would otherwise
+// compose anew for every request. Routes registers them as well, so the
+// full route table still answers them alike.
+func (s *Service) HotRoutes(e *echo.Echo, wrap func(echo.HandlerFunc) echo.HandlerFunc) {
+	e.GET(openRoute, wrap(s.open))
+	e.GET(clickRoute, wrap(s.click))
+}
+
+// IsHot reports whether r is for a route HotRoutes registers: a GET of
+// /t/c/ or /t/o/ and one non-empty path segment, the path as Echo's router
+// reads it (the raw path when the URL has one).
+func IsHot(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	p := echo.GetPath(r)
+	if len(p) < len("/t/c/x") || !strings.HasPrefix(p, "/t/") || (p[3] != 'c' && p[3] != 'o') || p[4] != '/' {
+		return false
+	}
+	return strings.IndexByte(p[5:], '/') < 0
+}
+
 // pixel is a transparent 1×1 GIF.
 var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-func (s *Service) event(c echo.Context, typ string, t Token) *Event {
+func (s *Service) event(c echo.Context, typ string, t Token) Event {
 	r := c.Request()
-	ev := &Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
+	ev := Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
 	if ip, err := netip.ParseAddr(c.RealIP()); err == nil {
 		ev.IP = ip.Unmap()
 	}
@@ -86,7 +118,8 @@ func (s *Service) open(c echo.Context) error {
 	if !ok {
 		return c.Blob(http.StatusNotFound, "image/gif", pixel)
 	}
-	_, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeOpen, t))
+	ev := s.event(c, TypeOpen, t)
+	_, err := s.inbox.submit(c.Request().Context(), &ev)
 	return c.Blob(status(err), "image/gif", pixel)
 }
 
@@ -106,7 +139,8 @@ func (s *Service) click(c echo.Context) error {
 	if !ok {
 		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
 	}
-	out, err := s.inbox.submit(c.Request().Context(), s.event(c, TypeClick, t))
+	ev := s.event(c, TypeClick, t)
+	out, err := s.inbox.submit(c.Request().Context(), &ev)
 	switch {
 	case err == nil:
 		return c.Redirect(http.StatusFound, s.destination(out.UTM, out.URL))
@@ -185,7 +219,7 @@ func (s *Service) unsubscribe(c echo.Context) error {
 		err = s.unsubscribeTopics(ctx, u, src)
 	}
 	if err == nil {
-		_, err = s.writer.submit(ctx, ev)
+		_, err = s.writer.submit(ctx, &ev)
 	}
 	if err == nil && !ev.TopicsOnly {
 		err = s.recordEmailUnsubscribe(ctx, u, src)
@@ -209,7 +243,8 @@ func (s *Service) honeypot(c echo.Context) error {
 	if !ok {
 		return c.HTML(http.StatusNotFound, "")
 	}
-	_, err := s.writer.submit(c.Request().Context(), s.event(c, TypeHoneypot, t))
+	ev := s.event(c, TypeHoneypot, t)
+	_, err := s.writer.submit(c.Request().Context(), &ev)
 	return c.HTML(status(err), "")
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Clicks and opens take the short path (issue 22): their request's group
@@ -38,13 +39,15 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 	outs := make([]Outcome, len(evs))
 	errsOut := make([]error, len(evs))
 	n := len(evs)
+	// The arrays' elements are pgtype values read through pointers
+	// (ptrArray): no allocation per event and element to encode them.
 	var (
-		dels                         = make([]int64, n)
-		types, urls, reasons, agents = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		ips                          = make([]string, n)
-		links                        = make([]*int32, n)
-		machine                      = make([]bool, n)
-		at                           = make([]time.Time, n)
+		dels                         = make(ptrArray[pgtype.Int8], n)
+		types, urls, reasons, agents = make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n)
+		ips                          = make(ptrArray[pgtype.Text], n)
+		links                        = make(ptrArray[pgtype.Int4], n) // NULL for opens
+		machine                      = make(ptrArray[pgtype.Bool], n)
+		at                           = make(ptrArray[pgtype.Timestamptz], n)
 	)
 	for i, ev := range evs {
 		ua := ev.UserAgent
@@ -52,14 +55,16 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 			ua = ua[:maxUserAgent]
 		}
 		if ev.Type == TypeClick {
-			v := int32(ev.LinkIdx)
-			links[i] = &v
+			links[i] = pgtype.Int4{Int32: int32(ev.LinkIdx), Valid: true}
 		}
+		ip := ""
 		if ev.IP.IsValid() {
-			ips[i] = ev.IP.String()
+			ip = ev.IP.String()
 		}
-		dels[i], types[i], urls[i], reasons[i], agents[i] = ev.DeliveryID, ev.Type, cleanText(ev.URL), cleanText(ev.Reason), cleanText(ua)
-		machine[i], at[i] = ev.Machine, ev.At
+		dels[i] = pgtype.Int8{Int64: ev.DeliveryID, Valid: true}
+		types[i], urls[i], reasons[i], agents[i], ips[i] = text(ev.Type), text(cleanText(ev.URL)), text(cleanText(ev.Reason)), text(cleanText(ua)), text(ip)
+		machine[i] = pgtype.Bool{Bool: ev.Machine, Valid: true}
+		at[i] = pgtype.Timestamptz{Time: ev.At, Valid: true}
 	}
 
 	conn, err := s.cfg.Pool.Acquire(ctx)
@@ -126,7 +131,7 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 			continue
 		}
 		o.UTM = c.utm
-		s.metas.Add(ev.DeliveryID, deliveryMeta{campaignID: o.CampaignID, step: o.Step, utm: o.UTM})
+		s.remember(ev.DeliveryID, deliveryMeta{campaignID: o.CampaignID, step: o.Step, utm: o.UTM})
 		if ev.Type != TypeClick {
 			continue
 		}
@@ -148,6 +153,10 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 	}
 	return outs, errsOut, nil
 }
+
+// text is s as a non-NULL text value ("" included, as a []string
+// parameter would send it).
+func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
 
 // readCampaigns reads the UTM settings of campaigns ids into the cache.
 func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now time.Time) error {

@@ -129,7 +129,7 @@ func NewService(cfg Config) (*Service, error) {
 		camps:  mustLRU[int64, campEntry](10000),
 	}
 	ap := &applier{links: s.links, river: cfg.River, now: cfg.Now, remember: func(d *delivery, ci campaignInfo) {
-		s.metas.Add(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
+		s.remember(d.id, deliveryMeta{campaignID: d.campaignID, step: d.step, utm: ci.utm})
 	}}
 	s.writer = &writer{pool: cfg.Pool, applier: ap, logger: cfg.Logger, size: cfg.BatchSize, wait: cfg.BatchWait,
 		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1)}
@@ -139,6 +139,19 @@ func NewService(cfg Config) (*Service, error) {
 		timeout: cfg.BatchTimeout, in: make(chan *request, cfg.BatchSize*cfg.Writers*2), idle: make(chan struct{}, 1),
 		rec: s.recordInbox, committed: s.follower.nudge}
 	return s, nil
+}
+
+// remember keeps what fallbackURL needs of delivery id. Every click and
+// open passes here, most of them twice (the inbox, then the follower), so
+// an entry already there as it is stays untouched: an Add takes the
+// cache's lock exclusively and moves the entry each time. The cache then
+// drops the deliveries remembered (or changed) longest ago, not the ones
+// clicked longest ago: for a fallback during an outage, as good.
+func (s *Service) remember(id int64, m deliveryMeta) {
+	if old, ok := s.metas.Peek(id); ok && old == m {
+		return
+	}
+	s.metas.Add(id, m)
 }
 
 // mustLRU returns an LRU cache of size entries (size is a positive

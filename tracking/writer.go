@@ -16,14 +16,20 @@ import (
 	"github.com/peykar/peykar/internal/pgerr"
 )
 
-// request is one event waiting for its batch to commit.
+// request is one event waiting for its batch to commit. Requests are
+// reused (requests): done carries one signal per use, sent by the writer
+// once out and err are set, after which the writer no longer touches it.
 type request struct {
-	ev   *Event
+	ev   Event
 	at   time.Time // when it was queued
 	out  Outcome
 	err  error
-	done chan struct{}
+	done chan struct{} // capacity 1
 }
+
+// requests recycles requests and their channels: thousands of clicks a
+// second would otherwise allocate both for each.
+var requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
 
 // writer group-commits events: it gathers up to size requests, or what
 // arrives within wait of the first, records them in one transaction and only
@@ -38,6 +44,7 @@ type writer struct {
 	timeout time.Duration // per batch: a database that does not answer fails it
 	// rec records a batch in one transaction (nil: record, everything in
 	// the events' own transaction; the click path's inbox sets its own).
+	// It must not change the events: a retry hands it the same ones.
 	rec func(ctx context.Context, evs []*Event) ([]Outcome, []error, error)
 	// committed, when set, is called after each batch that committed (it
 	// wakes the follower).
@@ -58,24 +65,37 @@ type writer struct {
 
 // submit hands ev to the writer and waits until it is durable (nil), refused
 // (ErrNotFound) or could not be recorded (ErrUnavailable).
+// The writer keeps a copy of *ev.
 func (w *writer) submit(ctx context.Context, ev *Event) (Outcome, error) {
-	r := &request{ev: ev, at: time.Now(), done: make(chan struct{})}
+	r := requests.Get().(*request)
+	r.ev, r.at = *ev, time.Now()
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
+		w.recycle(r)
 		return Outcome{}, ErrUnavailable
 	}
 	select {
 	case w.in <- r:
 	case <-ctx.Done():
 		w.mu.RUnlock()
+		w.recycle(r)
 		return Outcome{}, ErrUnavailable
 	}
 	w.mu.RUnlock()
 	// Once queued, the writer always answers (a batch has a timeout), so the
 	// answer says exactly whether the event is stored.
 	<-r.done
-	return r.out, r.err
+	out, err := r.out, r.err
+	w.recycle(r)
+	return out, err
+}
+
+// recycle clears r (nothing it held stays reachable) and returns it to
+// requests; r's done channel is empty: its one signal was received.
+func (w *writer) recycle(r *request) {
+	r.ev, r.out, r.err = Event{}, Outcome{}, nil
+	requests.Put(r)
 }
 
 func (w *writer) start(n int) {
@@ -181,7 +201,7 @@ func (w *writer) flush(batch []*request) {
 		}
 	}
 	for _, r := range batch {
-		close(r.done)
+		r.done <- struct{}{} // never blocks: one signal per use, capacity 1
 	}
 }
 
@@ -199,11 +219,15 @@ func (w *writer) commit(batch []*request) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	evs := make([]*Event, len(batch))
+	rec := w.rec
 	for i, r := range batch {
-		cp := *r.ev // classification mutates; a retry starts from the original
+		if rec != nil {
+			evs[i] = &r.ev // rec leaves the events as they are
+			continue
+		}
+		cp := r.ev // classification mutates; a retry starts from the original
 		evs[i] = &cp
 	}
-	rec := w.rec
 	if rec == nil {
 		rec = w.record
 	}

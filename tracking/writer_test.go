@@ -3,10 +3,13 @@ package tracking
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -128,4 +131,42 @@ func TestWriterKeepsTotalsAndHours(t *testing.T) {
 
 	require.Positive(t, b.count(t, `SELECT count(*) FROM rollup_hours WHERE campaign_id = $1 AND metric = 'clicks'`, camp))
 	requireTotalsEqualRollups(t, b, camp)
+}
+
+// Requests are reused from one event to the next: every concurrent click
+// still gets its own answer (its own link, with its own delivery's
+// campaign), over many batches and through the recycling, and each
+// answered click is stored once.
+func TestConcurrentClicksGetTheirOwnAnswers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const campaigns, perCampaign, rounds = 3, 8, 6
+	type click struct {
+		url, want string
+	}
+	var clicks []click
+	for c := range campaigns {
+		links := []string{fmt.Sprintf("https://c%d.example/a", c), fmt.Sprintf("https://c%d.example/b", c)}
+		camp := b.campaign(t, `[]`, `{}`, links...)
+		for range perCampaign {
+			d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+			for l, u := range links {
+				clicks = append(clicks, click{b.signer.ClickURL(b.url, d, l, ""), u})
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range rounds {
+		for _, c := range clicks {
+			wg.Go(func() {
+				res, _ := b.doNow(t, http.MethodGet, c.url, browserUA)
+				assert.Equal(t, http.StatusFound, res.StatusCode)
+				assert.Equal(t, c.want, res.Header.Get("Location"))
+			})
+		}
+	}
+	wg.Wait()
+	b.settle(t)
+	require.Equal(t, int64(rounds*len(clicks)), b.count(t, `SELECT count(*) FROM events WHERE type = 'click'`))
+	require.Greater(t, b.svc.Stats().Events, b.svc.Stats().Commits, "clicks shared commits")
 }

@@ -60,6 +60,7 @@ func main() {
 	flag.IntVar(&cfg.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&cfg.months, "months", 0, "months of event partitions before this one (a year of history kept: 12)")
 	flag.DurationVar(&cfg.settle, "settle", time.Minute, "how long derived state (rollups) may take to catch up with the events after the run")
+	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve over the clicking window (-duration, from the first click) to this file (PEYKAR_PPROF)")
 	flag.Parse()
 	if *ceilingServer {
 		if err := serveCeiling(); err != nil {
@@ -77,9 +78,10 @@ func main() {
 type config struct {
 	duration                                    time.Duration
 	clients, deliveries, links, threads, months int
-	dsn, bin, gen                               string
+	dsn, bin, gen, profile                      string
 	unsafe, ceiling, statements                 bool
 	settle                                      time.Duration
+	pprofAddr                                   string // peykar's profile listener, with -cpuprofile
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -141,7 +143,14 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	srv, err := benchserve.StartPeykar(ctx, bin, dir, cfg.dsn, "")
+	var extra []string
+	if cfg.profile != "" {
+		if cfg.pprofAddr, err = freeLoopback(); err != nil {
+			return err
+		}
+		extra = append(extra, "PEYKAR_PPROF="+cfg.pprofAddr)
+	}
+	srv, err := benchserve.StartPeykar(ctx, bin, dir, cfg.dsn, "", extra...)
 	if err != nil {
 		return err
 	}
@@ -254,12 +263,23 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 		lag := startLagSampler(ctx, pool)
 		defer lag.finish()
 	}
+	var profiled chan error
 	var lsns []string
 	res, err = clickWrk(ctx, srv.Base, pathFile, len(urls), cfg.threads, cfg.clients, cfg.duration, eventProgress(ctx, pool),
 		func() {
 			dbs, apps = append(dbs, benchdb.SampleCPU(pgData)), append(apps, srv.CPU())
 			lsns = append(lsns, walPosition(ctx, pool))
+			if len(apps) == 1 && cfg.profile != "" {
+				profiled = make(chan error, 1)
+				go func() { profiled <- fetchProfile(ctx, cfg.pprofAddr, cfg.duration, cfg.profile) }()
+			}
 		})
+	if profiled != nil {
+		if perr := <-profiled; perr != nil {
+			return res, ceil, perr
+		}
+		fmt.Printf("peykar serve CPU profile over the clicking window: %s (go tool pprof -top %s)\n", cfg.profile, cfg.profile)
+	}
 	if err != nil {
 		return res, ceil, err
 	}

@@ -47,6 +47,7 @@ type Main struct {
 	outbox   *outbox.Server
 	river    *river.Client[pgxTx]
 	echo     *echo.Echo
+	hot      *echo.Echo // the click and the open pixel, answered apart (hot.go); nil in worker mode
 	server   *http.Server
 	streams  *reports.Handler // the report streams: they end at shutdown (startHTTP)
 	ln       net.Listener

@@ -29,8 +29,8 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(newDBCollector(m.pool, m.Logger))
-	e.Use(httpapi.Middleware(m.Logger, m.registry)...)
-	e.Use(httpapi.SecurityHeaders(m.securityHeaders()))
+	mws := append(httpapi.Middleware(m.Logger, m.registry), httpapi.SecurityHeaders(m.securityHeaders()))
+	e.Use(mws...)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.readyz)
@@ -44,6 +44,7 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 	// Every /api/v1 and /admin route needs a login or API token with the
 	// right role (auth.Allowed); only the login and setup pages are public.
 	m.registerRoutes(e, e.Group("/api/v1", append(m.auth.API(), httpapi.RejectNUL())...))
+	m.hot = m.newHotEcho(e, mws)
 	if err := m.registerPages(e.Group("/admin", m.auth.Pages()...)); err != nil {
 		return nil, err
 	}
@@ -116,8 +117,12 @@ func (m *Main) startHTTP(ctx context.Context) error {
 		return &ConfigError{"PEYKAR_ADDR", fmt.Sprintf("cannot listen on %s: %v", m.Config.Addr, err)}
 	}
 	m.ln = ln
+	var handler http.Handler = e
+	if m.hot != nil {
+		handler = hotFront{hot: m.hot, all: e}
+	}
 	m.server = &http.Server{
-		Handler:           e,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
