@@ -124,7 +124,7 @@ func run(ctx context.Context, cfg config) error {
 	var extra []string
 	pprofAddr := ""
 	if cfg.profile != "" {
-		if pprofAddr, err = freeLoopback(); err != nil {
+		if pprofAddr, err = benchserve.FreeLoopback(); err != nil {
 			return err
 		}
 		extra = append(extra, "PEYKAR_PPROF="+pprofAddr)
@@ -157,7 +157,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	profiled := make(chan error, 1)
 	if cfg.profile != "" {
-		go func() { profiled <- fetchProfile(ctx, pprofAddr, profileWindow(cfg.n, ceiling), cfg.profile) }()
+		go func() { profiled <- benchserve.FetchProfile(ctx, pprofAddr, time.Duration(profileWindow(cfg.n, ceiling))*time.Second, cfg.profile) }()
 	}
 	cpu0, db0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir).DB
 	if err := sink.Mark(); err != nil {

@@ -145,7 +145,7 @@ func run(ctx context.Context, cfg config) error {
 
 	var extra []string
 	if cfg.profile != "" {
-		if cfg.pprofAddr, err = freeLoopback(); err != nil {
+		if cfg.pprofAddr, err = benchserve.FreeLoopback(); err != nil {
 			return err
 		}
 		extra = append(extra, "PEYKAR_PPROF="+cfg.pprofAddr)
@@ -271,7 +271,7 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 			lsns = append(lsns, walPosition(ctx, pool))
 			if len(apps) == 1 && cfg.profile != "" {
 				profiled = make(chan error, 1)
-				go func() { profiled <- fetchProfile(ctx, cfg.pprofAddr, cfg.duration, cfg.profile) }()
+				go func() { profiled <- benchserve.FetchProfile(ctx, cfg.pprofAddr, cfg.duration, cfg.profile) }()
 			}
 		})
 	if profiled != nil {

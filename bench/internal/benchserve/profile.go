@@ -1,4 +1,4 @@
-package main
+package benchserve
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// freeLoopback is a free loopback address for peykar serve's opt-in
+// FreeLoopback is a free loopback address for peykar serve's opt-in
 // profile listener (PEYKAR_PPROF).
-func freeLoopback() (string, error) {
+func FreeLoopback() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -21,9 +21,10 @@ func freeLoopback() (string, error) {
 	return addr, l.Close()
 }
 
-// fetchProfile saves a CPU profile of peykar serve over d into path (go
-// tool pprof path): where peykar's CPU per click goes.
-func fetchProfile(ctx context.Context, addr string, d time.Duration, path string) error {
+// FetchProfile saves a CPU profile of the peykar serve listening for
+// profiles on addr, taken over d (whole seconds, at least one), into path
+// (go tool pprof path).
+func FetchProfile(ctx context.Context, addr string, d time.Duration, path string) error {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
 	if err != nil {
