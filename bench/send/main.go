@@ -157,7 +157,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	profiled := make(chan error, 1)
 	if cfg.profile != "" {
-		go func() { profiled <- benchserve.FetchProfile(ctx, pprofAddr, time.Duration(profileWindow(cfg.n, ceiling))*time.Second, cfg.profile) }()
+		go func() {
+			profiled <- benchserve.FetchProfile(ctx, pprofAddr, time.Duration(profileWindow(cfg.n, ceiling))*time.Second, cfg.profile)
+		}()
 	}
 	cpu0, db0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir).DB
 	if err := sink.Mark(); err != nil {
