@@ -97,6 +97,16 @@ func (h *Handler) Close() {
 	h.closeOnce.Do(func() { close(h.closed) })
 }
 
+// isClosed reports whether Close has been called.
+func (h *Handler) isClosed() bool {
+	select {
+	case <-h.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Routes registers the handlers on api (/api/v1). The old report and
 // comparison page URLs (report.html, compare.html) redirect to the admin
 // UI's pages.

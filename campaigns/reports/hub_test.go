@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -50,4 +51,36 @@ func TestOnePollerPerCampaign(t *testing.T) {
 		r.Body.Close()
 	}
 	require.Eventually(t, func() bool { return h.hub.running() == 0 }, 10*time.Second, 5*time.Millisecond)
+}
+
+// TestStreamAfterCloseSendsNothing: a stream opened after Close ends
+// without a report, even while the campaign's poller (kept by another
+// subscriber) holds one. A browser reconnecting to a closing server must
+// not take that for the stream being back: journey.js would reset its
+// fallback's tick at every reconnect and never fetch the numbers.
+func TestStreamAfterCloseSendsNothing(t *testing.T) {
+	t.Parallel()
+	h, err := New(Config{Pool: &pgxpool.Pool{}, PollInterval: 10 * time.Millisecond, Report: func(ctx context.Context, id int64) (campaigns.Report, error) {
+		return campaigns.Report{CampaignID: id}, nil
+	}})
+	require.NoError(t, err)
+	e := echo.New()
+	h.Routes(e.Group("/api/v1"))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	p, _, leave := h.hub.subscribe(7)
+	defer leave()
+	require.Eventually(t, func() bool { _, data := p.latest(); return data != nil }, 10*time.Second, 5*time.Millisecond)
+	h.Close()
+	for range 20 {
+		resp, err := http.Get(srv.URL + "/api/v1/campaigns/7/stream")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Contains(t, string(body), "retry: 2000", "told to reconnect")
+		require.NotContains(t, string(body), "event: report")
+	}
 }

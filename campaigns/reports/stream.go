@@ -46,6 +46,13 @@ func (h *Handler) Stream(c echo.Context) error {
 		return nil
 	}
 	w.Flush()
+	// A closing server sends no report, not even one its poller holds for
+	// another subscriber: a browser reconnecting here would take it for
+	// the stream being back (journey.js stops its fallback on a report)
+	// and lose it again at once, so its fallback would never tick.
+	if h.isClosed() {
+		return nil
+	}
 
 	var sent int64 = -1
 	send := func(force bool) error {
@@ -73,6 +80,9 @@ func (h *Handler) Stream(c echo.Context) error {
 		case <-h.closed:
 			return nil
 		case <-changed:
+			if h.isClosed() { // both ready: select picks either
+				return nil
+			}
 			if err := send(sent < 0); err != nil {
 				return nil
 			}
