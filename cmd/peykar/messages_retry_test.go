@@ -62,16 +62,7 @@ func sendWithFirstRecordingFailing(t *testing.T, code string, kv ...string) reco
 	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
 	tpl := createTemplate(t, m, admin, map[string]any{"name": "reset", "subject": "Reset {{ .Data.code }}",
 		"html": `<p>Code {{ .Data.code }}</p>`})
-	_, err := m.pool.Exec(ctx, `CREATE SEQUENCE fail_once;
-		CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF NEW.status <> 'queued' AND nextval('fail_once') = 1 THEN
-				RAISE EXCEPTION 'injected: the outcome cannot be recorded' USING ERRCODE = '`+code+`';
-			END IF;
-			RETURN NEW;
-		END $$;
-		CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION fail_once();`)
-	require.NoError(t, err)
+	refuseRecording(t, m, `CREATE SEQUENCE fail_once;`, `nextval('fail_once') = 1`, code)
 
 	status, body, _ := postMessage(t, m, marketer, "reset-1", map[string]any{"template_id": tpl,
 		"to": "someone@example.com", "data": map[string]any{"code": "4711"}})
@@ -109,17 +100,8 @@ func TestSweepResendsADiscardedMessage(t *testing.T) {
 	admin, marketer := testToken(t, m, auth.RoleAdmin), testToken(t, m, auth.RoleMarketer)
 	tpl := createTemplate(t, m, admin, map[string]any{"name": "receipt", "subject": "Receipt {{ .Data.order }}",
 		"html": `<p>Order {{ .Data.order }}</p>`})
-	_, err := m.pool.Exec(ctx, `CREATE TABLE refuse_recording (on_ boolean);
-		INSERT INTO refuse_recording VALUES (true);
-		CREATE FUNCTION refuse_recording() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF NEW.status <> 'queued' AND EXISTS (SELECT 1 FROM refuse_recording) THEN
-				RAISE EXCEPTION 'injected: the outcome cannot be recorded';
-			END IF;
-			RETURN NEW;
-		END $$;
-		CREATE TRIGGER refuse_recording BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_recording();`)
-	require.NoError(t, err)
+	refuseRecording(t, m, `CREATE TABLE refuse_while (on_ boolean); INSERT INTO refuse_while VALUES (true);`,
+		`EXISTS (SELECT 1 FROM refuse_while)`, "P0001")
 
 	status, body, _ := postMessage(t, m, marketer, "receipt-1", map[string]any{"template_id": tpl,
 		"to": "buyer@example.com", "data": map[string]any{"order": "A-17"}})
@@ -143,7 +125,7 @@ func TestSweepResendsADiscardedMessage(t *testing.T) {
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT status FROM deliveries WHERE id = $1`, deliveryID).Scan(&delivery))
 	require.Equal(t, "queued", delivery, "the failed attempt released its claim")
 
-	_, err = m.pool.Exec(ctx, `DELETE FROM refuse_recording`)
+	_, err := m.pool.Exec(ctx, `DELETE FROM refuse_while`)
 	require.NoError(t, err)
 	sweep := func() {
 		t.Helper()
@@ -175,4 +157,22 @@ func TestSweepResendsADiscardedMessage(t *testing.T) {
 	require.NoError(t, m.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals r
 		JOIN messages g ON g.campaign_id = r.campaign_id WHERE g.id = $1 AND r.metric = 'sent'`, id).Scan(&sent))
 	require.Equal(t, 1, sent, "counted once")
+}
+
+// refuseRecording makes the database refuse the recording of a message's
+// outcome with the error code given (a trigger on messages) whenever when,
+// an SQL condition, holds; setup creates what when reads. A failing
+// transaction does not roll back nextval, so `nextval(...) = 1` refuses once.
+func refuseRecording(t *testing.T, m *Main, setup, when, code string) {
+	t.Helper()
+	_, err := m.pool.Exec(context.Background(), setup+`
+		CREATE FUNCTION refuse_recording() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.status <> 'queued' AND `+when+` THEN
+				RAISE EXCEPTION 'injected: the outcome cannot be recorded' USING ERRCODE = '`+code+`';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_recording BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_recording();`)
+	require.NoError(t, err)
 }
