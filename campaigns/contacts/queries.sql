@@ -195,9 +195,12 @@ WITH u AS (
 SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1);
 
 -- name: bump_sent
--- Locks the rows in id order so concurrent send jobs cannot deadlock.
-WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
-UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id;
+-- One more per message sent: $1 names a contact once per message, so a
+-- contact sent two messages of one batch gets two. Locks the rows in id
+-- order so concurrent send jobs cannot deadlock.
+WITH v AS (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id),
+l AS (SELECT c.id, v.n FROM contacts c JOIN v ON v.id = c.id ORDER BY c.id FOR UPDATE OF c)
+UPDATE contacts c SET sent = c.sent + l.n FROM l WHERE c.id = l.id;
 
 -- name: add_suppression
 -- A suppression already present is not an error: its id is looked up (add_suppression_existing).

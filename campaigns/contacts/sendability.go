@@ -99,14 +99,16 @@ func suppressed(exists bool) error {
 	return nil
 }
 
-// BumpSent adds one to stats.sent of each contact (once per distinct id).
-// Rows are locked in id order so concurrent batches cannot deadlock.
+// BumpSent adds one to stats.sent of each contact per message: contactIDs
+// names a contact once for every message it was sent, so a contact that
+// appears twice gets two. Rows are locked in id order so concurrent
+// batches cannot deadlock.
 func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) error {
 	if len(contactIDs) == 0 {
 		return nil
 	}
 	_ = at // the schema keeps no last_sent_at; the parameter is kept for the engine's API
-	if _, err := db.Exec(ctx, query("bump_sent"), sortedIDs(contactIDs)); err != nil {
+	if _, err := db.Exec(ctx, query("bump_sent"), sortedAll(contactIDs)); err != nil {
 		return fmt.Errorf("bump sent: %w", err)
 	}
 	return nil
@@ -119,14 +121,14 @@ func QueueBumpSent(b *pgx.Batch, contactIDs []int64) {
 	if len(contactIDs) == 0 {
 		return
 	}
-	b.Queue(query("bump_sent"), sortedIDs(contactIDs))
+	b.Queue(query("bump_sent"), sortedAll(contactIDs))
 }
 
-// sortedIDs is ids sorted and without duplicates (a copy).
-func sortedIDs(ids []int64) []int64 {
+// sortedAll is ids sorted, duplicates kept (a copy).
+func sortedAll(ids []int64) []int64 {
 	out := slices.Clone(ids)
 	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 // Sendability says whether a contact may receive a message and, when not,

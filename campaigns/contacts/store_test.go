@@ -151,5 +151,5 @@ func TestBumpSent(t *testing.T) {
 	cx, _ := Get(b.ctx, b.pool, x)
 	cy, _ := Get(b.ctx, b.pool, y)
 	require.Equal(t, 2, cx.Stats.Sent)
-	require.Equal(t, 1, cy.Stats.Sent)
+	require.Equal(t, 2, cy.Stats.Sent, "two messages to y in one batch count twice")
 }
