@@ -3,7 +3,7 @@ package tracking
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +20,7 @@ type delivery struct {
 	honeypot, unsubscribed    *time.Time
 	bouncedAt, complained     *time.Time
 	convertedAt               *time.Time
-	links                     []linkState // clicks so far, one per link clicked (link)
+	links                     map[int]*linkState // clicks so far, by link
 	dirty                     bool
 	// As loaded, for people_fold.go: what its person's row aggregates,
 	// and whether it was bounced.
@@ -28,23 +28,8 @@ type delivery struct {
 	origBounced bool
 }
 
-// link is d's state of link idx, added empty when none is known yet. A
-// delivery has a few links clicked at most, so a slice does, without a
-// map and an allocation per link for every clicked delivery of a batch.
-// The pointer is good until the next link is added.
-func (d *delivery) link(idx int) *linkState {
-	for i := range d.links {
-		if d.links[i].idx == idx {
-			return &d.links[i]
-		}
-	}
-	d.links = append(d.links, linkState{idx: idx})
-	return &d.links[len(d.links)-1]
-}
-
 // linkState is what is known of one delivery's clicks on one link.
 type linkState struct {
-	idx            int
 	human, machine bool
 	last           time.Time
 }
@@ -202,11 +187,8 @@ func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pg
 // delivery, such as events and transactions, are not blocked), and its
 // events' ids (unless the events bring theirs: all or none do). The results land in the returned state once b is sent.
 func queueLock(b *pgx.Batch, evs []*Event) *batchState {
-	// Sized for a delivery and a contact per event (a fold's first clicks
-	// and opens): grown from empty, these maps rehash several times a fold.
-	st := &batchState{dels: make(map[int64]*delivery, len(evs)), camps: map[int64]campaignInfo{}, rollups: rollups{},
-		contacts: make(map[int64]*contactDelta, len(evs))}
-	idSet := make(map[int64]bool, len(evs))
+	st := &batchState{dels: map[int64]*delivery{}, camps: map[int64]campaignInfo{}, rollups: rollups{}, contacts: map[int64]*contactDelta{}}
+	idSet := map[int64]bool{}
 	for _, ev := range evs {
 		idSet[ev.DeliveryID] = true
 	}
@@ -219,6 +201,7 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 				&d.firstClick, &d.firstMClick, &d.honeypot, &d.unsubscribed, &d.bouncedAt, &d.complained, &d.convertedAt); err != nil {
 				return err
 			}
+			d.links = map[int]*linkState{}
 			d.origPeople, d.origBounced = peopleOf(d), d.bouncedAt != nil
 			st.dels[d.id] = d
 		}
@@ -277,16 +260,15 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 	if len(clicked) > 0 {
 		ids := keys(clicked)
 		b.Queue(query("clicked_links"), ids, clickedSince(st, ids)).Query(func(rows pgx.Rows) error {
-			var id int64
-			var idx *int32
-			var ls linkState
 			for rows.Next() {
+				var id int64
+				var idx *int32
+				ls := &linkState{}
 				if err := rows.Scan(&id, &idx, &ls.human, &ls.machine, &ls.last); err != nil {
 					return err
 				}
 				if d := st.dels[id]; d != nil && idx != nil {
-					ls.idx = int(*idx)
-					*d.link(ls.idx) = ls
+					d.links[int(*idx)] = ls
 				}
 			}
 			return rows.Err()
@@ -377,8 +359,8 @@ func (a *applier) classify(st *batchState, evs []*Event, errsOut []error) {
 				}
 			}
 			recent := 1
-			for _, ls := range d.links {
-				if ls.idx != ev.LinkIdx && absDur(ls.last.Sub(ev.At)) <= BurstWindow {
+			for idx, ls := range d.links {
+				if idx != ev.LinkIdx && absDur(ls.last.Sub(ev.At)) <= BurstWindow {
 					recent++
 				}
 			}
@@ -388,7 +370,11 @@ func (a *applier) classify(st *batchState, evs []*Event, errsOut []error) {
 				}
 				flip(d, ev.At.Add(-BurstWindow), ev.At.Add(BurstWindow), ReasonBurst, i)
 			}
-			ls := d.link(ev.LinkIdx)
+			ls := d.links[ev.LinkIdx]
+			if ls == nil {
+				ls = &linkState{}
+				d.links[ev.LinkIdx] = ls
+			}
 			if ev.At.After(ls.last) {
 				ls.last = ev.At
 			}
@@ -410,9 +396,6 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			continue
 		}
 		outs[i].EventID, outs[i].Machine, outs[i].Reason = st.ids[i], ev.Machine, ev.Reason
-		// The firsts and last times point at the event's own time (events
-		// outlive the batch's state): a local's address would move it to
-		// the heap for every event.
 		at, m := ev.At, ev.Machine
 		cd := st.contact(d.contactID)
 		switch ev.Type {
@@ -423,25 +406,25 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			// after a later one (two writer loops, the follower taking a
 			// late commit in its next batch).
 			if m && (d.firstMOpen == nil || at.Before(*d.firstMOpen)) {
-				d.firstMOpen, d.dirty = &ev.At, true
+				d.firstMOpen, d.dirty = &at, true
 			} else if !m && (d.firstOpen == nil || at.Before(*d.firstOpen)) {
-				d.firstOpen, d.dirty = &ev.At, true
+				d.firstOpen, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueOpens, at, before, cat(d.firstOpen != nil, d.firstMOpen != nil))
 			if !m {
 				cd.opens++
-				cd.lastOpen = later(cd.lastOpen, &ev.At)
+				cd.lastOpen = later(cd.lastOpen, at)
 			}
 		case TypeClick:
 			st.rollups.add(d, ev.LinkIdx, MetricClicks, at, m, 1, 0)
 			before := cat(d.firstClick != nil, d.firstMClick != nil)
 			if m && (d.firstMClick == nil || at.Before(*d.firstMClick)) {
-				d.firstMClick, d.dirty = &ev.At, true
+				d.firstMClick, d.dirty = &at, true
 			} else if !m && (d.firstClick == nil || at.Before(*d.firstClick)) {
-				d.firstClick, d.dirty = &ev.At, true
+				d.firstClick, d.dirty = &at, true
 			}
 			st.rollups.moveUnique(d, -1, MetricUniqueClicks, at, before, cat(d.firstClick != nil, d.firstMClick != nil))
-			ls := d.link(ev.LinkIdx)
+			ls := d.links[ev.LinkIdx]
 			lb := cat(ls.human, ls.machine)
 			if m {
 				ls.machine = true
@@ -451,11 +434,11 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			st.rollups.moveUnique(d, ev.LinkIdx, MetricLinkUniqueClicks, at, lb, cat(ls.human, ls.machine))
 			if !m {
 				cd.clicks++
-				cd.lastClick = later(cd.lastClick, &ev.At)
+				cd.lastClick = later(cd.lastClick, at)
 			}
 		case TypeUnsubscribe:
 			if d.unsubscribed == nil {
-				d.unsubscribed, d.dirty = &ev.At, true
+				d.unsubscribed, d.dirty = &at, true
 				st.rollups.add(d, -1, MetricUnsubscribes, at, false, 1, 0)
 			}
 			if !ev.TopicsOnly {
@@ -468,7 +451,7 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			st.rollups.add(d, -1, MetricRevenue, at, false, 0, ev.Value)
 			st.rollups.add(d, -1, MetricRevenueIn+ev.Currency, at, false, 0, ev.Value)
 			if d.convertedAt == nil {
-				d.convertedAt, d.dirty = &ev.At, true
+				d.convertedAt, d.dirty = &at, true
 				st.rollups.add(d, -1, MetricConverted, at, false, 1, 0)
 			}
 		case TypeBounce:
@@ -477,7 +460,7 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 				break
 			}
 			if d.bouncedAt == nil {
-				d.bouncedAt, d.dirty = &ev.At, true
+				d.bouncedAt, d.dirty = &at, true
 				if d.status != "complained" {
 					d.status = "bounced"
 				}
@@ -486,7 +469,7 @@ func (a *applier) account(st *batchState, evs []*Event, outs []Outcome, errsOut 
 			cd.raise("bounced")
 		case TypeComplaint:
 			if d.complained == nil {
-				d.complained, d.status, d.dirty = &ev.At, "complained", true
+				d.complained, d.status, d.dirty = &at, "complained", true
 				st.rollups.add(d, -1, MetricComplaints, at, false, 1, 0)
 			}
 			cd.raise("complained")
@@ -528,9 +511,9 @@ func (cd *contactDelta) raise(s string) {
 	}
 }
 
-func later(t, at *time.Time) *time.Time {
+func later(t *time.Time, at time.Time) *time.Time {
 	if t == nil || at.After(*t) {
-		return at
+		return &at
 	}
 	return t
 }
@@ -547,6 +530,6 @@ func keys(m map[int64]bool) []int64 {
 	for k := range m {
 		out = append(out, k)
 	}
-	slices.Sort(out)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,7 +186,7 @@ func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 	if len(evs) > 0 {
 		// In the order they happened: an event whose commit came late is
 		// applied with the batch that takes it, in its place by time.
-		slices.SortStableFunc(evs, func(a, b *Event) int { return a.At.Compare(b.At) })
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 		_, errsOut, err := f.applier.apply(ctx, tx, evs)
 		if err != nil {
 			return 0, fmt.Errorf("fold %d events: %w", len(evs), err)
@@ -215,58 +215,36 @@ func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 }
 
 // take deletes up to limit of the oldest waiting events and returns them.
-// The events share one array, and the text a batch repeats (the event
-// type, the user agents, the reasons) is read from the row's bytes and
-// kept once per take: a fold of 2,000 events would otherwise allocate
-// each event and each of its strings.
 func take(ctx context.Context, tx pgx.Tx, limit int) ([]*Event, error) {
 	rows, err := tx.Query(ctx, query("follower_take"), limit)
 	if err != nil {
 		return nil, fmt.Errorf("take events: %w", err)
 	}
-	defer rows.Close()
+	var evs []*Event
 	var (
-		all     []Event
-		strs    = map[string]string{}
-		id, del int64
-		link    *int32
-		machine bool
-		at      time.Time
+		id, del    int64
+		typ, url   string
+		link       *int32
+		machine    bool
+		reason, ua string
+		ip         *string
+		at         time.Time
 	)
-	// intern is b as a string, the same one for the same bytes.
-	intern := func(b []byte) string {
-		if s, ok := strs[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		strs[s] = s
-		return s
-	}
-	for rows.Next() {
-		// The text columns (type, url, reason, user agent, ip) are read
-		// from RawValues below: nil skips them here.
-		if err := rows.Scan(&id, &del, nil, &link, nil, &machine, nil, nil, nil, &at); err != nil {
-			return nil, fmt.Errorf("take events: %w", err)
-		}
-		raw := rows.RawValues()
-		ev := Event{id: id, Type: intern(raw[2]), DeliveryID: del, LinkIdx: -1, URL: string(raw[4]), Machine: machine,
-			Reason: intern(raw[6]), UserAgent: intern(raw[7]), At: at}
+	_, err = pgx.ForEachRow(rows, []any{&id, &del, &typ, &link, &url, &machine, &reason, &ua, &ip, &at}, func() error {
+		ev := &Event{id: id, Type: typ, DeliveryID: del, LinkIdx: -1, URL: url, Machine: machine, Reason: reason, UserAgent: ua, At: at}
 		if link != nil {
 			ev.LinkIdx = int(*link)
 		}
-		if raw[8] != nil {
-			if a, err := netip.ParseAddr(string(raw[8])); err == nil {
+		if ip != nil {
+			if a, err := netip.ParseAddr(*ip); err == nil {
 				ev.IP = a
 			}
 		}
-		all = append(all, ev)
-	}
-	if err := rows.Err(); err != nil {
+		evs = append(evs, ev)
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("take events: %w", err)
-	}
-	evs := make([]*Event, len(all))
-	for i := range all {
-		evs[i] = &all[i]
 	}
 	return evs, nil
 }

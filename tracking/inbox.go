@@ -158,9 +158,6 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 // parameter would send it).
 func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
 
-// bigint is v as a non-NULL bigint value.
-func bigint(v int64) pgtype.Int8 { return pgtype.Int8{Int64: v, Valid: true} }
-
 // readCampaigns reads the UTM settings of campaigns ids into the cache.
 func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now time.Time) error {
 	rows, err := db.Query(ctx, query("inbox_campaigns"), ids)

@@ -3,13 +3,12 @@ package tracking
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
@@ -81,17 +80,13 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	if n == 0 {
 		return
 	}
-	// The arrays' elements are pgtype values read through pointers
-	// (ptrArray): pgx's plain slices box each string, time and large
-	// integer into an interface to encode it, about ten allocations per
-	// event of a fold.
 	var (
-		ids, dels, camps, contacts = make(ptrArray[pgtype.Int8], 0, n), make(ptrArray[pgtype.Int8], 0, n), make(ptrArray[pgtype.Int8], 0, n), make(ptrArray[pgtype.Int8], 0, n)
-		steps, types, values       = make(ptrArray[pgtype.Text], 0, n), make(ptrArray[pgtype.Text], 0, n), make(ptrArray[pgtype.Text], 0, n)
-		reasons, agents, ips       = make(ptrArray[pgtype.Text], 0, n), make(ptrArray[pgtype.Text], 0, n), make(ptrArray[pgtype.Text], 0, n)
-		links                      = make(ptrArray[pgtype.Int4], 0, n) // NULL but for clicks
-		machine                    = make(ptrArray[pgtype.Bool], 0, n)
-		at                         = make(ptrArray[pgtype.Timestamptz], 0, n)
+		ids, dels, camps, contacts = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		steps, types, values       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		reasons, agents, ips       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		links                      = make([]*int32, 0, n)
+		machine                    = make([]bool, 0, n)
+		at                         = make([]time.Time, 0, n)
 	)
 	for i, ev := range evs {
 		d := st.dels[ev.DeliveryID]
@@ -102,19 +97,19 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		if len(ua) > maxUserAgent {
 			ua = ua[:maxUserAgent]
 		}
-		var idx pgtype.Int4
+		var idx *int32
 		if ev.Type == TypeClick {
-			idx = pgtype.Int4{Int32: int32(ev.LinkIdx), Valid: true}
+			v := int32(ev.LinkIdx)
+			idx = &v
 		}
 		ip := ""
 		if ev.IP.IsValid() {
 			ip = ev.IP.String()
 		}
-		ids, dels, camps, contacts = append(ids, bigint(st.ids[i])), append(dels, bigint(d.id)), append(camps, bigint(d.campaignID)), append(contacts, bigint(d.contactID))
-		steps, types, values = append(steps, text(d.step)), append(types, text(ev.Type)), append(values, text(strconv.FormatFloat(ev.Value, 'f', -1, 64)))
-		reasons, agents, ips = append(reasons, text(cleanText(ev.Reason))), append(agents, text(cleanText(ua))), append(ips, text(ip))
-		links, machine = append(links, idx), append(machine, pgtype.Bool{Bool: ev.Machine, Valid: true})
-		at = append(at, pgtype.Timestamptz{Time: ev.At, Valid: true})
+		ids, dels, camps, contacts = append(ids, st.ids[i]), append(dels, d.id), append(camps, d.campaignID), append(contacts, d.contactID)
+		steps, types, values = append(steps, d.step), append(types, ev.Type), append(values, strconv.FormatFloat(ev.Value, 'f', -1, 64))
+		reasons, agents, ips = append(reasons, cleanText(ev.Reason)), append(agents, cleanText(ua)), append(ips, ip)
+		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
 	b.Queue(query("insert_events"),
 		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
@@ -146,7 +141,7 @@ func queueContacts(b *pgx.Batch, st *batchState) {
 	for id := range st.contacts {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var (
 		e        contacts.Engagement
 		suppress []int64
@@ -196,7 +191,7 @@ func sortedIDs(m map[int64]*delivery) []int64 {
 	for k := range m {
 		out = append(out, k)
 	}
-	slices.Sort(out)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
@@ -245,7 +240,11 @@ func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r r
 			if err := rows.Scan(&idx, &h, &m, &fh, &fm); err != nil {
 				return err
 			}
-			ls := d.link(int(idx))
+			ls := d.links[int(idx)]
+			if ls == nil {
+				ls = &linkState{}
+				d.links[int(idx)] = ls
+			}
 			st.rollups.moveUnique(d, int(idx), MetricLinkUniqueClicks, now, cat(ls.human, ls.machine), cat(h, m))
 			ls.human, ls.machine = h, m
 			firstH, firstM = earlier(firstH, fh), earlier(firstM, fm)
