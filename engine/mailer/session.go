@@ -64,7 +64,10 @@ func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 	if err != nil {
 		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("recipients: %v", err)}
 	}
-	for _, a := range append([]string{from}, rcpts...) {
+	if strings.ContainsAny(from, "\r\n") {
+		return nil, &Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", from)}
+	}
+	for _, a := range rcpts {
 		if strings.ContainsAny(a, "\r\n") {
 			return nil, &Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", a)}
 		}
@@ -138,7 +141,11 @@ func (s *session) endOfData() (Result, error) {
 // sendPipelined runs the transactions with one write per message: a
 // message's content and end of data go out with the next message's MAIL,
 // RCPT and DATA (RFC 2920 §3.1 lets content lead a group), or with RSET and
-// the next envelope after a refusal.
+// the next envelope after a refusal. The message after the next is built
+// while the replies to that write are on their way, not after them: the
+// server takes longer than the build, so the replies are more often all
+// there when they are read, which saves reads and the wake-ups between
+// them. The bytes on the wire are the same either way.
 func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 	w := s.c.Text.W
 	next := func(from int) *prepared {
@@ -155,9 +162,12 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 	if cur == nil {
 		return nil
 	}
+	var after *prepared // the message whose envelope follows cur's content
 	defer func() {
-		if cur != nil {
-			cur.release()
+		for _, p := range []*prepared{cur, after} {
+			if p != nil {
+				p.release()
+			}
 		}
 	}()
 	// The connection may have waited in the pool since its last deadline
@@ -172,6 +182,7 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 		results[cur.idx] = failed(err)
 		return err
 	}
+	after = next(cur.idx + 1)
 	for cur != nil {
 		if err := s.c.UpdateDeadline(s.timeout); err != nil {
 			results[cur.idx] = failed(err)
@@ -182,7 +193,6 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			results[cur.idx] = failed(err)
 			return err
 		}
-		after := next(cur.idx + 1)
 		if refusal != nil {
 			_, _ = w.WriteString("RSET\r\n")
 		} else {
@@ -192,6 +202,10 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			s.writeEnvelope(after)
 		}
 		err = w.Flush()
+		var then *prepared // built while the replies travel
+		if err == nil && after != nil {
+			then = next(after.idx + 1)
+		}
 		if err == nil {
 			if refusal != nil {
 				results[cur.idx] = *refusal
@@ -204,13 +218,13 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			if refusal == nil {
 				results[cur.idx] = failed(err)
 			}
-			if after != nil {
-				after.release()
+			if then != nil {
+				then.release()
 			}
 			return err
 		}
 		cur.release()
-		cur = after
+		cur, after = after, then
 	}
 	return nil
 }
@@ -270,23 +284,32 @@ func (s *session) readEnvelope(p *prepared) (*Result, error) {
 }
 
 // writeDotted buffers a message's content with dot-stuffing, CRLF line
-// ends and the terminating ".".
+// ends and the terminating ".". Runs of lines that need neither (go-mail
+// ends its lines with CRLF, and few start with a dot) go out in one write.
 func writeDotted(w *bufio.Writer, b []byte) {
-	for len(b) > 0 {
-		if b[0] == '.' {
+	start, pos := 0, 0 // b[start:pos] goes out as it is
+	for pos < len(b) {
+		i := bytes.IndexByte(b[pos:], '\n')
+		if i > 0 && b[pos] != '.' && b[pos+i-1] == '\r' {
+			pos += i + 1
+			continue
+		}
+		_, _ = w.Write(b[start:pos])
+		line := b[pos:]
+		if i >= 0 {
+			line = b[pos : pos+i]
+			pos += i + 1
+		} else {
+			pos = len(b)
+		}
+		start = pos
+		if len(line) > 0 && line[0] == '.' {
 			_ = w.WriteByte('.')
 		}
-		line := b
-		i := bytes.IndexByte(b, '\n')
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		_, _ = w.Write(line)
+		_, _ = w.Write(bytes.TrimSuffix(line, []byte("\r")))
 		_, _ = w.WriteString("\r\n")
 	}
+	_, _ = w.Write(b[start:pos])
 	_, _ = w.WriteString(".\r\n")
 }
 

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,71 @@ func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
 		require.Equal(t, "5.1.3", results[0].Enhanced)
 		require.True(t, results[0].AddressBounce())
 	}
+}
+
+// TestSessionBuiltAheadMessages: the pipelined session builds a message
+// while the replies to the one before are on their way, so two pooled
+// buffers are in use at once and each is reused for later messages. Every
+// recipient must get exactly its own message — bodies of different lengths
+// in a row, so a buffer that kept a longer message's tail or was swapped
+// would show — and when the connection fails under one message, the message
+// already built after it is not sent and stays temporarily failed.
+func TestSessionBuiltAheadMessages(t *testing.T) {
+	t.Parallel()
+	sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
+		if strings.HasPrefix(rcpt, "garbled") {
+			return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error"}
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	client, err := mail.NewClient("127.0.0.1", mail.WithPort(sink.Port()), mail.WithTLSPolicy(mail.NoTLS), mail.WithHELO("localhost"))
+	require.NoError(t, err)
+	send := func(to []string) ([]Result, []string, error) {
+		c, err := client.DialToSMTPClientWithContext(context.Background())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
+		s := newSession(c, 5*time.Second, nil)
+		require.True(t, s.pipelining)
+		msgs := make([]*mail.Msg, len(to))
+		want := make([]string, len(to))
+		for i, addr := range to {
+			m := mail.NewMsg()
+			require.NoError(t, m.From("news@shop.example"))
+			require.NoError(t, m.To(addr))
+			// Long and short bodies alternate; a line starting with a dot
+			// is stuffed on the wire and unstuffed by the server.
+			m.SetBodyString(mail.TypeTextPlain, "for "+addr+"\n.dot line\n"+strings.Repeat("x", 4000*(i%2)+i)+"\nend of "+addr)
+			var b strings.Builder
+			_, err := m.WriteTo(&b) // sets Date and Message-ID, so the send writes the same bytes
+			require.NoError(t, err)
+			// The content's last line gets its line end on the wire.
+			msgs[i], want[i] = m, strings.TrimSuffix(b.String(), "\r\n")+"\r\n"
+		}
+		results := make([]Result, len(msgs))
+		return results, want, s.sendAll(msgs, results)
+	}
+
+	to := make([]string, 12)
+	for i := range to {
+		to[i] = fmt.Sprintf("user%d@example.com", i)
+	}
+	results, want, err := send(to)
+	require.NoError(t, err)
+	for i := range to {
+		require.Equal(t, Sent, results[i].Outcome, to[i])
+	}
+	got := sink.Messages()
+	require.Len(t, got, len(to))
+	for i, m := range got {
+		require.Equal(t, []string{to[i]}, m.To)
+		require.Equal(t, want[i], string(m.Data), "message %d arrived as it was built", i)
+	}
+
+	results, _, err = send([]string{"a@example.com", "garbled@example.com", "b@example.com", "c@example.com"})
+	require.Error(t, err, "the protocol error drops the connection")
+	require.Equal(t, []Outcome{Sent, TempFail, TempFail, TempFail}, outcomes(results))
+	require.Contains(t, results[2].Detail, "not sent")
+	require.Len(t, sink.Messages(), len(to)+1, "only a@ arrived; b@, built ahead, did not go")
 }
