@@ -37,7 +37,8 @@ func dotted(write func(*bufio.Writer, []byte), b []byte) []byte {
 }
 
 // FuzzWriteDotted holds writeDotted byte for byte to the line-at-a-time
-// reference: dot-stuffing, bare LF and CR, a missing last line end.
+// reference (dot-stuffing, bare LF and CR, a missing last line end), and
+// the unstuffed form BDAT sends to what a server stores of it.
 func FuzzWriteDotted(f *testing.F) {
 	for _, seed := range []string{
 		"", ".", "\n", "\r\n", "a\r\nb\r\n", ".a\r\n..b\r\nc", "a\nb\n", "a\r\r\n.\r\n",
@@ -49,6 +50,17 @@ func FuzzWriteDotted(f *testing.F) {
 		want := dotted(writeDottedLineByLine, b)
 		if got := dotted(writeDotted, b); !bytes.Equal(got, want) {
 			t.Fatalf("writeDotted(%q) = %q, want %q", b, got, want)
+		}
+		// BDAT sends what a server stores of the DATA form: the lines
+		// with the stuffed dot removed and without the final ".".
+		var stored bytes.Buffer
+		for _, line := range bytes.SplitAfter(bytes.TrimSuffix(want, []byte(".\r\n")), []byte("\r\n")) {
+			stored.Write(bytes.TrimPrefix(line, []byte(".")))
+		}
+		var plain bytes.Buffer
+		writeLines(&plain, b, false)
+		if !bytes.Equal(plain.Bytes(), stored.Bytes()) {
+			t.Fatalf("writeLines(%q, false) = %q, want %q", b, plain.Bytes(), stored.Bytes())
 		}
 	})
 }

@@ -25,12 +25,19 @@ type session struct {
 	timeout    time.Duration
 	dkim       *mail.DKIMSigner
 	pipelining bool
+	// chunking: the server takes BDAT (RFC 3030) as well as PIPELINING,
+	// so transactions need no 354 round trip and go out a window at a
+	// time (sendChunked).
+	chunking   bool
 	mailParams string // " BODY=8BITMIME SMTPUTF8" as the server supports
 }
 
 func newSession(c *smtp.Client, timeout time.Duration, dkim *mail.DKIMSigner) *session {
 	s := &session{c: c, timeout: timeout, dkim: dkim}
 	s.pipelining, _ = c.Extension("PIPELINING")
+	if ok, _ := c.Extension("CHUNKING"); ok && s.pipelining {
+		s.chunking = true
+	}
 	if ok, _ := c.Extension("8BITMIME"); ok {
 		s.mailParams += " BODY=8BITMIME"
 	}
@@ -92,6 +99,9 @@ func (s *session) sendAll(msgs []*mail.Msg, results []Result) error {
 	for i := range results {
 		results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
 	}
+	if s.chunking {
+		return s.sendChunked(msgs, results)
+	}
 	if s.pipelining {
 		return s.sendPipelined(msgs, results)
 	}
@@ -141,11 +151,7 @@ func (s *session) endOfData() (Result, error) {
 // sendPipelined runs the transactions with one write per message: a
 // message's content and end of data go out with the next message's MAIL,
 // RCPT and DATA (RFC 2920 §3.1 lets content lead a group), or with RSET and
-// the next envelope after a refusal. The message after the next is built
-// while the replies to that write are on their way, not after them: the
-// server takes longer than the build, so the replies are more often all
-// there when they are read, which saves reads and the wake-ups between
-// them. The bytes on the wire are the same either way.
+// the next envelope after a refusal.
 func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 	w := s.c.Text.W
 	next := func(from int) *prepared {
@@ -162,12 +168,9 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 	if cur == nil {
 		return nil
 	}
-	var after *prepared // the message whose envelope follows cur's content
 	defer func() {
-		for _, p := range []*prepared{cur, after} {
-			if p != nil {
-				p.release()
-			}
+		if cur != nil {
+			cur.release()
 		}
 	}()
 	// The connection may have waited in the pool since its last deadline
@@ -182,7 +185,6 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 		results[cur.idx] = failed(err)
 		return err
 	}
-	after = next(cur.idx + 1)
 	for cur != nil {
 		if err := s.c.UpdateDeadline(s.timeout); err != nil {
 			results[cur.idx] = failed(err)
@@ -193,6 +195,7 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			results[cur.idx] = failed(err)
 			return err
 		}
+		after := next(cur.idx + 1)
 		if refusal != nil {
 			_, _ = w.WriteString("RSET\r\n")
 		} else {
@@ -202,10 +205,6 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			s.writeEnvelope(after)
 		}
 		err = w.Flush()
-		var then *prepared // built while the replies travel
-		if err == nil && after != nil {
-			then = next(after.idx + 1)
-		}
 		if err == nil {
 			if refusal != nil {
 				results[cur.idx] = *refusal
@@ -218,13 +217,13 @@ func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
 			if refusal == nil {
 				results[cur.idx] = failed(err)
 			}
-			if then != nil {
-				then.release()
+			if after != nil {
+				after.release()
 			}
 			return err
 		}
 		cur.release()
-		cur, after = after, then
+		cur = after
 	}
 	return nil
 }
@@ -284,13 +283,31 @@ func (s *session) readEnvelope(p *prepared) (*Result, error) {
 }
 
 // writeDotted buffers a message's content with dot-stuffing, CRLF line
-// ends and the terminating ".". Runs of lines that need neither (go-mail
-// ends its lines with CRLF, and few start with a dot) go out in one write.
+// ends and the terminating ".".
 func writeDotted(w *bufio.Writer, b []byte) {
+	writeLines(w, b, true)
+	_, _ = w.WriteString(".\r\n")
+}
+
+// lineWriter is what writeLines writes to: a bufio.Writer on the
+// connection, or a bytes.Buffer.
+type lineWriter interface {
+	Write([]byte) (int, error)
+	WriteByte(byte) error
+	WriteString(string) (int, error)
+}
+
+// writeLines writes a message's content with CRLF line ends, a line end
+// after the last line, and, with stuff, a dot doubled at the start of a
+// line (RFC 5321 §4.5.2). Without stuff it is what the server stores of
+// the stuffed form, which BDAT sends as it is. Runs of lines that need no
+// change (go-mail ends its lines with CRLF, and few start with a dot) go
+// out in one write.
+func writeLines(w lineWriter, b []byte, stuff bool) {
 	start, pos := 0, 0 // b[start:pos] goes out as it is
 	for pos < len(b) {
 		i := bytes.IndexByte(b[pos:], '\n')
-		if i > 0 && b[pos] != '.' && b[pos+i-1] == '\r' {
+		if i > 0 && (!stuff || b[pos] != '.') && b[pos+i-1] == '\r' {
 			pos += i + 1
 			continue
 		}
@@ -303,14 +320,13 @@ func writeDotted(w *bufio.Writer, b []byte) {
 			pos = len(b)
 		}
 		start = pos
-		if len(line) > 0 && line[0] == '.' {
+		if stuff && len(line) > 0 && line[0] == '.' {
 			_ = w.WriteByte('.')
 		}
 		_, _ = w.Write(bytes.TrimSuffix(line, []byte("\r")))
 		_, _ = w.WriteString("\r\n")
 	}
 	_, _ = w.Write(b[start:pos])
-	_, _ = w.WriteString(".\r\n")
 }
 
 // envelope sends MAIL, RCPT and DATA a command at a time and reads their
