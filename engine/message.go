@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,9 +63,11 @@ func (w *SendWorker) message(c *campaigns.Campaign, d deliveries.Delivery, p con
 // mail.
 func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p contacts.Contact, r *templates.Rendered, bulk bool) (*mail.Msg, error) {
 	msg := mail.NewMsg()
-	if err := msg.FromFormat(c.From.Name, c.From.Email); err != nil {
+	from, err := w.senders.parse(c.From)
+	if err != nil {
 		return nil, fmt.Errorf("from: %w", err)
 	}
+	msg.FromMailAddress(&from)
 	if err := msg.AddToFormat(p.Name, p.Email); err != nil {
 		return nil, fmt.Errorf("to %q: %w", p.Email, err)
 	}
@@ -75,7 +78,7 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 	}
 	domain := c.From.Email[strings.LastIndexByte(c.From.Email, '@')+1:]
 	msg.Subject(r.Subject)
-	msg.SetMessageIDWithValue(fmt.Sprintf("peykar.%d.%d@%s", c.ID, d.ID, domain))
+	msg.SetMessageIDWithValue("peykar." + strconv.FormatInt(c.ID, 10) + "." + strconv.FormatInt(d.ID, 10) + "@" + domain)
 	msg.SetDateWithValue(w.Now())
 	msg.SetGenHeader("X-Peykar-Campaign", strconv.FormatInt(c.ID, 10))
 	msg.SetGenHeader("X-Peykar-Delivery", strconv.FormatInt(d.ID, 10))
@@ -95,6 +98,32 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 	msg.SetBodyString(mail.TypeTextPlain, r.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
 	return msg, nil
+}
+
+// senderCache keeps the parsed From address of the last senders: every
+// message of a campaign has the same one, and parsing it (go-mail's
+// FromFormat: a Sprintf and net/mail's parser) cost a dozen allocations
+// per message. It holds the 64 most recently used.
+type senderCache struct {
+	once sync.Once
+	c    *lru.Cache[campaigns.Address, netmail.Address]
+}
+
+// parse is go-mail's FromFormat of a: the same quoting and the same parser,
+// so the same header and the same error; only successes are kept. The
+// caller gets its own copy, which go-mail may keep in its message.
+func (sc *senderCache) parse(a campaigns.Address) (netmail.Address, error) {
+	sc.once.Do(func() { sc.c, _ = lru.New[campaigns.Address, netmail.Address](64) }) // errs only for a size <= 0
+	if got, ok := sc.c.Get(a); ok {
+		return got, nil
+	}
+	m := mail.NewMsg()
+	if err := m.FromFormat(a.Name, a.Email); err != nil {
+		return netmail.Address{}, err
+	}
+	got := *m.GetFrom()[0]
+	sc.c.Add(a, got)
+	return got, nil
 }
 
 // deliveryTracker makes one delivery's tracking URLs for templates.

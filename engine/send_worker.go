@@ -91,6 +91,7 @@ type SendWorker struct {
 
 	templates templateCache
 	variants  variantCache
+	senders   senderCache
 	links     linkCache
 	commits   outcomeCommitter
 	mu        sync.Mutex

@@ -8,5 +8,6 @@
 // messages and records the results; the template editor's test sender
 // sends through the same Mailer. go-mail builds the messages and dials;
 // the transactions are this package's, so a chunk costs one write per
-// message with PIPELINING. The package owns no table.
+// message with PIPELINING, and one write in all with PIPELINING and
+// CHUNKING (BDAT). The package owns no table.
 package mailer

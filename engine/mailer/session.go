@@ -25,12 +25,19 @@ type session struct {
 	timeout    time.Duration
 	dkim       *mail.DKIMSigner
 	pipelining bool
+	// chunking: the server takes BDAT (RFC 3030) as well as PIPELINING,
+	// so transactions need no 354 round trip and go out a window at a
+	// time (sendChunked).
+	chunking   bool
 	mailParams string // " BODY=8BITMIME SMTPUTF8" as the server supports
 }
 
 func newSession(c *smtp.Client, timeout time.Duration, dkim *mail.DKIMSigner) *session {
 	s := &session{c: c, timeout: timeout, dkim: dkim}
 	s.pipelining, _ = c.Extension("PIPELINING")
+	if ok, _ := c.Extension("CHUNKING"); ok && s.pipelining {
+		s.chunking = true
+	}
 	if ok, _ := c.Extension("8BITMIME"); ok {
 		s.mailParams += " BODY=8BITMIME"
 	}
@@ -64,7 +71,10 @@ func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 	if err != nil {
 		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("recipients: %v", err)}
 	}
-	for _, a := range append([]string{from}, rcpts...) {
+	if strings.ContainsAny(from, "\r\n") {
+		return nil, &Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", from)}
+	}
+	for _, a := range rcpts {
 		if strings.ContainsAny(a, "\r\n") {
 			return nil, &Result{Outcome: PermFail, Detail: fmt.Sprintf("address %q contains a line break", a)}
 		}
@@ -88,6 +98,9 @@ func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 func (s *session) sendAll(msgs []*mail.Msg, results []Result) error {
 	for i := range results {
 		results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
+	}
+	if s.chunking {
+		return s.sendChunked(msgs, results)
 	}
 	if s.pipelining {
 		return s.sendPipelined(msgs, results)
@@ -272,22 +285,48 @@ func (s *session) readEnvelope(p *prepared) (*Result, error) {
 // writeDotted buffers a message's content with dot-stuffing, CRLF line
 // ends and the terminating ".".
 func writeDotted(w *bufio.Writer, b []byte) {
-	for len(b) > 0 {
-		if b[0] == '.' {
+	writeLines(w, b, true)
+	_, _ = w.WriteString(".\r\n")
+}
+
+// lineWriter is what writeLines writes to: a bufio.Writer on the
+// connection, or a bytes.Buffer.
+type lineWriter interface {
+	Write([]byte) (int, error)
+	WriteByte(byte) error
+	WriteString(string) (int, error)
+}
+
+// writeLines writes a message's content with CRLF line ends, a line end
+// after the last line, and, with stuff, a dot doubled at the start of a
+// line (RFC 5321 §4.5.2). Without stuff it is what the server stores of
+// the stuffed form, which BDAT sends as it is. Runs of lines that need no
+// change (go-mail ends its lines with CRLF, and few start with a dot) go
+// out in one write.
+func writeLines(w lineWriter, b []byte, stuff bool) {
+	start, pos := 0, 0 // b[start:pos] goes out as it is
+	for pos < len(b) {
+		i := bytes.IndexByte(b[pos:], '\n')
+		if i > 0 && (!stuff || b[pos] != '.') && b[pos+i-1] == '\r' {
+			pos += i + 1
+			continue
+		}
+		_, _ = w.Write(b[start:pos])
+		line := b[pos:]
+		if i >= 0 {
+			line = b[pos : pos+i]
+			pos += i + 1
+		} else {
+			pos = len(b)
+		}
+		start = pos
+		if stuff && len(line) > 0 && line[0] == '.' {
 			_ = w.WriteByte('.')
 		}
-		line := b
-		i := bytes.IndexByte(b, '\n')
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		_, _ = w.Write(line)
+		_, _ = w.Write(bytes.TrimSuffix(line, []byte("\r")))
 		_, _ = w.WriteString("\r\n")
 	}
-	_, _ = w.WriteString(".\r\n")
+	_, _ = w.Write(b[start:pos])
 }
 
 // envelope sends MAIL, RCPT and DATA a command at a time and reads their

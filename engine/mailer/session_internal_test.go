@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,8 @@ import (
 // (dot-stuffed lines included).
 func TestSessionOutcomes(t *testing.T) {
 	t.Parallel()
-	for _, pipelining := range []bool{true, false} {
+	for _, mode := range modes {
+		name := mode.name
 		sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
 			switch {
 			case strings.HasPrefix(rcpt, "grey"):
@@ -36,8 +38,8 @@ func TestSessionOutcomes(t *testing.T) {
 		c, err := client.DialToSMTPClientWithContext(context.Background())
 		require.NoError(t, err)
 		s := newSession(c, 5*time.Second, nil)
-		require.True(t, s.pipelining, "the sink pipelines")
-		s.pipelining = pipelining
+		require.True(t, s.pipelining && s.chunking, "the sink pipelines and takes BDAT")
+		s.pipelining, s.chunking = mode.pipelining, mode.chunking
 
 		to := []string{"a@example.com", "grey@example.com", "b@example.com", "nobody@example.com", "c@example.com"}
 		msgs := make([]*mail.Msg, len(to))
@@ -55,7 +57,7 @@ func TestSessionOutcomes(t *testing.T) {
 		require.NoError(t, s.sendAll(msgs[:1], more))
 		require.NoError(t, client.CloseWithSMTPClient(c))
 
-		require.Equal(t, []Outcome{Sent, TempFail, Sent, PermFail, Sent}, outcomes(results), "pipelining %v", pipelining)
+		require.Equal(t, []Outcome{Sent, TempFail, Sent, PermFail, Sent}, outcomes(results), "%s", name)
 		require.Equal(t, Sent, more[0].Outcome)
 		require.Equal(t, 451, results[1].Code)
 		require.False(t, results[1].AddressBounce())
@@ -74,6 +76,13 @@ func TestSessionOutcomes(t *testing.T) {
 	}
 }
 
+// modes are the session's three ways of running transactions; the test
+// sink offers PIPELINING and CHUNKING, so each is chosen by hand.
+var modes = []struct {
+	name                 string
+	pipelining, chunking bool
+}{{"chunking", true, true}, {"pipelining", true, false}, {"one at a time", false, false}}
+
 func outcomes(rs []Result) []Outcome {
 	out := make([]Outcome, len(rs))
 	for i, r := range rs {
@@ -88,7 +97,8 @@ func outcomes(rs []Result) []Outcome {
 // an i/o timeout every time, and the campaign never finished.
 func TestSessionAfterIdle(t *testing.T) {
 	t.Parallel()
-	for _, pipelining := range []bool{true, false} {
+	for _, mode := range modes {
+		name := mode.name
 		sink, err := smtptest.Start(smtptest.Options{})
 		require.NoError(t, err)
 		t.Cleanup(func() { sink.Close() })
@@ -97,7 +107,7 @@ func TestSessionAfterIdle(t *testing.T) {
 		c, err := client.DialToSMTPClientWithContext(context.Background())
 		require.NoError(t, err)
 		s := newSession(c, 5*time.Second, nil)
-		s.pipelining = pipelining
+		s.pipelining, s.chunking = mode.pipelining, mode.chunking
 		msg := mail.NewMsg()
 		require.NoError(t, msg.From("news@shop.example"))
 		require.NoError(t, msg.To("a@example.com"))
@@ -108,8 +118,8 @@ func TestSessionAfterIdle(t *testing.T) {
 		// Idle in the pool past the deadline: put it in the past, as
 		// waiting would, without waiting.
 		require.NoError(t, c.UpdateDeadline(-time.Second))
-		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results), "pipelining %v", pipelining)
-		require.Equal(t, Sent, results[0].Outcome, "pipelining %v: %s", pipelining, results[0].Detail)
+		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results), "%s", name)
+		require.Equal(t, Sent, results[0].Outcome, "%s: %s", name, results[0].Detail)
 		require.NoError(t, client.CloseWithSMTPClient(c))
 		require.Len(t, sink.Messages(), 2)
 	}
@@ -123,7 +133,8 @@ func TestSessionAfterIdle(t *testing.T) {
 // permanent refusal, an address bounce.
 func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
 	t.Parallel()
-	for _, pipelining := range []bool{true, false} {
+	for _, mode := range modes {
+		name := mode.name
 		sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
 			switch {
 			case strings.HasPrefix(rcpt, "garbled"):
@@ -151,7 +162,7 @@ func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
 			s := newSession(c, 5*time.Second, nil)
-			s.pipelining = pipelining
+			s.pipelining, s.chunking = mode.pipelining, mode.chunking
 			msgs := make([]*mail.Msg, len(to))
 			for i, addr := range to {
 				msgs[i] = msg(addr)
@@ -162,16 +173,99 @@ func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
 
 		for _, bad := range []string{"garbled@example.com", "sequence@example.com"} {
 			results, err := send("a@example.com", bad, "b@example.com")
-			require.Error(t, err, "pipelining %v, %s: the connection is dropped", pipelining, bad)
-			require.Equal(t, []Outcome{Sent, TempFail, TempFail}, outcomes(results), "pipelining %v, %s", pipelining, bad)
-			require.False(t, results[1].AddressBounce(), "pipelining %v, %s", pipelining, bad)
+			require.Error(t, err, "%s, %s: the connection is dropped", name, bad)
+			require.Equal(t, []Outcome{Sent, TempFail, TempFail}, outcomes(results), "%s, %s", name, bad)
+			require.False(t, results[1].AddressBounce(), "%s, %s", name, bad)
 			require.Contains(t, results[1].Detail, "50", "the reply is kept for the log")
 		}
 
 		results, err := send("badsyntax@example.com", "c@example.com")
-		require.NoError(t, err, "pipelining %v: a refusal keeps the connection", pipelining)
-		require.Equal(t, []Outcome{PermFail, Sent}, outcomes(results), "pipelining %v", pipelining)
+		require.NoError(t, err, "%s: a refusal keeps the connection", name)
+		require.Equal(t, []Outcome{PermFail, Sent}, outcomes(results), "%s", name)
 		require.Equal(t, "5.1.3", results[0].Enhanced)
 		require.True(t, results[0].AddressBounce())
+	}
+}
+
+// TestSessionEachMessageItsOwn: in every mode, pooled buffers are reused
+// message after message (the message's form, and with BDAT its content
+// without dot-stuffing); every recipient must get exactly its own message,
+// byte for byte — bodies of different lengths in a row, so a buffer that
+// kept a longer message's tail would show, and a line starting with a dot,
+// stuffed for DATA and sent as it is with BDAT. When the connection fails
+// under a message, the messages after it are temporarily failed: with DATA
+// they were not sent; with BDAT those written in the same window may have
+// arrived (here they did), which is why the window is bounded.
+func TestSessionEachMessageItsOwn(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		sink, err := smtptest.Start(smtptest.Options{Reject: func(rcpt string) *smtp.SMTPError {
+			if strings.HasPrefix(rcpt, "garbled") {
+				return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error"}
+			}
+			return nil
+		}})
+		require.NoError(t, err)
+		t.Cleanup(func() { sink.Close() })
+		client, err := mail.NewClient("127.0.0.1", mail.WithPort(sink.Port()), mail.WithTLSPolicy(mail.NoTLS), mail.WithHELO("localhost"))
+		require.NoError(t, err)
+		send := func(to []string) ([]Result, []string, error) {
+			c, err := client.DialToSMTPClientWithContext(context.Background())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
+			s := newSession(c, 5*time.Second, nil)
+			s.pipelining, s.chunking = mode.pipelining, mode.chunking
+			msgs := make([]*mail.Msg, len(to))
+			want := make([]string, len(to))
+			for i, addr := range to {
+				m := mail.NewMsg()
+				require.NoError(t, m.From("news@shop.example"))
+				require.NoError(t, m.To(addr))
+				m.SetBodyString(mail.TypeTextPlain, "for "+addr+"\n.dot line\n"+strings.Repeat("x", 4000*(i%2)+i)+"\nend of "+addr)
+				var b strings.Builder
+				_, err := m.WriteTo(&b) // sets Date and Message-ID, so the send writes the same bytes
+				require.NoError(t, err)
+				// The content's last line gets its line end on the wire.
+				msgs[i], want[i] = m, strings.TrimSuffix(b.String(), "\r\n")+"\r\n"
+			}
+			results := make([]Result, len(msgs))
+			return results, want, s.sendAll(msgs, results)
+		}
+
+		to := make([]string, 20) // more than a BDAT window
+		for i := range to {
+			to[i] = fmt.Sprintf("user%d@example.com", i)
+		}
+		results, want, err := send(to)
+		require.NoError(t, err, mode.name)
+		for i := range to {
+			require.Equal(t, Sent, results[i].Outcome, "%s: %s", mode.name, to[i])
+		}
+		got := sink.Messages()
+		require.Len(t, got, len(to), mode.name)
+		for i, m := range got {
+			require.Equal(t, []string{to[i]}, m.To, mode.name)
+			require.Equal(t, want[i], string(m.Data), "%s: message %d arrived as it was built", mode.name, i)
+		}
+
+		results, _, err = send([]string{"a@example.com", "garbled@example.com", "b@example.com", "c@example.com"})
+		require.Error(t, err, "%s: the protocol error drops the connection", mode.name)
+		require.Equal(t, []Outcome{Sent, TempFail, TempFail, TempFail}, outcomes(results), mode.name)
+		arrived := []string{"a@example.com"}
+		if mode.chunking {
+			// The server goes on with the window after its refusal, on its
+			// own time: wait for it (the connection stays open until the
+			// test ends).
+			arrived = append(arrived, "b@example.com", "c@example.com")
+			require.Eventually(t, func() bool { return sink.Count() >= len(to)+len(arrived) },
+				10*time.Second, 5*time.Millisecond, mode.name)
+		} else {
+			require.Contains(t, results[2].Detail, "not sent", mode.name)
+		}
+		var after []string
+		for _, m := range sink.Messages()[len(to):] {
+			after = append(after, m.To...)
+		}
+		require.Equal(t, arrived, after, mode.name)
 	}
 }
