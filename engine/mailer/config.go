@@ -31,6 +31,11 @@ type Config struct {
 	Pool int
 	// Rate caps messages per second over the whole transport; 0 is unlimited.
 	Rate float64
+	// NoChunking keeps to DATA even when the server offers CHUNKING
+	// (SMTP_URL chunking=off), for a relay that announces BDAT but
+	// handles it badly. By default BDAT is used when the server offers
+	// both CHUNKING and PIPELINING.
+	NoChunking bool
 	// DKIM, when set, signs every message.
 	DKIM *DKIMConfig
 }
@@ -55,7 +60,7 @@ func (d *DKIMConfig) Check() error {
 	return nil
 }
 
-// ParseURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500
+// ParseURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500&chunking=auto|off
 // (smtps:// implies tls=tls).
 func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
@@ -81,9 +86,9 @@ func ParseURL(s string) (Config, error) {
 	q := u.Query()
 	for k := range q {
 		switch k {
-		case "tls", "pool", "rate":
+		case "tls", "pool", "rate", "chunking":
 		default:
-			return c, fmt.Errorf("unknown parameter %q (known: tls, pool, rate)", k)
+			return c, fmt.Errorf("unknown parameter %q (known: tls, pool, rate, chunking)", k)
 		}
 	}
 	if v := q.Get("tls"); v != "" {
@@ -107,6 +112,13 @@ func ParseURL(s string) (Config, error) {
 			return c, fmt.Errorf("rate=%q %s", v, settings.RateMessage)
 		}
 		c.Rate = r
+	}
+	switch v := q.Get("chunking"); v {
+	case "", "auto":
+	case "off":
+		c.NoChunking = true
+	default:
+		return c, fmt.Errorf("chunking=%q must be auto or off", v)
 	}
 	c.Port = map[string]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[c.TLS]
 	if p := u.Port(); p != "" {

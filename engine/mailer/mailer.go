@@ -176,7 +176,7 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 		return nil, err
 	}
 	results := make([]Result, len(msgs))
-	err = newSession(c, m.timeout, m.dkim).sendAll(msgs, results)
+	err = m.session(c).sendAll(msgs, results)
 	broken := err != nil
 	if broken {
 		// A connection-level failure (network error, timeout, reset)
@@ -198,4 +198,14 @@ func (m *Mailer) Close() {
 			return
 		}
 	}
+}
+
+// session is a session on c with the transport's settings: BDAT only when
+// the server offers it and the transport does not turn it off.
+func (m *Mailer) session(c *smtp.Client) *session {
+	s := newSession(c, m.timeout, m.dkim)
+	if m.cfg.NoChunking {
+		s.chunking = false
+	}
+	return s
 }

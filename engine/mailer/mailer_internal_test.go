@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -74,4 +75,33 @@ func TestMailerReplacesConnectionsTheServerClosed(t *testing.T) {
 		require.Equal(t, Sent, r.Outcome, r.Detail)
 	}
 	require.Len(t, sink.Messages(), 4)
+}
+
+// TestChunkingOff: SMTP_URL's chunking=off keeps a transport to DATA on a
+// server that offers CHUNKING (as the test sink does), and by default
+// such a server gets BDAT; any other value is refused at start-up.
+func TestChunkingOff(t *testing.T) {
+	t.Parallel()
+	sink, err := smtptest.Start(smtptest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	for _, tc := range []struct {
+		param    string
+		chunking bool
+	}{{"", true}, {"&chunking=auto", true}, {"&chunking=off", false}} {
+		cfg, err := ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none%s", sink.Port(), tc.param))
+		require.NoError(t, err, tc.param)
+		m, err := New(cfg, baseservice.Base{})
+		require.NoError(t, err)
+		t.Cleanup(m.Close)
+		c, err := m.client.DialToSMTPClientWithContext(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, tc.chunking, m.session(c).chunking, tc.param)
+		require.NoError(t, m.client.CloseWithSMTPClient(c))
+		results, err := m.Send(context.Background(), testMsgs(t, 2))
+		require.NoError(t, err, tc.param)
+		require.Equal(t, []Outcome{Sent, Sent}, outcomes(results), tc.param)
+	}
+	_, err = ParseURL("smtp://127.0.0.1:25?tls=none&chunking=yes")
+	require.ErrorContains(t, err, `chunking="yes" must be auto or off`)
 }
