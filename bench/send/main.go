@@ -248,7 +248,7 @@ func run(ctx context.Context, cfg config) error {
 			got, st.Distinct, st.Repeated, sent, deliveries, cfg.n)
 	}
 	fmt.Printf("ground truth: %d recipients, each exactly once (%d deliveries sent, 0 repeated)\n", got, sent)
-	return nil
+	return checkDerived(ctx, pool, id, sent)
 }
 
 // createCampaign creates the template, the segment of every contact and
