@@ -186,8 +186,8 @@ func (f *follower) fold(ctx context.Context, limit int, checked bool) (n int, er
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	var ok bool
-	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok); err != nil {
+	var ok, generic bool
+	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok, &generic); err != nil {
 		return 0, fmt.Errorf("follower lock: %w", err)
 	}
 	if !ok {

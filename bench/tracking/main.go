@@ -607,21 +607,21 @@ func printStatements(ctx context.Context, pool *pgxpool.Pool, res clickResult) e
 	}
 	fmt.Printf("wal: %d records, %d full-page images, %d MB; %d writes, %d syncs (%.0f ms syncing) = %.3f syncs per click; %d commits = %.3f per click\n",
 		walRecords, walFPI, walBytes>>20, walWrite, walSync, syncMS, float64(walSync)/clicks, commits, float64(commits)/clicks)
-	rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, round(total_plan_time)::bigint, wal_bytes::bigint, rows,
+	rows, err := pool.Query(ctx, `SELECT calls, plans, round(total_exec_time)::bigint, round(total_plan_time)::bigint, wal_bytes::bigint, rows,
 			left(regexp_replace(query, '\s+', ' ', 'g'), 90)
 		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 16`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	fmt.Println(" calls  exec_ms  plan_ms  µs/click  WAL B/click     rows  statement")
+	fmt.Println(" calls  plans  exec_ms  plan_ms  µs/click  WAL B/click     rows  statement")
 	for rows.Next() {
-		var calls, ms, plan, wal, n int64
+		var calls, plans, ms, plan, wal, n int64
 		var q string
-		if err := rows.Scan(&calls, &ms, &plan, &wal, &n, &q); err != nil {
+		if err := rows.Scan(&calls, &plans, &ms, &plan, &wal, &n, &q); err != nil {
 			return err
 		}
-		fmt.Printf("%6d %8d %8d %9.1f %12.0f %8d  %s\n", calls, ms, plan, float64(ms+plan)*1000/clicks, float64(wal)/clicks, n, q)
+		fmt.Printf("%6d %6d %8d %8d %9.1f %12.0f %8d  %s\n", calls, plans, ms, plan, float64(ms+plan)*1000/clicks, float64(wal)/clicks, n, q)
 	}
 	if err := rows.Err(); err != nil {
 		return err
