@@ -112,6 +112,55 @@ func TestCheckedFoldWritesPeopleOnce(t *testing.T) {
 	requirePeopleCountersEqualRows(t, b, camp)
 }
 
+// A person's row the fold leaves as it is (their other delivery was
+// clicked already) is verified too: here the event writer reclassifies
+// that other delivery's click as a machine's (a honeypot hit) and lowers
+// the row from its deliveries, which cannot see the fold's click, between
+// the fold's read and its write. The fold is applied again with locks and
+// the row ends as its deliveries say (a human click), the counters as the
+// rows (without the check the row would stay lowered: clicked by a
+// machine only).
+func TestCheckedFoldVerifiesARowItLeaves(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	camp := b.campaign(t, `[]`, `{}`, "https://shop.example/a")
+	_, err := b.pool.Exec(ctx, `INSERT INTO campaign_links (campaign_id, step, idx, url) VALUES ($1, 'resend', 0, 'https://shop.example/r')`, camp)
+	require.NoError(t, err)
+	sent := time.Now().Add(-time.Hour)
+	d1, c := b.delivery(t, camp, sent)
+	var d2 int64
+	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO deliveries (campaign_id, step, contact_id, status, sent_at)
+		VALUES ($1, 'resend', $2, 'sent', $3) RETURNING id`, camp, c, sent).Scan(&d2))
+	_, err = b.pool.Exec(ctx, `INSERT INTO campaign_people (campaign_id, contact_id, sent, delivered) VALUES ($1, $2, true, true)`, camp, c)
+	require.NoError(t, err)
+	seedPeopleSent(t, b, camp, 1)
+
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	foldTogether(t, b, []inboxEvent{{d2, TypeClick, link(0), false, t0}})
+	require.Equal(t, int64(2), scalar[int64](t, b, `SELECT clicked::bigint FROM campaign_people WHERE campaign_id = $1 AND contact_id = $2`, camp, c))
+
+	var calls atomic.Int32
+	hook := peopleHook(func(ctx context.Context) error {
+		if calls.Add(1) != 1 {
+			return nil
+		}
+		_, err := b.svc.Record(ctx, Event{Type: TypeHoneypot, DeliveryID: d2, UserAgent: browserUA, At: t0.Add(time.Second)})
+		return err
+	})
+	b.svc.follower.applier.peopleRead.Store(&hook)
+	relocked := b.svc.follower.relocked.Load()
+	foldTogether(t, b, []inboxEvent{{d1, TypeClick, link(0), false, t0.Add(30 * time.Second)}})
+
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1 AND type = 'click' AND machine`, d2),
+		"the other delivery's click was reclassified")
+	require.Equal(t, int64(2), scalar[int64](t, b, `SELECT clicked::bigint FROM campaign_people WHERE campaign_id = $1 AND contact_id = $2`, camp, c))
+	requireReportEqualsRawRows(t, b, camp)
+	requirePeopleCountersEqualRows(t, b, camp)
+	require.Equal(t, int32(1), calls.Load())
+	require.Equal(t, relocked+1, b.svc.follower.relocked.Load(), "the fold was applied again with locks, once")
+}
+
 // seedPeopleSent counts n people sent in the campaign's people counters,
 // as the send outcomes that created their rows would have.
 func seedPeopleSent(t *testing.T, b *bundle, camp, n int64) {

@@ -46,8 +46,10 @@ func (c *peopleColumns) add(s peopleState) {
 // again with the rows locked. A lock costs a WAL record and a dirtied
 // page per row before the update writes its own; a click's person row
 // nearly always changes, so the update's own lock is all that is taken.
-// The rows that need no write (or are refreshed) are still locked, so a
-// concurrent refresh from the deliveries waits for the fold's.
+// A row the batch leaves as it is is written with the state read, under
+// the same check, so it is verified and locked like the others (a
+// concurrent refresh from the deliveries waits for the fold's); the rows
+// refreshed from their deliveries are locked and refreshed as before.
 
 // peopleState is one person's tracked state, as in campaign_people: opened
 // and clicked are 0 (none), 1 (machine only) or 2 (a human).
@@ -163,8 +165,7 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 		camps, conts                   []int64
 		opened, clicked                []int16
 		unsubscribed, complained, conv []bool
-		was                            peopleColumns // when checked: the changed rows' state as read
-		keep                           []person      // when checked: rows read that need no write
+		was                            peopleColumns // when checked: the rows' state as read
 		sums                           = map[int64][]int64{}
 	)
 	for _, k := range p.all {
@@ -175,15 +176,22 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 			continue
 		}
 		s := old.join(reached)
-		if s == old {
-			keep = append(keep, k)
+		if s == old && !p.checked {
 			continue
 		}
+		// When checked, a row the batch leaves as it is is written too
+		// (with the state read, so it stays): written only if it still
+		// holds that state, it is locked and verified, so a concurrent
+		// refresh from the deliveries (which cannot see this fold's) can
+		// neither lower it before the fold's check nor after it.
 		camps, conts = append(camps, k.campaign), append(conts, k.contact)
 		opened, clicked = append(opened, s.opened), append(clicked, s.clicked)
 		unsubscribed, complained, conv = append(unsubscribed, s.unsubscribed), append(complained, s.complained), append(conv, s.converted)
 		if p.checked {
 			was.add(old)
+		}
+		if s == old {
+			continue
 		}
 		sum := sums[k.campaign]
 		if sum == nil {
@@ -205,14 +213,7 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 	case len(camps) > 0:
 		b.Queue(query("people_set_tracked"), camps, conts, opened, clicked, unsubscribed, complained, conv)
 	}
-	if p.checked {
-		// Not locked by the read: the rows left as they are, locked now
-		// so that no refresh from the deliveries (which cannot see this
-		// fold's) writes them before the fold commits.
-		queuePeopleUpsertLock(b, append(keep, p.refresh...))
-	} else {
-		queuePeopleUpsertLock(b, p.refresh)
-	}
+	queuePeopleUpsertLock(b, p.refresh)
 	for _, c := range sortedKeys(sums) {
 		for i, n := range sums[c] {
 			if n != 0 {
