@@ -198,9 +198,6 @@ func (f *follower) fold(ctx context.Context, limit int, checked bool) (n int, er
 		return 0, err
 	}
 	if len(evs) > 0 {
-		if _, err := tx.Exec(ctx, query("follower_generic")); err != nil {
-			return 0, fmt.Errorf("fold plans: %w", err)
-		}
 		// In the order they happened: an event whose commit came late is
 		// applied with the batch that takes it, in its place by time.
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })

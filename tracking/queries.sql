@@ -262,16 +262,6 @@ SELECT n, id, campaign_id, step FROM u;
 -- One follower folds at a time across processes, until its transaction ends.
 SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0));
 
--- name: follower_generic
--- The fold's statements after the take use generic plans until its
--- transaction ends: given the size of a fold's arrays (up to 2,000 keys),
--- a custom plan joins by scanning the whole table (deliveries by a hash
--- join over a sequential scan, contacts by a merge join over their whole
--- primary key: a cost that grows with the table, not the batch), and every
--- pooled connection planned its first five executions of each statement
--- that way. A generic plan probes the keys.
-SELECT set_config('plan_cache_mode', 'force_generic_plan', true);
-
 -- name: follower_take
 -- The oldest waiting events, up to $1, taken out of the inbox in the
 -- transaction that folds them (a rollback puts them back).
@@ -282,7 +272,7 @@ SELECT set_config('plan_cache_mode', 'force_generic_plan', true);
 -- (erase_contact_inbox) is deleted at its newest version once that commits.
 -- (Tried, not kept: "id = ANY (ARRAY(subquery))", which probes the key per
 -- id instead of hashing a scan of the inbox, was faster alone but took
--- 56 ms per fold against 6 in a benchmark run under a generic plan.)
+-- 56 ms per fold against 6 in a benchmark run, with generic plans.)
 DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1)
 RETURNING id, delivery_id, type, link_idx, url, machine, reason, user_agent, host(ip), occurred_at;
 
