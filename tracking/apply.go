@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,9 +122,6 @@ type batchState struct {
 	contacts map[int64]*contactDelta
 	retros   []retro
 	jobs     []river.InsertManyParams
-	// checked: people rows are read without a lock and written only if
-	// unchanged (applyIn).
-	checked bool
 }
 
 // applier applies batches of events inside a caller's transaction.
@@ -136,34 +132,16 @@ type applier struct {
 	// remember is told each delivery and campaign seen, for redirects while
 	// the database is down.
 	remember func(d *delivery, ci campaignInfo)
-	// peopleRead, when set (tests), runs in a checked batch after its
-	// people rows were read and before they are written.
-	peopleRead atomic.Pointer[peopleHook]
 }
-
-// peopleHook is a test's step between a checked batch's read of its
-// people rows and their write.
-type peopleHook func(ctx context.Context) error
 
 // apply records evs in tx: the events, the deliveries' firsts, rollups,
 // contact stats and rule jobs. It returns one outcome and one error per
 // event (ErrNotFound for unknown deliveries or links); a returned error
 // means the transaction must be rolled back.
 func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome, []error, error) {
-	return a.applyIn(ctx, tx, evs, false)
-}
-
-// applyIn is apply; with checked (the follower's folds), the batch's
-// people rows that change are read without a lock and written only if
-// they still hold what was read (people_fold.go): when one does not,
-// the error is errPeopleChanged and the caller rolls back and applies the
-// batch again without checked. tx must not be committed with statements
-// apply has not read: the check is made when the statement's result is
-// read.
-func (a *applier) applyIn(ctx context.Context, tx pgx.Tx, evs []*Event, checked bool) ([]Outcome, []error, error) {
 	outs, errsOut, _, rest, err := a.applyWith(ctx, &pgx.Batch{}, func(b *pgx.Batch) (pgx.Tx, error) {
 		return tx, tx.SendBatch(ctx, b).Close()
-	}, evs, checked)
+	}, evs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -182,11 +160,10 @@ func (a *applier) applyIn(ctx context.Context, tx pgx.Tx, evs []*Event, checked 
 // with them). A batch without follow-up rule jobs or reclassifications
 // costs three round trips. tx is nil when send failed before a
 // transaction existed.
-func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event, checked bool) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
+func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
 	outs = make([]Outcome, len(evs))
 	errsOut = make([]error, len(evs))
 	st := queueLock(first, evs)
-	st.checked = checked
 	if tx, err = send(first); err != nil {
 		return nil, nil, tx, nil, fmt.Errorf("load deliveries: %w", err)
 	}

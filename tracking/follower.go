@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -49,8 +48,6 @@ type follower struct {
 	once   sync.Once
 
 	folds, folded atomic.Int64
-	// relocked counts checked folds applied again with locks.
-	relocked atomic.Int64
 }
 
 // foldHook is a test's look into a fold before it commits.
@@ -94,24 +91,14 @@ func (f *follower) run(ctx context.Context) {
 	limit := f.size
 	poll := time.NewTimer(f.poll)
 	defer poll.Stop()
-	checked := true
 	for {
 		started := time.Now()
-		n, err := f.fold(ctx, limit, checked)
+		n, err := f.fold(ctx, limit)
 		switch {
 		case err == nil:
-			limit, checked = f.size, true
+			limit = f.size
 		case ctx.Err() != nil:
 			return
-		case checked && (errors.Is(err, errPeopleChanged) || deadlock(err)):
-			// A people row changed between the checked fold's read and
-			// its write (or its locks, taken in two ordered runs, met
-			// another writer's): the same events again, now with every
-			// row locked first.
-			f.logger.Debug("tracking: fold retried with locks", slog.Any("error", err))
-			checked = false
-			f.relocked.Add(1)
-			continue
 		case errors.Is(err, errBusy):
 		case dataError(err) && limit > 1:
 			// Isolate the event the database refuses: the oldest ones
@@ -167,9 +154,8 @@ func (f *follower) drop(ctx context.Context, cause error) {
 
 // fold folds up to limit of the oldest waiting events in one transaction
 // and returns how many it took (errBusy when another follower holds the
-// lock). checked folds people rows without locking them first
-// (applier.applyIn).
-func (f *follower) fold(ctx context.Context, limit int, checked bool) (n int, err error) {
+// lock).
+func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", errPanic, p)
@@ -201,7 +187,7 @@ func (f *follower) fold(ctx context.Context, limit int, checked bool) (n int, er
 		// In the order they happened: an event whose commit came late is
 		// applied with the batch that takes it, in its place by time.
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
-		_, errsOut, err := f.applier.applyIn(ctx, tx, evs, checked)
+		_, errsOut, err := f.applier.apply(ctx, tx, evs)
 		if err != nil {
 			return 0, fmt.Errorf("fold %d events: %w", len(evs), err)
 		}
@@ -290,10 +276,4 @@ func (s *Service) Settle(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-}
-
-// deadlock reports whether err is PostgreSQL's deadlock_detected.
-func deadlock(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "40P01"
 }

@@ -1,30 +1,12 @@
 package tracking
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// errPeopleChanged: a checked batch found a people row changed since it
-// read it; the batch is rolled back and applied again with locks.
-var errPeopleChanged = errors.New("tracking: a people row changed while the fold read it")
-
-// peopleColumns is people states as the statements' parallel arrays.
-type peopleColumns struct {
-	opened, clicked                     []int16
-	unsubscribed, complained, converted []bool
-}
-
-func (c *peopleColumns) add(s peopleState) {
-	c.opened, c.clicked = append(c.opened, s.opened), append(c.clicked, s.clicked)
-	c.unsubscribed, c.complained, c.converted = append(c.unsubscribed, s.unsubscribed), append(c.complained, s.complained), append(c.converted, s.converted)
-}
 
 // A batch of clicks and opens moves its people's campaign-level state
 // (campaign_people) only up: a delivery's first open or click, its
@@ -38,18 +20,6 @@ func (c *peopleColumns) add(s peopleState) {
 // click reclassified as a machine's) or whose delivered state may change
 // (a hard bounce), or who has no row yet, is refreshed from their
 // deliveries as before.
-//
-// The follower's folds go further (checked, applyIn): the rows are read
-// without a lock, and a row that changes is written only if it still
-// holds the state read (people_set_checked), so its counters' change is
-// exact; a row that changed meanwhile fails the fold, which is applied
-// again with the rows locked. A lock costs a WAL record and a dirtied
-// page per row before the update writes its own; a click's person row
-// nearly always changes, so the update's own lock is all that is taken.
-// A row the batch leaves as it is is written with the state read, under
-// the same check, so it is verified and locked like the others (a
-// concurrent refresh from the deliveries waits for the fold's); the rows
-// refreshed from their deliveries are locked and refreshed as before.
 
 // peopleState is one person's tracked state, as in campaign_people: opened
 // and clicked are 0 (none), 1 (machine only) or 2 (a human).
@@ -94,8 +64,7 @@ func (d *delivery) upOnly() bool {
 type peoplePlan struct {
 	all     []person               // every dirty person, sorted (locked in this order)
 	reached map[person]peopleState // per person whose changes all went up: the join of their changed deliveries
-	rows    map[person]peopleState // rows' state, as read by people_lock_state (people_read_state when checked)
-	checked bool                   // read without a lock, changed rows written if unchanged since
+	rows    map[person]peopleState // locked rows' state, as read by people_lock_state
 
 	// Set by queueRows for queueCounters: the people refreshed from their
 	// deliveries, and the people counters' changes of the others.
@@ -106,7 +75,7 @@ type peoplePlan struct {
 // planPeople lists the batch's dirty people and, for those whose deliveries
 // only went up, what those deliveries reach.
 func (st *batchState) planPeople() *peoplePlan {
-	p := &peoplePlan{reached: map[person]peopleState{}, rows: map[person]peopleState{}, checked: st.checked}
+	p := &peoplePlan{reached: map[person]peopleState{}, rows: map[person]peopleState{}}
 	refresh := map[person]bool{}
 	for _, d := range st.dels {
 		if !d.dirty {
@@ -133,18 +102,13 @@ func (st *batchState) planPeople() *peoplePlan {
 }
 
 // queueLockState queues the lock of every dirty person's existing row, in
-// key order (the order every writer locks them in), reading their state;
-// when checked, only the read.
+// key order (the order every writer locks them in), reading their state.
 func (p *peoplePlan) queueLockState(b *pgx.Batch) {
 	if len(p.all) == 0 {
 		return
 	}
 	camps, conts := peopleArrays(p.all)
-	q := query("people_lock_state")
-	if p.checked {
-		q = query("people_read_state")
-	}
-	b.Queue(q, camps, conts).Query(func(rows pgx.Rows) error {
+	b.Queue(query("people_lock_state"), camps, conts).Query(func(rows pgx.Rows) error {
 		var k person
 		var s peopleState
 		_, err := pgx.ForEachRow(rows, []any{&k.campaign, &k.contact, &s.opened, &s.clicked, &s.unsubscribed, &s.complained, &s.converted}, func() error {
@@ -165,7 +129,6 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 		camps, conts                   []int64
 		opened, clicked                []int16
 		unsubscribed, complained, conv []bool
-		was                            peopleColumns // when checked: the rows' state as read
 		sums                           = map[int64][]int64{}
 	)
 	for _, k := range p.all {
@@ -176,23 +139,12 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 			continue
 		}
 		s := old.join(reached)
-		if s == old && !p.checked {
-			continue
-		}
-		// When checked, a row the batch leaves as it is is written too
-		// (with the state read, so it stays): written only if it still
-		// holds that state, it is locked and verified, so a concurrent
-		// refresh from the deliveries (which cannot see this fold's) can
-		// neither lower it before the fold's check nor after it.
-		camps, conts = append(camps, k.campaign), append(conts, k.contact)
-		opened, clicked = append(opened, s.opened), append(clicked, s.clicked)
-		unsubscribed, complained, conv = append(unsubscribed, s.unsubscribed), append(complained, s.complained), append(conv, s.converted)
-		if p.checked {
-			was.add(old)
-		}
 		if s == old {
 			continue
 		}
+		camps, conts = append(camps, k.campaign), append(conts, k.contact)
+		opened, clicked = append(opened, s.opened), append(clicked, s.clicked)
+		unsubscribed, complained, conv = append(unsubscribed, s.unsubscribed), append(complained, s.complained), append(conv, s.converted)
 		sum := sums[k.campaign]
 		if sum == nil {
 			sum = make([]int64, len(peopleDeltas))
@@ -200,17 +152,7 @@ func (p *peoplePlan) queueRows(b *pgx.Batch, at time.Time) {
 		}
 		addPeopleDeltas(sum, old, s)
 	}
-	switch {
-	case len(camps) > 0 && p.checked:
-		want := int64(len(camps))
-		b.Queue(query("people_set_checked"), camps, conts, opened, clicked, unsubscribed, complained, conv,
-			was.opened, was.clicked, was.unsubscribed, was.complained, was.converted).Exec(func(ct pgconn.CommandTag) error {
-			if ct.RowsAffected() != want {
-				return fmt.Errorf("%w: %d of %d rows as read", errPeopleChanged, ct.RowsAffected(), want)
-			}
-			return nil
-		})
-	case len(camps) > 0:
+	if len(camps) > 0 {
 		b.Queue(query("people_set_tracked"), camps, conts, opened, clicked, unsubscribed, complained, conv)
 	}
 	queuePeopleUpsertLock(b, p.refresh)

@@ -265,15 +265,7 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0)
 -- name: follower_take
 -- The oldest waiting events, up to $1, taken out of the inbox in the
 -- transaction that folds them (a rollback puts them back).
--- No row lock in the subquery: one follower folds at a time (its advisory
--- lock, taken first in the same transaction), and a lock would write a WAL
--- record per row before the delete writes another. A row deleted meanwhile
--- (follower_drop) is skipped by the DELETE; a row updated meanwhile
--- (erase_contact_inbox) is deleted at its newest version once that commits.
--- (Tried, not kept: "id = ANY (ARRAY(subquery))", which probes the key per
--- id instead of hashing a scan of the inbox, was faster alone but took
--- 56 ms per fold against 6 in a benchmark run, with generic plans.)
-DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1)
+DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 RETURNING id, delivery_id, type, link_idx, url, machine, reason, user_agent, host(ip), occurred_at;
 
 -- name: follower_drop
@@ -301,31 +293,6 @@ SELECT extract(epoch FROM now() - occurred_at)::float8 FROM event_inbox ORDER BY
 SELECT campaign_id, contact_id, opened, clicked, unsubscribed, complained, converted FROM campaign_people
     WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
     ORDER BY campaign_id, contact_id FOR NO KEY UPDATE;
-
--- name: people_read_state
--- people_lock_state without the lock, for the follower's optimistic fold:
--- the rows that change are then written by people_set_checked, which
--- writes a row only if it still holds the state read here.
-SELECT campaign_id, contact_id, opened, clicked, unsubscribed, complained, converted FROM campaign_people
-    WHERE (campaign_id, contact_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]));
-
--- name: people_set_checked
--- people_set_tracked for rows read without a lock (people_read_state):
--- each row is written only if it still holds the state it was read with
--- ($8–$12), re-checked on its newest version once a concurrent writer of
--- it has committed, so the counters' changes computed from that state
--- are exact for every row written; the caller compares the rows written
--- with the rows it passed and retries the fold with locks when they
--- differ. Keys are distinct and sorted: rows are locked in key order.
-UPDATE campaign_people p SET opened = u.o, clicked = u.cl, unsubscribed = u.un, complained = u.cm, converted = u.cv
-FROM (SELECT c, ct, max(o) AS o, max(cl) AS cl, bool_or(un) AS un, bool_or(cm) AS cm, bool_or(cv) AS cv,
-        max(o0) AS o0, max(cl0) AS cl0, bool_or(un0) AS un0, bool_or(cm0) AS cm0, bool_or(cv0) AS cv0
-    FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bool[], $6::bool[], $7::bool[],
-        $8::smallint[], $9::smallint[], $10::bool[], $11::bool[], $12::bool[])
-        AS x(c, ct, o, cl, un, cm, cv, o0, cl0, un0, cm0, cv0)
-    GROUP BY c, ct ORDER BY c, ct) u
-WHERE p.campaign_id = u.c AND p.contact_id = u.ct
-    AND p.opened = u.o0 AND p.clicked = u.cl0 AND p.unsubscribed = u.un0 AND p.complained = u.cm0 AND p.converted = u.cv0;
 
 -- name: people_set_tracked
 -- The new state of people rows locked by people_lock_state (only those

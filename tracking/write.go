@@ -47,11 +47,6 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 			return nil, fmt.Errorf("write events and deliveries, lock people: %w", err)
 		}
 		b = &pgx.Batch{}
-		if h := a.peopleRead.Load(); h != nil && people.checked {
-			if err := (*h)(ctx); err != nil {
-				return nil, err
-			}
-		}
 	}
 	at := latest(evs, errsOut, a.now)
 	people.queueRows(b, at)
