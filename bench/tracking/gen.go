@@ -25,6 +25,7 @@ type clickResult struct {
 	appCPU             time.Duration   // the server's CPU while clicking (peykar or the ceiling server)
 	genCPU             time.Duration   // the load generator's CPU while clicking
 	walBytes           int64           // WAL PostgreSQL wrote while clicking (-1: not measured)
+	walFrom, walTo     string          // the clicking window's WAL positions ("" when unknown)
 }
 
 func (r clickResult) rate() float64 { return float64(r.found) / max(r.elapsed.Seconds(), 1e-9) }

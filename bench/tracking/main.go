@@ -208,7 +208,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	if cfg.statements {
-		if err := printStatements(ctx, pool); err != nil {
+		if err := printStatements(ctx, pool, res); err != nil {
 			return err
 		}
 	}
@@ -285,6 +285,7 @@ func click(ctx context.Context, cfg config, gen, dir string, urls []string, srv 
 	}
 	res.cpu, res.appCPU = dbs[1].Sub(dbs[0]), apps[1]-apps[0]
 	res.walBytes = walBetween(ctx, pool, lsns[0], lsns[1])
+	res.walFrom, res.walTo = lsns[0], lsns[1]
 	return res, ceil, nil
 }
 
@@ -547,6 +548,10 @@ func settings(statements, unsafe bool) map[string]string {
 	}
 	if statements {
 		s["shared_preload_libraries"] = "pg_stat_statements"
+		// Planning is CPU that execution time leaves out; WAL sync time
+		// shows what the commits' flushes cost.
+		s["pg_stat_statements.track_planning"] = "on"
+		s["track_wal_io_timing"] = "on"
 	}
 	return s
 }
@@ -565,43 +570,97 @@ func settle(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// printStatements shows where the database spent its time during the run.
-func printStatements(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	trows, err := pool.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
-		WHERE relname IN ('events', 'deliveries', 'contacts', 'rollups') ORDER BY relname`)
+// printStatements shows where the database spent its time during the run
+// (from the reset before the clicks to the end of settling): statements
+// with their planning time and WAL, commits and WAL flushes (the request
+// path's group commits are most of both), and the clicking window's WAL
+// by record type and relation (pg_walinspect). Figures per click divide by
+// the 302s answered.
+func printStatements(ctx context.Context, pool *pgxpool.Pool, res clickResult) error {
+	clicks := float64(max(res.found, 1))
+	trows, err := pool.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
+		WHERE relname IN ('events', 'deliveries', 'contacts', 'rollups', 'campaign_people', 'event_inbox') OR relname LIKE 'events_%' ORDER BY relname`)
 	if err != nil {
 		return err
 	}
 	for trows.Next() {
 		var name string
-		var ins, upd, hot int64
-		if err := trows.Scan(&name, &ins, &upd, &hot); err != nil {
+		var ins, upd, hot, del int64
+		if err := trows.Scan(&name, &ins, &upd, &hot, &del); err != nil {
 			return err
 		}
-		fmt.Printf("table %s: %d inserted, %d updated (%d HOT)\n", name, ins, upd, hot)
+		if ins+upd+del > 0 {
+			fmt.Printf("table %s: %d inserted, %d updated (%d HOT), %d deleted\n", name, ins, upd, hot, del)
+		}
 	}
 	if err := trows.Err(); err != nil {
 		return err
 	}
-	var walRecords, walFPI, walBytes int64
-	if err := pool.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint FROM pg_stat_wal`).Scan(&walRecords, &walFPI, &walBytes); err != nil {
+	var walRecords, walFPI, walBytes, walWrite, walSync, commits int64
+	var syncMS float64
+	if err := pool.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint, wal_write, wal_sync, wal_sync_time FROM pg_stat_wal`).
+		Scan(&walRecords, &walFPI, &walBytes, &walWrite, &walSync, &syncMS); err != nil {
 		return err
 	}
-	fmt.Printf("wal: %d records, %d full-page images, %d MB\n", walRecords, walFPI, walBytes>>20)
-	fmt.Println("calls  total_ms  rows  statement")
+	if err := pool.QueryRow(ctx, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&commits); err != nil {
+		return err
+	}
+	fmt.Printf("wal: %d records, %d full-page images, %d MB; %d writes, %d syncs (%.0f ms syncing) = %.3f syncs per click; %d commits = %.3f per click\n",
+		walRecords, walFPI, walBytes>>20, walWrite, walSync, syncMS, float64(walSync)/clicks, commits, float64(commits)/clicks)
+	rows, err := pool.Query(ctx, `SELECT calls, plans, round(total_exec_time)::bigint, round(total_plan_time)::bigint, wal_bytes::bigint, rows,
+			left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 16`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fmt.Println(" calls  plans  exec_ms  plan_ms  µs/click  WAL B/click     rows  statement")
 	for rows.Next() {
-		var calls, ms, n int64
+		var calls, plans, ms, plan, wal, n int64
 		var q string
-		if err := rows.Scan(&calls, &ms, &n, &q); err != nil {
+		if err := rows.Scan(&calls, &plans, &ms, &plan, &wal, &n, &q); err != nil {
 			return err
 		}
-		fmt.Printf("%6d %8d %7d  %s\n", calls, ms, n, q)
+		fmt.Printf("%6d %6d %8d %8d %9.1f %12.0f %8d  %s\n", calls, plans, ms, plan, float64(ms+plan)*1000/clicks, float64(wal)/clicks, n, q)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return printWALRecords(ctx, pool, res)
+}
+
+// printWALRecords prints the clicking window's WAL by resource manager,
+// record type and relation (of the record's first block), per click.
+func printWALRecords(ctx context.Context, pool *pgxpool.Pool, res clickResult) error {
+	if res.walFrom == "" || res.walTo == "" {
+		return nil
+	}
+	if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_walinspect`); err != nil {
+		fmt.Println("pg_walinspect:", err)
+		return nil
+	}
+	rows, err := pool.Query(ctx, `WITH r AS (
+			SELECT resource_manager || '/' || record_type AS kind, record_length + fpi_length AS size,
+				(regexp_match(block_ref, 'blkref #0: rel \d+/\d+/(\d+)'))[1]::oid AS node
+			FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn))
+		SELECT r.kind || coalesce(' ' || c.relname, ''), count(*), sum(r.size)::bigint
+		FROM r LEFT JOIN pg_class c ON c.relfilenode = r.node AND r.node <> 0
+		GROUP BY 1 ORDER BY 3 DESC LIMIT 24`, res.walFrom, res.walTo)
+	if err != nil {
+		fmt.Println("pg_walinspect:", err)
+		return nil
+	}
+	defer rows.Close()
+	clicks := float64(max(res.found, 1))
+	fmt.Println(" WAL records per click   bytes per click  record type and relation (clicking window)")
+	for rows.Next() {
+		var kind string
+		var n, size int64
+		if err := rows.Scan(&kind, &n, &size); err != nil {
+			return err
+		}
+		fmt.Printf(" %21.3f %17.0f  %s\n", float64(n)/clicks, float64(size)/clicks, kind)
 	}
 	return rows.Err()
 }
