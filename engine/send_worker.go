@@ -93,6 +93,7 @@ type SendWorker struct {
 	variants  variantCache
 	links     linkCache
 	commits   outcomeCommitter
+	fold      sendFold
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter
 	statuses  map[int64]statusEntry

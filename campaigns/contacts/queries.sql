@@ -199,6 +199,16 @@ SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1);
 WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
 UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id;
 
+-- name: add_sent
+-- Adds $2[i] to the sent count of contact $1[i] ($1 sorted, distinct): the
+-- send fold's count of each contact's sent messages. Locks the rows in id
+-- order first, so concurrent writers of contacts cannot deadlock with it;
+-- a contact erased meanwhile is skipped.
+WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+UPDATE contacts c SET sent = c.sent + u.n
+FROM unnest($1::bigint[], $2::int[]) AS u(id, n) JOIN l ON l.id = u.id
+WHERE c.id = u.id;
+
 -- name: add_suppression
 -- A suppression already present is not an error: its id is looked up (add_suppression_existing).
 INSERT INTO suppressions (kind, value, reason, channel) VALUES ($1, $2, $3, $4)

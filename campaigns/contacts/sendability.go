@@ -122,6 +122,28 @@ func QueueBumpSent(b *pgx.Batch, contactIDs []int64) {
 	b.Queue(query("bump_sent"), sortedIDs(contactIDs))
 }
 
+// QueueAddSent queues on b the addition of each contact's sent messages
+// to their stats.sent: every id of contactIDs counts once per occurrence,
+// so a contact sent two messages gains two (nothing is queued when
+// contactIDs is empty). The rows are locked in id order.
+func QueueAddSent(b *pgx.Batch, contactIDs []int64) {
+	if len(contactIDs) == 0 {
+		return
+	}
+	ids := slices.Clone(contactIDs)
+	slices.Sort(ids)
+	var distinct []int64
+	var counts []int32
+	for i, id := range ids {
+		if i > 0 && id == ids[i-1] {
+			counts[len(counts)-1]++
+			continue
+		}
+		distinct, counts = append(distinct, id), append(counts, 1)
+	}
+	b.Queue(query("add_sent"), distinct, counts)
+}
+
 // sortedIDs is ids sorted and without duplicates (a copy).
 func sortedIDs(ids []int64) []int64 {
 	out := slices.Clone(ids)
