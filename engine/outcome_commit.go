@@ -235,23 +235,21 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 
 // recordBatches records outcome batches in a transaction of its own, tx:
 // the deliveries in one statement, what the sends settle (entries), the
-// suppressions of hard bounces, the follow-up jobs, then the step
-// counters and one send_outcome_log row naming the recipients whose
-// deliveries this transaction made sent or bounced, so that the counters'
-// shared rows stay locked only for the commit. The contacts' sent counts
-// and the campaign's people (campaign_people and the people counters) are
-// not written here: the send fold (send_fold.go) derives them from the
-// log in large batches, exactly once, because per flush they were the
-// largest part of PostgreSQL's work per recipient (docs/benchmarks.md,
-// "Issue 22: where PostgreSQL's time goes per recipient").
+// suppressions of hard bounces, the follow-up jobs, the contacts' sent
+// counts (a count per message sent), then the step counters and one
+// send_outcome_log row naming the recipients whose deliveries this
+// transaction made sent or bounced, so that the counters' shared rows stay
+// locked only for the commit. The campaign's people (campaign_people and
+// the people counters) are not written here: the send fold (send_fold.go)
+// derives them from the log in large batches, exactly once.
 //
 // It takes two round trips (three when follow-up jobs are enqueued):
-// BEGIN and the statements up to the suppressions in one pgx pipeline, in
-// the lock order (deliveries, entries in id order, contacts in id order),
-// and the counters and the log row (which need the deliveries'
-// statement's answer) with COMMIT in another. On a busy machine every
-// round trip waits to be scheduled, and the uncommitted bound makes the
-// flush's time the process's send rate.
+// BEGIN, the deliveries, entries in id order and the suppressions in one
+// pgx pipeline, and what needs the deliveries' statement's answer (the
+// rows it changed) with COMMIT in another: the contacts' sent counts in id
+// order, then the counters. On a busy machine
+// every round trip waits to be scheduled, and the uncommitted bound makes
+// the flush's time the process's send rate.
 func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outcomeBatch) error {
 	now := w.Now()
 	var all []deliveries.Outcome
@@ -266,6 +264,8 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 	deliveries.QueueRecord(q, all, now, &finals)
 	// The entries these sends settled, for every job of the flush at once.
 	queueRoundsDone(q, rounds)
+	// Suppressions answer whether the contact exists: read before COMMIT
+	// is sent, so an unknown one rolls the flush back.
 	for _, b := range batch {
 		for _, cid := range b.hardBounced {
 			if err := contacts.QueueSuppress(q, cid, contacts.StatusBounced); err != nil {
@@ -282,6 +282,9 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 		}
 	}
 	q = &pgx.Batch{}
+	// Only the deliveries this statement made sent count: an outcome
+	// recorded again (a re-send after a crash) does not.
+	contacts.QueueAddSent(q, sentContacts(finals))
 	tracking.QueueRollups(q, stepDeltas(finals, now))
 	queueOutcomeLog(q, finals, now)
 	tx.queueCommit(q)
@@ -300,4 +303,16 @@ func stepDeltas(finals []deliveries.Final, at time.Time) []tracking.Delta {
 		ds = append(ds, tracking.Delta{CampaignID: c.CampaignID, Step: c.Step, LinkIdx: -1, Metric: c.Metric, At: c.At, N: c.N})
 	}
 	return ds
+}
+
+// sentContacts are the contacts of the deliveries a write made sent, once
+// per delivery.
+func sentContacts(finals []deliveries.Final) []int64 {
+	var ids []int64
+	for _, f := range finals {
+		if f.Status == deliveries.Sent {
+			ids = append(ids, f.ContactID)
+		}
+	}
+	return ids
 }

@@ -223,9 +223,8 @@ WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
 
 -- name: outcome_log_add
 -- One send flush's recipients for the send fold (send_fold.go): $1[i],
--- $2[i] the campaign and contact, $3[i] whether the message was sent (else
--- it bounced at send time), $4 the flush's time.
-INSERT INTO send_outcome_log (campaign_ids, contact_ids, sent, recorded_at) VALUES ($1, $2, $3, $4);
+-- $2[i] the campaign and contact, $3 the flush's time.
+INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at) VALUES ($1, $2, $3);
 
 -- name: send_fold_take
 -- Up to $1 of the oldest waiting flushes, taken out of the log in the
@@ -236,7 +235,7 @@ INSERT INTO send_outcome_log (campaign_ids, contact_ids, sent, recorded_at) VALU
 WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok)
 DELETE FROM send_outcome_log WHERE id IN (
     SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING campaign_ids, contact_ids, sent, recorded_at;
+RETURNING campaign_ids, contact_ids, recorded_at;
 
 -- name: send_fold_pending
 -- Whether any send outcome waits to be folded.

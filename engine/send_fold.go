@@ -11,31 +11,36 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/campaigns"
-	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
 )
 
 // The send fold derives from the committed send outcomes what a flush no
-// longer writes per recipient: each contact's sent count (contacts.sent,
-// which segments read as stats.sent) and the campaign's people
-// (campaign_people and the people counters the report's campaign-level
-// rates divide by). Every flush adds one send_outcome_log row naming the
-// recipients whose deliveries it made sent or bounced (migration 045);
-// a fold takes the oldest waiting rows, up to foldRows, with DELETE …
-// RETURNING, writes what they derive and commits, all in one transaction:
-// a fold that fails or a process that dies mid-fold rolls back whole and
-// the next fold takes the same rows, so each outcome is folded exactly
-// once, and a crash after a flush loses nothing (its log row committed
-// with its deliveries). One fold runs at a time across processes (an
-// advisory lock in send_fold_take), so folds take large batches.
+// longer writes per recipient: the campaign's people (campaign_people and
+// the people counters the report's campaign-level rates divide by). Every
+// flush adds one send_outcome_log row naming the recipients whose
+// deliveries it made sent or bounced (migration 045); a fold takes the
+// oldest waiting rows, up to foldRows, with DELETE … RETURNING, creates or
+// refreshes their people and commits, all in one transaction: a fold that
+// fails or a process that dies mid-fold rolls back whole and the next
+// fold takes the same rows, so each outcome is folded exactly once, and a
+// crash after a flush loses nothing (its log row committed with its
+// deliveries). One fold runs at a time across processes (an advisory lock
+// in send_fold_take), so folds take large batches.
 //
-// Lock order: the people rows (created, or locked in key order), the
-// contacts in id order, then the people counters: the tracking writer's
-// and follower's order (people rows, contacts, rollups), so the fold and
-// a click fold never deadlock; a flush takes neither people rows nor
-// people counters.
+// The contacts' sent counts stay in the flush: folded in batches of
+// hundreds, the fold updated many contacts of one page in one
+// transaction, which left no room on the page for HOT updates (62% HOT
+// instead of 89%, every other version a new entry in the contacts' four
+// indexes, two of them GIN): more WAL and more PostgreSQL CPU per message
+// than the per-flush update (docs/benchmarks.md, "Issue 22: send outcome
+// fold").
+//
+// Lock order: the people rows (created, or locked in key order), then the
+// people counters, as the tracking writer and follower (people rows,
+// contacts, rollups); a flush takes neither people rows nor people
+// counters.
 //
 // The fold runs in the background of the process that flushed (started
 // by the flush, ending after foldIdle empty looks) and, in a serving
@@ -85,17 +90,15 @@ type sendFoldHook func(ctx context.Context, tx pgx.Tx, outcomes int) error
 // so an outcome recorded again after a crash is not logged twice).
 func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	var camps, conts []int64
-	var sent []bool
 	for _, f := range finals {
 		if f.Status == deliveries.Sent || f.Status == deliveries.Bounced {
 			camps, conts = append(camps, f.CampaignID), append(conts, f.ContactID)
-			sent = append(sent, f.Status == deliveries.Sent)
 		}
 	}
 	if len(camps) == 0 {
 		return
 	}
-	b.Queue(queries.Get("outcome_log_add"), camps, conts, sent, at.UTC())
+	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC())
 }
 
 // nudgeFold wakes the fold, starting it in the background when it is not
@@ -313,7 +316,6 @@ func (w *SendWorker) finishIfFolded(ctx context.Context, id int64) error {
 type takenOutcomes struct {
 	rows   int
 	people []tracking.Recipient
-	sent   []int64 // a contact once per message sent
 	at     time.Time
 }
 
@@ -339,18 +341,14 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 	}
 	t := &takenOutcomes{}
 	var camps, conts []int64
-	var sent []bool
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &sent, &at}, func() error {
-		if len(conts) != len(camps) || len(sent) != len(camps) {
-			return fmt.Errorf("send outcome log row of %d campaigns, %d contacts, %d flags", len(camps), len(conts), len(sent))
+	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at}, func() error {
+		if len(conts) != len(camps) {
+			return fmt.Errorf("send outcome log row of %d campaigns and %d contacts", len(camps), len(conts))
 		}
 		t.rows++
 		for i := range camps {
 			t.people = append(t.people, tracking.Recipient{CampaignID: camps[i], ContactID: conts[i]})
-			if sent[i] {
-				t.sent = append(t.sent, conts[i])
-			}
 		}
 		if at.After(t.at) {
 			t.at = at
@@ -366,10 +364,9 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 // apply writes what the taken outcomes derive, in the lock order above:
 // the people without a row are created with their state from their
 // deliveries (one statement, one round trip: the rest depends on its
-// answer), then the existing people rows are locked, the contacts' sent
-// counts added, the existing people refreshed and the people counters
-// changed (one round trip). The people counters count at the latest
-// flush's minute.
+// answer), then the existing people rows are locked and refreshed and the
+// people counters changed (one round trip). The people counters count at
+// the latest flush's minute.
 func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 	b := &pgx.Batch{}
 	pending := tracking.QueueCreatePeople(b, t.people, t.at)
@@ -379,20 +376,19 @@ func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	b = &pgx.Batch{}
-	pending.QueueCountsWith(b, nil, func(b *pgx.Batch) { contacts.QueueAddSent(b, t.sent) })
+	pending.QueueCounts(b, nil)
 	if b.Len() == 0 {
 		return nil
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("contacts' sent and people counters: %w", err)
+		return fmt.Errorf("people counters: %w", err)
 	}
 	return nil
 }
 
 // SettleSends waits until no send outcome waits to be folded (every
-// process's: the log is empty), or ctx ends: from then on the contacts'
-// sent counts and the campaigns' people equal the deliveries recorded
-// until then. It polls every 5 ms, waking this process's fold; tests and
+// process's: the log is empty), or ctx ends: from then on the campaigns'
+// people equal the deliveries recorded until then. It polls every 5 ms, waking this process's fold; tests and
 // benchmarks use it instead of sleeping.
 func (w *SendWorker) SettleSends(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)

@@ -54,15 +54,6 @@ func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCount
 // count names but QueueCreatePeople did not is created (if need be),
 // locked and refreshed like an existing one.
 func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count) {
-	p.QueueCountsWith(b, counts, nil)
-}
-
-// QueueCountsWith is QueueCounts with between's statements queued after
-// the people rows' lock and before the rollups (nil: none), for a caller
-// that writes other rows in the tracking writer's lock order (people
-// rows, contacts, rollups): the send fold adds the contacts' sent counts
-// there.
-func (p *PendingCounts) QueueCountsWith(b *pgx.Batch, counts []Count, between func(*pgx.Batch)) {
 	var existing []person
 	var created []Delta
 	if len(p.pc.ps) > 0 {
@@ -79,9 +70,6 @@ func (p *PendingCounts) QueueCountsWith(b *pgx.Batch, counts []Count, between fu
 		}
 	}
 	queuePeopleLock(b, existing)
-	if between != nil {
-		between(b)
-	}
 	QueueRollups(b, countDeltas(counts))
 	queueCreatedAndRefresh(b, created, existing, p.pc.at)
 }
