@@ -44,12 +44,12 @@ const (
 // outcomeBatch is a slice's outcomes waiting for the group commit.
 type outcomeBatch struct {
 	// client enqueues the follow-up jobs (nil: the campaign has no rules).
-	client            *river.Client[pgx.Tx]
-	c                 *campaigns.Campaign
-	group             []deliveries.Delivery
-	results           []deliveries.Outcome
-	sent, hardBounced []int64
-	done              chan error
+	client      *river.Client[pgx.Tx]
+	c           *campaigns.Campaign
+	group       []deliveries.Delivery
+	results     []deliveries.Outcome
+	hardBounced []int64
+	done        chan error
 }
 
 // outcomeCommitter runs the group commit of a SendWorker.

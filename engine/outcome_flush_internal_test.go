@@ -95,9 +95,6 @@ func (f *flushFixture) batch(t *testing.T, contact int64, step, status string) *
 	require.NoError(t, f.pool.QueryRow(context.Background(), `INSERT INTO deliveries (campaign_id, step, contact_id, status, attempts)
 		VALUES ($1, $2, $3, 'sending', 1) RETURNING id`, f.campaignID, step, contact).Scan(&d.ID))
 	b := &outcomeBatch{c: f.c, group: []deliveries.Delivery{d}, results: []deliveries.Outcome{{ID: d.ID, Status: status}}, done: make(chan error, 1)}
-	if status == deliveries.Sent {
-		b.sent = []int64{contact}
-	}
 	return b
 }
 
