@@ -200,8 +200,8 @@ WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
 UPDATE contacts c SET sent = c.sent + 1 FROM l WHERE c.id = l.id;
 
 -- name: add_sent
--- Adds $2[i] to the sent count of contact $1[i] ($1 sorted, distinct): the
--- send fold's count of each contact's sent messages. Locks the rows in id
+-- Adds $2[i] to the sent count of contact $1[i] ($1 sorted, distinct): an
+-- outcome flush's count of each contact's sent messages. Locks the rows in id
 -- order first, so concurrent writers of contacts cannot deadlock with it;
 -- a contact erased meanwhile is skipped.
 WITH l AS (SELECT id FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE)
