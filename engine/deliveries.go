@@ -68,9 +68,10 @@ func skipQueued(ctx context.Context, tx pgx.Tx, campaignID int64, ids []int64, r
 	return tracking.AddCounts(ctx, tx, countFinals(finals, at))
 }
 
-// finishIfDone marks the campaign finished when its launch is complete and
+// finishIfDone marks the campaign finished when its launch is complete,
 // every delivery of its first step has a final outcome, as counted by the
-// rollups that the same transactions wrote. The campaign row lock orders
+// rollups that the same transactions wrote, and the send fold has folded
+// every outcome of the campaign. The campaign row lock orders
 // concurrent deciders, and the check runs in a statement after the lock so
 // it sees every transaction that committed before.
 //
@@ -94,6 +95,17 @@ func finishIfDone(ctx context.Context, tx pgx.Tx, campaignID int64) (bool, error
 		return false, fmt.Errorf("check campaign done: %w", err)
 	}
 	if remaining > 0 {
+		return false, nil
+	}
+	// A campaign is finished once its people and its contacts' sent
+	// counts are folded too (send_fold.go): a report read after the
+	// status says finished counts every recipient. The fold finishes it
+	// when it takes the last of its outcomes.
+	var folding bool
+	if err := tx.QueryRow(ctx, queries.Get("outcomes_pending_for"), campaignID).Scan(&folding); err != nil {
+		return false, fmt.Errorf("check campaign done: %w", err)
+	}
+	if folding {
 		return false, nil
 	}
 	return campaigns.Finish(ctx, tx, campaignID)

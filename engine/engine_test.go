@@ -116,6 +116,9 @@ func setupConfig(t *testing.T, pool *pgxpool.Pool, hooks engine.WebhookConfig, c
 	})
 	stopInbox := eng.StartInbox(ctx)
 	t.Cleanup(stopInbox)
+	// As serve does: the send fold runs for good (and stops after River,
+	// whose cleanup runs first).
+	t.Cleanup(eng.StartSendFold(ctx))
 	return &bundle{pool: pool, sink: sink, client: client, signer: signer, eng: eng, stopInbox: stopInbox,
 		svc: &campaigns.Service{Pool: pool, Runtime: eng, Logger: logger, WebhookPolicy: hooks.Policy}}
 }

@@ -44,12 +44,12 @@ const (
 // outcomeBatch is a slice's outcomes waiting for the group commit.
 type outcomeBatch struct {
 	// client enqueues the follow-up jobs (nil: the campaign has no rules).
-	client            *river.Client[pgx.Tx]
-	c                 *campaigns.Campaign
-	group             []deliveries.Delivery
-	results           []deliveries.Outcome
-	sent, hardBounced []int64
-	done              chan error
+	client      *river.Client[pgx.Tx]
+	c           *campaigns.Campaign
+	group       []deliveries.Delivery
+	results     []deliveries.Outcome
+	hardBounced []int64
+	done        chan error
 }
 
 // outcomeCommitter runs the group commit of a SendWorker.
@@ -216,6 +216,9 @@ func (w *SendWorker) flushAndRelease(ctx context.Context, batch []*outcomeBatch)
 // flush records the batches in one transaction; when that fails, each
 // batch alone, so that one batch's failure is its job's only.
 func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
+	// The send fold (send_fold.go) is woken after a commit: its log row
+	// is there to take.
+	defer w.nudgeFold(ctx)
 	err := inPipeTx(ctx, w.Pool, func(tx pipeTx) error { return w.recordBatches(ctx, tx, batch) })
 	if err == nil || len(batch) == 1 {
 		for _, b := range batch {
@@ -232,25 +235,28 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 
 // recordBatches records outcome batches in a transaction of its own, tx:
 // the deliveries in one statement, what the sends settle (entries), the
-// contacts' sent counts and suppressions, the new campaign people, then
-// the follow-up jobs, and the campaign counters last, so that their shared
-// rows stay locked only for the commit. It takes two round trips (three
-// when follow-up jobs are enqueued): BEGIN and the statements up to the
-// people's creation in one pgx pipeline, in the lock order (deliveries,
-// entries in id order, contacts in id order, people rows), and the
-// counters (which need the deliveries' statement's answer) with COMMIT in
-// another. On a busy machine every round trip waits to be scheduled, and
-// the uncommitted bound makes the flush's time the process's send rate.
+// suppressions of hard bounces, the follow-up jobs, the contacts' sent
+// counts (a count per message sent), then the step counters and one
+// send_outcome_log row naming the recipients whose deliveries this
+// transaction made sent or bounced, so that the counters' shared rows stay
+// locked only for the commit. The campaign's people (campaign_people and
+// the people counters) are not written here: the send fold (send_fold.go)
+// derives them from the log in large batches, exactly once.
+//
+// It takes two round trips (three when follow-up jobs are enqueued):
+// BEGIN, the deliveries, entries in id order and the suppressions in one
+// pgx pipeline, and what needs the deliveries' statement's answer (the
+// rows it changed) with COMMIT in another: the contacts' sent counts in id
+// order, then the counters. On a busy machine
+// every round trip waits to be scheduled, and the uncommitted bound makes
+// the flush's time the process's send rate.
 func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outcomeBatch) error {
 	now := w.Now()
 	var all []deliveries.Outcome
-	var sent, rounds []int64
-	var people []tracking.Recipient
+	var rounds []int64
 	for _, b := range batch {
 		all = append(all, b.results...)
-		sent = append(sent, b.sent...)
 		rounds = append(rounds, settledRounds(b.c, b.group, b.results)...)
-		people = append(people, recipients(b.group, b.results)...)
 	}
 	var finals []deliveries.Final
 	q := &pgx.Batch{}
@@ -258,7 +264,8 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 	deliveries.QueueRecord(q, all, now, &finals)
 	// The entries these sends settled, for every job of the flush at once.
 	queueRoundsDone(q, rounds)
-	contacts.QueueBumpSent(q, sent)
+	// Suppressions answer whether the contact exists: read before COMMIT
+	// is sent, so an unknown one rolls the flush back.
 	for _, b := range batch {
 		for _, cid := range b.hardBounced {
 			if err := contacts.QueueSuppress(q, cid, contacts.StatusBounced); err != nil {
@@ -266,7 +273,6 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 			}
 		}
 	}
-	pending := tracking.QueueCreatePeople(q, people, now)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("record outcomes: %w", err)
 	}
@@ -276,7 +282,11 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 		}
 	}
 	q = &pgx.Batch{}
-	pending.QueueCounts(q, countFinals(finals, now))
+	// Only the deliveries this statement made sent count: an outcome
+	// recorded again (a re-send after a crash) does not.
+	contacts.QueueBumpSent(q, sentContacts(finals))
+	tracking.QueueRollups(q, stepDeltas(finals, now))
+	queueOutcomeLog(q, finals, now)
 	tx.queueCommit(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("record outcome counts: %w", err)
@@ -284,19 +294,25 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 	return nil
 }
 
-// recipients are the people the outcomes' sends went to or were refused
-// for good by (their campaign_people rows change with the counts).
-func recipients(group []deliveries.Delivery, results []deliveries.Outcome) []tracking.Recipient {
-	byID := make(map[int64]deliveries.Delivery, len(group))
-	for _, d := range group {
-		byID[d.ID] = d
+// stepDeltas are the step counters' changes of the deliveries a write
+// changed (countFinals without the people: the send fold keeps those).
+func stepDeltas(finals []deliveries.Final, at time.Time) []tracking.Delta {
+	counts := countFinals(finals, at)
+	ds := make([]tracking.Delta, 0, len(counts))
+	for _, c := range counts {
+		ds = append(ds, tracking.Delta{CampaignID: c.CampaignID, Step: c.Step, LinkIdx: -1, Metric: c.Metric, At: c.At, N: c.N})
 	}
-	var rs []tracking.Recipient
-	for _, res := range results {
-		d, ok := byID[res.ID]
-		if ok && (res.Status == deliveries.Sent || res.Status == deliveries.Bounced) {
-			rs = append(rs, tracking.Recipient{CampaignID: d.CampaignID, ContactID: d.ContactID})
+	return ds
+}
+
+// sentContacts are the contacts of the deliveries a write made sent, once
+// per delivery.
+func sentContacts(finals []deliveries.Final) []int64 {
+	var ids []int64
+	for _, f := range finals {
+		if f.Status == deliveries.Sent {
+			ids = append(ids, f.ContactID)
 		}
 	}
-	return rs
+	return ids
 }

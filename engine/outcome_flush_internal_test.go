@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -94,9 +95,6 @@ func (f *flushFixture) batch(t *testing.T, contact int64, step, status string) *
 	require.NoError(t, f.pool.QueryRow(context.Background(), `INSERT INTO deliveries (campaign_id, step, contact_id, status, attempts)
 		VALUES ($1, $2, $3, 'sending', 1) RETURNING id`, f.campaignID, step, contact).Scan(&d.ID))
 	b := &outcomeBatch{c: f.c, group: []deliveries.Delivery{d}, results: []deliveries.Outcome{{ID: d.ID, Status: status}}, done: make(chan error, 1)}
-	if status == deliveries.Sent {
-		b.sent = []int64{contact}
-	}
 	return b
 }
 
@@ -107,11 +105,15 @@ func (f *flushFixture) status(t *testing.T, id int64) string {
 	return s
 }
 
-// requireState checks the campaign's counters (want, by metric), that they
-// equal the rows they count, and the contacts' sent counts.
+// requireState checks, once the send fold has settled, the campaign's
+// counters (want, by metric), that they equal the rows they count, and the
+// contacts' sent counts (which must equal their sent deliveries).
 func (f *flushFixture) requireState(t *testing.T, want map[string]int64, sentA, sentB int64) {
 	t.Helper()
 	ctx := context.Background()
+	settle, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, f.w.SettleSends(settle))
 	got := map[string]int64{}
 	rows, err := f.pool.Query(ctx, `SELECT metric, sum(count)::bigint FROM rollup_totals WHERE campaign_id = $1 GROUP BY 1`, f.campaignID)
 	require.NoError(t, err)
@@ -136,4 +138,8 @@ func (f *flushFixture) requireState(t *testing.T, want map[string]int64, sentA, 
 	var a, b int64
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT (SELECT sent FROM contacts WHERE id = $1), (SELECT sent FROM contacts WHERE id = $2)`, f.a, f.b).Scan(&a, &b))
 	require.Equal(t, [2]int64{sentA, sentB}, [2]int64{a, b})
+	var off int64
+	require.NoError(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM contacts c
+		WHERE c.sent <> (SELECT count(*) FROM deliveries d WHERE d.contact_id = c.id AND d.status = 'sent')`).Scan(&off))
+	require.Zero(t, off, "contacts whose sent count differs from their sent deliveries")
 }

@@ -220,3 +220,28 @@ UPDATE campaign_entries e SET status = 'done'
 WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.contact_id = e.contact_id AND d.campaign_id = e.campaign_id
                   AND d.round = e.id AND d.status IN ('queued', 'sending'));
+
+-- name: outcome_log_add
+-- One send flush's recipients for the send fold (send_fold.go): $1[i],
+-- $2[i] the campaign and contact, $3 the flush's time.
+INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at) VALUES ($1, $2, $3);
+
+-- name: send_fold_take
+-- Up to $1 of the oldest waiting flushes, taken out of the log in the
+-- transaction that folds them (a rollback puts them back), when this
+-- transaction holds the send fold's advisory lock (one fold at a time
+-- across processes, so a fold takes all that waits; none when another
+-- process's fold holds it).
+WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok)
+DELETE FROM send_outcome_log WHERE id IN (
+    SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING campaign_ids, contact_ids, recorded_at;
+
+-- name: send_fold_pending
+-- Whether any send outcome waits to be folded.
+SELECT EXISTS (SELECT 1 FROM send_outcome_log);
+
+-- name: outcomes_pending_for
+-- Whether any send outcome of campaign $1 waits to be folded (the log is
+-- small: what arrived since the last fold).
+SELECT EXISTS (SELECT 1 FROM send_outcome_log WHERE $1 = ANY (campaign_ids));

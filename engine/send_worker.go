@@ -94,6 +94,7 @@ type SendWorker struct {
 	senders   senderCache
 	links     linkCache
 	commits   outcomeCommitter
+	fold      sendFold
 	mu        sync.Mutex
 	limiters  map[int64]*rate.Limiter
 	statuses  map[int64]statusEntry
@@ -360,13 +361,13 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 		if err := w.reserve(ctx, len(part)); err != nil {
 			return temp, hold, err // the rest stay claimed for the job's retry
 		}
-		var sent, hardBounced []int64
+		var hardBounced []int64
 		out := results
 		results = nil
 		if c.Channel == campaigns.ChannelWebhook {
-			out, sent = w.sendWebhooks(ctx, c, part, out)
+			out = w.sendWebhooks(ctx, c, part, out)
 		} else {
-			out, sent, hardBounced = w.sendEmails(ctx, c, part, out)
+			out, hardBounced = w.sendEmails(ctx, c, part, out)
 		}
 		for _, r := range out {
 			if r.Status == deliveries.Queued {
@@ -375,7 +376,7 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 		}
 		out, hardBounced = trustedOutcomes(ctx, out, hardBounced)
 		if len(out) > 0 {
-			*waits = append(*waits, w.submit(ctx, &outcomeBatch{client: client, c: c, group: group, results: out, sent: sent, hardBounced: hardBounced}, len(part)))
+			*waits = append(*waits, w.submit(ctx, &outcomeBatch{client: client, c: c, group: group, results: out, hardBounced: hardBounced}, len(part)))
 		} else {
 			w.release(len(part))
 		}
@@ -467,7 +468,7 @@ type rendered struct {
 
 // sendEmails sends the rendered messages over one pooled SMTP connection and
 // classifies each outcome.
-func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, sent, hardBounced []int64) {
+func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, hardBounced []int64) {
 	msgs := make([]*mail.Msg, 0, len(ready))
 	sending := make([]deliveries.Delivery, 0, len(ready))
 	for _, x := range ready {
@@ -480,7 +481,7 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 		sending = append(sending, x.d)
 	}
 	if len(msgs) == 0 {
-		return results, nil, nil
+		return results, nil
 	}
 	outcomes, err := w.Mailer.Send(ctx, msgs)
 	if err != nil {
@@ -488,14 +489,13 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 		for _, d := range sending {
 			results = append(results, retryOrFail(d, "not sent: "+err.Error()))
 		}
-		return results, nil, nil
+		return results, nil
 	}
 	for i, o := range outcomes {
 		d := sending[i]
 		switch o.Outcome {
 		case mailer.Sent:
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Sent, Detail: o.Detail})
-			sent = append(sent, d.ContactID)
 		case mailer.TempFail:
 			results = append(results, retryOrFail(d, o.Detail))
 		case mailer.PermFail:
@@ -505,13 +505,13 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 			}
 		}
 	}
-	return results, sent, hardBounced
+	return results, hardBounced
 }
 
 // sendWebhooks posts each rendered message to the campaign's webhook: the
 // text body when it is a JSON document (a template for an SMS gateway's
 // API), otherwise a JSON envelope with the recipient and the rendered parts.
-func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, sent []int64) {
+func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) []deliveries.Outcome {
 	hook := c.Settings.Webhook
 	for _, x := range ready {
 		body := []byte(strings.TrimSpace(x.r.Text))
@@ -528,14 +528,13 @@ func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, re
 		switch {
 		case err == nil:
 			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Sent, Detail: "accepted"})
-			sent = append(sent, x.d.ContactID)
 		case errors.As(err, &we) && !we.Temporary:
 			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Failed, Detail: err.Error()})
 		default:
 			results = append(results, retryOrFail(x.d, err.Error()))
 		}
 	}
-	return results, sent
+	return results
 }
 
 func retryOrFail(d deliveries.Delivery, detail string) deliveries.Outcome {

@@ -105,10 +105,36 @@ func waitStartupJobs(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 }
 
-// checkDerived checks what the send derives against the raw rows: the
-// contacts' sent counts sum to the deliveries sent (a fresh database:
-// each contact has this campaign's deliveries only), and the campaign's
-// people sent (rows and counter) are its distinct recipients.
+// waitSettled waits until no send outcome waits to be folded (a binary
+// without migration 045 has no log: settled at once) and returns how long
+// that took.
+func waitSettled(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+	began := time.Now()
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('send_outcome_log') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("wait for the send fold: %w", err)
+	}
+	for exists {
+		var pending bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM send_outcome_log)`).Scan(&pending); err != nil {
+			return 0, fmt.Errorf("wait for the send fold: %w", err)
+		}
+		if !pending {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return time.Since(began), nil
+}
+
+// checkDerived checks what the send derives against the raw rows, once
+// settled: the contacts' sent counts sum to the deliveries sent (a fresh
+// database: each contact has this campaign's deliveries only), and the
+// campaign's people sent (rows and counter) are its distinct recipients.
 func checkDerived(ctx context.Context, pool *pgxpool.Pool, campaignID, sent int64) error {
 	var contactsSent, people, peopleRows, recipients int64
 	if err := pool.QueryRow(ctx, `SELECT

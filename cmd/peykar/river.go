@@ -112,6 +112,11 @@ func (m *Main) startRiver(ctx context.Context) error {
 		unsubscribe()
 		return fmt.Errorf("river: start: %w", err)
 	}
+	// The send fold stops after River (closers run in reverse): the last
+	// flushes' outcomes are folded by this process when it can, else by
+	// the next one to run.
+	stopFold := m.engine.StartSendFold(ctx)
+	m.closers = append(m.closers, func(context.Context) error { stopFold(); return nil })
 	m.closers = append(m.closers, func(ctx context.Context) error {
 		defer unsubscribe()
 		stopCtx, cancel := context.WithTimeout(ctx, riverStopTimeout)
