@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/deliveries"
@@ -158,7 +160,10 @@ func (w *SendWorker) foldLoop(ctx context.Context, idle int) {
 		if err == nil {
 			err = w.finishFolded(ctx, camps)
 		}
-		if ctx.Err() != nil {
+		// A closed pool is the process shutting down (or a test's
+		// engine torn down): nothing is left to fold here, and a
+		// restarted process's fold takes what waits.
+		if ctx.Err() != nil || errors.Is(err, puddle.ErrClosedPool) {
 			f.stopped()
 			return
 		}

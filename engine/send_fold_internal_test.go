@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,4 +138,46 @@ func TestSendOutcomesSurviveAProcessThatDiesBeforeItsFold(t *testing.T) {
 	// the dead one left.
 	f.requireState(t, map[string]int64{"sent": 3, "send_bounced": 1, "people_sent": 2, "people_bounced": 0}, 2, 1)
 	require.Zero(t, f.logRows(t))
+}
+
+// lockedBuffer is a log sink goroutines may write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A fold whose pool was closed (the process shutting down, or a test's
+// engine torn down while a fold a flush started still looks for rows)
+// ends quietly: it used to log "send fold failed: closed pool" on every
+// look, after a test had ended (a panic in CI), and a fold running for
+// good never ended.
+func TestSendFoldEndsWhenItsPoolCloses(t *testing.T) {
+	t.Parallel()
+	f := newFlushFixture(t)
+	var logs lockedBuffer
+	f.w.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	f.pool.Close()
+	done := make(chan struct{})
+	go func() {
+		f.w.foldLoop(context.Background(), 0) // 0: ends only when ctx does, or the pool closed
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the fold did not end; it logged: %s", logs.String())
+	}
+	require.Empty(t, logs.String())
 }
