@@ -199,7 +199,7 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	elapsed := time.Since(start)
-	// The contacts' sent counts and the campaign's people are folded from
+	// The campaign's people are folded from
 	// the send outcomes after their flush (engine/send_fold.go, migration
 	// 045): CPU and WAL are read once the fold has settled, so its work
 	// after the last message counts in the send's.
@@ -229,7 +229,7 @@ func run(ctx context.Context, cfg config) error {
 		fmt.Printf("peykar / ceiling: %.0f%%\n", 100*rate/ceiling)
 	}
 	per := float64(max(got, 1)) / 1000
-	fmt.Printf("settled (contacts' sent counts and people folded) %s after finished\n", settled.Round(time.Millisecond))
+	fmt.Printf("settled (campaign people folded) %s after finished\n", settled.Round(time.Millisecond))
 	fmt.Printf("CPU per 1,000 messages: peykar serve %.3f s + PostgreSQL %.3f s = %.3f s\n", app.Seconds()/per, db.Seconds()/per, (app+db).Seconds()/per)
 	fmt.Printf("WAL: %.1f MB, %.0f bytes per message\n", walBytes/1e6, walBytes/float64(max(got, 1)))
 	fmt.Printf("peykar serve peak RSS: %.0f MB\n", srv.PeakRSS())
