@@ -22,6 +22,10 @@ type inboxEvent struct {
 func foldTogether(t *testing.T, b *bundle, evs []inboxEvent) {
 	t.Helper()
 	ctx := context.Background()
+	// Read before the commit: the follower may fold the batch as soon as
+	// it is committed, before this function looks (a CI run under two CPU
+	// hogs did).
+	folds := b.svc.follower.folds.Load()
 	tx, err := b.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
@@ -33,7 +37,6 @@ func foldTogether(t *testing.T, b *bundle, evs []inboxEvent) {
 	require.NoError(t, tx.Commit(ctx))
 	// Settle waits for every event up to the highest id it was told of.
 	b.svc.lastInbox.Store(top)
-	folds := b.svc.follower.folds.Load()
 	b.settle(t)
 	require.Equal(t, folds+1, b.svc.follower.folds.Load(), "one fold took the batch")
 }
