@@ -175,6 +175,15 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if check, ok := ctx.Value(writeCheckKey{}).(func(context.Context) error); ok {
+		// Checked here, with the connection held, and not before: waiting
+		// for the rate limit or a connection can outlast the caller's
+		// right to send (a process frozen there and presumed dead).
+		if err := check(ctx); err != nil {
+			m.release(c, false)
+			return nil, err
+		}
+	}
 	results := make([]Result, len(msgs))
 	err = m.session(c).sendAll(msgs, results)
 	broken := err != nil
@@ -185,6 +194,21 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	}
 	m.release(c, broken)
 	return results, nil
+}
+
+// writeCheckKey carries the check of WithWriteCheck.
+type writeCheckKey struct{}
+
+// WithWriteCheck returns a context under which Send calls check once it
+// holds a connection, right before it writes the first message, and sends
+// nothing (returning check's error) when check fails. A campaign's sender
+// passes its lease check (engine/fence.go): a process frozen while it
+// waited for a connection, and presumed dead meanwhile, then writes none
+// of the messages another process has taken over. With BDAT a call's
+// messages reach the server in one write, so a check made before the wait
+// would let every waiting call's whole window through after the freeze.
+func WithWriteCheck(ctx context.Context, check func(context.Context) error) context.Context {
+	return context.WithValue(ctx, writeCheckKey{}, check)
 }
 
 // Close closes idle connections.

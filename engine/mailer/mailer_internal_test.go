@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -105,4 +106,37 @@ func TestChunkingOff(t *testing.T) {
 	}
 	_, err = ParseURL("smtp://127.0.0.1:25?tls=none&chunking=yes")
 	require.ErrorContains(t, err, `chunking="yes" must be off or on`)
+}
+
+// TestWriteCheckComesLast: Send runs the check of WithWriteCheck once it
+// holds a connection (a caller frozen while it waited for one is checked
+// after the wait), and when the check fails it writes nothing, returns the
+// check's error and keeps the connection for the next call.
+func TestWriteCheckComesLast(t *testing.T) {
+	t.Parallel()
+	sink, err := smtptest.Start(smtptest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sink.Close() })
+	m, err := New(Config{Host: "127.0.0.1", Port: sink.Port(), TLS: TLSNone, Pool: 1}, baseservice.Base{})
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+
+	fenced := errors.New("presumed dead")
+	held := -1
+	ctx := WithWriteCheck(context.Background(), func(context.Context) error {
+		held = len(m.slots)
+		return fenced
+	})
+	results, err := m.Send(ctx, testMsgs(t, 4))
+	require.ErrorIs(t, err, fenced)
+	require.Nil(t, results)
+	require.Equal(t, 1, held, "checked with the pool's one connection held")
+	require.Zero(t, sink.Count(), "nothing written")
+
+	ok := WithWriteCheck(context.Background(), func(context.Context) error { return nil })
+	results, err = m.Send(ok, testMsgs(t, 2))
+	require.NoError(t, err)
+	require.Equal(t, []Outcome{Sent, Sent}, outcomes(results))
+	require.Equal(t, 2, sink.Count())
+	require.Len(t, m.idle, 1, "the connection went back to the pool")
 }
