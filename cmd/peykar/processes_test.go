@@ -54,7 +54,7 @@ func newProcRig(t *testing.T, n, smtpPool int) *procRig {
 		tplID: factory.Template(t, db, factory.Subject("Hi {{ .Contact.Name }}"), factory.HTML(`<p>Hi</p><a href="https://shop.example/">shop</a><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`)).ID,
 		env: []string{
 			"DATABASE_URL=" + dsn,
-			fmt.Sprintf("SMTP_URL=smtp://127.0.0.1:%d?tls=none&pool=%d&chunking=on", sink.Port(), smtpPool),
+			fmt.Sprintf("SMTP_URL=smtp://127.0.0.1:%d?tls=none&pool=%d", sink.Port(), smtpPool),
 			"PEYKAR_ADDR=127.0.0.1:0",
 			"PEYKAR_DATA_DIR=" + t.TempDir(),
 			"PEYKAR_SECRET=processes-test-secret-processes-test",

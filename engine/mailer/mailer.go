@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -32,7 +33,13 @@ type Mailer struct {
 	// after 300 s), and a message sent into a dead one fails with its
 	// whole chunk.
 	checkAfter time.Duration
+	// chunkedSent counts the messages the server accepted by BDAT.
+	chunkedSent atomic.Int64
 }
+
+// ChunkedSent is how many messages the server accepted by BDAT (RFC 3030)
+// since the mailer was made; the rest went by DATA.
+func (m *Mailer) ChunkedSent() int64 { return m.chunkedSent.Load() }
 
 // New prepares a mailer for the transport cfg, logging to base's logger
 // and reading base's clock for idle checks; connections are dialled on
@@ -185,7 +192,17 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 		}
 	}
 	results := make([]Result, len(msgs))
-	err = m.session(c).sendAll(msgs, results)
+	s := m.session(c)
+	err = s.sendAll(msgs, results)
+	if s.chunking {
+		n := 0
+		for _, r := range results {
+			if r.Outcome == Sent {
+				n++
+			}
+		}
+		m.chunkedSent.Add(int64(n))
+	}
 	broken := err != nil
 	if broken {
 		// A connection-level failure (network error, timeout, reset)
