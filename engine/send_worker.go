@@ -483,7 +483,11 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 	if len(msgs) == 0 {
 		return results, nil
 	}
-	outcomes, err := w.Mailer.Send(ctx, msgs)
+	// The lease is checked again once the mailer holds a connection: the
+	// one reserve checked may have lapsed while this slice waited for room
+	// or a connection (a freeze there), and the slice must not reach the
+	// server if the process was presumed dead meanwhile.
+	outcomes, err := w.Mailer.Send(mailer.WithWriteCheck(ctx, checkLease), msgs)
 	if err != nil {
 		// Nothing was tried: every message is a temporary failure.
 		for _, d := range sending {
