@@ -173,7 +173,8 @@ func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 		}
 	}()
 	var ok bool
-	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok); err != nil {
+	var syncCommit string
+	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok, &syncCommit); err != nil {
 		return 0, fmt.Errorf("follower lock: %w", err)
 	}
 	if !ok {
