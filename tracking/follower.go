@@ -173,8 +173,7 @@ func (f *follower) fold(ctx context.Context, limit int) (n int, err error) {
 		}
 	}()
 	var ok bool
-	var syncCommit string
-	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok, &syncCommit); err != nil {
+	if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok); err != nil {
 		return 0, fmt.Errorf("follower lock: %w", err)
 	}
 	if !ok {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
@@ -237,61 +236,5 @@ func TestSettleWaitsForTheFold(t *testing.T) {
 		cancel()
 		require.Equal(t, int64(i+1), b.rollup(t, camp, MetricOpens, false))
 	}
-	requireReportEqualsRawRows(t, b, camp)
-}
-
-// A fold commits without waiting for its WAL (its events are already
-// durable in the inbox, and a fold lost in a crash is lost whole and
-// folded again), but only its own transaction: every pooled connection,
-// the fold's included, still commits synchronously afterwards, so a click
-// is answered only once its inbox row is on disk.
-func TestFoldCommitsAsynchronouslyOnlyItself(t *testing.T) {
-	t.Parallel()
-	// The test server commits asynchronously; these connections do not.
-	pcfg, err := pgxpool.ParseConfig(pgtest.NewDSN(t))
-	require.NoError(t, err)
-	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
-	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	b := setupPool(t, pool)
-	camp := b.campaign(t, `[]`, `{}`, "https://shop.example/a")
-	var seen atomic.Pointer[string]
-	hook := foldHook(func(ctx context.Context, tx pgx.Tx, n int) error {
-		if n == 0 {
-			return nil
-		}
-		var s string
-		if err := tx.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&s); err != nil {
-			return err
-		}
-		seen.Store(&s)
-		return nil
-	})
-	b.svc.follower.beforeCommit.Store(&hook)
-
-	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
-	require.Equal(t, int64(2), clickAll(t, b, []string{b.signer.ClickURL(b.url, d, 0, ""), b.signer.OpenURL(b.url, d)}))
-	b.settle(t)
-	require.NotNil(t, seen.Load(), "a fold took the events")
-	require.Equal(t, "off", *seen.Load(), "the fold's transaction")
-
-	// Every connection at once, so the fold's is among them.
-	func() {
-		ctx := context.Background()
-		conns := make([]*pgxpool.Conn, b.pool.Config().MaxConns)
-		for i := range conns {
-			c, err := b.pool.Acquire(ctx)
-			require.NoError(t, err)
-			defer c.Release()
-			conns[i] = c
-		}
-		for _, c := range conns {
-			var s string
-			require.NoError(t, c.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&s))
-			require.Equal(t, "on", s, "a connection after the fold")
-		}
-	}()
-	require.Equal(t, int64(2), b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1`, camp))
 	requireReportEqualsRawRows(t, b, camp)
 }

@@ -260,14 +260,7 @@ SELECT n, id, campaign_id, step FROM u;
 
 -- name: follower_lock
 -- One follower folds at a time across processes, until its transaction ends.
--- The fold commits without waiting for its WAL to reach the disk
--- (synchronous_commit off for this transaction only): its events are
--- already durable in event_inbox, and a fold lost in a crash is lost whole,
--- with its inbox deletes, so the next follower folds the same events again
--- (same ids). Whatever acts on a fold's rows commits synchronously and so
--- flushes the fold's WAL first (the WAL is flushed in order).
-SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0)),
-    set_config('synchronous_commit', 'off', true);
+SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0));
 
 -- name: follower_take
 -- The oldest waiting events, up to $1, taken out of the inbox in the
