@@ -19,8 +19,8 @@ import (
 )
 
 // BenchmarkReferences measures what migration 047 changed, in isolation:
-// a launch page (2,000 deliveries of one campaign, the create statement)
-// and a send fold's people insert (1,000 campaign_people rows) against
+// a launch page (2,000 deliveries of one campaign, the create statement),
+// the same statement for one row at a time, and a send fold's people insert (1,000 campaign_people rows) against
 // 100,000 contacts, with the statement triggers (the schema as migrated)
 // and with the foreign keys back (047's down section run on the same
 // schema). backend-µs/row is the PostgreSQL backend's CPU time per row
@@ -54,6 +54,20 @@ func BenchmarkReferences(b *testing.B) {
 						err = fmt.Errorf("inserted %d", len(ids))
 					}
 					return err
+				})
+			})
+			// A statement of one row (a rule's send, a transactional
+			// message): the statement trigger's fixed cost is all there is.
+			b.Run("one_row", func(b *testing.B) {
+				benchRows(b, pool, 100, func(ctx context.Context, tx pgx.Tx, i int) error {
+					cid := newCampaign(ctx, b, tx)
+					start := (i * 100) % len(contacts)
+					for _, c := range contacts[start : start+100] {
+						if _, err := deliveries.Create(ctx, tx, cid, "main", []int64{c}); err != nil {
+							return err
+						}
+					}
+					return nil
 				})
 			})
 			b.Run("people", func(b *testing.B) {

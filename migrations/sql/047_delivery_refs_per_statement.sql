@@ -37,6 +37,12 @@
 --   itself never deletes contacts (an erasure, tracking/erase.go and
 --   campaigns/contacts' erase_contact, anonymises the row in place; bulk
 --   erase and merges do the same), so only an operator's DELETE pays it.
+--   One interleaving ends differently: if an inserting transaction, after
+--   its insert, waits for a contact row that a deletion (now waiting for
+--   the lock) has removed, the two wait for each other, and PostgreSQL
+--   breaks the deadlock by failing one of them (40P01); with the foreign
+--   key the deletion waited only for inserts naming the contacts it
+--   deleted. Neither ever commits a delivery without its contact.
 -- * Deleting cascades as before: a contact's or campaign's deliveries (and
 --   with them, by their own triggers and keys, their events, rule firings,
 --   and the references of transactions and messages), a campaign's
