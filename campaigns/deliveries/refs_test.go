@@ -69,6 +69,17 @@ func TestInsertNamingMissingParentFails(t *testing.T) {
 	_, err = pool.Exec(ctx, `UPDATE campaigns SET id = $2 WHERE id = $1`, cid, cid+1000)
 	requireFKViolation(t, err, "deliveries_campaign_id_fkey", `Key (id)=(`+itoa(cid)+`) is still referenced from table "deliveries".`)
 
+	// Under REPEATABLE READ the insert locks each contact as the key did.
+	rr := func(contactIDs []int64) error {
+		return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+			_, err := deliveries.Create(ctx, tx, cid, "rr", contactIDs)
+			return err
+		})
+	}
+	requireFKViolation(t, rr([]int64{contacts[0], missing}), "deliveries_contact_id_fkey",
+		`Key (contact_id)=(`+itoa(missing)+`) is not present in table "contacts".`)
+	require.NoError(t, rr(contacts))
+
 	// Rows that the claims and outcomes update keep their references.
 	_, err = pool.Exec(ctx, `UPDATE deliveries SET status = 'sending', contact_id = contact_id WHERE id = ANY($1)`, ids)
 	require.NoError(t, err)
