@@ -517,7 +517,17 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 // API), otherwise a JSON envelope with the recipient and the rendered parts.
 func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) []deliveries.Outcome {
 	hook := c.Settings.Webhook
-	for _, x := range ready {
+	for i, x := range ready {
+		// Each post waits on the receiver, so the lease reserve checked
+		// may lapse mid-slice (a freeze, a slow gateway): a process
+		// presumed dead meanwhile posts none of the rest, which another
+		// process has taken over, as the mailer writes nothing then.
+		if err := checkLease(ctx); err != nil {
+			for _, y := range ready[i:] {
+				results = append(results, retryOrFail(y.d, "not sent: "+err.Error()))
+			}
+			return results
+		}
 		body := []byte(strings.TrimSpace(x.r.Text))
 		if !json.Valid(body) {
 			body, _ = json.Marshal(map[string]any{
