@@ -12,14 +12,14 @@ import (
 	"github.com/peykar/peykar/campaigns"
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
-	"github.com/peykar/peykar/tracking"
 )
 
 // The send outcomes of all of a process's send jobs are committed together
 // (a group commit across connections): every commitEvery, or as soon as
 // commitMax outcomes wait, whichever comes first, one transaction records
 // them all with one statement over arrays, with their contacts' counts,
-// follow-up jobs and the campaign counters. A kill -9 can then re-send only
+// follow-up jobs and a send_outcome_log row from which the send fold
+// derives the campaign's counters and people. A kill -9 can then re-send only
 // what the SMTP server accepted and no commit has recorded yet: the
 // messages being sent and the outcomes not committed yet, which together
 // stay under maxUncommitted (a sender reserves room for a slice before it
@@ -237,18 +237,22 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 // recordBatches records outcome batches in a transaction of its own, tx:
 // the deliveries in one statement, what the sends settle (entries), the
 // suppressions of hard bounces, the follow-up jobs, the contacts' sent
-// counts (a count per message sent), then the step counters and one
-// send_outcome_log row naming the recipients whose deliveries this
-// transaction made sent or bounced, so that the counters' shared rows stay
-// locked only for the commit. The campaign's people (campaign_people and
-// the people counters) are not written here: the send fold (send_fold.go)
-// derives them from the log in large batches, exactly once.
+// counts (a count per message sent), then one send_outcome_log row naming
+// the recipients whose deliveries this transaction made sent or bounced
+// and the step counters' changes of every delivery it made final. No
+// shared counter row is written here: the campaign's step counters
+// (rollups, rollup_totals, rollup_hours) and people (campaign_people and
+// the people counters) are derived from the log by the send fold
+// (send_fold.go) in large batches, exactly once. When every flush upserted
+// the campaign's counter rows, the flushes of all senders queued on those
+// rows' locks (issue 22: the most execution time per message of any
+// statement).
 //
 // It takes two round trips (three when follow-up jobs are enqueued):
 // BEGIN, the deliveries, entries in id order and the suppressions in one
 // pgx pipeline, and what needs the deliveries' statement's answer (the
 // rows it changed) with COMMIT in another: the contacts' sent counts in id
-// order, then the counters. On a busy machine
+// order, then the log row. On a busy machine
 // every round trip waits to be scheduled, and the uncommitted bound makes
 // the flush's time the process's send rate.
 func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outcomeBatch) error {
@@ -286,24 +290,12 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 	// Only the deliveries this statement made sent count: an outcome
 	// recorded again (a re-send after a crash) does not.
 	contacts.QueueBumpSent(q, sentContacts(finals))
-	tracking.QueueRollups(q, stepDeltas(finals, now))
 	queueOutcomeLog(q, finals, now)
 	tx.queueCommit(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("record outcome counts: %w", err)
 	}
 	return nil
-}
-
-// stepDeltas are the step counters' changes of the deliveries a write
-// changed (countFinals without the people: the send fold keeps those).
-func stepDeltas(finals []deliveries.Final, at time.Time) []tracking.Delta {
-	counts := countFinals(finals, at)
-	ds := make([]tracking.Delta, 0, len(counts))
-	for _, c := range counts {
-		ds = append(ds, tracking.Delta{CampaignID: c.CampaignID, Step: c.Step, LinkIdx: -1, Metric: c.Metric, At: c.At, N: c.N})
-	}
-	return ds
 }
 
 // sentContacts are the contacts of the deliveries a write made sent, once

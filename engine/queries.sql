@@ -222,9 +222,11 @@ WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
                   AND d.round = e.id AND d.status IN ('queued', 'sending'));
 
 -- name: outcome_log_add
--- One send flush's recipients for the send fold (send_fold.go): $1[i],
--- $2[i] the campaign and contact, $3 the flush's time.
-INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at) VALUES ($1, $2, $3);
+-- One send flush's recipients and counts for the send fold (send_fold.go):
+-- $1[i], $2[i] the campaign and contact of a recipient, $3 the flush's
+-- time; $7[i] outcomes of metric $6[i] of step $5[i] of campaign $4[i].
+INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: send_fold_take
 -- Up to $1 of the oldest waiting flushes, taken out of the log in the
@@ -235,7 +237,7 @@ INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at) VALUES ($1
 WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok)
 DELETE FROM send_outcome_log WHERE id IN (
     SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING campaign_ids, contact_ids, recorded_at;
+RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n;
 
 -- name: send_fold_pending
 -- Whether any send outcome waits to be folded.
@@ -243,5 +245,6 @@ SELECT EXISTS (SELECT 1 FROM send_outcome_log);
 
 -- name: outcomes_pending_for
 -- Whether any send outcome of campaign $1 waits to be folded (the log is
--- small: what arrived since the last fold).
-SELECT EXISTS (SELECT 1 FROM send_outcome_log WHERE $1 = ANY (campaign_ids));
+-- small: what arrived since the last fold): a recipient, or a count (a
+-- failure or skip names no recipient).
+SELECT EXISTS (SELECT 1 FROM send_outcome_log WHERE $1 = ANY (campaign_ids) OR $1 = ANY (count_campaigns));

@@ -19,10 +19,12 @@ import (
 )
 
 // The send fold derives from the committed send outcomes what a flush no
-// longer writes per recipient: the campaign's people (campaign_people and
-// the people counters the report's campaign-level rates divide by). Every
-// flush adds one send_outcome_log row naming the recipients whose
-// deliveries it made sent or bounced (migration 045); a fold takes the
+// longer writes: the campaign's step counters (sent, send_bounced, failed,
+// skipped in rollups, rollup_totals and rollup_hours) and its people
+// (campaign_people and the people counters the report's campaign-level
+// rates divide by). Every flush adds one send_outcome_log row naming the
+// recipients whose deliveries it made sent or bounced (migration 045) and
+// its counts per campaign, step and metric (migration 049); a fold takes the
 // oldest waiting rows, up to foldRows, with DELETE … RETURNING, creates or
 // refreshes their people and commits, all in one transaction: a fold that
 // fails or a process that dies mid-fold rolls back whole and the next
@@ -39,10 +41,18 @@ import (
 // than the per-flush update (docs/benchmarks.md, "Issue 22: send outcome
 // fold").
 //
+// The counters are taken out of the flush because every flush of every
+// sender upserted the same campaign's counter rows: the flushes queued on
+// those rows' locks (docs/benchmarks.md, "Issue 22: step counters in the
+// send fold"). A fold writes them once for up to foldRows flushes, and only
+// one fold runs at a time. What the report and the progress show therefore
+// lags the deliveries by one fold (docs/metrics.md), and a campaign is
+// finished only once its outcomes are folded (finishIfDone).
+//
 // Lock order: the people rows (created, or locked in key order), then the
-// people counters, as the tracking writer and follower (people rows,
-// contacts, rollups); a flush takes neither people rows nor people
-// counters.
+// step counters, then the people counters, as the tracking writer and
+// follower (people rows, contacts, rollups); a flush takes neither people
+// rows nor counter rows.
 //
 // The fold runs in the background of the process that flushed (started
 // by the flush, ending after foldIdle empty looks) and, in a serving
@@ -88,19 +98,44 @@ type sendFold struct {
 type sendFoldHook func(ctx context.Context, tx pgx.Tx, outcomes int) error
 
 // queueOutcomeLog queues the log row of the recipients whose deliveries
-// the flush made sent or bounced (finals: the rows its statement changed,
-// so an outcome recorded again after a crash is not logged twice).
+// the flush made sent or bounced and of the step counters' changes of
+// every delivery it made final (finals: the rows its statement changed,
+// so an outcome recorded again after a crash is neither logged nor
+// counted twice). Counts are summed per campaign, step and metric: one
+// or two entries for a flush of one campaign's step.
 func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	var camps, conts []int64
+	type key struct {
+		campaign     int64
+		step, metric string
+	}
+	var keys []key
+	sums := map[key]int64{}
 	for _, f := range finals {
 		if f.Status == deliveries.Sent || f.Status == deliveries.Bounced {
 			camps, conts = append(camps, f.CampaignID), append(conts, f.ContactID)
 		}
+		m, ok := statusMetric[f.Status]
+		if !ok {
+			continue
+		}
+		k := key{f.CampaignID, f.Step, m}
+		if _, seen := sums[k]; !seen {
+			keys = append(keys, k)
+		}
+		sums[k]++
 	}
-	if len(camps) == 0 {
+	if len(camps) == 0 && len(keys) == 0 {
 		return
 	}
-	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC())
+	cc, cs, cm, cn := make([]int64, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		cc[i], cs[i], cm[i], cn[i] = k.campaign, k.step, k.metric, sums[k]
+	}
+	if camps == nil {
+		camps, conts = []int64{}, []int64{}
+	}
+	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC(), cc, cs, cm, cn)
 }
 
 // nudgeFold wakes the fold, starting it in the background when it is not
@@ -321,6 +356,8 @@ func (w *SendWorker) finishIfFolded(ctx context.Context, id int64) error {
 type takenOutcomes struct {
 	rows   int
 	people []tracking.Recipient
+	// counts are the step counters' changes, each at its flush's time.
+	counts []tracking.Count
 	at     time.Time
 }
 
@@ -328,11 +365,17 @@ type takenOutcomes struct {
 func (t *takenOutcomes) campaigns() []int64 {
 	var ids []int64
 	seen := map[int64]bool{}
-	for _, p := range t.people {
-		if !seen[p.CampaignID] {
-			seen[p.CampaignID] = true
-			ids = append(ids, p.CampaignID)
+	add := func(id int64) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
+	}
+	for _, p := range t.people {
+		add(p.CampaignID)
+	}
+	for _, c := range t.counts {
+		add(c.CampaignID)
 	}
 	return ids
 }
@@ -345,15 +388,25 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 		return nil, fmt.Errorf("take send outcomes: %w", err)
 	}
 	t := &takenOutcomes{}
-	var camps, conts []int64
+	var camps, conts, countCamps, countN []int64
+	var countSteps, countMetrics []string
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at, &countCamps, &countSteps, &countMetrics, &countN}, func() error {
 		if len(conts) != len(camps) {
 			return fmt.Errorf("send outcome log row of %d campaigns and %d contacts", len(camps), len(conts))
+		}
+		if n := len(countCamps); len(countSteps) != n || len(countMetrics) != n || len(countN) != n {
+			return fmt.Errorf("send outcome log row of %d, %d, %d and %d count entries",
+				n, len(countSteps), len(countMetrics), len(countN))
 		}
 		t.rows++
 		for i := range camps {
 			t.people = append(t.people, tracking.Recipient{CampaignID: camps[i], ContactID: conts[i]})
+		}
+		for i := range countCamps {
+			t.counts = append(t.counts, tracking.Count{
+				CampaignID: countCamps[i], Step: countSteps[i], Metric: countMetrics[i], At: at, N: countN[i],
+			})
 		}
 		if at.After(t.at) {
 			t.at = at
@@ -369,9 +422,11 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 // apply writes what the taken outcomes derive, in the lock order above:
 // the people without a row are created with their state from their
 // deliveries (one statement, one round trip: the rest depends on its
-// answer), then the existing people rows are locked and refreshed and the
-// people counters changed (one round trip). The people counters count at
-// the latest flush's minute.
+// answer), then the existing people rows are locked, the step counters
+// of all the taken flushes added in one statement (each in its flush's
+// minute), and the people rows refreshed and the people counters changed
+// (one round trip). The people counters count at the latest flush's
+// minute.
 func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 	b := &pgx.Batch{}
 	pending := tracking.QueueCreatePeople(b, t.people, t.at)
@@ -381,12 +436,12 @@ func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	b = &pgx.Batch{}
-	pending.QueueCounts(b, nil)
+	pending.QueueCounts(b, t.counts)
 	if b.Len() == 0 {
 		return nil
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("people counters: %w", err)
+		return fmt.Errorf("people and step counters: %w", err)
 	}
 	return nil
 }
