@@ -238,10 +238,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) (err er
 	// otherwise serialise every entry's send (and the entries themselves,
 	// whose foreign key waits on that lock).
 	if c == nil || !c.Triggered() {
-		if err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-			_, err := finishIfDone(ctx, tx, id)
-			return err
-		}); err != nil {
+		if err := w.finishIfDrained(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -639,4 +636,28 @@ func findDelivery(ds []deliveries.Delivery, id int64) deliveries.Delivery {
 		}
 	}
 	return deliveries.Delivery{ID: id}
+}
+
+// finishIfDrained finishes campaign id at a send job's end if its sends
+// are done. Only a campaign whose first-step counters show nothing left
+// waits for the campaign row lock that orders the finish decision: the
+// step counters are the send fold's (send_fold.go), so they lag this
+// job's outcomes until a fold takes them, and a fold decides the finish
+// itself after its commit. Without the look first, every send job's end
+// queued on that lock (issue 22: ≈ 1.5 ms per job at 100,000 messages).
+//
+// Reading the counters outside the lock misses nothing: what lowers a
+// running campaign's first-step remainder after this read is a fold
+// (which decides after its commit) or a cancellation (which needs no
+// finish); a launch page or an A/B remainder raises it and decides at its
+// own end (finishIfDone).
+func (w *SendWorker) finishIfDrained(ctx context.Context, id int64) error {
+	remaining, err := tracking.FirstStepRemaining(ctx, w.Pool, id)
+	if err != nil || remaining > 0 {
+		return err
+	}
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		_, err := finishIfDone(ctx, tx, id)
+		return err
+	})
 }
