@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/tracking"
 )
 
 // errFoldRefused is the hooks' refusal: the fold rolls back.
@@ -180,4 +182,89 @@ func TestSendFoldEndsWhenItsPoolCloses(t *testing.T) {
 		t.Fatalf("the fold did not end; it logged: %s", logs.String())
 	}
 	require.Empty(t, logs.String())
+}
+
+// TestSendFoldsOfTwoProcessesCountEachOutcomeOnce: two processes flush
+// sends, bounces, failures and skips of one campaign at the same time, and
+// each folds in the background (a flush starts its process's fold); the
+// second process's first two folds fail before their commit (rolled back:
+// another fold takes their rows again). Once the log is empty, the step
+// counters — per minute, their totals and their hours — and the people
+// counters equal the deliveries they count: every outcome counted once,
+// none twice, none lost, including the failures and skips, whose log rows
+// name no recipient.
+func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := newFlushFixture(t)
+	other := &SendWorker{Pool: f.pool}
+	var refusals atomic.Int32
+	hook := sendFoldHook(func(context.Context, pgx.Tx, int) error {
+		if refusals.Add(1) <= 2 {
+			return errFoldRefused
+		}
+		return nil
+	})
+	other.fold.beforeCommit.Store(&hook)
+
+	statuses := []string{deliveries.Sent, deliveries.Bounced, deliveries.Sent, deliveries.Failed, deliveries.Skipped}
+	want := map[string]int64{}
+	var sentA, sentB int64
+	var flushes [][]*outcomeBatch
+	for i := range 40 {
+		contact, status := f.a, statuses[i%len(statuses)]
+		if i%2 == 1 {
+			contact = f.b
+		}
+		if status == deliveries.Sent {
+			if contact == f.a {
+				sentA++
+			} else {
+				sentB++
+			}
+		}
+		want[statusMetric[status]]++
+		if i%4 == 0 {
+			flushes = append(flushes, nil)
+		}
+		last := len(flushes) - 1
+		flushes[last] = append(flushes[last], f.batch(t, contact, fmt.Sprintf("step%d", i), status))
+	}
+	var wg sync.WaitGroup
+	for i, batch := range flushes {
+		w := f.w
+		if i%2 == 1 {
+			w = other
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.flush(ctx, batch)
+		}()
+	}
+	wg.Wait()
+	for _, batch := range flushes {
+		for _, b := range batch {
+			require.NoError(t, <-b.done)
+		}
+	}
+	require.NoError(t, other.SettleSends(ctx))
+	want[tracking.MetricPeopleSent], want[tracking.MetricPeopleBounced] = 2, 0
+	f.requireState(t, want, sentA, sentB)
+	require.GreaterOrEqual(t, refusals.Load(), int32(2), "the second process's folds were refused and retried")
+
+	var off int64
+	require.NoError(t, f.pool.QueryRow(ctx, `
+		WITH raw AS (
+			SELECT CASE status WHEN 'bounced' THEN 'send_bounced' ELSE status END AS metric, count(*) AS n
+			FROM deliveries WHERE campaign_id = $1 GROUP BY 1),
+		minutes AS (SELECT metric, sum(count) AS n FROM rollups WHERE campaign_id = $1 GROUP BY 1),
+		totals AS (SELECT metric, sum(count) AS n FROM rollup_totals WHERE campaign_id = $1 GROUP BY 1),
+		hours AS (SELECT metric, sum(count) AS n FROM rollup_hours WHERE campaign_id = $1 GROUP BY 1)
+		SELECT count(*) FROM raw
+		LEFT JOIN minutes m USING (metric) LEFT JOIN totals t USING (metric) LEFT JOIN hours h USING (metric)
+		WHERE m.n IS DISTINCT FROM raw.n OR t.n IS DISTINCT FROM raw.n
+			OR (raw.metric IN ('sent', 'send_bounced') AND h.n IS DISTINCT FROM raw.n)`, f.campaignID).Scan(&off))
+	require.Zero(t, off, "metrics whose minutes, totals or hours differ from the deliveries")
 }

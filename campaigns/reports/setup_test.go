@@ -52,6 +52,16 @@ type bundle struct {
 	admin    string // the admin pages
 	client   *http.Client
 	rep      *reports.Handler
+	eng      *engine.Engine
+}
+
+// settleSends waits until the send fold has counted every recorded send
+// outcome: the report's send counters lag the deliveries by one fold.
+func (b *bundle) settleSends(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, b.eng.SettleSends(ctx))
 }
 
 func setup(t *testing.T) *bundle {
@@ -105,7 +115,7 @@ func setup(t *testing.T) *bundle {
 	web.Assets(e.Group("/admin/assets"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", admin: srv.URL + "/admin", client: &http.Client{Timeout: 30 * time.Second}, rep: rep}
+	return &bundle{pool: pool, svc: svc, tracking: tr, url: srv.URL + "/api/v1", admin: srv.URL + "/admin", client: &http.Client{Timeout: 30 * time.Second}, rep: rep, eng: eng}
 }
 
 // seed creates n contacts (one in refuseEvery refused by the mail server), an
