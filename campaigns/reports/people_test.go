@@ -75,7 +75,7 @@ func TestCampaignRatesCountPeopleAcrossResends(t *testing.T) {
 	var after campaigns.Report
 	require.Eventually(t, func() bool {
 		n := sentOffers()
-		b.settleSends(t)
+		b.settleSends(ctx, t)
 		r, err := b.svc.Report(ctx, c.ID)
 		require.NoError(t, err)
 		if sentOffers() != n {

@@ -57,9 +57,9 @@ type bundle struct {
 
 // settleSends waits until the send fold has counted every recorded send
 // outcome: the report's send counters lag the deliveries by one fold.
-func (b *bundle) settleSends(t *testing.T) {
+func (b *bundle) settleSends(ctx context.Context, t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	require.NoError(t, b.eng.SettleSends(ctx))
 }
