@@ -644,7 +644,7 @@ func findDelivery(ds []deliveries.Delivery, id int64) deliveries.Delivery {
 // step counters are the send fold's (send_fold.go), so they lag this
 // job's outcomes until a fold takes them, and a fold decides the finish
 // itself after its commit. Without the look first, every send job's end
-// queued on that lock (issue 22: ≈ 1.5 ms per job at 100,000 messages).
+// queued on that lock (issue 22: 1.5–3 ms per job at 100,000 messages).
 //
 // Reading the counters outside the lock misses nothing: what lowers a
 // running campaign's first-step remainder after this read is a fold
