@@ -233,10 +233,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7);
 -- transaction that folds them (a rollback puts them back), when this
 -- transaction holds the send fold's advisory lock (one fold at a time
 -- across processes, so a fold takes all that waits; none when another
--- process's fold holds it).
-WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok)
+-- process's fold holds it). It also says, for the rest of the transaction,
+-- that this fold adds the rows' counts: migration 049's trigger refuses
+-- the deletion of a row with counts otherwise (an older peykar's fold).
+-- l is evaluated once, before the first row is deleted, because the rows
+-- to delete depend on it.
+WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok,
+                  set_config('peykar.send_fold', 'counts', true) AS adds_counts)
 DELETE FROM send_outcome_log WHERE id IN (
-    SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+    SELECT id FROM send_outcome_log WHERE (SELECT ok AND adds_counts = 'counts' FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n;
 
 -- name: send_fold_pending

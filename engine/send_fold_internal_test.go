@@ -268,3 +268,71 @@ func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
 			OR (raw.metric IN ('sent', 'send_bounced') AND h.n IS DISTINCT FROM raw.n)`, f.campaignID).Scan(&off))
 	require.Zero(t, off, "metrics whose minutes, totals or hours differ from the deliveries")
 }
+
+// TestAnOlderFoldLeavesCountsToANewerOne: while a deployment rolls, a
+// peykar of the version before migration 049 may fold rows that this
+// version's flushes wrote. Its fold (its statement, verbatim) knows nothing
+// of the counts and would delete them uncounted: the database refuses it
+// (migration 049's trigger) and the rollback keeps the row, which this version's fold then counts
+// once. A row without counts (an older flush's) any fold may take.
+func TestAnOlderFoldLeavesCountsToANewerOne(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := newFlushFixture(t)
+	refused, refuse := refuseFolds(f.w)
+
+	one := f.batch(t, f.a, "one", deliveries.Sent)
+	f.w.flush(ctx, []*outcomeBatch{one})
+	require.NoError(t, <-one.done)
+	waitRefusedN(ctx, t, refused, 1)
+
+	// The older statement, except that it waits for the fold's advisory
+	// lock instead of trying it: this process's refused folds hold it now
+	// and then, and a try that failed would delete nothing.
+	const olderTake = `WITH l AS (SELECT true AS ok FROM pg_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)))
+DELETE FROM send_outcome_log WHERE id IN (
+    SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING campaign_ids, contact_ids, recorded_at`
+	older := func() error {
+		tx, err := f.pool.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback(ctx) }()
+		rows, err := tx.Query(ctx, olderTake, 64)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	err := older()
+	require.Error(t, err, "an older fold may not delete a row whose counts it would not add")
+	require.Contains(t, err.Error(), "holds step counts")
+	require.EqualValues(t, 1, f.logRows(t), "the refused deletion rolled back")
+
+	// A row an older flush wrote (no counts: its flush counted them) is
+	// anyone's to take.
+	_, err = f.pool.Exec(ctx, `INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at) VALUES ('{}', '{}', now())`)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(ctx, `DELETE FROM send_outcome_log WHERE cardinality(count_n) = 0`)
+	require.NoError(t, err, "rows without counts stay deletable by an older fold")
+
+	refuse(false)
+	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
+	require.Zero(t, f.logRows(t))
+}
+
+// waitRefusedN waits for n refused folds, whatever their size.
+func waitRefusedN(ctx context.Context, t *testing.T, refused <-chan int, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-refused:
+		case <-ctx.Done():
+			t.Fatal("no fold was attempted")
+		}
+	}
+}

@@ -16,15 +16,36 @@
 -- flush of failures or skips only). Rows written before this migration
 -- have none: their flush counted them.
 --
--- A peykar of the previous version must not fold while one of this
--- version flushes: it would delete rows without adding their counts. Stop
--- the old processes before the new ones send (as for every migration that
--- changes what a running process writes).
 ALTER TABLE send_outcome_log
     ADD COLUMN count_campaigns bigint[] NOT NULL DEFAULT '{}',
     ADD COLUMN count_steps     text[]   NOT NULL DEFAULT '{}',
     ADD COLUMN count_metrics   text[]   NOT NULL DEFAULT '{}',
     ADD COLUMN count_n         bigint[] NOT NULL DEFAULT '{}';
+
+-- Old and new processes run side by side while a deployment rolls
+-- (docs/operations.md). A peykar of the previous version still flushes its
+-- counters itself and logs rows without counts, which any fold may take;
+-- but its fold knows nothing of the counts, and would delete a row of this
+-- version without adding them. So a row that holds counts may only be
+-- deleted by a transaction that said it adds them: the send fold of this
+-- version sets peykar.send_fold to 'counts' (transaction-local) in the
+-- statement that takes the rows. An old fold that meets such a row fails
+-- and rolls back whole (its rows stay for a newer fold, nothing is lost)
+-- and tries again later; a newer process folds them within its next fold.
+CREATE FUNCTION send_outcome_log_keep_counts() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('peykar.send_fold', true) IS DISTINCT FROM 'counts' THEN
+        RAISE EXCEPTION 'send_outcome_log row % holds step counts that this transaction would not add', OLD.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'only a peykar at migration 049 or later folds these rows; an older process leaves them to it';
+    END IF;
+    RETURN OLD;
+END $$;
+
+CREATE TRIGGER send_outcome_log_keep_counts BEFORE DELETE ON send_outcome_log
+    FOR EACH ROW WHEN (cardinality(OLD.count_n) > 0)
+    EXECUTE FUNCTION send_outcome_log_keep_counts();
 
 ---- create above / drop below ----
 
@@ -41,6 +62,8 @@ BEGIN
             USING HINT = 'run peykar at this version until the log is empty, then migrate down';
     END IF;
 END $$;
+DROP TRIGGER send_outcome_log_keep_counts ON send_outcome_log;
+DROP FUNCTION send_outcome_log_keep_counts();
 ALTER TABLE send_outcome_log
     DROP COLUMN count_n,
     DROP COLUMN count_metrics,
