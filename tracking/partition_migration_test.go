@@ -107,7 +107,14 @@ func snapshot(t *testing.T, pool *pgxpool.Pool, campaign int64) historySnapshot 
 	s.People = one(`SELECT coalesce(string_agg(p::text, ';' ORDER BY contact_id), '') || '|' ||
 		(SELECT string_agg(concat_ws(',', id, first_open_at, first_click_at, converted_at), ';' ORDER BY id) FROM deliveries WHERE campaign_id = $1)
 		FROM campaign_people p WHERE campaign_id = $1`, campaign)
-	s.Contacts = one(`SELECT string_agg(concat_ws(',', id, opens, clicks, last_open_at, last_click_at), ';' ORDER BY id) FROM contacts`)
+	// The engagement counters moved from contacts to contact_stats
+	// (migration 046): the snapshot reads wherever this version keeps them.
+	contactStats := `SELECT string_agg(concat_ws(',', id, opens, clicks, last_open_at, last_click_at), ';' ORDER BY id) FROM contacts`
+	if one(`SELECT (to_regclass('contact_stats') IS NOT NULL)::text`) == "true" {
+		contactStats = `SELECT string_agg(concat_ws(',', c.id, coalesce(s.opens, 0), coalesce(s.clicks, 0), s.last_open_at, s.last_click_at), ';' ORDER BY c.id)
+			FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id`
+	}
+	s.Contacts = one(contactStats)
 	s.Events = one(`SELECT count(*) || ':' || coalesce(md5(string_agg(e::text, ';' ORDER BY id)), '') FROM events e`)
 	s.PerDeliv = one(`SELECT coalesce(string_agg(x::text, ';' ORDER BY delivery_id), '') FROM (SELECT delivery_id,
 		count(*) FILTER (WHERE type = 'open' AND NOT machine) AS opens, count(*) FILTER (WHERE type = 'click') AS clicks,

@@ -80,13 +80,13 @@ var envFields = []envField{
 	{"consent", "c.consent_source", ecConsentSource},
 	{"consent", "c.consent_at", ecConsentAt},
 	{"consent", "host(c.consent_ip)", ecConsentIP},
-	{"sent", "c.sent", ecSent},
-	{"opens", "c.opens", ecOpens},
-	{"clicks", "c.clicks", ecClicks},
+	{"sent", statColumn("sent", "0"), ecSent},
+	{"opens", statColumn("opens", "0"), ecOpens},
+	{"clicks", statColumn("clicks", "0"), ecClicks},
 	{"conversions", "c.conversions", ecConversions},
 	{"revenue", "c.revenue::float8", ecRevenue},
-	{"last_open_at", "c.last_open_at", ecLastOpen},
-	{"last_click_at", "c.last_click_at", ecLastClick},
+	{"last_open_at", statColumn("last_open_at", "NULL"), ecLastOpen},
+	{"last_click_at", statColumn("last_click_at", "NULL"), ecLastClick},
 	{"last_purchase_at", "c.last_purchase_at", ecLastPurchase},
 	{"rfm.recency", scoreColumn("rfm_recency::int", "0"), ecRFMRecency},
 	{"rfm.frequency", scoreColumn("rfm_frequency::int", "0"), ecRFMFrequency},
@@ -112,6 +112,18 @@ var scoreObjects = map[string]bool{"rfm": true, "churn": true, "response": true,
 // contact has no scores (both paths use it, so they agree).
 func scoreColumn(col, zero string) string {
 	return "COALESCE((SELECT s." + col + " FROM contact_scores s WHERE s.contact_id = c.id), " + zero + ")"
+}
+
+// statColumn reads one of contact c's counters written per message and
+// per event (contact_stats, off the wide contacts row so their updates
+// stay HOT), zero when the contact has none yet; both paths use it, so
+// they agree. A correlated primary-key probe rather than a join, so every
+// query over "FROM contacts c" can take a translated rule unchanged.
+func statColumn(col, zero string) string {
+	if zero == "NULL" {
+		return "(SELECT st." + col + " FROM contact_stats st WHERE st.contact_id = c.id)"
+	}
+	return "COALESCE((SELECT st." + col + " FROM contact_stats st WHERE st.contact_id = c.id), " + zero + ")"
 }
 
 // planFor analyses a parsed rule.

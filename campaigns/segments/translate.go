@@ -183,9 +183,9 @@ var fields = map[string]map[string]operand{
 		"status": {kText, "c.status"},
 	},
 	"stats": {
-		"sent":        {kInt, "c.sent"},
-		"opens":       {kInt, "c.opens"},
-		"clicks":      {kInt, "c.clicks"},
+		"sent":        {kInt, statColumn("sent", "0")},
+		"opens":       {kInt, statColumn("opens", "0")},
+		"clicks":      {kInt, statColumn("clicks", "0")},
 		"conversions": {kInt, "c.conversions"},
 		"revenue":     {kFloat, "c.revenue::float8"},
 	},
@@ -208,7 +208,7 @@ var fields = map[string]map[string]operand{
 // timeFields are the timestamps days_since can take; NULL is the zero time.
 var timeFields = map[string]map[string]string{
 	"contact": {"created_at": "c.created_at"},
-	"stats":   {"last_open_at": "c.last_open_at", "last_click_at": "c.last_click_at", "last_purchase_at": "c.last_purchase_at"},
+	"stats":   {"last_open_at": statColumn("last_open_at", "NULL"), "last_click_at": statColumn("last_click_at", "NULL"), "last_purchase_at": "c.last_purchase_at"},
 	"consent": {"at": "c.consent_at"},
 }
 
