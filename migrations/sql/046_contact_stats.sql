@@ -13,9 +13,18 @@
 -- purchase stay on contacts: they are written once per conversion (rare,
 -- and in the same transaction as the contact's other purchase changes).
 -- Erasure keeps the row (anonymous counts stay right); deleting a contact
--- deletes it.
+-- deletes it (the trigger below).
+--
+-- No foreign key: its check runs per inserted row, and the first bump of
+-- every contact is an insert, so each would probe contacts and take a
+-- KEY SHARE lock on the contact's row, which writes a Heap/LOCK WAL record
+-- and dirties the wide contacts page: the cost this table exists to avoid
+-- (and the one migration 047 takes off the launch insert). The writers
+-- take their ids from deliveries and events of existing contacts, and
+-- Peykar never deletes a contact (erasure keeps the row). A row whose
+-- contact is gone is invisible anyway: every reader starts from contacts.
 CREATE TABLE contact_stats (
-    contact_id    bigint PRIMARY KEY REFERENCES contacts (id) ON DELETE CASCADE,
+    contact_id    bigint PRIMARY KEY,
     sent          integer NOT NULL DEFAULT 0,
     opens         integer NOT NULL DEFAULT 0,
     clicks        integer NOT NULL DEFAULT 0,
@@ -26,6 +35,17 @@ CREATE TABLE contact_stats (
 INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at, last_click_at)
 SELECT id, sent, opens, clicks, last_open_at, last_click_at FROM contacts
 WHERE sent <> 0 OR opens <> 0 OR clicks <> 0 OR last_open_at IS NOT NULL OR last_click_at IS NOT NULL;
+
+-- What ON DELETE CASCADE did, once per statement (a bulk delete by hand
+-- or a test's cleanup).
+CREATE FUNCTION contact_stats_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM contact_stats s USING gone g WHERE s.contact_id = g.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER contact_stats_cascade AFTER DELETE ON contacts
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION contact_stats_cascade();
 
 ALTER TABLE contacts DROP COLUMN sent, DROP COLUMN opens, DROP COLUMN clicks,
     DROP COLUMN last_open_at, DROP COLUMN last_click_at;
@@ -42,4 +62,6 @@ UPDATE contacts c SET sent = s.sent, opens = s.opens, clicks = s.clicks,
     last_open_at = s.last_open_at, last_click_at = s.last_click_at
 FROM contact_stats s WHERE s.contact_id = c.id;
 
+DROP TRIGGER contact_stats_cascade ON contacts;
+DROP FUNCTION contact_stats_cascade();
 DROP TABLE contact_stats;
