@@ -115,15 +115,15 @@ func scoreColumn(col, zero string) string {
 }
 
 // statColumn reads one of contact c's counters written per message and
-// per event (contact_stats, off the wide contacts row so their updates
-// stay HOT), zero when the contact has none yet; both paths use it, so
-// they agree. A correlated primary-key probe rather than a join, so every
-// query over "FROM contacts c" can take a translated rule unchanged.
+// per event, zero (or NULL: no last open or click) when the contact has
+// none yet; both paths use it, so they agree. It reads st, the
+// contact_stats row joined by contacts.StatsJoin, which every query taking
+// a segment's SQL puts after "FROM contacts c".
 func statColumn(col, zero string) string {
 	if zero == "NULL" {
-		return "(SELECT st." + col + " FROM contact_stats st WHERE st.contact_id = c.id)"
+		return "st." + col
 	}
-	return "COALESCE((SELECT st." + col + " FROM contact_stats st WHERE st.contact_id = c.id), " + zero + ")"
+	return "COALESCE(st." + col + ", " + zero + ")"
 }
 
 // planFor analyses a parsed rule.
