@@ -126,6 +126,26 @@ func statColumn(col, zero string) string {
 	return "COALESCE(st." + col + ", " + zero + ")"
 }
 
+// statColumns are the contact_stats columns statColumn reads.
+var statColumns = []string{"sent", "opens", "clicks", "last_open_at", "last_click_at"}
+
+// bareStat returns the contact_stats column that sql, statColumn's reading
+// of it, wraps: NULL where statColumn reads the zero (no contact_stats row,
+// or no last open or click). A comparison that is false at the zero can be
+// written over the bare column as (bare op v AND bare IS NOT NULL): FALSE,
+// not NULL, where the zero would be compared, so it means the same as the
+// COALESCE'd one, and as it is strict in st PostgreSQL turns the LEFT JOIN
+// into an inner join and may start from contact_stats' matching rows (a
+// COALESCE'd comparison made it hash the whole of contact_stats).
+func bareStat(sql string) (string, bool) {
+	for _, col := range statColumns {
+		if sql == statColumn(col, "0") || sql == statColumn(col, "NULL") {
+			return "st." + col, true
+		}
+	}
+	return "", false
+}
+
 // planFor analyses a parsed rule.
 func planFor(tree ast.Node) goPlan {
 	v := &planVisitor{p: goPlan{fields: map[string]bool{}}, seenKey: map[string]bool{}}
