@@ -72,14 +72,15 @@ type outcomeCommitter struct {
 // reserve waits until n more messages keep the uncommitted under
 // maxUncommitted (or none are, whatever n) and reserves them; the slice's
 // submit takes the reservation over.
-// It first checks the job's lease (fence.go): a process presumed dead
-// hands nothing more to SMTP.
+// It checks the job's lease (fence.go) before each try, so a process
+// presumed dead while it waited for room hands nothing more to SMTP (the
+// mailer checks it once more right before writing: sendEmails).
 func (w *SendWorker) reserve(ctx context.Context, n int) error {
-	if err := checkLease(ctx); err != nil {
-		return err
-	}
 	oc := &w.commits
 	for began, waited := time.Now(), false; ; waited = true {
+		if err := checkLease(ctx); err != nil {
+			return err
+		}
 		oc.mu.Lock()
 		if oc.uncommitted == 0 || oc.uncommitted+n <= maxUncommitted {
 			oc.uncommitted += n

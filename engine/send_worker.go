@@ -483,7 +483,11 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 	if len(msgs) == 0 {
 		return results, nil
 	}
-	outcomes, err := w.Mailer.Send(ctx, msgs)
+	// The lease is checked again once the mailer holds a connection: the
+	// one reserve checked may have lapsed while this slice waited for room
+	// or a connection (a freeze there), and the slice must not reach the
+	// server if the process was presumed dead meanwhile.
+	outcomes, err := w.Mailer.Send(mailer.WithWriteCheck(ctx, checkLease), msgs)
 	if err != nil {
 		// Nothing was tried: every message is a temporary failure.
 		for _, d := range sending {
@@ -513,7 +517,17 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 // API), otherwise a JSON envelope with the recipient and the rendered parts.
 func (w *SendWorker) sendWebhooks(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) []deliveries.Outcome {
 	hook := c.Settings.Webhook
-	for _, x := range ready {
+	for i, x := range ready {
+		// Each post waits on the receiver, so the lease reserve checked
+		// may lapse mid-slice (a freeze, a slow gateway): a process
+		// presumed dead meanwhile posts none of the rest, which another
+		// process has taken over, as the mailer writes nothing then.
+		if err := checkLease(ctx); err != nil {
+			for _, y := range ready[i:] {
+				results = append(results, retryOrFail(y.d, "not sent: "+err.Error()))
+			}
+			return results
+		}
 		body := []byte(strings.TrimSpace(x.r.Text))
 		if !json.Valid(body) {
 			body, _ = json.Marshal(map[string]any{

@@ -108,7 +108,7 @@ func snapshot(t *testing.T, pool *pgxpool.Pool, campaign int64) historySnapshot 
 		(SELECT string_agg(concat_ws(',', id, first_open_at, first_click_at, converted_at), ';' ORDER BY id) FROM deliveries WHERE campaign_id = $1)
 		FROM campaign_people p WHERE campaign_id = $1`, campaign)
 	// The engagement counters moved from contacts to contact_stats
-	// (migration 046): the snapshot reads wherever this version keeps them.
+	// (migration 048): the snapshot reads wherever this version keeps them.
 	contactStats := `SELECT string_agg(concat_ws(',', id, opens, clicks, last_open_at, last_click_at), ';' ORDER BY id) FROM contacts`
 	if one(`SELECT (to_regclass('contact_stats') IS NOT NULL)::text`) == "true" {
 		contactStats = `SELECT string_agg(concat_ws(',', c.id, coalesce(s.opens, 0), coalesce(s.clicks, 0), s.last_open_at, s.last_click_at), ';' ORDER BY c.id)
@@ -163,10 +163,10 @@ func TestMigration038PartitionsExistingEvents(t *testing.T) {
 
 	this := MonthStart(time.Now())
 	f := seedCampaign(t, old, 9, this.AddDate(0, -5, 0))
-	// Today's writer adds engagement to contact_stats (migration 046); a
+	// Today's writer adds engagement to contact_stats (migration 048); a
 	// binary at 037 added it to contacts' columns. The table stands in
 	// while the events are recorded, then its counts go where 037 kept
-	// them, so the stats check below also covers 046's backfill.
+	// them, so the stats check below also covers 048's backfill.
 	_, err = old.Exec(ctx, `CREATE TABLE contact_stats (contact_id bigint PRIMARY KEY, sent integer NOT NULL DEFAULT 0,
 		opens integer NOT NULL DEFAULT 0, clicks integer NOT NULL DEFAULT 0, last_open_at timestamptz, last_click_at timestamptz)`)
 	require.NoError(t, err)

@@ -14,7 +14,7 @@ import (
 // signup_channel), tags drawn from six, behavioural stats and about 3%
 // unsubscribed or bounced. Values come from a multiplicative hash of the
 // row number, so a run is repeatable. The counters written per message
-// and per event go to contact_stats (migration 046).
+// and per event go to contact_stats (migration 048).
 const contactsSQL = `WITH d AS (
 	SELECT g, h, s, o, cl, cv,
 		'user' || g || '@' || (ARRAY['gmail.com','yahoo.com','outlook.com','shop.example','mail.example.org','fastmail.com'])[1 + g % 6] AS email

@@ -222,7 +222,7 @@ func writeCSV(path string, n int) (size int64, bad, dups int) {
 func fillStats(ctx context.Context, pool *pgxpool.Pool, bulk bool) {
 	// x is read twice, so PostgreSQL materialises it: both tables get the
 	// same draws. The counters written per message and per event go to
-	// contact_stats (migration 046).
+	// contact_stats (migration 048).
 	const set = `WITH x AS (SELECT id AS cid, s, o, LEAST(o, (random() * 3)::int) AS cl, (random() < 0.1)::int AS cv
 			FROM (SELECT id, s, LEAST(s, (random() * 8)::int) AS o FROM (SELECT id, (random() * 20)::int AS s FROM contacts
 				WHERE id % $1 = $2) a) b),

@@ -15,7 +15,7 @@ import (
 // versions a message costs and how many of them were HOT (no index entry).
 type tableStats struct {
 	delUpd, delHot, conUpd, conHot int64
-	// contact_stats' (migration 046: the contacts' sent counts; zero
+	// contact_stats' (migration 048: the contacts' sent counts; zero
 	// for a binary before it)
 	statIns, statUpd, statHot int64
 	checkpoints               int64
@@ -147,7 +147,7 @@ func waitSettled(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error)
 // campaign's people sent (rows and counter) are its distinct recipients.
 func checkDerived(ctx context.Context, pool *pgxpool.Pool, campaignID, sent int64) error {
 	var contactsSent, people, peopleRows, recipients int64
-	// The sent counts are contact_stats' since migration 046, contacts'
+	// The sent counts are contact_stats' since migration 048, contacts'
 	// before: the bench measures binaries of either schema.
 	var narrow bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('contact_stats') IS NOT NULL`).Scan(&narrow); err != nil {

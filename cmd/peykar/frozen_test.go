@@ -53,8 +53,9 @@ func TestWorkerFrozenNoDuplicates(t *testing.T) {
 		}
 	}
 	t.Logf("another worker took %d of the frozen one's jobs %s after the freeze", r.takenOver(w1.Process.Pid), time.Since(frozen).Round(100*time.Millisecond))
+	atResume := r.sink.Count()
 	require.NoError(t, w1.Process.Signal(syscall.SIGCONT))
-	t.Logf("resumed pid %d after %s, %d messages sent", w1.Process.Pid, time.Since(frozen).Round(100*time.Millisecond), r.sink.Count())
+	t.Logf("resumed pid %d after %s, %d messages sent", w1.Process.Pid, time.Since(frozen).Round(100*time.Millisecond), atResume)
 
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -62,6 +63,7 @@ func TestWorkerFrozenNoDuplicates(t *testing.T) {
 		}
 	})
 	r.waitFinished(web, id)
+	r.logResends(atFreeze, atResume)
 	resent := r.checkEveryone(web, id, 96)
 	t.Logf("sent twice after a freeze past the dead-worker threshold: %d", resent)
 }
@@ -93,4 +95,30 @@ func (r *procRig) logClaims() {
 		vals, err := rows.Values()
 		r.t.Logf("still sending: %v %v", vals, err)
 	}
+}
+
+// logResends sorts, for a failure's diagnosis, the recipients who got the
+// message twice by when the sink accepted each copy: before the freeze,
+// while frozen, or after the resume.
+func (r *procRig) logResends(atFreeze, atResume int) {
+	when := func(i int) string {
+		switch {
+		case i < atFreeze:
+			return "before"
+		case i < atResume:
+			return "frozen"
+		default:
+			return "resumed"
+		}
+	}
+	first := map[string]int{}
+	pairs := map[string]int{}
+	for i, m := range r.sink.Messages() {
+		if j, ok := first[m.To[0]]; ok {
+			pairs[when(j)+"→"+when(i)]++
+			continue
+		}
+		first[m.To[0]] = i
+	}
+	r.t.Logf("sent twice, by when each copy arrived: %v", pairs)
 }

@@ -9,7 +9,8 @@ import (
 // registerSendMetrics shows on /metrics where this process's sends wait
 // between their claim and the commit of their outcomes: the slices that
 // waited for room under the crash window's bound, and the outcome group
-// commits (docs/benchmarks.md, "Journeys (issue 19)").
+// commits (docs/benchmarks.md, "Journeys (issue 19)"), and how many
+// messages went by BDAT.
 func (m *Main) registerSendMetrics() {
 	for _, c := range []struct {
 		name, help string
@@ -35,4 +36,8 @@ func (m *Main) registerSendMetrics() {
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
 			func() float64 { return pick(m.engine.SendStats()) }))
 	}
+	// BDAT is used only when the server offers it: this says whether it was.
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peykar_smtp_bdat_messages_total",
+		Help: "Messages the SMTP server accepted by BDAT (RFC 3030); the others went by DATA."},
+		func() float64 { return float64(m.mailer.ChunkedSent()) }))
 }

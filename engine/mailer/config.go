@@ -31,13 +31,15 @@ type Config struct {
 	Pool int
 	// Rate caps messages per second over the whole transport; 0 is unlimited.
 	Rate float64
-	// NoChunking keeps to DATA even when the server offers CHUNKING: the
-	// default (SMTP_URL chunking=off). With chunking=on, BDAT is used when
-	// the server offers both CHUNKING and PIPELINING: cheaper per message,
-	// but a window's messages reach the server together, so a worker
-	// frozen mid-send can leave more of them delivered and unrecorded than
-	// the crash window allows (TestWorkerFrozenNoDuplicates measured 115
-	// against 96), hence opt-in.
+	// NoChunking keeps to DATA even when the server offers CHUNKING
+	// (SMTP_URL chunking=off). By default (chunking=auto, or on) BDAT is
+	// used when the server offers both CHUNKING and PIPELINING: a mailer
+	// call's messages go out in one write, cheaper per message. Its
+	// windows reach the server whole, which the crash window allows for:
+	// a campaign's sender reserves a slice before the mailer writes it,
+	// and the mailer checks the sender's lease right before the write
+	// (WithWriteCheck), so a worker frozen and presumed dead writes
+	// nothing more after it resumes.
 	NoChunking bool
 	// DKIM, when set, signs every message.
 	DKIM *DKIMConfig
@@ -63,8 +65,9 @@ func (d *DKIMConfig) Check() error {
 	return nil
 }
 
-// ParseURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500&chunking=off|on
-// (smtps:// implies tls=tls).
+// ParseURL parses smtp://user:pass@host:port?tls=none|starttls|tls&pool=8&rate=500&chunking=auto|on|off
+// (smtps:// implies tls=tls). chunking=on is auto: BDAT is used only with
+// a server that offers it.
 func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -117,11 +120,11 @@ func ParseURL(s string) (Config, error) {
 		c.Rate = r
 	}
 	switch v := q.Get("chunking"); v {
-	case "", "off":
+	case "", "auto", "on":
+	case "off":
 		c.NoChunking = true
-	case "on":
 	default:
-		return c, fmt.Errorf("chunking=%q must be off or on", v)
+		return c, fmt.Errorf("chunking=%q must be auto, on or off", v)
 	}
 	c.Port = map[string]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[c.TLS]
 	if p := u.Port(); p != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -32,7 +33,13 @@ type Mailer struct {
 	// after 300 s), and a message sent into a dead one fails with its
 	// whole chunk.
 	checkAfter time.Duration
+	// chunkedSent counts the messages the server accepted by BDAT.
+	chunkedSent atomic.Int64
 }
+
+// ChunkedSent is how many messages the server accepted by BDAT (RFC 3030)
+// since the mailer was made; the rest went by DATA.
+func (m *Mailer) ChunkedSent() int64 { return m.chunkedSent.Load() }
 
 // New prepares a mailer for the transport cfg, logging to base's logger
 // and reading base's clock for idle checks; connections are dialled on
@@ -175,8 +182,27 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if check, ok := ctx.Value(writeCheckKey{}).(func(context.Context) error); ok {
+		// Checked here, with the connection held, and not before: waiting
+		// for the rate limit or a connection can outlast the caller's
+		// right to send (a process frozen there and presumed dead).
+		if err := check(ctx); err != nil {
+			m.release(c, false)
+			return nil, err
+		}
+	}
 	results := make([]Result, len(msgs))
-	err = m.session(c).sendAll(msgs, results)
+	s := m.session(c)
+	err = s.sendAll(msgs, results)
+	if s.chunking {
+		n := 0
+		for _, r := range results {
+			if r.Outcome == Sent {
+				n++
+			}
+		}
+		m.chunkedSent.Add(int64(n))
+	}
 	broken := err != nil
 	if broken {
 		// A connection-level failure (network error, timeout, reset)
@@ -185,6 +211,21 @@ func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
 	}
 	m.release(c, broken)
 	return results, nil
+}
+
+// writeCheckKey carries the check of WithWriteCheck.
+type writeCheckKey struct{}
+
+// WithWriteCheck returns a context under which Send calls check once it
+// holds a connection, right before it writes the first message, and sends
+// nothing (returning check's error) when check fails. A campaign's sender
+// passes its lease check (engine/fence.go): a process frozen while it
+// waited for a connection, and presumed dead meanwhile, then writes none
+// of the messages another process has taken over. With BDAT a call's
+// messages reach the server in one write, so a check made before the wait
+// would let every waiting call's whole window through after the freeze.
+func WithWriteCheck(ctx context.Context, check func(context.Context) error) context.Context {
+	return context.WithValue(ctx, writeCheckKey{}, check)
 }
 
 // Close closes idle connections.

@@ -18,7 +18,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -132,6 +134,9 @@ func setup() (*harness, error) {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		h.adminDSN = u
 	} else {
+		if err := removeUnfinished(filepath.Join(dir, "pg", "data")); err != nil {
+			return nil, err
+		}
 		srv, err := pgserver.Start(ctx, pgserver.Config{
 			Dir: filepath.Join(dir, "pg"),
 			Settings: map[string]string{
@@ -159,6 +164,21 @@ func setup() (*harness, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// removeUnfinished removes a data directory without PG_VERSION: an initdb
+// that never finished (its test process was killed, or a stop's removal
+// was cut short). initdb refuses a non-empty directory, so every later run
+// would fail on it. Called under the control lock, when no server can be
+// running on it (a running server's directory has PG_VERSION).
+func removeUnfinished(data string) error {
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.RemoveAll(data); err != nil {
+		return fmt.Errorf("remove unfinished cluster: %w", err)
+	}
+	return nil
 }
 
 // lock takes the exclusive control lock that orders server start, template

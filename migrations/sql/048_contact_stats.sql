@@ -37,15 +37,31 @@ SELECT id, sent, opens, clicks, last_open_at, last_click_at FROM contacts
 WHERE sent <> 0 OR opens <> 0 OR clicks <> 0 OR last_open_at IS NOT NULL OR last_click_at IS NOT NULL;
 
 -- What ON DELETE CASCADE did, once per statement (a bulk delete by hand
--- or a test's cleanup).
+-- or a test's cleanup). AFTER triggers of one event fire in name order, so
+-- this one runs after migration 047's contacts_delete_refs: that trigger
+-- takes the contacts' advisory lock and deletes the contacts' deliveries,
+-- waiting for any transaction holding one of them (an outcome flush, whose
+-- bump_sent is in the same transaction), and this DELETE's snapshot,
+-- taken after it, sees the counts those transactions committed.
 CREATE FUNCTION contact_stats_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM contact_stats s USING gone g WHERE s.contact_id = g.id;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER contact_stats_cascade AFTER DELETE ON contacts
+CREATE TRIGGER contacts_delete_stats AFTER DELETE ON contacts
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION contact_stats_cascade();
+
+-- TRUNCATE contacts empties contact_stats too (047 does the same for
+-- deliveries): a later contact given a reused id must not inherit counts.
+CREATE FUNCTION contact_stats_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE contact_stats;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER contacts_truncate_stats AFTER TRUNCATE ON contacts
+    FOR EACH STATEMENT EXECUTE FUNCTION contact_stats_truncate();
 
 ALTER TABLE contacts DROP COLUMN sent, DROP COLUMN opens, DROP COLUMN clicks,
     DROP COLUMN last_open_at, DROP COLUMN last_click_at;
@@ -62,6 +78,8 @@ UPDATE contacts c SET sent = s.sent, opens = s.opens, clicks = s.clicks,
     last_open_at = s.last_open_at, last_click_at = s.last_click_at
 FROM contact_stats s WHERE s.contact_id = c.id;
 
-DROP TRIGGER contact_stats_cascade ON contacts;
+DROP TRIGGER contacts_truncate_stats ON contacts;
+DROP FUNCTION contact_stats_truncate();
+DROP TRIGGER contacts_delete_stats ON contacts;
 DROP FUNCTION contact_stats_cascade();
 DROP TABLE contact_stats;
