@@ -242,7 +242,7 @@ func count(ctx context.Context, db DBTX, c *Compiled, now time.Time) (int64, err
 		return countParallel(ctx, pool, c, now, min(runtime.GOMAXPROCS(0), int(pool.Config().MaxConns), 8), minBlocksPerPart)
 	}
 	// One statement sees one snapshot: every contact is read once.
-	return countBlocks(ctx, db, c, now, 0, -1, nil)
+	return countBlocks(ctx, db, c, now, 0, -1)
 }
 
 // countIndexTupleCost is the planner's cost of an index entry for segment
@@ -309,14 +309,6 @@ func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now tim
 			return 0, fmt.Errorf("count segment: %w", err)
 		}
 	}
-	// Counters read apart, once (see statsByID), unless a prefilter over
-	// them needs the join in SQL.
-	var stats *statsByID
-	if pre, _ := c.prefilterSQL(now, 0); !readsStatsSQL.MatchString(pre) {
-		if stats, err = loadStatsByID(ctx, first, c.plan); err != nil {
-			return 0, fmt.Errorf("count segment: %w", err)
-		}
-	}
 	step := (blocks + int64(parts) - 1) / int64(parts)
 	counts := make([]int64, parts)
 	errs := make([]error, parts)
@@ -326,7 +318,7 @@ func countParallel(ctx context.Context, pool *pgxpool.Pool, c *Compiled, now tim
 		if i == parts-1 {
 			to = -1 // the last part takes any blocks added since
 		}
-		wg.Go(func() { counts[i], errs[i] = countBlocks(ctx, txs[i], c, now, from, to, stats) })
+		wg.Go(func() { counts[i], errs[i] = countBlocks(ctx, txs[i], c, now, from, to) })
 	}
 	wg.Wait()
 	var n int64
@@ -361,32 +353,24 @@ func (t releasingTx) Rollback(ctx context.Context) error {
 const minBlocksPerPart = 1000
 
 // countBlocks counts the contacts in blocks [from, to) of the table (to <
-// 0: to the end) that match c, evaluated in Go, in one statement. With
-// stats, the counters come from it rather than from a join.
-func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from, to int64, stats *statsByID) (int64, error) {
+// 0: to the end) that match c, evaluated in Go, in one statement.
+func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from, to int64) (int64, error) {
 	env := newSegmentEnv(now)
 	var m vm.VM
 	r := newEnvRow(c.plan)
-	cols, joins, args, targets := c.plan.columnsOf(now, 0, false, stats != nil)
-	statsJoin := contacts.StatsJoin
-	if stats != nil {
-		statsJoin = ""
-	}
+	cols, joins, args, targets := c.plan.columns(now, 0, false)
 	pre, preArgs := c.prefilterSQL(now, len(args))
 	args = append(args, preArgs...)
 	where := "c.ctid >= '(" + strconv.FormatInt(from, 10) + ",0)'::tid"
 	if to >= 0 {
 		where += " AND c.ctid < '(" + strconv.FormatInt(to, 10) + ",0)'::tid"
 	}
-	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c`+statsJoin+joins+` WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
+	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c`+contacts.StatsJoin+joins+` WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
 	var n int64
 	err = eachEnvRow(rows, r, targets, 0, func([][]byte, *pgtype.Map) error {
-		if stats != nil {
-			stats.fill(r)
-		}
 		if err := r.fill(env, c.plan); err != nil {
 			return err
 		}

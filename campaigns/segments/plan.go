@@ -206,12 +206,6 @@ func (v *planVisitor) Visit(n *ast.Node) {
 // event's row), with attribute keys and the terms' values as parameters
 // numbered after base, and where each column goes.
 func (p goPlan) columns(now time.Time, base int, withStatus bool) (string, string, []any, []envTarget) {
-	return p.columnsOf(now, base, withStatus, false)
-}
-
-// columnsOf is columns, without the contact_stats columns when noStats
-// (the caller reads them apart: statsByID).
-func (p goPlan) columnsOf(now time.Time, base int, withStatus, noStats bool) (string, string, []any, []envTarget) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("c.id")
@@ -227,9 +221,6 @@ func (p goPlan) columnsOf(now time.Time, base int, withStatus, noStats bool) (st
 		}
 	}
 	for _, f := range envFields {
-		if noStats && isStatCol(f.dest) {
-			continue
-		}
 		if p.all || p.fields[f.name] || (withStatus && f.dest == ecStatus) {
 			b.WriteString(", " + f.col)
 			targets = append(targets, envTarget{col: f.dest})
