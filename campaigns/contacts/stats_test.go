@@ -109,8 +109,9 @@ func TestDeletingContactsDeletesTheirStats(t *testing.T) {
 }
 
 // Migration 048 moves every contact's counters from contacts to
-// contact_stats (a row only for contacts with something counted) and
-// going back restores them.
+// contact_stats (a row only for contacts with something counted), an
+// older process's bumps of the old columns reach contact_stats, and going
+// back restores the columns.
 func TestMigration048MovesStats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -149,8 +150,56 @@ func TestMigration048MovesStats(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 5, c.Stats.Sent)
 
+	// A process of the previous version, running beside this one while a
+	// deployment rolls, still bumps the contacts' columns with its own
+	// statements (main's bump_sent and bump_engagement before 048,
+	// verbatim): the bumps land in contact_stats, once, and the contacts
+	// row's frozen columns stay as they were.
+	const olderBumpSent = `WITH v AS (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id),
+l AS (SELECT c.id, v.n FROM contacts c JOIN v ON v.id = c.id ORDER BY c.id FOR UPDATE OF c)
+UPDATE contacts c SET sent = c.sent + l.n FROM l WHERE c.id = l.id`
+	const olderEngagement = `UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
+    last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
+FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
+WHERE c.id = u.id`
+	later, earlier := at.Add(time.Hour), at.Add(-time.Hour)
+	_, err = pool.Exec(ctx, olderBumpSent, []int64{counted, counted, quiet})
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, olderEngagement, []int64{counted, quiet, opened}, []int32{1, 2, 0}, []int32{0, 1, 4},
+		[]*time.Time{&earlier, &later, nil}, []*time.Time{&later, nil, &earlier})
+	require.NoError(t, err)
+	var frozen string
+	require.NoError(t, pool.QueryRow(ctx, snapshot+`contacts`).Scan(&frozen))
+	require.Equal(t, before, frozen, "the older process's bumps leave the contacts' columns as they were")
+	for _, w := range []struct {
+		id                  int64
+		sent, opens, clicks int
+		lastOpen, lastClick *time.Time
+	}{
+		{counted, 7, 4, 2, &at, &later},  // an older open does not move last_open_at back
+		{quiet, 1, 2, 1, &later, nil},    // no row before: created by the first bump
+		{opened, 0, 0, 4, &at, &earlier}, // a click only
+	} {
+		c, err := Get(ctx, pool, w.id)
+		require.NoError(t, err)
+		require.Equal(t, [3]int{w.sent, w.opens, w.clicks}, [3]int{c.Stats.Sent, c.Stats.Opens, c.Stats.Clicks}, "contact %d", w.id)
+		require.Equal(t, w.lastOpen == nil, c.Stats.LastOpenAt == nil, "contact %d last open", w.id)
+		if w.lastOpen != nil {
+			require.True(t, w.lastOpen.Equal(*c.Stats.LastOpenAt), "contact %d last open %v", w.id, c.Stats.LastOpenAt)
+		}
+		require.Equal(t, w.lastClick == nil, c.Stats.LastClickAt == nil, "contact %d last click", w.id)
+		if w.lastClick != nil {
+			require.True(t, w.lastClick.Equal(*c.Stats.LastClickAt), "contact %d last click %v", w.id, c.Stats.LastClickAt)
+		}
+	}
+
 	require.NoError(t, migrations.MigrateTo(ctx, pool, logger, 47))
 	var back string
 	require.NoError(t, pool.QueryRow(ctx, snapshot+`contacts`).Scan(&back))
-	require.Equal(t, before, back, "going back restores the columns")
+	var want string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT string_agg(x, ';' ORDER BY id) FROM (VALUES
+		($1::bigint, concat_ws(',', $1::bigint, 7, 4, 2, $4::timestamptz, $5::timestamptz)),
+		($2::bigint, concat_ws(',', $2::bigint, 0, 0, 4, $4, $6::timestamptz)),
+		($3::bigint, concat_ws(',', $3::bigint, 1, 2, 1, $5))) v(id, x)`, counted, opened, quiet, at, later, earlier).Scan(&want))
+	require.Equal(t, want, back, "going back restores the columns from contact_stats, the older bumps included")
 }

@@ -63,20 +63,48 @@ END $$;
 CREATE TRIGGER contacts_truncate_stats AFTER TRUNCATE ON contacts
     FOR EACH STATEMENT EXECUTE FUNCTION contact_stats_truncate();
 
-ALTER TABLE contacts DROP COLUMN sent, DROP COLUMN opens, DROP COLUMN clicks,
-    DROP COLUMN last_open_at, DROP COLUMN last_click_at;
+-- The columns stay on contacts, frozen at the values copied above: this
+-- version never reads or writes them, but processes of the previous
+-- version run beside it while a deployment rolls (docs/operations.md:
+-- migrations only add within a release line) and still bump them
+-- (bump_sent, bump_engagement). The trigger below moves each such bump
+-- into contact_stats and leaves the contacts row's counters as they were,
+-- so nothing an older process counts is lost or counted twice. It fires
+-- only for an UPDATE that names these columns, which this version never
+-- does. A later release line drops the columns and the trigger.
+CREATE FUNCTION contacts_stats_from_older() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO contact_stats AS s (contact_id, sent, opens, clicks, last_open_at, last_click_at)
+    VALUES (NEW.id, NEW.sent - OLD.sent, NEW.opens - OLD.opens, NEW.clicks - OLD.clicks,
+        NULLIF(NEW.last_open_at, OLD.last_open_at), NULLIF(NEW.last_click_at, OLD.last_click_at))
+    ON CONFLICT (contact_id) DO UPDATE SET
+        sent = s.sent + EXCLUDED.sent, opens = s.opens + EXCLUDED.opens, clicks = s.clicks + EXCLUDED.clicks,
+        last_open_at = GREATEST(s.last_open_at, EXCLUDED.last_open_at),
+        last_click_at = GREATEST(s.last_click_at, EXCLUDED.last_click_at);
+    NEW.sent := OLD.sent;
+    NEW.opens := OLD.opens;
+    NEW.clicks := OLD.clicks;
+    NEW.last_open_at := OLD.last_open_at;
+    NEW.last_click_at := OLD.last_click_at;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER contacts_stats_from_older
+    BEFORE UPDATE OF sent, opens, clicks, last_open_at, last_click_at ON contacts
+    FOR EACH ROW
+    WHEN (NEW.sent IS DISTINCT FROM OLD.sent OR NEW.opens IS DISTINCT FROM OLD.opens
+        OR NEW.clicks IS DISTINCT FROM OLD.clicks OR NEW.last_open_at IS DISTINCT FROM OLD.last_open_at
+        OR NEW.last_click_at IS DISTINCT FROM OLD.last_click_at)
+    EXECUTE FUNCTION contacts_stats_from_older();
 
 ---- create above / drop below ----
 
-ALTER TABLE contacts ADD COLUMN sent integer NOT NULL DEFAULT 0,
-    ADD COLUMN opens integer NOT NULL DEFAULT 0,
-    ADD COLUMN clicks integer NOT NULL DEFAULT 0,
-    ADD COLUMN last_open_at timestamptz,
-    ADD COLUMN last_click_at timestamptz;
+DROP TRIGGER contacts_stats_from_older ON contacts;
+DROP FUNCTION contacts_stats_from_older();
 
-UPDATE contacts c SET sent = s.sent, opens = s.opens, clicks = s.clicks,
+UPDATE contacts c SET sent = coalesce(s.sent, 0), opens = coalesce(s.opens, 0), clicks = coalesce(s.clicks, 0),
     last_open_at = s.last_open_at, last_click_at = s.last_click_at
-FROM contact_stats s WHERE s.contact_id = c.id;
+FROM contacts c2 LEFT JOIN contact_stats s ON s.contact_id = c2.id WHERE c2.id = c.id;
 
 DROP TRIGGER contacts_truncate_stats ON contacts;
 DROP FUNCTION contact_stats_truncate();
