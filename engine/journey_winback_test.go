@@ -63,7 +63,8 @@ func TestWinBackJourneyEntersLapsedOpenersAndExitsWhenTheyReturn(t *testing.T) {
 		t.Helper()
 		// Tracking's writer sets last_open_at on an open; the test sets it
 		// at the engine's clock, which tracking does not read.
-		_, err := j.pool.Exec(ctx, `UPDATE contacts SET last_open_at = $2 WHERE id = $1`, id, j.clock.Now())
+		_, err := j.pool.Exec(ctx, `INSERT INTO contact_stats (contact_id, last_open_at) VALUES ($1, $2)
+			ON CONFLICT (contact_id) DO UPDATE SET last_open_at = EXCLUDED.last_open_at`, id, j.clock.Now())
 		require.NoError(t, err)
 	}
 	opened(lapsed)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/segments"
 	"github.com/peykar/peykar/internal/errs"
 )
@@ -133,7 +134,7 @@ func (e *Engine) baseline(ctx context.Context, c *campaigns.Campaign, rule *segm
 	return pgx.BeginFunc(ctx, e.cfg.Pool, func(tx pgx.Tx) error {
 		if where, args, ok := rule.SQL(now, 2); ok {
 			q := `INSERT INTO journey_members (campaign_id, contact_id, since, seen_at)
-SELECT $1, c.id, $2, $2 FROM contacts c WHERE c.status <> 'erased' AND ` + where + ` ON CONFLICT DO NOTHING`
+SELECT $1, c.id, $2, $2 FROM contacts c` + contacts.StatsJoin + ` WHERE c.status <> 'erased' AND ` + where + ` ON CONFLICT DO NOTHING`
 			if _, err := tx.Exec(ctx, q, append([]any{c.ID, now}, args...)...); err != nil {
 				return fmt.Errorf("segment entry baseline: %w", err)
 			}
@@ -155,7 +156,7 @@ SELECT $1, c.id, $2, $2 FROM contacts c WHERE c.status <> 'erased' AND ` + where
 func (e *Engine) syncSQL(ctx context.Context, c *campaigns.Campaign, rule *segments.Compiled, now time.Time) error {
 	where, args, _ := rule.SQL(now, 3)
 	enter := `INSERT INTO journey_members (campaign_id, contact_id, since, seen_at)
-SELECT $1, c.id, $2, $2 FROM contacts c WHERE c.status <> 'erased' AND ` + where + `
+SELECT $1, c.id, $2, $2 FROM contacts c` + contacts.StatsJoin + ` WHERE c.status <> 'erased' AND ` + where + `
 	AND NOT EXISTS (SELECT 1 FROM journey_members m WHERE m.campaign_id = $1 AND m.contact_id = c.id)
 ORDER BY c.id LIMIT $3 ON CONFLICT DO NOTHING RETURNING contact_id`
 	err := pages(ctx, e.cfg.Pool, enter, append([]any{c.ID, now, memberPage}, args...), func(tx pgx.Tx, ids []int64) error {
@@ -167,7 +168,7 @@ ORDER BY c.id LIMIT $3 ON CONFLICT DO NOTHING RETURNING contact_id`
 	where, args, _ = rule.SQL(now, 2)
 	leave := `DELETE FROM journey_members WHERE campaign_id = $1 AND contact_id IN (
 	SELECT m.contact_id FROM journey_members m WHERE m.campaign_id = $1 AND NOT EXISTS (
-		SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND c.status <> 'erased' AND ` + where + `)
+		SELECT 1 FROM contacts c` + contacts.StatsJoin + ` WHERE c.id = m.contact_id AND c.status <> 'erased' AND ` + where + `)
 	LIMIT $2) RETURNING contact_id`
 	err = pages(ctx, e.cfg.Pool, leave, append([]any{c.ID, memberPage}, args...), func(tx pgx.Tx, ids []int64) error {
 		return e.leaveMembers(ctx, tx, c, ids)

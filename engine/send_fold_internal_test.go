@@ -91,7 +91,7 @@ func TestSendFoldCountsEverySendOnceAcrossFailedFolds(t *testing.T) {
 		(SELECT coalesce(sum(count), 0) FROM rollup_totals WHERE campaign_id = $1 AND metric = 'sent')::bigint,
 		(SELECT coalesce(sum(count), 0) FROM rollup_totals WHERE campaign_id = $1 AND metric = 'send_bounced')::bigint,
 		(SELECT count(*) FROM campaign_people WHERE campaign_id = $1),
-		(SELECT sent FROM contacts WHERE id = $2)`, f.campaignID, f.a).Scan(&stepSent, &stepBounced, &people, &sentA))
+		(SELECT sent FROM contact_stats WHERE contact_id = $2)`, f.campaignID, f.a).Scan(&stepSent, &stepBounced, &people, &sentA))
 	require.Equal(t, [4]int64{0, 0, 0, 2}, [4]int64{stepSent, stepBounced, people, sentA},
 		"the flush commits the contacts' sent counts (two sends, two); refused folds leave the step counters and the people untouched")
 	require.EqualValues(t, 1, f.logRows(t), "one log row per flush, kept across refused folds")

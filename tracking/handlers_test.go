@@ -37,8 +37,8 @@ func TestOpenCounts(t *testing.T) {
 	require.Equal(t, int64(0), b.rollup(t, camp, MetricUniqueOpens, true))
 	require.Equal(t, int64(4), b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'open' AND NOT machine`, camp))
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM deliveries WHERE id = $1 AND first_open_at IS NOT NULL`, d1))
-	require.Equal(t, int64(3), b.count(t, `SELECT opens FROM contacts WHERE id = $1`, c1))
-	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM contacts WHERE id = $1 AND last_open_at IS NOT NULL`, c1))
+	require.Equal(t, int64(3), b.count(t, `SELECT coalesce(sum(opens), 0) FROM contact_stats WHERE contact_id = $1`, c1))
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM contact_stats WHERE contact_id = $1 AND last_open_at IS NOT NULL`, c1))
 }
 
 func TestOpenMachineThenHuman(t *testing.T) {
@@ -51,7 +51,7 @@ func TestOpenMachineThenHuman(t *testing.T) {
 	require.Equal(t, int64(1), b.rollup(t, camp, MetricUniqueOpens, true))
 	require.Equal(t, int64(0), b.rollup(t, camp, MetricUniqueOpens, false))
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM deliveries WHERE id = $1 AND first_open_at IS NULL AND first_machine_open_at IS NOT NULL`, d))
-	require.Equal(t, int64(0), b.count(t, `SELECT opens FROM contacts WHERE id = $1`, c))
+	require.Equal(t, int64(0), b.count(t, `SELECT coalesce(sum(opens), 0) FROM contact_stats WHERE contact_id = $1`, c))
 
 	b.get(t, b.signer.OpenURL(b.url, d), browserUA)
 	// The recipient moves from machine-only to human: totals stay one.
@@ -96,7 +96,7 @@ func TestClickCountsAndRedirect(t *testing.T) {
 	require.Equal(t, int64(2), b.rollup(t, camp, MetricUniqueClicks, false))
 	require.Equal(t, int64(4), b.rollup(t, camp, MetricLinkUniqueClicks, false)) // d1: 0,1; d2: 0,5
 	require.Equal(t, int64(3), b.count(t, `SELECT coalesce(sum(count),0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks' AND link_idx = 0`, camp))
-	require.Equal(t, int64(3), b.count(t, `SELECT clicks FROM contacts WHERE id = $1`, c1))
+	require.Equal(t, int64(3), b.count(t, `SELECT coalesce(sum(clicks), 0) FROM contact_stats WHERE contact_id = $1`, c1))
 	require.Equal(t, int64(0), b.rollup(t, camp, MetricClicks, true))
 }
 
@@ -219,7 +219,7 @@ func TestHoneypotMarksBurst(t *testing.T) {
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM deliveries WHERE id = $1 AND first_click_at IS NULL AND honeypot_at IS NOT NULL`, d))
 	require.Equal(t, int64(2), b.count(t, `SELECT count(*) FROM events WHERE type = 'click' AND machine AND reason = $1`, ReasonHoneypot))
 	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM events WHERE type = 'honeypot' AND machine`))
-	require.Equal(t, int64(0), b.count(t, `SELECT clicks FROM contacts WHERE id = $1`, c))
+	require.Equal(t, int64(0), b.count(t, `SELECT coalesce(sum(clicks), 0) FROM contact_stats WHERE contact_id = $1`, c))
 }
 
 func TestBurstAndTooSoon(t *testing.T) {

@@ -13,10 +13,17 @@ import (
 // contactsSQL inserts $1 contacts with attributes (city, plan, age,
 // signup_channel), tags drawn from six, behavioural stats and about 3%
 // unsubscribed or bounced. Values come from a multiplicative hash of the
-// row number, so a run is repeatable.
-const contactsSQL = `INSERT INTO contacts (email, name, attributes, tags, consent_source, created_at,
-		sent, opens, clicks, conversions, revenue, last_open_at, last_click_at, last_purchase_at, status)
-	SELECT 'user' || g || '@' || (ARRAY['gmail.com','yahoo.com','outlook.com','shop.example','mail.example.org','fastmail.com'])[1 + g % 6],
+// row number, so a run is repeatable. The counters written per message
+// and per event go to contact_stats (migration 048).
+const contactsSQL = `WITH d AS (
+	SELECT g, h, s, o, cl, cv,
+		'user' || g || '@' || (ARRAY['gmail.com','yahoo.com','outlook.com','shop.example','mail.example.org','fastmail.com'])[1 + g % 6] AS email
+	FROM (SELECT g, h, s, o, LEAST(o, (h / 1999) % 4) AS cl, ((h / 7001) % 10 = 0)::int AS cv
+		FROM (SELECT g, h, s, LEAST(s, (h / 21) % 9) AS o
+			FROM (SELECT g, h, h % 21 AS s FROM (SELECT g, (g::bigint * 2654435761) % 4294967291 AS h FROM generate_series(1, $1::int) g) a) b) c) x),
+ins AS (INSERT INTO contacts (email, name, attributes, tags, consent_source, created_at,
+		conversions, revenue, last_purchase_at, status)
+	SELECT email,
 		(ARRAY['Sara','Ali','Maryam','Reza','Anna','Jonas','Léa','Tom','Narges','Omid'])[1 + (g / 7) % 10] || ' ' || chr(65 + ((g / 70) % 26)::int) || '.',
 		jsonb_build_object('city', (ARRAY['Tehran','Shiraz','Isfahan','Tabriz','Mashhad','Berlin','Hamburg','Paris','Lyon','London'])[1 + ((h / 3) % 10)::int],
 			'plan', (ARRAY['free','free','free','pro','team'])[1 + ((h / 31) % 5)::int], 'age', 18 + (h / 157) % 60,
@@ -24,14 +31,15 @@ const contactsSQL = `INSERT INTO contacts (email, name, attributes, tags, consen
 		ARRAY(SELECT t FROM unnest(ARRAY['vip','newsletter','promo','beta','churn-risk','wholesale']) WITH ORDINALITY u(t, i)
 			WHERE (h >> (2 * i::int)) & 3 = 0),
 		'import', now() - (h % 365) * interval '1 day',
-		s, o, cl, cv, cv * ((h / 7560) % 300),
-		CASE WHEN o > 0 THEN now() - ((h / 11) % 120) * interval '1 day' END,
-		CASE WHEN cl > 0 THEN now() - ((h / 13) % 120) * interval '1 day' END,
+		cv, cv * ((h / 7560) % 300),
 		CASE WHEN cv > 0 THEN now() - ((h / 17) % 365) * interval '1 day' END,
 		CASE WHEN h % 100 < 2 THEN 'unsubscribed' WHEN h % 100 = 2 THEN 'bounced' ELSE 'active' END
-	FROM (SELECT g, h, s, o, LEAST(o, (h / 1999) % 4) AS cl, ((h / 7001) % 10 = 0)::int AS cv
-		FROM (SELECT g, h, s, LEAST(s, (h / 21) % 9) AS o
-			FROM (SELECT g, h, h % 21 AS s FROM (SELECT g, (g::bigint * 2654435761) % 4294967291 AS h FROM generate_series(1, $1::int) g) a) b) c) d`
+	FROM d RETURNING id, email)
+INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at, last_click_at)
+SELECT ins.id, d.s, d.o, d.cl,
+	CASE WHEN d.o > 0 THEN now() - ((d.h / 11) % 120) * interval '1 day' END,
+	CASE WHEN d.cl > 0 THEN now() - ((d.h / 13) % 120) * interval '1 day' END
+FROM ins JOIN d USING (email)`
 
 // generate fills the database: n contacts, suppressions (one domain, a
 // few addresses) and three finished campaigns whose deliveries go to the

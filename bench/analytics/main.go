@@ -130,9 +130,8 @@ func generate(ctx context.Context, pool *pgxpool.Pool, n, events, campaigns int,
 	perCampaign := max(deliveries/campaigns, 1)
 	stmts := []string{
 		`SELECT setseed(0.42)`,
-		fmt.Sprintf(`INSERT INTO contacts (email, created_at, sent, opens, clicks, last_open_at, last_click_at)
-			SELECT 'u' || g || '@example.com', $1::timestamptz - make_interval(days => (30 + (g::bigint * 7919) %% 700)::int),
-				0, 0, 0, NULL, NULL
+		fmt.Sprintf(`INSERT INTO contacts (email, created_at)
+			SELECT 'u' || g || '@example.com', $1::timestamptz - make_interval(days => (30 + (g::bigint * 7919) %% 700)::int)
 			FROM generate_series(1, %d) g`, n),
 		fmt.Sprintf(`INSERT INTO campaigns (name, status, channel, launched_at, created_at)
 			SELECT 'campaign ' || g, 'finished', 'email', $1::timestamptz - make_interval(days => 7 * (%d - g + 1)),
@@ -151,10 +150,9 @@ func generate(ctx context.Context, pool *pgxpool.Pool, n, events, campaigns int,
 				CASE WHEN k = 1 THEN 'open' WHEN d.first_click_at IS NOT NULL THEN 'click' ELSE 'open' END,
 				k = 2 AND d.first_click_at IS NULL, d.sent_at + make_interval(mins => k)
 			FROM deliveries d, generate_series(1, 2) k`,
-		`UPDATE contacts c SET sent = s.sent, opens = s.opens, clicks = s.clicks, last_open_at = s.lo, last_click_at = s.lc
-			FROM (SELECT contact_id, count(*) AS sent, count(first_open_at) AS opens, count(first_click_at) AS clicks,
-				max(first_open_at) AS lo, max(first_click_at) AS lc FROM deliveries GROUP BY contact_id) s
-			WHERE s.contact_id = c.id`,
+		`INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at, last_click_at)
+			SELECT contact_id, count(*), count(first_open_at), count(first_click_at), max(first_open_at), max(first_click_at)
+			FROM deliveries GROUP BY contact_id`,
 		fmt.Sprintf(`INSERT INTO transactions (contact_id, type, value, occurred_at)
 			SELECT c.id, 'purchase', round((10 + random() * 40 * (1 + c.id %% 10))::numeric, 2),
 				$1::timestamptz - make_interval(days => ((random() * 700 / (1 + c.id %% 10)) + (c.id %% 7) * 20)::int)

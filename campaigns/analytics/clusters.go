@@ -23,9 +23,10 @@ SELECT s.contact_id,
     ln(1 + greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)) AS f1,
     ln(1 + s.purchases) AS f2,
     ln(1 + greatest(s.monetary, 0)) AS f3,
-    least(c.opens::float8 / greatest(c.sent, 1), 1) AS f4,
-    least(c.clicks::float8 / greatest(c.sent, 1), 1) AS f5
-FROM %s s JOIN contacts c ON c.id = s.contact_id`
+    least(coalesce(st.opens, 0)::float8 / greatest(st.sent, 1), 1) AS f4,
+    least(coalesce(st.clicks, 0)::float8 / greatest(st.sent, 1), 1) AS f5
+FROM %s s JOIN contacts c ON c.id = s.contact_id
+LEFT JOIN contact_stats st ON st.contact_id = s.contact_id`
 
 // Cluster is one k-means cluster.
 type Cluster struct {

@@ -53,9 +53,12 @@ func TestFittedClustersHaveDistinctDescriptions(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	// Raw on purpose: 600 contacts with planted engagement counters, set-based.
-	_, err := f.pool.Exec(f.ctx, `INSERT INTO contacts (email, created_at, sent, opens, clicks)
-		SELECT 'g' || g || '@example.com', $1::timestamptz - make_interval(days => 200 + g % 7), 20, g % 21, 0
+	_, err := f.pool.Exec(f.ctx, `INSERT INTO contacts (email, created_at)
+		SELECT 'g' || g || '@example.com', $1::timestamptz - make_interval(days => 200 + g % 7)
 		FROM generate_series(1, 600) g`, now)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(f.ctx, `INSERT INTO contact_stats (contact_id, sent, opens, clicks)
+		SELECT id, 20, substr(split_part(email, '@', 1), 2)::int % 21, 0 FROM contacts WHERE email LIKE 'g%@example.com'`)
 	require.NoError(t, err)
 	_, err = f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at)
 		SELECT c.id, 'purchase', 500, $1::timestamptz - make_interval(days => 3 + n)

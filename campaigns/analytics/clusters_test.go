@@ -53,12 +53,16 @@ func TestClustersRecoverPlantedGroups(t *testing.T) {
 	// lapsed non-buyers who never open. Group 2: old one-off buyers who
 	// open now and then.
 	// Raw on purpose: 300 contacts with planted engagement counters, set-based.
-	_, err := f.pool.Exec(ctx, `INSERT INTO contacts (email, created_at, attributes, sent, opens, clicks, last_open_at)
-		SELECT 'k' || g || '@example.com', $1::timestamptz - interval '365 days', jsonb_build_object('group', g % 3), 20,
+	_, err := f.pool.Exec(ctx, `INSERT INTO contacts (email, created_at, attributes)
+		SELECT 'k' || g || '@example.com', $1::timestamptz - interval '365 days', jsonb_build_object('group', g % 3)
+		FROM generate_series(1, 300) g`, now)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(ctx, `INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at)
+		SELECT c.id, 20,
 			CASE g % 3 WHEN 0 THEN 14 + g % 4 WHEN 1 THEN 0 ELSE 4 + g % 3 END,
 			CASE g % 3 WHEN 0 THEN 7 + g % 3 ELSE 0 END,
 			CASE g % 3 WHEN 0 THEN $1::timestamptz - interval '2 days' WHEN 2 THEN $1::timestamptz - interval '100 days' END
-		FROM generate_series(1, 300) g`, now)
+		FROM contacts c, LATERAL (SELECT substr(split_part(c.email, '@', 1), 2)::int AS g) x WHERE c.email LIKE 'k%@example.com'`, now)
 	require.NoError(t, err)
 	_, err = f.pool.Exec(ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at)
 		SELECT c.id, 'purchase', 90 + c.id % 20, $1::timestamptz - make_interval(days => 1 + c.id::int % 4 + 6 * n)

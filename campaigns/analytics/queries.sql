@@ -23,9 +23,10 @@ DELETE FROM clusters;
 -- for describing the cluster in words.
 SELECT s.cluster_id, count(*),
 	avg(greatest(extract(epoch FROM $1::timestamptz - coalesce(s.last_activity_at, c.created_at))::float8 / 86400, 0)),
-	avg(s.purchases)::float8, avg(s.monetary), avg(least(c.opens::float8 / greatest(c.sent, 1), 1)),
-	avg(least(c.clicks::float8 / greatest(c.sent, 1), 1))
-	FROM contact_scores s JOIN contacts c ON c.id = s.contact_id WHERE s.cluster_id > 0
+	avg(s.purchases)::float8, avg(s.monetary), avg(least(coalesce(st.opens, 0)::float8 / greatest(st.sent, 1), 1)),
+	avg(least(coalesce(st.clicks, 0)::float8 / greatest(st.sent, 1), 1))
+	FROM contact_scores s JOIN contacts c ON c.id = s.contact_id
+	LEFT JOIN contact_stats st ON st.contact_id = s.contact_id WHERE s.cluster_id > 0
 	GROUP BY 1 ORDER BY 1;
 
 -- name: insert_cluster

@@ -53,8 +53,8 @@ func TestRecomputeWritesWhatTheStepsWrite(t *testing.T) {
 	f := setup(t)
 	f.plantResponses(240, 6, `(0.05 + 0.4 * (c.id % 4 = 0)::int)`)
 	// Raw on purpose: engagement counters and purchases planted set-based.
-	_, err := f.pool.Exec(f.ctx, `UPDATE contacts SET sent = 6, opens = id % 7, clicks = id % 3,
-		last_open_at = CASE WHEN id % 2 = 0 THEN $1::timestamptz - make_interval(days => (id % 50)::int) END`, now)
+	_, err := f.pool.Exec(f.ctx, `INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at)
+		SELECT id, 6, id % 7, id % 3, CASE WHEN id % 2 = 0 THEN $1::timestamptz - make_interval(days => (id % 50)::int) END FROM contacts`, now)
 	require.NoError(t, err)
 	_, err = f.pool.Exec(f.ctx, `INSERT INTO transactions (contact_id, type, value, occurred_at)
 		SELECT c.id, 'purchase', 10 + c.id % 37, $1::timestamptz - make_interval(days => (3 + (c.id * n) % 200)::int)

@@ -16,7 +16,7 @@ func TestSampleIgnoresRowOrder(t *testing.T) {
 	f := setup(t)
 	f.plantResponses(400, 2, `0.2`)
 	// Raw on purpose: varied engagement counters so the points differ.
-	_, err := f.pool.Exec(f.ctx, `UPDATE contacts SET sent = 20, opens = id % 17, clicks = id % 5`)
+	_, err := f.pool.Exec(f.ctx, `INSERT INTO contact_stats (contact_id, sent, opens, clicks) SELECT id, 20, id % 17, id % 5 FROM contacts`)
 	require.NoError(t, err)
 	_, err = ScoreContacts(f.ctx, f.pool, Config{Now: now})
 	require.NoError(t, err)

@@ -47,12 +47,13 @@ pop AS (
 ),
 base AS (
     SELECT c.id, b.r, b.fs, b.ms, coalesce(b.f, 0) AS f, coalesce(b.m, 0) AS m, b.first_at,
-        coalesce(b.last_at, greatest(c.last_open_at, c.last_click_at, c.created_at)) AS last_at,
+        coalesce(b.last_at, greatest(st.last_open_at, st.last_click_at, c.created_at)) AS last_at,
         CASE WHEN b.f IS NULL THEN $2::float8
              ELSE ((b.f - 1) * coalesce(b.gap, 0) + $3::float8 * pop.tau) / ((b.f - 1) + $3::float8) END AS tau
     FROM contacts c
     CROSS JOIN pop
     LEFT JOIN buyers b ON b.contact_id = c.id
+    LEFT JOIN contact_stats st ON st.contact_id = c.id
     WHERE c.status <> 'erased'
 ),
 churn AS (

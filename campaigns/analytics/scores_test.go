@@ -113,7 +113,7 @@ func TestChurnRiskOrdering(t *testing.T) {
 	f.purchases(oneNew, 10, 1)
 	engaged := f.contact()
 	// Raw on purpose: a planted last open, with no delivery behind it.
-	_, err := f.pool.Exec(f.ctx, `UPDATE contacts SET last_open_at = $2 WHERE id = $1`, engaged, now.Add(-days(3)))
+	_, err := f.pool.Exec(f.ctx, `INSERT INTO contact_stats (contact_id, last_open_at) VALUES ($1, $2)`, engaged, now.Add(-days(3)))
 	require.NoError(t, err)
 	silent := f.contact()
 

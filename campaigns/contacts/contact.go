@@ -65,11 +65,13 @@ type Stats struct {
 }
 
 // contactColumns is the select list scanContact reads, for a contacts row
-// aliased c.
+// aliased c left-joined to its contact_stats row aliased s (the counters
+// written per message and per event live there, off the wide contacts row
+// so their updates stay HOT; no row reads as zero counts).
 const contactColumns = `c.id, c.email, c.name, c.attributes, c.tags, c.status,
 	c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-	c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-	c.last_open_at, c.last_click_at, c.last_purchase_at`
+	COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+	s.last_open_at, s.last_click_at, c.last_purchase_at`
 
 // scanContact reads contactColumns, plus any extra destinations after them.
 func scanContact(row pgx.Row, extra ...any) (Contact, error) {

@@ -62,7 +62,7 @@ func listIDs(ctx context.Context, db DBTX, q ListQuery, after int64, want int) (
 		where = "c.status <> 'erased' AND " + where
 	}
 	if translatable {
-		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id > $1
+		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c`+StatsJoin+` WHERE c.id > $1
 			AND ($3 = '%%' OR c.email_key LIKE $3 OR lower(c.name) LIKE $3) AND `+where+` ORDER BY c.id LIMIT $2`,
 			append([]any{after, want, like}, args...)...)
 		if err != nil {
@@ -135,7 +135,7 @@ func Count(ctx context.Context, db DBTX, q ListQuery) (int64, error) {
 	}
 	if translatable {
 		var n int64
-		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c
+		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c`+StatsJoin+`
 			WHERE ($1 = '%%' OR c.email_key LIKE $1 OR lower(c.name) LIKE $1) AND `+where,
 			append([]any{like}, args...)...).Scan(&n)
 		if err != nil {

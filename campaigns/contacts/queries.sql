@@ -15,11 +15,14 @@ UPDATE transactions SET attributes = '{}' WHERE contact_id = $1 AND attributes <
 
 -- name: bump_engagement
 -- The tracking writer's per-batch stats: one statement over arrays, queued
--- in the writer's batch (QueueEngagement).
-UPDATE contacts c SET opens = c.opens + u.o, clicks = c.clicks + u.c,
-    last_open_at = GREATEST(c.last_open_at, u.lo), last_click_at = GREATEST(c.last_click_at, u.lc)
+-- in the writer's batch (QueueEngagement). The ids come sorted and
+-- distinct, so concurrent batches lock contact_stats rows in one order.
+INSERT INTO contact_stats AS s (contact_id, opens, clicks, last_open_at, last_click_at)
+SELECT id, o, c, lo, lc
 FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
-WHERE c.id = u.id;
+ON CONFLICT (contact_id) DO UPDATE SET opens = s.opens + EXCLUDED.opens, clicks = s.clicks + EXCLUDED.clicks,
+    last_open_at = GREATEST(s.last_open_at, EXCLUDED.last_open_at),
+    last_click_at = GREATEST(s.last_click_at, EXCLUDED.last_click_at);
 
 -- name: raise_status
 -- Never downgrade: active < unsubscribed < bounced < complained; an erased
@@ -196,11 +199,11 @@ SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1);
 
 -- name: bump_sent
 -- One more per message sent: $1 names a contact once per message, so a
--- contact sent two messages of one batch gets two. Locks the rows in id
--- order so concurrent send jobs cannot deadlock.
-WITH v AS (SELECT id, count(*) AS n FROM unnest($1::bigint[]) AS id GROUP BY id),
-l AS (SELECT c.id, v.n FROM contacts c JOIN v ON v.id = c.id ORDER BY c.id FOR UPDATE OF c)
-UPDATE contacts c SET sent = c.sent + l.n FROM l WHERE c.id = l.id;
+-- contact sent two messages of one batch gets two. Rows are inserted or
+-- updated in id order so concurrent send jobs cannot deadlock.
+INSERT INTO contact_stats AS s (contact_id, sent)
+SELECT id, count(*) FROM unnest($1::bigint[]) AS id GROUP BY id ORDER BY id
+ON CONFLICT (contact_id) DO UPDATE SET sent = s.sent + EXCLUDED.sent;
 
 -- name: add_suppression
 -- A suppression already present is not an error: its id is looked up (add_suppression_existing).
@@ -250,45 +253,51 @@ SELECT status, email_key FROM contacts WHERE id = $1 FOR UPDATE;
 
 -- The contact's columns, in the order scanContact reads them (the
 -- contactColumns constant in contact.go, which the segment queries share).
+-- The counters written per message and per event are in contact_stats
+-- (aliased s, joined on the contact: no row there reads as zero).
 
 -- name: create_contact
 -- A taken address inserts nothing; Create then reports the conflict.
-INSERT INTO contacts AS c (email, name, attributes, tags, status, consent_source, consent_at, consent_ip)
+WITH c AS (INSERT INTO contacts AS c (email, name, attributes, tags, status, consent_source, consent_at, consent_ip)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet)
 ON CONFLICT (email_key) DO NOTHING
-RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+RETURNING c.*)
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at;
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM c LEFT JOIN contact_stats s ON s.contact_id = c.id;
 
 -- name: get_contact
 SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at
-FROM contacts c WHERE c.id = $1;
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id WHERE c.id = $1;
 
 -- name: get_contacts
 SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at
-FROM contacts c WHERE c.id = ANY($1);
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id WHERE c.id = ANY($1);
 
 -- name: update_contact
 -- $9 says whether consent was given: only then are the consent columns
 -- replaced. An erased contact is never updated.
-UPDATE contacts AS c SET email = $2, name = $3, attributes = $4, tags = $5,
+WITH c AS (UPDATE contacts AS c SET email = $2, name = $3, attributes = $4, tags = $5,
     status = COALESCE(NULLIF($6, ''), c.status),
     consent_source = CASE WHEN $9 THEN $7 ELSE c.consent_source END,
     consent_at = CASE WHEN $9 THEN $8 ELSE c.consent_at END,
     consent_ip = CASE WHEN $9 THEN $10::inet ELSE c.consent_ip END,
     updated_at = now()
 WHERE c.id = $1 AND c.status <> 'erased'
-RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+RETURNING c.*)
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at;
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM c LEFT JOIN contact_stats s ON s.contact_id = c.id;
 
 -- name: filter_contacts
 -- The contact list's text search over a segment's matches; $2 is a LIKE
@@ -320,18 +329,20 @@ ORDER BY k LIMIT 100;
 -- PATCH /contacts/{id}: the contact, locked while the patch is applied.
 SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at
-FROM contacts c WHERE c.id = $1 FOR UPDATE;
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id WHERE c.id = $1 FOR UPDATE OF c;
 
 -- name: patch_contact
 -- PATCH /contacts/{id}: the profile as Patch worked it out from the locked row.
-UPDATE contacts AS c SET name = $2, attributes = $3, tags = $4, status = $5, updated_at = now()
+WITH c AS (UPDATE contacts AS c SET name = $2, attributes = $3, tags = $4, status = $5, updated_at = now()
 WHERE c.id = $1 AND c.status <> 'erased'
-RETURNING c.id, c.email, c.name, c.attributes, c.tags, c.status,
+RETURNING c.*)
+SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     c.consent_source, c.consent_at, host(c.consent_ip), c.created_at, c.updated_at,
-    c.sent, c.opens, c.clicks, c.conversions, c.revenue::float8,
-    c.last_open_at, c.last_click_at, c.last_purchase_at;
+    COALESCE(s.sent, 0), COALESCE(s.opens, 0), COALESCE(s.clicks, 0), c.conversions, c.revenue::float8,
+    s.last_open_at, s.last_click_at, c.last_purchase_at
+FROM c LEFT JOIN contact_stats s ON s.contact_id = c.id;
 
 -- name: create_bulk_job
 -- POST /contacts/bulk: the job, queued; its River job is inserted in the same transaction.

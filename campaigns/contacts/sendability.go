@@ -101,8 +101,9 @@ func suppressed(exists bool) error {
 
 // BumpSent adds one to stats.sent of each contact per message: contactIDs
 // names a contact once for every message it was sent, so a contact that
-// appears twice gets two. Rows are locked in id order so concurrent
-// batches cannot deadlock.
+// appears twice gets two. The count lives in contact_stats (a narrow row,
+// updated HOT), whose rows are written in id order so concurrent batches
+// cannot deadlock.
 func BumpSent(ctx context.Context, db DBTX, contactIDs []int64, at time.Time) error {
 	if len(contactIDs) == 0 {
 		return nil

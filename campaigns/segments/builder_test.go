@@ -261,7 +261,8 @@ func TestDateCompareSQLMatchesGo(t *testing.T) {
 	midnight := time.Date(2026, 3, 21, 0, 0, 0, 0, time.UTC)
 	for i, off := range []time.Duration{-time.Hour, -time.Second, -time.Microsecond, 0, time.Microsecond, time.Second, 25 * time.Hour} {
 		id := b.mustCreate(t, contacts.ContactInput{Email: fmt.Sprintf("t%d@example.com", i)})
-		_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET last_open_at = $2, created_at = $2 WHERE id = $1`, id, midnight.Add(off))
+		_, err := b.pool.Exec(b.ctx, `WITH u AS (UPDATE contacts SET created_at = $2 WHERE id = $1)
+			INSERT INTO contact_stats (contact_id, last_open_at) VALUES ($1, $2)`, id, midnight.Add(off))
 		require.NoError(t, err)
 	}
 	b.mustCreate(t, contacts.ContactInput{Email: "never@example.com"})

@@ -30,9 +30,10 @@ func TestGoPathDecoding(t *testing.T) {
 			in.Consent = &contacts.Consent{Source: "form", At: &consentAt, IP: fmt.Sprintf("10.0.0.%d", i)}
 		}
 		id := b.mustCreate(t, in)
-		_, err := b.pool.Exec(b.ctx, `UPDATE contacts SET sent = $2::int, opens = $3::int, clicks = $4, conversions = $5, revenue = $6,
-			last_open_at = $7, last_click_at = CASE WHEN $3::int > 2 THEN $7::timestamptz END, last_purchase_at = '1969-07-20 20:17:40.5+00',
-			status = $8 WHERE id = $1`,
+		_, err := b.pool.Exec(b.ctx, `WITH u AS (UPDATE contacts SET conversions = $5, revenue = $6, last_purchase_at = '1969-07-20 20:17:40.5+00',
+			status = $8 WHERE id = $1)
+			INSERT INTO contact_stats (contact_id, sent, opens, clicks, last_open_at, last_click_at)
+			VALUES ($1, $2::int, $3::int, $4, $7, CASE WHEN $3::int > 2 THEN $7::timestamptz END)`,
 			id, 10+i, i, i/2, i%2, 12.25*float64(i), now.Add(-time.Duration(i)*24*time.Hour), []string{"active", "bounced"}[i%2])
 		require.NoError(t, err)
 		if i%2 == 0 {

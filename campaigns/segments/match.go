@@ -57,6 +57,14 @@ func MatchPageAt(ctx context.Context, db DBTX, c *Compiled, now time.Time, after
 	return matchPage(ctx, db, c, now, after, limit)
 }
 
+// statsJoinAfter is contacts.StatsJoin for a keyset query whose $1 is the
+// last contact id already seen: the same rows, with the bound repeated on
+// contact_stats so PostgreSQL reads only the page's range of it (the plain
+// join hashed all of contact_stats for every page: a launch's walk of a
+// Go-evaluated rule over the counters took 548 ms per 100,000 contacts
+// against 110 ms with the counters on contacts).
+const statsJoinAfter = contacts.StatsJoin + " AND st.contact_id > $1"
+
 func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after int64, limit int) (Page, error) {
 	if limit <= 0 {
 		return Page{}, fmt.Errorf("match page: limit must be positive, got %d", limit)
@@ -64,7 +72,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	p := Page{Last: after}
 	if c.Translatable() {
 		where, args := c.where(now, 2)
-		rows, err := db.Query(ctx, `SELECT c.id, `+contacts.SendableSQL+` FROM contacts c
+		rows, err := db.Query(ctx, `SELECT c.id, `+contacts.SendableSQL+` FROM contacts c`+statsJoinAfter+`
 			WHERE c.id > $1 AND c.status <> 'erased' AND `+where+` ORDER BY c.id LIMIT $2`,
 			append([]any{after, limit}, args...)...)
 		if err != nil {
@@ -96,7 +104,7 @@ func matchPage(ctx context.Context, db DBTX, c *Compiled, now time.Time, after i
 	n := 0
 	cols, from, args, targets := c.plan.columns(now, 2, true)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
-	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c`+from+`
+	rows, err := db.Query(ctx, `SELECT `+cols+`, `+contacts.SendableSQL+` FROM contacts c`+statsJoinAfter+from+`
 		WHERE c.id > $1`+pre+` ORDER BY c.id LIMIT $2`, append(append([]any{after, limit}, args...), preArgs...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("match page: %w", err)
@@ -210,7 +218,7 @@ func Count(ctx context.Context, db DBTX, c *Compiled) (int64, error) {
 func count(ctx context.Context, db DBTX, c *Compiled, now time.Time) (int64, error) {
 	if c.Translatable() {
 		where, args := c.where(now, 0)
-		q := `SELECT count(*) FROM contacts c WHERE c.status <> 'erased' AND ` + where
+		q := `SELECT count(*) FROM contacts c` + contacts.StatsJoin + ` WHERE c.status <> 'erased' AND ` + where
 		var n int64
 		if _, ok := db.(*pgxpool.Pool); !ok { // in the caller's transaction: its settings
 			if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
@@ -357,7 +365,7 @@ func countBlocks(ctx context.Context, db DBTX, c *Compiled, now time.Time, from,
 	if to >= 0 {
 		where += " AND c.ctid < '(" + strconv.FormatInt(to, 10) + ",0)'::tid"
 	}
-	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c`+joins+` WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
+	rows, err := db.Query(ctx, `SELECT `+cols+` FROM contacts c`+contacts.StatsJoin+joins+` WHERE `+where+` AND c.status <> 'erased'`+pre, args...)
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
@@ -395,7 +403,7 @@ func scanGo(ctx context.Context, db DBTX, c *Compiled, now time.Time, after, upT
 	cols, from, args, targets := c.plan.columns(now, 2, false)
 	pre, preArgs := c.prefilterSQL(now, 2+len(args))
 	args = append(args, preArgs...)
-	q := `SELECT ` + cols + ` FROM contacts c` + from + ` WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
+	q := `SELECT ` + cols + ` FROM contacts c` + statsJoinAfter + ` AND st.contact_id <= $2` + from + ` WHERE c.id > $1 AND c.id <= $2 AND c.status <> 'erased'` + pre + ` ORDER BY c.id`
 	errStop := errors.New("stop")
 	for from := after; from < upTo; from += goWindow {
 		to := min(from+goWindow, upTo)
@@ -429,7 +437,7 @@ func matchingIDs(ctx context.Context, db DBTX, c *Compiled, now time.Time, after
 	ids := []int64{}
 	if c.Translatable() {
 		where, args := c.where(now, 2)
-		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c WHERE c.id > $1 AND c.status <> 'erased' AND `+where+
+		rows, err := db.Query(ctx, `SELECT c.id FROM contacts c`+statsJoinAfter+` WHERE c.id > $1 AND c.status <> 'erased' AND `+where+
 			` ORDER BY c.id LIMIT $2`, append([]any{after, limit}, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("match contacts: %w", err)

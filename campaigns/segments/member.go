@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/peykar/peykar/campaigns/contacts"
 )
 
 // Contains reports whether contact id (not erased) matches c at now: one
@@ -14,7 +16,7 @@ func (c *Compiled) Contains(ctx context.Context, db DBTX, now time.Time, id int6
 	if c.Translatable() {
 		where, args := c.where(now, 1)
 		var ok bool
-		err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $1 AND c.status <> 'erased' AND `+where+`)`,
+		err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c`+contacts.StatsJoin+` WHERE c.id = $1 AND c.status <> 'erased' AND `+where+`)`,
 			append([]any{id}, args...)...).Scan(&ok)
 		if err != nil {
 			return false, fmt.Errorf("segment membership: %w", err)

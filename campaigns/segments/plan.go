@@ -80,13 +80,13 @@ var envFields = []envField{
 	{"consent", "c.consent_source", ecConsentSource},
 	{"consent", "c.consent_at", ecConsentAt},
 	{"consent", "host(c.consent_ip)", ecConsentIP},
-	{"sent", "c.sent", ecSent},
-	{"opens", "c.opens", ecOpens},
-	{"clicks", "c.clicks", ecClicks},
+	{"sent", statColumn("sent", "0"), ecSent},
+	{"opens", statColumn("opens", "0"), ecOpens},
+	{"clicks", statColumn("clicks", "0"), ecClicks},
 	{"conversions", "c.conversions", ecConversions},
 	{"revenue", "c.revenue::float8", ecRevenue},
-	{"last_open_at", "c.last_open_at", ecLastOpen},
-	{"last_click_at", "c.last_click_at", ecLastClick},
+	{"last_open_at", statColumn("last_open_at", "NULL"), ecLastOpen},
+	{"last_click_at", statColumn("last_click_at", "NULL"), ecLastClick},
 	{"last_purchase_at", "c.last_purchase_at", ecLastPurchase},
 	{"rfm.recency", scoreColumn("rfm_recency::int", "0"), ecRFMRecency},
 	{"rfm.frequency", scoreColumn("rfm_frequency::int", "0"), ecRFMFrequency},
@@ -112,6 +112,38 @@ var scoreObjects = map[string]bool{"rfm": true, "churn": true, "response": true,
 // contact has no scores (both paths use it, so they agree).
 func scoreColumn(col, zero string) string {
 	return "COALESCE((SELECT s." + col + " FROM contact_scores s WHERE s.contact_id = c.id), " + zero + ")"
+}
+
+// statColumn reads one of contact c's counters written per message and
+// per event, zero (or NULL: no last open or click) when the contact has
+// none yet; both paths use it, so they agree. It reads st, the
+// contact_stats row joined by contacts.StatsJoin, which every query taking
+// a segment's SQL puts after "FROM contacts c".
+func statColumn(col, zero string) string {
+	if zero == "NULL" {
+		return "st." + col
+	}
+	return "COALESCE(st." + col + ", " + zero + ")"
+}
+
+// statColumns are the contact_stats columns statColumn reads.
+var statColumns = []string{"sent", "opens", "clicks", "last_open_at", "last_click_at"}
+
+// bareStat returns the contact_stats column that sql, statColumn's reading
+// of it, wraps: NULL where statColumn reads the zero (no contact_stats row,
+// or no last open or click). A comparison that is false at the zero can be
+// written over the bare column as (bare op v AND bare IS NOT NULL): FALSE,
+// not NULL, where the zero would be compared, so it means the same as the
+// COALESCE'd one, and as it is strict in st PostgreSQL turns the LEFT JOIN
+// into an inner join and may start from contact_stats' matching rows (a
+// COALESCE'd comparison made it hash the whole of contact_stats).
+func bareStat(sql string) (string, bool) {
+	for _, col := range statColumns {
+		if sql == statColumn(col, "0") || sql == statColumn(col, "NULL") {
+			return "st." + col, true
+		}
+	}
+	return "", false
 }
 
 // planFor analyses a parsed rule.

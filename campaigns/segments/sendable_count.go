@@ -21,7 +21,7 @@ func CountSendable(ctx context.Context, db DBTX, c *Compiled) (int64, error) {
 	if c.Translatable() {
 		where, args := c.where(now, 0)
 		var n int64
-		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c WHERE c.status <> 'erased' AND `+
+		err := db.QueryRow(ctx, `SELECT count(*) FROM contacts c`+contacts.StatsJoin+` WHERE c.status <> 'erased' AND `+
 			contacts.SendableSQL+` AND `+where, args...).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("count sendable: %w", err)

@@ -183,9 +183,9 @@ var fields = map[string]map[string]operand{
 		"status": {kText, "c.status"},
 	},
 	"stats": {
-		"sent":        {kInt, "c.sent"},
-		"opens":       {kInt, "c.opens"},
-		"clicks":      {kInt, "c.clicks"},
+		"sent":        {kInt, statColumn("sent", "0")},
+		"opens":       {kInt, statColumn("opens", "0")},
+		"clicks":      {kInt, statColumn("clicks", "0")},
 		"conversions": {kInt, "c.conversions"},
 		"revenue":     {kFloat, "c.revenue::float8"},
 	},
@@ -208,7 +208,7 @@ var fields = map[string]map[string]operand{
 // timeFields are the timestamps days_since can take; NULL is the zero time.
 var timeFields = map[string]map[string]string{
 	"contact": {"created_at": "c.created_at"},
-	"stats":   {"last_open_at": "c.last_open_at", "last_click_at": "c.last_click_at", "last_purchase_at": "c.last_purchase_at"},
+	"stats":   {"last_open_at": statColumn("last_open_at", "NULL"), "last_click_at": statColumn("last_click_at", "NULL"), "last_purchase_at": "c.last_purchase_at"},
 	"consent": {"at": "c.consent_at"},
 }
 
@@ -314,26 +314,84 @@ func (t *translator) daysCompare(call *ast.CallNode, op string, n int) (string, 
 	if !ok {
 		return "", false
 	}
-	col = "COALESCE(" + col + ", '0001-01-01 00:00:00+00'::timestamptz)"
 	nowS := t.now.Unix()
-	cut := func(n int) string { // days_since(t) <= n  ⟺  t >= cut(n)
-		return t.arg(time.Unix(nowS-86400*int64(n+1)+1, 0).UTC()) + "::timestamptz"
+	cut := func(n int) time.Time { // days_since(t) <= n  ⟺  t >= cut(n)
+		return time.Unix(nowS-86400*int64(n+1)+1, 0).UTC()
 	}
+	var tests []timeTest
+	join := " AND "
 	switch op {
 	case "<=":
-		return "(" + col + " >= " + cut(n) + ")", true
+		tests = []timeTest{{">=", cut(n)}}
 	case "<":
-		return "(" + col + " >= " + cut(n-1) + ")", true
+		tests = []timeTest{{">=", cut(n - 1)}}
 	case ">":
-		return "(" + col + " < " + cut(n) + ")", true
+		tests = []timeTest{{"<", cut(n)}}
 	case ">=":
-		return "(" + col + " < " + cut(n-1) + ")", true
+		tests = []timeTest{{"<", cut(n - 1)}}
 	case "==":
-		return "(" + col + " >= " + cut(n) + " AND " + col + " < " + cut(n-1) + ")", true
+		tests = []timeTest{{">=", cut(n)}, {"<", cut(n - 1)}}
 	case "!=":
-		return "(" + col + " < " + cut(n) + " OR " + col + " >= " + cut(n-1) + ")", true
+		tests = []timeTest{{"<", cut(n)}, {">=", cut(n - 1)}}
+		join = " OR "
+	default:
+		return "", false
 	}
-	return "", false
+	return t.timeTests(col, tests, join), true
+}
+
+// zeroTime is the instant a missing timestamp reads as on both paths.
+var zeroTime = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+const zeroTimeSQL = "'0001-01-01 00:00:00+00'::timestamptz"
+
+// timeTest is one comparison `col op at` of a timestamp column.
+type timeTest struct {
+	op string // <, <=, > or >=
+	at time.Time
+}
+
+func (tt timeTest) holds(v time.Time) bool {
+	switch tt.op {
+	case "<":
+		return v.Before(tt.at)
+	case "<=":
+		return !v.After(tt.at)
+	case ">":
+		return v.After(tt.at)
+	default:
+		return !v.Before(tt.at)
+	}
+}
+
+// timeTests is the SQL of the tests of col joined by join (" AND " or
+// " OR "), a missing timestamp reading as the zero time. When col is a
+// contact_stats column and the tests are false at the zero time (the
+// usual `days_since(stats.last_open_at) <= 30`), it reads the bare column
+// instead of COALESCE'ing it: see bareStat.
+func (t *translator) timeTests(col string, tests []timeTest, join string) string {
+	atZero := join == " AND "
+	for _, tt := range tests {
+		if join == " AND " {
+			atZero = atZero && tt.holds(zeroTime)
+		} else {
+			atZero = atZero || tt.holds(zeroTime)
+		}
+	}
+	bare, isStat := bareStat(col)
+	lhs := "COALESCE(" + col + ", " + zeroTimeSQL + ")"
+	if isStat && !atZero {
+		lhs = bare
+	}
+	parts := make([]string, len(tests))
+	for i, tt := range tests {
+		parts[i] = lhs + " " + tt.op + " " + t.arg(tt.at) + "::timestamptz"
+	}
+	sql := "(" + strings.Join(parts, join) + ")"
+	if isStat && !atZero {
+		return "(" + sql + " AND " + bare + " IS NOT NULL)"
+	}
+	return sql
 }
 
 // literal is a constant in the rule.
@@ -435,10 +493,19 @@ func (t *translator) compare(x *ast.BinaryNode) (boolSQL, bool) {
 		}
 		return boolSQL{sql: "(" + o.sql + " COLLATE \"C\" " + sqlOp + " " + t.arg(s) + "::text)"}, true
 	case kInt:
+		// A counter compared so that zero does not match (stats.opens >= 3,
+		// stats.clicks > 0) reads the bare column: see bareStat.
+		bare, isStat := bareStat(o.sql)
 		if i, isInt := lit.v.(int); isInt {
+			if isStat && !holdsAtZero(op, float64(i)) {
+				return boolSQL{sql: "(" + bare + " " + sqlOp + " " + t.arg(int64(i)) + "::bigint AND " + bare + " IS NOT NULL)"}, true
+			}
 			return boolSQL{sql: "(" + o.sql + " " + sqlOp + " " + t.arg(int64(i)) + "::bigint)"}, true
 		}
 		if f, isF := lit.v.(float64); isF {
+			if isStat && !holdsAtZero(op, f) {
+				return boolSQL{sql: "((" + bare + ")::float8 " + sqlOp + " " + t.arg(f) + "::float8 AND " + bare + " IS NOT NULL)"}, true
+			}
 			return boolSQL{sql: "((" + o.sql + ")::float8 " + sqlOp + " " + t.arg(f) + "::float8)"}, true
 		}
 	case kFloat:

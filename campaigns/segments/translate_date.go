@@ -32,5 +32,5 @@ func (t *translator) dateCompare(x *ast.BinaryNode) (boolSQL, bool) {
 	if !ok {
 		return boolSQL{}, false
 	}
-	return boolSQL{sql: "(COALESCE(" + col + ", '0001-01-01 00:00:00+00'::timestamptz) " + x.Operator + " " + t.arg(d) + "::timestamptz)"}, true
+	return boolSQL{sql: t.timeTests(col, []timeTest{{x.Operator, d}}, " AND ")}, true
 }
