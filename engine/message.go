@@ -97,8 +97,8 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 			return nil, fmt.Errorf("envelope from: %w", err)
 		}
 	}
-	msg.SetBodyString(mail.TypeTextPlain, r.Text)
-	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
+	msg.SetBodyWriter(mail.TypeTextPlain, bodyWriter(r.Text, bodyChunk))
+	msg.AddAlternativeWriter(mail.TypeTextHTML, bodyWriter(r.HTML, bodyChunk))
 	return msg, nil
 }
 
