@@ -68,7 +68,7 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 		return nil, fmt.Errorf("from: %w", err)
 	}
 	msg.FromMailAddress(&from)
-	if err := msg.AddToFormat(p.Name, p.Email); err != nil {
+	if err := addTo(msg, p.Name, p.Email); err != nil {
 		return nil, fmt.Errorf("to %q: %w", p.Email, err)
 	}
 	if c.ReplyTo != "" {
@@ -78,8 +78,10 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 	}
 	domain := c.From.Email[strings.LastIndexByte(c.From.Email, '@')+1:]
 	msg.Subject(r.Subject)
-	msg.SetMessageIDWithValue("peykar." + strconv.FormatInt(c.ID, 10) + "." + strconv.FormatInt(d.ID, 10) + "@" + domain)
+	// SetMessageIDWithValue's header, without its Sprintf.
+	msg.SetGenHeader(mail.HeaderMessageID, "<peykar."+strconv.FormatInt(c.ID, 10)+"."+strconv.FormatInt(d.ID, 10)+"@"+domain+">")
 	msg.SetDateWithValue(w.Now())
+	msg.SetUserAgent(goMailUserAgent)
 	msg.SetGenHeader("X-Peykar-Campaign", strconv.FormatInt(c.ID, 10))
 	msg.SetGenHeader("X-Peykar-Delivery", strconv.FormatInt(d.ID, 10))
 	if bulk {
@@ -95,10 +97,15 @@ func (w *SendWorker) messageFor(c *campaigns.Campaign, d deliveries.Delivery, p 
 			return nil, fmt.Errorf("envelope from: %w", err)
 		}
 	}
-	msg.SetBodyString(mail.TypeTextPlain, r.Text)
-	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
+	msg.SetBodyWriter(mail.TypeTextPlain, bodyWriter(r.Text, bodyChunk))
+	msg.AddAlternativeWriter(mail.TypeTextHTML, bodyWriter(r.HTML, bodyChunk))
 	return msg, nil
 }
+
+// goMailUserAgent is the User-Agent and X-Mailer go-mail sets on a
+// message that has none, formatted once here rather than by go-mail for
+// every message.
+var goMailUserAgent = fmt.Sprintf("go-mail v%s // https://github.com/wneessen/go-mail", mail.VERSION)
 
 // senderCache keeps the parsed From address of the last senders: every
 // message of a campaign has the same one, and parsing it (go-mail's

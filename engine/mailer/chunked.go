@@ -86,7 +86,14 @@ type chunked struct {
 	content *bytes.Buffer
 }
 
+// newChunked takes the built message as its content when writeLines
+// would leave it as it is (go-mail ends every line with CRLF), and
+// otherwise a copy that writeLines made right: a message's bytes are
+// copied once less.
 func newChunked(p *prepared) *chunked {
+	if crlfLines(p.body.Bytes()) {
+		return &chunked{prepared: p, content: p.body}
+	}
 	content := bodyBuffers.Get().(*bytes.Buffer)
 	content.Reset()
 	writeLines(content, p.body.Bytes(), false)
@@ -94,8 +101,19 @@ func newChunked(p *prepared) *chunked {
 }
 
 func (c *chunked) release() {
-	bodyBuffers.Put(c.content)
+	if c.content != c.body {
+		bodyBuffers.Put(c.content)
+	}
 	c.prepared.release()
+}
+
+// crlfLines reports whether writeLines without stuffing writes b as it
+// is: b is empty or ends with a line end, and every line end is CRLF.
+func crlfLines(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	return b[len(b)-1] == '\n' && bytes.Count(b, []byte("\n")) == bytes.Count(b, []byte("\r\n"))
 }
 
 // writeChunked buffers one transaction.

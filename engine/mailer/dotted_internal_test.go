@@ -38,7 +38,8 @@ func dotted(write func(*bufio.Writer, []byte), b []byte) []byte {
 
 // FuzzWriteDotted holds writeDotted byte for byte to the line-at-a-time
 // reference (dot-stuffing, bare LF and CR, a missing last line end), and
-// the unstuffed form BDAT sends to what a server stores of it.
+// the unstuffed form BDAT sends, copied or taken as it is (newChunked), to
+// what a server stores of it.
 func FuzzWriteDotted(f *testing.F) {
 	for _, seed := range []string{
 		"", ".", "\n", "\r\n", "a\r\nb\r\n", ".a\r\n..b\r\nc", "a\nb\n", "a\r\r\n.\r\n",
@@ -62,5 +63,12 @@ func FuzzWriteDotted(f *testing.F) {
 		if !bytes.Equal(plain.Bytes(), stored.Bytes()) {
 			t.Fatalf("writeLines(%q, false) = %q, want %q", b, plain.Bytes(), stored.Bytes())
 		}
+		// The content BDAT sends, whether newChunked takes the built
+		// message as it is or copies it through writeLines.
+		c := newChunked(&prepared{body: bytes.NewBuffer(bytes.Clone(b))})
+		if !bytes.Equal(c.content.Bytes(), plain.Bytes()) {
+			t.Fatalf("newChunked(%q) content = %q, want %q", b, c.content.Bytes(), plain.Bytes())
+		}
+		c.release()
 	})
 }
