@@ -251,3 +251,34 @@ func TestCampaignDeletedWhileRowsInserted(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTruncateCascadeFollowsReferences: TRUNCATE … CASCADE of contacts or
+// campaigns empties their deliveries (and a campaign's people), as it did
+// through the foreign keys. Since 047 the deliveries are reached by a
+// trigger whose own TRUNCATE … CASCADE meets tables the outer statement is
+// already truncating (transactions references contacts, campaigns and
+// deliveries): migration 050 deletes instead when it must (it failed with
+// 55006 before).
+func TestTruncateCascadeFollowsReferences(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, table := range []string{"contacts", "campaigns"} {
+		pool, cid, contacts := fixture(t, 3)
+		_, err := deliveries.Create(ctx, pool, cid, "main", contacts)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO campaign_people (campaign_id, contact_id) SELECT $1, unnest($2::bigint[])`, cid, contacts)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO events (delivery_id, campaign_id, step, contact_id, type)
+			SELECT id, campaign_id, step, contact_id, 'open' FROM deliveries`)
+		require.NoError(t, err)
+
+		_, err = pool.Exec(ctx, `TRUNCATE `+table+` CASCADE`)
+		require.NoError(t, err, "TRUNCATE %s CASCADE", table)
+		require.Zero(t, count(t, pool, `SELECT count(*) FROM deliveries`), "deliveries after TRUNCATE %s", table)
+		require.Zero(t, count(t, pool, `SELECT count(*) FROM events`), "events after TRUNCATE %s", table)
+		if table == "campaigns" {
+			require.Zero(t, count(t, pool, `SELECT count(*) FROM campaign_people`))
+			require.Equal(t, 3, count(t, pool, `SELECT count(*) FROM contacts`), "the contacts stay")
+		}
+	}
+}
