@@ -187,8 +187,8 @@ func TestSendFoldEndsWhenItsPoolCloses(t *testing.T) {
 // TestSendFoldsOfTwoProcessesCountEachOutcomeOnce: two processes flush
 // sends, bounces, failures and skips of one campaign at the same time, and
 // each folds in the background (a flush starts its process's fold); the
-// second process's first two folds fail before their commit (rolled back:
-// another fold takes their rows again). Once the log is empty, the step
+// first two folds that take rows, of either process, fail before their
+// commit (rolled back: another fold takes their rows again). Once the log is empty, the step
 // counters — per minute, their totals and their hours — and the people
 // counters equal the deliveries they count: every outcome counted once,
 // none twice, none lost, including the failures and skips, whose log rows
@@ -206,7 +206,13 @@ func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
 		}
 		return nil
 	})
+	// Both processes share the refusals: the first two folds that took
+	// rows, whichever process ran them, roll back (which process folds
+	// depends on who wins the fold's advisory lock, so counting one
+	// process's folds alone raced the other's: CI under two CPU hogs saw
+	// one refusal).
 	other.fold.beforeCommit.Store(&hook)
+	f.w.fold.beforeCommit.Store(&hook)
 
 	statuses := []string{deliveries.Sent, deliveries.Bounced, deliveries.Sent, deliveries.Failed, deliveries.Skipped}
 	want := map[string]int64{}
@@ -252,7 +258,7 @@ func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
 	require.NoError(t, other.SettleSends(ctx))
 	want[tracking.MetricPeopleSent], want[tracking.MetricPeopleBounced] = 2, 0
 	f.requireState(t, want, sentA, sentB)
-	require.GreaterOrEqual(t, refusals.Load(), int32(2), "the second process's folds were refused and retried")
+	require.GreaterOrEqual(t, refusals.Load(), int32(3), "two folds were refused and their rows folded again")
 
 	var off int64
 	require.NoError(t, f.pool.QueryRow(ctx, `
