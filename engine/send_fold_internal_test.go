@@ -42,13 +42,14 @@ func refuseFolds(w *SendWorker) (refused <-chan int, refuse func(bool)) {
 	return ch, refusing.Store
 }
 
-// waitRefused waits for n refused folds (or fails the test at ctx's end).
-func waitRefused(ctx context.Context, t *testing.T, refused <-chan int, n int) {
+// waitRefused waits for n refused folds of outcomes outcomes each (or
+// fails the test at ctx's end).
+func waitRefused(ctx context.Context, t *testing.T, refused <-chan int, n, outcomes int) {
 	t.Helper()
 	for range n {
 		select {
 		case got := <-refused:
-			require.Equal(t, 3, got, "outcomes in the refused fold")
+			require.Equal(t, outcomes, got, "outcomes in the refused fold")
 		case <-ctx.Done():
 			t.Fatal("no fold was attempted")
 		}
@@ -84,7 +85,7 @@ func TestSendFoldCountsEverySendOnceAcrossFailedFolds(t *testing.T) {
 	for _, b := range []*outcomeBatch{one, two, bounce} {
 		require.NoError(t, <-b.done)
 	}
-	waitRefused(ctx, t, refused, 2)
+	waitRefused(ctx, t, refused, 2, 3)
 
 	var stepSent, stepBounced, people, sentA int64
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT
@@ -133,7 +134,7 @@ func TestSendOutcomesSurviveAProcessThatDiesBeforeItsFold(t *testing.T) {
 	for _, b := range []*outcomeBatch{again, other, bounce} {
 		require.NoError(t, <-b.done)
 	}
-	waitRefused(ctx, t, refused, 1)
+	waitRefused(ctx, t, refused, 1, 3)
 	require.EqualValues(t, 1, f.logRows(t))
 
 	// The next process (f.w, which has not folded anything yet) folds what
@@ -279,8 +280,9 @@ func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
 // peykar of the version before migration 049 may fold rows that this
 // version's flushes wrote. Its fold (its statement, verbatim) knows nothing
 // of the counts and would delete them uncounted: the database refuses it
-// (migration 049's trigger) and the rollback keeps the row, which this version's fold then counts
-// once. A row without counts (an older flush's) any fold may take.
+// (migration 049's trigger) and the rollback keeps the row, which this
+// version's fold then counts once. A row without counts (an older
+// flush's) any fold may take.
 func TestAnOlderFoldLeavesCountsToANewerOne(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -291,7 +293,7 @@ func TestAnOlderFoldLeavesCountsToANewerOne(t *testing.T) {
 	one := f.batch(t, f.a, "one", deliveries.Sent)
 	f.w.flush(ctx, []*outcomeBatch{one})
 	require.NoError(t, <-one.done)
-	waitRefusedN(ctx, t, refused, 1)
+	waitRefused(ctx, t, refused, 1, 1)
 
 	// The older statement, except that it waits for the fold's advisory
 	// lock instead of trying it: this process's refused folds hold it now
@@ -329,16 +331,4 @@ RETURNING campaign_ids, contact_ids, recorded_at`
 	refuse(false)
 	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
 	require.Zero(t, f.logRows(t))
-}
-
-// waitRefusedN waits for n refused folds, whatever their size.
-func waitRefusedN(ctx context.Context, t *testing.T, refused <-chan int, n int) {
-	t.Helper()
-	for range n {
-		select {
-		case <-refused:
-		case <-ctx.Done():
-			t.Fatal("no fold was attempted")
-		}
-	}
 }
