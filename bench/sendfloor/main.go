@@ -21,8 +21,6 @@ import (
 	"log"
 	"os"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -109,14 +107,14 @@ func oneRun(ctx context.Context, cl *benchdb.Cluster, first int64, n, flush, fol
 		if err != nil {
 			return err
 		}
-		c0, err := backendCPU(pid)
+		c0, err := benchdb.BackendCPU(pid)
 		if err != nil {
 			return err
 		}
 		if _, err := conn.Exec(ctx, call); err != nil {
 			return fmt.Errorf("%s: %w", call, err)
 		}
-		c1, err := backendCPU(pid)
+		c1, err := benchdb.BackendCPU(pid)
 		if err != nil {
 			return err
 		}
@@ -137,17 +135,4 @@ func lsn(ctx context.Context, db *pgxpool.Pool) (string, error) {
 	var s string
 	err := db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&s)
 	return s, err
-}
-
-// backendCPU is the user and system CPU a backend process has used so far.
-func backendCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("backend CPU (the cluster must run on this machine): %w", err)
-	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond, nil
 }

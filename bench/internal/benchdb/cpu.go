@@ -1,6 +1,7 @@
 package benchdb
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,4 +57,21 @@ func SampleCPU(pgDataDir string) CPUTime {
 		c.DB += time.Duration(u+st) * clockTick
 	}
 	return c
+}
+
+// BackendCPU is the user and system CPU one PostgreSQL backend (its
+// pg_backend_pid) has used so far; the cluster must run on this machine.
+func BackendCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("backend CPU (the cluster must run on this machine): %w", err)
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("backend CPU: short /proc/%d/stat", pid)
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * clockTick, nil
 }
