@@ -92,7 +92,7 @@ func (w *MessageBatchWorker) deliverAll(ctx context.Context, byDelivery map[int6
 	if err != nil {
 		return nil, err
 	}
-	people, err := contacts.GetMany(ctx, send.Pool, contactIDs)
+	people, err := contacts.GetProfiles(ctx, send.Pool, contactIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -312,7 +312,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, stale time.Dura
 	for i, d := range claimed {
 		contactIDs[i] = d.ContactID
 	}
-	people, err := contacts.GetMany(ctx, w.Pool, contactIDs)
+	people, err := contacts.GetProfiles(ctx, w.Pool, contactIDs)
 	if err != nil {
 		return 0, 0, 0, err
 	}

@@ -195,6 +195,34 @@ func GetMany(ctx context.Context, db DBTX, ids []int64) ([]Contact, error) {
 	return out, rows.Err()
 }
 
+// GetProfiles is GetMany for sending: each contact with only the fields a
+// message is built from (those of Profile: id, email, name, attributes,
+// tags, status, created_at); its counters, consent and revenue are left
+// zero. A send reads its recipients with every chunk, and those fields
+// cost a join with contact_stats and their decoding per recipient.
+func GetProfiles(ctx context.Context, db DBTX, ids []int64) ([]Contact, error) {
+	rows, err := db.Query(ctx, query("get_profiles"), ids)
+	if err != nil {
+		return nil, fmt.Errorf("get contacts: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Contact, 0, len(ids))
+	for rows.Next() {
+		var c Contact
+		if err := rows.Scan(&c.ID, &c.Email, &c.Name, &c.Attributes, &c.Tags, &c.Status, &c.CreatedAt); err != nil {
+			return nil, fmt.Errorf("scan contact: %w", err)
+		}
+		if c.Attributes == nil {
+			c.Attributes = map[string]any{}
+		}
+		if c.Tags == nil {
+			c.Tags = []string{}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // EnsureByEmail returns the id of the contact with email, creating an
 // active contact when there is none. An invalid address gives errs.Invalid.
 func EnsureByEmail(ctx context.Context, db DBTX, email string) (id int64, created bool, err error) {

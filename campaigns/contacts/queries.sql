@@ -282,6 +282,11 @@ SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status,
     s.last_open_at, s.last_click_at, c.last_purchase_at
 FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id WHERE c.id = ANY($1);
 
+-- name: get_profiles
+-- What a message to each of the contacts $1 needs (profile.Contact's
+-- fields): no counters, consent or revenue, so no contact_stats join.
+SELECT id, email, name, attributes, tags, status, created_at FROM contacts WHERE id = ANY($1);
+
 -- name: update_contact
 -- $9 says whether consent was given: only then are the consent columns
 -- replaced. An erased contact is never updated.

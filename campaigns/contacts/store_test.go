@@ -153,3 +153,30 @@ func TestBumpSent(t *testing.T) {
 	require.Equal(t, 2, cx.Stats.Sent)
 	require.Equal(t, 2, cy.Stats.Sent, "two messages to y in one batch count twice")
 }
+
+// A message is built from Profile: GetProfiles, which reads only those
+// fields, must give every contact the profile GetMany's whole row gives,
+// attributes, tags and an unknown id included.
+func TestGetProfilesMatchesGetMany(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ids := []int64{
+		b.mustCreate(t, ContactInput{Email: "full@example.com", Name: "Ana Full",
+			Attributes: map[string]any{"plan": "pro", "seats": 3.0, "tz": "Europe/Lisbon"}, Tags: []string{"vip", "beta"}}),
+		b.mustCreate(t, ContactInput{Email: "bare@example.com"}),
+		424242,
+	}
+	_, err := b.pool.Exec(b.ctx, `INSERT INTO contact_stats (contact_id, sent, opens) VALUES ($1, 4, 2)`, ids[0])
+	require.NoError(t, err)
+	many, err := GetMany(b.ctx, b.pool, ids)
+	require.NoError(t, err)
+	profiles, err := GetProfiles(b.ctx, b.pool, ids)
+	require.NoError(t, err)
+	require.Len(t, profiles, 2)
+	sortByID(many)
+	sortByID(profiles)
+	for i := range many {
+		require.Equal(t, many[i].Profile(), profiles[i].Profile())
+	}
+	require.Equal(t, 4, many[0].Stats.Sent, "GetMany still reads the counters")
+}
