@@ -3,8 +3,6 @@ package mailer
 import (
 	"bytes"
 	"strconv"
-
-	"github.com/wneessen/go-mail"
 )
 
 // chunkWindow is how many transactions sendChunked writes before it reads
@@ -29,7 +27,7 @@ const (
 // refused recipient the server still holds the MAIL). The content is what
 // a DATA transaction's dot-stuffed form stores (writeLines without
 // stuffing), so a recipient gets the same bytes either way.
-func (s *session) sendChunked(msgs []*mail.Msg, results []Result) error {
+func (s *session) sendChunked(msgs []Message, results []Result) error {
 	for next := 0; next < len(msgs); {
 		var win []*chunked
 		size := 0
