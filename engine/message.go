@@ -113,22 +113,42 @@ var goMailUserAgent = fmt.Sprintf("go-mail v%s // https://github.com/wneessen/go
 // per message. It holds the 64 most recently used.
 type senderCache struct {
 	once sync.Once
-	c    *lru.Cache[campaigns.Address, netmail.Address]
+	c    *lru.Cache[campaigns.Address, sender]
+}
+
+// sender is a parsed From address and what go-mail makes of it: the From
+// header's value and the envelope sender (GetSender(false)).
+type sender struct {
+	addr     netmail.Address
+	header   string
+	envelope string
 }
 
 // parse is go-mail's FromFormat of a: the same quoting and the same parser,
 // so the same header and the same error; only successes are kept. The
 // caller gets its own copy, which go-mail may keep in its message.
 func (sc *senderCache) parse(a campaigns.Address) (netmail.Address, error) {
-	sc.once.Do(func() { sc.c, _ = lru.New[campaigns.Address, netmail.Address](64) }) // errs only for a size <= 0
+	s, err := sc.sender(a)
+	return s.addr, err
+}
+
+// sender is parse with the From header and envelope sender go-mail would
+// write for it.
+func (sc *senderCache) sender(a campaigns.Address) (sender, error) {
+	sc.once.Do(func() { sc.c, _ = lru.New[campaigns.Address, sender](64) }) // errs only for a size <= 0
 	if got, ok := sc.c.Get(a); ok {
 		return got, nil
 	}
 	m := mail.NewMsg()
 	if err := m.FromFormat(a.Name, a.Email); err != nil {
-		return netmail.Address{}, err
+		return sender{}, err
 	}
-	got := *m.GetFrom()[0]
+	addr := *m.GetFrom()[0]
+	envelope, err := m.GetSender(false)
+	if err != nil {
+		return sender{}, err
+	}
+	got := sender{addr: addr, header: addr.String(), envelope: envelope}
 	sc.c.Add(a, got)
 	return got, nil
 }

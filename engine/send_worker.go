@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/wneessen/go-mail"
 	"golang.org/x/time/rate"
 
 	"github.com/peykar/peykar/campaigns"
@@ -466,9 +465,23 @@ type rendered struct {
 // sendEmails sends the rendered messages over one pooled SMTP connection and
 // classifies each outcome.
 func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, ready []rendered, results []deliveries.Outcome) (_ []deliveries.Outcome, hardBounced []int64) {
-	msgs := make([]*mail.Msg, 0, len(ready))
+	msgs := make([]mailer.Message, 0, len(ready))
 	sending := make([]deliveries.Delivery, 0, len(ready))
+	var releases []func()
+	defer func() {
+		for _, release := range releases {
+			release()
+		}
+	}()
 	for _, x := range ready {
+		// The message's MIME form written here (message_mime.go), or by
+		// go-mail when it is not of the shape that writes.
+		if b, release, ok := w.builtMessage(withVariantSender(c, x.d), x.d, x.p, x.r, true); ok {
+			msgs = append(msgs, b)
+			releases = append(releases, release)
+			sending = append(sending, x.d)
+			continue
+		}
 		msg, err := w.message(c, x.d, x.p, x.r)
 		if err != nil {
 			results = append(results, deliveries.Outcome{ID: x.d.ID, Status: deliveries.Failed, Detail: err.Error()})
@@ -484,7 +497,7 @@ func (w *SendWorker) sendEmails(ctx context.Context, c *campaigns.Campaign, read
 	// one reserve checked may have lapsed while this slice waited for room
 	// or a connection (a freeze there), and the slice must not reach the
 	// server if the process was presumed dead meanwhile.
-	outcomes, err := w.Mailer.Send(mailer.WithWriteCheck(ctx, checkLease), msgs)
+	outcomes, err := w.Mailer.SendMessages(mailer.WithWriteCheck(ctx, checkLease), msgs)
 	if err != nil {
 		// Nothing was tried: every message is a temporary failure.
 		for _, d := range sending {

@@ -14,4 +14,7 @@ import (
 // for a chunk that could not be tried at all.
 type Mailer interface {
 	Send(ctx context.Context, msgs []*mail.Msg) ([]mailer.Result, error)
+	// SendMessages is Send for messages of either kind: the campaign
+	// sender's own MIME form (mailer.Built) or go-mail's.
+	SendMessages(ctx context.Context, msgs []mailer.Message) ([]mailer.Result, error)
 }

@@ -6,7 +6,8 @@
 //
 // The engine's send worker calls Mailer.Send with a chunk of built
 // messages and records the results; the template editor's test sender
-// sends through the same Mailer. go-mail builds the messages and dials;
+// sends through the same Mailer. go-mail builds the messages (except a
+// campaign's, which the sender writes itself: Built) and dials;
 // the transactions are this package's, so a chunk costs one write per
 // message with PIPELINING, and one write in all with PIPELINING and
 // CHUNKING (BDAT). The package owns no table.

@@ -164,11 +164,20 @@ func (m *Mailer) release(c *smtp.Client, broken bool) {
 	m.idle <- idleConn{c: c, used: m.Now()}
 }
 
-// Send delivers msgs on one pooled connection, waiting for the transport's
-// rate limit, and returns each message's outcome. The error is only for
-// failures before any message could be tried (no connection, context done),
-// in which case every message counts as temporarily failed.
+// Send is SendMessages for go-mail messages.
 func (m *Mailer) Send(ctx context.Context, msgs []*mail.Msg) ([]Result, error) {
+	all := make([]Message, len(msgs))
+	for i, msg := range msgs {
+		all[i] = msg
+	}
+	return m.SendMessages(ctx, all)
+}
+
+// SendMessages delivers msgs on one pooled connection, waiting for the
+// transport's rate limit, and returns each message's outcome. The error is
+// only for failures before any message could be tried (no connection,
+// context done), in which case every message counts as temporarily failed.
+func (m *Mailer) SendMessages(ctx context.Context, msgs []Message) ([]Result, error) {
 	if m.limiter != nil {
 		for left := len(msgs); left > 0; {
 			n := min(left, m.limiter.Burst())

@@ -42,21 +42,43 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	require.NoError(t, msg.To("sara@example.com"))
 	msg.Subject("سلام")
 	msg.SetBodyString(mail.TypeTextPlain, "hello")
-	results, err := m.Send(context.Background(), []*mail.Msg{msg})
+	// The same message written beforehand (mailer.Built, as the campaign
+	// sender writes its own) is signed by the mailer as go-mail signs a Msg.
+	var written bytes.Buffer
+	_, err = msg.WriteTo(&written)
 	require.NoError(t, err)
-	require.Equal(t, mailer.Sent, results[0].Outcome, results[0].Detail)
+	built := &mailer.Built{From: "<news@shop.example>", Rcpts: []string{"<sara@example.com>"}, MIME: written.Bytes()}
+	results, err := m.SendMessages(context.Background(), []mailer.Message{msg, built})
+	require.NoError(t, err)
+	require.Len(t, results, 2)
+	for _, r := range results {
+		require.Equal(t, mailer.Sent, r.Outcome, r.Detail)
+	}
 
-	raw := sink.Messages()[0].Data
-	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
-		LookupTXT: func(domain string) ([]string, error) {
-			require.Equal(t, "peykar._domainkey.shop.example", domain)
-			return []string{"v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
-		},
-	})
-	require.NoError(t, err)
-	require.Len(t, verifications, 1)
-	require.NoError(t, verifications[0].Err, "signature verifies")
-	require.Equal(t, "shop.example", verifications[0].Domain)
+	got := sink.Messages()
+	require.Len(t, got, 2)
+	for i, sent := range got {
+		raw := sent.Data
+		verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
+			LookupTXT: func(domain string) ([]string, error) {
+				require.Equal(t, "peykar._domainkey.shop.example", domain)
+				return []string{"v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
+			},
+		})
+		require.NoError(t, err, i)
+		require.Len(t, verifications, 1, i)
+		require.NoError(t, verifications[0].Err, "signature %d verifies", i)
+		require.Equal(t, "shop.example", verifications[0].Domain)
+		require.True(t, bytes.HasPrefix(raw, []byte("DKIM-Signature: ")), i)
+	}
+	// The signed header block and body are the same for both; only the
+	// signature's time and value may differ.
+	split := func(raw []byte) []byte {
+		_, rest, ok := bytes.Cut(raw, []byte("\r\nDate: "))
+		require.True(t, ok)
+		return rest
+	}
+	require.Equal(t, string(split(got[0].Data)), string(split(got[1].Data)))
 
 	bad := mailer.DKIMConfig{Domain: "shop.example", Selector: "s", KeyPEM: []byte("not a key")}
 	require.Error(t, bad.Check())

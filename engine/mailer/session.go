@@ -62,7 +62,7 @@ func (p *prepared) release() { bodyBuffers.Put(p.body) }
 // prepare builds msgs[i], or returns the result that it cannot be sent.
 // The whole message is built before its transaction starts, so a message
 // that cannot be built never leaves a half-sent DATA behind.
-func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
+func (s *session) prepare(i int, msg Message) (*prepared, *Result) {
 	from, err := msg.GetSender(false)
 	if err != nil {
 		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("sender: %v", err)}
@@ -82,9 +82,11 @@ func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 	body := bodyBuffers.Get().(*bytes.Buffer)
 	body.Reset()
 	if s.dkim != nil {
-		msg.SetDKIM(s.dkim)
+		err = writeSigned(body, msg, s.dkim)
+	} else {
+		_, err = msg.WriteTo(body)
 	}
-	if _, err := msg.WriteTo(body); err != nil {
+	if err != nil {
 		bodyBuffers.Put(body)
 		return nil, &Result{Outcome: TempFail, Detail: fmt.Sprintf("build message: %v", err)}
 	}
@@ -95,7 +97,7 @@ func (s *session) prepare(i int, msg *mail.Msg) (*prepared, *Result) {
 // means the connection can no longer be used (network error, timeout,
 // protocol out of step); the message it failed under is temporarily failed,
 // not knowing whether it arrived, and the ones after it are not tried.
-func (s *session) sendAll(msgs []*mail.Msg, results []Result) error {
+func (s *session) sendAll(msgs []Message, results []Result) error {
 	for i := range results {
 		results[i] = Result{Outcome: TempFail, Detail: "not sent: the connection failed"}
 	}
@@ -152,7 +154,7 @@ func (s *session) endOfData() (Result, error) {
 // message's content and end of data go out with the next message's MAIL,
 // RCPT and DATA (RFC 2920 §3.1 lets content lead a group), or with RSET and
 // the next envelope after a refusal.
-func (s *session) sendPipelined(msgs []*mail.Msg, results []Result) error {
+func (s *session) sendPipelined(msgs []Message, results []Result) error {
 	w := s.c.Text.W
 	next := func(from int) *prepared {
 		for i := from; i < len(msgs); i++ {

@@ -42,13 +42,14 @@ func TestSessionOutcomes(t *testing.T) {
 		s.pipelining, s.chunking = mode.pipelining, mode.chunking
 
 		to := []string{"a@example.com", "grey@example.com", "b@example.com", "nobody@example.com", "c@example.com"}
-		msgs := make([]*mail.Msg, len(to))
+		msgs := make([]Message, len(to))
 		for i, addr := range to {
-			msgs[i] = mail.NewMsg()
-			require.NoError(t, msgs[i].From("news@shop.example"))
-			require.NoError(t, msgs[i].To(addr))
-			msgs[i].Subject("سلام")
-			msgs[i].SetBodyString(mail.TypeTextPlain, "first line\n.starts with a dot\n..two dots\nlast for "+addr)
+			m := mail.NewMsg()
+			require.NoError(t, m.From("news@shop.example"))
+			require.NoError(t, m.To(addr))
+			m.Subject("سلام")
+			m.SetBodyString(mail.TypeTextPlain, "first line\n.starts with a dot\n..two dots\nlast for "+addr)
+			msgs[i] = m
 		}
 		results := make([]Result, len(msgs))
 		require.NoError(t, s.sendAll(msgs, results))
@@ -113,12 +114,12 @@ func TestSessionAfterIdle(t *testing.T) {
 		require.NoError(t, msg.To("a@example.com"))
 		msg.SetBodyString(mail.TypeTextPlain, "hello")
 		results := make([]Result, 1)
-		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results))
+		require.NoError(t, s.sendAll([]Message{msg}, results))
 		require.Equal(t, Sent, results[0].Outcome)
 		// Idle in the pool past the deadline: put it in the past, as
 		// waiting would, without waiting.
 		require.NoError(t, c.UpdateDeadline(-time.Second))
-		require.NoError(t, s.sendAll([]*mail.Msg{msg}, results), "%s", name)
+		require.NoError(t, s.sendAll([]Message{msg}, results), "%s", name)
 		require.Equal(t, Sent, results[0].Outcome, "%s: %s", name, results[0].Detail)
 		require.NoError(t, client.CloseWithSMTPClient(c))
 		require.Len(t, sink.Messages(), 2)
@@ -163,7 +164,7 @@ func TestSessionProtocolErrorIsNotABounce(t *testing.T) {
 			t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
 			s := newSession(c, 5*time.Second, nil)
 			s.pipelining, s.chunking = mode.pipelining, mode.chunking
-			msgs := make([]*mail.Msg, len(to))
+			msgs := make([]Message, len(to))
 			for i, addr := range to {
 				msgs[i] = msg(addr)
 			}
@@ -215,7 +216,7 @@ func TestSessionEachMessageItsOwn(t *testing.T) {
 			t.Cleanup(func() { _ = client.CloseWithSMTPClient(c) })
 			s := newSession(c, 5*time.Second, nil)
 			s.pipelining, s.chunking = mode.pipelining, mode.chunking
-			msgs := make([]*mail.Msg, len(to))
+			msgs := make([]Message, len(to))
 			want := make([]string, len(to))
 			for i, addr := range to {
 				m := mail.NewMsg()
