@@ -15,7 +15,7 @@ import (
 // limit. A string is one entry (hashed when long), whatever its length.
 //
 // The packing is text that SQL can read back (unpack_delivery_ids,
-// migration 052, which requeue_orphaned uses): comma-separated signed
+// migration 051, which requeue_orphaned uses): comma-separated signed
 // decimal deltas from the previous id (the first from 0), a run of equal
 // deltas written once as delta*count. The launch's ids are mostly
 // consecutive, so 200 of them take a few bytes; any order and any gaps

@@ -26,7 +26,7 @@ func packedIDs(t *testing.T, ids []int64) string {
 	return a.IDs
 }
 
-// TestUnpackDeliveryIDsMatchesGo: migration 052's unpack_delivery_ids
+// TestUnpackDeliveryIDsMatchesGo: migration 051's unpack_delivery_ids
 // (what requeue_orphaned reads dead jobs with) reads back exactly the ids,
 // in order, that the send job's Go packing wrote, over random lists of
 // positive ids with runs, repeats and large gaps both ways; and reads a

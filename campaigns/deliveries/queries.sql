@@ -84,7 +84,7 @@ RETURNING campaign_id, step, status, contact_id;
 -- last attempt, or cancelled) and that no other job has taken since.
 -- claimed_by = 0 marks a row handed to a fresh job here, so the next sweep
 -- leaves it alone. A send job's ids are packed in args->>'ids' (kind
--- send_packed, migration 052) or, enqueued by an older process, an array
+-- send_packed, migration 051) or, enqueued by an older process, an array
 -- in args->'delivery_ids' (kind send).
 WITH dead AS (
 	SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id, u.delivery_id
