@@ -210,7 +210,7 @@ func TestABTestRestartMidTestReassignsNoOne(t *testing.T) {
 	// A new process on the same database. The cancelled jobs retry after
 	// their backoff and reclaim their claims once stale (minutes, on the
 	// database's clock): age both, as if that time had passed.
-	_, err = b.pool.Exec(ctx, `UPDATE river_job SET scheduled_at = now() WHERE state IN ('retryable', 'scheduled') AND kind = 'send'`)
+	_, err = b.pool.Exec(ctx, `UPDATE river_job SET scheduled_at = now() WHERE state IN ('retryable', 'scheduled') AND kind IN ('send', 'send_packed')`)
 	require.NoError(t, err)
 	_, err = b.pool.Exec(ctx, `UPDATE deliveries SET sending_at = sending_at - interval '1 hour' WHERE campaign_id = $1 AND status = 'sending'`, c.ID)
 	require.NoError(t, err)

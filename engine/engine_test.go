@@ -301,10 +301,10 @@ func TestPauseResumeCancel(t *testing.T) {
 	require.NoError(t, err)
 	// Once every send job has stopped (snoozed on seeing the pause, or
 	// done), a run after that snoozes again and sends nothing.
-	b.waitSettled(t, c.ID, "send")
+	b.waitSettled(t, c.ID, "send", "send_packed")
 	atPause := b.sink.Count()
 	snoozed := b.subscribeSnoozes(t)
-	snoozed.next(t, "send", c.ID)
+	snoozed.next(t, "send_packed", c.ID)
 	require.Equal(t, atPause, b.sink.Count(), "nothing is sent while paused")
 	require.Less(t, atPause, 40)
 
@@ -324,13 +324,13 @@ func TestPauseResumeCancel(t *testing.T) {
 	_, err = b.svc.Transition(ctx, c2.ID, "cancel")
 	require.NoError(t, err)
 	// Every send job of the cancelled campaign has ended: none can send.
-	b.waitSettled(t, c2.ID, "send")
+	b.waitSettled(t, c2.ID, "send", "send_packed")
 	final := b.sink.Count()
 	var left int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status IN ('queued', 'sending')`, c2.ID).Scan(&left))
 	require.Zero(t, left, "nothing is left to send after cancel")
 	var snoozedJobs int
-	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'send' AND (args->>'campaign_id')::bigint = $1 AND state = 'scheduled'`, c2.ID).Scan(&snoozedJobs))
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('send', 'send_packed') AND (args->>'campaign_id')::bigint = $1 AND state = 'scheduled'`, c2.ID).Scan(&snoozedJobs))
 	require.Zero(t, snoozedJobs, "no send job of the cancelled campaign waits to run again")
 	require.Less(t, final, 80)
 	b.requireCountersMatch(t, c.ID)
@@ -457,6 +457,6 @@ func TestSweepResendsOrphanedDeliveries(t *testing.T) {
 	// A second sweep finds nothing more to do.
 	_, err = b.client.Insert(ctx, engine.SweepArgs{}, nil)
 	require.NoError(t, err)
-	b.waitSettled(t, 0, "sweep_deliveries", "send")
+	b.waitSettled(t, 0, "sweep_deliveries", "send", "send_packed")
 	require.Equal(t, 3, b.sink.Count())
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,10 +24,10 @@ func FollowUpsWaiting(ctx context.Context, db DBTX, id int64) (campaigns.FollowU
 	var kind, rule, step string
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&kind, &rule, &step, &n}, func() error {
-		switch kind {
-		case TimerArgs{}.Kind():
+		switch {
+		case kind == TimerArgs{}.Kind():
 			w.Timers[rule] += n
-		case SendArgs{}.Kind():
+		case kind == SendArgs{}.Kind() || slices.Contains(SendArgs{}.KindAliases(), kind):
 			if w.Sends[rule] == nil {
 				w.Sends[rule] = map[string]int64{}
 			}

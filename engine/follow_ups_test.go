@@ -16,8 +16,9 @@ import (
 )
 
 // TestFollowUpsWaitingCountsScheduledJobs schedules follow-up jobs as the
-// engine does, next to jobs that must not count (another campaign's, the
-// launch's sends, finished and cancelled ones), and counts them.
+// engine does (and a send of the older format), next to jobs that must not
+// count (another campaign's, the launch's sends, finished and cancelled
+// ones), and counts them.
 func TestFollowUpsWaitingCountsScheduledJobs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -43,6 +44,10 @@ func TestFollowUpsWaitingCountsScheduledJobs(t *testing.T) {
 	insert(engine.SendArgs{CampaignID: 7, DeliveryIDs: []int64{10, 11}, Rule: "pricing", Step: "offer"}, later)
 	insert(engine.SendArgs{CampaignID: 7, DeliveryIDs: []int64{12}, Rule: "pricing", Step: "offer"}, later)
 	insert(engine.SendArgs{CampaignID: 7, DeliveryIDs: []int64{13}, Rule: "pricing", Step: "reminder"}, later)
+	// One an older process enqueued: kind send, its ids as an array.
+	_, err = pool.Exec(ctx, `INSERT INTO river_job (kind, args, queue, state, max_attempts, scheduled_at)
+		VALUES ('send', '{"campaign_id": 7, "delivery_ids": [14, 15], "rule": "pricing", "step": "offer"}', 'send', 'scheduled', 10, now() + interval '1 hour')`)
+	require.NoError(t, err)
 	// Not waiting: the launch's sends, another campaign's follow-ups, and
 	// follow-ups that ran or were cancelled.
 	insert(engine.SendArgs{CampaignID: 7, DeliveryIDs: []int64{20, 21, 22}}, later)
@@ -59,7 +64,7 @@ func TestFollowUpsWaitingCountsScheduledJobs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaigns.FollowUps{
 		Timers: map[string]int64{"no open": 4, "no click": 2},
-		Sends:  map[string]map[string]int64{"pricing": {"offer": 3, "reminder": 1}},
+		Sends:  map[string]map[string]int64{"pricing": {"offer": 5, "reminder": 1}},
 	}, w)
 
 	w, err = engine.FollowUpsWaiting(ctx, pool, 8)

@@ -56,7 +56,7 @@ func TestHoldoutKeepsTriggeredEntriesOut(t *testing.T) {
 			require.Equal(t, 2, entries)
 		}
 	}
-	b.waitSettled(t, c.ID, "send")
+	b.waitSettled(t, c.ID, "send", "send_packed")
 	require.Equal(t, 2*(n-held), b.sink.Count())
 
 	r, err := b.svc.Report(ctx, c.ID)

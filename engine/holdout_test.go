@@ -95,7 +95,7 @@ func TestHoldoutReceivesNothingAndSurvivesRestart(t *testing.T) {
 	_, err = b.client.Insert(ctx, engine.LaunchArgs{CampaignID: c.ID}, nil)
 	require.NoError(t, err)
 	b.waitStatus(t, c.ID, campaigns.StatusFinished, 60*time.Second)
-	b.waitSettled(t, c.ID, "launch", "send")
+	b.waitSettled(t, c.ID, "launch", "send", "send_packed")
 	require.Equal(t, held, heldEmails(t, b, c.ID), "the restart reassigned no one")
 	require.Equal(t, n-len(held), b.sink.Count(), "the restart sent nothing again")
 

@@ -109,7 +109,7 @@ func (j *journeyBundle) fastForward(t *testing.T, campaignID int64, delay time.D
 	t.Helper()
 	ctx := context.Background()
 	var due []time.Time
-	rows, err := j.pool.Query(ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'send' AND state = 'scheduled'
+	rows, err := j.pool.Query(ctx, `SELECT scheduled_at FROM river_job WHERE kind IN ('send', 'send_packed') AND state = 'scheduled'
 		AND (args->>'campaign_id')::bigint = $1`, campaignID)
 	require.NoError(t, err)
 	for rows.Next() {
@@ -124,7 +124,7 @@ func (j *journeyBundle) fastForward(t *testing.T, campaignID int64, delay time.D
 	}
 	j.clock.Advance(delay)
 	_, err = j.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
-		WHERE kind = 'send' AND state = 'scheduled' AND (args->>'campaign_id')::bigint = $1`, campaignID)
+		WHERE kind IN ('send', 'send_packed') AND state = 'scheduled' AND (args->>'campaign_id')::bigint = $1`, campaignID)
 	require.NoError(t, err)
 }
 

@@ -48,7 +48,7 @@ func TestAbandonedCartRemindsUnlessPurchased(t *testing.T) {
 	j.fastForward(t, id, time.Hour)
 	j.waitReceived(t, ali, 1)
 	j.waitEntry(t, id, ali, "done")
-	j.waitSettled(t, id, "send")
+	j.waitSettled(t, id, "send", "send_packed")
 	require.Zero(t, j.received(sara, ""), "the purchase exited her before the reminder")
 	require.Equal(t, "skipped", j.deliveryStatus(t, id, sara, "reminder"))
 	r := j.report(t, id)
@@ -93,11 +93,11 @@ func TestEntriesWaitWhilePausedAndEndAtEndsAt(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, out)
 	j.postEvent(t, "ali@example.com", "cart_abandoned", 40)
 	j.waitEntry(t, id, "ali@example.com", "active")
-	snoozed.next(t, "send", id) // the send saw the pause and waits
+	snoozed.next(t, "send_packed", id) // the send saw the pause and waits
 	require.Zero(t, len(j.sink.Messages()), "held while paused")
 	code, out = callJSON(t, http.MethodPost, j.srv.URL+"/api/v1/campaigns/"+itoa(id)+"/resume", nil)
 	require.Equal(t, http.StatusOK, code, out)
-	_, err := j.pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind = 'send' AND state IN ('available', 'scheduled')`)
+	_, err := j.pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind IN ('send', 'send_packed') AND state IN ('available', 'scheduled')`)
 	require.NoError(t, err)
 	j.waitReceived(t, "ali@example.com", 1)
 

@@ -43,7 +43,7 @@ func TestGoalExitStopsTheJourney(t *testing.T) {
 	j.fastForward(t, id, 24*time.Hour)
 	j.waitReceived(t, "ali@example.com", 2)
 	j.waitEntry(t, id, "sara@example.com", "exited")
-	j.waitSettled(t, id, "send")
+	j.waitSettled(t, id, "send", "send_packed")
 	require.Equal(t, 1, j.received("sara@example.com", ""), "the goal reached, no tips")
 	require.Equal(t, "skipped", j.deliveryStatus(t, id, "sara@example.com", "tips"))
 	exited := j.entries(t, id, "?status=exited")

@@ -76,7 +76,7 @@ func (j *journeyBundle) requireOneEach(t *testing.T, id int64, people int) {
 	t.Helper()
 	require.Eventually(t, func() bool { return j.sink.Count() >= people }, 60*time.Second, 20*time.Millisecond,
 		"the first steps never all arrived")
-	j.waitSettled(t, id, "send")
+	j.waitSettled(t, id, "send", "send_packed")
 	require.Equal(t, people, j.countOf(t, `SELECT count(*) FROM campaign_entries WHERE campaign_id = $1`, id))
 	require.Equal(t, people, j.countOf(t, `SELECT count(DISTINCT contact_id) FROM campaign_entries WHERE campaign_id = $1 AND status <> 'failed'`, id))
 	require.Equal(t, people, j.countOf(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'`, id))
@@ -140,7 +140,7 @@ func TestConcurrentSignupsEnterOnceInBatches(t *testing.T) {
 	// transaction.
 	txs := j.countOf(t, `SELECT count(DISTINCT xmin::text) FROM campaign_entries WHERE campaign_id = $1 AND status = 'active'`, id)
 	require.LessOrEqual(t, txs, int(drains.Load()), "entries made by the drains' transactions only")
-	sends := j.countOf(t, `SELECT count(*) FROM river_job WHERE kind = 'send' AND (args->>'campaign_id')::bigint = $1`, id)
+	sends := j.countOf(t, `SELECT count(*) FROM river_job WHERE kind IN ('send', 'send_packed') AND (args->>'campaign_id')::bigint = $1`, id)
 	require.LessOrEqual(t, sends, int(drains.Load()), "one send job per batch")
 
 	j.requireOneEach(t, id, 500)

@@ -33,7 +33,7 @@ func (j *journeyBundle) waitScheduledSend(t *testing.T, campaignID int64) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var n int
-		require.NoError(t, j.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'send'
+		require.NoError(t, j.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind IN ('send', 'send_packed')
 			AND state = 'scheduled' AND (args->>'campaign_id')::bigint = $1`, campaignID).Scan(&n))
 		return n > 0
 	}, 20*time.Second, 20*time.Millisecond, "campaign %d never scheduled a send", campaignID)

@@ -32,9 +32,9 @@ SELECT EXISTS (SELECT 1 FROM campaign_exits WHERE campaign_id = $1 AND contact_i
 -- driver owns river_job; the engine only reads back the args it wrote. The
 -- containment test uses River's GIN index on args.
 SELECT kind, coalesce(args->>'rule', ''), coalesce(args->>'step', ''),
-	coalesce(sum(jsonb_array_length(args->'delivery_ids')), 0)::bigint
+	coalesce(sum(coalesce((args->>'n')::bigint, jsonb_array_length(args->'delivery_ids'))), 0)::bigint
 FROM river_job
-WHERE state IN ('scheduled', 'available') AND kind IN ('rule_timer', 'send')
+WHERE state IN ('scheduled', 'available') AND kind IN ('rule_timer', 'send', 'send_packed')
 	AND args @> jsonb_build_object('campaign_id', $1::bigint) AND args ? 'rule'
 GROUP BY 1, 2, 3;
 

@@ -48,11 +48,11 @@ func TestRenderBudgetFailsOnlyThatDeliveryAndIsNotRetried(t *testing.T) {
 	// completes just after.
 	require.Eventually(t, func() bool {
 		var open int
-		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'send' AND state <> 'completed'`).Scan(&open))
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('send', 'send_packed') AND state <> 'completed'`).Scan(&open))
 		return open == 0
 	}, 30*time.Second, 20*time.Millisecond, "send jobs never completed")
 	var retried int
-	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'send'
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('send', 'send_packed')
 		AND (attempt > 1 OR coalesce(array_length(errors, 1), 0) > 0)`).Scan(&retried))
 	require.Zero(t, retried, "send jobs complete on their first attempt, without errors")
 }

@@ -165,7 +165,7 @@ func TestClickFollowUpSentOnceAfterDelayDespiteRepeatedClicks(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return b.received("user1@example.com", "Your offer") == 1 }, 20*time.Second, 20*time.Millisecond)
 	// Every rules and send job has ended: a wrong second send would have happened.
-	b.waitSettled(t, c.ID, "rules", "send")
+	b.waitSettled(t, c.ID, "rules", "send", "send_packed")
 	require.Equal(t, 1, b.received("user1@example.com", "Your offer"), "three clicks, one follow-up")
 	require.Zero(t, b.received("user2@example.com", "Your offer"), "no click, no follow-up")
 
@@ -204,7 +204,7 @@ func TestNoOpenResendsOnlyToNonOpeners(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.received("user0@example.com", "Your offer") == 1 && b.received("user3@example.com", "Your offer") == 1
 	}, 20*time.Second, 20*time.Millisecond)
-	b.waitSettled(t, c.ID, "rule_timer", "send")
+	b.waitSettled(t, c.ID, "rule_timer", "send", "send_packed")
 	require.Zero(t, b.received("user1@example.com", "Your offer"))
 	require.Zero(t, b.received("user2@example.com", "Your offer"))
 	// The openers are counted as skipped by the rule, the others as fired.
@@ -249,7 +249,7 @@ func TestConversionExitsAndTags(t *testing.T) {
 	b.click(t, srv, "user0@example.com", "Pricing")
 	b.click(t, srv, "user1@example.com", "Pricing")
 	require.Eventually(t, func() bool { return b.received("user1@example.com", "Your offer") == 1 }, 20*time.Second, 20*time.Millisecond)
-	b.waitSettled(t, c.ID, "rules", "send")
+	b.waitSettled(t, c.ID, "rules", "send", "send_packed")
 	require.Zero(t, b.received("user0@example.com", "Your offer"), "exited contacts get no follow-ups")
 }
 

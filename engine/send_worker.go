@@ -27,18 +27,63 @@ import (
 )
 
 // SendArgs is a batch of deliveries of one campaign to send.
+//
+// It is stored as kind send_packed, its ids packed in one string (ids, with
+// their count in n; send_ids.go says why). Older processes do not register
+// that kind, so River retries such a job until a newer process takes it,
+// instead of an older one reading no ids and completing it with its
+// recipients left queued; one discarded meanwhile is requeued by the sweep
+// (requeue_orphaned reads both formats). Jobs of the older kind send, with
+// a delivery_ids array, are still worked: the kind is an alias.
 type SendArgs struct {
-	CampaignID  int64   `json:"campaign_id"`
-	DeliveryIDs []int64 `json:"delivery_ids"`
+	CampaignID  int64
+	DeliveryIDs []int64
 	// Rule and Step name the follow-up rule that scheduled a send and the
 	// step it sends (empty for the launch's sends), so the journey map can
 	// count the sends waiting out a rule's delay (FollowUpsWaiting).
-	Rule string `json:"rule,omitempty"`
-	Step string `json:"step,omitempty"`
+	Rule string
+	Step string
+}
+
+// sendArgsJSON is SendArgs as stored: ids and n in send_packed jobs,
+// delivery_ids in jobs an older process enqueued as send.
+type sendArgsJSON struct {
+	CampaignID  int64   `json:"campaign_id"`
+	IDs         string  `json:"ids"`
+	N           int     `json:"n"`
+	DeliveryIDs []int64 `json:"delivery_ids,omitempty"`
+	Rule        string  `json:"rule,omitempty"`
+	Step        string  `json:"step,omitempty"`
+}
+
+// MarshalJSON stores the ids packed.
+func (a SendArgs) MarshalJSON() ([]byte, error) {
+	return json.Marshal(sendArgsJSON{CampaignID: a.CampaignID, IDs: packIDs(a.DeliveryIDs), N: len(a.DeliveryIDs), Rule: a.Rule, Step: a.Step})
+}
+
+// UnmarshalJSON reads either format.
+func (a *SendArgs) UnmarshalJSON(b []byte) error {
+	var j sendArgsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	ids := j.DeliveryIDs
+	if j.IDs != "" || j.N != 0 {
+		var err error
+		if ids, err = unpackIDs(j.IDs, j.N); err != nil {
+			return err
+		}
+	}
+	*a = SendArgs{CampaignID: j.CampaignID, DeliveryIDs: ids, Rule: j.Rule, Step: j.Step}
+	return nil
 }
 
 // Kind implements river.JobArgs.
-func (SendArgs) Kind() string { return "send" }
+func (SendArgs) Kind() string { return "send_packed" }
+
+// KindAliases implements river.JobArgsWithKindAliases: jobs an older process
+// enqueued (kind send, ids as an array) are worked too.
+func (SendArgs) KindAliases() []string { return []string{"send"} }
 
 // InsertOpts puts sends on their queue. Retries are for temporary failures
 // of some of the batch; each delivery counts its own attempts.

@@ -42,11 +42,11 @@ func timingSetup(t *testing.T, clk *testClock, people map[string]map[string]any)
 func (b *bundle) wakeSends(t *testing.T, campaignID int64) {
 	t.Helper()
 	// The job that held the deliveries snoozes after it recorded them.
-	b.waitSettled(t, campaignID, "send")
+	b.waitSettled(t, campaignID, "send", "send_packed")
 	_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'available', scheduled_at = now(), attempted_at = NULL
-		WHERE kind = 'send' AND state IN ('scheduled', 'available') AND (args->>'campaign_id')::bigint = $1`, campaignID)
+		WHERE kind IN ('send', 'send_packed') AND state IN ('scheduled', 'available') AND (args->>'campaign_id')::bigint = $1`, campaignID)
 	require.NoError(t, err)
-	b.waitSettled(t, campaignID, "send")
+	b.waitSettled(t, campaignID, "send", "send_packed")
 }
 
 // heldAs waits until the campaign's delivery to email is back in the queue
@@ -117,7 +117,7 @@ func TestSendTimeLocalNine(t *testing.T) {
 	clk.Set(due[first])
 	b.wakeSends(t, c.ID)
 	require.True(t, due[first].Equal(b.sentAt(t, c.ID, first)))
-	b.waitSettled(t, c.ID, "send")
+	b.waitSettled(t, c.ID, "send", "send_packed")
 	require.Equal(t, 1, b.received(first, ""))
 	require.Zero(t, b.received(second, ""), "the second is still before its 09:00")
 	b.heldAs(t, c.ID, second, "held for its local send time")

@@ -23,9 +23,12 @@ import (
 func printLinks(ctx context.Context, pool *pgxpool.Pool, campaignID int64, accepted map[string][]time.Time) error {
 	rows, err := pool.Query(ctx, `
 		WITH jd AS (
-			SELECT j.id, j.attempted_at, j.finalized_at, jsonb_array_length(j.args->'delivery_ids') AS size,
-				(jsonb_array_elements_text(j.args->'delivery_ids'))::bigint AS delivery_id
-			FROM river_job j WHERE j.kind = 'send' AND (j.args->>'campaign_id')::bigint = $1)
+			SELECT j.id, j.attempted_at, j.finalized_at, cardinality(ids.ids) AS size, u.delivery_id
+			FROM river_job j
+			CROSS JOIN LATERAL (SELECT CASE WHEN j.args ? 'ids' THEN unpack_delivery_ids(j.args->>'ids')
+				ELSE ARRAY(SELECT jsonb_array_elements_text(j.args->'delivery_ids')::bigint) END AS ids) ids
+			CROSS JOIN LATERAL unnest(ids.ids) AS u(delivery_id)
+			WHERE j.kind IN ('send', 'send_packed') AND (j.args->>'campaign_id')::bigint = $1)
 		SELECT c.email, e.entered_at, jd.attempted_at, d.sending_at, d.sent_at, jd.finalized_at, jd.id, jd.size
 		FROM campaign_entries e
 		JOIN contacts c ON c.id = e.contact_id

@@ -97,7 +97,7 @@ func waitStartupJobs(ctx context.Context, pool *pgxpool.Pool) error {
 		var seen bool
 		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('available', 'running', 'retryable')),
 			count(*) FILTER (WHERE kind = 'analytics_recompute') > 0
-			FROM river_job WHERE kind NOT IN ('send', 'launch')`).Scan(&busy, &seen); err != nil {
+			FROM river_job WHERE kind NOT IN ('send', 'send_packed', 'launch')`).Scan(&busy, &seen); err != nil {
 			return err
 		}
 		if busy == 0 && (seen || time.Since(start) > 30*time.Second) {

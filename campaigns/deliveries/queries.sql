@@ -83,12 +83,15 @@ RETURNING campaign_id, step, status, contact_id;
 -- Rows of send jobs that ended without sending them (discarded after their
 -- last attempt, or cancelled) and that no other job has taken since.
 -- claimed_by = 0 marks a row handed to a fresh job here, so the next sweep
--- leaves it alone.
+-- leaves it alone. A send job's ids are packed in args->>'ids' (kind
+-- send_packed, migration 051) or, enqueued by an older process, an array
+-- in args->'delivery_ids' (kind send).
 WITH dead AS (
-	SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id,
-		jsonb_array_elements_text(j.args->'delivery_ids')::bigint AS delivery_id
+	SELECT j.id AS job_id, (j.args->>'campaign_id')::bigint AS campaign_id, u.delivery_id
 	FROM river_job j
-	WHERE j.kind = 'send' AND j.state IN ('discarded', 'cancelled') AND j.finalized_at > now() - interval '8 days'
+	CROSS JOIN LATERAL unnest(CASE WHEN j.args ? 'ids' THEN unpack_delivery_ids(j.args->>'ids')
+		ELSE ARRAY(SELECT jsonb_array_elements_text(j.args->'delivery_ids')::bigint) END) AS u(delivery_id)
+	WHERE j.kind IN ('send', 'send_packed') AND j.state IN ('discarded', 'cancelled') AND j.finalized_at > now() - interval '8 days'
 )
 UPDATE deliveries d SET status = 'queued', claimed_by = 0
 FROM dead, campaigns c

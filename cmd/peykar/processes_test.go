@@ -152,7 +152,7 @@ func (r *procRig) waitFinished(web string, id int64) {
 func (r *procRig) state(id int64) string {
 	var s string
 	err := r.db.QueryRow(context.Background(), `SELECT
-		(SELECT coalesce(string_agg(state || ':' || n, ' '), '') FROM (SELECT state, count(*) n FROM river_job WHERE kind = 'send' GROUP BY 1) j)
+		(SELECT coalesce(string_agg(state || ':' || n, ' '), '') FROM (SELECT state, count(*) n FROM river_job WHERE kind IN ('send', 'send_packed') GROUP BY 1) j)
 		|| ' | ' || (SELECT coalesce(string_agg(id || ' ' || mode || ' ' || (now() - heartbeat_at)::text || ' ' || coalesce(stopped_at::text, '-'), '; '), '') FROM processes)
 		|| ' | ' || (SELECT coalesce(string_agg(status || ':' || n, ' '), '') FROM (SELECT status, count(*) n FROM deliveries WHERE campaign_id = $1 GROUP BY 1) d)`, id).Scan(&s)
 	if err != nil {
