@@ -19,10 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"strconv"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
 )
@@ -37,40 +34,17 @@ func main() {
 	fold := flag.Int("fold", 1600, "recipients per people transaction (a send fold of 64 flushes)")
 	unsafe := flag.Bool("unsafe", false, "UNSAFE: fsync and synchronous_commit off (labelled in the output)")
 	flag.Parse()
-	if !*unsafe {
-		_ = os.Setenv("BENCH_PG_DURABLE", "1")
-	}
-	ctx := context.Background()
-	if err := run(ctx, *n, *runs, *flush, *fold); err != nil {
+	if err := run(context.Background(), *unsafe, *n, *runs, *flush, *fold); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, n, runs, flush, fold int) error {
-	cl, err := benchdb.OpenCluster(ctx, 2)
+func run(ctx context.Context, unsafe bool, n, runs, flush, fold int) error {
+	cl, first, err := benchdb.OpenFloor(ctx, unsafe, floorSQL, n*runs)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	db := cl.Pool
-	var fsync, sc string
-	if err := db.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('synchronous_commit')").Scan(&fsync, &sc); err != nil {
-		return err
-	}
-	fmt.Printf("load average at start: %s\ndurability: fsync=%s synchronous_commit=%s\n", benchdb.LoadAvg(), fsync, sc)
-	if _, err := db.Exec(ctx, floorSQL); err != nil {
-		return fmt.Errorf("floor.sql: %w", err)
-	}
-	var first int64
-	err = db.QueryRow(ctx, `WITH c AS (INSERT INTO contacts (email, name)
-		SELECT 'floor' || g || '@example.com', 'Floor ' || g FROM generate_series(1, $1::int) g RETURNING id)
-		SELECT min(id) FROM c`, n*runs).Scan(&first)
-	if err != nil {
-		return fmt.Errorf("seed contacts: %w", err)
-	}
-	if _, err := db.Exec(ctx, "VACUUM ANALYZE contacts"); err != nil {
-		return err
-	}
 	fmt.Printf("%d recipients per run; outcomes in transactions of %d, people in transactions of %d\n", n, flush, fold)
 	fmt.Println("run  launch  outcomes  people  backend total  cluster total  (CPU ms per 1,000 recipients)  WAL B per recipient: launch outcomes people total")
 	for r := range runs {
@@ -103,36 +77,15 @@ func oneRun(ctx context.Context, cl *benchdb.Cluster, first int64, n, flush, fol
 	var cpu, wal []float64
 	startCluster := benchdb.SampleCPU(cl.DataDir)
 	for _, call := range calls {
-		lsn0, err := lsn(ctx, cl.Pool)
+		c, w, err := benchdb.CallCost(ctx, conn, pid, call)
 		if err != nil {
 			return err
 		}
-		c0, err := benchdb.BackendCPU(pid)
-		if err != nil {
-			return err
-		}
-		if _, err := conn.Exec(ctx, call); err != nil {
-			return fmt.Errorf("%s: %w", call, err)
-		}
-		c1, err := benchdb.BackendCPU(pid)
-		if err != nil {
-			return err
-		}
-		var bytes float64
-		if err := cl.Pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)", lsn0).Scan(&bytes); err != nil {
-			return err
-		}
-		cpu = append(cpu, float64((c1-c0).Milliseconds())/per)
-		wal = append(wal, bytes/float64(n))
+		cpu = append(cpu, float64(c.Milliseconds())/per)
+		wal = append(wal, w/float64(n))
 	}
 	cluster := float64(benchdb.SampleCPU(cl.DataDir).Sub(startCluster).DB.Milliseconds()) / per
 	fmt.Printf("%3d  %6.1f  %8.1f  %6.1f  %13.1f  %13.1f  %52.0f %8.0f %6.0f %5.0f\n",
 		r, cpu[0], cpu[1], cpu[2], cpu[0]+cpu[1]+cpu[2], cluster, wal[0], wal[1], wal[2], wal[0]+wal[1]+wal[2])
 	return nil
-}
-
-func lsn(ctx context.Context, db *pgxpool.Pool) (string, error) {
-	var s string
-	err := db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&s)
-	return s, err
 }

@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"strconv"
 
 	"github.com/peykar/peykar/bench/internal/benchdb"
@@ -34,37 +33,18 @@ func main() {
 	fold := flag.Int("fold", 2000, "clicks per derive transaction (the follower's FoldBatch)")
 	unsafe := flag.Bool("unsafe", false, "UNSAFE: fsync and synchronous_commit off (labelled in the output)")
 	flag.Parse()
-	if !*unsafe {
-		_ = os.Setenv("BENCH_PG_DURABLE", "1")
-	}
 	deliveries := max(1, int(float64(*clicks)**firsts))
-	if err := run(context.Background(), *clicks, deliveries, *runs, *batch, *fold); err != nil {
+	if err := run(context.Background(), *unsafe, *clicks, deliveries, *runs, *batch, *fold); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, clicks, deliveries, runs, batch, fold int) error {
-	cl, err := benchdb.OpenCluster(ctx, 2)
+func run(ctx context.Context, unsafe bool, clicks, deliveries, runs, batch, fold int) error {
+	cl, first, err := benchdb.OpenFloor(ctx, unsafe, floorSQL, deliveries*runs)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	db := cl.Pool
-	var fsync, sc string
-	if err := db.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('synchronous_commit')").Scan(&fsync, &sc); err != nil {
-		return err
-	}
-	fmt.Printf("load average at start: %s\ndurability: fsync=%s synchronous_commit=%s\n", benchdb.LoadAvg(), fsync, sc)
-	if _, err := db.Exec(ctx, floorSQL); err != nil {
-		return fmt.Errorf("floor.sql: %w", err)
-	}
-	var first int64
-	err = db.QueryRow(ctx, `WITH c AS (INSERT INTO contacts (email, name)
-		SELECT 'floor' || g || '@example.com', 'Floor ' || g FROM generate_series(1, $1::int) g RETURNING id)
-		SELECT min(id) FROM c`, deliveries*runs).Scan(&first)
-	if err != nil {
-		return fmt.Errorf("seed contacts: %w", err)
-	}
 	fmt.Printf("%d clicks per run on %d sent deliveries; the request path commits %d at a time, the derived writes %d at a time\n", clicks, deliveries, batch, fold)
 	fmt.Println("run  request path  derived  total  (backend CPU µs per click)   WAL B per click: request path  derived  total")
 	for r := range runs {
@@ -99,27 +79,12 @@ func oneRun(ctx context.Context, cl *benchdb.Cluster, first int64, clicks, deliv
 	}
 	var cpu, wal []float64
 	for _, call := range calls {
-		var lsn0 string
-		if err := conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn0); err != nil {
-			return err
-		}
-		c0, err := benchdb.BackendCPU(pid)
+		c, w, err := benchdb.CallCost(ctx, conn, pid, call)
 		if err != nil {
 			return err
 		}
-		if _, err := conn.Exec(ctx, call); err != nil {
-			return fmt.Errorf("%s: %w", call, err)
-		}
-		c1, err := benchdb.BackendCPU(pid)
-		if err != nil {
-			return err
-		}
-		var bytes float64
-		if err := conn.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)", lsn0).Scan(&bytes); err != nil {
-			return err
-		}
-		cpu = append(cpu, float64((c1-c0).Microseconds())/float64(clicks))
-		wal = append(wal, bytes/float64(clicks))
+		cpu = append(cpu, float64(c.Microseconds())/float64(clicks))
+		wal = append(wal, w/float64(clicks))
 	}
 	fmt.Printf("%3d  %12.1f  %7.1f  %5.1f  %58.0f %8.0f %6.0f\n", r, cpu[0], cpu[1], cpu[0]+cpu[1], wal[0], wal[1], wal[0]+wal[1])
 	return nil
