@@ -98,7 +98,11 @@ func phoneTables(t *testing.T, ctx context.Context, url, screenshot string) {
 	t.Helper()
 	steps(t, ctx, chromedp.Navigate(url), waitJS(`document.readyState === 'complete'`),
 		// app.js adds the admin pages' hints once the page has loaded.
-		waitJS(`[...document.querySelectorAll('.table-wrap')].every(w => w.previousElementSibling && w.previousElementSibling.matches('.scroll-hint'))`))
+		waitJS(`[...document.querySelectorAll('.table-wrap')].every(w => w.previousElementSibling && w.previousElementSibling.matches('.scroll-hint'))`),
+		// A table that grows after the load (a report's live numbers) shows
+		// its hint once app.js sees the new size: wait for that, so the
+		// check below reads a settled page (it still fails if it never does).
+		waitJS(`[...document.querySelectorAll('.table-wrap')].every(w => w.firstElementChild.scrollWidth <= w.clientWidth || w.previousElementSibling.getClientRects().length > 0)`))
 	reached, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
 	  const out = [], vw = document.documentElement.clientWidth;
 	  for (const table of document.querySelectorAll('table')) {

@@ -345,9 +345,12 @@
 // Phone width: a table wider than its .table-wrap scrolls inside it, and a
 // hint before the wrapper says so ("Scroll →", mirrored in right-to-left
 // pages); the hint's text comes from the page (meta scroll-hint). It is
-// shown only while the table overflows, and follows resizes and htmx swaps.
+// shown only while the table overflows, and follows resizes, htmx swaps
+// and a table that grows after the page loaded (a report's live numbers,
+// a late font): each wrapper and its table are watched for size changes.
 (function () {
   "use strict";
+  var watch = window.ResizeObserver ? new ResizeObserver(function () { update(); }) : null;
   function update() {
     var meta = document.querySelector('meta[name="scroll-hint"]');
     if (!meta) return;
@@ -360,10 +363,17 @@
         hint.textContent = meta.getAttribute("content");
         wrap.parentNode.insertBefore(hint, wrap);
       }
-      hint.hidden = wrap.scrollWidth <= wrap.clientWidth;
+      var hidden = wrap.scrollWidth <= wrap.clientWidth;
+      if (hint.hidden !== hidden) hint.hidden = hidden;
+      if (watch && wrap.dataset.hintWatched !== "1") {
+        wrap.dataset.hintWatched = "1";
+        watch.observe(wrap);
+        if (wrap.firstElementChild) watch.observe(wrap.firstElementChild);
+      }
     });
   }
   document.addEventListener("DOMContentLoaded", update);
+  window.addEventListener("load", update);
   window.addEventListener("resize", update);
   document.addEventListener("htmx:afterSettle", update);
 })();
