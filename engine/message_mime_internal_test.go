@@ -190,12 +190,7 @@ func BenchmarkBuiltMessage(b *testing.B) {
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
-		tr := &deliveryTracker{signer: w.Signer, base: mc.base, id: mc.d.ID, links: mc.links}
-		r, err := compiled.RenderContext(context.Background(), templates.Data{Contact: mc.p.Profile(),
-			Campaign: templates.Campaign{ID: mc.c.ID, Name: mc.c.Name}}, tr)
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := renderBench(b, w, mc, compiled)
 		msg, release, ok := w.builtMessage(&mc.c, mc.d, mc.p, r, true)
 		if !ok {
 			b.Fatal("declined")
