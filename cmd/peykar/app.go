@@ -125,6 +125,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 		// cannot hold row locks the others wait on.
 		pcfg.ConnConfig.RuntimeParams["application_name"] = engine.SessionName(m.procID)
 	}
+	sessionDefaults(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)

@@ -43,6 +43,7 @@ func (m *Main) startReplica(ctx context.Context) error {
 	if err != nil {
 		return &ConfigError{"PEYKAR_REPLICA_URL", "not a valid PostgreSQL URL: " + err.Error()}
 	}
+	sessionDefaults(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("replica: %w", err)
