@@ -14,6 +14,12 @@
 //
 // -bin runs a prebuilt peykar instead, so that a before/after comparison
 // compiles nothing inside the benchmark's measuring window (or its lock).
+//
+// BENCH_PG_STATEMENTS=1 prints pg_stat_statements' top statements and the
+// WAL records per message; BENCH_PG_EXPLAIN=FILE keeps in FILE the executed
+// plans of the statements slower than BENCH_PG_EXPLAIN_MS (default 5; 0:
+// all), triggers' statements included (auto_explain; benchdb/explain.go).
+// Both cost CPU: a run with them says where the time goes, not how fast.
 package main
 
 import (

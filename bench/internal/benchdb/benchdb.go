@@ -88,7 +88,11 @@ func openCluster(ctx context.Context, maxConns int32, migrate func(ctx context.C
 		if err != nil {
 			return nil, err
 		}
-		cleanup = func() { _ = srv.ForceStop(context.WithoutCancel(ctx)); _ = os.RemoveAll(dir) }
+		cleanup = func() {
+			_ = srv.ForceStop(context.WithoutCancel(ctx))
+			keepExplainLog(filepath.Join(srv.Dir(), "postgres.log"))
+			_ = os.RemoveAll(dir)
+		}
 		dataDir = filepath.Join(srv.Dir(), "data")
 		conn, err := pgx.Connect(ctx, srv.DSN("postgres"))
 		if err != nil {
@@ -166,6 +170,9 @@ func settings() map[string]string {
 		// Planning is CPU the statement's execution time leaves out: a
 		// statement over arrays replanned at every call costs more there.
 		s["pg_stat_statements.track_planning"] = "on"
+	}
+	for k, v := range explainSettings() {
+		s[k] = v
 	}
 	if os.Getenv("BENCH_PG_DURABLE") == "1" { // PostgreSQL's defaults: fsync, synchronous_commit, full_page_writes on
 		delete(s, "fsync")
