@@ -33,19 +33,12 @@ SELECT EXISTS (SELECT 1 FROM deliveries WHERE contact_id = $2 AND campaign_id = 
 -- Queued rows become the job's; a retry of the same job reclaims its own
 -- rows left in sending only once they are stale ($3), since River may
 -- rescue an attempt that is slow rather than dead. The same statement says
--- which contacts a rule's exit action took out of the campaign: each
--- claimed row probes campaign_exits only when that table has a row at all
--- (an InitPlan, evaluated once per statement under the same snapshot, so
--- the answer is the same), since without exit rules every probe found
--- nothing and still read the empty index's metapage and root: 2 of the
--- claim's ≈ 8 buffer reads per row (docs/benchmarks.md, Sending, "the send
--- path's plans, statement by statement").
+-- which contacts a rule's exit action took out of the campaign.
 UPDATE deliveries d SET status = 'sending', sending_at = now(), attempts = attempts + 1, claimed_by = $1
 WHERE id = ANY($2) AND (status = 'queued'
 	OR (status = 'sending' AND claimed_by = $1 AND sending_at < now() - $3::interval))
 RETURNING id, campaign_id, step, contact_id, attempts, round,
-	(SELECT EXISTS (SELECT 1 FROM campaign_exits))
-		AND EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)
+	EXISTS (SELECT 1 FROM campaign_exits x WHERE x.campaign_id = d.campaign_id AND x.contact_id = d.contact_id)
 	OR (d.round > 0 AND EXISTS (SELECT 1 FROM campaign_entries e
 		WHERE e.id = d.round AND e.campaign_id = d.campaign_id AND e.status = 'exited')),
 	d.variant;
