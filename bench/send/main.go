@@ -167,7 +167,7 @@ func run(ctx context.Context, cfg config) error {
 			profiled <- benchserve.FetchProfile(ctx, pprofAddr, time.Duration(profileWindow(cfg.n, ceiling))*time.Second, cfg.profile)
 		}()
 	}
-	cpu0, db0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir).DB
+	cpu0, pg0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir)
 	if err := sink.Mark(); err != nil {
 		return err
 	}
@@ -213,7 +213,8 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	app, db := srv.CPU()-cpu0, benchdb.SampleCPU(cluster.DataDir).DB-db0
+	pg := benchdb.SampleCPU(cluster.DataDir).Sub(pg0)
+	app, db := srv.CPU()-cpu0, pg.DB
 	var walBytes float64
 	if err := pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)`, wal0).Scan(&walBytes); err != nil {
 		return err
@@ -237,6 +238,8 @@ func run(ctx context.Context, cfg config) error {
 	per := float64(max(got, 1)) / 1000
 	fmt.Printf("settled (campaign people folded) %s after finished\n", settled.Round(time.Millisecond))
 	fmt.Printf("CPU per 1,000 messages: peykar serve %.3f s + PostgreSQL %.3f s = %.3f s\n", app.Seconds()/per, db.Seconds()/per, (app+db).Seconds()/per)
+	fmt.Printf("PostgreSQL in the kernel: %.3f s per 1,000 messages (%.0f%% of its CPU); minor page faults: %.1f per message\n",
+		pg.DBSys.Seconds()/per, 100*pg.DBSys.Seconds()/max(db.Seconds(), 1e-9), float64(pg.DBFaults)/float64(max(got, 1)))
 	fmt.Printf("WAL: %.1f MB, %.0f bytes per message\n", walBytes/1e6, walBytes/float64(max(got, 1)))
 	fmt.Printf("peykar serve peak RSS: %.0f MB\n", srv.PeakRSS())
 	tables1, err := readTableStats(ctx, pool)

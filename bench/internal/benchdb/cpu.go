@@ -15,10 +15,18 @@ import (
 // say what its work costs even on a machine shared with other work.
 type CPUTime struct {
 	Self, DB time.Duration
+	// DBSys is the part of DB spent in the kernel (system calls, page
+	// faults), and DBFaults the cluster's minor page faults: a backend
+	// maps the shared buffers it touches page by page, so a fresh
+	// cluster's new connections fault while they warm up.
+	DBSys    time.Duration
+	DBFaults int64
 }
 
 // Sub is the CPU used between two samples.
-func (c CPUTime) Sub(o CPUTime) CPUTime { return CPUTime{c.Self - o.Self, c.DB - o.DB} }
+func (c CPUTime) Sub(o CPUTime) CPUTime {
+	return CPUTime{c.Self - o.Self, c.DB - o.DB, c.DBSys - o.DBSys, c.DBFaults - o.DBFaults}
+}
 
 const clockTick = 10 * time.Millisecond // USER_HZ is 100 on Linux
 
@@ -46,15 +54,19 @@ func SampleCPU(pgDataDir string) CPUTime {
 		if err != nil {
 			continue
 		}
-		// Fields after the ")" that closes the command name: state ppid … utime(12) stime(13).
+		// Fields after the ")" that closes the command name: state ppid …
+		// minflt(8) … utime(12) stime(13).
 		s := string(raw)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 		if len(f) < 13 || (e.Name() != pm && f[1] != pm) {
 			continue
 		}
+		flt, _ := strconv.ParseInt(f[7], 10, 64)
 		u, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
 		c.DB += time.Duration(u+st) * clockTick
+		c.DBSys += time.Duration(st) * clockTick
+		c.DBFaults += flt
 	}
 	return c
 }
