@@ -259,7 +259,7 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 	}
 	if len(clicked) > 0 {
 		ids := keys(clicked)
-		b.Queue(query("clicked_links"), ids, clickedSince(st, ids)).Query(func(rows pgx.Rows) error {
+		b.Queue(query("clicked_links"), splitClicked(ids, clickedSince(st, ids)).args()...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32
