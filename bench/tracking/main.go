@@ -573,7 +573,8 @@ func settings(cfg config) map[string]string {
 	if cfg.explain != "" {
 		// The plans as run, with rows and buffers per node; timing off,
 		// since reading the clock per row would cost more than most
-		// nodes do. Nested statements show the triggers' work.
+		// nodes do. Nested statements and trigger counts show the
+		// triggers' work.
 		preload = append(preload, "auto_explain")
 		s["auto_explain.log_min_duration"] = fmt.Sprintf("%dus", cfg.explainMin.Microseconds())
 		s["auto_explain.sample_rate"] = fmt.Sprint(cfg.explainSample)
@@ -581,6 +582,7 @@ func settings(cfg config) map[string]string {
 		s["auto_explain.log_timing"] = "off"
 		s["auto_explain.log_buffers"] = "on"
 		s["auto_explain.log_nested_statements"] = "on"
+		s["auto_explain.log_triggers"] = "on"
 		s["auto_explain.log_verbose"] = "on"
 	}
 	if len(preload) > 0 {
