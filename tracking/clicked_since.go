@@ -35,14 +35,14 @@ func clickedSince(st *batchState, ids []int64) []time.Time {
 
 // clickedRecentSpan is how much older than the latest bound of a batch's
 // clicked deliveries a bound may be for its delivery to be read with the
-// others in one index scan per month (clicked_links' first half): at most
-// two months before the future ones, whichever the batch.
+// others in one index scan per month (clicked_links): at most two months
+// before the future ones, whichever the batch.
 const clickedRecentSpan = 31 * 24 * time.Hour
 
-// clickedRead is the clicked_links read's arguments: the recent deliveries
-// read from bound on in one scan, and the older ones (bounds more than
-// clickedRecentSpan before the latest, or none) probed one by one from
-// their own bounds.
+// clickedRead is the click history's reads: the recent deliveries read
+// from bound on in one scan (clicked_links), and the older ones (bounds
+// more than clickedRecentSpan before the latest, or none) probed one by
+// one from their own bounds (clicked_links_each).
 type clickedRead struct {
 	recent     []int64
 	bound      time.Time
@@ -76,14 +76,4 @@ func splitClicked(ids []int64, since []time.Time) clickedRead {
 		}
 	}
 	return r
-}
-
-// args are clicked_links' arguments ($1 to $4).
-func (r clickedRead) args() []any {
-	older, olderSince := r.older, r.olderSince
-	if older == nil {
-		// Empty arrays, not NULLs: unnest of either returns no rows.
-		older, olderSince = []int64{}, []time.Time{}
-	}
-	return []any{r.recent, r.bound, older, olderSince}
 }

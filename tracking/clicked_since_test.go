@@ -31,18 +31,14 @@ func TestSplitClicked(t *testing.T) {
 	require.Equal(t, []int64{3, 4}, r.older)
 	require.Equal(t, []time.Time{{}, now.AddDate(0, -4, 0)}, r.olderSince)
 
-	none := splitClicked(nil, nil)
-	require.Empty(t, none.recent)
-	args := none.args()
-	require.Equal(t, []int64{}, args[2], "empty arrays, not NULLs")
-	require.Equal(t, []time.Time{}, args[3])
+	require.Empty(t, splitClicked(nil, nil).recent)
 }
 
-// The clicked_links read returns, for a batch mixing a delivery clicked
-// months ago with recently clicked ones, exactly what an unbounded read of
-// every month returns: the old delivery through its own probe, a recent
-// one clicked three weeks ago through the shared scan's earliest bound, and
-// opens (no link) left out.
+// The click history's reads (clicked_links and clicked_links_each) return,
+// for a batch mixing a delivery clicked months ago with recently clicked
+// ones, exactly what an unbounded read of every month returns: the old
+// delivery through its own probe, a recent one clicked three weeks ago
+// through the shared scan's earliest bound, and opens (no link) left out.
 func TestClickedLinksReadsEveryMonthsClicks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -108,9 +104,53 @@ func TestClickedLinksReadsEveryMonthsClicks(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}
-	got := read(query("clicked_links"), r.args()...)
+	got := append(read(query("clicked_links"), r.recent, r.bound), read(query("clicked_links_each"), r.older, r.olderSince)...)
 	want := read(`SELECT delivery_id, link_idx, bool_or(NOT machine), bool_or(machine), max(occurred_at) FROM events
 		WHERE delivery_id = ANY ($1) AND link_idx IS NOT NULL GROUP BY 1, 2`, d)
 	require.Len(t, want, 5)
 	require.ElementsMatch(t, want, got)
+}
+
+// A fold whose batch holds a second click of a delivery first clicked
+// months ago and of one first clicked an hour ago reads both deliveries'
+// click history (the first through clicked_links_each, the second through
+// clicked_links): each second click is a click, not another clicker of
+// its link.
+func TestFoldReadsOldAndRecentClickHistories(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	now := time.Now()
+	old := MonthStart(now).AddDate(0, -3, 0)
+	_, err := EnsurePartitions(ctx, pool, old, 0)
+	require.NoError(t, err)
+	f := seedCampaign(t, pool, 2, old.AddDate(0, 0, -1))
+	svc := newService(t, pool)
+	for i, at := range []time.Time{old.Add(time.Hour), now.Add(-time.Hour)} {
+		_, err := svc.Record(ctx, Event{Type: TypeClick, DeliveryID: f.deliveries[i], LinkIdx: 0, UserAgent: browserUA, At: at})
+		require.NoError(t, err)
+	}
+	require.NoError(t, svc.Settle(ctx))
+	require.NoError(t, svc.Close(ctx))
+
+	// Both second clicks wait in the inbox before a follower starts, so
+	// its first fold takes them together.
+	_, err = pool.Exec(ctx, `INSERT INTO event_inbox (id, delivery_id, type, link_idx, machine, user_agent, occurred_at)
+		SELECT nextval('events_id_seq'), d, 'click', 0, false, $2, now() FROM unnest($1::bigint[]) d`, f.deliveries, browserUA)
+	require.NoError(t, err)
+	svc = newService(t, pool)
+	defer func() { require.NoError(t, svc.Close(ctx)) }()
+	require.Eventually(t, func() bool {
+		var waiting int64
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM event_inbox`).Scan(&waiting))
+		return waiting == 0
+	}, 30*time.Second, 5*time.Millisecond, "the inbox is folded")
+	sum := func(metric string) (n int64) {
+		require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals
+			WHERE campaign_id = $1 AND metric = $2 AND NOT machine`, f.campaign, metric).Scan(&n))
+		return n
+	}
+	require.Equal(t, int64(4), sum(MetricClicks))
+	require.Equal(t, int64(2), sum(MetricLinkUniqueClicks), "one clicker of the link per delivery, whichever month")
+	require.Equal(t, int64(2), sum(MetricUniqueClicks))
 }
