@@ -177,15 +177,21 @@ FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], 
 
 -- name: reclassify_clicks
 -- A delivery's human clicks in a burst or honeypot window become machine clicks.
+-- type is compared as an expression (type || '') so that only
+-- events_delivery_idx can serve the statement: on a month's partition with
+-- stale statistics the planner ANDed the delivery's few entries with a
+-- bitmap of every click of the month from events_campaign_idx (type alone,
+-- its second column: 92,674 entries for 3 rows, auto_explain), a cost that
+-- grows with the month's clicks. recount_clicks likewise.
 UPDATE events SET machine = true, reason = $4
-WHERE delivery_id = $1 AND type = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
+WHERE delivery_id = $1 AND type || '' = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
 RETURNING link_idx, occurred_at;
 
 -- name: recount_clicks
 -- A reclassified delivery's clicks per link, human and machine, and the first of each.
 SELECT link_idx, bool_or(NOT machine), bool_or(machine),
     min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
-FROM events WHERE delivery_id = $1 AND type = 'click' GROUP BY link_idx;
+FROM events WHERE delivery_id = $1 AND type || '' = 'click' GROUP BY link_idx;
 
 -- name: fold_rollups
 -- foldSQL merges minute rows into the row at the start of their UTC hour:
