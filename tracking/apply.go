@@ -259,7 +259,7 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 	}
 	if len(clicked) > 0 {
 		ids := keys(clicked)
-		b.Queue(query("clicked_links"), ids, clickedSince(st, ids)).Query(func(rows pgx.Rows) error {
+		links := func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id int64
 				var idx *int32
@@ -272,7 +272,14 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 				}
 			}
 			return rows.Err()
-		})
+		}
+		r := splitClicked(ids, clickedSince(st, ids))
+		if len(r.recent) > 0 {
+			b.Queue(query("clicked_links"), r.recent, r.bound).Query(links)
+		}
+		if len(r.older) > 0 {
+			b.Queue(query("clicked_links_each"), r.older, r.olderSince).Query(links)
+		}
 	}
 	return b
 }

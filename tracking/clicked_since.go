@@ -32,3 +32,48 @@ func clickedSince(st *batchState, ids []int64) []time.Time {
 	}
 	return out
 }
+
+// clickedRecentSpan is how much older than the latest bound of a batch's
+// clicked deliveries a bound may be for its delivery to be read with the
+// others in one index scan per month (clicked_links): at most two months
+// before the future ones, whichever the batch.
+const clickedRecentSpan = 31 * 24 * time.Hour
+
+// clickedRead is the click history's reads: the recent deliveries read
+// from bound on in one scan (clicked_links), and the older ones (bounds
+// more than clickedRecentSpan before the latest, or none) probed one by
+// one from their own bounds (clicked_links_each).
+type clickedRead struct {
+	recent     []int64
+	bound      time.Time
+	older      []int64
+	olderSince []time.Time
+}
+
+// splitClicked divides ids, with their bounds since (clickedSince), into
+// clickedRead's groups. The recent group's single bound is the earliest of
+// its members': reading a delivery's clicks from before its own bound
+// returns the same rows, since none is older than it.
+func splitClicked(ids []int64, since []time.Time) clickedRead {
+	var latest time.Time
+	for _, t := range since {
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	r := clickedRead{recent: make([]int64, 0, len(ids))}
+	cut := latest.Add(-clickedRecentSpan)
+	for i, id := range ids {
+		t := since[i]
+		if t.IsZero() || t.Before(cut) {
+			r.older = append(r.older, id)
+			r.olderSince = append(r.olderSince, t)
+			continue
+		}
+		r.recent = append(r.recent, id)
+		if r.bound.IsZero() || t.Before(r.bound) {
+			r.bound = t
+		}
+	}
+	return r
+}

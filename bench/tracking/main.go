@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +61,9 @@ func main() {
 	flag.IntVar(&cfg.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&cfg.months, "months", 0, "months of event partitions before this one (a year of history kept: 12)")
 	flag.DurationVar(&cfg.settle, "settle", time.Minute, "how long derived state (rollups) may take to catch up with the events after the run")
+	flag.StringVar(&cfg.explain, "explain", "", "embedded database only: log the plans of statements slower than -explain-min with auto_explain (analyze, buffers, no timing; nested statements: triggers' too) and copy the server log to this file after the run")
+	flag.DurationVar(&cfg.explainMin, "explain-min", 3*time.Millisecond, "with -explain: the statements whose plans are logged take at least this long (0: all, see -explain-sample)")
+	flag.Float64Var(&cfg.explainSample, "explain-sample", 1, "with -explain: the fraction of statements auto_explain considers (1: all)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve over the clicking window (-duration, from the first click) to this file (PEYKAR_PPROF)")
 	flag.Parse()
 	if *ceilingServer {
@@ -78,7 +82,9 @@ func main() {
 type config struct {
 	duration                                    time.Duration
 	clients, deliveries, links, threads, months int
-	dsn, bin, gen, profile                      string
+	dsn, bin, gen, profile, explain             string
+	explainMin                                  time.Duration
+	explainSample                               float64
 	unsafe, ceiling, statements                 bool
 	settle                                      time.Duration
 	pprofAddr                                   string // peykar's profile listener, with -cpuprofile
@@ -95,11 +101,21 @@ func run(ctx context.Context, cfg config) error {
 	pgData := ""
 	if cfg.dsn == "" {
 		srv, err := pgserver.Start(ctx, pgserver.Config{Dir: filepath.Join(dir, "pg"), Logger: logger,
-			Settings: settings(cfg.statements, cfg.unsafe)})
+			Settings: settings(cfg)})
 		if err != nil {
 			return err
 		}
-		defer func() { _ = srv.ForceStop(context.WithoutCancel(ctx)) }()
+		defer func() {
+			_ = srv.ForceStop(context.WithoutCancel(ctx))
+			// After the stop: the log is complete.
+			if cfg.explain != "" {
+				if err := copyFile(filepath.Join(srv.Dir(), "postgres.log"), cfg.explain); err != nil {
+					fmt.Fprintln(os.Stderr, "bench: copy the server log:", err)
+				} else {
+					fmt.Printf("plans (auto_explain) in %s\n", cfg.explain)
+				}
+			}
+		}()
 		pgData = filepath.Join(srv.Dir(), "data")
 		cfg.dsn = srv.DSN("postgres")
 	}
@@ -541,19 +557,50 @@ func seed(ctx context.Context, pool *pgxpool.Pool, n, links int) (int64, int64, 
 	return campaign, first, nil
 }
 
-func settings(statements, unsafe bool) map[string]string {
+func settings(cfg config) map[string]string {
 	s := map[string]string{"max_connections": "100", "shared_buffers": "256MB"}
-	if unsafe {
+	if cfg.unsafe {
 		s["fsync"], s["synchronous_commit"], s["full_page_writes"] = "off", "off", "off"
 	}
-	if statements {
-		s["shared_preload_libraries"] = "pg_stat_statements"
+	var preload []string
+	if cfg.statements {
+		preload = append(preload, "pg_stat_statements")
 		// Planning is CPU that execution time leaves out; WAL sync time
 		// shows what the commits' flushes cost.
 		s["pg_stat_statements.track_planning"] = "on"
 		s["track_wal_io_timing"] = "on"
 	}
+	if cfg.explain != "" {
+		// The plans as run, with rows and buffers per node; timing off,
+		// since reading the clock per row would cost more than most
+		// nodes do. Nested statements and trigger counts show the
+		// triggers' work.
+		preload = append(preload, "auto_explain")
+		s["auto_explain.log_min_duration"] = fmt.Sprintf("%dus", cfg.explainMin.Microseconds())
+		s["auto_explain.sample_rate"] = fmt.Sprint(cfg.explainSample)
+		s["auto_explain.log_analyze"] = "on"
+		s["auto_explain.log_timing"] = "off"
+		s["auto_explain.log_buffers"] = "on"
+		s["auto_explain.log_nested_statements"] = "on"
+		s["auto_explain.log_triggers"] = "on"
+		s["auto_explain.log_verbose"] = "on"
+	}
+	if len(preload) > 0 {
+		s["shared_preload_libraries"] = strings.Join(preload, ",")
+	}
 	return s
+}
+
+// copyFile copies the file at from to a new file at to.
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", from, err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", to, err)
+	}
+	return nil
 }
 
 // settle brings the seeded database to the state of one that has been
