@@ -93,15 +93,17 @@ func TestFoldKeepsEachEventsFields(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 // A row updated and committed by another transaction (an erasure) after
-// the take's snapshot was taken but before the take locks it is locked at
-// its newest version, which the take's snapshot cannot see: the take
-// neither deletes nor returns it, and the next take gets it, erased. The
-// window is opened deterministically: a copy of follower_take waits, after
-// its snapshot and before locking any row, on an advisory lock the test
-// holds (its wait observed in pg_locks) while the erasure commits. The
-// service's follower is kept out by holding its lock, then every event is
-// folded exactly once.
-func TestFollowerTakeLeavesARowUpdatedMidTake(t *testing.T) {
+// a take's snapshot was taken but before the take locks it is folded once,
+// erased: either by that take (follower_take as on main: the DELETE
+// follows the row to its newest version) or, left in the inbox, by the
+// next (a take by row address, ctid, as tried on wt-trk10: the newest
+// version is one the take's snapshot cannot see); never lost, never taken
+// twice. The window is opened deterministically: a copy of follower_take
+// waits, after its snapshot and before locking any row, on an advisory
+// lock the test holds (its wait observed in pg_locks) while the erasure
+// commits. The service's follower is kept out by holding its lock, then
+// every event is folded exactly once.
+func TestFollowerTakeOfARowUpdatedMidTake(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -148,19 +150,25 @@ func TestFollowerTakeLeavesARowUpdatedMidTake(t *testing.T) {
 		err error
 	}
 	done := make(chan result, 1)
+	// Whether each taken row came with its IP and user agent erased
+	// (written by the take's goroutine, read after it is done).
+	erasedRow := map[int64]bool{}
+	takenID := func(r pgx.CollectableRow) (int64, error) {
+		vals, err := r.Values() // id, …, user_agent (7), host(ip) (8), …
+		if err != nil {
+			return 0, err
+		}
+		id := vals[0].(int64)
+		erasedRow[id] = vals[7] == "" && vals[8] == nil
+		return id, nil
+	}
 	go func() {
 		rows, err := tx.Query(ctx, gated, 100)
 		if err != nil {
 			done <- result{err: err}
 			return
 		}
-		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (int64, error) {
-			vals, err := r.Values()
-			if err != nil {
-				return 0, err
-			}
-			return vals[0].(int64), nil
-		})
+		got, err := pgx.CollectRows(rows, takenID)
 		done <- result{got, err}
 	}()
 
@@ -186,23 +194,17 @@ func TestFollowerTakeLeavesARowUpdatedMidTake(t *testing.T) {
 	require.NoError(t, err)
 	r := <-done
 	require.NoError(t, r.err)
-	require.Equal(t, ids[1:], r.ids, "the take returns the rows it could see, not the one updated after its snapshot")
 
-	// Still in the inbox, erased; this transaction holds its lock, so the
-	// next take (here, the same transaction's) gets it.
+	// What the first take left, the next take (here, the same
+	// transaction's, which holds the first's row locks) gets: between them,
+	// each row exactly once, the updated one erased.
 	rows, err := tx.Query(ctx, take, 100)
 	require.NoError(t, err)
-	next, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (int64, error) {
-		vals, err := r.Values()
-		if err != nil {
-			return 0, err
-		}
-		require.Nil(t, vals[8], "IP erased") // host(ip)
-		require.Equal(t, "", vals[7], "user agent erased")
-		return vals[0].(int64), nil
-	})
+	next, err := pgx.CollectRows(rows, takenID)
 	require.NoError(t, err)
-	require.Equal(t, ids[:1], next)
+	t.Logf("first take %v, next take %v", r.ids, next)
+	require.ElementsMatch(t, ids, append(append([]int64(nil), r.ids...), next...), "each row taken exactly once")
+	require.Equal(t, map[int64]bool{ids[0]: true, ids[1]: false, ids[2]: false}, erasedRow, "the updated row taken at its newest version")
 	require.NoError(t, tx.Rollback(ctx))
 
 	// Back to the follower: each of the three folded exactly once.
