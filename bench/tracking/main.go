@@ -64,6 +64,7 @@ func main() {
 	flag.StringVar(&cfg.explain, "explain", "", "embedded database only: log the plans of statements slower than -explain-min with auto_explain (analyze, buffers, no timing; nested statements: triggers' too) and copy the server log to this file after the run")
 	flag.DurationVar(&cfg.explainMin, "explain-min", 3*time.Millisecond, "with -explain: the statements whose plans are logged take at least this long (0: all, see -explain-sample)")
 	flag.Float64Var(&cfg.explainSample, "explain-sample", 1, "with -explain: the fraction of statements auto_explain considers (1: all)")
+	flag.IntVar(&cfg.backlog, "backlog", 0, "instead of the timed run: answer this many clicks while the follower is held off (its advisory lock), then measure the time, CPU and WAL to fold them all (0: off)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve over the clicking window (-duration, from the first click) to this file (PEYKAR_PPROF)")
 	flag.Parse()
 	if *ceilingServer {
@@ -82,6 +83,7 @@ func main() {
 type config struct {
 	duration                                    time.Duration
 	clients, deliveries, links, threads, months int
+	backlog                                     int
 	dsn, bin, gen, profile, explain             string
 	explainMin                                  time.Duration
 	explainSample                               float64
@@ -207,7 +209,12 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens; peykar serve as its own process (%s)\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, cfg.clients, len(urls), bin)
-	res, ceil, err := click(ctx, cfg, gen, dir, urls, srv, pool, pgData)
+	var res, ceil clickResult
+	if cfg.backlog > 0 {
+		res, err = backlog(ctx, cfg, urls, srv, pool, pgData)
+	} else {
+		res, ceil, err = click(ctx, cfg, gen, dir, urls, srv, pool, pgData)
+	}
 	if err != nil {
 		return err
 	}
@@ -228,7 +235,9 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	report(res, ceil, gen, rss)
+	if cfg.backlog == 0 {
+		report(res, ceil, gen, rss)
+	}
 	fmt.Printf("load average after: %s\n", benchdb.LoadAvg())
 	fmt.Printf("302 answers %d, click events stored %d (human %d), rollup clicks %d (settled %s after the last click was answered)\n",
 		res.found, stored, human, rolled, settled.Round(time.Millisecond))

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/peykar/peykar/bench/internal/benchdb"
+	"github.com/peykar/peykar/bench/internal/benchserve"
+)
+
+// followerLock is the key of the advisory lock peykar's follower takes for
+// each fold (tracking/queries.sql, follower_lock): a session holding it
+// keeps every follower from folding, so clicks wait in event_inbox.
+const followerLock = `hashtextextended('peykar/tracking/follower', 0)`
+
+// backlog answers n clicks (distinct tokens, 32 connections) while this
+// process holds the follower's lock, so they all wait in event_inbox as
+// when the follower has fallen behind; then it lets the follower go and
+// measures the time, the CPU (peykar and PostgreSQL) and the WAL until the
+// inbox is empty: the cost of folding a backlog, which is when the fold
+// must be fastest. The follower notices the lock is free at its next poll
+// or wake-up (peykar's FoldPoll, 100 ms by default), inside the window.
+func backlog(ctx context.Context, cfg config, urls []string, srv *benchserve.Peykar, pool *pgxpool.Pool, pgData string) (clickResult, error) {
+	var res clickResult
+	if !hasInbox(ctx, pool) {
+		return res, fmt.Errorf("-backlog: the binary's schema has no event_inbox")
+	}
+	n := min(cfg.backlog, len(urls))
+	holder, err := pool.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock(`+followerLock+`)`); err != nil {
+		return res, fmt.Errorf("hold the follower's lock: %w", err)
+	}
+	held := true
+	defer func() {
+		if held {
+			_, _ = holder.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+followerLock+`)`)
+		}
+	}()
+
+	var next, found, other atomic.Int64
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			client := &rawClient{addr: srv.Base[len("http://"):]}
+			defer client.close()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				code, _, err := client.get(urls[i])
+				if err == nil && code == http.StatusFound {
+					found.Add(1)
+				} else {
+					other.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.found, res.other = found.Load(), other.Load()
+	var waiting int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM event_inbox`).Scan(&waiting); err != nil {
+		return res, err
+	}
+	fmt.Printf("backlog: %d clicks answered (302) in %s with the follower held off (other answers/errors %d); %d wait in event_inbox\n",
+		res.found, time.Since(t0).Round(time.Millisecond), res.other, waiting)
+	if waiting != res.found {
+		return res, fmt.Errorf("MISMATCH: %d clicks answered but %d wait in event_inbox", res.found, waiting)
+	}
+
+	db0, app0, lsn0 := benchdb.SampleCPU(pgData), srv.CPU(), walPosition(ctx, pool)
+	start := time.Now()
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock(`+followerLock+`)`); err != nil {
+		return res, fmt.Errorf("release the follower's lock: %w", err)
+	}
+	held = false
+	for {
+		// Two index probes: no scan of the queue table while it drains.
+		var empty bool
+		if err := pool.QueryRow(ctx, `SELECT (SELECT min(id) FROM event_inbox) IS NULL`).Scan(&empty); err != nil {
+			return res, err
+		}
+		if empty {
+			break
+		}
+		if time.Since(start) > cfg.settle {
+			return res, fmt.Errorf("backlog not folded after %s", cfg.settle)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res.elapsed = time.Since(start)
+	res.cpu, res.appCPU = benchdb.SampleCPU(pgData).Sub(db0), srv.CPU()-app0
+	res.walBytes = walBetween(ctx, pool, lsn0, walPosition(ctx, pool))
+	fmt.Printf("backlog folded: %d clicks in %s = %.0f clicks/s; cpu peykar %.2fs, PostgreSQL %.2fs = peykar %s, PostgreSQL %s per click; wal %d bytes per click\n",
+		res.found, res.elapsed.Round(time.Millisecond), float64(res.found)/res.elapsed.Seconds(),
+		res.appCPU.Seconds(), res.cpu.DB.Seconds(), per(res.appCPU, res.found), per(res.cpu.DB, res.found), res.walBytes/max(res.found, 1))
+	return res, nil
+}
