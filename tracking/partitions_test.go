@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/migrations/pgtest"
@@ -159,12 +160,16 @@ func TestClickInANewMonthSeesTheOldMonthsClick(t *testing.T) {
 		_, err := svc.Record(ctx, Event{Type: TypeClick, DeliveryID: f.deliveries[0], LinkIdx: 0, UserAgent: browserUA, At: at})
 		require.NoError(t, err)
 	}
-	sum := func(metric string) (n int64) {
-		require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollup_totals
-			WHERE campaign_id = $1 AND metric = $2 AND NOT machine`, f.campaign, metric).Scan(&n))
-		return n
-	}
+	sum := func(metric string) int64 { return humanTotal(t, pool, f.campaign, metric) }
 	require.Equal(t, int64(2), sum(MetricClicks))
 	require.Equal(t, int64(1), sum(MetricLinkUniqueClicks), "one clicker of the link, whichever month")
 	require.Equal(t, int64(1), sum(MetricUniqueClicks))
+}
+
+// humanTotal is the campaign's people-made count of metric in rollup_totals.
+func humanTotal(t *testing.T, pool *pgxpool.Pool, campaign int64, metric string) (n int64) {
+	t.Helper()
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT coalesce(sum(count), 0) FROM rollup_totals
+		WHERE campaign_id = $1 AND metric = $2 AND NOT machine`, campaign, metric).Scan(&n))
+	return n
 }
