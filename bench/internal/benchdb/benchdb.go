@@ -174,6 +174,9 @@ func settings() map[string]string {
 	for k, v := range explainSettings() {
 		s[k] = v
 	}
+	for k, v := range hugePageSettings() {
+		s[k] = v
+	}
 	if os.Getenv("BENCH_PG_DURABLE") == "1" { // PostgreSQL's defaults: fsync, synchronous_commit, full_page_writes on
 		delete(s, "fsync")
 		delete(s, "synchronous_commit")
