@@ -279,7 +279,7 @@ func run(ctx context.Context, cfg config) error {
 	per := float64(max(got, 1)) / 1000
 	fmt.Printf("settled (campaign people folded) %s after finished\n", settled.Round(time.Millisecond))
 	fmt.Printf("CPU per 1,000 messages: peykar serve %.3f s + PostgreSQL %.3f s = %.3f s\n", app.Seconds()/per, db.Seconds()/per, (app+db).Seconds()/per)
-	fmt.Printf("PostgreSQL in the kernel: %.3f s per 1,000 messages (%.0f%% of its CPU); minor page faults: %.1f per message\n",
+	fmt.Printf("PostgreSQL in the kernel: %.3f s per 1,000 messages (%.0f%% of its CPU); minor page faults: %.2f per message\n",
 		pg.DBSys.Seconds()/per, 100*pg.DBSys.Seconds()/max(db.Seconds(), 1e-9), float64(pg.DBFaults)/float64(max(got, 1)))
 	fmt.Printf("WAL: %.1f MB, %.0f bytes per message\n", walBytes/1e6, walBytes/float64(max(got, 1)))
 	fmt.Printf("peykar serve peak RSS: %.0f MB\n", srv.PeakRSS())
