@@ -16,8 +16,7 @@ import (
 // warm-up's segment selects.
 const warmCity = "Warm"
 
-// seedWarm adds n warm-up contacts after the measured ones (higher ids),
-// so the measured contacts are the same rows with or without -warm.
+// seedWarm adds n warm-up contacts, before the measured ones.
 func seedWarm(ctx context.Context, pool *pgxpool.Pool, n int) error {
 	if n <= 0 {
 		return nil
@@ -35,7 +34,28 @@ func seedWarm(ctx context.Context, pool *pgxpool.Pool, n int) error {
 	return nil
 }
 
-// warmUp sends a campaign to the n warm-up contacts through srv, the
+// createWarm creates the warm-up's campaign (0 when n is 0).
+func createWarm(ctx context.Context, srv *benchserve.Peykar, n int) (int64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	var tpl, seg, c struct {
+		ID int64 `json:"id"`
+	}
+	if err := srv.Call(ctx, http.MethodPost, "/templates", map[string]any{"name": "warm-up", "subject": benchSubject, "html": benchHTML}, &tpl); err != nil {
+		return 0, err
+	}
+	if err := srv.Call(ctx, http.MethodPost, "/segments", map[string]any{"name": "warm-up", "rule": fmt.Sprintf("contact.attributes.city == %q", warmCity)}, &seg); err != nil {
+		return 0, err
+	}
+	if err := srv.Call(ctx, http.MethodPost, "/campaigns", map[string]any{"name": "warm-up", "channel": "email", "segment_id": seg.ID,
+		"from": map[string]any{"name": "Shop", "email": "news@shop.example"}, "steps": []map[string]any{{"key": "main", "template_id": tpl.ID}}}, &c); err != nil {
+		return 0, err
+	}
+	return c.ID, nil
+}
+
+// warmUp sends campaign id to the n warm-up contacts through srv, the
 // peykar serve that will send the measured campaign, so its pooled
 // connections are PostgreSQL backends that have already worked when the
 // measurement starts. It waits until the campaign is finished and its
@@ -43,28 +63,15 @@ func seedWarm(ctx context.Context, pool *pgxpool.Pool, n int) error {
 // then erases the warm-up's contacts (status erased: the measured
 // segment's walk leaves them out) and vacuums what the warm-up wrote, so
 // the measured window starts with nothing of the warm-up left to do.
-func warmUp(ctx context.Context, srv *benchserve.Peykar, pool *pgxpool.Pool, sink *benchsink.Sink, n int) error {
+func warmUp(ctx context.Context, srv *benchserve.Peykar, pool *pgxpool.Pool, sink *benchsink.Sink, id int64, n int) error {
 	if n <= 0 {
 		return nil
-	}
-	var tpl, seg, c struct {
-		ID int64 `json:"id"`
-	}
-	if err := srv.Call(ctx, http.MethodPost, "/templates", map[string]any{"name": "warm-up", "subject": benchSubject, "html": benchHTML}, &tpl); err != nil {
-		return err
-	}
-	if err := srv.Call(ctx, http.MethodPost, "/segments", map[string]any{"name": "warm-up", "rule": fmt.Sprintf("contact.attributes.city == %q", warmCity)}, &seg); err != nil {
-		return err
-	}
-	if err := srv.Call(ctx, http.MethodPost, "/campaigns", map[string]any{"name": "warm-up", "channel": "email", "segment_id": seg.ID,
-		"from": map[string]any{"name": "Shop", "email": "news@shop.example"}, "steps": []map[string]any{{"key": "main", "template_id": tpl.ID}}}, &c); err != nil {
-		return err
 	}
 	if err := sink.Mark(); err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := srv.Call(ctx, http.MethodPost, fmt.Sprintf("/campaigns/%d/launch", c.ID), nil, nil); err != nil {
+	if err := srv.Call(ctx, http.MethodPost, fmt.Sprintf("/campaigns/%d/launch", id), nil, nil); err != nil {
 		return err
 	}
 	deadline := start.Add(5 * time.Minute)
@@ -72,7 +79,7 @@ func warmUp(ctx context.Context, srv *benchserve.Peykar, pool *pgxpool.Pool, sin
 		var got struct {
 			Status string `json:"status"`
 		}
-		if err := srv.Call(ctx, http.MethodGet, fmt.Sprintf("/campaigns/%d", c.ID), nil, &got); err != nil {
+		if err := srv.Call(ctx, http.MethodGet, fmt.Sprintf("/campaigns/%d", id), nil, &got); err != nil {
 			return err
 		}
 		if got.Status == "finished" {
