@@ -22,12 +22,6 @@ func loadExperiment(ctx context.Context, db DBTX, c *Campaign) error {
 	if err != nil {
 		return fmt.Errorf("campaign %d experiment: %w", c.ID, err)
 	}
-	return applyExperiment(c, test, variants)
-}
-
-// applyExperiment fills c's A/B test and its steps' variants from a
-// campaign_experiments row's ab_test and variants.
-func applyExperiment(c *Campaign, test, variants []byte) error {
 	if len(test) > 0 && string(test) != "null" {
 		c.ABTest = &ABTest{}
 		if err := json.Unmarshal(test, c.ABTest); err != nil {

@@ -22,15 +22,12 @@ type DBTX interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// scanCampaign scans get_campaign's columns, then extra for the columns a
-// query adds after them.
-func scanCampaign(row pgx.Row, extra ...any) (Campaign, error) {
+func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
 	var rules, goals, settings, entry, exit []byte
-	dest := append([]any{&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
+	err := row.Scan(&c.ID, &c.Name, &c.SegmentID, &c.Channel, &c.From.Name, &c.From.Email, &c.ReplyTo, &c.Status,
 		&c.ThrottlePerSecond, &c.ScheduledAt, &c.LaunchedAt, &c.FinishedAt, &rules, &goals, &settings, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt,
-		&entry, &c.Reentry, &exit, &c.EndsAt, &c.TransactionalTemplateID}, extra...)
-	err := row.Scan(dest...)
+		&entry, &c.Reentry, &exit, &c.EndsAt, &c.TransactionalTemplateID)
 	if err != nil {
 		return c, err
 	}
@@ -52,34 +49,9 @@ func scanCampaign(row pgx.Row, extra ...any) (Campaign, error) {
 	return c, nil
 }
 
-// Get returns campaign id with its steps, topics and experiment, read in
-// one statement (so from one snapshot). It fails with errs.NotFound.
+// Get returns campaign id with its steps. It fails with errs.NotFound.
 func Get(ctx context.Context, db DBTX, id int64) (Campaign, error) {
-	var topicIDs, templateIDs []int64
-	var keys []string
-	var test, variants []byte
-	c, err := scanCampaign(db.QueryRow(ctx, query("get_campaign_full"), id), &topicIDs, &keys, &templateIDs, &test, &variants)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, errs.New(errs.NotFound, "no campaign %d", id)
-	}
-	if err != nil {
-		return c, fmt.Errorf("get campaign %d: %w", id, err)
-	}
-	if len(keys) != len(templateIDs) {
-		return c, fmt.Errorf("get campaign %d: %d step keys for %d templates", id, len(keys), len(templateIDs))
-	}
-	c.Steps = make([]Step, len(keys))
-	for i := range keys {
-		c.Steps[i] = Step{Key: keys[i], TemplateID: templateIDs[i]}
-	}
-	c.TopicIDs = topicIDs
-	if c.TopicIDs == nil {
-		c.TopicIDs = []int64{}
-	}
-	if variants == nil { // no campaign_experiments row
-		return c, nil
-	}
-	return c, applyExperiment(&c, test, variants)
+	return get(ctx, db, id, "get_campaign")
 }
 
 // GetForUpdate is Get that locks the campaign row until tx ends.
@@ -87,10 +59,6 @@ func GetForUpdate(ctx context.Context, tx pgx.Tx, id int64) (Campaign, error) {
 	return get(ctx, tx, id, "get_campaign_for_update")
 }
 
-// get reads the campaign row with queryName, then its steps, topics and
-// experiment in statements of their own: GetForUpdate's, whose later
-// statements see what committed while its lock waited (one statement
-// would read the steps from its snapshot, taken before the wait).
 func get(ctx context.Context, db DBTX, id int64, queryName string) (Campaign, error) {
 	c, err := scanCampaign(db.QueryRow(ctx, query(queryName), id))
 	if errors.Is(err, pgx.ErrNoRows) {

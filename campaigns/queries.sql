@@ -1,25 +1,14 @@
 -- The campaigns package's queries on the campaigns, campaign_steps and
 -- campaign_links tables (which it owns), and its reads of rule_firings.
 
--- name: get_campaign_full
--- A campaign row with what Get adds to it, in one statement (one
--- snapshot): its topics, its steps' keys and templates in order (a draft
--- step without a template reads as 0), and its experiment's ab_test and
--- variants (both NULL when it has no campaign_experiments row; variants
--- is NOT NULL in a row). A send job reads its campaign with it: four statements per job
--- were ≈ 15% of the send path's statements (issue 22).
-SELECT c.id, c.name, c.segment_id, c.channel, c.from_name, c.from_email, c.reply_to, c.status,
-	c.throttle_per_second, c.scheduled_at, c.launched_at, c.finished_at, c.rules, c.goals, c.settings, c.created_at, c.updated_at, c.archived_at,
-	c.entry, c.reentry, c.exit, c.ends_at, c.transactional_template_id, c.topic_ids,
-	coalesce((SELECT array_agg(s.key ORDER BY s.position) FROM campaign_steps s WHERE s.campaign_id = c.id), '{}'),
-	coalesce((SELECT array_agg(coalesce(s.template_id, 0) ORDER BY s.position) FROM campaign_steps s WHERE s.campaign_id = c.id), '{}'),
-	(SELECT e.ab_test FROM campaign_experiments e WHERE e.campaign_id = c.id),
-	(SELECT e.variants FROM campaign_experiments e WHERE e.campaign_id = c.id)
-FROM campaigns c WHERE c.id = $1;
+-- name: get_campaign
+SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
+	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
+	entry, reentry, exit, ends_at, transactional_template_id
+FROM campaigns WHERE id = $1;
 
 -- name: get_campaign_for_update
--- The campaign row alone, locked until the transaction ends (GetForUpdate
--- reads its steps, topics and experiment in statements after the lock).
+-- get_campaign locking the row until the transaction ends.
 SELECT id, name, segment_id, channel, from_name, from_email, reply_to, status,
 	throttle_per_second, scheduled_at, launched_at, finished_at, rules, goals, settings, created_at, updated_at, archived_at,
 	entry, reentry, exit, ends_at, transactional_template_id

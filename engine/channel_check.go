@@ -39,3 +39,9 @@ func onChannel(ctx context.Context, db contacts.DBTX, c *campaigns.Campaign, p s
 	}
 	return p, nil
 }
+
+// sendableIn returns which of the group's contacts may be sent to on the
+// campaign's channel now (status and suppressions, per channel).
+func (w *SendWorker) sendableIn(ctx context.Context, c *campaigns.Campaign, ids []int64) (map[int64]bool, error) {
+	return contacts.SendableOn(ctx, w.Pool, c.ChannelName(), ids)
+}

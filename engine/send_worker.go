@@ -356,11 +356,7 @@ func (w *SendWorker) sendChunk(ctx context.Context, jobID int64, stale time.Dura
 	for i, d := range claimed {
 		contactIDs[i] = d.ContactID
 	}
-	// The recipients who may be sent to on the campaign's channel now,
-	// judged in the statement that reads them, once per chunk: a contact
-	// suppressed since is left out, and its delivery skipped
-	// (prepareGroup).
-	people, err := contacts.GetSendableProfiles(ctx, w.Pool, c.ChannelName(), contactIDs)
+	people, err := contacts.GetProfiles(ctx, w.Pool, contactIDs)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -430,13 +426,20 @@ func (w *SendWorker) sendGroup(ctx context.Context, c *campaigns.Campaign, group
 }
 
 // prepareGroup renders a group of claimed deliveries; results has the
-// outcomes of those that will not be sent (contact no longer sendable —
-// absent from byID, which holds the chunk's sendable recipients —, held
+// outcomes of those that will not be sent (contact no longer sendable, held
 // by the frequency cap, send time or quiet hours, unrenderable).
 func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, group []deliveries.Delivery, byID map[int64]contacts.Contact) (ready []rendered, results []deliveries.Outcome, hold time.Duration, err error) {
 	ready = make([]rendered, 0, len(group))
 	results = make([]deliveries.Outcome, 0, len(group))
 	members, err := w.topicMembers(ctx, c, group)
+	if err != nil {
+		return nil, results, hold, err
+	}
+	ids := make([]int64, len(group))
+	for i, d := range group {
+		ids[i] = d.ContactID
+	}
+	sendable, err := w.sendableIn(ctx, c, ids)
 	if err != nil {
 		return nil, results, hold, err
 	}
@@ -461,7 +464,7 @@ func (w *SendWorker) prepareGroup(ctx context.Context, c *campaigns.Campaign, gr
 			}
 		}
 		p, ok := byID[d.ContactID]
-		if !ok {
+		if !ok || !sendable[d.ContactID] {
 			results = append(results, deliveries.Outcome{ID: d.ID, Status: deliveries.Skipped, Detail: skipChannelDetail})
 			continue
 		}

@@ -205,24 +205,8 @@ func GetProfiles(ctx context.Context, db DBTX, ids []int64) ([]Contact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get contacts: %w", err)
 	}
-	return scanProfiles(rows, len(ids))
-}
-
-// GetSendableProfiles is GetProfiles of those of ids that may be sent to on
-// channel now (SendableOn's judgement, read in the same statement): a
-// contact left out is missing, not sendable or both.
-func GetSendableProfiles(ctx context.Context, db DBTX, channel string, ids []int64) ([]Contact, error) {
-	rows, err := db.Query(ctx, query("get_sendable_profiles"), ids, channel == ChannelEmail, holding(channel))
-	if err != nil {
-		return nil, fmt.Errorf("get sendable contacts on %s: %w", channel, err)
-	}
-	return scanProfiles(rows, len(ids))
-}
-
-// scanProfiles reads get_profiles' columns.
-func scanProfiles(rows pgx.Rows, n int) ([]Contact, error) {
 	defer rows.Close()
-	out := make([]Contact, 0, n)
+	out := make([]Contact, 0, len(ids))
 	for rows.Next() {
 		var c Contact
 		if err := rows.Scan(&c.ID, &c.Email, &c.Name, &c.Attributes, &c.Tags, &c.Status, &c.CreatedAt); err != nil {

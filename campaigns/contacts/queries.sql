@@ -287,17 +287,6 @@ FROM contacts c LEFT JOIN contact_stats s ON s.contact_id = c.id WHERE c.id = AN
 -- fields): no counters, consent or revenue, so no contact_stats join.
 SELECT id, email, name, attributes, tags, status, created_at FROM contacts WHERE id = ANY($1);
 
--- name: get_sendable_profiles
--- get_profiles of those of the contacts $1 that sendable_on lets through
--- on a channel ($2 and $3 as there): a send's recipients and their
--- sendability in one statement per chunk instead of a sendable_on per
--- group of 50 next to it (issue 22).
-SELECT c.id, c.email, c.name, c.attributes, c.tags, c.status, c.created_at FROM contacts c
-WHERE c.id = ANY ($1::bigint[])
-  AND (CASE WHEN $2::boolean THEN c.status = 'active' ELSE c.status NOT IN ('erased', 'pending') END)
-  AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'address' AND s.value = c.email_key AND s.channel = ANY ($3::text[]))
-  AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.kind = 'domain' AND s.value = split_part(c.email_key, '@', 2) AND s.channel = ANY ($3::text[]));
-
 -- name: update_contact
 -- $9 says whether consent was given: only then are the consent columns
 -- replaced. An erased contact is never updated.
