@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/puddle/v2"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
@@ -33,13 +34,20 @@ import (
 // deliveries). One fold runs at a time across processes (an advisory lock
 // in send_fold_take), so folds take large batches.
 //
-// The contacts' sent counts stay in the flush: folded in batches of
-// hundreds, the fold updated many contacts of one page in one
-// transaction, which left no room on the page for HOT updates (62% HOT
-// instead of 89%, every other version a new entry in the contacts' four
-// indexes, two of them GIN): more WAL and more PostgreSQL CPU per message
-// than the per-flush update (docs/benchmarks.md, "Issue 22: send outcome
-// fold").
+// The fold also adds the contacts' sent counts (contact_stats.sent) of the
+// deliveries the flushes made sent (migration 052), in one statement for
+// all the rows it takes: the same writes as one statement per flush, at
+// half the PostgreSQL CPU per row (docs/benchmarks.md, "the send fold
+// counts the contacts' sent messages"). When these counts were on the
+// contacts row, folding them in batches of hundreds updated many contacts
+// of one page in one transaction, which left no room on the page for HOT
+// updates (62% HOT instead of 89%, every other version a new entry in the
+// contacts' four indexes, two of them GIN: docs/benchmarks.md, "Issue 22:
+// send outcome fold"); contact_stats is narrow, has one index and keeps
+// half of each page free (fillfactor 50, migration 048), so every row of a
+// page has room for its next version. contact_stats.sent therefore lags
+// the deliveries by one fold, like the people counters, and equals them
+// whenever the log is empty (SettleSends).
 //
 // The counters are taken out of the flush because every flush of every
 // sender upserted the same campaign's counter rows: the flushes queued on
@@ -50,9 +58,9 @@ import (
 // finished only once its outcomes are folded (finishIfDone).
 //
 // Lock order: the people rows (created, or locked in key order), then the
-// step counters, then the people counters, as the tracking writer and
-// follower (people rows, contacts, rollups); a flush takes neither people
-// rows nor counter rows.
+// contacts' contact_stats rows (in id order), then the step counters, then
+// the people counters, as the tracking writer and follower (people rows,
+// contacts, rollups); a flush takes neither people rows nor counter rows.
 //
 // The fold runs in the background of the process that flushed (started
 // by the flush, ending after foldIdle empty looks) and, in a serving
@@ -98,11 +106,12 @@ type sendFold struct {
 type sendFoldHook func(ctx context.Context, tx pgx.Tx, outcomes int) error
 
 // queueOutcomeLog queues the log row of the recipients whose deliveries
-// the flush made sent or bounced and of the step counters' changes of
-// every delivery it made final (finals: the rows its statement changed,
-// so an outcome recorded again after a crash is neither logged nor
-// counted twice). Counts are summed per campaign, step and metric: one
-// or two entries for a flush of one campaign's step.
+// the flush made sent or bounced, of the contacts of those it made sent
+// (once per delivery: a contact sent two messages counts two) and of the
+// step counters' changes of every delivery it made final (finals: the rows
+// its statement changed, so an outcome recorded again after a crash is
+// neither logged nor counted twice). Counts are summed per campaign, step
+// and metric: one or two entries for a flush of one campaign's step.
 func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	var camps, conts []int64
 	type key struct {
@@ -135,7 +144,11 @@ func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	if camps == nil {
 		camps, conts = []int64{}, []int64{}
 	}
-	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC(), cc, cs, cm, cn)
+	sent := sentContacts(finals)
+	if sent == nil {
+		sent = []int64{}
+	}
+	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC(), cc, cs, cm, cn, sent)
 }
 
 // nudgeFold wakes the fold, starting it in the background when it is not
@@ -356,6 +369,9 @@ func (w *SendWorker) finishIfFolded(ctx context.Context, id int64) error {
 type takenOutcomes struct {
 	rows   int
 	people []tracking.Recipient
+	// sent names the contact of every delivery the flushes made sent, once
+	// per delivery (contact_stats.sent).
+	sent []int64
 	// counts are the step counters' changes, each at its flush's time.
 	counts []tracking.Count
 	at     time.Time
@@ -388,10 +404,10 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 		return nil, fmt.Errorf("take send outcomes: %w", err)
 	}
 	t := &takenOutcomes{}
-	var camps, conts, countCamps, countN []int64
+	var camps, conts, countCamps, countN, sent []int64
 	var countSteps, countMetrics []string
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at, &countCamps, &countSteps, &countMetrics, &countN}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at, &countCamps, &countSteps, &countMetrics, &countN, &sent}, func() error {
 		if len(conts) != len(camps) {
 			return fmt.Errorf("send outcome log row of %d campaigns and %d contacts", len(camps), len(conts))
 		}
@@ -400,6 +416,7 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 				n, len(countSteps), len(countMetrics), len(countN))
 		}
 		t.rows++
+		t.sent = append(t.sent, sent...)
 		for i := range camps {
 			t.people = append(t.people, tracking.Recipient{CampaignID: camps[i], ContactID: conts[i]})
 		}
@@ -422,11 +439,11 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 // apply writes what the taken outcomes derive, in the lock order above:
 // the people without a row are created with their state from their
 // deliveries (one statement, one round trip: the rest depends on its
-// answer), then the existing people rows are locked, the step counters
-// of all the taken flushes added in one statement (each in its flush's
-// minute), and the people rows refreshed and the people counters changed
-// (one round trip). The people counters count at the latest flush's
-// minute.
+// answer), then the existing people rows are locked, the contacts' sent
+// counts added (in id order), the step counters of all the taken flushes
+// added in one statement (each in its flush's minute), and the people rows
+// refreshed and the people counters changed (one round trip). The people
+// counters count at the latest flush's minute.
 func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 	b := &pgx.Batch{}
 	pending := tracking.QueueCreatePeople(b, t.people, t.at)
@@ -436,7 +453,7 @@ func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	b = &pgx.Batch{}
-	pending.QueueCounts(b, t.counts)
+	pending.QueueCounts(b, t.counts, func(b *pgx.Batch) { contacts.QueueBumpSent(b, t.sent) })
 	if b.Len() == 0 {
 		return nil
 	}

@@ -52,8 +52,11 @@ func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCount
 // existing rows' refresh — the same statements in the same order (the lock
 // order: people rows, step rollups, people rollups). A person that a
 // count names but QueueCreatePeople did not is created (if need be),
-// locked and refreshed like an existing one.
-func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count) {
+// locked and refreshed like an existing one. afterLock, when not nil,
+// queues the caller's statements between the people rows' lock and the
+// step rollups: where the tracking writer writes contact_stats, so a
+// caller that writes it there takes the locks in the writer's order.
+func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count, afterLock func(*pgx.Batch)) {
 	var existing []person
 	var created []Delta
 	if len(p.pc.ps) > 0 {
@@ -70,6 +73,9 @@ func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count) {
 		}
 	}
 	queuePeopleLock(b, existing)
+	if afterLock != nil {
+		afterLock(b)
+	}
 	QueueRollups(b, countDeltas(counts))
 	queueCreatedAndRefresh(b, created, existing, p.pc.at)
 }
