@@ -93,6 +93,9 @@ type sendFold struct {
 	beforeCommit atomic.Pointer[sendFoldHook]
 
 	folds, folded atomic.Int64
+	// conflicts counts the folds done again because a people row was
+	// created meanwhile by another transaction (foldOnce).
+	conflicts atomic.Int64
 
 	// unfinished are the campaigns whose outcomes a fold took and whose
 	// finish has not been decided since (the fold loop's own).
@@ -280,10 +283,32 @@ func (f *sendFold) stopped() {
 
 // foldOnce folds up to limit of the oldest log rows in one transaction and
 // returns how many rows it took (none when another process's fold holds
-// the lock) and their campaigns.
+// the lock) and their campaigns. The people without a row are created by
+// a plain INSERT (tracking.QueueCreateNewPeople); when another transaction
+// created one of those rows meanwhile (a click's fold, say) that insert
+// fails, and the fold is rolled back whole and done again at once with
+// the speculative insert, which skips the row and refreshes it instead.
 func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []int64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, foldTimeout)
 	defer cancel()
+	n, camps, err = w.foldTx(ctx, limit, false)
+	if tracking.PeopleConflict(err) {
+		w.fold.conflicts.Add(1)
+		n, camps, err = w.foldTx(ctx, limit, true)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if n > 0 {
+		w.fold.folds.Add(1)
+		w.fold.folded.Add(int64(n))
+	}
+	return n, camps, nil
+}
+
+// foldTx is foldOnce's transaction; speculative creates the people with
+// ON CONFLICT DO NOTHING.
+func (w *SendWorker) foldTx(ctx context.Context, limit int, speculative bool) (n int, camps []int64, err error) {
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		taken, err := takeOutcomes(ctx, tx, limit)
 		if err != nil {
@@ -293,7 +318,7 @@ func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []in
 		if n == 0 {
 			return nil
 		}
-		if err := taken.apply(ctx, tx); err != nil {
+		if err := taken.apply(ctx, tx, speculative); err != nil {
 			return fmt.Errorf("fold %d send outcomes: %w", len(taken.people), err)
 		}
 		if h := w.fold.beforeCommit.Load(); h != nil {
@@ -305,10 +330,6 @@ func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []in
 	})
 	if err != nil {
 		return 0, nil, err
-	}
-	if n > 0 {
-		w.fold.folds.Add(1)
-		w.fold.folded.Add(int64(n))
 	}
 	return n, camps, nil
 }
@@ -443,10 +464,15 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 // counts added (in id order), the step counters of all the taken flushes
 // added in one statement (each in its flush's minute), and the people rows
 // refreshed and the people counters changed (one round trip). The people
-// counters count at the latest flush's minute.
-func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
+// counters count at the latest flush's minute. speculative creates the
+// people with ON CONFLICT DO NOTHING (foldOnce says when).
+func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx, speculative bool) error {
 	b := &pgx.Batch{}
-	pending := tracking.QueueCreatePeople(b, t.people, t.at)
+	create := tracking.QueueCreateNewPeople
+	if speculative {
+		create = tracking.QueueCreatePeople
+	}
+	pending := create(b, t.people, t.at)
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("create people: %w", err)

@@ -355,3 +355,59 @@ RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, 
 	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
 	require.Zero(t, f.logRows(t))
 }
+
+// TestSendFoldRedoesAFoldWhosePersonWasCreatedMeanwhile: the fold creates
+// the people without a row by a plain INSERT. Here another transaction
+// (as a click's fold would) inserts the person's row after the fold's
+// snapshot and commits while the fold's insert waits for it: the insert
+// fails on the key, the fold rolls back and is done again at once with the
+// speculative insert, which refreshes the row instead. The fold succeeds,
+// and the person, the counters and the contact's sent count equal the raw
+// rows, each counted once.
+func TestSendFoldRedoesAFoldWhosePersonWasCreatedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := newFlushFixture(t)
+	refused, refuse := refuseFolds(f.w)
+	one := f.batch(t, f.a, "one", deliveries.Sent)
+	f.w.flush(ctx, []*outcomeBatch{one})
+	require.NoError(t, <-one.done)
+	waitRefused(ctx, t, refused, 1, 1)
+
+	blocker, err := f.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = blocker.Rollback(ctx) }()
+	_, err = blocker.Exec(ctx, `INSERT INTO campaign_people (campaign_id, contact_id) VALUES ($1, $2)`, f.campaignID, f.a)
+	require.NoError(t, err)
+
+	refuse(false)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, _, err := f.w.foldOnce(ctx, foldRows)
+		done <- result{n, err}
+	}()
+	// Wait until a fold's people insert waits for the blocker's row (this
+	// process's or the one the flush started: either one does the fold).
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for waiting := false; !waiting; {
+		require.NoError(t, f.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO campaign_people%')`).Scan(&waiting))
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			t.Fatal("no fold waited for the row")
+		}
+	}
+	require.NoError(t, blocker.Commit(ctx))
+	got := <-done
+	require.NoError(t, got.err, "a people row created meanwhile does not fail the fold")
+	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
+	require.Zero(t, f.logRows(t))
+	require.GreaterOrEqual(t, f.w.fold.conflicts.Load(), int64(1), "the fold was done again after the conflict")
+}

@@ -32,6 +32,18 @@ type PendingCounts struct {
 // refreshed from the deliveries as they are, and the people counters
 // change by the row's change.
 func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCounts {
+	return queueCreatePeople(b, rs, at, peopleNewSQL)
+}
+
+// QueueCreateNewPeople is QueueCreatePeople with a plain INSERT instead of
+// a speculative one (peopleNewPlainSQL): cheaper, but the transaction
+// fails (PeopleConflict) when another one created a row of rs meanwhile,
+// and must then be rolled back and done again with QueueCreatePeople.
+func QueueCreateNewPeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCounts {
+	return queueCreatePeople(b, rs, at, peopleNewPlainSQL)
+}
+
+func queueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time, sql string) *PendingCounts {
 	p := &PendingCounts{pc: peopleCreation{at: at}}
 	for _, r := range rs {
 		p.pc.ps = append(p.pc.ps, person{r.CampaignID, r.ContactID})
@@ -40,7 +52,7 @@ func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCount
 		return p
 	}
 	camps, conts := peopleArrays(p.pc.ps)
-	b.Queue(peopleNewSQL, camps, conts).Query(func(rows pgx.Rows) error {
+	b.Queue(sql, camps, conts).Query(func(rows pgx.Rows) error {
 		return p.pc.scan(rows)
 	})
 	return p
