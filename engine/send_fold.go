@@ -491,7 +491,8 @@ func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx, speculative bool) 
 
 // SettleSends waits until no send outcome waits to be folded (every
 // process's: the log is empty), or ctx ends: from then on the campaigns'
-// people equal the deliveries recorded until then. It polls every 5 ms, waking this process's fold; tests and
+// people and counters and the contacts' sent counts equal the deliveries
+// recorded until then. It polls every 5 ms, waking this process's fold; tests and
 // benchmarks use it instead of sleeping.
 func (w *SendWorker) SettleSends(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
