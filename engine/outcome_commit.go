@@ -236,23 +236,25 @@ func (w *SendWorker) flush(ctx context.Context, batch []*outcomeBatch) {
 
 // recordBatches records outcome batches in a transaction of its own, tx:
 // the deliveries in one statement, what the sends settle (entries), the
-// suppressions of hard bounces, the follow-up jobs, the contacts' sent
-// counts (a count per message sent), then one send_outcome_log row naming
-// the recipients whose deliveries this transaction made sent or bounced
-// and the step counters' changes of every delivery it made final. No
-// shared counter row is written here: the campaign's step counters
-// (rollups, rollup_totals, rollup_hours) and people (campaign_people and
-// the people counters) are derived from the log by the send fold
-// (send_fold.go) in large batches, exactly once. When every flush upserted
-// the campaign's counter rows, the flushes of all senders queued on those
-// rows' locks (issue 22: the most execution time per message of any
-// statement).
+// suppressions of hard bounces, the follow-up jobs, then one
+// send_outcome_log row naming the recipients whose deliveries this
+// transaction made sent or bounced, the contacts of those it made sent and
+// the step counters' changes of every delivery it made final. No counter
+// row is written here: the campaign's step counters (rollups,
+// rollup_totals, rollup_hours), its people (campaign_people and the people
+// counters) and the contacts' sent counts (contact_stats) are derived from
+// the log by the send fold (send_fold.go) in large batches, exactly once.
+// When every flush upserted the campaign's counter rows, the flushes of
+// all senders queued on those rows' locks (issue 22: the most execution
+// time per message of any statement); the contacts' counts, one statement
+// of ≈ 25 rows per flush, cost twice as much PostgreSQL CPU per row as
+// one of ≈ 800 per fold (docs/benchmarks.md, "the send fold counts the
+// contacts' sent messages").
 //
 // It takes two round trips (three when follow-up jobs are enqueued):
 // BEGIN, the deliveries, entries in id order and the suppressions in one
 // pgx pipeline, and what needs the deliveries' statement's answer (the
-// rows it changed) with COMMIT in another: the contacts' sent counts in id
-// order, then the log row. On a busy machine
+// rows it changed) with COMMIT in another: the log row. On a busy machine
 // every round trip waits to be scheduled, and the uncommitted bound makes
 // the flush's time the process's send rate.
 func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outcomeBatch) error {
@@ -287,9 +289,9 @@ func (w *SendWorker) recordBatches(ctx context.Context, tx pipeTx, batch []*outc
 		}
 	}
 	q = &pgx.Batch{}
-	// Only the deliveries this statement made sent count: an outcome
-	// recorded again (a re-send after a crash) does not.
-	contacts.QueueBumpSent(q, sentContacts(finals))
+	// The log row names the contacts whose deliveries this statement made
+	// sent: the send fold counts them (an outcome recorded again, a re-send
+	// after a crash, is not named, so it does not count).
 	queueOutcomeLog(q, finals, now)
 	tx.queueCommit(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {

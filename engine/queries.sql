@@ -224,9 +224,11 @@ WHERE e.id = ANY ($1::bigint[]) AND e.status = 'active'
 -- name: outcome_log_add
 -- One send flush's recipients and counts for the send fold (send_fold.go):
 -- $1[i], $2[i] the campaign and contact of a recipient, $3 the flush's
--- time; $7[i] outcomes of metric $6[i] of step $5[i] of campaign $4[i].
-INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+-- time; $7[i] outcomes of metric $6[i] of step $5[i] of campaign $4[i];
+-- $8 the contact of every delivery the flush made sent (their
+-- contact_stats.sent, migration 052).
+INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n, sent_contact_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: send_fold_take
 -- Up to $1 of the oldest waiting flushes, taken out of the log in the
@@ -234,15 +236,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7);
 -- transaction holds the send fold's advisory lock (one fold at a time
 -- across processes, so a fold takes all that waits; none when another
 -- process's fold holds it). It also says, for the rest of the transaction,
--- that this fold adds the rows' counts: migration 049's trigger refuses
--- the deletion of a row with counts otherwise (an older peykar's fold).
--- l is evaluated once, before the first row is deleted, because the rows
--- to delete depend on it.
+-- that this fold adds the rows' counts and their contacts' sent counts:
+-- migration 052's trigger refuses the deletion of a row with either
+-- otherwise (an older peykar's fold). l is evaluated once, before the
+-- first row is deleted, because the rows to delete depend on it.
 WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)) AS ok,
-                  set_config('peykar.send_fold', 'counts', true) AS adds_counts)
+                  set_config('peykar.send_fold', 'stats', true) AS adds)
 DELETE FROM send_outcome_log WHERE id IN (
-    SELECT id FROM send_outcome_log WHERE (SELECT ok AND adds_counts = 'counts' FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n;
+    SELECT id FROM send_outcome_log WHERE (SELECT ok AND adds = 'stats' FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n, sent_contact_ids;
 
 -- name: send_fold_pending
 -- Whether any send outcome waits to be folded.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/puddle/v2"
 
 	"github.com/peykar/peykar/campaigns"
+	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
 	"github.com/peykar/peykar/internal/errs"
 	"github.com/peykar/peykar/tracking"
@@ -33,13 +34,20 @@ import (
 // deliveries). One fold runs at a time across processes (an advisory lock
 // in send_fold_take), so folds take large batches.
 //
-// The contacts' sent counts stay in the flush: folded in batches of
-// hundreds, the fold updated many contacts of one page in one
-// transaction, which left no room on the page for HOT updates (62% HOT
-// instead of 89%, every other version a new entry in the contacts' four
-// indexes, two of them GIN): more WAL and more PostgreSQL CPU per message
-// than the per-flush update (docs/benchmarks.md, "Issue 22: send outcome
-// fold").
+// The fold also adds the contacts' sent counts (contact_stats.sent) of the
+// deliveries the flushes made sent (migration 052), in one statement for
+// all the rows it takes: the same writes as one statement per flush, at
+// half the PostgreSQL CPU per row (docs/benchmarks.md, "the send fold
+// counts the contacts' sent messages"). When these counts were on the
+// contacts row, folding them in batches of hundreds updated many contacts
+// of one page in one transaction, which left no room on the page for HOT
+// updates (62% HOT instead of 89%, every other version a new entry in the
+// contacts' four indexes, two of them GIN: docs/benchmarks.md, "Issue 22:
+// send outcome fold"); contact_stats is narrow, has one index and keeps
+// half of each page free (fillfactor 50, migration 048), so every row of a
+// page has room for its next version. contact_stats.sent therefore lags
+// the deliveries by one fold, like the people counters, and equals them
+// whenever the log is empty (SettleSends).
 //
 // The counters are taken out of the flush because every flush of every
 // sender upserted the same campaign's counter rows: the flushes queued on
@@ -50,9 +58,9 @@ import (
 // finished only once its outcomes are folded (finishIfDone).
 //
 // Lock order: the people rows (created, or locked in key order), then the
-// step counters, then the people counters, as the tracking writer and
-// follower (people rows, contacts, rollups); a flush takes neither people
-// rows nor counter rows.
+// contacts' contact_stats rows (in id order), then the step counters, then
+// the people counters, as the tracking writer and follower (people rows,
+// contacts, rollups); a flush takes neither people rows nor counter rows.
 //
 // The fold runs in the background of the process that flushed (started
 // by the flush, ending after foldIdle empty looks) and, in a serving
@@ -85,6 +93,9 @@ type sendFold struct {
 	beforeCommit atomic.Pointer[sendFoldHook]
 
 	folds, folded atomic.Int64
+	// conflicts counts the folds done again because a people row was
+	// created meanwhile by another transaction (foldOnce).
+	conflicts atomic.Int64
 
 	// unfinished are the campaigns whose outcomes a fold took and whose
 	// finish has not been decided since (the fold loop's own).
@@ -98,11 +109,12 @@ type sendFold struct {
 type sendFoldHook func(ctx context.Context, tx pgx.Tx, outcomes int) error
 
 // queueOutcomeLog queues the log row of the recipients whose deliveries
-// the flush made sent or bounced and of the step counters' changes of
-// every delivery it made final (finals: the rows its statement changed,
-// so an outcome recorded again after a crash is neither logged nor
-// counted twice). Counts are summed per campaign, step and metric: one
-// or two entries for a flush of one campaign's step.
+// the flush made sent or bounced, of the contacts of those it made sent
+// (once per delivery: a contact sent two messages counts two) and of the
+// step counters' changes of every delivery it made final (finals: the rows
+// its statement changed, so an outcome recorded again after a crash is
+// neither logged nor counted twice). Counts are summed per campaign, step
+// and metric: one or two entries for a flush of one campaign's step.
 func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	var camps, conts []int64
 	type key struct {
@@ -135,7 +147,11 @@ func queueOutcomeLog(b *pgx.Batch, finals []deliveries.Final, at time.Time) {
 	if camps == nil {
 		camps, conts = []int64{}, []int64{}
 	}
-	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC(), cc, cs, cm, cn)
+	sent := sentContacts(finals)
+	if sent == nil {
+		sent = []int64{}
+	}
+	b.Queue(queries.Get("outcome_log_add"), camps, conts, at.UTC(), cc, cs, cm, cn, sent)
 }
 
 // nudgeFold wakes the fold, starting it in the background when it is not
@@ -267,10 +283,32 @@ func (f *sendFold) stopped() {
 
 // foldOnce folds up to limit of the oldest log rows in one transaction and
 // returns how many rows it took (none when another process's fold holds
-// the lock) and their campaigns.
+// the lock) and their campaigns. The people without a row are created by
+// a plain INSERT (tracking.QueueCreateNewPeople); when another transaction
+// created one of those rows meanwhile (a click's fold, say) that insert
+// fails, and the fold is rolled back whole and done again at once with
+// the speculative insert, which skips the row and refreshes it instead.
 func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []int64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, foldTimeout)
 	defer cancel()
+	n, camps, err = w.foldTx(ctx, limit, false)
+	if tracking.PeopleConflict(err) {
+		w.fold.conflicts.Add(1)
+		n, camps, err = w.foldTx(ctx, limit, true)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if n > 0 {
+		w.fold.folds.Add(1)
+		w.fold.folded.Add(int64(n))
+	}
+	return n, camps, nil
+}
+
+// foldTx is foldOnce's transaction; speculative creates the people with
+// ON CONFLICT DO NOTHING.
+func (w *SendWorker) foldTx(ctx context.Context, limit int, speculative bool) (n int, camps []int64, err error) {
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		taken, err := takeOutcomes(ctx, tx, limit)
 		if err != nil {
@@ -280,7 +318,7 @@ func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []in
 		if n == 0 {
 			return nil
 		}
-		if err := taken.apply(ctx, tx); err != nil {
+		if err := taken.apply(ctx, tx, speculative); err != nil {
 			return fmt.Errorf("fold %d send outcomes: %w", len(taken.people), err)
 		}
 		if h := w.fold.beforeCommit.Load(); h != nil {
@@ -292,10 +330,6 @@ func (w *SendWorker) foldOnce(ctx context.Context, limit int) (n int, camps []in
 	})
 	if err != nil {
 		return 0, nil, err
-	}
-	if n > 0 {
-		w.fold.folds.Add(1)
-		w.fold.folded.Add(int64(n))
 	}
 	return n, camps, nil
 }
@@ -356,6 +390,9 @@ func (w *SendWorker) finishIfFolded(ctx context.Context, id int64) error {
 type takenOutcomes struct {
 	rows   int
 	people []tracking.Recipient
+	// sent names the contact of every delivery the flushes made sent, once
+	// per delivery (contact_stats.sent).
+	sent []int64
 	// counts are the step counters' changes, each at its flush's time.
 	counts []tracking.Count
 	at     time.Time
@@ -388,10 +425,10 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 		return nil, fmt.Errorf("take send outcomes: %w", err)
 	}
 	t := &takenOutcomes{}
-	var camps, conts, countCamps, countN []int64
+	var camps, conts, countCamps, countN, sent []int64
 	var countSteps, countMetrics []string
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at, &countCamps, &countSteps, &countMetrics, &countN}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&camps, &conts, &at, &countCamps, &countSteps, &countMetrics, &countN, &sent}, func() error {
 		if len(conts) != len(camps) {
 			return fmt.Errorf("send outcome log row of %d campaigns and %d contacts", len(camps), len(conts))
 		}
@@ -400,6 +437,7 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 				n, len(countSteps), len(countMetrics), len(countN))
 		}
 		t.rows++
+		t.sent = append(t.sent, sent...)
 		for i := range camps {
 			t.people = append(t.people, tracking.Recipient{CampaignID: camps[i], ContactID: conts[i]})
 		}
@@ -422,21 +460,26 @@ func takeOutcomes(ctx context.Context, tx pgx.Tx, limit int) (*takenOutcomes, er
 // apply writes what the taken outcomes derive, in the lock order above:
 // the people without a row are created with their state from their
 // deliveries (one statement, one round trip: the rest depends on its
-// answer), then the existing people rows are locked, the step counters
-// of all the taken flushes added in one statement (each in its flush's
-// minute), and the people rows refreshed and the people counters changed
-// (one round trip). The people counters count at the latest flush's
-// minute.
-func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
+// answer), then the existing people rows are locked, the contacts' sent
+// counts added (in id order), the step counters of all the taken flushes
+// added in one statement (each in its flush's minute), and the people rows
+// refreshed and the people counters changed (one round trip). The people
+// counters count at the latest flush's minute. speculative creates the
+// people with ON CONFLICT DO NOTHING (foldOnce says when).
+func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx, speculative bool) error {
 	b := &pgx.Batch{}
-	pending := tracking.QueueCreatePeople(b, t.people, t.at)
+	create := tracking.QueueCreateNewPeople
+	if speculative {
+		create = tracking.QueueCreatePeople
+	}
+	pending := create(b, t.people, t.at)
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("create people: %w", err)
 		}
 	}
 	b = &pgx.Batch{}
-	pending.QueueCounts(b, t.counts)
+	pending.QueueCounts(b, t.counts, func(b *pgx.Batch) { contacts.QueueBumpSent(b, t.sent) })
 	if b.Len() == 0 {
 		return nil
 	}
@@ -448,7 +491,8 @@ func (t *takenOutcomes) apply(ctx context.Context, tx pgx.Tx) error {
 
 // SettleSends waits until no send outcome waits to be folded (every
 // process's: the log is empty), or ctx ends: from then on the campaigns'
-// people equal the deliveries recorded until then. It polls every 5 ms, waking this process's fold; tests and
+// people and counters and the contacts' sent counts equal the deliveries
+// recorded until then. It polls every 5 ms, waking this process's fold; tests and
 // benchmarks use it instead of sleeping.
 func (w *SendWorker) SettleSends(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)

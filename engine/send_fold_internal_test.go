@@ -66,11 +66,12 @@ func (f *flushFixture) logRows(t *testing.T) int64 {
 
 // TestSendFoldCountsEverySendOnceAcrossFailedFolds: one flush records two
 // sends to one contact (two steps) and a bounce of another. The flush
-// commits the deliveries, the contacts' sent counts (the contact sent two
-// messages counts two) and one log row; the fold is refused twice after
-// its statements ran (rolled back: the step counters and the people stay
-// untouched, the row stays in the log), then allowed: each send and each
-// person counts once, and a further fold finds nothing to fold again.
+// commits the deliveries and one log row; the fold is refused twice after
+// its statements ran (rolled back: the step counters, the people and the
+// contacts' sent counts stay untouched, the row stays in the log), then
+// allowed: each send and each person counts once (the contact sent two
+// messages counts two, the bounced one none), and a further fold finds
+// nothing to fold again.
 func TestSendFoldCountsEverySendOnceAcrossFailedFolds(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -92,9 +93,9 @@ func TestSendFoldCountsEverySendOnceAcrossFailedFolds(t *testing.T) {
 		(SELECT coalesce(sum(count), 0) FROM rollup_totals WHERE campaign_id = $1 AND metric = 'sent')::bigint,
 		(SELECT coalesce(sum(count), 0) FROM rollup_totals WHERE campaign_id = $1 AND metric = 'send_bounced')::bigint,
 		(SELECT count(*) FROM campaign_people WHERE campaign_id = $1),
-		(SELECT sent FROM contact_stats WHERE contact_id = $2)`, f.campaignID, f.a).Scan(&stepSent, &stepBounced, &people, &sentA))
-	require.Equal(t, [4]int64{0, 0, 0, 2}, [4]int64{stepSent, stepBounced, people, sentA},
-		"the flush commits the contacts' sent counts (two sends, two); refused folds leave the step counters and the people untouched")
+		(SELECT coalesce(sum(sent), 0) FROM contact_stats WHERE contact_id = $2)::bigint`, f.campaignID, f.a).Scan(&stepSent, &stepBounced, &people, &sentA))
+	require.Equal(t, [4]int64{0, 0, 0, 0}, [4]int64{stepSent, stepBounced, people, sentA},
+		"refused folds leave the step counters, the people and the contacts' sent counts untouched")
 	require.EqualValues(t, 1, f.logRows(t), "one log row per flush, kept across refused folds")
 
 	refuse(false)
@@ -281,8 +282,10 @@ func TestSendFoldsOfTwoProcessesCountEachOutcomeOnce(t *testing.T) {
 // version's flushes wrote. Its fold (its statement, verbatim) knows nothing
 // of the counts and would delete them uncounted: the database refuses it
 // (migration 049's trigger) and the rollback keeps the row, which this
-// version's fold then counts once. A row without counts (an older
-// flush's) any fold may take.
+// version's fold then counts once. A fold of migrations 049–051 adds the
+// counts but not the contacts' sent counts: refused as well (migration
+// 052). A row without counts (an older flush's) any fold may take, and a
+// row without sent contacts any fold that adds counts.
 func TestAnOlderFoldLeavesCountsToANewerOne(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -302,11 +305,11 @@ func TestAnOlderFoldLeavesCountsToANewerOne(t *testing.T) {
 DELETE FROM send_outcome_log WHERE id IN (
     SELECT id FROM send_outcome_log WHERE (SELECT ok FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 RETURNING campaign_ids, contact_ids, recorded_at`
-	older := func() error {
+	fold := func(take string) error {
 		tx, err := f.pool.Begin(ctx)
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback(ctx) }()
-		rows, err := tx.Query(ctx, olderTake, 64)
+		rows, err := tx.Query(ctx, take, 64)
 		if err != nil {
 			return err
 		}
@@ -316,10 +319,30 @@ RETURNING campaign_ids, contact_ids, recorded_at`
 		}
 		return tx.Commit(ctx)
 	}
-	err := older()
+	err := fold(olderTake)
 	require.Error(t, err, "an older fold may not delete a row whose counts it would not add")
 	require.Contains(t, err.Error(), "holds step counts")
 	require.EqualValues(t, 1, f.logRows(t), "the refused deletion rolled back")
+
+	// A fold of migrations 049–051 adds the counts but not the contacts'
+	// sent counts (its flush wrote them): refused too (migration 052).
+	const countsTake = `WITH l AS (SELECT true AS ok, set_config('peykar.send_fold', 'counts', true) AS adds_counts
+                  FROM pg_advisory_xact_lock(hashtextextended('peykar/engine/send_fold', 0)))
+DELETE FROM send_outcome_log WHERE id IN (
+    SELECT id FROM send_outcome_log WHERE (SELECT ok AND adds_counts = 'counts' FROM l) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n`
+	err = fold(countsTake)
+	require.Error(t, err, "a fold that does not count the contacts' sends may not delete a row naming them")
+	require.Contains(t, err.Error(), "names sent contacts")
+	require.EqualValues(t, 1, f.logRows(t), "the refused deletion rolled back")
+	// A row of such a version's flush (counts, no sent contacts: its flush
+	// counted them) it may take.
+	_, err = f.pool.Exec(ctx, `INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n)
+		VALUES ('{}', '{}', now(), '{}', '{}', '{}', '{}')`)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(ctx, `BEGIN; SELECT set_config('peykar.send_fold', 'counts', true);
+		DELETE FROM send_outcome_log WHERE cardinality(sent_contact_ids) = 0; COMMIT`)
+	require.NoError(t, err, "rows without sent contacts stay deletable by a fold of migrations 049–051")
 
 	// A row an older flush wrote (no counts: its flush counted them) is
 	// anyone's to take.
@@ -331,4 +354,60 @@ RETURNING campaign_ids, contact_ids, recorded_at`
 	refuse(false)
 	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
 	require.Zero(t, f.logRows(t))
+}
+
+// TestSendFoldRedoesAFoldWhosePersonWasCreatedMeanwhile: the fold creates
+// the people without a row by a plain INSERT. Here another transaction
+// (as a click's fold would) inserts the person's row after the fold's
+// snapshot and commits while the fold's insert waits for it: the insert
+// fails on the key, the fold rolls back and is done again at once with the
+// speculative insert, which refreshes the row instead. The fold succeeds,
+// and the person, the counters and the contact's sent count equal the raw
+// rows, each counted once.
+func TestSendFoldRedoesAFoldWhosePersonWasCreatedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := newFlushFixture(t)
+	refused, refuse := refuseFolds(f.w)
+	one := f.batch(t, f.a, "one", deliveries.Sent)
+	f.w.flush(ctx, []*outcomeBatch{one})
+	require.NoError(t, <-one.done)
+	waitRefused(ctx, t, refused, 1, 1)
+
+	blocker, err := f.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = blocker.Rollback(ctx) }()
+	_, err = blocker.Exec(ctx, `INSERT INTO campaign_people (campaign_id, contact_id) VALUES ($1, $2)`, f.campaignID, f.a)
+	require.NoError(t, err)
+
+	refuse(false)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, _, err := f.w.foldOnce(ctx, foldRows)
+		done <- result{n, err}
+	}()
+	// Wait until a fold's people insert waits for the blocker's row (this
+	// process's or the one the flush started: either one does the fold).
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for waiting := false; !waiting; {
+		require.NoError(t, f.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO campaign_people%')`).Scan(&waiting))
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			t.Fatal("no fold waited for the row")
+		}
+	}
+	require.NoError(t, blocker.Commit(ctx))
+	got := <-done
+	require.NoError(t, got.err, "a people row created meanwhile does not fail the fold")
+	f.requireState(t, map[string]int64{"sent": 1, "people_sent": 1}, 1, 0)
+	require.Zero(t, f.logRows(t))
+	require.GreaterOrEqual(t, f.w.fold.conflicts.Load(), int64(1), "the fold was done again after the conflict")
 }

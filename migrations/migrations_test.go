@@ -87,3 +87,29 @@ func TestEventInboxDownKeepsWaitingEvents(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename = 'event_inbox'`).Scan(&n))
 	require.Zero(t, n, "dropped once empty")
 }
+
+// TestSentContactsDownKeepsWaitingCounts: migration 052's down step refuses
+// while a send_outcome_log row names sent contacts no contact_stats row
+// counts yet, and goes through once the send fold has taken it; migration
+// 049's trigger is back as it was (a fold that adds counts may delete).
+func TestSentContactsDownKeepsWaitingCounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, sent_contact_ids)
+		VALUES ('{1}', '{7}', now(), '{7}')`)
+	require.NoError(t, err)
+	err = migrations.MigrateTo(ctx, pool, slog.New(slog.DiscardHandler), 51)
+	require.ErrorContains(t, err, "send_outcome_log holds 1 flushes whose contacts' sent counts are not yet folded")
+
+	_, err = pool.Exec(ctx, `BEGIN; SELECT set_config('peykar.send_fold', 'stats', true); DELETE FROM send_outcome_log; COMMIT`)
+	require.NoError(t, err, "this version's fold takes the row")
+	require.NoError(t, migrations.MigrateTo(ctx, pool, slog.New(slog.DiscardHandler), 51))
+	_, err = pool.Exec(ctx, `INSERT INTO send_outcome_log (campaign_ids, contact_ids, recorded_at, count_campaigns, count_steps, count_metrics, count_n)
+		VALUES ('{1}', '{7}', now(), '{1}', '{main}', '{sent}', '{1}')`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `BEGIN; SELECT set_config('peykar.send_fold', 'stats', true); DELETE FROM send_outcome_log; COMMIT`)
+	require.ErrorContains(t, err, "holds step counts", "at 051 only a fold that says 'counts' adds them")
+	_, err = pool.Exec(ctx, `BEGIN; SELECT set_config('peykar.send_fold', 'counts', true); DELETE FROM send_outcome_log; COMMIT`)
+	require.NoError(t, err)
+}

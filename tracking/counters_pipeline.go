@@ -32,6 +32,18 @@ type PendingCounts struct {
 // refreshed from the deliveries as they are, and the people counters
 // change by the row's change.
 func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCounts {
+	return queueCreatePeople(b, rs, at, peopleNewSQL)
+}
+
+// QueueCreateNewPeople is QueueCreatePeople with a plain INSERT instead of
+// a speculative one (peopleNewPlainSQL): cheaper, but the transaction
+// fails (PeopleConflict) when another one created a row of rs meanwhile,
+// and must then be rolled back and done again with QueueCreatePeople.
+func QueueCreateNewPeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCounts {
+	return queueCreatePeople(b, rs, at, peopleNewPlainSQL)
+}
+
+func queueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time, sql string) *PendingCounts {
 	p := &PendingCounts{pc: peopleCreation{at: at}}
 	for _, r := range rs {
 		p.pc.ps = append(p.pc.ps, person{r.CampaignID, r.ContactID})
@@ -40,7 +52,7 @@ func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCount
 		return p
 	}
 	camps, conts := peopleArrays(p.pc.ps)
-	b.Queue(peopleNewSQL, camps, conts).Query(func(rows pgx.Rows) error {
+	b.Queue(sql, camps, conts).Query(func(rows pgx.Rows) error {
 		return p.pc.scan(rows)
 	})
 	return p
@@ -52,8 +64,11 @@ func QueueCreatePeople(b *pgx.Batch, rs []Recipient, at time.Time) *PendingCount
 // existing rows' refresh — the same statements in the same order (the lock
 // order: people rows, step rollups, people rollups). A person that a
 // count names but QueueCreatePeople did not is created (if need be),
-// locked and refreshed like an existing one.
-func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count) {
+// locked and refreshed like an existing one. afterLock, when not nil,
+// queues the caller's statements between the people rows' lock and the
+// step rollups: where the tracking writer writes contact_stats, so a
+// caller that writes it there takes the locks in the writer's order.
+func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count, afterLock func(*pgx.Batch)) {
 	var existing []person
 	var created []Delta
 	if len(p.pc.ps) > 0 {
@@ -70,6 +85,9 @@ func (p *PendingCounts) QueueCounts(b *pgx.Batch, counts []Count) {
 		}
 	}
 	queuePeopleLock(b, existing)
+	if afterLock != nil {
+		afterLock(b)
+	}
 	QueueRollups(b, countDeltas(counts))
 	queueCreatedAndRefresh(b, created, existing, p.pc.at)
 }
