@@ -1,0 +1,53 @@
+-- Clicks and opens are written once (issue 22): their request's group
+-- commit inserts the row the event keeps into events, marked followed,
+-- and tracking's follower derives its state (the deliveries' firsts,
+-- unique counts, rollups, campaign_people, contacts' engagement, click
+-- history, rule jobs) in batches, taking the followed events above the
+-- watermark below and moving it in the same transaction: exactly once, a
+-- failed fold rolls both back. Migration 043's event_inbox, with the row
+-- written twice (inbox, then events) and deleted once, stays for the rows
+-- an older process writes during a rolling deploy; the follower drains
+-- both.
+--
+-- The watermark is exact because the request path takes its ids under a
+-- transaction-scoped advisory lock held to its commit (one tracking group
+-- commit at a time across processes): a commit is visible before its
+-- locks are released, so when a fold sees a followed id, every lower
+-- followed id is already visible (tracking/follower.go argues it).
+-- Every other writer of events (the tracking writer's unsubscribes,
+-- bounces, conversions, complaints, Service.Record) writes its derived
+-- state in its own transaction and leaves followed false: the follower
+-- skips those rows.
+--
+-- Both columns are added without rewriting events (a constant default and
+-- a null are catalogue-only); url is a personalised click's signed
+-- destination (null for static links and opens), which the inbox kept.
+ALTER TABLE events ADD COLUMN followed boolean NOT NULL DEFAULT false;
+ALTER TABLE events ADD COLUMN url text;
+
+-- One row: the highest followed event id folded. It starts where the
+-- sequence is: every event stored before it is already folded.
+CREATE TABLE tracking_watermark (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    id  bigint NOT NULL
+);
+INSERT INTO tracking_watermark (id) SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq;
+
+---- create above / drop below ----
+
+-- Followed events above the watermark were answered as recorded but have
+-- no derived state yet: an older version would never fold them. Going
+-- back refuses until the follower has folded them.
+DO $$
+DECLARE
+    waiting bigint;
+BEGIN
+    SELECT count(*) INTO waiting FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark);
+    IF waiting > 0 THEN
+        RAISE EXCEPTION 'events holds % clicks and opens not yet folded', waiting
+            USING HINT = 'run peykar at this version until peykar_tracking_inbox_oldest_seconds is 0, then migrate down';
+    END IF;
+END $$;
+DROP TABLE tracking_watermark;
+ALTER TABLE events DROP COLUMN url;
+ALTER TABLE events DROP COLUMN followed;
