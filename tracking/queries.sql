@@ -45,10 +45,13 @@ WITH clicks AS (
     UNION ALL
     -- followed clicks not yet folded (their delivery's first may not be
     -- set yet): the unfolded tail of events, read by its primary key
+    -- between the watermark and the sequence's last value. Both bounds
+    -- are needed: with the lower alone the planner expects a third of
+    -- events (an open range on an unknown value) and scans every month.
     SELECT e.delivery_id, e.occurred_at
     FROM events e
-    WHERE e.followed AND e.id > (SELECT id FROM tracking_watermark) AND e.contact_id = $1
-        AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
+    WHERE e.followed AND e.id > (SELECT id FROM tracking_watermark) AND e.id <= (SELECT last_value FROM events_id_seq)
+        AND e.contact_id = $1 AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
 )
 SELECT k.delivery_id, c.settings, max(k.occurred_at) AS last
 FROM clicks k
@@ -362,9 +365,11 @@ DELETE FROM event_inbox WHERE id = (SELECT min(id) FROM event_inbox) RETURNING i
 
 -- name: follower_drop_event
 -- The same for the oldest followed event above the watermark: deleted,
--- and the watermark moved to it (run under follower_lock).
+-- and the watermark moved to it (run under follower_lock). Bounded above
+-- by the sequence, as every read of the unfolded tail (clicked_deliveries).
 WITH e AS (
-    SELECT id FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark) ORDER BY id LIMIT 1
+    SELECT id FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark)
+        AND id <= (SELECT last_value FROM events_id_seq) ORDER BY id LIMIT 1
 ), w AS (
     UPDATE tracking_watermark SET id = e.id FROM e
 ), gone AS (
@@ -386,10 +391,13 @@ WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1)
 
 -- name: inbox_oldest
 -- How long the oldest click or open waiting to be folded has waited (null:
--- none): in the inbox or followed above the watermark.
+-- none): in the inbox or followed above the watermark (and up to the
+-- sequence's last value, as clicked_deliveries: /metrics reads it on every
+-- scrape).
 SELECT extract(epoch FROM now() - least(
     (SELECT occurred_at FROM event_inbox ORDER BY id LIMIT 1),
-    (SELECT occurred_at FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark) ORDER BY id LIMIT 1)))::float8;
+    (SELECT occurred_at FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark)
+        AND id <= (SELECT last_value FROM events_id_seq) ORDER BY id LIMIT 1)))::float8;
 
 -- name: people_lock_state
 -- A batch's people rows locked in key order (as people_lock) with the
