@@ -178,3 +178,39 @@ func TestFoldThatFailsRollsBackItsWatermark(t *testing.T) {
 	require.Equal(t, answered, b.rollup(t, camp, MetricClicks, false)+b.rollup(t, camp, MetricClicks, true), "each click counted once")
 	requireReportEqualsRawRows(t, b, camp)
 }
+
+// A fold reads a delivery's click history without the followed events
+// above its own (not counted yet): two clicks of a new link waiting
+// together, folded one per fold, make one unique click of that link. Read
+// with the later click, the first would not be unique; read with the first
+// folded, the later is not: a history that counted unfolded events would
+// make none.
+func TestFoldHistoryLeavesLaterUnfoldedClicksOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.FoldBatch = 1 })
+	ctx := context.Background()
+	camp := b.campaign(t, `[]`, `{}`, "https://shop.example/a", "https://shop.example/b")
+	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 1, ""), browserUA)
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	b.settle(t) // the delivery has a first click: later folds read its history
+
+	hold, err := b.pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer hold.Release()
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	for range 2 {
+		res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
+		require.Equal(t, http.StatusFound, res.StatusCode)
+	}
+	require.Equal(t, int64(2), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1 AND followed
+		AND id > (SELECT id FROM tracking_watermark)`, d), "both clicks wait to be folded")
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	b.settle(t)
+
+	require.Equal(t, int64(3), b.rollup(t, camp, MetricClicks, false), "three human clicks")
+	require.Equal(t, int64(2), b.rollup(t, camp, MetricLinkUniqueClicks, false), "each link clicked once as unique")
+	requireReportEqualsRawRows(t, b, camp)
+}
