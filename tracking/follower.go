@@ -180,19 +180,20 @@ func (f *follower) drop(ctx context.Context, cause error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var id int64
-	err := f.pool.QueryRow(ctx, query("follower_drop")).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
-			var ok bool
-			if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok); err != nil {
-				return err
-			}
-			if !ok {
-				return errBusy
-			}
-			return tx.QueryRow(ctx, query("follower_drop_event")).Scan(&id)
-		})
-	}
+	err := pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
+		var ok bool
+		if err := tx.QueryRow(ctx, query("follower_lock")).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return errBusy
+		}
+		err := tx.QueryRow(ctx, query("follower_drop")).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.QueryRow(ctx, query("follower_drop_event")).Scan(&id)
+		}
+		return err
+	})
 	f.logger.Error("tracking: event refused by the database, dropped", slog.Int64("event_id", id),
 		slog.Any("cause", cause), slog.Any("error", err))
 }

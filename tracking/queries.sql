@@ -322,8 +322,13 @@ WITH u AS MATERIALIZED (
 SELECT n, id, campaign_id, step FROM u;
 
 -- name: follower_lock
--- One follower folds at a time across processes, until its transaction ends.
-SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0));
+-- One follower folds at a time across processes, until its transaction
+-- ends. Taken, the transaction says it is a fold that knows the watermark
+-- (peykar.fold, to its end): migration 053's triggers let only such a fold
+-- take event_inbox's rows and change the verdict of a followed event not
+-- yet folded, not an older process's.
+SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0))
+    AND set_config('peykar.fold', 'watermark', true) = 'watermark';
 
 -- name: follower_take
 -- The oldest waiting events, up to $1, taken out of the inbox in the
@@ -360,7 +365,8 @@ DELETE FROM events WHERE id = ANY($1) AND followed;
 
 -- name: follower_drop
 -- The oldest waiting event, which the database refuses alone (a bug or a
--- value it cannot hold), leaves the inbox so the ones after it are folded; it is logged.
+-- value it cannot hold), leaves the inbox so the ones after it are folded; it is logged
+-- (run under follower_lock: migration 053's trigger lets only a fold delete).
 DELETE FROM event_inbox WHERE id = (SELECT min(id) FROM event_inbox) RETURNING id;
 
 -- name: follower_drop_event

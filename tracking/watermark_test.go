@@ -214,3 +214,64 @@ func TestFoldHistoryLeavesLaterUnfoldedClicksOut(t *testing.T) {
 	require.Equal(t, int64(2), b.rollup(t, camp, MetricLinkUniqueClicks, false), "each link clicked once as unique")
 	requireReportEqualsRawRows(t, b, camp)
 }
+
+// A process older than migration 053 during a rolling deploy: its
+// follower's take (main's follower_take, the same statement) deletes no
+// inbox row, so it folds nothing and never reads unfolded followed events
+// as history; its reclassification of a delivery's clicks (main's
+// reclassify_clicks) changes a folded click and leaves a followed click
+// not yet counted as it is (not returned: its counts are not moved). A
+// newer fold then drains the inbox and counts each event once.
+func TestOlderProcessTakesNothingAndLeavesUnfoldedClicks(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	camp := b.campaign(t, `[]`, `{}`, "https://shop.example/a", "https://shop.example/b")
+	d, _ := b.delivery(t, camp, time.Now().Add(-time.Hour))
+	res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 1, ""), browserUA)
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	b.settle(t)
+
+	hold, err := b.pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer hold.Release()
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	res, _ = b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	var inboxID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO event_inbox (id, delivery_id, type, link_idx, machine, user_agent, occurred_at)
+		VALUES (nextval('events_id_seq'), $1, 'open', NULL, false, $2, now()) RETURNING id`, d, browserUA).Scan(&inboxID))
+
+	old, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = old.Rollback(ctx) }()
+	rows, err := old.Query(ctx, `DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+		RETURNING id`, 100)
+	require.NoError(t, err)
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Empty(t, taken, "an older follower takes nothing")
+	rows, err = old.Query(ctx, `UPDATE events SET machine = true, reason = 'burst'
+		WHERE delivery_id = $1 AND type || '' = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
+		RETURNING link_idx`, d, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	require.NoError(t, err)
+	require.Equal(t, []int32{1}, moved, "the folded click is reclassified, the waiting one is not")
+	require.NoError(t, old.Rollback(ctx))
+
+	_, err = hold.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('peykar/tracking/follower', 0))`)
+	require.NoError(t, err)
+	for {
+		last := b.svc.lastInbox.Load()
+		if last >= inboxID || b.svc.lastInbox.CompareAndSwap(last, inboxID) {
+			break
+		}
+	}
+	b.settle(t)
+	require.Zero(t, b.count(t, `SELECT count(*) FROM event_inbox`), "a newer fold drains the inbox")
+	require.Equal(t, int64(2), b.rollup(t, camp, MetricClicks, false))
+	require.Equal(t, int64(1), b.rollup(t, camp, MetricOpens, false))
+	requireReportEqualsRawRows(t, b, camp)
+}

@@ -33,6 +33,40 @@ CREATE TABLE tracking_watermark (
 );
 INSERT INTO tracking_watermark (id) SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq;
 
+-- A process older than this migration (a rolling deploy) knows nothing of
+-- followed events: its follower's click history and its reclassification
+-- of stored clicks (bursts, honeypots) would read and move clicks not yet
+-- counted, which the newer fold then counts again. So from here on only a
+-- newer fold drains event_inbox and changes the verdict of a followed
+-- event above the watermark: it says so in its transaction
+-- (set_config('peykar.fold', 'watermark', true), tracking's follower_lock),
+-- and these triggers make an older process's take delete nothing (its
+-- fold then folds nothing and commits) and its reclassification leave
+-- those rows unchanged (not returned, so not moved in its counts). Both
+-- fire only there: the inbox is written by older processes alone, and
+-- verdict changes are rare.
+CREATE FUNCTION tracking_inbox_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('peykar.fold', true) IS DISTINCT FROM 'watermark' THEN
+        RETURN NULL; -- an older process's take: the row stays for a newer fold
+    END IF;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER event_inbox_guard BEFORE DELETE ON event_inbox
+    FOR EACH ROW EXECUTE FUNCTION tracking_inbox_guard();
+
+CREATE FUNCTION tracking_verdict_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.id > (SELECT id FROM tracking_watermark)
+            AND current_setting('peykar.fold', true) IS DISTINCT FROM 'watermark' THEN
+        RETURN NULL; -- not counted yet: an older process's reclassification leaves it
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER events_verdict_guard BEFORE UPDATE OF machine, reason ON events
+    FOR EACH ROW WHEN (OLD.followed AND (NEW.machine IS DISTINCT FROM OLD.machine OR NEW.reason IS DISTINCT FROM OLD.reason))
+    EXECUTE FUNCTION tracking_verdict_guard();
+
 ---- create above / drop below ----
 
 -- Followed events above the watermark were answered as recorded but have
@@ -48,6 +82,10 @@ BEGIN
             USING HINT = 'run peykar at this version until peykar_tracking_inbox_oldest_seconds is 0, then migrate down';
     END IF;
 END $$;
+DROP TRIGGER events_verdict_guard ON events;
+DROP FUNCTION tracking_verdict_guard();
+DROP TRIGGER event_inbox_guard ON event_inbox;
+DROP FUNCTION tracking_inbox_guard();
 DROP TABLE tracking_watermark;
 ALTER TABLE events DROP COLUMN url;
 ALTER TABLE events DROP COLUMN followed;
