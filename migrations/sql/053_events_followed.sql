@@ -10,10 +10,12 @@
 -- both.
 --
 -- The watermark is exact because the request path takes its ids under a
--- transaction-scoped advisory lock held to its commit (one tracking group
--- commit at a time across processes): a commit is visible before its
--- locks are released, so when a fold sees a followed id, every lower
--- followed id is already visible (tracking/follower.go argues it).
+-- transaction-scoped advisory lock held to its commit, shared (group
+-- commits run side by side), and a fold first takes the same lock
+-- exclusively for a moment and reads the sequence: every followed id up to
+-- that bound belongs to a transaction that has ended (a commit is visible
+-- before its locks are released), and the fold reads no higher
+-- (tracking/follower.go argues it).
 -- Every other writer of events (the tracking writer's unsubscribes,
 -- bounces, conversions, complaints, Service.Record) writes its derived
 -- state in its own transaction and leaves followed false: the follower
