@@ -113,15 +113,28 @@ type retro struct {
 	reason   string
 }
 
+// followBounds are, for a fold, the followed events' ids already folded:
+// before its events (its watermark) and after them (the watermark it
+// commits). A followed event above the bound has no derived state yet, so
+// the click history and reclassification leave it out (the writer, which
+// has no bounds, reads the watermark committed).
+type followBounds struct {
+	before, after int64
+}
+
 // batchState is everything one batch computes before writing.
 type batchState struct {
-	dels     map[int64]*delivery
-	camps    map[int64]campaignInfo
-	ids      []int64 // preallocated event ids, one per event
-	rollups  rollups
-	contacts map[int64]*contactDelta
-	retros   []retro
-	jobs     []river.InsertManyParams
+	// seen and upto bound the followed events read as history (before the
+	// batch's) and reclassified (the batch's included); nil: the
+	// watermark committed.
+	seen, upto *int64
+	dels       map[int64]*delivery
+	camps      map[int64]campaignInfo
+	ids        []int64 // preallocated event ids, one per event
+	rollups    rollups
+	contacts   map[int64]*contactDelta
+	retros     []retro
+	jobs       []river.InsertManyParams
 }
 
 // applier applies batches of events inside a caller's transaction.
@@ -138,10 +151,10 @@ type applier struct {
 // contact stats and rule jobs. It returns one outcome and one error per
 // event (ErrNotFound for unknown deliveries or links); a returned error
 // means the transaction must be rolled back.
-func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome, []error, error) {
+func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event, fb *followBounds) ([]Outcome, []error, error) {
 	outs, errsOut, _, rest, err := a.applyWith(ctx, &pgx.Batch{}, func(b *pgx.Batch) (pgx.Tx, error) {
 		return tx, tx.SendBatch(ctx, b).Close()
-	}, evs)
+	}, evs, fb)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,10 +173,13 @@ func (a *applier) apply(ctx context.Context, tx pgx.Tx, evs []*Event) ([]Outcome
 // with them). A batch without follow-up rule jobs or reclassifications
 // costs three round trips. tx is nil when send failed before a
 // transaction existed.
-func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
+func (a *applier) applyWith(ctx context.Context, first *pgx.Batch, send func(*pgx.Batch) (pgx.Tx, error), evs []*Event, fb *followBounds) (outs []Outcome, errsOut []error, tx pgx.Tx, rest *pgx.Batch, err error) {
 	outs = make([]Outcome, len(evs))
 	errsOut = make([]error, len(evs))
 	st := queueLock(first, evs)
+	if fb != nil {
+		st.seen, st.upto = &fb.before, &fb.after
+	}
 	if tx, err = send(first); err != nil {
 		return nil, nil, tx, nil, fmt.Errorf("load deliveries: %w", err)
 	}
@@ -275,10 +291,10 @@ func queueContext(st *batchState, evs []*Event) *pgx.Batch {
 		}
 		r := splitClicked(ids, clickedSince(st, ids))
 		if len(r.recent) > 0 {
-			b.Queue(query("clicked_links"), r.recent, r.bound).Query(links)
+			b.Queue(query("clicked_links"), r.recent, r.bound, st.seen).Query(links)
 		}
 		if len(r.older) > 0 {
-			b.Queue(query("clicked_links_each"), r.older, r.olderSince).Query(links)
+			b.Queue(query("clicked_links_each"), r.older, r.olderSince, st.seen).Query(links)
 		}
 	}
 	return b

@@ -104,7 +104,9 @@ func TestClickedLinksReadsEveryMonthsClicks(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}
-	got := append(read(query("clicked_links"), r.recent, r.bound), read(query("clicked_links_each"), r.older, r.olderSince)...)
+	// The writer's bound (nil: the watermark committed; every event here is folded).
+	var seen *int64
+	got := append(read(query("clicked_links"), r.recent, r.bound, seen), read(query("clicked_links_each"), r.older, r.olderSince, seen)...)
 	want := read(`SELECT delivery_id, link_idx, bool_or(NOT machine), bool_or(machine), max(occurred_at) FROM events
 		WHERE delivery_id = ANY ($1) AND link_idx IS NOT NULL GROUP BY 1, 2`, d)
 	require.Len(t, want, 5)

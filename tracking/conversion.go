@@ -59,7 +59,7 @@ func (cv *Conversions) RecordConversion(ctx context.Context, tx pgx.Tx, contactI
 		return err
 	}
 	ev := &Event{Type: TypeConversion, DeliveryID: deliveryID, LinkIdx: -1, Value: value, Currency: currency, At: at}
-	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev})
+	outs, errsOut, err := cv.applier.apply(ctx, tx, []*Event{ev}, nil)
 	if err != nil {
 		return fmt.Errorf("record conversion: %w", err)
 	}

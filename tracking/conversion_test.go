@@ -70,7 +70,7 @@ func TestRecordConversion(t *testing.T) {
 }
 
 // TestConversionSeesAClickNotYetFolded: a purchase recorded while the
-// contact's click still waits in the inbox (the follower held off by
+// contact's click still waits to be folded (the follower held off by
 // another session holding its lock) is attributed to that click's
 // delivery, as it would be a moment later.
 func TestConversionSeesAClickNotYetFolded(t *testing.T) {
@@ -87,7 +87,9 @@ func TestConversionSeesAClickNotYetFolded(t *testing.T) {
 	require.NoError(t, err)
 	res, _ := b.doNow(t, http.MethodGet, b.signer.ClickURL(b.url, d, 0, ""), browserUA)
 	require.Equal(t, http.StatusFound, res.StatusCode)
-	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM event_inbox WHERE delivery_id = $1`, d), "the click waits to be folded")
+	require.Equal(t, int64(1), b.count(t, `SELECT count(*) FROM events WHERE delivery_id = $1 AND followed
+		AND id > (SELECT id FROM tracking_watermark)`, d), "the click waits to be folded")
+	require.Nil(t, scalar[*time.Time](t, b, `SELECT first_click_at FROM deliveries WHERE id = $1`, d), "its delivery's first click is not written yet")
 	lag, err := b.svc.InboxLag(ctx)
 	require.NoError(t, err)
 	require.Positive(t, lag, "the waiting click shows as the reports' lag")

@@ -66,9 +66,20 @@ type Event struct {
 	TopicsOnly bool
 
 	// id is the event's id when it was taken before the batch that writes
-	// it to events (the follower's events, from event_inbox); 0 takes one
-	// from the sequence.
+	// it to events (the follower's events, from event_inbox or events); 0
+	// takes one from the sequence.
 	id int64
+	// stored: the event's row is already in events (a followed click or
+	// open, written by its request), with the request's verdict stored
+	// (stored.machine, stored.reason); the follower updates the row when
+	// its timing rules change the verdict, instead of inserting it.
+	stored *verdictRow
+}
+
+// verdictRow is the verdict a followed event's row holds.
+type verdictRow struct {
+	machine bool
+	reason  string
 }
 
 // Outcome is what the writer learnt while recording an event.

@@ -145,6 +145,9 @@ func TestFollowerTakeOfARowUpdatedMidTake(t *testing.T) {
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	var pid int32
 	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	// A fold's transaction (follower_lock): migration 053 lets only such a take delete.
+	_, err = tx.Exec(ctx, `SELECT set_config('peykar.fold', 'watermark', true)`)
+	require.NoError(t, err)
 	type result struct {
 		ids []int64
 		err error

@@ -73,6 +73,8 @@ func clickAll(t *testing.T, b *bundle, urls []string) int64 {
 func requireReportEqualsRawRows(t *testing.T, b *bundle, camp int64) {
 	t.Helper()
 	require.Zero(t, b.count(t, `SELECT count(*) FROM event_inbox`), "events wait to be folded")
+	require.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark)`),
+		"followed events wait to be folded")
 	for _, machine := range []bool{false, true} {
 		require.Equal(t, b.count(t, `SELECT count(*) FROM events WHERE campaign_id = $1 AND type = 'open' AND machine = $2`, camp, machine),
 			b.rollup(t, camp, MetricOpens, machine), "opens, machine %v", machine)

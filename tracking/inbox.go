@@ -11,10 +11,10 @@ import (
 )
 
 // Clicks and opens take the short path (issue 22): their request's group
-// commit writes only the event, to event_inbox, checked against its
-// delivery, and the request is answered once that commit is durable. The
-// follower (follower.go) folds the inbox into events and everything
-// derived from them in large batches. The other event types (unsubscribes,
+// commit writes only the event, into events (marked followed), checked
+// against its delivery, and the request is answered once that commit is
+// durable. The follower (follower.go) folds them into everything derived
+// from them in large batches, by a watermark. The other event types (unsubscribes,
 // honeypot hits, conversions, bounces, complaints: rare, and some change
 // what may be sent next) keep the writer's full transaction.
 
@@ -28,8 +28,8 @@ type campEntry struct {
 // before it is read again (as long as the link cache keeps links).
 const inboxFresh = time.Minute
 
-// recordInbox writes evs (clicks and opens) to event_inbox in one
-// statement, committed on its own (an implicit transaction), and learns
+// recordInbox writes evs (clicks and opens) to events in one statement,
+// under clicks_lock, committed on its own (an implicit transaction), and learns
 // each event's campaign and step from the same statement. An event whose
 // delivery does not exist is refused (ErrNotFound) and not stored. A
 // click's destination comes from the link cache and the campaign's UTM
@@ -72,22 +72,29 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 		return nil, nil, err
 	}
 	defer conn.Release()
-	rows, err := conn.Query(ctx, query("inbox_insert"), dels, types, links, urls, machine, reasons, agents, ips, at)
-	if err != nil {
-		return nil, nil, err
-	}
+	// One round trip, one implicit transaction (the pipeline's statements
+	// up to its Sync): the lock (shared: group commits do not wait for
+	// each other), then the insert, whose ids are taken once the lock is
+	// granted; the lock is released when the transaction commits, after
+	// its commit is visible (follower.go: why the follower's watermark
+	// misses no event).
+	b := &pgx.Batch{}
+	b.Queue(query("clicks_lock"))
 	var ord, id int64
 	var m deliveryMeta
 	var top int64
-	_, err = pgx.ForEachRow(rows, []any{&ord, &id, &m.campaignID, &m.step}, func() error {
-		i := ord - 1
-		outs[i] = Outcome{EventID: id, CampaignID: m.campaignID, Step: m.step, Machine: evs[i].Machine, Reason: evs[i].Reason}
-		top = max(top, id)
-		return nil
+	b.Queue(query("clicks_insert"), dels, types, links, urls, machine, reasons, agents, ips, at).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&ord, &id, &m.campaignID, &m.step}, func() error {
+			i := ord - 1
+			outs[i] = Outcome{EventID: id, CampaignID: m.campaignID, Step: m.step, Machine: evs[i].Machine, Reason: evs[i].Reason}
+			top = max(top, id)
+			return nil
+		})
+		return err
 	})
-	// The statement ran alone, outside a transaction: once its rows are
-	// read without error, it is committed (durably).
-	if err != nil {
+	// Once the batch is closed without error, its implicit transaction is
+	// committed (durably).
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, err
 	}
 	for {
@@ -176,13 +183,14 @@ func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now t
 	return nil
 }
 
-// InboxLag is how long the oldest click or open waiting in event_inbox
-// has waited, by the database's clock (0 when none waits): what a report
-// may lack at most right now. Every process sees the same inbox.
+// InboxLag is how long the oldest click or open waiting to be folded (in
+// event_inbox, or followed in events above the watermark) has waited, by
+// the database's clock (0 when none waits): what a report may lack at most
+// right now. Every process sees the same events.
 func (s *Service) InboxLag(ctx context.Context) (time.Duration, error) {
 	var secs *float64
 	err := s.cfg.Pool.QueryRow(ctx, query("inbox_oldest")).Scan(&secs)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && secs == nil) {
 		return 0, nil
 	}
 	if err != nil {

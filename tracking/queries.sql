@@ -27,7 +27,8 @@ SELECT id FROM deliveries WHERE campaign_id = $1 AND contact_id = $2
 
 -- name: clicked_deliveries
 -- A conversion without a campaign: the contact's human-clicked deliveries, latest click first, with their settings (conversion window).
--- Clicks still waiting in event_inbox count too, by their request's
+-- Clicks still waiting to be folded (in event_inbox, or followed in events
+-- above the watermark) count too, by their request's
 -- user-agent verdict (the follower's timing rules have not run yet): a
 -- purchase a moment after the click is attributed to it whether or not
 -- the follower has folded it.
@@ -41,6 +42,16 @@ WITH clicks AS (
     FROM deliveries d
     JOIN event_inbox i ON i.delivery_id = d.id AND i.type = 'click' AND NOT i.machine AND i.occurred_at <= $2
     WHERE d.contact_id = $1
+    UNION ALL
+    -- followed clicks not yet folded (their delivery's first may not be
+    -- set yet): the unfolded tail of events, read by its primary key
+    -- between the watermark and the sequence's last value. Both bounds
+    -- are needed: with the lower alone the planner expects a third of
+    -- events (an open range on an unknown value) and scans every month.
+    SELECT e.delivery_id, e.occurred_at
+    FROM events e
+    WHERE e.followed AND e.id > (SELECT id FROM tracking_watermark) AND e.id <= (SELECT last_value FROM events_id_seq)
+        AND e.contact_id = $1 AND e.type = 'click' AND NOT e.machine AND e.occurred_at <= $2
 )
 SELECT k.delivery_id, c.settings, max(k.occurred_at) AS last
 FROM clicks k
@@ -152,19 +163,25 @@ SELECT id, rules, settings FROM campaigns WHERE id = ANY($1);
 -- 650 ids, 50,387 rows filtered, 54 ms), and a bound that pruned months
 -- at plan time made custom plans cheaper than the generic one, so the
 -- statement was planned again on most calls.
+-- A followed event (migration 053) is history once folded: up to $3, the
+-- watermark before the fold's own events (the fold applies those itself),
+-- or, for the writer ($3 null), the watermark committed. $3 is read
+-- through a sub-select for the reason above.
 SELECT delivery_id, link_idx, bool_or(NOT machine), bool_or(machine), max(occurred_at)
     FROM events WHERE delivery_id = ANY (CAST((SELECT $1::bigint[]) AS bigint[])) AND link_idx IS NOT NULL
         AND occurred_at >= (SELECT $2::timestamptz)
+        AND (NOT followed OR id <= coalesce((SELECT $3::bigint), (SELECT id FROM tracking_watermark)))
     GROUP BY 1, 2;
 
 -- name: clicked_links_each
 -- clicked_links for deliveries clicked long before the batch's others
 -- (clickedRead): each probes its months from its own bound $2 on, so one
 -- old delivery does not make every recent one probe its year of months.
+-- $3: as clicked_links'.
 SELECT d.id, e.link_idx, bool_or(NOT e.machine), bool_or(e.machine), max(e.occurred_at)
     FROM unnest($1::bigint[], $2::timestamptz[]) d(id, since) CROSS JOIN LATERAL (
         SELECT link_idx, machine, occurred_at FROM events WHERE delivery_id = d.id AND link_idx IS NOT NULL
-            AND occurred_at >= d.since
+            AND occurred_at >= d.since AND (NOT followed OR id <= coalesce((SELECT $3::bigint), (SELECT id FROM tracking_watermark)))
         OFFSET 0) e -- OFFSET 0: one index probe per delivery, never a scan of events
     GROUP BY 1, 2;
 
@@ -185,13 +202,16 @@ FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], 
 -- grows with the month's clicks. recount_clicks likewise.
 UPDATE events SET machine = true, reason = $4
 WHERE delivery_id = $1 AND type || '' = 'click' AND NOT machine AND occurred_at BETWEEN $2 AND $3
+    AND (NOT followed OR id <= coalesce($5, (SELECT id FROM tracking_watermark)))
 RETURNING link_idx, occurred_at;
 
 -- name: recount_clicks
 -- A reclassified delivery's clicks per link, human and machine, and the first of each.
 SELECT link_idx, bool_or(NOT machine), bool_or(machine),
     min(occurred_at) FILTER (WHERE NOT machine), min(occurred_at) FILTER (WHERE machine)
-FROM events WHERE delivery_id = $1 AND type || '' = 'click' GROUP BY link_idx;
+FROM events WHERE delivery_id = $1 AND type || '' = 'click'
+    AND (NOT followed OR id <= coalesce($2, (SELECT id FROM tracking_watermark)))
+GROUP BY link_idx;
 
 -- name: fold_rollups
 -- foldSQL merges minute rows into the row at the start of their UTC hour:
@@ -268,26 +288,47 @@ WHERE d.id = $1;
 -- The campaigns' settings (UTM) the click path has not read recently.
 SELECT id, settings FROM campaigns WHERE id = ANY($1);
 
--- name: inbox_insert
+-- name: clicks_lock
+-- The request path's group commit takes its ids under this lock, shared
+-- (group commits run side by side) and held to its commit: see follower.go.
+SELECT pg_advisory_xact_lock_shared(hashtextextended('peykar/tracking/clicks', 0));
+
+-- name: follower_bound_lock
+-- The follower's bound: the same lock exclusively, in a transaction of its
+-- own, granted once every group commit holding it has ended.
+SELECT pg_advisory_xact_lock(hashtextextended('peykar/tracking/clicks', 0));
+
+-- name: follower_bound
+-- Under follower_bound_lock: the highest id handed out so far. Every
+-- followed id up to it belongs to a group commit that has ended.
+SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq;
+
+-- name: clicks_insert
 -- The request path's only write: the batch's clicks and opens whose
--- delivery exists (read, not locked), each with an event id from events'
--- sequence. Returns each stored event's position in the arrays (1-based),
--- its id and its delivery's campaign and step; the CTE is read twice, so
--- it is computed once and both see the same ids.
+-- delivery exists (read, not locked) into events, marked followed (the
+-- follower derives their state), each with an id from events' sequence
+-- taken after clicks_lock. Returns each stored event's position in the
+-- arrays (1-based), its id and its delivery's campaign and step; the CTE
+-- is read twice, so it is computed once and both see the same ids.
 WITH u AS MATERIALIZED (
-    SELECT u.n, nextval('events_id_seq') AS id, u.d, u.t, u.l, u.url, u.m, u.r, u.ua, u.ip, u.at, d.campaign_id, d.step
+    SELECT u.n, nextval('events_id_seq') AS id, u.d, u.t, u.l, u.url, u.m, u.r, u.ua, u.ip, u.at, d.campaign_id, d.step, d.contact_id
     FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
         $9::timestamptz[]) WITH ORDINALITY AS u(d, t, l, url, m, r, ua, ip, at, n)
     JOIN deliveries d ON d.id = u.d
 ), ins AS (
-    INSERT INTO event_inbox (id, delivery_id, type, link_idx, url, machine, reason, user_agent, ip, occurred_at)
-    SELECT id, d, t, l, url, m, r, ua, NULLIF(ip, '')::inet, at FROM u
+    INSERT INTO events (id, delivery_id, campaign_id, step, contact_id, type, link_idx, url, machine, reason, user_agent, ip, occurred_at, followed)
+    SELECT id, d, campaign_id, step, contact_id, t, l, NULLIF(url, ''), m, r, ua, NULLIF(ip, '')::inet, at, true FROM u
 )
 SELECT n, id, campaign_id, step FROM u;
 
 -- name: follower_lock
--- One follower folds at a time across processes, until its transaction ends.
-SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0));
+-- One follower folds at a time across processes, until its transaction
+-- ends. Taken, the transaction says it is a fold that knows the watermark
+-- (peykar.fold, to its end): migration 053's triggers let only such a fold
+-- take event_inbox's rows and change the verdict of a followed event not
+-- yet folded, not an older process's.
+SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0))
+    AND set_config('peykar.fold', 'watermark', true) = 'watermark';
 
 -- name: follower_take
 -- The oldest waiting events, up to $1, taken out of the inbox in the
@@ -295,14 +336,58 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('peykar/tracking/follower', 0)
 DELETE FROM event_inbox WHERE id IN (SELECT id FROM event_inbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 RETURNING id, delivery_id, type, link_idx, url, machine, reason, user_agent, host(ip), occurred_at;
 
+-- name: follower_watermark
+-- The highest followed event id folded (migration 053).
+SELECT id FROM tracking_watermark;
+
+-- name: follower_take_events
+-- The oldest followed events above the watermark $1 and up to the bound
+-- $3 (follower_bound: every one of them is visible or never will be), at
+-- most $2.
+SELECT id, delivery_id, type, link_idx, coalesce(url, ''), machine, reason, user_agent, host(ip), occurred_at
+FROM events WHERE followed AND id > $1 AND id <= $3 ORDER BY id LIMIT $2;
+
+-- name: follower_set_watermark
+-- The fold's events are folded: committed with what they derive.
+UPDATE tracking_watermark SET id = $1;
+
+-- name: follower_verdicts
+-- Followed events whose verdict the fold's timing rules changed (too
+-- soon, bursts, honeypots): their stored row says what was counted.
+UPDATE events e SET machine = u.m, reason = u.r
+FROM unnest($1::bigint[], $2::timestamptz[], $3::bool[], $4::text[]) AS u(id, at, m, r)
+WHERE e.id = u.id AND e.occurred_at = u.at;
+
+-- name: follower_forget
+-- Followed events the fold refuses (their link does not exist: answered
+-- 404) leave events, so the raw rows equal what is counted.
+DELETE FROM events WHERE id = ANY($1) AND followed;
+
 -- name: follower_drop
 -- The oldest waiting event, which the database refuses alone (a bug or a
--- value it cannot hold), leaves the inbox so the ones after it are folded; it is logged.
+-- value it cannot hold), leaves the inbox so the ones after it are folded; it is logged
+-- (run under follower_lock: migration 053's trigger lets only a fold delete).
 DELETE FROM event_inbox WHERE id = (SELECT min(id) FROM event_inbox) RETURNING id;
 
+-- name: follower_drop_event
+-- The same for the oldest followed event above the watermark: deleted,
+-- and the watermark moved to it (run under follower_lock). Bounded above
+-- by the sequence, as every read of the unfolded tail (clicked_deliveries).
+WITH e AS (
+    SELECT id FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark)
+        AND id <= (SELECT last_value FROM events_id_seq) ORDER BY id LIMIT 1
+), w AS (
+    UPDATE tracking_watermark SET id = e.id FROM e
+), gone AS (
+    DELETE FROM events USING e WHERE events.id = e.id
+)
+SELECT id FROM e;
+
 -- name: inbox_pending
--- Whether any event up to id $1 waits to be folded.
-SELECT EXISTS (SELECT 1 FROM event_inbox WHERE id <= $1);
+-- Whether any event up to id $1 waits to be folded: in the inbox, or
+-- followed above the watermark.
+SELECT EXISTS (SELECT 1 FROM event_inbox WHERE id <= $1)
+    OR EXISTS (SELECT 1 FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark) AND id <= $1);
 
 -- name: erase_contact_inbox
 -- The erased contact's events that wait to be folded lose their IP and user agent too.
@@ -311,8 +396,14 @@ WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1)
   AND (ip IS NOT NULL OR user_agent <> '');
 
 -- name: inbox_oldest
--- How long the oldest click or open waiting to be folded has waited (null: none).
-SELECT extract(epoch FROM now() - occurred_at)::float8 FROM event_inbox ORDER BY id LIMIT 1;
+-- How long the oldest click or open waiting to be folded has waited (null:
+-- none): in the inbox or followed above the watermark (and up to the
+-- sequence's last value, as clicked_deliveries: /metrics reads it on every
+-- scrape).
+SELECT extract(epoch FROM now() - least(
+    (SELECT occurred_at FROM event_inbox ORDER BY id LIMIT 1),
+    (SELECT occurred_at FROM events WHERE followed AND id > (SELECT id FROM tracking_watermark)
+        AND id <= (SELECT last_value FROM events_id_seq) ORDER BY id LIMIT 1)))::float8;
 
 -- name: people_lock_state
 -- A batch's people rows locked in key order (as people_lock) with the

@@ -24,6 +24,7 @@ const maxUserAgent = 512
 func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) (rest *pgx.Batch, err error) {
 	b := &pgx.Batch{}
 	queueEvents(b, st, evs, errsOut)
+	queueFollowed(b, st, evs, errsOut)
 	if len(st.retros) > 0 {
 		// Reclassifying reads the stored clicks, this batch's included.
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -73,7 +74,7 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	n := 0
 	for i, ev := range evs {
-		if errsOut[i] == nil && st.dels[ev.DeliveryID] != nil {
+		if errsOut[i] == nil && st.dels[ev.DeliveryID] != nil && ev.stored == nil {
 			n++
 		}
 	}
@@ -90,7 +91,7 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	)
 	for i, ev := range evs {
 		d := st.dels[ev.DeliveryID]
-		if errsOut[i] != nil || d == nil {
+		if errsOut[i] != nil || d == nil || ev.stored != nil {
 			continue
 		}
 		ua := ev.UserAgent
@@ -113,6 +114,36 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	}
 	b.Queue(query("insert_events"),
 		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
+}
+
+// queueFollowed queues, for the batch's followed events (already in
+// events, written by their request), the verdicts the timing rules changed
+// (the row then says what was counted, which reclassification and the
+// click history read) and the removal of those refused (a link that does
+// not exist: answered 404, so never counted). Both are rare: a followed
+// event otherwise costs the fold no write of its own.
+func queueFollowed(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
+	var (
+		ids, gone []int64
+		at        []time.Time
+		machine   []bool
+		reasons   []string
+	)
+	for i, ev := range evs {
+		switch {
+		case ev.stored == nil:
+		case errsOut[i] != nil || st.dels[ev.DeliveryID] == nil:
+			gone = append(gone, ev.id)
+		case ev.Machine != ev.stored.machine || cleanText(ev.Reason) != ev.stored.reason:
+			ids, at, machine, reasons = append(ids, ev.id), append(at, ev.At), append(machine, ev.Machine), append(reasons, cleanText(ev.Reason))
+		}
+	}
+	if len(ids) > 0 {
+		b.Queue(query("follower_verdicts"), ids, at, machine, reasons)
+	}
+	if len(gone) > 0 {
+		b.Queue(query("follower_forget"), gone)
+	}
 }
 
 // queueDeliveries queues the batch's changed deliveries (their status and
@@ -200,7 +231,7 @@ func sortedIDs(m map[int64]*delivery) []int64 {
 // its links' unique state from the events.
 func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r retro) error {
 	d := r.d
-	rows, err := tx.Query(ctx, query("reclassify_clicks"), d.id, r.from, r.to, r.reason)
+	rows, err := tx.Query(ctx, query("reclassify_clicks"), d.id, r.from, r.to, r.reason, st.upto)
 	if err != nil {
 		return fmt.Errorf("reclassify clicks: %w", err)
 	}
@@ -225,7 +256,7 @@ func (a *applier) reclassify(ctx context.Context, tx pgx.Tx, st *batchState, r r
 		st.rollups.add(d, int(f.idx), MetricClicks, f.at, true, 1, 0)
 	}
 	// Recompute uniques from the stored clicks (this batch's included).
-	rows, err = tx.Query(ctx, query("recount_clicks"), d.id)
+	rows, err = tx.Query(ctx, query("recount_clicks"), d.id, st.upto)
 	if err != nil {
 		return fmt.Errorf("recount clicks: %w", err)
 	}

@@ -262,7 +262,7 @@ func (w *writer) record(ctx context.Context, evs []*Event) ([]Outcome, []error, 
 	outs, errsOut, tx, rest, err := w.applier.applyWith(ctx, first, func(b *pgx.Batch) (pgx.Tx, error) {
 		br := conn.SendBatch(ctx, b)
 		return br.Tx(), br.Close()
-	}, evs)
+	}, evs, nil)
 	if err == nil {
 		rest.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 			if ct.String() != "COMMIT" {

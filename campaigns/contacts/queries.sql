@@ -86,10 +86,15 @@ SELECT id, campaign_id, step, status, attempts, last_error, response, queued_at,
     bounced_at, first_open_at, first_click_at FROM deliveries WHERE contact_id = $1 ORDER BY id;
 
 -- name: export_events
--- Through the contact's deliveries: events has no contact index.
+-- Through the contact's deliveries: events has no contact index. Folded
+-- events only, as every read of events for people (docs/metrics.md, "How
+-- a report is read"): a click or open whose derived state is not written
+-- yet (followed, above tracking_watermark, migration 053) is left out.
 SELECT id, delivery_id, campaign_id, step, type, link_idx, value::float8 AS value, machine, reason,
     user_agent, host(ip) AS ip, occurred_at FROM events
-    WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1 ORDER BY id;
+    WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE d.contact_id = $1) AND contact_id = $1
+        AND (NOT followed OR id <= (SELECT id FROM tracking_watermark))
+    ORDER BY id;
 
 -- name: export_transactions
 -- The export's transactions.
@@ -118,14 +123,16 @@ FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
 WHERE d.contact_id = $1 ORDER BY d.id DESC LIMIT $2;
 
 -- name: history_events
--- The contact page's latest events, with the clicked link.
+-- The contact page's latest events, with the clicked link; folded events
+-- only (export_events).
 SELECT e.id, e.campaign_id, c.name, e.type, coalesce(l.url, ''),
     e.value::float8, e.machine, e.reason, e.occurred_at
 FROM deliveries d
 JOIN events e ON e.delivery_id = d.id
 JOIN campaigns c ON c.id = e.campaign_id
 LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
-WHERE d.contact_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2;
+WHERE d.contact_id = $1 AND (NOT e.followed OR e.id <= (SELECT id FROM tracking_watermark))
+ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2;
 
 -- name: history_transactions
 -- The contact page's latest transactions.
@@ -516,6 +523,7 @@ SELECT * FROM (
    LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.step = e.step AND l.idx = e.link_idx
    WHERE d.contact_id = $1 AND (cardinality($2::text[]) = 0 OR 'tracking' = ANY($2))
      AND (e.occurred_at, 2, e.id) < ($3::timestamptz, $4::int, $5::bigint)
+     AND (NOT e.followed OR e.id <= (SELECT id FROM tracking_watermark)) -- folded only (export_events)
    ORDER BY e.occurred_at DESC, e.id DESC LIMIT $6)
   UNION ALL
   (SELECT 1, d.id, coalesce(d.bounced_at, d.sent_at, d.queued_at), d.status, 0::float8, '', d.campaign_id,

@@ -33,7 +33,12 @@ const deliveryColumns = `d.id, d.step, d.contact_id, coalesce(ct.email, ''), d.s
 
 // eventSummary is the aggregate of a campaign's events per delivery, in
 // delivery id order: the columns eventCounts.decode reads. Only opens,
-// clicks and conversions count; a delivery without any has no row.
+// clicks and conversions count; a delivery without any has no row. Only
+// folded events count, as in every read of events for people
+// (docs/metrics.md, "How a report is read"): a click or open whose
+// derived state is not written yet (followed, above tracking_watermark,
+// migration 053) is left out, so the export agrees with the report and
+// the delivery's firsts in every snapshot.
 const eventSummary = `SELECT delivery_id,
 		count(*) FILTER (WHERE type = 'open' AND NOT machine),
 		count(*) FILTER (WHERE type = 'open'),
@@ -42,6 +47,7 @@ const eventSummary = `SELECT delivery_id,
 		count(*) FILTER (WHERE type = 'conversion'),
 		coalesce(sum(value) FILTER (WHERE type = 'conversion'), 0)::float8
 	FROM events WHERE campaign_id = $1 AND type IN ('open', 'click', 'conversion')
+		AND (NOT followed OR id <= (SELECT id FROM tracking_watermark))
 	GROUP BY delivery_id`
 
 // exportSettings plan both export statements: no JIT, no parallel
