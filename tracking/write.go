@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
@@ -22,6 +23,7 @@ const maxUserAgent = 512
 // briefly) and rule jobs. What it can leave unsent comes back in rest, for
 // the caller to send (and commit) in one round trip.
 func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) (rest *pgx.Batch, err error) {
+	useBinaryArrays(tx.Conn().TypeMap())
 	b := &pgx.Batch{}
 	queueEvents(b, st, evs, errsOut)
 	if len(st.retros) > 0 {
@@ -80,13 +82,15 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	if n == 0 {
 		return
 	}
+	// The arrays write their own binary form (pgbinary.go; write made
+	// the connection's type map take them).
 	var (
-		ids, dels, camps, contacts = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-		steps, types, values       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		reasons, agents, ips       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		links                      = make([]*int32, 0, n)
-		machine                    = make([]bool, 0, n)
-		at                         = make([]time.Time, 0, n)
+		ids, dels, camps, contacts = make(int8s, 0, n), make(int8s, 0, n), make(int8s, 0, n), make(int8s, 0, n)
+		steps, types, values       = make(texts, 0, n), make(texts, 0, n), make(texts, 0, n)
+		reasons, agents, ips       = make(texts, 0, n), make(texts, 0, n), make(texts, 0, n)
+		links                      = make(int4s, 0, n)
+		machine                    = make(bools, 0, n)
+		at                         = make(timestamptzs, 0, n)
 	)
 	for i, ev := range evs {
 		d := st.dels[ev.DeliveryID]
@@ -97,10 +101,9 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		if len(ua) > maxUserAgent {
 			ua = ua[:maxUserAgent]
 		}
-		var idx *int32
+		var idx pgtype.Int4 // NULL but for clicks
 		if ev.Type == TypeClick {
-			v := int32(ev.LinkIdx)
-			idx = &v
+			idx = pgtype.Int4{Int32: int32(ev.LinkIdx), Valid: true}
 		}
 		ip := ""
 		if ev.IP.IsValid() {
@@ -112,7 +115,7 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
 	b.Queue(query("insert_events"),
-		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
+		reserve(ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)...)
 }
 
 // queueDeliveries queues the batch's changed deliveries (their status and
