@@ -72,7 +72,9 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 	}
 	defer conn.Release()
 	useBinaryArrays(conn.Conn().TypeMap())
-	rows, err := conn.Query(ctx, query("inbox_insert"), reserve(dels, types, links, urls, machine, reasons, agents, ips, at)...)
+	args := reserve(dels, types, links, urls, machine, reasons, agents, ips, at)
+	reserveWire(conn.Conn(), roomOf(args)+256) // the arrays, 4 bytes each and the message's own
+	rows, err := conn.Query(ctx, query("inbox_insert"), args...)
 	if err != nil {
 		return nil, nil, err
 	}

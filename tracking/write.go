@@ -25,7 +25,10 @@ const maxUserAgent = 512
 func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) (rest *pgx.Batch, err error) {
 	useBinaryArrays(tx.Conn().TypeMap())
 	b := &pgx.Batch{}
-	queueEvents(b, st, evs, errsOut)
+	// b is the next batch tx sends (whichever way write goes): room for
+	// the events' arrays and what follows them (the deliveries' and the
+	// people's arrays, ≈ 150 bytes an event at most).
+	reserveWire(tx.Conn(), queueEvents(b, st, evs, errsOut)+160*len(evs)+1024)
 	if len(st.retros) > 0 {
 		// Reclassifying reads the stored clicks, this batch's included.
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -71,8 +74,9 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 
 // queueEvents inserts the batch's events (with their preallocated ids) in
 // the same round trip as the updates that follow: one statement over
-// arrays, which pgx encodes far more cheaply than COPY rows.
-func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
+// arrays, which pgx encodes far more cheaply than COPY rows. It returns
+// the arrays' size in bytes (0 when it queued nothing).
+func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) int {
 	n := 0
 	for i, ev := range evs {
 		if errsOut[i] == nil && st.dels[ev.DeliveryID] != nil {
@@ -80,7 +84,7 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		}
 	}
 	if n == 0 {
-		return
+		return 0
 	}
 	// The arrays write their own binary form (pgbinary.go; write made
 	// the connection's type map take them).
@@ -114,8 +118,9 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 		reasons, agents, ips = append(reasons, cleanText(ev.Reason)), append(agents, cleanText(ua)), append(ips, ip)
 		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
-	b.Queue(query("insert_events"),
-		reserve(ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)...)
+	args := reserve(ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
+	b.Queue(query("insert_events"), args...)
+	return roomOf(args)
 }
 
 // queueDeliveries queues the batch's changed deliveries (their status and
