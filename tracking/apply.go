@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 )
 
@@ -23,35 +22,10 @@ type delivery struct {
 	convertedAt               *time.Time
 	links                     map[int]*linkState // clicks so far, by link
 	dirty                     bool
-	// loaded holds the times as read, which the pointers above point to
-	// until changed (setTimes).
-	loaded [10]time.Time
 	// As loaded, for people_fold.go: what its person's row aggregates,
 	// and whether it was bounced.
 	origPeople  peopleState
 	origBounced bool
-}
-
-// setTimes sets d's times from ts, in queueLock's column order (NULL is
-// nil). The times are kept in d.loaded, so that reading a delivery costs
-// one allocation rather than one per time (pgx allocates each *time.Time
-// it scans).
-func (d *delivery) setTimes(ts *[len(delivery{}.loaded)]pgtype.Timestamptz) error {
-	ptrs := [...]**time.Time{&d.sentAt, &d.firstOpen, &d.firstMOpen, &d.firstClick, &d.firstMClick,
-		&d.honeypot, &d.unsubscribed, &d.bouncedAt, &d.complained, &d.convertedAt}
-	for i, p := range ptrs {
-		switch {
-		case !ts[i].Valid:
-			*p = nil
-		case ts[i].InfinityModifier != pgtype.Finite:
-			// As pgx refuses to scan one into a time.Time.
-			return fmt.Errorf("delivery %d: an infinite time", d.id)
-		default:
-			d.loaded[i] = ts[i].Time
-			*p = &d.loaded[i]
-		}
-	}
-	return nil
 }
 
 // linkState is what is known of one delivery's clicks on one link.
@@ -221,14 +195,10 @@ func queueLock(b *pgx.Batch, evs []*Event) *batchState {
 	b.Queue(`SELECT id, campaign_id, step, contact_id, status, sent_at, first_open_at, first_machine_open_at,
 		first_click_at, first_machine_click_at, honeypot_at, unsubscribed_at, bounced_at, complained_at, converted_at
 		FROM deliveries WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, keys(idSet)).Query(func(rows pgx.Rows) error {
-		var ts [len(delivery{}.loaded)]pgtype.Timestamptz
 		for rows.Next() {
 			d := &delivery{}
-			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &ts[0], &ts[1], &ts[2],
-				&ts[3], &ts[4], &ts[5], &ts[6], &ts[7], &ts[8], &ts[9]); err != nil {
-				return err
-			}
-			if err := d.setTimes(&ts); err != nil {
+			if err := rows.Scan(&d.id, &d.campaignID, &d.step, &d.contactID, &d.status, &d.sentAt, &d.firstOpen, &d.firstMOpen,
+				&d.firstClick, &d.firstMClick, &d.honeypot, &d.unsubscribed, &d.bouncedAt, &d.complained, &d.convertedAt); err != nil {
 				return err
 			}
 			d.links = map[int]*linkState{}

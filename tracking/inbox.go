@@ -39,14 +39,15 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 	outs := make([]Outcome, len(evs))
 	errsOut := make([]error, len(evs))
 	n := len(evs)
-	// The arrays write their own binary form (pgbinary.go).
+	// The arrays' elements are pgtype values read through pointers
+	// (ptrArray): no allocation per event and element to encode them.
 	var (
-		dels                         = make(int8s, n)
-		types, urls, reasons, agents = make(texts, n), make(texts, n), make(texts, n), make(texts, n)
-		ips                          = make(texts, n)
-		links                        = make(int4s, n) // NULL for opens
-		machine                      = make(bools, n)
-		at                           = make(timestamptzs, n)
+		dels                         = make(ptrArray[pgtype.Int8], n)
+		types, urls, reasons, agents = make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n), make(ptrArray[pgtype.Text], n)
+		ips                          = make(ptrArray[pgtype.Text], n)
+		links                        = make(ptrArray[pgtype.Int4], n) // NULL for opens
+		machine                      = make(ptrArray[pgtype.Bool], n)
+		at                           = make(ptrArray[pgtype.Timestamptz], n)
 	)
 	for i, ev := range evs {
 		ua := ev.UserAgent
@@ -60,10 +61,10 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 		if ev.IP.IsValid() {
 			ip = ev.IP.String()
 		}
-		dels[i] = ev.DeliveryID
-		types[i], urls[i], reasons[i], agents[i], ips[i] = ev.Type, cleanText(ev.URL), cleanText(ev.Reason), cleanText(ua), ip
-		machine[i] = ev.Machine
-		at[i] = ev.At
+		dels[i] = pgtype.Int8{Int64: ev.DeliveryID, Valid: true}
+		types[i], urls[i], reasons[i], agents[i], ips[i] = text(ev.Type), text(cleanText(ev.URL)), text(cleanText(ev.Reason)), text(cleanText(ua)), text(ip)
+		machine[i] = pgtype.Bool{Bool: ev.Machine, Valid: true}
+		at[i] = pgtype.Timestamptz{Time: ev.At, Valid: true}
 	}
 
 	conn, err := s.cfg.Pool.Acquire(ctx)
@@ -71,10 +72,7 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 		return nil, nil, err
 	}
 	defer conn.Release()
-	useBinaryArrays(conn.Conn().TypeMap())
-	args := reserve(dels, types, links, urls, machine, reasons, agents, ips, at)
-	reserveWire(conn.Conn(), roomOf(args)+256) // the arrays, 4 bytes each and the message's own
-	rows, err := conn.Query(ctx, query("inbox_insert"), args...)
+	rows, err := conn.Query(ctx, query("inbox_insert"), dels, types, links, urls, machine, reasons, agents, ips, at)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -155,6 +153,10 @@ func (s *Service) recordInbox(ctx context.Context, evs []*Event) ([]Outcome, []e
 	}
 	return outs, errsOut, nil
 }
+
+// text is s as a non-NULL text value ("" included, as a []string
+// parameter would send it).
+func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
 
 // readCampaigns reads the UTM settings of campaigns ids into the cache.
 func (s *Service) readCampaigns(ctx context.Context, db DBTX, ids []int64, now time.Time) error {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/peykar/peykar/campaigns/contacts"
 	"github.com/peykar/peykar/campaigns/deliveries"
@@ -23,12 +22,8 @@ const maxUserAgent = 512
 // briefly) and rule jobs. What it can leave unsent comes back in rest, for
 // the caller to send (and commit) in one round trip.
 func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*Event, errsOut []error) (rest *pgx.Batch, err error) {
-	useBinaryArrays(tx.Conn().TypeMap())
 	b := &pgx.Batch{}
-	// b is the next batch tx sends (whichever way write goes): room for
-	// the events' arrays and what follows them (the deliveries' and the
-	// people's arrays, ≈ 150 bytes an event at most).
-	reserveWire(tx.Conn(), queueEvents(b, st, evs, errsOut)+160*len(evs)+1024)
+	queueEvents(b, st, evs, errsOut)
 	if len(st.retros) > 0 {
 		// Reclassifying reads the stored clicks, this batch's included.
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -74,9 +69,8 @@ func (a *applier) write(ctx context.Context, tx pgx.Tx, st *batchState, evs []*E
 
 // queueEvents inserts the batch's events (with their preallocated ids) in
 // the same round trip as the updates that follow: one statement over
-// arrays, which pgx encodes far more cheaply than COPY rows. It returns
-// the arrays' size in bytes (0 when it queued nothing).
-func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) int {
+// arrays, which pgx encodes far more cheaply than COPY rows.
+func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) {
 	n := 0
 	for i, ev := range evs {
 		if errsOut[i] == nil && st.dels[ev.DeliveryID] != nil {
@@ -84,17 +78,15 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) in
 		}
 	}
 	if n == 0 {
-		return 0
+		return
 	}
-	// The arrays write their own binary form (pgbinary.go; write made
-	// the connection's type map take them).
 	var (
-		ids, dels, camps, contacts = make(int8s, 0, n), make(int8s, 0, n), make(int8s, 0, n), make(int8s, 0, n)
-		steps, types, values       = make(texts, 0, n), make(texts, 0, n), make(texts, 0, n)
-		reasons, agents, ips       = make(texts, 0, n), make(texts, 0, n), make(texts, 0, n)
-		links                      = make(int4s, 0, n)
-		machine                    = make(bools, 0, n)
-		at                         = make(timestamptzs, 0, n)
+		ids, dels, camps, contacts = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		steps, types, values       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		reasons, agents, ips       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		links                      = make([]*int32, 0, n)
+		machine                    = make([]bool, 0, n)
+		at                         = make([]time.Time, 0, n)
 	)
 	for i, ev := range evs {
 		d := st.dels[ev.DeliveryID]
@@ -105,9 +97,10 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) in
 		if len(ua) > maxUserAgent {
 			ua = ua[:maxUserAgent]
 		}
-		var idx pgtype.Int4 // NULL but for clicks
+		var idx *int32
 		if ev.Type == TypeClick {
-			idx = pgtype.Int4{Int32: int32(ev.LinkIdx), Valid: true}
+			v := int32(ev.LinkIdx)
+			idx = &v
 		}
 		ip := ""
 		if ev.IP.IsValid() {
@@ -118,9 +111,8 @@ func queueEvents(b *pgx.Batch, st *batchState, evs []*Event, errsOut []error) in
 		reasons, agents, ips = append(reasons, cleanText(ev.Reason)), append(agents, cleanText(ua)), append(ips, ip)
 		links, machine, at = append(links, idx), append(machine, ev.Machine), append(at, ev.At)
 	}
-	args := reserve(ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
-	b.Queue(query("insert_events"), args...)
-	return roomOf(args)
+	b.Queue(query("insert_events"),
+		ids, dels, camps, steps, contacts, types, links, values, machine, reasons, agents, ips, at)
 }
 
 // queueDeliveries queues the batch's changed deliveries (their status and
