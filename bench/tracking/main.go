@@ -56,6 +56,7 @@ func main() {
 	flag.IntVar(&cfg.links, "links", 3, "links per message")
 	flag.StringVar(&cfg.dsn, "dsn", "", "use this database instead of an embedded one (it is migrated and written to; no PostgreSQL CPU then)")
 	flag.StringVar(&cfg.bin, "bin", "", "run this peykar binary (default: build ./cmd/peykar from this checkout)")
+	flag.BoolVar(&cfg.hugePages, "hugepages", false, "run the embedded PostgreSQL with huge_pages = on (reserve vm.nr_hugepages first; printed in the durability line)")
 	flag.BoolVar(&cfg.unsafe, "unsafe", false, "UNSAFE: run the embedded PostgreSQL with fsync and synchronous_commit off (labelled in the output)")
 	flag.BoolVar(&cfg.ceiling, "ceiling", true, "also measure the ceiling: the same wrk run against a trivial 302 server")
 	flag.BoolVar(&cfg.statements, "statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
@@ -89,7 +90,7 @@ type config struct {
 	dsn, bin, gen, profile, explain             string
 	explainMin                                  time.Duration
 	explainSample                               float64
-	unsafe, ceiling, statements                 bool
+	unsafe, ceiling, statements, hugePages      bool
 	settle                                      time.Duration
 	pprofAddr                                   string // peykar's profile listener, with -cpuprofile
 }
@@ -562,16 +563,16 @@ func per(d time.Duration, n int64) time.Duration {
 
 // printDurability says how durable the database is, labelled.
 func printDurability(ctx context.Context, pool *pgxpool.Pool) error {
-	var fsync, syncCommit, buffers string
-	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers')`).
-		Scan(&fsync, &syncCommit, &buffers); err != nil {
+	var fsync, syncCommit, buffers, huge string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('huge_pages')`).
+		Scan(&fsync, &syncCommit, &buffers, &huge); err != nil {
 		return err
 	}
 	label := "default durability"
 	if fsync != "on" || syncCommit != "on" {
 		label = "UNSAFE, not a deployment figure"
 	}
-	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s (%s)\n", fsync, syncCommit, buffers, label)
+	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s huge_pages=%s (%s)\n", fsync, syncCommit, buffers, huge, label)
 	return nil
 }
 
@@ -620,6 +621,12 @@ func settings(cfg config) map[string]string {
 	s := map[string]string{"max_connections": "100", "shared_buffers": "256MB"}
 	if cfg.unsafe {
 		s["fsync"], s["synchronous_commit"], s["full_page_writes"] = "off", "off", "off"
+	}
+	if cfg.hugePages {
+		// Shared memory in 2 MB pages (docs/operations.md): PostgreSQL
+		// refuses to start unless vm.nr_hugepages reserves enough, which
+		// whoever runs the benchmark sets and gives back.
+		s["huge_pages"] = "on"
 	}
 	var preload []string
 	if cfg.statements {
