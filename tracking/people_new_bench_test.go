@@ -2,16 +2,13 @@ package tracking
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peykar/peykar/internal/proccpu"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
@@ -49,7 +46,7 @@ func BenchmarkCreatePeople(b *testing.B) {
 			defer conn.Release()
 			pid := conn.Conn().PgConn().PID()
 			b.ResetTimer()
-			before := schedCPU(b, pid)
+			before := proccpu.MustSched(b, pid)
 			for i := range b.N {
 				rs := make([]Recipient, perFold)
 				for j := range rs {
@@ -61,7 +58,7 @@ func BenchmarkCreatePeople(b *testing.B) {
 					return tx.SendBatch(ctx, batch).Close()
 				}))
 			}
-			cpu := schedCPU(b, pid) - before
+			cpu := proccpu.MustSched(b, pid) - before
 			b.StopTimer()
 			var people int
 			require.NoError(b, pool.QueryRow(ctx, `SELECT count(*) FROM campaign_people WHERE campaign_id = $1 AND sent`, camp).Scan(&people))
@@ -69,13 +66,4 @@ func BenchmarkCreatePeople(b *testing.B) {
 			b.ReportMetric(float64(cpu)/1e3/float64(b.N*perFold), "backend-µs/row")
 		})
 	}
-}
-
-// schedCPU is the CPU time, in nanoseconds, that the backend pid has run.
-func schedCPU(b *testing.B, pid uint32) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	require.NoError(b, err, "the test cluster's backends must be visible in /proc")
-	ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
-	require.NoError(b, err)
-	return ns
 }

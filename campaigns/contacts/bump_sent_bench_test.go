@@ -3,9 +3,6 @@ package contacts_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/contacts"
+	"github.com/peykar/peykar/internal/proccpu"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
 
@@ -45,13 +43,13 @@ func BenchmarkBumpSent(b *testing.B) {
 			var cpu int64
 			for i := range b.N {
 				require.NoError(b, pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-					before := backendCPU(b, pid)
+					before := proccpu.MustSched(b, pid)
 					for start := i * rows; start < (i+1)*rows; start += perStatement {
 						if err := contacts.BumpSent(ctx, tx, ids[start:start+perStatement], time.Now()); err != nil {
 							return err
 						}
 					}
-					cpu += backendCPU(b, pid) - before
+					cpu += proccpu.MustSched(b, pid) - before
 					return nil
 				}))
 			}
@@ -62,13 +60,4 @@ func BenchmarkBumpSent(b *testing.B) {
 			b.ReportMetric(float64(cpu)/1e3/float64(b.N*rows), "backend-µs/row")
 		})
 	}
-}
-
-// backendCPU is the CPU time, in nanoseconds, that the backend pid has run.
-func backendCPU(b *testing.B, pid uint32) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	require.NoError(b, err, "the test cluster's backends must be visible in /proc")
-	ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
-	require.NoError(b, err)
-	return ns
 }

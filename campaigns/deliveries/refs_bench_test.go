@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peykar/peykar/campaigns/deliveries"
+	"github.com/peykar/peykar/internal/proccpu"
 	"github.com/peykar/peykar/migrations"
 	"github.com/peykar/peykar/migrations/pgtest"
 )
@@ -93,11 +92,11 @@ func benchRows(b *testing.B, pool *pgxpool.Pool, perOp int, insert func(context.
 	defer conn.Release()
 	pid := conn.Conn().PgConn().PID()
 	b.ResetTimer()
-	before := backendCPU(b, pid)
+	before := proccpu.MustSched(b, pid)
 	for i := 0; i < b.N; i++ {
 		require.NoError(b, pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return insert(ctx, tx, i) }))
 	}
-	cpu := backendCPU(b, pid) - before
+	cpu := proccpu.MustSched(b, pid) - before
 	b.StopTimer()
 	b.ReportMetric(float64(cpu)/1e3/float64(b.N*perOp), "backend-µs/row")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*perOp), "wall-µs/row")
@@ -107,15 +106,6 @@ func newCampaign(ctx context.Context, tb testing.TB, tx pgx.Tx) int64 {
 	var id int64
 	require.NoError(tb, tx.QueryRow(ctx, `INSERT INTO campaigns (name, status) VALUES ('b', 'running') RETURNING id`).Scan(&id))
 	return id
-}
-
-// backendCPU is the CPU time, in nanoseconds, the backend pid has run.
-func backendCPU(b *testing.B, pid uint32) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	require.NoError(b, err, "the test cluster's backends must be visible in /proc")
-	ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
-	require.NoError(b, err)
-	return ns
 }
 
 // downSection is the part of migration name after its create/drop marker.
