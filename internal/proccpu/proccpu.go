@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// Sched is the CPU time process pid has run, from /proc/PID/schedstat:
+// Sched is the CPU time thread pid has run, from /proc/PID/schedstat:
 // nanoseconds, unlike /proc/PID/stat's clock ticks, so a few statements'
-// worth is measurable. The process must run on this machine.
+// worth is measurable. A PostgreSQL backend is one thread, so this is all
+// of its CPU; of a multi-threaded process it is the first thread's only.
+// The thread must run on this machine.
 func Sched(pid int) (time.Duration, error) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
 	if err != nil {
