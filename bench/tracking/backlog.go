@@ -92,6 +92,14 @@ func backlog(ctx context.Context, cfg config, urls []string, srv *benchserve.Pey
 		return res, fmt.Errorf("MISMATCH: %d clicks answered but %d wait in %s", res.found, waiting, where)
 	}
 
+	if cfg.writes {
+		// The answers' counters flushed first, so the difference is the
+		// fold's alone.
+		time.Sleep(statsFlush)
+		if res.writesBefore, err = writeCounts(ctx, pool); err != nil {
+			return res, err
+		}
+	}
 	db0, app0, lsn0 := benchdb.SampleCPU(pgData), srv.CPU(), walPosition(ctx, pool)
 	start := time.Now()
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock(`+followerLock+`)`); err != nil {
@@ -114,7 +122,9 @@ func backlog(ctx context.Context, cfg config, urls []string, srv *benchserve.Pey
 	}
 	res.elapsed = time.Since(start)
 	res.cpu, res.appCPU = benchdb.SampleCPU(pgData).Sub(db0), srv.CPU()-app0
-	res.walBytes = walBetween(ctx, pool, lsn0, walPosition(ctx, pool))
+	lsn1 := walPosition(ctx, pool)
+	res.walBytes = walBetween(ctx, pool, lsn0, lsn1)
+	res.walFrom, res.walTo = lsn0, lsn1
 	fmt.Printf("backlog folded: %d clicks in %s = %.0f clicks/s; cpu peykar %.2fs, PostgreSQL %.2fs = peykar %s, PostgreSQL %s per click; wal %d bytes per click\n",
 		res.found, res.elapsed.Round(time.Millisecond), float64(res.found)/res.elapsed.Seconds(),
 		res.appCPU.Seconds(), res.cpu.DB.Seconds(), per(res.appCPU, res.found), per(res.cpu.DB, res.found), res.walBytes/max(res.found, 1))

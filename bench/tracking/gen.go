@@ -21,11 +21,12 @@ type clickResult struct {
 	found, other       int64 // 302 answers; other answers and errors
 	elapsed            time.Duration
 	p50, p90, p99, max time.Duration
-	cpu                benchdb.CPUTime // this process and PostgreSQL while clicking
-	appCPU             time.Duration   // the server's CPU while clicking (peykar or the ceiling server)
-	genCPU             time.Duration   // the load generator's CPU while clicking
-	walBytes           int64           // WAL PostgreSQL wrote while clicking (-1: not measured)
-	walFrom, walTo     string          // the clicking window's WAL positions ("" when unknown)
+	cpu                benchdb.CPUTime        // this process and PostgreSQL while clicking
+	appCPU             time.Duration          // the server's CPU while clicking (peykar or the ceiling server)
+	genCPU             time.Duration          // the load generator's CPU while clicking
+	walBytes           int64                  // WAL PostgreSQL wrote while clicking (-1: not measured)
+	walFrom, walTo     string                 // the clicking window's WAL positions ("" when unknown)
+	writesBefore       map[string]tableWrites // -writes with -backlog: the tables' counters before the fold
 }
 
 func (r clickResult) rate() float64 { return float64(r.found) / max(r.elapsed.Seconds(), 1e-9) }

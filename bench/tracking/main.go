@@ -68,6 +68,7 @@ func main() {
 	flag.DurationVar(&cfg.explainMin, "explain-min", 3*time.Millisecond, "with -explain: the statements whose plans are logged take at least this long (0: all, see -explain-sample)")
 	flag.Float64Var(&cfg.explainSample, "explain-sample", 1, "with -explain: the fraction of statements auto_explain considers (1: all)")
 	flag.IntVar(&cfg.backlog, "backlog", 0, "instead of the timed run: answer this many clicks while the follower is held off (its advisory lock), then measure the time, CPU and WAL to fold them all (0: off)")
+	flag.BoolVar(&cfg.writes, "writes", false, "print what the window wrote per click: each table's row versions inserted, updated (HOT) and deleted (pg_stat_user_tables) and the WAL records by type and relation, index tuples and row locks included (pg_walinspect); waits 11 s for the counters (with -backlog: the fold alone)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve over the clicking window (-duration, from the first click) to this file (PEYKAR_PPROF)")
 	flag.Parse()
 	if *ceilingServer {
@@ -91,6 +92,7 @@ type config struct {
 	explainMin                                  time.Duration
 	explainSample                               float64
 	unsafe, ceiling, statements, hugePages      bool
+	writes                                      bool
 	settle                                      time.Duration
 	pprofAddr                                   string // peykar's profile listener, with -cpuprofile
 }
@@ -213,6 +215,12 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens; peykar serve as its own process (%s)\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, cfg.clients, len(urls), bin)
 	var res, ceil clickResult
+	var before map[string]tableWrites
+	if cfg.writes && cfg.backlog == 0 {
+		if before, err = writeCounts(ctx, pool); err != nil {
+			return err
+		}
+	}
 	if cfg.backlog > 0 {
 		res, err = backlog(ctx, cfg, urls, srv, pool, pgData)
 	} else {
@@ -232,6 +240,14 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if err := pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM rollups WHERE campaign_id = $1 AND metric = 'clicks'`, campaign).Scan(&rolled); err != nil {
 		return err
+	}
+	if cfg.writes {
+		if res.writesBefore != nil {
+			before = res.writesBefore
+		}
+		if err := printWrites(ctx, pool, before, res.walFrom, res.walTo, res.found); err != nil {
+			return err
+		}
 	}
 	if cfg.statements {
 		if err := printStatements(ctx, pool, res); err != nil {
