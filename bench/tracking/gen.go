@@ -26,7 +26,18 @@ type clickResult struct {
 	genCPU             time.Duration          // the load generator's CPU while clicking
 	walBytes           int64                  // WAL PostgreSQL wrote while clicking (-1: not measured)
 	walFrom, walTo     string                 // the clicking window's WAL positions ("" when unknown)
+	probeCPU           time.Duration          // the bench's own probes' PostgreSQL CPU, left out of cpu.DB
 	writesBefore       map[string]tableWrites // -writes with -backlog: the tables' counters before the fold
+}
+
+// chargeProbes takes the bench's own probes' PostgreSQL CPU (probes.cpu's
+// difference over the window) out of the cluster's, keeping it apart.
+// The cluster's figure comes from /proc/PID/stat in clock ticks and the
+// probes' from schedstat in nanoseconds, so the two are subtracted at the
+// ticks' resolution (10 ms per process per sample).
+func (r *clickResult) chargeProbes(d time.Duration) {
+	r.probeCPU = d
+	r.cpu.DB -= d
 }
 
 func (r clickResult) rate() float64 { return float64(r.found) / max(r.elapsed.Seconds(), 1e-9) }
