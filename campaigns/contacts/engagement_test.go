@@ -46,7 +46,11 @@ func engage(ctx context.Context, db DBTX, e Engagement) error {
 // A batch mixing contacts that have a contact_stats row and contacts that
 // have none counts each once: the existing rows keep their sent count and
 // gain the clicks, the missing ones are created. The next batch, with
-// every row existing (the update path), adds to all of them.
+// every row existing (the path a deployment takes: the send fold gives
+// each contact sent to a row), adds to all of them. Written for the
+// UPDATE-first statement tried on wt-trk13 (docs/benchmarks.md), which
+// took a different path for each of these batches; it holds any
+// statement to the same counts.
 func TestEngagementCountsContactsWithAndWithoutARow(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -17,43 +17,9 @@ UPDATE transactions SET attributes = '{}' WHERE contact_id = $1 AND attributes <
 -- The tracking writer's per-batch stats: one statement over arrays, queued
 -- in the writer's batch (QueueEngagement). The ids come sorted and
 -- distinct, so concurrent batches lock contact_stats rows in one order.
---
--- When every contact of the batch has its row (as in a deployment: the
--- send fold's bump_sent gives each contact sent to one), the rows are
--- updated with a plain UPDATE. An INSERT … ON CONFLICT DO UPDATE of an
--- existing row locks it (a Heap/LOCK WAL record) before updating it; the
--- UPDATE writes the update alone (−40% WAL for the statement with every
--- row existing, wt-trk9). Otherwise the whole batch takes the upsert, as
--- before. Not "update what exists, insert the rest": that locks the
--- existing rows first and the new ones after, out of id order, and a send
--- fold inserting one of the new rows while waiting for one of the
--- existing ones would deadlock with it. Either way the rows are locked in
--- one pass in id order: the update's plan reads u first (a nested loop
--- over u probing the primary key) because its arrays reach unnest through
--- sub-selects, so the planner sees an array of unknown length (10 rows)
--- in custom plans as in generic ones and never prefers a hash join driven
--- by a scan of contact_stats, in heap order (with the length visible,
--- 2,000 ids over a 17,000-row table planned that hash join). The check
--- probes the key from u too: `contact_id = ANY ($1)` with the array
--- visible was planned as a sequential scan comparing every row with the
--- whole array (91 ms for 2,000 ids over 17,000 rows). A row
--- another transaction inserts after this statement's snapshot makes the
--- check fail, and the upsert then waits for it and adds to it; one
--- deleted meanwhile (its contact deleted) is skipped by the update, where
--- the upsert re-inserted a row no reader sees (migration 048).
-WITH u AS (
-    SELECT id, o, c, lo, lc
-    FROM unnest((SELECT $1::bigint[]), (SELECT $2::int[]), (SELECT $3::int[]), (SELECT $4::timestamptz[]),
-        (SELECT $5::timestamptz[])) AS u(id, o, c, lo, lc)
-), every AS (
-    SELECT count(*) = cardinality($1::bigint[]) AS yes FROM u JOIN contact_stats s ON s.contact_id = u.id
-), updated AS (
-    UPDATE contact_stats s SET opens = s.opens + u.o, clicks = s.clicks + u.c,
-        last_open_at = GREATEST(s.last_open_at, u.lo), last_click_at = GREATEST(s.last_click_at, u.lc)
-    FROM u WHERE s.contact_id = u.id AND (SELECT yes FROM every)
-)
 INSERT INTO contact_stats AS s (contact_id, opens, clicks, last_open_at, last_click_at)
-SELECT id, o, c, lo, lc FROM u WHERE NOT (SELECT yes FROM every)
+SELECT id, o, c, lo, lc
+FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS u(id, o, c, lo, lc)
 ON CONFLICT (contact_id) DO UPDATE SET opens = s.opens + EXCLUDED.opens, clicks = s.clicks + EXCLUDED.clicks,
     last_open_at = GREATEST(s.last_open_at, EXCLUDED.last_open_at),
     last_click_at = GREATEST(s.last_click_at, EXCLUDED.last_click_at);
