@@ -70,6 +70,10 @@ type config struct {
 	// the cluster with huge_pages = on.
 	warm      int
 	hugePages bool
+	// pgset are extra server settings, name=value,… (labelled);
+	// vacuumAfter runs a VACUUM ANALYZE after the window and charges it.
+	pgset       string
+	vacuumAfter bool
 }
 
 func main() {
@@ -85,6 +89,8 @@ func main() {
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve during the send to this file (PEYKAR_PPROF)")
 	flag.IntVar(&cfg.warm, "warm", 0, "first send a warm-up campaign to this many other contacts through the same peykar serve, wait for it to finish and settle, then measure (0: no warm-up; labelled in the output)")
 	flag.BoolVar(&cfg.hugePages, "hugepages", false, "run the embedded PostgreSQL with huge_pages = on (reserve vm.nr_hugepages first; labelled in the output)")
+	flag.StringVar(&cfg.pgset, "pgset", "", "extra PostgreSQL server settings, name=value,name=value (e.g. wal_sync_method=open_datasync); printed and labelled: not the default cluster")
+	flag.BoolVar(&cfg.vacuumAfter, "vacuum-after", true, "after the measured window, print the vacuum work the send left (dead rows, inserts since vacuum) and the CPU of a VACUUM ANALYZE doing it")
 	flag.StringVar(&cfg.bin, "bin", "", "run this prebuilt peykar binary (default: build ./cmd/peykar from this checkout); it migrates the database itself, so a binary of another commit runs on its own schema")
 	flag.Parse()
 	if *sink {
@@ -108,22 +114,30 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
+	if cfg.pgset != "" {
+		if err := os.Setenv("BENCH_PG_SET", cfg.pgset); err != nil {
+			return err
+		}
+	}
 	cluster, err := benchdb.OpenClusterFor(ctx, 4, cfg.bin)
 	if err != nil {
 		return err
 	}
 	defer cluster.Close()
 	pool := cluster.Pool
-	var fsync, syncCommit, buffers, huge string
-	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('huge_pages')`).
-		Scan(&fsync, &syncCommit, &buffers, &huge); err != nil {
+	var fsync, syncCommit, fpw, buffers, huge string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes'), current_setting('shared_buffers'), current_setting('huge_pages')`).
+		Scan(&fsync, &syncCommit, &fpw, &buffers, &huge); err != nil {
 		return err
 	}
 	label := "default durability"
-	if fsync != "on" || syncCommit != "on" {
+	if fsync != "on" || syncCommit != "on" || fpw != "on" {
 		label = "UNSAFE, not a deployment figure"
 	}
-	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s (%s)\n", fsync, syncCommit, buffers, label)
+	fmt.Printf("durability: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s (%s)\n", fsync, syncCommit, fpw, buffers, label)
+	if err := benchdb.PrintExtraSettings(ctx, pool, cfg.pgset); err != nil {
+		return err
+	}
 	if huge == "on" {
 		fmt.Println("HUGE PAGES: huge_pages=on (-hugepages), not the default cluster")
 	}
@@ -212,11 +226,22 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	debt0, err := readVacuumDebt(ctx, pool)
+	if err != nil {
+		return err
+	}
 	profiled := make(chan error, 1)
 	if cfg.profile != "" {
 		go func() {
 			profiled <- benchserve.FetchProfile(ctx, pprofAddr, time.Duration(profileWindow(cfg.n, ceiling))*time.Second, cfg.profile)
 		}()
+	}
+	var split *benchdb.ProcSplit
+	if cluster.DataDir != "" {
+		if split, err = benchdb.StartProcSplit(cluster.DataDir, cluster.Own); err != nil {
+			return err
+		}
+		defer split.Stop()
 	}
 	cpu0, pg0 := srv.CPU(), benchdb.SampleCPU(cluster.DataDir)
 	if err := sink.Mark(); err != nil {
@@ -265,6 +290,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	pg := benchdb.SampleCPU(cluster.DataDir).Sub(pg0)
+	if split != nil {
+		split.Mark("launch to settled")
+	}
 	app, db := srv.CPU()-cpu0, pg.DB
 	var walBytes float64
 	if err := pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)`, wal0).Scan(&walBytes); err != nil {
@@ -298,6 +326,14 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	printTableStats(os.Stdout, tables0, tables1, got)
+	if split != nil {
+		split.Print(os.Stdout, got)
+	}
+	if cfg.vacuumAfter && split != nil {
+		if err := vacuumLeft(ctx, pool, split, debt0, got); err != nil {
+			return err
+		}
+	}
 	benchdb.PrintStatements(ctx, pool, os.Stdout)
 	benchdb.PrintWALRecords(ctx, pool, os.Stdout, wal0, got)
 	if cfg.profile != "" {

@@ -57,6 +57,7 @@ func main() {
 	flag.StringVar(&cfg.dsn, "dsn", "", "use this database instead of an embedded one (it is migrated and written to; no PostgreSQL CPU then)")
 	flag.StringVar(&cfg.bin, "bin", "", "run this peykar binary (default: build ./cmd/peykar from this checkout)")
 	flag.BoolVar(&cfg.hugePages, "hugepages", false, "run the embedded PostgreSQL with huge_pages = on (reserve vm.nr_hugepages first; printed in the durability line)")
+	flag.StringVar(&cfg.pgset, "pgset", "", "extra PostgreSQL server settings of the embedded cluster, name=value,name=value (e.g. wal_sync_method=open_datasync); printed and labelled: not the default cluster")
 	flag.BoolVar(&cfg.unsafe, "unsafe", false, "UNSAFE: run the embedded PostgreSQL with fsync and synchronous_commit off (labelled in the output)")
 	flag.BoolVar(&cfg.ceiling, "ceiling", true, "also measure the ceiling: the same wrk run against a trivial 302 server")
 	flag.BoolVar(&cfg.statements, "statements", false, "embedded database only: print the statements that took the database's time (pg_stat_statements)")
@@ -89,6 +90,7 @@ type config struct {
 	clients, deliveries, links, threads, months int
 	backlog                                     int
 	dsn, bin, gen, profile, explain             string
+	pgset                                       string // extra server settings, name=value,… (labelled)
 	explainMin                                  time.Duration
 	explainSample                               float64
 	unsafe, ceiling, statements, hugePages      bool
@@ -137,6 +139,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer pool.Close()
 	if err := printDurability(ctx, pool); err != nil {
+		return err
+	}
+	if err := benchdb.PrintExtraSettings(ctx, pool, cfg.pgset); err != nil {
 		return err
 	}
 	probe, err := newProbes(ctx, cfg.dsn)
@@ -593,16 +598,16 @@ func per(d time.Duration, n int64) time.Duration {
 
 // printDurability says how durable the database is, labelled.
 func printDurability(ctx context.Context, pool *pgxpool.Pool) error {
-	var fsync, syncCommit, buffers, huge string
-	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('huge_pages')`).
-		Scan(&fsync, &syncCommit, &buffers, &huge); err != nil {
+	var fsync, syncCommit, fpw, buffers, huge string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes'), current_setting('shared_buffers'), current_setting('huge_pages')`).
+		Scan(&fsync, &syncCommit, &fpw, &buffers, &huge); err != nil {
 		return err
 	}
 	label := "default durability"
-	if fsync != "on" || syncCommit != "on" {
+	if fsync != "on" || syncCommit != "on" || fpw != "on" {
 		label = "UNSAFE, not a deployment figure"
 	}
-	fmt.Printf("durability: fsync=%s synchronous_commit=%s shared_buffers=%s huge_pages=%s (%s)\n", fsync, syncCommit, buffers, huge, label)
+	fmt.Printf("durability: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s huge_pages=%s (%s)\n", fsync, syncCommit, fpw, buffers, huge, label)
 	return nil
 }
 
@@ -662,6 +667,9 @@ func settings(cfg config) map[string]string {
 	s := map[string]string{"max_connections": "100", "shared_buffers": "256MB"}
 	if cfg.unsafe {
 		s["fsync"], s["synchronous_commit"], s["full_page_writes"] = "off", "off", "off"
+	}
+	for k, v := range benchdb.ExtraSettings(cfg.pgset) {
+		s[k] = v
 	}
 	if cfg.hugePages {
 		// Shared memory in 2 MB pages (docs/operations.md): PostgreSQL

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,6 +40,9 @@ type Cluster struct {
 	// benchmark starts against it.
 	DSN   string
 	Close func()
+	// Own says whether a backend pid is one of Pool's connections: the
+	// benchmark's own queries, charged apart from the server under test.
+	Own func(pid int) bool
 }
 
 // OpenCluster is Open that also says where the embedded cluster lives.
@@ -113,6 +117,11 @@ func openCluster(ctx context.Context, maxConns int32, migrate func(ctx context.C
 		return nil, err
 	}
 	cfg.MaxConns = maxConns
+	var own sync.Map
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		own.Store(int(c.PgConn().PID()), true)
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		cleanup()
@@ -123,7 +132,8 @@ func openCluster(ctx context.Context, maxConns int32, migrate func(ctx context.C
 		cleanup()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return &Cluster{Pool: pool, DataDir: dataDir, DSN: dsn, Close: func() { pool.Close(); cleanup() }}, nil
+	return &Cluster{Pool: pool, DataDir: dataDir, DSN: dsn, Close: func() { pool.Close(); cleanup() },
+		Own: func(pid int) bool { _, ok := own.Load(pid); return ok }}, nil
 }
 
 // PeakRSS is the process's peak resident set size in MB (VmHWM).
@@ -175,6 +185,9 @@ func settings() map[string]string {
 		s[k] = v
 	}
 	for k, v := range hugePageSettings() {
+		s[k] = v
+	}
+	for k, v := range ExtraSettings(os.Getenv("BENCH_PG_SET")) {
 		s[k] = v
 	}
 	if os.Getenv("BENCH_PG_DURABLE") == "1" { // PostgreSQL's defaults: fsync, synchronous_commit, full_page_writes on
