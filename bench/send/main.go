@@ -230,6 +230,10 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	walStats0, err := readWALStats(ctx, pool)
+	if err != nil {
+		return err
+	}
 	profiled := make(chan error, 1)
 	if cfg.profile != "" {
 		go func() {
@@ -330,7 +334,7 @@ func run(ctx context.Context, cfg config) error {
 		split.Print(os.Stdout, got)
 	}
 	if cfg.vacuumAfter && split != nil {
-		if err := vacuumLeft(ctx, pool, split, debt0, got); err != nil {
+		if err := vacuumLeft(ctx, pool, split, debt0, walStats0, got); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,20 @@ import (
 	"github.com/peykar/peykar/bench/internal/benchdb"
 )
 
+// walStats is pg_stat_wal's counters: records, full-page images, bytes,
+// write() calls, syncs, and writes forced by full WAL buffers.
+type walStats struct{ records, fpi, bytes, writes, syncs, full int64 }
+
+func readWALStats(ctx context.Context, pool *pgxpool.Pool) (walStats, error) {
+	var w walStats
+	err := pool.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint, wal_write, wal_sync, wal_buffers_full FROM pg_stat_wal`).
+		Scan(&w.records, &w.fpi, &w.bytes, &w.writes, &w.syncs, &w.full)
+	if err != nil {
+		return w, fmt.Errorf("pg_stat_wal: %w", err)
+	}
+	return w, nil
+}
+
 // vacuumDebt is each table's dead row versions plus rows inserted since
 // its last vacuum: the work autovacuum has left to do on it.
 type vacuumDebt map[string][2]int64
@@ -42,10 +56,20 @@ func readVacuumDebt(ctx context.Context, pool *pgxpool.Pool) (vacuumDebt, error)
 // autovacuum worker's meanwhile) charged per 1,000 messages by split. An
 // honest per-message cost counts both phases. Tables the window did not
 // write (the seeded contacts, the start-up jobs' scores) are left out.
-func vacuumLeft(ctx context.Context, pool *pgxpool.Pool, split *benchdb.ProcSplit, before vacuumDebt, msgs int64) error {
+func vacuumLeft(ctx context.Context, pool *pgxpool.Pool, split *benchdb.ProcSplit, before vacuumDebt, wal0 walStats, msgs int64) error {
 	if err := waitStatsStill(ctx, pool); err != nil {
 		return err
 	}
+	// pg_stat_wal once the backends have reported (so after the window
+	// by the seconds waited: a little of peykar's idle polling is in it).
+	wal1, err := readWALStats(ctx, pool)
+	if err != nil {
+		return err
+	}
+	per := float64(max(msgs, 1))
+	fmt.Printf("pg_stat_wal, launch until reported: per 1,000 messages %.0f records, %.1f full-page images, %.0f write() calls, %.0f syncs, %.0f writes for full WAL buffers\n",
+		1000*float64(wal1.records-wal0.records)/per, 1000*float64(wal1.fpi-wal0.fpi)/per, 1000*float64(wal1.writes-wal0.writes)/per,
+		1000*float64(wal1.syncs-wal0.syncs)/per, 1000*float64(wal1.full-wal0.full)/per)
 	after, err := readVacuumDebt(ctx, pool)
 	if err != nil {
 		return err
@@ -61,7 +85,6 @@ func vacuumLeft(ctx context.Context, pool *pgxpool.Pool, split *benchdb.ProcSpli
 		dead, ins = dead+max(a[0]-b[0], 0), ins+max(a[1]-b[1], 0)
 		parts = append(parts, fmt.Sprintf("%s +%d/+%d", rel, a[0]-b[0], a[1]-b[1]))
 	}
-	per := float64(max(msgs, 1))
 	fmt.Printf("left for vacuum by the window: %.2f dead row versions and %.2f rows inserted since vacuum per message (dead/inserted by table: %s)\n",
 		float64(dead)/per, float64(ins)/per, strings.Join(parts, ", "))
 	if len(tables) == 0 {
