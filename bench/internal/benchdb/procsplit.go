@@ -33,6 +33,7 @@ type ProcSplit struct {
 	mu     sync.Mutex
 	procs  map[int]*procSample
 	cutim0 time.Duration
+	start  time.Time
 	marks  []splitMark
 	// printed is how many marks Print has printed.
 	printed int
@@ -50,6 +51,7 @@ type procSample struct {
 // told apart: the send, and the vacuum it leaves after it.
 type splitMark struct {
 	name string
+	at   time.Time
 	cpu  map[int]time.Duration
 	tail time.Duration
 }
@@ -67,7 +69,7 @@ func StartProcSplit(pgDataDir string, own func(pid int) bool) (*ProcSplit, error
 		return nil, fmt.Errorf("proc split: postmaster.pid: %w", err)
 	}
 	p := &ProcSplit{pm: pm, own: own, stop: make(chan struct{}), done: make(chan struct{}), procs: map[int]*procSample{}}
-	p.cutim0 = childrenCPU(pm)
+	p.cutim0, p.start = childrenCPU(pm), time.Now()
 	p.sample(false)
 	go p.loop()
 	return p, nil
@@ -183,7 +185,7 @@ func (p *ProcSplit) Mark(name string) {
 	tail := childrenCPU(p.pm) - p.cutim0
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	m := splitMark{name: name, cpu: map[int]time.Duration{}}
+	m := splitMark{name: name, at: time.Now(), cpu: map[int]time.Duration{}}
 	for pid, s := range p.procs {
 		m.cpu[pid] = s.last - s.first
 		if s.gone {
@@ -210,7 +212,7 @@ func (p *ProcSplit) Print(w io.Writer, msgs int64) {
 	per := float64(max(msgs, 1)) / 1000
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	prev := splitMark{cpu: map[int]time.Duration{}}
+	prev := splitMark{at: p.start, cpu: map[int]time.Duration{}}
 	if p.printed > 0 {
 		prev = p.marks[p.printed-1]
 	}
@@ -239,7 +241,8 @@ func (p *ProcSplit) Print(w io.Writer, msgs int64) {
 			parts = append(parts, fmt.Sprintf("%s %.4f (%d)", r, byRole[r].Seconds()/per, count[r]))
 		}
 		parts = append(parts, fmt.Sprintf("exited processes after their last sample %.4f", tail.Seconds()/per))
-		fmt.Fprintf(w, "PostgreSQL CPU by process (processes that ran), %s: %.4f s per 1,000 messages = %s\n", m.name, total.Seconds()/per, strings.Join(parts, ", "))
+		fmt.Fprintf(w, "PostgreSQL CPU by process (processes that ran), %s, %s: %.4f s per 1,000 messages (%.0f%% of a core) = %s\n",
+			m.name, m.at.Sub(prev.at).Round(time.Millisecond), total.Seconds()/per, 100*total.Seconds()/m.at.Sub(prev.at).Seconds(), strings.Join(parts, ", "))
 		prev = m
 	}
 	p.printed = len(p.marks)
