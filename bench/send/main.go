@@ -32,6 +32,12 @@
 // and pays its first touches of shared memory there. -hugepages starts
 // the cluster with huge_pages = on (vm.nr_hugepages must be reserved by
 // whoever runs it). Both are printed: neither is the default run.
+//
+// Every run also prints PostgreSQL's CPU by process (client backends,
+// walwriter, autovacuum workers, …; benchdb.ProcSplit), pg_stat_wal's
+// flushes per 1,000 messages, and (-vacuum-after, on) the vacuum work the
+// window left and a VACUUM ANALYZE's CPU doing it. -pgset name=value,…
+// runs the cluster with extra server settings, printed and labelled.
 package main
 
 import (
