@@ -14,18 +14,19 @@ import (
 )
 
 // The open pixel's and the click's routes: by far the most frequent
-// requests (HotRoutes).
+// requests (HotRoutes); a server answering them without Echo labels its
+// request metrics with them too.
 const (
-	openRoute  = "/t/o/:file"
-	clickRoute = "/t/c/:token"
+	OpenRoute  = "/t/o/:file"
+	ClickRoute = "/t/c/:token"
 )
 
 // Routes registers the public tracking endpoints on public (/t/...) and the
 // bounce webhook on api (/webhooks/bounce).
 func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 	if public != nil {
-		public.GET(openRoute, s.open)
-		public.GET(clickRoute, s.click)
+		public.GET(OpenRoute, s.open)
+		public.GET(ClickRoute, s.click)
 		public.GET("/t/u/:token", s.unsubscribePage)
 		public.POST("/t/u/:token", s.unsubscribe)
 		public.GET("/t/h/:token", s.honeypot)
@@ -42,8 +43,8 @@ func (s *Service) Routes(public *echo.Echo, api *echo.Group) {
 // compose anew for every request. Routes registers them as well, so the
 // full route table still answers them alike.
 func (s *Service) HotRoutes(e *echo.Echo, wrap func(echo.HandlerFunc) echo.HandlerFunc) {
-	e.GET(openRoute, wrap(s.open))
-	e.GET(clickRoute, wrap(s.click))
+	e.GET(OpenRoute, wrap(s.open))
+	e.GET(ClickRoute, wrap(s.click))
 }
 
 // IsHot reports whether r is for a route HotRoutes registers: a GET of
@@ -53,28 +54,54 @@ func IsHot(r *http.Request) bool {
 	if r.Method != http.MethodGet {
 		return false
 	}
-	p := echo.GetPath(r)
+	_, _, ok := MatchHot(echo.GetPath(r))
+	return ok
+}
+
+// MatchHot says whether the path p (as sent, not unescaped) is the click's
+// or the open pixel's, and returns the route (ClickRoute or OpenRoute) and
+// its one non-empty segment, the parameter.
+func MatchHot(p string) (route, param string, ok bool) {
 	if len(p) < len("/t/c/x") || !strings.HasPrefix(p, "/t/") || (p[3] != 'c' && p[3] != 'o') || p[4] != '/' {
-		return false
+		return "", "", false
 	}
-	return strings.IndexByte(p[5:], '/') < 0
+	if strings.IndexByte(p[5:], '/') >= 0 {
+		return "", "", false
+	}
+	if p[3] == 'c' {
+		return ClickRoute, p[5:], true
+	}
+	return OpenRoute, p[5:], true
 }
 
 // pixel is a transparent 1×1 GIF.
 var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
+// event is the event of the request c carrying t.
 func (s *Service) event(c echo.Context, typ string, t Token) Event {
-	r := c.Request()
-	ev := Event{Type: typ, DeliveryID: t.DeliveryID, LinkIdx: -1, UserAgent: r.UserAgent(), At: s.now()}
+	return s.newEvent(typ, t, hit(c, ""))
+}
+
+// hit is c's request as Click and Open read it, param its route parameter.
+func hit(c echo.Context, param string) Hit {
+	h := Hit{Param: param, UserAgent: c.Request().UserAgent()}
 	if ip, err := netip.ParseAddr(c.RealIP()); err == nil {
-		ev.IP = ip.Unmap()
+		h.IP = ip.Unmap()
 	}
-	if typ == TypeClick {
-		ev.LinkIdx, ev.URL = t.LinkIdx, t.URL
+	return h
+}
+
+// reply writes a on c.
+func reply(c echo.Context, a Answer) error {
+	if a.NoCache {
+		h := c.Response().Header()
+		h.Set("Cache-Control", PixelCacheControl)
+		h.Set("Pragma", "no-cache")
 	}
-	v := s.classify(typ, ev.UserAgent, ev.IP)
-	ev.Machine, ev.Reason = v.Machine, v.Reason
-	return ev
+	if a.Location != "" {
+		return c.Redirect(a.Status, a.Location)
+	}
+	return c.Blob(a.Status, a.ContentType, a.Body)
 }
 
 // classify is ClassifyAgent, remembered: user agents repeat a lot.
@@ -111,16 +138,7 @@ func (s *Service) verify(raw string, kinds ...Kind) (Token, bool) {
 }
 
 func (s *Service) open(c echo.Context) error {
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	h.Set("Pragma", "no-cache")
-	t, ok := s.verify(strings.TrimSuffix(c.Param("file"), ".gif"), KindOpen)
-	if !ok {
-		return c.Blob(http.StatusNotFound, "image/gif", pixel)
-	}
-	ev := s.event(c, TypeOpen, t)
-	_, err := s.inbox.submit(c.Request().Context(), &ev)
-	return c.Blob(status(err), "image/gif", pixel)
+	return reply(c, s.Open(c.Request().Context(), hit(c, c.Param("file"))))
 }
 
 func status(err error) int {
@@ -135,27 +153,7 @@ func status(err error) int {
 }
 
 func (s *Service) click(c echo.Context) error {
-	t, ok := s.verify(c.Param("token"), KindClick, KindClickURL)
-	if !ok {
-		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
-	}
-	ev := s.event(c, TypeClick, t)
-	out, err := s.inbox.submit(c.Request().Context(), &ev)
-	switch {
-	case err == nil:
-		return c.Redirect(http.StatusFound, s.destination(out.UTM, out.URL))
-	case errors.Is(err, ErrNotFound):
-		return page(c, http.StatusNotFound, "Link not found", "This link is not valid.")
-	}
-	// Not recorded: still take the reader where the campaign meant to,
-	// when we know where that is.
-	dest, known := s.fallbackURL(t)
-	s.logger.WarnContext(c.Request().Context(), "tracking: click not recorded", slog.Int64("delivery_id", t.DeliveryID),
-		slog.Int("link_idx", t.LinkIdx), slog.Bool("redirected", known), slog.Any("error", err))
-	if !known {
-		return page(c, http.StatusServiceUnavailable, "Please try again", "This link is temporarily unavailable. Please try again in a moment.")
-	}
-	return c.Redirect(http.StatusFound, dest)
+	return reply(c, s.Click(c.Request().Context(), hit(c, c.Param("token"))))
 }
 
 // destination is u with the campaign's UTM parameters, remembered: the

@@ -44,11 +44,7 @@ const HSTSValue = "max-age=31536000"
 // handler that serves something the rule cannot foresee (an email's HTML in
 // a sandbox, a third-party viewer) may replace the policy for its response.
 func SecurityHeaders(cfg SecurityConfig) echo.MiddlewareFunc {
-	rules := make([]headerRule, len(cfg.Rules))
-	for i, r := range cfg.Rules {
-		rules[i] = headerRule{path: r.Prefix, prefix: strings.TrimSuffix(r.Prefix, "/") + "/", values: r.values(cfg.HSTS)}
-	}
-	def := cfg.Default.values(cfg.HSTS)
+	rules, def := cfg.compile()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -64,6 +60,32 @@ func SecurityHeaders(cfg SecurityConfig) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// Header is one response header, its key in canonical form.
+type Header struct {
+	Key, Value string
+}
+
+// For returns the headers SecurityHeaders sets on a response to path, for
+// a server that answers some routes without Echo.
+func (cfg SecurityConfig) For(path string) []Header {
+	rules, def := cfg.compile()
+	vs := match(rules, def, path)
+	out := make([]Header, len(vs))
+	for i, v := range vs {
+		out[i] = Header{Key: v.key, Value: v.value}
+	}
+	return out
+}
+
+// compile is cfg's rules and default headers as SecurityHeaders sets them.
+func (cfg SecurityConfig) compile() ([]headerRule, []headerValue) {
+	rules := make([]headerRule, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		rules[i] = headerRule{path: r.Prefix, prefix: strings.TrimSuffix(r.Prefix, "/") + "/", values: r.values(cfg.HSTS)}
+	}
+	return rules, cfg.Default.values(cfg.HSTS)
 }
 
 // headerValue is one header, its key in canonical form.

@@ -230,3 +230,15 @@ func Limit(c echo.Context, def, max int) (int, error) {
 	}
 	return min(n, max), nil
 }
+
+// InternalErrorBody is the JSON body ErrorHandler answers an internal
+// error with (a panic's), as Echo writes it, for a server that answers
+// some routes without Echo.
+func InternalErrorBody() []byte {
+	_, body := toBody(errors.New("internal"))
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // a fixed struct of strings always encodes
+	}
+	return append(b, '\n')
+}

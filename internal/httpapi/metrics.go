@@ -49,12 +49,20 @@ type httpMetrics struct {
 	remembered                  atomic.Int64
 }
 
-// requestMetrics counts and times every request but metrics scrapes:
+// RequestMetrics are the request metrics' families on one registry:
 // peykar_http_requests_total, peykar_http_request_duration_seconds,
 // peykar_http_request_size_bytes and peykar_http_response_size_bytes, by
 // code, method, host and route ("url"; "" for a path no route matched).
-// It panics if reg already holds them: a wiring mistake.
-func requestMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
+// Echo's requests feed them through Middleware; a server answering some
+// routes without Echo (cmd/peykar's tracking listener) through Observe,
+// into the same series.
+type RequestMetrics struct {
+	m *httpMetrics
+}
+
+// NewRequestMetrics registers the request metrics on reg. It panics if reg
+// already holds them: a wiring mistake.
+func NewRequestMetrics(reg prometheus.Registerer) *RequestMetrics {
 	labels := []string{"code", "method", "host", "url"}
 	m := &httpMetrics{
 		count: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metricsNamespace, Subsystem: metricsSubsystem,
@@ -67,6 +75,22 @@ func requestMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
 			Name: "request_size_bytes", Help: "The HTTP request sizes in bytes.", Buckets: sizeBuckets}, labels),
 	}
 	reg.MustRegister(m.count, m.duration, m.respSize, m.reqSize)
+	return &RequestMetrics{m: m}
+}
+
+// Observe counts one request answered with code, taking elapsed, of
+// reqSize bytes (as approximateRequestSize counts them) and a body of
+// respSize bytes, under route.
+func (rm *RequestMetrics) Observe(code int, method, host, route string, elapsed time.Duration, reqSize, respSize int) {
+	s := rm.m.get(seriesKey{code: code, method: method, host: host, route: route})
+	s.duration.Observe(elapsed.Seconds())
+	s.count.Inc()
+	s.reqSize.Observe(float64(reqSize))
+	s.respSize.Observe(float64(respSize))
+}
+
+// middleware counts and times every request but metrics scrapes.
+func (rm *RequestMetrics) middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if c.Path() == "/metrics" {
@@ -76,12 +100,7 @@ func requestMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
 			reqSize := approximateRequestSize(req)
 			start := time.Now()
 			err := next(c)
-			elapsed := time.Since(start).Seconds()
-			s := m.get(seriesKey{code: metricStatus(c, err), method: req.Method, host: req.Host, route: c.Path()})
-			s.duration.Observe(elapsed)
-			s.count.Inc()
-			s.reqSize.Observe(float64(reqSize))
-			s.respSize.Observe(float64(c.Response().Size))
+			rm.Observe(metricStatus(c, err), req.Method, req.Host, c.Path(), time.Since(start), reqSize, int(c.Response().Size))
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
@@ -27,8 +28,14 @@ const DefaultBodyLimit = "2M"
 // 500 or more (the only ones that are logged), and nothing of the access
 // line is computed for the others.
 func Middleware(logger *slog.Logger, reg prometheus.Registerer) []echo.MiddlewareFunc {
+	return MiddlewareWith(logger, NewRequestMetrics(reg))
+}
+
+// MiddlewareWith is Middleware feeding the request metrics rm, which a
+// server answering some routes without Echo feeds too.
+func MiddlewareWith(logger *slog.Logger, rm *RequestMetrics) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
-		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Skipper: isTracking, Generator: newRequestID}),
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Skipper: isTracking, Generator: NewRequestID}),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 				logger.ErrorContext(c.Request().Context(), "panic in handler", slog.Any("error", err), slog.String("stack", string(stack)))
@@ -40,7 +47,7 @@ func Middleware(logger *slog.Logger, reg prometheus.Registerer) []echo.Middlewar
 			Limit:   DefaultBodyLimit,
 			Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/import") },
 		}),
-		requestMetrics(reg),
+		rm.middleware(),
 	}
 }
 
@@ -90,18 +97,25 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if !tracking {
 				uri = RedactURI(c, req.RequestURI)
 			}
-			level := slog.LevelInfo
-			if status >= http.StatusInternalServerError {
-				level = slog.LevelError
-			}
-			logger.LogAttrs(req.Context(), level, "http",
-				slog.String("method", req.Method), slog.String("uri", uri), slog.Int("status", status),
-				slog.Duration("latency", latency), slog.String("ip", c.RealIP()), slog.String("request_id", requestID(c)))
+			LogRequest(req.Context(), logger, req.Method, uri, status, latency, c.RealIP(), requestID(c))
 			// The error is already answered; the error handler ignores it
 			// when it reaches it again (the response is committed).
 			return err
 		}
 	}
+}
+
+// LogRequest writes the access log's line of one request: INFO, ERROR for
+// a status of 500 or more. uri must say nothing secret (a tracking
+// request's is its route).
+func LogRequest(ctx context.Context, logger *slog.Logger, method, uri string, status int, latency time.Duration, ip, requestID string) {
+	level := slog.LevelInfo
+	if status >= http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	logger.LogAttrs(ctx, level, "http",
+		slog.String("method", method), slog.String("uri", uri), slog.Int("status", status),
+		slog.Duration("latency", latency), slog.String("ip", ip), slog.String("request_id", requestID))
 }
 
 // requestID is the request's id: the one the client or a proxy sent, else
@@ -115,10 +129,10 @@ func requestID(c echo.Context) string {
 	if id := h.Get(echo.HeaderXRequestID); id != "" {
 		return id
 	}
-	id := newRequestID()
+	id := NewRequestID()
 	h.Set(echo.HeaderXRequestID, id)
 	return id
 }
 
-// newRequestID is a new random request id (26 characters, 130 bits).
-func newRequestID() string { return rand.Text() }
+// NewRequestID is a new random request id (26 characters, 130 bits).
+func NewRequestID() string { return rand.Text() }
