@@ -22,6 +22,7 @@ import (
 	"github.com/peykar/peykar/engine"
 	"github.com/peykar/peykar/engine/mailer"
 	"github.com/peykar/peykar/internal/auth"
+	"github.com/peykar/peykar/internal/httpapi"
 	"github.com/peykar/peykar/internal/outbox"
 	"github.com/peykar/peykar/internal/pgserver"
 	"github.com/peykar/peykar/internal/replica"
@@ -42,25 +43,30 @@ type Main struct {
 	// 1 s); tests set it shorter before Run.
 	replicaInterval time.Duration
 
-	pg       *pgserver.Server
-	pool     *pgxpool.Pool
-	outbox   *outbox.Server
-	river    *river.Client[pgxTx]
-	echo     *echo.Echo
-	hot      *echo.Echo // the click and the open pixel, answered apart (hot.go); nil in worker mode
-	server   *http.Server
-	streams  *reports.Handler // the report streams: they end at shutdown (startHTTP)
-	ln       net.Listener
-	registry *prometheus.Registry
-	closers  []func(context.Context) error // run in reverse by Close
-	secret   string
-	smtp     mailer.Config
-	signer   *tracking.Signer
-	tracking *tracking.Service
-	mailer   *mailer.Mailer
-	engine   *engine.Engine
-	auth     *auth.Auth
-	forms    *forms.Service // signup forms (formService)
+	pg      *pgserver.Server
+	pool    *pgxpool.Pool
+	outbox  *outbox.Server
+	river   *river.Client[pgxTx]
+	echo    *echo.Echo
+	hot     *echo.Echo // the click and the open pixel, answered apart (hot.go); nil in worker mode
+	server  *http.Server
+	streams *reports.Handler // the report streams: they end at shutdown (startHTTP)
+	ln      net.Listener
+	// trackingLn is the tracking listener's (PEYKAR_TRACKING_ADDR;
+	// tracking_listener.go); nil when it is off.
+	trackingLn net.Listener
+	// requestMetrics are the HTTP request metrics both listeners feed.
+	requestMetrics *httpapi.RequestMetrics
+	registry       *prometheus.Registry
+	closers        []func(context.Context) error // run in reverse by Close
+	secret         string
+	smtp           mailer.Config
+	signer         *tracking.Signer
+	tracking       *tracking.Service
+	mailer         *mailer.Mailer
+	engine         *engine.Engine
+	auth           *auth.Auth
+	forms          *forms.Service // signup forms (formService)
 	// procID names this process: its River client, its processes row and
 	// its database sessions' application_name (openDatabase).
 	procID string

@@ -36,6 +36,12 @@ type Config struct {
 	SMTPURL string
 	// Addr (PEYKAR_ADDR) is the HTTP listen address. Default 127.0.0.1:8080.
 	Addr string
+	// TrackingAddr (PEYKAR_TRACKING_ADDR), when set, is a second listen
+	// address whose server answers the click and the open pixel natively
+	// with fasthttp (cheaper per request than net/http) and every other
+	// request through the same handler as Addr. Point the tracking base
+	// URL's traffic at it. Default none: Addr serves everything.
+	TrackingAddr string
 	// BaseURL (PEYKAR_BASE_URL) is the public URL used in tracking links.
 	// Default http://{Addr}.
 	BaseURL string
@@ -141,6 +147,7 @@ var envVars = []struct{ flag, env, usage string }{
 	{"database-url", "DATABASE_URL", "PostgreSQL URL (default: embedded cluster in the data dir)"},
 	{"smtp-url", "SMTP_URL", "SMTP transport URL (default: in-process catch-all)"},
 	{"addr", "PEYKAR_ADDR", "HTTP listen address"},
+	{"tracking-addr", "PEYKAR_TRACKING_ADDR", "listen address of a second server answering clicks and opens with fasthttp, everything else as on the HTTP address (default: none)"},
 	{"base-url", "PEYKAR_BASE_URL", "public base URL for tracking links (default http://ADDR)"},
 	{"secret", "PEYKAR_SECRET", "signing key, at least 32 characters (default: generated in the data dir)"},
 	{"previous-secret", "PEYKAR_PREVIOUS_SECRET", "previous signing key, still accepted"},
@@ -179,7 +186,7 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
 	c := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", RescueAfter: "3m", JobTimeout: "2m", Mode: "all", Currency: campaigns.DefaultCurrency}
 	fields := map[string]*string{
-		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "base-url": &c.BaseURL,
+		"database-url": &c.DatabaseURL, "smtp-url": &c.SMTPURL, "addr": &c.Addr, "tracking-addr": &c.TrackingAddr, "base-url": &c.BaseURL,
 		"secret": &c.Secret, "previous-secret": &c.PreviousSecret, "data-dir": &c.DataDir, "log-level": &c.LogLevel, "mode": &c.Mode,
 		"bounce-domain": &c.BounceDomain, "bounce-addr": &c.BounceAddr, "rescue-after": &c.RescueAfter, "job-timeout": &c.JobTimeout,
 		"admin-email": &c.AdminEmail, "admin-password": &c.AdminPassword,
@@ -221,6 +228,14 @@ func (c *Config) validate() error {
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		return &ConfigError{"PEYKAR_ADDR", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	if c.TrackingAddr != "" {
+		if _, _, err := net.SplitHostPort(c.TrackingAddr); err != nil {
+			return &ConfigError{"PEYKAR_TRACKING_ADDR", fmt.Sprintf("%q is not host:port", c.TrackingAddr)}
+		}
+		if c.Mode == "worker" {
+			return &ConfigError{"PEYKAR_TRACKING_ADDR", "a worker (PEYKAR_MODE=worker) serves no tracking"}
+		}
 	}
 	if c.BaseURL == "" {
 		if host == "" || host == "0.0.0.0" || host == "::" {

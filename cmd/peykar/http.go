@@ -29,7 +29,8 @@ func (m *Main) newEcho(ctx context.Context) (*echo.Echo, error) {
 
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(newDBCollector(m.pool, m.Logger))
-	mws := append(httpapi.Middleware(m.Logger, m.registry), httpapi.SecurityHeaders(m.securityHeaders()))
+	m.requestMetrics = httpapi.NewRequestMetrics(m.registry)
+	mws := append(httpapi.MiddlewareWith(m.Logger, m.requestMetrics), httpapi.SecurityHeaders(m.securityHeaders()))
 	e.Use(mws...)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -140,6 +141,9 @@ func (m *Main) startHTTP(ctx context.Context) error {
 		defer cancel()
 		return m.server.Shutdown(ctx)
 	})
+	if m.Config.TrackingAddr != "" && m.tracking != nil {
+		return m.startTrackingListener(ctx, handler)
+	}
 	return nil
 }
 
