@@ -71,6 +71,7 @@ func main() {
 	flag.IntVar(&cfg.backlog, "backlog", 0, "instead of the timed run: answer this many clicks while the follower is held off (its advisory lock), then measure the time, CPU and WAL to fold them all (0: off)")
 	flag.BoolVar(&cfg.writes, "writes", false, "print what the window wrote per click: each table's row versions inserted, updated (HOT) and deleted (pg_stat_user_tables) and the WAL records by type and relation, index tuples and row locks included (pg_walinspect); waits 11 s for the counters (with -backlog: the fold alone)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "save a CPU profile of peykar serve over the clicking window (-duration, from the first click) to this file (PEYKAR_PPROF)")
+	flag.BoolVar(&cfg.trackingListener, "tracking-listener", false, "start peykar with PEYKAR_TRACKING_ADDR and click there (the fasthttp tracking listener) instead of on its main listener (labelled in the output)")
 	flag.Parse()
 	if *ceilingServer {
 		if err := serveCeiling(); err != nil {
@@ -97,6 +98,7 @@ type config struct {
 	writes                                      bool
 	settle                                      time.Duration
 	pprofAddr                                   string // peykar's profile listener, with -cpuprofile
+	trackingListener                            bool   // click on PEYKAR_TRACKING_ADDR (fasthttp) instead of PEYKAR_ADDR
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -183,11 +185,27 @@ func run(ctx context.Context, cfg config) error {
 		}
 		extra = append(extra, "PEYKAR_PPROF="+cfg.pprofAddr)
 	}
+	var trackingAddr string
+	if cfg.trackingListener {
+		if trackingAddr, err = benchserve.FreeLoopback(); err != nil {
+			return err
+		}
+		extra = append(extra, "PEYKAR_TRACKING_ADDR="+trackingAddr)
+	}
 	srv, err := benchserve.StartPeykar(ctx, bin, dir, cfg.dsn, "", extra...)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
+	listener := "main listener (PEYKAR_ADDR, net/http)"
+	if cfg.trackingListener {
+		// Every click below goes to srv.Base: the tracking listener's.
+		srv.Base = "http://" + trackingAddr
+		if err := benchserve.WaitReady(srv.Base, time.Minute); err != nil {
+			return fmt.Errorf("tracking listener: %w", err)
+		}
+		listener = "tracking listener (PEYKAR_TRACKING_ADDR, fasthttp)"
+	}
 	// peykar serve has started its workers; settle after, so the run
 	// starts on a database that has been running, and let the jobs it runs
 	// at start (the analytics recompute over every contact, rollup folding)
@@ -222,8 +240,8 @@ func run(ctx context.Context, cfg config) error {
 			gen = "wrk"
 		}
 	}
-	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens; peykar serve as its own process (%s)\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, cfg.clients, len(urls), bin)
+	fmt.Printf("machine: %d CPUs (%s/%s), load average %s; generator %s; %d connections, %d distinct tokens; peykar serve as its own process (%s); clicks to its %s\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, benchdb.LoadAvg(), gen, cfg.clients, len(urls), bin, listener)
 	var res, ceil clickResult
 	var before map[string]tableWrites
 	if cfg.writes && cfg.backlog == 0 {
