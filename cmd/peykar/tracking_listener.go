@@ -91,7 +91,9 @@ func (m *Main) startTrackingListener(ctx context.Context, all http.Handler) erro
 		NoDefaultServerHeader: true, // as net/http: no Server header
 		NoDefaultContentType:  true, // a redirect has none, as net/http's
 		CloseOnShutdown:       true,
-		Logger:                fasthttpLogger{m.Logger},
+		// Echo parses multipart bodies itself, from the raw body.
+		DisablePreParseMultipartForm: true,
+		Logger:                       fasthttpLogger{m.Logger},
 	}
 	m.trackingLn = ln
 	go func() {
