@@ -114,6 +114,15 @@ func run(ctx context.Context, cfg config) error {
 		if err := os.Setenv("BENCH_PG_DURABLE", "1"); err != nil {
 			return err
 		}
+		// Issue 22's measurement: PostgreSQL 15 with default durability
+		// and shared_buffers 256 MB, as bench/tracking runs it (512 MB
+		// before 2026-12-08; 2 pairs measured the same PostgreSQL CPU per
+		// message, docs/benchmarks.md). -pgset can still replace it.
+		if os.Getenv("BENCH_PG_SHARED_BUFFERS") == "" {
+			if err := os.Setenv("BENCH_PG_SHARED_BUFFERS", "256MB"); err != nil {
+				return err
+			}
+		}
 	}
 	if cfg.hugePages {
 		if err := os.Setenv("BENCH_PG_HUGEPAGES", "1"); err != nil {

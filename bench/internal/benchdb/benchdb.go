@@ -167,13 +167,17 @@ func LoadAvg() string {
 }
 
 // settings tunes the throwaway cluster like the test one (fsync off;
-// BENCH_PG_DURABLE=1 keeps PostgreSQL's default durability);
+// BENCH_PG_DURABLE=1 keeps PostgreSQL's default durability;
+// BENCH_PG_SHARED_BUFFERS replaces the 512MB of shared_buffers);
 // BENCH_PG_STATEMENTS=1 loads pg_stat_statements so PrintStatements can say
 // where the database's time went.
 func settings() map[string]string {
 	s := map[string]string{
 		"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
 		"shared_buffers": "512MB", "max_connections": "200",
+	}
+	if v := os.Getenv("BENCH_PG_SHARED_BUFFERS"); v != "" {
+		s["shared_buffers"] = v
 	}
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		s["shared_preload_libraries"] = "pg_stat_statements"
