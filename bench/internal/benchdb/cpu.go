@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/peykar/peykar/internal/proccpu"
 )
 
 // CPUTime is CPU time used so far by this process and by a PostgreSQL
@@ -28,8 +30,6 @@ func (c CPUTime) Sub(o CPUTime) CPUTime {
 	return CPUTime{c.Self - o.Self, c.DB - o.DB, c.DBSys - o.DBSys, c.DBFaults - o.DBFaults}
 }
 
-const clockTick = 10 * time.Millisecond // USER_HZ is 100 on Linux
-
 // SampleCPU reads the CPU time used so far (DB stays 0 without pgDataDir).
 func SampleCPU(pgDataDir string) CPUTime {
 	var c CPUTime
@@ -44,29 +44,23 @@ func SampleCPU(pgDataDir string) CPUTime {
 	if err != nil {
 		return c
 	}
-	pm := strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0])
+	pm, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+	if err != nil {
+		return c
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		// Fields after the ")" that closes the command name: state ppid …
-		// minflt(8) … utime(12) stime(13).
-		s := string(raw)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 13 || (e.Name() != pm && f[1] != pm) {
+		st, err := proccpu.Stat(pid)
+		if err != nil || (pid != pm && st.PPID != pm) {
 			continue
 		}
-		flt, _ := strconv.ParseInt(f[7], 10, 64)
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		c.DB += time.Duration(u+st) * clockTick
-		c.DBSys += time.Duration(st) * clockTick
-		c.DBFaults += flt
+		c.DB += st.CPU()
+		c.DBSys += st.System
+		c.DBFaults += st.MinorFaults
 	}
 	return c
 }
@@ -74,16 +68,9 @@ func SampleCPU(pgDataDir string) CPUTime {
 // BackendCPU is the user and system CPU one PostgreSQL backend (its
 // pg_backend_pid) has used so far; the cluster must run on this machine.
 func BackendCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := proccpu.Stat(pid)
 	if err != nil {
-		return 0, fmt.Errorf("backend CPU (the cluster must run on this machine): %w", err)
+		return 0, fmt.Errorf("backend CPU: %w", err)
 	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("backend CPU: short /proc/%d/stat", pid)
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * clockTick, nil
+	return st.CPU(), nil
 }

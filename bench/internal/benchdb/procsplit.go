@@ -126,30 +126,18 @@ func (p *ProcSplit) sample(born bool) {
 }
 
 func isChildOf(pid, pm int) bool {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 1 && f[1] == strconv.Itoa(pm)
+	st, err := proccpu.Stat(pid)
+	return err == nil && st.PPID == pm
 }
 
 // childrenCPU is the CPU of the postmaster's reaped children (cutime +
 // cstime, /proc/PID/stat fields 16 and 17).
 func childrenCPU(pm int) time.Duration {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pm) + "/stat")
+	st, err := proccpu.Stat(pm)
 	if err != nil {
 		return 0
 	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 15 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[13], 10, 64)
-	st, _ := strconv.ParseInt(f[14], 10, 64)
-	return time.Duration(u+st) * clockTick
+	return st.ChildUser + st.ChildSyst
 }
 
 // role names a cluster process by its title.

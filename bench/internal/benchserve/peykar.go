@@ -11,10 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/peykar/peykar/internal/proccpu"
 )
 
 // Proc is a child process of a benchmark: `peykar serve`, an SMTP sink.
@@ -52,20 +53,14 @@ func (p *Proc) PeakRSS() float64 {
 	return 0
 }
 
-// PidCPU is the user+system CPU time process pid has used so far.
+// PidCPU is the user+system CPU time process pid has used so far (0
+// when it cannot be read).
 func PidCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := proccpu.Stat(pid)
 	if err != nil {
 		return 0
 	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond
+	return st.CPU()
 }
 
 // Build builds ./cmd/peykar from the current checkout into dir.
